@@ -1,0 +1,16 @@
+/* cli.h — the subcommands of the flexd binary.
+ *
+ * Each takes (argc, argv) with argv[0] the subcommand's name and returns the
+ * process exit status: 0 success, 1 failure with a message on stderr, 2 usage. */
+#ifndef FX_ENGINE_CLI_H
+#define FX_ENGINE_CLI_H
+
+struct fx_cli_command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *help;
+};
+
+int fx_cli_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,31 @@
+/* main.c — the flexd command line: dispatches to one function per subcommand.
+ *
+ * Every subcommand lives in its own module and is declared in engine/cli.h;
+ * this file only maps names to those functions and prints usage. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/cli.h"
+
+static const struct fx_cli_command commands[] = {
+    {"version", fx_cli_version, "print the version"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: flexd COMMAND [ARGS...]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "flexd: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
