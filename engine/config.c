@@ -1,0 +1,244 @@
+/* config.c — reading flexd's INI configuration (format in config.h).
+ *
+ * inih calls handler() once per key; every key is matched against a table of
+ * typed fields so that the format is declared in one place and unknown keys are
+ * reported with their line. */
+#include "engine/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const role_names[FX_ROLE_COUNT] = {"AGR", "CRO", "DSO"};
+
+const char *fx_role_name(enum fx_role r) { return (unsigned)r < FX_ROLE_COUNT ? role_names[r] : "?"; }
+
+int fx_role_from_name(const char *s) {
+  for (int i = 0; i < FX_ROLE_COUNT; i++)
+    if (!strcmp(s, role_names[i]))
+      return i;
+  return -1;
+}
+
+void fx_config_defaults(struct fx_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  strcpy(cfg->domain, "flexd.localhost.test");
+  strcpy(cfg->listen, "127.0.0.1:8080");
+  strcpy(cfg->metrics, "127.0.0.1:9090");
+  strcpy(cfg->store, "flexd-data");
+  cfg->max_body = 1 << 20;
+  strcpy(cfg->time_zone, "Europe/Amsterdam");
+  strcpy(cfg->isp_duration, "PT15M");
+  strcpy(cfg->currency, "EUR");
+  cfg->closed = true;
+  cfg->mutex_offers = true;
+  cfg->gate_closure_minute = 15 * 60;
+  cfg->prognosis_power_bound = 1000000000;
+  cfg->retry_window_s = 3600;
+}
+
+void fx_config_free(struct fx_config *cfg) {
+  free(cfg->participants);
+  cfg->participants = NULL;
+  cfg->n_participants = 0;
+}
+
+int fx_config_split_addr(const char *addr, char *host, size_t hostlen, int *port) {
+  const char *colon = strrchr(addr, ':');
+  if (!colon || colon == addr || (size_t)(colon - addr) >= hostlen)
+    return -1;
+  char *end;
+  errno = 0;
+  long p = strtol(colon + 1, &end, 10);
+  if (errno || *end || end == colon + 1 || p < 0 || p > 65535)
+    return -1;
+  size_t n = (size_t)(colon - addr);
+  if (addr[0] == '[' && n >= 2 && addr[n - 1] == ']') /* [::1]:80 */
+    addr++, n -= 2;
+  memcpy(host, addr, n);
+  host[n] = 0;
+  *port = (int)p;
+  return 0;
+}
+
+struct parse_state {
+  struct fx_config *cfg;
+  char *err; /* the first error only: inih goes on after one */
+  size_t errlen;
+  size_t cap;
+};
+
+static int fail(struct parse_state *st, const char *fmt, const char *a, const char *b) {
+  if (!st->err[0])
+    snprintf(st->err, st->errlen, fmt, a, b);
+  return 0; /* inih reports the line */
+}
+
+static int set_str(char *dst, size_t cap, const char *v) {
+  size_t n = strlen(v);
+  if (n >= cap)
+    return -1;
+  memcpy(dst, v, n + 1);
+  return 0;
+}
+
+static int set_bool(bool *dst, const char *v) {
+  if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+    *dst = true;
+  else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+    *dst = false;
+  else
+    return -1;
+  return 0;
+}
+
+static int set_i64(int64_t *dst, const char *v, int64_t lo, int64_t hi) {
+  char *end;
+  errno = 0;
+  long long x = strtoll(v, &end, 10);
+  if (errno || *end || end == v || x < lo || x > hi)
+    return -1;
+  *dst = x;
+  return 0;
+}
+
+/* HH:MM → minutes after midnight */
+static int set_hhmm(int *dst, const char *v) {
+  int h, m;
+  char tail;
+  if (sscanf(v, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 || m > 59)
+    return -1;
+  *dst = h * 60 + m;
+  return 0;
+}
+
+static int platform_key(struct fx_config *c, const char *k, const char *v) {
+  int64_t x;
+  if (!strcmp(k, "domain")) return set_str(c->domain, sizeof c->domain, v);
+  if (!strcmp(k, "listen")) return set_str(c->listen, sizeof c->listen, v);
+  if (!strcmp(k, "metrics")) return set_str(c->metrics, sizeof c->metrics, v);
+  if (!strcmp(k, "store")) return set_str(c->store, sizeof c->store, v);
+  if (!strcmp(k, "store_nosync")) return set_bool(&c->store_nosync, v);
+  if (!strncmp(k, "key.", 4)) {
+    int r = fx_role_from_name(k + 4);
+    return r < 0 ? -2 : set_str(c->key_file[r], sizeof c->key_file[r], v);
+  }
+  if (!strcmp(k, "max_body")) {
+    if (set_i64(&x, v, 1024, 64 << 20)) return -1;
+    c->max_body = (size_t)x;
+    return 0;
+  }
+  if (!strcmp(k, "workers")) {
+    if (set_i64(&x, v, 0, 256)) return -1;
+    c->workers = (unsigned)x;
+    return 0;
+  }
+  return -2;
+}
+
+static int market_key(struct fx_config *c, const char *k, const char *v) {
+  int64_t x;
+  if (!strcmp(k, "time_zone")) return set_str(c->time_zone, sizeof c->time_zone, v);
+  if (!strcmp(k, "isp_duration")) return set_str(c->isp_duration, sizeof c->isp_duration, v);
+  if (!strcmp(k, "currency"))
+    return strlen(v) == 3 ? set_str(c->currency, sizeof c->currency, v) : -1;
+  if (!strcmp(k, "closed")) return set_bool(&c->closed, v);
+  if (!strcmp(k, "mutex_offers")) return set_bool(&c->mutex_offers, v);
+  if (!strcmp(k, "require_baseline")) return set_bool(&c->require_baseline, v);
+  if (!strcmp(k, "gate_closure_day_ahead")) return set_hhmm(&c->gate_closure_minute, v);
+  if (!strcmp(k, "prognosis_power_bound"))
+    return set_i64(&c->prognosis_power_bound, v, 1, INT64_MAX);
+  if (!strcmp(k, "retry_window")) {
+    /* The transport appendix: at least one hour for routine messages. */
+    if (set_i64(&x, v, 3600, 30 * 86400)) return -1;
+    c->retry_window_s = (uint32_t)x;
+    return 0;
+  }
+  return -2;
+}
+
+static int participant_key(struct fx_participant_cfg *p, const char *k, const char *v) {
+  if (!strcmp(k, "key")) return set_str(p->keys[0], sizeof p->keys[0], v);
+  if (!strcmp(k, "key2")) return set_str(p->keys[1], sizeof p->keys[1], v);
+  if (!strcmp(k, "endpoint")) return set_str(p->endpoint, sizeof p->endpoint, v);
+  if (!strcmp(k, "barred")) return set_bool(&p->barred, v);
+  if (!strcmp(k, "rate")) {
+    int64_t x;
+    if (set_i64(&x, v, 0, 1000000)) return -1;
+    p->rate = (uint32_t)x;
+    return 0;
+  }
+  return -2;
+}
+
+/* "participant DOMAIN ROLE" → the participant's entry, created on first sight. */
+static struct fx_participant_cfg *participant_for(struct parse_state *st, const char *section) {
+  char domain[254], role[8], extra;
+  if (sscanf(section, "participant %253s %7s %c", domain, role, &extra) != 2)
+    return NULL;
+  int r = fx_role_from_name(role);
+  if (r < 0)
+    return NULL;
+  struct fx_config *c = st->cfg;
+  for (size_t i = 0; i < c->n_participants; i++)
+    if (!strcmp(c->participants[i].domain, domain) && c->participants[i].role == (enum fx_role)r)
+      return &c->participants[i];
+  if (c->n_participants == st->cap) {
+    size_t cap = st->cap ? st->cap * 2 : 8;
+    void *np = realloc(c->participants, cap * sizeof *c->participants);
+    if (!np)
+      return NULL;
+    c->participants = np;
+    st->cap = cap;
+  }
+  struct fx_participant_cfg *p = &c->participants[c->n_participants++];
+  memset(p, 0, sizeof *p);
+  strcpy(p->domain, domain);
+  p->role = (enum fx_role)r;
+  return p;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value) {
+  struct parse_state *st = user;
+  int rc;
+  if (!strcmp(section, "platform"))
+    rc = platform_key(st->cfg, name, value);
+  else if (!strcmp(section, "market"))
+    rc = market_key(st->cfg, name, value);
+  else if (!strncmp(section, "participant ", 12)) {
+    struct fx_participant_cfg *p = participant_for(st, section);
+    if (!p)
+      return fail(st, "bad section [%s]: want [participant DOMAIN AGR|CRO|DSO]%s", section, "");
+    rc = participant_key(p, name, value);
+  } else
+    return fail(st, "unknown section [%s]%s", section, "");
+  if (rc == -2)
+    return fail(st, "unknown key '%s' in [%s]", name, section);
+  if (rc < 0)
+    return fail(st, "bad value for '%s': '%s'", name, value);
+  return 1;
+}
+
+static int finish(struct parse_state *st, int rc) {
+  if (rc > 0) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", st->err[0] ? st->err : "syntax error");
+    snprintf(st->err, st->errlen, "line %d: %s", rc, why);
+  } else if (rc < 0)
+    snprintf(st->err, st->errlen, "%s", rc == -1 ? strerror(errno) : "out of memory");
+  return rc == 0 ? 0 : -1;
+}
+
+int fx_config_load(struct fx_config *cfg, const char *path, char *err, size_t errlen) {
+  struct parse_state st = {cfg, err, errlen, cfg->n_participants};
+  err[0] = 0;
+  return finish(&st, ini_parse(path, handler, &st));
+}
+
+int fx_config_parse(struct fx_config *cfg, const char *text, char *err, size_t errlen) {
+  struct parse_state st = {cfg, err, errlen, cfg->n_participants};
+  err[0] = 0;
+  return finish(&st, ini_parse_string(text, handler, &st));
+}

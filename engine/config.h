@@ -1,0 +1,96 @@
+/* config.h — flexd's configuration: the platform, its market rules and the
+ * participants it trades with.
+ *
+ * The file is INI (parsed by inih). Sections:
+ *
+ *   [platform]                    what flexd is and where it listens
+ *   domain = flexd.example.org    its Internet domain (one for every role it plays)
+ *   listen = 127.0.0.1:8080       UFTP listener (POST /shapeshifter/api/v3/message)
+ *   metrics = 127.0.0.1:9090      Prometheus listener (GET /metrics), "" = off
+ *   store = /var/lib/flexd        LMDB directory
+ *   key.CRO = /etc/flexd/cro.key  secret key file per role flexd signs as
+ *   key.DSO = …  key.AGR = …      (see docs/signing.md for the file format)
+ *   max_body = 1048576            bytes; larger requests get 413
+ *   workers = 0                   crypto/parse threads, 0 = one per core
+ *   store_nosync = false          benchmarks only
+ *
+ *   [market]                      the rules of every local market
+ *   time_zone = Europe/Amsterdam  market time zone (Periods are its days)
+ *   isp_duration = PT15M
+ *   currency = EUR
+ *   closed = true                 CRO closed mode: unregistered senders "Unauthorized"
+ *   mutex_offers = true           "No MutEx offer support" when false
+ *   require_baseline = false      "No baseline" for offers without D-Prognosis
+ *   gate_closure_day_ahead = 15:00  local time on the day before the Period
+ *   prognosis_power_bound = 1000000000   W; |Power| above → "Power value rejection"
+ *   retry_window = 3600           seconds of delivery retries before expiry (≥ 3600)
+ *
+ *   [participant dso.example.com DSO]   one section per (domain, role)
+ *   key = cs1.…                   public key; key2 = cs1.… during a rotation
+ *   endpoint = https://dso.example.com/shapeshifter/api/v3/message
+ *   barred = false
+ *   rate = 100                    messages per second (burst the same), 0 = unlimited
+ *
+ * Unknown sections and keys are errors: a typo must not silently change the market. */
+#ifndef FX_ENGINE_CONFIG_H
+#define FX_ENGINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum fx_role { FX_ROLE_AGR = 0, FX_ROLE_CRO = 1, FX_ROLE_DSO = 2, FX_ROLE_COUNT = 3 };
+
+const char *fx_role_name(enum fx_role r);
+int fx_role_from_name(const char *s); /* -1 when unknown */
+
+struct fx_participant_cfg {
+  char domain[254];
+  enum fx_role role;
+  char keys[2][128]; /* cs1 public key strings; keys[1] empty unless rotating */
+  char endpoint[512];
+  bool barred;
+  uint32_t rate; /* messages per second; 0 = unlimited */
+};
+
+struct fx_config {
+  /* [platform] */
+  char domain[254];
+  char listen[128];
+  char metrics[128];
+  char store[512];
+  char key_file[FX_ROLE_COUNT][512]; /* "" = flexd does not sign as that role */
+  size_t max_body;
+  unsigned workers;
+  bool store_nosync;
+  /* [market] */
+  char time_zone[64];
+  char isp_duration[32]; /* xs:duration; the engine parses it with the codec */
+  char currency[4];
+  bool closed;
+  bool mutex_offers;
+  bool require_baseline;
+  int gate_closure_minute; /* minutes after local midnight of the day before the Period */
+  int64_t prognosis_power_bound;
+  uint32_t retry_window_s;
+  /* participants */
+  struct fx_participant_cfg *participants;
+  size_t n_participants;
+};
+
+/* Fills `cfg` with the defaults above (no participants). */
+void fx_config_defaults(struct fx_config *cfg);
+
+/* Reads `path` over the defaults. On error returns -1 and writes "file:line: why"
+ * into `err`. The caller owns cfg->participants (fx_config_free). */
+int fx_config_load(struct fx_config *cfg, const char *path, char *err, size_t errlen);
+
+/* The same from a string (tests, the demo's embedded configuration). */
+int fx_config_parse(struct fx_config *cfg, const char *text, char *err, size_t errlen);
+
+void fx_config_free(struct fx_config *cfg);
+
+/* "host:port" → parts; port 0 means ephemeral. -1 on a malformed address. */
+int fx_config_split_addr(const char *addr, char *host, size_t hostlen, int *port);
+
+#endif

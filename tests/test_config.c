@@ -1,0 +1,84 @@
+/* test_config.c — the INI configuration: values, participants, and refusals. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "engine/config.h"
+
+static const char *sample =
+    "[platform]\n"
+    "domain = flexd.example.org\n"
+    "listen = 127.0.0.1:0\n"
+    "key.DSO = /tmp/dso.key\n"
+    "max_body = 65536\n"
+    "[market]\n"
+    "time_zone = Europe/Berlin\n"
+    "closed = false\n"
+    "gate_closure_day_ahead = 14:30\n"
+    "[participant dso.example.com DSO]\n"
+    "key = cs1.AAAA\n"
+    "endpoint = http://127.0.0.1:9001/shapeshifter/api/v3/message\n"
+    "rate = 50\n"
+    "[participant agr.example.com AGR]\n"
+    "key = cs1.BBBB\n"
+    "key2 = cs1.CCCC\n"
+    "barred = true\n";
+
+Test(config, reads_every_section) {
+  struct fx_config c;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert_eq(fx_config_parse(&c, sample, err, sizeof err), 0, "%s", err);
+  cr_assert_str_eq(c.domain, "flexd.example.org");
+  cr_assert_str_eq(c.key_file[FX_ROLE_DSO], "/tmp/dso.key");
+  cr_assert_str_eq(c.key_file[FX_ROLE_AGR], "");
+  cr_assert_eq(c.max_body, 65536);
+  cr_assert_str_eq(c.time_zone, "Europe/Berlin");
+  cr_assert(!c.closed);
+  cr_assert_eq(c.gate_closure_minute, 14 * 60 + 30);
+  cr_assert_eq(c.n_participants, 2);
+  cr_assert_str_eq(c.participants[0].domain, "dso.example.com");
+  cr_assert_eq(c.participants[0].role, FX_ROLE_DSO);
+  cr_assert_eq(c.participants[0].rate, 50);
+  cr_assert_str_eq(c.participants[1].keys[1], "cs1.CCCC");
+  cr_assert(c.participants[1].barred);
+  fx_config_free(&c);
+}
+
+Test(config, defaults_hold_the_spec_minimum_retry_window) {
+  struct fx_config c;
+  fx_config_defaults(&c);
+  cr_assert_geq(c.retry_window_s, 3600);
+  cr_assert_str_eq(c.isp_duration, "PT15M");
+}
+
+static void expect_error(const char *text, const char *needle) {
+  struct fx_config c;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert_eq(fx_config_parse(&c, text, err, sizeof err), -1, "accepted: %s", text);
+  cr_assert(strstr(err, needle) != NULL, "error '%s' lacks '%s'", err, needle);
+  fx_config_free(&c);
+}
+
+Test(config, refuses_typos_and_bad_values) {
+  expect_error("[platform]\ndomian = x\n", "line 2: unknown key 'domian'");
+  expect_error("[markt]\nclosed = true\n", "unknown section");
+  expect_error("[market]\nclosed = maybe\n", "bad value for 'closed'");
+  expect_error("[market]\nretry_window = 60\n", "bad value for 'retry_window'");
+  expect_error("[market]\ngate_closure_day_ahead = 25:00\n", "bad value");
+  expect_error("[participant dso.example.com BRP]\nkey = x\n", "bad section");
+  expect_error("[platform]\nkey.BRP = /x\n", "unknown key");
+}
+
+Test(config, splits_listen_addresses) {
+  char host[64];
+  int port;
+  cr_assert_eq(fx_config_split_addr("127.0.0.1:8080", host, sizeof host, &port), 0);
+  cr_assert_str_eq(host, "127.0.0.1");
+  cr_assert_eq(port, 8080);
+  cr_assert_eq(fx_config_split_addr("[::1]:0", host, sizeof host, &port), 0);
+  cr_assert_str_eq(host, "::1");
+  cr_assert_eq(port, 0);
+  cr_assert_eq(fx_config_split_addr("localhost", host, sizeof host, &port), -1);
+  cr_assert_eq(fx_config_split_addr("h:99999", host, sizeof host, &port), -1);
+}
