@@ -1,0 +1,430 @@
+/* read.c — the generic SAX2 reader: one libxml2 push parser per fx_reader,
+ * reset per document, whose callbacks walk the descriptor tables of
+ * model.c and fill the message in the reader's arena.
+ *
+ * Why SAX and a reused push context: building a DOM (and validating it with
+ * libxml2's XSD engine) costs several times more; a push context reset with
+ * xmlCtxtResetPush keeps libxml2's buffers and dictionary warm.
+ *
+ * Hostile input: no DTD is accepted (the pre-pass and the internalSubset
+ * callback both refuse it), no entity is ever declared so none can expand,
+ * XML_PARSE_NONET forbids network access and nothing loads external
+ * resources; depth, attributes, attribute length, elements, input size and
+ * arena memory are bounded by struct fx_limits. The first error stops the
+ * parser (xmlStopParser), so a failing document costs no more than its
+ * prefix. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+#include "codec/model.h"
+
+#define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
+
+struct frame {
+  const struct fx_type *type;
+  void *obj;
+  const char *name;
+  uint32_t index; /* 1-based among siblings of the same name; 0 for the root */
+  uint32_t pos;   /* current child kind in the sequence */
+  uint32_t count[FX_MAX_CHILDREN];
+  uint32_t cap[FX_MAX_CHILDREN];
+};
+
+enum { MODE_MSG, MODE_SIGNED };
+
+struct fx_reader {
+  struct fx_limits lim;
+  xmlParserCtxtPtr ctxt;
+  fx_arena *arena;
+  struct frame *frames; /* lim.max_depth of them */
+  uint32_t depth;
+  uint32_t elements;
+  int mode;
+  void *root; /* struct fx_msg or struct fx_signed, in the arena */
+  struct fx_error *err;
+  bool failed;
+};
+
+struct fx_limits fx_limits_default(void) {
+  return (struct fx_limits){
+      .max_depth = 16,
+      .max_attrs = 64,
+      .max_attr_len = 64 * 1024,
+      .max_elements = 262144,
+      .max_input_bytes = 16u << 20,
+      .max_arena_bytes = 64u << 20,
+  };
+}
+
+/* ------------------------------------------------------------- errors */
+
+/* "FlexOffer/OfferOption[2]/ISP[3]" for the open elements, then "@attr". */
+static void path(const struct fx_reader *r, const char *attr, char *out, size_t cap) {
+  size_t k = 0;
+  out[0] = 0;
+  for (uint32_t d = 0; d < r->depth && k < cap; d++) {
+    const struct frame *f = &r->frames[d];
+    int w = d == 0 ? snprintf(out + k, cap - k, "%s", f->name)
+                   : snprintf(out + k, cap - k, "/%s[%u]", f->name, f->index);
+    k += w > 0 ? (size_t)w : 0;
+  }
+  if (attr && k < cap)
+    snprintf(out + k, cap - k, "@%s", attr);
+}
+
+static void fail_at(struct fx_reader *r, int code, const char *where_el, const char *attr, const char *why) {
+  if (r->failed)
+    return;
+  r->failed = true;
+  r->err->code = code;
+  path(r, attr, r->err->where, sizeof r->err->where);
+  if (where_el) {
+    size_t k = strlen(r->err->where);
+    snprintf(r->err->where + k, sizeof r->err->where - k, "%s%s", r->depth ? "/" : "", where_el);
+  }
+  snprintf(r->err->why, sizeof r->err->why, "%s", why);
+  xmlStopParser(r->ctxt);
+}
+
+static void fail(struct fx_reader *r, int code, const char *attr, const char *why) {
+  fail_at(r, code, NULL, attr, why);
+}
+
+static void on_xml_error(void *ud, xmlErrorPtr e) {
+  struct fx_reader *r = ud;
+  if (!e || e->level == XML_ERR_WARNING || r->failed)
+    return;
+  char why[160];
+  snprintf(why, sizeof why, "%s", e->message ? e->message : "not well-formed XML");
+  why[strcspn(why, "\n")] = 0;
+  int code = e->code == XML_ERR_UNDECLARED_ENTITY || e->code == XML_WAR_UNDECLARED_ENTITY ? FX_E_FORBIDDEN
+                                                                                            : FX_E_XML;
+  fail(r, code, NULL, why);
+}
+
+/* ---------------------------------------------------------- elements */
+
+static void *append_child(struct fx_reader *r, struct frame *f, int k) {
+  const struct fx_child *c = &f->type->children[k];
+  size_t sz = c->type->size;
+  void *arr;
+  memcpy(&arr, FX_CAT(f->obj, c->arr_off, char), sizeof arr);
+  if (f->count[k] == f->cap[k]) {
+    uint32_t ncap = f->cap[k] ? f->cap[k] * 2 : (c->max == 1 ? 1 : 8);
+    void *grown = fx_arena_alloc(r->arena, (size_t)ncap * sz);
+    if (!grown)
+      return NULL;
+    if (f->count[k])
+      memcpy(grown, arr, (size_t)f->count[k] * sz);
+    arr = grown;
+    memcpy(FX_AT(f->obj, c->arr_off, char), &arr, sizeof arr);
+    f->cap[k] = ncap;
+  }
+  void *el = (char *)arr + (size_t)f->count[k] * sz;
+  f->count[k]++;
+  *FX_AT(f->obj, c->cnt_off, size_t) = f->count[k];
+  return el;
+}
+
+/* Every child kind from `from` to `to` (exclusive) must have met minOccurs. */
+static bool check_min(struct fx_reader *r, const struct frame *f, uint32_t from, uint32_t to, const char *next) {
+  for (uint32_t k = from; k < to; k++) {
+    const struct fx_child *c = &f->type->children[k];
+    if (f->count[k] < c->min) {
+      char why[160];
+      snprintf(why, sizeof why, "minOccurs %u of element %s not met%s%s", c->min, c->name,
+               next ? " before " : "", next ? next : "");
+      fail(r, FX_E_CARDINALITY, NULL, why);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Places a child element in its parent's sequence; returns its frame
+ * contents (type, object, index) in *nf, or false after failing. */
+static bool enter_child(struct fx_reader *r, const char *name, struct frame *nf) {
+  struct frame *p = &r->frames[r->depth - 1];
+  int j = fx_model_child_index(p->type, name);
+  char why[160];
+  if (j < 0) {
+    snprintf(why, sizeof why, "unexpected element %s in %s", name, p->type->name);
+    fail_at(r, FX_E_ELEMENT, name, NULL, why);
+    return false;
+  }
+  if ((uint32_t)j < p->pos) {
+    snprintf(why, sizeof why, "element %s out of sequence order", name);
+    fail_at(r, FX_E_ELEMENT, name, NULL, why);
+    return false;
+  }
+  if (!check_min(r, p, p->pos, (uint32_t)j, name))
+    return false;
+  p->pos = (uint32_t)j;
+  const struct fx_child *c = &p->type->children[j];
+  if (c->max && p->count[j] >= c->max) {
+    snprintf(why, sizeof why, "maxOccurs %u of element %s exceeded", c->max, name);
+    fail_at(r, FX_E_CARDINALITY, name, NULL, why);
+    return false;
+  }
+  void *obj = append_child(r, p, j);
+  if (!obj) {
+    fail(r, FX_E_LIMIT, NULL, "message exceeds the memory limit");
+    return false;
+  }
+  *nf = (struct frame){.type = c->type, .obj = obj, .name = c->name, .index = p->count[j]};
+  return true;
+}
+
+static bool enter_root(struct fx_reader *r, const char *name, struct frame *nf) {
+  enum fx_msg_type t = fx_msg_type_from_name(name);
+  bool want_signed = r->mode == MODE_SIGNED;
+  if (t == FX_MSG_NONE || (t == FX_MSG_SIGNED_MESSAGE) != want_signed) {
+    char why[160];
+    snprintf(why, sizeof why, "root element %s is not %s", name,
+             want_signed ? "SignedMessage" : "a UFTP 3.1.0 inner message");
+    fail_at(r, FX_E_ROOT, name, NULL, why);
+    return false;
+  }
+  size_t size = want_signed ? sizeof(struct fx_signed) : sizeof(struct fx_msg);
+  if (!(r->root = fx_arena_alloc(r->arena, size))) {
+    fail(r, FX_E_LIMIT, NULL, "message exceeds the memory limit");
+    return false;
+  }
+  if (!want_signed)
+    ((struct fx_msg *)r->root)->type = t;
+  const struct fx_root *d = fx_model_root(t);
+  *nf = (struct frame){.type = d->type, .obj = r->root, .name = d->element};
+  return true;
+}
+
+static bool ignorable_attr(const xmlChar *uri, const char *name) {
+  return !strcmp((const char *)uri, XSI_NS) &&
+         (!strcmp(name, "noNamespaceSchemaLocation") || !strcmp(name, "schemaLocation"));
+}
+
+/* Without XML_PARSE_NOENT libxml2 hands '&' in an attribute value (from
+ * &amp; or &#38;) over as the five characters "&#38;", so that a DOM could
+ * re-escape it; no other '&' can reach us (a raw '&' is not well-formed and
+ * no entity exists). Turns them back into '&', in the arena. */
+static const char *unescape_amp(struct fx_reader *r, const char *v, size_t *len) {
+  char *out = fx_arena_alloc(r->arena, *len + 1);
+  if (!out)
+    return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < *len; i++) {
+    out[k++] = v[i];
+    if (v[i] == '&' && *len - i >= 5 && !memcmp(v + i, "&#38;", 5))
+      i += 4;
+  }
+  *len = k;
+  return out;
+}
+
+static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlChar **attrs) {
+  uint64_t seen = 0;
+  for (int i = 0; i < n && !r->failed; i++) {
+    const char *name = (const char *)attrs[5 * i];
+    const xmlChar *uri = attrs[5 * i + 2];
+    const char *v = (const char *)attrs[5 * i + 3];
+    size_t len = (size_t)(attrs[5 * i + 4] - attrs[5 * i + 3]);
+    if (uri && ignorable_attr(uri, name))
+      continue;
+    int k = uri ? -1 : fx_model_attr_index(f->type, name);
+    if (k < 0) {
+      fail(r, FX_E_ATTRIBUTE, name, "unknown attribute");
+      return;
+    }
+    const struct fx_attr *a = &f->type->attrs[k];
+    size_t max = a->kind == FX_K_BASE64 ? r->lim.max_input_bytes : r->lim.max_attr_len;
+    if (len > max) {
+      fail(r, FX_E_LIMIT, name, "attribute value longer than the limit");
+      return;
+    }
+    if (memchr(v, '&', len) && !(v = unescape_amp(r, v, &len))) {
+      fail(r, FX_E_LIMIT, name, "message exceeds the memory limit");
+      return;
+    }
+    const char *why = NULL;
+    int rc = fx_value_parse(a, f->obj, v, len, r->arena, &why);
+    if (rc) {
+      fail(r, rc, name, why);
+      return;
+    }
+    seen |= UINT64_C(1) << k;
+  }
+  for (int k = 0; k < f->type->n_attrs && !r->failed; k++) {
+    if (seen >> k & 1)
+      continue;
+    const struct fx_attr *a = &f->type->attrs[k];
+    if (a->flags & FX_A_REQUIRED)
+      fail(r, FX_E_REQUIRED, a->name, "required attribute missing");
+    else
+      fx_value_set_default(a, f->obj);
+  }
+}
+
+static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri, int n_ns,
+                     const xmlChar **ns, int n_attrs, int n_defaulted, const xmlChar **attrs) {
+  struct fx_reader *r = ud;
+  const char *name = (const char *)local;
+  if (r->failed)
+    return;
+  if (++r->elements > r->lim.max_elements)
+    return fail_at(r, FX_E_LIMIT, name, NULL, "more elements than the limit");
+  if (r->depth >= r->lim.max_depth)
+    return fail_at(r, FX_E_LIMIT, name, NULL, "elements nested deeper than the limit");
+  if (uri)
+    return fail_at(r, FX_E_ELEMENT, name, NULL, "element in a namespace (UFTP elements have none)");
+  if ((uint32_t)(n_attrs + n_ns) > r->lim.max_attrs)
+    return fail_at(r, FX_E_LIMIT, name, NULL, "too many attributes on one element");
+  struct frame nf;
+  if (!(r->depth == 0 ? enter_root(r, name, &nf) : enter_child(r, name, &nf)))
+    return;
+  r->frames[r->depth++] = nf;
+  apply_attrs(r, &r->frames[r->depth - 1], n_attrs, attrs);
+}
+
+static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri) {
+  struct fx_reader *r = ud;
+  if (r->failed || r->depth == 0)
+    return;
+  struct frame *f = &r->frames[r->depth - 1];
+  if (!check_min(r, f, f->pos, f->type->n_children, NULL))
+    return;
+  r->depth--;
+}
+
+static void on_text(void *ud, const xmlChar *ch, int len) {
+  struct fx_reader *r = ud;
+  for (int i = 0; i < len && !r->failed; i++)
+    if (ch[i] != ' ' && ch[i] != '\t' && ch[i] != '\n' && ch[i] != '\r')
+      fail(r, FX_E_TEXT, NULL, "character data not allowed here");
+}
+
+/* --------------------------------------------------- forbidden constructs */
+
+static void forbid(struct fx_reader *r, const char *why) { fail(r, FX_E_FORBIDDEN, NULL, why); }
+
+static void on_internal_subset(void *ud, const xmlChar *name, const xmlChar *ext, const xmlChar *sys) {
+  forbid(ud, "DOCTYPE (DTD) not allowed");
+}
+static void on_entity_decl(void *ud, const xmlChar *name, int type, const xmlChar *pub, const xmlChar *sys,
+                           xmlChar *content) {
+  forbid(ud, "entity declaration not allowed");
+}
+static xmlEntityPtr on_get_entity(void *ud, const xmlChar *name) {
+  forbid(ud, "entity reference not allowed");
+  return NULL;
+}
+static xmlEntityPtr on_get_param_entity(void *ud, const xmlChar *name) {
+  forbid(ud, "parameter entity not allowed");
+  return NULL;
+}
+static void on_reference(void *ud, const xmlChar *name) { forbid(ud, "entity reference not allowed"); }
+static xmlParserInputPtr on_resolve_entity(void *ud, const xmlChar *pub, const xmlChar *sys) {
+  forbid(ud, "external entity not allowed");
+  return NULL;
+}
+
+static void init_sax(xmlSAXHandler *h) {
+  memset(h, 0, sizeof *h);
+  h->initialized = XML_SAX2_MAGIC;
+  h->startElementNs = on_start;
+  h->endElementNs = on_end;
+  h->characters = on_text;
+  h->cdataBlock = on_text;
+  h->ignorableWhitespace = on_text;
+  h->internalSubset = on_internal_subset;
+  h->externalSubset = on_internal_subset;
+  h->entityDecl = on_entity_decl;
+  h->getEntity = on_get_entity;
+  h->getParameterEntity = on_get_param_entity;
+  h->reference = on_reference;
+  h->resolveEntity = on_resolve_entity;
+  h->serror = on_xml_error;
+}
+
+/* ---------------------------------------------------------------- API */
+
+enum { PARSE_OPTIONS = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR };
+
+fx_reader *fx_reader_new(const struct fx_limits *limits) {
+  fx_reader *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  r->lim = limits ? *limits : fx_limits_default();
+  if (r->lim.max_depth == 0)
+    r->lim.max_depth = 1;
+  xmlInitParser();
+  xmlSAXHandler sax;
+  init_sax(&sax);
+  r->frames = calloc(r->lim.max_depth, sizeof *r->frames);
+  r->arena = fx_arena_new(r->lim.max_arena_bytes);
+  r->ctxt = xmlCreatePushParserCtxt(&sax, r, NULL, 0, NULL);
+  if (!r->frames || !r->arena || !r->ctxt) {
+    fx_reader_free(r);
+    return NULL;
+  }
+  xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS);
+  return r;
+}
+
+void fx_reader_free(fx_reader *r) {
+  if (!r)
+    return;
+  if (r->ctxt)
+    xmlFreeParserCtxt(r->ctxt);
+  fx_arena_free(r->arena);
+  free(r->frames);
+  free(r);
+}
+
+static int parse(fx_reader *r, int mode, const char *xml, size_t len, struct fx_error *err) {
+  struct fx_error scratch;
+  r->err = err ? err : &scratch;
+  memset(r->err, 0, sizeof *r->err);
+  r->failed = false;
+  r->depth = 0;
+  r->elements = 0;
+  r->mode = mode;
+  r->root = NULL;
+  fx_arena_reset(r->arena);
+  const char *why = NULL;
+  int rc;
+  if (!xml || len > r->lim.max_input_bytes || len > INT32_MAX)
+    rc = FX_E_LIMIT, why = xml ? "input larger than the limit" : "no input";
+  else
+    rc = fx_scan_prepass(xml, len, r->lim.max_attrs, &why);
+  if (rc) {
+    fx_error_set(r->err, rc, "", why);
+    return -1;
+  }
+  if (xmlCtxtResetPush(r->ctxt, NULL, 0, NULL, NULL)) {
+    fx_error_set(r->err, FX_E_NOMEM, "", "cannot reset the XML parser");
+    return -1;
+  }
+  xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS);
+  int xrc = xmlParseChunk(r->ctxt, xml, (int)len, 1);
+  if (!r->failed && (xrc || !r->ctxt->wellFormed || !r->root))
+    fail(r, FX_E_XML, NULL, r->root ? "not well-formed XML" : "no root element");
+  return r->failed ? -1 : 0;
+}
+
+int fx_read_msg(fx_reader *r, const char *xml, size_t len, const struct fx_msg **out, struct fx_error *err) {
+  if (parse(r, MODE_MSG, xml, len, err))
+    return -1;
+  *out = r->root;
+  return 0;
+}
+
+int fx_read_signed(fx_reader *r, const char *xml, size_t len, struct fx_signed *out, struct fx_error *err) {
+  if (parse(r, MODE_SIGNED, xml, len, err))
+    return -1;
+  *out = *(const struct fx_signed *)r->root;
+  out->body_len = strlen(out->body);
+  return 0;
+}

@@ -1,0 +1,85 @@
+/* read_scan.c — a byte-level pass over a document before libxml2 sees it.
+ *
+ * libxml2 2.9 checks for duplicate attributes with a quadratic loop: one
+ * start tag with 100,000 attributes costs it seconds. Counting the
+ * attributes ourselves first (an '=' outside quotes inside a start tag is
+ * one attribute or namespace declaration) bounds that work by max_attrs.
+ * The same pass refuses a DOCTYPE before any of it is parsed. Everything
+ * else (well-formedness) is left to libxml2; when this lexer is confused by
+ * malformed input it simply stops and lets libxml2 report the error. */
+#include <string.h>
+
+#include "codec/model.h"
+
+/* memmem is a GNU extension; terminators are short, so memchr + memcmp. */
+static const char *find(const char *p, size_t n, const char *needle) {
+  size_t k = strlen(needle);
+  for (const char *end = p + n; (size_t)(end - p) >= k;) {
+    const char *q = memchr(p, needle[0], (size_t)(end - p) - k + 1);
+    if (!q)
+      return NULL;
+    if (!memcmp(q, needle, k))
+      return q;
+    p = q + 1;
+  }
+  return NULL;
+}
+
+/* Skips a start tag beginning at p[i] (just after '<'); returns the index
+ * after its '>' or n, or SIZE_MAX when it has too many attributes. */
+static size_t start_tag(const char *p, size_t n, size_t i, uint32_t max_attrs) {
+  uint32_t count = 0;
+  while (i < n) {
+    char c = p[i];
+    if (c == '"' || c == '\'') {
+      const char *q = memchr(p + i + 1, c, n - i - 1);
+      if (!q)
+        return n;
+      i = (size_t)(q - p) + 1;
+      continue;
+    }
+    if (c == '=' && ++count > max_attrs)
+      return SIZE_MAX;
+    i++;
+    if (c == '>')
+      return i;
+  }
+  return n;
+}
+
+/* Index after the terminator of a comment, CDATA section or PI that starts
+ * at p[i] (just after '<'), or n when unterminated. */
+static size_t skip_markup(const char *p, size_t n, size_t i, const char *end) {
+  const char *q = find(p + i, n - i, end);
+  return q ? (size_t)(q - p) + strlen(end) : n;
+}
+
+int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, const char **why) {
+  size_t i = 0;
+  while (i < n) {
+    const char *lt = memchr(p + i, '<', n - i);
+    if (!lt)
+      break;
+    i = (size_t)(lt - p) + 1;
+    if (i >= n)
+      break;
+    const char *r = p + i;
+    size_t left = n - i;
+    if (left >= 3 && !memcmp(r, "!--", 3))
+      i = skip_markup(p, n, i + 3, "-->");
+    else if (left >= 8 && !memcmp(r, "![CDATA[", 8))
+      i = skip_markup(p, n, i + 8, "]]>");
+    else if (left >= 8 && !memcmp(r, "!DOCTYPE", 8)) {
+      *why = "DOCTYPE (DTD) not allowed";
+      return FX_E_FORBIDDEN;
+    } else if (r[0] == '?')
+      i = skip_markup(p, n, i + 1, "?>");
+    else if (r[0] == '!' || r[0] == '/')
+      i = skip_markup(p, n, i, ">");
+    else if ((i = start_tag(p, n, i, max_attrs)) == SIZE_MAX) {
+      *why = "too many attributes on one element";
+      return FX_E_LIMIT;
+    }
+  }
+  return 0;
+}
