@@ -11,15 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const role_names[FX_ROLE_COUNT] = {"AGR", "CRO", "DSO"};
+static const char *const role_names[FX_ROLE_COUNT] = {
+    [FX_ROLE_AGR] = "AGR", [FX_ROLE_CRO] = "CRO", [FX_ROLE_DSO] = "DSO"};
 
-const char *fx_role_name(enum fx_role r) { return (unsigned)r < FX_ROLE_COUNT ? role_names[r] : "?"; }
+const char *fx_role_name(enum fx_role r) {
+  return r > FX_ROLE_NONE && r < FX_ROLE_COUNT ? role_names[r] : "?";
+}
 
 int fx_role_from_name(const char *s) {
-  for (int i = 0; i < FX_ROLE_COUNT; i++)
+  for (int i = FX_ROLE_AGR; i < FX_ROLE_COUNT; i++)
     if (!strcmp(s, role_names[i]))
       return i;
-  return -1;
+  return FX_ROLE_NONE;
 }
 
 void fx_config_defaults(struct fx_config *cfg) {
@@ -123,7 +126,7 @@ static int platform_key(struct fx_config *c, const char *k, const char *v) {
   if (!strcmp(k, "store_nosync")) return set_bool(&c->store_nosync, v);
   if (!strncmp(k, "key.", 4)) {
     int r = fx_role_from_name(k + 4);
-    return r < 0 ? -2 : set_str(c->key_file[r], sizeof c->key_file[r], v);
+    return r == FX_ROLE_NONE ? -2 : set_str(c->key_file[r], sizeof c->key_file[r], v);
   }
   if (!strcmp(k, "max_body")) {
     if (set_i64(&x, v, 1024, 64 << 20)) return -1;
@@ -179,7 +182,7 @@ static struct fx_participant_cfg *participant_for(struct parse_state *st, const 
   if (sscanf(section, "participant %253s %7s %c", domain, role, &extra) != 2)
     return NULL;
   int r = fx_role_from_name(role);
-  if (r < 0)
+  if (r == FX_ROLE_NONE)
     return NULL;
   struct fx_config *c = st->cfg;
   for (size_t i = 0; i < c->n_participants; i++)

@@ -39,10 +39,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum fx_role { FX_ROLE_AGR = 0, FX_ROLE_CRO = 1, FX_ROLE_DSO = 2, FX_ROLE_COUNT = 3 };
+#include "codec/codec.h" /* enum fx_role */
+
+/* Arrays indexed by enum fx_role (FX_ROLE_NONE's slot stays unused). */
+#define FX_ROLE_COUNT (FX_ROLE_DSO + 1)
 
 const char *fx_role_name(enum fx_role r);
-int fx_role_from_name(const char *s); /* -1 when unknown */
+int fx_role_from_name(const char *s); /* FX_ROLE_NONE (0) when unknown */
 
 struct fx_participant_cfg {
   char domain[254];
