@@ -7,6 +7,7 @@
  * hands back the record already there). Any failing op aborts the whole
  * transaction, so a batch lands entirely or not at all. When the map is full
  * it is grown and the batch applied again from scratch. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -337,7 +338,9 @@ static int commit_once(struct fx_store *st, const struct fx_store_batch *b) {
     mdb_txn_abort(txn);
     return rc;
   }
-  return fx_store_err(mdb_txn_commit(txn)); /* commit frees txn, also on failure */
+  rc = mdb_txn_commit(txn); /* frees txn, also on failure */
+  if (rc && rc != MDB_MAP_FULL) fx_store_logf(st, "LMDB commit failed: %s", mdb_strerror(rc));
+  return rc == EIO ? fx_store_io_error(st) : fx_store_err(rc);
 }
 
 int fx_store_commit(struct fx_store *st, struct fx_store_batch *b) {

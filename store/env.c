@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store/store_int.h"
@@ -69,6 +70,13 @@ void fx_store_logf(struct fx_store *st, const char *fmt, ...) {
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   st->log(st->log_ud, buf);
+}
+
+int fx_store_io_error(struct fx_store *st) {
+  struct statvfs vfs;
+  if (statvfs(st->path, &vfs)) return FX_STORE_EIO;
+  /* Less than a few pages free: the short write was the disk filling up. */
+  return (uint64_t)vfs.f_bavail * vfs.f_frsize < 64 * 1024 ? FX_STORE_ENOSPC : FX_STORE_EIO;
 }
 
 /* ---- counters ------------------------------------------------------------ */
@@ -254,7 +262,9 @@ static struct fx_store *store_new(const struct fx_store_opts *o) {
   st->map_size = round_page(o->map_size ? o->map_size : DEFAULT_MAP);
   st->map_max = round_page(o->map_max ? o->map_max : DEFAULT_MAX);
   if (st->map_max < st->map_size) st->map_max = st->map_size;
-  if (init_lock(st)) {
+  st->path = strdup(o->path);
+  if (!st->path || init_lock(st)) {
+    free(st->path);
     free(st);
     return NULL;
   }
@@ -289,5 +299,6 @@ void fx_store_close(struct fx_store *st) {
   if (st->env) mdb_env_close(st->env);
   pthread_rwlock_destroy(&st->remap);
   free(st->scratch);
+  free(st->path);
   free(st);
 }

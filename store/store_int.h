@@ -21,6 +21,7 @@ struct fx_store {
   pthread_rwlock_t remap;
   void (*log)(void *ud, const char *msg);
   void *log_ud;
+  char *path;
   uint8_t *scratch; /* writer-only buffer for rewriting a record */
   size_t scratch_cap;
 };
@@ -88,6 +89,9 @@ int fx_rec_check(const MDB_val *v, char tag);
 int fx_store_err(int mdb_rc);
 void fx_store_logf(struct fx_store *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* LMDB reports a short write as EIO, which is what a full disk produces:
+ * tells ENOSPC apart by the free space left on the store's file system. */
+int fx_store_io_error(struct fx_store *st);
 /* Doubles the map up to map_max; FX_STORE_EFULL when already there. */
 int fx_store_grow(struct fx_store *st);
 /* Adopts a map size changed by another process (MDB_MAP_RESIZED). */
