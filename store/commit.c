@@ -44,7 +44,8 @@ int fx_store_obj_transition_ok(uint8_t kind, uint8_t from, uint8_t to) {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* Writes a NUL-terminated string part at *at and its (offset, length) pair. */
+/* Writes a variable part at *at and its (offset, length) pair at `pair`;
+ * string parts get a trailing NUL that the length does not count. */
 static void put_part(uint8_t *rec, size_t pair, size_t *at, const void *p, size_t n, int str) {
   fx_st32(rec + pair, (uint32_t)*at);
   fx_st32(rec + pair + 4, (uint32_t)n);
