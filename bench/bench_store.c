@@ -46,7 +46,7 @@ static uint64_t next_rand(struct bench *b) { /* xorshift64*: ids need no crypto 
 static void quiet(void *ud, const char *msg) { (void)ud; (void)msg; }
 
 static void rm_store(const char *d) {
-  char p[512];
+  char p[600]; /* d is at most 511 bytes */
   snprintf(p, sizeof p, "%s/data.mdb", d);
   unlink(p);
   snprintf(p, sizeof p, "%s/lock.mdb", d);
