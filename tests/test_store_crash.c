@@ -1,7 +1,8 @@
 /* test_store_crash.c — nothing acknowledged is lost, nothing is half-applied.
  *
  * A child process commits batches as fast as it can; each batch journals
- * three messages, creates one market object, queues two outbox rows and
+ * three messages, creates one market object, queues two outbox rows, orders
+ * the previous batch's offer, marks one of its outbox rows delivered and
  * raises a counter, all tagged with the batch number. After each durable
  * commit the child writes that number to a pipe (the moment flexd would
  * answer HTTP 200). The parent SIGKILLs the child at random moments, reopens
@@ -68,6 +69,14 @@ static int commit_batch(struct fx_store *st, struct fx_store_batch *b, uint64_t 
                              .body = body[i], .body_len = 16};
     if (fx_store_batch_out_add(b, &x, NULL)) return -1;
   }
+  /* Updates too must be all-or-nothing: the previous batch's offer is
+   * ordered and its first outbox row delivered by this one. */
+  struct fx_store_obj_key prev = o.key;
+  prev.period = (int32_t)((n + 6) % 7);
+  id_of(prev.id, n - 1, 99);
+  if (n && (fx_store_batch_set_state(b, &prev, FX_OFFER_ORDERED, (int64_t)n) ||
+            fx_store_batch_out_delivered(b, (n - 1) * OUTS + 1, (int64_t)n)))
+    return -1;
   if (fx_store_batch_counter_raise(b, "crash.batches", n + 1)) return -1;
   return fx_store_commit(st, b);
 }
@@ -153,21 +162,30 @@ static void check_rest(struct fx_store_read *rd, uint64_t batches) {
   while (fx_store_obj_next(&it, &ov) == 1) {
     memcpy(&v, fx_store_obj_body(&ov, &len), sizeof v);
     cr_assert_lt(v, batches, "object of batch %lu without its messages", (unsigned long)v);
+    cr_assert_eq(fx_store_obj_state(&ov), v + 1 < batches ? FX_OFFER_ORDERED : FX_OFFER_OPEN,
+                 "offer of batch %lu: ordered exactly when batch %lu landed",
+                 (unsigned long)v, (unsigned long)v + 1);
     n++;
   }
   fx_store_iter_close(&it);
   cr_assert_eq(n, batches, "one object per batch");
+  uint64_t pending = 0;
+  for (uint64_t id = 1; id <= batches * OUTS; id++) {
+    uint8_t want[16];
+    uint64_t b = (id - 1) / OUTS, i = (id - 1) % OUTS;
+    cr_assert_eq(fx_store_out_get(rd, id, &xv), 0, "outbox row %lu", (unsigned long)id);
+    id_of(want, b, i);
+    cr_assert_arr_eq(fx_store_out_body(&xv, &len), want, 16);
+    int delivered = i == 0 && b + 1 < batches;
+    cr_assert_eq(fx_store_out_state(&xv), delivered ? FX_OUT_DELIVERED : FX_OUT_PENDING);
+    pending += !delivered;
+  }
+  cr_assert_eq(fx_store_out_get(rd, batches * OUTS + 1, &xv), FX_STORE_ENOTFOUND);
   n = 0;
   cr_assert_eq(fx_store_due_iter(rd, INT64_MAX, &it), 0);
-  while (fx_store_due_next(&it, &xv) == 1) {
-    uint8_t want[16];
-    uint64_t id = fx_store_out_id(&xv) - 1;
-    id_of(want, id / OUTS, id % OUTS);
-    cr_assert_arr_eq(fx_store_out_body(&xv, &len), want, 16);
-    n++;
-  }
+  while (fx_store_due_next(&it, &xv) == 1) n++;
   fx_store_iter_close(&it);
-  cr_assert_eq(n, batches * OUTS, "two outbox rows per batch");
+  cr_assert_eq(n, pending, "the due index holds exactly the pending rows");
   cr_assert_eq(fx_store_counter_get(rd, "crash.batches", &v), 0);
   cr_assert_eq(v, batches);
 }

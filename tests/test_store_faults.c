@@ -152,6 +152,24 @@ static void drop_layout(MDB_txn *txn) {
   cr_assert_eq(mdb_del(txn, meta, &k, NULL), 0);
 }
 
+/* Overwrites the first message record's raw length with a length past the
+ * end of the value, as a torn or foreign write would. */
+static void break_message(MDB_txn *txn) {
+  MDB_dbi msgs;
+  MDB_cursor *cur;
+  MDB_val k, d;
+  cr_assert_eq(mdb_dbi_open(txn, "messages", 0, &msgs), 0);
+  cr_assert_eq(mdb_cursor_open(txn, msgs, &cur), 0);
+  cr_assert_eq(mdb_cursor_get(cur, &k, &d, MDB_FIRST), 0);
+  uint8_t rec[256];
+  cr_assert_leq(d.mv_size, sizeof rec);
+  memcpy(rec, d.mv_data, d.mv_size);
+  rec[62] = 0x7f; /* raw length at offset 60, little-endian */
+  MDB_val nd = {d.mv_size, rec};
+  cr_assert_eq(mdb_cursor_put(cur, &k, &nd, MDB_CURRENT), 0);
+  mdb_cursor_close(cur);
+}
+
 static char dir[64];
 static void setup(void) {
   strcpy(dir, "/tmp/fxfault-XXXXXX");
@@ -227,6 +245,28 @@ Test(store_faults, data_without_layout_record_is_refused) {
   struct fx_store_opts o = {.path = dir, .log = capture, .log_ud = &log};
   cr_assert_eq(fx_store_open(&st, &o), FX_STORE_ECORRUPT);
   cr_assert(strstr(log.text, "no layout record") != NULL, "log: %s", log.text);
+}
+
+Test(store_faults, a_record_pointing_outside_itself_is_reported_corrupt) {
+  struct logbuf log = {0};
+  struct fx_store *st = open_at(dir, 0, 0, &log);
+  cr_assert_eq(put_msgs(st, 8, 0, 1, 10), 0);
+  fx_store_close(st);
+  raw_edit(dir, break_message);
+  st = open_at(dir, 0, 0, &log);
+  struct fx_store_read rd;
+  struct fx_store_msg_view v;
+  struct fx_store_iter it;
+  uint8_t id[16];
+  mkid(id, 8, 0);
+  fx_store_read_init(&rd, st);
+  cr_assert_eq(fx_store_read_begin(&rd), 0);
+  cr_assert_eq(fx_store_msg_get(&rd, "agr.example.com", id, &v), FX_STORE_ECORRUPT);
+  cr_assert_eq(fx_store_journal_iter(&rd, 1, &it), 0);
+  cr_assert_eq(fx_store_journal_next(&it, &v), FX_STORE_ECORRUPT);
+  fx_store_iter_close(&it);
+  fx_store_read_free(&rd);
+  fx_store_close(st);
 }
 
 /* ---- map growth and map full ---------------------------------------------------------- */
