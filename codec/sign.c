@@ -102,6 +102,9 @@ static long decode_body(fx_sign_ctx *ctx, const char *b64, size_t b64_len,
   }
   if (n < FX_SIGN_BYTES)
     return open_fail(out, FX_SIGN_ESHORT, NULL);
+  /* The length check above is coarse (base64 rounds up); this one is exact. */
+  if ((size_t)n - FX_SIGN_BYTES > ctx->max_inner)
+    return open_fail(out, FX_SIGN_ETOOBIG, NULL);
   return n;
 }
 
