@@ -335,18 +335,22 @@ static int env_parse(const char *xml, size_t len, struct envelope *e) {
 
 /* --- flexd open ------------------------------------------------------- */
 
+/* The arguments of open and validate: one file and up to two public keys
+ * (a sender lists its old and new key during rotation). */
 struct open_args {
   const char *input;
   const char *pubkey[MAX_PUBKEYS];
   size_t npub;
+  uint8_t pks[MAX_PUBKEYS][32]; /* the signing halves of pubkey[] */
 };
 
-static int open_parse(int argc, char **argv, struct open_args *a) {
+static int open_parse(const char *cmd, int argc, char **argv,
+                      struct open_args *a) {
   for (int i = 1; i < argc; i++) {
     const char *v = NULL;
     int m = opt_value(argc, argv, &i, "--pubkey", &v);
     if (m == 1 && a->npub == MAX_PUBKEYS)
-      return fail("open", "at most %d --pubkey options (old and new key)",
+      return fail(cmd, "at most %d --pubkey options (old and new key)",
                   MAX_PUBKEYS), -1;
     if (m == 1)
       a->pubkey[a->npub++] = v;
@@ -355,38 +359,52 @@ static int open_parse(int argc, char **argv, struct open_args *a) {
     if (m != 1)
       return -1;
   }
-  return a->input && a->npub ? 0 : -1;
+  return a->input ? 0 : -1;
 }
 
-/* Reports why the Body did not open, in terms of the peer. */
-static int open_report(const struct open_args *a, const struct envelope *e,
-                       int st, const struct fx_sign_opened *o) {
+/* Parses the cs1 strings into a->pks; reports a malformed one. */
+static int open_keys(const char *cmd, struct open_args *a) {
+  for (size_t k = 0; k < a->npub; k++) {
+    struct fx_keys_public pub;
+    const char *why = NULL;
+    if (fx_keys_cs1_parse(a->pubkey[k], strlen(a->pubkey[k]), &pub, &why))
+      return fail(cmd, "--pubkey %.16s...: %s", a->pubkey[k], why), -1;
+    memcpy(a->pks[k], pub.sign, 32);
+  }
+  return 0;
+}
+
+/* Reports why a Body did not open, in terms of the peer. */
+static int open_report(const char *cmd, const struct open_args *a,
+                       const char *domain, const char *role, int st,
+                       const struct fx_sign_opened *o) {
   switch (st) {
   case FX_SIGN_EBASE64:
-    return fail("open", "%s: Body is not valid base64 at offset %zu: %s",
+    return fail(cmd, "%s: Body is not valid base64 at offset %zu: %s",
                 a->input, o->bad_offset, o->why);
   case FX_SIGN_ESHORT:
-    return fail("open", "%s: Body is too short to hold a 64-byte signature; "
+    return fail(cmd, "%s: Body is too short to hold a 64-byte signature; "
                 "it was not sealed with CS1", a->input);
   case FX_SIGN_EBADSIG:
-    return fail("open", "%s: signature does not verify with %s for %s (%s) "
+    return fail(cmd, "%s: signature does not verify with %s for %s (%s) "
                 "(%.16s...%s): the sender signed with another key, or the "
                 "Body was altered in transit", a->input,
-                a->npub > 1 ? "either key given" : "the key given", e->domain,
-                e->role, a->pubkey[0], a->npub > 1 ? " and the other" : "");
+                a->npub > 1 ? "either key given" : "the key given", domain,
+                role, a->pubkey[0], a->npub > 1 ? " and the other" : "");
   default:
-    return fail("open", "%s: %s", a->input, fx_sign_strerror(st));
+    return fail(cmd, "%s: %s", a->input, fx_sign_strerror(st));
   }
 }
 
-static int open_body(const struct open_args *a, const struct envelope *e,
-                     const uint8_t (*pks)[32]) {
+static int open_body(const struct open_args *a, const struct envelope *e) {
   fx_sign_ctx *ctx = fx_sign_ctx_new(MAX_INNER);
   if (!ctx)
     return fail("open", "out of memory");
   struct fx_sign_opened o;
-  int st = fx_sign_open_any(ctx, pks, a->npub, e->body, e->body_len, &o);
-  int rc = st != FX_SIGN_OK ? open_report(a, e, st, &o) : 0;
+  int st = fx_sign_open_any(ctx, (const uint8_t(*)[32])a->pks, a->npub,
+                            e->body, e->body_len, &o);
+  int rc = st != FX_SIGN_OK ? open_report("open", a, e->domain, e->role, st, &o)
+                            : 0;
   if (rc == 0 && (fwrite(o.inner, 1, o.len, stdout) != o.len ||
                   fflush(stdout) != 0))
     rc = fail("open", "cannot write the output: %s", strerror(errno));
@@ -395,17 +413,12 @@ static int open_body(const struct open_args *a, const struct envelope *e,
 }
 
 int fx_cli_open(int argc, char **argv) {
-  struct open_args a = {NULL, {NULL, NULL}, 0};
-  if (open_parse(argc, argv, &a) != 0)
+  struct open_args a;
+  memset(&a, 0, sizeof a);
+  if (open_parse("open", argc, argv, &a) != 0 || a.npub == 0)
     return usage("flexd open --pubkey cs1.KEY [--pubkey cs1.KEY] SIGNED.xml");
-  uint8_t pks[MAX_PUBKEYS][32];
-  for (size_t k = 0; k < a.npub; k++) {
-    struct fx_keys_public pub;
-    const char *why = NULL;
-    if (fx_keys_cs1_parse(a.pubkey[k], strlen(a.pubkey[k]), &pub, &why) != 0)
-      return fail("open", "--pubkey %.16s...: %s", a.pubkey[k], why);
-    memcpy(pks[k], pub.sign, 32);
-  }
+  if (open_keys("open", &a) != 0)
+    return 1;
   char *xml = NULL;
   size_t len = 0;
   if (read_input("open", a.input, MAX_SIGNED, &xml, &len) != 0)
@@ -415,7 +428,7 @@ int fx_cli_open(int argc, char **argv) {
   int rc = env_parse(xml, len, &e) != 0
                ? fail("open", "%s: not a valid SignedMessage: %s", a.input,
                       e.err)
-               : open_body(&a, &e, (const uint8_t(*)[32])pks);
+               : open_body(&a, &e);
   env_free(&e);
   free(xml);
   return rc;
