@@ -145,6 +145,22 @@ int fx_sign_open(fx_sign_ctx *ctx, const uint8_t pk[FX_SIGN_PUBLICKEYBYTES],
                           b64, b64_len, out);
 }
 
+int fx_sign_decode_unverified(fx_sign_ctx *ctx, const char *b64,
+                              size_t b64_len, struct fx_sign_opened *out) {
+  if (!out)
+    return FX_SIGN_EINVAL;
+  *out = (struct fx_sign_opened){.inner = NULL};
+  if (!ctx || (!b64 && b64_len))
+    return open_fail(out, FX_SIGN_EINVAL, NULL);
+  long n = decode_body(ctx, b64, b64_len, out);
+  if (n < 0)
+    return (int)n;
+  ctx->raw[n] = '\0';
+  out->inner = (const char *)ctx->raw + FX_SIGN_BYTES;
+  out->len = (size_t)n - FX_SIGN_BYTES;
+  return FX_SIGN_OK;
+}
+
 const char *fx_sign_strerror(int status) {
   switch (status) {
   case FX_SIGN_OK: return "ok";

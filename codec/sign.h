@@ -67,6 +67,11 @@ int fx_sign_open_any(fx_sign_ctx *ctx,
                      const char *b64, size_t b64_len,
                      struct fx_sign_opened *out);
 
+/* Decodes a Body and splits off the signature WITHOUT verifying it: for
+ * diagnostics only (`flexd validate` without a key). Never act on the bytes. */
+int fx_sign_decode_unverified(fx_sign_ctx *ctx, const char *b64,
+                              size_t b64_len, struct fx_sign_opened *out);
+
 /* A short English name for a status ("Body is not valid base64", ...). */
 const char *fx_sign_strerror(int status);
 

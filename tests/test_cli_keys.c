@@ -210,3 +210,48 @@ Test(cli_keys, open_rejects_what_is_not_a_signed_message) {
   cr_assert(strstr(s.err, "88 base64 characters") != NULL, "%s", s.err);
   sandbox_remove(&s);
 }
+
+/* validate needs the codec's reader; it exists once codec/codec.h does. */
+#if defined(__has_include)
+#if __has_include("codec/codec.h")
+Test(cli_keys, validate_names_the_type_or_where_and_why) {
+  struct sandbox s;
+  sandbox_make(&s);
+  char pk[100], other[100];
+  keygen(&s, "k", pk);
+  keygen(&s, "other", other);
+  cr_assert_eq(run(&s, "validate inner.xml"), 0, "%s", s.err);
+  cr_assert_str_eq(s.out, "valid: TestMessage\n");
+  seal(&s, "k");
+  cr_assert_eq(run(&s, "validate --pubkey %s signed.xml", pk), 0, "%s", s.err);
+  cr_assert(strstr(s.out, "valid: SignedMessage from dso.example.com (DSO) "
+                          "containing TestMessage; signature verified"),
+            "%s", s.out);
+  cr_assert_eq(run(&s, "validate signed.xml"), 0, "%s", s.err);
+  cr_assert(strstr(s.out, "signature NOT checked") != NULL, "%s", s.out);
+  cr_assert_eq(run(&s, "validate --pubkey %s signed.xml", other), 1);
+  cr_assert(strstr(s.err, "signature does not verify") != NULL, "%s", s.err);
+  put(&s, "v.xml", "<TestMessage Version=\"3.x\" SenderDomain=\"a.example.com\" "
+                   "RecipientDomain=\"b.example.com\" "
+                   "TimeStamp=\"2025-03-01T12:00:00Z\" "
+                   "MessageID=\"0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9\" "
+                   "ConversationID=\"0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9\"/>");
+  cr_assert_eq(run(&s, "validate v.xml"), 1);
+  cr_assert(strstr(s.err, "TestMessage@Version") != NULL, "%s", s.err);
+  sandbox_remove(&s);
+}
+
+Test(cli_keys, validate_rejects_a_sender_domain_mismatch) {
+  struct sandbox s;
+  sandbox_make(&s);
+  char pk[100];
+  keygen(&s, "k", pk);
+  cr_assert_eq(run(&s, "seal --key k --sender-domain agr.example.com "
+                       "--sender-role AGR inner.xml"), 0, "%s", s.err);
+  put(&s, "signed.xml", s.out);
+  cr_assert_eq(run(&s, "validate --pubkey %s signed.xml", pk), 1);
+  cr_assert(strstr(s.err, "Mismatch SenderDomain") != NULL, "%s", s.err);
+  sandbox_remove(&s);
+}
+#endif
+#endif

@@ -321,6 +321,24 @@ Test(sign, open_any_finds_the_second_key) {
   fx_sign_ctx_free(ctx);
 }
 
+/* Diagnostics may look inside a Body whose signature is wrong. */
+Test(sign, decode_unverified_splits_off_the_signature) {
+  fx_sign_ctx *ctx = fx_sign_ctx_new(0);
+  size_t blen;
+  char *body = sealed_body(ctx, &blen);
+  body[3] = body[3] == 'A' ? 'B' : 'A'; /* damage the signature */
+  struct fx_sign_opened o;
+  cr_assert_eq(fx_sign_decode_unverified(ctx, body, blen, &o), FX_SIGN_OK);
+  cr_assert_eq(o.len, strlen(INNER));
+  cr_assert_eq(memcmp(o.inner, INNER, o.len), 0);
+  cr_assert_eq(fx_sign_decode_unverified(ctx, body, 80, &o), FX_SIGN_ESHORT);
+  body[200] = '#';
+  cr_assert_eq(fx_sign_decode_unverified(ctx, body, blen, &o), FX_SIGN_EBASE64);
+  cr_assert_eq(o.bad_offset, 200);
+  free(body);
+  fx_sign_ctx_free(ctx);
+}
+
 /* One context serves messages of any size in turn, large then small. */
 Test(sign, context_is_reusable_across_sizes) {
   fx_sign_ctx *ctx = fx_sign_ctx_new(0);
