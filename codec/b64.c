@@ -17,37 +17,31 @@
 #include <openssl/evp.h>
 #include <string.h>
 
-/* 6-bit value of each base64 letter; -1 for every other byte. */
-static const signed char b64_value[256] = {
-    ['A'] = 0,  ['B'] = 1,  ['C'] = 2,  ['D'] = 3,  ['E'] = 4,  ['F'] = 5,
-    ['G'] = 6,  ['H'] = 7,  ['I'] = 8,  ['J'] = 9,  ['K'] = 10, ['L'] = 11,
-    ['M'] = 12, ['N'] = 13, ['O'] = 14, ['P'] = 15, ['Q'] = 16, ['R'] = 17,
-    ['S'] = 18, ['T'] = 19, ['U'] = 20, ['V'] = 21, ['W'] = 22, ['X'] = 23,
-    ['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29,
-    ['e'] = 30, ['f'] = 31, ['g'] = 32, ['h'] = 33, ['i'] = 34, ['j'] = 35,
-    ['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39, ['o'] = 40, ['p'] = 41,
-    ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47,
-    ['w'] = 48, ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53,
-    ['2'] = 54, ['3'] = 55, ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59,
-    ['8'] = 60, ['9'] = 61, ['+'] = 62, ['/'] = 63,
+/* Class of every byte: 1 + the 6-bit value of a base64 letter, SPACE for
+ * XML whitespace, PAD for '=', 0 (BAD) for everything else. Offset by one so
+ * that the entries designated initialisers leave out are BAD. */
+enum { BAD = 0, SPACE = 65, PAD = 66 };
+static const unsigned char b64_class[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+    ['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+    ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+    ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+    ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+    ['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+    ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+    [' '] = SPACE, ['\t'] = SPACE, ['\n'] = SPACE, ['\r'] = SPACE,
+    ['='] = PAD,
 };
-
-/* Designated initialisers leave the other entries 0, which is also 'A';
- * so membership is tested separately. */
-static int is_b64(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-static int is_xml_space(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
 
 /* The bits a letter before '=' carries past the end of the data must be
  * zero: one '=' leaves 2 spare bits, two leave 4 (xs:base64Binary's B16/B04). */
 static int pad_bits_zero(unsigned char last, size_t pads) {
   int mask = pads == 1 ? 0x03 : 0x0f;
-  return (b64_value[last] & mask) == 0;
+  return ((b64_class[last] - 1) & mask) == 0;
 }
 
 static long fail(struct fx_b64_error *err, size_t offset, const char *why) {
@@ -104,16 +98,16 @@ static long decode_slow(const char *in, size_t n, uint8_t *out,
   struct chunk c = {.len = 0};
   size_t letters = 0, pads = 0, outlen = 0, last_off = 0;
   for (size_t i = 0; i < n; i++) {
-    unsigned char ch = (unsigned char)in[i];
-    if (is_xml_space(ch))
+    unsigned char ch = (unsigned char)in[i], cls = b64_class[ch];
+    if (cls == SPACE)
       continue;
-    if (ch == '=') {
+    if (cls == PAD) {
       if (pads == 2)
         return fail(err, i, "more than two '=' padding characters");
       if (letters % 4 < 2)
         return fail(err, i, "'=' padding in the wrong place");
       pads++;
-    } else if (!is_b64(ch)) {
+    } else if (cls == BAD) {
       return fail(err, i, "character not in the base64 alphabet");
     } else if (pads) {
       return fail(err, i, "data after '=' padding");
