@@ -13,4 +13,11 @@ struct fx_cli_command {
 
 int fx_cli_version(int argc, char **argv);
 
+/* engine/cli_keys.c: CS1 keys and SignedMessage seal/open for operators. */
+int fx_cli_keygen(int argc, char **argv);
+int fx_cli_seal(int argc, char **argv);
+int fx_cli_open(int argc, char **argv);
+/* Defined once codec/codec.h (the message reader) is part of the tree. */
+int fx_cli_validate(int argc, char **argv);
+
 #endif
