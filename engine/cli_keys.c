@@ -1,4 +1,4 @@
-/* cli_keys.c — `flexd keygen`, `flexd seal` and `flexd open`: the operator's
+/* cli_keys.c — `flexd keygen`, `seal`, `open` and `validate`: the operator's
  * tools for CS1 keys and SignedMessage envelopes, used to debug a peer.
  *
  * The envelope is read by a small private libxml2 SAX2 parser (no DOM, no
@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <libxml/parserInternals.h>
 
 #include "codec/b64.h"
 #include "codec/keys.h"
@@ -93,6 +92,11 @@ static int read_input(const char *cmd, const char *path, size_t max,
   return 0;
 }
 
+/* A file operand: anything but an option; "-" is standard input. */
+static int is_operand(const char *arg) {
+  return arg[0] != '-' || !strcmp(arg, "-");
+}
+
 /* SignedMessage/@SenderDomain: InternetDomainType of UFTP-common.xsd. */
 static int domain_ok(const char *d) {
   regex_t re;
@@ -119,8 +123,10 @@ int fx_cli_keygen(int argc, char **argv) {
     int m = opt_value(argc, argv, &i, "-o", &out);
     if (m == 0)
       m = opt_value(argc, argv, &i, "--out", &out);
-    if (m == 0 && !strcmp(argv[i], "--force"))
-      flags |= FX_KEYS_FORCE, m = 1;
+    if (m == 0 && !strcmp(argv[i], "--force")) {
+      flags |= FX_KEYS_FORCE;
+      m = 1;
+    }
     if (m != 1)
       return usage(use);
   }
@@ -154,8 +160,10 @@ static int seal_parse(int argc, char **argv, struct seal_args *a) {
       m = opt_value(argc, argv, &i, "--sender-domain", &a->domain);
     if (m == 0)
       m = opt_value(argc, argv, &i, "--sender-role", &a->role);
-    if (m == 0 && !a->input && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
-      a->input = argv[i], m = 1;
+    if (m == 0 && !a->input && is_operand(argv[i])) {
+      a->input = argv[i];
+      m = 1;
+    }
     if (m != 1)
       return -1;
   }
@@ -354,8 +362,10 @@ static int open_parse(const char *cmd, int argc, char **argv,
                   MAX_PUBKEYS), -1;
     if (m == 1)
       a->pubkey[a->npub++] = v;
-    if (m == 0 && !a->input && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
-      a->input = argv[i], m = 1;
+    if (m == 0 && !a->input && is_operand(argv[i])) {
+      a->input = argv[i];
+      m = 1;
+    }
     if (m != 1)
       return -1;
   }
