@@ -1,0 +1,377 @@
+/* sequencer.c — group commit of verified messages (see sequencer.h).
+ *
+ * Thread model: submit/outcome push onto mutex-guarded lists from any thread;
+ * the sequencer thread swaps the lists out, processes one group, commits, and
+ * pushes the group onto a "done" list that a uv_async drains on the loop. The
+ * read transaction used for duplicate lookups is closed before the commit:
+ * growing the map waits for readers, and the committer must not be one. */
+#include "engine/sequencer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "engine/respond.h"
+#include "store/store.h"
+
+const char *fx_seq_result_name(enum fx_seq_result r) {
+  static const char *const n[FX_SEQ_RESULT_COUNT] = {"accepted", "rejected", "already_submitted", "duplicate"};
+  return (unsigned)r < FX_SEQ_RESULT_COUNT ? n[r] : "?";
+}
+
+/* A message key seen earlier in the group: (domain, MessageID) → digest. */
+struct seen {
+  char key[254 + 16];
+  size_t klen;
+  uint8_t digest[32];
+  UT_hash_handle hh;
+};
+
+/* Bytes that must outlive the store ops of one group. */
+struct chunk {
+  struct chunk *next;
+  size_t used, cap;
+  max_align_t data[];
+};
+
+struct fx_seq_ctx {
+  struct fx_sequencer *s;
+  int64_t now_us;
+  const char *peer_domain; /* the message's sender */
+};
+
+struct fx_sequencer {
+  struct fx_sequencer_cfg cfg;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct fx_inbound *in_head, *in_tail;
+  struct fx_outcome *oc_head;
+  bool stopping;
+  /* handed back to the loop */
+  uv_async_t async;
+  struct fx_inbound *done_head, *done_tail;
+  bool outbox_grew;
+  /* sequencer-thread state */
+  struct fx_store_batch batch;
+  struct fx_store_read rd;
+  struct seen *seen, *seen_pool;
+  size_t seen_used, seen_cap;
+  struct chunk *chunks;
+  struct fx_buf xml;
+  unsigned rows_added;
+};
+
+/* ---- per-group memory ---------------------------------------------------- */
+
+void *fx_seq_alloc(struct fx_seq_ctx *ctx, size_t n) {
+  struct fx_sequencer *s = ctx->s;
+  n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+  struct chunk *c = s->chunks;
+  if (!c || c->cap - c->used < n) {
+    size_t cap = n > 65536 ? n : 65536;
+    c = malloc(sizeof *c + cap);
+    if (!c)
+      return NULL;
+    c->next = s->chunks, c->used = 0, c->cap = cap;
+    s->chunks = c;
+  }
+  void *p = (char *)c->data + c->used;
+  c->used += n;
+  return p;
+}
+
+static void group_memory_release(struct fx_sequencer *s) {
+  /* Keep the newest chunk for the next group, free the rest. */
+  struct chunk *c = s->chunks;
+  if (!c)
+    return;
+  for (struct chunk *n = c->next, *t; n; n = t) {
+    t = n->next;
+    free(n);
+  }
+  c->next = NULL;
+  c->used = 0;
+  HASH_CLEAR(hh, s->seen);
+  s->seen_used = 0;
+}
+
+struct fx_store_batch *fx_seq_batch(struct fx_seq_ctx *ctx) { return &ctx->s->batch; }
+struct fx_store_read *fx_seq_read(struct fx_seq_ctx *ctx) { return &ctx->s->rd; }
+int64_t fx_seq_now(struct fx_seq_ctx *ctx) { return ctx->now_us; }
+
+int fx_seq_send(struct fx_seq_ctx *ctx, const struct fx_msg *m, enum fx_role to_role, enum fx_role as_role) {
+  struct fx_sequencer *s = ctx->s;
+  struct fx_error err;
+  fx_buf_reset(&s->xml);
+  if (fx_write_msg(m, &s->xml, &err) != 0) {
+    fprintf(stderr, "flexd: internal: %s not written: %s: %s\n", fx_msg_type_name(m->type), err.where, err.why);
+    return -1;
+  }
+  char *body = fx_seq_alloc(ctx, s->xml.len);
+  char *domain = fx_seq_alloc(ctx, strlen(m->hdr.recipient_domain) + 1);
+  if (!body || !domain)
+    return -1;
+  memcpy(body, s->xml.data, s->xml.len);
+  strcpy(domain, m->hdr.recipient_domain);
+  struct fx_store_out o = {.domain = domain,
+                           .role = fx_out_roles(to_role, as_role),
+                           .type = (uint16_t)m->type,
+                           .created_us = ctx->now_us,
+                           .next_us = ctx->now_us,
+                           .body = body,
+                           .body_len = s->xml.len};
+  if (fx_store_batch_out_add(&s->batch, &o, NULL) != 0)
+    return -1;
+  s->rows_added++;
+  return 0;
+}
+
+/* ---- deciding one message ------------------------------------------------- */
+
+static struct seen *seen_find(struct fx_sequencer *s, const char *key, size_t klen) {
+  struct seen *e;
+  HASH_FIND(hh, s->seen, key, klen, e);
+  return e;
+}
+
+static void seen_add(struct fx_sequencer *s, const char *key, size_t klen, const uint8_t digest[32]) {
+  if (s->seen_used == s->seen_cap)
+    return; /* pool sized to the group, see process_group */
+  struct seen *e = &s->seen_pool[s->seen_used++];
+  memcpy(e->key, key, klen);
+  e->klen = klen;
+  memcpy(e->digest, digest, 32);
+  HASH_ADD(hh, s->seen, key[0], klen, e);
+}
+
+/* Looks the key up in this group, then in the store: 0 new, 1 same, 2 other. */
+static int duplicate_state(struct fx_sequencer *s, const struct fx_inbound *in, const char *key, size_t klen) {
+  struct seen *e = seen_find(s, key, klen);
+  if (e)
+    return memcmp(e->digest, in->digest, 32) ? 2 : 1;
+  struct fx_store_msg_view v;
+  if (fx_store_msg_get(&s->rd, in->msg->hdr.sender_domain, in->msg->hdr.message_id.b, &v) != 0)
+    return 0;
+  return memcmp(fx_store_msg_digest(&v), in->digest, 32) ? 2 : 1;
+}
+
+static void decide(struct fx_sequencer *s, struct fx_inbound *in) {
+  const struct fx_msg *m = in->msg;
+  struct fx_seq_ctx ctx = {s, in->recv_us, m->hdr.sender_domain};
+  char key[254 + 16];
+  size_t dlen = strlen(m->hdr.sender_domain);
+  memcpy(key, m->hdr.sender_domain, dlen);
+  memcpy(key + dlen, m->hdr.message_id.b, 16);
+  size_t klen = dlen + 16;
+
+  fx_verdict_clear(&in->reasons);
+  int dup = duplicate_state(s, in, key, klen);
+  if (dup == 1) {
+    in->result = FX_SEQ_ALREADY_SUBMITTED;
+    fx_verdict_add(&in->reasons, FX_R_ALREADY_SUBMITTED);
+  } else if (dup == 2) {
+    in->result = FX_SEQ_DUPLICATE;
+    fx_verdict_add(&in->reasons, FX_R_DUPLICATE_IDENTIFIER);
+  } else {
+    struct fx_store_msg rec = {.domain = m->hdr.sender_domain,
+                               .msgid = m->hdr.message_id.b,
+                               .digest = in->digest,
+                               .type = (uint16_t)m->type,
+                               .recv_us = in->recv_us,
+                               .raw = in->raw,
+                               .raw_len = in->raw_len};
+    fx_store_batch_put_msg(&s->batch, &rec, NULL);
+    seen_add(s, key, klen, in->digest);
+    in->reasons = in->verdict;
+    if (in->barred)
+      fx_verdict_add(&in->reasons, FX_R_BARRED_SENDER);
+  }
+
+  struct fx_msg resp;
+  bool answer = fx_response_init(&resp, m, s->cfg.platform_domain, in->recv_us, NULL) == 0;
+  if (dup == 0 && fx_verdict_ok(&in->reasons) && s->cfg.hooks.apply)
+    s->cfg.hooks.apply(s->cfg.hooks.market, &ctx, in, &in->reasons, answer ? &resp : NULL);
+  if (dup == 0)
+    in->result = fx_verdict_ok(&in->reasons) ? FX_SEQ_ACCEPTED : FX_SEQ_REJECTED;
+  if (!answer)
+    return; /* responses are never answered */
+  if (!fx_verdict_ok(&in->reasons) && fx_msg_type_has_result(resp.type)) {
+    resp.result = FX_RESULT_REJECTED;
+    resp.rejection_reason = in->reasons.text;
+  }
+  fx_seq_send(&ctx, &resp, in->sender_role, fx_platform_role(m->type, in->sender_role));
+}
+
+/* ---- the thread ------------------------------------------------------------ */
+
+static void apply_outcome(struct fx_sequencer *s, const struct fx_outcome *o) {
+  switch (o->what) {
+  case FX_DELIVERED: fx_store_batch_out_delivered(&s->batch, o->id, o->t_us); break;
+  case FX_DELIVERY_RETRY: fx_store_batch_out_retry(&s->batch, o->id, o->t_us); break;
+  case FX_DELIVERY_EXPIRED: fx_store_batch_out_expired(&s->batch, o->id, o->t_us); break;
+  }
+}
+
+static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct fx_outcome *outcomes) {
+  size_t n = 0;
+  for (struct fx_inbound *in = group; in; in = in->next)
+    n++;
+  if (n > s->seen_cap) {
+    struct seen *p = realloc(s->seen_pool, n * sizeof *p);
+    if (p) {
+      s->seen_pool = p;
+      s->seen_cap = n;
+    }
+  }
+  fx_store_batch_reset(&s->batch);
+  s->rows_added = 0;
+  int rc = group ? fx_store_read_begin(&s->rd) : 0;
+  if (rc == 0) {
+    for (struct fx_inbound *in = group; in; in = in->next)
+      decide(s, in);
+    if (group)
+      fx_store_read_end(&s->rd);
+  }
+  for (struct fx_outcome *o = outcomes; o; o = o->next)
+    apply_outcome(s, o);
+  if (rc == 0 && s->batch.n)
+    rc = fx_store_commit(s->cfg.store, &s->batch);
+  if (s->cfg.hooks.after_commit)
+    s->cfg.hooks.after_commit(s->cfg.hooks.market, rc == 0);
+  if (rc != 0)
+    fprintf(stderr, "flexd: commit of %zu message(s) failed: %s\n", n, fx_store_strerror(rc));
+  for (struct fx_inbound *in = group; in; in = in->next)
+    in->store_err = rc;
+  group_memory_release(s);
+  return rc;
+}
+
+static void *run(void *arg) {
+  struct fx_sequencer *s = arg;
+  unsigned max = s->cfg.max_group ? s->cfg.max_group : 1024;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (!s->in_head && !s->oc_head && !s->stopping)
+      pthread_cond_wait(&s->cv, &s->mu);
+    if (!s->in_head && !s->oc_head && s->stopping)
+      break;
+    /* Take up to `max` messages and every outcome. */
+    struct fx_inbound *group = s->in_head, *last = NULL;
+    unsigned k = 0;
+    for (struct fx_inbound *in = group; in && k < max; in = in->next, k++)
+      last = in;
+    if (last) {
+      s->in_head = last->next;
+      if (!s->in_head)
+        s->in_tail = NULL;
+      last->next = NULL;
+    }
+    struct fx_outcome *outcomes = s->oc_head;
+    s->oc_head = NULL;
+    pthread_mutex_unlock(&s->mu);
+
+    int rc = commit_group(s, group, outcomes);
+    for (struct fx_outcome *o = outcomes, *t; o; o = t) {
+      t = o->next;
+      free(o);
+    }
+
+    pthread_mutex_lock(&s->mu);
+    if (group) {
+      if (s->done_tail)
+        s->done_tail->next = group;
+      else
+        s->done_head = group;
+      s->done_tail = last;
+    }
+    if (rc == 0 && s->rows_added)
+      s->outbox_grew = true;
+    uv_async_send(&s->async);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+/* On the loop thread: hand finished groups to the owner. */
+static void on_async(uv_async_t *a) {
+  struct fx_sequencer *s = a->data;
+  pthread_mutex_lock(&s->mu);
+  struct fx_inbound *done = s->done_head;
+  s->done_head = s->done_tail = NULL;
+  bool grew = s->outbox_grew;
+  s->outbox_grew = false;
+  pthread_mutex_unlock(&s->mu);
+  if (done && s->cfg.committed)
+    s->cfg.committed(done, s->cfg.ud);
+  if (grew && s->cfg.outbox_grew)
+    s->cfg.outbox_grew(s->cfg.ud);
+}
+
+int fx_sequencer_start(struct fx_sequencer **out, const struct fx_sequencer_cfg *cfg) {
+  struct fx_sequencer *s = calloc(1, sizeof *s);
+  if (!s)
+    return -1;
+  s->cfg = *cfg;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  fx_store_batch_init(&s->batch);
+  fx_store_read_init(&s->rd, cfg->store);
+  fx_buf_init(&s->xml);
+  uv_async_init(cfg->loop, &s->async, on_async);
+  s->async.data = s;
+  if (pthread_create(&s->thread, NULL, run, s) != 0) {
+    uv_close((uv_handle_t *)&s->async, NULL);
+    return -1; /* s is freed by the close callback's absence: see stop */
+  }
+  *out = s;
+  return 0;
+}
+
+void fx_sequencer_submit(struct fx_sequencer *s, struct fx_inbound *in) {
+  in->next = NULL;
+  pthread_mutex_lock(&s->mu);
+  if (s->in_tail)
+    s->in_tail->next = in;
+  else
+    s->in_head = in;
+  s->in_tail = in;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+void fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o) {
+  pthread_mutex_lock(&s->mu);
+  o->next = s->oc_head;
+  s->oc_head = o;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void free_after_close(uv_handle_t *h) {
+  struct fx_sequencer *s = h->data;
+  fx_store_batch_free(&s->batch);
+  fx_store_read_free(&s->rd);
+  fx_buf_free(&s->xml);
+  free(s->seen_pool);
+  while (s->chunks) {
+    struct chunk *c = s->chunks;
+    s->chunks = c->next;
+    free(c);
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+}
+
+void fx_sequencer_stop(struct fx_sequencer *s) {
+  pthread_mutex_lock(&s->mu);
+  s->stopping = true;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  pthread_join(s->thread, NULL);
+  on_async(&s->async); /* report the last groups now */
+  uv_close((uv_handle_t *)&s->async, free_after_close);
+}
