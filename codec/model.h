@@ -115,7 +115,8 @@ const char *fx_value_text(const struct fx_attr *a, const void *obj, char *out, s
 /* Semantic equality of two slots (presence included). */
 bool fx_value_equal(const struct fx_attr *a, const void *x, const void *y);
 
-/* Small pointer helpers over offsets. */
+/* Small pointer helpers over offsets (fx_cstr keeps FX_CAT's const single). */
+typedef const char *fx_cstr;
 #define FX_AT(obj, off, T) ((T *)((char *)(obj) + (off)))
 #define FX_CAT(obj, off, T) ((const T *)((const char *)(obj) + (off)))
 
