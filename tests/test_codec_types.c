@@ -182,7 +182,7 @@ Test(types, message_type_names_round_trip) {
   for (int t = FX_MSG_NONE + 1; t < FX_MSG__COUNT; t++) {
     const char *name = fx_msg_type_name((enum fx_msg_type)t);
     cr_assert_not_null(name);
-    cr_assert_eq(fx_msg_type_from_name(name), t);
+    cr_assert_eq((int)fx_msg_type_from_name(name), t);
   }
   cr_assert_eq(fx_msg_type_from_name("flexoffer"), FX_MSG_NONE);
   cr_assert_str_eq(fx_msg_type_name(FX_MSG_D_PROGNOSIS), "D-Prognosis");
