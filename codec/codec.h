@@ -591,7 +591,7 @@ size_t fx_arena_used(const fx_arena *a);
 struct fx_limits {
   uint32_t max_depth;       /* element nesting depth (UFTP needs 5) */
   uint32_t max_attrs;       /* attributes (and xmlns declarations) per element */
-  uint32_t max_attr_len;    /* bytes of one attribute value (not Body) */
+  uint32_t max_attr_len;    /* bytes of one attribute value as written (not Body) */
   uint32_t max_elements;    /* elements per document */
   size_t max_input_bytes;   /* size of one document; also bounds Body */
   size_t max_arena_bytes;   /* memory for one decoded message */

@@ -115,15 +115,16 @@ const char *fx_value_text(const struct fx_attr *a, const void *obj, char *out, s
 /* Semantic equality of two slots (presence included). */
 bool fx_value_equal(const struct fx_attr *a, const void *x, const void *y);
 
-/* Small pointer helpers over offsets. */
+/* Small pointer helpers over offsets (fx_cstr keeps FX_CAT's const single). */
+typedef const char *fx_cstr;
 #define FX_AT(obj, off, T) ((T *)((char *)(obj) + (off)))
 #define FX_CAT(obj, off, T) ((const T *)((const char *)(obj) + (off)))
 
-/* Reader pre-pass (read_scan.c): refuses a DOCTYPE and any start tag with
- * more than max_attrs attributes (namespace declarations included) before
- * libxml2 parses the document. Returns 0, or FX_E_FORBIDDEN / FX_E_LIMIT
- * with *why set. */
-int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, const char **why);
+/* Reader pre-pass (read_scan.c): refuses a DOCTYPE, any start tag with
+ * more than max_attrs attributes (namespace declarations included) and any
+ * attribute value longer than max_len bytes as written, before libxml2
+ * parses the document. Returns 0, or FX_E_FORBIDDEN / FX_E_LIMIT with *why. */
+int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, const char **why);
 
 /* Error helper shared by reader, writer and comparator. */
 void fx_error_set(struct fx_error *err, int code, const char *where, const char *why);

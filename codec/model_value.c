@@ -100,7 +100,7 @@ int fx_value_parse(const struct fx_attr *a, void *obj, const char *s, size_t n, 
 
 bool fx_value_present(const struct fx_attr *a, const void *obj) {
   if (is_string_kind(a->kind))
-    return *FX_CAT(obj, a->off, const char *) != NULL;
+    return *FX_CAT(obj, a->off, fx_cstr) != NULL;
   if (a->has_off >= 0)
     return *FX_CAT(obj, a->has_off, bool);
   if (a->kind == FX_K_ENUM && !(a->flags & FX_A_REQUIRED))
@@ -119,7 +119,7 @@ void fx_value_set_default(const struct fx_attr *a, void *obj) {
 
 static int check_present(const struct fx_attr *a, const void *obj, const char **why) {
   if (is_string_kind(a->kind)) {
-    const char *s = *FX_CAT(obj, a->off, const char *);
+    const char *s = *FX_CAT(obj, a->off, fx_cstr);
     size_t n = strlen(s);
     if (!fx_text_ok(s, n)) {
       *why = "not valid UTF-8 XML text";
@@ -180,7 +180,7 @@ int fx_value_check(const struct fx_attr *a, const void *obj, const char **why) {
 const char *fx_value_text(const struct fx_attr *a, const void *obj, char *out, size_t cap) {
   (void)cap; /* callers pass at least FX_DURATION_STRLEN */
   if (is_string_kind(a->kind))
-    return *FX_CAT(obj, a->off, const char *);
+    return *FX_CAT(obj, a->off, fx_cstr);
   switch (a->kind) {
   case FX_K_UUID: fx_uuid_format(FX_CAT(obj, a->off, struct fx_uuid), out); break;
   case FX_K_DATETIME: fx_datetime_format(FX_CAT(obj, a->off, struct fx_datetime), out); break;
@@ -214,7 +214,7 @@ bool fx_value_equal(const struct fx_attr *a, const void *x, const void *y) {
   if (!px)
     return true;
   if (is_string_kind(a->kind))
-    return !strcmp(*FX_CAT(x, a->off, const char *), *FX_CAT(y, a->off, const char *));
+    return !strcmp(*FX_CAT(x, a->off, fx_cstr), *FX_CAT(y, a->off, fx_cstr));
   switch (a->kind) {
   case FX_K_UUID: return fx_uuid_equal(FX_CAT(x, a->off, struct fx_uuid), FX_CAT(y, a->off, struct fx_uuid));
   case FX_K_DATETIME: {

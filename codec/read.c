@@ -398,7 +398,8 @@ static int parse(fx_reader *r, int mode, const char *xml, size_t len, struct fx_
   if (!xml || len > r->lim.max_input_bytes || len > INT32_MAX)
     rc = FX_E_LIMIT, why = xml ? "input larger than the limit" : "no input";
   else
-    rc = fx_scan_prepass(xml, len, r->lim.max_attrs, &why);
+    rc = fx_scan_prepass(xml, len, r->lim.max_attrs,
+                         mode == MODE_SIGNED ? r->lim.max_input_bytes : r->lim.max_attr_len, &why);
   if (rc) {
     fx_error_set(r->err, rc, "", why);
     return -1;

@@ -4,7 +4,9 @@
  * start tag with 100,000 attributes costs it seconds. Counting the
  * attributes ourselves first (an '=' outside quotes inside a start tag is
  * one attribute or namespace declaration) bounds that work by max_attrs.
- * The same pass refuses a DOCTYPE before any of it is parsed. Everything
+ * The same pass refuses a DOCTYPE before any of it is parsed, and an
+ * attribute value whose text as written is longer than the limit (decoding
+ * only shortens a value, so this bounds what libxml2 buffers for us). Everything
  * else (well-formedness) is left to libxml2; when this lexer is confused by
  * malformed input it simply stops and lets libxml2 report the error. */
 #include <string.h>
@@ -26,8 +28,9 @@ static const char *find(const char *p, size_t n, const char *needle) {
 }
 
 /* Skips a start tag beginning at p[i] (just after '<'); returns the index
- * after its '>' or n, or SIZE_MAX when it has too many attributes. */
-static size_t start_tag(const char *p, size_t n, size_t i, uint32_t max_attrs) {
+ * after its '>' or n, SIZE_MAX when it has too many attributes, SIZE_MAX - 1
+ * when a value is longer than max_len. */
+static size_t start_tag(const char *p, size_t n, size_t i, uint32_t max_attrs, size_t max_len) {
   uint32_t count = 0;
   while (i < n) {
     char c = p[i];
@@ -35,6 +38,8 @@ static size_t start_tag(const char *p, size_t n, size_t i, uint32_t max_attrs) {
       const char *q = memchr(p + i + 1, c, n - i - 1);
       if (!q)
         return n;
+      if ((size_t)(q - p) - i - 1 > max_len)
+        return SIZE_MAX - 1;
       i = (size_t)(q - p) + 1;
       continue;
     }
@@ -54,7 +59,7 @@ static size_t skip_markup(const char *p, size_t n, size_t i, const char *end) {
   return q ? (size_t)(q - p) + strlen(end) : n;
 }
 
-int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, const char **why) {
+int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, const char **why) {
   size_t i = 0;
   while (i < n) {
     const char *lt = memchr(p + i, '<', n - i);
@@ -76,8 +81,8 @@ int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, const char **wh
       i = skip_markup(p, n, i + 1, "?>");
     else if (r[0] == '!' || r[0] == '/')
       i = skip_markup(p, n, i, ">");
-    else if ((i = start_tag(p, n, i, max_attrs)) == SIZE_MAX) {
-      *why = "too many attributes on one element";
+    else if ((i = start_tag(p, n, i, max_attrs, max_len)) >= SIZE_MAX - 1) {
+      *why = i == SIZE_MAX ? "too many attributes on one element" : "attribute value longer than the limit";
       return FX_E_LIMIT;
     }
   }

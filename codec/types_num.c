@@ -95,6 +95,9 @@ static bool to_i64(bool neg, uint64_t mag, int64_t *out) {
 }
 
 int fx_int_parse(const char *s, size_t n, int64_t *out, const char **why) {
+  const char *ignored;
+  if (!why)
+    why = &ignored;
   struct dec d;
   int rc = dec_lex(s, n, &d, false, why);
   if (rc)
@@ -157,6 +160,9 @@ static size_t fixed_format(bool neg, uint64_t mag, unsigned scale, char *out) {
 }
 
 int fx_money_parse(const char *s, size_t n, fx_money *out, const char **why) {
+  const char *ignored;
+  if (!why)
+    why = &ignored;
   struct dec d;
   int rc = dec_lex(s, n, &d, true, why);
   if (rc)
@@ -181,6 +187,9 @@ size_t fx_money_format(fx_money m, char out[FX_NUMBER_STRLEN]) {
 bool fx_factor_valid(fx_factor f) { return f >= 1 && f <= FX_FACTOR_ONE; }
 
 int fx_factor_parse(const char *s, size_t n, fx_factor *out, const char **why) {
+  const char *ignored;
+  if (!why)
+    why = &ignored;
   struct dec d;
   int rc = dec_lex(s, n, &d, true, why);
   if (rc)
@@ -208,6 +217,9 @@ size_t fx_factor_format(fx_factor f, char out[FX_NUMBER_STRLEN]) {
 }
 
 int fx_decimal_parse(const char *s, size_t n, struct fx_decimal *out, const char **why) {
+  const char *ignored;
+  if (!why)
+    why = &ignored;
   struct dec d;
   int rc = dec_lex(s, n, &d, true, why);
   if (rc)
@@ -238,6 +250,9 @@ size_t fx_decimal_format(const struct fx_decimal *d, char out[FX_NUMBER_STRLEN])
 }
 
 int fx_bool_parse(const char *s, size_t n, bool *out, const char **why) {
+  const char *ignored;
+  if (!why)
+    why = &ignored;
   fx_trim(&s, &n);
   if ((n == 4 && !memcmp(s, "true", 4)) || (n == 1 && s[0] == '1'))
     *out = true;

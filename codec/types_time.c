@@ -115,6 +115,9 @@ bad:
 }
 
 int fx_datetime_parse(const char *s, size_t n, struct fx_datetime *out, const char **why) {
+  const char *ignored;
+  if (!why)
+    why = &ignored;
   fx_trim(&s, &n);
   size_t i = 0;
   unsigned y, mo, d, hh, mi, ss;
@@ -233,6 +236,9 @@ size_t fx_datetime_format(const struct fx_datetime *t, char out[FX_DATETIME_STRL
 }
 
 int fx_date_parse(const char *s, size_t n, struct fx_date *out, const char **why) {
+  const char *ignored;
+  if (!why)
+    why = &ignored;
   fx_trim(&s, &n);
   size_t i = 0;
   unsigned y, m, d;
@@ -322,6 +328,9 @@ static int dur_num(const char *s, size_t n, size_t *i, uint64_t *v, int64_t *fra
 }
 
 int fx_duration_parse(const char *s, size_t n, struct fx_duration *out, const char **why) {
+  const char *ignored;
+  if (!why)
+    why = &ignored;
   static const char des[] = "YMDHMS";
   static const int64_t unit[] = {12, 1, USEC_PER_DAY, 3600 * USEC_PER_SEC, 60 * USEC_PER_SEC, USEC_PER_SEC};
   fx_trim(&s, &n);
