@@ -310,6 +310,8 @@ static void on_async(uv_async_t *a) {
     s->cfg.outbox_grew(s->cfg.ud);
 }
 
+static void free_after_close(uv_handle_t *h);
+
 int fx_sequencer_start(struct fx_sequencer **out, const struct fx_sequencer_cfg *cfg) {
   struct fx_sequencer *s = calloc(1, sizeof *s);
   if (!s)
@@ -323,8 +325,8 @@ int fx_sequencer_start(struct fx_sequencer **out, const struct fx_sequencer_cfg 
   uv_async_init(cfg->loop, &s->async, on_async);
   s->async.data = s;
   if (pthread_create(&s->thread, NULL, run, s) != 0) {
-    uv_close((uv_handle_t *)&s->async, NULL);
-    return -1; /* s is freed by the close callback's absence: see stop */
+    uv_close((uv_handle_t *)&s->async, free_after_close);
+    return -1;
   }
   *out = s;
   return 0;
