@@ -31,6 +31,7 @@ struct cl_lp {
   double *x, *lam;              /* LP primal per model column, dual per row */
   char *forced;                 /* per offer: lower bound forced this round */
   double deadline, cov_lp;
+  double xscale; /* 1, or 100 once the MILP counts factors in hundredths */
   int it_lim, dive_rounds, solves, mip_tm;
   bool budget_hit, exact, mip_built;
 };
@@ -171,6 +172,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->cov_col = calloc(ni, sizeof(int));
   lp->x = calloc(md->n_cols + 1, sizeof(double));
   lp->forced = calloc(md->n_offers + 1, 1);
+  lp->xscale = 1.0;
   lp->P = glp_create_prob();
   if (!lp->row_a || !lp->row_b || !lp->cov_col || !lp->x || !lp->forced || !lp->P)
     return FX_CLEAR_ENOMEM;
@@ -213,7 +215,8 @@ static bool solve(struct cl_lp *lp, int meth) {
   }
   int nr = glp_get_num_rows(lp->P);
   for (int r = 1; r <= nr; r++) lp->lam[r] = rc == 0 ? glp_get_row_dual(lp->P, r) : 0.0;
-  for (size_t c = 0; c < lp->md->n_cols; c++) lp->x[c] = glp_get_col_prim(lp->P, lp->x0 + (int)c);
+  for (size_t c = 0; c < lp->md->n_cols; c++)
+    lp->x[c] = glp_get_col_prim(lp->P, lp->x0 + (int)c) / lp->xscale;
   return rc == 0 && glp_get_status(lp->P) == GLP_OPT;
 }
 
@@ -235,7 +238,8 @@ static void phase2(struct cl_lp *lp, double target) {
     if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], 0.0);
   for (size_t c = 0; c < md->n_cols; c++)
     glp_set_obj_coef(lp->P, lp->x0 + (int)c,
-                     (double)md->col[c].price + scale * 1e-6 * (double)(c + 1) / (double)md->n_cols);
+                     ((double)md->col[c].price + scale * 1e-6 * (double)(c + 1) / (double)md->n_cols) /
+                         lp->xscale);
   glp_set_row_bnds(lp->P, lp->row_total, GLP_LO, target, 0.0);
 }
 
@@ -318,6 +322,7 @@ static int64_t cost_bound(struct cl_lp *lp, int64_t coverage) {
 }
 
 static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
+  lo *= lp->xscale, hi *= lp->xscale;
   glp_set_col_bnds(lp->P, lp->x0 + (int)c, lo == hi ? GLP_FX : GLP_DB, lo, hi);
 }
 
@@ -416,7 +421,29 @@ static double rounding_slack(const struct cl_model *md, size_t t) {
   return n;
 }
 
-/* Binary y per column with min_af·y <= x <= y, one y per offer, and the
+/* The MILP's activation is the factor itself, an integer in hundredths:
+ * divide each x column by 100 (offer rows become Σ k <= 100). */
+static void scale_factor_cols(struct cl_lp *lp) {
+  int nr = glp_get_num_rows(lp->P);
+  int *ind = malloc(((size_t)nr + 1) * sizeof *ind);
+  double *val = malloc(((size_t)nr + 1) * sizeof *val);
+  if (!ind || !val) {
+    free(ind), free(val);
+    return; /* stays continuous: still a relaxation, bounds stay valid */
+  }
+  for (size_t c = 0; c < lp->md->n_cols; c++) {
+    int j = lp->x0 + (int)c, n = glp_get_mat_col(lp->P, j, ind, val);
+    for (int e = 1; e <= n; e++) val[e] /= 100.0;
+    glp_set_mat_col(lp->P, j, n, ind, val);
+    glp_set_col_kind(lp->P, j, GLP_IV);
+  }
+  for (int r = lp->row_total + 1; r <= nr; r++)
+    if (glp_get_row_type(lp->P, r) == GLP_UP) glp_set_row_bnds(lp->P, r, GLP_UP, 0.0, 100.0);
+  lp->xscale = 100.0;
+  free(ind), free(val);
+}
+
+/* Binary y per column with min_af·y <= k <= 100·y, one y per offer, and the
  * ISP rows widened by the rounding slack: every integer choice that holds on
  * rounded watts is feasible here, so the MILP optimum bounds it. */
 static int mip_build(struct cl_lp *lp) {
@@ -433,13 +460,14 @@ static int mip_build(struct cl_lp *lp) {
     free(idx), free(one);
     return FX_CLEAR_ENOMEM;
   }
+  scale_factor_cols(lp);
   for (size_t c = 0; c < md->n_cols; c++) {
     int x = lp->x0 + (int)c, y = y0 + (int)c;
     glp_set_col_kind(lp->P, y, GLP_BV);
-    ind[1] = x, ind[2] = y, val[1] = 1.0, val[2] = -1.0;
+    ind[1] = x, ind[2] = y, val[1] = 1.0, val[2] = -100.0;
     glp_set_mat_row(lp->P, r, 2, ind, val);
     glp_set_row_bnds(lp->P, r++, GLP_UP, 0.0, 0.0);
-    val[2] = -md->col[c].min_af / 100.0;
+    val[2] = -md->col[c].min_af;
     glp_set_mat_row(lp->P, r, 2, ind, val);
     glp_set_row_bnds(lp->P, r++, GLP_LO, 0.0, 0.0);
   }
@@ -453,14 +481,21 @@ static int mip_build(struct cl_lp *lp) {
   double *lam = realloc(lp->lam, ((size_t)glp_get_num_rows(lp->P) + 1) * sizeof *lam);
   if (!lam) return FX_CLEAR_ENOMEM;
   lp->lam = lam;
+  return 0;
+}
+
+/* ISP rows exact (for a primal choice) or widened by the rounding slack (for
+ * a proven bound). */
+static void mip_rows(struct cl_lp *lp, bool widen) {
+  const struct cl_model *md = lp->md;
   for (size_t t = 0; t < md->n_isps; t++) {
     const struct cl_isp *is = &md->isp[t];
     if (!is->constrained) continue;
-    double sl = rounding_slack(md, t);
-    glp_set_row_bnds(lp->P, lp->row_a[t], GLP_DB, (double)is->lo - sl, (double)is->hi + sl);
+    double sl = widen ? rounding_slack(md, t) : 0.0;
+    glp_set_row_bnds(lp->P, lp->row_a[t], sl == 0 && is->lo == is->hi ? GLP_FX : GLP_DB,
+                     (double)is->lo - sl, (double)is->hi + sl);
     if (lp->row_b[t]) glp_set_row_bnds(lp->P, lp->row_b[t], GLP_LO, (double)-is->off - sl, 0.0);
   }
-  return 0;
 }
 
 /* Branch-and-bound; true when GLPK proved its optimum. */
@@ -481,7 +516,8 @@ static bool mip_solve(struct cl_lp *lp, bool *have) {
   if (rc == GLP_ETMLIM) lp->budget_hit = true;
   *have = st == GLP_OPT || st == GLP_FEAS;
   if (*have)
-    for (size_t c = 0; c < lp->md->n_cols; c++) lp->x[c] = glp_mip_col_val(lp->P, lp->x0 + (int)c);
+    for (size_t c = 0; c < lp->md->n_cols; c++)
+      lp->x[c] = glp_mip_col_val(lp->P, lp->x0 + (int)c) / lp->xscale;
   return rc == 0 && st == GLP_OPT;
 }
 
@@ -490,14 +526,22 @@ int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out) {
   if (rc) return rc;
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   cl_state_clear(st, lp->md);
-  phase1(lp);
   bool have;
-  if (!mip_solve(lp, &have)) return 0;
-  double c1 = glp_mip_obj_val(lp->P);
-  long double ub = (long double)c1 + 1e-7L * fabsl((long double)c1) + 1e-3L + lp->md->deficit;
-  if (ub < (long double)out->coverage_ub) out->coverage_ub = ub < 0 ? 0 : (int64_t)floorl(ub);
-  phase2(lp, c1 - fmax(1e-9 * fabs(c1), 1e-6));
+  mip_rows(lp, true);
+  phase1(lp);
+  if (mip_solve(lp, &have)) {
+    double c1 = glp_mip_obj_val(lp->P);
+    long double ub = (long double)c1 + 1e-7L * fabsl((long double)c1) + 1e-3L + lp->md->deficit;
+    if (ub < (long double)out->coverage_ub) out->coverage_ub = ub < 0 ? 0 : (int64_t)floorl(ub);
+  }
+  mip_rows(lp, false);
+  phase1(lp);
   mip_solve(lp, &have);
+  if (have) {
+    double c1 = glp_mip_obj_val(lp->P);
+    phase2(lp, c1 - fmax(1e-9 * fabs(c1), 1e-6));
+    mip_solve(lp, &have);
+  }
   if (have) to_state(lp, st);
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
@@ -510,6 +554,7 @@ int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out) {
 static void mip_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) {
   const struct cl_model *md = lp->md;
   bool have;
+  mip_rows(lp, true);
   phase2(lp, (double)(coverage - md->deficit) - 1e-6);
   if (!mip_solve(lp, &have)) return;
   double scale = 1.0;
