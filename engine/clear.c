@@ -17,7 +17,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->dive_rounds = 25;
   p->time_limit_ms = 0;
   p->exact_max_offers = 40;
-  p->exact_time_limit_ms = 2000;
+  p->exact_node_limit = 20000;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */

@@ -71,7 +71,7 @@ struct fx_clear_params {
   int dive_rounds;        /* rounds of fix-and-resolve after the root LP */
   int time_limit_ms;      /* wall clock for the whole solve, 0 = none */
   size_t exact_max_offers; /* markets this small also get branch-and-bound */
-  int exact_time_limit_ms; /* per branch-and-bound run (GLPK has no node limit) */
+  int exact_node_limit;    /* branch-and-bound nodes per run */
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

@@ -32,7 +32,7 @@ struct cl_lp {
   char *forced;                 /* per offer: lower bound forced this round */
   double deadline, cov_lp;
   double xscale; /* 1, or 100 once the MILP counts factors in hundredths */
-  int it_lim, dive_rounds, solves, mip_tm;
+  int it_lim, dive_rounds, solves, mip_nodes;
   bool budget_hit, exact, mip_built;
 };
 
@@ -165,7 +165,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->it_lim = p->lp_iteration_limit;
   lp->dive_rounds = p->dive_rounds;
   lp->exact = md->n_offers <= p->exact_max_offers;
-  lp->mip_tm = p->exact_time_limit_ms > 0 ? p->exact_time_limit_ms : INT32_MAX;
+  lp->mip_nodes = p->exact_node_limit;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -498,13 +498,31 @@ static void mip_rows(struct cl_lp *lp, bool widen) {
   }
 }
 
+/* GLPK has a time limit but no node limit; a node limit keeps the answer
+ * the same on every machine. */
+struct node_budget {
+  int left;
+};
+
+static void count_nodes(glp_tree *T, void *info) {
+  struct node_budget *b = info;
+  if (glp_ios_reason(T) == GLP_ISELECT && --b->left < 0) glp_ios_terminate(T);
+}
+
 /* Branch-and-bound; true when GLPK proved its optimum. */
 static bool mip_solve(struct cl_lp *lp, bool *have) {
   glp_iocp parm;
+  struct node_budget budget = {lp->mip_nodes};
   glp_init_iocp(&parm);
   parm.msg_lev = GLP_MSG_OFF;
   parm.mip_gap = 0.0;
-  parm.tm_lim = lp->mip_tm;
+  parm.cb_func = count_nodes;
+  parm.cb_info = &budget;
+  parm.tm_lim = INT32_MAX;
+  if (lp->deadline > 0) {
+    double left = lp->deadline - cl_now_ms();
+    parm.tm_lim = left < 1 ? 1 : (int)left;
+  }
   /* intopt starts from the optimal LP basis (no presolve: keeps it warm). */
   if (!solve(lp, GLP_PRIMAL)) {
     *have = false;
@@ -513,7 +531,7 @@ static bool mip_solve(struct cl_lp *lp, bool *have) {
   lp->solves++;
   int rc = glp_intopt(lp->P, &parm);
   int st = glp_mip_status(lp->P);
-  if (rc == GLP_ETMLIM) lp->budget_hit = true;
+  if (rc == GLP_ETMLIM || rc == GLP_ESTOP) lp->budget_hit = true;
   *have = st == GLP_OPT || st == GLP_FEAS;
   if (*have)
     for (size_t c = 0; c < lp->md->n_cols; c++)
