@@ -1,0 +1,189 @@
+/* clear.c — fx_clear_solve and friends: the public face of the clearing
+ * engine (engine/clear.h).
+ *
+ * The pipeline: normalise the market (clear_model.c); solve the LP relaxation
+ * and dive to an integer choice (clear_lp.c); make that choice hold on the
+ * rounded values and polish it (clear_heur.c); run the merit-order heuristic
+ * beside it and keep the better of the two; then prove bounds for the answer.
+ * docs/clearing.md explains why this shape. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clear_internal.h"
+
+void fx_clear_params_init(struct fx_clear_params *p) {
+  p->lp_iteration_limit = 200000;
+  p->dive_rounds = 25;
+  p->time_limit_ms = 0;
+  p->exact_max_offers = 40;
+  p->exact_node_limit = 20000;
+}
+
+/* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
+static int64_t div100_round(int64_t q) {
+  return q >= 0 ? (q + 50) / 100 : -((-q + 50) / 100);
+}
+
+int64_t fx_clear_order_power(int64_t power, int factor) {
+  return div100_round(power * factor);
+}
+
+int64_t fx_clear_order_price(int64_t price, int factor) {
+  return div100_round(price * factor);
+}
+
+static int polish(struct cl_state *st, const struct cl_model *md) {
+  int rc = cl_repair(st, md);
+  if (!rc) rc = cl_fill(st, md);
+  if (!rc) rc = cl_prune(st, md);
+  if (!rc) rc = cl_trim(st, md);
+  return rc;
+}
+
+static int fill_result(struct fx_clear_result *res, const struct cl_state *st,
+                       const struct cl_model *md) {
+  size_t n = 0;
+  for (size_t i = 0; i < md->n_offers; i++) n += st->col[i] >= 0;
+  res->orders = calloc(n ? n : 1, sizeof *res->orders);
+  res->option = calloc(md->n_offers ? md->n_offers : 1, sizeof *res->option);
+  res->factor = calloc(md->n_offers ? md->n_offers : 1, sizeof *res->factor);
+  res->ordered = calloc(md->n_isps ? md->n_isps : 1, sizeof *res->ordered);
+  if (!res->orders || !res->option || !res->factor || !res->ordered) return FX_CLEAR_ENOMEM;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    res->option[i] = st->col[i] >= 0 ? (int)md->col[st->col[i]].option : -1;
+    res->factor[i] = st->k[i];
+    if (st->col[i] < 0) continue;
+    const struct cl_col *cl = &md->col[st->col[i]];
+    res->orders[res->n_orders++] = (struct fx_clear_order){
+        .offer = i, .option = cl->option, .factor = st->k[i],
+        .price = fx_clear_order_price(cl->price, st->k[i])};
+  }
+  memcpy(res->ordered, st->d, md->n_isps * sizeof *st->d);
+  res->n_isps = md->n_isps;
+  res->need = md->need;
+  res->coverage = st->cov;
+  res->cost = st->cost;
+  return 0;
+}
+
+/* Relative gaps, with a floor under the reference (1 kW, 1 currency unit)
+ * so that the half-watt rounding slack of a tiny market is not a big gap. */
+static void fill_gaps(struct fx_clear_result *res) {
+  double cref = fmax((double)res->coverage_ub, (double)FX_CLEAR_GAP_FLOOR_W);
+  double kref = fmax(fabs((double)res->cost_lb), (double)FX_CLEAR_GAP_FLOOR_PRICE);
+  res->coverage_gap = (double)(res->coverage_ub - res->coverage) / cref;
+  res->cost_gap = res->cost <= res->cost_lb ? 0.0 : ((double)res->cost - (double)res->cost_lb) / kref;
+  res->optimal = res->coverage_gap <= FX_CLEAR_TOLERANCE && res->cost_gap <= FX_CLEAR_TOLERANCE;
+}
+
+/* LP dive and merit order, each polished; the better lands in *best. */
+static int search(const struct cl_model *md, struct cl_lp *lp, struct cl_state *best,
+                  struct cl_state *other, struct cl_lp_out *out) {
+  int rc = cl_lp_dive(lp, best, out);
+  if (!rc) rc = polish(best, md);
+  if (!rc && cl_lp_exact(lp)) {
+    rc = cl_lp_mip(lp, other, out);
+    if (!rc) rc = polish(other, md);
+    if (!rc && cl_state_better(other, best)) cl_state_copy(best, other, md);
+  }
+  if (!rc) rc = cl_merit(other, md);
+  if (!rc) rc = cl_prune(other, md);
+  if (!rc) rc = cl_trim(other, md);
+  if (!rc && cl_state_better(other, best)) cl_state_copy(best, other, md);
+  return rc;
+}
+
+static int solve_model(const struct cl_model *md, const struct fx_clear_params *p,
+                       struct fx_clear_result *res) {
+  struct cl_state best = {0}, other = {0};
+  struct cl_lp *lp = NULL;
+  struct cl_lp_out out = {0};
+  double deadline = p->time_limit_ms > 0 ? cl_now_ms() + p->time_limit_ms : 0;
+  int rc = cl_state_init(&best, md);
+  if (!rc) rc = cl_state_init(&other, md);
+  if (!rc && md->n_cols) {
+    rc = cl_lp_create(&lp, md, p, deadline);
+    if (!rc) rc = search(md, lp, &best, &other, &out);
+    if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
+  }
+  if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
+  if (!rc) rc = fill_result(res, &best, md);
+  if (!rc) {
+    res->coverage_ub = out.coverage_ub > res->coverage ? out.coverage_ub : res->coverage;
+    res->cost_lb = md->n_cols ? out.cost_lb : 0;
+    res->budget_hit = out.budget_hit;
+    res->lp_solves = out.solves;
+    fill_gaps(res);
+  }
+  cl_lp_free(lp);
+  cl_state_free(&best);
+  cl_state_free(&other);
+  return rc;
+}
+
+int fx_clear_solve(const struct fx_clear_market *m, const struct fx_clear_params *params,
+                   struct fx_clear_result *res) {
+  if (!res) return FX_CLEAR_EINVAL;
+  memset(res, 0, sizeof *res);
+  struct fx_clear_params p;
+  if (params) p = *params;
+  else fx_clear_params_init(&p);
+  struct cl_model md;
+  int rc = cl_model_init(&md, m);
+  if (rc) return rc;
+  rc = solve_model(&md, &p, res);
+  cl_model_free(&md);
+  if (rc) fx_clear_result_free(res);
+  return rc;
+}
+
+void fx_clear_result_free(struct fx_clear_result *res) {
+  if (!res) return;
+  free(res->orders);
+  free(res->option);
+  free(res->factor);
+  free(res->ordered);
+  memset(res, 0, sizeof *res);
+}
+
+static int placed_sum(const struct fx_clear_market *m, const struct fx_clear_placed *placed,
+                      size_t n_placed, int64_t *sum) {
+  size_t n = m->request.n_isps;
+  for (size_t j = 0; j < n_placed; j++) {
+    const struct fx_clear_option *o = placed[j].option;
+    if (!o || placed[j].factor < o->min_af || placed[j].factor > 100 || o->first_isp > n ||
+        o->n_power > n - o->first_isp || (o->n_power && !o->power))
+      return FX_CLEAR_EINVAL;
+    for (size_t q = 0; q < o->n_power; q++) {
+      if (o->power[q] < -FX_CLEAR_MAX_ABS_POWER || o->power[q] > FX_CLEAR_MAX_ABS_POWER)
+        return FX_CLEAR_EINVAL;
+      sum[o->first_isp + q] += fx_clear_order_power(o->power[q], placed[j].factor);
+      if (sum[o->first_isp + q] < -FX_CLEAR_MAX_ABS_POWER ||
+          sum[o->first_isp + q] > FX_CLEAR_MAX_ABS_POWER)
+        return FX_CLEAR_EINVAL;
+    }
+  }
+  return 0;
+}
+
+int fx_clear_residual(const struct fx_clear_market *m, const struct fx_clear_placed *placed,
+                      size_t n_placed, int64_t *ordered, int64_t *residual) {
+  if (!m || (n_placed && !placed)) return FX_CLEAR_EINVAL;
+  size_t n = m->request.n_isps;
+  int64_t *sum = calloc(n ? n : 1, sizeof *sum);
+  if (!sum) return FX_CLEAR_ENOMEM;
+  int rc = placed_sum(m, placed, n_placed, sum);
+  struct fx_clear_market shifted = {.request = m->request, .base = sum};
+  struct cl_model md;
+  if (!rc) rc = cl_model_init(&md, &shifted);
+  if (!rc) {
+    for (size_t t = 0; t < n; t++) {
+      if (ordered) ordered[t] = sum[t];
+      if (residual) residual[t] = md.isp[t].requested ? md.isp[t].s * md.isp[t].cap : 0;
+    }
+    cl_model_free(&md);
+  }
+  free(sum);
+  return rc;
+}

@@ -1,0 +1,145 @@
+/* clear.h — the clearing engine: one local market (one FlexRequest, N offers)
+ * in, the orders to place out, with proven bounds beside the answer.
+ *
+ * Pure computation: no I/O, no codec, no store. The caller maps UFTP ISPs
+ * (Start/Duration) to indices 0..n_isps-1, prices to 1e-4 currency units and
+ * power to watts (positive = consumption), and offers to arrival order.
+ * The rules are DESIGN.md §4; docs/clearing.md documents the model, the
+ * rounding and the method. Everything the solver returns is judged on the
+ * rounded values fx_clear_order_power() and fx_clear_order_price() give. */
+#ifndef FX_ENGINE_CLEAR_H
+#define FX_ENGINE_CLEAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Errors (negative returns). */
+#define FX_CLEAR_EINVAL (-1) /* market or placed orders violate the documented limits */
+#define FX_CLEAR_ENOMEM (-2)
+#define FX_CLEAR_ESOLVER (-3) /* the LP library failed; no result */
+
+/* Limits checked by fx_clear_solve (FX_CLEAR_EINVAL beyond them). */
+#define FX_CLEAR_MAX_ABS_POWER INT64_C(1000000000000)   /* 1 TW per ISP value */
+#define FX_CLEAR_MAX_ABS_PRICE INT64_C(100000000000000) /* 1e10 currency units */
+
+enum fx_clear_disposition {
+  FX_CLEAR_UNCONSTRAINED = 0, /* ISP absent from the request */
+  FX_CLEAR_AVAILABLE,         /* Available, or listed without a Disposition */
+  FX_CLEAR_REQUESTED,
+};
+
+struct fx_clear_isp {
+  enum fx_clear_disposition disposition;
+  int64_t min_power, max_power; /* W; ignored when UNCONSTRAINED */
+};
+
+struct fx_clear_request {
+  size_t n_isps;
+  const struct fx_clear_isp *isps; /* n_isps entries */
+};
+
+/* One OfferOption. Its power is a window of ISPs [first_isp, first_isp +
+ * n_power); ISPs outside it (and zeros inside it) are 0 W. */
+struct fx_clear_option {
+  int64_t price; /* full activation, 1e-4 currency units, may be negative */
+  int min_af;    /* MinActivationFactor in hundredths, 1..100 */
+  size_t first_isp, n_power;
+  const int64_t *power; /* W, n_power entries */
+};
+
+struct fx_clear_offer {
+  size_t n_options;
+  const struct fx_clear_option *options;
+};
+
+/* A market. Offers are in arrival order (index = rank; earlier wins ties).
+ * base, when not NULL, holds per ISP the power already ordered in this market
+ * (see fx_clear_residual): the bounds then apply to base + new orders and the
+ * coverage counted is what the new orders add. */
+struct fx_clear_market {
+  struct fx_clear_request request;
+  size_t n_offers;
+  const struct fx_clear_offer *offers;
+  const int64_t *base; /* n_isps entries or NULL */
+};
+
+/* Budget. Every limit is deterministic except time_limit_ms (0 = none, the
+ * default), which makes the answer depend on the machine when it is hit. */
+struct fx_clear_params {
+  int lp_iteration_limit; /* simplex iterations per LP solve */
+  int dive_rounds;        /* rounds of fix-and-resolve after the root LP */
+  int time_limit_ms;      /* wall clock for the whole solve, 0 = none */
+  size_t exact_max_offers; /* markets this small also get branch-and-bound */
+  int exact_node_limit;    /* branch-and-bound nodes per run */
+};
+
+void fx_clear_params_init(struct fx_clear_params *p);
+
+struct fx_clear_order {
+  size_t offer;   /* index into market.offers */
+  size_t option;  /* index into that offer's options */
+  int factor;     /* ActivationFactor in hundredths, min_af..100 */
+  int64_t price;  /* fx_clear_order_price(option price, factor) */
+};
+
+struct fx_clear_result {
+  size_t n_orders;
+  struct fx_clear_order *orders; /* by ascending offer index */
+  int *option;                   /* per offer: chosen option or -1 */
+  int *factor;                   /* per offer: hundredths, 0 when none */
+  size_t n_isps;
+  int64_t *ordered;              /* per ISP: sum of the new orders' power, W */
+  int64_t need;                  /* sum over Requested ISPs of what is needed, W */
+  int64_t coverage;              /* what the orders cover of it, W */
+  int64_t coverage_ub;           /* proven: no feasible choice covers more */
+  int64_t cost;                  /* sum of order prices, 1e-4 units */
+  int64_t cost_lb;               /* proven: no choice covering >= coverage costs less */
+  double coverage_gap;           /* (coverage_ub - coverage) / max(coverage_ub, 1 kW) */
+  double cost_gap;               /* (cost - cost_lb) / max(|cost_lb|, 1 currency unit) */
+  bool optimal;                  /* both gaps <= FX_CLEAR_TOLERANCE */
+  bool budget_hit;               /* a limit of fx_clear_params stopped the search */
+  int lp_solves;                 /* LPs solved (for the bench) */
+};
+
+#define FX_CLEAR_TOLERANCE 0.001 /* 0.1 %: DESIGN.md §4 */
+#define FX_CLEAR_GAP_FLOOR_W 1000       /* gap denominators never below these */
+#define FX_CLEAR_GAP_FLOOR_PRICE 10000
+
+/* Clear a market. params may be NULL (defaults). On success returns 0 and
+ * fills *res (free it with fx_clear_result_free); on error returns a negative
+ * FX_CLEAR_E* and leaves *res empty. Deterministic: the same market and
+ * params without a time limit give the same result. */
+int fx_clear_solve(const struct fx_clear_market *m, const struct fx_clear_params *params,
+                   struct fx_clear_result *res);
+void fx_clear_result_free(struct fx_clear_result *res);
+
+/* The rounding every bound and price is judged on (DESIGN.md §4):
+ * power = round-half-away-from-zero(factor/100 × power) W,
+ * price = factor/100 × price rounded half away from zero to 1e-4 units
+ * (Java's RoundingMode.HALF_UP, which UFTP implementations use). */
+int64_t fx_clear_order_power(int64_t power, int factor);
+int64_t fx_clear_order_price(int64_t price, int factor);
+
+/* An order already placed in the market: the option it ordered (from an offer
+ * no longer in the market's offer list) and its factor. */
+struct fx_clear_placed {
+  const struct fx_clear_option *option;
+  int factor;
+};
+
+/* Residual need after placed orders, for re-clearing after a new FlexRequest
+ * revision or a rejected order. For the request of m (m->offers and m->base
+ * are ignored), fills per ISP:
+ *   ordered[t]  = the placed orders' total power (exact rounding), W;
+ *   residual[t] = for a Requested ISP, the need still uncovered, signed in
+ *                 the requested direction (0 when covered); 0 elsewhere.
+ * To re-clear, pass the same request with base = ordered and the remaining
+ * offers: bounds then apply to base + new orders (widened to admit buying
+ * nothing if the placed orders already break a revised bound), and only
+ * coverage beyond what base already covers counts. Either output may be NULL.
+ * Returns 0 or FX_CLEAR_EINVAL (bad factor, window outside the request). */
+int fx_clear_residual(const struct fx_clear_market *m, const struct fx_clear_placed *placed,
+                      size_t n_placed, int64_t *ordered, int64_t *residual);
+
+#endif

@@ -1,0 +1,191 @@
+/* clear_heur.c — integer heuristics on the exact state.
+ *
+ * The LP (clear_lp.c) says roughly which offers to buy; these passes turn
+ * that into a choice that holds on the rounded watts and prices:
+ *   merit   the reference heuristic (cheapest per covered W, full activation),
+ *           also a candidate answer so the engine never does worse than it;
+ *   repair  lower factors until every bound holds on the rounded powers;
+ *   fill    raise factors or add offers while that adds coverage;
+ *   prune   drop orders that add no coverage (DESIGN.md: never ordered, even
+ *           at a negative price);
+ *   trim    lower the factor of paid orders while coverage stays the same.
+ * Every pass is deterministic: ties go by arrival (offer index). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine/clear_internal.h"
+
+struct ranked {
+  double key;
+  size_t idx;
+};
+
+static int ranked_cmp(const void *a, const void *b) {
+  const struct ranked *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+double cl_merit_key(const struct cl_model *md, size_t c) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t cov = 0;
+  for (size_t i = 0; i < cl->n; i++) cov += cl_isp_gain(&md->isp[cl->first + i], cl->p[i]);
+  return cov > 0 ? (double)cl->price / (double)cov : HUGE_VAL;
+}
+
+/* Are the bounds of c's ISPs kept? (The rest did not change.) */
+static bool col_feasible(const struct cl_state *st, const struct cl_model *md, size_t c) {
+  const struct cl_col *cl = &md->col[c];
+  for (size_t i = 0; i < cl->n; i++) {
+    const struct cl_isp *t = &md->isp[cl->first + i];
+    int64_t v = t->s * st->d[cl->first + i];
+    if (t->constrained && (v < t->lo || v > t->hi)) return false;
+  }
+  return true;
+}
+
+static struct ranked *merit_order(const struct cl_model *md) {
+  struct ranked *r = malloc((md->n_cols ? md->n_cols : 1) * sizeof *r);
+  if (!r) return NULL;
+  for (size_t c = 0; c < md->n_cols; c++) r[c] = (struct ranked){cl_merit_key(md, c), c};
+  qsort(r, md->n_cols, sizeof *r, ranked_cmp);
+  return r;
+}
+
+int cl_merit(struct cl_state *st, const struct cl_model *md) {
+  struct ranked *r = merit_order(md);
+  if (!r) return FX_CLEAR_ENOMEM;
+  cl_state_clear(st, md);
+  for (size_t n = 0; n < md->n_cols; n++) {
+    size_t c = r[n].idx, i = md->col[c].offer;
+    if (st->col[i] >= 0) continue;
+    int64_t cov0 = st->cov;
+    cl_state_set(st, md, i, (int)c, 100);
+    if (!col_feasible(st, md, c) || st->cov <= cov0) cl_state_set(st, md, i, -1, 0);
+  }
+  free(r);
+  return 0;
+}
+
+/* The order to lower at violated ISP t: pushes t the wrong way, partial
+ * activation first (rounding caused it), then the latest arrival. */
+static long repair_pick(const struct cl_state *st, const struct cl_model *md, size_t t, int dir) {
+  long best = -1;
+  bool best_partial = false;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    if (st->col[i] < 0) continue;
+    const struct cl_col *cl = &md->col[st->col[i]];
+    if (t < cl->first || t >= cl->first + cl->n) continue;
+    int64_t sp = md->isp[t].s * cl->p[t - cl->first];
+    if ((dir > 0 && sp <= 0) || (dir < 0 && sp >= 0)) continue;
+    bool partial = st->k[i] < 100;
+    if (best < 0 || partial || !best_partial) best = (long)i, best_partial = partial;
+  }
+  return best;
+}
+
+static bool repair_isp(struct cl_state *st, const struct cl_model *md, size_t t) {
+  const struct cl_isp *is = &md->isp[t];
+  int64_t v = is->s * st->d[t];
+  int dir = v > is->hi ? 1 : v < is->lo ? -1 : 0;
+  if (!dir) return false;
+  long i = repair_pick(st, md, t, dir);
+  if (i < 0) return false; /* cannot happen: 0 is within bounds */
+  int c = st->col[i], k = st->k[i];
+  const struct cl_col *cl = &md->col[c];
+  cl_state_set(st, md, (size_t)i, -1, 0);
+  int64_t sp = is->s * cl->p[t - cl->first], sd = is->s * st->d[t];
+  int64_t slack = dir > 0 ? is->hi - sd : sd - is->lo;
+  int64_t abs_p = sp > 0 ? sp : -sp;
+  int64_t kt = slack < 0 ? -1 : (100 * slack + 49) / abs_p;
+  int nk = kt < k - 1 ? (int)kt : k - 1;
+  cl_state_set(st, md, (size_t)i, c, nk >= cl->min_af ? nk : 0);
+  return true;
+}
+
+int cl_repair(struct cl_state *st, const struct cl_model *md) {
+  /* Each step lowers some factor, so this ends within sum(k) steps. */
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (size_t t = 0; t < md->n_isps; t++)
+      while (md->isp[t].constrained && repair_isp(st, md, t)) changed = true;
+  }
+  return 0;
+}
+
+int cl_fill(struct cl_state *st, const struct cl_model *md) {
+  struct ranked *r = merit_order(md);
+  if (!r) return FX_CLEAR_ENOMEM;
+  for (size_t n = 0; n < md->n_cols; n++) {
+    size_t c = r[n].idx, i = md->col[c].offer;
+    if (st->col[i] >= 0 && (size_t)st->col[i] != c) continue;
+    int k0 = st->k[i], c0 = st->col[i];
+    if (k0 == 100) continue;
+    int64_t cov0 = st->cov;
+    cl_state_set(st, md, i, -1, 0);
+    int k = cl_state_feasible(st, md) ? cl_max_factor(st, md, c, 100) : 0;
+    if (k > k0) cl_state_set(st, md, i, (int)c, k);
+    if (k <= k0 || st->cov <= cov0) cl_state_set(st, md, i, c0, k0);
+  }
+  free(r);
+  return 0;
+}
+
+/* Orders by descending key (the most expensive first), later arrival first. */
+static struct ranked *orders_desc(const struct cl_state *st, const struct cl_model *md,
+                                  bool by_unit, size_t *n) {
+  struct ranked *r = malloc((md->n_offers ? md->n_offers : 1) * sizeof *r);
+  if (!r) return NULL;
+  *n = 0;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    if (st->col[i] < 0) continue;
+    size_t c = (size_t)st->col[i];
+    double key = by_unit ? cl_merit_key(md, c) : (double)md->col[c].price;
+    r[(*n)++] = (struct ranked){-key, md->n_offers - 1 - i};
+  }
+  qsort(r, *n, sizeof *r, ranked_cmp);
+  for (size_t j = 0; j < *n; j++) r[j].idx = md->n_offers - 1 - r[j].idx;
+  return r;
+}
+
+int cl_prune(struct cl_state *st, const struct cl_model *md) {
+  size_t n;
+  struct ranked *r = orders_desc(st, md, false, &n);
+  if (!r) return FX_CLEAR_ENOMEM;
+  for (size_t j = 0; j < n; j++) {
+    size_t i = r[j].idx;
+    int c = st->col[i], k = st->k[i];
+    int64_t cov0 = st->cov;
+    cl_state_set(st, md, i, -1, 0);
+    if (st->cov != cov0 || !col_feasible(st, md, (size_t)c)) cl_state_set(st, md, i, c, k);
+  }
+  free(r);
+  return 0;
+}
+
+static bool trim_ok(struct cl_state *st, const struct cl_model *md, size_t i, int c, int k,
+                    int64_t cov0) {
+  cl_state_set(st, md, i, c, k);
+  return st->cov == cov0 && col_feasible(st, md, (size_t)c);
+}
+
+int cl_trim(struct cl_state *st, const struct cl_model *md) {
+  size_t n;
+  struct ranked *r = orders_desc(st, md, true, &n);
+  if (!r) return FX_CLEAR_ENOMEM;
+  for (size_t j = 0; j < n; j++) {
+    size_t i = r[j].idx;
+    int c = st->col[i], k = st->k[i], lo = md->col[c].min_af, hi = k;
+    if (md->col[c].price <= 0 || k <= lo) continue;
+    int64_t cov0 = st->cov;
+    while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
+      int mid = lo + (hi - lo) / 2;
+      if (trim_ok(st, md, i, c, mid, cov0)) hi = mid;
+      else lo = mid + 1;
+    }
+    if (!trim_ok(st, md, i, c, hi, cov0)) cl_state_set(st, md, i, c, k);
+  }
+  free(r);
+  return 0;
+}

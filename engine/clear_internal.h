@@ -1,0 +1,107 @@
+/* clear_internal.h — what the clearing engine's files share and nobody else
+ * uses: the normalised model (clear_model.c), the exact integer state and its
+ * heuristics (clear_heur.c), and the LP relaxation with its Lagrangian bounds
+ * (clear_lp.c). fx_clear_solve (clear.c) ties them together.
+ *
+ * Normalisation: every constrained ISP t gets a direction s (the requested
+ * one, +1 for Available) so that the bounds become L <= s·d <= U on the sum d
+ * of the NEW orders' power, with L <= 0 <= U (buying nothing is feasible).
+ * A Requested ISP with need N and already-ordered b = s·base counts the gain
+ * clamp(b + s·d, 0, N) - m with m = clamp(b, 0, N); for b >= 0 that is
+ * min(s·d, cap) with cap = N - m, concave, and LP-representable as
+ * cov <= s·d + off, covmin <= cov <= cap (see docs/clearing.md). */
+#ifndef FX_ENGINE_CLEAR_INTERNAL_H
+#define FX_ENGINE_CLEAR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/clear.h"
+
+struct cl_isp {
+  bool constrained, requested; /* requested: counts coverage (cap > 0) */
+  int s;                       /* +1 or -1 */
+  int64_t lo, hi;              /* L, U on s·d */
+  int64_t cap, off, covmin;    /* coverage model (requested only) */
+  int64_t b, m;                /* s·base and the coverage base already has */
+};
+
+/* A useful option: one that pushes some Requested ISP with need towards it.
+ * Options that help no Requested ISP are never ordered (DESIGN.md §4) and
+ * are not columns at all. */
+struct cl_col {
+  uint32_t offer, option;
+  int min_af;
+  int64_t price;
+  size_t first, n;
+  const int64_t *p;
+};
+
+struct cl_model {
+  const struct fx_clear_market *m;
+  size_t n_isps, n_offers, n_cols;
+  struct cl_isp *isp;
+  struct cl_col *col;      /* by offer, then option */
+  size_t *offer_col;       /* n_offers + 1 offsets into col */
+  int64_t need;            /* sum of cap */
+  int64_t deficit;         /* sum of max(0, -b) over Requested: model slack, see clear_lp.c */
+};
+
+int cl_model_init(struct cl_model *md, const struct fx_clear_market *m);
+void cl_model_free(struct cl_model *md);
+
+/* Exact integer state: per offer the chosen column (-1) and factor. */
+struct cl_state {
+  int *col;     /* global column index or -1 */
+  int *k;
+  int64_t *d;   /* per ISP, sum of new orders' power */
+  int64_t cov, cost;
+};
+
+int cl_state_init(struct cl_state *st, const struct cl_model *md);
+void cl_state_free(struct cl_state *st);
+void cl_state_copy(struct cl_state *dst, const struct cl_state *src, const struct cl_model *md);
+void cl_state_clear(struct cl_state *st, const struct cl_model *md);
+/* Set offer's choice (col -1 or k 0 = none); keeps d, cov, cost exact. */
+void cl_state_set(struct cl_state *st, const struct cl_model *md, size_t offer, int col, int k);
+bool cl_state_feasible(const struct cl_state *st, const struct cl_model *md);
+int64_t cl_isp_gain(const struct cl_isp *t, int64_t d);
+/* Largest k in [min_af, kcap] keeping every bound of col's ISPs, given st
+ * without offer's order; 0 if none. Bounds must hold before the call. */
+int cl_max_factor(const struct cl_state *st, const struct cl_model *md, size_t col, int kcap);
+/* Lexicographic: more coverage, then less cost. */
+bool cl_state_better(const struct cl_state *a, const struct cl_state *b);
+
+/* Heuristics (clear_heur.c). merit: cheapest price per standalone covered W
+ * first, full activation, taken if feasible and it adds coverage. */
+int cl_merit(struct cl_state *st, const struct cl_model *md);
+int cl_repair(struct cl_state *st, const struct cl_model *md);
+int cl_fill(struct cl_state *st, const struct cl_model *md);
+int cl_prune(struct cl_state *st, const struct cl_model *md);
+int cl_trim(struct cl_state *st, const struct cl_model *md);
+/* Sort key of the merit order: price per W the column covers alone. */
+double cl_merit_key(const struct cl_model *md, size_t col);
+
+/* LP relaxation and bounds (clear_lp.c). */
+struct cl_lp;
+struct cl_lp_out {
+  int64_t coverage_ub;
+  int64_t cost_lb;
+  bool budget_hit;
+  int solves;
+};
+int cl_lp_create(struct cl_lp **lp, const struct cl_model *md, const struct fx_clear_params *p,
+                 double deadline_ms);
+void cl_lp_free(struct cl_lp *lp);
+/* Root LP, the coverage bound, then fix-and-resolve dives into st. */
+int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
+/* Small markets: GLPK branch-and-bound on the MILP with binary choices, its
+ * rows widened by the worst rounding so that its optimum is a proven bound. */
+bool cl_lp_exact(const struct cl_lp *lp);
+int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
+/* Proven cost lower bound over every choice covering >= coverage. */
+int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out);
+
+double cl_now_ms(void);
+
+#endif

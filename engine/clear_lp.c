@@ -1,0 +1,598 @@
+/* clear_lp.c — the LP relaxation (GLPK simplex), the dive that turns it into
+ * an integer choice, and the Lagrangian bounds that make the gaps proven.
+ *
+ * The relaxation drops "one option, factor in {0} ∪ [min, 100] in steps of
+ * 0.01" to "options' factors x in [0, 1], summing to at most 1 per offer" and
+ * uses continuous power x·P. Rows: per constrained ISP t, L <= Σ s·P·x <= U
+ * (A_t); per Requested ISP, cov_t <= Σ s·P·x + off (B_t); per offer with two
+ * or more options, Σ x <= 1; and a total-coverage row for the second phase.
+ * Phase 1 maximises Σ cov; phase 2 minimises cost keeping that coverage.
+ *
+ * Bounds are not read off the LP objective: they are Lagrangian bounds
+ * evaluated in exact arithmetic on the INTEGER problem (rounded powers and
+ * prices, per-offer choice kept in the subproblem) with the LP's row duals as
+ * multipliers. Any multipliers give a valid bound, so they stay proven when
+ * the simplex stops early or its tolerances blur the duals; with optimal
+ * duals they equal the LP bound up to half a watt per partial offer. */
+#include <glpk.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/clear_internal.h"
+
+struct cl_lp {
+  const struct cl_model *md;
+  glp_prob *P;
+  glp_smcp parm;
+  int *row_a, *row_b, *cov_col; /* per ISP, GLPK indices, 0 = none */
+  int row_total, x0;            /* column of x for model column c: x0 + c */
+  double *x, *lam;              /* LP primal per model column, dual per row */
+  char *forced;                 /* per offer: lower bound forced this round */
+  double deadline, cov_lp;
+  double xscale; /* 1, or 100 once the MILP counts factors in hundredths */
+  int it_lim, dive_rounds, solves, mip_nodes;
+  bool budget_hit, exact, mip_built;
+};
+
+double cl_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static size_t nnz_count(const struct cl_model *md, int *n_rows) {
+  size_t nnz = 0;
+  for (size_t c = 0; c < md->n_cols; c++) {
+    const struct cl_col *cl = &md->col[c];
+    for (size_t i = 0; i < cl->n; i++) {
+      const struct cl_isp *t = &md->isp[cl->first + i];
+      if (cl->p[i] && t->constrained) nnz += t->requested ? 2 : 1;
+    }
+  }
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t n = md->offer_col[i + 1] - md->offer_col[i];
+    if (n > 1) nnz += n, (*n_rows)++;
+  }
+  return nnz;
+}
+
+static void set_range(glp_prob *P, int row, int64_t lo, int64_t hi) {
+  glp_set_row_bnds(P, row, lo == hi ? GLP_FX : GLP_DB, (double)lo, (double)hi);
+}
+
+/* Rows and the cov columns; fills row_a, row_b, cov_col. */
+static void build_rows(struct cl_lp *lp, int extra_rows) {
+  const struct cl_model *md = lp->md;
+  int n_a = 0, n_b = 0;
+  for (size_t t = 0; t < md->n_isps; t++) n_a += md->isp[t].constrained, n_b += md->isp[t].requested;
+  int r = glp_add_rows(lp->P, n_a + n_b + extra_rows + 1);
+  int cv = n_b ? glp_add_cols(lp->P, n_b) : 0;
+  for (size_t t = 0; t < md->n_isps; t++) {
+    const struct cl_isp *is = &md->isp[t];
+    if (!is->constrained) continue;
+    lp->row_a[t] = r;
+    set_range(lp->P, r++, is->lo, is->hi);
+    if (!is->requested) continue;
+    lp->row_b[t] = r;
+    glp_set_row_bnds(lp->P, r++, GLP_LO, (double)-is->off, 0.0);
+    lp->cov_col[t] = cv;
+    glp_set_col_bnds(lp->P, cv++, is->covmin == is->cap ? GLP_FX : GLP_DB, (double)is->covmin,
+                     (double)is->cap);
+  }
+  lp->row_total = r;
+  glp_set_row_bnds(lp->P, r, GLP_FR, 0.0, 0.0);
+}
+
+struct triplets {
+  int *ia, *ja;
+  double *ar;
+  int n;
+};
+
+static void put(struct triplets *m, int i, int j, double v) {
+  m->n++;
+  m->ia[m->n] = i, m->ja[m->n] = j, m->ar[m->n] = v;
+}
+
+static void build_matrix(struct cl_lp *lp, struct triplets *m) {
+  const struct cl_model *md = lp->md;
+  int offer_row = lp->row_total + 1;
+  for (size_t t = 0; t < md->n_isps; t++) {
+    if (!lp->cov_col[t]) continue;
+    put(m, lp->row_b[t], lp->cov_col[t], -1.0);
+    put(m, lp->row_total, lp->cov_col[t], 1.0);
+  }
+  for (size_t i = 0; i < md->n_offers; i++) {
+    bool multi = md->offer_col[i + 1] - md->offer_col[i] > 1;
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+      const struct cl_col *cl = &md->col[c];
+      int j = lp->x0 + (int)c;
+      glp_set_col_bnds(lp->P, j, GLP_DB, 0.0, 1.0);
+      if (multi) put(m, offer_row, j, 1.0);
+      for (size_t q = 0; q < cl->n; q++) {
+        size_t t = cl->first + q;
+        if (!cl->p[q] || !md->isp[t].constrained) continue;
+        double v = (double)(md->isp[t].s * cl->p[q]);
+        put(m, lp->row_a[t], j, v);
+        if (lp->row_b[t]) put(m, lp->row_b[t], j, v);
+      }
+    }
+    if (multi) glp_set_row_bnds(lp->P, offer_row++, GLP_UP, 0.0, 1.0);
+  }
+}
+
+/* Watts make rows of 1e3..1e6: scale each row to a largest entry of 1
+ * (glp_scale_prob would do it too, but prints). */
+static void scale_rows(glp_prob *P, const struct triplets *m) {
+  int nr = glp_get_num_rows(P);
+  double *big = calloc((size_t)nr + 1, sizeof *big);
+  if (!big) return; /* unscaled is slower, not wrong */
+  for (int e = 1; e <= m->n; e++) big[m->ia[e]] = fmax(big[m->ia[e]], fabs(m->ar[e]));
+  for (int r = 1; r <= nr; r++)
+    if (big[r] > 0) glp_set_rii(P, r, 1.0 / big[r]);
+  free(big);
+}
+
+static int build(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  int extra = 0;
+  size_t nnz = nnz_count(md, &extra) + 4 * md->n_isps;
+  if (nnz > (size_t)INT32_MAX / 2) return FX_CLEAR_EINVAL;
+  struct triplets m = {malloc((nnz + 1) * sizeof(int)), malloc((nnz + 1) * sizeof(int)),
+                       malloc((nnz + 1) * sizeof(double)), 0};
+  if (!m.ia || !m.ja || !m.ar) {
+    free(m.ia), free(m.ja), free(m.ar);
+    return FX_CLEAR_ENOMEM;
+  }
+  build_rows(lp, extra);
+  lp->x0 = md->n_cols ? glp_add_cols(lp->P, (int)md->n_cols) : glp_get_num_cols(lp->P) + 1;
+  build_matrix(lp, &m);
+  glp_load_matrix(lp->P, m.n, m.ia, m.ja, m.ar);
+  scale_rows(lp->P, &m);
+  free(m.ia), free(m.ja), free(m.ar);
+  return 0;
+}
+
+int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_clear_params *p,
+                 double deadline) {
+  struct cl_lp *lp = calloc(1, sizeof *lp);
+  if (!lp) return FX_CLEAR_ENOMEM;
+  *out = lp;
+  lp->md = md;
+  lp->deadline = deadline;
+  lp->it_lim = p->lp_iteration_limit;
+  lp->dive_rounds = p->dive_rounds;
+  lp->exact = md->n_offers <= p->exact_max_offers;
+  lp->mip_nodes = p->exact_node_limit;
+  size_t ni = md->n_isps + 1;
+  lp->row_a = calloc(ni, sizeof(int));
+  lp->row_b = calloc(ni, sizeof(int));
+  lp->cov_col = calloc(ni, sizeof(int));
+  lp->x = calloc(md->n_cols + 1, sizeof(double));
+  lp->forced = calloc(md->n_offers + 1, 1);
+  lp->xscale = 1.0;
+  lp->P = glp_create_prob();
+  if (!lp->row_a || !lp->row_b || !lp->cov_col || !lp->x || !lp->forced || !lp->P)
+    return FX_CLEAR_ENOMEM;
+  glp_init_smcp(&lp->parm);
+  lp->parm.msg_lev = GLP_MSG_OFF;
+  int rc = build(lp);
+  if (rc) return rc;
+  lp->lam = calloc((size_t)glp_get_num_rows(lp->P) + 1, sizeof(double));
+  return lp->lam ? 0 : FX_CLEAR_ENOMEM;
+}
+
+void cl_lp_free(struct cl_lp *lp) {
+  if (!lp) return;
+  if (lp->P) glp_delete_prob(lp->P);
+  free(lp->row_a), free(lp->row_b), free(lp->cov_col);
+  free(lp->x), free(lp->lam), free(lp->forced);
+  free(lp);
+}
+
+/* One simplex run; true when the LP is solved to optimality. Duals and the
+ * primal are read whatever happened (the bounds stay valid). */
+static bool solve(struct cl_lp *lp, int meth) {
+  lp->parm.meth = meth;
+  lp->parm.it_lim = lp->it_lim > 0 ? lp->it_lim : INT32_MAX;
+  lp->parm.tm_lim = INT32_MAX;
+  if (lp->deadline > 0) {
+    double left = lp->deadline - cl_now_ms();
+    if (left < 1) {
+      lp->budget_hit = true;
+      return false;
+    }
+    lp->parm.tm_lim = (int)left;
+  }
+  lp->solves++;
+  int rc = glp_simplex(lp->P, &lp->parm);
+  if (rc == GLP_EITLIM || rc == GLP_ETMLIM) lp->budget_hit = true;
+  if (rc != 0 && rc != GLP_EITLIM && rc != GLP_ETMLIM) {
+    glp_std_basis(lp->P); /* a singular or ill-conditioned basis: restart once */
+    rc = glp_simplex(lp->P, &lp->parm);
+  }
+  int nr = glp_get_num_rows(lp->P);
+  for (int r = 1; r <= nr; r++) lp->lam[r] = rc == 0 ? glp_get_row_dual(lp->P, r) : 0.0;
+  for (size_t c = 0; c < lp->md->n_cols; c++)
+    lp->x[c] = glp_get_col_prim(lp->P, lp->x0 + (int)c) / lp->xscale;
+  return rc == 0 && glp_get_status(lp->P) == GLP_OPT;
+}
+
+static void phase1(struct cl_lp *lp) {
+  glp_set_obj_dir(lp->P, GLP_MAX);
+  for (size_t t = 0; t < lp->md->n_isps; t++)
+    if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], 1.0);
+  for (size_t c = 0; c < lp->md->n_cols; c++) glp_set_obj_coef(lp->P, lp->x0 + (int)c, 0.0);
+  glp_set_row_bnds(lp->P, lp->row_total, GLP_FR, 0.0, 0.0);
+}
+
+/* Ties go to earlier arrival: a perturbation far below the tolerance. */
+static void phase2(struct cl_lp *lp, double target) {
+  const struct cl_model *md = lp->md;
+  double scale = 1.0;
+  for (size_t c = 0; c < md->n_cols; c++) scale = fmax(scale, fabs((double)md->col[c].price));
+  glp_set_obj_dir(lp->P, GLP_MIN);
+  for (size_t t = 0; t < md->n_isps; t++)
+    if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], 0.0);
+  for (size_t c = 0; c < md->n_cols; c++)
+    glp_set_obj_coef(lp->P, lp->x0 + (int)c,
+                     ((double)md->col[c].price + scale * 1e-6 * (double)(c + 1) / (double)md->n_cols) /
+                         lp->xscale);
+  glp_set_row_bnds(lp->P, lp->row_total, GLP_LO, target, 0.0);
+}
+
+/* The dive's objective: coverage first through a weight far above any
+ * offer's price per covered watt, then cost. Bounds never come from it. */
+static void weighted(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  double w = 1.0;
+  for (size_t c = 0; c < md->n_cols; c++) {
+    double key = fabs(cl_merit_key(md, c));
+    if (isfinite(key)) w = fmax(w, 100.0 * key + 1.0);
+  }
+  phase2(lp, 0.0);
+  glp_set_row_bnds(lp->P, lp->row_total, GLP_FR, 0.0, 0.0);
+  for (size_t t = 0; t < md->n_isps; t++)
+    if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], -w);
+}
+
+/* Upper bound of one column's term in the max-form Lagrangian: linear in the
+ * factor plus the worst rounding of power (and price) at a partial factor. */
+static long double col_term(const struct cl_lp *lp, const double *mu, size_t c, bool cost,
+                            long double *mag) {
+  const struct cl_model *md = lp->md;
+  const struct cl_col *cl = &md->col[c];
+  long double g = cost ? -(long double)cl->price : 0.0L, noise = cost ? 0.5L : 0.0L;
+  for (size_t q = 0; q < cl->n; q++) {
+    size_t t = cl->first + q;
+    if (!cl->p[q] || !md->isp[t].constrained) continue;
+    long double w = mu[lp->row_a[t]] + (lp->row_b[t] ? mu[lp->row_b[t]] : 0.0);
+    long double v = w * (long double)(md->isp[t].s * cl->p[q]);
+    g -= v;
+    *mag += fabsl(v);
+    noise += 0.5L * fabsl(w);
+  }
+  if (cl->min_af == 100) return g;
+  long double lo = g * cl->min_af / 100.0L;
+  return (lo > g ? lo : g) + noise;
+}
+
+/* Max-form Lagrangian bound for multipliers mu (clamped to valid signs).
+ * cost: objective -price (phase 2), else Σ cov; total: rhs of the coverage row. */
+static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double total) {
+  const struct cl_model *md = lp->md;
+  long double sum = 0.0L, mag = 0.0L;
+  if (!cost || mu[lp->row_total] > 0) mu[lp->row_total] = 0.0; /* >= rows: mu <= 0 */
+  sum += mu[lp->row_total] * (long double)total;
+  for (size_t t = 0; t < md->n_isps; t++) {
+    const struct cl_isp *is = &md->isp[t];
+    if (!is->constrained) continue;
+    double a = mu[lp->row_a[t]];
+    sum += a * (long double)(a >= 0 ? is->hi : is->lo);
+    if (!lp->row_b[t]) continue;
+    if (mu[lp->row_b[t]] > 0) mu[lp->row_b[t]] = 0.0;
+    sum += mu[lp->row_b[t]] * (long double)-is->off;
+    long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
+    sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
+  }
+  for (size_t i = 0; i < md->n_offers; i++) {
+    long double best = 0.0L;
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+      best = fmaxl(best, col_term(lp, mu, c, cost, &mag));
+    sum += best;
+  }
+  return sum + 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
+}
+
+static int64_t coverage_bound(struct cl_lp *lp) {
+  long double ub = lagrangian(lp, lp->lam, false, 0.0) + (long double)lp->md->deficit;
+  if (ub >= (long double)lp->md->need) return lp->md->need;
+  return ub < 0 ? 0 : (int64_t)floorl(ub);
+}
+
+static int64_t cost_bound(struct cl_lp *lp, int64_t coverage) {
+  int nr = glp_get_num_rows(lp->P);
+  for (int r = 1; r <= nr; r++) lp->lam[r] = -lp->lam[r]; /* min problem → max form */
+  long double lb = -lagrangian(lp, lp->lam, true, (double)(coverage - lp->md->deficit));
+  if (lb > 9e18L) return INT64_MAX;
+  if (lb < -9e18L) return -INT64_MAX;
+  return (int64_t)ceill(lb);
+}
+
+static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
+  lo *= lp->xscale, hi *= lp->xscale;
+  glp_set_col_bnds(lp->P, lp->x0 + (int)c, lo == hi ? GLP_FX : GLP_DB, lo, hi);
+}
+
+/* Fix offers the LP split between options or activated below their minimum:
+ * keep the largest option; raise it to its minimum or drop it. */
+static int fix_fractional(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  int n = 0;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
+    int pos = 0;
+    double sum = 0;
+    lp->forced[i] = 0;
+    for (size_t c = a; c < b; c++) {
+      if (lp->x[c] > 1e-7) pos++;
+      if (lp->x[c] > lp->x[best]) best = c;
+      sum += fmax(lp->x[c], 0.0);
+    }
+    double lo = md->col[best].min_af / 100.0;
+    if (pos == 0 || (pos == 1 && lp->x[best] >= lo - 1e-7)) continue;
+    n++;
+    for (size_t c = a; c < b; c++)
+      if (c != best) set_col(lp, c, 0.0, 0.0);
+    bool up = sum * 2 >= lo;
+    set_col(lp, best, up ? lo : 0.0, up ? 1.0 : 0.0);
+    lp->forced[i] = up;
+  }
+  return n;
+}
+
+static void unforce(struct cl_lp *lp) {
+  for (size_t i = 0; i < lp->md->n_offers; i++) {
+    if (!lp->forced[i]) continue;
+    for (size_t c = lp->md->offer_col[i]; c < lp->md->offer_col[i + 1]; c++) set_col(lp, c, 0.0, 0.0);
+  }
+}
+
+/* Re-solve after fixing bounds: the basis stays dual feasible, so the dual
+ * simplex needs few pivots. Forced minimums that make it infeasible are
+ * dropped to zero instead. */
+static bool resolve(struct cl_lp *lp) {
+  if (solve(lp, GLP_DUALP)) return true;
+  if (lp->budget_hit) return false;
+  unforce(lp);
+  return solve(lp, GLP_DUALP);
+}
+
+static void to_state(const struct cl_lp *lp, struct cl_state *st) {
+  const struct cl_model *md = lp->md;
+  cl_state_clear(st, md);
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
+    if (a == b) continue;
+    for (size_t c = a; c < b; c++)
+      if (lp->x[c] > lp->x[best]) best = c;
+    long k = lround(fmin(fmax(lp->x[best], 0.0), 1.0) * 100.0);
+    if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
+    cl_state_set(st, md, i, (int)best, (int)k);
+  }
+}
+
+int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out) {
+  weighted(lp);
+  bool ok = solve(lp, GLP_PRIMAL);
+  phase1(lp);
+  if (solve(lp, GLP_PRIMAL)) lp->cov_lp = glp_get_obj_val(lp->P);
+  out->coverage_ub = coverage_bound(lp);
+  weighted(lp);
+  ok = solve(lp, GLP_PRIMAL) && ok;
+  int round = 0;
+  while (ok && round < lp->dive_rounds && fix_fractional(lp) > 0) {
+    round++;
+    ok = resolve(lp);
+  }
+  if (ok && round == lp->dive_rounds && fix_fractional(lp) > 0) lp->budget_hit = true;
+  to_state(lp, st);
+  out->budget_hit = lp->budget_hit;
+  out->solves = lp->solves;
+  return 0;
+}
+
+bool cl_lp_exact(const struct cl_lp *lp) { return lp->exact; }
+
+/* Worst rounding at ISP t: half a watt per offer that may order there partly. */
+static double rounding_slack(const struct cl_model *md, size_t t) {
+  double n = 0;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+      const struct cl_col *cl = &md->col[c];
+      if (cl->min_af < 100 && t >= cl->first && t < cl->first + cl->n && cl->p[t - cl->first]) {
+        n += 0.5;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+/* The MILP's activation is the factor itself, an integer in hundredths:
+ * divide each x column by 100 (offer rows become Σ k <= 100). */
+static void scale_factor_cols(struct cl_lp *lp) {
+  int nr = glp_get_num_rows(lp->P);
+  int *ind = malloc(((size_t)nr + 1) * sizeof *ind);
+  double *val = malloc(((size_t)nr + 1) * sizeof *val);
+  if (!ind || !val) {
+    free(ind), free(val);
+    return; /* stays continuous: still a relaxation, bounds stay valid */
+  }
+  for (size_t c = 0; c < lp->md->n_cols; c++) {
+    int j = lp->x0 + (int)c, n = glp_get_mat_col(lp->P, j, ind, val);
+    for (int e = 1; e <= n; e++) val[e] /= 100.0;
+    glp_set_mat_col(lp->P, j, n, ind, val);
+    glp_set_col_kind(lp->P, j, GLP_IV);
+  }
+  for (int r = lp->row_total + 1; r <= nr; r++)
+    if (glp_get_row_type(lp->P, r) == GLP_UP) glp_set_row_bnds(lp->P, r, GLP_UP, 0.0, 100.0);
+  lp->xscale = 100.0;
+  free(ind), free(val);
+}
+
+/* Binary y per column with min_af·y <= k <= 100·y, one y per offer, and the
+ * ISP rows widened by the rounding slack: every integer choice that holds on
+ * rounded watts is feasible here, so the MILP optimum bounds it. */
+static int mip_build(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  if (lp->mip_built || !md->n_cols) return 0;
+  lp->mip_built = true;
+  int y0 = glp_add_cols(lp->P, (int)md->n_cols);
+  int r = glp_add_rows(lp->P, (int)(2 * md->n_cols + md->n_offers));
+  int ind[3];
+  double val[3];
+  int *idx = malloc((md->n_cols + 1) * sizeof *idx);
+  double *one = malloc((md->n_cols + 1) * sizeof *one);
+  if (!idx || !one) {
+    free(idx), free(one);
+    return FX_CLEAR_ENOMEM;
+  }
+  scale_factor_cols(lp);
+  for (size_t c = 0; c < md->n_cols; c++) {
+    int x = lp->x0 + (int)c, y = y0 + (int)c;
+    glp_set_col_kind(lp->P, y, GLP_BV);
+    ind[1] = x, ind[2] = y, val[1] = 1.0, val[2] = -100.0;
+    glp_set_mat_row(lp->P, r, 2, ind, val);
+    glp_set_row_bnds(lp->P, r++, GLP_UP, 0.0, 0.0);
+    val[2] = -md->col[c].min_af;
+    glp_set_mat_row(lp->P, r, 2, ind, val);
+    glp_set_row_bnds(lp->P, r++, GLP_LO, 0.0, 0.0);
+  }
+  for (size_t i = 0; i < md->n_offers; i++) {
+    int n = 0;
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) idx[++n] = y0 + (int)c, one[n] = 1.0;
+    glp_set_mat_row(lp->P, r, n, idx, one);
+    glp_set_row_bnds(lp->P, r++, n ? GLP_UP : GLP_FR, 0.0, 1.0);
+  }
+  free(idx), free(one);
+  double *lam = realloc(lp->lam, ((size_t)glp_get_num_rows(lp->P) + 1) * sizeof *lam);
+  if (!lam) return FX_CLEAR_ENOMEM;
+  lp->lam = lam;
+  return 0;
+}
+
+/* ISP rows exact (for a primal choice) or widened by the rounding slack (for
+ * a proven bound). */
+static void mip_rows(struct cl_lp *lp, bool widen) {
+  const struct cl_model *md = lp->md;
+  for (size_t t = 0; t < md->n_isps; t++) {
+    const struct cl_isp *is = &md->isp[t];
+    if (!is->constrained) continue;
+    double sl = widen ? rounding_slack(md, t) : 0.0;
+    glp_set_row_bnds(lp->P, lp->row_a[t], sl == 0 && is->lo == is->hi ? GLP_FX : GLP_DB,
+                     (double)is->lo - sl, (double)is->hi + sl);
+    if (lp->row_b[t]) glp_set_row_bnds(lp->P, lp->row_b[t], GLP_LO, (double)-is->off - sl, 0.0);
+  }
+}
+
+/* GLPK has a time limit but no node limit; a node limit keeps the answer
+ * the same on every machine. */
+struct node_budget {
+  int left;
+};
+
+static void count_nodes(glp_tree *T, void *info) {
+  struct node_budget *b = info;
+  if (glp_ios_reason(T) == GLP_ISELECT && --b->left < 0) glp_ios_terminate(T);
+}
+
+/* Branch-and-bound; true when GLPK proved its optimum. */
+static bool mip_solve(struct cl_lp *lp, bool *have) {
+  glp_iocp parm;
+  struct node_budget budget = {lp->mip_nodes};
+  glp_init_iocp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  parm.mip_gap = 0.0;
+  parm.cb_func = count_nodes;
+  parm.cb_info = &budget;
+  parm.tm_lim = INT32_MAX;
+  if (lp->deadline > 0) {
+    double left = lp->deadline - cl_now_ms();
+    parm.tm_lim = left < 1 ? 1 : (int)left;
+  }
+  /* intopt starts from the optimal LP basis (no presolve: keeps it warm). */
+  if (!solve(lp, GLP_PRIMAL)) {
+    *have = false;
+    return false;
+  }
+  lp->solves++;
+  int rc = glp_intopt(lp->P, &parm);
+  int st = glp_mip_status(lp->P);
+  if (rc == GLP_ETMLIM || rc == GLP_ESTOP) lp->budget_hit = true;
+  *have = st == GLP_OPT || st == GLP_FEAS;
+  if (*have)
+    for (size_t c = 0; c < lp->md->n_cols; c++)
+      lp->x[c] = glp_mip_col_val(lp->P, lp->x0 + (int)c) / lp->xscale;
+  return rc == 0 && st == GLP_OPT;
+}
+
+int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out) {
+  int rc = mip_build(lp);
+  if (rc) return rc;
+  for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
+  cl_state_clear(st, lp->md);
+  bool have;
+  mip_rows(lp, true);
+  phase1(lp);
+  if (mip_solve(lp, &have)) {
+    double c1 = glp_mip_obj_val(lp->P);
+    long double ub = (long double)c1 + 1e-7L * fabsl((long double)c1) + 1e-3L + lp->md->deficit;
+    if (ub < (long double)out->coverage_ub) out->coverage_ub = ub < 0 ? 0 : (int64_t)floorl(ub);
+  }
+  mip_rows(lp, false);
+  phase1(lp);
+  mip_solve(lp, &have);
+  if (have) {
+    double c1 = glp_mip_obj_val(lp->P);
+    phase2(lp, c1 - fmax(1e-9 * fabs(c1), 1e-6));
+    mip_solve(lp, &have);
+  }
+  if (have) to_state(lp, st);
+  out->budget_hit = lp->budget_hit;
+  out->solves = lp->solves;
+  return 0;
+}
+
+/* Exact cost bound for a small market: the widened MILP's minimum at the
+ * coverage reached, less the perturbation and half a unit of price rounding
+ * per offer. */
+static void mip_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) {
+  const struct cl_model *md = lp->md;
+  bool have;
+  mip_rows(lp, true);
+  phase2(lp, (double)(coverage - md->deficit) - 1e-6);
+  if (!mip_solve(lp, &have)) return;
+  double scale = 1.0;
+  for (size_t c = 0; c < md->n_cols; c++) scale = fmax(scale, fabs((double)md->col[c].price));
+  long double v = glp_mip_obj_val(lp->P);
+  long double lb = v - 1e-7L * fabsl(v) - 1.0L - (scale * 1e-6L + 0.5L) * (long double)md->n_offers;
+  if (lb > (long double)out->cost_lb && lb < 9e18L) out->cost_lb = (int64_t)ceill(lb);
+}
+
+int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) {
+  for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
+  double target = fmin((double)(coverage - lp->md->deficit), lp->cov_lp - fmax(1e-9 * fabs(lp->cov_lp), 1e-6));
+  phase2(lp, target);
+  if (!solve(lp, GLP_PRIMAL)) {
+    int nr = glp_get_num_rows(lp->P);
+    memset(lp->lam, 0, ((size_t)nr + 1) * sizeof *lp->lam); /* trivial, still valid */
+  }
+  out->cost_lb = cost_bound(lp, coverage);
+  if (lp->mip_built) mip_cost_bound(lp, coverage, out);
+  out->budget_hit = lp->budget_hit;
+  out->solves = lp->solves;
+  return 0;
+}

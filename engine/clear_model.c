@@ -1,0 +1,256 @@
+/* clear_model.c — the clearing engine's normalised model and its exact
+ * integer state.
+ *
+ * The model turns a market's ISPs into direction-normalised bounds and
+ * coverage caps (see clear_internal.h) and its offers into columns, one per
+ * useful option. The state is the answer being built: per offer a column and
+ * factor, with the ISP totals, coverage and cost kept exact in integers after
+ * every change, so no heuristic can ever report a violated bound. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clear_internal.h"
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+static bool power_ok(int64_t v) {
+  return v >= -FX_CLEAR_MAX_ABS_POWER && v <= FX_CLEAR_MAX_ABS_POWER;
+}
+
+/* Bounds on s·total, before the base shifts them. */
+static int isp_direction(const struct fx_clear_isp *in, struct cl_isp *t, int64_t *need,
+                         int64_t *far) {
+  int64_t lo = in->min_power, hi = in->max_power;
+  if (!power_ok(lo) || !power_ok(hi) || lo > hi) return FX_CLEAR_EINVAL;
+  if (in->disposition == FX_CLEAR_AVAILABLE || (lo == 0 && hi == 0)) {
+    t->s = 1;
+    *need = 0;
+    *far = 0;
+    return 0;
+  }
+  if (lo < 0 && hi > 0) return FX_CLEAR_EINVAL; /* "Requested Power discrepancy" */
+  if (lo >= 0) {
+    t->s = 1;
+    *need = lo > 0 ? lo : hi;
+    *far = hi;
+  } else {
+    t->s = -1;
+    *need = hi < 0 ? -hi : -lo;
+    *far = -lo;
+  }
+  return 0;
+}
+
+static int isp_init(const struct fx_clear_isp *in, int64_t base, struct cl_isp *t) {
+  memset(t, 0, sizeof *t);
+  if (in->disposition == FX_CLEAR_UNCONSTRAINED) return 0;
+  if (in->disposition != FX_CLEAR_AVAILABLE && in->disposition != FX_CLEAR_REQUESTED)
+    return FX_CLEAR_EINVAL;
+  if (!power_ok(base)) return FX_CLEAR_EINVAL;
+  int64_t need, far;
+  int rc = isp_direction(in, t, &need, &far);
+  if (rc) return rc;
+  t->constrained = true;
+  t->b = t->s * base;
+  if (in->disposition == FX_CLEAR_AVAILABLE || need == 0) {
+    int64_t lo = min64(in->min_power, 0), hi = max64(in->max_power, 0);
+    t->lo = min64(lo - base, 0);
+    t->hi = max64(hi - base, 0);
+    return 0;
+  }
+  t->requested = true;
+  t->lo = min64(-t->b, 0);
+  t->hi = max64(far - t->b, 0);
+  t->m = clamp64(t->b, 0, need);
+  t->cap = need - t->m;
+  t->off = t->b - t->m;
+  t->covmin = min64(-t->m, t->off + t->lo);
+  t->requested = t->cap > 0;
+  return 0;
+}
+
+/* Does option push some Requested ISP with remaining need towards it? */
+static bool option_useful(const struct cl_model *md, const struct fx_clear_option *o) {
+  for (size_t i = 0; i < o->n_power; i++) {
+    const struct cl_isp *t = &md->isp[o->first_isp + i];
+    if (t->requested && t->s * o->power[i] > 0) return true;
+  }
+  return false;
+}
+
+static int option_check(const struct cl_model *md, const struct fx_clear_option *o) {
+  if (o->min_af < 1 || o->min_af > 100) return FX_CLEAR_EINVAL;
+  if (o->price < -FX_CLEAR_MAX_ABS_PRICE || o->price > FX_CLEAR_MAX_ABS_PRICE)
+    return FX_CLEAR_EINVAL;
+  if (o->first_isp > md->n_isps || o->n_power > md->n_isps - o->first_isp) return FX_CLEAR_EINVAL;
+  if (o->n_power && !o->power) return FX_CLEAR_EINVAL;
+  for (size_t i = 0; i < o->n_power; i++)
+    if (!power_ok(o->power[i])) return FX_CLEAR_EINVAL;
+  return 0;
+}
+
+static int model_isps(struct cl_model *md) {
+  const struct fx_clear_market *m = md->m;
+  if (md->n_isps && !m->request.isps) return FX_CLEAR_EINVAL;
+  md->isp = calloc(md->n_isps ? md->n_isps : 1, sizeof *md->isp);
+  if (!md->isp) return FX_CLEAR_ENOMEM;
+  for (size_t t = 0; t < md->n_isps; t++) {
+    int rc = isp_init(&m->request.isps[t], m->base ? m->base[t] : 0, &md->isp[t]);
+    if (rc) return rc;
+    if (md->isp[t].requested) md->need += md->isp[t].cap;
+    if (md->isp[t].constrained && md->isp[t].b < 0 && md->isp[t].cap > 0) md->deficit -= md->isp[t].b;
+  }
+  return 0;
+}
+
+static int model_cols(struct cl_model *md) {
+  const struct fx_clear_market *m = md->m;
+  size_t total = 0;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    const struct fx_clear_offer *of = &m->offers[i];
+    if (of->n_options && !of->options) return FX_CLEAR_EINVAL;
+    for (size_t j = 0; j < of->n_options; j++) {
+      int rc = option_check(md, &of->options[j]);
+      if (rc) return rc;
+    }
+    total += of->n_options;
+  }
+  md->col = calloc(total ? total : 1, sizeof *md->col);
+  md->offer_col = calloc(md->n_offers + 1, sizeof *md->offer_col);
+  if (!md->col || !md->offer_col) return FX_CLEAR_ENOMEM;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    md->offer_col[i] = md->n_cols;
+    const struct fx_clear_offer *of = &m->offers[i];
+    for (size_t j = 0; j < of->n_options; j++) {
+      const struct fx_clear_option *o = &of->options[j];
+      if (!option_useful(md, o)) continue;
+      md->col[md->n_cols++] = (struct cl_col){.offer = (uint32_t)i, .option = (uint32_t)j,
+                                              .min_af = o->min_af, .price = o->price,
+                                              .first = o->first_isp, .n = o->n_power,
+                                              .p = o->power};
+    }
+  }
+  md->offer_col[md->n_offers] = md->n_cols;
+  return 0;
+}
+
+int cl_model_init(struct cl_model *md, const struct fx_clear_market *m) {
+  memset(md, 0, sizeof *md);
+  if (!m || (m->n_offers && !m->offers) || m->n_offers > UINT32_MAX / 4) return FX_CLEAR_EINVAL;
+  md->m = m;
+  md->n_isps = m->request.n_isps;
+  md->n_offers = m->n_offers;
+  int rc = model_isps(md);
+  if (!rc) rc = model_cols(md);
+  if (rc) cl_model_free(md);
+  return rc;
+}
+
+void cl_model_free(struct cl_model *md) {
+  free(md->isp);
+  free(md->col);
+  free(md->offer_col);
+  memset(md, 0, sizeof *md);
+}
+
+int cl_state_init(struct cl_state *st, const struct cl_model *md) {
+  size_t n = md->n_offers ? md->n_offers : 1;
+  st->col = malloc(n * sizeof *st->col);
+  st->k = malloc(n * sizeof *st->k);
+  st->d = malloc((md->n_isps ? md->n_isps : 1) * sizeof *st->d);
+  if (!st->col || !st->k || !st->d) {
+    cl_state_free(st);
+    return FX_CLEAR_ENOMEM;
+  }
+  cl_state_clear(st, md);
+  return 0;
+}
+
+void cl_state_free(struct cl_state *st) {
+  free(st->col);
+  free(st->k);
+  free(st->d);
+  memset(st, 0, sizeof *st);
+}
+
+void cl_state_clear(struct cl_state *st, const struct cl_model *md) {
+  for (size_t i = 0; i < md->n_offers; i++) st->col[i] = -1, st->k[i] = 0;
+  memset(st->d, 0, md->n_isps * sizeof *st->d);
+  st->cov = st->cost = 0;
+}
+
+void cl_state_copy(struct cl_state *dst, const struct cl_state *src, const struct cl_model *md) {
+  memcpy(dst->col, src->col, md->n_offers * sizeof *dst->col);
+  memcpy(dst->k, src->k, md->n_offers * sizeof *dst->k);
+  memcpy(dst->d, src->d, md->n_isps * sizeof *dst->d);
+  dst->cov = src->cov;
+  dst->cost = src->cost;
+}
+
+int64_t cl_isp_gain(const struct cl_isp *t, int64_t d) {
+  if (!t->requested) return 0;
+  return clamp64(t->b + t->s * d, 0, t->cap + t->m) - t->m;
+}
+
+/* Add (sign +1) or remove (-1) one order's power, keeping cov exact. */
+static void state_apply(struct cl_state *st, const struct cl_model *md, size_t c, int k, int sign) {
+  const struct cl_col *cl = &md->col[c];
+  for (size_t i = 0; i < cl->n; i++) {
+    if (!cl->p[i]) continue;
+    size_t t = cl->first + i;
+    int64_t before = cl_isp_gain(&md->isp[t], st->d[t]);
+    st->d[t] += sign * fx_clear_order_power(cl->p[i], k);
+    st->cov += cl_isp_gain(&md->isp[t], st->d[t]) - before;
+  }
+  st->cost += sign * fx_clear_order_price(cl->price, k);
+}
+
+void cl_state_set(struct cl_state *st, const struct cl_model *md, size_t offer, int col, int k) {
+  if (st->col[offer] >= 0) state_apply(st, md, (size_t)st->col[offer], st->k[offer], -1);
+  if (col < 0 || k <= 0) col = -1, k = 0;
+  st->col[offer] = col;
+  st->k[offer] = k;
+  if (col >= 0) state_apply(st, md, (size_t)col, k, 1);
+}
+
+bool cl_state_feasible(const struct cl_state *st, const struct cl_model *md) {
+  for (size_t t = 0; t < md->n_isps; t++) {
+    const struct cl_isp *is = &md->isp[t];
+    if (!is->constrained) continue;
+    int64_t v = is->s * st->d[t];
+    if (v < is->lo || v > is->hi) return false;
+  }
+  return true;
+}
+
+/* Largest k with s·round(k·|P|/100) <= slack: round half away from zero
+ * reaches slack + 1 exactly when k·|P| >= 100·slack + 50. */
+static int64_t factor_cap(int64_t slack, int64_t abs_p) {
+  if (slack < 0) return -1;
+  int64_t k = (100 * slack + 49) / abs_p;
+  return k > 100 ? 100 : k;
+}
+
+int cl_max_factor(const struct cl_state *st, const struct cl_model *md, size_t c, int kcap) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t k = kcap;
+  for (size_t i = 0; i < cl->n && k >= cl->min_af; i++) {
+    const struct cl_isp *t = &md->isp[cl->first + i];
+    if (!t->constrained || !cl->p[i]) continue;
+    int64_t sp = t->s * cl->p[i], sd = t->s * st->d[cl->first + i];
+    int64_t slack = sp > 0 ? t->hi - sd : sd - t->lo;
+    int64_t kt = factor_cap(slack, sp > 0 ? sp : -sp);
+    if (kt < k) k = kt;
+  }
+  return k >= cl->min_af ? (int)k : 0;
+}
+
+bool cl_state_better(const struct cl_state *a, const struct cl_state *b) {
+  if (a->cov != b->cov) return a->cov > b->cov;
+  return a->cost < b->cost;
+}

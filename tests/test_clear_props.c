@@ -1,0 +1,279 @@
+/* test_clear_props.c — randomised properties of the clearing engine, fixed
+ * seeds and bounded counts: no bound ever violated on the rounded values; the
+ * reported totals, coverage and cost are what the orders add up to; never
+ * worse than the merit-order heuristic; identical input gives identical
+ * output; and on small markets, against an exhaustive search written here,
+ * within the 0.1 % tolerances, with bounds that really bound. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clear.h"
+
+#define MAX_ISPS 6
+#define MAX_OFFERS 120
+#define MAX_OPTS 2
+
+struct rng {
+  uint64_t s;
+};
+
+static uint64_t next(struct rng *r) { /* splitmix64 */
+  uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+static int64_t uni(struct rng *r, int64_t lo, int64_t hi) {
+  return lo + (int64_t)(next(r) % (uint64_t)(hi - lo + 1));
+}
+
+struct mk {
+  struct fx_clear_isp isps[MAX_ISPS];
+  struct fx_clear_offer offers[MAX_OFFERS];
+  struct fx_clear_option opts[MAX_OFFERS][MAX_OPTS];
+  int64_t pw[MAX_OFFERS][MAX_OPTS][MAX_ISPS];
+  struct fx_clear_market m;
+};
+
+static void gen_isp(struct rng *r, struct fx_clear_isp *is) {
+  int64_t a = uni(r, 0, 4) * 100, b = a + uni(r, 0, 3) * 100;
+  switch (uni(r, 0, 5)) {
+  case 0: *is = (struct fx_clear_isp){FX_CLEAR_UNCONSTRAINED, 0, 0}; break;
+  case 1: *is = (struct fx_clear_isp){FX_CLEAR_AVAILABLE, -b, a}; break;
+  case 2: case 3: *is = (struct fx_clear_isp){FX_CLEAR_REQUESTED, a, b}; break;
+  default: *is = (struct fx_clear_isp){FX_CLEAR_REQUESTED, -b, -a}; break;
+  }
+}
+
+/* steps: how many factors below 100 an option may allow. */
+static void gen(struct mk *k, uint64_t seed, size_t n_offers, int steps, bool negative) {
+  struct rng r = {seed};
+  size_t n_isps = (size_t)uni(&r, 2, MAX_ISPS);
+  for (size_t t = 0; t < n_isps; t++) gen_isp(&r, &k->isps[t]);
+  for (size_t i = 0; i < n_offers; i++) {
+    size_t n_opt = (size_t)uni(&r, 1, MAX_OPTS);
+    for (size_t j = 0; j < n_opt; j++) {
+      size_t first = (size_t)uni(&r, 0, (int64_t)n_isps - 1), n = (size_t)uni(&r, 1, (int64_t)(n_isps - first));
+      int64_t dir = uni(&r, 0, 1) ? 1 : -1;
+      for (size_t q = 0; q < n; q++) k->pw[i][j][q] = dir * uni(&r, -20, 250) + (uni(&r, 0, 5) == 0 ? 1 : 0);
+      int64_t price = uni(&r, negative ? -3000 : 1, 20000);
+      k->opts[i][j] = (struct fx_clear_option){price, 100 - (int)uni(&r, 0, steps), first, n, k->pw[i][j]};
+    }
+    k->offers[i] = (struct fx_clear_offer){n_opt, k->opts[i]};
+  }
+  k->m = (struct fx_clear_market){{n_isps, k->isps}, n_offers, k->offers, NULL};
+}
+
+/* The rules, written again from DESIGN.md §4 for the test's own use. */
+static bool isp_ok(const struct fx_clear_isp *is, int64_t d) {
+  if (is->disposition == FX_CLEAR_UNCONSTRAINED) return true;
+  int64_t lo = is->min_power < 0 ? is->min_power : 0, hi = is->max_power > 0 ? is->max_power : 0;
+  return d >= lo && d <= hi;
+}
+
+static int64_t isp_need(const struct fx_clear_isp *is, int *s) {
+  *s = is->min_power >= 0 ? 1 : -1;
+  if (is->disposition != FX_CLEAR_REQUESTED) return 0;
+  if (is->min_power >= 0) return is->min_power > 0 ? is->min_power : is->max_power;
+  return is->max_power < 0 ? -is->max_power : -is->min_power;
+}
+
+static int64_t coverage(const struct fx_clear_market *m, const int64_t *d, bool *ok) {
+  int64_t cov = 0;
+  *ok = true;
+  for (size_t t = 0; t < m->request.n_isps; t++) {
+    int s;
+    int64_t need = isp_need(&m->request.isps[t], &s), v = s * d[t];
+    *ok = *ok && isp_ok(&m->request.isps[t], d[t]);
+    cov += v < 0 ? 0 : v > need ? need : v;
+  }
+  return cov;
+}
+
+static bool useful(const struct fx_clear_market *m, const struct fx_clear_option *o) {
+  for (size_t q = 0; q < o->n_power; q++) {
+    int s;
+    if (isp_need(&m->request.isps[o->first_isp + q], &s) > 0 && s * o->power[q] > 0) return true;
+  }
+  return false;
+}
+
+static void add(int64_t *d, const struct fx_clear_option *o, int k, int sign) {
+  for (size_t q = 0; q < o->n_power; q++) d[o->first_isp + q] += sign * fx_clear_order_power(o->power[q], k);
+}
+
+/* The result is what its orders add up to, and it keeps every rule. */
+static void check_result(const struct fx_clear_market *m, const struct fx_clear_result *r) {
+  int64_t d[MAX_ISPS] = {0}, cost = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_offers; i++) {
+    if (r->option[i] < 0) continue;
+    const struct fx_clear_option *o = &m->offers[i].options[r->option[i]];
+    cr_assert(r->factor[i] >= o->min_af && r->factor[i] <= 100, "factor %d", r->factor[i]);
+    cr_assert(useful(m, o), "offer %zu helps no Requested ISP", i);
+    cr_assert_eq(r->orders[n].offer, i);
+    cr_assert_eq(r->orders[n].price, fx_clear_order_price(o->price, r->factor[i]));
+    n++;
+    add(d, o, r->factor[i], 1);
+    cost += fx_clear_order_price(o->price, r->factor[i]);
+  }
+  bool ok;
+  cr_assert_eq(n, r->n_orders);
+  cr_assert_eq(coverage(m, d, &ok), r->coverage);
+  cr_assert(ok, "a bound is violated");
+  cr_assert_eq(cost, r->cost);
+  for (size_t t = 0; t < m->request.n_isps; t++) cr_assert_eq(d[t], r->ordered[t]);
+  cr_assert_geq(r->coverage_ub, r->coverage);
+  cr_assert_leq(r->cost_lb, r->cost);
+}
+
+struct merit_item {
+  double key;
+  size_t offer, opt;
+};
+
+static int merit_cmp(const void *a, const void *b) {
+  const struct merit_item *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  if (x->offer != y->offer) return x->offer < y->offer ? -1 : 1;
+  return x->opt < y->opt ? -1 : x->opt > y->opt;
+}
+
+/* Cheapest price per covered W first, full activation, if it adds coverage. */
+static void merit(const struct fx_clear_market *m, int64_t *cov_out, int64_t *cost_out) {
+  struct merit_item items[MAX_OFFERS * MAX_OPTS];
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_offers; i++)
+    for (size_t j = 0; j < m->offers[i].n_options; j++) {
+      const struct fx_clear_option *o = &m->offers[i].options[j];
+      if (!useful(m, o)) continue;
+      int64_t d[MAX_ISPS] = {0};
+      bool ok;
+      add(d, o, 100, 1);
+      int64_t c = coverage(m, d, &ok);
+      items[n++] = (struct merit_item){c > 0 ? (double)o->price / (double)c : HUGE_VAL, i, j};
+    }
+  qsort(items, n, sizeof *items, merit_cmp);
+  int64_t d[MAX_ISPS] = {0}, cov = 0, cost = 0;
+  bool taken[MAX_OFFERS] = {0}, ok;
+  for (size_t x = 0; x < n; x++) {
+    if (taken[items[x].offer]) continue;
+    const struct fx_clear_option *o = &m->offers[items[x].offer].options[items[x].opt];
+    add(d, o, 100, 1);
+    int64_t c = coverage(m, d, &ok);
+    if (ok && c > cov) cov = c, cost += o->price, taken[items[x].offer] = true;
+    else add(d, o, 100, -1);
+  }
+  *cov_out = cov, *cost_out = cost;
+}
+
+struct ex {
+  const struct fx_clear_market *m;
+  int64_t d[MAX_ISPS], cost;
+  int64_t best_cov, best_cost; /* lexicographic optimum */
+  int64_t at_cov, at_cost;     /* least cost among choices covering >= at_cov */
+};
+
+static void ex_rec(struct ex *e, size_t i) {
+  if (i == e->m->n_offers) {
+    bool ok;
+    int64_t cov = coverage(e->m, e->d, &ok);
+    if (!ok) return;
+    if (cov > e->best_cov || (cov == e->best_cov && e->cost < e->best_cost))
+      e->best_cov = cov, e->best_cost = e->cost;
+    if (cov >= e->at_cov && e->cost < e->at_cost) e->at_cost = e->cost;
+    return;
+  }
+  ex_rec(e, i + 1);
+  for (size_t j = 0; j < e->m->offers[i].n_options; j++) {
+    const struct fx_clear_option *o = &e->m->offers[i].options[j];
+    if (!useful(e->m, o)) continue;
+    for (int k = o->min_af; k <= 100; k++) {
+      add(e->d, o, k, 1);
+      e->cost += fx_clear_order_price(o->price, k);
+      ex_rec(e, i + 1);
+      e->cost -= fx_clear_order_price(o->price, k);
+      add(e->d, o, k, -1);
+    }
+  }
+}
+
+static struct fx_clear_result solve(const struct fx_clear_market *m) {
+  struct fx_clear_result r;
+  cr_assert_eq(fx_clear_solve(m, NULL, &r), 0);
+  return r;
+}
+
+Test(clear_props, small_markets_match_exhaustive_search) {
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(1 + seed % 6), 2, false);
+    struct fx_clear_result r = solve(&k.m);
+    check_result(&k.m, &r);
+    struct ex e = {.m = &k.m, .best_cov = -1, .at_cov = r.coverage, .at_cost = INT64_MAX};
+    ex_rec(&e, 0);
+    double cref = e.best_cov > 1000 ? (double)e.best_cov : 1000.0;
+    cr_assert_geq(r.coverage, e.best_cov - 0.001 * cref, "seed %llu: coverage %lld < optimum %lld",
+                  (unsigned long long)seed, (long long)r.coverage, (long long)e.best_cov);
+    cr_assert_geq(r.coverage_ub, e.best_cov, "seed %llu: the coverage bound is no bound",
+                  (unsigned long long)seed);
+    double kref = llabs(e.at_cost) > 10000 ? (double)llabs(e.at_cost) : 10000.0;
+    cr_assert_leq(r.cost, e.at_cost + 0.001 * kref, "seed %llu: cost %lld, optimum %lld at that coverage",
+                  (unsigned long long)seed, (long long)r.cost, (long long)e.at_cost);
+    cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu: the cost bound is no bound", (unsigned long long)seed);
+    fx_clear_result_free(&r);
+  }
+}
+
+Test(clear_props, never_worse_than_merit_order) {
+  for (uint64_t seed = 100; seed < 130; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(5 + seed % 100), 60, seed % 3 == 0);
+    struct fx_clear_result r = solve(&k.m);
+    check_result(&k.m, &r);
+    int64_t mc, mk_cost;
+    merit(&k.m, &mc, &mk_cost);
+    cr_assert_geq(r.coverage, mc, "seed %llu", (unsigned long long)seed);
+    if (r.coverage == mc) cr_assert_leq(r.cost, mk_cost, "seed %llu", (unsigned long long)seed);
+    fx_clear_result_free(&r);
+  }
+}
+
+Test(clear_props, identical_input_identical_output) {
+  for (uint64_t seed = 200; seed < 210; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(10 + 10 * (seed % 10)), 50, seed % 2 == 0);
+    struct fx_clear_result a = solve(&k.m), b = solve(&k.m);
+    cr_assert_eq(a.n_orders, b.n_orders);
+    cr_assert_arr_eq(a.orders, b.orders, a.n_orders * sizeof *a.orders);
+    cr_assert_eq(a.coverage_ub, b.coverage_ub);
+    cr_assert_eq(a.cost_lb, b.cost_lb);
+    fx_clear_result_free(&a);
+    fx_clear_result_free(&b);
+  }
+}
+
+Test(clear_props, negative_prices_keep_every_rule) {
+  for (uint64_t seed = 300; seed < 340; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(1 + seed % 8), 3, true);
+    struct fx_clear_result r = solve(&k.m);
+    check_result(&k.m, &r);
+    /* Every order adds coverage: without it, coverage drops or a bound breaks. */
+    int64_t d[MAX_ISPS];
+    memcpy(d, r.ordered, sizeof(int64_t) * k.m.request.n_isps);
+    for (size_t x = 0; x < r.n_orders; x++) {
+      const struct fx_clear_option *o = &k.m.offers[r.orders[x].offer].options[r.orders[x].option];
+      bool ok;
+      add(d, o, r.orders[x].factor, -1);
+      int64_t c = coverage(&k.m, d, &ok);
+      cr_assert(c < r.coverage || !ok, "seed %llu: order of offer %zu adds nothing",
+                (unsigned long long)seed, r.orders[x].offer);
+      add(d, o, r.orders[x].factor, 1);
+    }
+    fx_clear_result_free(&r);
+  }
+}
