@@ -615,6 +615,13 @@ void fx_reader_free(fx_reader *r);
 int fx_read_msg(fx_reader *r, const char *xml, size_t len,
                 const struct fx_msg **out, struct fx_error *err);
 
+/* The same, but the message is built in `dst` (not reset; the caller owns it
+ * and its lifetime): for callers that hand the message to another thread
+ * while the reader goes on with the next one. dst's cap bounds the memory as
+ * max_arena_bytes does for the reader's own. NULL dst = fx_read_msg. */
+int fx_read_msg_arena(fx_reader *r, fx_arena *dst, const char *xml, size_t len,
+                      const struct fx_msg **out, struct fx_error *err);
+
 /* Parses a SignedMessage envelope into *out (strings in the reader's arena,
  * valid as above). Returns 0, or -1 with *err filled. */
 int fx_read_signed(fx_reader *r, const char *xml, size_t len,

@@ -39,7 +39,8 @@ enum { MODE_MSG, MODE_SIGNED };
 struct fx_reader {
   struct fx_limits lim;
   xmlParserCtxtPtr ctxt;
-  fx_arena *arena;
+  fx_arena *arena;      /* the reader's own */
+  fx_arena *dst;        /* where the current parse allocates (arena or the caller's) */
   struct frame *frames; /* lim.max_depth of them */
   uint32_t depth;
   uint32_t elements;
@@ -115,7 +116,7 @@ static void *append_child(struct fx_reader *r, struct frame *f, int k) {
   memcpy(&arr, FX_CAT(f->obj, c->arr_off, char), sizeof arr);
   if (f->count[k] == f->cap[k]) {
     uint32_t ncap = f->cap[k] ? f->cap[k] * 2 : (c->max == 1 ? 1 : 8);
-    void *grown = fx_arena_alloc(r->arena, (size_t)ncap * sz);
+    void *grown = fx_arena_alloc(r->dst, (size_t)ncap * sz);
     if (!grown)
       return NULL;
     if (f->count[k])
@@ -190,7 +191,7 @@ static bool enter_root(struct fx_reader *r, const char *name, struct frame *nf) 
     return false;
   }
   size_t size = want_signed ? sizeof(struct fx_signed) : sizeof(struct fx_msg);
-  if (!(r->root = fx_arena_alloc(r->arena, size))) {
+  if (!(r->root = fx_arena_alloc(r->dst, size))) {
     fail(r, FX_E_LIMIT, NULL, "message exceeds the memory limit");
     return false;
   }
@@ -211,7 +212,7 @@ static bool ignorable_attr(const xmlChar *uri, const char *name) {
  * re-escape it; no other '&' can reach us (a raw '&' is not well-formed and
  * no entity exists). Turns them back into '&', in the arena. */
 static const char *unescape_amp(struct fx_reader *r, const char *v, size_t *len) {
-  char *out = fx_arena_alloc(r->arena, *len + 1);
+  char *out = fx_arena_alloc(r->dst, *len + 1);
   if (!out)
     return NULL;
   size_t k = 0;
@@ -249,7 +250,7 @@ static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlCh
       return;
     }
     const char *why = NULL;
-    int rc = fx_value_parse(a, f->obj, v, len, r->arena, &why);
+    int rc = fx_value_parse(a, f->obj, v, len, r->dst, &why);
     if (rc) {
       fail(r, rc, name, why);
       return;
@@ -383,7 +384,7 @@ void fx_reader_free(fx_reader *r) {
   free(r);
 }
 
-static int parse(fx_reader *r, int mode, const char *xml, size_t len, struct fx_error *err) {
+static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t len, struct fx_error *err) {
   struct fx_error scratch;
   r->err = err ? err : &scratch;
   memset(r->err, 0, sizeof *r->err);
@@ -392,7 +393,12 @@ static int parse(fx_reader *r, int mode, const char *xml, size_t len, struct fx_
   r->elements = 0;
   r->mode = mode;
   r->root = NULL;
-  fx_arena_reset(r->arena);
+  if (dst) {
+    r->dst = dst;
+  } else {
+    fx_arena_reset(r->arena);
+    r->dst = r->arena;
+  }
   const char *why = NULL;
   int rc;
   if (!xml || len > r->lim.max_input_bytes || len > INT32_MAX)
@@ -416,14 +422,19 @@ static int parse(fx_reader *r, int mode, const char *xml, size_t len, struct fx_
 }
 
 int fx_read_msg(fx_reader *r, const char *xml, size_t len, const struct fx_msg **out, struct fx_error *err) {
-  if (parse(r, MODE_MSG, xml, len, err))
+  return fx_read_msg_arena(r, NULL, xml, len, out, err);
+}
+
+int fx_read_msg_arena(fx_reader *r, fx_arena *dst, const char *xml, size_t len, const struct fx_msg **out,
+                      struct fx_error *err) {
+  if (parse(r, dst, MODE_MSG, xml, len, err))
     return -1;
   *out = r->root;
   return 0;
 }
 
 int fx_read_signed(fx_reader *r, const char *xml, size_t len, struct fx_signed *out, struct fx_error *err) {
-  if (parse(r, MODE_SIGNED, xml, len, err))
+  if (parse(r, NULL, MODE_SIGNED, xml, len, err))
     return -1;
   *out = *(const struct fx_signed *)r->root;
   out->body_len = strlen(out->body);
