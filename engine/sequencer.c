@@ -49,10 +49,12 @@ struct fx_sequencer {
   pthread_cond_t cv;
   struct fx_inbound *in_head, *in_tail;
   struct fx_outcome *oc_head;
+  struct fx_seq_command *cmd_head, *cmd_tail;
   bool stopping;
   /* handed back to the loop */
   uv_async_t async;
   struct fx_inbound *done_head, *done_tail;
+  struct fx_seq_command *cmd_done; /* commands whose group has committed */
   bool outbox_grew;
   /* sequencer-thread state */
   struct fx_store_batch batch;
@@ -84,6 +86,8 @@ void *fx_seq_alloc(struct fx_seq_ctx *ctx, size_t n) {
 }
 
 static void group_memory_release(struct fx_sequencer *s) {
+  HASH_CLEAR(hh, s->seen); /* entries live in seen_pool; this frees the table */
+  s->seen_used = 0;
   /* Keep the newest chunk for the next group, free the rest. */
   struct chunk *c = s->chunks;
   if (!c)
@@ -94,8 +98,6 @@ static void group_memory_release(struct fx_sequencer *s) {
   }
   c->next = NULL;
   c->used = 0;
-  HASH_CLEAR(hh, s->seen);
-  s->seen_used = 0;
 }
 
 struct fx_store_batch *fx_seq_batch(struct fx_seq_ctx *ctx) { return &ctx->s->batch; }
@@ -215,7 +217,8 @@ static void apply_outcome(struct fx_sequencer *s, const struct fx_outcome *o) {
   }
 }
 
-static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct fx_outcome *outcomes) {
+static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct fx_outcome *outcomes,
+                        struct fx_seq_command *cmds) {
   size_t n = 0;
   for (struct fx_inbound *in = group; in; in = in->next)
     n++;
@@ -228,11 +231,15 @@ static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct
   }
   fx_store_batch_reset(&s->batch);
   s->rows_added = 0;
-  int rc = group ? fx_store_read_begin(&s->rd) : 0;
+  int rc = group || cmds ? fx_store_read_begin(&s->rd) : 0;
   if (rc == 0) {
     for (struct fx_inbound *in = group; in; in = in->next)
       decide(s, in);
-    if (group)
+    for (struct fx_seq_command *c = cmds; c; c = c->next) {
+      struct fx_seq_ctx ctx = {s, c->now_us, NULL};
+      c->run(s->cfg.hooks.market, &ctx, c);
+    }
+    if (group || cmds)
       fx_store_read_end(&s->rd);
   }
   for (struct fx_outcome *o = outcomes; o; o = o->next)
@@ -254,9 +261,9 @@ static void *run(void *arg) {
   unsigned max = s->cfg.max_group ? s->cfg.max_group : 1024;
   pthread_mutex_lock(&s->mu);
   for (;;) {
-    while (!s->in_head && !s->oc_head && !s->stopping)
+    while (!s->in_head && !s->oc_head && !s->cmd_head && !s->stopping)
       pthread_cond_wait(&s->cv, &s->mu);
-    if (!s->in_head && !s->oc_head && s->stopping)
+    if (!s->in_head && !s->oc_head && !s->cmd_head && s->stopping)
       break;
     /* Take up to `max` messages and every outcome. */
     struct fx_inbound *group = s->in_head, *last = NULL;
@@ -271,9 +278,11 @@ static void *run(void *arg) {
     }
     struct fx_outcome *outcomes = s->oc_head;
     s->oc_head = NULL;
+    struct fx_seq_command *cmds = s->cmd_head;
+    s->cmd_head = s->cmd_tail = NULL;
     pthread_mutex_unlock(&s->mu);
 
-    int rc = commit_group(s, group, outcomes);
+    int rc = commit_group(s, group, outcomes, cmds);
     for (struct fx_outcome *o = outcomes, *t; o; o = t) {
       t = o->next;
       free(o);
@@ -289,6 +298,12 @@ static void *run(void *arg) {
     }
     if (rc == 0 && s->rows_added)
       s->outbox_grew = true;
+    for (struct fx_seq_command *c = cmds, *t; c; c = t) {
+      t = c->next;
+      c->store_err = rc;
+      c->next = s->cmd_done;
+      s->cmd_done = c;
+    }
     uv_async_send(&s->async);
   }
   pthread_mutex_unlock(&s->mu);
@@ -303,7 +318,14 @@ static void on_async(uv_async_t *a) {
   s->done_head = s->done_tail = NULL;
   bool grew = s->outbox_grew;
   s->outbox_grew = false;
+  struct fx_seq_command *cmds = s->cmd_done;
+  s->cmd_done = NULL;
   pthread_mutex_unlock(&s->mu);
+  for (struct fx_seq_command *c = cmds, *t; c; c = t) {
+    t = c->next;
+    if (c->done)
+      c->done(c);
+  }
   if (done && s->cfg.committed)
     s->cfg.committed(done, s->cfg.ud);
   if (grew && s->cfg.outbox_grew)
@@ -340,6 +362,18 @@ void fx_sequencer_submit(struct fx_sequencer *s, struct fx_inbound *in) {
   else
     s->in_head = in;
   s->in_tail = in;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+void fx_sequencer_command(struct fx_sequencer *s, struct fx_seq_command *c) {
+  c->next = NULL;
+  pthread_mutex_lock(&s->mu);
+  if (s->cmd_tail)
+    s->cmd_tail->next = c;
+  else
+    s->cmd_head = c;
+  s->cmd_tail = c;
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
 }

@@ -68,6 +68,22 @@ struct fx_outcome {
   int64_t t_us; /* when delivered or expired; the next attempt for a retry */
 };
 
+/* Work that must run in order with messages on the sequencer thread and
+ * commit with them: clearing at gate closure, operator requests, expiry. The
+ * command's effects (store ops, fx_seq_send) land in the same transaction as
+ * the group it runs in. `done`, if set, runs on the loop thread after that
+ * commit attempt with its result in cmd->store_err (0 or an fx_store error); `done` owns
+ * `cmd` (without `done`, the submitter must keep it alive until then and
+ * never learns the result). */
+struct fx_seq_command {
+  struct fx_seq_command *next;
+  void (*run)(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
+  void (*done)(struct fx_seq_command *cmd);
+  int64_t now_us; /* the time the command acts at */
+  void *arg;
+  int store_err;  /* set by the sequencer: the commit's result */
+};
+
 /* Market logic plugs in here (issue 5). `apply` runs on the sequencer thread for
  * each new message that passed the generic checks; it may add rejection reasons
  * to `v`, store objects and queue outbound messages through `ctx`, and fill
@@ -99,6 +115,7 @@ int fx_sequencer_start(struct fx_sequencer **out, const struct fx_sequencer_cfg 
 /* Any thread. */
 void fx_sequencer_submit(struct fx_sequencer *s, struct fx_inbound *in);
 void fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o); /* takes ownership (free()) */
+void fx_sequencer_command(struct fx_sequencer *s, struct fx_seq_command *c);
 /* Loop thread: commits what is queued, stops the thread, frees. Groups still
  * committing are reported through `committed` before it returns. */
 void fx_sequencer_stop(struct fx_sequencer *s);
