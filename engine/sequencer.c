@@ -55,6 +55,7 @@ struct fx_sequencer {
   uv_async_t async;
   struct fx_inbound *done_head, *done_tail;
   struct fx_seq_command *cmd_done; /* commands whose group has committed */
+  uint64_t groups_finished;
   bool outbox_grew;
   /* sequencer-thread state */
   struct fx_store_batch batch;
@@ -298,6 +299,7 @@ static void *run(void *arg) {
     }
     if (rc == 0 && s->rows_added)
       s->outbox_grew = true;
+    s->groups_finished++;
     for (struct fx_seq_command *c = cmds, *t; c; c = t) {
       t = c->next;
       c->store_err = rc;
@@ -320,7 +322,10 @@ static void on_async(uv_async_t *a) {
   s->outbox_grew = false;
   struct fx_seq_command *cmds = s->cmd_done;
   s->cmd_done = NULL;
+  uint64_t finished = s->groups_finished;
   pthread_mutex_unlock(&s->mu);
+  if (s->cfg.after_groups)
+    s->cfg.after_groups(finished, s->cfg.ud);
   for (struct fx_seq_command *c = cmds, *t; c; c = t) {
     t = c->next;
     if (c->done)

@@ -108,6 +108,11 @@ struct fx_sequencer_cfg {
   void (*committed)(struct fx_inbound *group, void *ud);
   /* On the loop thread, after a commit that added outbox rows. */
   void (*outbox_grew)(void *ud);
+  /* On the loop thread, after groups were processed (messages, outcomes or
+   * commands), with the number of groups finished since the start: an outcome
+   * submitted while `n` groups were finished has landed (or was dropped with a
+   * failed commit) once n + 2 have. */
+  void (*after_groups)(uint64_t groups_finished, void *ud);
   void *ud;
 };
 
