@@ -212,9 +212,9 @@ static void decide(struct fx_sequencer *s, struct fx_inbound *in) {
 
 static void apply_outcome(struct fx_sequencer *s, const struct fx_outcome *o) {
   switch (o->what) {
-  case FX_DELIVERED: fx_store_batch_out_delivered(&s->batch, o->id, o->t_us); break;
-  case FX_DELIVERY_RETRY: fx_store_batch_out_retry(&s->batch, o->id, o->t_us); break;
-  case FX_DELIVERY_EXPIRED: fx_store_batch_out_expired(&s->batch, o->id, o->t_us); break;
+  case FX_SEND_DELIVERED: fx_store_batch_out_delivered(&s->batch, o->id, o->t_us); break;
+  case FX_SEND_RETRY: fx_store_batch_out_retry(&s->batch, o->id, o->t_us); break;
+  case FX_SEND_EXPIRED: fx_store_batch_out_expired(&s->batch, o->id, o->t_us); break;
   }
 }
 

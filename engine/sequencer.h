@@ -60,7 +60,7 @@ struct fx_inbound {
 };
 
 /* Delivery outcome of one outbox row. */
-enum fx_delivery { FX_DELIVERED = 0, FX_DELIVERY_RETRY, FX_DELIVERY_EXPIRED };
+enum fx_delivery { FX_SEND_DELIVERED = 0, FX_SEND_RETRY, FX_SEND_EXPIRED };
 struct fx_outcome {
   struct fx_outcome *next;
   uint64_t id;

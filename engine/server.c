@@ -1,0 +1,418 @@
+/* server.c — `flexd serve`: start-up, signals, reload, orderly shutdown.
+ *
+ * Shutdown order matters because answers wait on commits: on SIGTERM the
+ * server refuses new messages (503), waits for every message already taken to
+ * be committed and answered, then stops the listener, the workers, the
+ * sequencer (which commits what is queued), the HTTP client and the outbox, in
+ * that order, and exits 0. Undelivered outbox rows stay in the store and are
+ * delivered after the next start. */
+#include "engine/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/server_int.h"
+
+enum { DRAIN_MAX_MS = 10000 };
+
+int64_t fx_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t fx_mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- metrics -------------------------------------------------------------- */
+
+static const int http_codes[8] = {200, 400, 401, 404, 405, 413, 429, 503};
+static const char *const reason_names[] = {
+    FX_R_MISMATCH_SENDER_DOMAIN, FX_R_INVALID_SENDER_ROLE, FX_R_UNKNOWN_RECIPIENT, FX_R_BARRED_SENDER,
+    FX_R_DUPLICATE_IDENTIFIER, FX_R_ALREADY_SUBMITTED, FX_R_ISP_DURATION, FX_R_TIME_ZONE,
+    FX_R_ISPS_OUT_OF_BOUNDS, FX_R_ISP_CONFLICT, FX_R_PERIOD_OUT_OF_BOUNDS, FX_R_EXPIRATION_OUT_OF_BOUNDS,
+    FX_R_INVALID_CONGESTION_POINT, FX_R_INVALID_MESSAGE, FX_R_UNSUPPORTED_VERSION, "other"};
+
+void fx_count_http(struct fx_server *srv, int status) {
+  for (int i = 0; i < 8; i++)
+    if (http_codes[i] == status) {
+      fx_counter_inc(srv->met.http_status[i]);
+      return;
+    }
+}
+
+void fx_count_reasons(struct fx_server *srv, const char *reasons) {
+  struct fx_server_metrics *m = &srv->met;
+  for (const char *p = reasons; *p;) {
+    size_t n = strcspn(p, ";");
+    unsigned i;
+    for (i = 0; i + 1 < m->n_rejections; i++)
+      if (strlen(m->rejection_names[i]) == n && !strncmp(m->rejection_names[i], p, n))
+        break;
+    fx_counter_inc(m->rejections[i]); /* the last is "other" */
+    p += n + (p[n] == ';');
+  }
+}
+
+static int register_metrics(struct fx_server_metrics *m) {
+  static const char *const deliveries[4] = {"delivered", "retry", "rejected", "expired"};
+  char labels[160];
+  if (fx_metrics_new(&m->m) != 0)
+    return -1;
+  for (int t = 1; t < FX_MSG__COUNT; t++)
+    for (int r = 0; r < FX_SEQ_RESULT_COUNT; r++) {
+      snprintf(labels, sizeof labels, "type=%s,result=%s", fx_msg_type_name(t), fx_seq_result_name(r));
+      if (!(m->messages[t][r] = fx_metrics_counter(m->m, "flexd_messages_total",
+                                                   "Inner messages sequenced, by type and outcome", labels)))
+        return -1;
+    }
+  m->n_rejections = sizeof reason_names / sizeof reason_names[0];
+  for (unsigned i = 0; i < m->n_rejections; i++) {
+    m->rejection_names[i] = reason_names[i];
+    snprintf(labels, sizeof labels, "reason=%s", reason_names[i]);
+    if (!(m->rejections[i] = fx_metrics_counter(m->m, "flexd_rejections_total",
+                                                "UFTP rejection reasons sent, one count per phrase", labels)))
+      return -1;
+  }
+  for (int i = 0; i < 8; i++) {
+    snprintf(labels, sizeof labels, "status=%d", http_codes[i]);
+    if (!(m->http_status[i] = fx_metrics_counter(m->m, "flexd_http_responses_total",
+                                                 "HTTP statuses answered on the UFTP listener", labels)))
+      return -1;
+  }
+  struct fx_histogram **stages[5] = {&m->stage_open, &m->stage_parse, &m->stage_validate, &m->stage_commit,
+                                     &m->end_to_end};
+  static const char *const stage_names[5] = {"open", "parse", "validate", "commit", "end_to_end"};
+  for (int i = 0; i < 5; i++) {
+    snprintf(labels, sizeof labels, "stage=%s", stage_names[i]);
+    if (!(*stages[i] = fx_metrics_histogram(m->m, "flexd_stage_seconds",
+                                            "Time per stage of the inbound path", labels)))
+      return -1;
+  }
+  for (int i = 0; i < 4; i++) {
+    snprintf(labels, sizeof labels, "result=%s", deliveries[i]);
+    if (!(m->delivery[i] = fx_metrics_counter(m->m, "flexd_delivery_attempts_total",
+                                              "Outbound delivery attempts by outcome", labels)))
+      return -1;
+  }
+  m->outbox_inflight = fx_metrics_gauge(m->m, "flexd_outbox_inflight", "Outbox rows being delivered", NULL);
+  m->store_bytes = fx_metrics_gauge(m->m, "flexd_store_map_bytes", "Size of the store's memory map", NULL);
+  m->participants = fx_metrics_gauge(m->m, "flexd_participants", "Participants in the registry", NULL);
+  return m->outbox_inflight && m->store_bytes && m->participants ? 0 : -1;
+}
+
+/* ---- worker threads -------------------------------------------------------- */
+
+static void fini_thread(void *ctx, void *ud) {
+  struct fx_thread_ctx *tc = ctx;
+  (void)ud;
+  if (!tc)
+    return;
+  fx_reader_free(tc->rd);
+  fx_sign_ctx_free(tc->sc);
+  fx_validator_free(tc->val);
+  fx_calendar_free(tc->cal);
+  free(tc);
+}
+
+static void *init_thread(unsigned index, void *ud) {
+  struct fx_server *srv = ud;
+  (void)index;
+  struct fx_thread_ctx *tc = calloc(1, sizeof *tc);
+  if (!tc)
+    return NULL;
+  struct fx_limits lim = fx_limits_default();
+  lim.max_input_bytes = srv->cfg.max_body;
+  tc->rd = fx_reader_new(&lim);
+  tc->sc = fx_sign_ctx_new(srv->cfg.max_body);
+  tc->cal = fx_calendar_new(srv->cfg.time_zone);
+  struct fx_rules rules = {.platform_domain = srv->cfg.domain, .isp = srv->isp, .market = tc->cal};
+  tc->val = tc->cal ? fx_validator_new(&rules) : NULL;
+  if (!tc->rd || !tc->sc || !tc->val) {
+    fini_thread(tc, ud);
+    return NULL; /* jobs on this thread would crash: see work() guards */
+  }
+  return tc;
+}
+
+/* ---- callbacks from the sequencer ------------------------------------------ */
+
+static void on_outbox_grew(void *ud) { fx_outbox_kick(((struct fx_server *)ud)->outbox); }
+static void on_groups(uint64_t n, void *ud) { fx_outbox_groups(((struct fx_server *)ud)->outbox, n); }
+
+/* ---- signals, reload, shutdown --------------------------------------------- */
+
+static void reload(struct fx_server *srv) {
+  struct fx_config c;
+  char err[300];
+  fx_config_defaults(&c);
+  if (fx_config_load(&c, srv->config_path, err, sizeof err) != 0) {
+    fprintf(stderr, "flexd: SIGHUP: %s: %s; keeping the running configuration\n", srv->config_path, err);
+    fx_config_free(&c);
+    return;
+  }
+  struct fx_registry *r = fx_registry_new(&c, err, sizeof err);
+  fx_config_free(&c);
+  if (!r) {
+    fprintf(stderr, "flexd: SIGHUP: %s; keeping the running configuration\n", err);
+    return;
+  }
+  fx_registry_unref(srv->reg);
+  srv->reg = r;
+  fx_gauge_set(srv->met.participants, (int64_t)r->n);
+  fprintf(stderr, "flexd: SIGHUP: participants reloaded (%zu)\n", r->n);
+}
+
+static void close_handle(uv_handle_t *h) {
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+static void close_walk(uv_handle_t *h, void *arg) {
+  (void)arg;
+  close_handle(h);
+}
+
+static void on_metrics_stopped(void *ud) {
+  struct fx_server *srv = ud;
+  close_handle((uv_handle_t *)&srv->sig_term);
+  close_handle((uv_handle_t *)&srv->sig_int);
+  close_handle((uv_handle_t *)&srv->sig_hup);
+  close_handle((uv_handle_t *)&srv->tick);
+}
+
+static void on_http_stopped(void *ud) {
+  struct fx_server *srv = ud;
+  srv->http = NULL;
+  fx_workers_close(srv->workers);
+  srv->workers = NULL;
+  fx_sequencer_stop(srv->seq);
+  srv->seq = NULL;
+  fx_http_client_close(srv->client);
+  srv->client = NULL;
+  fx_outbox_free(srv->outbox);
+  srv->outbox = NULL;
+  if (srv->metrics_http)
+    fx_http_server_stop(srv->metrics_http, on_metrics_stopped, srv);
+  else
+    on_metrics_stopped(srv);
+  fprintf(stderr, "flexd: stopped\n");
+}
+
+static int64_t drain_started;
+
+static void on_tick(uv_timer_t *t) {
+  struct fx_server *srv = t->data;
+  if (srv->stopping) {
+    /* Answer everything taken before closing the listener. */
+    if (srv->http && (srv->ingest_inflight == 0 || fx_mono_us() - drain_started > DRAIN_MAX_MS * 1000LL)) {
+      uv_timer_stop(t);
+      fx_http_server_stop(srv->http, on_http_stopped, srv);
+    }
+    return;
+  }
+  fx_gauge_set(srv->met.store_bytes, (int64_t)fx_store_map_size(srv->store));
+  fx_outbox_kick(srv->outbox);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  struct fx_server *srv = h->data;
+  if (signum == SIGHUP) {
+    reload(srv);
+    return;
+  }
+  if (srv->stopping)
+    return;
+  fprintf(stderr, "flexd: %s: draining %u message(s) in flight\n", signum == SIGTERM ? "SIGTERM" : "SIGINT",
+          srv->ingest_inflight);
+  srv->stopping = true;
+  drain_started = fx_mono_us();
+  uv_timer_start(&srv->tick, on_tick, 0, 10);
+}
+
+/* ---- start-up -------------------------------------------------------------- */
+
+static int load_keys(struct fx_server *srv) {
+  for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++) {
+    if (!srv->cfg.key_file[r][0])
+      continue;
+    char err[300];
+    if (fx_keys_file_read(srv->cfg.key_file[r], &srv->keys[r], err, sizeof err) != 0) {
+      fprintf(stderr, "flexd: key for %s: %s\n", fx_role_name(r), err);
+      return -1;
+    }
+    srv->has_key[r] = true;
+  }
+  return 0;
+}
+
+static int write_port_file(struct fx_server *srv, const char *path) {
+  char tmp[600];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "%d %d\n", fx_http_server_port(srv->http), srv->metrics_http ? fx_http_server_port(srv->metrics_http) : 0);
+  if (fclose(f) != 0)
+    return -1;
+  return rename(tmp, path); /* readers never see a half-written file */
+}
+
+static void store_log(void *ud, const char *msg) {
+  (void)ud;
+  fprintf(stderr, "flexd: store: %s\n", msg);
+}
+
+static int listen_on(struct fx_server *srv, const char *addr, struct fx_http_server **out, fx_http_handler h,
+                     void *ud, size_t max_body) {
+  struct fx_http_server_config hc;
+  fx_http_server_config_default(&hc);
+  char host[128];
+  if (fx_config_split_addr(addr, host, sizeof host, &hc.port) != 0) {
+    fprintf(stderr, "flexd: bad listen address '%s'\n", addr);
+    return -1;
+  }
+  hc.host = host;
+  hc.max_body_bytes = max_body;
+  int rc = fx_http_server_start(out, &srv->loop, &hc, h, ud);
+  if (rc != 0)
+    fprintf(stderr, "flexd: cannot listen on %s: %s\n", addr, uv_strerror(rc));
+  return rc;
+}
+
+static int start(struct fx_server *srv, const char *port_file) {
+  const char *why;
+  if (fx_duration_parse(srv->cfg.isp_duration, strlen(srv->cfg.isp_duration), &srv->isp, &why) != 0 ||
+      srv->isp.months || srv->isp.usec <= 0) {
+    fprintf(stderr, "flexd: [market] isp_duration '%s' is not a duration of minutes\n", srv->cfg.isp_duration);
+    return -1;
+  }
+  struct fx_calendar *probe = fx_calendar_new(srv->cfg.time_zone);
+  if (!probe) {
+    fprintf(stderr, "flexd: [market] time_zone '%s' is not in this machine's tz database\n", srv->cfg.time_zone);
+    return -1;
+  }
+  fx_calendar_free(probe);
+  if (load_keys(srv) != 0)
+    return -1;
+  char err[300];
+  if (!(srv->reg = fx_registry_new(&srv->cfg, err, sizeof err))) {
+    fprintf(stderr, "flexd: %s\n", err);
+    return -1;
+  }
+  struct fx_store_opts so = {.path = srv->cfg.store, .no_sync = srv->cfg.store_nosync, .log = store_log};
+  int rc = fx_store_open(&srv->store, &so);
+  if (rc != 0) {
+    fprintf(stderr, "flexd: store %s: %s\n", srv->cfg.store, fx_store_strerror(rc));
+    return -1;
+  }
+  if (register_metrics(&srv->met) != 0) {
+    fprintf(stderr, "flexd: cannot register metrics\n");
+    return -1;
+  }
+  fx_gauge_set(srv->met.participants, (int64_t)srv->reg->n);
+  struct fx_workers_config wc = {.threads = srv->cfg.workers, .max_queued = 8192, .max_per_flow = 4096,
+                                 .init_thread = init_thread, .fini_thread = fini_thread, .ud = srv};
+  if (fx_workers_start(&srv->workers, &srv->loop, &wc) != 0) {
+    fprintf(stderr, "flexd: cannot start workers\n");
+    return -1;
+  }
+  struct fx_sequencer_cfg sc = {.loop = &srv->loop, .store = srv->store, .platform_domain = srv->cfg.domain,
+                                .committed = fx_ingest_committed, .outbox_grew = on_outbox_grew,
+                                .after_groups = on_groups, .ud = srv};
+  if (fx_sequencer_start(&srv->seq, &sc) != 0)
+    return -1;
+  struct fx_http_client_config cc;
+  fx_http_client_config_default(&cc);
+  if (fx_http_client_new(&srv->client, &srv->loop, &cc) != 0 || fx_outbox_new(&srv->outbox, srv) != 0)
+    return -1;
+  if (listen_on(srv, srv->cfg.listen, &srv->http, fx_ingest_handler, srv, srv->cfg.max_body) != 0)
+    return -1;
+  if (srv->cfg.metrics[0] &&
+      listen_on(srv, srv->cfg.metrics, &srv->metrics_http, fx_metrics_http_handler, srv->met.m, 4096) != 0)
+    return -1;
+  if (port_file && write_port_file(srv, port_file) != 0) {
+    fprintf(stderr, "flexd: cannot write %s: %s\n", port_file, strerror(errno));
+    return -1;
+  }
+  uv_signal_init(&srv->loop, &srv->sig_term);
+  uv_signal_init(&srv->loop, &srv->sig_int);
+  uv_signal_init(&srv->loop, &srv->sig_hup);
+  srv->sig_term.data = srv->sig_int.data = srv->sig_hup.data = srv;
+  uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
+  uv_signal_start(&srv->sig_int, on_signal, SIGINT);
+  uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
+  uv_timer_init(&srv->loop, &srv->tick);
+  srv->tick.data = srv;
+  uv_timer_start(&srv->tick, on_tick, 0, 1000);
+  fprintf(stderr, "flexd: serving UFTP 3.1.0 as %s on %s (port %d), metrics on %s, store %s\n", srv->cfg.domain,
+          srv->cfg.listen, fx_http_server_port(srv->http), srv->cfg.metrics[0] ? srv->cfg.metrics : "(off)",
+          srv->cfg.store);
+  if (srv->cfg.store_nosync)
+    fprintf(stderr, "flexd: WARNING: store_nosync: acknowledged messages can be lost in a crash (benchmarks only)\n");
+  return 0;
+}
+
+/* Tears down what start() built, whatever point it reached. */
+static void teardown(struct fx_server *srv) {
+  if (srv->http || srv->metrics_http || srv->workers || srv->seq || srv->client || srv->outbox) {
+    /* start() failed midway: stop what runs, then let the loop close it. */
+    if (srv->workers)
+      fx_workers_close(srv->workers);
+    if (srv->seq)
+      fx_sequencer_stop(srv->seq);
+    if (srv->client)
+      fx_http_client_close(srv->client);
+    if (srv->outbox)
+      fx_outbox_free(srv->outbox);
+    if (srv->http)
+      fx_http_server_stop(srv->http, NULL, NULL);
+    if (srv->metrics_http)
+      fx_http_server_stop(srv->metrics_http, NULL, NULL);
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+  }
+  uv_walk(&srv->loop, close_walk, NULL);
+  uv_run(&srv->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&srv->loop);
+  if (srv->store)
+    fx_store_close(srv->store);
+  fx_registry_unref(srv->reg);
+  fx_metrics_free(srv->met.m);
+  for (int r = 0; r < FX_ROLE_COUNT; r++)
+    fx_keys_wipe(&srv->keys[r]);
+  fx_config_free(&srv->cfg);
+}
+
+int fx_server_run(const struct fx_config *cfg, const char *config_path, const char *port_file) {
+  struct fx_server *srv = calloc(1, sizeof *srv);
+  if (!srv)
+    return 1;
+  srv->cfg = *cfg;
+  srv->cfg.participants = NULL;
+  if (cfg->n_participants) {
+    srv->cfg.participants = malloc(cfg->n_participants * sizeof *cfg->participants);
+    if (!srv->cfg.participants) {
+      free(srv);
+      return 1;
+    }
+    memcpy(srv->cfg.participants, cfg->participants, cfg->n_participants * sizeof *cfg->participants);
+  }
+  snprintf(srv->config_path, sizeof srv->config_path, "%s", config_path ? config_path : "");
+  uv_loop_init(&srv->loop);
+  int rc = start(srv, port_file);
+  if (rc == 0) {
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    srv->http = srv->metrics_http = NULL;
+  }
+  teardown(srv);
+  free(srv);
+  return rc == 0 ? 0 : 1;
+}
