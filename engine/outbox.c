@@ -4,10 +4,10 @@
  * A scan walks the store's due index (rows whose next attempt has come, oldest
  * first) and starts a delivery for each row not already in flight, up to a
  * bound. A delivery stays in the in-flight set until the sequencer has
- * committed its outcome (two finished groups after it was submitted), so a
- * row is never sent twice at once; if that commit failed, the row is still due
- * and is sent again later: delivery is at-least-once, and a peer that sees the
- * same MessageID twice answers Already Submitted.
+ * committed its outcome (see fx_sequencer_groups_started), so a row is never
+ * sent twice at once; if that commit failed, the row is still due and is sent
+ * again later: delivery is at-least-once, and a peer that sees the same
+ * MessageID twice answers Already Submitted.
  *
  * Per the transport appendix: 2xx and unambiguous 4xx are final (the latter
  * logged as a permanent failure), everything else is retried with exponential
@@ -31,7 +31,7 @@ struct delivery {
   struct fx_outbox *ob;
   uint64_t id;
   enum dstate state;
-  uint64_t settle_gen; /* groups finished when the outcome was submitted */
+  uint64_t settle_gen; /* sequencer groups started when the outcome was submitted */
   uint8_t roles;
   uint16_t type;
   uint32_t attempts;
@@ -73,7 +73,7 @@ static void settle(struct delivery *d, enum fx_delivery what, int64_t t_us) {
   }
   o->id = d->id, o->what = what, o->t_us = t_us;
   d->state = SETTLING;
-  d->settle_gen = ob->groups;
+  d->settle_gen = fx_sequencer_groups_started(srv->seq);
   fx_sequencer_outcome(srv->seq, o);
 }
 
@@ -202,7 +202,7 @@ static void scan(struct fx_outbox *ob) {
   /* Deliveries whose outcome has certainly been committed leave the set. */
   struct delivery *d, *tmp;
   HASH_ITER(hh, ob->inflight, d, tmp)
-  if (d->state == SETTLING && ob->groups >= d->settle_gen + 2)
+  if (d->state == SETTLING && ob->groups >= d->settle_gen + 1)
     delivery_free(ob, d);
   if (ob->n_inflight >= MAX_INFLIGHT || fx_store_read_begin(&ob->rd) != 0)
     return;

@@ -55,7 +55,7 @@ struct fx_sequencer {
   uv_async_t async;
   struct fx_inbound *done_head, *done_tail;
   struct fx_seq_command *cmd_done; /* commands whose group has committed */
-  uint64_t groups_finished;
+  uint64_t groups_started, groups_finished;
   bool outbox_grew;
   /* sequencer-thread state */
   struct fx_store_batch batch;
@@ -281,6 +281,7 @@ static void *run(void *arg) {
     s->oc_head = NULL;
     struct fx_seq_command *cmds = s->cmd_head;
     s->cmd_head = s->cmd_tail = NULL;
+    s->groups_started++;
     pthread_mutex_unlock(&s->mu);
 
     int rc = commit_group(s, group, outcomes, cmds);
@@ -381,6 +382,13 @@ void fx_sequencer_command(struct fx_sequencer *s, struct fx_seq_command *c) {
   s->cmd_tail = c;
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t fx_sequencer_groups_started(struct fx_sequencer *s) {
+  pthread_mutex_lock(&s->mu);
+  uint64_t n = s->groups_started;
+  pthread_mutex_unlock(&s->mu);
+  return n;
 }
 
 void fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o) {
