@@ -1,7 +1,6 @@
-/* peer.c — the end-to-end test peer (see peer.h). */
-#include "tests/support/peer.h"
+/* sim.c — simulated participants around a real flexd process (see sim.h). */
+#include "engine/sim.h"
 
-#include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -34,7 +33,7 @@ struct stored {
   size_t len;
 };
 
-struct fx_peer {
+struct fx_sim {
   char dir[64], config[128], port_file[128], log[128], binary[512];
   pid_t pid;
   int port, metrics_port;
@@ -48,7 +47,7 @@ struct fx_peer {
   int sink_port;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  bool sink_ready;
+  bool sink_ready, thread_started;
   int sink_status;
   unsigned hits;
   struct stored *got;
@@ -61,7 +60,7 @@ struct fx_peer {
 /* ---- the sink ---------------------------------------------------------------- */
 
 static void sink_handler(struct fx_http_request *req, void *ud) {
-  struct fx_peer *p = ud;
+  struct fx_sim *p = ud;
   size_t len;
   const uint8_t *body = fx_http_request_body(req, &len);
   pthread_mutex_lock(&p->mu);
@@ -84,13 +83,13 @@ static void sink_handler(struct fx_http_request *req, void *ud) {
 static void sink_stopped(void *ud) { (void)ud; }
 
 static void on_stop(uv_async_t *a) {
-  struct fx_peer *p = a->data;
+  struct fx_sim *p = a->data;
   fx_http_server_stop(p->srv, sink_stopped, p);
   uv_close((uv_handle_t *)a, NULL);
 }
 
 static void *sink_run(void *arg) {
-  struct fx_peer *p = arg;
+  struct fx_sim *p = arg;
   uv_loop_init(&p->loop);
   uv_async_init(&p->loop, &p->stop, on_stop);
   p->stop.data = p;
@@ -112,19 +111,23 @@ static void *sink_run(void *arg) {
 
 /* ---- set-up --------------------------------------------------------------------- */
 
-static void write_key(struct fx_peer *p, enum fx_role r) {
+static int write_key(struct fx_sim *p, enum fx_role r) {
   char path[192], err[256];
   snprintf(path, sizeof path, "%s/platform-%s.key", p->dir, fx_role_name(r));
-  cr_assert_eq(fx_keys_generate(&p->platform[r]), 0);
-  cr_assert_eq(fx_keys_file_write(path, &p->platform[r], 0, err, sizeof err), 0, "%s", err);
+  if (fx_keys_generate(&p->platform[r]) != 0 || fx_keys_file_write(path, &p->platform[r], 0, err, sizeof err) != 0) {
+    fprintf(stderr, "sim: key %s: %s\n", path, err);
+    return -1;
+  }
+  return 0;
 }
 
-static void write_config(struct fx_peer *p) {
+static int write_config(struct fx_sim *p) {
   FILE *f = fopen(p->config, "w");
-  cr_assert_not_null(f);
+  if (!f)
+    return -1;
   fprintf(f,
           "[platform]\ndomain = %s\nlisten = 127.0.0.1:0\nmetrics = 127.0.0.1:0\nstore = %s/store\nworkers = 2\n",
-          PEER_PLATFORM, p->dir);
+          SIM_PLATFORM, p->dir);
   for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
     fprintf(f, "key.%s = %s/platform-%s.key\n", fx_role_name(r), p->dir, fx_role_name(r));
   fprintf(f, "[market]\ntime_zone = Europe/Amsterdam\n%s\n", p->extra_market);
@@ -141,13 +144,14 @@ static void write_config(struct fx_peer *p) {
     if (w->rate)
       fprintf(f, "rate = %u\n", w->rate);
   }
-  cr_assert_eq(fclose(f), 0);
+  return fclose(f) == 0 ? 0 : -1;
 }
 
-static void spawn(struct fx_peer *p) {
+static int spawn(struct fx_sim *p) {
   unlink(p->port_file);
   p->pid = fork();
-  cr_assert_geq(p->pid, 0);
+  if (p->pid < 0)
+    return -1;
   if (p->pid == 0) {
     FILE *log = freopen(p->log, "a", stderr);
     (void)log;
@@ -160,26 +164,32 @@ static void spawn(struct fx_peer *p) {
       int n = fscanf(f, "%d %d", &p->port, &p->metrics_port);
       fclose(f);
       if (n == 2)
-        return;
+        return 0;
     }
     int st;
     if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
       p->pid = 0;
-      cr_assert_fail("flexd exited at start-up; see %s", p->log);
+      fprintf(stderr, "sim: flexd exited at start-up; see %s\n", p->log);
+      return -1;
     }
     usleep(10000);
   }
-  cr_assert_fail("flexd did not start within 10 s; see %s", p->log);
+  fprintf(stderr, "sim: flexd did not start within 10 s; see %s\n", p->log);
+  return -1;
 }
 
-struct fx_peer *fx_peer_start_with(const struct fx_peer_opts *o, const char *flexd_binary) {
-  struct fx_peer *p = calloc(1, sizeof *p);
-  cr_assert_not_null(p);
+struct fx_sim *fx_sim_start_with(const struct fx_sim_opts *o, const char *flexd_binary) {
+  struct fx_sim *p = calloc(1, sizeof *p);
+  if (!p)
+    return NULL;
   if (o && o->dir) {
     snprintf(p->dir, sizeof p->dir, "%s", o->dir);
   } else {
-    strcpy(p->dir, "/tmp/flexd-peer-XXXXXX");
-    cr_assert_not_null(mkdtemp(p->dir));
+    strcpy(p->dir, "/tmp/flexd-sim-XXXXXX");
+    if (!mkdtemp(p->dir)) {
+      free(p);
+      return NULL;
+    }
   }
   snprintf(p->binary, sizeof p->binary, "%s", flexd_binary);
   snprintf(p->config, sizeof p->config, "%s/flexd.conf", p->dir);
@@ -192,33 +202,40 @@ struct fx_peer *fx_peer_start_with(const struct fx_peer_opts *o, const char *fle
   p->rd = fx_reader_new(NULL);
   p->sc = fx_sign_ctx_new(0);
   static const struct { const char *d; enum fx_role r; bool barred, registered; unsigned rate; } who[6] = {
-      {PEER_DSO, FX_ROLE_DSO, false, true, 0},    {PEER_AGR, FX_ROLE_AGR, false, true, 0},
-      {PEER_AGR2, FX_ROLE_AGR, false, true, 0},   {PEER_BARRED, FX_ROLE_AGR, true, true, 0},
-      {PEER_SLOW, FX_ROLE_AGR, false, true, 1},   {PEER_LATE, FX_ROLE_AGR, false, false, 0}};
+      {SIM_DSO, FX_ROLE_DSO, false, true, 0},    {SIM_AGR, FX_ROLE_AGR, false, true, 0},
+      {SIM_AGR2, FX_ROLE_AGR, false, true, 0},   {SIM_BARRED, FX_ROLE_AGR, true, true, 0},
+      {SIM_SLOW, FX_ROLE_AGR, false, true, 1},   {SIM_LATE, FX_ROLE_AGR, false, false, 0}};
   for (size_t i = 0; i < 6; i++)
     p->who[i] = (struct who){.domain = who[i].d, .role = who[i].r, .barred = who[i].barred,
                              .registered = who[i].registered, .rate = who[i].rate};
+  int bad = !p->rd || !p->sc;
   for (size_t i = 0; i < 6; i++)
-    cr_assert_eq(fx_keys_generate(&p->who[i].kp), 0);
+    bad |= fx_keys_generate(&p->who[i].kp) != 0;
   for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
-    write_key(p, r);
-  cr_assert_eq(pthread_create(&p->thread, NULL, sink_run, p), 0);
+    bad |= write_key(p, r) != 0;
+  if (bad || pthread_create(&p->thread, NULL, sink_run, p) != 0) {
+    fx_sim_free(p);
+    return NULL;
+  }
+  p->thread_started = true;
   pthread_mutex_lock(&p->mu);
   while (!p->sink_ready)
     pthread_cond_wait(&p->cv, &p->mu);
   pthread_mutex_unlock(&p->mu);
-  cr_assert_gt(p->sink_port, 0, "the sink could not listen");
-  write_config(p);
-  spawn(p);
+  if (p->sink_port <= 0 || write_config(p) != 0 || spawn(p) != 0) {
+    fprintf(stderr, "sim: could not start (sink port %d)\n", p->sink_port);
+    fx_sim_free(p);
+    return NULL;
+  }
   return p;
 }
 
-void fx_peer_register_late(struct fx_peer *p) {
+int fx_sim_register_late(struct fx_sim *p) {
   p->who[5].registered = true;
-  write_config(p);
+  return write_config(p);
 }
 
-int fx_peer_stop_flexd(struct fx_peer *p) {
+int fx_sim_stop_flexd(struct fx_sim *p) {
   if (p->pid <= 0)
     return -1;
   kill(p->pid, SIGTERM);
@@ -236,7 +253,7 @@ int fx_peer_stop_flexd(struct fx_peer *p) {
   return -1;
 }
 
-void fx_peer_kill9_flexd(struct fx_peer *p) {
+void fx_sim_kill9_flexd(struct fx_sim *p) {
   if (p->pid <= 0)
     return;
   kill(p->pid, SIGKILL);
@@ -244,15 +261,17 @@ void fx_peer_kill9_flexd(struct fx_peer *p) {
   p->pid = 0;
 }
 
-void fx_peer_restart_flexd(struct fx_peer *p) { spawn(p); }
+int fx_sim_restart_flexd(struct fx_sim *p) { return spawn(p); }
 
-void fx_peer_free(struct fx_peer *p) {
+void fx_sim_free(struct fx_sim *p) {
   if (!p)
     return;
   if (p->pid > 0)
-    fx_peer_stop_flexd(p);
-  uv_async_send(&p->stop);
-  pthread_join(p->thread, NULL);
+    fx_sim_stop_flexd(p);
+  if (p->thread_started) {
+    uv_async_send(&p->stop);
+    pthread_join(p->thread, NULL);
+  }
   for (size_t i = 0; i < p->n_got; i++)
     free(p->got[i].body);
   free(p->got);
@@ -261,17 +280,17 @@ void fx_peer_free(struct fx_peer *p) {
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", p->dir);
   if (system(cmd) != 0)
-    fprintf(stderr, "peer: could not remove %s\n", p->dir);
+    fprintf(stderr, "sim: could not remove %s\n", p->dir);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
   free(p);
 }
 
-pid_t fx_peer_pid(const struct fx_peer *p) { return p->pid; }
-int fx_peer_port(const struct fx_peer *p) { return p->port; }
-int fx_peer_metrics_port(const struct fx_peer *p) { return p->metrics_port; }
-const char *fx_peer_dir(const struct fx_peer *p) { return p->dir; }
-const char *fx_peer_config_path(const struct fx_peer *p) { return p->config; }
+pid_t fx_sim_pid(const struct fx_sim *p) { return p->pid; }
+int fx_sim_port(const struct fx_sim *p) { return p->port; }
+int fx_sim_metrics_port(const struct fx_sim *p) { return p->metrics_port; }
+const char *fx_sim_dir(const struct fx_sim *p) { return p->dir; }
+const char *fx_sim_config_path(const struct fx_sim *p) { return p->config; }
 
 /* ---- talking to flexd --------------------------------------------------------- */
 
@@ -293,10 +312,11 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *ud) {
   return k;
 }
 
-static int http(struct fx_peer *p, int port, const char *method, const char *path, const char *body, size_t len,
+static int http(struct fx_sim *p, int port, const char *method, const char *path, const char *body, size_t len,
                 const char *ctype, char *resp, size_t cap) {
   CURL *c = curl_easy_init();
-  cr_assert_not_null(c);
+  if (!c)
+    return 0;
   char url[256], hdr[256];
   snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
   struct curl_slist *h = NULL;
@@ -327,49 +347,53 @@ static int http(struct fx_peer *p, int port, const char *method, const char *pat
   return (int)status;
 }
 
-int fx_peer_post(struct fx_peer *p, const char *body, size_t len, const char *content_type, char *resp,
+int fx_sim_post(struct fx_sim *p, const char *body, size_t len, const char *content_type, char *resp,
                  size_t cap) {
   return http(p, p->port, "POST", "/shapeshifter/api/v3/message", body, len, content_type, resp, cap);
 }
 
-int fx_peer_get(struct fx_peer *p, bool metrics, const char *path, char *resp, size_t cap) {
+int fx_sim_get(struct fx_sim *p, bool metrics, const char *path, char *resp, size_t cap) {
   return http(p, metrics ? p->metrics_port : p->port, "GET", path, NULL, 0, NULL, resp, cap);
 }
 
-static struct who *find_who(struct fx_peer *p, const char *domain, enum fx_role role) {
+static struct who *find_who(struct fx_sim *p, const char *domain, enum fx_role role) {
   for (size_t i = 0; i < sizeof p->who / sizeof p->who[0]; i++)
     if (!strcmp(p->who[i].domain, domain) && p->who[i].role == role)
       return &p->who[i];
   return NULL;
 }
 
-char *fx_peer_seal(struct fx_peer *p, const char *domain, enum fx_role role, const char *inner) {
+char *fx_sim_seal(struct fx_sim *p, const char *domain, enum fx_role role, const char *inner) {
   struct who *w = find_who(p, domain, role);
-  cr_assert_not_null(w, "the peer does not play %s as %s", domain, fx_role_name(role));
   const char *b64;
   size_t n;
-  cr_assert_eq(fx_sign_seal(p->sc, w->kp.sec.sign, inner, strlen(inner), &b64, &n), 0);
+  if (!w || fx_sign_seal(p->sc, w->kp.sec.sign, inner, strlen(inner), &b64, &n) != 0)
+    return NULL;
   size_t cap = n + 512;
   char *out = malloc(cap);
+  if (!out)
+    return NULL;
   snprintf(out, cap, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SignedMessage SenderDomain=\"%s\" SenderRole=\"%s\" Body=\"%s\"/>",
            domain, fx_role_name(role), b64);
   return out;
 }
 
-int fx_peer_send(struct fx_peer *p, const char *domain, enum fx_role role, const char *inner) {
-  char *sm = fx_peer_seal(p, domain, role, inner);
-  int st = fx_peer_post(p, sm, strlen(sm), "text/xml; charset=utf-8", NULL, 0);
+int fx_sim_send(struct fx_sim *p, const char *domain, enum fx_role role, const char *inner) {
+  char *sm = fx_sim_seal(p, domain, role, inner);
+  if (!sm)
+    return 0;
+  int st = fx_sim_post(p, sm, strlen(sm), "text/xml; charset=utf-8", NULL, 0);
   free(sm);
   return st;
 }
 
-void fx_peer_sink_status(struct fx_peer *p, int status) {
+void fx_sim_sink_status(struct fx_sim *p, int status) {
   pthread_mutex_lock(&p->mu);
   p->sink_status = status;
   pthread_mutex_unlock(&p->mu);
 }
 
-unsigned fx_peer_sink_hits(struct fx_peer *p) {
+unsigned fx_sim_sink_hits(struct fx_sim *p) {
   pthread_mutex_lock(&p->mu);
   unsigned n = p->hits;
   pthread_mutex_unlock(&p->mu);
@@ -377,13 +401,13 @@ unsigned fx_peer_sink_hits(struct fx_peer *p) {
 }
 
 /* Opens stored response i into arena; NULL if it does not verify or parse. */
-static const struct fx_msg *open_stored(struct fx_peer *p, size_t i, fx_arena *arena) {
+static const struct fx_msg *open_stored(struct fx_sim *p, size_t i, fx_arena *arena) {
   struct fx_signed env;
   struct fx_error err;
   pthread_mutex_lock(&p->mu);
   struct stored s = p->got[i];
   pthread_mutex_unlock(&p->mu);
-  if (fx_read_signed(p->rd, s.body, s.len, &env, &err) != 0 || strcmp(env.sender_domain, PEER_PLATFORM) ||
+  if (fx_read_signed(p->rd, s.body, s.len, &env, &err) != 0 || strcmp(env.sender_domain, SIM_PLATFORM) ||
       env.sender_role <= FX_ROLE_NONE || env.sender_role >= FX_ROLE_COUNT)
     return NULL;
   struct fx_sign_opened op;
@@ -405,8 +429,13 @@ static bool refers_to(const struct fx_msg *m, const char *ref) {
   return m->type == FX_MSG_TEST_MESSAGE_RESPONSE && fx_uuid_equal(&m->hdr.conversation_id, &u);
 }
 
-const struct fx_msg *fx_peer_await(struct fx_peer *p, enum fx_msg_type type, const char *ref_uuid, int timeout_ms,
-                                   fx_arena *arena) {
+const struct fx_msg *fx_sim_await(struct fx_sim *p, enum fx_msg_type type, const char *ref_uuid, int timeout_ms,
+                                  fx_arena *arena) {
+  return fx_sim_await_nth(p, type, ref_uuid, 0, timeout_ms, arena);
+}
+
+const struct fx_msg *fx_sim_await_nth(struct fx_sim *p, enum fx_msg_type type, const char *ref_uuid, unsigned skip,
+                                      int timeout_ms, fx_arena *arena) {
   size_t seen = 0;
   for (int waited = 0; waited <= timeout_ms; waited += 10) {
     pthread_mutex_lock(&p->mu);
@@ -414,7 +443,7 @@ const struct fx_msg *fx_peer_await(struct fx_peer *p, enum fx_msg_type type, con
     pthread_mutex_unlock(&p->mu);
     for (; seen < n; seen++) {
       const struct fx_msg *m = open_stored(p, seen, arena);
-      if (m && m->type == type && refers_to(m, ref_uuid))
+      if (m && m->type == type && refers_to(m, ref_uuid) && skip-- == 0)
         return m;
     }
     usleep(10000);
@@ -422,7 +451,7 @@ const struct fx_msg *fx_peer_await(struct fx_peer *p, enum fx_msg_type type, con
   return NULL;
 }
 
-unsigned fx_peer_count_responses(struct fx_peer *p, const char *ref_uuid) {
+unsigned fx_sim_count_responses(struct fx_sim *p, const char *ref_uuid) {
   fx_arena *a = fx_arena_new(0);
   pthread_mutex_lock(&p->mu);
   size_t n = p->n_got;
@@ -436,22 +465,24 @@ unsigned fx_peer_count_responses(struct fx_peer *p, const char *ref_uuid) {
   return k;
 }
 
-void fx_peer_uuid(char out[FX_UUID_STRLEN]) {
+void fx_sim_uuid(char out[FX_UUID_STRLEN]) {
   struct fx_uuid u;
   fx_uuid_random(&u);
   fx_uuid_format(&u, out);
 }
 
-void fx_peer_time(char out[FX_DATETIME_STRLEN], long offset_s) {
+void fx_sim_time(char out[FX_DATETIME_STRLEN], long offset_s) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   struct fx_datetime t = {((int64_t)ts.tv_sec + offset_s) * 1000000, 0};
   fx_datetime_format(&t, out);
 }
 
-void fx_peer_date(char out[FX_DATE_STRLEN], int days) {
+void fx_sim_date(char out[FX_DATE_STRLEN], int days) {
   struct fx_calendar *cal = fx_calendar_new("Europe/Amsterdam");
-  cr_assert_not_null(cal);
+  out[0] = 0;
+  if (!cal)
+    return;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   int32_t day = fx_calendar_day_of(cal, (int64_t)ts.tv_sec * 1000000) + days;
