@@ -24,18 +24,20 @@ Test(bench_cpu, stat_parsing_survives_spaces_and_parentheses_in_the_name) {
   cr_assert_eq(fx_cpu_parse_stat("4242 (flexd) S 1 2", &ut, &st), -1, "truncated");
 }
 
-/* Burns `ns` of this thread's CPU time (bounded by an iteration count as well). */
-static void burn(uint64_t ns) {
-  volatile uint64_t x = 0;
+/* Burns `ns` of this thread's CPU time (bounded by an iteration count as well); the
+ * sum is returned so the loop cannot be optimised away. */
+static uint64_t burn(uint64_t ns) {
+  uint64_t x = 0;
   uint64_t t0 = fx_cpu_thread_ns();
   for (long i = 0; i < 4000000000L && fx_cpu_thread_ns() - t0 < ns; i++) x += (uint64_t)i;
+  return x;
 }
 
 Test(bench_cpu, process_cpu_time_from_proc_follows_work_done) {
   uint64_t p0, p1, s0, s1;
   cr_assert_eq(fx_cpu_process_ns(getpid(), &p0), 0);
   cr_assert_eq(fx_cpu_self_ns(&s0), 0);
-  burn(200 * MS);
+  cr_assert_gt(burn(200 * MS), 0);
   cr_assert_eq(fx_cpu_process_ns(getpid(), &p1), 0);
   cr_assert_eq(fx_cpu_self_ns(&s1), 0);
   /* clock ticks are 10 ms: allow two ticks of rounding on each side */
