@@ -3,8 +3,10 @@
  * exit verdicts. Bounded: a few hundred requests on loopback. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bench/harness/bench.h"
@@ -54,9 +56,20 @@ Test(bench_run, sink_workload_runs_end_to_end_and_writes_json) {
   free(out);
 }
 
+/* A loopback port with nothing listening: bind, read the port, close. */
+static int dead_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
 Test(bench_run, post_to_a_closed_port_reports_failure) {
   struct fx_bench_opts o = small_opts();
-  o.port = 1; /* tcpmux: nothing listens there */
+  o.port = dead_port();
   o.duration_s = 0.3;
   o.no_ceiling = true;
   int rc;

@@ -24,7 +24,8 @@ struct fx_sched_cfg {
   uint64_t rate;         /* requests per second (open loop); 0 = closed loop */
   unsigned max_inflight; /* K: closed loop's concurrency, open loop's send slots */
   uint64_t count;        /* at most this many requests; must be > 0 */
-  uint64_t duration_ns;  /* window; no request is issued at or after its end */
+  uint64_t duration_ns;  /* window: no request is due at or after its end (a late
+                          * open-loop request due before it is still issued) */
 };
 
 struct fx_sched {
