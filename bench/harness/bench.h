@@ -14,8 +14,9 @@
  *   report    table on `out`, JSON and SVG files when asked
  *   cleanup   the workload frees what it built; the run closes the sink and loop
  *
- * The UFTP workloads (ingest, market-day, mixed) plug in here; the generic `post`
- * and `sink` workloads (workload_post.c) need no platform-specific code. */
+ * The UFTP workloads (ingest, market-day, mixed) plug in here, with async.h for
+ * matching and timing asynchronous responses; the generic `post` and `sink`
+ * workloads (workload_post.c) need no platform-specific code. */
 #ifndef FX_BENCH_BENCH_H
 #define FX_BENCH_BENCH_H
 

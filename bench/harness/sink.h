@@ -58,4 +58,8 @@ struct fx_sink_ids {
  * -1 when the body is not a SignedMessage carrying an XML message. */
 int fx_sink_ids(const char *body, size_t len, struct fx_sink_ids *out);
 
+/* Checks the SignedMessage's Ed25519 signature (CS1: libsodium combined mode) with
+ * the sender's 32-byte public key: 0 when authentic, -1 otherwise. */
+int fx_sink_verify(const char *body, size_t len, const unsigned char pk[32]);
+
 #endif

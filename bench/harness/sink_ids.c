@@ -3,11 +3,12 @@
  *
  * The envelope is <SignedMessage SenderDomain SenderRole Body>, Body being the
  * base64 of an Ed25519 combined signature: 64 signature bytes, then the inner XML.
- * Reading the inner message's attributes needs no key; trusting them does, and that
- * is the workload's job. */
+ * Reading the inner message's attributes needs no key; trusting them does
+ * (fx_sink_verify, or the codec with the participant registry). */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,11 @@ static int read_inner(const unsigned char *xml, size_t len, struct fx_sink_ids *
   return 0;
 }
 
-int fx_sink_ids(const char *body, size_t len, struct fx_sink_ids *out) {
-  memset(out, 0, sizeof *out);
+/* Parses the envelope: sender into `out` (when not NULL), Body decoded into a new
+ * buffer (*raw, *n; the caller frees it). */
+static int open_envelope(const char *body, size_t len, struct fx_sink_ids *out,
+                         unsigned char **raw, int *n) {
+  *raw = NULL;
   if (len > INT32_MAX) return -1;
   xmlDocPtr doc = xmlReadMemory(body, (int)len, NULL, NULL, PARSE_OPTS);
   xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
@@ -74,16 +78,39 @@ int fx_sink_ids(const char *body, size_t len, struct fx_sink_ids *out) {
     xmlFreeDoc(doc);
     return -1;
   }
-  copy_attr(root, "SenderDomain", out->sender_domain, sizeof out->sender_domain);
-  copy_attr(root, "SenderRole", out->sender_role, sizeof out->sender_role);
+  if (out) {
+    copy_attr(root, "SenderDomain", out->sender_domain, sizeof out->sender_domain);
+    copy_attr(root, "SenderRole", out->sender_role, sizeof out->sender_role);
+  }
   xmlChar *b64 = xmlGetProp(root, (const xmlChar *)"Body");
   xmlFreeDoc(doc);
   if (b64 == NULL) return -1;
   size_t blen = strlen((const char *)b64);
-  unsigned char *raw = malloc(blen / 4 * 3 + 1);
-  int n = raw ? b64_decode((const char *)b64, blen, raw) : -1;
+  *raw = malloc(blen / 4 * 3 + 1);
+  *n = *raw ? b64_decode((const char *)b64, blen, *raw) : -1;
   xmlFree(b64);
-  int rc = n > SIG_BYTES ? read_inner(raw + SIG_BYTES, (size_t)n - SIG_BYTES, out) : -1;
+  return *n > SIG_BYTES ? 0 : -1;
+}
+
+int fx_sink_ids(const char *body, size_t len, struct fx_sink_ids *out) {
+  memset(out, 0, sizeof *out);
+  unsigned char *raw;
+  int n;
+  int rc = open_envelope(body, len, out, &raw, &n);
+  if (rc == 0) rc = read_inner(raw + SIG_BYTES, (size_t)n - SIG_BYTES, out);
+  free(raw);
+  return rc;
+}
+
+int fx_sink_verify(const char *body, size_t len, const unsigned char pk[32]) {
+  unsigned char *raw;
+  int n;
+  int rc = open_envelope(body, len, NULL, &raw, &n);
+  if (rc == 0) {
+    unsigned long long mlen;
+    /* In place is allowed by libsodium: the message is written over the input. */
+    rc = crypto_sign_open(raw, &mlen, raw, (unsigned long long)n, pk) == 0 ? 0 : -1;
+  }
   free(raw);
   return rc;
 }
