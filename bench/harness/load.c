@@ -421,6 +421,7 @@ static void close_second(struct driver *d) {
   struct fx_load_point *p = &st->series[st->n_series++];
   *p = d->cur;
   p->t_s = (double)(uv_hrtime() - st->window_start_ns) / 1e9;
+  p->dt_s = p->t_s - (st->n_series > 1 ? st->series[st->n_series - 2].t_s : 0.0);
   fx_hist_summary(d->interval, &p->lat);
   fx_hist_reset(d->interval);
   memset(&d->cur, 0, sizeof d->cur);

@@ -67,6 +67,7 @@ struct fx_load_cfg {
 /* One second of the run. */
 struct fx_load_point {
   double t_s;         /* seconds since the window opened, at the end of this second */
+  double dt_s;        /* its length: 1 s, except a shorter last one */
   uint64_t completed; /* requests finished in this second (any outcome) */
   uint64_t ok;        /* of which answered 200 */
   uint64_t errors;

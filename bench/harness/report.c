@@ -151,8 +151,8 @@ static json_t *series_json(const struct fx_load_stats *st) {
   for (size_t i = 0; i < st->n_series; i++) {
     const struct fx_load_point *p = &st->series[i];
     json_array_append_new(
-        a, json_pack("{s:f, s:I, s:I, s:I, s:f, s:f, s:f, s:f}", "t", round(p->t_s * 1e3) / 1e3,
-                     "completed", (json_int_t)p->completed, "ok", (json_int_t)p->ok, "errors",
+        a, json_pack("{s:f, s:f, s:I, s:I, s:I, s:f, s:f, s:f, s:f}", "t",
+                     round(p->t_s * 1e3) / 1e3, "dt", round(p->dt_s * 1e3) / 1e3, "completed", (json_int_t)p->completed, "ok", (json_int_t)p->ok, "errors",
                      (json_int_t)p->errors, "p50", round1(us(p->lat.p50)), "p99",
                      round1(us(p->lat.p99)), "p99_9", round1(us(p->lat.p999)), "max",
                      round1(us(p->lat.max))));

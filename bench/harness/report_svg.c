@@ -3,10 +3,12 @@
  * Two panels over the same time axis: above, requests answered 200 per second (and
  * errors per second, if any); below, the latency percentiles of each second (p50,
  * p99, p99.9, max) on a logarithmic axis, because tails are orders of magnitude
- * above medians. Every number printed is formatted with "%.1f" in the C locale the
+ * above medians. A last interval shorter than MIN_DT (the tail end of the run) is
+ * left out of the picture: its rate and percentiles rest on a handful of requests.
+ * The JSON keeps it. Every number printed is formatted with "%.1f" in the C locale the
  * harness runs in, and all text is XML-escaped. */
-#include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "bench/harness/report.h"
@@ -20,6 +22,12 @@
 #define TOP2 300.0
 #define H2 220.0
 #define H 570.0
+
+#define MIN_DT 0.25
+
+static bool plotted(const struct fx_load_point *p) { return p->dt_s >= MIN_DT; }
+
+static double rate_of(const struct fx_load_point *p, uint64_t v) { return (double)v / p->dt_s; }
 
 struct axis {
   double t_max; /* seconds on the x axis */
@@ -50,21 +58,23 @@ static void frame(FILE *f, const struct axis *a, double top, double h, const cha
 }
 
 static void throughput_panel(FILE *f, const struct axis *a, const struct fx_load_stats *st) {
-  uint64_t peak = 1;
+  double peak = 1;
   for (size_t i = 0; i < st->n_series; i++)
-    if (st->series[i].completed > peak) peak = st->series[i].completed;
+    if (plotted(&st->series[i]) && rate_of(&st->series[i], st->series[i].completed) > peak)
+      peak = rate_of(&st->series[i], st->series[i].completed);
   frame(f, a, TOP1, H1, "answered per second (200: blue, errors: red)");
-  fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%" PRIu64
-             "/s</text>\n", LEFT - 4, TOP1 + 10, peak);
+  fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%.0f/s</text>\n",
+          LEFT - 4, TOP1 + 10, peak);
   fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">0</text>\n",
           LEFT - 4, TOP1 + H1);
   const char *colour[2] = {"#1f5fbf", "#c03020"};
   for (int k = 0; k < 2; k++) {
     fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", colour[k]);
     for (size_t i = 0; i < st->n_series; i++) {
-      uint64_t v = k == 0 ? st->series[i].ok : st->series[i].errors;
-      fprintf(f, "%.1f,%.1f ", x_of(a, st->series[i].t_s),
-              TOP1 + H1 - H1 * (double)v / (double)peak);
+      const struct fx_load_point *p = &st->series[i];
+      if (!plotted(p)) continue;
+      double v = rate_of(p, k == 0 ? p->ok : p->errors);
+      fprintf(f, "%.1f,%.1f ", x_of(a, p->t_s), TOP1 + H1 - H1 * v / peak);
     }
     fputs("\"/>\n", f);
   }
@@ -80,7 +90,7 @@ static void latency_panel(FILE *f, const struct axis *a, const struct fx_load_st
   static const char *const colour[4] = {"#1f5fbf", "#2a9d4b", "#e08a00", "#c03020"};
   double lo = 1e300, hi = 0;
   for (size_t i = 0; i < st->n_series; i++)
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 4 && plotted(&st->series[i]); k++) {
       double v = (double)pct_of(&st->series[i], k) / 1e3;
       if (v > 0 && v < lo) lo = v;
       if (v > hi) hi = v;
@@ -100,7 +110,7 @@ static void latency_panel(FILE *f, const struct axis *a, const struct fx_load_st
     fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", colour[k]);
     for (size_t i = 0; i < st->n_series; i++) {
       double v = (double)pct_of(&st->series[i], k) / 1e3;
-      if (v <= 0) continue; /* a second without 200s */
+      if (v <= 0 || !plotted(&st->series[i])) continue; /* no 200s, or a stub */
       fprintf(f, "%.1f,%.1f ", x_of(a, st->series[i].t_s),
               TOP2 + H2 - H2 * (log10(v) - d_lo) / (d_hi - d_lo));
     }
