@@ -160,7 +160,7 @@ Test(bench_report, table_names_every_figure) {
   fx_report_print(f, &r);
   fclose(f);
   const char *want[] = {"open loop 400/s", "200: 600", "p99.9", "HTTP 200", "timeout 0",
-                        "platform 150.0 µs", "harness 20.0 µs", "= 124.0 µs/message",
+                        "platform 150.0 µs/msg", "harness 20.0 µs/msg", "= 124.0 µs/message",
                         "ceiling = 1.21", "test machine"};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)
     cr_assert(strstr(buf, want[i]) != NULL, "table lacks '%s':\n%s", want[i], buf);

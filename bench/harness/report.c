@@ -80,12 +80,24 @@ static void print_outcomes(FILE *f, const struct fx_load_stats *st) {
   fprintf(f, "   unsent %" PRIu64 "\n", st->unsent);
 }
 
+/* "12.3 µs/msg (0.45 s)", or just the total when nothing was answered 200. */
+static void print_cpu_one(FILE *f, const char *who, uint64_t ns, uint64_t msgs) {
+  if (msgs)
+    fprintf(f, "  %s %.1f µs/msg (%.2f s)", who, per_msg(ns, msgs) / 1e3, (double)ns / 1e9);
+  else
+    fprintf(f, "  %s %.2f s, no 200s to divide by", who, (double)ns / 1e9);
+}
+
 static void print_cpu(FILE *f, const struct fx_report *r) {
   uint64_t msgs = r->load->ok;
   double plat = per_msg(r->platform_cpu_ns, msgs);
-  fprintf(f, "CPU/message ");
-  if (r->platform_pid > 0) fprintf(f, " platform %.1f µs (pid %ld)", plat / 1e3, r->platform_pid);
-  fprintf(f, "  harness %.1f µs\n", per_msg(r->harness_cpu_ns, msgs) / 1e3);
+  fprintf(f, "CPU        ");
+  if (r->platform_pid > 0) {
+    print_cpu_one(f, "platform", r->platform_cpu_ns, msgs);
+    fprintf(f, " [pid %ld]", r->platform_pid);
+  }
+  print_cpu_one(f, "harness", r->harness_cpu_ns, msgs);
+  fputc('\n', f);
   if (r->ceiling == NULL) return;
   const struct fx_ceiling *c = r->ceiling;
   fprintf(f, "ceiling      open %.1f µs (%zu B) + sign %.1f µs (%zu B) = %.1f µs/message, "
