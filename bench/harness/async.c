@@ -1,0 +1,127 @@
+/* async.c — storing, matching and timing asynchronous responses (see async.h).
+ *
+ * Everything is allocated in fx_async_init: the per-request arrays, one hash entry
+ * per request, the message slots and the byte arena. The callbacks that run during
+ * the window only copy bytes and store integers. */
+#include "bench/harness/async.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+struct fx_async_key {
+  char key[64];
+  uint64_t index;
+  UT_hash_handle hh;
+};
+
+struct fx_async_msg {
+  uint64_t arrival_ns;
+  size_t off, len; /* in the arena */
+};
+
+int fx_async_init(struct fx_async *a, size_t n_requests, size_t max_msgs, size_t max_bytes) {
+  memset(a, 0, sizeof *a);
+  fx_hist_reset(&a->lat);
+  a->n = n_requests;
+  a->max_msgs = max_msgs;
+  a->arena_cap = max_bytes;
+  a->intended = calloc(n_requests ? n_requests : 1, sizeof *a->intended);
+  a->answered = calloc(n_requests ? n_requests : 1, 1);
+  a->keys = calloc(n_requests ? n_requests : 1, sizeof *a->keys);
+  a->msgs = calloc(max_msgs ? max_msgs : 1, sizeof *a->msgs);
+  a->arena = malloc(max_bytes ? max_bytes : 1);
+  if (!a->intended || !a->answered || !a->keys || !a->msgs || !a->arena) {
+    fx_async_free(a);
+    return -1;
+  }
+  return 0;
+}
+
+void fx_async_free(struct fx_async *a) {
+  HASH_CLEAR(hh, a->by_key); /* entries live in a->keys */
+  free(a->intended);
+  free(a->answered);
+  free(a->keys);
+  free(a->msgs);
+  free(a->arena);
+  a->intended = NULL;
+  a->answered = NULL;
+  a->keys = NULL;
+  a->msgs = NULL;
+  a->arena = NULL;
+}
+
+int fx_async_expect(struct fx_async *a, uint64_t index, const char *key) {
+  size_t len = strlen(key);
+  if (index >= a->n || len == 0 || len >= sizeof a->keys[0].key) return -1;
+  struct fx_async_key *k = &a->keys[index], *found;
+  if (k->key[0]) return -1; /* one key per request */
+  HASH_FIND(hh, a->by_key, key, len, found);
+  if (found) return -1;
+  memcpy(k->key, key, len + 1);
+  k->index = index;
+  HASH_ADD_KEYPTR(hh, a->by_key, k->key, len, k);
+  return 0;
+}
+
+void fx_async_on_response(void *user, uint64_t index, int status, uint64_t intended_ns,
+                          uint64_t done_ns) {
+  struct fx_async *a = user;
+  if (index < a->n) a->intended[index] = intended_ns;
+}
+
+void fx_async_on_message(void *user, const char *body, size_t len, uint64_t arrival_ns) {
+  struct fx_async *a = user;
+  a->received++;
+  if (a->n_msgs == a->max_msgs || a->arena_cap - a->arena_used < len) {
+    a->dropped++;
+    return;
+  }
+  struct fx_async_msg *m = &a->msgs[a->n_msgs++];
+  m->arrival_ns = arrival_ns;
+  m->off = a->arena_used;
+  m->len = len;
+  memcpy(a->arena + a->arena_used, body, len);
+  a->arena_used += len;
+}
+
+static struct fx_async_key *lookup(const struct fx_async *a, const struct fx_sink_ids *ids) {
+  struct fx_async_key *k = NULL;
+  if (ids->ref_message_id[0])
+    HASH_FIND(hh, a->by_key, ids->ref_message_id, strlen(ids->ref_message_id), k);
+  if (k == NULL && ids->conversation_id[0])
+    HASH_FIND(hh, a->by_key, ids->conversation_id, strlen(ids->conversation_id), k);
+  return k;
+}
+
+/* One stored message: match, verify, time. */
+static void collect_one(struct fx_async *a, const struct fx_async_msg *m, fx_async_verify_fn verify,
+                        void *user) {
+  const char *body = a->arena + m->off;
+  struct fx_sink_ids ids;
+  struct fx_async_key *k = NULL;
+  if (fx_sink_ids(body, m->len, &ids) == 0) k = lookup(a, &ids);
+  if (k == NULL || a->intended[k->index] == 0) {
+    a->unmatched++;
+    return;
+  }
+  if (verify && verify(user, &ids, body, m->len) != 0) {
+    a->bad_signature++;
+    return;
+  }
+  if (a->answered[k->index]) {
+    a->duplicates++;
+    return;
+  }
+  a->answered[k->index] = 1;
+  a->matched++;
+  uint64_t sent = a->intended[k->index];
+  fx_hist_record(&a->lat, m->arrival_ns > sent ? m->arrival_ns - sent : 0);
+  if (m->arrival_ns > a->last_arrival_ns) a->last_arrival_ns = m->arrival_ns;
+}
+
+uint64_t fx_async_collect(struct fx_async *a, fx_async_verify_fn verify, void *user) {
+  for (size_t i = 0; i < a->n_msgs; i++) collect_one(a, &a->msgs[i], verify, user);
+  return a->matched;
+}

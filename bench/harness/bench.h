@@ -1,0 +1,94 @@
+/* bench.h — a bench run: options, the workload interface and the run loop.
+ *
+ * A workload decides WHAT is sent and how answers are checked; the run loop decides
+ * HOW it is measured, identically for every workload:
+ *
+ *   prepare   build every request (and sign it) before the window; start a sink if
+ *             the workload expects asynchronous responses; say the message sizes
+ *   ceiling   crypto_sign_open + crypto_sign at those sizes, on this thread
+ *   window    CPU counters sampled; the load driver runs (progress on a TTY)
+ *   drain     the workload waits (bounded) for its asynchronous responses
+ *             CPU counters sampled again: the window's CPU includes delivery
+ *   verify    the workload checks what arrived (signatures, correlation) — after
+ *             the window, so it never competes with the platform
+ *   report    table on `out`, JSON and SVG files when asked
+ *   cleanup   the workload frees what it built; the run closes the sink and loop
+ *
+ * The UFTP workloads (ingest, market-day, mixed) plug in here, with async.h for
+ * matching and timing asynchronous responses; the generic `post` and `sink`
+ * workloads (workload_post.c) need no platform-specific code. */
+#ifndef FX_BENCH_BENCH_H
+#define FX_BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include "bench/harness/ceiling.h"
+#include "bench/harness/hist.h"
+#include "bench/harness/load.h"
+#include "bench/harness/sink.h"
+
+struct fx_bench_opts {
+  const char *workload;
+  char host[64]; /* target; loopback only */
+  int port;
+  uint64_t rate;        /* 0 = closed loop */
+  unsigned connections; /* K */
+  uint64_t count;       /* at most this many requests */
+  double duration_s;    /* window */
+  double timeout_s;     /* per response, and for draining asynchronous responses */
+  long platform_pid;    /* its CPU is measured when > 0 */
+  const char *body_file; /* `post`: the body to send */
+  size_t body_size;      /* `post` without a file, and `sink`: generated body size */
+  const char *json_path; /* NULL = no JSON file */
+  const char *svg_path;  /* NULL = no plot */
+  bool no_ceiling;
+  unsigned ceiling_iterations; /* 0 = the default */
+  bool quiet;                  /* no progress line */
+};
+
+/* Everything a workload prepares for the run loop, and what it reports back. */
+struct fx_bench_run {
+  uv_loop_t *loop;
+  const struct fx_bench_opts *opts;
+  char host[64]; /* target (the workload may redirect it, e.g. `sink`) */
+  int port;
+  struct fx_req *reqs; /* owned by the workload (freed in cleanup) */
+  size_t n_reqs;
+  size_t inbound_len, response_len; /* message sizes for the ceiling */
+  struct fx_sink *sink;             /* optional; the run loop closes it */
+  struct fx_hist *async;            /* optional; owned by the workload */
+  uint64_t async_expected, async_last_ns;
+  long platform_pid; /* defaults to opts->platform_pid; a workload may start flexd */
+  void (*on_response)(void *user, uint64_t index, int status, uint64_t intended_ns,
+                      uint64_t done_ns);
+  void *state; /* the workload's own */
+};
+
+struct fx_workload {
+  const char *name;
+  const char *summary;
+  int (*prepare)(struct fx_bench_run *run, char *err, size_t errlen);
+  int (*drain)(struct fx_bench_run *run, char *err, size_t errlen);  /* optional */
+  int (*verify)(struct fx_bench_run *run, char *err, size_t errlen); /* optional */
+  void (*cleanup)(struct fx_bench_run *run);                         /* optional */
+};
+
+/* Defaults: 127.0.0.1:8080, closed loop, 4 connections, 10000 requests, 10 s,
+ * timeout 10 s, 1 KiB bodies. */
+void fx_bench_opts_defaults(struct fx_bench_opts *o);
+
+/* Runs `w` as described above and prints the table on `out`. Returns 0 when every
+ * request was answered 200 and the workload's checks passed, 1 when the run
+ * finished with failures (they are in the report), -1 (with `err`) when it could
+ * not run. */
+int fx_bench_execute(const struct fx_workload *w, const struct fx_bench_opts *o, FILE *out,
+                     char *err, size_t errlen);
+
+/* The generic workloads (workload_post.c). */
+extern const struct fx_workload fx_workload_post;
+extern const struct fx_workload fx_workload_sink;
+
+#endif

@@ -1,0 +1,63 @@
+/* cpu.c — process and thread CPU accounting for the bench reports (see cpu.h). */
+#include "bench/harness/cpu.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+int fx_cpu_parse_stat(const char *text, uint64_t *utime_ticks, uint64_t *stime_ticks) {
+  /* "pid (comm) state ppid ...": comm is free text, so start after its LAST ')'. */
+  const char *p = strrchr(text, ')');
+  if (p == NULL) return -1;
+  /* After ')' come fields 3 (state) .. ; utime and stime are fields 14 and 15. */
+  char state;
+  uint64_t skip, ut, st;
+  int n = sscanf(p + 1,
+                 " %c %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+                 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+                 &state, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip,
+                 &ut, &st);
+  if (n != 13) return -1;
+  *utime_ticks = ut;
+  *stime_ticks = st;
+  return 0;
+}
+
+int fx_cpu_process_ns(pid_t pid, uint64_t *ns) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  uint64_t ut, st;
+  long hz = sysconf(_SC_CLK_TCK);
+  if (hz <= 0 || fx_cpu_parse_stat(buf, &ut, &st) != 0) return -1;
+  *ns = (ut + st) * (UINT64_C(1000000000) / (uint64_t)hz);
+  return 0;
+}
+
+static uint64_t tv_ns(struct timeval tv) {
+  return (uint64_t)tv.tv_sec * UINT64_C(1000000000) + (uint64_t)tv.tv_usec * 1000;
+}
+
+int fx_cpu_self_ns(uint64_t *ns) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  *ns = tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime);
+  return 0;
+}
+
+static uint64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t fx_cpu_thread_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
+
+uint64_t fx_cpu_wall_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
