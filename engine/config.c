@@ -32,6 +32,7 @@ void fx_config_defaults(struct fx_config *cfg) {
   strcpy(cfg->metrics, "127.0.0.1:9090");
   strcpy(cfg->store, "flexd-data");
   cfg->max_body = 1 << 20;
+  cfg->store_max_mb = 65536;
   strcpy(cfg->time_zone, "Europe/Amsterdam");
   strcpy(cfg->isp_duration, "PT15M");
   strcpy(cfg->currency, "EUR");
@@ -124,6 +125,11 @@ static int platform_key(struct fx_config *c, const char *k, const char *v) {
   if (!strcmp(k, "metrics")) return set_str(c->metrics, sizeof c->metrics, v);
   if (!strcmp(k, "store")) return set_str(c->store, sizeof c->store, v);
   if (!strcmp(k, "store_nosync")) return set_bool(&c->store_nosync, v);
+  if (!strcmp(k, "store_max_mb")) {
+    if (set_i64(&x, v, 1, 1 << 24)) return -1;
+    c->store_max_mb = (size_t)x;
+    return 0;
+  }
   if (!strncmp(k, "key.", 4)) {
     int r = fx_role_from_name(k + 4);
     return r == FX_ROLE_NONE ? -2 : set_str(c->key_file[r], sizeof c->key_file[r], v);

@@ -13,6 +13,7 @@
  *   max_body = 1048576            bytes; larger requests get 413
  *   workers = 0                   crypto/parse threads, 0 = one per core
  *   store_nosync = false          benchmarks only
+ *   store_max_mb = 65536          the store's map stops growing here; then 503
  *
  *   [market]                      the rules of every local market
  *   time_zone = Europe/Amsterdam  market time zone (Periods are its days)
@@ -66,6 +67,7 @@ struct fx_config {
   size_t max_body;
   unsigned workers;
   bool store_nosync;
+  size_t store_max_mb;
   /* [market] */
   char time_zone[64];
   char isp_duration[32]; /* xs:duration; the engine parses it with the codec */

@@ -219,6 +219,11 @@ static void scan(struct fx_outbox *ob) {
     }
     fx_store_iter_close(&it);
   }
+  struct fx_store_sizes sz;
+  if (fx_store_sizes(&ob->rd, &sz) == 0) {
+    fx_gauge_set(srv->met.outbox_pending, (int64_t)sz.outbox_pending);
+    fx_gauge_set(srv->met.journal_messages, (int64_t)sz.messages);
+  }
   fx_store_read_end(&ob->rd);
   fx_gauge_set(srv->met.outbox_inflight, ob->n_inflight);
 }

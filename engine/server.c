@@ -104,9 +104,11 @@ static int register_metrics(struct fx_server_metrics *m) {
       return -1;
   }
   m->outbox_inflight = fx_metrics_gauge(m->m, "flexd_outbox_inflight", "Outbox rows being delivered", NULL);
+  m->outbox_pending = fx_metrics_gauge(m->m, "flexd_outbox_pending", "Outbox rows not yet delivered or expired", NULL);
+  m->journal_messages = fx_metrics_gauge(m->m, "flexd_journal_messages", "Inbound messages in the journal", NULL);
   m->store_bytes = fx_metrics_gauge(m->m, "flexd_store_map_bytes", "Size of the store's memory map", NULL);
   m->participants = fx_metrics_gauge(m->m, "flexd_participants", "Participants in the registry", NULL);
-  return m->outbox_inflight && m->store_bytes && m->participants ? 0 : -1;
+  return m->outbox_inflight && m->outbox_pending && m->journal_messages && m->store_bytes && m->participants ? 0 : -1;
 }
 
 /* ---- worker threads -------------------------------------------------------- */
@@ -308,7 +310,10 @@ static int start(struct fx_server *srv, const char *port_file) {
     fprintf(stderr, "flexd: %s\n", err);
     return -1;
   }
-  struct fx_store_opts so = {.path = srv->cfg.store, .no_sync = srv->cfg.store_nosync, .log = store_log};
+  struct fx_store_opts so = {.path = srv->cfg.store, .no_sync = srv->cfg.store_nosync, .log = store_log,
+                             .map_max = srv->cfg.store_max_mb << 20};
+  if (so.map_max < (64u << 20))
+    so.map_size = so.map_max; /* a small maximum starts at its maximum */
   int rc = fx_store_open(&srv->store, &so);
   if (rc != 0) {
     fprintf(stderr, "flexd: store %s: %s\n", srv->cfg.store, fx_store_strerror(rc));

@@ -41,7 +41,7 @@ struct fx_server_metrics {
   struct fx_counter *http_status[8]; /* 200 400 401 404 405 413 429 503 */
   struct fx_histogram *stage_open, *stage_parse, *stage_validate, *stage_commit, *end_to_end;
   struct fx_counter *delivery[4];    /* delivered retry rejected expired */
-  struct fx_gauge *outbox_inflight, *store_bytes, *participants;
+  struct fx_gauge *outbox_inflight, *outbox_pending, *journal_messages, *store_bytes, *participants;
 };
 
 struct fx_server {

@@ -54,7 +54,7 @@ struct fx_sim {
   size_t n_got, cap_got;
   fx_reader *rd;
   fx_sign_ctx *sc;
-  char extra_market[1024];
+  char extra_market[1024], extra_platform[1024];
 };
 
 /* ---- the sink ---------------------------------------------------------------- */
@@ -130,6 +130,7 @@ static int write_config(struct fx_sim *p) {
           SIM_PLATFORM, p->dir);
   for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
     fprintf(f, "key.%s = %s/platform-%s.key\n", fx_role_name(r), p->dir, fx_role_name(r));
+  fprintf(f, "%s\n", p->extra_platform);
   fprintf(f, "[market]\ntime_zone = Europe/Amsterdam\n%s\n", p->extra_market);
   for (size_t i = 0; i < sizeof p->who / sizeof p->who[0]; i++) {
     struct who *w = &p->who[i];
@@ -196,6 +197,7 @@ struct fx_sim *fx_sim_start_with(const struct fx_sim_opts *o, const char *flexd_
   snprintf(p->port_file, sizeof p->port_file, "%s/ports", p->dir);
   snprintf(p->log, sizeof p->log, "%s/flexd.log", p->dir);
   snprintf(p->extra_market, sizeof p->extra_market, "%s", o && o->extra_market ? o->extra_market : "");
+  snprintf(p->extra_platform, sizeof p->extra_platform, "%s", o && o->extra_platform ? o->extra_platform : "");
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   p->sink_status = 200;
@@ -228,6 +230,11 @@ struct fx_sim *fx_sim_start_with(const struct fx_sim_opts *o, const char *flexd_
     return NULL;
   }
   return p;
+}
+
+int fx_sim_set_extra_platform(struct fx_sim *p, const char *lines) {
+  snprintf(p->extra_platform, sizeof p->extra_platform, "%s", lines);
+  return write_config(p);
 }
 
 int fx_sim_register_late(struct fx_sim *p) {

@@ -29,7 +29,8 @@
 struct fx_sim;
 
 struct fx_sim_opts {
-  const char *extra_market; /* lines appended to [market] */
+  const char *extra_market;   /* lines appended to [market] */
+  const char *extra_platform; /* lines appended to [platform] */
   const char *dir;          /* reuse this directory (restart tests); NULL = new temp dir */
 };
 
@@ -39,6 +40,9 @@ struct fx_sim *fx_sim_start_with(const struct fx_sim_opts *o, const char *flexd_
 /* SIGTERM to flexd, waits for it, returns its exit status (-1 if killed); keeps
  * the sink and the directory (for a restart) when keep_dir. */
 int fx_sim_stop_flexd(struct fx_sim *p);
+/* Replaces the extra [platform] lines and rewrites the configuration (takes
+ * effect at the next restart); 0 or -1. */
+int fx_sim_set_extra_platform(struct fx_sim *p, const char *lines);
 /* Starts flexd again on the same directory and configuration; 0 or -1. */
 int fx_sim_restart_flexd(struct fx_sim *p);
 void fx_sim_kill9_flexd(struct fx_sim *p);

@@ -154,6 +154,21 @@ int fx_store_counter_get(struct fx_store_read *rd, const char *name, uint64_t *v
   return fx_ctr_load(rd->txn, rd->st, name, v);
 }
 
+int fx_store_sizes(struct fx_store_read *rd, struct fx_store_sizes *out) {
+  if (!rd->live || !out) return FX_STORE_EINVAL;
+  MDB_stat ms;
+  int rc;
+  if ((rc = mdb_stat(rd->txn, rd->st->dbi[DB_MSG], &ms))) return fx_store_err(rc);
+  out->messages = ms.ms_entries;
+  if ((rc = mdb_stat(rd->txn, rd->st->dbi[DB_OBJ], &ms))) return fx_store_err(rc);
+  out->objects = ms.ms_entries;
+  if ((rc = mdb_stat(rd->txn, rd->st->dbi[DB_OUT], &ms))) return fx_store_err(rc);
+  out->outbox = ms.ms_entries;
+  if ((rc = mdb_stat(rd->txn, rd->st->dbi[DB_DUE], &ms))) return fx_store_err(rc);
+  out->outbox_pending = ms.ms_entries;
+  return 0;
+}
+
 /* ---- iterators ----------------------------------------------------------------------- */
 
 static int iter_open(struct fx_store_read *rd, struct fx_store_iter *it, int what, int db,

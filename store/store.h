@@ -211,6 +211,13 @@ int fx_store_out_get(struct fx_store_read *rd, uint64_t id, struct fx_store_out_
  * seq), "store.outbox" (last outbox id). */
 int fx_store_counter_get(struct fx_store_read *rd, const char *name, uint64_t *v);
 
+/* Record counts, from LMDB's own statistics (constant time). Every pending
+ * outbox row is in the due index, so outbox_pending is the outbox's depth. */
+struct fx_store_sizes {
+  size_t messages, objects, outbox, outbox_pending;
+};
+int fx_store_sizes(struct fx_store_read *rd, struct fx_store_sizes *out);
+
 /* Cursor iterators: *_next returns 1 with a view, 0 at the end, or an error.
  * Views are valid until the read transaction ends. */
 struct fx_store_iter {
