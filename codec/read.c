@@ -20,9 +20,12 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "codec/b64.h"
 #include "codec/model.h"
+#include "codec/types.h"
 
 #define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
+#define BODY_KEEP (1u << 20) /* decoded Body bytes kept between envelopes */
 
 struct frame {
   const struct fx_type *type;
@@ -36,6 +39,18 @@ struct frame {
 
 enum { MODE_MSG, MODE_SIGNED };
 
+/* libxml2 hands over element and attribute names interned in the parser's
+ * dictionary, so one name is always the same pointer: a (type, name
+ * pointer) -> index cache replaces the string compares of the table
+ * lookups after the first document. Direct-mapped; a miss just looks the
+ * name up again. Only valid for one dictionary (see names_cached). */
+#define NAME_CACHE 256 /* h >> 56 below indexes it */
+struct name_slot {
+  const struct fx_type *type;
+  const xmlChar *name;
+  int index; /* in type's attrs or children; -1: no such name */
+};
+
 struct fx_reader {
   struct fx_limits lim;
   xmlParserCtxtPtr ctxt;
@@ -48,6 +63,10 @@ struct fx_reader {
   void *root; /* struct fx_msg or struct fx_signed, in the arena */
   struct fx_error *err;
   bool failed;
+  uint8_t *body;   /* the decoded SignedMessage Body; only fx_read_signed reuses it */
+  size_t body_cap;
+  const void *cache_dict; /* the dictionary the name caches belong to */
+  struct name_slot attr_cache[NAME_CACHE], child_cache[NAME_CACHE];
 };
 
 struct fx_limits fx_limits_default(void) {
@@ -107,6 +126,39 @@ static void on_xml_error(void *ud, xmlErrorPtr e) {
   fail(r, code, NULL, why);
 }
 
+/* ------------------------------------------------------------ names */
+
+static struct name_slot *name_slot(struct name_slot *cache, const struct fx_type *t, const xmlChar *name) {
+  /* Dictionary strings are packed byte-adjacent: mix every bit (Fibonacci
+   * hashing) rather than dropping the low ones. */
+  uint64_t h = ((uint64_t)(uintptr_t)name ^ (uint64_t)(uintptr_t)t << 7) * UINT64_C(0x9E3779B97F4A7C15);
+  return &cache[h >> 56];
+}
+
+static int attr_index(struct fx_reader *r, const struct fx_type *t, const xmlChar *name) {
+  struct name_slot *s = name_slot(r->attr_cache, t, name);
+  if (s->type != t || s->name != name)
+    *s = (struct name_slot){t, name, fx_model_attr_index(t, (const char *)name)};
+  return s->index;
+}
+
+static int child_index(struct fx_reader *r, const struct fx_type *t, const xmlChar *name) {
+  struct name_slot *s = name_slot(r->child_cache, t, name);
+  if (s->type != t || s->name != name)
+    *s = (struct name_slot){t, name, fx_model_child_index(t, (const char *)name)};
+  return s->index;
+}
+
+/* The caches hold dictionary pointers: forget them when the dictionary is
+ * another one (a new parser context). */
+static void names_cached(struct fx_reader *r) {
+  if (r->cache_dict == r->ctxt->dict)
+    return;
+  memset(r->attr_cache, 0, sizeof r->attr_cache);
+  memset(r->child_cache, 0, sizeof r->child_cache);
+  r->cache_dict = r->ctxt->dict;
+}
+
 /* ---------------------------------------------------------- elements */
 
 static void *append_child(struct fx_reader *r, struct frame *f, int k) {
@@ -150,7 +202,7 @@ static bool check_min(struct fx_reader *r, const struct frame *f, uint32_t from,
  * contents (type, object, index) in *nf, or false after failing. */
 static bool enter_child(struct fx_reader *r, const char *name, struct frame *nf) {
   struct frame *p = &r->frames[r->depth - 1];
-  int j = fx_model_child_index(p->type, name);
+  int j = child_index(r, p->type, (const xmlChar *)name);
   char why[160];
   if (j < 0) {
     snprintf(why, sizeof why, "unexpected element %s in %s", name, p->type->name);
@@ -225,16 +277,81 @@ static const char *unescape_amp(struct fx_reader *r, const char *v, size_t *len)
   return out;
 }
 
+/* SignedMessage@Body (the only xs:base64Binary of UFTP): decoding is the
+ * lexical check, so the Body text is walked once, here, and the bytes wait
+ * in r->body for fx_sign_open_decoded. bad_offset counts from the start of
+ * the value as libxml2 delivers it, leading whitespace included. */
+static int read_body(struct fx_reader *r, struct fx_signed *s, const char *v, size_t len, char *why,
+                     size_t cap) {
+  const char *t = v;
+  size_t n = len;
+  fx_trim(&t, &n);
+  size_t need = fx_b64_decoded_max(n) + 1;
+  /* Grow by doubling; give back what one huge Body took, as the arena does. */
+  if (need > r->body_cap || (r->body_cap > BODY_KEEP && need <= BODY_KEEP)) {
+    size_t want = need > r->body_cap && need < 2 * r->body_cap ? 2 * r->body_cap : need;
+    uint8_t *grown = realloc(r->body, want);
+    if (!grown) {
+      snprintf(why, cap, "message exceeds the memory limit");
+      return FX_E_LIMIT;
+    }
+    r->body = grown;
+    r->body_cap = want;
+  }
+  struct fx_b64_error e = {0, NULL};
+  long k = fx_b64_decode(t, n, r->body, r->body_cap, &e);
+  if (k < 0) {
+    snprintf(why, cap, "not xs:base64Binary: %s at offset %zu", e.why, e.offset + (size_t)(t - v));
+    return FX_E_VALUE;
+  }
+  r->body[k] = 0;
+  if (!(s->body = fx_arena_strndup(r->dst, t, n))) {
+    snprintf(why, cap, "message exceeds the memory limit");
+    return FX_E_LIMIT;
+  }
+  s->body_len = n;
+  s->decoded = r->body;
+  s->decoded_len = (size_t)k;
+  return 0;
+}
+
+/* Parses one attribute value into its slot; false after failing. '&' can
+ * only reach a value as "&#38;" (see unescape_amp); no number, date, UUID
+ * or enumeration contains one, so only strings pay for looking, and other
+ * kinds look again only to name the same error as if they had. */
+static bool apply_attr(struct fx_reader *r, struct frame *f, const struct fx_attr *a, const char *name,
+                       const char *v, size_t len) {
+  bool text = a->kind <= FX_K_BASE64;
+  if (text && memchr(v, '&', len) && !(v = unescape_amp(r, v, &len))) {
+    fail(r, FX_E_LIMIT, name, "message exceeds the memory limit");
+    return false;
+  }
+  char buf[160];
+  const char *why = NULL;
+  int rc = a->kind == FX_K_BASE64 ? read_body(r, f->obj, v, len, buf, sizeof buf)
+                                  : fx_value_parse(a, f->obj, v, len, r->dst, &why);
+  if (rc && !text && memchr(v, '&', len)) {
+    if (!(v = unescape_amp(r, v, &len))) {
+      fail(r, FX_E_LIMIT, name, "message exceeds the memory limit");
+      return false;
+    }
+    rc = fx_value_parse(a, f->obj, v, len, r->dst, &why);
+  }
+  if (rc)
+    fail(r, rc, name, a->kind == FX_K_BASE64 ? buf : why);
+  return !rc;
+}
+
 static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlChar **attrs) {
   uint64_t seen = 0;
-  for (int i = 0; i < n && !r->failed; i++) {
+  for (int i = 0; i < n; i++) {
     const char *name = (const char *)attrs[5 * i];
     const xmlChar *uri = attrs[5 * i + 2];
     const char *v = (const char *)attrs[5 * i + 3];
     size_t len = (size_t)(attrs[5 * i + 4] - attrs[5 * i + 3]);
     if (uri && ignorable_attr(uri, name))
       continue;
-    int k = uri ? -1 : fx_model_attr_index(f->type, name);
+    int k = uri ? -1 : attr_index(r, f->type, attrs[5 * i]);
     if (k < 0) {
       fail(r, FX_E_ATTRIBUTE, name, "unknown attribute");
       return;
@@ -245,16 +362,8 @@ static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlCh
       fail(r, FX_E_LIMIT, name, "attribute value longer than the limit");
       return;
     }
-    if (memchr(v, '&', len) && !(v = unescape_amp(r, v, &len))) {
-      fail(r, FX_E_LIMIT, name, "message exceeds the memory limit");
+    if (!apply_attr(r, f, a, name, v, len))
       return;
-    }
-    const char *why = NULL;
-    int rc = fx_value_parse(a, f->obj, v, len, r->dst, &why);
-    if (rc) {
-      fail(r, rc, name, why);
-      return;
-    }
     seen |= UINT64_C(1) << k;
   }
   for (int k = 0; k < f->type->n_attrs && !r->failed; k++) {
@@ -352,6 +461,19 @@ static void init_sax(xmlSAXHandler *h) {
 /* ---------------------------------------------------------------- API */
 
 enum { PARSE_OPTIONS = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR };
+#define MAX_DICT_NAMES 4096 /* UFTP has about 150 names; beyond this, start afresh */
+
+/* A pull-parser context with our SAX handler in place of libxml2's
+ * tree builder: nothing but our callbacks ever runs. */
+static int new_ctxt(fx_reader *r) {
+  if (r->ctxt)
+    xmlFreeParserCtxt(r->ctxt);
+  if (!(r->ctxt = xmlNewParserCtxt()))
+    return -1;
+  init_sax(r->ctxt->sax);
+  r->ctxt->userData = r;
+  return 0;
+}
 
 fx_reader *fx_reader_new(const struct fx_limits *limits) {
   fx_reader *r = calloc(1, sizeof *r);
@@ -361,16 +483,12 @@ fx_reader *fx_reader_new(const struct fx_limits *limits) {
   if (r->lim.max_depth == 0)
     r->lim.max_depth = 1;
   xmlInitParser();
-  xmlSAXHandler sax;
-  init_sax(&sax);
   r->frames = calloc(r->lim.max_depth, sizeof *r->frames);
   r->arena = fx_arena_new(r->lim.max_arena_bytes);
-  r->ctxt = xmlCreatePushParserCtxt(&sax, r, NULL, 0, NULL);
-  if (!r->frames || !r->arena || !r->ctxt) {
+  if (!r->frames || !r->arena || new_ctxt(r)) {
     fx_reader_free(r);
     return NULL;
   }
-  xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS);
   return r;
 }
 
@@ -381,6 +499,7 @@ void fx_reader_free(fx_reader *r) {
     xmlFreeParserCtxt(r->ctxt);
   fx_arena_free(r->arena);
   free(r->frames);
+  free(r->body);
   free(r);
 }
 
@@ -410,13 +529,19 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
     fx_error_set(r->err, rc, "", why);
     return -1;
   }
-  if (xmlCtxtResetPush(r->ctxt, NULL, 0, NULL, NULL)) {
+  /* libxml2's dictionary keeps every name it has seen: a stream of
+   * documents with ever new (invalid) names must not grow it for ever. */
+  if (xmlDictSize(r->ctxt->dict) > MAX_DICT_NAMES && new_ctxt(r)) {
     fx_error_set(r->err, FX_E_NOMEM, "", "cannot reset the XML parser");
     return -1;
   }
-  xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS);
-  int xrc = xmlParseChunk(r->ctxt, xml, (int)len, 1);
-  if (!r->failed && (xrc || !r->ctxt->wellFormed || !r->root))
+  /* Resets the context (keeping its dictionary and buffers) and parses;
+   * no document is built, as the handler has no tree callbacks. */
+  names_cached(r);
+  xmlDocPtr doc = xmlCtxtReadMemory(r->ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
+  if (doc)
+    xmlFreeDoc(doc);
+  if (!r->failed && (!r->ctxt->wellFormed || !r->root))
     fail(r, FX_E_XML, NULL, r->root ? "not well-formed XML" : "no root element");
   return r->failed ? -1 : 0;
 }
@@ -437,6 +562,5 @@ int fx_read_signed(fx_reader *r, const char *xml, size_t len, struct fx_signed *
   if (parse(r, NULL, MODE_SIGNED, xml, len, err))
     return -1;
   *out = *(const struct fx_signed *)r->root;
-  out->body_len = strlen(out->body);
   return 0;
 }
