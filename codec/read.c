@@ -39,6 +39,20 @@ struct frame {
 
 enum { MODE_MSG, MODE_SIGNED };
 
+/* A required child missing when a later sibling arrives: missing, or only
+ * misplaced? A stream cannot tell yet, so the reader skips ahead to the end
+ * of the parent. If the required element turns up after all, the error
+ * names the element that came too early ("FlexSettlement/ContractSettlement[1]");
+ * if the parent ends without it, the element that is missing
+ * ("FlexSettlement/FlexOrderSettlement"). Nothing is built meanwhile. */
+struct pending {
+  bool on;
+  uint32_t level; /* elements open inside the parent while skipping */
+  const char *missing;
+  char where_at[128], where_missing[128];
+  char why[160];
+};
+
 /* libxml2 hands over element and attribute names interned in the parser's
  * dictionary, so one name is always the same pointer: a (type, name
  * pointer) -> index cache replaces the string compares of the table
@@ -63,6 +77,7 @@ struct fx_reader {
   void *root; /* struct fx_msg or struct fx_signed, in the arena */
   struct fx_error *err;
   bool failed;
+  struct pending pend;
   uint8_t *body;   /* the decoded SignedMessage Body; only fx_read_signed reuses it */
   size_t body_cap;
   const void *cache_dict; /* the dictionary the name caches belong to */
@@ -96,17 +111,34 @@ static void path(const struct fx_reader *r, const char *attr, char *out, size_t 
     snprintf(out + k, cap - k, "@%s", attr);
 }
 
+/* The path of the open elements, then "/el" (or "el" at the root). */
+static void path_el(const struct fx_reader *r, const char *el, char *out, size_t cap) {
+  path(r, NULL, out, cap);
+  size_t k = strlen(out);
+  snprintf(out + k, cap - k, "%s%s", r->depth ? "/" : "", el);
+}
+
 static void fail_at(struct fx_reader *r, int code, const char *where_el, const char *attr, const char *why) {
   if (r->failed)
     return;
   r->failed = true;
   r->err->code = code;
-  path(r, attr, r->err->where, sizeof r->err->where);
-  if (where_el) {
-    size_t k = strlen(r->err->where);
-    snprintf(r->err->where + k, sizeof r->err->where - k, "%s%s", r->depth ? "/" : "", where_el);
-  }
+  if (where_el)
+    path_el(r, where_el, r->err->where, sizeof r->err->where);
+  else
+    path(r, attr, r->err->where, sizeof r->err->where);
   snprintf(r->err->why, sizeof r->err->why, "%s", why);
+  xmlStopParser(r->ctxt);
+}
+
+/* Ends a pending minOccurs error (struct pending): arrived = the missing
+ * element did turn up later, so the early one is the culprit. */
+static void settle(struct fx_reader *r, bool arrived) {
+  r->pend.on = false;
+  r->failed = true;
+  r->err->code = FX_E_CARDINALITY;
+  snprintf(r->err->where, sizeof r->err->where, "%s", arrived ? r->pend.where_at : r->pend.where_missing);
+  snprintf(r->err->why, sizeof r->err->why, "%s", r->pend.why);
   xmlStopParser(r->ctxt);
 }
 
@@ -118,6 +150,8 @@ static void on_xml_error(void *ud, xmlErrorPtr e) {
   struct fx_reader *r = ud;
   if (!e || e->level == XML_ERR_WARNING || r->failed)
     return;
+  if (r->pend.on)
+    return settle(r, false);
   char why[160];
   snprintf(why, sizeof why, "%s", e->message ? e->message : "not well-formed XML");
   why[strcspn(why, "\n")] = 0;
@@ -183,44 +217,70 @@ static void *append_child(struct fx_reader *r, struct frame *f, int k) {
   return el;
 }
 
-/* Every child kind from `from` to `to` (exclusive) must have met minOccurs. */
-static bool check_min(struct fx_reader *r, const struct frame *f, uint32_t from, uint32_t to, const char *next) {
+/* Every child kind from `from` to `to` (exclusive) must have met minOccurs.
+ * At the end of the parent (next == NULL) the error names the missing
+ * element; before a later sibling `at`, it waits (struct pending). */
+static bool check_min(struct fx_reader *r, const struct frame *f, uint32_t from, uint32_t to, const char *next,
+                      const char *at) {
   for (uint32_t k = from; k < to; k++) {
     const struct fx_child *c = &f->type->children[k];
-    if (f->count[k] < c->min) {
-      char why[160];
-      snprintf(why, sizeof why, "minOccurs %u of element %s not met%s%s", c->min, c->name,
-               next ? " before " : "", next ? next : "");
-      fail(r, FX_E_CARDINALITY, NULL, why);
+    if (f->count[k] >= c->min)
+      continue;
+    char why[160];
+    snprintf(why, sizeof why, "minOccurs %u of element %s not met%s%s", c->min, c->name, next ? " before " : "",
+             next ? next : "");
+    if (!next) {
+      fail_at(r, FX_E_CARDINALITY, c->name, NULL, why);
       return false;
     }
+    struct pending *p = &r->pend;
+    *p = (struct pending){.on = true, .level = 1, .missing = c->name};
+    path_el(r, at, p->where_at, sizeof p->where_at);
+    path_el(r, c->name, p->where_missing, sizeof p->where_missing);
+    snprintf(p->why, sizeof p->why, "%s", why);
+    return false;
   }
   return true;
 }
 
+/* Skipping ahead for a pending error: a sibling named as the missing
+ * element settles it one way, the parent's end the other. */
+static void pending_start(struct fx_reader *r, const char *name) {
+  if (r->pend.level++ == 0 && !strcmp(name, r->pend.missing))
+    settle(r, true);
+}
+
+static void pending_end(struct fx_reader *r) {
+  if (r->pend.level-- == 0)
+    settle(r, false);
+}
+
 /* Places a child element in its parent's sequence; returns its frame
- * contents (type, object, index) in *nf, or false after failing. */
+ * contents (type, object, index) in *nf, or false after failing. Errors name
+ * the element with the position it would have among its same-named
+ * siblings (an unknown name fails at its first occurrence: [1]). */
 static bool enter_child(struct fx_reader *r, const char *name, struct frame *nf) {
   struct frame *p = &r->frames[r->depth - 1];
   int j = child_index(r, p->type, (const xmlChar *)name);
-  char why[160];
+  char why[160], at[96];
+  snprintf(at, sizeof at, "%s[%u]", name, j < 0 ? 1 : p->count[j] + 1);
   if (j < 0) {
     snprintf(why, sizeof why, "unexpected element %s in %s", name, p->type->name);
-    fail_at(r, FX_E_ELEMENT, name, NULL, why);
+    fail_at(r, FX_E_ELEMENT, at, NULL, why);
     return false;
   }
   if ((uint32_t)j < p->pos) {
     snprintf(why, sizeof why, "element %s out of sequence order", name);
-    fail_at(r, FX_E_ELEMENT, name, NULL, why);
+    fail_at(r, FX_E_ELEMENT, at, NULL, why);
     return false;
   }
-  if (!check_min(r, p, p->pos, (uint32_t)j, name))
+  if (!check_min(r, p, p->pos, (uint32_t)j, name, at))
     return false;
   p->pos = (uint32_t)j;
   const struct fx_child *c = &p->type->children[j];
   if (c->max && p->count[j] >= c->max) {
     snprintf(why, sizeof why, "maxOccurs %u of element %s exceeded", c->max, name);
-    fail_at(r, FX_E_CARDINALITY, name, NULL, why);
+    fail_at(r, FX_E_CARDINALITY, at, NULL, why);
     return false;
   }
   void *obj = append_child(r, p, j);
@@ -383,6 +443,8 @@ static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, cons
   const char *name = (const char *)local;
   if (r->failed)
     return;
+  if (r->pend.on)
+    return pending_start(r, name);
   if (++r->elements > r->lim.max_elements)
     return fail_at(r, FX_E_LIMIT, name, NULL, "more elements than the limit");
   if (r->depth >= r->lim.max_depth)
@@ -402,14 +464,18 @@ static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const 
   struct fx_reader *r = ud;
   if (r->failed || r->depth == 0)
     return;
+  if (r->pend.on)
+    return pending_end(r);
   struct frame *f = &r->frames[r->depth - 1];
-  if (!check_min(r, f, f->pos, f->type->n_children, NULL))
+  if (!check_min(r, f, f->pos, f->type->n_children, NULL, NULL))
     return;
   r->depth--;
 }
 
 static void on_text(void *ud, const xmlChar *ch, int len) {
   struct fx_reader *r = ud;
+  if (r->pend.on)
+    return;
   for (int i = 0; i < len && !r->failed; i++)
     if (ch[i] != ' ' && ch[i] != '\t' && ch[i] != '\n' && ch[i] != '\r')
       fail(r, FX_E_TEXT, NULL, "character data not allowed here");
@@ -508,6 +574,7 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
   r->err = err ? err : &scratch;
   memset(r->err, 0, sizeof *r->err);
   r->failed = false;
+  r->pend.on = false;
   r->depth = 0;
   r->elements = 0;
   r->mode = mode;
@@ -541,6 +608,8 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
   xmlDocPtr doc = xmlCtxtReadMemory(r->ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
   if (doc)
     xmlFreeDoc(doc);
+  if (r->pend.on)
+    settle(r, false);
   if (!r->failed && (!r->ctxt->wellFormed || !r->root))
     fail(r, FX_E_XML, NULL, r->root ? "not well-formed XML" : "no root element");
   return r->failed ? -1 : 0;
