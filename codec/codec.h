@@ -560,12 +560,18 @@ const struct fx_uuid *fx_msg_reference(const struct fx_msg *m);
 void fx_msg_set_defaults(struct fx_msg *m);
 
 /* SignedMessage envelope. `body` is the base64 text of the Body attribute
- * (surrounding whitespace removed, lexically checked, not decoded). */
+ * (surrounding whitespace removed). fx_read_signed also decodes it, once,
+ * while checking it is xs:base64Binary: `decoded` is what CS1 signed
+ * (64-byte signature followed by the inner message, NUL-terminated, the NUL
+ * not counted), ready for fx_sign_open_decoded (codec/sign.h) without a
+ * second pass over the text. The writer ignores `decoded`. */
 struct fx_signed {
   const char *sender_domain;
   enum fx_role sender_role;
   const char *body;
   size_t body_len;
+  const uint8_t *decoded;
+  size_t decoded_len;
 };
 
 /* ------------------------------------------------------------------ arena */
@@ -623,7 +629,10 @@ int fx_read_msg_arena(fx_reader *r, fx_arena *dst, const char *xml, size_t len,
                       const struct fx_msg **out, struct fx_error *err);
 
 /* Parses a SignedMessage envelope into *out (strings in the reader's arena,
- * valid as above). Returns 0, or -1 with *err filled. */
+ * valid as above). out->decoded lives in a buffer of the reader that only
+ * fx_read_signed reuses: it stays valid across fx_read_msg calls on the same
+ * reader (so the inner message can be read straight from it) until the next
+ * fx_read_signed or fx_reader_free. Returns 0, or -1 with *err filled. */
 int fx_read_signed(fx_reader *r, const char *xml, size_t len,
                    struct fx_signed *out, struct fx_error *err);
 

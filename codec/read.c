@@ -20,9 +20,12 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "codec/b64.h"
 #include "codec/model.h"
+#include "codec/types.h"
 
 #define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
+#define BODY_KEEP (1u << 20) /* decoded Body bytes kept between envelopes */
 
 struct frame {
   const struct fx_type *type;
@@ -36,6 +39,32 @@ struct frame {
 
 enum { MODE_MSG, MODE_SIGNED };
 
+/* A required child missing when a later sibling arrives: missing, or only
+ * misplaced? A stream cannot tell yet, so the reader skips ahead to the end
+ * of the parent. If the required element turns up after all, the error
+ * names the element that came too early ("FlexSettlement/ContractSettlement[1]");
+ * if the parent ends without it, the element that is missing
+ * ("FlexSettlement/FlexOrderSettlement"). Nothing is built meanwhile. */
+struct pending {
+  bool on;
+  uint32_t level; /* elements open inside the parent while skipping */
+  const char *missing;
+  char where_at[128], where_missing[128];
+  char why[160];
+};
+
+/* libxml2 hands over element and attribute names interned in the parser's
+ * dictionary, so one name is always the same pointer: a (type, name
+ * pointer) -> index cache replaces the string compares of the table
+ * lookups after the first document. Direct-mapped; a miss just looks the
+ * name up again. Only valid for one dictionary (see names_cached). */
+#define NAME_CACHE 256 /* h >> 56 below indexes it */
+struct name_slot {
+  const struct fx_type *type;
+  const xmlChar *name;
+  int index; /* in type's attrs or children; -1: no such name */
+};
+
 struct fx_reader {
   struct fx_limits lim;
   xmlParserCtxtPtr ctxt;
@@ -48,6 +77,11 @@ struct fx_reader {
   void *root; /* struct fx_msg or struct fx_signed, in the arena */
   struct fx_error *err;
   bool failed;
+  struct pending pend;
+  uint8_t *body;   /* the decoded SignedMessage Body; only fx_read_signed reuses it */
+  size_t body_cap;
+  const void *cache_dict; /* the dictionary the name caches belong to */
+  struct name_slot attr_cache[NAME_CACHE], child_cache[NAME_CACHE];
 };
 
 struct fx_limits fx_limits_default(void) {
@@ -77,17 +111,34 @@ static void path(const struct fx_reader *r, const char *attr, char *out, size_t 
     snprintf(out + k, cap - k, "@%s", attr);
 }
 
+/* The path of the open elements, then "/el" (or "el" at the root). */
+static void path_el(const struct fx_reader *r, const char *el, char *out, size_t cap) {
+  path(r, NULL, out, cap);
+  size_t k = strlen(out);
+  snprintf(out + k, cap - k, "%s%s", r->depth ? "/" : "", el);
+}
+
 static void fail_at(struct fx_reader *r, int code, const char *where_el, const char *attr, const char *why) {
   if (r->failed)
     return;
   r->failed = true;
   r->err->code = code;
-  path(r, attr, r->err->where, sizeof r->err->where);
-  if (where_el) {
-    size_t k = strlen(r->err->where);
-    snprintf(r->err->where + k, sizeof r->err->where - k, "%s%s", r->depth ? "/" : "", where_el);
-  }
+  if (where_el)
+    path_el(r, where_el, r->err->where, sizeof r->err->where);
+  else
+    path(r, attr, r->err->where, sizeof r->err->where);
   snprintf(r->err->why, sizeof r->err->why, "%s", why);
+  xmlStopParser(r->ctxt);
+}
+
+/* Ends a pending minOccurs error (struct pending): arrived = the missing
+ * element did turn up later, so the early one is the culprit. */
+static void settle(struct fx_reader *r, bool arrived) {
+  r->pend.on = false;
+  r->failed = true;
+  r->err->code = FX_E_CARDINALITY;
+  snprintf(r->err->where, sizeof r->err->where, "%s", arrived ? r->pend.where_at : r->pend.where_missing);
+  snprintf(r->err->why, sizeof r->err->why, "%s", r->pend.why);
   xmlStopParser(r->ctxt);
 }
 
@@ -99,12 +150,47 @@ static void on_xml_error(void *ud, xmlErrorPtr e) {
   struct fx_reader *r = ud;
   if (!e || e->level == XML_ERR_WARNING || r->failed)
     return;
+  if (r->pend.on)
+    return settle(r, false);
   char why[160];
   snprintf(why, sizeof why, "%s", e->message ? e->message : "not well-formed XML");
   why[strcspn(why, "\n")] = 0;
   int code = e->code == XML_ERR_UNDECLARED_ENTITY || e->code == XML_WAR_UNDECLARED_ENTITY ? FX_E_FORBIDDEN
                                                                                             : FX_E_XML;
   fail(r, code, NULL, why);
+}
+
+/* ------------------------------------------------------------ names */
+
+static struct name_slot *name_slot(struct name_slot *cache, const struct fx_type *t, const xmlChar *name) {
+  /* Dictionary strings are packed byte-adjacent: mix every bit (Fibonacci
+   * hashing) rather than dropping the low ones. */
+  uint64_t h = ((uint64_t)(uintptr_t)name ^ (uint64_t)(uintptr_t)t << 7) * UINT64_C(0x9E3779B97F4A7C15);
+  return &cache[h >> 56];
+}
+
+static int attr_index(struct fx_reader *r, const struct fx_type *t, const xmlChar *name) {
+  struct name_slot *s = name_slot(r->attr_cache, t, name);
+  if (s->type != t || s->name != name)
+    *s = (struct name_slot){t, name, fx_model_attr_index(t, (const char *)name)};
+  return s->index;
+}
+
+static int child_index(struct fx_reader *r, const struct fx_type *t, const xmlChar *name) {
+  struct name_slot *s = name_slot(r->child_cache, t, name);
+  if (s->type != t || s->name != name)
+    *s = (struct name_slot){t, name, fx_model_child_index(t, (const char *)name)};
+  return s->index;
+}
+
+/* The caches hold dictionary pointers: forget them when the dictionary is
+ * another one (a new parser context). */
+static void names_cached(struct fx_reader *r) {
+  if (r->cache_dict == r->ctxt->dict)
+    return;
+  memset(r->attr_cache, 0, sizeof r->attr_cache);
+  memset(r->child_cache, 0, sizeof r->child_cache);
+  r->cache_dict = r->ctxt->dict;
 }
 
 /* ---------------------------------------------------------- elements */
@@ -131,44 +217,77 @@ static void *append_child(struct fx_reader *r, struct frame *f, int k) {
   return el;
 }
 
-/* Every child kind from `from` to `to` (exclusive) must have met minOccurs. */
-static bool check_min(struct fx_reader *r, const struct frame *f, uint32_t from, uint32_t to, const char *next) {
+/* Every child kind from `from` to `to` (exclusive) must have met minOccurs.
+ * At the end of the parent (next == NULL) the error names the missing
+ * element; before a later sibling `at`, it waits (struct pending). */
+static bool check_min(struct fx_reader *r, const struct frame *f, uint32_t from, uint32_t to, const char *next,
+                      const char *at) {
   for (uint32_t k = from; k < to; k++) {
     const struct fx_child *c = &f->type->children[k];
-    if (f->count[k] < c->min) {
-      char why[160];
-      snprintf(why, sizeof why, "minOccurs %u of element %s not met%s%s", c->min, c->name,
-               next ? " before " : "", next ? next : "");
-      fail(r, FX_E_CARDINALITY, NULL, why);
+    if (f->count[k] >= c->min)
+      continue;
+    char why[160];
+    snprintf(why, sizeof why, "minOccurs %u of element %s not met%s%s", c->min, c->name, next ? " before " : "",
+             next ? next : "");
+    if (!next) {
+      fail_at(r, FX_E_CARDINALITY, c->name, NULL, why);
       return false;
     }
+    struct pending *p = &r->pend;
+    *p = (struct pending){.on = true, .level = 1, .missing = c->name};
+    path_el(r, at, p->where_at, sizeof p->where_at);
+    path_el(r, c->name, p->where_missing, sizeof p->where_missing);
+    snprintf(p->why, sizeof p->why, "%s", why);
+    return false;
   }
   return true;
 }
 
+/* Skipping ahead for a pending error: a sibling named as the missing
+ * element settles it one way, the parent's end the other. */
+static void pending_start(struct fx_reader *r, const char *name) {
+  if (r->pend.level++ == 0 && !strcmp(name, r->pend.missing))
+    settle(r, true);
+}
+
+static void pending_end(struct fx_reader *r) {
+  if (r->pend.level-- == 0)
+    settle(r, false);
+}
+
+/* "Name[pos]": formatted only when an element fails (snprintf per element
+ * would be a fifth of the reader's own work). */
+static const char *elem_at(char *at, size_t cap, const char *name, uint32_t pos) {
+  snprintf(at, cap, "%s[%u]", name, pos);
+  return at;
+}
+
 /* Places a child element in its parent's sequence; returns its frame
- * contents (type, object, index) in *nf, or false after failing. */
+ * contents (type, object, index) in *nf, or false after failing. Errors name
+ * the element with the position it would have among its same-named
+ * siblings (an unknown name fails at its first occurrence: [1]). */
 static bool enter_child(struct fx_reader *r, const char *name, struct frame *nf) {
   struct frame *p = &r->frames[r->depth - 1];
-  int j = fx_model_child_index(p->type, name);
-  char why[160];
+  int j = child_index(r, p->type, (const xmlChar *)name);
+  char why[160], at[96];
+  uint32_t pos = j < 0 ? 1 : p->count[j] + 1;
   if (j < 0) {
     snprintf(why, sizeof why, "unexpected element %s in %s", name, p->type->name);
-    fail_at(r, FX_E_ELEMENT, name, NULL, why);
+    fail_at(r, FX_E_ELEMENT, elem_at(at, sizeof at, name, pos), NULL, why);
     return false;
   }
   if ((uint32_t)j < p->pos) {
     snprintf(why, sizeof why, "element %s out of sequence order", name);
-    fail_at(r, FX_E_ELEMENT, name, NULL, why);
+    fail_at(r, FX_E_ELEMENT, elem_at(at, sizeof at, name, pos), NULL, why);
     return false;
   }
-  if (!check_min(r, p, p->pos, (uint32_t)j, name))
+  if ((uint32_t)j > p->pos && !check_min(r, p, p->pos, (uint32_t)j, name, elem_at(at, sizeof at, name, pos)))
     return false;
   p->pos = (uint32_t)j;
   const struct fx_child *c = &p->type->children[j];
   if (c->max && p->count[j] >= c->max) {
     snprintf(why, sizeof why, "maxOccurs %u of element %s exceeded", c->max, name);
-    fail_at(r, FX_E_CARDINALITY, name, NULL, why);
+    fail_at(r, FX_E_CARDINALITY, elem_at(at, sizeof at, name, pos), NULL, why);
     return false;
   }
   void *obj = append_child(r, p, j);
@@ -225,16 +344,81 @@ static const char *unescape_amp(struct fx_reader *r, const char *v, size_t *len)
   return out;
 }
 
+/* SignedMessage@Body (the only xs:base64Binary of UFTP): decoding is the
+ * lexical check, so the Body text is walked once, here, and the bytes wait
+ * in r->body for fx_sign_open_decoded. bad_offset counts from the start of
+ * the value as libxml2 delivers it, leading whitespace included. */
+static int read_body(struct fx_reader *r, struct fx_signed *s, const char *v, size_t len, char *why,
+                     size_t cap) {
+  const char *t = v;
+  size_t n = len;
+  fx_trim(&t, &n);
+  size_t need = fx_b64_decoded_max(n) + 1;
+  /* Grow by doubling; give back what one huge Body took, as the arena does. */
+  if (need > r->body_cap || (r->body_cap > BODY_KEEP && need <= BODY_KEEP)) {
+    size_t want = need > r->body_cap && need < 2 * r->body_cap ? 2 * r->body_cap : need;
+    uint8_t *grown = realloc(r->body, want);
+    if (!grown) {
+      snprintf(why, cap, "message exceeds the memory limit");
+      return FX_E_LIMIT;
+    }
+    r->body = grown;
+    r->body_cap = want;
+  }
+  struct fx_b64_error e = {0, NULL};
+  long k = fx_b64_decode(t, n, r->body, r->body_cap, &e);
+  if (k < 0) {
+    snprintf(why, cap, "not xs:base64Binary: %s at offset %zu", e.why, e.offset + (size_t)(t - v));
+    return FX_E_VALUE;
+  }
+  r->body[k] = 0;
+  if (!(s->body = fx_arena_strndup(r->dst, t, n))) {
+    snprintf(why, cap, "message exceeds the memory limit");
+    return FX_E_LIMIT;
+  }
+  s->body_len = n;
+  s->decoded = r->body;
+  s->decoded_len = (size_t)k;
+  return 0;
+}
+
+/* Parses one attribute value into its slot; false after failing. '&' can
+ * only reach a value as "&#38;" (see unescape_amp); no number, date, UUID
+ * or enumeration contains one, so only strings pay for looking, and other
+ * kinds look again only to name the same error as if they had. */
+static bool apply_attr(struct fx_reader *r, struct frame *f, const struct fx_attr *a, const char *name,
+                       const char *v, size_t len) {
+  bool text = a->kind <= FX_K_BASE64;
+  if (text && memchr(v, '&', len) && !(v = unescape_amp(r, v, &len))) {
+    fail(r, FX_E_LIMIT, name, "message exceeds the memory limit");
+    return false;
+  }
+  char buf[160];
+  const char *why = NULL;
+  int rc = a->kind == FX_K_BASE64 ? read_body(r, f->obj, v, len, buf, sizeof buf)
+                                  : fx_value_parse(a, f->obj, v, len, r->dst, &why);
+  if (rc && !text && memchr(v, '&', len)) {
+    if (!(v = unescape_amp(r, v, &len))) {
+      fail(r, FX_E_LIMIT, name, "message exceeds the memory limit");
+      return false;
+    }
+    rc = fx_value_parse(a, f->obj, v, len, r->dst, &why);
+  }
+  if (rc)
+    fail(r, rc, name, a->kind == FX_K_BASE64 ? buf : why);
+  return !rc;
+}
+
 static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlChar **attrs) {
   uint64_t seen = 0;
-  for (int i = 0; i < n && !r->failed; i++) {
+  for (int i = 0; i < n; i++) {
     const char *name = (const char *)attrs[5 * i];
     const xmlChar *uri = attrs[5 * i + 2];
     const char *v = (const char *)attrs[5 * i + 3];
     size_t len = (size_t)(attrs[5 * i + 4] - attrs[5 * i + 3]);
     if (uri && ignorable_attr(uri, name))
       continue;
-    int k = uri ? -1 : fx_model_attr_index(f->type, name);
+    int k = uri ? -1 : attr_index(r, f->type, attrs[5 * i]);
     if (k < 0) {
       fail(r, FX_E_ATTRIBUTE, name, "unknown attribute");
       return;
@@ -245,16 +429,8 @@ static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlCh
       fail(r, FX_E_LIMIT, name, "attribute value longer than the limit");
       return;
     }
-    if (memchr(v, '&', len) && !(v = unescape_amp(r, v, &len))) {
-      fail(r, FX_E_LIMIT, name, "message exceeds the memory limit");
+    if (!apply_attr(r, f, a, name, v, len))
       return;
-    }
-    const char *why = NULL;
-    int rc = fx_value_parse(a, f->obj, v, len, r->dst, &why);
-    if (rc) {
-      fail(r, rc, name, why);
-      return;
-    }
     seen |= UINT64_C(1) << k;
   }
   for (int k = 0; k < f->type->n_attrs && !r->failed; k++) {
@@ -274,6 +450,8 @@ static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix, cons
   const char *name = (const char *)local;
   if (r->failed)
     return;
+  if (r->pend.on)
+    return pending_start(r, name);
   if (++r->elements > r->lim.max_elements)
     return fail_at(r, FX_E_LIMIT, name, NULL, "more elements than the limit");
   if (r->depth >= r->lim.max_depth)
@@ -293,14 +471,18 @@ static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix, const 
   struct fx_reader *r = ud;
   if (r->failed || r->depth == 0)
     return;
+  if (r->pend.on)
+    return pending_end(r);
   struct frame *f = &r->frames[r->depth - 1];
-  if (!check_min(r, f, f->pos, f->type->n_children, NULL))
+  if (!check_min(r, f, f->pos, f->type->n_children, NULL, NULL))
     return;
   r->depth--;
 }
 
 static void on_text(void *ud, const xmlChar *ch, int len) {
   struct fx_reader *r = ud;
+  if (r->pend.on)
+    return;
   for (int i = 0; i < len && !r->failed; i++)
     if (ch[i] != ' ' && ch[i] != '\t' && ch[i] != '\n' && ch[i] != '\r')
       fail(r, FX_E_TEXT, NULL, "character data not allowed here");
@@ -352,6 +534,19 @@ static void init_sax(xmlSAXHandler *h) {
 /* ---------------------------------------------------------------- API */
 
 enum { PARSE_OPTIONS = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR };
+#define MAX_DICT_NAMES 4096 /* UFTP has about 150 names; beyond this, start afresh */
+
+/* A pull-parser context with our SAX handler in place of libxml2's
+ * tree builder: nothing but our callbacks ever runs. */
+static int new_ctxt(fx_reader *r) {
+  if (r->ctxt)
+    xmlFreeParserCtxt(r->ctxt);
+  if (!(r->ctxt = xmlNewParserCtxt()))
+    return -1;
+  init_sax(r->ctxt->sax);
+  r->ctxt->userData = r;
+  return 0;
+}
 
 fx_reader *fx_reader_new(const struct fx_limits *limits) {
   fx_reader *r = calloc(1, sizeof *r);
@@ -361,16 +556,12 @@ fx_reader *fx_reader_new(const struct fx_limits *limits) {
   if (r->lim.max_depth == 0)
     r->lim.max_depth = 1;
   xmlInitParser();
-  xmlSAXHandler sax;
-  init_sax(&sax);
   r->frames = calloc(r->lim.max_depth, sizeof *r->frames);
   r->arena = fx_arena_new(r->lim.max_arena_bytes);
-  r->ctxt = xmlCreatePushParserCtxt(&sax, r, NULL, 0, NULL);
-  if (!r->frames || !r->arena || !r->ctxt) {
+  if (!r->frames || !r->arena || new_ctxt(r)) {
     fx_reader_free(r);
     return NULL;
   }
-  xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS);
   return r;
 }
 
@@ -381,6 +572,7 @@ void fx_reader_free(fx_reader *r) {
     xmlFreeParserCtxt(r->ctxt);
   fx_arena_free(r->arena);
   free(r->frames);
+  free(r->body);
   free(r);
 }
 
@@ -389,6 +581,7 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
   r->err = err ? err : &scratch;
   memset(r->err, 0, sizeof *r->err);
   r->failed = false;
+  r->pend.on = false;
   r->depth = 0;
   r->elements = 0;
   r->mode = mode;
@@ -410,13 +603,21 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
     fx_error_set(r->err, rc, "", why);
     return -1;
   }
-  if (xmlCtxtResetPush(r->ctxt, NULL, 0, NULL, NULL)) {
+  /* libxml2's dictionary keeps every name it has seen: a stream of
+   * documents with ever new (invalid) names must not grow it for ever. */
+  if (xmlDictSize(r->ctxt->dict) > MAX_DICT_NAMES && new_ctxt(r)) {
     fx_error_set(r->err, FX_E_NOMEM, "", "cannot reset the XML parser");
     return -1;
   }
-  xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS);
-  int xrc = xmlParseChunk(r->ctxt, xml, (int)len, 1);
-  if (!r->failed && (xrc || !r->ctxt->wellFormed || !r->root))
+  /* Resets the context (keeping its dictionary and buffers) and parses;
+   * no document is built, as the handler has no tree callbacks. */
+  names_cached(r);
+  xmlDocPtr doc = xmlCtxtReadMemory(r->ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
+  if (doc)
+    xmlFreeDoc(doc);
+  if (r->pend.on)
+    settle(r, false);
+  if (!r->failed && (!r->ctxt->wellFormed || !r->root))
     fail(r, FX_E_XML, NULL, r->root ? "not well-formed XML" : "no root element");
   return r->failed ? -1 : 0;
 }
@@ -437,6 +638,5 @@ int fx_read_signed(fx_reader *r, const char *xml, size_t len, struct fx_signed *
   if (parse(r, NULL, MODE_SIGNED, xml, len, err))
     return -1;
   *out = *(const struct fx_signed *)r->root;
-  out->body_len = strlen(out->body);
   return 0;
 }

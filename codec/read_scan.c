@@ -27,29 +27,40 @@ static const char *find(const char *p, size_t n, const char *needle) {
   return NULL;
 }
 
+/* The bytes a start tag's scan stops at; every other byte is one load and
+ * one test. */
+enum { T_OTHER, T_QUOTE, T_EQ, T_GT };
+static const unsigned char tag_class[256] = {['"'] = T_QUOTE, ['\''] = T_QUOTE, ['='] = T_EQ, ['>'] = T_GT};
+
 /* Skips a start tag beginning at p[i] (just after '<'); returns the index
  * after its '>' or n, SIZE_MAX when it has too many attributes, SIZE_MAX - 1
  * when a value is longer than max_len. */
 static size_t start_tag(const char *p, size_t n, size_t i, uint32_t max_attrs, size_t max_len) {
   uint32_t count = 0;
-  while (i < n) {
-    char c = p[i];
-    if (c == '"' || c == '\'') {
-      const char *q = memchr(p + i + 1, c, n - i - 1);
+  for (;;) {
+    while (i < n && tag_class[(unsigned char)p[i]] == T_OTHER)
+      i++;
+    if (i >= n)
+      return n;
+    switch (tag_class[(unsigned char)p[i]]) {
+    case T_QUOTE: {
+      const char *q = memchr(p + i + 1, p[i], n - i - 1);
       if (!q)
         return n;
       if ((size_t)(q - p) - i - 1 > max_len)
         return SIZE_MAX - 1;
       i = (size_t)(q - p) + 1;
-      continue;
+      break;
     }
-    if (c == '=' && ++count > max_attrs)
-      return SIZE_MAX;
-    i++;
-    if (c == '>')
-      return i;
+    case T_EQ:
+      if (++count > max_attrs)
+        return SIZE_MAX;
+      i++;
+      break;
+    default:
+      return i + 1;
+    }
   }
-  return n;
 }
 
 /* Index after the terminator of a comment, CDATA section or PI that starts

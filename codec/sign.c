@@ -108,6 +108,35 @@ static long decode_body(fx_sign_ctx *ctx, const char *b64, size_t b64_len,
   return n;
 }
 
+/* Tries every key on signature ‖ message; fills out on success. */
+static int verify_any(const uint8_t (*pks)[FX_SIGN_PUBLICKEYBYTES], size_t npks,
+                      const uint8_t *sm, size_t n, struct fx_sign_opened *out) {
+  const uint8_t *sig = sm, *msg = sm + FX_SIGN_BYTES;
+  size_t mlen = n - FX_SIGN_BYTES;
+  for (size_t k = 0; k < npks; k++) {
+    if (crypto_sign_verify_detached(sig, msg, mlen, pks[k]) == 0) {
+      out->inner = (const char *)msg;
+      out->len = mlen;
+      out->key = k;
+      return FX_SIGN_OK;
+    }
+  }
+  return open_fail(out, FX_SIGN_EBADSIG, NULL);
+}
+
+int fx_sign_open_decoded(const uint8_t (*pks)[FX_SIGN_PUBLICKEYBYTES],
+                         size_t npks, const uint8_t *sm, size_t sm_len,
+                         struct fx_sign_opened *out) {
+  if (!out)
+    return FX_SIGN_EINVAL;
+  *out = (struct fx_sign_opened){.inner = NULL};
+  if (!pks || npks == 0 || (!sm && sm_len))
+    return open_fail(out, FX_SIGN_EINVAL, NULL);
+  if (sm_len < FX_SIGN_BYTES)
+    return open_fail(out, FX_SIGN_ESHORT, NULL);
+  return verify_any(pks, npks, sm, sm_len, out);
+}
+
 int fx_sign_open_any(fx_sign_ctx *ctx,
                      const uint8_t (*pks)[FX_SIGN_PUBLICKEYBYTES], size_t npks,
                      const char *b64, size_t b64_len,
@@ -120,18 +149,8 @@ int fx_sign_open_any(fx_sign_ctx *ctx,
   long n = decode_body(ctx, b64, b64_len, out);
   if (n < 0)
     return (int)n;
-  const uint8_t *sig = ctx->raw, *msg = ctx->raw + FX_SIGN_BYTES;
-  size_t mlen = (size_t)n - FX_SIGN_BYTES;
-  for (size_t k = 0; k < npks; k++) {
-    if (crypto_sign_verify_detached(sig, msg, mlen, pks[k]) == 0) {
-      ctx->raw[n] = '\0';
-      out->inner = (const char *)msg;
-      out->len = mlen;
-      out->key = k;
-      return FX_SIGN_OK;
-    }
-  }
-  return open_fail(out, FX_SIGN_EBADSIG, NULL);
+  ctx->raw[n] = '\0';
+  return verify_any(pks, npks, ctx->raw, (size_t)n, out);
 }
 
 int fx_sign_open(fx_sign_ctx *ctx, const uint8_t pk[FX_SIGN_PUBLICKEYBYTES],

@@ -67,6 +67,16 @@ int fx_sign_open_any(fx_sign_ctx *ctx,
                      const char *b64, size_t b64_len,
                      struct fx_sign_opened *out);
 
+/* Verifies a Body that is already decoded: sm is the 64-byte signature
+ * followed by the inner message (struct fx_signed.decoded from
+ * fx_read_signed, which decoded it while checking the envelope). No context
+ * and no copy: on FX_SIGN_OK out->inner points into sm (sm + 64) and is
+ * NUL-terminated when sm is. Returns FX_SIGN_ESHORT, FX_SIGN_EBADSIG or
+ * FX_SIGN_EINVAL as fx_sign_open_any does. */
+int fx_sign_open_decoded(const uint8_t (*pks)[FX_SIGN_PUBLICKEYBYTES],
+                         size_t npks, const uint8_t *sm, size_t sm_len,
+                         struct fx_sign_opened *out);
+
 /* Decodes a Body and splits off the signature WITHOUT verifying it: for
  * diagnostics only (`flexd validate` without a key). Never act on the bytes. */
 int fx_sign_decode_unverified(fx_sign_ctx *ctx, const char *b64,

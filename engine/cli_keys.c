@@ -1,11 +1,12 @@
 /* cli_keys.c — `flexd keygen`, `seal`, `open` and `validate`: the operator's
  * tools for CS1 keys and SignedMessage envelopes, used to debug a peer.
  *
- * The envelope is read by a small private libxml2 SAX2 parser (no DOM, no
- * DTD, no entities, no network): SignedMessage is one empty element with
- * three attributes, so this needs none of the codec's message model. Every
- * input file is read with a size bound. Messages name the file, the peer and
- * the reason, because the person reading them is chasing someone else's bug. */
+ * Envelopes and inner messages are read with the codec's reader
+ * (fx_read_signed decodes the Body while checking it; fx_sign_open_decoded
+ * verifies it), so the operator sees exactly what the platform's endpoint
+ * would say. Every input file is read with a size bound. Messages name the
+ * file, the peer and the reason, because the person reading them is chasing
+ * someone else's bug. */
 #include <errno.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -13,9 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-
 #include "codec/b64.h"
+#include "codec/codec.h"
 #include "codec/keys.h"
 #include "codec/sign.h"
 #include "engine/cli.h"
@@ -213,134 +213,6 @@ int fx_cli_seal(int argc, char **argv) {
   return rc;
 }
 
-/* --- the SignedMessage envelope --------------------------------------- */
-
-struct envelope {
-  xmlParserCtxtPtr ctxt;
-  char *domain, *role, *body; /* malloc'd attribute values */
-  size_t body_len;
-  int elements;
-  char err[512];
-};
-
-static void env_fail(struct envelope *e, const char *fmt, ...) {
-  if (!e->err[0]) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->err, sizeof e->err, fmt, ap);
-    va_end(ap);
-  }
-  if (e->ctxt)
-    xmlStopParser(e->ctxt);
-}
-
-static void env_free(struct envelope *e) {
-  free(e->domain);
-  free(e->role);
-  free(e->body);
-}
-
-/* Stores one attribute; value points into libxml2's buffer up to end. */
-static void env_attr(struct envelope *e, const xmlChar *name,
-                     const xmlChar *prefix, const xmlChar *value,
-                     const xmlChar *end) {
-  const char *n = (const char *)name;
-  char **slot = prefix ? NULL
-                : !strcmp(n, "SenderDomain") ? &e->domain
-                : !strcmp(n, "SenderRole")   ? &e->role
-                : !strcmp(n, "Body")         ? &e->body
-                                             : NULL;
-  if (!slot) {
-    env_fail(e, "SignedMessage has no attribute '%s'", n);
-    return;
-  }
-  size_t len = (size_t)(end - value);
-  free(*slot);
-  *slot = malloc(len + 1);
-  if (!*slot) {
-    env_fail(e, "out of memory");
-    return;
-  }
-  memcpy(*slot, value, len);
-  (*slot)[len] = '\0';
-  if (slot == &e->body)
-    e->body_len = len;
-}
-
-static void env_start(void *ud, const xmlChar *name, const xmlChar *prefix,
-                      const xmlChar *uri, int nns, const xmlChar **ns,
-                      int nattr, int ndefaulted, const xmlChar **attrs) {
-  struct envelope *e = ud;
-  if (e->elements++ > 0) {
-    env_fail(e, "SignedMessage must be empty, found element <%s>", name);
-    return;
-  }
-  if (strcmp((const char *)name, "SignedMessage") != 0 || uri) {
-    env_fail(e, "the root element is <%s%s%s>, not <SignedMessage> (in no "
-             "namespace)", prefix ? (const char *)prefix : "",
-             prefix ? ":" : "", name);
-    return;
-  }
-  for (int i = 0; i < nattr && !e->err[0]; i++)
-    env_attr(e, attrs[5 * i], attrs[5 * i + 1], attrs[5 * i + 3],
-             attrs[5 * i + 4]);
-}
-
-static void env_chars(void *ud, const xmlChar *ch, int len) {
-  for (int i = 0; i < len; i++)
-    if (!strchr(" \t\r\n", ch[i])) {
-      env_fail(ud, "SignedMessage must be empty, found text");
-      return;
-    }
-}
-
-static void env_dtd(void *ud, const xmlChar *name, const xmlChar *ext,
-                    const xmlChar *sys) {
-  env_fail(ud, "a DOCTYPE is not allowed in UFTP messages");
-}
-
-static void env_entity(void *ud, const xmlChar *name, int type,
-                       const xmlChar *pub, const xmlChar *sys,
-                       xmlChar *content) {
-  env_fail(ud, "entity declarations are not allowed in UFTP messages");
-}
-
-static void env_xml_error(void *ud, xmlErrorPtr err) {
-  if (err->level < XML_ERR_ERROR)
-    return;
-  size_t n = err->message ? strcspn(err->message, "\n") : 0;
-  env_fail(ud, "line %d: %.*s", err->line, (int)n,
-           err->message ? err->message : "");
-}
-
-static int env_parse(const char *xml, size_t len, struct envelope *e) {
-  xmlSAXHandler sax;
-  memset(&sax, 0, sizeof sax);
-  sax.initialized = XML_SAX2_MAGIC;
-  sax.startElementNs = env_start;
-  sax.characters = env_chars;
-  sax.internalSubset = env_dtd;
-  sax.entityDecl = env_entity;
-  sax.serror = env_xml_error;
-  e->ctxt = xmlCreatePushParserCtxt(&sax, e, NULL, 0, NULL);
-  if (!e->ctxt)
-    return env_fail(e, "out of memory"), -1;
-  xmlCtxtUseOptions(e->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                 XML_PARSE_NOWARNING);
-  xmlParseChunk(e->ctxt, xml, (int)len, 1);
-  if (!e->ctxt->wellFormed)
-    env_fail(e, "not well-formed XML");
-  xmlFreeParserCtxt(e->ctxt);
-  e->ctxt = NULL;
-  if (!e->err[0] && !e->elements)
-    env_fail(e, "no root element");
-  if (!e->err[0] && (!e->domain || !e->role || !e->body))
-    env_fail(e, "required attribute %s missing", !e->domain ? "SenderDomain"
-                                                 : !e->role ? "SenderRole"
-                                                            : "Body");
-  return e->err[0] ? -1 : 0;
-}
-
 /* --- flexd open ------------------------------------------------------- */
 
 /* The arguments of open and validate: one file and up to two public keys
@@ -406,20 +278,36 @@ static int open_report(const char *cmd, const struct open_args *a,
   }
 }
 
-static int open_body(const struct open_args *a, const struct envelope *e) {
-  fx_sign_ctx *ctx = fx_sign_ctx_new(MAX_INNER);
-  if (!ctx)
-    return fail("open", "out of memory");
-  struct fx_sign_opened o;
-  int st = fx_sign_open_any(ctx, (const uint8_t(*)[32])a->pks, a->npub,
-                            e->body, e->body_len, &o);
-  int rc = st != FX_SIGN_OK ? open_report("open", a, e->domain, e->role, st, &o)
-                            : 0;
-  if (rc == 0 && (fwrite(o.inner, 1, o.len, stdout) != o.len ||
-                  fflush(stdout) != 0))
-    rc = fail("open", "cannot write the output: %s", strerror(errno));
-  fx_sign_ctx_free(ctx);
-  return rc;
+static const char *role_name(enum fx_role r) {
+  return r == FX_ROLE_AGR ? "AGR" : r == FX_ROLE_CRO ? "CRO"
+       : r == FX_ROLE_DSO ? "DSO" : "?";
+}
+
+static int invalid(const char *cmd, const char *input, const char *what,
+                   const struct fx_error *err) {
+  return fail(cmd, "%s: invalid %s: %s%s%s (%s)", input, what, err->where,
+              err->where[0] ? ": " : "", err->why, fx_err_name(err->code));
+}
+
+/* Verifies the Body the reader decoded with the keys given, or (no keys:
+ * validate only) just splits off the signature, reported as unchecked. */
+static int open_signed(const char *cmd, const struct open_args *a,
+                       const struct fx_signed *s, struct fx_sign_opened *o) {
+  int st;
+  if (a->npub)
+    st = fx_sign_open_decoded((const uint8_t(*)[32])a->pks, a->npub,
+                              s->decoded, s->decoded_len, o);
+  else if (s->decoded_len < FX_SIGN_BYTES)
+    st = FX_SIGN_ESHORT;
+  else {
+    *o = (struct fx_sign_opened){.inner = (const char *)s->decoded + FX_SIGN_BYTES,
+                                 .len = s->decoded_len - FX_SIGN_BYTES};
+    st = FX_SIGN_OK;
+  }
+  if (st != FX_SIGN_OK)
+    return open_report(cmd, a, s->sender_domain, role_name(s->sender_role),
+                       st, o);
+  return 0;
 }
 
 int fx_cli_open(int argc, char **argv) {
@@ -433,86 +321,45 @@ int fx_cli_open(int argc, char **argv) {
   size_t len = 0;
   if (read_input("open", a.input, MAX_SIGNED, &xml, &len) != 0)
     return 1;
-  struct envelope e;
-  memset(&e, 0, sizeof e);
-  int rc = env_parse(xml, len, &e) != 0
-               ? fail("open", "%s: not a valid SignedMessage: %s", a.input,
-                      e.err)
-               : open_body(&a, &e);
-  env_free(&e);
+  fx_reader *r = fx_reader_new(NULL);
+  struct fx_signed s;
+  struct fx_sign_opened o;
+  struct fx_error err;
+  int rc = 1;
+  if (!r)
+    fail("open", "out of memory");
+  else if (fx_read_signed(r, xml, len, &s, &err) != 0)
+    invalid("open", a.input, "SignedMessage", &err);
+  else if (open_signed("open", &a, &s, &o) == 0)
+    rc = fwrite(o.inner, 1, o.len, stdout) != o.len || fflush(stdout) != 0
+             ? fail("open", "cannot write the output: %s", strerror(errno))
+             : 0;
+  fx_reader_free(r);
   free(xml);
   return rc;
 }
 
 /* --- flexd validate ---------------------------------------------------- */
 
-/* validate needs the codec's reader (codec/codec.h), which is built on
- * another branch; until that is merged the command is left out. */
-#if defined(__has_include)
-#if __has_include("codec/codec.h")
-#define FX_CLI_HAVE_VALIDATE 1
-#endif
-#endif
-
-#ifdef FX_CLI_HAVE_VALIDATE
-#include "codec/codec.h"
-
-static const char *role_name(enum fx_role r) {
-  return r == FX_ROLE_AGR ? "AGR" : r == FX_ROLE_CRO ? "CRO"
-       : r == FX_ROLE_DSO ? "DSO" : "?";
-}
-
-static int invalid(const char *input, const char *what,
-                   const struct fx_error *err) {
-  return fail("validate", "%s: invalid %s: %s%s%s (%s)", input, what,
-              err->where, err->where[0] ? ": " : "", err->why,
-              fx_err_name(err->code));
-}
-
-/* The inner bytes of a Body: verified when keys were given, otherwise just
- * decoded (the signature is then reported as unchecked). They live in ctx. */
-static int validate_body(const struct open_args *a, fx_sign_ctx *ctx,
-                         const char *domain, const char *role,
-                         const struct fx_signed *s, const char **inner,
-                         size_t *len) {
-  struct fx_sign_opened o;
-  if (a->npub) {
-    int st = fx_sign_open_any(ctx, (const uint8_t(*)[32])a->pks, a->npub,
-                              s->body, s->body_len, &o);
-    if (st != FX_SIGN_OK)
-      return open_report("validate", a, domain, role, st, &o), -1;
-    *inner = o.inner;
-    *len = o.len;
-    return 0;
-  }
-  int st = fx_sign_decode_unverified(ctx, s->body, s->body_len, &o);
-  if (st != FX_SIGN_OK)
-    return open_report("validate", a, domain, role, st, &o), -1;
-  *inner = o.inner;
-  *len = o.len;
-  return 0;
-}
-
 static int validate_signed(const struct open_args *a, fx_reader *r,
                            const char *xml, size_t len) {
   struct fx_signed s;
   struct fx_error err;
   if (fx_read_signed(r, xml, len, &s, &err) != 0)
-    return invalid(a->input, "SignedMessage", &err);
-  /* The reader's arena is reused by the next read: keep what we need. */
+    return invalid("validate", a->input, "SignedMessage", &err);
+  /* The reader's arena is reused by the next read: keep what we need (the
+   * decoded Body is not in the arena and survives fx_read_msg). */
   char *domain = strdup(s.sender_domain);
   const char *role = role_name(s.sender_role);
-  fx_sign_ctx *ctx = fx_sign_ctx_new(MAX_INNER);
-  const char *inner = NULL;
-  size_t ilen = 0;
+  struct fx_sign_opened o;
   const struct fx_msg *m = NULL;
   int rc = 1;
-  if (!domain || !ctx)
+  if (!domain)
     fail("validate", "out of memory");
-  else if (validate_body(a, ctx, domain, role, &s, &inner, &ilen) != 0)
+  else if (open_signed("validate", a, &s, &o) != 0)
     ;
-  else if (fx_read_msg(r, inner, ilen, &m, &err) != 0)
-    invalid(a->input, "inner message", &err);
+  else if (fx_read_msg(r, o.inner, o.len, &m, &err) != 0)
+    invalid("validate", a->input, "inner message", &err);
   else if (strcmp(m->hdr.sender_domain, domain) != 0)
     fail("validate", "%s: Mismatch SenderDomain: the SignedMessage says %s, "
          "the inner %s says %s", a->input, domain,
@@ -523,7 +370,6 @@ static int validate_signed(const struct open_args *a, fx_reader *r,
            a->npub ? "verified" : "NOT checked (give --pubkey to check it)");
     rc = 0;
   }
-  fx_sign_ctx_free(ctx);
   free(domain);
   return rc;
 }
@@ -541,7 +387,7 @@ static int validate_doc(const struct open_args *a, fx_reader *r,
   if (err.code == FX_E_ROOT &&
       (fx_read_signed(r, xml, len, &s, &err2) == 0 || err2.code != FX_E_ROOT))
     return validate_signed(a, r, xml, len);
-  return invalid(a->input, "UFTP message", &err);
+  return invalid("validate", a->input, "UFTP message", &err);
 }
 
 int fx_cli_validate(int argc, char **argv) {
@@ -561,4 +407,3 @@ int fx_cli_validate(int argc, char **argv) {
   free(xml);
   return rc;
 }
-#endif

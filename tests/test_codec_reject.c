@@ -245,19 +245,19 @@ Test(reject, min_occurs_violated) {
   char *x = mutate(offer, "<OfferOption OptionReference=\"A\"", "<!--");
   char *y = mutate(x, "</OfferOption><OfferOption OptionReference=\"B\" Price=\"11\">", "-->");
   char *z = mutate(y, "<ISP Power=\"100\" Start=\"1\"/><ISP Power=\"200\" Start=\"2\"/><ISP Power=\"300\" Start=\"3\"/></OfferOption>", "");
-  expect_reject(z, FX_E_CARDINALITY, "FlexOffer", "minOccurs 1 of element OfferOption");
+  expect_reject(z, FX_E_CARDINALITY, "FlexOffer/OfferOption", "minOccurs 1 of element OfferOption");
   free(x);
   free(y);
   free(z);
-  reject_mutation(settlement, "<ContractSettlement>", "</FlexSettlement><!--", FX_E_CARDINALITY, "FlexSettlement",
-                  "minOccurs 1 of element ContractSettlement");
+  reject_mutation(settlement, "<ContractSettlement>", "</FlexSettlement><!--", FX_E_CARDINALITY,
+                  "FlexSettlement/ContractSettlement", "minOccurs 1 of element ContractSettlement");
 }
 
 Test(reject, max_occurs_violated) {
   const char *cp = "<CongestionPoint EntityAddress=\"ean.871685900012345678\"><Connection EntityAddress=\"ean.123456789012\"/></CongestionPoint>";
   char twice[512];
   snprintf(twice, sizeof twice, "%s%s", cp, cp);
-  reject_mutation(dpq_response, cp, twice, FX_E_CARDINALITY, "DSOPortfolioQueryResponse/CongestionPoint",
+  reject_mutation(dpq_response, cp, twice, FX_E_CARDINALITY, "DSOPortfolioQueryResponse/CongestionPoint[2]",
                   "maxOccurs 1 of element CongestionPoint exceeded");
 }
 
@@ -268,16 +268,28 @@ Test(reject, sequence_order_violated) {
   char x[2048];
   snprintf(x, sizeof x, "%.*s%.*s%.*s%s", (int)(fos - settlement), settlement, (int)(end - cs), cs, (int)(cs - fos),
            fos, end);
-  expect_reject(x, FX_E_CARDINALITY, "FlexSettlement", "minOccurs 1 of element FlexOrderSettlement not met before ContractSettlement");
+  expect_reject(x, FX_E_CARDINALITY, "FlexSettlement/ContractSettlement[1]", "minOccurs 1 of element FlexOrderSettlement not met before ContractSettlement");
   char *y = mutate(settlement, "</ContractSettlement>", "</ContractSettlement><FlexOrderSettlement/>");
-  expect_reject(y, FX_E_ELEMENT, "FlexSettlement/FlexOrderSettlement", "out of sequence order");
+  expect_reject(y, FX_E_ELEMENT, "FlexSettlement/FlexOrderSettlement[2]", "out of sequence order");
   free(y);
 }
 
+/* Seen from a stream, a required child that has not come before a later
+ * sibling is missing or misplaced: the error names whichever it turns out
+ * to be once the parent ends. */
+Test(reject, missing_required_child_before_a_sibling_is_named_as_missing) {
+  const char *fos = strstr(settlement, "<FlexOrderSettlement");
+  const char *cs = strstr(settlement, "<ContractSettlement>");
+  char x[2048];
+  snprintf(x, sizeof x, "%.*s%s", (int)(fos - settlement), settlement, cs);
+  expect_reject(x, FX_E_CARDINALITY, "FlexSettlement/FlexOrderSettlement",
+                "minOccurs 1 of element FlexOrderSettlement not met before ContractSettlement");
+}
+
 Test(reject, unknown_element) {
-  reject_mutation(offer, "</FlexOffer>", "<Foo/></FlexOffer>", FX_E_ELEMENT, "FlexOffer/Foo", "unexpected element Foo");
+  reject_mutation(offer, "</FlexOffer>", "<Foo/></FlexOffer>", FX_E_ELEMENT, "FlexOffer/Foo[1]", "unexpected element Foo");
   reject_mutation(offer, "<ISP Power=\"100\" Start=\"1\"/>", "<ISP Power=\"100\" Start=\"1\"><ISP Power=\"1\" Start=\"1\"/></ISP>",
-                  FX_E_ELEMENT, "FlexOffer/OfferOption[1]/ISP[1]/ISP", "unexpected element ISP");
+                  FX_E_ELEMENT, "FlexOffer/OfferOption[1]/ISP[1]/ISP[1]", "unexpected element ISP");
 }
 
 Test(reject, unknown_attribute) {
