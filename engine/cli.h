@@ -19,7 +19,6 @@ int fx_cli_demo(int argc, char **argv);
 int fx_cli_keygen(int argc, char **argv);
 int fx_cli_seal(int argc, char **argv);
 int fx_cli_open(int argc, char **argv);
-/* Defined once codec/codec.h (the message reader) is part of the tree. */
 int fx_cli_validate(int argc, char **argv);
 
 #endif
