@@ -86,8 +86,8 @@ static int search(const struct cl_model *md, struct cl_lp *lp, double tol, struc
                   struct cl_state *other, struct cl_lp_out *out) {
   int rc = cl_merit(other, md);
   if (!rc) rc = cl_prune(other, md);
+  if (!rc) rc = cl_lp_dive(lp, best, out, other, tol);
   if (!rc) rc = cl_trim(other, md, INT64_MAX);
-  if (!rc) rc = cl_lp_dive(lp, best, out, other->cov, tol);
   if (!rc) rc = cl_drop(other, md, out->target);
   if (!rc) rc = cl_trim(other, md, out->target);
   if (!rc) rc = polish(best, md, out->target);

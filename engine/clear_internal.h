@@ -96,10 +96,11 @@ struct cl_lp_out {
 int cl_lp_create(struct cl_lp **lp, const struct cl_model *md, const struct fx_clear_params *p,
                  double deadline_ms);
 void cl_lp_free(struct cl_lp *lp);
-/* Root LP and the coverage bound; the target: the bound less tol of it, not
- * below floor_cov; then fix-and-resolve dives towards the target into st. */
-int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, int64_t floor_cov,
-               double tol);
+/* Root LP (started at start, a feasible choice) and the coverage bound; the
+ * target: the bound less tol of it, not below start's coverage; then
+ * fix-and-resolve dives towards the target into st. */
+int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
+               const struct cl_state *start, double tol);
 /* Small markets: GLPK branch-and-bound on the MILP with binary choices, its
  * rows widened by the worst rounding so that its optimum is a proven bound. */
 bool cl_lp_exact(const struct cl_lp *lp);

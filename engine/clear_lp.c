@@ -404,10 +404,22 @@ static void capped(struct cl_lp *lp, int64_t target, int64_t ub) {
   glp_set_row_bnds(lp->P, lp->row_total, GLP_UP, 0.0, (double)(cap - lp->md->deficit));
 }
 
-int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, int64_t floor_cov,
-               double tol) {
-  lp->floor_cov = floor_cov;
+/* Start the simplex at a feasible integer choice (full factors only, so it
+ * holds on the continuous rows too): every row basic, the chosen columns at
+ * their upper bound. It saves the pivots that would walk there from zero. */
+static void warm_basis(struct cl_lp *lp, const struct cl_state *start) {
+  const struct cl_model *md = lp->md;
+  glp_std_basis(lp->P);
+  for (size_t i = 0; i < md->n_offers; i++)
+    if (start->col[i] >= 0 && start->k[i] == 100)
+      glp_set_col_stat(lp->P, lp->x0 + start->col[i], GLP_NU);
+}
+
+int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
+               const struct cl_state *start, double tol) {
+  lp->floor_cov = start->cov;
   lp->tol = tol;
+  warm_basis(lp, start);
   phase1(lp);
   bool ok = solve(lp, GLP_PRIMAL);
   if (ok) lp->cov_lp = glp_get_obj_val(lp->P);
