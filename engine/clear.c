@@ -18,6 +18,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->time_limit_ms = 0;
   p->exact_max_offers = 40;
   p->exact_node_limit = 20000;
+  p->coverage_tolerance = FX_CLEAR_TOLERANCE;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
@@ -33,11 +34,12 @@ int64_t fx_clear_order_price(int64_t price, int factor) {
   return div100_round(price * factor);
 }
 
-static int polish(struct cl_state *st, const struct cl_model *md) {
+static int polish(struct cl_state *st, const struct cl_model *md, int64_t target) {
   int rc = cl_repair(st, md);
-  if (!rc) rc = cl_fill(st, md);
+  if (!rc) rc = cl_fill(st, md, target);
   if (!rc) rc = cl_prune(st, md);
-  if (!rc) rc = cl_trim(st, md);
+  if (!rc) rc = cl_drop(st, md, target);
+  if (!rc) rc = cl_trim(st, md, target);
   return rc;
 }
 
@@ -77,20 +79,24 @@ static void fill_gaps(struct fx_clear_result *res) {
   res->optimal = res->coverage_gap <= FX_CLEAR_TOLERANCE && res->cost_gap <= FX_CLEAR_TOLERANCE;
 }
 
-/* LP dive and merit order, each polished; the better lands in *best. */
-static int search(const struct cl_model *md, struct cl_lp *lp, struct cl_state *best,
+/* Merit order first (its coverage is the floor of the target), then the LP
+ * dive and, for small markets, branch-and-bound, each polished towards the
+ * target; the better lands in *best. */
+static int search(const struct cl_model *md, struct cl_lp *lp, double tol, struct cl_state *best,
                   struct cl_state *other, struct cl_lp_out *out) {
-  int rc = cl_lp_dive(lp, best, out);
-  if (!rc) rc = polish(best, md);
+  int rc = cl_merit(other, md);
+  if (!rc) rc = cl_prune(other, md);
+  if (!rc) rc = cl_lp_dive(lp, best, out, other, tol);
+  if (!rc) rc = cl_trim(other, md, INT64_MAX);
+  if (!rc) rc = cl_drop(other, md, out->target);
+  if (!rc) rc = cl_trim(other, md, out->target);
+  if (!rc) rc = polish(best, md, out->target);
+  if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   if (!rc && cl_lp_exact(lp)) {
     rc = cl_lp_mip(lp, other, out);
-    if (!rc) rc = polish(other, md);
-    if (!rc && cl_state_better(other, best)) cl_state_copy(best, other, md);
+    if (!rc) rc = polish(other, md, out->target);
+    if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   }
-  if (!rc) rc = cl_merit(other, md);
-  if (!rc) rc = cl_prune(other, md);
-  if (!rc) rc = cl_trim(other, md);
-  if (!rc && cl_state_better(other, best)) cl_state_copy(best, other, md);
   return rc;
 }
 
@@ -104,7 +110,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   if (!rc) rc = cl_state_init(&other, md);
   if (!rc && md->n_cols) {
     rc = cl_lp_create(&lp, md, p, deadline);
-    if (!rc) rc = search(md, lp, &best, &other, &out);
+    if (!rc) rc = search(md, lp, p->coverage_tolerance, &best, &other, &out);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
   }
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */

@@ -72,6 +72,11 @@ struct fx_clear_params {
   int time_limit_ms;      /* wall clock for the whole solve, 0 = none */
   size_t exact_max_offers; /* markets this small also get branch-and-bound */
   int exact_node_limit;    /* branch-and-bound nodes per run */
+  /* Share of the proven maximum coverage the engine may give up for a lower
+   * cost (DESIGN.md §4 counts coverage within 0.1 % of the maximum as
+   * maximal). Default FX_CLEAR_TOLERANCE; 0 = most coverage first, exactly.
+   * The answer never covers less than the merit-order heuristic. */
+  double coverage_tolerance;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

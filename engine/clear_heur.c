@@ -5,10 +5,15 @@
  *   merit   the reference heuristic (cheapest per covered W, full activation),
  *           also a candidate answer so the engine never does worse than it;
  *   repair  lower factors until every bound holds on the rounded powers;
- *   fill    raise factors or add offers while that adds coverage;
+ *   fill    raise factors or add offers, the least cost per covered W first,
+ *           while short of the target;
  *   prune   drop orders that add no coverage (DESIGN.md: never ordered, even
  *           at a negative price);
- *   trim    lower the factor of paid orders while coverage stays the same.
+ *   drop    drop the most expensive orders while coverage stays at target;
+ *   trim    lower the factor of paid orders while coverage stays at target
+ *           (or the same, below it).
+ * target is the coverage the search aims for: the proven maximum less the
+ * tolerance the caller allows (clear.c); INT64_MAX means "all there is".
  * Every pass is deterministic: ties go by arrival (offer index). */
 #include <math.h>
 #include <stdlib.h>
@@ -67,19 +72,40 @@ int cl_merit(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
-/* The order to lower at violated ISP t: pushes t the wrong way, partial
- * activation first (rounding caused it), then the latest arrival. */
-static long repair_pick(const struct cl_state *st, const struct cl_model *md, size_t t, int dir) {
+/* Lower offer i's factor until ISP t (violated in direction dir) holds, or
+ * drop it when that is below its minimum. */
+static void repair_lower(struct cl_state *st, const struct cl_model *md, size_t i, size_t t, int dir) {
+  const struct cl_isp *is = &md->isp[t];
+  int c = st->col[i], k = st->k[i];
+  const struct cl_col *cl = &md->col[c];
+  cl_state_set(st, md, i, -1, 0);
+  int64_t sp = is->s * cl->p[t - cl->first], sd = is->s * st->d[t];
+  int64_t slack = dir > 0 ? is->hi - sd : sd - is->lo;
+  int64_t abs_p = sp > 0 ? sp : -sp;
+  int64_t kt = slack < 0 ? -1 : (100 * slack + 49) / abs_p;
+  int nk = kt < k - 1 ? (int)kt : k - 1;
+  cl_state_set(st, md, i, c, nk >= cl->min_af ? nk : 0);
+}
+
+/* The order to lower at violated ISP t: of those pushing t the wrong way,
+ * the one whose lowering loses the least coverage, then saves the most,
+ * then the latest arrival. */
+static long repair_pick(struct cl_state *st, const struct cl_model *md, size_t t, int dir) {
   long best = -1;
-  bool best_partial = false;
+  int64_t best_loss = 0, best_save = 0;
   for (size_t i = 0; i < md->n_offers; i++) {
     if (st->col[i] < 0) continue;
-    const struct cl_col *cl = &md->col[st->col[i]];
+    int c = st->col[i], k = st->k[i];
+    const struct cl_col *cl = &md->col[c];
     if (t < cl->first || t >= cl->first + cl->n) continue;
     int64_t sp = md->isp[t].s * cl->p[t - cl->first];
     if ((dir > 0 && sp <= 0) || (dir < 0 && sp >= 0)) continue;
-    bool partial = st->k[i] < 100;
-    if (best < 0 || partial || !best_partial) best = (long)i, best_partial = partial;
+    int64_t cov0 = st->cov, cost0 = st->cost;
+    repair_lower(st, md, i, t, dir);
+    int64_t loss = cov0 - st->cov, save = cost0 - st->cost;
+    cl_state_set(st, md, i, c, k);
+    if (best < 0 || loss < best_loss || (loss == best_loss && save >= best_save))
+      best = (long)i, best_loss = loss, best_save = save;
   }
   return best;
 }
@@ -91,15 +117,7 @@ static bool repair_isp(struct cl_state *st, const struct cl_model *md, size_t t)
   if (!dir) return false;
   long i = repair_pick(st, md, t, dir);
   if (i < 0) return false; /* cannot happen: 0 is within bounds */
-  int c = st->col[i], k = st->k[i];
-  const struct cl_col *cl = &md->col[c];
-  cl_state_set(st, md, (size_t)i, -1, 0);
-  int64_t sp = is->s * cl->p[t - cl->first], sd = is->s * st->d[t];
-  int64_t slack = dir > 0 ? is->hi - sd : sd - is->lo;
-  int64_t abs_p = sp > 0 ? sp : -sp;
-  int64_t kt = slack < 0 ? -1 : (100 * slack + 49) / abs_p;
-  int nk = kt < k - 1 ? (int)kt : k - 1;
-  cl_state_set(st, md, (size_t)i, c, nk >= cl->min_af ? nk : 0);
+  repair_lower(st, md, (size_t)i, t, dir);
   return true;
 }
 
@@ -114,21 +132,52 @@ int cl_repair(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
-int cl_fill(struct cl_state *st, const struct cl_model *md) {
-  struct ranked *r = merit_order(md);
-  if (!r) return FX_CLEAR_ENOMEM;
-  for (size_t n = 0; n < md->n_cols; n++) {
-    size_t c = r[n].idx, i = md->col[c].offer;
-    if (st->col[i] >= 0 && (size_t)st->col[i] != c) continue;
-    int k0 = st->k[i], c0 = st->col[i];
-    if (k0 == 100) continue;
-    int64_t cov0 = st->cov;
-    cl_state_set(st, md, i, -1, 0);
-    int k = cl_state_feasible(st, md) ? cl_max_factor(st, md, c, 100) : 0;
-    if (k > k0) cl_state_set(st, md, i, (int)c, k);
-    if (k <= k0 || st->cov <= cov0) cl_state_set(st, md, i, c0, k0);
+/* The cheapest step towards target for offer i's column c from the current
+ * state: the least factor above the current one that reaches the target, or
+ * the largest one allowed. Cost per W gained in *ratio; 0 if none helps. */
+static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, int64_t target,
+                     double *ratio) {
+  size_t i = md->col[c].offer;
+  int c0 = st->col[i], k0 = st->k[i];
+  int64_t cov0 = st->cov, cost0 = st->cost;
+  cl_state_set(st, md, i, -1, 0);
+  int hi = cl_state_feasible(st, md) ? cl_max_factor(st, md, c, 100) : 0;
+  int lo = k0 + 1 > md->col[c].min_af ? k0 + 1 : md->col[c].min_af;
+  int k = 0;
+  if (hi >= lo) {
+    while (lo < hi) { /* least factor reaching target, if coverage is monotone */
+      int mid = lo + (hi - lo) / 2;
+      cl_state_set(st, md, i, (int)c, mid);
+      if (st->cov >= target) hi = mid;
+      else lo = mid + 1;
+    }
+    cl_state_set(st, md, i, (int)c, hi);
+    if (st->cov > cov0) k = hi, *ratio = (double)(st->cost - cost0) / (double)(st->cov - cov0);
   }
-  free(r);
+  cl_state_set(st, md, i, c0, k0);
+  return k;
+}
+
+/* Marginal fill: while short of target, take the step with the least cost
+ * per covered W over every column (at most fill_steps steps; each adds
+ * coverage). */
+enum { FILL_STEPS = 64 };
+
+int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
+  for (int step = 0; step < FILL_STEPS && st->cov < target; step++) {
+    double best_ratio = HUGE_VAL;
+    size_t best_c = 0;
+    int best_k = 0;
+    for (size_t c = 0; c < md->n_cols; c++) {
+      int col = st->col[md->col[c].offer];
+      if ((col >= 0 && (size_t)col != c) || st->k[md->col[c].offer] == 100) continue;
+      double ratio;
+      int k = fill_step(st, md, c, target, &ratio);
+      if (k && ratio < best_ratio) best_ratio = ratio, best_c = c, best_k = k;
+    }
+    if (!best_k) break;
+    cl_state_set(st, md, md->col[best_c].offer, (int)best_c, best_k);
+  }
   return 0;
 }
 
@@ -164,13 +213,34 @@ int cl_prune(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
-static bool trim_ok(struct cl_state *st, const struct cl_model *md, size_t i, int c, int k,
-                    int64_t cov0) {
-  cl_state_set(st, md, i, c, k);
-  return st->cov == cov0 && col_feasible(st, md, (size_t)c);
+/* Drop the most expensive orders per covered W while coverage stays at or
+ * above target: the coverage the tolerance allows to give up, spent where it
+ * saves the most. */
+int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
+  if (st->cov <= target) return 0;
+  size_t n;
+  struct ranked *r = orders_desc(st, md, true, &n);
+  if (!r) return FX_CLEAR_ENOMEM;
+  for (size_t j = 0; j < n && st->cov > target; j++) {
+    size_t i = r[j].idx;
+    int c = st->col[i], k = st->k[i];
+    if (md->col[c].price <= 0) continue;
+    cl_state_set(st, md, i, -1, 0);
+    if (st->cov < target || !col_feasible(st, md, (size_t)c)) cl_state_set(st, md, i, c, k);
+  }
+  free(r);
+  return 0;
 }
 
-int cl_trim(struct cl_state *st, const struct cl_model *md) {
+/* Coverage may fall to floor (never below it, never below what it was when
+ * that was less). */
+static bool trim_ok(struct cl_state *st, const struct cl_model *md, size_t i, int c, int k,
+                    int64_t floor) {
+  cl_state_set(st, md, i, c, k);
+  return st->cov >= floor && col_feasible(st, md, (size_t)c);
+}
+
+int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
   size_t n;
   struct ranked *r = orders_desc(st, md, true, &n);
   if (!r) return FX_CLEAR_ENOMEM;
@@ -178,13 +248,13 @@ int cl_trim(struct cl_state *st, const struct cl_model *md) {
     size_t i = r[j].idx;
     int c = st->col[i], k = st->k[i], lo = md->col[c].min_af, hi = k;
     if (md->col[c].price <= 0 || k <= lo) continue;
-    int64_t cov0 = st->cov;
+    int64_t floor = st->cov < target ? st->cov : target;
     while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
       int mid = lo + (hi - lo) / 2;
-      if (trim_ok(st, md, i, c, mid, cov0)) hi = mid;
+      if (trim_ok(st, md, i, c, mid, floor)) hi = mid;
       else lo = mid + 1;
     }
-    if (!trim_ok(st, md, i, c, hi, cov0)) cl_state_set(st, md, i, c, k);
+    if (!trim_ok(st, md, i, c, hi, floor)) cl_state_set(st, md, i, c, k);
   }
   free(r);
   return 0;

@@ -69,16 +69,18 @@ int64_t cl_isp_gain(const struct cl_isp *t, int64_t d);
 /* Largest k in [min_af, kcap] keeping every bound of col's ISPs, given st
  * without offer's order; 0 if none. Bounds must hold before the call. */
 int cl_max_factor(const struct cl_state *st, const struct cl_model *md, size_t col, int kcap);
-/* Lexicographic: more coverage, then less cost. */
-bool cl_state_better(const struct cl_state *a, const struct cl_state *b);
+/* Both at or above target: less cost. Otherwise lexicographic: more
+ * coverage, then less cost. */
+bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t target);
 
 /* Heuristics (clear_heur.c). merit: cheapest price per standalone covered W
  * first, full activation, taken if feasible and it adds coverage. */
 int cl_merit(struct cl_state *st, const struct cl_model *md);
 int cl_repair(struct cl_state *st, const struct cl_model *md);
-int cl_fill(struct cl_state *st, const struct cl_model *md);
+int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target);
 int cl_prune(struct cl_state *st, const struct cl_model *md);
-int cl_trim(struct cl_state *st, const struct cl_model *md);
+int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target);
+int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target);
 /* Sort key of the merit order: price per W the column covers alone. */
 double cl_merit_key(const struct cl_model *md, size_t col);
 
@@ -86,6 +88,7 @@ double cl_merit_key(const struct cl_model *md, size_t col);
 struct cl_lp;
 struct cl_lp_out {
   int64_t coverage_ub;
+  int64_t target; /* coverage the search aims for (see cl_lp_dive) */
   int64_t cost_lb;
   bool budget_hit;
   int solves;
@@ -93,8 +96,11 @@ struct cl_lp_out {
 int cl_lp_create(struct cl_lp **lp, const struct cl_model *md, const struct fx_clear_params *p,
                  double deadline_ms);
 void cl_lp_free(struct cl_lp *lp);
-/* Root LP, the coverage bound, then fix-and-resolve dives into st. */
-int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
+/* Root LP (started at start, a feasible choice) and the coverage bound; the
+ * target: the bound less tol of it, not below start's coverage; then
+ * fix-and-resolve dives towards the target into st. */
+int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
+               const struct cl_state *start, double tol);
 /* Small markets: GLPK branch-and-bound on the MILP with binary choices, its
  * rows widened by the worst rounding so that its optimum is a proven bound. */
 bool cl_lp_exact(const struct cl_lp *lp);

@@ -31,6 +31,8 @@ struct cl_lp {
   double *x, *lam;              /* LP primal per model column, dual per row */
   char *forced;                 /* per offer: lower bound forced this round */
   double deadline, cov_lp;
+  double tol;        /* coverage tolerance (fx_clear_params) */
+  int64_t floor_cov; /* the coverage target never goes below this */
   double xscale; /* 1, or 100 once the MILP counts factors in hundredths */
   int it_lim, dive_rounds, solves, mip_nodes;
   bool budget_hit, exact, mip_built;
@@ -378,20 +380,53 @@ static void to_state(const struct cl_lp *lp, struct cl_state *st) {
     if (a == b) continue;
     for (size_t c = a; c < b; c++)
       if (lp->x[c] > lp->x[best]) best = c;
-    long k = lround(fmin(fmax(lp->x[best], 0.0), 1.0) * 100.0);
+    /* Up to the next hundredth: the dive met the target in the LP, and
+     * rounding down would fall short of it; trim takes back what is spare. */
+    long k = (long)ceil(fmin(fmax(lp->x[best], 0.0), 1.0) * 100.0 - 1e-6);
     if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
     cl_state_set(st, md, i, (int)best, (int)k);
   }
 }
 
-int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out) {
+/* The coverage the search aims for: the proven maximum less the tolerance
+ * (rounded so the coverage gap stays within it), never below floor. */
+static int64_t coverage_target(const struct cl_lp *lp, int64_t ub) {
+  int64_t give = lp->tol > 0 ? (int64_t)floor(lp->tol * (double)ub) : 0;
+  int64_t t = ub - (give > 0 ? give : 0);
+  return t > lp->floor_cov ? t : lp->floor_cov;
+}
+
+/* Weighted objective with total coverage capped at the target: the LP buys
+ * coverage up to the target as cheaply as it can, and nothing beyond. */
+static void capped(struct cl_lp *lp, int64_t target, int64_t ub) {
   weighted(lp);
-  bool ok = solve(lp, GLP_PRIMAL);
+  int64_t cap = target + (ub - target) / 32; /* headroom for the rounding to integers */
+  glp_set_row_bnds(lp->P, lp->row_total, GLP_UP, 0.0, (double)(cap - lp->md->deficit));
+}
+
+/* Start the simplex at a feasible integer choice (full factors only, so it
+ * holds on the continuous rows too): every row basic, the chosen columns at
+ * their upper bound. It saves the pivots that would walk there from zero. */
+static void warm_basis(struct cl_lp *lp, const struct cl_state *start) {
+  const struct cl_model *md = lp->md;
+  glp_std_basis(lp->P);
+  for (size_t i = 0; i < md->n_offers; i++)
+    if (start->col[i] >= 0 && start->k[i] == 100)
+      glp_set_col_stat(lp->P, lp->x0 + start->col[i], GLP_NU);
+}
+
+int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
+               const struct cl_state *start, double tol) {
+  lp->floor_cov = start->cov;
+  lp->tol = tol;
+  warm_basis(lp, start);
   phase1(lp);
-  if (solve(lp, GLP_PRIMAL)) lp->cov_lp = glp_get_obj_val(lp->P);
+  bool ok = solve(lp, GLP_PRIMAL);
+  if (ok) lp->cov_lp = glp_get_obj_val(lp->P);
   out->coverage_ub = coverage_bound(lp);
-  weighted(lp);
-  ok = solve(lp, GLP_PRIMAL) && ok;
+  out->target = coverage_target(lp, out->coverage_ub);
+  capped(lp, out->target, out->coverage_ub);
+  ok = solve(lp, GLP_PRIMAL);
   int round = 0;
   while (ok && round < lp->dive_rounds && fix_fractional(lp) > 0) {
     round++;
@@ -551,12 +586,13 @@ int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out) {
     double c1 = glp_mip_obj_val(lp->P);
     long double ub = (long double)c1 + 1e-7L * fabsl((long double)c1) + 1e-3L + lp->md->deficit;
     if (ub < (long double)out->coverage_ub) out->coverage_ub = ub < 0 ? 0 : (int64_t)floorl(ub);
+    out->target = coverage_target(lp, out->coverage_ub);
   }
   mip_rows(lp, false);
   phase1(lp);
   mip_solve(lp, &have);
   if (have) {
-    double c1 = glp_mip_obj_val(lp->P);
+    double c1 = fmin(glp_mip_obj_val(lp->P), (double)(out->target - lp->md->deficit));
     phase2(lp, c1 - fmax(1e-9 * fabs(c1), 1e-6));
     mip_solve(lp, &have);
   }

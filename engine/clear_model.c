@@ -250,7 +250,9 @@ int cl_max_factor(const struct cl_state *st, const struct cl_model *md, size_t c
   return k >= cl->min_af ? (int)k : 0;
 }
 
-bool cl_state_better(const struct cl_state *a, const struct cl_state *b) {
+bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t target) {
+  bool a_ok = a->cov >= target, b_ok = b->cov >= target;
+  if (a_ok && b_ok && a->cost != b->cost) return a->cost < b->cost;
   if (a->cov != b->cov) return a->cov > b->cov;
   return a->cost < b->cost;
 }

@@ -110,6 +110,66 @@ Test(clear, available_bound_forbids_cheapest) {
   fx_clear_result_free(&r);
 }
 
+/* The last 50 W of 100 kW cost half as much again: within the 0.1 %
+ * tolerance the engine leaves them; with the tolerance off it buys them. */
+static void tolerance_market(struct fx_clear_isp *isp, struct fx_clear_option *o,
+                             struct fx_clear_offer *offers, const int64_t *big, const int64_t *top) {
+  *isp = requested(100000, 100000);
+  o[0] = option(10 * EUR, 100, 0, 1, big); /* merit order takes it, then cannot add the top */
+  o[1] = option(100 * EUR, 5, 0, 1, top);  /* 50 W at 5 %, the only way to the last 50 W */
+  offers[0] = (struct fx_clear_offer){1, &o[0]};
+  offers[1] = (struct fx_clear_offer){1, &o[1]};
+}
+
+Test(clear, coverage_tolerance_leaves_the_dearest_last_watts) {
+  const int64_t big[] = {99950}, top[] = {1000};
+  struct fx_clear_isp isp;
+  struct fx_clear_option o[2];
+  struct fx_clear_offer offers[2];
+  tolerance_market(&isp, o, offers, big, top);
+  struct fx_clear_result r = solve(&isp, 1, offers, 2);
+  cr_assert_eq(r.coverage_ub, 100000);
+  cr_assert_eq(r.coverage, 99950, "coverage %lld: 50 W short is within 0.1 %%", (long long)r.coverage);
+  cr_assert_eq(r.option[1], -1);
+  cr_assert_eq(r.cost, 10 * EUR);
+  cr_assert_leq(r.coverage_gap, FX_CLEAR_TOLERANCE);
+  cr_assert(r.optimal);
+  fx_clear_result_free(&r);
+}
+
+Test(clear, coverage_tolerance_zero_buys_all_coverage) {
+  const int64_t big[] = {99950}, top[] = {1000};
+  struct fx_clear_isp isp;
+  struct fx_clear_option o[2];
+  struct fx_clear_offer offers[2];
+  tolerance_market(&isp, o, offers, big, top);
+  struct fx_clear_market m = {{1, &isp}, 2, offers, NULL};
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  p.coverage_tolerance = 0;
+  struct fx_clear_result r;
+  cr_assert_eq(fx_clear_solve(&m, &p, &r), 0);
+  cr_assert_eq(r.coverage, 100000);
+  cr_assert_eq(r.factor[1], 5);
+  cr_assert_eq(r.cost, 15 * EUR);
+  fx_clear_result_free(&r);
+}
+
+Test(clear, coverage_tolerance_never_below_merit_order) {
+  /* Merit order takes the 99,950 W offer first (cheaper per W) and reaches
+   * no further; the tolerance alone would allow the 99,900 W offer, cheaper
+   * in all, but the answer never covers less than merit order. */
+  const int64_t big[] = {99950}, top[] = {1000}, part[] = {99900};
+  struct fx_clear_isp isp = requested(100000, 100000);
+  struct fx_clear_option o[3] = {option(10 * EUR, 100, 0, 1, big), option(100 * EUR, 5, 0, 1, top),
+                                 option(9 * EUR + 9990, 100, 0, 1, part)};
+  struct fx_clear_offer offers[3] = {{1, &o[0]}, {1, &o[1]}, {1, &o[2]}};
+  struct fx_clear_result r = solve(&isp, 1, offers, 3);
+  cr_assert_geq(r.coverage, 99950, "coverage %lld below merit order's", (long long)r.coverage);
+  cr_assert_eq(r.cost, 10 * EUR);
+  fx_clear_result_free(&r);
+}
+
 Test(clear, far_bound_of_requested_isp) {
   const int64_t big[] = {200}, small[] = {100};
   struct fx_clear_isp isps[] = {requested(100, 150)};
