@@ -16,6 +16,7 @@
 #include "codec/codec.h"
 #include "engine/config.h"
 #include "engine/market.h"
+#include "engine/query.h"
 #include "engine/sequencer.h"
 #include "store/store.h"
 
@@ -687,4 +688,202 @@ Test(market, revocation_before_the_order_commits_wins) {
   EXPECT(revoke(AGR1, &id), "");
   cr_assert_eq(clear_now(CP1, now_us), 0, "a revoked offer is never ordered");
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 0);
+}
+
+/* ==== clearing and FlexOrders ============================================================== */
+
+static int32_t period_days(void) {
+  struct fx_date d;
+  fx_date_parse(PERIOD, strlen(PERIOD), &d, NULL);
+  return fx_date_to_days(&d);
+}
+
+static struct held *order_response(const char *agr, const struct fx_uuid *order_id, bool accepted) {
+  char id[37];
+  uuid_str(order_id, id);
+  return submit("FlexOrderResponse", agr, FX_ROLE_AGR, " Result=\"%s\" FlexOrderMessageID=\"%s\"%s/>",
+                accepted ? "Accepted" : "Rejected", id, accepted ? "" : " RejectionReason=\"Price mismatch\"");
+}
+
+Test(market, flex_order_matches_the_offer_a_strict_agr_checks) {
+  start_market();
+  populate();
+  EXPECT(flex_request(CP1, 1,
+                      "<ISP Disposition=\"Requested\" MinPower=\"-300000\" MaxPower=\"-150000\" Start=\"69\"/>"
+                      "<ISP Disposition=\"Available\" MinPower=\"-200000\" MaxPower=\"100000\" Start=\"70\"/>"),
+         "");
+  char fr[37], attrs[160];
+  platform_request_id(AGR1, fr);
+  snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" ContractID=\"C-1\"", fr);
+  /* 400 kW offered at ISPs 69-70 from 30 %: 150 kW are needed at ISP 69, so the
+   * cheapest full cover is 38 % (152 kW; 37 % gives 148 kW), within ISP 70's
+   * Available bound (at most 50 %). */
+  struct held *o = offer(AGR1, attrs,
+                         "<OfferOption OptionReference=\"part\" Price=\"99.99\" MinActivationFactor=\"0.30\">"
+                         "<ISP Power=\"-400000\" Start=\"69\" Duration=\"2\"/></OfferOption>");
+  struct fx_uuid offer_id = o->in.msg->hdr.message_id, offer_conv = o->in.msg->hdr.conversation_id;
+  EXPECT(o, "");
+  cr_assert_eq(clear_now(CP1, now_us), 1);
+  const struct fx_msg *m = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_not_null(m);
+  const struct fx_flex_order *fo = &m->u.flex_order;
+  cr_assert_str_eq(m->hdr.sender_domain, PLATFORM);
+  cr_assert(fx_uuid_equal(&fo->flex_offer_message_id, &offer_id));
+  cr_assert(fx_uuid_equal(&m->hdr.conversation_id, &offer_conv), "in the offer's conversation");
+  cr_assert_str_eq(fo->option_reference, "part");
+  cr_assert_str_eq(fo->contract_id, "C-1");
+  cr_assert_str_eq(fo->currency, "EUR");
+  cr_assert_eq(fo->n_isps, 1);
+  cr_assert_eq(fo->isps[0].start, 69);
+  cr_assert_eq(fo->isps[0].duration, 2, "ISPs as offered");
+  cr_assert_eq(fo->activation_factor, 38);
+  cr_assert_eq(fo->isps[0].power, -152000, "power scaled by the factor");
+  cr_assert_eq(fo->price, 379962, "99.99 x 0.38 = 37.9962");
+  cr_assert_str_not_empty(fo->order_reference);
+}
+
+Test(market, offers_that_cannot_help_are_not_ordered) {
+  start_market();
+  populate();
+  EXPECT(flex_request(CP1, 1, NULL), "");
+  /* Consumption up at the Requested ISP would worsen the congestion. */
+  EXPECT(offer(AGR1, "",
+               "<OfferOption OptionReference=\"A\" Price=\"-5\"><ISP Power=\"200000\" Start=\"69\"/></OfferOption>"),
+         "");
+  cr_assert_eq(clear_now(CP1, now_us), 0);
+}
+
+Test(market, cheapest_sufficient_offer_wins_and_a_rejected_order_is_cleared_again) {
+  start_market();
+  populate();
+  EXPECT(flex_request(CP1, 1, NULL), "");
+  EXPECT(solicited(AGR2, "300", "-200000"), "");
+  EXPECT(solicited(AGR1, "100", "-200000"), "");
+  cr_assert_eq(clear_now(CP1, now_us), 1);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1, "the cheaper offer");
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 0);
+  struct fx_uuid order_id = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL)->hdr.message_id;
+  EXPECT(order_response(AGR2, &order_id, false), "Unknown FlexOrderMessageID reference", "not AGR2's order");
+  EXPECT(order_response(AGR1, &order_id, false), "");
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 1, "the need freed by the rejection went to the other offer");
+  struct fx_uuid second = outbox(FX_MSG_FLEX_ORDER, AGR2, 0, NULL)->hdr.message_id;
+  EXPECT(order_response(AGR2, &second, true), "");
+  EXPECT(order_response(AGR2, &second, true), "Unknown FlexOrderMessageID reference", "answered once");
+}
+
+Test(market, a_new_request_revision_after_clearing_buys_only_the_residual) {
+  start_market();
+  populate();
+  EXPECT(flex_request(CP1, 1, NULL), "");
+  EXPECT(solicited(AGR1, "100", "-200000"), "");
+  cr_assert_eq(clear_now(CP1, now_us), 1);
+  /* Unsolicited offers wait in the market for later revisions. */
+  EXPECT(offer(AGR2, "",
+               "<OfferOption OptionReference=\"A\" Price=\"10\" MinActivationFactor=\"0.01\">"
+               "<ISP Power=\"-500000\" Start=\"69\"/></OfferOption>"),
+         "");
+  /* Revision 2 wants 350..500 kW down: 200 kW are ordered, 150 kW remain. */
+  EXPECT(flex_request(CP1, 2,
+                      "<ISP Disposition=\"Requested\" MinPower=\"-500000\" MaxPower=\"-350000\" Start=\"69\"/>"),
+         "");
+  const struct fx_msg *m = outbox(FX_MSG_FLEX_ORDER, AGR2, 0, NULL);
+  cr_assert_not_null(m, "cleared at once for the residual");
+  cr_assert_eq(m->u.flex_order.isps[0].power, -150000, "only the residual 150 kW (30 %% of 500 kW)");
+  cr_assert_eq(m->u.flex_order.activation_factor, 30);
+}
+
+Test(market, clearing_runs_at_gate_closure_and_skips_expired_offers) {
+  start_market();
+  populate();
+  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX, "no open market");
+  EXPECT(flex_request(CP1, 1, NULL), "");
+  /* Wait until the deadline is published after the commit. */
+  cr_assert_eq(fx_market_next_deadline(mk), at("2025-03-01T15:00:00+01:00"));
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-01T16:00:00+01:00\" Currency=\"EUR\">"
+                              "<OfferOption OptionReference=\"A\" Price=\"1\"><ISP Power=\"-200000\" Start=\"69\"/>"
+                              "</OfferOption></FlexOffer>"),
+         "");
+  EXPECT(submit("FlexOffer", AGR2, FX_ROLE_AGR,
+                FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-01T14:00:00+01:00\" Currency=\"EUR\">"
+                              "<OfferOption OptionReference=\"A\" Price=\"0.5\"><ISP Power=\"-200000\" Start=\"69\"/>"
+                              "</OfferOption></FlexOffer>"),
+         "");
+  struct fx_seq_command c = {.run = fx_market_run_due, .done = cmd_done, .now_us = at("2025-03-01T14:59:00+01:00")};
+  cmd_err = -99;
+  fx_sequencer_command(seq, &c);
+  for (int i = 0; i < 5000 && cmd_err == -99; i++)
+    uv_run(&loop, UV_RUN_NOWAIT), uv_sleep(1);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1) + count_out(FX_MSG_FLEX_ORDER, AGR2), 0, "not yet due");
+  c.now_us = at("2025-03-01T15:00:00+01:00");
+  cmd_err = -99;
+  fx_sequencer_command(seq, &c);
+  for (int i = 0; i < 5000 && cmd_err == -99; i++)
+    uv_run(&loop, UV_RUN_NOWAIT), uv_sleep(1);
+  cr_assert_eq(cmd_err, 0);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 0, "AGR2's cheaper offer had expired");
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
+  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX, "cleared");
+}
+
+Test(market, state_survives_a_restart) {
+  start_market();
+  populate();
+  EXPECT(flex_request(CP1, 1, NULL), "");
+  struct held *a = solicited(AGR1, "100", "-200000");
+  struct fx_uuid ordered = a->in.msg->hdr.message_id;
+  EXPECT(a, "");
+  struct held *b = offer(AGR2, "", OPTION_A);
+  struct fx_uuid revoked = b->in.msg->hdr.message_id;
+  EXPECT(b, "");
+  EXPECT(revoke(AGR2, &revoked), "");
+  cr_assert_eq(clear_now(CP1, now_us), 1);
+  struct fx_uuid order_id = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL)->hdr.message_id;
+  stop_market();
+  start_market();
+  EXPECT(revoke(AGR1, &ordered), "Flexibility procured");
+  EXPECT(revoke(AGR2, &revoked), "Reference message revoked");
+  EXPECT(flex_request(CP1, 1, NULL), "Subordinate sequence number");
+  timestamp = "2025-03-01T09:00:00+01:00";
+  EXPECT(submit("AGRPortfolioUpdate", AGR1, FX_ROLE_AGR,
+                " TimeZone=\"Europe/Amsterdam\"><Connection EntityAddress=\"ean.871685900001000001\" "
+                "StartPeriod=\"2025-03-01\"/></AGRPortfolioUpdate>"),
+         "Subordinate sequence number");
+  timestamp = NOW;
+  EXPECT(order_response(AGR1, &order_id, true), "");
+}
+
+/* ==== query API ============================================================================== */
+
+Test(market, query_shows_need_offers_orders_and_residual) {
+  start_market();
+  populate();
+  EXPECT(flex_request(CP1, 1, NULL), "");
+  EXPECT(solicited(AGR1, "10", "-100000"), "");
+  EXPECT(offer(AGR2, "",
+               "<OfferOption OptionReference=\"A\" Price=\"100\"><ISP Power=\"-50000\" Start=\"69\"/></OfferOption>"),
+         "");
+  cr_assert_eq(clear_now(CP1, now_us), 2, "together they cover the 150 kW");
+  struct fx_query *q = fx_query_new(&cfg, st);
+  cr_assert_not_null(q);
+  json_t *doc = NULL;
+  cr_assert_eq(fx_query_market(q, CP1, period_days(), &doc), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "request"), "state")), "cleared");
+  json_t *offers = json_object_get(doc, "offers"), *orders = json_object_get(doc, "orders");
+  cr_assert_eq(json_array_size(offers), 2);
+  cr_assert_eq(json_array_size(orders), 2);
+  for (size_t i = 0; i < 2; i++) {
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(offers, i), "state")), "ordered");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(orders, i), "state")), "placed");
+  }
+  json_t *c = json_object_get(doc, "clearing");
+  cr_assert_eq(json_integer_value(json_object_get(c, "need_w")), 150000);
+  cr_assert_eq(json_integer_value(json_object_get(c, "residual_w")), 0);
+  json_decref(doc);
+  cr_assert_eq(fx_query_markets(q, &doc), 0);
+  cr_assert_eq(json_array_size(doc), 1);
+  cr_assert_eq(json_integer_value(json_object_get(json_object_get(json_array_get(doc, 0), "offers"), "ordered")), 2);
+  json_decref(doc);
+  cr_assert_eq(fx_query_market(q, CP2, period_days(), &doc), FX_STORE_ENOTFOUND);
+  fx_query_free(q);
 }
