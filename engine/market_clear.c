@@ -23,10 +23,14 @@
 #include "engine/respond.h"
 
 int mk_offer_options(struct mk_offer *o, int n_isps) {
-  const struct fx_flex_offer *fo = &o->msg->u.flex_offer;
-  o->options = fx_arena_alloc(o->arena, fo->n_offer_options * sizeof *o->options);
-  if (!o->options)
-    return -1;
+  o->options = mk_option_view(o->arena, &o->msg->u.flex_offer, n_isps);
+  return o->options ? 0 : -1;
+}
+
+struct fx_clear_option *mk_option_view(fx_arena *arena, const struct fx_flex_offer *fo, int n_isps) {
+  struct fx_clear_option *options = fx_arena_alloc(arena, fo->n_offer_options * sizeof *options);
+  if (!options)
+    return NULL;
   for (size_t i = 0; i < fo->n_offer_options; i++) {
     const struct fx_offer_option *oo = &fo->offer_options[i];
     int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -37,17 +41,17 @@ int mk_offer_options(struct mk_offer *o, int n_isps) {
         hi = oo->isps[j].start + oo->isps[j].duration;
     }
     if (lo < 1 || hi - 1 > n_isps)
-      return -1; /* "ISPs out of bounds" is checked before the market sees it */
-    int64_t *p = fx_arena_alloc(o->arena, (size_t)(hi - lo) * sizeof *p);
+      return NULL; /* "ISPs out of bounds" is checked before the market sees it */
+    int64_t *p = fx_arena_alloc(arena, (size_t)(hi - lo) * sizeof *p);
     if (!p)
-      return -1;
+      return NULL;
     for (size_t j = 0; j < oo->n_isps; j++)
       for (int64_t k = oo->isps[j].start; k < oo->isps[j].start + oo->isps[j].duration; k++)
         p[k - lo] = oo->isps[j].power;
-    o->options[i] = (struct fx_clear_option){.price = oo->price, .min_af = oo->min_activation_factor,
-                                             .first_isp = (size_t)(lo - 1), .n_power = (size_t)(hi - lo), .power = p};
+    options[i] = (struct fx_clear_option){.price = oo->price, .min_af = oo->min_activation_factor,
+                                          .first_isp = (size_t)(lo - 1), .n_power = (size_t)(hi - lo), .power = p};
   }
-  return 0;
+  return options;
 }
 
 /* ---- the solver's view ------------------------------------------------------------ */
@@ -104,8 +108,8 @@ void mk_clear_view_free(struct mk_clear_view *cv) {
 
 /* ---- orders -------------------------------------------------------------------------- */
 
-static struct fx_isp *order_isps(struct fx_seq_ctx *ctx, const struct fx_offer_option *oo, int factor) {
-  struct fx_isp *isps = fx_seq_alloc(ctx, oo->n_isps * sizeof *isps);
+static struct fx_isp *order_isps(fx_arena *a, const struct fx_offer_option *oo, int factor) {
+  struct fx_isp *isps = fx_arena_alloc(a, oo->n_isps * sizeof *isps);
   if (!isps)
     return NULL;
   for (size_t j = 0; j < oo->n_isps; j++)
@@ -113,29 +117,28 @@ static struct fx_isp *order_isps(struct fx_seq_ctx *ctx, const struct fx_offer_o
   return isps;
 }
 
-/* Fills a FlexOrder for option `opt` of offer o at `factor`. */
-static int build_order(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct mk_offer *o, int opt, int factor,
-                       struct fx_msg *out) {
-  const struct fx_flex_offer *fo = &o->msg->u.flex_offer;
+int mk_build_order(const char *platform, int64_t now_us, fx_arena *a, const struct fx_msg *offer, int opt,
+                   int factor, struct fx_msg *out) {
+  const struct fx_flex_offer *fo = &offer->u.flex_offer;
   const struct fx_offer_option *oo = &fo->offer_options[opt];
   struct fx_flex_order *fr = &out->u.flex_order;
-  char *ref = fx_seq_alloc(ctx, FX_UUID_STRLEN);
+  char *ref = fx_arena_alloc(a, FX_UUID_STRLEN);
   memset(out, 0, sizeof *out);
   out->type = FX_MSG_FLEX_ORDER;
-  out->hdr = (struct fx_msg_header){.version = "3.1.0", .sender_domain = mk->cfg->domain,
-                                    .recipient_domain = o->agr, .timestamp = {fx_seq_now(ctx), 0},
-                                    .conversation_id = o->conv};
+  out->hdr = (struct fx_msg_header){.version = "3.1.0", .sender_domain = platform,
+                                    .recipient_domain = offer->hdr.sender_domain, .timestamp = {now_us, 0},
+                                    .conversation_id = offer->hdr.conversation_id};
   fx_uuid_random(&out->hdr.message_id);
   fr->flex = fo->flex;
   fr->has_unsolicited = fo->has_unsolicited, fr->unsolicited = fo->unsolicited;
-  fr->has_flex_offer_message_id = true, fr->flex_offer_message_id = o->id;
+  fr->has_flex_offer_message_id = true, fr->flex_offer_message_id = offer->hdr.message_id;
   fr->contract_id = fo->contract_id, fr->baseline_reference = fo->baseline_reference;
   fr->has_d_prognosis_message_id = fo->has_d_prognosis_message_id, fr->d_prognosis_message_id = fo->d_prognosis_message_id;
   fr->price = fx_clear_order_price(oo->price, factor);
   fr->currency = fo->currency;
   fr->option_reference = oo->option_reference;
   fr->activation_factor = (fx_factor)factor;
-  fr->isps = order_isps(ctx, oo, factor), fr->n_isps = oo->n_isps;
+  fr->isps = order_isps(a, oo, factor), fr->n_isps = oo->n_isps;
   if (!ref || !fr->isps)
     return -1;
   fx_uuid_format(&out->hdr.message_id, ref);
@@ -152,8 +155,12 @@ static int place_order(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_m
                        int factor) {
   struct mk_offer *o = m->offers[offer];
   struct fx_msg msg;
-  if (build_order(mk, ctx, o, opt, factor, &msg) != 0 || fx_seq_send(ctx, &msg, FX_ROLE_AGR, FX_ROLE_DSO) != 0)
+  fx_arena *a = fx_arena_new(0); /* the order's arrays live until it is written */
+  if (!a || mk_build_order(mk->cfg->domain, fx_seq_now(ctx), a, o->msg, opt, factor, &msg) != 0 ||
+      fx_seq_send(ctx, &msg, FX_ROLE_AGR, FX_ROLE_DSO) != 0) {
+    fx_arena_free(a);
     return -1;
+  }
   struct mk_order ord = {.id = msg.hdr.message_id, .offer = offer, .option = opt, .factor = factor,
                          .price = msg.u.flex_order.price, .state = FX_ORDER_PLACED};
   snprintf(ord.agr, sizeof ord.agr, "%s", o->agr);
@@ -167,6 +174,7 @@ static int place_order(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_m
                             .owner = dup_owner(ctx, o->agr), .body = body, .body_len = len};
   memcpy(so.key.id, ord.id.b, 16);
   fx_store_batch_put_obj(fx_seq_batch(ctx), &so);
+  fx_arena_free(a);
   o->state = FX_OFFER_ORDERED;
   mk_set_state(ctx, m, FX_OBJ_OFFER, &o->id, FX_OFFER_ORDERED);
   mk->order_seq++;

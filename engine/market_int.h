@@ -190,6 +190,8 @@ void mk_cro_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_
 int mk_cro_load_ref(struct fx_market *mk, const struct fx_store_ref_view *rv);
 
 /* market_trade.c */
+/* The request's ISPs by index (UNCONSTRAINED where it lists none). */
+void mk_request_isps(struct fx_clear_isp *out, const struct fx_flex_request *fr, int n_isps);
 void mk_trade_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_inbound *in, struct fx_verdict *v,
                     struct fx_msg *resp);
 /* Builds the in-memory objects from a stored message (restart). */
@@ -221,6 +223,11 @@ int mk_clear_view(struct mk_market *m, int64_t now_us, const char *currency, str
 void mk_clear_view_free(struct mk_clear_view *cv);
 /* Maps a FlexOffer's options onto the market's ISP indices (in o's arena). */
 int mk_offer_options(struct mk_offer *o, int n_isps);
+struct fx_clear_option *mk_option_view(fx_arena *arena, const struct fx_flex_offer *fo, int n_isps);
+/* A FlexOrder for option `opt` of `offer` at `factor` (hundredths), from
+ * `platform`, in the offer's conversation; arrays in arena a. */
+int mk_build_order(const char *platform, int64_t now_us, fx_arena *a, const struct fx_msg *offer, int opt,
+                   int factor, struct fx_msg *out);
 void mk_order_from_msg(struct fx_market *mk, struct mk_market *m, const struct fx_msg *src, uint8_t state);
 
 #endif

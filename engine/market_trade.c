@@ -45,12 +45,12 @@ void mk_offer_free(struct mk_offer *o) {
   free(o);
 }
 
-static void request_isps(struct mk_request *r, const struct fx_flex_request *fr, int n_isps) {
+void mk_request_isps(struct fx_clear_isp *out, const struct fx_flex_request *fr, int n_isps) {
   for (size_t i = 0; i < fr->n_isps; i++) {
     const struct fx_flex_request_isp *s = &fr->isps[i];
     for (int64_t k = s->start; k < s->start + s->duration; k++)
       if (k >= 1 && k <= n_isps)
-        r->isps[k - 1] = (struct fx_clear_isp){
+        out[k - 1] = (struct fx_clear_isp){
             s->disposition == FX_DISPOSITION_REQUESTED ? FX_CLEAR_REQUESTED : FX_CLEAR_AVAILABLE, s->min_power,
             s->max_power};
   }
@@ -68,7 +68,7 @@ struct mk_request *mk_request_from_msg(struct fx_market *mk, struct mk_market *m
   r->id = src->hdr.message_id, r->conv = src->hdr.conversation_id;
   snprintf(r->dso, sizeof r->dso, "%s", dso);
   r->revision = fr->revision, r->t_us = t_us, r->expires_us = fr->expiration_date_time.usec, r->state = state;
-  request_isps(r, fr, m->n_isps);
+  mk_request_isps(r->isps, fr, m->n_isps);
   if (!m->req || r->revision > m->req->revision) {
     r->prev = m->req, m->req = r;
   } else {
