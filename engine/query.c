@@ -204,6 +204,7 @@ struct detail {
   int64_t *ordered;          /* live orders' power per ISP */
   int64_t cost;
   json_t *doc, *offers, *orders;
+  json_t *bcasts; /* platform request id → {agr, response} */
 };
 
 static void add_request(struct fx_query *q, struct detail *d, const struct fx_store_obj_view *v) {
@@ -325,6 +326,28 @@ static void add_clearing(struct detail *d) {
   json_object_set_new(d->doc, "clearing", c);
 }
 
+/* The platform's copies of the request ("B") and the AGRs' answers ("R1"/"R2"). */
+static void add_broadcast(struct detail *d, const struct fx_store_obj_view *v) {
+  size_t len;
+  const uint8_t *b = fx_store_obj_body(v, &len);
+  bool answer = b[0] == 'R';
+  char key[FX_UUID_STRLEN];
+  struct fx_uuid u;
+  memcpy(u.b, answer ? fx_store_obj_ref(v) : fx_store_obj_id(v), 16);
+  fx_uuid_format(&u, key);
+  json_t *e = json_object_get(d->bcasts, key);
+  if (!e) {
+    e = json_object();
+    json_object_set_new(e, "message_id", json_string(key));
+    json_object_set_new(e, "response", json_null());
+    json_object_set_new(d->bcasts, key, e);
+  }
+  if (answer)
+    json_object_set_new(e, "response", json_string(len > 1 && b[1] == '1' ? "Accepted" : "Rejected"));
+  else
+    json_object_set_new(e, "agr", json_string(fx_store_obj_owner(v)));
+}
+
 static int market_walk(struct fx_query *q, const char *cp, int32_t period, struct detail *d) {
   struct fx_store_iter it;
   struct fx_store_obj_view v;
@@ -334,6 +357,8 @@ static int market_walk(struct fx_query *q, const char *cp, int32_t period, struc
     rc = 0;
     if (is_request_revision(&v))
       add_request(q, d, &v);
+    else if (fx_store_obj_kind(&v) == FX_OBJ_REQUEST)
+      add_broadcast(d, &v);
     else if (fx_store_obj_kind(&v) == FX_OBJ_OFFER)
       add_offer(q, d, &v);
     else if (fx_store_obj_kind(&v) == FX_OBJ_ORDER)
@@ -352,7 +377,7 @@ int fx_query_market(struct fx_query *q, const char *cp, int32_t period, json_t *
   d.ordered = calloc((size_t)d.n_isps, sizeof *d.ordered);
   int rc = d.isps && d.ordered ? fx_store_read_begin(&q->rd) : FX_STORE_ENOMEM;
   if (rc == 0) {
-    d.doc = json_object(), d.offers = json_array(), d.orders = json_array();
+    d.doc = json_object(), d.offers = json_array(), d.orders = json_array(), d.bcasts = json_object();
     json_object_set_new(d.doc, "congestion_point", json_string(cp));
     json_object_set_new(d.doc, "period", jperiod(period));
     json_object_set_new(d.doc, "isps", json_integer(d.n_isps));
@@ -361,6 +386,11 @@ int fx_query_market(struct fx_query *q, const char *cp, int32_t period, json_t *
     fx_store_read_end(&q->rd);
     json_object_set_new(d.doc, "offers", d.offers);
     json_object_set_new(d.doc, "orders", d.orders);
+    json_t *arr = json_array(), *e;
+    const char *k;
+    json_object_foreach(d.bcasts, k, e) json_array_append(arr, e);
+    json_decref(d.bcasts);
+    json_object_set_new(d.doc, "broadcasts", arr);
     add_clearing(&d);
     if (rc == 0)
       *out = d.doc;

@@ -169,6 +169,31 @@ static void release(struct held *h) {
   free(h);
 }
 
+/* As submit, for a message whose group is expected to fail to commit. */
+static int submit_failing(const char *root, const char *sender, enum fx_role role, const char *rest) {
+  struct held *h = calloc(1, sizeof *h);
+  char id[37], conv[37];
+  fresh_id(id), fresh_id(conv);
+  h->xml = malloc(strlen(rest) + 1024);
+  sprintf(h->xml,
+          "<%s Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"" PLATFORM "\" TimeStamp=\"%s\" "
+          "MessageID=\"%s\" ConversationID=\"%s\"%s",
+          root, sender, timestamp, id, conv, rest);
+  h->arena = fx_arena_new(1 << 24);
+  struct fx_error err;
+  cr_assert_eq(fx_read_msg_arena(rd, h->arena, h->xml, strlen(h->xml), &h->in.msg, &err), 0, "%s", err.why);
+  crypto_generichash(h->in.digest, 32, (const unsigned char *)h->xml, strlen(h->xml), NULL, 0);
+  h->in.raw = h->xml, h->in.raw_len = strlen(h->xml);
+  h->in.sender_role = role;
+  h->in.recv_us = now_us;
+  fx_sequencer_submit(seq, &h->in);
+  wait_committed(++submitted);
+  int rc = h->in.store_err;
+  release(h);
+  return rc;
+}
+
+
 /* Submits and returns "" when accepted, else the rejection reasons. */
 static const char *outcome(struct held *h) {
   static char text[512];
@@ -886,4 +911,145 @@ Test(market, query_shows_need_offers_orders_and_residual) {
   json_decref(doc);
   cr_assert_eq(fx_query_market(q, CP2, period_days(), &doc), FX_STORE_ENOTFOUND);
   fx_query_free(q);
+}
+
+/* ==== a whole market day ================================================================== */
+
+static json_t *find_by(json_t *arr, const char *key, const char *value) {
+  size_t i;
+  json_t *e;
+  json_array_foreach(arr, i, e) if (!strcmp(json_string_value(json_object_get(e, key)), value)) return e;
+  return NULL;
+}
+
+static void run_due_at(int64_t t) {
+  struct fx_seq_command c = {.run = fx_market_run_due, .done = cmd_done, .now_us = t};
+  cmd_err = -99;
+  fx_sequencer_command(seq, &c);
+  for (int i = 0; i < 5000 && cmd_err == -99; i++)
+    uv_run(&loop, UV_RUN_NOWAIT), uv_sleep(1);
+  cr_assert_eq(cmd_err, 0);
+}
+
+Test(market, a_market_day) {
+  start_market();
+  populate();
+  /* Prognoses before the requests. */
+  EXPECT(prognosis(AGR1, CP1, 1, 96, 1000), "");
+  EXPECT(prognosis(AGR2, CP1, 1, 96, 1000), "");
+  EXPECT(prognosis(AGR3, CP2, 1, 96, 1000), "");
+  /* CP1 wants 150..300 kW less at ISP 69; CP2 100..200 kW more at ISP 40. */
+  EXPECT(flex_request(CP1, 1, NULL), "");
+  EXPECT(flex_request(CP2, 1, "<ISP Disposition=\"Requested\" MinPower=\"100000\" MaxPower=\"200000\" Start=\"40\"/>"),
+         "");
+  cr_assert_eq(count_out(FX_MSG_FLEX_REQUEST, AGR3), 1, "AGR3 only hears of CP2");
+  char fr1[37], fr2[37];
+  platform_request_id(AGR1, fr1);
+  platform_request_id(AGR2, fr2);
+  EXPECT(submit("FlexRequestResponse", AGR1, FX_ROLE_AGR, " Result=\"Accepted\" FlexRequestMessageID=\"%s\"/>", fr1), "");
+  EXPECT(submit("FlexRequestResponse", AGR2, FX_ROLE_AGR,
+                " Result=\"Rejected\" RejectionReason=\"No flexibility\" FlexRequestMessageID=\"%s\"/>", fr2),
+         "");
+  /* Offers at CP1: a solicited one, one that expires before gate closure, a
+   * revoked one and a small unsolicited one. */
+  char attrs[256];
+  snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" ExpirationDateTime=\"2025-03-01T16:00:00+01:00\"", fr1);
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR(CP1) " Currency=\"EUR\"%s><OfferOption OptionReference=\"A\" Price=\"100\">"
+                              "<ISP Power=\"-200000\" Start=\"69\"/></OfferOption></FlexOffer>", attrs),
+         "");
+  EXPECT(solicited(AGR2, "40", "-100000"), "", "expires at 14:45, before gate closure");
+  struct held *r = submit("FlexOffer", AGR2, FX_ROLE_AGR,
+                          FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-01T16:00:00+01:00\" Currency=\"EUR\">"
+                                        "<OfferOption OptionReference=\"A\" Price=\"10\"><ISP Power=\"-150000\" "
+                                        "Start=\"69\"/></OfferOption></FlexOffer>");
+  struct fx_uuid revoked = r->in.msg->hdr.message_id;
+  EXPECT(r, "");
+  EXPECT(revoke(AGR2, &revoked), "");
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-01T16:00:00+01:00\" Currency=\"EUR\">"
+                              "<OfferOption OptionReference=\"small\" Price=\"30\"><ISP Power=\"-80000\" "
+                              "Start=\"69\"/></OfferOption></FlexOffer>"),
+         "");
+  /* CP2: one offer from AGR3. */
+  EXPECT(submit("FlexOffer", AGR3, FX_ROLE_AGR,
+                FLEX_HDR(CP2) " ExpirationDateTime=\"2025-03-01T16:00:00+01:00\" Currency=\"EUR\">"
+                              "<OfferOption OptionReference=\"up\" Price=\"20\"><ISP Power=\"150000\" "
+                              "Start=\"40\"/></OfferOption></FlexOffer>"),
+         "");
+  /* Gate closure. */
+  int64_t gate = at("2025-03-01T15:00:00+01:00");
+  cr_assert_eq(fx_market_next_deadline(mk), gate);
+  now_us = gate;
+  run_due_at(gate);
+  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX);
+  /* CP1: 200 kW for 100 covers the 150 kW (with the expired 100 kW for 40 and
+   * the revoked 150 kW for 10 gone, nothing cheaper covers it all). */
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 0);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR3), 1);
+  const struct fx_msg *o1 = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_eq(o1->u.flex_order.price, 100 * FX_MONEY_SCALE);
+  struct fx_uuid id1 = o1->hdr.message_id;
+  struct fx_uuid id3 = outbox(FX_MSG_FLEX_ORDER, AGR3, 0, NULL)->hdr.message_id;
+  EXPECT(order_response(AGR1, &id1, true), "");
+  EXPECT(order_response(AGR3, &id3, true), "");
+
+  struct fx_query *q = fx_query_new(&cfg, st);
+  json_t *doc;
+  cr_assert_eq(fx_query_market(q, CP1, period_days(), &doc), 0);
+  json_t *offers = json_object_get(doc, "offers");
+  cr_assert_eq(json_array_size(offers), 4);
+  int states[5] = {0};
+  size_t i;
+  json_t *e;
+  json_array_foreach(offers, i, e) {
+    const char *s = json_string_value(json_object_get(e, "state"));
+    states[!strcmp(s, "open") ? 1 : !strcmp(s, "ordered") ? 2 : !strcmp(s, "revoked") ? 3 : !strcmp(s, "expired") ? 4 : 0]++;
+  }
+  cr_assert_eq(states[1], 1, "the small offer stays open");
+  cr_assert_eq(states[2], 1);
+  cr_assert_eq(states[3], 1);
+  cr_assert_eq(states[4], 1);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(doc, "orders"), 0), "state")),
+                   "accepted");
+  cr_assert_eq(json_integer_value(json_object_get(json_object_get(doc, "clearing"), "residual_w")), 0);
+  json_t *bc = json_object_get(doc, "broadcasts");
+  cr_assert_eq(json_array_size(bc), 2);
+  cr_assert_str_eq(json_string_value(json_object_get(find_by(bc, "agr", AGR1), "response")), "Accepted");
+  cr_assert_str_eq(json_string_value(json_object_get(find_by(bc, "agr", AGR2), "response")), "Rejected");
+  json_decref(doc);
+  cr_assert_eq(fx_query_markets(q, &doc), 0);
+  cr_assert_eq(json_array_size(doc), 2, "two markets");
+  json_decref(doc);
+  fx_query_free(q);
+}
+
+/* ==== a failed commit ====================================================================== */
+
+Test(market, a_group_that_fails_to_commit_leaves_no_trace_in_the_market) {
+  /* A store that cannot grow past 1 MiB, and a portfolio update too big for it. */
+  fx_store_close(st);
+  struct fx_store_opts o = {.path = dir, .map_size = 1 << 20, .map_max = 1 << 20, .log = quiet};
+  cr_assert_eq(fx_store_open(&st, &o), 0);
+  start_market();
+  populate();
+  size_t cap = 3u << 20, at = 0;
+  char *big = malloc(cap);
+  at += (size_t)snprintf(big + at, cap - at,
+                         " TimeZone=\"Europe/Amsterdam\"><CongestionPoint EntityAddress=\"ean.871685900077777777\" "
+                         "StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" DayAheadRedispatchBy=\"DSO\">");
+  for (int i = 0; i < 12000; i++)
+    at += (size_t)snprintf(big + at, cap - at,
+                           "<Connection EntityAddress=\"ean.8716859%011d\" StartPeriod=\"2025-03-01\"/>", i);
+  snprintf(big + at, cap - at, "</CongestionPoint></DSOPortfolioUpdate>");
+  timestamp = "2025-03-01T10:00:00+01:00";
+  cr_assert_neq(submit_failing("DSOPortfolioUpdate", DSO, FX_ROLE_DSO, big), 0, "the group did not fit");
+  free(big);
+  /* The CP of the failed update is unknown; what was committed before stands. */
+  EXPECT(submit("FlexRequest", DSO, FX_ROLE_DSO,
+                FLEX_HDR("ean.871685900077777777") " Revision=\"1\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\">"
+                "<ISP Disposition=\"Requested\" MinPower=\"-300\" MaxPower=\"-150\" Start=\"69\"/></FlexRequest>"),
+         "Invalid CongestionPoint");
+  EXPECT(flex_request(CP1, 1, NULL), "");
 }
