@@ -49,11 +49,22 @@ static bool conn_of_agr(const struct mk_conn *c, const char *agr, int32_t period
   return c->has_agr && !strcmp(c->agr, agr) && c->agr_from <= period && period < c->agr_to;
 }
 
+/* Files connection c under CP cp (the per-CP index the trading checks use). */
+static void conn_place(struct mk_conn *c, struct mk_cp *cp) {
+  if (c->at == cp)
+    return;
+  if (c->at)
+    HASH_DELETE(hh_cp, c->at->conns, c);
+  c->at = cp;
+  if (cp)
+    HASH_ADD(hh_cp, cp->conns, ea, strlen(c->ea), c);
+}
+
 bool mk_agr_active_at(struct fx_market *mk, const char *agr, const char *cp_addr, int32_t period) {
   struct mk_cp *cp = mk_cp_find(mk, cp_addr);
   if (!mk_cp_active(cp, period))
     return false;
-  for (struct mk_conn *c = mk->conns; c; c = c->hh.next)
+  for (struct mk_conn *c = cp->conns; c; c = c->hh_cp.next)
     if (conn_at_cp(c, cp, period) && conn_of_agr(c, agr, period))
       return true;
   return false;
@@ -129,6 +140,7 @@ static void put_cp(struct fx_market *mk, struct fx_seq_ctx *ctx, const char *dso
     snprintf(c->cp, sizeof c->cp, "%s", p->entity_address);
     c->cp_from = fx_date_to_days(&pc->start_period);
     c->cp_to = end_of(pc->has_end_period, &pc->end_period);
+    conn_place(c, cp);
     struct fx_store_ref cr = {.kind = FX_REF_CONNECTION, .k1 = pc->entity_address, .k2 = "cp",
                               .owner = p->entity_address, .role = FX_ROLE_DSO, .from = c->cp_from, .to = c->cp_to};
     fx_store_batch_put_ref(fx_seq_batch(ctx), &cr);
@@ -290,12 +302,12 @@ static void dso_query(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct
     fx_verdict_add(v, FX_R_INVALID_CONGESTION_POINT);
   if (!fx_verdict_ok(v))
     return;
-  size_t n = 0, cap = HASH_COUNT(mk->conns);
+  size_t n = 0, cap = HASH_CNT(hh_cp, cp->conns);
   struct fx_dso_query_connection *qc = fx_seq_alloc(ctx, (cap + 1) * sizeof *qc);
   struct fx_dso_query_congestion_point *qcp = fx_seq_alloc(ctx, sizeof *qcp);
   if (!qc || !qcp)
     return;
-  for (struct mk_conn *c = mk->conns; c; c = c->hh.next)
+  for (struct mk_conn *c = cp->conns; c; c = c->hh_cp.next)
     if (conn_at_cp(c, cp, p) && c->has_agr && c->agr_from <= p && p < c->agr_to)
       qc[n++] = (struct fx_dso_query_connection){c->ea, c->agr};
   if (!n) {
@@ -351,6 +363,7 @@ int mk_cro_load_ref(struct fx_market *mk, const struct fx_store_ref_view *rv) {
       c->has_cp = true;
       snprintf(c->cp, sizeof c->cp, "%s", owner);
       c->cp_from = fx_store_ref_from(rv), c->cp_to = fx_store_ref_to(rv);
+      conn_place(c, mk_cp_find(mk, owner)); /* CP records are read first */
     } else {
       c->has_agr = true;
       snprintf(c->agr, sizeof c->agr, "%s", owner);

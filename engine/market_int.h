@@ -59,6 +59,7 @@ struct mk_cp {
   int32_t from, to; /* Periods [from, to) */
   bool mutex;
   uint8_t day_ahead, intraday; /* enum fx_redispatch */
+  struct mk_conn *conns;        /* connections the DSO placed here (by hh_cp) */
   UT_hash_handle hh;
 };
 
@@ -69,7 +70,8 @@ struct mk_conn {
   int32_t cp_from, cp_to;
   char agr[MK_DOMAIN]; /* the AGR's side */
   int32_t agr_from, agr_to;
-  UT_hash_handle hh;
+  struct mk_cp *at; /* the CP whose `conns` holds it, or NULL */
+  UT_hash_handle hh, hh_cp;
 };
 
 struct mk_sender { /* last portfolio update per (domain, role) */

@@ -180,6 +180,7 @@ static void market_free(struct mk_market *m) {
 void mk_unload(struct fx_market *mk) {
   struct mk_cp *cp, *cpt;
   HASH_ITER(hh, mk->cps, cp, cpt) {
+    HASH_CLEAR(hh_cp, cp->conns); /* the connections are freed below */
     HASH_DEL(mk->cps, cp);
     free(cp);
   }

@@ -172,36 +172,47 @@ static void check_request_isps(const struct fx_flex_request *fr, struct fx_verdi
 
 /* Every AGR with an active connection at the CP gets its own copy, with its
  * own MessageID and conversation, sent by the platform as the DSO's market. */
+static void broadcast_one(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m,
+                          const struct fx_msg *src, const char *agr) {
+  struct mk_bcast *b = calloc(1, sizeof *b);
+  if (!b)
+    return;
+  struct fx_msg out = *src;
+  fx_uuid_random(&b->id);
+  out.hdr.sender_domain = mk->cfg->domain;
+  out.hdr.recipient_domain = dup_str(ctx, agr);
+  out.hdr.message_id = b->id;
+  fx_uuid_random(&out.hdr.conversation_id);
+  out.hdr.timestamp = (struct fx_datetime){fx_seq_now(ctx), 0};
+  b->request = src->hdr.message_id;
+  snprintf(b->agr, sizeof b->agr, "%s", agr);
+  b->next = m->bcasts, m->bcasts = b;
+  mk_id_add(mk, &b->id, MK_ID_BCAST, m, b, 0);
+  fx_seq_send(ctx, &out, FX_ROLE_AGR, FX_ROLE_DSO);
+  put_obj(ctx, m, FX_OBJ_REQUEST, &b->id, FX_REQ_OPEN, (uint32_t)src->u.flex_request.revision, &b->request,
+          out.hdr.recipient_domain, "B", 1);
+}
+
+static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Every AGR with an active connection at the CP gets its own copy, with its
+ * own MessageID and conversation, sent by the platform as the DSO's market;
+ * AGRs in name order, so a replay sends the same rows in the same order. */
 static void broadcast(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, const struct fx_msg *src) {
-  const char *sent[64];
-  size_t n_sent = 0;
-  for (struct mk_conn *c = mk->conns; c; c = c->hh.next) {
-    if (!c->has_agr || !mk_agr_active_at(mk, c->agr, m->cp, m->period))
-      continue;
-    bool dup = false;
-    for (size_t i = 0; i < n_sent && !dup; i++)
-      dup = !strcmp(sent[i], c->agr);
-    if (dup || n_sent == sizeof sent / sizeof *sent)
-      continue;
-    sent[n_sent++] = c->agr;
-    struct mk_bcast *b = calloc(1, sizeof *b);
-    if (!b)
-      return;
-    struct fx_msg out = *src;
-    fx_uuid_random(&b->id);
-    out.hdr.sender_domain = mk->cfg->domain;
-    out.hdr.recipient_domain = dup_str(ctx, c->agr);
-    out.hdr.message_id = b->id;
-    fx_uuid_random(&out.hdr.conversation_id);
-    out.hdr.timestamp = (struct fx_datetime){fx_seq_now(ctx), 0};
-    b->request = src->hdr.message_id;
-    snprintf(b->agr, sizeof b->agr, "%s", c->agr);
-    b->next = m->bcasts, m->bcasts = b;
-    mk_id_add(mk, &b->id, MK_ID_BCAST, m, b, 0);
-    fx_seq_send(ctx, &out, FX_ROLE_AGR, FX_ROLE_DSO);
-    put_obj(ctx, m, FX_OBJ_REQUEST, &b->id, FX_REQ_OPEN, (uint32_t)src->u.flex_request.revision, &b->request,
-            out.hdr.recipient_domain, "B", 1);
-  }
+  struct mk_cp *cp = mk_cp_find(mk, m->cp);
+  size_t n = 0, cap = cp ? HASH_CNT(hh_cp, cp->conns) : 0;
+  const char **agrs = cap ? calloc(cap, sizeof *agrs) : NULL;
+  if (!agrs)
+    return;
+  for (struct mk_conn *c = cp->conns; c; c = c->hh_cp.next)
+    if (c->has_agr && c->agr_from <= m->period && m->period < c->agr_to && c->cp_from <= m->period &&
+        m->period < c->cp_to)
+      agrs[n++] = c->agr;
+  qsort(agrs, n, sizeof *agrs, str_cmp);
+  for (size_t i = 0; i < n; i++)
+    if (i == 0 || strcmp(agrs[i], agrs[i - 1]))
+      broadcast_one(mk, ctx, m, src, agrs[i]);
+  free(agrs);
 }
 
 static void flex_request(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,

@@ -876,6 +876,11 @@ Test(market, state_survives_a_restart) {
          "Subordinate sequence number");
   timestamp = NOW;
   EXPECT(order_response(AGR1, &order_id, true), "");
+  /* The common reference came back too: a new revision reaches both AGRs at CP1. */
+  EXPECT(flex_request(CP1, 2, NULL), "");
+  cr_assert_eq(count_out(FX_MSG_FLEX_REQUEST, AGR1), 2);
+  cr_assert_eq(count_out(FX_MSG_FLEX_REQUEST, AGR2), 2);
+  cr_assert_eq(count_out(FX_MSG_FLEX_REQUEST, AGR3), 0);
 }
 
 /* ==== query API ============================================================================== */
