@@ -181,6 +181,8 @@ bool mk_is_registered(const struct fx_market *mk, const char *domain, enum fx_ro
 /* Writes m as XML into ctx's group memory; NULL on failure. */
 const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *m, size_t *len);
 int mk_load(struct fx_market *mk);
+/* A MessageID derived from (tag, from, salt): the same inputs, the same id. */
+void mk_uuid_derive(struct fx_uuid *out, const char *tag, const struct fx_uuid *from, const char *salt);
 void mk_unload(struct fx_market *mk);
 
 /* market_cro.c */

@@ -95,3 +95,11 @@ Test(cli_clear, usage_and_input_errors) {
   cr_assert_eq(run(DATA "offer-a.xml " DATA "offer-b.xml"), 1, "the first file must be a FlexRequest");
   cr_assert_eq(run(DATA "request.xml /nonexistent.xml"), 1);
 }
+
+Test(cli_clear, identical_input_gives_identical_output) {
+  static char first[sizeof out];
+  cr_assert_eq(run(ALL " --at 2025-03-01T15:00:00+01:00"), 0);
+  memcpy(first, out, sizeof out);
+  cr_assert_eq(run(ALL " --at 2025-03-01T15:00:00+01:00"), 0);
+  cr_assert_str_eq(out, first, "same orders, same MessageIDs");
+}
