@@ -21,4 +21,7 @@ int fx_cli_seal(int argc, char **argv);
 int fx_cli_open(int argc, char **argv);
 int fx_cli_validate(int argc, char **argv);
 
+/* engine/cli_clear.c: clear one market offline from UFTP XML files. */
+int fx_cli_clear(int argc, char **argv);
+
 #endif

@@ -14,6 +14,7 @@ static const struct fx_cli_command commands[] = {
     {"keygen", fx_cli_keygen, "generate a CS1 key pair file, print its public key"},
     {"seal", fx_cli_seal, "sign an inner message into a SignedMessage"},
     {"open", fx_cli_open, "verify a SignedMessage, print the inner message"},
+    {"clear", fx_cli_clear, "clear one market from FlexRequest and FlexOffer files"},
     {"validate", fx_cli_validate, "check any UFTP message or SignedMessage"},
 };
 

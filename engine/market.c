@@ -1,0 +1,203 @@
+/* market.c — the market object: construction from the store, the sequencer
+ * hooks, the id index and the clearing deadline.
+ *
+ * The in-memory state (engine/market_int.h) is rebuilt from the store on
+ * start and after a failed commit: reference records first, then market
+ * objects in dependency order (requests, broadcasts and their responses,
+ * prognoses, offers, orders). Object bodies are the UFTP messages they came
+ * from, written as XML, so a restart re-reads exactly what was decided on. */
+#include "engine/market.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/market_int.h"
+
+/* ---- lookups -------------------------------------------------------------- */
+
+struct mk_market *mk_market_get(struct fx_market *mk, const char *cp, int32_t period, bool create) {
+  char key[MK_ADDR + 16];
+  int n = snprintf(key, sizeof key, "%s|%d", cp, (int)period);
+  if (n < 0 || (size_t)n >= sizeof key)
+    return NULL;
+  struct mk_market *m;
+  HASH_FIND_STR(mk->markets, key, m);
+  if (m || !create)
+    return m;
+  struct fx_day d;
+  (void)d;
+  int isps = fx_calendar_isp_count(mk->cal, period, mk->isp_us);
+  if (isps <= 0 || strlen(cp) >= MK_ADDR)
+    return NULL;
+  m = calloc(1, sizeof *m);
+  if (!m)
+    return NULL;
+  memcpy(m->key, key, (size_t)n + 1);
+  strcpy(m->cp, cp);
+  m->period = period;
+  m->n_isps = isps;
+  HASH_ADD_STR(mk->markets, key, m);
+  return m;
+}
+
+int mk_id_add(struct fx_market *mk, const struct fx_uuid *id, uint8_t kind, struct mk_market *m, void *obj,
+              size_t index) {
+  struct mk_id *e = calloc(1, sizeof *e);
+  if (!e)
+    return -1;
+  e->id = *id, e->kind = kind, e->market = m, e->obj = obj, e->index = index;
+  HASH_ADD(hh, mk->ids, id, sizeof e->id, e);
+  return 0;
+}
+
+struct mk_id *mk_id_find(struct fx_market *mk, const struct fx_uuid *id) {
+  struct mk_id *e;
+  HASH_FIND(hh, mk->ids, id, sizeof *id, e);
+  return e;
+}
+
+int32_t mk_today(struct fx_market *mk, int64_t now_us) { return fx_calendar_day_of(mk->cal, now_us); }
+
+bool mk_is_registered(const struct fx_market *mk, const char *domain, enum fx_role role) {
+  for (size_t i = 0; i < mk->cfg->n_participants; i++)
+    if (mk->cfg->participants[i].role == role && !strcmp(mk->cfg->participants[i].domain, domain))
+      return true;
+  return false;
+}
+
+/* The earlier of the request's ExpirationDateTime and the day-ahead gate
+ * closure (local time on the day before the Period). */
+int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m) {
+  struct fx_day d;
+  int64_t t = m->req ? m->req->expires_us : INT64_MAX;
+  if (fx_calendar_day(mk->cal, m->period - 1, &d) == 0) {
+    int64_t gate = d.start_us + (int64_t)mk->cfg->gate_closure_minute * 60000000;
+    if (gate < t)
+      t = gate;
+  }
+  return t;
+}
+
+void mk_refresh_deadline(struct fx_market *mk) {
+  int64_t best = INT64_MAX;
+  for (struct mk_market *m = mk->markets; m; m = m->hh.next)
+    if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared) {
+      int64_t t = mk_clearing_time(mk, m);
+      if (t < best)
+        best = t;
+    }
+  atomic_store(&mk->deadline, best);
+}
+
+int64_t fx_market_next_deadline(const struct fx_market *mk) {
+  return atomic_load(&((struct fx_market *)mk)->deadline);
+}
+
+const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *m, size_t *len) {
+  struct fx_buf b;
+  struct fx_error err;
+  fx_buf_init(&b);
+  (void)mk;
+  if (fx_write_msg(m, &b, &err) != 0) {
+    fprintf(stderr, "flexd: market: %s not written: %s: %s\n", fx_msg_type_name(m->type), err.where, err.why);
+    fx_buf_free(&b);
+    return NULL;
+  }
+  void *p = fx_seq_alloc(ctx, b.len);
+  if (p)
+    memcpy(p, b.data, b.len);
+  *len = b.len;
+  fx_buf_free(&b);
+  return p;
+}
+
+/* Ids of what the platform sends are derived, not drawn: replaying the same
+ * journal sends the same MessageIDs (RFC 9562 version 8, "custom"). */
+void mk_uuid_derive(struct fx_uuid *out, const char *tag, const struct fx_uuid *from, const char *salt) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, NULL, 0, 16);
+  crypto_generichash_update(&st, (const unsigned char *)tag, strlen(tag) + 1);
+  crypto_generichash_update(&st, from->b, 16);
+  if (salt)
+    crypto_generichash_update(&st, (const unsigned char *)salt, strlen(salt) + 1);
+  crypto_generichash_final(&st, out->b, 16);
+  out->b[6] = (uint8_t)((out->b[6] & 0x0f) | 0x80);
+  out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80);
+}
+
+/* ---- the hooks ------------------------------------------------------------ */
+
+static void apply(void *market, struct fx_seq_ctx *ctx, const struct fx_inbound *in, struct fx_verdict *v,
+                  struct fx_msg *resp) {
+  struct fx_market *mk = market;
+  switch (in->msg->type) {
+  case FX_MSG_DSO_PORTFOLIO_UPDATE:
+  case FX_MSG_DSO_PORTFOLIO_QUERY:
+  case FX_MSG_AGR_PORTFOLIO_UPDATE:
+  case FX_MSG_AGR_PORTFOLIO_QUERY:
+    mk_cro_apply(mk, ctx, in, v, resp);
+    break;
+  default:
+    mk_trade_apply(mk, ctx, in, v, resp);
+    break;
+  }
+}
+
+static void after_commit(void *market, int ok) {
+  struct fx_market *mk = market;
+  if (!ok) {
+    mk_unload(mk);
+    if (mk_load(mk) != 0)
+      fprintf(stderr, "flexd: market: reloading after a failed commit failed; state may be partial\n");
+  }
+  mk_refresh_deadline(mk);
+}
+
+struct fx_seq_hooks fx_market_hooks(struct fx_market *mk) {
+  return (struct fx_seq_hooks){.apply = apply, .after_commit = after_commit, .market = mk};
+}
+
+/* ---- lifetime ------------------------------------------------------------- */
+
+struct fx_market *fx_market_new(const struct fx_config *cfg, struct fx_store *st, char *err, size_t errlen) {
+  struct fx_duration isp;
+  const char *why = NULL;
+  if (fx_duration_parse(cfg->isp_duration, strlen(cfg->isp_duration), &isp, &why) != 0 || isp.months ||
+      isp.usec <= 0) {
+    snprintf(err, errlen, "isp_duration %s: %s", cfg->isp_duration, why ? why : "not a fixed duration");
+    return NULL;
+  }
+  struct fx_market *mk = calloc(1, sizeof *mk);
+  if (!mk) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  mk->cfg = cfg, mk->st = st, mk->isp_us = isp.usec;
+  mk->cal = fx_calendar_new(cfg->time_zone);
+  mk->reader = fx_reader_new(NULL);
+  fx_store_read_init(&mk->rd, st);
+  if (!mk->cal || !mk->reader) {
+    snprintf(err, errlen, mk->cal ? "out of memory" : "unknown time zone %s", cfg->time_zone);
+    fx_market_free(mk);
+    return NULL;
+  }
+  if (mk_load(mk) != 0) {
+    snprintf(err, errlen, "market state could not be read from the store");
+    fx_market_free(mk);
+    return NULL;
+  }
+  mk_refresh_deadline(mk);
+  return mk;
+}
+
+void fx_market_free(struct fx_market *mk) {
+  if (!mk)
+    return;
+  mk_unload(mk);
+  fx_store_read_free(&mk->rd);
+  fx_reader_free(mk->reader);
+  fx_calendar_free(mk->cal);
+  free(mk);
+}

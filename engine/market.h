@@ -1,0 +1,55 @@
+/* market.h — flexd's market logic: the common reference (flexd as CRO), the
+ * local markets (flexd as the DSO's market towards AGRs) and their clearing.
+ *
+ * An fx_market plugs into the sequencer (engine/sequencer.h): every verified,
+ * new message is handed to its `apply` hook on the sequencer thread, which runs
+ * the stateful checks, updates the in-memory state and writes the effects
+ * (objects, reference records, outbound FlexRequests and FlexOrders) into the
+ * group's store batch. The in-memory state therefore always includes the
+ * uncommitted effects of earlier messages of the same group; when a group fails
+ * to commit, `after_commit(0)` rebuilds it from the store.
+ *
+ * Clearing runs as sequencer commands, so it is ordered with messages and
+ * replayable: the loop arms a timer for fx_market_next_deadline() and, when it
+ * fires, submits a command whose run function is fx_market_run_due. Operators
+ * clear one market with fx_market_run_clear. docs/market.md has the rules. */
+#ifndef FX_ENGINE_MARKET_H
+#define FX_ENGINE_MARKET_H
+
+#include <stdint.h>
+
+#include "engine/sequencer.h"
+
+struct fx_config;
+struct fx_store;
+struct fx_market;
+
+/* Builds the market state from the store (every object and reference record
+ * is read in place once). cfg and st must outlive the market. NULL on error
+ * (message in err). */
+struct fx_market *fx_market_new(const struct fx_config *cfg, struct fx_store *st, char *err, size_t errlen);
+void fx_market_free(struct fx_market *mk);
+
+/* The sequencer hooks (apply, after_commit) bound to mk. */
+struct fx_seq_hooks fx_market_hooks(struct fx_market *mk);
+
+/* Earliest clearing time (µs, UTC) of a market that has an open request and
+ * has not been cleared, or INT64_MAX. Any thread (it reads one atomic value
+ * that the sequencer thread refreshes after every commit). */
+int64_t fx_market_next_deadline(const struct fx_market *mk);
+
+/* Sequencer command: clears every market whose clearing time is <= cmd->now_us
+ * and marks expired offers. cmd->arg is unused. */
+void fx_market_run_due(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
+
+/* Sequencer command: an operator clears one market now; cmd->arg points to a
+ * struct fx_market_target, whose `found` and `n_orders` are filled in. */
+struct fx_market_target {
+  char cp[256];
+  int32_t period; /* days since 1970-01-01 */
+  int found;      /* out: 1 when the market has an open request */
+  int n_orders;   /* out: orders placed by this clearing */
+};
+void fx_market_run_clear(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
+
+#endif

@@ -1,0 +1,237 @@
+/* market_int.h — the market's in-memory state, shared by engine/market*.c.
+ *
+ * The state mirrors what the store holds (plus what the current group added):
+ *   - the common reference: congestion points, connections (the DSO's side:
+ *     which CP; the AGR's side: which AGR) and the last portfolio update time
+ *     per sender, each a uthash table;
+ *   - the local markets, one per (CP, Period), each with its request (the
+ *     DSO's latest FlexRequest revision), the platform's broadcast copies,
+ *     prognoses, offers in arrival order and orders.
+ * Every offer and request owns one fx_arena holding its strings and arrays,
+ * so it is freed in one call. Object ids (MessageIDs) are indexed in one
+ * table so that references resolve without scanning markets. */
+#ifndef FX_ENGINE_MARKET_INT_H
+#define FX_ENGINE_MARKET_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "codec/codec.h"
+#include "engine/calendar.h"
+#include "engine/clear.h"
+#include "engine/config.h"
+#include "engine/market.h"
+#include "engine/validate.h"
+#include "store/store.h"
+
+#define MK_OPEN_END INT32_MAX /* validity without an EndPeriod */
+#define MK_ADDR 256
+#define MK_DOMAIN 254
+
+/* Phrases the market adds beside engine/validate.h's. */
+#define MK_R_UNAUTHORIZED "Unauthorized"
+#define MK_R_SUBORDINATE "Subordinate sequence number"
+#define MK_R_NO_CONNECTIONS "No connections available"
+#define MK_R_LACKING_REQUESTED "Lacking Requested Disposition"
+#define MK_R_REQUESTED_POWER "Requested Power discrepancy"
+#define MK_R_POWER_DISCREPANCY "Power discrepancy"
+#define MK_R_LACKING_ISPS "Lacking ISPs"
+#define MK_R_POWER_VALUE "Power value rejection"
+#define MK_R_UNKNOWN_FR "Unknown FlexRequestMessageID reference"
+#define MK_R_UNKNOWN_DP "Unknown D-PrognosisMessageID reference"
+#define MK_R_UNKNOWN_FO "Unknown FlexOfferMessageID reference"
+#define MK_R_UNKNOWN_ORDER "Unknown FlexOrderMessageID reference"
+#define MK_R_PERIOD_MISMATCH "Reference Period mismatch"
+#define MK_R_EXPIRED "Reference message expired"
+#define MK_R_REVOKED "Reference message revoked"
+#define MK_R_REQUEST_MISMATCH "Request mismatch"
+#define MK_R_NO_MUTEX "No MutEx offer support"
+#define MK_R_NO_BASELINE "No baseline"
+#define MK_R_PROCURED "Flexibility procured"
+#define MK_R_CURRENCY "Currency mismatch"
+
+/* ---- common reference ---- */
+struct mk_cp {
+  char addr[MK_ADDR];
+  char dso[MK_DOMAIN];
+  int32_t from, to; /* Periods [from, to) */
+  bool mutex;
+  uint8_t day_ahead, intraday; /* enum fx_redispatch */
+  struct mk_conn *conns;        /* connections the DSO placed here (by hh_cp) */
+  UT_hash_handle hh;
+};
+
+struct mk_conn {
+  char ea[MK_ADDR];
+  bool has_cp, has_agr;
+  char cp[MK_ADDR]; /* the DSO's side */
+  int32_t cp_from, cp_to;
+  char agr[MK_DOMAIN]; /* the AGR's side */
+  int32_t agr_from, agr_to;
+  struct mk_cp *at; /* the CP whose `conns` holds it, or NULL */
+  UT_hash_handle hh, hh_cp;
+};
+
+struct mk_sender { /* last portfolio update per (domain, role) */
+  char key[MK_DOMAIN + 4];
+  int64_t ts_us;
+  UT_hash_handle hh;
+};
+
+/* ---- markets ---- */
+struct mk_request { /* one DSO FlexRequest revision */
+  fx_arena *arena;
+  struct fx_uuid id, conv;
+  char dso[MK_DOMAIN];
+  int64_t revision, t_us, expires_us;
+  uint8_t state;
+  struct fx_clear_isp *isps; /* n_isps of the market, by ISP index */
+  const struct fx_msg *msg;  /* the DSO's message, kept for broadcasts */
+  struct mk_request *prev;   /* older revisions */
+};
+
+struct mk_bcast { /* the platform's copy of a request, sent to one AGR */
+  struct fx_uuid id, request;
+  char agr[MK_DOMAIN];
+  int response; /* 0 none, 1 accepted, 2 rejected */
+  struct mk_bcast *next;
+};
+
+struct mk_prognosis {
+  struct fx_uuid id;
+  char agr[MK_DOMAIN];
+  int64_t revision;
+  struct mk_prognosis *next;
+};
+
+struct mk_offer {
+  fx_arena *arena;
+  struct fx_uuid id, conv;
+  char agr[MK_DOMAIN];
+  int64_t t_us, expires_us;
+  uint8_t state;
+  const struct fx_msg *msg;           /* the AGR's FlexOffer (in arena) */
+  struct fx_clear_option *options;    /* solver view, one per OfferOption */
+};
+
+struct mk_order {
+  struct fx_uuid id;
+  size_t offer; /* index into the market's offers */
+  int option, factor;
+  int64_t price;
+  uint8_t state;
+  char agr[MK_DOMAIN];
+  char reference[40];
+};
+
+struct mk_market {
+  char key[MK_ADDR + 16];
+  char cp[MK_ADDR];
+  int32_t period;
+  int n_isps;
+  struct mk_request *req; /* latest revision or NULL */
+  struct mk_bcast *bcasts;
+  struct mk_prognosis *progs;
+  struct mk_offer **offers; size_t n_offers, cap_offers;
+  struct mk_order *orders; size_t n_orders, cap_orders;
+  bool cleared;       /* cleared at least once for the current revision */
+  int64_t coverage, need, cost;
+  double coverage_gap, cost_gap;
+  UT_hash_handle hh;
+};
+
+/* What a MessageID names. */
+enum mk_id_kind { MK_ID_REQUEST = 1, MK_ID_BCAST, MK_ID_PROGNOSIS, MK_ID_OFFER, MK_ID_ORDER, MK_ID_OTHER };
+struct mk_id {
+  struct fx_uuid id;
+  uint8_t kind;
+  struct mk_market *market;
+  void *obj;     /* request, bcast, prognosis; offers and orders by index */
+  size_t index;
+  UT_hash_handle hh;
+};
+
+struct fx_market {
+  const struct fx_config *cfg;
+  struct fx_store *st;
+  struct fx_calendar *cal;
+  int64_t isp_us;
+  fx_reader *reader;
+  struct fx_store_read rd; /* for reloading after a failed commit */
+  struct mk_cp *cps;
+  struct mk_conn *conns;
+  struct mk_sender *senders;
+  struct mk_market *markets;
+  struct mk_id *ids;
+  _Atomic int64_t deadline;
+  uint64_t order_seq; /* makes OrderReferences unique */
+};
+
+/* market.c */
+struct mk_market *mk_market_get(struct fx_market *mk, const char *cp, int32_t period, bool create);
+int mk_id_add(struct fx_market *mk, const struct fx_uuid *id, uint8_t kind, struct mk_market *m, void *obj,
+              size_t index);
+struct mk_id *mk_id_find(struct fx_market *mk, const struct fx_uuid *id);
+int32_t mk_today(struct fx_market *mk, int64_t now_us);
+int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m);
+void mk_refresh_deadline(struct fx_market *mk);
+bool mk_is_registered(const struct fx_market *mk, const char *domain, enum fx_role role);
+/* Writes m as XML into ctx's group memory; NULL on failure. */
+const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *m, size_t *len);
+int mk_load(struct fx_market *mk);
+/* A MessageID derived from (tag, from, salt): the same inputs, the same id. */
+void mk_uuid_derive(struct fx_uuid *out, const char *tag, const struct fx_uuid *from, const char *salt);
+void mk_unload(struct fx_market *mk);
+
+/* market_cro.c */
+bool mk_cp_active(const struct mk_cp *cp, int32_t period);
+struct mk_cp *mk_cp_find(struct fx_market *mk, const char *addr);
+bool mk_agr_active_at(struct fx_market *mk, const char *agr, const char *cp, int32_t period);
+void mk_cro_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_inbound *in, struct fx_verdict *v,
+                  struct fx_msg *resp);
+int mk_cro_load_ref(struct fx_market *mk, const struct fx_store_ref_view *rv);
+
+/* market_trade.c */
+/* The request's ISPs by index (UNCONSTRAINED where it lists none). */
+void mk_request_isps(struct fx_clear_isp *out, const struct fx_flex_request *fr, int n_isps);
+void mk_trade_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_inbound *in, struct fx_verdict *v,
+                    struct fx_msg *resp);
+/* Builds the in-memory objects from a stored message (restart). */
+struct mk_request *mk_request_from_msg(struct fx_market *mk, struct mk_market *m, const struct fx_msg *src,
+                                       const char *dso, int64_t t_us, uint8_t state);
+struct mk_offer *mk_offer_from_msg(struct fx_market *mk, struct mk_market *m, const struct fx_msg *src,
+                                   const char *agr, int64_t t_us, uint8_t state);
+void mk_request_free(struct mk_request *r);
+void mk_offer_free(struct mk_offer *o);
+int mk_market_push_offer(struct mk_market *m, struct mk_offer *o);
+int mk_market_push_order(struct mk_market *m, const struct mk_order *o);
+
+void mk_set_state(struct fx_seq_ctx *ctx, const struct mk_market *m, uint8_t kind, const struct fx_uuid *id,
+                  uint8_t to);
+
+/* market_clear.c */
+/* Clears market m at now_us (what is still needed beyond placed orders);
+ * returns the number of orders placed, or -1. */
+int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, int64_t now_us);
+/* Fills the solver's view of m (request, open offers, base). Arrays are malloc'd
+ * into *mm; free with mk_clear_view_free. `idx` maps solver offers to m's. */
+struct mk_clear_view {
+  struct fx_clear_market cm;
+  struct fx_clear_offer *offers;
+  size_t *idx;
+  int64_t *base;
+};
+int mk_clear_view(struct mk_market *m, int64_t now_us, const char *currency, struct mk_clear_view *cv);
+void mk_clear_view_free(struct mk_clear_view *cv);
+/* Maps a FlexOffer's options onto the market's ISP indices (in o's arena). */
+int mk_offer_options(struct mk_offer *o, int n_isps);
+struct fx_clear_option *mk_option_view(fx_arena *arena, const struct fx_flex_offer *fo, int n_isps);
+/* A FlexOrder for option `opt` of `offer` at `factor` (hundredths), from
+ * `platform`, in the offer's conversation; arrays in arena a. */
+int mk_build_order(const char *platform, int64_t now_us, fx_arena *a, const struct fx_msg *offer, int opt,
+                   int factor, struct fx_msg *out);
+void mk_order_from_msg(struct fx_market *mk, struct mk_market *m, const struct fx_msg *src, uint8_t state);
+
+#endif
