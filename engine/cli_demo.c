@@ -75,7 +75,8 @@ int fx_cli_demo(int argc, char **argv) {
   }
   self[n] = 0;
   printf("flexd demo: starting a platform on loopback with simulated participants...\n");
-  struct fx_sim *s = fx_sim_start_with(NULL, self);
+  struct fx_sim_opts so = {.outlive = keep};
+  struct fx_sim *s = fx_sim_start_with(&so, self);
   if (!s)
     return 1;
   printf("  platform %s listening on http://127.0.0.1:%d/shapeshifter/api/v3/message\n", SIM_PLATFORM,

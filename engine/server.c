@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/market.h"
+#include "engine/query.h"
 #include "engine/server_int.h"
 
 enum { DRAIN_MAX_MS = 10000 };
@@ -148,7 +150,103 @@ static void *init_thread(unsigned index, void *ud) {
 /* ---- callbacks from the sequencer ------------------------------------------ */
 
 static void on_outbox_grew(void *ud) { fx_outbox_kick(((struct fx_server *)ud)->outbox); }
-static void on_groups(uint64_t n, void *ud) { fx_outbox_groups(((struct fx_server *)ud)->outbox, n); }
+static void arm_clear_timer(struct fx_server *srv);
+static void on_groups(uint64_t n, void *ud) {
+  struct fx_server *srv = ud;
+  fx_outbox_groups(srv->outbox, n);
+  arm_clear_timer(srv);
+}
+
+/* ---- clearing at its time, and operator requests ----------------------------- */
+
+static void command_free(struct fx_seq_command *c) { free(c); }
+
+static void on_clear_timer(uv_timer_t *t) {
+  struct fx_server *srv = t->data;
+  struct fx_seq_command *c = calloc(1, sizeof *c);
+  if (!c || srv->stopping) {
+    free(c);
+    return;
+  }
+  c->run = fx_market_run_due;
+  c->done = command_free;
+  c->now_us = fx_now_us();
+  fx_sequencer_command(srv->seq, c);
+}
+
+/* Arms the timer for the earliest clearing time; re-armed after every group
+ * (a new request, or a clearing, moves it) and every tick. At most a minute
+ * ahead, so a clock step is noticed. */
+static void arm_clear_timer(struct fx_server *srv) {
+  if (!srv->market || srv->stopping)
+    return;
+  int64_t due = fx_market_next_deadline(srv->market);
+  if (due == INT64_MAX) {
+    uv_timer_stop(&srv->clear_timer);
+    return;
+  }
+  int64_t wait_ms = (due - fx_now_us()) / 1000;
+  if (wait_ms < 0)
+    wait_ms = 0;
+  if (wait_ms > 60000)
+    wait_ms = 60000;
+  uv_timer_start(&srv->clear_timer, on_clear_timer, (uint64_t)wait_ms, 0);
+}
+
+struct op_clear {
+  struct fx_seq_command cmd;
+  struct fx_market_target target;
+  struct fx_http_request *req;
+};
+
+static void op_clear_done(struct fx_seq_command *c) {
+  struct op_clear *oc = (struct op_clear *)c;
+  char body[160];
+  int n = snprintf(body, sizeof body, "{\"found\":%s,\"orders\":%d,\"committed\":%s}\n",
+                   oc->target.found ? "true" : "false", oc->target.n_orders, c->store_err ? "false" : "true");
+  fx_http_respond(oc->req, c->store_err ? 503 : oc->target.found ? 200 : 404, "application/json", body, (size_t)n,
+                  NULL);
+  free(oc);
+}
+
+/* POST /api/markets/{CP}/{YYYY-MM-DD}/clear: clear one market now. */
+static void op_clear(struct fx_server *srv, struct fx_http_request *req, const char *path) {
+  const char *p = path + strlen("/api/markets/");
+  const char *slash = strchr(p, '/');
+  struct fx_date d;
+  const char *why;
+  if (!slash || (size_t)(slash - p) >= sizeof ((struct fx_market_target *)0)->cp || strlen(slash) != 17 ||
+      strcmp(slash + 11, "/clear") != 0 || fx_date_parse(slash + 1, 10, &d, &why) != 0) {
+    fx_http_respond(req, 404, "text/plain", "no such market\n", 15, NULL);
+    return;
+  }
+  struct op_clear *oc = calloc(1, sizeof *oc);
+  if (!oc) {
+    fx_http_respond(req, 503, "text/plain", "out of memory\n", 14, NULL);
+    return;
+  }
+  memcpy(oc->target.cp, p, (size_t)(slash - p));
+  oc->target.period = fx_date_to_days(&d);
+  oc->req = req;
+  oc->cmd.run = fx_market_run_clear;
+  oc->cmd.done = op_clear_done;
+  oc->cmd.now_us = fx_now_us();
+  oc->cmd.arg = &oc->target;
+  fx_sequencer_command(srv->seq, &oc->cmd);
+}
+
+/* The operator listener: /metrics, the query API, operator requests. */
+static void ops_handler(struct fx_http_request *req, void *ud) {
+  struct fx_server *srv = ud;
+  const char *path = fx_http_request_path(req);
+  const char *method = fx_http_request_method(req);
+  if (!strncmp(path, "/api/", 5) && !strcmp(method, "POST") && strstr(path, "/clear") && !srv->stopping)
+    op_clear(srv, req, path);
+  else if (!strncmp(path, "/api/", 5) && srv->query)
+    fx_query_http(req, srv->query);
+  else
+    fx_metrics_http_handler(req, srv->met.m);
+}
 
 /* ---- signals, reload, shutdown --------------------------------------------- */
 
@@ -189,6 +287,7 @@ static void on_metrics_stopped(void *ud) {
   close_handle((uv_handle_t *)&srv->sig_int);
   close_handle((uv_handle_t *)&srv->sig_hup);
   close_handle((uv_handle_t *)&srv->tick);
+  close_handle((uv_handle_t *)&srv->clear_timer);
 }
 
 static void on_http_stopped(void *ud) {
@@ -202,6 +301,7 @@ static void on_http_stopped(void *ud) {
   srv->client = NULL;
   fx_outbox_free(srv->outbox);
   srv->outbox = NULL;
+  uv_timer_stop(&srv->clear_timer);
   if (srv->metrics_http)
     fx_http_server_stop(srv->metrics_http, on_metrics_stopped, srv);
   else
@@ -223,6 +323,7 @@ static void on_tick(uv_timer_t *t) {
   }
   fx_gauge_set(srv->met.store_bytes, (int64_t)fx_store_map_size(srv->store));
   fx_outbox_kick(srv->outbox);
+  arm_clear_timer(srv);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -319,6 +420,14 @@ static int start(struct fx_server *srv, const char *port_file) {
     fprintf(stderr, "flexd: store %s: %s\n", srv->cfg.store, fx_store_strerror(rc));
     return -1;
   }
+  if (!(srv->market = fx_market_new(&srv->cfg, srv->store, err, sizeof err))) {
+    fprintf(stderr, "flexd: market: %s\n", err);
+    return -1;
+  }
+  if (!(srv->query = fx_query_new(&srv->cfg, srv->store))) {
+    fprintf(stderr, "flexd: cannot start the query API\n");
+    return -1;
+  }
   if (register_metrics(&srv->met) != 0) {
     fprintf(stderr, "flexd: cannot register metrics\n");
     return -1;
@@ -332,7 +441,7 @@ static int start(struct fx_server *srv, const char *port_file) {
   }
   struct fx_sequencer_cfg sc = {.loop = &srv->loop, .store = srv->store, .platform_domain = srv->cfg.domain,
                                 .committed = fx_ingest_committed, .outbox_grew = on_outbox_grew,
-                                .after_groups = on_groups, .ud = srv};
+                                .after_groups = on_groups, .hooks = fx_market_hooks(srv->market), .ud = srv};
   if (fx_sequencer_start(&srv->seq, &sc) != 0)
     return -1;
   struct fx_http_client_config cc;
@@ -342,7 +451,7 @@ static int start(struct fx_server *srv, const char *port_file) {
   if (listen_on(srv, srv->cfg.listen, &srv->http, fx_ingest_handler, srv, srv->cfg.max_body) != 0)
     return -1;
   if (srv->cfg.metrics[0] &&
-      listen_on(srv, srv->cfg.metrics, &srv->metrics_http, fx_metrics_http_handler, srv->met.m, 4096) != 0)
+      listen_on(srv, srv->cfg.metrics, &srv->metrics_http, ops_handler, srv, 4096) != 0)
     return -1;
   if (port_file && write_port_file(srv, port_file) != 0) {
     fprintf(stderr, "flexd: cannot write %s: %s\n", port_file, strerror(errno));
@@ -355,6 +464,8 @@ static int start(struct fx_server *srv, const char *port_file) {
   uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
   uv_signal_start(&srv->sig_int, on_signal, SIGINT);
   uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
+  uv_timer_init(&srv->loop, &srv->clear_timer);
+  srv->clear_timer.data = srv;
   uv_timer_init(&srv->loop, &srv->tick);
   srv->tick.data = srv;
   uv_timer_start(&srv->tick, on_tick, 0, 1000);
@@ -387,6 +498,8 @@ static void teardown(struct fx_server *srv) {
   uv_walk(&srv->loop, close_walk, NULL);
   uv_run(&srv->loop, UV_RUN_DEFAULT);
   uv_loop_close(&srv->loop);
+  fx_query_free(srv->query);
+  fx_market_free(srv->market);
   if (srv->store)
     fx_store_close(srv->store);
   fx_registry_unref(srv->reg);

@@ -22,6 +22,8 @@
 #include "store/store.h"
 
 struct fx_outbox;
+struct fx_market;
+struct fx_query;
 
 /* Per worker thread: everything a job needs that must not be shared. */
 struct fx_thread_ctx {
@@ -58,6 +60,9 @@ struct fx_server {
   struct fx_http_server *http, *metrics_http;
   struct fx_http_client *client;
   struct fx_outbox *outbox;
+  struct fx_market *market;
+  struct fx_query *query;
+  uv_timer_t clear_timer; /* fires at the next market's clearing time */
   struct fx_server_metrics met;
   uv_signal_t sig_term, sig_int, sig_hup;
   uv_timer_t tick;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,7 +48,7 @@ struct fx_sim {
   int sink_port;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  bool sink_ready, thread_started;
+  bool sink_ready, thread_started, outlive;
   int sink_status;
   unsigned hits;
   struct stored *got;
@@ -154,8 +155,12 @@ static int spawn(struct fx_sim *p) {
   if (p->pid < 0)
     return -1;
   if (p->pid == 0) {
-    FILE *log = freopen(p->log, "a", stderr);
-    (void)log;
+    /* flexd must not hold the caller's stdout (a test runner waits for it to
+     * close) and, unless asked to outlive us, dies with us. */
+    if (!freopen(p->log, "a", stderr) || !freopen("/dev/null", "w", stdout))
+      _exit(127);
+    if (!p->outlive)
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
     execl(p->binary, "flexd", "serve", "--config", p->config, "--port-file", p->port_file, (char *)NULL);
     _exit(127);
   }
@@ -198,6 +203,7 @@ struct fx_sim *fx_sim_start_with(const struct fx_sim_opts *o, const char *flexd_
   snprintf(p->log, sizeof p->log, "%s/flexd.log", p->dir);
   snprintf(p->extra_market, sizeof p->extra_market, "%s", o && o->extra_market ? o->extra_market : "");
   snprintf(p->extra_platform, sizeof p->extra_platform, "%s", o && o->extra_platform ? o->extra_platform : "");
+  p->outlive = o && o->outlive;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   p->sink_status = 200;

@@ -31,6 +31,7 @@ struct fx_sim;
 struct fx_sim_opts {
   const char *extra_market;   /* lines appended to [market] */
   const char *extra_platform; /* lines appended to [platform] */
+  bool outlive;               /* flexd keeps running if this process dies (demo --keep) */
   const char *dir;          /* reuse this directory (restart tests); NULL = new temp dir */
 };
 
