@@ -1,10 +1,18 @@
-/* read.c — the generic SAX2 reader: one libxml2 push parser per fx_reader,
- * reset per document, whose callbacks walk the descriptor tables of
+/* read.c — the generic SAX2 reader: one libxml2 parser context per
+ * fx_reader, reset per document and pulled over the whole input
+ * (xmlCtxtReadMemory), whose callbacks walk the descriptor tables of
  * model.c and fill the message in the reader's arena.
  *
- * Why SAX and a reused push context: building a DOM (and validating it with
- * libxml2's XSD engine) costs several times more; a push context reset with
- * xmlCtxtResetPush keeps libxml2's buffers and dictionary warm.
+ * Why SAX and a reused context: building a DOM (and validating it with
+ * libxml2's XSD engine) costs several times more; a reused context keeps
+ * libxml2's buffers and dictionary warm. libexpat was measured as the
+ * tokenizer instead (docs/codec.md): it alone costs more than this whole
+ * reader, so libxml2 stays.
+ *
+ * A SignedMessage's Body (nearly all of an envelope) is decoded from the
+ * raw bytes when it is plain base64, and libxml2 parses the envelope with
+ * the value cut out (body_fast_path); anything unusual takes the ordinary
+ * path, whose results are the reference.
  *
  * Hostile input: no DTD is accepted (the pre-pass and the internalSubset
  * callback both refuse it), no entity is ever declared so none can expand,
