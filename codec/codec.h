@@ -11,7 +11,7 @@
  *   - struct fx_msg: one typed struct per UFTP message (a union), mirroring
  *     the official XSDs in ../shared/uftp-spec/xsd-3.1.0/ attribute by
  *     attribute and element by element.
- *   - fx_reader: a reused libxml2 SAX2 push parser that reads one inner
+ *   - fx_reader: a reused libxml2 SAX2 parser context that reads one inner
  *     message (or a SignedMessage envelope), applies every schema check and
  *     builds the model in an arena. Hostile input is bounded by fx_limits.
  *   - fx_write_msg / fx_write_signed: streaming XML writers (no DOM).
@@ -609,8 +609,8 @@ struct fx_limits fx_limits_default(void);
 
 typedef struct fx_reader fx_reader;
 
-/* A reader owns one libxml2 SAX2 push parser context (created once, reset
- * per document) and an arena. limits == NULL means fx_limits_default().
+/* A reader owns one libxml2 SAX2 parser context (created once, reset per
+ * document), an arena and the buffers of the SignedMessage Body. limits == NULL means fx_limits_default().
  * NULL when out of memory. */
 fx_reader *fx_reader_new(const struct fx_limits *limits);
 void fx_reader_free(fx_reader *r);

@@ -120,11 +120,21 @@ typedef const char *fx_cstr;
 #define FX_AT(obj, off, T) ((T *)((char *)(obj) + (off)))
 #define FX_CAT(obj, off, T) ((const T *)((const char *)(obj) + (off)))
 
+/* Where the value of the first start tag's Body attribute lies in the
+ * document, as written (between the quotes); found counts Body attributes
+ * there (the span is only meaningful when it is 1). */
+struct fx_scan_span {
+  size_t off, len;
+  unsigned found;
+};
+
 /* Reader pre-pass (read_scan.c): refuses a DOCTYPE, any start tag with
  * more than max_attrs attributes (namespace declarations included) and any
  * attribute value longer than max_len bytes as written, before libxml2
- * parses the document. Returns 0, or FX_E_FORBIDDEN / FX_E_LIMIT with *why. */
-int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, const char **why);
+ * parses the document; fills *body when non-NULL. Returns 0, or
+ * FX_E_FORBIDDEN / FX_E_LIMIT with *why. */
+int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, struct fx_scan_span *body,
+                    const char **why);
 
 /* Error helper shared by reader, writer and comparator. */
 void fx_error_set(struct fx_error *err, int code, const char *where, const char *why);

@@ -1,10 +1,18 @@
-/* read.c — the generic SAX2 reader: one libxml2 push parser per fx_reader,
- * reset per document, whose callbacks walk the descriptor tables of
+/* read.c — the generic SAX2 reader: one libxml2 parser context per
+ * fx_reader, reset per document and pulled over the whole input
+ * (xmlCtxtReadMemory), whose callbacks walk the descriptor tables of
  * model.c and fill the message in the reader's arena.
  *
- * Why SAX and a reused push context: building a DOM (and validating it with
- * libxml2's XSD engine) costs several times more; a push context reset with
- * xmlCtxtResetPush keeps libxml2's buffers and dictionary warm.
+ * Why SAX and a reused context: building a DOM (and validating it with
+ * libxml2's XSD engine) costs several times more; a reused context keeps
+ * libxml2's buffers and dictionary warm. libexpat was measured as the
+ * tokenizer instead (docs/codec.md): it alone costs more than this whole
+ * reader, so libxml2 stays.
+ *
+ * A SignedMessage's Body (nearly all of an envelope) is decoded from the
+ * raw bytes when it is plain base64, and libxml2 parses the envelope with
+ * the value cut out (body_fast_path); anything unusual takes the ordinary
+ * path, whose results are the reference.
  *
  * Hostile input: no DTD is accepted (the pre-pass and the internalSubset
  * callback both refuse it), no entity is ever declared so none can expand,
@@ -16,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -65,6 +74,16 @@ struct name_slot {
   int index; /* in type's attrs or children; -1: no such name */
 };
 
+/* The envelope's Body, decoded from the raw document before libxml2 runs
+ * (body_fast_path): the text (trimmed, as written) and its decoded length,
+ * waiting for the attribute callback that libxml2 hands an empty value. */
+struct body_fast {
+  bool on;
+  const char *text;
+  size_t len, raw_len;
+  long decoded;
+};
+
 struct fx_reader {
   struct fx_limits lim;
   xmlParserCtxtPtr ctxt;
@@ -80,6 +99,9 @@ struct fx_reader {
   struct pending pend;
   uint8_t *body;   /* the decoded SignedMessage Body; only fx_read_signed reuses it */
   size_t body_cap;
+  struct body_fast fast;
+  char *cut; /* the envelope without its Body value (body_fast_path) */
+  size_t cut_cap;
   const void *cache_dict; /* the dictionary the name caches belong to */
   struct name_slot attr_cache[NAME_CACHE], child_cache[NAME_CACHE];
 };
@@ -344,15 +366,12 @@ static const char *unescape_amp(struct fx_reader *r, const char *v, size_t *len)
   return out;
 }
 
-/* SignedMessage@Body (the only xs:base64Binary of UFTP): decoding is the
- * lexical check, so the Body text is walked once, here, and the bytes wait
- * in r->body for fx_sign_open_decoded. bad_offset counts from the start of
- * the value as libxml2 delivers it, leading whitespace included. */
-static int read_body(struct fx_reader *r, struct fx_signed *s, const char *v, size_t len, char *why,
-                     size_t cap) {
-  const char *t = v;
-  size_t n = len;
-  fx_trim(&t, &n);
+/* Decodes a trimmed Body text [t, t+n) into r->body (decoding is the
+ * xs:base64Binary check); lead = bytes of the value before t, so that an
+ * error offset counts from the start of the value. Returns the decoded
+ * length, or -1 with why filled and *code set. */
+static long decode_body(struct fx_reader *r, const char *t, size_t n, size_t lead, char *why, size_t cap,
+                        int *code) {
   size_t need = fx_b64_decoded_max(n) + 1;
   /* Grow by doubling; give back what one huge Body took, as the arena does. */
   if (need > r->body_cap || (r->body_cap > BODY_KEEP && need <= BODY_KEEP)) {
@@ -360,7 +379,8 @@ static int read_body(struct fx_reader *r, struct fx_signed *s, const char *v, si
     uint8_t *grown = realloc(r->body, want);
     if (!grown) {
       snprintf(why, cap, "message exceeds the memory limit");
-      return FX_E_LIMIT;
+      *code = FX_E_LIMIT;
+      return -1;
     }
     r->body = grown;
     r->body_cap = want;
@@ -368,18 +388,52 @@ static int read_body(struct fx_reader *r, struct fx_signed *s, const char *v, si
   struct fx_b64_error e = {0, NULL};
   long k = fx_b64_decode(t, n, r->body, r->body_cap, &e);
   if (k < 0) {
-    snprintf(why, cap, "not xs:base64Binary: %s at offset %zu", e.why, e.offset + (size_t)(t - v));
-    return FX_E_VALUE;
+    snprintf(why, cap, "not xs:base64Binary: %s at offset %zu", e.why, e.offset + lead);
+    *code = FX_E_VALUE;
+    return -1;
   }
   r->body[k] = 0;
-  if (!(s->body = fx_arena_strndup(r->dst, t, n))) {
+  return k;
+}
+
+/* Fills the Body fields of s from the trimmed text and the bytes decoded
+ * into r->body. raw: the text is as written, not as libxml2 would have
+ * delivered it, so TAB and LF become the spaces attribute-value
+ * normalisation makes of them (the fast path never takes a CR). */
+static int keep_body(struct fx_reader *r, struct fx_signed *s, const char *t, size_t n, long k, bool raw,
+                     char *why, size_t cap) {
+  char *copy = fx_arena_strndup(r->dst, t, n);
+  if (!copy) {
     snprintf(why, cap, "message exceeds the memory limit");
     return FX_E_LIMIT;
   }
+  if (raw && (memchr(copy, '\n', n) || memchr(copy, '\t', n)))
+    for (size_t i = 0; i < n; i++)
+      copy[i] = copy[i] == '\n' || copy[i] == '\t' ? ' ' : copy[i];
+  s->body = copy;
   s->body_len = n;
   s->decoded = r->body;
   s->decoded_len = (size_t)k;
   return 0;
+}
+
+/* SignedMessage@Body (the only xs:base64Binary of UFTP): decoding is the
+ * lexical check, so the Body text is walked once, here (or already, from
+ * the raw document, by body_fast_path), and the bytes wait in r->body for
+ * fx_sign_open_decoded. bad_offset counts from the start of the value as
+ * libxml2 delivers it, leading whitespace included. */
+static int read_body(struct fx_reader *r, struct fx_signed *s, const char *v, size_t len, char *why,
+                     size_t cap) {
+  if (r->fast.on && len == 0) {
+    r->fast.on = false;
+    return keep_body(r, s, r->fast.text, r->fast.len, r->fast.decoded, true, why, cap);
+  }
+  const char *t = v;
+  size_t n = len;
+  fx_trim(&t, &n);
+  int code = 0;
+  long k = decode_body(r, t, n, (size_t)(t - v), why, cap, &code);
+  return k < 0 ? code : keep_body(r, s, t, n, k, false, why, cap);
 }
 
 /* Parses one attribute value into its slot; false after failing. '&' can
@@ -425,7 +479,7 @@ static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlCh
     }
     const struct fx_attr *a = &f->type->attrs[k];
     size_t max = a->kind == FX_K_BASE64 ? r->lim.max_input_bytes : r->lim.max_attr_len;
-    if (len > max) {
+    if ((a->kind == FX_K_BASE64 && r->fast.on ? r->fast.raw_len : len) > max) {
       fail(r, FX_E_LIMIT, name, "attribute value longer than the limit");
       return;
     }
@@ -573,7 +627,66 @@ void fx_reader_free(fx_reader *r) {
   fx_arena_free(r->arena);
   free(r->frames);
   free(r->body);
+  free(r->cut);
   free(r);
+}
+
+/* Is the document surely read as UTF-8 (or ASCII), so that its bytes mean
+ * the same to libxml2 and to a byte scan? It must start with '<' (after an
+ * optional UTF-8 BOM) and not look like UTF-16 or UCS-4 ("<\0"), and an
+ * encoding declaration, if any, must say UTF-8 (UTF-7, for one, would give
+ * '+' in a Body another meaning). */
+static bool plainly_utf8(const char *x, size_t n) {
+  if (n >= 3 && !memcmp(x, "\xEF\xBB\xBF", 3))
+    x += 3, n -= 3;
+  if (n < 2 || x[0] != '<' || x[1] == 0)
+    return false;
+  if (n < 6 || memcmp(x, "<?xml", 5) || !strchr(" \t\r\n", x[5]))
+    return true;
+  const char *end = memchr(x, '>', n);
+  size_t k = end ? (size_t)(end - x) : n;
+  for (size_t i = 5; i + 8 <= k; i++) {
+    if (memcmp(x + i, "encoding", 8))
+      continue;
+    for (i += 8; i < k && (strchr(" \t\r\n=", x[i])); i++)
+      ;
+    return i + 6 < k && (x[i] == '"' || x[i] == '\'') && !strncasecmp(x + i + 1, "UTF-8", 5) && x[i + 6] == x[i];
+  }
+  return true;
+}
+
+/* The Body of a SignedMessage is nearly all of it, and libxml2 would scan
+ * it byte by byte only for the reader to walk it again while decoding. When
+ * the value is plain base64 as written (no CR, which end-of-line handling
+ * would fold, no character reference, nothing libxml2 would change but TAB
+ * and LF into spaces), it is decoded here from the raw bytes and libxml2
+ * parses a copy of the envelope with the value cut out; read_body then
+ * takes the decoded bytes. Anything else (or a Body that does not decode)
+ * leaves the document to the ordinary path, whose errors are the reference.
+ * Returns the copy to parse, or NULL for the ordinary path. */
+static const char *body_fast_path(fx_reader *r, const char *xml, size_t len, const struct fx_scan_span *sp) {
+  if (sp->found != 1 || !plainly_utf8(xml, len) || memchr(xml + sp->off, '\r', sp->len))
+    return NULL;
+  const char *t = xml + sp->off;
+  size_t n = sp->len;
+  fx_trim(&t, &n);
+  char why[160];
+  int code;
+  long k = decode_body(r, t, n, 0, why, sizeof why, &code);
+  if (k < 0)
+    return NULL;
+  size_t need = len - sp->len + 1;
+  if (need > r->cut_cap || (r->cut_cap > BODY_KEEP && need <= BODY_KEEP)) {
+    char *grown = realloc(r->cut, need);
+    if (!grown)
+      return NULL;
+    r->cut = grown;
+    r->cut_cap = need;
+  }
+  memcpy(r->cut, xml, sp->off);
+  memcpy(r->cut + sp->off, xml + sp->off + sp->len, len - sp->off - sp->len);
+  r->fast = (struct body_fast){.on = true, .text = t, .len = n, .raw_len = sp->len, .decoded = k};
+  return r->cut;
 }
 
 static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t len, struct fx_error *err) {
@@ -582,6 +695,7 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
   memset(r->err, 0, sizeof *r->err);
   r->failed = false;
   r->pend.on = false;
+  r->fast.on = false;
   r->depth = 0;
   r->elements = 0;
   r->mode = mode;
@@ -593,12 +707,14 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
     r->dst = r->arena;
   }
   const char *why = NULL;
+  struct fx_scan_span body;
   int rc;
   if (!xml || len > r->lim.max_input_bytes || len > INT32_MAX)
     rc = FX_E_LIMIT, why = xml ? "input larger than the limit" : "no input";
   else
     rc = fx_scan_prepass(xml, len, r->lim.max_attrs,
-                         mode == MODE_SIGNED ? r->lim.max_input_bytes : r->lim.max_attr_len, &why);
+                         mode == MODE_SIGNED ? r->lim.max_input_bytes : r->lim.max_attr_len,
+                         mode == MODE_SIGNED ? &body : NULL, &why);
   if (rc) {
     fx_error_set(r->err, rc, "", why);
     return -1;
@@ -609,12 +725,16 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
     fx_error_set(r->err, FX_E_NOMEM, "", "cannot reset the XML parser");
     return -1;
   }
+  const char *cut = mode == MODE_SIGNED ? body_fast_path(r, xml, len, &body) : NULL;
+  if (cut)
+    len -= body.len, xml = cut;
   /* Resets the context (keeping its dictionary and buffers) and parses;
    * no document is built, as the handler has no tree callbacks. */
   names_cached(r);
   xmlDocPtr doc = xmlCtxtReadMemory(r->ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
   if (doc)
     xmlFreeDoc(doc);
+  r->fast.on = false;
   if (r->pend.on)
     settle(r, false);
   if (!r->failed && (!r->ctxt->wellFormed || !r->root))

@@ -8,7 +8,11 @@
  * attribute value whose text as written is longer than the limit (decoding
  * only shortens a value, so this bounds what libxml2 buffers for us). Everything
  * else (well-formedness) is left to libxml2; when this lexer is confused by
- * malformed input it simply stops and lets libxml2 report the error. */
+ * malformed input it simply stops and lets libxml2 report the error.
+ *
+ * For a SignedMessage the pass also notes where the root's Body value lies,
+ * so that the reader can decode it from the raw bytes and spare libxml2 the
+ * scan of its largest attribute (see parse_signed in read.c). */
 #include <string.h>
 
 #include "codec/model.h"
@@ -32,11 +36,37 @@ static const char *find(const char *p, size_t n, const char *needle) {
 enum { T_OTHER, T_QUOTE, T_EQ, T_GT };
 static const unsigned char tag_class[256] = {['"'] = T_QUOTE, ['\''] = T_QUOTE, ['='] = T_EQ, ['>'] = T_GT};
 
+static bool xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Does the '=' at p[eq] follow the attribute name "Body" (whitespace before
+ * the name and around the '=' allowed, nothing else)? */
+static bool names_body(const char *p, size_t start, size_t eq) {
+  size_t k = eq;
+  while (k > start && xml_space(p[k - 1]))
+    k--;
+  return k >= start + 5 && !memcmp(p + k - 4, "Body", 4) && xml_space(p[k - 5]);
+}
+
+/* Body bookkeeping of the first start tag: the value of the one attribute
+ * named Body, or no span at all when there are several (libxml2 then
+ * reports the duplicate on the whole document). */
+static void note_body(struct fx_scan_span *body, const char *p, size_t eq, size_t quote, size_t end) {
+  for (size_t k = eq + 1; k < quote; k++)
+    if (!xml_space(p[k]))
+      return;
+  body->found++;
+  body->off = quote + 1;
+  body->len = end - quote - 1;
+}
+
 /* Skips a start tag beginning at p[i] (just after '<'); returns the index
  * after its '>' or n, SIZE_MAX when it has too many attributes, SIZE_MAX - 1
- * when a value is longer than max_len. */
-static size_t start_tag(const char *p, size_t n, size_t i, uint32_t max_attrs, size_t max_len) {
+ * when a value is longer than max_len. With body non-NULL, notes the span
+ * of a Body attribute's value in it. */
+static size_t start_tag(const char *p, size_t n, size_t i, uint32_t max_attrs, size_t max_len,
+                        struct fx_scan_span *body) {
   uint32_t count = 0;
+  size_t start = i, body_eq = SIZE_MAX;
   for (;;) {
     while (i < n && tag_class[(unsigned char)p[i]] == T_OTHER)
       i++;
@@ -49,12 +79,17 @@ static size_t start_tag(const char *p, size_t n, size_t i, uint32_t max_attrs, s
         return n;
       if ((size_t)(q - p) - i - 1 > max_len)
         return SIZE_MAX - 1;
+      if (body_eq != SIZE_MAX)
+        note_body(body, p, body_eq, i, (size_t)(q - p));
+      body_eq = SIZE_MAX;
       i = (size_t)(q - p) + 1;
       break;
     }
     case T_EQ:
       if (++count > max_attrs)
         return SIZE_MAX;
+      if (body && names_body(p, start, i))
+        body_eq = i;
       i++;
       break;
     default:
@@ -70,8 +105,11 @@ static size_t skip_markup(const char *p, size_t n, size_t i, const char *end) {
   return q ? (size_t)(q - p) + strlen(end) : n;
 }
 
-int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, const char **why) {
+int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, struct fx_scan_span *body,
+                    const char **why) {
   size_t i = 0;
+  if (body)
+    *body = (struct fx_scan_span){0, 0, 0};
   while (i < n) {
     const char *lt = memchr(p + i, '<', n - i);
     if (!lt)
@@ -92,9 +130,12 @@ int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len,
       i = skip_markup(p, n, i + 1, "?>");
     else if (r[0] == '!' || r[0] == '/')
       i = skip_markup(p, n, i, ">");
-    else if ((i = start_tag(p, n, i, max_attrs, max_len)) >= SIZE_MAX - 1) {
-      *why = i == SIZE_MAX ? "too many attributes on one element" : "attribute value longer than the limit";
-      return FX_E_LIMIT;
+    else {
+      if ((i = start_tag(p, n, i, max_attrs, max_len, body)) >= SIZE_MAX - 1) {
+        *why = i == SIZE_MAX ? "too many attributes on one element" : "attribute value longer than the limit";
+        return FX_E_LIMIT;
+      }
+      body = NULL; /* only the root's */
     }
   }
   return 0;

@@ -6,13 +6,23 @@
  * same inputs and yields the same bytes; input with NUL or a byte >= 0x80 is
  * always rejected. The key is fixed (seed 0x42 repeated), so the seed corpus
  * in corpus/envelope/ holds Bodies that open. The same bytes also go through
- * the cs1 key string parser. */
+ * the cs1 key string parser.
+ *
+ * The bytes are also the Body of a SignedMessage read by fx_read_signed,
+ * twice: as is (a plain base64 Body is decoded from the raw document, with
+ * libxml2 parsing the envelope without it) and behind an ISO-8859-1
+ * declaration, which always takes the ordinary path (libxml2 delivers the
+ * value). On ASCII the two documents mean the same, so both reads must give
+ * the same result, error or Body. */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "codec/b64.h"
+#include "codec/codec.h"
 #include "codec/keys.h"
 #include "codec/sign.h"
 
@@ -67,11 +77,62 @@ static void open_body(const uint8_t *data, size_t size) {
   fx_sign_ctx_free(ctx);
 }
 
+struct env_read {
+  int rc;
+  struct fx_error err;
+  char *body;
+  uint8_t *bytes;
+  size_t n;
+};
+
+static struct env_read read_envelope(fx_reader *r, const char *decl, const uint8_t *data, size_t size) {
+  static const char head[] = "<SignedMessage SenderDomain=\"agr.example.com\" SenderRole=\"AGR\" Body=\"";
+  size_t cap = strlen(decl) + sizeof head + size + 4;
+  char *x = malloc(cap);
+  if (!x)
+    abort();
+  int k = snprintf(x, cap, "%s%s", decl, head);
+  memcpy(x + k, data, size);
+  memcpy(x + k + size, "\"/>", 3);
+  struct env_read e = {0};
+  struct fx_signed s;
+  e.rc = fx_read_signed(r, x, (size_t)k + size + 3, &s, &e.err);
+  if (e.rc == 0) {
+    e.body = malloc(s.body_len + 1);
+    e.bytes = malloc(s.decoded_len + 1);
+    if (!e.body || !e.bytes)
+      abort();
+    memcpy(e.body, s.body, s.body_len + 1);
+    memcpy(e.bytes, s.decoded, s.decoded_len);
+    e.n = s.decoded_len;
+  }
+  free(x);
+  return e;
+}
+
+static void check_envelope_paths(const uint8_t *data, size_t size) {
+  if (outside_ascii(data, size))
+    return; /* Latin-1 and UTF-8 differ there */
+  fx_reader *r = fx_reader_new(NULL);
+  if (!r)
+    abort();
+  struct env_read a = read_envelope(r, "", data, size);
+  struct env_read b = read_envelope(r, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>", data, size);
+  if (a.rc != b.rc || a.err.code != b.err.code || strcmp(a.err.where, b.err.where) ||
+      strcmp(a.err.why, b.err.why))
+    abort();
+  if (a.rc == 0 && (strcmp(a.body, b.body) || a.n != b.n || memcmp(a.bytes, b.bytes, a.n)))
+    abort();
+  free(a.body), free(a.bytes), free(b.body), free(b.bytes);
+  fx_reader_free(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (sodium_init() < 0)
     abort();
   check_against_libsodium(data, size);
   open_body(data, size);
+  check_envelope_paths(data, size);
   struct fx_keys_public pub;
   fx_keys_cs1_parse((const char *)data, size, &pub, NULL);
   return 0;
