@@ -26,8 +26,6 @@ struct mk_market *mk_market_get(struct fx_market *mk, const char *cp, int32_t pe
   HASH_FIND_STR(mk->markets, key, m);
   if (m || !create)
     return m;
-  struct fx_day d;
-  (void)d;
   int isps = fx_calendar_isp_count(mk->cal, period, mk->isp_us);
   if (isps <= 0 || strlen(cp) >= MK_ADDR)
     return NULL;
