@@ -4,7 +4,7 @@
  * A scan walks the store's due index (rows whose next attempt has come, oldest
  * first) and starts a delivery for each row not already in flight, up to a
  * bound. A delivery stays in the in-flight set until the sequencer has
- * committed its outcome (see fx_sequencer_groups_started), so a row is never
+ * committed its outcome (fx_sequencer_outcome says which group does), so a row is never
  * sent twice at once; if that commit failed, the row is still due and is sent
  * again later: delivery is at-least-once, and a peer that sees the same
  * MessageID twice answers Already Submitted.
@@ -31,7 +31,7 @@ struct delivery {
   struct fx_outbox *ob;
   uint64_t id;
   enum dstate state;
-  uint64_t settle_gen; /* sequencer groups started when the outcome was submitted */
+  uint64_t settle_gen; /* the sequencer group that commits the outcome */
   uint8_t roles;
   uint16_t type;
   uint32_t attempts;
@@ -73,8 +73,7 @@ static void settle(struct delivery *d, enum fx_delivery what, int64_t t_us) {
   }
   o->id = d->id, o->what = what, o->t_us = t_us;
   d->state = SETTLING;
-  d->settle_gen = fx_sequencer_groups_started(srv->seq);
-  fx_sequencer_outcome(srv->seq, o);
+  d->settle_gen = fx_sequencer_outcome(srv->seq, o);
 }
 
 /* A failed attempt: retry later, or give up once the window has passed. */
@@ -202,7 +201,7 @@ static void scan(struct fx_outbox *ob) {
   /* Deliveries whose outcome has certainly been committed leave the set. */
   struct delivery *d, *tmp;
   HASH_ITER(hh, ob->inflight, d, tmp)
-  if (d->state == SETTLING && ob->groups >= d->settle_gen + 1)
+  if (d->state == SETTLING && ob->groups >= d->settle_gen)
     delivery_free(ob, d);
   if (ob->n_inflight >= MAX_INFLIGHT || fx_store_read_begin(&ob->rd) != 0)
     return;

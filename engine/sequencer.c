@@ -210,7 +210,15 @@ static void decide(struct fx_sequencer *s, struct fx_inbound *in) {
 
 /* ---- the thread ------------------------------------------------------------ */
 
+/* A row already settled (by an earlier outcome, or twice in this group) is
+ * left alone: one stale mark must never fail the commit of a whole group. */
 static void apply_outcome(struct fx_sequencer *s, const struct fx_outcome *o) {
+  struct fx_store_out_view v;
+  if (fx_store_out_get(&s->rd, o->id, &v) != 0 || fx_store_out_state(&v) != FX_OUT_PENDING)
+    return;
+  for (const struct fx_outcome *p = o->next; p; p = p->next)
+    if (p->id == o->id)
+      return; /* the later entry in the list is the earlier submission: keep that one */
   switch (o->what) {
   case FX_SEND_DELIVERED: fx_store_batch_out_delivered(&s->batch, o->id, o->t_us); break;
   case FX_SEND_RETRY: fx_store_batch_out_retry(&s->batch, o->id, o->t_us); break;
@@ -232,7 +240,7 @@ static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct
   }
   fx_store_batch_reset(&s->batch);
   s->rows_added = 0;
-  int rc = group || cmds ? fx_store_read_begin(&s->rd) : 0;
+  int rc = fx_store_read_begin(&s->rd);
   if (rc == 0) {
     for (struct fx_inbound *in = group; in; in = in->next)
       decide(s, in);
@@ -240,11 +248,10 @@ static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct
       struct fx_seq_ctx ctx = {s, c->now_us, NULL};
       c->run(s->cfg.hooks.market, &ctx, c);
     }
-    if (group || cmds)
-      fx_store_read_end(&s->rd);
+    for (struct fx_outcome *o = outcomes; o; o = o->next)
+      apply_outcome(s, o);
+    fx_store_read_end(&s->rd);
   }
-  for (struct fx_outcome *o = outcomes; o; o = o->next)
-    apply_outcome(s, o);
   if (rc == 0 && s->batch.n)
     rc = fx_store_commit(s->cfg.store, &s->batch);
   if (s->cfg.hooks.after_commit)
@@ -384,19 +391,15 @@ void fx_sequencer_command(struct fx_sequencer *s, struct fx_seq_command *c) {
   pthread_mutex_unlock(&s->mu);
 }
 
-uint64_t fx_sequencer_groups_started(struct fx_sequencer *s) {
-  pthread_mutex_lock(&s->mu);
-  uint64_t n = s->groups_started;
-  pthread_mutex_unlock(&s->mu);
-  return n;
-}
-
-void fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o) {
+uint64_t fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o) {
   pthread_mutex_lock(&s->mu);
   o->next = s->oc_head;
   s->oc_head = o;
+  /* Groups take their input under this mutex: the next one takes o. */
+  uint64_t group = s->groups_started + 1;
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
+  return group;
 }
 
 static void free_after_close(uv_handle_t *h) {

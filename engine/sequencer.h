@@ -109,10 +109,8 @@ struct fx_sequencer_cfg {
   /* On the loop thread, after a commit that added outbox rows. */
   void (*outbox_grew)(void *ud);
   /* On the loop thread, after groups were processed (messages, outcomes or
-   * commands), with the number of groups finished since the start. An outcome
-   * submitted when fx_sequencer_groups_started() said S has landed (or was
-   * dropped with a failed commit) once S + 1 groups have finished: groups run
-   * one after another and each takes everything queued when it starts. */
+   * commands), with the number of groups finished since the start (groups
+   * run one after another, numbered from 1). */
   void (*after_groups)(uint64_t groups_finished, void *ud);
   void *ud;
 };
@@ -120,9 +118,11 @@ struct fx_sequencer_cfg {
 int fx_sequencer_start(struct fx_sequencer **out, const struct fx_sequencer_cfg *cfg);
 /* Any thread. */
 void fx_sequencer_submit(struct fx_sequencer *s, struct fx_inbound *in);
-void fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o); /* takes ownership (free()) */
+/* Takes ownership of o (free()). Returns the number of the group that will
+ * commit it: once that many groups have finished (see after_groups), its
+ * effect is in the store, or was dropped with a failed commit. */
+uint64_t fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o);
 void fx_sequencer_command(struct fx_sequencer *s, struct fx_seq_command *c);
-uint64_t fx_sequencer_groups_started(struct fx_sequencer *s);
 /* Loop thread: commits what is queued, stops the thread, frees. Groups still
  * committing are reported through `committed` before it returns. */
 void fx_sequencer_stop(struct fx_sequencer *s);
