@@ -186,7 +186,7 @@ static void collect_one(struct fx_async *a, const struct fx_async_msg *m, fx_asy
 }
 
 uint64_t fx_async_collect_judged(struct fx_async *a, fx_async_judge_fn judge, void *user) {
-  for (size_t i = 0; i < a->n_msgs; i++) collect_one(a, &a->msgs[i], judge, user);
+  for (; a->collected < a->n_msgs; a->collected++) collect_one(a, &a->msgs[a->collected], judge, user);
   return a->matched;
 }
 

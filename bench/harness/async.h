@@ -36,6 +36,7 @@ struct fx_async {
   struct fx_async_key *keys, *by_key; /* uthash over `keys` */
   struct fx_async_msg *msgs;
   size_t n_msgs, max_msgs;
+  size_t collected;        /* messages already matched by a collect call */
   char *arena;
   size_t arena_used, arena_cap;
   struct fx_hist lat;        /* intended send → arrival, of matched, verified responses */
@@ -86,14 +87,15 @@ typedef int (*fx_async_verify_fn)(void *user, const struct fx_sink_ids *ids, con
 typedef int (*fx_async_judge_fn)(void *user, const struct fx_sink_ids *ids, const char *body,
                                  size_t len);
 
-/* After the window, once: match, judge and measure every stored message. A response
- * whose outcome no unanswered request of its key expects is charged to the first
- * such request as `wrong_outcome` (no latency recorded). Returns the number matched
- * with the expected outcome. */
+/* After the window: match, judge and measure every message stored since the last
+ * collect call (so it may be called again once more messages have arrived). A
+ * response whose outcome no unanswered request of its key expects is charged to the
+ * first such request as `wrong_outcome` (no latency recorded). Returns the number
+ * matched with the expected outcome so far. */
 uint64_t fx_async_collect_judged(struct fx_async *a, fx_async_judge_fn judge, void *user);
 
-/* After the window, once: match, verify (when `verify` is not NULL) and measure every
- * stored message. Returns the number matched. */
+/* The same with a verify callback (NULL = no check): every authentic response is
+ * outcome 0, which fx_async_expect registers. Returns the number matched. */
 uint64_t fx_async_collect(struct fx_async *a, fx_async_verify_fn verify, void *user);
 
 #endif
