@@ -150,7 +150,7 @@ static int wait_listening(struct fx_bench_platform *p, char *err, size_t errlen)
       p->pid = 0;
       char tail[160];
       log_tail(p, tail, sizeof tail);
-      snprintf(err, errlen, "flexd exited at start-up (status %d): %s", 
+      snprintf(err, errlen, "flexd exited at start-up (status %d): %s",
                WIFEXITED(st) ? WEXITSTATUS(st) : -1, tail);
       return -1;
     }
