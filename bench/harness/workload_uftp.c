@@ -92,6 +92,23 @@ static const enum kind mix[MIX_CYCLE] = {
     K_PROGNOSIS, K_FLAWED,    K_SMALL,  K_SMALL,  K_PROGNOSIS, K_DAY,    K_TEST,
     K_SMALL,     K_PROGNOSIS, K_FLAWED, K_SMALL,  K_RESENT,    K_REUSED};
 
+/* Request i: the very bytes of an earlier one (`orig`, built as request i - slot + 1). */
+static int add_resent(struct fx_bench_run *run, struct uftp *u, uint64_t i,
+                      const struct fx_bench_built *orig) {
+  const struct fx_req *o = &run->reqs[i - i % MIX_CYCLE + 1];
+  run->reqs[i].data = malloc(o->len);
+  if (run->reqs[i].data == NULL) return -1;
+  memcpy(run->reqs[i].data, o->data, o->len);
+  run->reqs[i].len = o->len;
+  run->n_reqs++;
+  u->kinds[K_RESENT]++;
+  u->inbound_total += orig->inner_len;
+  memcpy(u->keys[i], orig->key, sizeof u->keys[i]);
+  return fx_async_expect_outcome(
+      u->async, i, orig->key,
+      fx_bench_outcome(FX_MSG_FLEX_OFFER_RESPONSE, FX_VERDICT_ALREADY_SUBMITTED));
+}
+
 static int add_mixed(struct fx_bench_run *run, struct uftp *u, uint64_t i,
                      struct fx_bench_built *cycle, char *err, size_t errlen) {
   enum kind k = mix[i % MIX_CYCLE];
@@ -103,19 +120,7 @@ static int add_mixed(struct fx_bench_run *run, struct uftp *u, uint64_t i,
   if (k == K_TEST) spec.type = FX_MSG_TEST_MESSAGE;
   if (k == K_FLAWED) /* each flaw in turn */
     spec.flaw = (enum fx_bench_flaw)(1 + (i / MIX_CYCLE * 2 + (slot > 10)) % (FX_FLAW_COUNT - 1));
-  if (k == K_RESENT) { /* the very bytes of slot 1, sent again */
-    uint64_t orig = i - slot + 1;
-    run->reqs[i].data = malloc(run->reqs[orig].len);
-    if (run->reqs[i].data == NULL) return -1;
-    memcpy(run->reqs[i].data, run->reqs[orig].data, run->reqs[orig].len);
-    run->reqs[i].len = run->reqs[orig].len;
-    run->n_reqs++;
-    u->kinds[k]++;
-    memcpy(u->keys[i], cycle[1].key, sizeof u->keys[i]);
-    return fx_async_expect_outcome(u->async, i, cycle[1].key,
-                                   fx_bench_outcome(FX_MSG_FLEX_OFFER_RESPONSE,
-                                                    FX_VERDICT_ALREADY_SUBMITTED));
-  }
+  if (k == K_RESENT) return add_resent(run, u, i, &cycle[1]);
   if (k == K_REUSED) {
     spec.message_id = &cycle[2].message_id;
     spec.price_step = 1;
