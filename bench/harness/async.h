@@ -8,7 +8,15 @@
  * message (fx_sink_ids), finds the request by the key the workload registered —
  * normally the request's MessageID, which a UFTP response names in its
  * <Type>MessageID attribute (FlexOfferMessageID, …); otherwise its ConversationID —
- * lets the workload verify the signature, and records arrival − intended. */
+ * lets the workload verify the signature, and records arrival − intended.
+ *
+ * Workloads that expect particular answers (a rejection, "Already Submitted") give
+ * each request an expected outcome, a small number of their own choosing, and judge
+ * every response into one (fx_async_collect_judged). Several requests may share a
+ * key: a resent message names the same MessageID as the original, and the platform
+ * answers each copy. Such responses go to the first request of that key, in
+ * registration order, that was sent, is still unanswered and expects the judged
+ * outcome — so which copy the platform happened to process first does not matter. */
 #ifndef FX_BENCH_ASYNC_H
 #define FX_BENCH_ASYNC_H
 
@@ -28,6 +36,7 @@ struct fx_async {
   struct fx_async_key *keys, *by_key; /* uthash over `keys` */
   struct fx_async_msg *msgs;
   size_t n_msgs, max_msgs;
+  size_t collected;        /* messages already matched by a collect call */
   char *arena;
   size_t arena_used, arena_cap;
   struct fx_hist lat;        /* intended send → arrival, of matched, verified responses */
@@ -37,6 +46,9 @@ struct fx_async {
   uint64_t unmatched;        /* unreadable, or naming no known request */
   uint64_t duplicates;       /* a second response to an answered request */
   uint64_t bad_signature;    /* the workload's verify callback refused it */
+  uint64_t wrong_outcome;    /* authentic, but no request of its key expected that outcome */
+  uint64_t first_wrong_index; /* the request a wrong outcome was charged to (the first one) */
+  int first_wrong_expected, first_wrong_got;
   uint64_t last_arrival_ns;  /* of the last matched response */
 };
 
@@ -50,6 +62,14 @@ void fx_async_free(struct fx_async *a);
  * index is out of range, the key too long (> 63 bytes) or already registered. */
 int fx_async_expect(struct fx_async *a, uint64_t index, const char *key);
 
+/* The same, for requests that expect outcome `expected` (>= 0) and may share their
+ * key with earlier requests (see above). -1 when the index is out of range or
+ * already registered, the key empty or too long, or `expected` negative. */
+int fx_async_expect_outcome(struct fx_async *a, uint64_t index, const char *key, int expected);
+
+/* The outcome request `index` expects (0 unless fx_async_expect_outcome said). */
+int fx_async_expected(const struct fx_async *a, uint64_t index);
+
 /* Callbacks to plug in: fx_load_cfg.on_response / fx_bench_run.on_response (user =
  * the fx_async) and fx_sink_cfg.on_message (user = the fx_async). */
 void fx_async_on_response(void *a, uint64_t index, int status, uint64_t intended_ns,
@@ -61,8 +81,21 @@ void fx_async_on_message(void *a, const char *body, size_t len, uint64_t arrival
 typedef int (*fx_async_verify_fn)(void *user, const struct fx_sink_ids *ids, const char *body,
                                   size_t len);
 
-/* After the window, once: match, verify (when `verify` is not NULL) and measure every
- * stored message. Returns the number matched. */
+/* Returns the outcome the response stands for (>= 0, the workload's numbering), or
+ * FX_ASYNC_FORGED when it is not authentic. */
+#define FX_ASYNC_FORGED (-1)
+typedef int (*fx_async_judge_fn)(void *user, const struct fx_sink_ids *ids, const char *body,
+                                 size_t len);
+
+/* After the window: match, judge and measure every message stored since the last
+ * collect call (so it may be called again once more messages have arrived). A
+ * response whose outcome no unanswered request of its key expects is charged to the
+ * first such request as `wrong_outcome` (no latency recorded). Returns the number
+ * matched with the expected outcome so far. */
+uint64_t fx_async_collect_judged(struct fx_async *a, fx_async_judge_fn judge, void *user);
+
+/* The same with a verify callback (NULL = no check): every authentic response is
+ * outcome 0, which fx_async_expect registers. Returns the number matched. */
 uint64_t fx_async_collect(struct fx_async *a, fx_async_verify_fn verify, void *user);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <uv.h>
 
+#include "bench/harness/async.h"
 #include "bench/harness/ceiling.h"
 #include "bench/harness/hist.h"
 #include "bench/harness/load.h"
@@ -47,6 +48,13 @@ struct fx_bench_opts {
   bool no_ceiling;
   unsigned ceiling_iterations; /* 0 = the default */
   bool quiet;                  /* no progress line */
+  /* UFTP workloads (workload_uftp.c): the platform they spawn and what they send */
+  const char *flexd_path; /* the flexd binary; NULL = `flexd` next to this program */
+  unsigned agrs;          /* simulated AGRs, each with its own keys (default 16) */
+  unsigned isps;          /* ISPs in ingest's FlexOffer (default 4; 96 = a whole day) */
+  unsigned workers;       /* flexd's [platform] workers; 0 = its default (one per core) */
+  bool nosync;            /* store_nosync = true (default: durable commits) */
+  bool keep;              /* leave flexd's directory (store, log, config) behind */
 };
 
 /* Everything a workload prepares for the run loop, and what it reports back. */
@@ -60,6 +68,7 @@ struct fx_bench_run {
   size_t inbound_len, response_len; /* message sizes for the ceiling */
   struct fx_sink *sink;             /* optional; the run loop closes it */
   struct fx_hist *async;            /* optional; owned by the workload */
+  const struct fx_async *async_track; /* optional: how responses matched (async.h) */
   uint64_t async_expected, async_last_ns;
   long platform_pid; /* defaults to opts->platform_pid; a workload may start flexd */
   void (*on_response)(void *user, uint64_t index, int status, uint64_t intended_ns,
@@ -74,10 +83,12 @@ struct fx_workload {
   int (*drain)(struct fx_bench_run *run, char *err, size_t errlen);  /* optional */
   int (*verify)(struct fx_bench_run *run, char *err, size_t errlen); /* optional */
   void (*cleanup)(struct fx_bench_run *run);                         /* optional */
+  /* optional: lines of its own after the report table (e.g. the message mix) */
+  void (*report)(const struct fx_bench_run *run, FILE *out);
 };
 
 /* Defaults: 127.0.0.1:8080, closed loop, 4 connections, 10000 requests, 10 s,
- * timeout 10 s, 1 KiB bodies. */
+ * timeout 10 s, 1 KiB bodies; 16 AGRs, 4-ISP offers, durable store. */
 void fx_bench_opts_defaults(struct fx_bench_opts *o);
 
 /* Runs `w` as described above and prints the table on `out`. Returns 0 when every
@@ -90,5 +101,9 @@ int fx_bench_execute(const struct fx_workload *w, const struct fx_bench_opts *o,
 /* The generic workloads (workload_post.c). */
 extern const struct fx_workload fx_workload_post;
 extern const struct fx_workload fx_workload_sink;
+
+/* The UFTP workloads against a flexd they spawn (workload_uftp.c). */
+extern const struct fx_workload fx_workload_ingest;
+extern const struct fx_workload fx_workload_mixed;
 
 #endif

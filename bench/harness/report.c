@@ -80,6 +80,23 @@ static void print_outcomes(FILE *f, const struct fx_load_stats *st) {
   fprintf(f, "   unsent %" PRIu64 "\n", st->unsent);
 }
 
+/* Missing = expected but neither matched nor answered wrongly. */
+static uint64_t async_missing(const struct fx_report *r) {
+  const struct fx_async *t = r->async_track;
+  uint64_t got = t->matched + t->wrong_outcome;
+  return r->async_expected > got ? r->async_expected - got : 0;
+}
+
+static void print_async_track(FILE *f, const struct fx_report *r) {
+  const struct fx_async *t = r->async_track;
+  if (t == NULL) return;
+  fprintf(f, "async        received %" PRIu64 "  as expected %" PRIu64 "  wrong outcome %" PRIu64
+             "  bad signature %" PRIu64 "  unmatched %" PRIu64 "  duplicates %" PRIu64
+             "  dropped %" PRIu64 "  missing %" PRIu64 "\n",
+          t->received, t->matched, t->wrong_outcome, t->bad_signature, t->unmatched,
+          t->duplicates, t->dropped, async_missing(r));
+}
+
 /* "12.3 µs/msg (0.45 s)", or just the total when nothing was answered 200. */
 static void print_cpu_one(FILE *f, const char *who, uint64_t ns, uint64_t msgs) {
   if (msgs)
@@ -128,6 +145,7 @@ void fx_report_print(FILE *f, const struct fx_report *r) {
     fprintf(f, "  async responses %" PRIu64 " of %" PRIu64 " expected\n", r->async->total,
             r->async_expected);
   }
+  print_async_track(f, r);
   print_outcomes(f, st);
   print_cpu(f, r);
 }
@@ -199,6 +217,16 @@ static json_t *ceiling_json(const struct fx_report *r) {
   return j;
 }
 
+static json_t *async_track_json(const struct fx_report *r) {
+  const struct fx_async *t = r->async_track;
+  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "received",
+                   (json_int_t)t->received, "as_expected", (json_int_t)t->matched,
+                   "wrong_outcome", (json_int_t)t->wrong_outcome, "bad_signature",
+                   (json_int_t)t->bad_signature, "unmatched", (json_int_t)t->unmatched,
+                   "duplicates", (json_int_t)t->duplicates, "dropped", (json_int_t)t->dropped,
+                   "missing", (json_int_t)async_missing(r));
+}
+
 json_t *fx_report_json(const struct fx_report *r) {
   const struct fx_load_stats *st = r->load;
   json_t *errors;
@@ -222,6 +250,7 @@ json_t *fx_report_json(const struct fx_report *r) {
     json_object_set_new(j, "async_received", json_integer((json_int_t)r->async->total));
     json_object_set_new(j, "end_to_end_per_s", json_real(round1(async_throughput(r))));
   }
+  if (r->async_track) json_object_set_new(j, "async_outcomes", async_track_json(r));
   return j;
 }
 

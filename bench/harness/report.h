@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "bench/harness/async.h"
 #include "bench/harness/ceiling.h"
 #include "bench/harness/hist.h"
 #include "bench/harness/load.h"
@@ -29,6 +30,7 @@ struct fx_report {
   /* what happened */
   const struct fx_load_stats *load;
   const struct fx_hist *async; /* intended send → response at the sink; NULL = none */
+  const struct fx_async *async_track; /* how they matched their requests; NULL = not shown */
   uint64_t async_expected;
   uint64_t async_last_ns; /* arrival of the last asynchronous response (uv_hrtime) */
   /* CPU over the window */

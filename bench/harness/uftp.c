@@ -1,0 +1,314 @@
+/* uftp.c — building, sealing and judging the bench workloads' UFTP messages (see
+ * uftp.h). The model of each message lives in an arena reset per message; the XML
+ * and the envelope are written into two reused buffers and copied once, into the
+ * finished HTTP request. */
+#include "bench/harness/uftp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec/sign.h"
+#include "engine/calendar.h"
+#include "engine/respond.h"
+#include "engine/validate.h"
+
+#define MARKET_ZONE "Europe/Amsterdam"
+#define OTHER_ZONE "Europe/London" /* an hour off Amsterdam all year */
+#define CONGESTION_POINT "ean.871685900012345678"
+#define ISP_US INT64_C(900000000) /* PT15M */
+#define SMALL_FIRST_ISP 37        /* 09:00 local: a typical morning offer */
+#define OUTCOME_SHIFT 4           /* verdicts fit in 4 bits */
+#define PATH "/shapeshifter/api/v3/message"
+
+struct fx_bench_msgs {
+  const struct fx_bench_platform *plat;
+  fx_sign_ctx *sc;
+  fx_reader *rd;
+  fx_arena *arena;
+  struct fx_buf inner, env;
+  struct fx_date period; /* tomorrow in the market zone */
+  unsigned day_isps;
+  int64_t expiry_us; /* tomorrow's midnight + 1 h */
+};
+
+/* ---- outcomes ------------------------------------------------------------------ */
+
+static const char *const verdict_names[FX_VERDICT_COUNT] = {
+    [FX_VERDICT_ANSWERED] = "answered",
+    [FX_VERDICT_ACCEPTED] = "Accepted",
+    [FX_VERDICT_ALREADY_SUBMITTED] = "Rejected (" FX_R_ALREADY_SUBMITTED ")",
+    [FX_VERDICT_DUPLICATE_IDENTIFIER] = "Rejected (" FX_R_DUPLICATE_IDENTIFIER ")",
+    [FX_VERDICT_ISP_CONFLICT] = "Rejected (" FX_R_ISP_CONFLICT ")",
+    [FX_VERDICT_TIME_ZONE] = "Rejected (" FX_R_TIME_ZONE ")",
+    [FX_VERDICT_ISPS_OOB] = "Rejected (" FX_R_ISPS_OUT_OF_BOUNDS ")",
+    [FX_VERDICT_RECIPIENT] = "Rejected (" FX_R_UNKNOWN_RECIPIENT ")",
+    [FX_VERDICT_VERSION] = "Rejected (" FX_R_UNSUPPORTED_VERSION ")",
+    [FX_VERDICT_OTHER] = "Rejected (another reason)",
+};
+
+/* The exact phrase behind each rejection verdict. */
+static const char *const verdict_phrases[FX_VERDICT_COUNT] = {
+    [FX_VERDICT_ALREADY_SUBMITTED] = FX_R_ALREADY_SUBMITTED,
+    [FX_VERDICT_DUPLICATE_IDENTIFIER] = FX_R_DUPLICATE_IDENTIFIER,
+    [FX_VERDICT_ISP_CONFLICT] = FX_R_ISP_CONFLICT,
+    [FX_VERDICT_TIME_ZONE] = FX_R_TIME_ZONE,
+    [FX_VERDICT_ISPS_OOB] = FX_R_ISPS_OUT_OF_BOUNDS,
+    [FX_VERDICT_RECIPIENT] = FX_R_UNKNOWN_RECIPIENT,
+    [FX_VERDICT_VERSION] = FX_R_UNSUPPORTED_VERSION,
+};
+
+int fx_bench_outcome(enum fx_msg_type response_type, enum fx_bench_verdict v) {
+  return ((int)response_type << OUTCOME_SHIFT) | (int)v;
+}
+
+void fx_bench_outcome_name(int outcome, char *buf, size_t cap) {
+  const char *type = fx_msg_type_name((enum fx_msg_type)(outcome >> OUTCOME_SHIFT));
+  unsigned v = (unsigned)outcome & ((1u << OUTCOME_SHIFT) - 1);
+  snprintf(buf, cap, "%s %s", type ? type : "?", v < FX_VERDICT_COUNT ? verdict_names[v] : "?");
+}
+
+static enum fx_bench_verdict verdict_of(const struct fx_msg *m) {
+  if (!fx_msg_type_has_result(m->type)) return FX_VERDICT_ANSWERED;
+  if (m->result == FX_RESULT_ACCEPTED) return FX_VERDICT_ACCEPTED;
+  for (int v = 0; v < FX_VERDICT_COUNT; v++)
+    if (verdict_phrases[v] && m->rejection_reason && !strcmp(m->rejection_reason, verdict_phrases[v]))
+      return (enum fx_bench_verdict)v;
+  return FX_VERDICT_OTHER;
+}
+
+static const enum fx_bench_verdict flaw_verdicts[FX_FLAW_COUNT] = {
+    [FX_FLAW_NONE] = FX_VERDICT_ACCEPTED,
+    [FX_FLAW_ISP_CONFLICT] = FX_VERDICT_ISP_CONFLICT,
+    [FX_FLAW_TIME_ZONE] = FX_VERDICT_TIME_ZONE,
+    [FX_FLAW_ISPS_OOB] = FX_VERDICT_ISPS_OOB,
+    [FX_FLAW_RECIPIENT] = FX_VERDICT_RECIPIENT,
+    [FX_FLAW_VERSION] = FX_VERDICT_VERSION,
+};
+
+/* ---- the builder ------------------------------------------------------------- */
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Tomorrow in the market zone: its date, ISP count and the offers' expiry. */
+static int tomorrow(struct fx_bench_msgs *b, char *err, size_t errlen) {
+  struct fx_calendar *cal = fx_calendar_new(MARKET_ZONE);
+  if (cal == NULL) {
+    snprintf(err, errlen, "time zone %s is not in this machine's tz database", MARKET_ZONE);
+    return -1;
+  }
+  int32_t day = fx_calendar_day_of(cal, now_us()) + 1;
+  struct fx_day d;
+  int isps = fx_calendar_isp_count(cal, day, ISP_US);
+  int rc = fx_calendar_day(cal, day, &d);
+  fx_calendar_free(cal);
+  if (rc != 0 || isps <= SMALL_FIRST_ISP) {
+    snprintf(err, errlen, "cannot place tomorrow in %s", MARKET_ZONE);
+    return -1;
+  }
+  fx_date_from_days(day, &b->period);
+  b->day_isps = (unsigned)isps;
+  b->expiry_us = d.start_us + INT64_C(3600000000);
+  return 0;
+}
+
+struct fx_bench_msgs *fx_bench_msgs_new(const struct fx_bench_platform *plat, char *err,
+                                        size_t errlen) {
+  struct fx_bench_msgs *b = calloc(1, sizeof *b);
+  if (b == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  b->plat = plat;
+  b->sc = fx_sign_ctx_new(0);
+  b->rd = fx_reader_new(NULL);
+  b->arena = fx_arena_new(0);
+  fx_buf_init(&b->inner);
+  fx_buf_init(&b->env);
+  if (b->sc == NULL || b->rd == NULL || b->arena == NULL) {
+    snprintf(err, errlen, "out of memory");
+    fx_bench_msgs_free(b);
+    return NULL;
+  }
+  if (tomorrow(b, err, errlen) != 0) {
+    fx_bench_msgs_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+void fx_bench_msgs_free(struct fx_bench_msgs *b) {
+  if (b == NULL) return;
+  fx_sign_ctx_free(b->sc);
+  fx_reader_free(b->rd);
+  fx_arena_free(b->arena);
+  fx_buf_free(&b->inner);
+  fx_buf_free(&b->env);
+  free(b);
+}
+
+unsigned fx_bench_msgs_day_isps(const struct fx_bench_msgs *b) { return b->day_isps; }
+
+/* ---- the messages ---------------------------------------------------------------- */
+
+static void header(const struct fx_bench_msgs *b, const struct fx_bench_msg *spec,
+                   const struct fx_bench_party *from, struct fx_msg *m) {
+  m->type = spec->type;
+  m->hdr.version = spec->flaw == FX_FLAW_VERSION ? "4.0.0" : "3.1.0";
+  m->hdr.sender_domain = from->domain;
+  m->hdr.recipient_domain = spec->flaw == FX_FLAW_RECIPIENT ? "elsewhere.bench.test" : b->plat->domain;
+  m->hdr.timestamp.usec = now_us();
+  if (spec->message_id)
+    m->hdr.message_id = *spec->message_id;
+  else
+    fx_uuid_random(&m->hdr.message_id);
+  fx_uuid_random(&m->hdr.conversation_id);
+}
+
+static void flex_header(const struct fx_bench_msgs *b, const struct fx_bench_msg *spec,
+                        struct fx_flex_header *fh) {
+  fh->isp_duration.usec = ISP_US;
+  fh->time_zone = spec->flaw == FX_FLAW_TIME_ZONE ? OTHER_ZONE : MARKET_ZONE;
+  fh->period = b->period;
+  fh->congestion_point = CONGESTION_POINT;
+}
+
+/* n ISPs in a row (a short offer starts in the morning, a whole day at ISP 1), with
+ * the flaws that concern ISPs applied. NULL when out of memory. */
+static struct fx_isp *isps(struct fx_bench_msgs *b, const struct fx_bench_msg *spec, size_t *n_out,
+                           int64_t base_power) {
+  size_t n = spec->n_isps < 1 ? 1 : spec->n_isps > b->day_isps ? b->day_isps : spec->n_isps;
+  int64_t first = n + SMALL_FIRST_ISP - 1 <= b->day_isps ? SMALL_FIRST_ISP : 1;
+  struct fx_isp *v = fx_arena_alloc(b->arena, (n + 1) * sizeof *v);
+  if (v == NULL) return NULL;
+  for (size_t i = 0; i < n; i++)
+    v[i] = (struct fx_isp){.power = base_power - (int64_t)(i % 7) * 100,
+                           .start = first + (int64_t)i, .duration = 1};
+  if (spec->flaw == FX_FLAW_ISP_CONFLICT) v[n++] = v[0]; /* the same ISP twice */
+  if (spec->flaw == FX_FLAW_ISPS_OOB) v[n - 1].start = (int64_t)b->day_isps + 1;
+  *n_out = n;
+  return v;
+}
+
+static int flex_offer(struct fx_bench_msgs *b, const struct fx_bench_msg *spec, struct fx_msg *m) {
+  struct fx_flex_offer *fo = &m->u.flex_offer;
+  struct fx_offer_option *opt = fx_arena_alloc(b->arena, sizeof *opt);
+  if (opt == NULL) return -1;
+  flex_header(b, spec, &fo->flex);
+  fo->expiration_date_time.usec = b->expiry_us;
+  fo->has_unsolicited = true;
+  fo->unsolicited = true;
+  fo->currency = "EUR";
+  opt->option_reference = "A";
+  opt->price = (fx_money)(1000 + spec->price_step) * (FX_MONEY_SCALE / 100); /* 10.00 EUR + cents */
+  opt->min_activation_factor = FX_FACTOR_ONE;
+  opt->isps = isps(b, spec, &opt->n_isps, -2000);
+  fo->offer_options = opt;
+  fo->n_offer_options = 1;
+  return opt->isps ? 0 : -1;
+}
+
+static int d_prognosis(struct fx_bench_msgs *b, const struct fx_bench_msg *spec, struct fx_msg *m) {
+  struct fx_d_prognosis *dp = &m->u.d_prognosis;
+  flex_header(b, spec, &dp->flex);
+  dp->revision = 1;
+  dp->isps = isps(b, spec, &dp->n_isps, 15000);
+  return dp->isps ? 0 : -1;
+}
+
+/* The model of `spec` in b->arena. */
+static int model(struct fx_bench_msgs *b, const struct fx_bench_msg *spec,
+                 const struct fx_bench_party *from, struct fx_msg *m) {
+  memset(m, 0, sizeof *m);
+  header(b, spec, from, m);
+  switch (spec->type) {
+  case FX_MSG_FLEX_OFFER: return flex_offer(b, spec, m);
+  case FX_MSG_D_PROGNOSIS: return d_prognosis(b, spec, m);
+  case FX_MSG_TEST_MESSAGE: return 0;
+  default: return -1;
+  }
+}
+
+static int expected_outcome(const struct fx_bench_msg *spec) {
+  return fx_bench_outcome(fx_response_type(spec->type),
+                          spec->type == FX_MSG_TEST_MESSAGE ? FX_VERDICT_ANSWERED
+                                                            : flaw_verdicts[spec->flaw]);
+}
+
+/* inner XML → Body → SignedMessage, in b->env. */
+static int seal(struct fx_bench_msgs *b, const struct fx_msg *m, const struct fx_bench_party *from,
+                struct fx_error *e) {
+  fx_buf_reset(&b->inner);
+  fx_buf_reset(&b->env);
+  if (fx_write_msg(m, &b->inner, e) != 0) return -1;
+  const char *b64;
+  size_t n;
+  if (fx_sign_seal(b->sc, from->kp.sec.sign, b->inner.data, b->inner.len, &b64, &n) != FX_SIGN_OK) {
+    snprintf(e->why, sizeof e->why, "sealing failed");
+    return -1;
+  }
+  struct fx_signed env = {.sender_domain = from->domain, .sender_role = FX_ROLE_AGR, .body = b64,
+                          .body_len = n};
+  return fx_write_signed(&env, &b->env, e);
+}
+
+int fx_bench_msgs_build(struct fx_bench_msgs *b, const struct fx_bench_msg *spec,
+                        const struct fx_bench_party *from, const char *host, int port,
+                        struct fx_req *req, struct fx_bench_built *out, char *err,
+                        size_t errlen) {
+  struct fx_msg m;
+  struct fx_error e = {0};
+  fx_arena_reset(b->arena);
+  if (spec->flaw >= FX_FLAW_COUNT || model(b, spec, from, &m) != 0 || seal(b, &m, from, &e) != 0) {
+    snprintf(err, errlen, "cannot build a %s: %s %s", fx_msg_type_name(spec->type), e.where, e.why);
+    return -1;
+  }
+  if (fx_req_build(req, host, port, PATH, "text/xml; charset=utf-8", b->env.data, b->env.len) != 0) {
+    snprintf(err, errlen, "out of memory building a request");
+    return -1;
+  }
+  out->message_id = m.hdr.message_id;
+  fx_uuid_format(spec->type == FX_MSG_TEST_MESSAGE ? &m.hdr.conversation_id : &m.hdr.message_id,
+                 out->key);
+  out->outcome = expected_outcome(spec);
+  out->inner_len = b->inner.len;
+  return 0;
+}
+
+size_t fx_bench_msgs_response_len(struct fx_bench_msgs *b) {
+  struct fx_bench_msg spec = {.type = FX_MSG_FLEX_OFFER, .n_isps = 4};
+  struct fx_bench_party from = {.domain = "agr0000.bench.test"};
+  struct fx_msg req, resp;
+  struct fx_error e;
+  fx_arena_reset(b->arena);
+  fx_buf_reset(&b->inner);
+  if (model(b, &spec, &from, &req) != 0 ||
+      fx_response_init(&resp, &req, b->plat->domain, now_us(), NULL) != 0 ||
+      fx_write_msg(&resp, &b->inner, &e) != 0)
+    return 0;
+  return b->inner.len;
+}
+
+/* ---- the judge ----------------------------------------------------------------- */
+
+int fx_bench_judge(void *builder, const struct fx_sink_ids *ids, const char *body, size_t len) {
+  struct fx_bench_msgs *b = builder;
+  (void)ids;
+  struct fx_signed env;
+  struct fx_error e;
+  struct fx_sign_opened op;
+  const struct fx_msg *m;
+  if (fx_read_signed(b->rd, body, len, &env, &e) != 0 || strcmp(env.sender_domain, b->plat->domain) ||
+      env.sender_role != FX_ROLE_DSO)
+    return FX_ASYNC_FORGED;
+  if (fx_sign_open(b->sc, b->plat->keys[FX_ROLE_DSO].pub.sign, env.body, env.body_len, &op) != FX_SIGN_OK)
+    return FX_ASYNC_FORGED;
+  if (fx_read_msg(b->rd, op.inner, op.len, &m, &e) != 0 || strcmp(m->hdr.sender_domain, b->plat->domain))
+    return FX_ASYNC_FORGED;
+  return fx_bench_outcome(m->type, verdict_of(m));
+}
