@@ -81,6 +81,12 @@ int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target);
 int cl_prune(struct cl_state *st, const struct cl_model *md);
 int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target);
 int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target);
+/* Local search: take each order out in turn (dearest per W first), refill
+ * without it and keep the result when better (cl_state_better); passes until
+ * none improves or budget column evaluations are spent (deterministic; then
+ * *budget_hit is set). */
+int cl_swap(struct cl_state *st, const struct cl_model *md, int64_t target, long budget,
+            bool *budget_hit);
 /* Sort key of the merit order: price per W the column covers alone. */
 double cl_merit_key(const struct cl_model *md, size_t col);
 
@@ -101,6 +107,9 @@ void cl_lp_free(struct cl_lp *lp);
  * fix-and-resolve dives towards the target into st. */
 int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
                const struct cl_state *start, double tol);
+/* Another dive from the capped LP of cl_lp_dive, fixing only share of the
+ * fractional offers per round (0 < share <= 1); st empty if there is none. */
+int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, double share);
 /* Small markets: GLPK branch-and-bound on the MILP with binary choices, its
  * rows widened by the worst rounding so that its optimum is a proven bound. */
 bool cl_lp_exact(const struct cl_lp *lp);

@@ -203,7 +203,8 @@ static void ex_rec(struct ex *e, size_t i) {
 
 static struct fx_clear_result solve(const struct fx_clear_market *m) {
   struct fx_clear_result r;
-  cr_assert_eq(fx_clear_solve(m, NULL, &r), 0);
+  int rc = fx_clear_solve(m, NULL, &r);
+  cr_assert_eq(rc, 0, "rc %d", rc);
   return r;
 }
 
