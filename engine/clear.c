@@ -118,7 +118,7 @@ static int search(const struct cl_model *md, const struct fx_clear_params *p, st
     if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   }
   if (!rc && md->n_offers <= p->local_search_max_offers && p->local_search_work > 0)
-    rc = cl_swap(best, md, out->target, p->local_search_work, &out->budget_hit);
+    rc = cl_swap(best, md, out->target, p->local_search_work, &out->search_hit);
   return rc;
 }
 
@@ -140,7 +140,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   if (!rc) {
     res->coverage_ub = out.coverage_ub > res->coverage ? out.coverage_ub : res->coverage;
     res->cost_lb = md->n_cols ? out.cost_lb : 0;
-    res->budget_hit = out.budget_hit;
+    res->budget_hit = out.budget_hit || out.search_hit;
     res->lp_solves = out.solves;
     fill_gaps(res);
   }

@@ -142,7 +142,8 @@ static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, i
   int c0 = st->col[i], k0 = st->k[i];
   int64_t cov0 = st->cov, cost0 = st->cost;
   cl_state_set(st, md, i, -1, 0);
-  int hi = cl_state_feasible(st, md) ? cl_max_factor(st, md, c, 100) : 0;
+  /* st held every bound; only c0's ISPs changed (a rebound it balanced). */
+  int hi = c0 < 0 || col_feasible(st, md, (size_t)c0) ? cl_max_factor(st, md, c, 100) : 0;
   int lo = k0 + 1 > md->col[c].min_af ? k0 + 1 : md->col[c].min_af;
   int k = 0;
   if (hi >= lo) {

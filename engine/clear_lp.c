@@ -500,7 +500,7 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
 
 int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, double share) {
   cl_state_clear(st, lp->md);
-  if (!lp->capped_ok || !lp->basis) return 0;
+  if (!lp->capped_ok || !lp->basis || lp->mip_built) return 0; /* the basis fits the LP only */
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   restore_basis(lp);
   int rounds = (int)fmin(lp->dive_rounds / share, 4.0 * lp->dive_rounds);
