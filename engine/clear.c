@@ -4,7 +4,9 @@
  * The pipeline: normalise the market (clear_model.c); solve the LP relaxation
  * and dive to an integer choice (clear_lp.c); make that choice hold on the
  * rounded values and polish it (clear_heur.c); run the merit-order heuristic
- * beside it and keep the better of the two; then prove bounds for the answer.
+ * beside it and keep the better of the two; on smaller markets dive again,
+ * a share of the fractional offers at a time, and improve the best answer by
+ * local search; then prove bounds for the answer.
  * docs/clearing.md explains why this shape. */
 #include <math.h>
 #include <stdlib.h>

@@ -11,7 +11,9 @@
  *           at a negative price);
  *   drop    drop the most expensive orders while coverage stays at target;
  *   trim    lower the factor of paid orders while coverage stays at target
- *           (or the same, below it).
+ *           (or the same, below it);
+ *   swap    local search: take one order out, refill without it, keep the
+ *           result when better; within a work budget.
  * target is the coverage the search aims for: the proven maximum less the
  * tolerance the caller allows (clear.c); INT64_MAX means "all there is".
  * Every pass is deterministic: ties go by arrival (offer index). */

@@ -7,6 +7,9 @@
  * (A_t); per Requested ISP, cov_t <= Σ s·P·x + off (B_t); per offer with two
  * or more options, Σ x <= 1; and a total-coverage row for the second phase.
  * Phase 1 maximises Σ cov; phase 2 minimises cost keeping that coverage.
+ * The dives start from the capped LP's optimum (its basis is kept, so
+ * further dives that fix a share of the fractional offers per round start
+ * there too) and fix offers round by round, re-solving with the dual simplex.
  *
  * Bounds are not read off the LP objective: they are Lagrangian bounds
  * evaluated in exact arithmetic on the INTEGER problem (rounded powers and
