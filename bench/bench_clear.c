@@ -131,9 +131,9 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   }
   qsort(t, (size_t)runs, sizeof *t, cmp_d);
   qsort(cpu, (size_t)runs, sizeof *cpu, cmp_d);
-  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %5d %s%s\n", n, scarcity, t[runs / 2],
-         cpu[runs / 2], res.n_orders,
-         100 * res.coverage_gap, 100 * res.cost_gap, res.lp_solves, res.optimal ? "yes" : "no",
+  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %s%s\n", n, scarcity,
+         t[runs / 2], cpu[runs / 2], res.n_orders, 100 * res.coverage_gap, 100 * res.cost_gap,
+         (long long)res.cost, (long long)res.cost_lb, res.lp_solves, res.optimal ? "yes" : "no",
          res.budget_hit ? " (budget hit)" : "");
   fx_clear_result_free(&res);
   gen_free(&g);
@@ -204,7 +204,8 @@ static void bench_exact(uint64_t seed) {
 
 int main(int argc, char **argv) {
   size_t max = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
-  printf("offers scarc    median_ms  cpu_ms  orders cov_gap  cost_gap   LPs optimal (proven gaps)\n");
+  printf("offers scarc    median_ms  cpu_ms  orders cov_gap  cost_gap         cost      cost_lb"
+         "   LPs optimal (proven gaps)\n");
   for (size_t n = 10; n <= max; n *= 10) {
     bench_size(n, n >= 10000 ? 1 : 5, 0.4, FX_CLEAR_TOLERANCE);
     bench_size(n, n >= 10000 ? 1 : 5, 1.2, FX_CLEAR_TOLERANCE);

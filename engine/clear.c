@@ -4,7 +4,9 @@
  * The pipeline: normalise the market (clear_model.c); solve the LP relaxation
  * and dive to an integer choice (clear_lp.c); make that choice hold on the
  * rounded values and polish it (clear_heur.c); run the merit-order heuristic
- * beside it and keep the better of the two; then prove bounds for the answer.
+ * beside it and keep the better of the two; on smaller markets dive again,
+ * a share of the fractional offers at a time, and improve the best answer by
+ * local search; then prove bounds for the answer.
  * docs/clearing.md explains why this shape. */
 #include <math.h>
 #include <stdlib.h>
@@ -19,6 +21,9 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->exact_max_offers = 40;
   p->exact_node_limit = 20000;
   p->coverage_tolerance = FX_CLEAR_TOLERANCE;
+  p->redive_max_offers = 400;
+  p->local_search_max_offers = 400;
+  p->local_search_work = 200000;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
@@ -79,24 +84,43 @@ static void fill_gaps(struct fx_clear_result *res) {
   res->optimal = res->coverage_gap <= FX_CLEAR_TOLERANCE && res->cost_gap <= FX_CLEAR_TOLERANCE;
 }
 
+/* Dives that fix a share of the fractional offers per round: slower than
+ * fixing all at once, better on markets where coverage cannot spare the
+ * cheap offers a blanket rounding drops (docs/clearing.md). */
+static const double redive_share[] = {0.5, 0.25, 0.1};
+
+static int redives(const struct cl_model *md, struct cl_lp *lp, struct cl_state *best,
+                   struct cl_state *other, struct cl_lp_out *out) {
+  int rc = 0;
+  for (size_t j = 0; !rc && j < sizeof redive_share / sizeof *redive_share; j++) {
+    rc = cl_lp_redive(lp, other, out, redive_share[j]);
+    if (!rc) rc = polish(other, md, out->target);
+    if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
+  }
+  return rc;
+}
+
 /* Merit order first (its coverage is the floor of the target), then the LP
- * dive and, for small markets, branch-and-bound, each polished towards the
- * target; the better lands in *best. */
-static int search(const struct cl_model *md, struct cl_lp *lp, double tol, struct cl_state *best,
-                  struct cl_state *other, struct cl_lp_out *out) {
+ * dive(s) and, for small markets, branch-and-bound, each polished towards
+ * the target; the better lands in *best, which local search then improves. */
+static int search(const struct cl_model *md, const struct fx_clear_params *p, struct cl_lp *lp,
+                  struct cl_state *best, struct cl_state *other, struct cl_lp_out *out) {
   int rc = cl_merit(other, md);
   if (!rc) rc = cl_prune(other, md);
-  if (!rc) rc = cl_lp_dive(lp, best, out, other, tol);
+  if (!rc) rc = cl_lp_dive(lp, best, out, other, p->coverage_tolerance);
   if (!rc) rc = cl_trim(other, md, INT64_MAX);
   if (!rc) rc = cl_drop(other, md, out->target);
   if (!rc) rc = cl_trim(other, md, out->target);
   if (!rc) rc = polish(best, md, out->target);
   if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
+  if (!rc && md->n_offers <= p->redive_max_offers) rc = redives(md, lp, best, other, out);
   if (!rc && cl_lp_exact(lp)) {
     rc = cl_lp_mip(lp, other, out);
     if (!rc) rc = polish(other, md, out->target);
     if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   }
+  if (!rc && md->n_offers <= p->local_search_max_offers && p->local_search_work > 0)
+    rc = cl_swap(best, md, out->target, p->local_search_work, &out->search_hit);
   return rc;
 }
 
@@ -110,7 +134,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   if (!rc) rc = cl_state_init(&other, md);
   if (!rc && md->n_cols) {
     rc = cl_lp_create(&lp, md, p, deadline);
-    if (!rc) rc = search(md, lp, p->coverage_tolerance, &best, &other, &out);
+    if (!rc) rc = search(md, p, lp, &best, &other, &out);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
   }
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
@@ -118,7 +142,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   if (!rc) {
     res->coverage_ub = out.coverage_ub > res->coverage ? out.coverage_ub : res->coverage;
     res->cost_lb = md->n_cols ? out.cost_lb : 0;
-    res->budget_hit = out.budget_hit;
+    res->budget_hit = out.budget_hit || out.search_hit;
     res->lp_solves = out.solves;
     fill_gaps(res);
   }

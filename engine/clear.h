@@ -77,6 +77,14 @@ struct fx_clear_params {
    * maximal). Default FX_CLEAR_TOLERANCE; 0 = most coverage first, exactly.
    * The answer never covers less than the merit-order heuristic. */
   double coverage_tolerance;
+  /* Markets this small get three more dives that fix the LP's fractional
+   * offers a share at a time (better answers, a few more LP solves). */
+  size_t redive_max_offers;
+  /* Markets this small get a local search after the dives: each order taken
+   * out in turn, the need refilled without it, kept when better. Its budget
+   * counts option evaluations (deterministic); 0 turns it off. */
+  size_t local_search_max_offers;
+  int local_search_work;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

@@ -11,11 +11,14 @@
  *           at a negative price);
  *   drop    drop the most expensive orders while coverage stays at target;
  *   trim    lower the factor of paid orders while coverage stays at target
- *           (or the same, below it).
+ *           (or the same, below it);
+ *   swap    local search: take one order out, refill without it, keep the
+ *           result when better; within a work budget.
  * target is the coverage the search aims for: the proven maximum less the
  * tolerance the caller allows (clear.c); INT64_MAX means "all there is".
  * Every pass is deterministic: ties go by arrival (offer index). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "engine/clear_internal.h"
@@ -141,7 +144,8 @@ static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, i
   int c0 = st->col[i], k0 = st->k[i];
   int64_t cov0 = st->cov, cost0 = st->cost;
   cl_state_set(st, md, i, -1, 0);
-  int hi = cl_state_feasible(st, md) ? cl_max_factor(st, md, c, 100) : 0;
+  /* st held every bound; only c0's ISPs changed (a rebound it balanced). */
+  int hi = c0 < 0 || col_feasible(st, md, (size_t)c0) ? cl_max_factor(st, md, c, 100) : 0;
   int lo = k0 + 1 > md->col[c].min_af ? k0 + 1 : md->col[c].min_af;
   int k = 0;
   if (hi >= lo) {
@@ -161,15 +165,20 @@ static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, i
 /* Marginal fill: while short of target, take the step with the least cost
  * per covered W over every column (at most fill_steps steps; each adds
  * coverage). */
-enum { FILL_STEPS = 64 };
+enum { FILL_STEPS = 64, SWAP_PASSES = 8 };
 
-int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
+/* Fill that never touches offer skip (SIZE_MAX: none); *work counts the
+ * columns it evaluates. */
+static void fill_skip(struct cl_state *st, const struct cl_model *md, int64_t target, size_t skip,
+                      long *work) {
   for (int step = 0; step < FILL_STEPS && st->cov < target; step++) {
     double best_ratio = HUGE_VAL;
     size_t best_c = 0;
     int best_k = 0;
+    *work += (long)md->n_cols;
     for (size_t c = 0; c < md->n_cols; c++) {
       int col = st->col[md->col[c].offer];
+      if (md->col[c].offer == skip) continue;
       if ((col >= 0 && (size_t)col != c) || st->k[md->col[c].offer] == 100) continue;
       double ratio;
       int k = fill_step(st, md, c, target, &ratio);
@@ -178,6 +187,11 @@ int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
     if (!best_k) break;
     cl_state_set(st, md, md->col[best_c].offer, (int)best_c, best_k);
   }
+}
+
+int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
+  long work = 0;
+  fill_skip(st, md, target, SIZE_MAX, &work);
   return 0;
 }
 
@@ -258,4 +272,43 @@ int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
   }
   free(r);
   return 0;
+}
+
+/* One swap move: without order i, fill towards target from the others
+ * (raising partial orders or taking new ones, never i again), then drop and
+ * trim what is spare. Kept in st when better (cl_state_better). Taking i out
+ * can break a bound that i balanced (a rebound against another's shift), so
+ * repair runs first and the move counts only if every bound holds. */
+static int swap_one(struct cl_state *st, struct cl_state *tmp, const struct cl_model *md, size_t i,
+                    int64_t target, long *work) {
+  cl_state_copy(tmp, st, md);
+  cl_state_set(tmp, md, i, -1, 0);
+  int rc = cl_repair(tmp, md);
+  if (!rc) fill_skip(tmp, md, target, i, work);
+  if (!rc) rc = cl_prune(tmp, md);
+  if (!rc) rc = cl_drop(tmp, md, target);
+  if (!rc) rc = cl_trim(tmp, md, target);
+  if (!rc && cl_state_feasible(tmp, md) && cl_state_better(tmp, st, target))
+    cl_state_copy(st, tmp, md);
+  return rc;
+}
+
+int cl_swap(struct cl_state *st, const struct cl_model *md, int64_t target, long budget,
+            bool *budget_hit) {
+  struct cl_state tmp = {0};
+  int rc = cl_state_init(&tmp, md);
+  long work = 0;
+  for (int pass = 0; !rc && pass < SWAP_PASSES && work < budget; pass++) {
+    int64_t cost0 = st->cost, cov0 = st->cov;
+    size_t n;
+    struct ranked *r = orders_desc(st, md, true, &n);
+    if (!r) rc = FX_CLEAR_ENOMEM;
+    for (size_t j = 0; !rc && j < n && work < budget; j++)
+      if (st->col[r[j].idx] >= 0) rc = swap_one(st, &tmp, md, r[j].idx, target, &work);
+    free(r);
+    if (st->cost == cost0 && st->cov == cov0) break;
+  }
+  cl_state_free(&tmp);
+  if (work >= budget) *budget_hit = true;
+  return rc;
 }

@@ -77,10 +77,17 @@ bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t
  * first, full activation, taken if feasible and it adds coverage. */
 int cl_merit(struct cl_state *st, const struct cl_model *md);
 int cl_repair(struct cl_state *st, const struct cl_model *md);
+/* fill needs st to keep every bound (repair first). */
 int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target);
 int cl_prune(struct cl_state *st, const struct cl_model *md);
 int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target);
 int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target);
+/* Local search: take each order out in turn (dearest per W first), refill
+ * without it and keep the result when better (cl_state_better); passes until
+ * none improves or budget column evaluations are spent (deterministic; then
+ * *budget_hit is set). */
+int cl_swap(struct cl_state *st, const struct cl_model *md, int64_t target, long budget,
+            bool *budget_hit);
 /* Sort key of the merit order: price per W the column covers alone. */
 double cl_merit_key(const struct cl_model *md, size_t col);
 
@@ -90,7 +97,8 @@ struct cl_lp_out {
   int64_t coverage_ub;
   int64_t target; /* coverage the search aims for (see cl_lp_dive) */
   int64_t cost_lb;
-  bool budget_hit;
+  bool budget_hit;  /* an LP limit (the LP code owns it) */
+  bool search_hit;  /* the local search's work limit */
   int solves;
 };
 int cl_lp_create(struct cl_lp **lp, const struct cl_model *md, const struct fx_clear_params *p,
@@ -101,6 +109,10 @@ void cl_lp_free(struct cl_lp *lp);
  * fix-and-resolve dives towards the target into st. */
 int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
                const struct cl_state *start, double tol);
+/* Another dive from the capped LP of cl_lp_dive, fixing only share of the
+ * fractional offers per round (0 < share <= 1); st empty if there is none
+ * (or after cl_lp_mip, which changes the LP). */
+int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, double share);
 /* Small markets: GLPK branch-and-bound on the MILP with binary choices, its
  * rows widened by the worst rounding so that its optimum is a proven bound. */
 bool cl_lp_exact(const struct cl_lp *lp);

@@ -7,6 +7,9 @@
  * (A_t); per Requested ISP, cov_t <= Σ s·P·x + off (B_t); per offer with two
  * or more options, Σ x <= 1; and a total-coverage row for the second phase.
  * Phase 1 maximises Σ cov; phase 2 minimises cost keeping that coverage.
+ * The dives start from the capped LP's optimum (its basis is kept, so
+ * further dives that fix a share of the fractional offers per round start
+ * there too) and fix offers round by round, re-solving with the dual simplex.
  *
  * Bounds are not read off the LP objective: they are Lagrangian bounds
  * evaluated in exact arithmetic on the INTEGER problem (rounded powers and
@@ -22,6 +25,14 @@
 
 #include "engine/clear_internal.h"
 
+/* An offer the LP leaves fractional: split between options, or activated
+ * below its minimum. dist says how far the rounding moves it (0..1). */
+struct frac {
+  double dist;
+  size_t offer, col;
+  bool up;
+};
+
 struct cl_lp {
   const struct cl_model *md;
   glp_prob *P;
@@ -30,12 +41,14 @@ struct cl_lp {
   int row_total, x0;            /* column of x for model column c: x0 + c */
   double *x, *lam;              /* LP primal per model column, dual per row */
   char *forced;                 /* per offer: lower bound forced this round */
+  struct frac *frac;            /* per offer: scratch for fix_fractional */
+  char *basis;                  /* the capped LP's optimal basis (rows, then columns) */
   double deadline, cov_lp;
   double tol;        /* coverage tolerance (fx_clear_params) */
   int64_t floor_cov; /* the coverage target never goes below this */
   double xscale; /* 1, or 100 once the MILP counts factors in hundredths */
   int it_lim, dive_rounds, solves, mip_nodes;
-  bool budget_hit, exact, mip_built;
+  bool budget_hit, exact, mip_built, capped_ok;
 };
 
 double cl_now_ms(void) {
@@ -174,9 +187,10 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->cov_col = calloc(ni, sizeof(int));
   lp->x = calloc(md->n_cols + 1, sizeof(double));
   lp->forced = calloc(md->n_offers + 1, 1);
+  lp->frac = calloc(md->n_offers + 1, sizeof *lp->frac);
   lp->xscale = 1.0;
   lp->P = glp_create_prob();
-  if (!lp->row_a || !lp->row_b || !lp->cov_col || !lp->x || !lp->forced || !lp->P)
+  if (!lp->row_a || !lp->row_b || !lp->cov_col || !lp->x || !lp->forced || !lp->frac || !lp->P)
     return FX_CLEAR_ENOMEM;
   glp_init_smcp(&lp->parm);
   lp->parm.msg_lev = GLP_MSG_OFF;
@@ -190,7 +204,7 @@ void cl_lp_free(struct cl_lp *lp) {
   if (!lp) return;
   if (lp->P) glp_delete_prob(lp->P);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
-  free(lp->x), free(lp->lam), free(lp->forced);
+  free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac), free(lp->basis);
   free(lp);
 }
 
@@ -328,31 +342,52 @@ static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
   glp_set_col_bnds(lp->P, lp->x0 + (int)c, lo == hi ? GLP_FX : GLP_DB, lo, hi);
 }
 
-/* Fix offers the LP split between options or activated below their minimum:
- * keep the largest option; raise it to its minimum or drop it. */
-static int fix_fractional(struct cl_lp *lp) {
+static int frac_cmp(const void *a, const void *b) {
+  const struct frac *x = a, *y = b;
+  if (x->dist != y->dist) return x->dist < y->dist ? -1 : 1;
+  return x->offer < y->offer ? -1 : x->offer > y->offer;
+}
+
+static bool frac_find(const struct cl_lp *lp, size_t i, struct frac *f) {
   const struct cl_model *md = lp->md;
-  int n = 0;
-  for (size_t i = 0; i < md->n_offers; i++) {
-    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
-    int pos = 0;
-    double sum = 0;
-    lp->forced[i] = 0;
-    for (size_t c = a; c < b; c++) {
-      if (lp->x[c] > 1e-7) pos++;
-      if (lp->x[c] > lp->x[best]) best = c;
-      sum += fmax(lp->x[c], 0.0);
-    }
-    double lo = md->col[best].min_af / 100.0;
-    if (pos == 0 || (pos == 1 && lp->x[best] >= lo - 1e-7)) continue;
-    n++;
-    for (size_t c = a; c < b; c++)
-      if (c != best) set_col(lp, c, 0.0, 0.0);
-    bool up = sum * 2 >= lo;
-    set_col(lp, best, up ? lo : 0.0, up ? 1.0 : 0.0);
-    lp->forced[i] = up;
+  size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
+  int pos = 0;
+  double sum = 0;
+  for (size_t c = a; c < b; c++) {
+    if (lp->x[c] > 1e-7) pos++;
+    if (lp->x[c] > lp->x[best]) best = c;
+    sum += fmax(lp->x[c], 0.0);
   }
-  return n;
+  double lo = md->col[best].min_af / 100.0;
+  if (pos == 0 || (pos == 1 && lp->x[best] >= lo - 1e-7)) return false;
+  f->offer = i, f->col = best, f->up = sum * 2 >= lo;
+  f->dist = sum >= lo ? 1.0 - lp->x[best] / sum : fmin(sum, lo - sum) / lo;
+  return true;
+}
+
+/* Fix the share of fractional offers whose rounding moves them least: keep
+ * the largest option; raise it to its minimum or drop it. Fixing a few at a
+ * time lets the LP re-balance the rest around them (fixing all at once
+ * drops cheap offers the coverage cannot spare). Returns how many offers
+ * were fractional. */
+static int fix_fractional(struct cl_lp *lp, double share) {
+  const struct cl_model *md = lp->md;
+  size_t n = 0;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    lp->forced[i] = 0;
+    if (frac_find(lp, i, &lp->frac[n])) n++;
+  }
+  qsort(lp->frac, n, sizeof *lp->frac, frac_cmp);
+  size_t nfix = (size_t)ceil(share * (double)n);
+  for (size_t j = 0; j < nfix && j < n; j++) {
+    const struct frac *f = &lp->frac[j];
+    for (size_t c = md->offer_col[f->offer]; c < md->offer_col[f->offer + 1]; c++)
+      if (c != f->col) set_col(lp, c, 0.0, 0.0);
+    double lo = md->col[f->col].min_af / 100.0;
+    set_col(lp, f->col, f->up ? lo : 0.0, f->up ? 1.0 : 0.0);
+    lp->forced[f->offer] = f->up;
+  }
+  return (int)n;
 }
 
 static void unforce(struct cl_lp *lp) {
@@ -415,6 +450,36 @@ static void warm_basis(struct cl_lp *lp, const struct cl_state *start) {
       glp_set_col_stat(lp->P, lp->x0 + start->col[i], GLP_NU);
 }
 
+/* The capped LP's basis, to start every dive from the same LP optimum. */
+static int save_basis(struct cl_lp *lp) {
+  int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
+  free(lp->basis);
+  lp->basis = malloc(((size_t)nr + (size_t)nc + 1) * sizeof *lp->basis);
+  if (!lp->basis) return FX_CLEAR_ENOMEM;
+  for (int r = 1; r <= nr; r++) lp->basis[r] = (char)glp_get_row_stat(lp->P, r);
+  for (int j = 1; j <= nc; j++) lp->basis[nr + j] = (char)glp_get_col_stat(lp->P, j);
+  return 0;
+}
+
+static void restore_basis(struct cl_lp *lp) {
+  int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
+  for (int r = 1; r <= nr; r++) glp_set_row_stat(lp->P, r, lp->basis[r]);
+  for (int j = 1; j <= nc; j++) glp_set_col_stat(lp->P, j, lp->basis[nr + j]);
+}
+
+/* Rounds of fix-and-resolve from the capped LP's solution, fixing share of
+ * the fractional offers per round (all of them in the last round). */
+static void dive(struct cl_lp *lp, double share, int rounds, struct cl_state *st) {
+  bool ok = true;
+  int round = 0;
+  while (ok && round < rounds && fix_fractional(lp, round + 1 < rounds ? share : 1.0) > 0) {
+    round++;
+    ok = resolve(lp);
+  }
+  if (ok && round == rounds && fix_fractional(lp, 1.0) > 0) lp->budget_hit = true;
+  to_state(lp, st);
+}
+
 int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
                const struct cl_state *start, double tol) {
   lp->floor_cov = start->cov;
@@ -426,14 +491,23 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
   out->coverage_ub = coverage_bound(lp);
   out->target = coverage_target(lp, out->coverage_ub);
   capped(lp, out->target, out->coverage_ub);
-  ok = solve(lp, GLP_PRIMAL);
-  int round = 0;
-  while (ok && round < lp->dive_rounds && fix_fractional(lp) > 0) {
-    round++;
-    ok = resolve(lp);
-  }
-  if (ok && round == lp->dive_rounds && fix_fractional(lp) > 0) lp->budget_hit = true;
-  to_state(lp, st);
+  lp->capped_ok = solve(lp, GLP_PRIMAL);
+  int rc = save_basis(lp);
+  if (rc) return rc;
+  if (lp->capped_ok) dive(lp, 1.0, lp->dive_rounds, st);
+  else to_state(lp, st);
+  out->budget_hit = lp->budget_hit;
+  out->solves = lp->solves;
+  return 0;
+}
+
+int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, double share) {
+  cl_state_clear(st, lp->md);
+  if (!lp->capped_ok || !lp->basis || lp->mip_built) return 0; /* the basis fits the LP only */
+  for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
+  restore_basis(lp);
+  int rounds = (int)fmin(lp->dive_rounds / share, 4.0 * lp->dive_rounds);
+  if (solve(lp, GLP_DUALP)) dive(lp, share, rounds, st);
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
   return 0;

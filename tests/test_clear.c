@@ -170,6 +170,29 @@ Test(clear, coverage_tolerance_never_below_merit_order) {
   fx_clear_result_free(&r);
 }
 
+/* The local search is bounded by a deterministic work limit, and says so
+ * when it stops there; the answer is the same (here nothing beats it). */
+Test(clear, local_search_work_limit_is_reported) {
+  const int64_t p[] = {150};
+  struct fx_clear_isp isps[] = {requested(100, 200)};
+  struct fx_clear_option o = option(1 * EUR, 100, 0, 1, p);
+  struct fx_clear_offer of = {1, &o};
+  struct fx_clear_market m = {{1, isps}, 1, &of, NULL};
+  struct fx_clear_params par;
+  fx_clear_params_init(&par);
+  struct fx_clear_result a, b;
+  cr_assert_eq(fx_clear_solve(&m, &par, &a), 0);
+  par.local_search_work = 1;
+  cr_assert_eq(fx_clear_solve(&m, &par, &b), 0);
+  cr_assert(!a.budget_hit, "one move within 200000 evaluations");
+  cr_assert(b.budget_hit, "the limit of 1 evaluation stopped the local search");
+  cr_assert_eq(a.n_orders, 1);
+  cr_assert_eq(b.n_orders, 1);
+  cr_assert_eq(a.cost, b.cost);
+  fx_clear_result_free(&a);
+  fx_clear_result_free(&b);
+}
+
 Test(clear, far_bound_of_requested_isp) {
   const int64_t big[] = {200}, small[] = {100};
   struct fx_clear_isp isps[] = {requested(100, 150)};
