@@ -14,6 +14,7 @@ struct fx_cli_command {
 int fx_cli_version(int argc, char **argv);
 int fx_cli_serve(int argc, char **argv);
 int fx_cli_demo(int argc, char **argv);
+int fx_cli_check_config(int argc, char **argv);
 
 /* engine/cli_keys.c: CS1 keys and SignedMessage seal/open for operators. */
 int fx_cli_keygen(int argc, char **argv);

@@ -11,6 +11,7 @@ static const struct fx_cli_command commands[] = {
     {"version", fx_cli_version, "print the version"},
     {"serve", fx_cli_serve, "run the platform: flexd serve --config FILE"},
     {"demo", fx_cli_demo, "a platform on loopback with simulated participants"},
+    {"check-config", fx_cli_check_config, "check a configuration file and its key files"},
     {"keygen", fx_cli_keygen, "generate a CS1 key pair file, print its public key"},
     {"seal", fx_cli_seal, "sign an inner message into a SignedMessage"},
     {"open", fx_cli_open, "verify a SignedMessage, print the inner message"},
