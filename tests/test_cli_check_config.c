@@ -6,18 +6,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "tests/support/run.h"
+
 static char dir[] = "/tmp/flexd-cc-XXXXXX";
 
-static int run(const char *args, char *out, size_t cap) {
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "%s %s 2>&1", FLEXD_BINARY, args);
-  FILE *p = popen(cmd, "r");
-  cr_assert_not_null(p);
-  size_t n = fread(out, 1, cap - 1, p);
-  out[n] = 0;
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void write_config(const char *tz, const char *endpoint) {
   char path[128];
@@ -34,7 +26,7 @@ static void setup(void) {
   cr_assert_not_null(mkdtemp(dir));
   char out[1024], args[256];
   snprintf(args, sizeof args, "keygen -o %s/dso.key", dir);
-  cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+  cr_assert_eq(fx_test_run(args, out, sizeof out), 0, "%s", out);
   char *key = strstr(out, "cs1.");
   cr_assert_not_null(key, "keygen printed: %s", out);
   key[strcspn(key, "\n")] = 0;
@@ -53,7 +45,7 @@ Test(check_config, a_good_configuration_passes) {
   write_config("Europe/Amsterdam", "https://agr.example.com/shapeshifter/api/v3/message");
   char out[4096], args[256];
   snprintf(args, sizeof args, "check-config %s/flexd.conf", dir);
-  cr_assert_eq(run(args, out, sizeof out), 0, "%s", out);
+  cr_assert_eq(fx_test_run(args, out, sizeof out), 0, "%s", out);
   cr_assert(strstr(out, "ok: key.DSO cs1."), "%s", out);
   cr_assert(strstr(out, "0 problem(s)"), "%s", out);
 }
@@ -64,7 +56,7 @@ Test(check_config, a_readable_secret_key_is_a_problem) {
   snprintf(path, sizeof path, "%s/dso.key", dir);
   cr_assert_eq(chmod(path, 0644), 0);
   snprintf(args, sizeof args, "check-config %s/flexd.conf", dir);
-  cr_assert_eq(run(args, out, sizeof out), 1, "%s", out);
+  cr_assert_eq(fx_test_run(args, out, sizeof out), 1, "%s", out);
   cr_assert(strstr(out, "problem: key.DSO"), "%s", out);
   cr_assert(strstr(out, "chmod 600"), "%s", out);
 }
@@ -73,7 +65,7 @@ Test(check_config, bad_time_zone_and_endpoint_are_problems) {
   write_config("Europe/Atlantis", "ftp://agr.example.com/");
   char out[4096], args[256];
   snprintf(args, sizeof args, "check-config %s/flexd.conf", dir);
-  cr_assert_eq(run(args, out, sizeof out), 1, "%s", out);
+  cr_assert_eq(fx_test_run(args, out, sizeof out), 1, "%s", out);
   cr_assert(strstr(out, "time_zone 'Europe/Atlantis'"), "%s", out);
   cr_assert(strstr(out, "is not an http(s) URL"), "%s", out);
   cr_assert(strstr(out, "2 problem(s)"), "%s", out);
@@ -81,7 +73,7 @@ Test(check_config, bad_time_zone_and_endpoint_are_problems) {
 
 Test(check_config, the_shipped_sample_parses) {
   char out[4096];
-  cr_assert_neq(run("check-config " FLEXD_SOURCE_DIR "/dist/flexd.conf.example", out, sizeof out), 2);
+  cr_assert_neq(fx_test_run("check-config " FLEXD_SOURCE_DIR "/dist/flexd.conf.example", out, sizeof out), 2);
   cr_assert(!strstr(out, "line "), "the sample has a syntax error: %s", out);
   cr_assert(strstr(out, "problem: participant dso.example.com DSO: key"), "placeholder keys are reported: %s", out);
 }
