@@ -189,7 +189,7 @@ struct judged {
 static void judged_init(struct judged *j) {
   char err[256];
   j->plat = fake_platform();
-  j->msgs = fx_bench_msgs_new(j->plat, err, sizeof err);
+  j->msgs = fx_bench_msgs_new(j->plat, 1, err, sizeof err);
   cr_assert_not_null(j->msgs, "%s", err);
 }
 
