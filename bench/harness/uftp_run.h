@@ -36,6 +36,7 @@ struct fx_bench_uftp {
   struct fx_bench_inbox inbox;
   struct fx_bench_phase_stats reference; /* the portfolio updates, all phases together */
   unsigned n_cps;
+  uint64_t sink_base; /* messages the sink had received when the window opened */
 };
 
 /* Starts the sink (routed through u->route) and flexd, and the builder for the Period

@@ -182,6 +182,7 @@ static int start(struct fx_bench_run *run, struct uftp *u, unsigned n_cps, char 
   if (fx_bench_uftp_reference(run, &u->base, n_cps, err, errlen) != 0) return -1;
   u->base.route.inbox = NULL;
   u->base.route.async = u->async;
+  u->base.sink_base = fx_sink_received(run->sink);
   return 0;
 }
 
@@ -230,10 +231,10 @@ static int drain(struct fx_bench_run *run, char *err, size_t errlen) {
   struct uftp *u = run->state;
   run->async_expected = u->ok;
   uint64_t timeout = (uint64_t)(run->opts->timeout_s * 1e9);
-  u->drained = fx_sink_wait(run->sink, u->ok, timeout) == 0;
+  u->drained = fx_sink_wait(run->sink, u->base.sink_base + u->ok, timeout) == 0;
   if (u->drained) return 0;
   snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " asynchronous responses arrived within %.0f s",
-           fx_sink_received(run->sink), u->ok, run->opts->timeout_s);
+           fx_sink_received(run->sink) - u->base.sink_base, u->ok, run->opts->timeout_s);
   return -1;
 }
 
