@@ -381,6 +381,12 @@ static int clear_and_order(struct fx_bench_run *run, struct day *d, char *err, s
 
 /* ---- the query API ------------------------------------------------------------------ */
 
+/* A string member, "" when absent or not a string. */
+static const char *str_of(json_t *obj, const char *key) {
+  const char *v = json_string_value(json_object_get(obj, key));
+  return v ? v : "";
+}
+
 static json_int_t count_of(json_t *market, const char *group, const char *state) {
   return json_integer_value(json_object_get(json_object_get(market, group), state));
 }
@@ -407,8 +413,7 @@ static int check_broadcasts(const struct day *d, unsigned c, double timeout_s, c
   snprintf(path, sizeof path, "/api/markets/%s/%s", cp, d->period);
   long status = operator_call(d, "GET", path, timeout_s, &j);
   json_t *arr = json_object_get(j, "broadcasts");
-  json_array_foreach(arr, i, b) accepted += !strcmp(json_string_value(json_object_get(b, "response")) ?
-                                                    json_string_value(json_object_get(b, "response")) : "", "Accepted");
+  json_array_foreach(arr, i, b) accepted += !strcmp(str_of(b, "response"), "Accepted");
   size_t n = json_array_size(arr);
   json_decref(j);
   if (status == 200 && n == d->n_agrs && accepted == n) return 0;
@@ -424,10 +429,8 @@ static int check_query(struct fx_bench_run *run, struct day *d, char *err, size_
   int rc = status == 200 && json_is_array(all) ? 0 : -1;
   if (rc) snprintf(err, errlen, "query /api/markets: HTTP %ld", status);
   json_array_foreach(all, i, m) {
-    const char *period = json_string_value(json_object_get(m, "period"));
-    long c = fx_bench_cp_index(json_string_value(json_object_get(m, "congestion_point")) ?
-                               json_string_value(json_object_get(m, "congestion_point")) : "");
-    if (rc || !period || strcmp(period, d->period) || c < 0 || (unsigned)c >= d->n_cps) continue;
+    long c = fx_bench_cp_index(str_of(m, "congestion_point"));
+    if (rc || strcmp(str_of(m, "period"), d->period) || c < 0 || (unsigned)c >= d->n_cps) continue;
     found++;
     rc = check_listed(d, (unsigned)c, m, err, errlen);
   }

@@ -17,12 +17,10 @@
  * waits for one response per 200; verify opens and judges every response after the
  * window. market-day lives in workload_market.c. */
 #include <inttypes.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bench/harness/bench.h"
 #include "bench/harness/platform.h"
