@@ -14,31 +14,10 @@
 #include "bench/harness/bench.h"
 #include "engine/config.h"
 
-/* TODO(market-day, issue 7): a full market day — DSO and AGR portfolio updates,
- * D-Prognoses, FlexRequests on many congestion points, solicited offers, revocations,
- * clearing at gate closure, FlexOrders and their responses, metering. It needs the
- * market logic (requests broadcast to AGRs, clearing, orders), which is being built
- * now; until flexd does those things there is nothing honest to measure. When it
- * lands: a plan function beside plan_mixed in bench/harness/workload_uftp.c (the
- * spawned platform, the sink, the judge and the async tracker are ready; orders
- * arrive at the sink as requests the AGRs must answer) and a struct fx_workload
- * replacing this placeholder, which refuses to run. */
-static int market_day_unavailable(struct fx_bench_run *run, char *err, size_t errlen) {
-  (void)run;
-  snprintf(err, errlen, "market-day is not built yet: it needs flexd's market logic "
-                        "(clearing, orders); see the TODO in bench/flexd_bench.c");
-  return -1;
-}
-
-static const struct fx_workload market_day = {
-    .name = "market-day",
-    .summary = "(not yet: needs the market logic) a full market day on many CPs",
-    .prepare = market_day_unavailable,
-};
-
 /* Every workload flexd-bench knows. */
 static const struct fx_workload *const workloads[] = {
-    &fx_workload_post, &fx_workload_sink, &fx_workload_ingest, &fx_workload_mixed, &market_day};
+    &fx_workload_post, &fx_workload_sink, &fx_workload_ingest, &fx_workload_mixed,
+    &fx_workload_market_day};
 
 #define MAX_DURATION_S 3600.0
 #define MAX_COUNT UINT64_C(100000000)
@@ -61,10 +40,12 @@ static void usage(FILE *f) {
           "      --no-ceiling         skip the crypto ceiling measurement\n"
           "      --ceiling-iterations N  sign/open pairs for the ceiling (default: >= 0.3 s)\n"
           "  -q, --quiet              no progress line\n"
-          "UFTP workloads (ingest, mixed) spawn flexd themselves; -t and -p do not apply:\n"
+          "UFTP workloads (ingest, mixed, market-day) spawn flexd themselves; -t and -p do not apply:\n"
           "      --flexd PATH         the flexd binary (default: flexd next to flexd-bench)\n"
           "      --agrs N             simulated AGRs, each with its own keys (default 16)\n"
           "      --isps N             ingest: ISPs per FlexOffer, 4 small, 96 whole day (default 4)\n"
+          "      --cps N              market-day: congestion points (default 8); -n counts the\n"
+          "                           window's requests, at least 2 x agrs x cps\n"
           "      --workers N          flexd's worker threads (default: one per core)\n"
           "      --nosync             flexd's store without fsync (default: durable commits)\n"
           "      --keep               keep flexd's directory (store, config, log)\n"
@@ -101,7 +82,7 @@ static int parse_secs(const char *s, double hi, double *out) {
 }
 
 enum { O_TIMEOUT = 256, O_BODY, O_BODY_SIZE, O_JSON, O_SVG, O_NO_CEILING, O_CEIL_IT, O_LIST,
-       O_FLEXD, O_AGRS, O_ISPS, O_WORKERS, O_NOSYNC, O_KEEP };
+       O_FLEXD, O_AGRS, O_ISPS, O_WORKERS, O_NOSYNC, O_KEEP, O_CPS };
 
 static const struct option long_opts[] = {
     {"workload", required_argument, 0, 'w'},  {"target", required_argument, 0, 't'},
@@ -114,7 +95,7 @@ static const struct option long_opts[] = {
     {"ceiling-iterations", required_argument, 0, O_CEIL_IT},
     {"quiet", no_argument, 0, 'q'},           {"list", no_argument, 0, O_LIST},
     {"flexd", required_argument, 0, O_FLEXD}, {"agrs", required_argument, 0, O_AGRS},
-    {"isps", required_argument, 0, O_ISPS},   {"workers", required_argument, 0, O_WORKERS},
+    {"isps", required_argument, 0, O_ISPS},   {"cps", required_argument, 0, O_CPS},   {"workers", required_argument, 0, O_WORKERS},
     {"nosync", no_argument, 0, O_NOSYNC},     {"keep", no_argument, 0, O_KEEP},
     {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
 
@@ -147,6 +128,7 @@ static int apply(int c, const char *arg, struct fx_bench_opts *o) {
   case O_FLEXD: o->flexd_path = arg; return 0;
   case O_AGRS: if (parse_u64(arg, 1, 10000, &v)) return -1; o->agrs = (unsigned)v; return 0;
   case O_ISPS: if (parse_u64(arg, 1, 100, &v)) return -1; o->isps = (unsigned)v; return 0;
+  case O_CPS: if (parse_u64(arg, 1, 10000, &v)) return -1; o->cps = (unsigned)v; return 0;
   case O_WORKERS: if (parse_u64(arg, 0, 64, &v)) return -1; o->workers = (unsigned)v; return 0;
   case O_NOSYNC: o->nosync = true; return 0;
   case O_KEEP: o->keep = true; return 0;

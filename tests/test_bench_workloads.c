@@ -1,10 +1,13 @@
 /* test_bench_workloads.c — the UFTP workloads of flexd-bench against a real flexd.
  *
- * One short bounded run each of `ingest` (small and whole-day FlexOffers) and `mixed`
- * spawns the flexd binary of this build on a temporary durable store, sends signed
- * messages over loopback, and must find every request answered 200 and every
- * asynchronous response received, signed by the platform as the DSO's market and
- * carrying the expected outcome (issue 7 § Tests). Below them, the pieces those runs
+ * One short bounded run each of `ingest` (small and whole-day FlexOffers), `mixed`
+ * and `market-day` spawns the flexd binary of this build on a temporary durable
+ * store, sets up the common reference through the real endpoint (the DSO's CPs, the
+ * AGRs' connections), sends signed messages over loopback, and must find every
+ * request answered 200 and every asynchronous response received, signed by the
+ * platform in the role it answers in and carrying the expected outcome (issue 7 §
+ * Tests); market-day must also see its markets cleared with orders, every order
+ * answered, and the query API agree. Below them, the pieces those runs
  * rely on: the judge (real Ed25519 responses built with the codec) and the async
  * tracker's matching of several requests that share a MessageID. */
 #include <criterion/criterion.h>
@@ -74,12 +77,13 @@ static json_int_t jint(json_t *j, const char *a, const char *b) {
 
 /* Every request answered 200, no transport error, and every asynchronous response
  * received, authentic and with the expected outcome. */
-static void assert_all_answered(const struct outcome *r, json_int_t n) {
+static void assert_answered(const struct outcome *r, json_int_t n, json_int_t n_async) {
   cr_assert_eq(r->rc, 0, "run failed (%s):\n%s", r->err, r->table);
   json_t *j = r->json;
   cr_assert_not_null(j);
   cr_assert_eq(jint(j, "sent", NULL), n, "%s", r->table);
   cr_assert_eq(jint(j, "ok", NULL), n, "%s", r->table);
+  n = n_async;
   const char *errs[] = {"connect", "reset", "timeout", "status", "protocol"};
   for (size_t i = 0; i < sizeof errs / sizeof *errs; i++)
     cr_assert_eq(jint(j, "errors", errs[i]), 0, "%s errors:\n%s", errs[i], r->table);
@@ -95,6 +99,8 @@ static void assert_all_answered(const struct outcome *r, json_int_t n) {
   cr_assert_gt(json_integer_value(json_object_get(json_object_get(j, "cpu"), "platform_pid")), 0,
                "the spawned flexd's CPU is measured");
 }
+
+static void assert_all_answered(const struct outcome *r, json_int_t n) { assert_answered(r, n, n); }
 
 TestSuite(bench_workloads, .timeout = 60);
 
@@ -133,6 +139,31 @@ Test(bench_workloads, mixed_messages_get_their_expected_answers, .disabled = tru
   cr_assert(strstr(r.table, "flawed (rejected) 40;") != NULL, "%s", r.table);
   cr_assert(strstr(r.table, "resent (Already Submitted) 20;") != NULL, "%s", r.table);
   cr_assert(strstr(r.table, "reused ID (Duplicate Identifier) 20;") != NULL, "%s", r.table);
+  outcome_free(&r);
+}
+
+Test(bench_workloads, a_market_day_clears_every_market_with_answered_orders) {
+  struct fx_bench_opts o = run_opts(200); /* 16 FlexRequestResponses + 184 offers */
+  o.agrs = 4;
+  o.cps = 4;
+  struct outcome r;
+  run(&fx_workload_market_day, &o, &r);
+  assert_answered(&r, 200, 184); /* FlexRequestResponses are not answered */
+  cr_assert(strstr(r.table, "4 CPs x 4 AGRs") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "16 FlexRequestResponses, 184 solicited FlexOffers") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "17 revocations") != NULL, "every tenth offer after the first round:\n%s", r.table);
+  cr_assert(strstr(r.table, "every market cleared with orders, all accepted") != NULL, "%s", r.table);
+  outcome_free(&r);
+}
+
+Test(bench_workloads, market_day_refuses_fewer_requests_than_two_per_pair) {
+  struct fx_bench_opts o = run_opts(20);
+  o.agrs = 4;
+  o.cps = 4;
+  struct outcome r;
+  run(&fx_workload_market_day, &o, &r);
+  cr_assert_eq(r.rc, -1);
+  cr_assert(strstr(r.err, "2 x agrs x cps") != NULL, "%s", r.err);
   outcome_free(&r);
 }
 
@@ -192,7 +223,7 @@ struct judged {
 static void judged_init(struct judged *j) {
   char err[256];
   j->plat = fake_platform();
-  j->msgs = fx_bench_msgs_new(j->plat, err, sizeof err);
+  j->msgs = fx_bench_msgs_new(j->plat, 1, err, sizeof err);
   cr_assert_not_null(j->msgs, "%s", err);
 }
 

@@ -20,6 +20,7 @@ void fx_bench_opts_defaults(struct fx_bench_opts *o) {
   o->body_size = 1024;
   o->agrs = 16;
   o->isps = 4;
+  o->cps = 8;
 }
 
 struct cpu_window {

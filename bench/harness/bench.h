@@ -52,6 +52,7 @@ struct fx_bench_opts {
   const char *flexd_path; /* the flexd binary; NULL = `flexd` next to this program */
   unsigned agrs;          /* simulated AGRs, each with its own keys (default 16) */
   unsigned isps;          /* ISPs in ingest's FlexOffer (default 4; 96 = a whole day) */
+  unsigned cps;           /* market-day: congestion points (default 8) */
   unsigned workers;       /* flexd's [platform] workers; 0 = its default (one per core) */
   bool nosync;            /* store_nosync = true (default: durable commits) */
   bool keep;              /* leave flexd's directory (store, log, config) behind */
@@ -105,5 +106,7 @@ extern const struct fx_workload fx_workload_sink;
 /* The UFTP workloads against a flexd they spawn (workload_uftp.c). */
 extern const struct fx_workload fx_workload_ingest;
 extern const struct fx_workload fx_workload_mixed;
+/* A market day on many CPs against a flexd it spawns (workload_market.c). */
+extern const struct fx_workload fx_workload_market_day;
 
 #endif

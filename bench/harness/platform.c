@@ -43,7 +43,13 @@ static int write_platform_keys(struct fx_bench_platform *p, char *err, size_t er
   return 0;
 }
 
-static int make_agrs(struct fx_bench_platform *p, unsigned n, char *err, size_t errlen) {
+static int make_parties(struct fx_bench_platform *p, unsigned n, char *err, size_t errlen) {
+  snprintf(p->dso.domain, sizeof p->dso.domain, "dso.bench.test");
+  p->dso.role = FX_ROLE_DSO;
+  if (fx_keys_generate(&p->dso.kp) != 0) {
+    snprintf(err, errlen, "cannot generate DSO keys");
+    return -1;
+  }
   p->agrs = calloc(n, sizeof *p->agrs);
   if (p->agrs == NULL) {
     snprintf(err, errlen, "out of memory for %u AGRs", n);
@@ -52,6 +58,7 @@ static int make_agrs(struct fx_bench_platform *p, unsigned n, char *err, size_t 
   p->n_agrs = n;
   for (unsigned i = 0; i < n; i++) {
     snprintf(p->agrs[i].domain, sizeof p->agrs[i].domain, "agr%04u.bench.test", i);
+    p->agrs[i].role = FX_ROLE_AGR;
     if (fx_keys_generate(&p->agrs[i].kp) != 0) {
       snprintf(err, errlen, "cannot generate AGR keys");
       return -1;
@@ -72,6 +79,13 @@ static void write_platform_section(FILE *f, const struct fx_bench_platform *p,
   fprintf(f, "[market]\ntime_zone = Europe/Amsterdam\nisp_duration = PT15M\ncurrency = EUR\n");
 }
 
+static void write_participant(FILE *f, const struct fx_bench_party *who, int sink_port) {
+  char cs1[FX_KEYS_CS1_LEN + 1];
+  fx_keys_cs1_format(&who->kp.pub, cs1);
+  fprintf(f, "[participant %s %s]\nkey = %s\nendpoint = http://127.0.0.1:%d/shapeshifter/api/v3/message\n",
+          who->domain, fx_role_name(who->role), cs1, sink_port);
+}
+
 static int write_config(const struct fx_bench_platform *p, const struct fx_bench_platform_cfg *cfg,
                         char *err, size_t errlen) {
   char path[128];
@@ -82,12 +96,8 @@ static int write_config(const struct fx_bench_platform *p, const struct fx_bench
     return -1;
   }
   write_platform_section(f, p, cfg);
-  for (unsigned i = 0; i < p->n_agrs; i++) {
-    char cs1[FX_KEYS_CS1_LEN + 1];
-    fx_keys_cs1_format(&p->agrs[i].kp.pub, cs1);
-    fprintf(f, "[participant %s AGR]\nkey = %s\nendpoint = http://127.0.0.1:%d/shapeshifter/api/v3/message\n",
-            p->agrs[i].domain, cs1, cfg->sink_port);
-  }
+  write_participant(f, &p->dso, cfg->sink_port);
+  for (unsigned i = 0; i < p->n_agrs; i++) write_participant(f, &p->agrs[i], cfg->sink_port);
   if (fclose(f) != 0) {
     snprintf(err, errlen, "cannot write %s", path);
     return -1;
@@ -195,7 +205,7 @@ int fx_bench_platform_start(struct fx_bench_platform **out, const struct fx_benc
     fx_bench_platform_free(p);
     return -1;
   }
-  if (write_platform_keys(p, err, errlen) != 0 || make_agrs(p, cfg->n_agrs, err, errlen) != 0 ||
+  if (write_platform_keys(p, err, errlen) != 0 || make_parties(p, cfg->n_agrs, err, errlen) != 0 ||
       write_config(p, cfg, err, errlen) != 0 || spawn(p, cfg->flexd, err, errlen) != 0) {
     fx_bench_platform_free(p);
     return -1;
@@ -233,6 +243,7 @@ void fx_bench_platform_free(struct fx_bench_platform *p) {
     fprintf(stderr, "flexd-bench: could not remove %s\n", p->dir);
   if (p->dir[0] && p->keep) fprintf(stderr, "flexd-bench: flexd's directory kept: %s\n", p->dir);
   for (int r = 0; r < FX_ROLE_COUNT; r++) fx_keys_wipe(&p->keys[r]);
+  fx_keys_wipe(&p->dso.kp);
   for (unsigned i = 0; i < p->n_agrs; i++) fx_keys_wipe(&p->agrs[i].kp);
   free(p->agrs);
   free(p);

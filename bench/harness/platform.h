@@ -3,9 +3,9 @@
  * The UFTP workloads measure a real `flexd serve` process, not a library linked into
  * the harness: the platform's CPU time then comes from its own process accounting,
  * and it pays for every syscall, fsync and thread hand-off a deployment pays for.
- * This module generates the platform's keys (one per role) and N simulated AGRs with
- * their own CS1 keys, writes a configuration that registers every AGR with the
- * harness's response sink as its endpoint, starts flexd on a fresh temporary
+ * This module generates the platform's keys (one per role), a simulated DSO and N
+ * simulated AGRs with their own CS1 keys, writes a configuration that registers every
+ * one of them (closed CRO mode) with the harness's response sink as its endpoint, starts flexd on a fresh temporary
  * directory (store, log, configuration), waits until it listens, and stops it and
  * removes the directory afterwards. flexd's stderr goes to `flexd.log` in that
  * directory; it dies with the harness (PR_SET_PDEATHSIG), so an interrupted run
@@ -20,16 +20,17 @@
 #include "codec/keys.h"
 #include "engine/config.h"
 
-/* A simulated participant: its domain and its keys. */
+/* A simulated participant: its domain, the role it sends as, and its keys. */
 struct fx_bench_party {
   char domain[64];
+  enum fx_role role;
   struct fx_keys_pair kp;
 };
 
 struct fx_bench_platform_cfg {
   const char *flexd; /* path of the flexd binary */
   unsigned n_agrs;   /* at least 1 */
-  int sink_port;     /* every AGR's endpoint: http://127.0.0.1:<sink_port>/shapeshifter/... */
+  int sink_port;     /* every participant's endpoint: http://127.0.0.1:<sink_port>/shapeshifter/... */
   unsigned workers;  /* [platform] workers; 0 = flexd's default */
   bool nosync;       /* [platform] store_nosync */
   bool keep;         /* leave the directory behind when freed */
@@ -41,6 +42,7 @@ struct fx_bench_platform {
   pid_t pid;       /* 0 once stopped */
   int port, metrics_port;
   struct fx_keys_pair keys[FX_ROLE_COUNT]; /* the platform's, by role (AGR, CRO, DSO) */
+  struct fx_bench_party dso; /* dso.bench.test: publishes the congestion points */
   struct fx_bench_party *agrs;
   unsigned n_agrs;
   bool keep;

@@ -55,36 +55,59 @@ int fx_bench_outcome(enum fx_msg_type response_type, enum fx_bench_verdict v);
 /* "FlexOfferResponse Rejected (ISP conflict)" into buf. */
 void fx_bench_outcome_name(int outcome, char *buf, size_t cap);
 
-/* One message to build. */
+/* One message to build. Flex messages name congestion point `cp` of the bench grid:
+ * CP i is published by the DSO with one connection of every AGR (fx_bench_cp_address,
+ * fx_bench_conn_address), so every AGR may trade on every CP. */
 struct fx_bench_msg {
-  enum fx_msg_type type; /* FX_MSG_FLEX_OFFER, FX_MSG_D_PROGNOSIS or FX_MSG_TEST_MESSAGE */
+  enum fx_msg_type type; /* see model() in uftp.c for the types it builds */
   unsigned n_isps;       /* ISPs of the FlexOffer's option or the D-Prognosis */
   enum fx_bench_flaw flaw;
   const struct fx_uuid *message_id; /* NULL = a fresh one; else reuse (Duplicate Identifier) */
   unsigned price_step;   /* added to the FlexOffer's price in cents (other content) */
+  unsigned cp;           /* flex messages: the congestion point's index */
+  unsigned first_cp, n_cps; /* portfolio updates: the CPs [first_cp, first_cp + n_cps) */
+  unsigned agr;          /* DSOPortfolioUpdate: connections of AGRs [0, agr) at each CP */
+  int64_t revision;      /* D-Prognosis, FlexRequest; 0 = 1 */
+  int64_t need_w;        /* FlexRequest: downward power needed on each Requested ISP */
+  const struct fx_uuid *ref; /* FlexOffer: the FlexRequestMessageID (solicited);
+                                FlexOfferRevocation: the offer; FlexRequestResponse and
+                                FlexOrderResponse: what they answer */
+  const struct fx_uuid *baseline;     /* FlexOffer: D-PrognosisMessageID, NULL = none */
+  const struct fx_uuid *conversation; /* NULL = a fresh ConversationID */
+  int64_t timestamp_us;  /* 0 = now */
 };
 
 struct fx_bench_msgs;
 
-/* A builder for messages to `plat` (its domain, tomorrow's date and ISP count).
- * NULL with a reason on failure. */
-struct fx_bench_msgs *fx_bench_msgs_new(const struct fx_bench_platform *plat, char *err,
-                                        size_t errlen);
+/* A builder for messages to `plat` about the Period `days_ahead` days after today in
+ * the market zone (1 = tomorrow): its date, ISP count and expiries. NULL with a
+ * reason on failure. */
+struct fx_bench_msgs *fx_bench_msgs_new(const struct fx_bench_platform *plat, int days_ahead,
+                                        char *err, size_t errlen);
 void fx_bench_msgs_free(struct fx_bench_msgs *b);
 
-/* ISPs tomorrow (96, or 92/100 on a DST day): the most a whole-day message has. */
+/* ISPs of the Period (96, or 92/100 on a DST day): the most a whole-day message has. */
 unsigned fx_bench_msgs_day_isps(const struct fx_bench_msgs *b);
+/* The Period as YYYY-MM-DD. */
+void fx_bench_msgs_period(const struct fx_bench_msgs *b, char out[FX_DATE_STRLEN]);
+
+/* The grid's addresses: CP `cp`, and AGR `agr`'s connection at it (EAN, 18 digits). */
+void fx_bench_cp_address(unsigned cp, char out[32]);
+void fx_bench_conn_address(unsigned cp, unsigned agr, char out[32]);
+/* The index of a grid CP address, or -1. */
+long fx_bench_cp_index(const char *address);
 
 /* What a built message is, for expecting its answer. */
 struct fx_bench_built {
   struct fx_uuid message_id;
   char key[FX_UUID_STRLEN]; /* what the response names: MessageID, or ConversationID
                                for a TestMessage (its response has no reference) */
-  int outcome;              /* the answer it must get, when it is the first of its ID */
+  int outcome;              /* the answer it must get, when it is the first of its ID;
+                               -1 for a response (nothing answers it) */
   size_t inner_len;         /* bytes of the inner XML (what crypto_sign_open hashes) */
 };
 
-/* Builds `m` as sent by `from`, seals it and writes the HTTP POST to
+/* Builds `m` as sent by `from` (in its role), seals it and writes the HTTP POST to
  * host:port into `req`. -1 with a reason on failure. */
 int fx_bench_msgs_build(struct fx_bench_msgs *b, const struct fx_bench_msg *m,
                         const struct fx_bench_party *from, const char *host, int port,
@@ -96,10 +119,24 @@ int fx_bench_msgs_build(struct fx_bench_msgs *b, const struct fx_bench_msg *m,
 size_t fx_bench_msgs_response_len(struct fx_bench_msgs *b);
 
 /* The judge: opens a response with the platform's key for the role it claims, and
- * requires the sender to be the platform acting as the DSO's market (the role that
- * answers an AGR). Returns the outcome, or FX_ASYNC_FORGED (-1) when the envelope,
- * the sender or the signature is wrong. Usable as an fx_async_judge_fn with the
- * builder as `user`. */
+ * requires that role to be the one the platform answers in: the CRO for portfolio
+ * messages, the AGR-side counterpart towards the DSO, the DSO's market towards an
+ * AGR. Returns the outcome, or FX_ASYNC_FORGED (-1) when the envelope, the sender,
+ * the role or the signature is wrong. Usable as an fx_async_judge_fn with the builder
+ * as `user`. */
 int fx_bench_judge(void *builder, const struct fx_sink_ids *ids, const char *body, size_t len);
+
+/* What the platform sends on its own to an AGR (a FlexRequest copy, a FlexOrder),
+ * opened and verified like a response (signed as the DSO's market). */
+struct fx_bench_inbound {
+  enum fx_msg_type type;
+  struct fx_uuid message_id, conversation_id;
+  struct fx_uuid offer_id;  /* FlexOrder: FlexOfferMessageID */
+  char recipient[64];       /* the AGR */
+  long cp;                  /* grid index of its CongestionPoint, -1 if not ours */
+  fx_factor factor;         /* FlexOrder: ActivationFactor */
+};
+/* 0, or FX_ASYNC_FORGED when it is not the platform's authentic message. */
+int fx_bench_open(struct fx_bench_msgs *b, const char *body, size_t len, struct fx_bench_inbound *out);
 
 #endif

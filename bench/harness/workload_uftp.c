@@ -9,27 +9,29 @@
  *           must come back rejected with the exact phrase) and resent messages
  *           ("Already Submitted") or reused MessageIDs ("Duplicate Identifier").
  *
- * Both share the machinery: prepare starts the response sink, spawns flexd
- * (platform.h) with every AGR's endpoint at the sink, builds and seals every request
- * (uftp.h) and registers its expected outcome with the async tracker; drain waits
- * for one response per 200; verify opens and judges every response after the
- * window. market-day (issue 7) needs the market logic and is not here yet: see the
- * registry in bench/flexd_bench.c. */
+ * Both share the machinery (uftp_run.h): prepare starts the response sink, spawns
+ * flexd (platform.h) with every participant's endpoint at the sink, sets up the common
+ * reference through the real endpoint (the DSO's congestion points, every AGR's
+ * connections there: without them no offer is Accepted), then builds and seals every
+ * request (uftp.h) and registers its expected outcome with the async tracker; drain
+ * waits for one response per 200; verify opens and judges every response after the
+ * window. market-day lives in workload_market.c. */
 #include <inttypes.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bench/harness/bench.h"
 #include "bench/harness/platform.h"
 #include "bench/harness/uftp.h"
+#include "bench/harness/uftp_run.h"
 
 #define MAX_REQUEST_BYTES (UINT64_C(1) << 30) /* prepared requests held in memory */
 #define RESPONSE_BYTES 2048                    /* room per stored response (~1 KiB each) */
 #define MIX_CYCLE 20
+#define MIX_PROGNOSES 4   /* per cycle */
+#define MAX_MIX_CPS 64    /* CPs the mix's D-Prognoses spread over */
 
 /* The kinds of request in the mix, for its report line. */
 enum kind { K_SMALL, K_DAY, K_PROGNOSIS, K_TEST, K_FLAWED, K_RESENT, K_REUSED, K_COUNT };
@@ -38,9 +40,11 @@ static const char *const kind_names[K_COUNT] = {
     "flawed (rejected)", "resent (Already Submitted)", "reused ID (Duplicate Identifier)"};
 
 struct uftp {
-  struct fx_bench_platform *plat;
-  struct fx_bench_msgs *msgs;
+  struct fx_bench_uftp base; /* platform, builder, sink routing */
+  struct fx_bench_platform *plat; /* = base.plat */
+  struct fx_bench_msgs *msgs;     /* = base.msgs */
   struct fx_async *async;
+  uint64_t prognoses; /* D-Prognoses planned so far */
   uint64_t ok; /* requests answered 200: each owes one asynchronous response */
   bool drained; /* the sink received as many messages as there were 200s in time */
   uint64_t n;             /* requests prepared */
@@ -84,6 +88,18 @@ static int plan_ingest(struct fx_bench_run *run, struct uftp *u, char *err, size
   return 0;
 }
 
+/* D-Prognoses: a revision must be above the AGR's last one for the market (CP, Period),
+ * and concurrent requests may be processed in any order. So the q-th prognosis goes
+ * to AGR q mod N on CP (q / N) mod C with revision q / (N·C) + 1: each (AGR, CP) pair
+ * once, as long as there are pairs; a pair used again is N·C prognoses (5·N·C
+ * requests) later, with the next revision, long after the earlier one was committed
+ * at any sane -c. */
+static unsigned mix_cps(uint64_t count, unsigned n_agrs) {
+  uint64_t prognoses = (count + MIX_CYCLE - 1) / MIX_CYCLE * MIX_PROGNOSES;
+  uint64_t c = (prognoses + n_agrs - 1) / n_agrs;
+  return c < 1 ? 1 : c > MAX_MIX_CPS ? MAX_MIX_CPS : (unsigned)c;
+}
+
 /* One cycle of the mix: 8 small and 2 whole-day offers, 4 D-Prognoses, 2 TestMessages,
  * 2 flawed messages, then the small offers of slots 1 and 2 again: resent as they
  * were, and under the same MessageID with another price. */
@@ -116,7 +132,13 @@ static int add_mixed(struct fx_bench_run *run, struct uftp *u, uint64_t i,
   struct fx_bench_msg spec = {.type = FX_MSG_FLEX_OFFER, .n_isps = 4};
   int override = -1;
   if (k == K_DAY || k == K_PROGNOSIS) spec.n_isps = fx_bench_msgs_day_isps(u->msgs);
-  if (k == K_PROGNOSIS) spec.type = FX_MSG_D_PROGNOSIS;
+  if (k == K_PROGNOSIS) { /* see prognosis_slot */
+    spec.type = FX_MSG_D_PROGNOSIS;
+    uint64_t q = u->prognoses++, pairs = (uint64_t)u->plat->n_agrs * u->base.n_cps;
+    agr = (unsigned)(q % u->plat->n_agrs);
+    spec.cp = (unsigned)(q / u->plat->n_agrs % u->base.n_cps);
+    spec.revision = (int64_t)(q / pairs) + 1;
+  }
   if (k == K_TEST) spec.type = FX_MSG_TEST_MESSAGE;
   if (k == K_FLAWED) /* each flaw in turn */
     spec.flaw = (enum fx_bench_flaw)(1 + (i / MIX_CYCLE * 2 + (slot > 10)) % (FX_FLAW_COUNT - 1));
@@ -142,16 +164,6 @@ static int plan_mixed(struct fx_bench_run *run, struct uftp *u, char *err, size_
 
 /* ---- the stages ------------------------------------------------------------------ */
 
-/* flexd next to this program (build/flexd beside build/flexd-bench). */
-static void default_flexd(char *out, size_t cap) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  self[n > 0 ? n : 0] = '\0';
-  char *slash = strrchr(self, '/');
-  if (slash) *slash = '\0';
-  if (snprintf(out, cap, "%s/flexd", slash ? self : ".") >= (int)cap) snprintf(out, cap, "flexd");
-}
-
 static void on_response(void *user, uint64_t index, int status, uint64_t intended_ns,
                         uint64_t done_ns) {
   struct uftp *u = user;
@@ -160,27 +172,19 @@ static void on_response(void *user, uint64_t index, int status, uint64_t intende
   if (status == 200) u->ok++;
 }
 
-static int start_sink_and_platform(struct fx_bench_run *run, struct uftp *u, char *err,
-                                   size_t errlen) {
-  const struct fx_bench_opts *o = run->opts;
-  struct fx_sink_cfg sc = {.host = "127.0.0.1", .on_message = fx_async_on_message, .user = u->async};
-  if (fx_sink_start(&run->sink, run->loop, &sc, err, errlen) != 0) return -1;
-  char flexd[PATH_MAX];
-  if (o->flexd_path)
-    snprintf(flexd, sizeof flexd, "%s", o->flexd_path);
-  else
-    default_flexd(flexd, sizeof flexd);
-  struct fx_bench_platform_cfg pc = {.flexd = flexd, .n_agrs = o->agrs,
-                                     .sink_port = fx_sink_port(run->sink), .workers = o->workers,
-                                     .nosync = o->nosync, .keep = o->keep};
-  if (fx_bench_platform_start(&u->plat, &pc, err, errlen) != 0) return -1;
-  snprintf(run->host, sizeof run->host, "127.0.0.1");
-  run->port = u->plat->port;
-  run->platform_pid = u->plat->pid;
+/* The platform with its common reference, then the tracker takes the sink. */
+static int start(struct fx_bench_run *run, struct uftp *u, unsigned n_cps, char *err, size_t errlen) {
+  if (fx_bench_uftp_start(run, &u->base, 1, err, errlen) != 0) return -1;
+  u->plat = u->base.plat;
+  u->msgs = u->base.msgs;
+  if (fx_bench_uftp_reference(run, &u->base, n_cps, err, errlen) != 0) return -1;
+  u->base.route.inbox = NULL;
+  u->base.route.async = u->async;
+  u->base.sink_base = fx_sink_received(run->sink);
   return 0;
 }
 
-static int prepare(struct fx_bench_run *run, plan_fn plan, char *err, size_t errlen) {
+static int prepare(struct fx_bench_run *run, plan_fn plan, unsigned n_cps, char *err, size_t errlen) {
   const struct fx_bench_opts *o = run->opts;
   uint64_t per_req = o->isps > 8 ? 12288 : 4096; /* generous upper bounds */
   if (o->count * per_req > MAX_REQUEST_BYTES) {
@@ -199,8 +203,7 @@ static int prepare(struct fx_bench_run *run, plan_fn plan, char *err, size_t err
     return -1;
   }
   u->n = o->count;
-  if (start_sink_and_platform(run, u, err, errlen) != 0) return -1;
-  if ((u->msgs = fx_bench_msgs_new(u->plat, err, errlen)) == NULL) return -1;
+  if (start(run, u, n_cps, err, errlen) != 0) return -1;
   if (plan(run, u, err, errlen) != 0) return -1;
   run->inbound_len = run->n_reqs ? u->inbound_total / run->n_reqs : 0;
   run->response_len = fx_bench_msgs_response_len(u->msgs);
@@ -215,21 +218,21 @@ static int prepare_ingest(struct fx_bench_run *run, char *err, size_t errlen) {
     snprintf(err, errlen, "--isps must be 1..100");
     return -1;
   }
-  return prepare(run, plan_ingest, err, errlen);
+  return prepare(run, plan_ingest, 1, err, errlen);
 }
 
 static int prepare_mixed(struct fx_bench_run *run, char *err, size_t errlen) {
-  return prepare(run, plan_mixed, err, errlen);
+  return prepare(run, plan_mixed, mix_cps(run->opts->count, run->opts->agrs), err, errlen);
 }
 
 static int drain(struct fx_bench_run *run, char *err, size_t errlen) {
   struct uftp *u = run->state;
   run->async_expected = u->ok;
   uint64_t timeout = (uint64_t)(run->opts->timeout_s * 1e9);
-  u->drained = fx_sink_wait(run->sink, u->ok, timeout) == 0;
+  u->drained = fx_sink_wait(run->sink, u->base.sink_base + u->ok, timeout) == 0;
   if (u->drained) return 0;
   snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " asynchronous responses arrived within %.0f s",
-           fx_sink_received(run->sink), u->ok, run->opts->timeout_s);
+           fx_sink_received(run->sink) - u->base.sink_base, u->ok, run->opts->timeout_s);
   return -1;
 }
 
@@ -286,7 +289,10 @@ static void report(const struct fx_bench_run *run, FILE *out) {
   fprintf(out, "messages    ");
   for (int k = 0; k < K_COUNT; k++)
     if (u->kinds[k]) fprintf(out, " %s %" PRIu64 ";", kind_names[k], u->kinds[k]);
-  fprintf(out, " from %u AGRs, %s store\n", u->plat->n_agrs, run->opts->nosync ? "nosync" : "durable");
+  fprintf(out, " from %u AGRs on %u CPs, %s store\n", u->plat->n_agrs, u->base.n_cps,
+          run->opts->nosync ? "nosync" : "durable");
+  fprintf(out, "reference   %zu portfolio updates before the window in %.2f s\n",
+          (size_t)u->base.reference.http.count, u->base.reference.elapsed_ns / 1e9);
 }
 
 static void cleanup(struct fx_bench_run *run) {
@@ -296,8 +302,7 @@ static void cleanup(struct fx_bench_run *run) {
   run->reqs = NULL;
   run->n_reqs = 0;
   if (u == NULL) return;
-  fx_bench_platform_free(u->plat);
-  fx_bench_msgs_free(u->msgs);
+  fx_bench_uftp_free(&u->base);
   if (u->async) fx_async_free(u->async);
   free(u->async);
   free(u->got_200);

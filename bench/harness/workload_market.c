@@ -1,0 +1,510 @@
+/* workload_market.c — market-day: one market day on C congestion points with N AGRs
+ * and a DSO, against a flexd it spawns, every step through the real endpoints:
+ *
+ *   before the window (prepare)
+ *     reference   the DSO publishes the CPs, each AGR its connection at every CP
+ *     trade setup every AGR sends a whole-day D-Prognosis per CP; the DSO a
+ *                 FlexRequest per CP (need on ISPs 37–40); the platform broadcasts
+ *                 a copy to every AGR, which the sink receives
+ *   the window (measured like ingest)
+ *                 every AGR answers each copy (FlexRequestResponse Accepted) and
+ *                 sends solicited FlexOffers naming the copy's MessageID and its
+ *                 D-Prognosis as baseline; each must come back Accepted
+ *   after the window (verify)
+ *     revocations every tenth offer after the first round is revoked: Accepted
+ *     clearing    the operator clears each market (POST .../clear on the operator
+ *                 listener), timed per market
+ *     orders      the FlexOrders reach the sink; each must name an offer of ours,
+ *                 not a revoked one, on its CP; its AGR answers FlexOrderResponse
+ *                 Accepted
+ *     query       GET /api/markets and each market's detail must show every market
+ *                 cleared, its orders all accepted, its revoked offers revoked, and
+ *                 every broadcast answered Accepted
+ *
+ * The Period is the day after tomorrow, so the day-ahead gate (15:00 the day before)
+ * cannot clear a market while the run is still offering: the operator's request does. */
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/harness/bench.h"
+#include "bench/harness/uftp_run.h"
+
+#define DAYS_AHEAD 2
+#define NEED_W 6000          /* per Requested ISP: about three offers' worth */
+#define REVOKE_EVERY 10
+#define RESPONSE_BYTES 2048
+#define MAX_REQUEST_BYTES (UINT64_C(1) << 30)
+
+struct copy {
+  struct fx_uuid id, conversation;
+  bool have;
+};
+
+struct day {
+  struct fx_bench_uftp base;
+  struct fx_async *async;
+  unsigned n_agrs, n_cps;
+  uint64_t pairs;           /* (CP, AGR): index cp * n_agrs + agr */
+  struct fx_uuid *prognosis; /* per pair */
+  struct copy *copies;       /* per pair: the platform's FlexRequest copy */
+  struct fx_uuid *offer_ids; /* per window request (offers only) */
+  bool *revoked;             /* per window request */
+  unsigned char *got_200;
+  uint64_t n, ok, n_offers, n_revoked;
+  unsigned *orders_cp, *revoked_cp; /* per CP */
+  uint64_t orders;
+  char period[FX_DATE_STRLEN];
+  struct fx_bench_phase_stats setup, revocation, order_responses;
+  struct fx_hist clear_lat;  /* operator POST → 200 (committed), per market */
+  uint64_t clear_start_ns, orders_last_ns;
+  bool checked;              /* the query confirmed the day */
+};
+
+static uint64_t pair_of(const struct day *d, unsigned cp, unsigned agr) { return (uint64_t)cp * d->n_agrs + agr; }
+
+/* ---- before the window ------------------------------------------------------------ */
+
+/* D-Prognoses (one per pair) and FlexRequests (one per CP); the copies go to the sink. */
+static int trade_setup(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  struct fx_bench_batch bt = {0};
+  unsigned day_isps = fx_bench_msgs_day_isps(d->base.msgs);
+  int rc = 0;
+  for (unsigned c = 0; c < d->n_cps && rc == 0; c++) {
+    struct fx_bench_msg fr = {.type = FX_MSG_FLEX_REQUEST, .cp = c, .need_w = NEED_W};
+    rc = fx_bench_batch_add(&bt, d->base.msgs, &fr, &d->base.plat->dso, run, err, errlen);
+    for (unsigned a = 0; a < d->n_agrs && rc == 0; a++) {
+      struct fx_bench_msg dp = {.type = FX_MSG_D_PROGNOSIS, .cp = c, .n_isps = day_isps};
+      rc = fx_bench_batch_add(&bt, d->base.msgs, &dp, &d->base.plat->agrs[a], run, err, errlen);
+      if (rc == 0) d->prognosis[pair_of(d, c, a)] = bt.ids[bt.n - 1];
+    }
+  }
+  if (rc == 0)
+    rc = fx_bench_uftp_phase(run, &d->base, "D-Prognoses and FlexRequests", &bt, d->pairs, &d->setup, err, errlen);
+  fx_bench_batch_free(&bt);
+  return rc;
+}
+
+/* The platform's FlexRequest copies, one per pair, from the inbox. */
+static int take_copies(struct day *d, char *err, size_t errlen) {
+  struct fx_bench_inbox *in = &d->base.inbox;
+  for (size_t i = 0; i < in->n; i++) {
+    struct fx_bench_inbound m;
+    if (in->v[i].response) continue;
+    unsigned a = 0;
+    if (fx_bench_open(d->base.msgs, in->v[i].body, in->v[i].len, &m) != 0 || m.type != FX_MSG_FLEX_REQUEST ||
+        m.cp < 0 || (unsigned)m.cp >= d->n_cps || sscanf(m.recipient, "agr%u.", &a) != 1 || a >= d->n_agrs) {
+      snprintf(err, errlen, "the platform sent something other than an authentic FlexRequest copy");
+      return -1;
+    }
+    struct copy *c = &d->copies[pair_of(d, (unsigned)m.cp, a)];
+    if (c->have) {
+      snprintf(err, errlen, "two FlexRequest copies for %s on CP %ld", m.recipient, m.cp);
+      return -1;
+    }
+    *c = (struct copy){m.message_id, m.conversation_id, true};
+  }
+  fx_bench_inbox_free(in);
+  return 0;
+}
+
+/* Window request i: the first `pairs` answer the copies, the rest are offers on pair
+ * (i - pairs) mod pairs. */
+static int plan_window(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  for (uint64_t i = 0; i < d->n; i++) {
+    uint64_t j = i < d->pairs ? i : i - d->pairs, p = j % d->pairs;
+    const struct copy *c = &d->copies[p];
+    struct fx_bench_msg spec = {.type = FX_MSG_FLEX_REQUEST_RESPONSE, .ref = &c->id, .conversation = &c->conversation};
+    if (i >= d->pairs)
+      spec = (struct fx_bench_msg){.type = FX_MSG_FLEX_OFFER, .n_isps = 4, .cp = (unsigned)(p / d->n_agrs),
+                                   .ref = &c->id, .conversation = &c->conversation, .baseline = &d->prognosis[p],
+                                   .price_step = (unsigned)(j * 7 % 50)};
+    struct fx_bench_built built;
+    const struct fx_bench_party *from = &d->base.plat->agrs[p % d->n_agrs];
+    if (fx_bench_msgs_build(d->base.msgs, &spec, from, run->host, run->port, &run->reqs[i], &built, err, errlen) != 0)
+      return -1;
+    run->n_reqs++;
+    run->inbound_len += built.inner_len;
+    if (i < d->pairs) continue;
+    d->offer_ids[i] = built.message_id;
+    d->n_offers++;
+    if (fx_async_expect_outcome(d->async, i, built.key, built.outcome) != 0) {
+      snprintf(err, errlen, "offer %" PRIu64 ": key not registered", i);
+      return -1;
+    }
+  }
+  run->inbound_len /= d->n;
+  return 0;
+}
+
+static void on_response(void *user, uint64_t index, int status, uint64_t intended_ns, uint64_t done_ns) {
+  struct day *d = user;
+  fx_async_on_response(d->async, index, status, intended_ns, done_ns);
+  if (status != 200 || index >= d->n) return;
+  d->got_200[index] = 1;
+  if (index >= d->pairs) d->ok++; /* only offers are answered */
+}
+
+static int allocate(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  const struct fx_bench_opts *o = run->opts;
+  d->n = o->count;
+  d->n_agrs = o->agrs;
+  d->n_cps = o->cps;
+  d->pairs = (uint64_t)o->agrs * o->cps;
+  if (d->n < 2 * d->pairs || d->n * 4096 > MAX_REQUEST_BYTES) {
+    snprintf(err, errlen, "market-day needs -n between 2 x agrs x cps (%" PRIu64 ") and %" PRIu64, 2 * d->pairs,
+             MAX_REQUEST_BYTES / 4096);
+    return -1;
+  }
+  if ((d->async = malloc(sizeof *d->async)) == NULL ||
+      fx_async_init(d->async, d->n, d->n + 64, d->n * RESPONSE_BYTES + (1u << 20)) != 0 ||
+      !(run->reqs = calloc(d->n, sizeof *run->reqs)) || !(d->prognosis = calloc(d->pairs, sizeof *d->prognosis)) ||
+      !(d->copies = calloc(d->pairs, sizeof *d->copies)) || !(d->offer_ids = calloc(d->n, sizeof *d->offer_ids)) ||
+      !(d->revoked = calloc(d->n, sizeof *d->revoked)) || !(d->got_200 = calloc(d->n, 1)) ||
+      !(d->orders_cp = calloc(d->n_cps, sizeof *d->orders_cp)) ||
+      !(d->revoked_cp = calloc(d->n_cps, sizeof *d->revoked_cp))) {
+    snprintf(err, errlen, "out of memory for %" PRIu64 " requests", d->n);
+    return -1;
+  }
+  fx_hist_reset(&d->clear_lat);
+  return 0;
+}
+
+static int prepare(struct fx_bench_run *run, char *err, size_t errlen) {
+  struct day *d = calloc(1, sizeof *d);
+  run->state = d;
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  if (allocate(run, d, err, errlen) != 0 || fx_bench_uftp_start(run, &d->base, DAYS_AHEAD, err, errlen) != 0 ||
+      fx_bench_uftp_reference(run, &d->base, d->n_cps, err, errlen) != 0 || trade_setup(run, d, err, errlen) != 0 ||
+      take_copies(d, err, errlen) != 0 || plan_window(run, d, err, errlen) != 0)
+    return -1;
+  fx_bench_msgs_period(d->base.msgs, d->period);
+  d->base.route.inbox = NULL;
+  d->base.route.async = d->async;
+  d->base.sink_base = fx_sink_received(run->sink);
+  run->response_len = fx_bench_msgs_response_len(d->base.msgs);
+  run->async = &d->async->lat;
+  run->async_track = d->async;
+  run->on_response = on_response;
+  return 0;
+}
+
+/* ---- the window's responses --------------------------------------------------------- */
+
+static int drain(struct fx_bench_run *run, char *err, size_t errlen) {
+  struct day *d = run->state;
+  run->async_expected = d->ok;
+  uint64_t timeout = (uint64_t)(run->opts->timeout_s * 1e9);
+  if (fx_sink_wait(run->sink, d->base.sink_base + d->ok, timeout) == 0) return 0;
+  snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " FlexOfferResponses arrived within %.0f s",
+           fx_sink_received(run->sink) - d->base.sink_base, d->ok, run->opts->timeout_s);
+  return -1;
+}
+
+static int check_window(struct day *d, char *err, size_t errlen) {
+  struct fx_async *a = d->async;
+  fx_async_collect_judged(a, fx_bench_judge, d->base.msgs);
+  if (a->wrong_outcome) {
+    char want[96], got[96];
+    fx_bench_outcome_name(a->first_wrong_expected, want, sizeof want);
+    fx_bench_outcome_name(a->first_wrong_got, got, sizeof got);
+    snprintf(err, errlen, "%" PRIu64 " wrong outcomes; the first: request %" PRIu64 " expected %s, got %s",
+             a->wrong_outcome, a->first_wrong_index, want, got);
+    return -1;
+  }
+  if (a->matched != d->ok || a->bad_signature || a->unmatched || a->duplicates || a->dropped) {
+    snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " FlexOfferResponses as expected (bad signature %" PRIu64
+             ", unmatched %" PRIu64 ", duplicates %" PRIu64 ", dropped %" PRIu64 ")",
+             a->matched, d->ok, a->bad_signature, a->unmatched, a->duplicates, a->dropped);
+    return -1;
+  }
+  if (d->ok != d->n_offers) {
+    snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " offers answered 200", d->ok, d->n_offers);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- after the window: revocations ------------------------------------------------- */
+
+static int revoke(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  struct fx_bench_batch bt = {0};
+  int rc = 0;
+  for (uint64_t i = 2 * d->pairs; i < d->n && rc == 0; i++) {
+    uint64_t j = i - d->pairs, p = j % d->pairs;
+    if (j % REVOKE_EVERY != REVOKE_EVERY - 1) continue;
+    struct fx_bench_msg spec = {.type = FX_MSG_FLEX_OFFER_REVOCATION, .ref = &d->offer_ids[i]};
+    rc = fx_bench_batch_add(&bt, d->base.msgs, &spec, &d->base.plat->agrs[p % d->n_agrs], run, err, errlen);
+    d->revoked[i] = true;
+    d->revoked_cp[p / d->n_agrs]++;
+    d->n_revoked++;
+  }
+  if (rc == 0) rc = fx_bench_uftp_phase(run, &d->base, "FlexOfferRevocation", &bt, 0, &d->revocation, err, errlen);
+  fx_bench_batch_free(&bt);
+  return rc;
+}
+
+/* ---- the operator listener (libcurl, blocking: nothing is measured then) ---------- */
+
+struct body {
+  char *data;
+  size_t len;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *user) {
+  struct body *b = user;
+  char *grown = realloc(b->data, b->len + size * n + 1);
+  if (grown == NULL) return 0;
+  b->data = grown;
+  memcpy(b->data + b->len, p, size * n);
+  b->len += size * n;
+  b->data[b->len] = '\0';
+  return size * n;
+}
+
+/* `method` path on the operator listener; the status, and the JSON answer in *out
+ * (NULL when it is not JSON). */
+static long operator_call(const struct day *d, const char *method, const char *path, double timeout_s,
+                          json_t **out) {
+  char url[512];
+  struct body b = {0};
+  long status = 0;
+  *out = NULL;
+  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", d->base.plat->metrics_port, path);
+  CURL *c = curl_easy_init();
+  if (c == NULL) return 0;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  if (!strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  if (b.data) *out = json_loads(b.data, 0, NULL);
+  free(b.data);
+  return status;
+}
+
+/* ---- clearing and orders ---------------------------------------------------------- */
+
+static int clear_one(struct day *d, unsigned c, double timeout_s, char *err, size_t errlen) {
+  char cp[32], path[128];
+  json_t *j;
+  fx_bench_cp_address(c, cp);
+  snprintf(path, sizeof path, "/api/markets/%s/%s/clear", cp, d->period);
+  uint64_t t0 = uv_hrtime();
+  long status = operator_call(d, "POST", path, timeout_s, &j);
+  fx_hist_record(&d->clear_lat, uv_hrtime() - t0);
+  json_int_t orders = json_integer_value(json_object_get(j, "orders"));
+  bool ok = status == 200 && json_is_true(json_object_get(j, "found")) &&
+            json_is_true(json_object_get(j, "committed")) && orders >= 1;
+  json_decref(j);
+  if (!ok) {
+    snprintf(err, errlen, "clearing %s: HTTP %ld, %" JSON_INTEGER_FORMAT " orders", path, status, orders);
+    return -1;
+  }
+  d->orders += (uint64_t)orders;
+  return 0;
+}
+
+/* The window request that sent offer `id` (linear: orders are few). */
+static uint64_t offer_index(const struct day *d, const struct fx_uuid *id) {
+  for (uint64_t i = d->pairs; i < d->n; i++)
+    if (memcmp(d->offer_ids[i].b, id->b, sizeof id->b) == 0) return i;
+  return d->n;
+}
+
+/* Every FlexOrder: authentic, to the AGR of an offer of ours on its CP, not revoked. */
+static int check_order(struct day *d, const struct fx_bench_inbound *m, unsigned *agr, char *err, size_t errlen) {
+  uint64_t i = offer_index(d, &m->offer_id);
+  uint64_t p = i < d->n ? (i - d->pairs) % d->pairs : 0;
+  if (m->type != FX_MSG_FLEX_ORDER || i == d->n || d->revoked[i] || m->cp != (long)(p / d->n_agrs) ||
+      strcmp(m->recipient, d->base.plat->agrs[p % d->n_agrs].domain)) {
+    char id[FX_UUID_STRLEN];
+    fx_uuid_format(&m->offer_id, id);
+    snprintf(err, errlen, "a %s to %s on CP %ld for offer %s%s, which is not an open offer of that AGR on that CP",
+             fx_msg_type_name(m->type), m->recipient, m->cp, id, i == d->n ? " (not ours)" : "");
+    return -1;
+  }
+  *agr = (unsigned)(p % d->n_agrs);
+  d->orders_cp[m->cp]++;
+  return 0;
+}
+
+static int answer_orders(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  struct fx_bench_inbox *in = &d->base.inbox;
+  struct fx_bench_batch bt = {0};
+  int rc = 0;
+  for (size_t i = 0; i < in->n && rc == 0; i++) {
+    struct fx_bench_inbound m;
+    unsigned a = 0;
+    if (in->v[i].response) continue; /* the revocations' answers, judged already */
+    if (fx_bench_open(d->base.msgs, in->v[i].body, in->v[i].len, &m) != 0) {
+      snprintf(err, errlen, "a message at the sink not signed by the platform");
+      rc = -1;
+      break;
+    }
+    if (in->v[i].arrival_ns > d->orders_last_ns) d->orders_last_ns = in->v[i].arrival_ns;
+    if ((rc = check_order(d, &m, &a, err, errlen)) != 0) break;
+    struct fx_bench_msg spec = {.type = FX_MSG_FLEX_ORDER_RESPONSE, .ref = &m.message_id,
+                                .conversation = &m.conversation_id};
+    rc = fx_bench_batch_add(&bt, d->base.msgs, &spec, &d->base.plat->agrs[a], run, err, errlen);
+  }
+  fx_bench_inbox_free(in);
+  if (rc == 0)
+    rc = fx_bench_uftp_phase(run, &d->base, "FlexOrderResponse", &bt, 0, &d->order_responses, err, errlen);
+  fx_bench_batch_free(&bt);
+  return rc;
+}
+
+static int clear_and_order(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  d->base.route.inbox = &d->base.inbox;
+  uint64_t base = fx_sink_received(run->sink);
+  d->clear_start_ns = uv_hrtime();
+  for (unsigned c = 0; c < d->n_cps; c++)
+    if (clear_one(d, c, run->opts->timeout_s, err, errlen) != 0) return -1;
+  if (fx_sink_wait(run->sink, base + d->orders, (uint64_t)(run->opts->timeout_s * 1e9)) != 0) {
+    snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " FlexOrders arrived within %.0f s",
+             fx_sink_received(run->sink) - base, d->orders, run->opts->timeout_s);
+    return -1;
+  }
+  return answer_orders(run, d, err, errlen);
+}
+
+/* ---- the query API ------------------------------------------------------------------ */
+
+/* A string member, "" when absent or not a string. */
+static const char *str_of(json_t *obj, const char *key) {
+  const char *v = json_string_value(json_object_get(obj, key));
+  return v ? v : "";
+}
+
+static json_int_t count_of(json_t *market, const char *group, const char *state) {
+  return json_integer_value(json_object_get(json_object_get(market, group), state));
+}
+
+/* One market in the listing: cleared, every order accepted, the revoked offers revoked. */
+static int check_listed(const struct day *d, unsigned c, json_t *m, char *err, size_t errlen) {
+  const char *state = json_string_value(json_object_get(json_object_get(m, "request"), "state"));
+  if (state && !strcmp(state, "cleared") && count_of(m, "orders", "accepted") == d->orders_cp[c] &&
+      count_of(m, "orders", "placed") == 0 && count_of(m, "orders", "rejected") == 0 &&
+      count_of(m, "offers", "ordered") == d->orders_cp[c] && count_of(m, "offers", "revoked") == d->revoked_cp[c])
+    return 0;
+  snprintf(err, errlen, "query: market %u is %s with %" JSON_INTEGER_FORMAT " of %u orders accepted, %"
+           JSON_INTEGER_FORMAT " of %u offers revoked", c, state ? state : "(no request)",
+           count_of(m, "orders", "accepted"), d->orders_cp[c], count_of(m, "offers", "revoked"), d->revoked_cp[c]);
+  return -1;
+}
+
+/* One market in detail: a copy per AGR, each answered Accepted. */
+static int check_broadcasts(const struct day *d, unsigned c, double timeout_s, char *err, size_t errlen) {
+  char cp[32], path[128];
+  json_t *j, *b;
+  size_t i, accepted = 0;
+  fx_bench_cp_address(c, cp);
+  snprintf(path, sizeof path, "/api/markets/%s/%s", cp, d->period);
+  long status = operator_call(d, "GET", path, timeout_s, &j);
+  json_t *arr = json_object_get(j, "broadcasts");
+  json_array_foreach(arr, i, b) accepted += !strcmp(str_of(b, "response"), "Accepted");
+  size_t n = json_array_size(arr);
+  json_decref(j);
+  if (status == 200 && n == d->n_agrs && accepted == n) return 0;
+  snprintf(err, errlen, "query %s: HTTP %ld, %zu broadcasts, %zu answered Accepted (want %u)", path, status, n,
+           accepted, d->n_agrs);
+  return -1;
+}
+
+static int check_query(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  json_t *all, *m;
+  size_t i, found = 0;
+  long status = operator_call(d, "GET", "/api/markets", run->opts->timeout_s, &all);
+  int rc = status == 200 && json_is_array(all) ? 0 : -1;
+  if (rc) snprintf(err, errlen, "query /api/markets: HTTP %ld", status);
+  json_array_foreach(all, i, m) {
+    long c = fx_bench_cp_index(str_of(m, "congestion_point"));
+    if (rc || strcmp(str_of(m, "period"), d->period) || c < 0 || (unsigned)c >= d->n_cps) continue;
+    found++;
+    rc = check_listed(d, (unsigned)c, m, err, errlen);
+  }
+  json_decref(all);
+  if (rc == 0 && found != d->n_cps) {
+    snprintf(err, errlen, "query: %zu of %u markets listed", found, d->n_cps);
+    rc = -1;
+  }
+  for (unsigned c = 0; c < d->n_cps && rc == 0; c++) rc = check_broadcasts(d, c, run->opts->timeout_s, err, errlen);
+  d->checked = rc == 0;
+  return rc;
+}
+
+static int verify(struct fx_bench_run *run, char *err, size_t errlen) {
+  struct day *d = run->state;
+  if (check_window(d, err, errlen) != 0) return -1;
+  run->async_last_ns = d->async->last_arrival_ns;
+  if (revoke(run, d, err, errlen) != 0 || clear_and_order(run, d, err, errlen) != 0) return -1;
+  return check_query(run, d, err, errlen);
+}
+
+/* ---- report and cleanup ----------------------------------------------------------------- */
+
+static void report(const struct fx_bench_run *run, FILE *out) {
+  const struct day *d = run->state;
+  struct fx_lat_summary cl;
+  fx_hist_summary(&d->clear_lat, &cl);
+  fprintf(out, "market-day  %u CPs x %u AGRs, Period %s, %s store\n", d->n_cps, d->n_agrs, d->period,
+          run->opts->nosync ? "nosync" : "durable");
+  fprintf(out, "before      reference %zu updates %.2f s; %u FlexRequests + %" PRIu64
+          " D-Prognoses and %" PRIu64 " copies broadcast %.2f s\n",
+          (size_t)d->base.reference.http.count, d->base.reference.elapsed_ns / 1e9, d->n_cps, d->pairs, d->pairs,
+          d->setup.elapsed_ns / 1e9);
+  fprintf(out, "window      %" PRIu64 " FlexRequestResponses, %" PRIu64 " solicited FlexOffers\n", d->pairs,
+          d->n_offers);
+  fprintf(out, "after       %" PRIu64 " revocations %.2f s (async p50 %.1f ms); clearing per market p50 %.1f ms"
+          " max %.1f ms; %" PRIu64 " FlexOrders, the last %.1f ms after the first clear; %zu FlexOrderResponses"
+          " %.2f s\n", d->n_revoked, d->revocation.elapsed_ns / 1e9, d->revocation.async.p50 / 1e6, cl.p50 / 1e6,
+          cl.max / 1e6, d->orders, d->orders_last_ns > d->clear_start_ns ? (d->orders_last_ns - d->clear_start_ns) / 1e6 : 0.0,
+          (size_t)d->order_responses.http.count, d->order_responses.elapsed_ns / 1e9);
+  fprintf(out, "query       %s\n", d->checked ? "every market cleared with orders, all accepted; revocations and "
+                                               "broadcast answers recorded" : "not confirmed (see the failure)");
+}
+
+static void cleanup(struct fx_bench_run *run) {
+  struct day *d = run->state;
+  for (size_t i = 0; run->reqs && i < run->opts->count; i++) fx_req_free(&run->reqs[i]);
+  free(run->reqs);
+  run->reqs = NULL;
+  run->n_reqs = 0;
+  if (d == NULL) return;
+  fx_bench_uftp_free(&d->base);
+  if (d->async) fx_async_free(d->async);
+  free(d->async);
+  free(d->prognosis);
+  free(d->copies);
+  free(d->offer_ids);
+  free(d->revoked);
+  free(d->got_200);
+  free(d->orders_cp);
+  free(d->revoked_cp);
+  free(d);
+  run->state = NULL;
+  run->async = NULL;
+  run->async_track = NULL;
+}
+
+const struct fx_workload fx_workload_market_day = {
+    .name = "market-day",
+    .summary = "a market day on --cps CPs: portfolios, prognoses, requests, solicited offers, "
+               "revocations, clearing, orders, the query API",
+    .prepare = prepare,
+    .drain = drain,
+    .verify = verify,
+    .cleanup = cleanup,
+    .report = report,
+};
