@@ -104,10 +104,7 @@ static void assert_all_answered(const struct outcome *r, json_int_t n) { assert_
 
 TestSuite(bench_workloads, .timeout = 60);
 
-/* Disabled while the workloads learn to register their congestion point and
- * connections first: since the market went live, offers at an unregistered CP
- * are rightly rejected (branch benchwl2 restores these runs). */
-Test(bench_workloads, ingest_small_offers_are_all_accepted, .disabled = true) {
+Test(bench_workloads, ingest_small_offers_are_all_accepted) {
   struct fx_bench_opts o = run_opts(300);
   struct outcome r;
   run(&fx_workload_ingest, &o, &r);
@@ -117,7 +114,7 @@ Test(bench_workloads, ingest_small_offers_are_all_accepted, .disabled = true) {
   outcome_free(&r);
 }
 
-Test(bench_workloads, ingest_whole_day_offers_are_all_accepted, .disabled = true) {
+Test(bench_workloads, ingest_whole_day_offers_are_all_accepted) {
   struct fx_bench_opts o = run_opts(200);
   o.isps = 96;
   o.connections = 8;
@@ -129,7 +126,7 @@ Test(bench_workloads, ingest_whole_day_offers_are_all_accepted, .disabled = true
   outcome_free(&r);
 }
 
-Test(bench_workloads, mixed_messages_get_their_expected_answers, .disabled = true) {
+Test(bench_workloads, mixed_messages_get_their_expected_answers) {
   struct fx_bench_opts o = run_opts(400); /* 20 cycles of the mix */
   struct outcome r;
   run(&fx_workload_mixed, &o, &r);
