@@ -6,7 +6,12 @@
  * flexd binary on loopback with a temporary store, POSTs signed messages with
  * libcurl, and receives the platform's signed responses on an HTTP sink of its
  * own (engine/http_server on a loop in a background thread), opening them with
- * the platform's public keys. */
+ * the platform's public keys. What the platform sends on its own (FlexRequest
+ * copies, FlexOrders) can be awaited by type and recipient and answered; the
+ * operator listener (clearing, query API) is reachable too; and the common
+ * market messages are built as codec models and written by fx_write_msg.
+ *
+ * Not thread-safe: one thread drives an fx_sim (the sink has its own). */
 #ifndef FX_ENGINE_SIM_H
 #define FX_ENGINE_SIM_H
 

@@ -53,6 +53,9 @@ static void teardown(void) {
 }
 
 TestSuite(market_http, .init = setup, .fini = teardown, .timeout = 120);
+/* Tests with another [market] configuration bring their own .init (criterion
+ * runs a suite's .init as well as a test's, so they live in a suite without). */
+TestSuite(market_config, .fini = teardown, .timeout = 120);
 
 /* ---- exchanges ------------------------------------------------------------------- */
 
@@ -196,7 +199,7 @@ Test(market_http, closed_mode_refuses_a_portfolio_update_from_a_participant_the_
   rejected(&m, "Unauthorized");
 }
 
-Test(market_http, open_mode_accepts_the_same_update, .init = setup_open) {
+Test(market_config, open_mode_accepts_the_same_update, .init = setup_open) {
   register_late();
   static const char *const conn[] = {"ean.871685900001000009"};
   struct fx_msg m;
@@ -346,7 +349,7 @@ static struct fx_msg two_options(void) {
   return m;
 }
 
-Test(market_http, several_options_when_the_market_has_no_mutex_offers_are_refused, .init = setup_no_mutex) {
+Test(market_config, several_options_when_the_market_has_no_mutex_offers_are_refused, .init = setup_no_mutex) {
   populate();
   struct fx_msg m = two_options();
   rejected(&m, "No MutEx offer support");
@@ -360,7 +363,7 @@ Test(market_http, several_options_are_accepted_by_default) {
   accepted(&m);
 }
 
-Test(market_http, offer_without_prognosis_when_baselines_are_required_has_no_baseline, .init = setup_baseline) {
+Test(market_config, offer_without_prognosis_when_baselines_are_required_has_no_baseline, .init = setup_baseline) {
   populate();
   struct fx_msg m = offer(SIM_AGR, NULL, -150000, 10);
   rejected(&m, "No baseline");
@@ -423,10 +426,10 @@ Test(market_http, a_market_day) {
   accepted(&m);
   m = prognosis(SIM_AGR3, CP2, 1, 200000, 0);
   accepted(&m);
-  struct fx_msg r1 = request(CP1, day, 1, 10, NULL, 0);
+  struct fx_msg r1 = request(CP1, day, 1, 12, NULL, 0);
   accepted(&r1);
   static const struct fx_flex_request_isp up[] = {{FX_DISPOSITION_REQUESTED, 100000, 200000, 69, 4}};
-  struct fx_msg r2 = request(CP2, day, 1, 10, up, 1);
+  struct fx_msg r2 = request(CP2, day, 1, 12, up, 1);
   accepted(&r2);
   /* The broadcast: one copy per AGR with a connection at the CP, each answered. */
   char fr_agr[FX_UUID_STRLEN], fr_agr2[FX_UUID_STRLEN], fr_agr3[FX_UUID_STRLEN];
@@ -447,7 +450,7 @@ Test(market_http, a_market_day) {
 
   char expiring[FX_UUID_STRLEN], revoked[FX_UUID_STRLEN], big[FX_UUID_STRLEN], second[FX_UUID_STRLEN],
       up_id[FX_UUID_STRLEN];
-  m = offer_on(SIM_AGR2, CP1, day, fr_agr2, -200000, 5, 100, 2);
+  m = offer_on(SIM_AGR2, CP1, day, fr_agr2, -200000, 5, 100, 4);
   fx_sim_msg_id(&m, expiring);
   accepted(&m);
   m = offer(SIM_AGR2, NULL, -200000, 6);
