@@ -409,9 +409,11 @@ int fx_cli_demo(int argc, char **argv) {
   next_steps(&d, keep);
   fx_arena_free(d.a);
   if (keep) {
-    printf("\n--keep: the platform keeps running (pid %d). Stop it with: kill %d\n", (int)fx_sim_pid(d.s),
-           (int)fx_sim_pid(d.s));
-    return bad ? 1 : 0; /* the participants' endpoint goes with this process */
+    printf("\n--keep: the platform keeps running (pid %d). Stop it with: kill %d\n"
+           "(the simulated participants' endpoint goes with this process: later deliveries to them are retried)\n",
+           (int)fx_sim_pid(d.s), (int)fx_sim_pid(d.s));
+    fx_sim_release(d.s);
+    return bad ? 1 : 0;
   }
   int rc = fx_sim_stop_flexd(d.s);
   fx_sim_free(d.s);

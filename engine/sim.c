@@ -291,11 +291,7 @@ void fx_sim_kill9_flexd(struct fx_sim *p) {
 
 int fx_sim_restart_flexd(struct fx_sim *p) { return spawn(p); }
 
-void fx_sim_free(struct fx_sim *p) {
-  if (!p)
-    return;
-  if (p->pid > 0)
-    fx_sim_stop_flexd(p);
+static void sim_free(struct fx_sim *p, bool remove_dir) {
   if (p->thread_started) {
     uv_async_send(&p->stop);
     pthread_join(p->thread, NULL);
@@ -309,11 +305,24 @@ void fx_sim_free(struct fx_sim *p) {
   fx_sign_ctx_free(p->sc);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", p->dir);
-  if (system(cmd) != 0)
+  if (remove_dir && system(cmd) != 0)
     fprintf(stderr, "sim: could not remove %s\n", p->dir);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
   free(p);
+}
+
+void fx_sim_free(struct fx_sim *p) {
+  if (!p)
+    return;
+  if (p->pid > 0)
+    fx_sim_stop_flexd(p);
+  sim_free(p, true);
+}
+
+void fx_sim_release(struct fx_sim *p) {
+  if (p)
+    sim_free(p, false);
 }
 
 pid_t fx_sim_pid(const struct fx_sim *p) { return p->pid; }

@@ -56,6 +56,9 @@ int fx_sim_set_extra_platform(struct fx_sim *p, const char *lines);
 int fx_sim_restart_flexd(struct fx_sim *p);
 void fx_sim_kill9_flexd(struct fx_sim *p);
 void fx_sim_free(struct fx_sim *p); /* stops flexd if running, removes the directory */
+/* Lets go of a flexd started with outlive (demo --keep): the sink stops and
+ * the memory is freed, flexd keeps running on its directory, which stays. */
+void fx_sim_release(struct fx_sim *p);
 
 pid_t fx_sim_pid(const struct fx_sim *p);
 int fx_sim_port(const struct fx_sim *p);
