@@ -1,4 +1,8 @@
-/* sim.c — simulated participants around a real flexd process (see sim.h). */
+/* sim.c — simulated participants around a real flexd process (see sim.h):
+ * set-up and tear-down of flexd and the sink, signed sends, the index of what
+ * the platform sent, the operator listener, and message builders that go
+ * through the codec's writer, so what the sim sends is schema-valid by
+ * construction unless a test changes it on purpose. */
 #include "engine/sim.h"
 
 #include <curl/curl.h>
@@ -29,9 +33,18 @@ struct who {
   struct fx_keys_pair kp;
 };
 
+/* A POST the sink received. The caller's thread opens it once (index_one):
+ * checks the platform's signature and notes what it is, to whom, and what it
+ * refers to, so awaiting and counting do not verify it again. */
 struct stored {
   char *body;
   size_t len;
+  bool indexed, valid, has_ref;
+  enum fx_msg_type type;
+  char to[256];
+  struct fx_uuid ref;
+  char *inner;
+  size_t inner_len;
 };
 
 struct fx_sim {
@@ -39,7 +52,7 @@ struct fx_sim {
   pid_t pid;
   int port, metrics_port;
   struct fx_keys_pair platform[FX_ROLE_COUNT];
-  struct who who[6];
+  struct who who[7];
   /* the sink */
   pthread_t thread;
   uv_loop_t loop;
@@ -75,7 +88,7 @@ static void sink_handler(struct fx_http_request *req, void *ud) {
     char *copy = malloc(len + 1);
     memcpy(copy, body, len);
     copy[len] = 0;
-    p->got[p->n_got++] = (struct stored){copy, len};
+    p->got[p->n_got++] = (struct stored){.body = copy, .len = len};
   }
   pthread_mutex_unlock(&p->mu);
   fx_http_respond(req, status, NULL, NULL, 0, NULL);
@@ -151,6 +164,7 @@ static int write_config(struct fx_sim *p) {
 
 static int spawn(struct fx_sim *p) {
   unlink(p->port_file);
+  fflush(NULL); /* the child's copy of unwritten stdio output must not come out twice */
   p->pid = fork();
   if (p->pid < 0)
     return -1;
@@ -209,15 +223,16 @@ struct fx_sim *fx_sim_start_with(const struct fx_sim_opts *o, const char *flexd_
   p->sink_status = 200;
   p->rd = fx_reader_new(NULL);
   p->sc = fx_sign_ctx_new(0);
-  static const struct { const char *d; enum fx_role r; bool barred, registered; unsigned rate; } who[6] = {
+  static const struct { const char *d; enum fx_role r; bool barred, registered; unsigned rate; } who[7] = {
       {SIM_DSO, FX_ROLE_DSO, false, true, 0},    {SIM_AGR, FX_ROLE_AGR, false, true, 0},
       {SIM_AGR2, FX_ROLE_AGR, false, true, 0},   {SIM_BARRED, FX_ROLE_AGR, true, true, 0},
-      {SIM_SLOW, FX_ROLE_AGR, false, true, 1},   {SIM_LATE, FX_ROLE_AGR, false, false, 0}};
-  for (size_t i = 0; i < 6; i++)
+      {SIM_SLOW, FX_ROLE_AGR, false, true, 1},   {SIM_LATE, FX_ROLE_AGR, false, false, 0},
+      {SIM_AGR3, FX_ROLE_AGR, false, true, 0}};
+  for (size_t i = 0; i < 7; i++)
     p->who[i] = (struct who){.domain = who[i].d, .role = who[i].r, .barred = who[i].barred,
                              .registered = who[i].registered, .rate = who[i].rate};
   int bad = !p->rd || !p->sc;
-  for (size_t i = 0; i < 6; i++)
+  for (size_t i = 0; i < 7; i++)
     bad |= fx_keys_generate(&p->who[i].kp) != 0;
   for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
     bad |= write_key(p, r) != 0;
@@ -276,27 +291,38 @@ void fx_sim_kill9_flexd(struct fx_sim *p) {
 
 int fx_sim_restart_flexd(struct fx_sim *p) { return spawn(p); }
 
-void fx_sim_free(struct fx_sim *p) {
-  if (!p)
-    return;
-  if (p->pid > 0)
-    fx_sim_stop_flexd(p);
+static void sim_free(struct fx_sim *p, bool remove_dir) {
   if (p->thread_started) {
     uv_async_send(&p->stop);
     pthread_join(p->thread, NULL);
   }
-  for (size_t i = 0; i < p->n_got; i++)
+  for (size_t i = 0; i < p->n_got; i++) {
     free(p->got[i].body);
+    free(p->got[i].inner);
+  }
   free(p->got);
   fx_reader_free(p->rd);
   fx_sign_ctx_free(p->sc);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", p->dir);
-  if (system(cmd) != 0)
+  if (remove_dir && system(cmd) != 0)
     fprintf(stderr, "sim: could not remove %s\n", p->dir);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
   free(p);
+}
+
+void fx_sim_free(struct fx_sim *p) {
+  if (!p)
+    return;
+  if (p->pid > 0)
+    fx_sim_stop_flexd(p);
+  sim_free(p, true);
+}
+
+void fx_sim_release(struct fx_sim *p) {
+  if (p)
+    sim_free(p, false);
 }
 
 pid_t fx_sim_pid(const struct fx_sim *p) { return p->pid; }
@@ -413,33 +439,80 @@ unsigned fx_sim_sink_hits(struct fx_sim *p) {
   return n;
 }
 
-/* Opens stored response i into arena; NULL if it does not verify or parse. */
-static const struct fx_msg *open_stored(struct fx_sim *p, size_t i, fx_arena *arena) {
-  struct fx_signed env;
-  struct fx_error err;
+/* What a message refers to: a response's (or revocation's) MessageID; a
+ * TestMessageResponse has no reference attribute, so its ConversationID. */
+static bool reference_of(const struct fx_msg *m, struct fx_uuid *out) {
+  const struct fx_uuid *r = fx_msg_reference(m);
+  if (r)
+    *out = *r;
+  else if (m->type == FX_MSG_TEST_MESSAGE_RESPONSE)
+    *out = m->hdr.conversation_id;
+  return r || m->type == FX_MSG_TEST_MESSAGE_RESPONSE;
+}
+
+/* Opens stored POST i once: verifies it with the platform's key of the role
+ * it claims and notes type, recipient and reference. Caller's thread only
+ * (p->rd and p->sc are not shared with the sink). */
+static void index_one(struct fx_sim *p, size_t i) {
   pthread_mutex_lock(&p->mu);
   struct stored s = p->got[i];
   pthread_mutex_unlock(&p->mu);
-  if (fx_read_signed(p->rd, s.body, s.len, &env, &err) != 0 || strcmp(env.sender_domain, SIM_PLATFORM) ||
-      env.sender_role <= FX_ROLE_NONE || env.sender_role >= FX_ROLE_COUNT)
-    return NULL;
+  if (s.indexed)
+    return;
+  struct fx_signed env;
+  struct fx_error err;
   struct fx_sign_opened op;
-  if (fx_sign_open(p->sc, p->platform[env.sender_role].pub.sign, env.body, env.body_len, &op) != 0)
-    return NULL;
-  const struct fx_msg *m;
-  if (fx_read_msg_arena(p->rd, arena, op.inner, op.len, &m, &err) != 0)
-    return NULL;
-  return m;
+  const struct fx_msg *m = NULL;
+  fx_arena *a = fx_arena_new(0);
+  if (a && fx_read_signed(p->rd, s.body, s.len, &env, &err) == 0 && !strcmp(env.sender_domain, SIM_PLATFORM) &&
+      env.sender_role > FX_ROLE_NONE && env.sender_role < FX_ROLE_COUNT &&
+      fx_sign_open(p->sc, p->platform[env.sender_role].pub.sign, env.body, env.body_len, &op) == 0 &&
+      fx_read_msg_arena(p->rd, a, op.inner, op.len, &m, &err) == 0 && (s.inner = malloc(op.len + 1))) {
+    memcpy(s.inner, op.inner, op.len + 1);
+    s.inner_len = op.len;
+    s.valid = true;
+    s.type = m->type;
+    snprintf(s.to, sizeof s.to, "%s", m->hdr.recipient_domain);
+    s.has_ref = reference_of(m, &s.ref);
+  }
+  fx_arena_free(a);
+  s.indexed = true;
+  pthread_mutex_lock(&p->mu);
+  p->got[i] = s;
+  pthread_mutex_unlock(&p->mu);
 }
 
-static bool refers_to(const struct fx_msg *m, const char *ref) {
+/* Indexes what has arrived; returns how many POSTs that is. */
+static size_t index_all(struct fx_sim *p) {
+  pthread_mutex_lock(&p->mu);
+  size_t n = p->n_got;
+  pthread_mutex_unlock(&p->mu);
+  for (size_t i = 0; i < n; i++)
+    index_one(p, i);
+  return n;
+}
+
+/* The index entry of POST i (after index_one); the body pointers stay valid. */
+static struct stored entry(struct fx_sim *p, size_t i) {
+  pthread_mutex_lock(&p->mu);
+  struct stored s = p->got[i];
+  pthread_mutex_unlock(&p->mu);
+  return s;
+}
+
+static const struct fx_msg *parse_entry(struct fx_sim *p, const struct stored *s, fx_arena *arena) {
+  const struct fx_msg *m;
+  struct fx_error err;
+  return s->valid && fx_read_msg_arena(p->rd, arena, s->inner, s->inner_len, &m, &err) == 0 ? m : NULL;
+}
+
+static bool refers_to(const struct stored *s, const char *ref) {
   struct fx_uuid u;
-  const struct fx_uuid *r = fx_msg_reference(m);
-  if (fx_uuid_parse(ref, strlen(ref), &u, NULL) != 0)
-    return false;
-  if (r)
-    return fx_uuid_equal(r, &u);
-  return m->type == FX_MSG_TEST_MESSAGE_RESPONSE && fx_uuid_equal(&m->hdr.conversation_id, &u);
+  return s->valid && s->has_ref && fx_uuid_parse(ref, strlen(ref), &u, NULL) == 0 && fx_uuid_equal(&s->ref, &u);
+}
+
+static bool addressed(const struct stored *s, enum fx_msg_type type, const char *to) {
+  return s->valid && s->type == type && (!to || !strcmp(s->to, to));
 }
 
 const struct fx_msg *fx_sim_await(struct fx_sim *p, enum fx_msg_type type, const char *ref_uuid, int timeout_ms,
@@ -451,13 +524,11 @@ const struct fx_msg *fx_sim_await_nth(struct fx_sim *p, enum fx_msg_type type, c
                                       int timeout_ms, fx_arena *arena) {
   size_t seen = 0;
   for (int waited = 0; waited <= timeout_ms; waited += 10) {
-    pthread_mutex_lock(&p->mu);
-    size_t n = p->n_got;
-    pthread_mutex_unlock(&p->mu);
+    size_t n = index_all(p);
     for (; seen < n; seen++) {
-      const struct fx_msg *m = open_stored(p, seen, arena);
-      if (m && m->type == type && refers_to(m, ref_uuid) && skip-- == 0)
-        return m;
+      struct stored s = entry(p, seen);
+      if (s.type == type && refers_to(&s, ref_uuid) && skip-- == 0)
+        return parse_entry(p, &s, arena);
     }
     usleep(10000);
   }
@@ -465,17 +536,271 @@ const struct fx_msg *fx_sim_await_nth(struct fx_sim *p, enum fx_msg_type type, c
 }
 
 unsigned fx_sim_count_responses(struct fx_sim *p, const char *ref_uuid) {
-  fx_arena *a = fx_arena_new(0);
-  pthread_mutex_lock(&p->mu);
-  size_t n = p->n_got;
-  pthread_mutex_unlock(&p->mu);
+  size_t n = index_all(p);
   unsigned k = 0;
   for (size_t i = 0; i < n; i++) {
-    const struct fx_msg *m = open_stored(p, i, a);
-    k += m && refers_to(m, ref_uuid);
+    struct stored s = entry(p, i);
+    k += refers_to(&s, ref_uuid);
   }
-  fx_arena_free(a);
   return k;
+}
+
+const struct fx_msg *fx_sim_await_sent(struct fx_sim *p, enum fx_msg_type type, const char *to, unsigned nth,
+                                       int timeout_ms, fx_arena *arena) {
+  size_t seen = 0;
+  for (int waited = 0; waited <= timeout_ms; waited += 10) {
+    size_t n = index_all(p);
+    for (; seen < n; seen++) {
+      struct stored s = entry(p, seen);
+      if (addressed(&s, type, to) && nth-- == 0)
+        return parse_entry(p, &s, arena);
+    }
+    usleep(10000);
+  }
+  return NULL;
+}
+
+unsigned fx_sim_count_sent(struct fx_sim *p, enum fx_msg_type type, const char *to) {
+  size_t n = index_all(p);
+  unsigned k = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct stored s = entry(p, i);
+    k += addressed(&s, type, to);
+  }
+  return k;
+}
+
+int fx_sim_answer(struct fx_sim *p, const struct fx_msg *m, const char *reason, char id_out[FX_UUID_STRLEN]) {
+  enum fx_msg_type rt = m->type == FX_MSG_FLEX_REQUEST ? FX_MSG_FLEX_REQUEST_RESPONSE
+                        : m->type == FX_MSG_FLEX_ORDER ? FX_MSG_FLEX_ORDER_RESPONSE
+                                                       : FX_MSG_NONE;
+  fx_arena *a = fx_arena_new(0);
+  if (rt == FX_MSG_NONE || !a) {
+    fx_arena_free(a);
+    return 0;
+  }
+  struct fx_msg r;
+  fx_sim_msg_init(&r, a, rt, m->hdr.recipient_domain);
+  r.hdr.conversation_id = m->hdr.conversation_id; /* a response stays in its conversation */
+  r.result = reason ? FX_RESULT_REJECTED : FX_RESULT_ACCEPTED;
+  r.rejection_reason = reason;
+  if (rt == FX_MSG_FLEX_REQUEST_RESPONSE)
+    r.u.flex_request_response.flex_request_message_id = m->hdr.message_id;
+  else
+    r.u.flex_order_response.flex_order_message_id = m->hdr.message_id;
+  if (id_out)
+    fx_sim_msg_id(&r, id_out);
+  int st = fx_sim_send_msg(p, &r);
+  fx_arena_free(a);
+  return st;
+}
+
+/* ---- the operator listener ---------------------------------------------------------- */
+
+int fx_sim_clear(struct fx_sim *p, const char *cp, const char *date, int *orders) {
+  char path[512], resp[256];
+  snprintf(path, sizeof path, "/api/markets/%s/%s/clear", cp, date);
+  int st = http(p, p->metrics_port, "POST", path, "", 0, NULL, resp, sizeof resp);
+  const char *o = strstr(resp, "\"orders\":");
+  if (orders)
+    *orders = o ? atoi(o + 9) : -1;
+  return st;
+}
+
+json_t *fx_sim_markets(struct fx_sim *p, const char *cp, const char *date) {
+  static const size_t cap = 1 << 20;
+  char path[512];
+  char *buf = malloc(cap);
+  if (!buf)
+    return NULL;
+  if (cp)
+    snprintf(path, sizeof path, "/api/markets/%s/%s", cp, date);
+  else
+    snprintf(path, sizeof path, "/api/markets");
+  json_t *doc = NULL;
+  if (http(p, p->metrics_port, "GET", path, NULL, 0, NULL, buf, cap) == 200)
+    doc = json_loads(buf, 0, NULL);
+  free(buf);
+  return doc;
+}
+
+/* ---- building messages ------------------------------------------------------------- */
+
+static struct fx_date parse_date(const char *s) {
+  struct fx_date d = {0};
+  if (fx_date_parse(s, strlen(s), &d, NULL) != 0)
+    fprintf(stderr, "sim: bad date %s\n", s);
+  return d;
+}
+
+static struct fx_uuid parse_uuid(const char *s) {
+  struct fx_uuid u = {{0}};
+  if (fx_uuid_parse(s, strlen(s), &u, NULL) != 0)
+    fprintf(stderr, "sim: bad UUID %s\n", s);
+  return u;
+}
+
+static int64_t now_plus_us(long offset_s) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ((int64_t)ts.tv_sec + offset_s) * 1000000 + ts.tv_nsec / 1000;
+}
+
+void fx_sim_msg_init(struct fx_msg *m, fx_arena *arena, enum fx_msg_type type, const char *from) {
+  memset(m, 0, sizeof *m);
+  m->type = type;
+  m->hdr.version = "3.1.0";
+  m->hdr.sender_domain = fx_arena_strdup(arena, from);
+  m->hdr.recipient_domain = SIM_PLATFORM;
+  m->hdr.timestamp = (struct fx_datetime){now_plus_us(0), 0};
+  fx_uuid_random(&m->hdr.message_id);
+  m->hdr.conversation_id = m->hdr.message_id;
+}
+
+static void flex_init(struct fx_msg *m, fx_arena *arena, enum fx_msg_type type, const char *from, const char *cp,
+                      const char *date) {
+  fx_sim_msg_init(m, arena, type, from);
+  struct fx_flex_header *f = m->type == FX_MSG_D_PROGNOSIS    ? &m->u.d_prognosis.flex
+                             : m->type == FX_MSG_FLEX_REQUEST ? &m->u.flex_request.flex
+                                                              : &m->u.flex_offer.flex;
+  fx_duration_parse("PT15M", 5, &f->isp_duration, NULL);
+  f->time_zone = "Europe/Amsterdam";
+  f->period = parse_date(date);
+  f->congestion_point = fx_arena_strdup(arena, cp);
+}
+
+static struct fx_portfolio_connection *connections(fx_arena *arena, const char *start, const char *const *conns,
+                                                   size_t n) {
+  struct fx_portfolio_connection *c = fx_arena_alloc(arena, (n ? n : 1) * sizeof *c);
+  for (size_t i = 0; c && i < n; i++)
+    c[i] = (struct fx_portfolio_connection){.entity_address = fx_arena_strdup(arena, conns[i]),
+                                            .start_period = parse_date(start)};
+  return c;
+}
+
+void fx_sim_dso_portfolio(struct fx_msg *m, fx_arena *arena, const char *dso, const char *start_date,
+                          const struct fx_sim_cp *cps, size_t n_cps) {
+  fx_sim_msg_init(m, arena, FX_MSG_DSO_PORTFOLIO_UPDATE, dso);
+  struct fx_dso_portfolio_update *u = &m->u.dso_portfolio_update;
+  u->time_zone = "Europe/Amsterdam";
+  u->congestion_points = fx_arena_alloc(arena, (n_cps ? n_cps : 1) * sizeof *u->congestion_points);
+  if (!u->congestion_points)
+    return;
+  u->n_congestion_points = n_cps;
+  for (size_t i = 0; i < n_cps; i++)
+    u->congestion_points[i] = (struct fx_dso_congestion_point){
+        .entity_address = fx_arena_strdup(arena, cps[i].cp),
+        .start_period = parse_date(start_date),
+        .mutex_offers_supported = cps[i].mutex_offers,
+        .day_ahead_redispatch_by = FX_REDISPATCH_DSO,
+        .connections = connections(arena, start_date, cps[i].connections, cps[i].n_connections),
+        .n_connections = cps[i].n_connections};
+}
+
+void fx_sim_agr_portfolio(struct fx_msg *m, fx_arena *arena, const char *agr, const char *start_date,
+                          const char *const *conns, size_t n) {
+  fx_sim_msg_init(m, arena, FX_MSG_AGR_PORTFOLIO_UPDATE, agr);
+  m->u.agr_portfolio_update.time_zone = "Europe/Amsterdam";
+  m->u.agr_portfolio_update.connections = connections(arena, start_date, conns, n);
+  m->u.agr_portfolio_update.n_connections = n;
+}
+
+void fx_sim_prognosis(struct fx_msg *m, fx_arena *arena, const char *agr, const char *cp, const char *date,
+                      int64_t revision, const int64_t *power, size_t n_isps) {
+  flex_init(m, arena, FX_MSG_D_PROGNOSIS, agr, cp, date);
+  struct fx_d_prognosis *d = &m->u.d_prognosis;
+  d->revision = revision;
+  d->isps = fx_arena_alloc(arena, (n_isps ? n_isps : 1) * sizeof *d->isps);
+  if (!d->isps)
+    return;
+  d->n_isps = n_isps;
+  for (size_t i = 0; i < n_isps; i++)
+    d->isps[i] = (struct fx_isp){power[i], (int64_t)i + 1, 1};
+}
+
+void fx_sim_flex_request(struct fx_msg *m, fx_arena *arena, const char *dso, const char *cp, const char *date,
+                         int64_t revision, long expires_in_s, const struct fx_flex_request_isp *isps, size_t n) {
+  flex_init(m, arena, FX_MSG_FLEX_REQUEST, dso, cp, date);
+  struct fx_flex_request *r = &m->u.flex_request;
+  r->revision = revision;
+  r->expiration_date_time = (struct fx_datetime){now_plus_us(expires_in_s), 0};
+  r->isps = fx_arena_alloc(arena, (n ? n : 1) * sizeof *r->isps);
+  if (!r->isps)
+    return;
+  memcpy(r->isps, isps, n * sizeof *isps);
+  r->n_isps = n;
+}
+
+void fx_sim_flex_offer(struct fx_msg *m, fx_arena *arena, const char *agr, const char *cp, const char *date,
+                       long expires_in_s, const char *flex_request_id, const struct fx_offer_option *options,
+                       size_t n_options) {
+  flex_init(m, arena, FX_MSG_FLEX_OFFER, agr, cp, date);
+  struct fx_flex_offer *o = &m->u.flex_offer;
+  o->expiration_date_time = (struct fx_datetime){now_plus_us(expires_in_s), 0};
+  o->has_unsolicited = true;
+  o->unsolicited = !flex_request_id;
+  if (flex_request_id) {
+    o->has_flex_request_message_id = true;
+    o->flex_request_message_id = parse_uuid(flex_request_id);
+  }
+  o->currency = "EUR";
+  o->offer_options = fx_arena_alloc(arena, (n_options ? n_options : 1) * sizeof *o->offer_options);
+  if (!o->offer_options)
+    return;
+  o->n_offer_options = n_options;
+  for (size_t i = 0; i < n_options; i++) {
+    struct fx_offer_option *d = &o->offer_options[i];
+    *d = options[i];
+    d->option_reference = fx_arena_strdup(arena, options[i].option_reference);
+    d->isps = fx_arena_alloc(arena, (d->n_isps ? d->n_isps : 1) * sizeof *d->isps);
+    if (d->isps)
+      memcpy(d->isps, options[i].isps, d->n_isps * sizeof *d->isps);
+  }
+}
+
+void fx_sim_revocation(struct fx_msg *m, fx_arena *arena, const char *agr, const char *offer_id) {
+  fx_sim_msg_init(m, arena, FX_MSG_FLEX_OFFER_REVOCATION, agr);
+  m->u.flex_offer_revocation.flex_offer_message_id = parse_uuid(offer_id);
+}
+
+char *fx_sim_xml(struct fx_msg *m) {
+  struct fx_buf b;
+  struct fx_error err;
+  fx_buf_init(&b);
+  fx_msg_set_defaults(m);
+  if (fx_write_msg(m, &b, &err) != 0) {
+    fprintf(stderr, "sim: cannot write %s: %s: %s\n", fx_msg_type_name(m->type), err.where, err.why);
+    fx_buf_free(&b);
+    return NULL;
+  }
+  return b.data; /* NUL-terminated, malloc'd by the buffer */
+}
+
+static struct who *find_domain(struct fx_sim *p, const char *domain) {
+  for (size_t i = 0; i < sizeof p->who / sizeof p->who[0]; i++)
+    if (!strcmp(p->who[i].domain, domain))
+      return &p->who[i];
+  return NULL;
+}
+
+int fx_sim_send_msg(struct fx_sim *p, struct fx_msg *m) {
+  struct who *w = find_domain(p, m->hdr.sender_domain);
+  char *xml = w ? fx_sim_xml(m) : NULL;
+  int st = xml ? fx_sim_send(p, w->domain, w->role, xml) : 0;
+  free(xml);
+  return st;
+}
+
+void fx_sim_msg_id(const struct fx_msg *m, char out[FX_UUID_STRLEN]) { fx_uuid_format(&m->hdr.message_id, out); }
+
+int fx_sim_isp_count(const char *date) {
+  struct fx_date d;
+  struct fx_calendar *cal = fx_calendar_new("Europe/Amsterdam");
+  int n = cal && fx_date_parse(date, strlen(date), &d, NULL) == 0
+              ? fx_calendar_isp_count(cal, fx_date_to_days(&d), 15 * 60 * 1000000LL)
+              : -1;
+  fx_calendar_free(cal);
+  return n;
 }
 
 void fx_sim_uuid(char out[FX_UUID_STRLEN]) {

@@ -6,13 +6,20 @@
  * flexd binary on loopback with a temporary store, POSTs signed messages with
  * libcurl, and receives the platform's signed responses on an HTTP sink of its
  * own (engine/http_server on a loop in a background thread), opening them with
- * the platform's public keys. */
+ * the platform's public keys. What the platform sends on its own (FlexRequest
+ * copies, FlexOrders) can be awaited by type and recipient and answered; the
+ * operator listener (clearing, query API) is reachable too; and the common
+ * market messages are built as codec models and written by fx_write_msg.
+ *
+ * Not thread-safe: one thread drives an fx_sim (the sink has its own). */
 #ifndef FX_ENGINE_SIM_H
 #define FX_ENGINE_SIM_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include <jansson.h>
 
 #include "codec/codec.h"
 #include "codec/keys.h"
@@ -25,6 +32,7 @@
 #define SIM_BARRED "barred.example.com" /* AGR, barred */
 #define SIM_SLOW "slow.example.com"     /* AGR, rate 1/s */
 #define SIM_LATE "late.example.com"     /* AGR, keys made but not registered (SIGHUP tests) */
+#define SIM_AGR3 "agr3.example.com"
 
 struct fx_sim;
 
@@ -48,6 +56,9 @@ int fx_sim_set_extra_platform(struct fx_sim *p, const char *lines);
 int fx_sim_restart_flexd(struct fx_sim *p);
 void fx_sim_kill9_flexd(struct fx_sim *p);
 void fx_sim_free(struct fx_sim *p); /* stops flexd if running, removes the directory */
+/* Lets go of a flexd started with outlive (demo --keep): the sink stops and
+ * the memory is freed, flexd keeps running on its directory, which stays. */
+void fx_sim_release(struct fx_sim *p);
 
 pid_t fx_sim_pid(const struct fx_sim *p);
 int fx_sim_port(const struct fx_sim *p);
@@ -86,6 +97,73 @@ const struct fx_msg *fx_sim_await_nth(struct fx_sim *p, enum fx_msg_type type, c
                                       int timeout_ms, fx_arena *arena);
 /* How many responses referring to `ref_uuid` have been received so far. */
 unsigned fx_sim_count_responses(struct fx_sim *p, const char *ref_uuid);
+
+/* ---- what the platform sends to participants ------------------------------------
+ * Every POST the sink receives is opened once (signature checked against the
+ * platform's key of the role it claims) and indexed by type, recipient and the
+ * MessageID it refers to. `to` NULL matches any recipient. */
+
+/* Waits up to timeout_ms until the nth (from 0) message of `type` addressed to
+ * `to` has arrived and returns it parsed into arena; NULL on timeout. */
+const struct fx_msg *fx_sim_await_sent(struct fx_sim *p, enum fx_msg_type type, const char *to, unsigned nth,
+                                       int timeout_ms, fx_arena *arena);
+/* How many messages of `type` to `to` have arrived so far. */
+unsigned fx_sim_count_sent(struct fx_sim *p, enum fx_msg_type type, const char *to);
+/* Answers a FlexRequest (FlexRequestResponse) or a FlexOrder (FlexOrderResponse)
+ * the platform sent, as its recipient: Accepted when reason is NULL, else
+ * Rejected with that reason. The response's MessageID goes to id_out (may be
+ * NULL). Returns the HTTP status (0 when `m` cannot be answered). */
+int fx_sim_answer(struct fx_sim *p, const struct fx_msg *m, const char *reason, char id_out[FX_UUID_STRLEN]);
+
+/* ---- the operator listener (metrics port) ------------------------------------ */
+
+/* POST /api/markets/{cp}/{date}/clear: clears one market now. Returns the HTTP
+ * status; *orders (may be NULL) gets the number of orders that clearing placed. */
+int fx_sim_clear(struct fx_sim *p, const char *cp, const char *date, int *orders);
+/* GET /api/markets (cp NULL) or /api/markets/{cp}/{date}, parsed; NULL unless
+ * 200 with valid JSON. The caller owns the reference. */
+json_t *fx_sim_markets(struct fx_sim *p, const char *cp, const char *date);
+
+/* ---- building messages ----------------------------------------------------------
+ * The builders fill *m for the codec's writer; every string and array they set
+ * lives in `arena`. The header: Version 3.1.0, SenderDomain `from`,
+ * RecipientDomain the platform, TimeStamp now, a fresh MessageID that is also
+ * the ConversationID. Market messages get ISP-Duration PT15M, TimeZone
+ * Europe/Amsterdam, Period `date` and CongestionPoint `cp`. The caller may
+ * change any field before sending. */
+struct fx_sim_cp {
+  const char *cp;
+  const char *const *connections;
+  size_t n_connections;
+  bool mutex_offers; /* MutexOffersSupported */
+};
+void fx_sim_msg_init(struct fx_msg *m, fx_arena *arena, enum fx_msg_type type, const char *from);
+void fx_sim_dso_portfolio(struct fx_msg *m, fx_arena *arena, const char *dso, const char *start_date,
+                          const struct fx_sim_cp *cps, size_t n_cps);
+void fx_sim_agr_portfolio(struct fx_msg *m, fx_arena *arena, const char *agr, const char *start_date,
+                          const char *const *connections, size_t n);
+/* n_isps ISPs of one ISP each; power[i] for ISP i + 1. */
+void fx_sim_prognosis(struct fx_msg *m, fx_arena *arena, const char *agr, const char *cp, const char *date,
+                      int64_t revision, const int64_t *power, size_t n_isps);
+void fx_sim_flex_request(struct fx_msg *m, fx_arena *arena, const char *dso, const char *cp, const char *date,
+                         int64_t revision, long expires_in_s, const struct fx_flex_request_isp *isps, size_t n);
+/* Solicited when flex_request_id is given (the platform's copy), unsolicited
+ * (Unsolicited="true") otherwise; Currency EUR. */
+void fx_sim_flex_offer(struct fx_msg *m, fx_arena *arena, const char *agr, const char *cp, const char *date,
+                       long expires_in_s, const char *flex_request_id, const struct fx_offer_option *options,
+                       size_t n_options);
+void fx_sim_revocation(struct fx_msg *m, fx_arena *arena, const char *agr, const char *offer_id);
+
+/* The inner XML of m written by the codec (defaults applied first): malloc'd,
+ * NUL-terminated; NULL (with the writer's complaint on stderr) if m is invalid. */
+char *fx_sim_xml(struct fx_msg *m);
+/* Writes, seals as the participant the simulation plays for SenderDomain, and
+ * POSTs; returns the HTTP status (0 when m cannot be written or sealed). */
+int fx_sim_send_msg(struct fx_sim *p, struct fx_msg *m);
+/* The MessageID of m as a string. */
+void fx_sim_msg_id(const struct fx_msg *m, char out[FX_UUID_STRLEN]);
+/* Number of ISPs of the market day `date` (96, or 92/100 on DST days); -1 if bad. */
+int fx_sim_isp_count(const char *date);
 
 /* A fresh random UUID string (37 bytes with NUL). */
 void fx_sim_uuid(char out[FX_UUID_STRLEN]);
