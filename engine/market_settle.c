@@ -298,10 +298,16 @@ static size_t fill_inputs(struct run *r, const char *cp, int32_t day, const stru
   return n;
 }
 
+/* Store ops borrow their bytes until the commit: the ref is copied there. */
 static void put_settlement_obj(struct run *r, const struct fx_uuid *id, const struct fx_uuid *ref, const void *body,
                                size_t len) {
+  uint8_t *refcopy = ref ? fx_seq_alloc(r->ctx, 16) : NULL;
+  if (ref && !refcopy)
+    return;
+  if (ref)
+    memcpy(refcopy, ref->b, 16);
   struct fx_store_obj o = {.key = {.cp = "", .period = r->from, .kind = FX_OBJ_SETTLEMENT},
-                           .state = FX_SETTLE_SENT, .t_us = fx_seq_now(r->ctx), .ref = ref ? ref->b : NULL,
+                           .state = FX_SETTLE_SENT, .t_us = fx_seq_now(r->ctx), .ref = refcopy,
                            .owner = r->agr, .body = body, .body_len = len};
   memcpy(o.key.id, id->b, 16);
   fx_store_batch_put_obj(fx_seq_batch(r->ctx), &o);
