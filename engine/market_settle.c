@@ -249,10 +249,10 @@ static const uint8_t *baseline_of(struct run *r, const char *cp, int32_t day, co
   size_t len;
   int n;
   const uint8_t *vals;
-  if (fx_store_obj_get(r->rd, &k, &v) != 0 || mk_profile_view(fx_store_obj_body(&v, &len), len, 'W', &n, &vals) != 0 ||
-      n != r->n_isps)
+  if (fx_store_obj_get(r->rd, &k, &v) != 0)
     return NULL;
-  return vals;
+  const uint8_t *b = fx_store_obj_body(&v, &len);
+  return mk_profile_view(b, len, 'W', &n, &vals) == 0 && n == r->n_isps ? vals : NULL;
 }
 
 /* The DSO's congestion at ISP index i: the request's Requested side; without
