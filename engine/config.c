@@ -41,12 +41,34 @@ void fx_config_defaults(struct fx_config *cfg) {
   cfg->gate_closure_minute = 15 * 60;
   cfg->prognosis_power_bound = 1000000000;
   cfg->retry_window_s = 3600;
+  cfg->settlement_day = 1;
+  cfg->settlement_minute = 6 * 60;
 }
 
 void fx_config_free(struct fx_config *cfg) {
   free(cfg->participants);
   cfg->participants = NULL;
   cfg->n_participants = 0;
+  free(cfg->contracts);
+  cfg->contracts = NULL;
+  cfg->n_contracts = 0;
+}
+
+const struct fx_contract_cfg *fx_config_contract(const struct fx_config *cfg, const char *id) {
+  for (size_t i = 0; i < cfg->n_contracts; i++)
+    if (!strcmp(cfg->contracts[i].id, id))
+      return &cfg->contracts[i];
+  return NULL;
+}
+
+int64_t fx_contract_reserved(const struct fx_contract_cfg *c, uint32_t isp, int *in) {
+  for (size_t i = 0; i < c->n_ranges; i++)
+    if (isp >= c->ranges[i].first && isp <= c->ranges[i].last) {
+      *in = 1;
+      return c->ranges[i].power;
+    }
+  *in = 0;
+  return 0;
 }
 
 int fx_config_split_addr(const char *addr, char *host, size_t hostlen, int *port) {
@@ -72,6 +94,7 @@ struct parse_state {
   char *err; /* the first error only: inih goes on after one */
   size_t errlen;
   size_t cap;
+  size_t ccap; /* contracts */
 };
 
 static int fail(struct parse_state *st, const char *fmt, const char *a, const char *b) {
@@ -116,6 +139,81 @@ static int set_hhmm(int *dst, const char *v) {
     return -1;
   *dst = h * 60 + m;
   return 0;
+}
+
+/* CurrencyAmount text ("11.0000", "7") → 1e-4 units, never negative. */
+static int set_money(fx_money *dst, const char *v) {
+  return fx_money_parse(v, strlen(v), dst, NULL) == 0 && *dst >= 0 ? 0 : -1;
+}
+
+static int set_period(int32_t *dst, const char *v) {
+  struct fx_date d;
+  if (fx_date_parse(v, strlen(v), &d, NULL) != 0)
+    return -1;
+  *dst = fx_date_to_days(&d);
+  return 0;
+}
+
+/* "12-15:-2000000,16:-1000000" → ranges. */
+static int set_ranges(struct fx_contract_cfg *c, const char *v) {
+  c->n_ranges = 0;
+  while (*v) {
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(v, &end, 10), b = a;
+    if (end == v || errno || a < 1 || a > 1500)
+      return -1;
+    if (*end == '-') {
+      v = end + 1;
+      b = strtoul(v, &end, 10);
+      if (end == v || errno || b < a || b > 1500)
+        return -1;
+    }
+    if (*end != ':' || c->n_ranges == FX_CONTRACT_MAX_RANGES)
+      return -1;
+    v = end + 1;
+    long long p = strtoll(v, &end, 10);
+    if (end == v || errno || p < -1000000000000LL || p > 1000000000000LL)
+      return -1;
+    c->ranges[c->n_ranges++] = (struct fx_contract_range){(uint32_t)a, (uint32_t)b, p};
+    v = end;
+    while (*v == ',' || *v == ' ')
+      v++;
+  }
+  return c->n_ranges ? 0 : -1;
+}
+
+static int contract_key(struct fx_contract_cfg *c, const char *k, const char *v) {
+  if (!strcmp(k, "agr")) return set_str(c->agr, sizeof c->agr, v);
+  if (!strcmp(k, "congestion_point")) return set_str(c->cp, sizeof c->cp, v);
+  if (!strcmp(k, "from")) return set_period(&c->from, v);
+  if (!strcmp(k, "to")) return set_period(&c->to, v);
+  if (!strcmp(k, "reserve")) return set_ranges(c, v);
+  return -2;
+}
+
+/* "contract ID" → the contract's entry, created on first sight. */
+static struct fx_contract_cfg *contract_for(struct parse_state *st, const char *section) {
+  const char *id = section + 9;
+  struct fx_config *c = st->cfg;
+  if (!*id || strlen(id) >= sizeof c->contracts->id || strchr(id, ' '))
+    return NULL;
+  for (size_t i = 0; i < c->n_contracts; i++)
+    if (!strcmp(c->contracts[i].id, id))
+      return &c->contracts[i];
+  if (c->n_contracts == st->ccap) {
+    size_t cap = st->ccap ? st->ccap * 2 : 4;
+    void *np = realloc(c->contracts, cap * sizeof *c->contracts);
+    if (!np)
+      return NULL;
+    c->contracts = np;
+    st->ccap = cap;
+  }
+  struct fx_contract_cfg *k = &c->contracts[c->n_contracts++];
+  memset(k, 0, sizeof *k);
+  strcpy(k->id, id);
+  k->from = INT32_MIN, k->to = INT32_MAX;
+  return k;
 }
 
 static int platform_key(struct fx_config *c, const char *k, const char *v) {
@@ -165,6 +263,18 @@ static int market_key(struct fx_config *c, const char *k, const char *v) {
     c->retry_window_s = (uint32_t)x;
     return 0;
   }
+  if (!strcmp(k, "penalty_rate")) return set_money(&c->penalty_rate, v);
+  if (!strcmp(k, "penalty_unit")) {
+    if (strcmp(v, "MW") && strcmp(v, "MWh")) return -1;
+    c->penalty_unit = !strcmp(v, "MWh"); /* FX_SETTLE_PER_MWH = 1 */
+    return 0;
+  }
+  if (!strcmp(k, "settlement_day")) {
+    if (set_i64(&x, v, 1, 28)) return -1;
+    c->settlement_day = (int)x;
+    return 0;
+  }
+  if (!strcmp(k, "settlement_time")) return set_hhmm(&c->settlement_minute, v);
   return -2;
 }
 
@@ -221,6 +331,11 @@ static int handler(void *user, const char *section, const char *name, const char
     if (!p)
       return fail(st, "bad section [%s]: want [participant DOMAIN AGR|CRO|DSO]%s", section, "");
     rc = participant_key(p, name, value);
+  } else if (!strncmp(section, "contract ", 9)) {
+    struct fx_contract_cfg *k = contract_for(st, section);
+    if (!k)
+      return fail(st, "bad section [%s]: want [contract ID]%s", section, "");
+    rc = contract_key(k, name, value);
   } else
     return fail(st, "unknown section [%s]%s", section, "");
   if (rc == -2)
@@ -230,7 +345,22 @@ static int handler(void *user, const char *section, const char *name, const char
   return 1;
 }
 
+/* A contract must say whose, where, from when and what it reserves. */
+static int contracts_complete(struct parse_state *st) {
+  for (size_t i = 0; i < st->cfg->n_contracts; i++) {
+    const struct fx_contract_cfg *c = &st->cfg->contracts[i];
+    if (!c->agr[0] || !c->cp[0] || c->from == INT32_MIN || !c->n_ranges || c->to < c->from) {
+      snprintf(st->err, st->errlen, "[contract %s]: needs agr, congestion_point, from, reserve (and to >= from)",
+               c->id);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static int finish(struct parse_state *st, int rc) {
+  if (rc == 0)
+    return contracts_complete(st);
   if (rc > 0) {
     char why[256];
     snprintf(why, sizeof why, "%s", st->err[0] ? st->err : "syntax error");
@@ -241,13 +371,13 @@ static int finish(struct parse_state *st, int rc) {
 }
 
 int fx_config_load(struct fx_config *cfg, const char *path, char *err, size_t errlen) {
-  struct parse_state st = {cfg, err, errlen, cfg->n_participants};
+  struct parse_state st = {cfg, err, errlen, cfg->n_participants, cfg->n_contracts};
   err[0] = 0;
   return finish(&st, ini_parse(path, handler, &st));
 }
 
 int fx_config_parse(struct fx_config *cfg, const char *text, char *err, size_t errlen) {
-  struct parse_state st = {cfg, err, errlen, cfg->n_participants};
+  struct parse_state st = {cfg, err, errlen, cfg->n_participants, cfg->n_contracts};
   err[0] = 0;
   return finish(&st, ini_parse_string(text, handler, &st));
 }

@@ -25,6 +25,19 @@
  *   gate_closure_day_ahead = 15:00  local time on the day before the Period
  *   prognosis_power_bound = 1000000000   W; |Power| above → "Power value rejection"
  *   retry_window = 3600           seconds of delivery retries before expiry (≥ 3600)
+ *   penalty_rate = 0.0000         settlement: currency per MW of power deficiency
+ *   penalty_unit = MW             per MW per ISP (the settle-phase example), or MWh
+ *   settlement_day = 1            day of the month the monthly settlement run is due
+ *   settlement_time = 06:00       local time of that run (it settles the previous month)
+ *
+ *   [contract ID]                 a bilateral contract (FlexOption) the platform
+ *   agr = agr.example.com         manages on the DSO's behalf: the AGR,
+ *   congestion_point = ean.…      where,
+ *   from = 2025-03-01             the first and last Period it covers (to may be
+ *   to = 2025-03-31               omitted: open-ended),
+ *   reserve = 12-15:-2000000      reserved power per ISP range, W, signed; several
+ *                                 ranges separated by ','; ISPs not listed are
+ *                                 outside the contract
  *
  *   [participant dso.example.com DSO]   one section per (domain, role)
  *   key = cs1.…                   public key; key2 = cs1.… during a rotation
@@ -41,6 +54,22 @@
 #include <stdint.h>
 
 #include "codec/codec.h" /* enum fx_role */
+
+#define FX_CONTRACT_MAX_RANGES 16
+
+struct fx_contract_range {
+  uint32_t first, last; /* ISP numbers, inclusive */
+  int64_t power;        /* reserved W (signed like Power) */
+};
+
+struct fx_contract_cfg {
+  char id[128];
+  char agr[254];
+  char cp[256];
+  int32_t from, to; /* Periods, inclusive; to = INT32_MAX when open-ended */
+  struct fx_contract_range ranges[FX_CONTRACT_MAX_RANGES];
+  size_t n_ranges;
+};
 
 /* Arrays indexed by enum fx_role (FX_ROLE_NONE's slot stays unused). */
 #define FX_ROLE_COUNT (FX_ROLE_DSO + 1)
@@ -78,10 +107,23 @@ struct fx_config {
   int gate_closure_minute; /* minutes after local midnight of the day before the Period */
   int64_t prognosis_power_bound;
   uint32_t retry_window_s;
+  fx_money penalty_rate;   /* 1e-4 currency units per MW (engine/settle.h) */
+  uint8_t penalty_unit;    /* enum fx_settle_penalty_unit */
+  int settlement_day;      /* 1..28 */
+  int settlement_minute;   /* minutes after local midnight */
+  /* [contract ID] */
+  struct fx_contract_cfg *contracts;
+  size_t n_contracts;
   /* participants */
   struct fx_participant_cfg *participants;
   size_t n_participants;
 };
+
+/* The contract named `id`, or NULL. */
+const struct fx_contract_cfg *fx_config_contract(const struct fx_config *cfg, const char *id);
+/* The reserved power of contract c at ISP `isp` (1-based); 0 when the contract
+ * has no range there (*in = 0), else *in = 1. */
+int64_t fx_contract_reserved(const struct fx_contract_cfg *c, uint32_t isp, int *in);
 
 /* Fills `cfg` with the defaults above (no participants). */
 void fx_config_defaults(struct fx_config *cfg);

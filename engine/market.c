@@ -4,7 +4,8 @@
  * The in-memory state (engine/market_int.h) is rebuilt from the store on
  * start and after a failed commit: reference records first, then market
  * objects in dependency order (requests, broadcasts and their responses,
- * prognoses, offers, orders). Object bodies are the UFTP messages they came
+ * prognoses, offers, orders), then what the operate and settle phases keep
+ * (metering revisions, reservations, settlements). Object bodies are the UFTP messages they came
  * from, written as XML, so a restart re-reads exactly what was decided on. */
 #include "engine/market.h"
 
@@ -136,6 +137,25 @@ static void apply(void *market, struct fx_seq_ctx *ctx, const struct fx_inbound 
   case FX_MSG_AGR_PORTFOLIO_UPDATE:
   case FX_MSG_AGR_PORTFOLIO_QUERY:
     mk_cro_apply(mk, ctx, in, v, resp);
+    break;
+  case FX_MSG_METERING:
+    mk_metering_apply(mk, ctx, in->msg, v);
+    break;
+  case FX_MSG_FLEX_SETTLEMENT_RESPONSE:
+    mk_settle_apply(mk, ctx, in->msg, v);
+    break;
+  case FX_MSG_FLEX_RESERVATION_UPDATE_RESPONSE:
+    mk_reservation_response(mk, ctx, in->msg, v);
+    break;
+  case FX_MSG_FLEX_OFFER:
+    mk_contract_check_offer(mk, in->msg, v);
+    if (fx_verdict_ok(v))
+      mk_trade_apply(mk, ctx, in, v, resp);
+    break;
+  case FX_MSG_D_PROGNOSIS:
+    mk_trade_apply(mk, ctx, in, v, resp);
+    if (fx_verdict_ok(v)) /* the baseline settlement reads */
+      mk_baseline_store(mk, ctx, in->msg);
     break;
   default:
     mk_trade_apply(mk, ctx, in, v, resp);

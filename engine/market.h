@@ -52,4 +52,40 @@ struct fx_market_target {
 };
 void fx_market_run_clear(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
 
+/* ---- operate and settle (docs/settlement.md, "In the engine") ---------- */
+
+/* Sequencer command: settles every order of Periods [from, to] (days since
+ * 1970-01-01, inclusive) and queues one FlexSettlement per AGR that has orders
+ * in it. The store is read in place, market by market; nothing of the input is
+ * held beyond one AGR's messages. cmd->arg points to this struct. */
+struct fx_market_settlement {
+  int32_t from, to;
+  /* out */
+  int messages;   /* FlexSettlements queued */
+  int orders;     /* order settlements in them */
+  int incomplete; /* of which lack metering or a baseline ("settlement says so") */
+  int error;      /* 0, or -1: the run failed, nothing of it is kept */
+};
+void fx_market_run_settlement(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
+
+/* The monthly run: its time (µs UTC) and Periods. The run due after `after_us`
+ * is at [market] settlement_day, settlement_time (local), and settles the
+ * whole previous month: *from, *to. INT64_MAX when the configuration's time
+ * zone is unknown. Any thread (it opens its own calendar). */
+int64_t fx_market_settlement_due(const struct fx_config *cfg, int64_t after_us, int32_t *from, int32_t *to);
+
+/* Sequencer command: the platform releases reserved power of a bilateral
+ * contract for one Period (FlexReservationUpdate to the contract's AGR).
+ * cmd->arg points to this struct. */
+struct fx_market_reservation {
+  char contract[128];
+  int32_t period;
+  const int64_t *power; /* remaining reservation per ISP of the Period, n_isps values */
+  int n_isps;
+  /* out */
+  int status;    /* 0 sent, -1 refused (why says so) */
+  char why[160];
+};
+void fx_market_run_reservation_update(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
+
 #endif

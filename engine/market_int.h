@@ -22,6 +22,7 @@
 #include "engine/calendar.h"
 #include "engine/clear.h"
 #include "engine/config.h"
+#include "engine/settle.h"
 #include "engine/market.h"
 #include "engine/validate.h"
 #include "store/store.h"
@@ -51,6 +52,18 @@
 #define MK_R_NO_BASELINE "No baseline"
 #define MK_R_PROCURED "Flexibility procured"
 #define MK_R_CURRENCY "Currency mismatch"
+/* Operate and settle (user-defined phrases where the catalog names none). */
+#define MK_R_UNKNOWN_CONNECTION "Unknown connection"
+#define MK_R_NOT_OWNED "Connection not owned by sender"
+#define MK_R_UNIT "Unit rejected"
+#define MK_R_NO_POWER_PROFILE "Lacking Power profile"
+#define MK_R_DUPLICATE_PROFILE "Duplicate profile"
+#define MK_R_UNKNOWN_CONTRACT "Unknown ContractID"
+#define MK_R_CONTRACT_NOT_MET "Contract not met"
+#define MK_R_UNKNOWN_FRU "Unknown FlexReservationUpdateMessageID reference"
+#define MK_R_UNKNOWN_FS "Unknown FlexSettlementMessageID reference"
+#define MK_R_UNKNOWN_ORDER_REF "Unknown OrderReference"
+#define MK_R_ANSWERED "Already answered"
 
 /* ---- common reference ---- */
 struct mk_cp {
@@ -153,6 +166,33 @@ struct mk_id {
   UT_hash_handle hh;
 };
 
+/* ---- operate and settle ---- */
+struct mk_meter { /* latest Metering revision per (connection, Period) */
+  char key[MK_ADDR + 16];
+  int64_t revision;
+  UT_hash_handle hh;
+};
+
+struct mk_resv { /* current reservation per (contract, Period) */
+  char key[160];
+  const struct fx_contract_cfg *contract;
+  int32_t period;
+  int n_isps;
+  int64_t *power;        /* by ISP index; the contract's until an update */
+  struct fx_uuid update; /* latest FlexReservationUpdate sent, or zero */
+  int64_t t_us;          /* when it was sent */
+  int response;          /* 0 none, 1 accepted, 2 rejected */
+  UT_hash_handle hh;
+};
+
+struct mk_settlement { /* one FlexSettlement the platform sent */
+  struct fx_uuid id;
+  char agr[MK_DOMAIN];
+  int32_t from, to;
+  uint8_t state; /* FX_SETTLE_SENT, _ACCEPTED, _REJECTED */
+  UT_hash_handle hh;
+};
+
 struct fx_market {
   const struct fx_config *cfg;
   struct fx_store *st;
@@ -167,6 +207,9 @@ struct fx_market {
   struct mk_id *ids;
   _Atomic int64_t deadline;
   uint64_t order_seq; /* makes OrderReferences unique */
+  struct mk_meter *meters;
+  struct mk_resv *resvs;
+  struct mk_settlement *settlements;
 };
 
 /* market.c */
@@ -233,5 +276,67 @@ struct fx_clear_option *mk_option_view(fx_arena *arena, const struct fx_flex_off
 int mk_build_order(const char *platform, int64_t now_us, fx_arena *a, const struct fx_msg *offer, int opt,
                    int factor, struct fx_msg *out);
 void mk_order_from_msg(struct fx_market *mk, struct mk_market *m, const struct fx_msg *src, uint8_t state);
+
+/* ---- operate and settle: object bodies --------------------------------------
+ * Bodies the settle phase writes (all little-endian, read in place):
+ *   METERING   obj (connection's CP or "", Period, Metering MessageID), owner AGR,
+ *              revision; body = profile: "W" 1 u16 n  u32 0  then n × i64 W,
+ *              then the connection's EntityAddress NUL
+ *   PROGNOSIS  obj (CP, Period, mk_uuid_derive("flexd.baseline", D-Prognosis id)),
+ *              ref = the D-Prognosis, owner AGR; body = profile ("W"), the
+ *              prognosis power per ISP (MK_NO_VALUE where it gives none)
+ *   REQUEST    body "U…": a FlexReservationUpdate the platform sent
+ *              (id = its MessageID, owner AGR, revision = 0): "U" 1 u16 n u32 0,
+ *              n × i64 W, contract ID NUL; body "V1"/"V2"+reason: the AGR's
+ *              response (id = response MessageID, ref = the update)
+ *   SETTLEMENT cp "" and Period = PeriodStart of the run: "H…" one FlexSettlement,
+ *              "I…" one order's settlement (ref = the FlexSettlement), "N…" a
+ *              note (dispute or rejection reason; ref = what it is about).
+ *              market_settle.c documents the H and I layouts. */
+#define MK_NO_VALUE INT64_MIN
+#define MK_PROFILE_HDR 8u
+
+static inline void mk_st32(uint8_t *p, uint32_t v) {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  memcpy(p, &v, 4);
+}
+static inline void mk_st64(uint8_t *p, uint64_t v) {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  memcpy(p, &v, 8);
+}
+/* A profile body ("W" or "U") of n values, `tail` bytes after them, in group memory. */
+uint8_t *mk_profile_new(struct fx_seq_ctx *ctx, char magic, int n, size_t tail, size_t *len);
+/* n and the values of a profile body; 0, or -1 when it is not one of `magic`. */
+int mk_profile_view(const uint8_t *b, size_t len, char magic, int *n, const uint8_t **vals);
+static inline int64_t mk_profile_at(const uint8_t *vals, int i) { return (int64_t)fx_ld64(vals + 8 * (size_t)i); }
+
+/* market_metering.c */
+void mk_metering_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg, struct fx_verdict *v);
+/* After an accepted D-Prognosis: its powers as a baseline object. */
+void mk_baseline_store(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg);
+int mk_meter_note(struct fx_market *mk, const char *ea, int32_t period, int64_t revision);
+/* "E1234567890123456" → "ean.1234567890123456"; -1 when it is no EAN. */
+int mk_ean_address(const char *ean, char out[MK_ADDR]);
+
+/* market_settle.c */
+void mk_settle_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg, struct fx_verdict *v);
+int mk_settle_load(struct fx_market *mk, const struct fx_store_obj_view *v);
+void mk_settle_unload(struct fx_market *mk);
+
+/* market_contract.c */
+void mk_reservation_response(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,
+                             struct fx_verdict *v);
+/* Before a FlexOffer with a ContractID reaches market_trade.c. */
+void mk_contract_check_offer(struct fx_market *mk, const struct fx_msg *msg, struct fx_verdict *v);
+struct mk_resv *mk_resv_get(struct fx_market *mk, const struct fx_contract_cfg *c, int32_t period, bool create);
+int mk_contract_load(struct fx_market *mk, const struct fx_store_obj_view *v);
+void mk_contract_unload(struct fx_market *mk);
+/* The contract ISP values of (c, period) at ISP index i (0-based) for settlement. */
+int mk_contract_isp_in(struct fx_market *mk, const struct fx_contract_cfg *c, int32_t period, int i,
+                       struct fx_settle_contract_isp_in *in);
 
 #endif

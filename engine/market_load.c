@@ -5,14 +5,16 @@
  * in place; market objects are read in dependency order (a broadcast needs its
  * request, an order its offer), their bodies parsed once with the codec. Offers
  * are put back in arrival order (creation time, then MessageID), which is the
- * clearing's tie-break. */
+ * clearing's tie-break. The operate and settle phases' objects (metering,
+ * baselines, reservation updates, settlements) come last, through
+ * mk_settle_load, which keeps only their small indices in memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/market_int.h"
 
-enum { PASS_REQUEST, PASS_BCAST, PASS_BCAST_RESPONSE, PASS_PROGNOSIS, PASS_OFFER, PASS_ORDER, PASS_COUNT };
+enum { PASS_REQUEST, PASS_BCAST, PASS_BCAST_RESPONSE, PASS_PROGNOSIS, PASS_OFFER, PASS_ORDER, PASS_SETTLE, PASS_SETTLE_RESPONSE, PASS_COUNT };
 
 static int load_refs(struct fx_market *mk) {
   static const uint8_t kinds[] = {FX_REF_CP, FX_REF_CONNECTION, FX_REF_PARTICIPANT};
@@ -50,8 +52,14 @@ static int pass_of(const struct fx_store_obj_view *v) {
       return PASS_BCAST;
     if (len && b[0] == 'R')
       return PASS_BCAST_RESPONSE;
+    if (len && b[0] == 'U')
+      return PASS_SETTLE; /* a reservation update ... */
+    if (len && b[0] == 'V')
+      return PASS_SETTLE_RESPONSE; /* ... and the AGR's response to it */
     return PASS_REQUEST;
-  case FX_OBJ_PROGNOSIS: return PASS_PROGNOSIS;
+  case FX_OBJ_PROGNOSIS: return len ? PASS_SETTLE : PASS_PROGNOSIS; /* a body: the baseline profile */
+  case FX_OBJ_METERING:
+  case FX_OBJ_SETTLEMENT: return PASS_SETTLE;
   case FX_OBJ_OFFER: return PASS_OFFER;
   case FX_OBJ_ORDER: return PASS_ORDER;
   default: return -1;
@@ -59,6 +67,8 @@ static int pass_of(const struct fx_store_obj_view *v) {
 }
 
 static int load_object(struct fx_market *mk, const struct fx_store_obj_view *v, int pass) {
+  if (pass >= PASS_SETTLE)
+    return mk_settle_load(mk, v);
   struct mk_market *m = mk_market_get(mk, fx_store_obj_cp(v), fx_store_obj_period(v), true);
   if (!m)
     return -1;
@@ -204,4 +214,5 @@ void mk_unload(struct fx_market *mk) {
     HASH_DEL(mk->ids, e);
     free(e);
   }
+  mk_settle_unload(mk);
 }

@@ -14,6 +14,7 @@
 #include "engine/clear.h"
 #include "engine/config.h"
 #include "engine/http_server.h"
+#include "engine/settle.h"
 #include "store/store.h"
 
 struct fx_query {
@@ -402,6 +403,208 @@ int fx_query_market(struct fx_query *q, const char *cp, int32_t period, json_t *
   return rc;
 }
 
+/* ---- /api/settlements/{from}/{to} ------------------------------------------------------
+ * SETTLEMENT objects as engine/market_settle.c lays them out (cp "", Period =
+ * the run's PeriodStart): "H" a FlexSettlement, "I" an order's settlement
+ * (ref = the FlexSettlement), "N" a note (ref = the item or message). */
+
+#define ITEM_HDR 80u
+#define ITEM_ISP 48u
+
+static bool body_is(const struct fx_store_obj_view *v, char tag, size_t min) {
+  size_t len;
+  const uint8_t *b = fx_store_obj_body(v, &len);
+  return len >= min && b[0] == (uint8_t)tag;
+}
+
+/* An item body's strings: cp, OrderReference, currency. */
+static void item_strings(const uint8_t *b, size_t len, const char **cp, const char **ref, const char **cur) {
+  size_t off = ITEM_HDR + ITEM_ISP * (size_t)fx_ld32(b + 8);
+  *cp = *ref = *cur = "";
+  if (len <= off || b[len - 1] != 0)
+    return;
+  *cp = (const char *)b + off;
+  *ref = *cp + strlen(*cp) + 1;
+  *cur = *ref + strlen(*ref) + 1;
+}
+
+static const char *item_state(uint8_t s) {
+  return s == FX_SETTLE_ACCEPTED ? "accepted" : s == FX_SETTLE_REJECTED ? "disputed" : "open";
+}
+
+static json_t *settlement_json(const struct fx_store_obj_view *v) {
+  size_t len;
+  const uint8_t *b = fx_store_obj_body(v, &len);
+  uint8_t st = fx_store_obj_state(v);
+  char cur[4] = {0};
+  memcpy(cur, b + 48, 3);
+  json_t *o = json_object();
+  json_object_set_new(o, "message_id", jstr_uuid(fx_store_obj_id(v)));
+  json_object_set_new(o, "agr", json_string(fx_store_obj_owner(v)));
+  json_object_set_new(o, "period_start", jperiod((int32_t)fx_ld32(b + 4)));
+  json_object_set_new(o, "period_end", jperiod((int32_t)fx_ld32(b + 8)));
+  json_object_set_new(o, "state", json_string(b[2] ? "held" : st == FX_SETTLE_ACCEPTED ? "accepted"
+                                                      : st == FX_SETTLE_REJECTED       ? "rejected"
+                                                                                       : "sent"));
+  json_object_set_new(o, "currency", json_string(cur));
+  json_object_set_new(o, "orders", json_integer(fx_ld32(b + 12)));
+  json_object_set_new(o, "incomplete", json_integer(fx_ld32(b + 16)));
+  json_object_set_new(o, "price", jmoney((fx_money)fx_ld64(b + 24)));
+  json_object_set_new(o, "penalty", jmoney((fx_money)fx_ld64(b + 32)));
+  json_object_set_new(o, "net_settlement", jmoney((fx_money)fx_ld64(b + 40)));
+  json_object_set_new(o, "items", json_array());
+  return o;
+}
+
+static json_t *item_json(const struct fx_store_obj_view *v) {
+  size_t len;
+  const uint8_t *b = fx_store_obj_body(v, &len);
+  const char *cp, *ref, *cur;
+  item_strings(b, len, &cp, &ref, &cur);
+  json_t *o = json_object();
+  bool settled = b[2] == 0;
+  json_object_set_new(o, "order_reference", json_string(ref));
+  json_object_set_new(o, "congestion_point", json_string(cp));
+  json_object_set_new(o, "period", jperiod((int32_t)fx_ld32(b + 4)));
+  json_object_set_new(o, "state", json_string(item_state(fx_store_obj_state(v))));
+  json_object_set_new(o, "data", json_string(settled ? "settled" : "incomplete"));
+  json_object_set_new(o, "missing_isps", json_integer(fx_ld32(b + 12)));
+  json_object_set_new(o, "price", settled ? jmoney((fx_money)fx_ld64(b + 32)) : json_null());
+  json_object_set_new(o, "penalty", settled ? jmoney((fx_money)fx_ld64(b + 40)) : json_null());
+  json_object_set_new(o, "net_settlement", settled ? jmoney((fx_money)fx_ld64(b + 48)) : json_null());
+  return o;
+}
+
+/* One pass over the runs starting on `day`: tag 'H' adds settlements, 'I'
+ * items, 'N' reasons (to a message or an item, found by id). */
+static int settle_pass(struct fx_query *q, int32_t day, char tag, json_t *by_id, json_t *arr) {
+  struct fx_store_iter it;
+  struct fx_store_obj_view v;
+  int rc = fx_store_obj_iter(&q->rd, "", day, FX_OBJ_SETTLEMENT, &it), got;
+  char id[FX_UUID_STRLEN], ref[FX_UUID_STRLEN];
+  while (rc == 0 && (got = fx_store_obj_next(&it, &v)) == 1) {
+    struct fx_uuid u, r;
+    memcpy(u.b, fx_store_obj_id(&v), 16), memcpy(r.b, fx_store_obj_ref(&v), 16);
+    fx_uuid_format(&u, id), fx_uuid_format(&r, ref);
+    json_t *o = NULL, *about = json_object_get(by_id, ref);
+    if (tag == 'H' && body_is(&v, 'H', 56)) {
+      o = settlement_json(&v);
+      json_array_append_new(arr, o);
+    } else if (tag == 'I' && body_is(&v, 'I', ITEM_HDR) && about) {
+      o = item_json(&v);
+      json_array_append_new(json_object_get(about, "items"), o);
+    } else if (tag == 'N' && body_is(&v, 'N', 2) && about) {
+      size_t len;
+      const char *text = (const char *)fx_store_obj_body(&v, &len) + 1;
+      json_object_set_new(about, json_object_get(about, "items") ? "rejection_reason" : "dispute_reason",
+                          json_stringn(text, strnlen(text, len - 1)));
+    }
+    if (o)
+      json_object_set(by_id, id, o);
+  }
+  fx_store_iter_close(&it);
+  return rc < 0 ? rc : (got < 0 ? got : 0);
+}
+
+int fx_query_settlements(struct fx_query *q, int32_t from, int32_t to, json_t **out) {
+  if (to < from || to - from > 3660)
+    return FX_STORE_ENOTFOUND;
+  int rc = fx_store_read_begin(&q->rd);
+  if (rc)
+    return rc;
+  json_t *arr = json_array(), *by_id = json_object();
+  static const char tags[] = {'H', 'I', 'N'};
+  for (int32_t d = from; d <= to && rc == 0; d++)
+    for (size_t t = 0; t < sizeof tags && rc == 0; t++)
+      rc = settle_pass(q, d, tags[t], by_id, arr);
+  fx_store_read_end(&q->rd);
+  json_decref(by_id);
+  if (rc) {
+    json_decref(arr);
+    return rc;
+  }
+  *out = arr;
+  return 0;
+}
+
+/* The settle.h input and result an item body was computed with. */
+static void item_decode(const uint8_t *b, size_t len, struct fx_settle_isp_out *isps, char period[FX_DATE_STRLEN],
+                        struct fx_settle_input *in, struct fx_settle_result *res) {
+  struct fx_date d;
+  fx_date_from_days((int32_t)fx_ld32(b + 4), &d);
+  fx_date_format(&d, period);
+  memset(in, 0, sizeof *in);
+  item_strings(b, len, &in->congestion_point, &in->order_reference, &in->currency);
+  in->period = period;
+  in->order_price = (int64_t)fx_ld64(b + 16), in->penalty_rate = (int64_t)fx_ld64(b + 24);
+  in->penalty_unit = b[3], in->isp_minutes = fx_ld32(b + 56);
+  *res = (struct fx_settle_result){.isps = isps, .status = b[2], .n_missing = fx_ld32(b + 12),
+                                   .price = (int64_t)fx_ld64(b + 32), .penalty = (int64_t)fx_ld64(b + 40),
+                                   .net = (int64_t)fx_ld64(b + 48)};
+  res->n_isps = res->isps_cap = fx_ld32(b + 8);
+  in->n_isps = res->n_isps;
+  for (size_t i = 0; i < res->n_isps; i++) {
+    const uint8_t *p = b + ITEM_HDR + ITEM_ISP * i;
+    struct fx_settle_isp_out *o = &isps[i];
+    *o = (struct fx_settle_isp_out){.start = fx_ld32(p), .missing = p[4], .baseline_w = (int64_t)fx_ld64(p + 8),
+                                    .ordered_w = (int64_t)fx_ld64(p + 16), .actual_w = (int64_t)fx_ld64(p + 24),
+                                    .delivered_w = (int64_t)fx_ld64(p + 32), .deficiency_w = (int64_t)fx_ld64(p + 40)};
+    int64_t m = o->ordered_w < 0 ? -o->ordered_w : o->ordered_w;
+    res->ordered_w_isps += m;
+    if (!o->missing) {
+      res->delivered_w_isps += o->delivered_w < 0 ? -o->delivered_w : o->delivered_w;
+      res->deficiency_w_isps += o->deficiency_w < 0 ? -o->deficiency_w : o->deficiency_w;
+    }
+  }
+}
+
+static int csv_item(struct fx_buf *out, const struct fx_store_obj_view *v, struct fx_settle_isp_out *isps) {
+  size_t len;
+  const uint8_t *b = fx_store_obj_body(v, &len);
+  if (len < ITEM_HDR || fx_ld32(b + 8) > FX_SETTLE_MAX_ISPS || len < ITEM_HDR + ITEM_ISP * (size_t)fx_ld32(b + 8))
+    return 0;
+  char period[FX_DATE_STRLEN];
+  struct fx_settle_input in;
+  struct fx_settle_result res;
+  item_decode(b, len, isps, period, &in, &res);
+  size_t need = fx_settle_csv_order(&in, &res, NULL, 0);
+  if (fx_buf_reserve(out, need + 1) != 0)
+    return FX_STORE_ENOMEM;
+  fx_settle_csv_order(&in, &res, out->data + out->len, need + 1);
+  out->len += need;
+  return 0;
+}
+
+int fx_query_settlements_csv(struct fx_query *q, int32_t from, int32_t to, char **out, size_t *len) {
+  if (to < from || to - from > 3660)
+    return FX_STORE_ENOTFOUND;
+  struct fx_buf b;
+  fx_buf_init(&b);
+  struct fx_settle_isp_out *isps = malloc(FX_SETTLE_MAX_ISPS * sizeof *isps);
+  size_t hl = fx_settle_csv_header(NULL, 0);
+  int rc = isps && fx_buf_reserve(&b, hl + 1) == 0 ? fx_store_read_begin(&q->rd) : FX_STORE_ENOMEM;
+  if (rc == 0) {
+    b.len = fx_settle_csv_header(b.data, hl + 1);
+    for (int32_t d = from; d <= to && rc == 0; d++) {
+      struct fx_store_iter it;
+      struct fx_store_obj_view v;
+      rc = fx_store_obj_iter(&q->rd, "", d, FX_OBJ_SETTLEMENT, &it);
+      while (rc == 0 && fx_store_obj_next(&it, &v) == 1)
+        if (body_is(&v, 'I', ITEM_HDR))
+          rc = csv_item(&b, &v, isps);
+      fx_store_iter_close(&it);
+    }
+    fx_store_read_end(&q->rd);
+  }
+  free(isps);
+  if (rc) {
+    fx_buf_free(&b);
+    return rc;
+  }
+  *out = b.data, *len = b.len;
+  return 0;
+}
+
 /* ---- HTTP ------------------------------------------------------------------------------- */
 
 static void respond_json(struct fx_http_request *req, int status, json_t *doc) {
@@ -412,6 +615,38 @@ static void respond_json(struct fx_http_request *req, int status, json_t *doc) {
     return;
   }
   fx_http_respond(req, status, "application/json", text, strlen(text), NULL);
+  free(text);
+}
+
+/* "/{from}/{to}" (each YYYY-MM-DD) and whether ".csv" follows. */
+static int settlement_range(const char *p, int32_t *from, int32_t *to, bool *csv) {
+  struct fx_date a, b;
+  size_t n = strlen(p);
+  *csv = n == 26 && !strcmp(p + 22, ".csv");
+  if ((n != 22 && !*csv) || p[0] != '/' || p[11] != '/' || fx_date_parse(p + 1, 10, &a, NULL) != 0 ||
+      fx_date_parse(p + 12, 10, &b, NULL) != 0)
+    return -1;
+  *from = fx_date_to_days(&a), *to = fx_date_to_days(&b);
+  return 0;
+}
+
+static void route_settlements(struct fx_query *q, struct fx_http_request *req, const char *path) {
+  int32_t from, to;
+  bool csv;
+  if (settlement_range(path, &from, &to, &csv) != 0) {
+    fx_http_respond(req, 404, NULL, NULL, 0, NULL);
+    return;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  json_t *doc = NULL;
+  int rc = csv ? fx_query_settlements_csv(q, from, to, &text, &len) : fx_query_settlements(q, from, to, &doc);
+  if (rc != 0)
+    fx_http_respond(req, rc == FX_STORE_ENOTFOUND ? 404 : 500, NULL, NULL, 0, NULL);
+  else if (csv)
+    fx_http_respond(req, 200, "text/csv; charset=utf-8", text, len, NULL);
+  else
+    respond_json(req, 200, doc);
   free(text);
 }
 
@@ -439,8 +674,14 @@ void fx_query_http(struct fx_http_request *req, void *ud) {
     fx_http_respond(req, 405, NULL, NULL, 0, "Allow: GET\r\n");
     return;
   }
+  static const char settlements[] = "/api/settlements";
+  const char *path = fx_http_request_path(req);
+  if (!strncmp(path, settlements, sizeof settlements - 1)) {
+    route_settlements(q, req, path + sizeof settlements - 1);
+    return;
+  }
   json_t *doc = NULL;
-  int rc = route(q, fx_http_request_path(req), &doc);
+  int rc = route(q, path, &doc);
   if (rc == 0)
     respond_json(req, 200, doc);
   else

@@ -6,6 +6,12 @@
  *   GET /api/markets/{CP}/{YYYY-MM-DD}    one market: need per ISP, offers with
  *                                         state, orders with state, clearing
  *                                         result (ordered and residual per ISP)
+ *   GET /api/settlements/{from}/{to}      the settlement runs whose PeriodStart is in
+ *                                         [from, to] (YYYY-MM-DD): per AGR the
+ *                                         FlexSettlement, its state, totals and items
+ *                                         (open, accepted or disputed, with reasons)
+ *   GET /api/settlements/{from}/{to}.csv  their items as CSV for the DSO's finance
+ *                                         system (engine/settle.h's format)
  *
  * Fixed fields (states, owners, revisions, times) are read in place from the
  * memory map; the details of requests, offers and orders come from the UFTP
@@ -31,6 +37,11 @@ void fx_query_free(struct fx_query *q);
 int fx_query_markets(struct fx_query *q, json_t **out);
 /* FX_STORE_ENOTFOUND when the market has no object at all. */
 int fx_query_market(struct fx_query *q, const char *cp, int32_t period, json_t **out);
+
+/* Settlements of runs starting in [from, to] (Periods, inclusive). */
+int fx_query_settlements(struct fx_query *q, int32_t from, int32_t to, json_t **out);
+/* The same as CSV: *out is malloc'd (caller frees), *len its length. */
+int fx_query_settlements_csv(struct fx_query *q, int32_t from, int32_t to, char **out, size_t *len);
 
 /* An fx_http_handler (ud = the fx_query): 200 application/json, 404 for an
  * unknown path or market, 405 for another method than GET, 500 on a store

@@ -1,0 +1,796 @@
+/* test_market_settle.c — the operate and settle phases at the sequencer level:
+ * a real sequencer on a real LMDB store with the market's hooks, fed messages as
+ * a worker would hand them over (parsed, stateless checks passed). Metering,
+ * flex reservations, the settlement run (the settle-phase chapter's example end
+ * to end), FlexSettlementResponse with disputes and rejections, the query API
+ * and the CSV export. The harness is test_market.c's. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "codec/codec.h"
+#include "engine/config.h"
+#include "engine/market.h"
+#include "engine/settle.h"
+#include "engine/query.h"
+#include "engine/sequencer.h"
+#include "store/store.h"
+
+#define PLATFORM "flexd.example.org"
+#define DSO "dso.example.com"
+#define AGR1 "agr1.example.com"
+#define AGR2 "agr2.example.com"
+#define AGR3 "agr3.example.com"
+#define CP1 "ean.871685900012345678"
+#define CP2 "ean.871685900012345679"
+#define C1 "ean.1000000000000001"
+#define C2 "ean.1000000000000002"
+#define C3 "ean.1000000000000003"
+#define C4 "ean.1000000000000004"
+#define PERIOD "2025-03-02"
+#define NOW "2025-03-01T09:15:00+01:00"
+
+static char dir[64];
+static struct fx_store *st;
+static uv_loop_t loop;
+static struct fx_sequencer *seq;
+static struct fx_market *mk;
+static struct fx_config cfg;
+static fx_reader *rd, *outrd;
+static int committed_count, submitted;
+static unsigned id_counter;
+static int64_t now_us;
+static const char *timestamp = NOW;
+
+static void quiet(void *ud, const char *msg) { (void)ud, (void)msg; }
+
+static void on_committed(struct fx_inbound *group, void *ud) {
+  (void)ud;
+  for (struct fx_inbound *in = group; in; in = in->next)
+    committed_count++;
+}
+
+static int64_t at(const char *t) {
+  struct fx_datetime d;
+  cr_assert_eq(fx_datetime_parse(t, strlen(t), &d, NULL), 0);
+  return d.usec;
+}
+
+static void add_participant(const char *domain, enum fx_role role) {
+  cfg.participants = realloc(cfg.participants, (cfg.n_participants + 1) * sizeof *cfg.participants);
+  struct fx_participant_cfg *p = &cfg.participants[cfg.n_participants++];
+  memset(p, 0, sizeof *p);
+  snprintf(p->domain, sizeof p->domain, "%s", domain);
+  p->role = role;
+}
+
+static void start_market(void) {
+  char err[256];
+  mk = fx_market_new(&cfg, st, err, sizeof err);
+  cr_assert_not_null(mk, "%s", err);
+  struct fx_sequencer_cfg sc = {.loop = &loop, .store = st, .platform_domain = PLATFORM,
+                                .committed = on_committed, .hooks = fx_market_hooks(mk)};
+  cr_assert_eq(fx_sequencer_start(&seq, &sc), 0);
+}
+
+static void stop_market(void) {
+  fx_sequencer_stop(seq);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  fx_market_free(mk);
+  seq = NULL, mk = NULL;
+}
+
+static void setup(void) {
+  snprintf(dir, sizeof dir, "/tmp/flexd-msettle-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  struct fx_store_opts o = {.path = dir, .log = quiet};
+  cr_assert_eq(fx_store_open(&st, &o), 0);
+  uv_loop_init(&loop);
+  fx_config_defaults(&cfg);
+  strcpy(cfg.domain, PLATFORM);
+  add_participant(DSO, FX_ROLE_DSO);
+  add_participant(AGR1, FX_ROLE_AGR);
+  add_participant(AGR2, FX_ROLE_AGR);
+  add_participant(AGR3, FX_ROLE_AGR);
+  rd = fx_reader_new(NULL);
+  outrd = fx_reader_new(NULL);
+  now_us = at(NOW);
+  committed_count = submitted = 0;
+  timestamp = NOW;
+}
+
+static void teardown(void) {
+  if (seq)
+    stop_market();
+  fx_reader_free(rd);
+  fx_reader_free(outrd);
+  fx_store_close(st);
+  uv_loop_close(&loop);
+  fx_config_free(&cfg);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(settle, .init = setup, .fini = teardown);
+
+/* ---- feeding messages ------------------------------------------------------- */
+
+struct held {
+  struct fx_inbound in;
+  fx_arena *arena;
+  char *xml;
+};
+
+static void fresh_id(char out[37]) {
+  snprintf(out, 37, "00000000-0000-4000-8000-%012u", ++id_counter);
+}
+
+static void wait_committed(int n) {
+  for (int i = 0; i < 5000 && committed_count < n; i++) {
+    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(committed_count, n, "only %d of %d committed", committed_count, n);
+}
+
+/* Submits one message (root element name, sender, then attributes and
+ * content after the header) and waits for its commit. The caller frees it. */
+static struct held *submit(const char *root, const char *sender, enum fx_role role, const char *fmt, ...) {
+  struct held *h = calloc(1, sizeof *h);
+  char id[37], conv[37], rest[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(rest, sizeof rest, fmt, ap);
+  va_end(ap);
+  fresh_id(id), fresh_id(conv);
+  h->xml = malloc(strlen(rest) + 1024);
+  sprintf(h->xml,
+          "<%s Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"" PLATFORM "\" TimeStamp=\"%s\" "
+          "MessageID=\"%s\" ConversationID=\"%s\"%s",
+          root, sender, timestamp, id, conv, rest);
+  h->arena = fx_arena_new(1 << 20);
+  struct fx_error err;
+  cr_assert_eq(fx_read_msg_arena(rd, h->arena, h->xml, strlen(h->xml), &h->in.msg, &err), 0, "%s: %s %s", h->xml,
+               err.where, err.why);
+  crypto_generichash(h->in.digest, 32, (const unsigned char *)h->xml, strlen(h->xml), NULL, 0);
+  h->in.raw = h->xml, h->in.raw_len = strlen(h->xml);
+  h->in.sender_role = role;
+  h->in.recv_us = now_us;
+  fx_sequencer_submit(seq, &h->in);
+  wait_committed(++submitted);
+  cr_assert_eq(h->in.store_err, 0, "committed");
+  return h;
+}
+
+static void release(struct held *h) {
+  fx_arena_free(h->arena);
+  free(h->xml);
+  free(h);
+}
+
+/* Submits and returns "" when accepted, else the rejection reasons. */
+static const char *outcome(struct held *h) {
+  static char text[512];
+  snprintf(text, sizeof text, "%s", h->in.result == FX_SEQ_ACCEPTED ? "" : h->in.reasons.text);
+  release(h);
+  return text;
+}
+
+#define EXPECT(h, ...) cr_assert_str_eq(outcome(h), __VA_ARGS__)
+
+/* ---- the outbox ------------------------------------------------------------------ */
+
+/* The n-th (0-based) pending outbox message of `type` to `to`, parsed, or NULL;
+ * *count gets how many there are. Valid until the next call. */
+static const struct fx_msg *outbox(enum fx_msg_type type, const char *to, int n, int *count) {
+  static fx_arena *a;
+  if (a)
+    fx_arena_free(a);
+  a = fx_arena_new(1 << 22);
+  struct fx_store_read r;
+  struct fx_store_iter it;
+  struct fx_store_out_view v;
+  const struct fx_msg *found = NULL;
+  int k = 0;
+  fx_store_read_init(&r, st);
+  cr_assert_eq(fx_store_read_begin(&r), 0);
+  cr_assert_eq(fx_store_due_iter(&r, INT64_MAX, &it), 0);
+  while (fx_store_due_next(&it, &v) == 1) {
+    if (fx_store_out_type(&v) != type || strcmp(fx_store_out_domain(&v), to))
+      continue;
+    size_t len;
+    const uint8_t *body = fx_store_out_body(&v, &len);
+    const struct fx_msg *m;
+    struct fx_error err;
+    cr_assert_eq(fx_read_msg_arena(outrd, a, (const char *)body, len, &m, &err), 0, "outbox row is valid: %s %s",
+                 err.where, err.why);
+    if (k++ == n)
+      found = m;
+  }
+  fx_store_iter_close(&it);
+  fx_store_read_end(&r);
+  fx_store_read_free(&r);
+  if (count)
+    *count = k;
+  return found;
+}
+
+static int count_out(enum fx_msg_type type, const char *to) {
+  int n;
+  outbox(type, to, 0, &n);
+  return n;
+}
+
+static void uuid_str(const struct fx_uuid *u, char out[37]) { fx_uuid_format(u, out); }
+
+
+/* ---- the scene ---------------------------------------------------------------------- */
+
+/* CP1: C1, C2 (AGR1) and C4 (AGR2); CP2: C3 (AGR1). */
+static void populate(void) {
+  EXPECT(submit("DSOPortfolioUpdate", DSO, FX_ROLE_DSO,
+                " TimeZone=\"Europe/Amsterdam\">"
+                "<CongestionPoint EntityAddress=\"" CP1 "\" StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" "
+                "DayAheadRedispatchBy=\"DSO\"><Connection EntityAddress=\"" C1 "\" StartPeriod=\"2025-03-01\"/>"
+                "<Connection EntityAddress=\"" C2 "\" StartPeriod=\"2025-03-01\"/>"
+                "<Connection EntityAddress=\"" C4 "\" StartPeriod=\"2025-03-01\"/></CongestionPoint>"
+                "<CongestionPoint EntityAddress=\"" CP2 "\" StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" "
+                "DayAheadRedispatchBy=\"DSO\"><Connection EntityAddress=\"" C3 "\" StartPeriod=\"2025-03-01\"/>"
+                "</CongestionPoint></DSOPortfolioUpdate>"),
+         "");
+  EXPECT(submit("AGRPortfolioUpdate", AGR1, FX_ROLE_AGR,
+                " TimeZone=\"Europe/Amsterdam\"><Connection EntityAddress=\"" C1 "\" StartPeriod=\"2025-03-01\"/>"
+                "<Connection EntityAddress=\"" C2 "\" StartPeriod=\"2025-03-01\"/>"
+                "<Connection EntityAddress=\"" C3 "\" StartPeriod=\"2025-03-01\"/></AGRPortfolioUpdate>"),
+         "");
+  EXPECT(submit("AGRPortfolioUpdate", AGR2, FX_ROLE_AGR,
+                " TimeZone=\"Europe/Amsterdam\"><Connection EntityAddress=\"" C4 "\" StartPeriod=\"2025-03-01\"/>"
+                "</AGRPortfolioUpdate>"),
+         "");
+}
+
+/* The platform's copy of the current request sent to `agr` (last one). */
+static void platform_request_id(const char *agr, char out[37]) {
+  int n;
+  outbox(FX_MSG_FLEX_REQUEST, agr, 0, &n);
+  cr_assert_gt(n, 0, "a FlexRequest was broadcast to %s", agr);
+  const struct fx_msg *m = outbox(FX_MSG_FLEX_REQUEST, agr, n - 1, NULL);
+  uuid_str(&m->hdr.message_id, out);
+}
+
+#define FLEX_HDR_CP " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"%s\""
+
+/* A D-Prognosis of `w` W at every ISP; its MessageID in id. */
+static void prognosis(const char *agr, const char *cp, long long w, char id[37]) {
+  struct held *h = submit("D-Prognosis", agr, FX_ROLE_AGR,
+                          FLEX_HDR_CP " Revision=\"1\"><ISP Power=\"%lld\" Start=\"1\" Duration=\"96\"/></D-Prognosis>",
+                          cp, w);
+  uuid_str(&h->in.msg->hdr.message_id, id);
+  EXPECT(h, "");
+}
+
+static void request(const char *cp, const char *isps) {
+  EXPECT(submit("FlexRequest", DSO, FX_ROLE_DSO,
+                FLEX_HDR_CP " Revision=\"1\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\">%s</FlexRequest>", cp,
+                isps),
+         "");
+}
+
+/* A solicited offer from agr at cp, based on D-Prognosis dp. */
+static const char *offer_at(const char *agr, const char *cp, const char *dp, const char *options) {
+  char fr[37];
+  platform_request_id(agr, fr);
+  return outcome(submit("FlexOffer", agr, FX_ROLE_AGR,
+                        FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\" "
+                        "FlexRequestMessageID=\"%s\" D-PrognosisMessageID=\"%s\">%s</FlexOffer>",
+                        cp, fr, dp, options));
+}
+
+static int cmd_err;
+static void cmd_done(struct fx_seq_command *c) { cmd_err = c->store_err; }
+
+static void run_command(void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *), void *arg) {
+  struct fx_seq_command c = {.run = fn, .done = cmd_done, .now_us = now_us, .arg = arg};
+  cmd_err = -99;
+  fx_sequencer_command(seq, &c);
+  for (int i = 0; i < 5000 && cmd_err == -99; i++) {
+    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(cmd_err, 0, "the command's group committed");
+}
+
+static int32_t day_of(const char *s) {
+  struct fx_date d;
+  cr_assert_eq(fx_date_parse(s, strlen(s), &d, NULL), 0);
+  return fx_date_to_days(&d);
+}
+
+static int clear_now(const char *cp) {
+  struct fx_market_target t = {.period = day_of(PERIOD)};
+  snprintf(t.cp, sizeof t.cp, "%s", cp);
+  run_command(fx_market_run_clear, &t);
+  cr_assert(t.found);
+  return t.n_orders;
+}
+
+/* The day after the Period: metering may come. */
+static void next_day(void) {
+  timestamp = "2025-03-03T08:00:00+01:00";
+  now_us = at(timestamp);
+}
+
+/* Metering of connection `ean` (E + 16 digits): `kw` at every ISP, `kw69` at ISP 69, `kw70` at 70. */
+static const char *metering_rev(const char *agr, const char *ean, int rev, const char *unit, const char *kw,
+                                const char *kw69, const char *kw70, int n_isps) {
+  char isps[6000];
+  size_t n = 0;
+  for (int i = 1; i <= n_isps; i++)
+    n += (size_t)snprintf(isps + n, sizeof isps - n, "<ISP Start=\"%d\" Value=\"%s\"/>", i,
+                          i == 69 ? kw69 : i == 70 ? kw70 : kw);
+  return outcome(submit("Metering", agr, FX_ROLE_AGR,
+                        " Revision=\"%d\" ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD
+                        "\" EAN=\"%s\"><Profile ProfileType=\"Power\" Unit=\"%s\">%s</Profile></Metering>",
+                        rev, ean, unit, isps));
+}
+
+static const char *metering(const char *agr, const char *ean, const char *kw, const char *kw69, const char *kw70) {
+  return metering_rev(agr, ean, 1, "kW", kw, kw69, kw70, 96);
+}
+
+static struct fx_market_settlement settle(void) {
+  struct fx_market_settlement s = {.from = day_of("2025-03-01"), .to = day_of("2025-03-31")};
+  run_command(fx_market_run_settlement, &s);
+  cr_assert_eq(s.error, 0);
+  return s;
+}
+
+/* The chapter's market: baseline 10 MW, 2 MW less consumption requested at ISP 69
+ * (ISP 70 Available), AGR1 offers 2 MW for 14 EUR, penalty 11 EUR/MW. */
+static void chapter_market(const char *options) {
+  cfg.penalty_rate = 110000;
+  start_market();
+  populate();
+  char dp[37];
+  prognosis(AGR1, CP1, 10000000, dp);
+  request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-3000000\" MaxPower=\"-2000000\" Start=\"69\"/>"
+               "<ISP Disposition=\"Available\" MinPower=\"-3000000\" MaxPower=\"0\" Start=\"70\"/>");
+  cr_assert_str_eq(offer_at(AGR1, CP1, dp, options), "");
+  cr_assert_eq(clear_now(CP1), 1);
+}
+
+#define TWO_MW "<OfferOption OptionReference=\"A\" Price=\"14.00\"><ISP Power=\"-2000000\" Start=\"69\"/></OfferOption>"
+
+static const struct fx_flex_settlement *settlement_to(const char *agr) {
+  const struct fx_msg *m = outbox(FX_MSG_FLEX_SETTLEMENT, agr, 0, NULL);
+  cr_assert_not_null(m, "a FlexSettlement was queued for %s", agr);
+  cr_assert_str_eq(m->hdr.sender_domain, PLATFORM);
+  return &m->u.flex_settlement;
+}
+
+/* ==== the settle-phase chapter's example ==================================================== */
+
+Test(settle, chapter_example_end_to_end_9_mw_allocation) {
+  chapter_market(TWO_MW);
+  next_day();
+  /* AGR1 has two connections at CP1: together 9 MW at ISP 69. */
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4500", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4500", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "100", "100", "100"), "");
+  struct fx_market_settlement s = settle();
+  cr_assert_eq(s.messages, 1);
+  cr_assert_eq(s.orders, 1);
+  cr_assert_eq(s.incomplete, 0);
+  const struct fx_flex_settlement *fs = settlement_to(AGR1);
+  cr_assert_eq(fx_date_to_days(&fs->period_start), day_of("2025-03-01"));
+  cr_assert_eq(fx_date_to_days(&fs->period_end), day_of("2025-03-31"));
+  cr_assert_eq(fs->n_flex_order_settlements, 1);
+  const struct fx_flex_order_settlement *o = &fs->flex_order_settlements[0];
+  cr_assert_str_eq(o->congestion_point, CP1);
+  cr_assert(o->has_d_prognosis_message_id);
+  cr_assert_eq(o->n_isps, 1);
+  cr_assert_eq(o->isps[0].start, 69);
+  cr_assert_eq(o->isps[0].baseline_power, 10000000);
+  cr_assert_eq(o->isps[0].ordered_flex_power, -2000000);
+  cr_assert_eq(o->isps[0].actual_power, 9000000);
+  cr_assert_eq(o->isps[0].delivered_flex_power, -1000000);
+  cr_assert_eq(o->isps[0].power_deficiency, -1000000);
+  cr_assert_eq(o->price, 70000, "7.0000: half the flex delivered");
+  cr_assert_eq(o->penalty, 110000, "11.0000: 1 MW short at 11 EUR/MW");
+  cr_assert_eq(o->net_settlement, -40000);
+  /* Without contracts: one ContractSettlement that reserves nothing. */
+  cr_assert_eq(fs->n_contract_settlements, 1);
+  cr_assert_null(fs->contract_settlements[0].contract_id);
+  cr_assert_eq(fs->contract_settlements[0].periods[0].isps[0].reserved_power, 0);
+  cr_assert_eq(fs->contract_settlements[0].periods[0].isps[0].duration, 96);
+  cr_assert_eq(count_out(FX_MSG_FLEX_SETTLEMENT, AGR2), 0, "AGR2 has no order: nothing to settle");
+}
+
+Test(settle, penalty_only_where_the_deviation_worsens_the_congestion) {
+  /* Ordered at ISP 69 (Requested) and 70 (Available): at 70 the AGR consumes
+   * 1 MW above its baseline, which no congestion there makes worse. */
+  chapter_market("<OfferOption OptionReference=\"A\" Price=\"14.00\"><ISP Power=\"-2000000\" Start=\"69\" "
+                 "Duration=\"2\"/></OfferOption>");
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "3500", "5500"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "3500", "5500"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  settle();
+  const struct fx_flex_order_settlement *o = &settlement_to(AGR1)->flex_order_settlements[0];
+  cr_assert_eq(o->n_isps, 2);
+  cr_assert_eq(o->isps[0].delivered_flex_power, -2000000, "7 MW: over-delivered, capped at the order");
+  cr_assert_eq(o->isps[0].power_deficiency, 0);
+  cr_assert_eq(o->isps[1].actual_power, 11000000);
+  cr_assert_eq(o->isps[1].delivered_flex_power, 0);
+  cr_assert_eq(o->isps[1].power_deficiency, 0, "no congestion at ISP 70: no deficiency");
+  cr_assert_eq(o->penalty, 0);
+  cr_assert_eq(o->price, 70000, "half of the ordered MW-ISPs delivered");
+}
+
+Test(settle, partial_activation_settles_the_ordered_share) {
+  /* 4 MW offered for 28 EUR from 50 %: exactly 2 MW are needed. */
+  cfg.penalty_rate = 110000;
+  start_market();
+  populate();
+  char dp[37];
+  prognosis(AGR1, CP1, 10000000, dp);
+  request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-2000000\" MaxPower=\"-2000000\" Start=\"69\"/>");
+  cr_assert_str_eq(offer_at(AGR1, CP1, dp,
+                            "<OfferOption OptionReference=\"A\" Price=\"28.00\" MinActivationFactor=\"0.50\">"
+                            "<ISP Power=\"-4000000\" Start=\"69\"/></OfferOption>"),
+                   "");
+  cr_assert_eq(clear_now(CP1), 1);
+  const struct fx_msg *order = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_eq(order->u.flex_order.activation_factor, 50);
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  settle();
+  const struct fx_flex_order_settlement *o = &settlement_to(AGR1)->flex_order_settlements[0];
+  cr_assert_eq(o->isps[0].ordered_flex_power, -2000000);
+  cr_assert_eq(o->isps[0].delivered_flex_power, -2000000);
+  cr_assert_eq(o->price, 140000, "half of the offer's price, all earned");
+  cr_assert_eq(o->net_settlement, 140000);
+}
+
+Test(settle, missing_metering_holds_the_settlement_and_says_so) {
+  chapter_market(TWO_MW);
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4500", "5000"), "");
+  /* C2's metering never arrives. */
+  struct fx_market_settlement s = settle();
+  cr_assert_eq(s.messages, 0, "ActualPower cannot be invented");
+  cr_assert_eq(s.orders, 1);
+  cr_assert_eq(s.incomplete, 1);
+  cr_assert_eq(count_out(FX_MSG_FLEX_SETTLEMENT, AGR1), 0);
+  struct fx_query *q = fx_query_new(&cfg, st);
+  json_t *doc;
+  cr_assert_eq(fx_query_settlements(q, day_of("2025-03-01"), day_of("2025-03-01"), &doc), 0);
+  cr_assert_eq(json_array_size(doc), 1);
+  json_t *h = json_array_get(doc, 0);
+  cr_assert_str_eq(json_string_value(json_object_get(h, "state")), "held");
+  json_t *item = json_array_get(json_object_get(h, "items"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(item, "data")), "incomplete");
+  cr_assert_eq(json_integer_value(json_object_get(item, "missing_isps")), 1);
+  cr_assert(json_is_null(json_object_get(item, "price")));
+  json_decref(doc);
+  char *csv;
+  size_t len;
+  cr_assert_eq(fx_query_settlements_csv(q, day_of("2025-03-01"), day_of("2025-03-01"), &csv, &len), 0);
+  cr_assert_not_null(strstr(csv, ",missing_metering,"), "%s", csv);
+  cr_assert_not_null(strstr(csv, "ORDER,2025-03-02," CP1 ","));
+  free(csv);
+  fx_query_free(q);
+  /* Once it arrives, the next run sends the settlement. */
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4500", "5000"), "");
+  now_us += 1000000;
+  s = settle();
+  cr_assert_eq(s.messages, 1);
+  cr_assert_eq(settlement_to(AGR1)->flex_order_settlements[0].net_settlement, -40000);
+}
+
+Test(settle, an_agr_with_orders_on_two_congestion_points_gets_one_settlement) {
+  cfg.penalty_rate = 110000;
+  start_market();
+  populate();
+  char dp1[37], dp2[37];
+  prognosis(AGR1, CP1, 10000000, dp1);
+  prognosis(AGR1, CP2, 1000000, dp2);
+  request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-3000000\" MaxPower=\"-2000000\" Start=\"69\"/>");
+  cr_assert_str_eq(offer_at(AGR1, CP1, dp1, TWO_MW), "");
+  request(CP2, "<ISP Disposition=\"Requested\" MinPower=\"-600000\" MaxPower=\"-500000\" Start=\"69\"/>");
+  cr_assert_str_eq(offer_at(AGR1, CP2, dp2,
+                            "<OfferOption OptionReference=\"B\" Price=\"5.00\"><ISP Power=\"-500000\" "
+                            "Start=\"69\"/></OfferOption>"),
+                   "");
+  cr_assert_eq(clear_now(CP1), 1);
+  cr_assert_eq(clear_now(CP2), 1);
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "1000", "500", "1000"), "");
+  settle();
+  cr_assert_eq(count_out(FX_MSG_FLEX_SETTLEMENT, AGR1), 1);
+  const struct fx_flex_settlement *fs = settlement_to(AGR1);
+  cr_assert_eq(fs->n_flex_order_settlements, 2);
+  bool saw1 = false, saw2 = false;
+  for (size_t i = 0; i < 2; i++) {
+    const struct fx_flex_order_settlement *o = &fs->flex_order_settlements[i];
+    if (!strcmp(o->congestion_point, CP1)) {
+      saw1 = true;
+      cr_assert_eq(o->net_settlement, 140000);
+    }
+    if (!strcmp(o->congestion_point, CP2)) {
+      saw2 = true;
+      cr_assert_eq(o->isps[0].actual_power, 500000);
+      cr_assert_eq(o->net_settlement, 50000);
+    }
+  }
+  cr_assert(saw1 && saw2);
+}
+
+/* ==== FlexSettlementResponse ================================================================= */
+
+static void settled_chapter(char msgid[37], char order_ref[64]) {
+  chapter_market(TWO_MW);
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4500", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4500", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  settle();
+  const struct fx_msg *m = outbox(FX_MSG_FLEX_SETTLEMENT, AGR1, 0, NULL);
+  uuid_str(&m->hdr.message_id, msgid);
+  snprintf(order_ref, 64, "%s", m->u.flex_settlement.flex_order_settlements[0].order_reference);
+}
+
+static json_t *settlement_doc(void) {
+  struct fx_query *q = fx_query_new(&cfg, st);
+  json_t *doc;
+  cr_assert_eq(fx_query_settlements(q, day_of("2025-03-01"), day_of("2025-03-31"), &doc), 0);
+  fx_query_free(q);
+  cr_assert_eq(json_array_size(doc), 1);
+  return doc;
+}
+
+Test(settle, dispute_round_trip_keeps_the_item_open_and_visible) {
+  char id[37], ref[64];
+  settled_chapter(id, ref);
+  EXPECT(submit("FlexSettlementResponse", AGR1, FX_ROLE_AGR,
+                " Result=\"Accepted\" FlexSettlementMessageID=\"%s\"><FlexOrderSettlementStatus OrderReference=\"%s\" "
+                "Disposition=\"Disputed\" DisputeReason=\"Our meter says 8 MW\"/></FlexSettlementResponse>",
+                id, ref),
+         "");
+  json_t *doc = settlement_doc(), *h = json_array_get(doc, 0);
+  cr_assert_str_eq(json_string_value(json_object_get(h, "state")), "accepted");
+  json_t *item = json_array_get(json_object_get(h, "items"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(item, "order_reference")), ref);
+  cr_assert_str_eq(json_string_value(json_object_get(item, "state")), "disputed");
+  cr_assert_str_eq(json_string_value(json_object_get(item, "dispute_reason")), "Our meter says 8 MW");
+  cr_assert_str_eq(json_string_value(json_object_get(item, "net_settlement")), "-4");
+  json_decref(doc);
+  /* The dispute survives a restart, and a second answer is refused. */
+  stop_market();
+  start_market();
+  EXPECT(submit("FlexSettlementResponse", AGR1, FX_ROLE_AGR,
+                " Result=\"Accepted\" FlexSettlementMessageID=\"%s\"><FlexOrderSettlementStatus OrderReference=\"%s\" "
+                "Disposition=\"Accepted\"/></FlexSettlementResponse>",
+                id, ref),
+         "Already answered");
+}
+
+Test(settle, accepted_items_are_closed) {
+  char id[37], ref[64];
+  settled_chapter(id, ref);
+  EXPECT(submit("FlexSettlementResponse", AGR1, FX_ROLE_AGR,
+                " Result=\"Accepted\" FlexSettlementMessageID=\"%s\"><FlexOrderSettlementStatus OrderReference=\"%s\" "
+                "Disposition=\"Accepted\"/></FlexSettlementResponse>",
+                id, ref),
+         "");
+  json_t *doc = settlement_doc(), *item = json_array_get(json_object_get(json_array_get(doc, 0), "items"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(item, "state")), "accepted");
+  json_decref(doc);
+}
+
+Test(settle, a_rejected_settlement_is_logged_and_visible_with_its_reason) {
+  char id[37], ref[64];
+  settled_chapter(id, ref);
+  EXPECT(submit("FlexSettlementResponse", AGR1, FX_ROLE_AGR,
+                " Result=\"Rejected\" RejectionReason=\"PeriodStart rejected\" FlexSettlementMessageID=\"%s\">"
+                "<FlexOrderSettlementStatus OrderReference=\"%s\" Disposition=\"Accepted\"/></FlexSettlementResponse>",
+                id, ref),
+         "");
+  json_t *doc = settlement_doc(), *h = json_array_get(doc, 0);
+  cr_assert_str_eq(json_string_value(json_object_get(h, "state")), "rejected");
+  cr_assert_str_eq(json_string_value(json_object_get(h, "rejection_reason")), "PeriodStart rejected");
+  json_t *item = json_array_get(json_object_get(h, "items"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(item, "state")), "open", "its items stay open");
+  json_decref(doc);
+}
+
+Test(settle, responses_to_unknown_or_foreign_settlements_are_refused) {
+  char id[37], ref[64];
+  settled_chapter(id, ref);
+  EXPECT(submit("FlexSettlementResponse", AGR2, FX_ROLE_AGR,
+                " Result=\"Accepted\" FlexSettlementMessageID=\"%s\"><FlexOrderSettlementStatus OrderReference=\"%s\" "
+                "Disposition=\"Accepted\"/></FlexSettlementResponse>",
+                id, ref),
+         "Unknown FlexSettlementMessageID reference");
+  EXPECT(submit("FlexSettlementResponse", AGR1, FX_ROLE_AGR,
+                " Result=\"Accepted\" FlexSettlementMessageID=\"%s\"><FlexOrderSettlementStatus "
+                "OrderReference=\"00000000-0000-4000-8000-999999999999\" Disposition=\"Accepted\"/>"
+                "</FlexSettlementResponse>",
+                id),
+         "Unknown OrderReference");
+}
+
+Test(settle, csv_export_carries_the_exact_amounts) {
+  char id[37], ref[64];
+  settled_chapter(id, ref);
+  struct fx_query *q = fx_query_new(&cfg, st);
+  char *csv;
+  size_t len;
+  cr_assert_eq(fx_query_settlements_csv(q, day_of("2025-03-01"), day_of("2025-03-31"), &csv, &len), 0);
+  fx_query_free(q);
+  cr_assert_eq(strncmp(csv, "record,", 7), 0, "the header first");
+  char want[256];
+  snprintf(want, sizeof want, "ISP,2025-03-02," CP1 ",%s,69,10000000,-2000000,9000000,-1000000,-1000000,complete", ref);
+  cr_assert_not_null(strstr(csv, want), "%s", csv);
+  cr_assert_not_null(strstr(csv, ",EUR,7.0000,11.0000,-4.0000\r\n"), "%s", csv);
+  free(csv);
+}
+
+/* ==== Metering ================================================================================ */
+
+Test(settle, metering_must_be_for_a_connection_the_sender_owns) {
+  start_market();
+  populate();
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E9999999999999999", "1", "1", "1"), "Unknown connection");
+  cr_assert_str_eq(metering(AGR2, "E1000000000000001", "1", "1", "1"), "Connection not owned by sender");
+  cr_assert_str_eq(metering(AGR2, "E1000000000000004", "1", "1", "1"), "");
+}
+
+Test(settle, metering_units_and_isps_as_the_catalog_states) {
+  start_market();
+  populate();
+  next_day();
+  cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 1, "kWh", "1", "1", "1", 96), "Unit rejected");
+  cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 1, "kW", "1", "1", "1", 95), "Lacking ISPs");
+  timestamp = NOW, now_us = at(NOW);
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "1", "1", "1"), "Period out of bounds");
+}
+
+Test(settle, metering_revisions_replace_earlier_ones_in_order) {
+  chapter_market(TWO_MW);
+  next_day();
+  cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 2, "kW", "5000", "4500", "5000", 96), "");
+  cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 2, "kW", "5000", "4500", "5000", 96),
+                   "Subordinate sequence number");
+  cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 1, "kW", "5000", "4500", "5000", 96),
+                   "Subordinate sequence number");
+  cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 3, "kW", "5000", "3000", "5000", 96), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "5000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  /* After a restart the revision index is rebuilt from the store. */
+  stop_market();
+  start_market();
+  cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 3, "kW", "5000", "4500", "5000", 96),
+                   "Subordinate sequence number");
+  settle();
+  const struct fx_flex_order_settlement *o = &settlement_to(AGR1)->flex_order_settlements[0];
+  cr_assert_eq(o->isps[0].actual_power, 8000000, "revision 3 (3 MW) counts, not revision 2");
+}
+
+/* ==== Flex reservations ======================================================================== */
+
+static void contract_config(void) {
+  char err[256];
+  cr_assert_eq(fx_config_parse(&cfg,
+                               "[contract FO-1]\nagr = " AGR1 "\ncongestion_point = " CP1
+                               "\nfrom = 2025-03-01\nto = 2025-03-31\nreserve = 68-70:-2000000\n",
+                               err, sizeof err),
+               0, "%s", err);
+}
+
+static struct fx_market_reservation reserve(const char *contract, long long p68, long long p69, long long p70,
+                                            int64_t *power) {
+  struct fx_market_reservation u = {.period = day_of(PERIOD), .power = power, .n_isps = 96};
+  snprintf(u.contract, sizeof u.contract, "%s", contract);
+  memset(power, 0, 96 * sizeof *power);
+  power[67] = p68, power[68] = p69, power[69] = p70;
+  run_command(fx_market_run_reservation_update, &u);
+  return u;
+}
+
+Test(settle, reservation_updates_may_only_shrink) {
+  contract_config();
+  start_market();
+  populate();
+  int64_t power[96];
+  struct fx_market_reservation u = reserve("FO-1", -2000000, -3000000, -2000000, power);
+  cr_assert_eq(u.status, -1, "growing is refused");
+  cr_assert_not_null(strstr(u.why, "ISP 69"), "%s", u.why);
+  u = reserve("FO-1", -2000000, 1000000, -2000000, power);
+  cr_assert_eq(u.status, -1, "changing sides is refused");
+  cr_assert_eq(count_out(FX_MSG_FLEX_RESERVATION_UPDATE, AGR1), 0);
+  u = reserve("FO-1", -2000000, -1000000, 0, power);
+  cr_assert_eq(u.status, 0, "%s", u.why);
+  const struct fx_msg *m = outbox(FX_MSG_FLEX_RESERVATION_UPDATE, AGR1, 0, NULL);
+  cr_assert_not_null(m);
+  cr_assert_str_eq(m->u.flex_reservation_update.contract_id, "FO-1");
+  cr_assert_eq(m->u.flex_reservation_update.n_isps, 3);
+  cr_assert_eq(m->u.flex_reservation_update.isps[1].power, -1000000);
+  /* Back to the contract's 2 MW is growing now, also after a restart. */
+  stop_market();
+  start_market();
+  u = reserve("FO-1", -2000000, -2000000, 0, power);
+  cr_assert_eq(u.status, -1);
+  u = reserve("FO-9", 0, 0, 0, power);
+  cr_assert_eq(u.status, -1, "unknown contract");
+  char id[37];
+  uuid_str(&outbox(FX_MSG_FLEX_RESERVATION_UPDATE, AGR1, 0, NULL)->hdr.message_id, id);
+  EXPECT(submit("FlexReservationUpdateResponse", AGR2, FX_ROLE_AGR,
+                " Result=\"Accepted\" FlexReservationUpdateMessageID=\"%s\"/>", id),
+         "Unknown FlexReservationUpdateMessageID reference");
+  EXPECT(submit("FlexReservationUpdateResponse", AGR1, FX_ROLE_AGR,
+                " Result=\"Accepted\" FlexReservationUpdateMessageID=\"%s\"/>", id),
+         "");
+}
+
+Test(settle, offers_referencing_a_contract_are_judged_by_its_reservation) {
+  contract_config();
+  start_market();
+  populate();
+  char dp[37];
+  prognosis(AGR1, CP1, 10000000, dp);
+  prognosis(AGR2, CP1, 10000000, dp);
+  request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-3000000\" MaxPower=\"-2000000\" Start=\"69\"/>");
+  char fr[37], attrs[160];
+  platform_request_id(AGR2, fr);
+  snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" ContractID=\"FO-1\"", fr);
+  EXPECT(submit("FlexOffer", AGR2, FX_ROLE_AGR,
+                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>" TWO_MW
+                "</FlexOffer>",
+                CP1, attrs),
+         "Unknown ContractID", "FO-1 is AGR1's");
+  platform_request_id(AGR1, fr);
+  snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" ContractID=\"FO-1\"", fr);
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>"
+                "<OfferOption OptionReference=\"A\" Price=\"1.00\"><ISP Power=\"-1000000\" Start=\"69\"/>"
+                "</OfferOption></FlexOffer>",
+                CP1, attrs),
+         "Contract not met", "2 MW reserved and requested, 1 MW offered");
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>" TWO_MW
+                "</FlexOffer>",
+                CP1, attrs),
+         "");
+  cr_assert_eq(clear_now(CP1), 1);
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  settle();
+  const struct fx_flex_settlement *fs = settlement_to(AGR1);
+  cr_assert_eq(fs->n_contract_settlements, 1);
+  cr_assert_str_eq(fs->contract_settlements[0].contract_id, "FO-1");
+  const struct fx_contract_settlement_period *p = NULL;
+  for (size_t i = 0; i < fs->contract_settlements[0].n_periods; i++)
+    if (fx_date_to_days(&fs->contract_settlements[0].periods[i].period) == day_of(PERIOD))
+      p = &fs->contract_settlements[0].periods[i];
+  cr_assert_not_null(p);
+  cr_assert_eq(p->n_isps, 3);
+  cr_assert_eq(p->isps[1].start, 69);
+  cr_assert_eq(p->isps[1].reserved_power, -2000000);
+  cr_assert(p->isps[1].has_requested_power);
+  cr_assert_eq(p->isps[1].requested_power, -2000000);
+  cr_assert_eq(p->isps[1].ordered_power, -2000000);
+}
