@@ -235,13 +235,92 @@ static void op_clear(struct fx_server *srv, struct fx_http_request *req, const c
   fx_sequencer_command(srv->seq, &oc->cmd);
 }
 
+/* ---- settlement: monthly, and on operator request --------------------------- */
+
+struct op_settle {
+  struct fx_seq_command cmd;
+  struct fx_market_settlement run;
+  struct fx_http_request *req; /* NULL for the monthly run */
+};
+
+static void op_settle_done(struct fx_seq_command *c) {
+  struct op_settle *os = (struct op_settle *)c;
+  char body[200];
+  int n = snprintf(body, sizeof body,
+                   "{\"messages\":%d,\"orders\":%d,\"incomplete\":%d,\"error\":%d,\"committed\":%s}\n",
+                   os->run.messages, os->run.orders, os->run.incomplete, os->run.error,
+                   c->store_err ? "false" : "true");
+  if (os->req)
+    fx_http_respond(os->req, c->store_err || os->run.error ? 503 : 200, "application/json", body, (size_t)n, NULL);
+  else
+    fprintf(stderr, "flexd: monthly settlement: %.*s", n, body);
+  free(os);
+}
+
+static void settle(struct fx_server *srv, int32_t from, int32_t to, struct fx_http_request *req) {
+  struct op_settle *os = calloc(1, sizeof *os);
+  if (!os) {
+    if (req)
+      fx_http_respond(req, 503, "text/plain", "out of memory\n", 14, NULL);
+    return;
+  }
+  os->run.from = from, os->run.to = to;
+  os->req = req;
+  os->cmd.run = fx_market_run_settlement;
+  os->cmd.done = op_settle_done;
+  os->cmd.now_us = fx_now_us();
+  os->cmd.arg = &os->run;
+  fx_sequencer_command(srv->seq, &os->cmd);
+}
+
+static void arm_settle_timer(struct fx_server *srv);
+
+static void on_settle_timer(uv_timer_t *t) {
+  struct fx_server *srv = t->data;
+  if (srv->stopping)
+    return;
+  int64_t now = fx_now_us();
+  if (now >= srv->settle_due_us) {
+    int32_t from, to;
+    fx_market_settlement_due(&srv->cfg, srv->settle_due_us - 1, &from, &to);
+    settle(srv, from, to, NULL);
+  }
+  arm_settle_timer(srv);
+}
+
+/* At most an hour ahead, so clock steps and DST are noticed. */
+static void arm_settle_timer(struct fx_server *srv) {
+  int32_t from, to;
+  srv->settle_due_us = fx_market_settlement_due(&srv->cfg, fx_now_us(), &from, &to);
+  if (srv->settle_due_us == INT64_MAX)
+    return;
+  int64_t wait_ms = (srv->settle_due_us - fx_now_us()) / 1000;
+  wait_ms = wait_ms < 0 ? 0 : wait_ms > 3600000 ? 3600000 : wait_ms;
+  uv_timer_start(&srv->settle_timer, on_settle_timer, (uint64_t)wait_ms, 0);
+}
+
+/* POST /api/settlements/{YYYY-MM-DD}/{YYYY-MM-DD}: settle those days now. */
+static void op_settlement(struct fx_server *srv, struct fx_http_request *req, const char *path) {
+  const char *p = path + strlen("/api/settlements/");
+  struct fx_date a, b;
+  const char *why;
+  if (strlen(p) != 21 || p[10] != '/' || fx_date_parse(p, 10, &a, &why) != 0 ||
+      fx_date_parse(p + 11, 10, &b, &why) != 0 || fx_date_to_days(&b) < fx_date_to_days(&a)) {
+    fx_http_respond(req, 400, "text/plain", "want /api/settlements/FROM/TO (dates, FROM <= TO)\n", 51, NULL);
+    return;
+  }
+  settle(srv, fx_date_to_days(&a), fx_date_to_days(&b), req);
+}
+
 /* The operator listener: /metrics, the query API, operator requests. */
 static void ops_handler(struct fx_http_request *req, void *ud) {
   struct fx_server *srv = ud;
   const char *path = fx_http_request_path(req);
   const char *method = fx_http_request_method(req);
-  if (!strncmp(path, "/api/", 5) && !strcmp(method, "POST") && strstr(path, "/clear") && !srv->stopping)
+  if (!strncmp(path, "/api/markets/", 13) && !strcmp(method, "POST") && !srv->stopping)
     op_clear(srv, req, path);
+  else if (!strncmp(path, "/api/settlements/", 17) && !strcmp(method, "POST") && !srv->stopping)
+    op_settlement(srv, req, path);
   else if (!strncmp(path, "/api/", 5) && srv->query)
     fx_query_http(req, srv->query);
   else
@@ -288,6 +367,7 @@ static void on_metrics_stopped(void *ud) {
   close_handle((uv_handle_t *)&srv->sig_hup);
   close_handle((uv_handle_t *)&srv->tick);
   close_handle((uv_handle_t *)&srv->clear_timer);
+  close_handle((uv_handle_t *)&srv->settle_timer);
 }
 
 static void on_http_stopped(void *ud) {
@@ -302,6 +382,7 @@ static void on_http_stopped(void *ud) {
   fx_outbox_free(srv->outbox);
   srv->outbox = NULL;
   uv_timer_stop(&srv->clear_timer);
+  uv_timer_stop(&srv->settle_timer);
   if (srv->metrics_http)
     fx_http_server_stop(srv->metrics_http, on_metrics_stopped, srv);
   else
@@ -466,6 +547,9 @@ static int start(struct fx_server *srv, const char *port_file) {
   uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
   uv_timer_init(&srv->loop, &srv->clear_timer);
   srv->clear_timer.data = srv;
+  uv_timer_init(&srv->loop, &srv->settle_timer);
+  srv->settle_timer.data = srv;
+  arm_settle_timer(srv);
   uv_timer_init(&srv->loop, &srv->tick);
   srv->tick.data = srv;
   uv_timer_start(&srv->tick, on_tick, 0, 1000);

@@ -62,7 +62,9 @@ struct fx_server {
   struct fx_outbox *outbox;
   struct fx_market *market;
   struct fx_query *query;
-  uv_timer_t clear_timer; /* fires at the next market's clearing time */
+  uv_timer_t clear_timer;  /* fires at the next market's clearing time */
+  uv_timer_t settle_timer; /* fires at the next monthly settlement run */
+  int64_t settle_due_us;   /* when that run is due */
   struct fx_server_metrics met;
   uv_signal_t sig_term, sig_int, sig_hup;
   uv_timer_t tick;

@@ -391,6 +391,11 @@ int fx_sim_post(struct fx_sim *p, const char *body, size_t len, const char *cont
   return http(p, p->port, "POST", "/shapeshifter/api/v3/message", body, len, content_type, resp, cap);
 }
 
+int fx_sim_operator(struct fx_sim *p, const char *method, const char *path, char *resp, size_t cap) {
+  /* An empty POST still carries Content-Length: 0 (flexd answers 411 otherwise). */
+  return http(p, p->metrics_port, method, path, strcmp(method, "GET") ? "" : NULL, 0, NULL, resp, cap);
+}
+
 int fx_sim_get(struct fx_sim *p, bool metrics, const char *path, char *resp, size_t cap) {
   return http(p, metrics ? p->metrics_port : p->port, "GET", path, NULL, 0, NULL, resp, cap);
 }
