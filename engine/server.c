@@ -329,6 +329,32 @@ static void ops_handler(struct fx_http_request *req, void *ud) {
 
 /* ---- signals, reload, shutdown --------------------------------------------- */
 
+/* The market reads the participants (closed mode) on the sequencer thread, so
+ * the new list is swapped in there, in order with messages; the old one is
+ * freed back on the loop. */
+struct participants_swap {
+  struct fx_seq_command cmd;
+  struct fx_server *srv;
+  struct fx_participant_cfg *p;
+  size_t n;
+};
+
+static void swap_participants(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
+  (void)market, (void)ctx;
+  struct participants_swap *ps = cmd->arg;
+  struct fx_config *c = &ps->srv->cfg;
+  struct fx_participant_cfg *p = c->participants;
+  size_t n = c->n_participants;
+  c->participants = ps->p, c->n_participants = ps->n;
+  ps->p = p, ps->n = n;
+}
+
+static void swap_done(struct fx_seq_command *cmd) {
+  struct participants_swap *ps = cmd->arg;
+  free(ps->p);
+  free(ps);
+}
+
 static void reload(struct fx_server *srv) {
   struct fx_config c;
   char err[300];
@@ -339,13 +365,18 @@ static void reload(struct fx_server *srv) {
     return;
   }
   struct fx_registry *r = fx_registry_new(&c, err, sizeof err);
-  fx_config_free(&c);
-  if (!r) {
-    fprintf(stderr, "flexd: SIGHUP: %s; keeping the running configuration\n", err);
+  struct participants_swap *ps = r ? calloc(1, sizeof *ps) : NULL;
+  if (!ps) {
+    fprintf(stderr, "flexd: SIGHUP: %s; keeping the running configuration\n", r ? "out of memory" : err);
+    fx_registry_unref(r);
+    fx_config_free(&c);
     return;
   }
   fx_registry_unref(srv->reg);
   srv->reg = r;
+  ps->srv = srv, ps->p = c.participants, ps->n = c.n_participants;
+  ps->cmd.run = swap_participants, ps->cmd.done = swap_done, ps->cmd.arg = ps, ps->cmd.now_us = fx_now_us();
+  fx_sequencer_command(srv->seq, &ps->cmd);
   fx_gauge_set(srv->met.participants, (int64_t)r->n);
   fprintf(stderr, "flexd: SIGHUP: participants reloaded (%zu)\n", r->n);
 }
