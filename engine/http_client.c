@@ -8,7 +8,11 @@
  * On top sits admission control: a post waits in its peer's FIFO until both
  * the peer and the client have a free slot. Peers with waiting posts form a
  * ring served round-robin when a total slot frees, so one slow peer with a
- * deep backlog cannot hold every slot. Timeouts start when a post starts. */
+ * deep backlog cannot hold every slot. Timeouts start when a post starts.
+ *
+ * Per post, only what differs is set up: finished easy handles are kept (up
+ * to max_total) with their shared options, and a peer is found by the URL it
+ * was first posted to without parsing it again. */
 #include "engine/http_client.h"
 
 #include <curl/curl.h>
@@ -25,6 +29,8 @@
 
 struct peer {
   char *key;                     /* scheme://host:port */
+  char *url;                     /* the first URL posted to it: a parse-free lookup */
+  UT_hash_handle hh_url;
   unsigned active;
   struct post *waiting;          /* DL list, FIFO */
   struct peer *prev, *next;      /* ring of peers with waiting posts */
@@ -61,6 +67,9 @@ struct fx_http_client {
   struct fx_http_client_config cfg;
   char *ca_file;
   struct peer *peers, *ring;
+  struct peer *by_url;           /* the same peers, by their first URL */
+  CURL **idle;                   /* finished easy handles kept for reuse */
+  unsigned n_idle;
   struct post *active, *failed;
   struct sock *socks;
   unsigned nactive, nwaiting, open_handles;
@@ -209,12 +218,23 @@ static void peer_release(struct fx_http_client *c, struct peer *p) {
   if (p->active || p->waiting) return;
   if (p->in_ring) DL_DELETE(c->ring, p);
   HASH_DEL(c->peers, p);
+  if (p->url) HASH_DELETE(hh_url, c->by_url, p);
+  free(p->url);
   free(p->key);
   free(p);
 }
 
+/* A finished transfer's easy handle keeps its options (and curl its caches)
+ * for the next post: creating and configuring one per post costs more than
+ * the POST itself on loopback. The handle is out of the multi by now. */
+static void easy_recycle(struct fx_http_client *c, CURL *e) {
+  if (!e) return;
+  if (c->closing || c->n_idle >= c->cfg.max_total) curl_easy_cleanup(e);
+  else c->idle[c->n_idle++] = e;
+}
+
 static void post_free(struct post *p) {
-  if (p->easy) curl_easy_cleanup(p->easy);
+  easy_recycle(p->c, p->easy);
   curl_slist_free_all(p->headers);
   free(p);
 }
@@ -237,25 +257,13 @@ static size_t discard(char *ptr, size_t size, size_t n, void *ud) {
   return size * n; /* UFTP answers are asynchronous: the body carries nothing we need */
 }
 
-static int post_prepare(struct post *p, const char *url, const char *content_type,
-                        unsigned timeout_ms) {
-  const struct fx_http_client_config *cfg = &p->c->cfg;
-  char ct[256];
-  snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type : "text/xml");
-  struct curl_slist *h = curl_slist_append(NULL, ct);
-  if (h) p->headers = h;
-  /* No "Expect: 100-continue" round trip: bodies are small and always sent. */
-  if (!h || !(h = curl_slist_append(p->headers, "Expect:"))) return -ENOMEM;
-  if (!(p->easy = curl_easy_init())) return -ENOMEM;
-  CURL *e = p->easy;
-  CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, url);
-  rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, p);
-  rc |= curl_easy_setopt(e, CURLOPT_POST, 1L);
-  rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, (char *)p->body);
-  rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
-  rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+/* The options every post shares, set once per easy handle. */
+static CURL *easy_new(struct fx_http_client *c) {
+  const struct fx_http_client_config *cfg = &c->cfg;
+  CURL *e = curl_easy_init();
+  if (!e) return NULL;
+  CURLcode rc = curl_easy_setopt(e, CURLOPT_POST, 1L);
   rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
   rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
   rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
   rc |= curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
@@ -264,7 +272,32 @@ static int post_prepare(struct post *p, const char *url, const char *content_typ
   rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
   rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "flexd/0.1");
-  if (p->c->ca_file) rc |= curl_easy_setopt(e, CURLOPT_CAINFO, p->c->ca_file);
+  if (c->ca_file) rc |= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+  if (rc != CURLE_OK) {
+    curl_easy_cleanup(e);
+    return NULL;
+  }
+  return e;
+}
+
+static int post_prepare(struct post *p, const char *url, const char *content_type,
+                        unsigned timeout_ms) {
+  struct fx_http_client *c = p->c;
+  char ct[256];
+  snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type : "text/xml");
+  struct curl_slist *h = curl_slist_append(NULL, ct);
+  if (h) p->headers = h;
+  /* No "Expect: 100-continue" round trip: bodies are small and always sent. */
+  if (!h || !(h = curl_slist_append(p->headers, "Expect:"))) return -ENOMEM;
+  if (c->n_idle) p->easy = c->idle[--c->n_idle];
+  else if (!(p->easy = easy_new(c))) return -ENOMEM;
+  CURL *e = p->easy;
+  CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, url);
+  rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+  rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
+  rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, (char *)p->body);
+  rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+  rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
   return rc == CURLE_OK ? 0 : -EINVAL;
 }
 
@@ -332,10 +365,23 @@ static void check_done(struct fx_http_client *c) {
   else pump(c);
 }
 
+/* Remembers url as p's lookup key, unless p has one already. */
+static void peer_remember_url(struct fx_http_client *c, struct peer *p, const char *url) {
+  if (p->url || !(p->url = strdup(url))) return;
+  int oom = 0;
+  HASH_ADD_KEYPTR(hh_url, c->by_url, p->url, strlen(p->url), p);
+  if (oom) {
+    free(p->url);
+    p->url = NULL;
+  }
+}
+
 static struct peer *peer_get(struct fx_http_client *c, const char *url) {
+  struct peer *p = NULL;
+  HASH_FIND(hh_url, c->by_url, url, strlen(url), p);
+  if (p) return p;
   CURLU *u = curl_url();
   char *scheme = NULL, *host = NULL, *port = NULL, key[600];
-  struct peer *p = NULL;
   if (!u || curl_url_set(u, CURLUPART_URL, url, 0) ||
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
       curl_url_get(u, CURLUPART_HOST, &host, 0) ||
@@ -353,6 +399,7 @@ fail:
   free(p);
   p = NULL;
 out:
+  if (p) peer_remember_url(c, p, url);
   curl_free(scheme);
   curl_free(host);
   curl_free(port);
@@ -405,6 +452,7 @@ static void on_handle_closed(uv_handle_t *h) {
   }
   if (--c->open_handles) return;
   free(c->ca_file);
+  free(c->idle);
   free(c);
   curl_global_cleanup();
 }
@@ -415,9 +463,10 @@ int fx_http_client_new(struct fx_http_client **out, uv_loop_t *loop,
   if (!cfg->max_total || !cfg->max_per_peer) return -EINVAL;
   if (curl_global_init(CURL_GLOBAL_DEFAULT)) return -ENOMEM;
   struct fx_http_client *c = calloc(1, sizeof *c);
-  if (!c || !(c->multi = curl_multi_init()) ||
+  if (!c || !(c->multi = curl_multi_init()) || !(c->idle = calloc(cfg->max_total, sizeof *c->idle)) ||
       (cfg->ca_file && !(c->ca_file = strdup(cfg->ca_file)))) {
     if (c && c->multi) curl_multi_cleanup(c->multi);
+    if (c) free(c->idle);
     free(c);
     curl_global_cleanup();
     return -ENOMEM;
@@ -468,6 +517,7 @@ void fx_http_client_close(struct fx_http_client *c) {
   DL_FOREACH_SAFE(c->socks, k, ktmp) sock_close(k); /* before curl closes the fds */
   curl_multi_cleanup(c->multi);
   c->multi = NULL;
+  while (c->n_idle) curl_easy_cleanup(c->idle[--c->n_idle]);
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
   uv_close((uv_handle_t *)&c->defer, on_handle_closed);
 }

@@ -576,16 +576,21 @@ static int build_response(struct fx_http_request *req, int status, const char *c
   bool http10 = req->http_major == 1 && req->http_minor == 0;
   const char *conn_hdr = last ? "Connection: close\r\n"
                          : http10 ? "Connection: keep-alive\r\n" : "";
-  char ct[256] = "";
+  /* The head is formatted once, on the stack; a head that does not fit
+   * (long extra headers) is formatted again into the heap. */
+  char ct[256] = "", hb[512];
   if (ctype) snprintf(ct, sizeof ct, "Content-Type: %s\r\n", ctype);
-  int n = snprintf(NULL, 0, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s%s\r\n", status,
+  int n = snprintf(hb, sizeof hb, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s%s\r\n", status,
                    fx_http_status_text(status), len, ct, extra ? extra : "", conn_hdr);
   if (n < 0) return -EINVAL;
   size_t blen = head ? 0 : len;
   char *out = malloc((size_t)n + 1 + blen);
   if (!out) return -ENOMEM;
-  snprintf(out, (size_t)n + 1, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s%s\r\n", status,
-           fx_http_status_text(status), len, ct, extra ? extra : "", conn_hdr);
+  if ((size_t)n < sizeof hb)
+    memcpy(out, hb, (size_t)n);
+  else
+    snprintf(out, (size_t)n + 1, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s%s\r\n", status,
+             fx_http_status_text(status), len, ct, extra ? extra : "", conn_hdr);
   if (blen) memcpy(out + n, body, blen);
   req->out = uv_buf_init(out, (unsigned)((size_t)n + blen));
   return 0;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uthash.h>
 
 #include "engine/respond.h"
@@ -49,6 +50,8 @@ struct fx_sequencer {
   pthread_cond_t cv;
   struct fx_inbound *in_head, *in_tail;
   struct fx_outcome *oc_head;
+  unsigned n_oc;                /* outcomes queued */
+  struct timespec oc_deadline;  /* when queued outcomes stop waiting for messages */
   struct fx_seq_command *cmd_head, *cmd_tail;
   bool stopping;
   /* handed back to the loop */
@@ -264,13 +267,37 @@ static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct
   return rc;
 }
 
+/* Delivery outcomes alone do not start a group at once: while messages flow
+ * they ride along with the next message group, sharing its fsync, instead of
+ * costing a durable commit of their own. Alone they wait at most
+ * OUTCOME_LINGER_NS, or until OUTCOME_BATCH of them are queued. A late mark
+ * only keeps its row in flight a little longer. */
+enum { OUTCOME_BATCH = 128 };
+#define OUTCOME_LINGER_NS 5000000L
+
+static bool ts_before(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Caller holds mu and has outcomes queued, but no messages or commands. */
+static bool outcomes_linger(const struct fx_sequencer *s) {
+  if (s->n_oc >= OUTCOME_BATCH)
+    return false;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return ts_before(&now, &s->oc_deadline);
+}
+
 static void *run(void *arg) {
   struct fx_sequencer *s = arg;
   unsigned max = s->cfg.max_group ? s->cfg.max_group : 1024;
   pthread_mutex_lock(&s->mu);
   for (;;) {
-    while (!s->in_head && !s->oc_head && !s->cmd_head && !s->stopping)
-      pthread_cond_wait(&s->cv, &s->mu);
+    while (!s->in_head && !s->cmd_head && !s->stopping && (!s->oc_head || outcomes_linger(s)))
+      if (s->oc_head)
+        pthread_cond_timedwait(&s->cv, &s->mu, &s->oc_deadline);
+      else
+        pthread_cond_wait(&s->cv, &s->mu);
     if (!s->in_head && !s->oc_head && !s->cmd_head && s->stopping)
       break;
     /* Take up to `max` messages and every outcome. */
@@ -286,6 +313,7 @@ static void *run(void *arg) {
     }
     struct fx_outcome *outcomes = s->oc_head;
     s->oc_head = NULL;
+    s->n_oc = 0;
     struct fx_seq_command *cmds = s->cmd_head;
     s->cmd_head = s->cmd_tail = NULL;
     s->groups_started++;
@@ -353,7 +381,11 @@ int fx_sequencer_start(struct fx_sequencer **out, const struct fx_sequencer_cfg 
     return -1;
   s->cfg = *cfg;
   pthread_mutex_init(&s->mu, NULL);
-  pthread_cond_init(&s->cv, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the linger deadline */
+  pthread_cond_init(&s->cv, &ca);
+  pthread_condattr_destroy(&ca);
   fx_store_batch_init(&s->batch);
   fx_store_read_init(&s->rd, cfg->store);
   fx_buf_init(&s->xml);
@@ -393,11 +425,21 @@ void fx_sequencer_command(struct fx_sequencer *s, struct fx_seq_command *c) {
 
 uint64_t fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o) {
   pthread_mutex_lock(&s->mu);
+  if (!s->oc_head) {
+    clock_gettime(CLOCK_MONOTONIC, &s->oc_deadline);
+    s->oc_deadline.tv_nsec += OUTCOME_LINGER_NS;
+    if (s->oc_deadline.tv_nsec >= 1000000000L) {
+      s->oc_deadline.tv_sec++;
+      s->oc_deadline.tv_nsec -= 1000000000L;
+    }
+  }
   o->next = s->oc_head;
   s->oc_head = o;
+  s->n_oc++;
   /* Groups take their input under this mutex: the next one takes o. */
   uint64_t group = s->groups_started + 1;
-  pthread_cond_signal(&s->cv);
+  if (s->n_oc == 1 || s->n_oc == OUTCOME_BATCH) /* else the sequencer is already counting down */
+    pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
   return group;
 }

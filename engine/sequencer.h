@@ -9,7 +9,9 @@
  * it fsyncs form the next group, so the fsync is shared by all of them.
  *
  * Delivery outcomes of outbox rows (delivered, retry at t, expired) are submitted
- * the same way and ride along in the next group's transaction.
+ * the same way and ride along in the next group's transaction; alone (no message
+ * or command queued) they start a group of their own only after a few
+ * milliseconds, so while messages flow they never cost an fsync of their own.
  *
  * A commit that fails (disk full, map at its maximum) fails the whole group:
  * every message of it is answered 503 and nothing of it is stored; outcomes of

@@ -117,7 +117,7 @@ static void worker_main(void *arg) {
     struct fx_workers_job *job = queue_pop(pool);
     uv_mutex_unlock(&pool->mu);
     job->work(job, ctx);
-    finish(pool, job);
+    if (!job->pass || !job->pass(job)) finish(pool, job);
     uv_mutex_lock(&pool->mu);
   }
   uv_mutex_unlock(&pool->mu);

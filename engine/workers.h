@@ -25,6 +25,11 @@ enum { FX_WORKERS_DONE = 0, FX_WORKERS_CANCELED = 1 };
 struct fx_workers_job {
   void (*work)(struct fx_workers_job *job, void *thread_ctx); /* on a worker */
   void (*done)(struct fx_workers_job *job, int status);       /* on the loop */
+  /* Optional, on the worker right after work(): returns 1 when it has handed
+   * the job on to another thread itself (the pool then forgets it: no done(),
+   * the job may already be gone), 0 to have done() run on the loop. It saves
+   * the hop through the loop for work that goes on elsewhere anyway. */
+  int (*pass)(struct fx_workers_job *job);
   uint64_t flow;                                              /* fairness key */
   struct fx_workers_job *next_;                               /* private */
 };

@@ -21,6 +21,7 @@ struct ctx {
   int expected, completed, canceled;
   int order[2048];      /* completion order: job index */
   atomic_int inits, finis;
+  atomic_int passed;    /* jobs a worker handed on through pass() */
 };
 
 struct job {
@@ -230,6 +231,48 @@ Test(workers, close_cancels_queued_jobs_and_calls_each_back_once) {
   for (int i = 0; i < 6; i++) worked += atomic_load(&jobs[i].worked);
   cr_assert_eq(worked, c.completed, "canceled jobs never ran");
   cr_assert_eq(fx_workers_submit(c.pool, &jobs[0].base), -ECANCELED);
+  ctx_finish(&c);
+  free(jobs);
+}
+
+/* pass(): odd jobs are handed on by the worker (counted there, never done()),
+ * even ones decline and complete on the loop as usual. */
+static int pass_odd(struct fx_workers_job *j) {
+  struct job *job = (struct job *)j;
+  if (!(job->index & 1)) return 0;
+  atomic_fetch_add(&job->ctx->passed, 1);
+  return 1;
+}
+
+static void pass_done(struct fx_workers_job *j, int status) {
+  struct job *job = (struct job *)j;
+  job->done_calls++;
+  if (status == FX_WORKERS_DONE) job->ctx->completed++;
+}
+
+Test(workers, pass_hands_jobs_on_without_done) {
+  struct ctx c;
+  ctx_start(&c, 2, 4096, 0);
+  enum { N = 200 };
+  struct job *jobs = jobs_new(&c, N);
+  for (int i = 0; i < N; i++) {
+    jobs[i].base.pass = pass_odd;
+    jobs[i].base.done = pass_done;
+    cr_assert_eq(fx_workers_submit(c.pool, &jobs[i].base), 0);
+  }
+  /* Bounded: every job has run once all N have been worked. */
+  for (int k = 0; k < 2000; k++) {
+    int worked = 0;
+    for (int i = 0; i < N; i++) worked += atomic_load(&jobs[i].worked);
+    if (worked == N && atomic_load(&c.passed) == N / 2) break;
+    uv_run(&c.loop, UV_RUN_NOWAIT);
+    uv_sleep(5);
+  }
+  fx_workers_close(c.pool); /* runs every remaining done() before it returns */
+  cr_assert_eq(atomic_load(&c.passed), N / 2, "every odd job was passed on");
+  cr_assert_eq(c.completed, N / 2, "only the even jobs completed on the loop");
+  for (int i = 0; i < N; i++)
+    cr_assert_eq(jobs[i].done_calls, (i & 1) ? 0 : 1, "job %d", i);
   ctx_finish(&c);
   free(jobs);
 }
