@@ -22,7 +22,8 @@ enum fx_msg_type fx_response_type(enum fx_msg_type t);
 enum fx_role fx_platform_role(enum fx_msg_type t, enum fx_role from);
 
 /* Fills *out (zeroed first) as the response to `req`: Version 3.1.0, sender
- * `platform_domain`, recipient req's sender, a fresh MessageID, req's
+ * `platform_domain`, recipient req's sender, a MessageID derived from req's
+ * and `now_us` (the receive time), req's
  * ConversationID, TimeStamp `now_us` (UTC), the reference attribute, Result,
  * and RejectionReason when `reason` is non-empty. Type-specific content
  * (D-Prognosis FlexOrderStatus, portfolio query results) is the caller's to add.
@@ -32,5 +33,10 @@ int fx_response_init(struct fx_msg *out, const struct fx_msg *req, const char *p
 
 /* A fresh random (version 4) UUID. */
 void fx_uuid_random(struct fx_uuid *u);
+
+/* A UUID derived from what caused a message (RFC 9562 version 8): BLAKE2b of
+ * `tag`, `from` and `salt` (may be NULL). Deterministic, so a replay of the
+ * journal produces the same MessageIDs. */
+void fx_uuid_derive(struct fx_uuid *out, const char *tag, const struct fx_uuid *from, const char *salt);
 
 #endif
