@@ -139,17 +139,39 @@ Test(bench_workloads, mixed_messages_get_their_expected_answers) {
   outcome_free(&r);
 }
 
-Test(bench_workloads, a_market_day_clears_every_market_with_answered_orders) {
+/* The default day: the FlexRequests expire shortly after the window and the platform's
+ * own timer clears every market; then metering of yesterday and, with --settle, a
+ * settlement run whose FlexSettlements are all held (the Period has no metering). */
+Test(bench_workloads, a_market_day_clears_at_expiry_meters_and_settles) {
   struct fx_bench_opts o = run_opts(200); /* 16 FlexRequestResponses + 184 offers */
   o.agrs = 4;
   o.cps = 4;
+  o.duration_s = 2; /* the requests expire after it: a short market */
+  o.settle = true;
   struct outcome r;
   run(&fx_workload_market_day, &o, &r);
   assert_answered(&r, 200, 184); /* FlexRequestResponses are not answered */
   cr_assert(strstr(r.table, "4 CPs x 4 AGRs") != NULL, "%s", r.table);
   cr_assert(strstr(r.table, "16 FlexRequestResponses, 184 solicited FlexOffers") != NULL, "%s", r.table);
   cr_assert(strstr(r.table, "17 revocations") != NULL, "every tenth offer after the first round:\n%s", r.table);
+  cr_assert(strstr(r.table, "at the requests' expiry (platform timer)") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "16 Meterings of") != NULL, "one per AGR and CP, all Accepted:\n%s", r.table);
   cr_assert(strstr(r.table, "every market cleared with orders, all accepted") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "0 FlexSettlements sent, 4 held") != NULL, "%s", r.table);
+  outcome_free(&r);
+}
+
+Test(bench_workloads, a_market_day_cleared_by_the_operator) {
+  struct fx_bench_opts o = run_opts(40); /* 4 FlexRequestResponses + 36 offers */
+  o.agrs = 2;
+  o.cps = 2;
+  o.clear_operator = true;
+  struct outcome r;
+  run(&fx_workload_market_day, &o, &r);
+  assert_answered(&r, 40, 36);
+  cr_assert(strstr(r.table, "by the operator: per market") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "every market cleared with orders, all accepted") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "settlement") == NULL, "no settlement without --settle:\n%s", r.table);
   outcome_free(&r);
 }
 

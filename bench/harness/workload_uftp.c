@@ -141,7 +141,7 @@ static int add_mixed(struct fx_bench_run *run, struct uftp *u, uint64_t i,
   }
   if (k == K_TEST) spec.type = FX_MSG_TEST_MESSAGE;
   if (k == K_FLAWED) /* each flaw in turn */
-    spec.flaw = (enum fx_bench_flaw)(1 + (i / MIX_CYCLE * 2 + (slot > 10)) % (FX_FLAW_COUNT - 1));
+    spec.flaw = (enum fx_bench_flaw)(1 + (i / MIX_CYCLE * 2 + (slot > 10)) % FX_FLAW_VERSION);
   if (k == K_RESENT) return add_resent(run, u, i, &cycle[1]);
   if (k == K_REUSED) {
     spec.message_id = &cycle[2].message_id;
