@@ -36,7 +36,6 @@
  * clears a market. With --clear=time the requests expire -d seconds (plus the time
  * to prepare and a margin for the revocations) after they are sent, and the window
  * is closed early if need be so that every offer is in before they expire. */
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -298,49 +297,6 @@ static int revoke(struct fx_bench_run *run, struct day *d, char *err, size_t err
   return rc;
 }
 
-/* ---- the operator listener (libcurl, blocking: nothing is measured then) ---------- */
-
-struct body {
-  char *data;
-  size_t len;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *user) {
-  struct body *b = user;
-  char *grown = realloc(b->data, b->len + size * n + 1);
-  if (grown == NULL) return 0;
-  b->data = grown;
-  memcpy(b->data + b->len, p, size * n);
-  b->len += size * n;
-  b->data[b->len] = '\0';
-  return size * n;
-}
-
-/* `method` path on the operator listener; the status, and the JSON answer in *out
- * (NULL when it is not JSON). */
-static long operator_call(const struct day *d, const char *method, const char *path, double timeout_s,
-                          json_t **out) {
-  char url[512];
-  struct body b = {0};
-  long status = 0;
-  *out = NULL;
-  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", d->base.plat->metrics_port, path);
-  CURL *c = curl_easy_init();
-  if (c == NULL) return 0;
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  if (!strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(c);
-  if (b.data) *out = json_loads(b.data, 0, NULL);
-  free(b.data);
-  return status;
-}
-
 /* ---- clearing and orders ---------------------------------------------------------- */
 
 static int clear_one(struct day *d, unsigned c, double timeout_s, char *err, size_t errlen) {
@@ -349,7 +305,7 @@ static int clear_one(struct day *d, unsigned c, double timeout_s, char *err, siz
   fx_bench_cp_address(c, cp);
   snprintf(path, sizeof path, "/api/markets/%s/%s/clear", cp, d->period);
   uint64_t t0 = uv_hrtime();
-  long status = operator_call(d, "POST", path, timeout_s, &j);
+  long status = fx_bench_uftp_operator(&d->base, "POST", path, timeout_s, &j);
   fx_hist_record(&d->clear_lat, uv_hrtime() - t0);
   json_int_t orders = json_integer_value(json_object_get(j, "orders"));
   bool ok = status == 200 && json_is_true(json_object_get(j, "found")) &&
@@ -444,7 +400,7 @@ static int await_clearing(struct fx_bench_run *run, struct day *d, char *err, si
   d->clear_start_ns = d->expiry_ns;
   while (uv_hrtime() < d->expiry_ns + timeout) {
     json_t *all;
-    long status = operator_call(d, "GET", "/api/markets", run->opts->timeout_s, &all);
+    long status = fx_bench_uftp_operator(&d->base, "GET", "/api/markets", run->opts->timeout_s, &all);
     bool done = status == 200 && all_cleared(d, all, &d->orders);
     json_decref(all);
     if (done) {
@@ -508,7 +464,7 @@ static int check_broadcasts(const struct day *d, unsigned c, double timeout_s, c
   size_t i, accepted = 0;
   fx_bench_cp_address(c, cp);
   snprintf(path, sizeof path, "/api/markets/%s/%s", cp, d->period);
-  long status = operator_call(d, "GET", path, timeout_s, &j);
+  long status = fx_bench_uftp_operator(&d->base, "GET", path, timeout_s, &j);
   json_t *arr = json_object_get(j, "broadcasts");
   json_array_foreach(arr, i, b) accepted += !strcmp(str_of(b, "response"), "Accepted");
   size_t n = json_array_size(arr);
@@ -522,7 +478,7 @@ static int check_broadcasts(const struct day *d, unsigned c, double timeout_s, c
 static int check_query(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
   json_t *all, *m;
   size_t i, found = 0;
-  long status = operator_call(d, "GET", "/api/markets", run->opts->timeout_s, &all);
+  long status = fx_bench_uftp_operator(&d->base, "GET", "/api/markets", run->opts->timeout_s, &all);
   int rc = status == 200 && json_is_array(all) ? 0 : -1;
   if (rc) snprintf(err, errlen, "query /api/markets: HTTP %ld", status);
   json_array_foreach(all, i, m) {
@@ -567,7 +523,7 @@ static int check_settlements(struct fx_bench_run *run, struct day *d, char *err,
   json_t *all, *s;
   size_t i;
   snprintf(path, sizeof path, "/api/settlements/%s/%s", d->period, d->period);
-  long status = operator_call(d, "GET", path, run->opts->timeout_s, &all);
+  long status = fx_bench_uftp_operator(&d->base, "GET", path, run->opts->timeout_s, &all);
   int rc = status == 200 && json_is_array(all) ? 0 : -1;
   if (rc) snprintf(err, errlen, "query %s: HTTP %ld", path, status);
   json_array_foreach(all, i, s) {
@@ -602,7 +558,7 @@ static int settle(struct fx_bench_run *run, struct day *d, char *err, size_t err
   json_t *j;
   snprintf(path, sizeof path, "/api/settlements/%s/%s", d->period, d->period);
   uint64_t t0 = uv_hrtime();
-  long status = operator_call(d, "POST", path, run->opts->timeout_s, &j);
+  long status = fx_bench_uftp_operator(&d->base, "POST", path, run->opts->timeout_s, &j);
   d->settle_ns = uv_hrtime() - t0;
   d->settle_messages = json_integer_value(json_object_get(j, "messages"));
   d->settle_orders = json_integer_value(json_object_get(j, "orders"));
