@@ -46,6 +46,9 @@ static void usage(FILE *f) {
           "      --isps N             ingest: ISPs per FlexOffer, 4 small, 96 whole day (default 4)\n"
           "      --cps N              market-day: congestion points (default 8); -n counts the\n"
           "                           window's requests, at least 2 x agrs x cps\n"
+          "      --clear MODE         market-day: time (the FlexRequests expire after the window and\n"
+          "                           the platform's timer clears; default) or operator (POST .../clear)\n"
+          "      --settle             market-day: a settlement run on request after the day\n"
           "      --workers N          flexd's worker threads (default: one per core)\n"
           "      --nosync             flexd's store without fsync (default: durable commits)\n"
           "      --keep               keep flexd's directory (store, config, log)\n"
@@ -82,7 +85,7 @@ static int parse_secs(const char *s, double hi, double *out) {
 }
 
 enum { O_TIMEOUT = 256, O_BODY, O_BODY_SIZE, O_JSON, O_SVG, O_NO_CEILING, O_CEIL_IT, O_LIST,
-       O_FLEXD, O_AGRS, O_ISPS, O_WORKERS, O_NOSYNC, O_KEEP, O_CPS };
+       O_FLEXD, O_AGRS, O_ISPS, O_WORKERS, O_NOSYNC, O_KEEP, O_CPS, O_CLEAR, O_SETTLE };
 
 static const struct option long_opts[] = {
     {"workload", required_argument, 0, 'w'},  {"target", required_argument, 0, 't'},
@@ -97,6 +100,7 @@ static const struct option long_opts[] = {
     {"flexd", required_argument, 0, O_FLEXD}, {"agrs", required_argument, 0, O_AGRS},
     {"isps", required_argument, 0, O_ISPS},   {"cps", required_argument, 0, O_CPS},   {"workers", required_argument, 0, O_WORKERS},
     {"nosync", no_argument, 0, O_NOSYNC},     {"keep", no_argument, 0, O_KEEP},
+    {"clear", required_argument, 0, O_CLEAR}, {"settle", no_argument, 0, O_SETTLE},
     {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
 
 static int parse_target(const char *s, struct fx_bench_opts *o) {
@@ -132,6 +136,11 @@ static int apply(int c, const char *arg, struct fx_bench_opts *o) {
   case O_WORKERS: if (parse_u64(arg, 0, 64, &v)) return -1; o->workers = (unsigned)v; return 0;
   case O_NOSYNC: o->nosync = true; return 0;
   case O_KEEP: o->keep = true; return 0;
+  case O_SETTLE: o->settle = true; return 0;
+  case O_CLEAR:
+    if (strcmp(arg, "time") && strcmp(arg, "operator")) return -1;
+    o->clear_operator = !strcmp(arg, "operator");
+    return 0;
   default: return -1;
   }
 }

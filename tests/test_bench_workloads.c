@@ -76,8 +76,9 @@ static json_int_t jint(json_t *j, const char *a, const char *b) {
 }
 
 /* Every request answered 200, no transport error, and every asynchronous response
- * received, authentic and with the expected outcome. */
-static void assert_answered(const struct outcome *r, json_int_t n, json_int_t n_async) {
+ * received, authentic and with the expected outcome; `n_others` messages more (copies
+ * the platform broadcast) at the sink. */
+static void assert_answered_plus(const struct outcome *r, json_int_t n, json_int_t n_async, json_int_t n_others) {
   cr_assert_eq(r->rc, 0, "run failed (%s):\n%s", r->err, r->table);
   json_t *j = r->json;
   cr_assert_not_null(j);
@@ -88,7 +89,7 @@ static void assert_answered(const struct outcome *r, json_int_t n, json_int_t n_
   for (size_t i = 0; i < sizeof errs / sizeof *errs; i++)
     cr_assert_eq(jint(j, "errors", errs[i]), 0, "%s errors:\n%s", errs[i], r->table);
   cr_assert_eq(jint(j, "async_expected", NULL), n);
-  cr_assert_eq(jint(j, "async_outcomes", "received"), n, "%s", r->table);
+  cr_assert_eq(jint(j, "async_outcomes", "received"), n + n_others, "%s", r->table);
   cr_assert_eq(jint(j, "async_outcomes", "as_expected"), n, "%s", r->table);
   const char *bad[] = {"wrong_outcome", "bad_signature", "unmatched", "duplicates", "dropped",
                        "missing"};
@@ -98,6 +99,10 @@ static void assert_answered(const struct outcome *r, json_int_t n, json_int_t n_
                                                                   "async"), "count")), n);
   cr_assert_gt(json_integer_value(json_object_get(json_object_get(j, "cpu"), "platform_pid")), 0,
                "the spawned flexd's CPU is measured");
+}
+
+static void assert_answered(const struct outcome *r, json_int_t n, json_int_t n_async) {
+  assert_answered_plus(r, n, n_async, 0);
 }
 
 static void assert_all_answered(const struct outcome *r, json_int_t n) { assert_answered(r, n, n); }
@@ -126,30 +131,63 @@ Test(bench_workloads, ingest_whole_day_offers_are_all_accepted) {
   outcome_free(&r);
 }
 
+/* 20 cycles of the mix: every message type participants send. Before the window a
+ * small market day on 7 CPs (5 AGRs) gives 35 FlexRequest copies and 14 FlexOrders
+ * (2 offers of ~2 kW fit a 6 kW need) for the AGRs to answer; the 6 answer slots left
+ * over become TestMessages. Responses (20 FlexRequestResponses, 14
+ * FlexOrderResponses) get no answer: 600 - 34 = 566 asynchronous responses, plus 5
+ * copies of each of the window's 20 FlexRequests. */
 Test(bench_workloads, mixed_messages_get_their_expected_answers) {
-  struct fx_bench_opts o = run_opts(400); /* 20 cycles of the mix */
+  struct fx_bench_opts o = run_opts(600);
   struct outcome r;
   run(&fx_workload_mixed, &o, &r);
-  assert_all_answered(&r, 400);
-  cr_assert(strstr(r.table, "D-Prognosis 80;") != NULL, "%s", r.table);
-  cr_assert(strstr(r.table, "TestMessage 40;") != NULL, "%s", r.table);
-  cr_assert(strstr(r.table, "flawed (rejected) 40;") != NULL, "%s", r.table);
-  cr_assert(strstr(r.table, "resent (Already Submitted) 20;") != NULL, "%s", r.table);
-  cr_assert(strstr(r.table, "reused ID (Duplicate Identifier) 20;") != NULL, "%s", r.table);
+  assert_answered_plus(&r, 600, 566, 100); /* + the copies */
+  const char *kinds[] = {"FlexOffer 4 ISPs 160;", "FlexOffer whole day 40;", "D-Prognosis 80;", "Metering 60;",
+                         "TestMessage 26;", "FlexOfferRevocation 20;", "FlexRequest 20;",
+                         "FlexRequestResponse 20;", "FlexOrderResponse 14;", "AGRPortfolioUpdate 20;",
+                         "DSOPortfolioUpdate 20;", "AGRPortfolioQuery 20;", "DSOPortfolioQuery 20;",
+                         "flawed (rejected) 40;", "resent (Already Submitted) 20;",
+                         "reused ID (Duplicate Identifier) 20;"};
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+    cr_assert(strstr(r.table, kinds[i]) != NULL, "%s in:\n%s", kinds[i], r.table);
+  cr_assert(strstr(r.table, "100 FlexRequest copies from the window's 20 FlexRequests received, authentic") != NULL,
+            "%s", r.table);
   outcome_free(&r);
 }
 
-Test(bench_workloads, a_market_day_clears_every_market_with_answered_orders) {
+/* The default day: the FlexRequests expire shortly after the window and the platform's
+ * own timer clears every market; then metering of yesterday and, with --settle, a
+ * settlement run whose FlexSettlements are all held (the Period has no metering). */
+Test(bench_workloads, a_market_day_clears_at_expiry_meters_and_settles) {
   struct fx_bench_opts o = run_opts(200); /* 16 FlexRequestResponses + 184 offers */
   o.agrs = 4;
   o.cps = 4;
+  o.duration_s = 2; /* the requests expire after it: a short market */
+  o.settle = true;
   struct outcome r;
   run(&fx_workload_market_day, &o, &r);
   assert_answered(&r, 200, 184); /* FlexRequestResponses are not answered */
   cr_assert(strstr(r.table, "4 CPs x 4 AGRs") != NULL, "%s", r.table);
   cr_assert(strstr(r.table, "16 FlexRequestResponses, 184 solicited FlexOffers") != NULL, "%s", r.table);
   cr_assert(strstr(r.table, "17 revocations") != NULL, "every tenth offer after the first round:\n%s", r.table);
+  cr_assert(strstr(r.table, "at the requests' expiry (platform timer)") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "16 Meterings of") != NULL, "one per AGR and CP, all Accepted:\n%s", r.table);
   cr_assert(strstr(r.table, "every market cleared with orders, all accepted") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "0 FlexSettlements sent, 4 held") != NULL, "%s", r.table);
+  outcome_free(&r);
+}
+
+Test(bench_workloads, a_market_day_cleared_by_the_operator) {
+  struct fx_bench_opts o = run_opts(40); /* 4 FlexRequestResponses + 36 offers */
+  o.agrs = 2;
+  o.cps = 2;
+  o.clear_operator = true;
+  struct outcome r;
+  run(&fx_workload_market_day, &o, &r);
+  assert_answered(&r, 40, 36);
+  cr_assert(strstr(r.table, "by the operator: per market") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "every market cleared with orders, all accepted") != NULL, "%s", r.table);
+  cr_assert(strstr(r.table, "settlement") == NULL, "no settlement without --settle:\n%s", r.table);
   outcome_free(&r);
 }
 

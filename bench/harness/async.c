@@ -146,13 +146,26 @@ static void charge_wrong(struct fx_async *a, const struct fx_async_key *k, int o
   }
 }
 
+static bool is_response(const char *type) {
+  size_t n = strlen(type);
+  return n > 8 && strcmp(type + n - 8, "Response") == 0;
+}
+
 /* One stored message: match, judge, time. */
 static void collect_one(struct fx_async *a, const struct fx_async_msg *m, fx_async_judge_fn judge,
                         void *user) {
   const char *body = a->arena + m->off;
   struct fx_sink_ids ids;
   struct fx_async_key *head = NULL;
-  if (fx_sink_ids(body, m->len, &ids) == 0) head = lookup(a, &ids);
+  bool read = fx_sink_ids(body, m->len, &ids) == 0;
+  if (read) head = lookup(a, &ids);
+  if (head == NULL && read && a->count_others && !is_response(ids.type)) {
+    if (judge(user, &ids, body, m->len) < 0)
+      a->bad_signature++;
+    else
+      a->others++;
+    return;
+  }
   if (head == NULL) {
     a->unmatched++;
     return;

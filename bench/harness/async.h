@@ -20,6 +20,7 @@
 #ifndef FX_BENCH_ASYNC_H
 #define FX_BENCH_ASYNC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,10 @@ struct fx_async {
   uint64_t first_wrong_index; /* the request a wrong outcome was charged to (the first one) */
   int first_wrong_expected, first_wrong_got;
   uint64_t last_arrival_ns;  /* of the last matched response */
+  bool count_others;         /* set by the workload: authentic messages that are not
+                                responses and name no request (a FlexRequest's copies
+                                to the AGRs) count as `others`, not as unmatched */
+  uint64_t others;
 };
 
 /* Tracks `n_requests` requests and stores up to `max_msgs` messages totalling

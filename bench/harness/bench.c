@@ -58,11 +58,19 @@ static int measure_ceiling(const struct fx_bench_run *run, struct fx_ceiling *c)
   return fx_ceiling_measure(&cc, c);
 }
 
+/* -d, shortened when the workload needs the window closed by a deadline. */
+static uint64_t window_ns(const struct fx_bench_run *run) {
+  uint64_t d = (uint64_t)(run->opts->duration_s * NS_PER_S), now = uv_hrtime();
+  if (run->window_end_ns == 0) return d;
+  uint64_t left = run->window_end_ns > now ? run->window_end_ns - now : 1;
+  return left < d ? left : d;
+}
+
 static int drive(struct fx_bench_run *run, struct fx_load_stats **st, char *err, size_t errlen) {
   const struct fx_bench_opts *o = run->opts;
   struct fx_load_cfg lc = {.host = run->host, .port = run->port, .connections = o->connections,
                            .rate = o->rate, .count = o->count,
-                           .duration_ns = (uint64_t)(o->duration_s * NS_PER_S),
+                           .duration_ns = window_ns(run),
                            .timeout_ns = (uint64_t)(o->timeout_s * NS_PER_S),
                            .reqs = run->reqs, .n_reqs = run->n_reqs,
                            .on_response = forward_response, .on_tick = on_tick, .user = run};

@@ -53,6 +53,9 @@ struct fx_bench_opts {
   unsigned agrs;          /* simulated AGRs, each with its own keys (default 16) */
   unsigned isps;          /* ISPs in ingest's FlexOffer (default 4; 96 = a whole day) */
   unsigned cps;           /* market-day: congestion points (default 8) */
+  bool clear_operator;    /* market-day: clear by the operator's POST, not at the requests'
+                             expiry (--clear=operator|time; default time) */
+  bool settle;            /* market-day: a settlement run on request after the day */
   unsigned workers;       /* flexd's [platform] workers; 0 = its default (one per core) */
   bool nosync;            /* store_nosync = true (default: durable commits) */
   bool keep;              /* leave flexd's directory (store, log, config) behind */
@@ -72,6 +75,8 @@ struct fx_bench_run {
   const struct fx_async *async_track; /* optional: how responses matched (async.h) */
   uint64_t async_expected, async_last_ns;
   long platform_pid; /* defaults to opts->platform_pid; a workload may start flexd */
+  uint64_t window_end_ns; /* 0, or the uv_hrtime() by which the window must have closed
+                             (market-day: before its FlexRequests expire) */
   void (*on_response)(void *user, uint64_t index, int status, uint64_t intended_ns,
                       uint64_t done_ns);
   void *state; /* the workload's own */

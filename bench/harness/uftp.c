@@ -18,12 +18,14 @@
 #define MARKET_ZONE "Europe/Amsterdam"
 #define OTHER_ZONE "Europe/London" /* an hour off Amsterdam all year */
 #define CP_PREFIX "ean.8716859000"   /* + 8 digits: the CP's index */
-#define CONN_PREFIX "ean.87168591"    /* + 5 digits CP, 5 digits AGR */
+#define CONN_PREFIX "ean.871685"      /* + 5 digits CP, 5 digits AGR: 16 digits, an EAN */
+#define UNKNOWN_CP "ean.871685999999999999" /* a CP nobody publishes */
 #define PORTFOLIO_FROM "2020-01-01"   /* every CP and connection is valid from then on */
 #define ISP_US INT64_C(900000000) /* PT15M */
 #define SMALL_FIRST_ISP 37        /* 09:00 local: a typical morning offer */
 #define OUTCOME_SHIFT 4           /* verdicts fit in 4 bits */
 #define PATH "/shapeshifter/api/v3/message"
+#define R_UNKNOWN_OFFER "Unknown FlexOfferMessageID reference" /* the market's phrase */
 
 struct fx_bench_msgs {
   const struct fx_bench_platform *plat;
@@ -31,7 +33,9 @@ struct fx_bench_msgs {
   fx_reader *rd;
   fx_arena *arena;
   struct fx_buf inner, env;
+  struct fx_calendar *cal; /* the market zone */
   struct fx_date period; /* in the market zone */
+  int days_ahead;
   unsigned day_isps;
   int64_t day_start_us; /* the Period's midnight */
   int64_t expiry_us;    /* offers: the Period's midnight + 1 h */
@@ -49,6 +53,9 @@ static const char *const verdict_names[FX_VERDICT_COUNT] = {
     [FX_VERDICT_ISPS_OOB] = "Rejected (" FX_R_ISPS_OUT_OF_BOUNDS ")",
     [FX_VERDICT_RECIPIENT] = "Rejected (" FX_R_UNKNOWN_RECIPIENT ")",
     [FX_VERDICT_VERSION] = "Rejected (" FX_R_UNSUPPORTED_VERSION ")",
+    [FX_VERDICT_PERIOD_OOB] = "Rejected (" FX_R_PERIOD_OUT_OF_BOUNDS ")",
+    [FX_VERDICT_INVALID_CP] = "Rejected (" FX_R_INVALID_CONGESTION_POINT ")",
+    [FX_VERDICT_UNKNOWN_OFFER] = "Rejected (" R_UNKNOWN_OFFER ")",
     [FX_VERDICT_OTHER] = "Rejected (another reason)",
 };
 
@@ -61,6 +68,9 @@ static const char *const verdict_phrases[FX_VERDICT_COUNT] = {
     [FX_VERDICT_ISPS_OOB] = FX_R_ISPS_OUT_OF_BOUNDS,
     [FX_VERDICT_RECIPIENT] = FX_R_UNKNOWN_RECIPIENT,
     [FX_VERDICT_VERSION] = FX_R_UNSUPPORTED_VERSION,
+    [FX_VERDICT_PERIOD_OOB] = FX_R_PERIOD_OUT_OF_BOUNDS,
+    [FX_VERDICT_INVALID_CP] = FX_R_INVALID_CONGESTION_POINT,
+    [FX_VERDICT_UNKNOWN_OFFER] = R_UNKNOWN_OFFER,
 };
 
 int fx_bench_outcome(enum fx_msg_type response_type, enum fx_bench_verdict v) {
@@ -89,6 +99,9 @@ static const enum fx_bench_verdict flaw_verdicts[FX_FLAW_COUNT] = {
     [FX_FLAW_ISPS_OOB] = FX_VERDICT_ISPS_OOB,
     [FX_FLAW_RECIPIENT] = FX_VERDICT_RECIPIENT,
     [FX_FLAW_VERSION] = FX_VERDICT_VERSION,
+    [FX_FLAW_PERIOD] = FX_VERDICT_PERIOD_OOB,
+    [FX_FLAW_UNKNOWN_CP] = FX_VERDICT_INVALID_CP,
+    [FX_FLAW_UNKNOWN_REF] = FX_VERDICT_UNKNOWN_OFFER,
 };
 
 /* ---- the builder ------------------------------------------------------------- */
@@ -101,7 +114,7 @@ static int64_t now_us(void) {
 
 /* The Period in the market zone: its date, ISP count and the offers' expiry. */
 static int place_period(struct fx_bench_msgs *b, int days_ahead, char *err, size_t errlen) {
-  struct fx_calendar *cal = fx_calendar_new(MARKET_ZONE);
+  struct fx_calendar *cal = b->cal = fx_calendar_new(MARKET_ZONE);
   if (cal == NULL) {
     snprintf(err, errlen, "time zone %s is not in this machine's tz database", MARKET_ZONE);
     return -1;
@@ -110,7 +123,7 @@ static int place_period(struct fx_bench_msgs *b, int days_ahead, char *err, size
   struct fx_day d;
   int isps = fx_calendar_isp_count(cal, day, ISP_US);
   int rc = fx_calendar_day(cal, day, &d);
-  fx_calendar_free(cal);
+  b->days_ahead = days_ahead;
   if (rc != 0 || isps <= SMALL_FIRST_ISP) {
     snprintf(err, errlen, "cannot place the Period in %s", MARKET_ZONE);
     return -1;
@@ -150,6 +163,7 @@ struct fx_bench_msgs *fx_bench_msgs_new(const struct fx_bench_platform *plat, in
 void fx_bench_msgs_free(struct fx_bench_msgs *b) {
   if (b == NULL) return;
   fx_sign_ctx_free(b->sc);
+  fx_calendar_free(b->cal);
   fx_reader_free(b->rd);
   fx_arena_free(b->arena);
   fx_buf_free(&b->inner);
@@ -162,6 +176,14 @@ unsigned fx_bench_msgs_day_isps(const struct fx_bench_msgs *b) { return b->day_i
 void fx_bench_msgs_period(const struct fx_bench_msgs *b, char out[FX_DATE_STRLEN]) {
   fx_date_format(&b->period, out);
 }
+
+void fx_bench_msgs_period_shifted(const struct fx_bench_msgs *b, int days, char out[FX_DATE_STRLEN]) {
+  struct fx_date d;
+  fx_date_from_days(fx_date_to_days(&b->period) + days, &d);
+  fx_date_format(&d, out);
+}
+
+int fx_bench_msgs_days_ahead(const struct fx_bench_msgs *b) { return b->days_ahead; }
 
 void fx_bench_cp_address(unsigned cp, char out[32]) { snprintf(out, 32, CP_PREFIX "%08u", cp % 100000000u); }
 
@@ -209,6 +231,7 @@ static int flex_header(struct fx_bench_msgs *b, const struct fx_bench_msg *spec,
                        struct fx_flex_header *fh) {
   char cp[32];
   fx_bench_cp_address(spec->cp, cp);
+  if (spec->flaw == FX_FLAW_UNKNOWN_CP) snprintf(cp, sizeof cp, UNKNOWN_CP);
   fh->isp_duration.usec = ISP_US;
   fh->time_zone = spec->flaw == FX_FLAW_TIME_ZONE ? OTHER_ZONE : MARKET_ZONE;
   fh->period = b->period;
@@ -266,9 +289,9 @@ static int d_prognosis(struct fx_bench_msgs *b, const struct fx_bench_msg *spec,
   return dp->isps ? 0 : -1;
 }
 
-/* The DSO asks for `need_w` less on the small offers' four ISPs; it expires at the
- * Period's midnight, after any run (the day-ahead gate closes earlier only for
- * tomorrow). */
+/* The DSO asks for `need_w` less on the small offers' four ISPs; it expires at
+ * `expiry_us`, by default at the Period's midnight, after any run (the day-ahead
+ * gate closes earlier only for tomorrow). */
 static int flex_request(struct fx_bench_msgs *b, const struct fx_bench_msg *spec, struct fx_msg *m) {
   struct fx_flex_request *fr = &m->u.flex_request;
   enum { N = 4 };
@@ -278,7 +301,7 @@ static int flex_request(struct fx_bench_msgs *b, const struct fx_bench_msg *spec
     v[i] = (struct fx_flex_request_isp){.disposition = FX_DISPOSITION_REQUESTED, .min_power = -spec->need_w,
                                         .max_power = 0, .start = SMALL_FIRST_ISP + i, .duration = 1};
   fr->revision = spec->revision ? spec->revision : 1;
-  fr->expiration_date_time.usec = b->day_start_us;
+  fr->expiration_date_time.usec = spec->expiry_us ? spec->expiry_us : b->day_start_us;
   fr->isps = v;
   fr->n_isps = N;
   return 0;
@@ -345,6 +368,56 @@ static unsigned agr_index(const char *domain) {
   return sscanf(domain, "agr%u.", &i) == 1 ? i : 0;
 }
 
+/* The Period of `spec`: the builder's, moved by day_offset. */
+static void spec_period(const struct fx_bench_msgs *b, const struct fx_bench_msg *spec, struct fx_date *out) {
+  fx_date_from_days(fx_date_to_days(&b->period) + spec->day_offset, out);
+}
+
+/* The AGR's Metering of its connection at CP `cp`: a Power profile in kW, one value per
+ * ISP of the day (15.0 kW with a morning dip). FX_FLAW_PERIOD meters the builder's
+ * Period itself, which has not ended. */
+static int metering(struct fx_bench_msgs *b, const struct fx_bench_msg *spec, unsigned agr, struct fx_msg *m) {
+  struct fx_metering *me = &m->u.metering;
+  char ea[32];
+  fx_bench_conn_address(spec->cp, agr, ea);
+  me->revision = spec->revision ? spec->revision : 1;
+  me->isp_duration.usec = ISP_US;
+  me->time_zone = MARKET_ZONE;
+  if (spec->flaw == FX_FLAW_PERIOD)
+    me->period = b->period;
+  else
+    spec_period(b, spec, &me->period);
+  ea[3] = 'E'; /* "ean." + digits → "E" + digits */
+  me->ean = arena_str(b, ea + 3);
+  int n = fx_calendar_isp_count(b->cal, fx_date_to_days(&me->period), ISP_US);
+  struct fx_metering_profile *p = fx_arena_alloc(b->arena, sizeof *p);
+  struct fx_metering_isp *v = n > 0 ? fx_arena_alloc(b->arena, (size_t)n * sizeof *v) : NULL;
+  if (p == NULL || v == NULL || me->ean == NULL) return -1;
+  for (int i = 0; i < n; i++)
+    v[i] = (struct fx_metering_isp){.start = i + 1,
+                                    .value = {.mantissa = i >= 36 && i < 40 ? 130 : 150, .scale = 1}};
+  *p = (struct fx_metering_profile){.profile_type = FX_PROFILE_POWER, .unit = FX_UNIT_KW, .isps = v,
+                                    .n_isps = (size_t)n};
+  me->profiles = p;
+  me->n_profiles = 1;
+  return 0;
+}
+
+/* AGRPortfolioQuery for the Period (+ day_offset); DSOPortfolioQuery for CP `cp`. */
+static int portfolio_query(struct fx_bench_msgs *b, const struct fx_bench_msg *spec, struct fx_msg *m) {
+  if (spec->type == FX_MSG_AGR_PORTFOLIO_QUERY) {
+    m->u.agr_portfolio_query.time_zone = MARKET_ZONE;
+    spec_period(b, spec, &m->u.agr_portfolio_query.period);
+    return 0;
+  }
+  char cp[32];
+  fx_bench_cp_address(spec->cp, cp);
+  m->u.dso_portfolio_query.time_zone = MARKET_ZONE;
+  spec_period(b, spec, &m->u.dso_portfolio_query.period);
+  m->u.dso_portfolio_query.entity_address = arena_str(b, cp);
+  return m->u.dso_portfolio_query.entity_address ? 0 : -1;
+}
+
 /* FlexRequestResponse and FlexOrderResponse: Accepted, in the conversation of what
  * they answer. */
 static int answer(const struct fx_bench_msg *spec, struct fx_msg *m) {
@@ -371,9 +444,16 @@ static int model(struct fx_bench_msgs *b, const struct fx_bench_msg *spec,
   case FX_MSG_FLEX_REQUEST_RESPONSE:
   case FX_MSG_FLEX_ORDER_RESPONSE: return answer(spec, m);
   case FX_MSG_FLEX_OFFER_REVOCATION:
-    if (spec->ref == NULL) return -1;
-    m->u.flex_offer_revocation.flex_offer_message_id = *spec->ref;
+    if (spec->flaw == FX_FLAW_UNKNOWN_REF)
+      fx_uuid_random(&m->u.flex_offer_revocation.flex_offer_message_id);
+    else if (spec->ref)
+      m->u.flex_offer_revocation.flex_offer_message_id = *spec->ref;
+    else
+      return -1;
     return 0;
+  case FX_MSG_METERING: return metering(b, spec, agr_index(from->domain), m);
+  case FX_MSG_AGR_PORTFOLIO_QUERY:
+  case FX_MSG_DSO_PORTFOLIO_QUERY: return portfolio_query(b, spec, m);
   case FX_MSG_TEST_MESSAGE: return 0;
   default: return -1;
   }

@@ -32,6 +32,10 @@ enum fx_bench_flaw {
   FX_FLAW_ISPS_OOB,      /* an ISP after the day's last: "ISPs out of bounds" */
   FX_FLAW_RECIPIENT,     /* addressed to another domain: "Unknown RecipientDomain" */
   FX_FLAW_VERSION,       /* Version 4.0.0: "Unsupported Version" */
+  FX_FLAW_PERIOD,        /* Metering of a day not over yet: "Period out of bounds" */
+  FX_FLAW_UNKNOWN_CP,    /* a CP nobody published: "Invalid CongestionPoint" */
+  FX_FLAW_UNKNOWN_REF,   /* FlexOfferRevocation of an offer never sent:
+                            "Unknown FlexOfferMessageID reference" */
   FX_FLAW_COUNT
 };
 
@@ -46,6 +50,9 @@ enum fx_bench_verdict {
   FX_VERDICT_ISPS_OOB,
   FX_VERDICT_RECIPIENT,
   FX_VERDICT_VERSION,
+  FX_VERDICT_PERIOD_OOB,
+  FX_VERDICT_INVALID_CP,
+  FX_VERDICT_UNKNOWN_OFFER,
   FX_VERDICT_OTHER, /* rejected for a reason nothing here expects */
   FX_VERDICT_COUNT
 };
@@ -75,6 +82,9 @@ struct fx_bench_msg {
   const struct fx_uuid *baseline;     /* FlexOffer: D-PrognosisMessageID, NULL = none */
   const struct fx_uuid *conversation; /* NULL = a fresh ConversationID */
   int64_t timestamp_us;  /* 0 = now */
+  int day_offset;        /* Metering, AGRPortfolioQuery, DSOPortfolioQuery: days added to
+                            the builder's Period (-1 = the day before it) */
+  int64_t expiry_us;     /* FlexRequest: ExpirationDateTime; 0 = the Period's midnight */
 };
 
 struct fx_bench_msgs;
@@ -88,10 +98,14 @@ void fx_bench_msgs_free(struct fx_bench_msgs *b);
 
 /* ISPs of the Period (96, or 92/100 on a DST day): the most a whole-day message has. */
 unsigned fx_bench_msgs_day_isps(const struct fx_bench_msgs *b);
-/* The Period as YYYY-MM-DD. */
+/* The Period as YYYY-MM-DD; _shifted: `days` later (negative: earlier). */
 void fx_bench_msgs_period(const struct fx_bench_msgs *b, char out[FX_DATE_STRLEN]);
+void fx_bench_msgs_period_shifted(const struct fx_bench_msgs *b, int days, char out[FX_DATE_STRLEN]);
+/* Days from today (in the market zone) to the Period. */
+int fx_bench_msgs_days_ahead(const struct fx_bench_msgs *b);
 
-/* The grid's addresses: CP `cp`, and AGR `agr`'s connection at it (EAN, 18 digits). */
+/* The grid's addresses: CP `cp`, and AGR `agr`'s connection at it (`ean.` + 16 digits,
+ * so that Metering can name it as EAN `E` + the same 16 digits). */
 void fx_bench_cp_address(unsigned cp, char out[32]);
 void fx_bench_conn_address(unsigned cp, unsigned agr, char out[32]);
 /* The index of a grid CP address, or -1. */

@@ -6,6 +6,7 @@
 #ifndef FX_BENCH_UFTP_RUN_H
 #define FX_BENCH_UFTP_RUN_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "bench/harness/bench.h"
@@ -54,6 +55,11 @@ int fx_bench_uftp_phase(struct fx_bench_run *run, struct fx_bench_uftp *u, const
  * AGR claims its connections; every update must come back Accepted. */
 int fx_bench_uftp_reference(struct fx_bench_run *run, struct fx_bench_uftp *u, unsigned n_cps, char *err,
                             size_t errlen);
+/* `method` `path` on the platform's operator listener (blocking libcurl: the sink is
+ * not served meanwhile). The HTTP status (0 when there was none), and the JSON
+ * answer in *out (NULL when it is not JSON; the caller json_decref()s it). */
+long fx_bench_uftp_operator(const struct fx_bench_uftp *u, const char *method, const char *path, double timeout_s,
+                            json_t **out);
 /* Stops and frees what start made (not the sink: the run loop closes it). */
 void fx_bench_uftp_free(struct fx_bench_uftp *u);
 

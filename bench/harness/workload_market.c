@@ -12,23 +12,36 @@
  *                 D-Prognosis as baseline; each must come back Accepted
  *   after the window (verify)
  *     revocations every tenth offer after the first round is revoked: Accepted
- *     clearing    the operator clears each market (POST .../clear on the operator
- *                 listener), timed per market
+ *     clearing    --clear=time (default): the FlexRequests expire shortly after the
+ *                 window and the platform's own timer clears every market; the
+ *                 harness watches the query API until all are cleared.
+ *                 --clear=operator: POST .../clear on the operator listener, timed
  *     orders      the FlexOrders reach the sink; each must name an offer of ours,
  *                 not a revoked one, on its CP; its AGR answers FlexOrderResponse
  *                 Accepted
+ *     metering    every AGR meters its connection at every CP for YESTERDAY (96-ISP
+ *                 Power profile): MeteringResponse Accepted. The traded Period
+ *                 cannot be metered in the same run: the platform refuses Metering
+ *                 of a day that has not ended ("Period out of bounds"), and a day
+ *                 that has ended cannot be traded.
  *     query       GET /api/markets and each market's detail must show every market
  *                 cleared, its orders all accepted, its revoked offers revoked, and
  *                 every broadcast answered Accepted
+ *     settlement  --settle: POST /api/settlements/{P}/{P}: every order is settled
+ *                 as incomplete (the Period has no metering yet), so every AGR's
+ *                 FlexSettlement is held, none is sent; GET /api/settlements agrees
  *
- * The Period is the day after tomorrow, so the day-ahead gate (15:00 the day before)
- * cannot clear a market while the run is still offering: the operator's request does. */
-#include <curl/curl.h>
+ * The Period is the day after tomorrow: its day-ahead gate (15:00 tomorrow) lies
+ * after any run, so only the FlexRequests' ExpirationDateTime (or the operator)
+ * clears a market. With --clear=time the requests expire -d seconds (plus the time
+ * to prepare and a margin for the revocations) after they are sent, and the window
+ * is closed early if need be so that every offer is in before they expire. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench/harness/bench.h"
 #include "bench/harness/uftp_run.h"
@@ -38,6 +51,10 @@
 #define REVOKE_EVERY 10
 #define RESPONSE_BYTES 2048
 #define MAX_REQUEST_BYTES (UINT64_C(1) << 30)
+#define BUILD_ALLOWANCE_US 250   /* per window request, to build and seal it before the window */
+#define CEILING_ALLOWANCE_S 1.5  /* wall time of the ceiling measurement on a busy machine */
+#define AFTER_WINDOW_S 1.0       /* window end → expiry: room for the revocations */
+#define POLL_NS UINT64_C(20000000) /* the query, while waiting for the timer's clearing */
 
 struct copy {
   struct fx_uuid id, conversation;
@@ -56,7 +73,18 @@ struct day {
   unsigned char *got_200;
   uint64_t n, ok, n_offers, n_revoked;
   unsigned *orders_cp, *revoked_cp; /* per CP */
+  unsigned *orders_agr;             /* per AGR */
   uint64_t orders;
+  bool clear_time;          /* cleared at the requests' expiry by the platform's timer */
+  int64_t expiry_us;        /* the FlexRequests' ExpirationDateTime (clear_time) */
+  uint64_t expiry_ns;       /* the same on uv_hrtime()'s clock */
+  uint64_t cleared_seen_ns; /* when the query first showed every market cleared */
+  uint64_t orders_first_ns;
+  struct fx_bench_phase_stats metering;
+  uint64_t n_metering;
+  char yesterday[FX_DATE_STRLEN];
+  uint64_t settle_ns;       /* --settle: POST → 200 */
+  json_int_t settle_orders, settle_incomplete, settle_messages, settle_held;
   char period[FX_DATE_STRLEN];
   struct fx_bench_phase_stats setup, revocation, order_responses;
   struct fx_hist clear_lat;  /* operator POST → 200 (committed), per market */
@@ -69,12 +97,29 @@ static uint64_t pair_of(const struct day *d, unsigned cp, unsigned agr) { return
 /* ---- before the window ------------------------------------------------------------ */
 
 /* D-Prognoses (one per pair) and FlexRequests (one per CP); the copies go to the sink. */
+/* --clear=time: the FlexRequests expire after the window (at most -d long, opened once
+ * the window's requests are built and the ceiling measured) and the revocations. The
+ * window must close AFTER_WINDOW_S before that. */
+static void plan_expiry(struct fx_bench_run *run, struct day *d) {
+  const struct fx_bench_opts *o = run->opts;
+  double prepare_s = (double)d->n * BUILD_ALLOWANCE_US / 1e6 +
+                     (o->no_ceiling ? 0 : o->ceiling_iterations ? o->ceiling_iterations * 4e-4 : CEILING_ALLOWANCE_S);
+  double ahead_s = prepare_s + o->duration_s + AFTER_WINDOW_S;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t hr = uv_hrtime();
+  d->expiry_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + (int64_t)(ahead_s * 1e6);
+  d->expiry_ns = hr + (uint64_t)(ahead_s * 1e9);
+  run->window_end_ns = d->expiry_ns - (uint64_t)(AFTER_WINDOW_S * 1e9);
+}
+
 static int trade_setup(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
   struct fx_bench_batch bt = {0};
   unsigned day_isps = fx_bench_msgs_day_isps(d->base.msgs);
   int rc = 0;
+  if (d->clear_time) plan_expiry(run, d);
   for (unsigned c = 0; c < d->n_cps && rc == 0; c++) {
-    struct fx_bench_msg fr = {.type = FX_MSG_FLEX_REQUEST, .cp = c, .need_w = NEED_W};
+    struct fx_bench_msg fr = {.type = FX_MSG_FLEX_REQUEST, .cp = c, .need_w = NEED_W, .expiry_us = d->expiry_us};
     rc = fx_bench_batch_add(&bt, d->base.msgs, &fr, &d->base.plat->dso, run, err, errlen);
     for (unsigned a = 0; a < d->n_agrs && rc == 0; a++) {
       struct fx_bench_msg dp = {.type = FX_MSG_D_PROGNOSIS, .cp = c, .n_isps = day_isps};
@@ -154,6 +199,7 @@ static int allocate(struct fx_bench_run *run, struct day *d, char *err, size_t e
   d->n_agrs = o->agrs;
   d->n_cps = o->cps;
   d->pairs = (uint64_t)o->agrs * o->cps;
+  d->clear_time = !o->clear_operator;
   if (d->n < 2 * d->pairs || d->n * 4096 > MAX_REQUEST_BYTES) {
     snprintf(err, errlen, "market-day needs -n between 2 x agrs x cps (%" PRIu64 ") and %" PRIu64, 2 * d->pairs,
              MAX_REQUEST_BYTES / 4096);
@@ -165,7 +211,8 @@ static int allocate(struct fx_bench_run *run, struct day *d, char *err, size_t e
       !(d->copies = calloc(d->pairs, sizeof *d->copies)) || !(d->offer_ids = calloc(d->n, sizeof *d->offer_ids)) ||
       !(d->revoked = calloc(d->n, sizeof *d->revoked)) || !(d->got_200 = calloc(d->n, 1)) ||
       !(d->orders_cp = calloc(d->n_cps, sizeof *d->orders_cp)) ||
-      !(d->revoked_cp = calloc(d->n_cps, sizeof *d->revoked_cp))) {
+      !(d->revoked_cp = calloc(d->n_cps, sizeof *d->revoked_cp)) ||
+      !(d->orders_agr = calloc(d->n_agrs, sizeof *d->orders_agr))) {
     snprintf(err, errlen, "out of memory for %" PRIu64 " requests", d->n);
     return -1;
   }
@@ -250,49 +297,6 @@ static int revoke(struct fx_bench_run *run, struct day *d, char *err, size_t err
   return rc;
 }
 
-/* ---- the operator listener (libcurl, blocking: nothing is measured then) ---------- */
-
-struct body {
-  char *data;
-  size_t len;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *user) {
-  struct body *b = user;
-  char *grown = realloc(b->data, b->len + size * n + 1);
-  if (grown == NULL) return 0;
-  b->data = grown;
-  memcpy(b->data + b->len, p, size * n);
-  b->len += size * n;
-  b->data[b->len] = '\0';
-  return size * n;
-}
-
-/* `method` path on the operator listener; the status, and the JSON answer in *out
- * (NULL when it is not JSON). */
-static long operator_call(const struct day *d, const char *method, const char *path, double timeout_s,
-                          json_t **out) {
-  char url[512];
-  struct body b = {0};
-  long status = 0;
-  *out = NULL;
-  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", d->base.plat->metrics_port, path);
-  CURL *c = curl_easy_init();
-  if (c == NULL) return 0;
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  if (!strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(c);
-  if (b.data) *out = json_loads(b.data, 0, NULL);
-  free(b.data);
-  return status;
-}
-
 /* ---- clearing and orders ---------------------------------------------------------- */
 
 static int clear_one(struct day *d, unsigned c, double timeout_s, char *err, size_t errlen) {
@@ -301,7 +305,7 @@ static int clear_one(struct day *d, unsigned c, double timeout_s, char *err, siz
   fx_bench_cp_address(c, cp);
   snprintf(path, sizeof path, "/api/markets/%s/%s/clear", cp, d->period);
   uint64_t t0 = uv_hrtime();
-  long status = operator_call(d, "POST", path, timeout_s, &j);
+  long status = fx_bench_uftp_operator(&d->base, "POST", path, timeout_s, &j);
   fx_hist_record(&d->clear_lat, uv_hrtime() - t0);
   json_int_t orders = json_integer_value(json_object_get(j, "orders"));
   bool ok = status == 200 && json_is_true(json_object_get(j, "found")) &&
@@ -336,6 +340,7 @@ static int check_order(struct day *d, const struct fx_bench_inbound *m, unsigned
   }
   *agr = (unsigned)(p % d->n_agrs);
   d->orders_cp[m->cp]++;
+  d->orders_agr[*agr]++;
   return 0;
 }
 
@@ -353,6 +358,7 @@ static int answer_orders(struct fx_bench_run *run, struct day *d, char *err, siz
       break;
     }
     if (in->v[i].arrival_ns > d->orders_last_ns) d->orders_last_ns = in->v[i].arrival_ns;
+    if (d->orders_first_ns == 0 || in->v[i].arrival_ns < d->orders_first_ns) d->orders_first_ns = in->v[i].arrival_ns;
     if ((rc = check_order(d, &m, &a, err, errlen)) != 0) break;
     struct fx_bench_msg spec = {.type = FX_MSG_FLEX_ORDER_RESPONSE, .ref = &m.message_id,
                                 .conversation = &m.conversation_id};
@@ -365,12 +371,59 @@ static int answer_orders(struct fx_bench_run *run, struct day *d, char *err, siz
   return rc;
 }
 
+/* Orders of our Period's markets in the listing, and whether all of them are cleared. */
+static bool all_cleared(const struct day *d, json_t *all, uint64_t *orders) {
+  json_t *m;
+  size_t i, cleared = 0;
+  *orders = 0;
+  json_array_foreach(all, i, m) {
+    const char *cp = json_string_value(json_object_get(m, "congestion_point"));
+    long c = cp ? fx_bench_cp_index(cp) : -1;
+    const char *state = json_string_value(json_object_get(json_object_get(m, "request"), "state"));
+    const char *period = json_string_value(json_object_get(m, "period"));
+    if (c < 0 || (unsigned)c >= d->n_cps || !period || strcmp(period, d->period)) continue;
+    json_t *o = json_object_get(m, "orders");
+    *orders += (uint64_t)(json_integer_value(json_object_get(o, "placed")) +
+                          json_integer_value(json_object_get(o, "accepted")) +
+                          json_integer_value(json_object_get(o, "rejected")));
+    cleared += state && !strcmp(state, "cleared");
+  }
+  return cleared == d->n_cps;
+}
+
+/* --clear=time: nothing to do but wait for the expiry, serving the sink, then watch
+ * the listing (bounded by the timeout) until the platform's timer has cleared every
+ * market; the orders it lists are the FlexOrders to expect. */
+static int await_clearing(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  uint64_t now = uv_hrtime(), timeout = (uint64_t)(run->opts->timeout_s * 1e9);
+  if (now < d->expiry_ns) fx_sink_wait(run->sink, UINT64_MAX, d->expiry_ns - now);
+  d->clear_start_ns = d->expiry_ns;
+  while (uv_hrtime() < d->expiry_ns + timeout) {
+    json_t *all;
+    long status = fx_bench_uftp_operator(&d->base, "GET", "/api/markets", run->opts->timeout_s, &all);
+    bool done = status == 200 && all_cleared(d, all, &d->orders);
+    json_decref(all);
+    if (done) {
+      d->cleared_seen_ns = uv_hrtime();
+      return 0;
+    }
+    fx_sink_wait(run->sink, UINT64_MAX, POLL_NS);
+  }
+  snprintf(err, errlen, "the markets were not all cleared within %.0f s of the requests' expiry",
+           run->opts->timeout_s);
+  return -1;
+}
+
 static int clear_and_order(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
   d->base.route.inbox = &d->base.inbox;
   uint64_t base = fx_sink_received(run->sink);
-  d->clear_start_ns = uv_hrtime();
-  for (unsigned c = 0; c < d->n_cps; c++)
-    if (clear_one(d, c, run->opts->timeout_s, err, errlen) != 0) return -1;
+  if (d->clear_time) {
+    if (await_clearing(run, d, err, errlen) != 0) return -1;
+  } else {
+    d->clear_start_ns = uv_hrtime();
+    for (unsigned c = 0; c < d->n_cps; c++)
+      if (clear_one(d, c, run->opts->timeout_s, err, errlen) != 0) return -1;
+  }
   if (fx_sink_wait(run->sink, base + d->orders, (uint64_t)(run->opts->timeout_s * 1e9)) != 0) {
     snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " FlexOrders arrived within %.0f s",
              fx_sink_received(run->sink) - base, d->orders, run->opts->timeout_s);
@@ -394,7 +447,7 @@ static json_int_t count_of(json_t *market, const char *group, const char *state)
 /* One market in the listing: cleared, every order accepted, the revoked offers revoked. */
 static int check_listed(const struct day *d, unsigned c, json_t *m, char *err, size_t errlen) {
   const char *state = json_string_value(json_object_get(json_object_get(m, "request"), "state"));
-  if (state && !strcmp(state, "cleared") && count_of(m, "orders", "accepted") == d->orders_cp[c] &&
+  if (state && !strcmp(state, "cleared") && d->orders_cp[c] >= 1 && count_of(m, "orders", "accepted") == d->orders_cp[c] &&
       count_of(m, "orders", "placed") == 0 && count_of(m, "orders", "rejected") == 0 &&
       count_of(m, "offers", "ordered") == d->orders_cp[c] && count_of(m, "offers", "revoked") == d->revoked_cp[c])
     return 0;
@@ -411,7 +464,7 @@ static int check_broadcasts(const struct day *d, unsigned c, double timeout_s, c
   size_t i, accepted = 0;
   fx_bench_cp_address(c, cp);
   snprintf(path, sizeof path, "/api/markets/%s/%s", cp, d->period);
-  long status = operator_call(d, "GET", path, timeout_s, &j);
+  long status = fx_bench_uftp_operator(&d->base, "GET", path, timeout_s, &j);
   json_t *arr = json_object_get(j, "broadcasts");
   json_array_foreach(arr, i, b) accepted += !strcmp(str_of(b, "response"), "Accepted");
   size_t n = json_array_size(arr);
@@ -425,7 +478,7 @@ static int check_broadcasts(const struct day *d, unsigned c, double timeout_s, c
 static int check_query(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
   json_t *all, *m;
   size_t i, found = 0;
-  long status = operator_call(d, "GET", "/api/markets", run->opts->timeout_s, &all);
+  long status = fx_bench_uftp_operator(&d->base, "GET", "/api/markets", run->opts->timeout_s, &all);
   int rc = status == 200 && json_is_array(all) ? 0 : -1;
   if (rc) snprintf(err, errlen, "query /api/markets: HTTP %ld", status);
   json_array_foreach(all, i, m) {
@@ -444,12 +497,92 @@ static int check_query(struct fx_bench_run *run, struct day *d, char *err, size_
   return rc;
 }
 
+/* ---- metering and settlement -------------------------------------------------------- */
+
+/* Every AGR meters its connection at every CP for yesterday, the last day that has
+ * ended (the traded Period has not: its Metering would be "Period out of bounds"). */
+static int meter(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  struct fx_bench_batch bt = {0};
+  int back = -(fx_bench_msgs_days_ahead(d->base.msgs) + 1), rc = 0;
+  fx_bench_msgs_period_shifted(d->base.msgs, back, d->yesterday);
+  for (unsigned c = 0; c < d->n_cps && rc == 0; c++)
+    for (unsigned a = 0; a < d->n_agrs && rc == 0; a++) {
+      struct fx_bench_msg spec = {.type = FX_MSG_METERING, .cp = c, .day_offset = back};
+      rc = fx_bench_batch_add(&bt, d->base.msgs, &spec, &d->base.plat->agrs[a], run, err, errlen);
+    }
+  d->n_metering = bt.n;
+  if (rc == 0) rc = fx_bench_uftp_phase(run, &d->base, "Metering", &bt, 0, &d->metering, err, errlen);
+  fx_bench_batch_free(&bt);
+  return rc;
+}
+
+/* The run's FlexSettlements in the query: one per AGR with orders, each held with
+ * every order incomplete. */
+static int check_settlements(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  char path[128];
+  json_t *all, *s;
+  size_t i;
+  snprintf(path, sizeof path, "/api/settlements/%s/%s", d->period, d->period);
+  long status = fx_bench_uftp_operator(&d->base, "GET", path, run->opts->timeout_s, &all);
+  int rc = status == 200 && json_is_array(all) ? 0 : -1;
+  if (rc) snprintf(err, errlen, "query %s: HTTP %ld", path, status);
+  json_array_foreach(all, i, s) {
+    unsigned a = 0;
+    const char *agr = json_string_value(json_object_get(s, "agr")), *state = json_string_value(json_object_get(s, "state"));
+    if (rc || !agr || sscanf(agr, "agr%u.", &a) != 1 || a >= d->n_agrs) continue;
+    json_int_t orders = json_integer_value(json_object_get(s, "orders"));
+    if (!state || strcmp(state, "held") || orders != d->orders_agr[a] ||
+        json_integer_value(json_object_get(s, "incomplete")) != orders ||
+        json_array_size(json_object_get(s, "items")) != (size_t)orders) {
+      snprintf(err, errlen, "settlement of %s: %s with %" JSON_INTEGER_FORMAT " orders (want held with %u, all incomplete)",
+               agr, state ? state : "?", orders, d->orders_agr[a]);
+      rc = -1;
+    }
+    d->settle_held++;
+  }
+  json_decref(all);
+  unsigned with_orders = 0;
+  for (unsigned a = 0; a < d->n_agrs; a++) with_orders += d->orders_agr[a] > 0;
+  if (rc == 0 && d->settle_held != with_orders) {
+    snprintf(err, errlen, "query %s: %" JSON_INTEGER_FORMAT " settlements for %u AGRs with orders", path,
+             d->settle_held, with_orders);
+    rc = -1;
+  }
+  return rc;
+}
+
+/* --settle: the settlement run on request over the traded Period, timed; no
+ * FlexSettlement may be sent (see check_settlements), so none is awaited. */
+static int settle(struct fx_bench_run *run, struct day *d, char *err, size_t errlen) {
+  char path[128];
+  json_t *j;
+  snprintf(path, sizeof path, "/api/settlements/%s/%s", d->period, d->period);
+  uint64_t t0 = uv_hrtime();
+  long status = fx_bench_uftp_operator(&d->base, "POST", path, run->opts->timeout_s, &j);
+  d->settle_ns = uv_hrtime() - t0;
+  d->settle_messages = json_integer_value(json_object_get(j, "messages"));
+  d->settle_orders = json_integer_value(json_object_get(j, "orders"));
+  d->settle_incomplete = json_integer_value(json_object_get(j, "incomplete"));
+  bool ok = status == 200 && json_is_true(json_object_get(j, "committed")) && d->settle_messages == 0 &&
+            d->settle_orders == (json_int_t)d->orders && d->settle_incomplete == d->settle_orders;
+  json_decref(j);
+  if (!ok) {
+    snprintf(err, errlen, "settlement run %s: HTTP %ld, %" JSON_INTEGER_FORMAT " FlexSettlements, %"
+             JSON_INTEGER_FORMAT " orders (%" JSON_INTEGER_FORMAT " incomplete); want 0, %" PRIu64 " (all)",
+             path, status, d->settle_messages, d->settle_orders, d->settle_incomplete, d->orders);
+    return -1;
+  }
+  return check_settlements(run, d, err, errlen);
+}
+
 static int verify(struct fx_bench_run *run, char *err, size_t errlen) {
   struct day *d = run->state;
   if (check_window(d, err, errlen) != 0) return -1;
   run->async_last_ns = d->async->last_arrival_ns;
-  if (revoke(run, d, err, errlen) != 0 || clear_and_order(run, d, err, errlen) != 0) return -1;
-  return check_query(run, d, err, errlen);
+  if (revoke(run, d, err, errlen) != 0 || clear_and_order(run, d, err, errlen) != 0 ||
+      meter(run, d, err, errlen) != 0 || check_query(run, d, err, errlen) != 0)
+    return -1;
+  return run->opts->settle ? settle(run, d, err, errlen) : 0;
 }
 
 /* ---- report and cleanup ----------------------------------------------------------------- */
@@ -466,13 +599,29 @@ static void report(const struct fx_bench_run *run, FILE *out) {
           d->setup.elapsed_ns / 1e9);
   fprintf(out, "window      %" PRIu64 " FlexRequestResponses, %" PRIu64 " solicited FlexOffers\n", d->pairs,
           d->n_offers);
-  fprintf(out, "after       %" PRIu64 " revocations %.2f s (async p50 %.1f ms); clearing per market p50 %.1f ms"
-          " max %.1f ms; %" PRIu64 " FlexOrders, the last %.1f ms after the first clear; %zu FlexOrderResponses"
-          " %.2f s\n", d->n_revoked, d->revocation.elapsed_ns / 1e9, d->revocation.async.p50 / 1e6, cl.p50 / 1e6,
-          cl.max / 1e6, d->orders, d->orders_last_ns > d->clear_start_ns ? (d->orders_last_ns - d->clear_start_ns) / 1e6 : 0.0,
-          (size_t)d->order_responses.http.count, d->order_responses.elapsed_ns / 1e9);
+  fprintf(out, "after       %" PRIu64 " revocations %.2f s (async p50 %.1f ms)\n", d->n_revoked,
+          d->revocation.elapsed_ns / 1e9, d->revocation.async.p50 / 1e6);
+  double first = d->orders_first_ns > d->clear_start_ns ? (d->orders_first_ns - d->clear_start_ns) / 1e6 : 0.0;
+  double last = d->orders_last_ns > d->clear_start_ns ? (d->orders_last_ns - d->clear_start_ns) / 1e6 : 0.0;
+  if (d->clear_time)
+    fprintf(out, "clearing    at the requests' expiry (platform timer): %" PRIu64 " FlexOrders at the sink"
+            " %.1f–%.1f ms after it; all %u markets seen cleared %.1f ms after it\n", d->orders, first, last,
+            d->n_cps, d->cleared_seen_ns > d->expiry_ns ? (d->cleared_seen_ns - d->expiry_ns) / 1e6 : 0.0);
+  else
+    fprintf(out, "clearing    by the operator: per market p50 %.1f ms max %.1f ms; %" PRIu64
+            " FlexOrders, the last %.1f ms after the first clear\n", cl.p50 / 1e6, cl.max / 1e6, d->orders, last);
+  fprintf(out, "orders      %zu FlexOrderResponses %.2f s\n", (size_t)d->order_responses.http.count,
+          d->order_responses.elapsed_ns / 1e9);
+  fprintf(out, "metering    %" PRIu64 " Meterings of %s (96-ISP Power), %.2f s (async p50 %.1f ms, max %.1f ms)\n",
+          d->n_metering, d->yesterday, d->metering.elapsed_ns / 1e9, d->metering.async.p50 / 1e6,
+          d->metering.async.max / 1e6);
   fprintf(out, "query       %s\n", d->checked ? "every market cleared with orders, all accepted; revocations and "
                                                "broadcast answers recorded" : "not confirmed (see the failure)");
+  if (run->opts->settle)
+    fprintf(out, "settlement  run on request over %s: %.1f ms; %" JSON_INTEGER_FORMAT " orders, %" JSON_INTEGER_FORMAT
+            " incomplete (no metering of the Period yet), %" JSON_INTEGER_FORMAT " FlexSettlements sent, %"
+            JSON_INTEGER_FORMAT " held\n", d->period, d->settle_ns / 1e6, d->settle_orders, d->settle_incomplete,
+            d->settle_messages, d->settle_held);
 }
 
 static void cleanup(struct fx_bench_run *run) {
@@ -492,6 +641,7 @@ static void cleanup(struct fx_bench_run *run) {
   free(d->got_200);
   free(d->orders_cp);
   free(d->revoked_cp);
+  free(d->orders_agr);
   free(d);
   run->state = NULL;
   run->async = NULL;
@@ -501,7 +651,7 @@ static void cleanup(struct fx_bench_run *run) {
 const struct fx_workload fx_workload_market_day = {
     .name = "market-day",
     .summary = "a market day on --cps CPs: portfolios, prognoses, requests, solicited offers, "
-               "revocations, clearing, orders, the query API",
+               "revocations, clearing (--clear), orders, metering, the query API, --settle",
     .prepare = prepare,
     .drain = drain,
     .verify = verify,
