@@ -159,7 +159,12 @@ static void on_groups(uint64_t n, void *ud) {
 
 /* ---- clearing at its time, and operator requests ----------------------------- */
 
-static void command_free(struct fx_seq_command *c) { free(c); }
+/* After a clearing command: the next deadline may have moved. */
+static void clear_done(struct fx_seq_command *c) {
+  struct fx_server *srv = c->arg;
+  free(c);
+  arm_clear_timer(srv);
+}
 
 static void on_clear_timer(uv_timer_t *t) {
   struct fx_server *srv = t->data;
@@ -169,7 +174,8 @@ static void on_clear_timer(uv_timer_t *t) {
     return;
   }
   c->run = fx_market_run_due;
-  c->done = command_free;
+  c->done = clear_done;
+  c->arg = srv;
   c->now_us = fx_now_us();
   fx_sequencer_command(srv->seq, c);
 }
@@ -185,7 +191,10 @@ static void arm_clear_timer(struct fx_server *srv) {
     uv_timer_stop(&srv->clear_timer);
     return;
   }
-  int64_t wait_ms = (due - fx_now_us()) / 1000;
+  /* Rounded up, from a fresh loop time: a timer that fires a hair early finds
+   * nothing due and would wait for the next tick. */
+  uv_update_time(&srv->loop);
+  int64_t wait_ms = (due - fx_now_us() + 999) / 1000;
   if (wait_ms < 0)
     wait_ms = 0;
   if (wait_ms > 60000)
