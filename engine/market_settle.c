@@ -134,6 +134,9 @@ struct run {
   struct fx_settle_isp_out res_isps[FX_SETTLE_MAX_ISPS];
   int64_t ordered[FX_SETTLE_MAX_ISPS];
   uint8_t in_order[FX_SETTLE_MAX_ISPS];
+  /* one contract day: its ISPs */
+  struct fx_settle_contract_isp_in c_in[FX_SETTLE_MAX_ISPS];
+  struct fx_settle_contract_isp_out c_out[FX_SETTLE_MAX_ISPS];
 };
 
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -472,32 +475,92 @@ static void contract_orders(struct run *r, const struct fx_contract_cfg *c, int3
   fx_store_iter_close(&it);
 }
 
+/* The candidates for OfferedPower: every OfferOption of the AGR's offers under
+ * contract c at (c->cp, day) that the platform accepted and the AGR did not
+ * revoke, as power per contract ISP (r->c_in[j].start). One malloc'd block:
+ * *cands[k] points into it; the caller frees *cands. Returns how many, or -1. */
+static long contract_offers(struct run *r, const struct fx_contract_cfg *c, int32_t day, size_t n,
+                            int64_t ***cands) {
+  const struct mk_market *m = mk_market_get(r->mk, c->cp, day, false);
+  size_t k = 0;
+  *cands = NULL;
+  for (size_t i = 0; m && i < m->n_offers; i++) {
+    const struct mk_offer *o = m->offers[i];
+    const struct fx_flex_offer *fo = &o->msg->u.flex_offer;
+    if (o->state != FX_OFFER_REVOKED && !strcmp(o->agr, r->agr) && fo->contract_id && !strcmp(fo->contract_id, c->id))
+      k += fo->n_offer_options;
+  }
+  if (!k)
+    return 0;
+  int64_t **v = malloc(k * sizeof *v + k * n * sizeof **v);
+  if (!v)
+    return -1;
+  int64_t *p = (int64_t *)(v + k);
+  k = 0;
+  for (size_t i = 0; i < m->n_offers; i++) {
+    const struct mk_offer *o = m->offers[i];
+    const struct fx_flex_offer *fo = &o->msg->u.flex_offer;
+    if (o->state == FX_OFFER_REVOKED || strcmp(o->agr, r->agr) || !fo->contract_id || strcmp(fo->contract_id, c->id))
+      continue;
+    for (size_t q = 0; q < fo->n_offer_options; q++, k++, p += n) {
+      v[k] = p;
+      for (size_t j = 0; j < n; j++)
+        p[j] = mk_option_power(&fo->offer_options[q], r->c_in[j].start);
+    }
+  }
+  *cands = v;
+  return (long)k;
+}
+
+/* OfferedPower: the most compliant candidate, as the XSD says ("If there were
+ * multiple offers, only the one is considered that is most compliant"). */
+static int contract_offered(struct run *r, const struct fx_contract_cfg *c, int32_t day, size_t n) {
+  int64_t **cands;
+  long k = contract_offers(r, c, day, n, &cands);
+  if (k <= 0)
+    return (int)k;
+  size_t best = fx_settle_contract_pick_offer(r->c_out, n, (const int64_t *const *)cands, (size_t)k);
+  int rc = 0;
+  for (size_t j = 0; j < n && rc == 0; j++) {
+    r->c_in[j].have |= FX_SETTLE_HAVE_OFFER, r->c_in[j].offered_w = cands[best][j];
+    rc = fx_settle_contract_isp(&r->c_in[j], &r->c_out[j]) == FX_SETTLE_OK ? 0 : -1;
+  }
+  free(cands);
+  return rc;
+}
+
 static int contract_period(struct run *r, const struct fx_contract_cfg *c, int32_t day,
                            struct fx_contract_settlement_period *p) {
   int n = fx_calendar_isp_count(r->mk->cal, day, r->mk->isp_us);
   if (n <= 0 || n > FX_SETTLE_MAX_ISPS)
     return -1;
   contract_orders(r, c, day, r->ordered, n);
+  size_t m = 0;
+  for (int i = 0; i < n; i++) {
+    struct fx_settle_contract_isp_in *in = &r->c_in[m];
+    if (mk_contract_isp_in(r->mk, c, day, i, in) != 0)
+      continue;
+    in->have |= FX_SETTLE_HAVE_ORDER, in->ordered_w = r->ordered[i];
+    if (fx_settle_contract_isp(in, &r->c_out[m++]) != FX_SETTLE_OK)
+      return -1;
+  }
+  if (!m || contract_offered(r, c, day, m) != 0)
+    return -1;
   fx_date_from_days(day, &p->period);
-  p->isps = fx_arena_alloc(r->arena, (size_t)n * sizeof *p->isps);
-  p->n_isps = 0;
+  p->isps = fx_arena_alloc(r->arena, m * sizeof *p->isps);
   if (!p->isps)
     return -1;
-  for (int i = 0; i < n; i++) {
-    struct fx_settle_contract_isp_in in;
-    struct fx_settle_contract_isp_out o;
-    if (mk_contract_isp_in(r->mk, c, day, i, &in) != 0)
-      continue;
-    in.have |= FX_SETTLE_HAVE_ORDER, in.ordered_w = r->ordered[i];
-    if (fx_settle_contract_isp(&in, &o) != FX_SETTLE_OK)
-      return -1;
-    p->isps[p->n_isps++] = (struct fx_contract_settlement_isp){
-        .start = i + 1, .duration = 1, .reserved_power = o.reserved_w,
-        .has_requested_power = o.present & FX_SETTLE_HAS_REQUESTED, .requested_power = o.requested_w,
-        .has_available_power = o.present & FX_SETTLE_HAS_AVAILABLE, .available_power = o.available_w,
-        .has_ordered_power = o.present & FX_SETTLE_HAS_ORDERED, .ordered_power = o.ordered_w};
+  for (size_t j = 0; j < m; j++) {
+    const struct fx_settle_contract_isp_out *o = &r->c_out[j];
+    p->isps[j] = (struct fx_contract_settlement_isp){
+        .start = r->c_in[j].start, .duration = 1, .reserved_power = o->reserved_w,
+        .has_requested_power = o->present & FX_SETTLE_HAS_REQUESTED, .requested_power = o->requested_w,
+        .has_available_power = o->present & FX_SETTLE_HAS_AVAILABLE, .available_power = o->available_w,
+        .has_offered_power = o->present & FX_SETTLE_HAS_OFFERED, .offered_power = o->offered_w,
+        .has_ordered_power = o->present & FX_SETTLE_HAS_ORDERED, .ordered_power = o->ordered_w};
   }
-  return p->n_isps ? 0 : -1;
+  p->n_isps = m;
+  return 0;
 }
 
 static int contract_element(struct run *r, const struct fx_contract_cfg *c, struct fx_contract_settlement *cs) {

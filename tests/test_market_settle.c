@@ -862,4 +862,53 @@ Test(settle, offers_referencing_a_contract_are_judged_by_its_reservation) {
   cr_assert(p->isps[1].has_requested_power);
   cr_assert_eq(p->isps[1].requested_power, -2000000);
   cr_assert_eq(p->isps[1].ordered_power, -2000000);
+  cr_assert(p->isps[1].has_offered_power, "AGR1 offered under the contract");
+  cr_assert_eq(p->isps[1].offered_power, -2000000);
+  cr_assert(p->isps[0].has_offered_power);
+  cr_assert_eq(p->isps[0].offered_power, 0, "ISP 68 was not requested: nothing offered counts there");
+}
+
+Test(settle, offered_power_is_the_most_compliant_offer_under_the_contract) {
+  contract_config();
+  start_market();
+  populate();
+  char dp[37], attrs[200];
+  prognosis(AGR1, CP1, 10000000, dp);
+  /* Before any FlexRequest, a 1 MW offer under FO-1 is not judged: accepted. */
+  snprintf(attrs, sizeof attrs, " Unsolicited=\"true\" D-PrognosisMessageID=\"%s\" ContractID=\"FO-1\"", dp);
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>"
+                "<OfferOption OptionReference=\"A\" Price=\"1.00\"><ISP Power=\"-1000000\" Start=\"69\"/>"
+                "</OfferOption></FlexOffer>",
+                CP1, attrs),
+         "");
+  request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-3000000\" MaxPower=\"-2000000\" Start=\"69\"/>");
+  char fr[37];
+  platform_request_id(AGR1, fr);
+  snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" D-PrognosisMessageID=\"%s\" ContractID=\"FO-1\"", fr,
+           dp);
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>" TWO_MW
+                "</FlexOffer>",
+                CP1, attrs),
+         "");
+  cr_assert_eq(clear_now(CP1), 1);
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  settle();
+  const struct fx_flex_settlement *fs = settlement_to(AGR1);
+  const struct fx_contract_settlement_period *p = NULL;
+  for (size_t i = 0; i < fs->contract_settlements[0].n_periods; i++)
+    if (fx_date_to_days(&fs->contract_settlements[0].periods[i].period) == day_of(PERIOD))
+      p = &fs->contract_settlements[0].periods[i];
+  cr_assert_not_null(p);
+  cr_assert_eq(p->isps[1].start, 69);
+  cr_assert(p->isps[1].has_offered_power);
+  cr_assert_eq(p->isps[1].offered_power, -2000000, "the later 2 MW offer meets the contract, the earlier 1 MW does not");
+  /* A contract day without offers or a FlexRequest carries no OfferedPower. */
+  const struct fx_contract_settlement_period *q = &fs->contract_settlements[0].periods[0];
+  cr_assert_neq(fx_date_to_days(&q->period), day_of(PERIOD));
+  cr_assert_not(q->isps[0].has_offered_power);
 }
