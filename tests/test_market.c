@@ -936,6 +936,56 @@ static void run_due_at(int64_t t) {
   cr_assert_eq(cmd_err, 0);
 }
 
+/* A request for today's Period (so after the day-ahead gate): 150..300 kW less
+ * at ISP 69 (17:00-17:15 local), expiring at 20:00. */
+static struct held *intraday_request(void) {
+  timestamp = "2025-03-02T08:00:00+01:00";
+  now_us = at(timestamp);
+  return submit("FlexRequest", DSO, FX_ROLE_DSO,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                "\" Revision=\"1\" ExpirationDateTime=\"2025-03-02T20:00:00+01:00\">"
+                "<ISP Disposition=\"Available\" MinPower=\"-100000\" MaxPower=\"100000\" Start=\"60\"/>"
+                "<ISP Disposition=\"Requested\" MinPower=\"-300000\" MaxPower=\"-150000\" Start=\"69\"/>"
+                "</FlexRequest>");
+}
+
+Test(market, an_intraday_request_clears_at_the_intraday_gate) {
+  start_market();
+  populate();
+  EXPECT(intraday_request(), "");
+  int64_t gate = at("2025-03-02T16:00:00+01:00");
+  cr_assert_eq(fx_market_next_deadline(mk), gate, "60 minutes before ISP 69, not the passed day-ahead gate");
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-02T19:00:00+01:00\" Currency=\"EUR\">"
+                              "<OfferOption OptionReference=\"A\" Price=\"1\"><ISP Power=\"-200000\" Start=\"69\"/>"
+                              "</OfferOption></FlexOffer>"),
+         "");
+  run_due_at(gate - 60000000);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 0, "not due at 15:59");
+  run_due_at(gate);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1, "cleared at 16:00");
+  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX);
+}
+
+Test(market, the_intraday_gate_is_configured_in_minutes) {
+  cfg.gate_closure_intraday = 30;
+  start_market();
+  populate();
+  EXPECT(intraday_request(), "");
+  cr_assert_eq(fx_market_next_deadline(mk), at("2025-03-02T16:30:00+01:00"));
+}
+
+Test(market, a_request_before_the_day_ahead_gate_keeps_it) {
+  start_market();
+  populate();
+  timestamp = "2025-03-01T14:59:00+01:00";
+  now_us = at(timestamp);
+  EXPECT(flex_request(CP1, 1, "<ISP Disposition=\"Requested\" MinPower=\"-300000\" MaxPower=\"-150000\" "
+                              "Start=\"69\"/>"),
+         "");
+  cr_assert_eq(fx_market_next_deadline(mk), at("2025-03-01T15:00:00+01:00"));
+}
+
 Test(market, a_market_day) {
   start_market();
   populate();
