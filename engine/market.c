@@ -166,6 +166,8 @@ static void apply(void *market, struct fx_seq_ctx *ctx, const struct fx_inbound 
     mk_trade_apply(mk, ctx, in, v, resp);
     if (fx_verdict_ok(v)) /* the baseline settlement reads */
       mk_baseline_store(mk, ctx, in->msg);
+    if (fx_verdict_ok(v) && resp)
+      mk_prognosis_order_status(mk, ctx, in->msg, resp);
     break;
   default:
     mk_trade_apply(mk, ctx, in, v, resp);

@@ -322,6 +322,11 @@ int mk_meter_note(struct fx_market *mk, const char *ea, int32_t period, int64_t 
 /* "E1234567890123456" → "ean.1234567890123456"; -1 when it is no EAN. */
 int mk_ean_address(const char *ean, char out[MK_ADDR]);
 
+/* market_prognosis.c */
+/* After an accepted D-Prognosis: the FlexOrderStatus list of its response. */
+void mk_prognosis_order_status(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,
+                               struct fx_msg *resp);
+
 /* market_settle.c */
 void mk_settle_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg, struct fx_verdict *v);
 int mk_settle_load(struct fx_market *mk, const struct fx_store_obj_view *v);

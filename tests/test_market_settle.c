@@ -551,6 +551,60 @@ Test(settle, an_agr_with_orders_on_two_congestion_points_gets_one_settlement) {
   cr_assert(saw1 && saw2);
 }
 
+/* ==== D-PrognosisResponse: FlexOrderStatus ==================================================== */
+
+/* A revision of AGR1's prognosis at CP1: 10 MW, `w69` W at ISP 69; the
+ * D-PrognosisResponse it got. */
+static const struct fx_d_prognosis_response *reprognosis(int revision, long long w69) {
+  EXPECT(submit("D-Prognosis", AGR1, FX_ROLE_AGR,
+                FLEX_HDR_CP " Revision=\"%d\"><ISP Power=\"10000000\" Start=\"1\" Duration=\"68\"/>"
+                            "<ISP Power=\"%lld\" Start=\"69\"/><ISP Power=\"10000000\" Start=\"70\" Duration=\"27\"/>"
+                            "</D-Prognosis>",
+                CP1, revision, w69),
+         "");
+  int n;
+  outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR1, 0, &n);
+  const struct fx_msg *m = outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR1, n - 1, NULL);
+  cr_assert_eq(m->result, FX_RESULT_ACCEPTED);
+  return &m->u.d_prognosis_response;
+}
+
+Test(settle, d_prognosis_response_lists_earlier_orders_with_is_validated) {
+  chapter_market(TWO_MW); /* 2 MW less consumption ordered at ISP 69, baseline 10 MW */
+  const struct fx_msg *order = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_not_null(order);
+  struct fx_uuid order_id = order->hdr.message_id;
+  const struct fx_d_prognosis_response *r = reprognosis(2, 8000000);
+  cr_assert_eq(r->n_flex_order_statuses, 1, "the one order of the Period");
+  cr_assert(fx_uuid_equal(&r->flex_order_statuses[0].flex_order_message_id, &order_id));
+  cr_assert(r->flex_order_statuses[0].is_validated, "8 MW = the 10 MW baseline less the 2 MW ordered");
+  r = reprognosis(3, 9000000);
+  cr_assert_not(r->flex_order_statuses[0].is_validated, "1 MW less does not deliver 2 MW");
+  r = reprognosis(4, 7500000);
+  cr_assert(r->flex_order_statuses[0].is_validated, "more than ordered still delivers the order");
+  r = reprognosis(5, 12000000);
+  cr_assert_not(r->flex_order_statuses[0].is_validated, "the wrong direction");
+  /* AGR2 has no order in this market: no statuses. */
+  char dp[37];
+  prognosis(AGR2, CP1, 1000000, dp);
+  const struct fx_msg *m = outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR2, 0, NULL);
+  cr_assert_not_null(m);
+  cr_assert_eq(m->u.d_prognosis_response.n_flex_order_statuses, 0);
+}
+
+Test(settle, a_rejected_order_is_listed_as_not_validated) {
+  chapter_market(TWO_MW);
+  const struct fx_msg *order = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  char id[37];
+  uuid_str(&order->hdr.message_id, id);
+  EXPECT(submit("FlexOrderResponse", AGR1, FX_ROLE_AGR,
+                " Result=\"Rejected\" RejectionReason=\"no\" FlexOrderMessageID=\"%s\"/>", id),
+         "");
+  const struct fx_d_prognosis_response *r = reprognosis(2, 8000000);
+  cr_assert_eq(r->n_flex_order_statuses, 1);
+  cr_assert_not(r->flex_order_statuses[0].is_validated, "a void order is not reflected");
+}
+
 /* AGR1 and AGR2 each get a 1 MW order at CP1 (ISP 69), with full metering. */
 static void two_agr_orders(void) {
   cfg.penalty_rate = 110000;
