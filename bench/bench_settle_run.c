@@ -9,12 +9,15 @@
  * sequencer, so building the month does not dominate the run. Then the market
  * is loaded and fx_market_run_settlement runs as a sequencer command over the
  * whole month: every order is read in place, settled and put into one
- * FlexSettlement per AGR, committed with its items in one transaction.
+ * FlexSettlement per AGR, each AGR's committed with its items in its own group
+ * (the command names the sequencer, as engine/server.c does). With
+ * --one-group the command does not, and the whole run is one transaction.
  *
  * Reported: build, load and run times, and peak RSS after loading and after
  * the run (getrusage), so the run's own memory shows as the difference.
  *
- * Usage: bench_settle_run [orders] [dir]   (defaults 100000, a fresh /tmp dir) */
+ * Usage: bench_settle_run [--one-group] [orders] [dir]
+ *        (defaults 100000, a fresh /tmp dir) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +208,9 @@ static int done_err = -99;
 static void on_done(struct fx_seq_command *c) { done_err = c->store_err; }
 
 int main(int argc, char **argv) {
+  bool one_group = argc > 1 && !strcmp(argv[1], "--one-group");
+  if (one_group)
+    argc--, argv++;
   int n_orders = argc > 1 ? atoi(argv[1]) : 100000;
   char dir[256] = "/tmp/flexd-bench-settle-XXXXXX";
   if (argc > 2)
@@ -246,7 +252,7 @@ int main(int argc, char **argv) {
   struct fx_sequencer_cfg sc = {.loop = &loop, .store = st, .platform_domain = PLATFORM, .hooks = fx_market_hooks(mk)};
   if (fx_sequencer_start(&seq, &sc) != 0)
     die("sequencer", 0);
-  struct fx_market_settlement s = {.from = day0, .to = day0 + DAYS - 1};
+  struct fx_market_settlement s = {.from = day0, .to = day0 + DAYS - 1, .seq = one_group ? NULL : seq};
   struct fx_seq_command c = {.run = fx_market_run_settlement, .done = on_done, .now_us = 1743465600000000, .arg = &s};
   double t3 = now_s();
   fx_sequencer_command(seq, &c);
@@ -263,7 +269,8 @@ int main(int argc, char **argv) {
          AGRS, CPS * PER_CP, DAYS);
   printf("  build (direct writes)   %.2f s\n", t1 - t0);
   printf("  market load             %.2f s, peak RSS %ld MB\n", t2 - t1, rss_loaded / 1024);
-  printf("  settlement run + commit %.2f s, peak RSS %ld MB (commit %d, error %d)\n", t4 - t3, peak_kb() / 1024,
+  printf("  settlement run + commit%s %.2f s, peak RSS %ld MB (commit %d, error %d)\n",
+         one_group ? " (one group)" : " (a group per AGR)", t4 - t3, peak_kb() / 1024,
          done_err, s.error);
   printf("  FlexSettlements %d, order settlements %d, incomplete %d\n", s.messages, s.orders, s.incomplete);
   printf("  store map %zu MB\n", fx_store_map_size(st) >> 20);

@@ -39,6 +39,7 @@ void fx_config_defaults(struct fx_config *cfg) {
   cfg->closed = true;
   cfg->mutex_offers = true;
   cfg->gate_closure_minute = 15 * 60;
+  cfg->gate_closure_intraday = 60;
   cfg->prognosis_power_bound = 1000000000;
   cfg->retry_window_s = 3600;
   cfg->settlement_day = 1;
@@ -255,6 +256,11 @@ static int market_key(struct fx_config *c, const char *k, const char *v) {
   if (!strcmp(k, "mutex_offers")) return set_bool(&c->mutex_offers, v);
   if (!strcmp(k, "require_baseline")) return set_bool(&c->require_baseline, v);
   if (!strcmp(k, "gate_closure_day_ahead")) return set_hhmm(&c->gate_closure_minute, v);
+  if (!strcmp(k, "gate_closure_intraday")) {
+    if (set_i64(&x, v, 0, 1440)) return -1;
+    c->gate_closure_intraday = (int)x;
+    return 0;
+  }
   if (!strcmp(k, "prognosis_power_bound"))
     return set_i64(&c->prognosis_power_bound, v, 1, INT64_MAX);
   if (!strcmp(k, "retry_window")) {

@@ -23,6 +23,8 @@
  *   mutex_offers = true           "No MutEx offer support" when false
  *   require_baseline = false      "No baseline" for offers without D-Prognosis
  *   gate_closure_day_ahead = 15:00  local time on the day before the Period
+ *   gate_closure_intraday = 60    minutes before the first Requested ISP, for a
+ *                                 request that arrives after the day-ahead gate
  *   prognosis_power_bound = 1000000000   W; |Power| above → "Power value rejection"
  *   retry_window = 3600           seconds of delivery retries before expiry (≥ 3600)
  *   penalty_rate = 0.0000         settlement: currency per MW of power deficiency
@@ -105,6 +107,7 @@ struct fx_config {
   bool mutex_offers;
   bool require_baseline;
   int gate_closure_minute; /* minutes after local midnight of the day before the Period */
+  int gate_closure_intraday; /* minutes before the first Requested ISP (0..1440) */
   int64_t prognosis_power_bound;
   uint32_t retry_window_s;
   fx_money penalty_rate;   /* 1e-4 currency units per MW (engine/settle.h) */

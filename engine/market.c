@@ -66,17 +66,27 @@ bool mk_is_registered(const struct fx_market *mk, const char *domain, enum fx_ro
   return false;
 }
 
-/* The earlier of the request's ExpirationDateTime and the day-ahead gate
- * closure (local time on the day before the Period). */
-int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m) {
+/* The gate closure of the market's request: day-ahead (local time on the day
+ * before the Period) for a request that arrived before it; intraday (minutes
+ * before its first Requested ISP) for one that arrived after it, such as a
+ * request for today's Period. */
+static int64_t gate_closure(struct fx_market *mk, const struct mk_market *m) {
   struct fx_day d;
-  int64_t t = m->req ? m->req->expires_us : INT64_MAX;
-  if (fx_calendar_day(mk->cal, m->period - 1, &d) == 0) {
-    int64_t gate = d.start_us + (int64_t)mk->cfg->gate_closure_minute * 60000000;
-    if (gate < t)
-      t = gate;
-  }
-  return t;
+  if (fx_calendar_day(mk->cal, m->period - 1, &d) != 0)
+    return INT64_MAX;
+  int64_t day_ahead = d.start_us + (int64_t)mk->cfg->gate_closure_minute * 60000000;
+  if (!m->req || m->req->t_us < day_ahead || fx_calendar_day(mk->cal, m->period, &d) != 0)
+    return day_ahead;
+  for (int i = 0; i < m->n_isps; i++)
+    if (m->req->isps[i].disposition == FX_CLEAR_REQUESTED)
+      return d.start_us + i * mk->isp_us - (int64_t)mk->cfg->gate_closure_intraday * 60000000;
+  return day_ahead;
+}
+
+/* The earlier of the request's ExpirationDateTime and its gate closure. */
+int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m) {
+  int64_t t = m->req ? m->req->expires_us : INT64_MAX, gate = gate_closure(mk, m);
+  return gate < t ? gate : t;
 }
 
 void mk_refresh_deadline(struct fx_market *mk) {
@@ -156,6 +166,8 @@ static void apply(void *market, struct fx_seq_ctx *ctx, const struct fx_inbound 
     mk_trade_apply(mk, ctx, in, v, resp);
     if (fx_verdict_ok(v)) /* the baseline settlement reads */
       mk_baseline_store(mk, ctx, in->msg);
+    if (fx_verdict_ok(v) && resp)
+      mk_prognosis_order_status(mk, ctx, in->msg, resp);
     break;
   default:
     mk_trade_apply(mk, ctx, in, v, resp);

@@ -56,15 +56,27 @@ void fx_market_run_clear(void *market, struct fx_seq_ctx *ctx, struct fx_seq_com
 
 /* Sequencer command: settles every order of Periods [from, to] (days since
  * 1970-01-01, inclusive) and queues one FlexSettlement per AGR that has orders
- * in it. The store is read in place, market by market; nothing of the input is
- * held beyond one AGR's messages. cmd->arg points to this struct. */
+ * in it. The store is read in place, market by market. cmd->arg points to
+ * this struct.
+ *
+ * With `seq` set (the sequencer that runs the command), the run settles one
+ * AGR with orders per group: after each group commits, the command re-queues
+ * itself on `seq`, so memory is bounded by one AGR's output. The caller still
+ * gets one done() (its own), after the last group, with the totals; its
+ * cmd->store_err is the last group's. Messages may be applied between two
+ * AGRs. Without `seq`, the whole run is one group (one transaction). The
+ * command must not be freed or resubmitted before its done() runs. */
 struct fx_market_settlement {
   int32_t from, to;
+  struct fx_sequencer *seq; /* optional, see above */
   /* out */
-  int messages;   /* FlexSettlements queued */
+  int messages;   /* FlexSettlements queued (and committed) */
   int orders;     /* order settlements in them */
   int incomplete; /* of which lack metering or a baseline ("settlement says so") */
-  int error;      /* 0, or -1: the run failed, nothing of it is kept */
+  int error;      /* 0, or -1: the run stopped early (an AGR could not be
+                   * settled, or a group failed to commit); AGRs settled in
+                   * groups committed before stay settled */
+  void *job;      /* internal: the run between groups; leave NULL */
 };
 void fx_market_run_settlement(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
 

@@ -249,7 +249,7 @@ int mk_contract_isp_in(struct fx_market *mk, const struct fx_contract_cfg *c, in
 
 /* ---- offers that reference a contract ------------------------------------------------- */
 
-static int64_t option_power(const struct fx_offer_option *o, int64_t isp) {
+int64_t mk_option_power(const struct fx_offer_option *o, int64_t isp) {
   for (size_t j = 0; j < o->n_isps; j++)
     if (isp >= o->isps[j].start && isp < o->isps[j].start + o->isps[j].duration)
       return o->isps[j].power;
@@ -264,7 +264,7 @@ static bool option_meets(struct fx_market *mk, const struct fx_contract_cfg *c, 
     if (mk_contract_isp_in(mk, c, period, i, &in) != 0 || !(in.have & FX_SETTLE_HAVE_REQUEST) ||
         in.request == FX_SETTLE_REQ_ABSENT)
       continue;
-    if (fx_settle_contract_isp(&in, &out) != FX_SETTLE_OK || !fx_settle_contract_complies(&out, option_power(o, i + 1)))
+    if (fx_settle_contract_isp(&in, &out) != FX_SETTLE_OK || !fx_settle_contract_complies(&out, mk_option_power(o, i + 1)))
       return false;
   }
   return true;

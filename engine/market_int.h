@@ -322,6 +322,11 @@ int mk_meter_note(struct fx_market *mk, const char *ea, int32_t period, int64_t 
 /* "E1234567890123456" → "ean.1234567890123456"; -1 when it is no EAN. */
 int mk_ean_address(const char *ean, char out[MK_ADDR]);
 
+/* market_prognosis.c */
+/* After an accepted D-Prognosis: the FlexOrderStatus list of its response. */
+void mk_prognosis_order_status(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,
+                               struct fx_msg *resp);
+
 /* market_settle.c */
 void mk_settle_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg, struct fx_verdict *v);
 int mk_settle_load(struct fx_market *mk, const struct fx_store_obj_view *v);
@@ -335,6 +340,8 @@ void mk_contract_check_offer(struct fx_market *mk, const struct fx_msg *msg, str
 struct mk_resv *mk_resv_get(struct fx_market *mk, const struct fx_contract_cfg *c, int32_t period, bool create);
 int mk_contract_load(struct fx_market *mk, const struct fx_store_obj_view *v);
 void mk_contract_unload(struct fx_market *mk);
+/* An OfferOption's power at ISP number `isp` (1-based), 0 where it lists none. */
+int64_t mk_option_power(const struct fx_offer_option *o, int64_t isp);
 /* The contract ISP values of (c, period) at ISP index i (0-based) for settlement. */
 int mk_contract_isp_in(struct fx_market *mk, const struct fx_contract_cfg *c, int32_t period, int i,
                        struct fx_settle_contract_isp_in *in);

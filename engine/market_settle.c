@@ -1,12 +1,15 @@
 /* market_settle.c — the settlement run (FlexSettlement to every AGR that has
  * orders in the period) and the AGRs' FlexSettlementResponses.
  *
- * The run is a sequencer command, so it is ordered with messages and its
- * objects and outbox rows commit in one transaction. It reads the committed
- * store in place, AGR by AGR, congestion point by congestion point, day by
- * day: the orders (their XML), the AGR's latest Metering per connection and
- * the baseline profile of the D-Prognosis each order was based on. Only one
- * AGR's FlexSettlement is built at a time (docs/settlement.md, "In the engine").
+ * The run is a sequencer command, so it is ordered with messages. It reads the
+ * committed store in place, AGR by AGR, congestion point by congestion point,
+ * day by day: the orders (their XML), the AGR's latest Metering per connection
+ * and the baseline profile of the D-Prognosis each order was based on. Only
+ * one AGR's FlexSettlement is built at a time, and, when the caller names the
+ * sequencer, each AGR's objects and outbox row commit in their own group: the
+ * command re-queues itself from its done() until every AGR is settled, then
+ * hands itself back to the caller's done() (docs/settlement.md, "In the
+ * engine"). A run's memory is therefore one AGR's output.
  *
  * SETTLEMENT objects (cp "", Period = the run's PeriodStart), little-endian:
  *   "H" one FlexSettlement, id = its MessageID, owner AGR, state SENT →
@@ -97,6 +100,12 @@ void mk_settle_unload(struct fx_market *mk) {
 
 /* ---- the run: state ------------------------------------------------------------------ */
 
+struct pending_item { /* an order's settlement, its body in group memory */
+  struct fx_uuid id;
+  const uint8_t *body;
+  size_t len;
+};
+
 struct run {
   struct fx_market *mk;
   struct fx_seq_ctx *ctx;
@@ -105,13 +114,16 @@ struct run {
   struct fx_market_settlement *out;
   int32_t from, to;
   int64_t isp_minutes;
+  int step_messages, step_orders, step_incomplete;
   const char *agr;
   struct fx_uuid msg_id;
   char msg_id_text[FX_UUID_STRLEN];
-  /* one AGR's FlexSettlement */
+  /* one AGR's FlexSettlement, and its items (stored only when it succeeds) */
   fx_arena *arena;
   struct fx_flex_order_settlement *fos;
   size_t n_fos, cap_fos;
+  struct pending_item *items;
+  size_t n_items, cap_items;
   struct fx_settle_totals totals;
   /* one (AGR, CP, day) */
   int n_isps;
@@ -122,6 +134,9 @@ struct run {
   struct fx_settle_isp_out res_isps[FX_SETTLE_MAX_ISPS];
   int64_t ordered[FX_SETTLE_MAX_ISPS];
   uint8_t in_order[FX_SETTLE_MAX_ISPS];
+  /* one contract day: its ISPs */
+  struct fx_settle_contract_isp_in c_in[FX_SETTLE_MAX_ISPS];
+  struct fx_settle_contract_isp_out c_out[FX_SETTLE_MAX_ISPS];
 };
 
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -313,14 +328,16 @@ static void put_settlement_obj(struct run *r, const struct fx_uuid *id, const st
   fx_store_batch_put_obj(fx_seq_batch(r->ctx), &o);
 }
 
-static void store_item(struct run *r, const char *cp, int32_t day, const struct fx_msg *order,
-                       const struct fx_settle_input *in, const struct fx_settle_result *res) {
+/* The item is kept aside until the AGR's whole settlement succeeds: an AGR
+ * that fails half-way leaves nothing in the batch. */
+static int store_item(struct run *r, const char *cp, int32_t day, const struct fx_msg *order,
+                      const struct fx_settle_input *in, const struct fx_settle_result *res) {
   const struct fx_flex_order *fo = &order->u.flex_order;
   size_t cl = strlen(cp), rl = strlen(fo->order_reference), ul = strlen(fo->currency);
   size_t len = ITEM_HDR + ITEM_ISP * res->n_isps + cl + rl + ul + 3;
   uint8_t *b = fx_seq_alloc(r->ctx, len);
   if (!b)
-    return;
+    return -1;
   memset(b, 0, len);
   b[0] = 'I', b[1] = 1, b[2] = res->status, b[3] = in->penalty_unit;
   mk_st32(b + 4, (uint32_t)day), mk_st32(b + 8, (uint32_t)res->n_isps), mk_st32(b + 12, res->n_missing);
@@ -338,9 +355,17 @@ static void store_item(struct run *r, const char *cp, int32_t day, const struct 
   }
   char *s = (char *)b + ITEM_HDR + ITEM_ISP * res->n_isps;
   memcpy(s, cp, cl + 1), memcpy(s + cl + 1, fo->order_reference, rl + 1), memcpy(s + cl + rl + 2, fo->currency, ul + 1);
-  struct fx_uuid id;
-  mk_uuid_derive(&id, "flexd.settle-item", &order->hdr.message_id, r->msg_id_text);
-  put_settlement_obj(r, &id, &r->msg_id, b, len);
+  if (r->n_items == r->cap_items) {
+    size_t cap = r->cap_items ? 2 * r->cap_items : 64;
+    void *p = realloc(r->items, cap * sizeof *r->items);
+    if (!p)
+      return -1;
+    r->items = p, r->cap_items = cap;
+  }
+  struct pending_item *it = &r->items[r->n_items++];
+  mk_uuid_derive(&it->id, "flexd.settle-item", &order->hdr.message_id, r->msg_id_text);
+  it->body = b, it->len = len;
+  return 0;
 }
 
 /* The FlexOrderSettlement element (strings and ISPs in the AGR's arena). */
@@ -394,8 +419,7 @@ static int settle_order(struct run *r, const char *cp, int32_t day, const struct
   }
   if (fx_settle_totals_add(&r->totals, &res) != FX_SETTLE_OK || add_element(r, cp, day, fo, &res) != 0)
     return -1;
-  store_item(r, cp, day, order, &in, &res);
-  return 0;
+  return store_item(r, cp, day, order, &in, &res);
 }
 
 /* Every order of the AGR at (cp, day) that it has not rejected. */
@@ -451,32 +475,92 @@ static void contract_orders(struct run *r, const struct fx_contract_cfg *c, int3
   fx_store_iter_close(&it);
 }
 
+/* The candidates for OfferedPower: every OfferOption of the AGR's offers under
+ * contract c at (c->cp, day) that the platform accepted and the AGR did not
+ * revoke, as power per contract ISP (r->c_in[j].start). One malloc'd block:
+ * *cands[k] points into it; the caller frees *cands. Returns how many, or -1. */
+static long contract_offers(struct run *r, const struct fx_contract_cfg *c, int32_t day, size_t n,
+                            int64_t ***cands) {
+  const struct mk_market *m = mk_market_get(r->mk, c->cp, day, false);
+  size_t k = 0;
+  *cands = NULL;
+  for (size_t i = 0; m && i < m->n_offers; i++) {
+    const struct mk_offer *o = m->offers[i];
+    const struct fx_flex_offer *fo = &o->msg->u.flex_offer;
+    if (o->state != FX_OFFER_REVOKED && !strcmp(o->agr, r->agr) && fo->contract_id && !strcmp(fo->contract_id, c->id))
+      k += fo->n_offer_options;
+  }
+  if (!k)
+    return 0;
+  int64_t **v = malloc(k * sizeof *v + k * n * sizeof **v);
+  if (!v)
+    return -1;
+  int64_t *p = (int64_t *)(v + k);
+  k = 0;
+  for (size_t i = 0; i < m->n_offers; i++) {
+    const struct mk_offer *o = m->offers[i];
+    const struct fx_flex_offer *fo = &o->msg->u.flex_offer;
+    if (o->state == FX_OFFER_REVOKED || strcmp(o->agr, r->agr) || !fo->contract_id || strcmp(fo->contract_id, c->id))
+      continue;
+    for (size_t q = 0; q < fo->n_offer_options; q++, k++, p += n) {
+      v[k] = p;
+      for (size_t j = 0; j < n; j++)
+        p[j] = mk_option_power(&fo->offer_options[q], r->c_in[j].start);
+    }
+  }
+  *cands = v;
+  return (long)k;
+}
+
+/* OfferedPower: the most compliant candidate, as the XSD says ("If there were
+ * multiple offers, only the one is considered that is most compliant"). */
+static int contract_offered(struct run *r, const struct fx_contract_cfg *c, int32_t day, size_t n) {
+  int64_t **cands;
+  long k = contract_offers(r, c, day, n, &cands);
+  if (k <= 0)
+    return (int)k;
+  size_t best = fx_settle_contract_pick_offer(r->c_out, n, (const int64_t *const *)cands, (size_t)k);
+  int rc = 0;
+  for (size_t j = 0; j < n && rc == 0; j++) {
+    r->c_in[j].have |= FX_SETTLE_HAVE_OFFER, r->c_in[j].offered_w = cands[best][j];
+    rc = fx_settle_contract_isp(&r->c_in[j], &r->c_out[j]) == FX_SETTLE_OK ? 0 : -1;
+  }
+  free(cands);
+  return rc;
+}
+
 static int contract_period(struct run *r, const struct fx_contract_cfg *c, int32_t day,
                            struct fx_contract_settlement_period *p) {
   int n = fx_calendar_isp_count(r->mk->cal, day, r->mk->isp_us);
   if (n <= 0 || n > FX_SETTLE_MAX_ISPS)
     return -1;
   contract_orders(r, c, day, r->ordered, n);
+  size_t m = 0;
+  for (int i = 0; i < n; i++) {
+    struct fx_settle_contract_isp_in *in = &r->c_in[m];
+    if (mk_contract_isp_in(r->mk, c, day, i, in) != 0)
+      continue;
+    in->have |= FX_SETTLE_HAVE_ORDER, in->ordered_w = r->ordered[i];
+    if (fx_settle_contract_isp(in, &r->c_out[m++]) != FX_SETTLE_OK)
+      return -1;
+  }
+  if (!m || contract_offered(r, c, day, m) != 0)
+    return -1;
   fx_date_from_days(day, &p->period);
-  p->isps = fx_arena_alloc(r->arena, (size_t)n * sizeof *p->isps);
-  p->n_isps = 0;
+  p->isps = fx_arena_alloc(r->arena, m * sizeof *p->isps);
   if (!p->isps)
     return -1;
-  for (int i = 0; i < n; i++) {
-    struct fx_settle_contract_isp_in in;
-    struct fx_settle_contract_isp_out o;
-    if (mk_contract_isp_in(r->mk, c, day, i, &in) != 0)
-      continue;
-    in.have |= FX_SETTLE_HAVE_ORDER, in.ordered_w = r->ordered[i];
-    if (fx_settle_contract_isp(&in, &o) != FX_SETTLE_OK)
-      return -1;
-    p->isps[p->n_isps++] = (struct fx_contract_settlement_isp){
-        .start = i + 1, .duration = 1, .reserved_power = o.reserved_w,
-        .has_requested_power = o.present & FX_SETTLE_HAS_REQUESTED, .requested_power = o.requested_w,
-        .has_available_power = o.present & FX_SETTLE_HAS_AVAILABLE, .available_power = o.available_w,
-        .has_ordered_power = o.present & FX_SETTLE_HAS_ORDERED, .ordered_power = o.ordered_w};
+  for (size_t j = 0; j < m; j++) {
+    const struct fx_settle_contract_isp_out *o = &r->c_out[j];
+    p->isps[j] = (struct fx_contract_settlement_isp){
+        .start = r->c_in[j].start, .duration = 1, .reserved_power = o->reserved_w,
+        .has_requested_power = o->present & FX_SETTLE_HAS_REQUESTED, .requested_power = o->requested_w,
+        .has_available_power = o->present & FX_SETTLE_HAS_AVAILABLE, .available_power = o->available_w,
+        .has_offered_power = o->present & FX_SETTLE_HAS_OFFERED, .offered_power = o->offered_w,
+        .has_ordered_power = o->present & FX_SETTLE_HAS_ORDERED, .ordered_power = o->ordered_w};
   }
-  return p->n_isps ? 0 : -1;
+  p->n_isps = m;
+  return 0;
 }
 
 static int contract_element(struct run *r, const struct fx_contract_cfg *c, struct fx_contract_settlement *cs) {
@@ -566,7 +650,7 @@ static int settle_agr(struct run *r, const char *agr) {
     free(cps);
     return -1;
   }
-  r->agr = agr, r->n_fos = 0;
+  r->agr = agr, r->n_fos = 0, r->n_items = 0;
   fx_settle_totals_init(&r->totals);
   snprintf(salt, sizeof salt, "%s|%d|%d|%lld", agr, (int)r->from, (int)r->to, (long long)fx_seq_now(r->ctx));
   mk_uuid_derive(&r->msg_id, "flexd.settlement", &zero, salt);
@@ -584,11 +668,13 @@ static int settle_agr(struct run *r, const char *agr) {
       rc = send_settlement(r);
     if (rc == 0) {
       store_header(r, held);
+      for (size_t i = 0; i < r->n_items; i++)
+        put_settlement_obj(r, &r->items[i].id, &r->msg_id, r->items[i].body, r->items[i].len);
       if (!held)
         rc = settlement_add(r->mk, &r->msg_id, agr, r->from, r->to, FX_SETTLE_SENT);
-      r->out->messages += !held;
-      r->out->orders += (int)r->totals.orders;
-      r->out->incomplete += (int)r->totals.incomplete;
+      r->step_messages += !held;
+      r->step_orders += (int)r->totals.orders;
+      r->step_incomplete += (int)r->totals.incomplete;
     }
   }
   fx_arena_free(r->arena);
@@ -596,32 +682,116 @@ static int settle_agr(struct run *r, const char *agr) {
   return rc;
 }
 
-void fx_market_run_settlement(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
-  struct fx_market *mk = market;
+/* ---- the run: one command, one AGR with orders per group ---------------------------------- */
+
+/* What a run keeps between its groups (owned through fx_market_settlement.job).
+ * The AGRs are fixed when the run starts; their names are copied, because the
+ * common reference may change between two groups. */
+struct settle_job {
+  void (*done)(struct fx_seq_command *cmd); /* the caller's */
+  char **agrs;
+  size_t n_agrs, next;
+  bool failed;
+  int step_messages, step_orders, step_incomplete; /* the last group's, counted once it commits */
+};
+
+static void job_free(struct settle_job *job) {
+  for (size_t i = 0; job && i < job->n_agrs; i++)
+    free(job->agrs[i]);
+  if (job)
+    free(job->agrs);
+  free(job);
+}
+
+static struct settle_job *job_new(struct fx_market *mk) {
+  size_t n = 0;
+  const char **agrs = run_agrs(mk, &n);
+  struct settle_job *job = calloc(1, sizeof *job);
+  bool ok = agrs && job && (job->agrs = calloc(n + 1, sizeof *job->agrs));
+  for (size_t i = 0; ok && i < n; i++)
+    ok = (job->agrs[job->n_agrs++] = strdup(agrs[i])) != NULL;
+  free(agrs);
+  if (ok)
+    return job;
+  job_free(job);
+  return NULL;
+}
+
+static void step_done(struct fx_seq_command *cmd);
+
+/* The first group: counters, the AGR list, and the caller's done put aside. */
+static struct settle_job *job_start(struct fx_market *mk, struct fx_seq_command *cmd) {
   struct fx_market_settlement *out = cmd->arg;
   out->messages = out->orders = out->incomplete = 0, out->error = -1;
   if (out->to < out->from || out->to - out->from > 366)
-    return;
+    return NULL;
+  struct settle_job *job = job_new(mk);
+  if (!job)
+    return NULL;
+  job->done = cmd->done;
+  out->job = job;
+  cmd->done = step_done;
+  return job;
+}
+
+/* Settles AGRs from job->next on: all of them without a sequencer to continue
+ * on, else up to and including the first one that has orders. */
+static void run_step(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd,
+                     struct settle_job *job) {
+  struct fx_market_settlement *out = cmd->arg;
   struct run *r = calloc(1, sizeof *r);
-  size_t n_agrs = 0;
-  const char **agrs = r ? run_agrs(mk, &n_agrs) : NULL;
-  if (!r || !agrs || !(r->reader = fx_reader_new(NULL))) {
-    free(agrs);
+  if (!r || !(r->reader = fx_reader_new(NULL))) {
     free(r);
+    job->failed = true;
     return;
   }
   r->mk = mk, r->ctx = ctx, r->rd = fx_seq_read(ctx), r->out = out;
   r->from = out->from, r->to = out->to, r->isp_minutes = mk->isp_us / 60000000;
   int rc = 0;
-  for (size_t i = 0; i < n_agrs && rc == 0; i++)
-    rc = settle_agr(r, agrs[i]);
-  out->error = rc == 0 ? 0 : -1;
+  while (rc == 0 && job->next < job->n_agrs) {
+    rc = settle_agr(r, job->agrs[job->next++]);
+    if (out->seq && r->n_fos)
+      break;
+  }
+  job->failed = rc != 0;
+  job->step_messages = r->step_messages, job->step_orders = r->step_orders;
+  job->step_incomplete = r->step_incomplete;
   if (rc != 0)
-    fprintf(stderr, "flexd: settlement run failed; nothing of it is sent\n");
+    fprintf(stderr, "flexd: settlement run stopped at AGR %s; it is not settled\n", job->agrs[job->next - 1]);
   fx_reader_free(r->reader);
   free(r->fos);
+  free(r->items);
   free(r);
-  free(agrs);
+}
+
+void fx_market_run_settlement(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
+  struct fx_market_settlement *out = cmd->arg;
+  struct settle_job *job = out->job ? out->job : job_start(market, cmd);
+  if (job)
+    run_step(market, ctx, cmd, job);
+}
+
+/* On the loop thread after each group: count what committed, then either
+ * queue the command again or hand it back to the caller's done. */
+static void step_done(struct fx_seq_command *cmd) {
+  struct fx_market_settlement *out = cmd->arg;
+  struct settle_job *job = out->job;
+  bool ok = cmd->store_err == 0 && !job->failed;
+  if (cmd->store_err == 0) {
+    out->messages += job->step_messages, out->orders += job->step_orders;
+    out->incomplete += job->step_incomplete;
+  }
+  job->step_messages = job->step_orders = job->step_incomplete = 0;
+  if (ok && out->seq && job->next < job->n_agrs) {
+    fx_sequencer_command(out->seq, cmd);
+    return;
+  }
+  out->error = ok ? 0 : -1;
+  cmd->done = job->done;
+  out->job = NULL;
+  job_free(job);
+  if (cmd->done)
+    cmd->done(cmd);
 }
 
 /* ---- the monthly schedule ---------------------------------------------------------------------- */

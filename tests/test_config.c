@@ -14,6 +14,7 @@ static const char *sample =
     "time_zone = Europe/Berlin\n"
     "closed = false\n"
     "gate_closure_day_ahead = 14:30\n"
+    "gate_closure_intraday = 45\n"
     "[participant dso.example.com DSO]\n"
     "key = cs1.AAAA\n"
     "endpoint = http://127.0.0.1:9001/shapeshifter/api/v3/message\n"
@@ -35,6 +36,7 @@ Test(config, reads_every_section) {
   cr_assert_str_eq(c.time_zone, "Europe/Berlin");
   cr_assert(!c.closed);
   cr_assert_eq(c.gate_closure_minute, 14 * 60 + 30);
+  cr_assert_eq(c.gate_closure_intraday, 45);
   cr_assert_eq(c.n_participants, 2);
   cr_assert_str_eq(c.participants[0].domain, "dso.example.com");
   cr_assert_eq(c.participants[0].role, FX_ROLE_DSO);
@@ -49,6 +51,7 @@ Test(config, defaults_hold_the_spec_minimum_retry_window) {
   fx_config_defaults(&c);
   cr_assert_geq(c.retry_window_s, 3600);
   cr_assert_str_eq(c.isp_duration, "PT15M");
+  cr_assert_eq(c.gate_closure_intraday, 60);
 }
 
 static void expect_error(const char *text, const char *needle) {
@@ -66,6 +69,8 @@ Test(config, refuses_typos_and_bad_values) {
   expect_error("[market]\nclosed = maybe\n", "bad value for 'closed'");
   expect_error("[market]\nretry_window = 60\n", "bad value for 'retry_window'");
   expect_error("[market]\ngate_closure_day_ahead = 25:00\n", "bad value");
+  expect_error("[market]\ngate_closure_intraday = 1441\n", "bad value for 'gate_closure_intraday'");
+  expect_error("[market]\ngate_closure_intraday = 1:00\n", "bad value");
   expect_error("[participant dso.example.com BRP]\nkey = x\n", "bad section");
   expect_error("[platform]\nkey.BRP = /x\n", "unknown key");
 }

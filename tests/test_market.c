@@ -122,6 +122,8 @@ struct held {
   char *xml;
 };
 
+static const char *reuse_id; /* when set, the next message's MessageID */
+
 static void fresh_id(char out[37]) {
   snprintf(out, 37, "00000000-0000-4000-8000-%012u", ++id_counter);
 }
@@ -144,6 +146,8 @@ static struct held *submit(const char *root, const char *sender, enum fx_role ro
   vsnprintf(rest, sizeof rest, fmt, ap);
   va_end(ap);
   fresh_id(id), fresh_id(conv);
+  if (reuse_id)
+    snprintf(id, sizeof id, "%s", reuse_id), reuse_id = NULL;
   h->xml = malloc(strlen(rest) + 1024);
   sprintf(h->xml,
           "<%s Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"" PLATFORM "\" TimeStamp=\"%s\" "
@@ -174,6 +178,8 @@ static int submit_failing(const char *root, const char *sender, enum fx_role rol
   struct held *h = calloc(1, sizeof *h);
   char id[37], conv[37];
   fresh_id(id), fresh_id(conv);
+  if (reuse_id)
+    snprintf(id, sizeof id, "%s", reuse_id), reuse_id = NULL;
   h->xml = malloc(strlen(rest) + 1024);
   sprintf(h->xml,
           "<%s Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"" PLATFORM "\" TimeStamp=\"%s\" "
@@ -558,6 +564,42 @@ Test(market, unsolicited_offer_is_accepted_and_does_not_need_a_request) {
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 0, "acceptance does not mean ordering");
 }
 
+Test(market, unsolicited_true_with_a_request_reference_is_an_invalid_message) {
+  start_market();
+  populate();
+  EXPECT(flex_request(CP1, 1, NULL), "");
+  char fr[37], attrs[160];
+  platform_request_id(AGR1, fr);
+  snprintf(attrs, sizeof attrs, " Unsolicited=\"true\" FlexRequestMessageID=\"%s\"", fr);
+  EXPECT(offer(AGR1, attrs, OPTION_A), "Invalid Message", "Unsolicited=\"true\" cannot answer a request");
+  snprintf(attrs, sizeof attrs, " Unsolicited=\"false\" FlexRequestMessageID=\"%s\"", fr);
+  EXPECT(offer(AGR1, attrs, OPTION_A), "", "the same reference, solicited, is fine");
+  snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\"", fr);
+  EXPECT(offer(AGR1, attrs, OPTION_A), "", "and so it is without Unsolicited (3.0.0 meaning)");
+}
+
+Test(market, a_message_id_reused_by_another_sender_is_a_duplicate_identifier) {
+  start_market();
+  populate();
+  struct held *first = offer(AGR1, "", OPTION_A);
+  char id[37];
+  uuid_str(&first->in.msg->hdr.message_id, id);
+  EXPECT(first, "");
+  reuse_id = id;
+  EXPECT(offer(AGR2, "", OPTION_A), "Duplicate Identifier", "another AGR's offer with AGR1's MessageID");
+  reuse_id = id;
+  EXPECT(prognosis(AGR2, CP1, 1, 96, 1000), "Duplicate Identifier", "any kind of market object");
+  reuse_id = id;
+  EXPECT(submit("FlexRequest", DSO, FX_ROLE_DSO,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                "\" Revision=\"1\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\">"
+                "<ISP Disposition=\"Requested\" MinPower=\"-300000\" MaxPower=\"-150000\" Start=\"69\"/>"
+                "</FlexRequest>"),
+         "Duplicate Identifier", "also from a DSO");
+  /* The first sender's offer is untouched: AGR1 can still revoke it. */
+  EXPECT(submit("FlexOfferRevocation", AGR1, FX_ROLE_AGR, " FlexOfferMessageID=\"%s\"/>", id), "");
+}
+
 Test(market, offer_at_a_cp_without_active_connection_is_invalid) {
   start_market();
   populate();
@@ -934,6 +976,56 @@ static void run_due_at(int64_t t) {
   for (int i = 0; i < 5000 && cmd_err == -99; i++)
     uv_run(&loop, UV_RUN_NOWAIT), uv_sleep(1);
   cr_assert_eq(cmd_err, 0);
+}
+
+/* A request for today's Period (so after the day-ahead gate): 150..300 kW less
+ * at ISP 69 (17:00-17:15 local), expiring at 20:00. */
+static struct held *intraday_request(void) {
+  timestamp = "2025-03-02T08:00:00+01:00";
+  now_us = at(timestamp);
+  return submit("FlexRequest", DSO, FX_ROLE_DSO,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                "\" Revision=\"1\" ExpirationDateTime=\"2025-03-02T20:00:00+01:00\">"
+                "<ISP Disposition=\"Available\" MinPower=\"-100000\" MaxPower=\"100000\" Start=\"60\"/>"
+                "<ISP Disposition=\"Requested\" MinPower=\"-300000\" MaxPower=\"-150000\" Start=\"69\"/>"
+                "</FlexRequest>");
+}
+
+Test(market, an_intraday_request_clears_at_the_intraday_gate) {
+  start_market();
+  populate();
+  EXPECT(intraday_request(), "");
+  int64_t gate = at("2025-03-02T16:00:00+01:00");
+  cr_assert_eq(fx_market_next_deadline(mk), gate, "60 minutes before ISP 69, not the passed day-ahead gate");
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-02T19:00:00+01:00\" Currency=\"EUR\">"
+                              "<OfferOption OptionReference=\"A\" Price=\"1\"><ISP Power=\"-200000\" Start=\"69\"/>"
+                              "</OfferOption></FlexOffer>"),
+         "");
+  run_due_at(gate - 60000000);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 0, "not due at 15:59");
+  run_due_at(gate);
+  cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1, "cleared at 16:00");
+  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX);
+}
+
+Test(market, the_intraday_gate_is_configured_in_minutes) {
+  cfg.gate_closure_intraday = 30;
+  start_market();
+  populate();
+  EXPECT(intraday_request(), "");
+  cr_assert_eq(fx_market_next_deadline(mk), at("2025-03-02T16:30:00+01:00"));
+}
+
+Test(market, a_request_before_the_day_ahead_gate_keeps_it) {
+  start_market();
+  populate();
+  timestamp = "2025-03-01T14:59:00+01:00";
+  now_us = at(timestamp);
+  EXPECT(flex_request(CP1, 1, "<ISP Disposition=\"Requested\" MinPower=\"-300000\" MaxPower=\"-150000\" "
+                              "Start=\"69\"/>"),
+         "");
+  cr_assert_eq(fx_market_next_deadline(mk), at("2025-03-01T15:00:00+01:00"));
 }
 
 Test(market, a_market_day) {

@@ -43,6 +43,7 @@ static struct fx_market *mk;
 static struct fx_config cfg;
 static fx_reader *rd, *outrd;
 static int committed_count, submitted;
+static uint64_t groups_finished; /* as the sequencer last reported it */
 static unsigned id_counter;
 static int64_t now_us;
 static const char *timestamp = NOW;
@@ -69,12 +70,18 @@ static void add_participant(const char *domain, enum fx_role role) {
   p->role = role;
 }
 
+static void on_groups(uint64_t n, void *ud) {
+  (void)ud;
+  groups_finished = n;
+}
+
 static void start_market(void) {
   char err[256];
   mk = fx_market_new(&cfg, st, err, sizeof err);
   cr_assert_not_null(mk, "%s", err);
   struct fx_sequencer_cfg sc = {.loop = &loop, .store = st, .platform_domain = PLATFORM,
-                                .committed = on_committed, .hooks = fx_market_hooks(mk)};
+                                .committed = on_committed, .after_groups = on_groups,
+                                .hooks = fx_market_hooks(mk)};
   cr_assert_eq(fx_sequencer_start(&seq, &sc), 0);
 }
 
@@ -101,6 +108,7 @@ static void setup(void) {
   outrd = fx_reader_new(NULL);
   now_us = at(NOW);
   committed_count = submitted = 0;
+  groups_finished = 0;
   timestamp = NOW;
 }
 
@@ -292,18 +300,24 @@ static const char *offer_at(const char *agr, const char *cp, const char *dp, con
                         cp, fr, dp, options));
 }
 
-static int cmd_err;
-static void cmd_done(struct fx_seq_command *c) { cmd_err = c->store_err; }
+static int cmd_err, cmd_dones;
+static void cmd_done(struct fx_seq_command *c) {
+  cmd_err = c->store_err;
+  cmd_dones++;
+}
 
 static void run_command(void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *), void *arg) {
   struct fx_seq_command c = {.run = fn, .done = cmd_done, .now_us = now_us, .arg = arg};
-  cmd_err = -99;
+  cmd_err = -99, cmd_dones = 0;
   fx_sequencer_command(seq, &c);
   for (int i = 0; i < 5000 && cmd_err == -99; i++) {
     uv_run(&loop, UV_RUN_NOWAIT);
     uv_sleep(1);
   }
   cr_assert_eq(cmd_err, 0, "the command's group committed");
+  for (int i = 0; i < 20; i++) /* a second done() would come in these turns */
+    uv_run(&loop, UV_RUN_NOWAIT);
+  cr_assert_eq(cmd_dones, 1, "the caller's done() runs once");
 }
 
 static int32_t day_of(const char *s) {
@@ -344,8 +358,9 @@ static const char *metering(const char *agr, const char *ean, const char *kw, co
   return metering_rev(agr, ean, 1, "kW", kw, kw69, kw70, 96);
 }
 
+/* The run as engine/server.c submits it: one command, one AGR per group. */
 static struct fx_market_settlement settle(void) {
-  struct fx_market_settlement s = {.from = day_of("2025-03-01"), .to = day_of("2025-03-31")};
+  struct fx_market_settlement s = {.from = day_of("2025-03-01"), .to = day_of("2025-03-31"), .seq = seq};
   run_command(fx_market_run_settlement, &s);
   cr_assert_eq(s.error, 0);
   return s;
@@ -534,6 +549,114 @@ Test(settle, an_agr_with_orders_on_two_congestion_points_gets_one_settlement) {
     }
   }
   cr_assert(saw1 && saw2);
+}
+
+/* ==== D-PrognosisResponse: FlexOrderStatus ==================================================== */
+
+/* A revision of AGR1's prognosis at CP1: 10 MW, `w69` W at ISP 69; the
+ * D-PrognosisResponse it got. */
+static const struct fx_d_prognosis_response *reprognosis(int revision, long long w69) {
+  EXPECT(submit("D-Prognosis", AGR1, FX_ROLE_AGR,
+                FLEX_HDR_CP " Revision=\"%d\"><ISP Power=\"10000000\" Start=\"1\" Duration=\"68\"/>"
+                            "<ISP Power=\"%lld\" Start=\"69\"/><ISP Power=\"10000000\" Start=\"70\" Duration=\"27\"/>"
+                            "</D-Prognosis>",
+                CP1, revision, w69),
+         "");
+  int n;
+  outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR1, 0, &n);
+  const struct fx_msg *m = outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR1, n - 1, NULL);
+  cr_assert_eq(m->result, FX_RESULT_ACCEPTED);
+  return &m->u.d_prognosis_response;
+}
+
+Test(settle, d_prognosis_response_lists_earlier_orders_with_is_validated) {
+  chapter_market(TWO_MW); /* 2 MW less consumption ordered at ISP 69, baseline 10 MW */
+  const struct fx_msg *order = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_not_null(order);
+  struct fx_uuid order_id = order->hdr.message_id;
+  const struct fx_d_prognosis_response *r = reprognosis(2, 8000000);
+  cr_assert_eq(r->n_flex_order_statuses, 1, "the one order of the Period");
+  cr_assert(fx_uuid_equal(&r->flex_order_statuses[0].flex_order_message_id, &order_id));
+  cr_assert(r->flex_order_statuses[0].is_validated, "8 MW = the 10 MW baseline less the 2 MW ordered");
+  r = reprognosis(3, 9000000);
+  cr_assert_not(r->flex_order_statuses[0].is_validated, "1 MW less does not deliver 2 MW");
+  r = reprognosis(4, 7500000);
+  cr_assert(r->flex_order_statuses[0].is_validated, "more than ordered still delivers the order");
+  r = reprognosis(5, 12000000);
+  cr_assert_not(r->flex_order_statuses[0].is_validated, "the wrong direction");
+  /* AGR2 has no order in this market: no statuses. */
+  char dp[37];
+  prognosis(AGR2, CP1, 1000000, dp);
+  const struct fx_msg *m = outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR2, 0, NULL);
+  cr_assert_not_null(m);
+  cr_assert_eq(m->u.d_prognosis_response.n_flex_order_statuses, 0);
+}
+
+Test(settle, a_rejected_order_is_listed_as_not_validated) {
+  chapter_market(TWO_MW);
+  const struct fx_msg *order = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  char id[37];
+  uuid_str(&order->hdr.message_id, id);
+  EXPECT(submit("FlexOrderResponse", AGR1, FX_ROLE_AGR,
+                " Result=\"Rejected\" RejectionReason=\"no\" FlexOrderMessageID=\"%s\"/>", id),
+         "");
+  const struct fx_d_prognosis_response *r = reprognosis(2, 8000000);
+  cr_assert_eq(r->n_flex_order_statuses, 1);
+  cr_assert_not(r->flex_order_statuses[0].is_validated, "a void order is not reflected");
+}
+
+/* AGR1 and AGR2 each get a 1 MW order at CP1 (ISP 69), with full metering. */
+static void two_agr_orders(void) {
+  cfg.penalty_rate = 110000;
+  start_market();
+  populate();
+  char dp1[37], dp2[37];
+  prognosis(AGR1, CP1, 10000000, dp1);
+  prognosis(AGR2, CP1, 2000000, dp2);
+  request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-3000000\" MaxPower=\"-2000000\" Start=\"69\"/>");
+  const char *one_mw =
+      "<OfferOption OptionReference=\"A\" Price=\"7.00\"><ISP Power=\"-1000000\" Start=\"69\"/></OfferOption>";
+  cr_assert_str_eq(offer_at(AGR1, CP1, dp1, one_mw), "");
+  cr_assert_str_eq(offer_at(AGR2, CP1, dp2, one_mw), "");
+  cr_assert_eq(clear_now(CP1), 2);
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4500", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4500", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  cr_assert_str_eq(metering(AGR2, "E1000000000000004", "2000", "1000", "2000"), "");
+}
+
+Test(settle, the_run_commits_one_agr_per_group_and_reports_once) {
+  two_agr_orders();
+  uint64_t before = groups_finished;
+  struct fx_market_settlement s = settle();
+  cr_assert_eq(groups_finished - before, 2, "AGR1 and AGR2 each in their own group, got %llu groups",
+               (unsigned long long)(groups_finished - before));
+  cr_assert_null(s.job, "the run let go of its state");
+  cr_assert_eq(s.messages, 2, "the totals of both groups reach the one done()");
+  cr_assert_eq(s.orders, 2);
+  cr_assert_eq(count_out(FX_MSG_FLEX_SETTLEMENT, AGR1), 1);
+  cr_assert_eq(count_out(FX_MSG_FLEX_SETTLEMENT, AGR2), 1);
+  cr_assert_eq(settlement_to(AGR2)->flex_order_settlements[0].isps[0].actual_power, 1000000);
+}
+
+Test(settle, without_the_sequencer_the_run_is_one_group) {
+  two_agr_orders();
+  uint64_t before = groups_finished;
+  struct fx_market_settlement s = {.from = day_of("2025-03-01"), .to = day_of("2025-03-31")};
+  run_command(fx_market_run_settlement, &s);
+  cr_assert_eq(s.error, 0);
+  cr_assert_eq(groups_finished - before, 1);
+  cr_assert_eq(s.messages, 2);
+  cr_assert_eq(count_out(FX_MSG_FLEX_SETTLEMENT, AGR2), 1);
+}
+
+Test(settle, a_run_over_a_bad_range_reports_an_error_once) {
+  start_market();
+  struct fx_market_settlement s = {.from = day_of("2025-03-31"), .to = day_of("2025-03-01"), .seq = seq};
+  run_command(fx_market_run_settlement, &s);
+  cr_assert_eq(s.error, -1);
+  cr_assert_null(s.job);
 }
 
 /* ==== FlexSettlementResponse ================================================================= */
@@ -793,4 +916,53 @@ Test(settle, offers_referencing_a_contract_are_judged_by_its_reservation) {
   cr_assert(p->isps[1].has_requested_power);
   cr_assert_eq(p->isps[1].requested_power, -2000000);
   cr_assert_eq(p->isps[1].ordered_power, -2000000);
+  cr_assert(p->isps[1].has_offered_power, "AGR1 offered under the contract");
+  cr_assert_eq(p->isps[1].offered_power, -2000000);
+  cr_assert(p->isps[0].has_offered_power);
+  cr_assert_eq(p->isps[0].offered_power, 0, "ISP 68 was not requested: nothing offered counts there");
+}
+
+Test(settle, offered_power_is_the_most_compliant_offer_under_the_contract) {
+  contract_config();
+  start_market();
+  populate();
+  char dp[37], attrs[200];
+  prognosis(AGR1, CP1, 10000000, dp);
+  /* Before any FlexRequest, a 1 MW offer under FO-1 is not judged: accepted. */
+  snprintf(attrs, sizeof attrs, " Unsolicited=\"true\" D-PrognosisMessageID=\"%s\" ContractID=\"FO-1\"", dp);
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>"
+                "<OfferOption OptionReference=\"A\" Price=\"1.00\"><ISP Power=\"-1000000\" Start=\"69\"/>"
+                "</OfferOption></FlexOffer>",
+                CP1, attrs),
+         "");
+  request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-3000000\" MaxPower=\"-2000000\" Start=\"69\"/>");
+  char fr[37];
+  platform_request_id(AGR1, fr);
+  snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" D-PrognosisMessageID=\"%s\" ContractID=\"FO-1\"", fr,
+           dp);
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>" TWO_MW
+                "</FlexOffer>",
+                CP1, attrs),
+         "");
+  cr_assert_eq(clear_now(CP1), 1);
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  settle();
+  const struct fx_flex_settlement *fs = settlement_to(AGR1);
+  const struct fx_contract_settlement_period *p = NULL;
+  for (size_t i = 0; i < fs->contract_settlements[0].n_periods; i++)
+    if (fx_date_to_days(&fs->contract_settlements[0].periods[i].period) == day_of(PERIOD))
+      p = &fs->contract_settlements[0].periods[i];
+  cr_assert_not_null(p);
+  cr_assert_eq(p->isps[1].start, 69);
+  cr_assert(p->isps[1].has_offered_power);
+  cr_assert_eq(p->isps[1].offered_power, -2000000, "the later 2 MW offer meets the contract, the earlier 1 MW does not");
+  /* A contract day without offers or a FlexRequest carries no OfferedPower. */
+  const struct fx_contract_settlement_period *q = &fs->contract_settlements[0].periods[0];
+  cr_assert_neq(fx_date_to_days(&q->period), day_of(PERIOD));
+  cr_assert_not(q->isps[0].has_offered_power);
 }
