@@ -180,7 +180,7 @@ static void write_order(struct fx_store_batch *b, struct pool *p, fx_arena *a, i
   /* the baseline of the D-Prognosis the order names: 1 MW flat */
   size_t len;
   uint8_t *bl = profile(p, isps_day, 1000000, 0, NULL, &len);
-  mk_uuid_derive(&base, "flexd.baseline", &dp, NULL);
+  fx_uuid_derive(&base, "flexd.baseline", &dp, NULL);
   struct fx_store_obj bo = {.key = {.cp = cpc, .period = day, .kind = FX_OBJ_PROGNOSIS}, .t_us = 1, .owner = agc,
                             .body = bl, .body_len = len};
   memcpy(bo.key.id, base.b, 16);

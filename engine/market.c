@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/market_int.h"
+#include "engine/respond.h"
 
 /* ---- lookups -------------------------------------------------------------- */
 
@@ -122,19 +123,6 @@ const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const stru
   return p;
 }
 
-/* Ids of what the platform sends are derived, not drawn: replaying the same
- * journal sends the same MessageIDs (RFC 9562 version 8, "custom"). */
-void mk_uuid_derive(struct fx_uuid *out, const char *tag, const struct fx_uuid *from, const char *salt) {
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, NULL, 0, 16);
-  crypto_generichash_update(&st, (const unsigned char *)tag, strlen(tag) + 1);
-  crypto_generichash_update(&st, from->b, 16);
-  if (salt)
-    crypto_generichash_update(&st, (const unsigned char *)salt, strlen(salt) + 1);
-  crypto_generichash_final(&st, out->b, 16);
-  out->b[6] = (uint8_t)((out->b[6] & 0x0f) | 0x80);
-  out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80);
-}
 
 /* ---- the hooks ------------------------------------------------------------ */
 

@@ -127,7 +127,7 @@ int mk_build_order(const char *platform, int64_t now_us, fx_arena *a, const stru
   out->hdr = (struct fx_msg_header){.version = "3.1.0", .sender_domain = platform,
                                     .recipient_domain = offer->hdr.sender_domain, .timestamp = {now_us, 0},
                                     .conversation_id = offer->hdr.conversation_id};
-  mk_uuid_derive(&out->hdr.message_id, "flexd.order", &offer->hdr.message_id, NULL); /* one order per offer */
+  fx_uuid_derive(&out->hdr.message_id, "flexd.order", &offer->hdr.message_id, NULL); /* one order per offer */
   fr->flex = fo->flex;
   fr->has_unsolicited = fo->has_unsolicited, fr->unsolicited = fo->unsolicited;
   fr->has_flex_offer_message_id = true, fr->flex_offer_message_id = offer->hdr.message_id;

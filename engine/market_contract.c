@@ -130,8 +130,8 @@ static int build_update(struct fx_market *mk, struct fx_seq_ctx *ctx, const stru
   m->type = FX_MSG_FLEX_RESERVATION_UPDATE;
   m->hdr = (struct fx_msg_header){.version = "3.1.0", .sender_domain = mk->cfg->domain,
                                   .recipient_domain = c->agr, .timestamp = {fx_seq_now(ctx), 0}};
-  mk_uuid_derive(&m->hdr.message_id, "flexd.reservation", &zero, salt);
-  mk_uuid_derive(&m->hdr.conversation_id, "flexd.reservation-conversation", &zero, salt);
+  fx_uuid_derive(&m->hdr.message_id, "flexd.reservation", &zero, salt);
+  fx_uuid_derive(&m->hdr.conversation_id, "flexd.reservation-conversation", &zero, salt);
   struct fx_flex_reservation_update *f = &m->u.flex_reservation_update;
   if (fx_duration_parse(mk->cfg->isp_duration, strlen(mk->cfg->isp_duration), &f->flex.isp_duration, NULL) != 0)
     return -1;

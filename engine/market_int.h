@@ -24,6 +24,7 @@
 #include "engine/config.h"
 #include "engine/settle.h"
 #include "engine/market.h"
+#include "engine/respond.h"
 #include "engine/validate.h"
 #include "store/store.h"
 
@@ -225,7 +226,6 @@ bool mk_is_registered(const struct fx_market *mk, const char *domain, enum fx_ro
 const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *m, size_t *len);
 int mk_load(struct fx_market *mk);
 /* A MessageID derived from (tag, from, salt): the same inputs, the same id. */
-void mk_uuid_derive(struct fx_uuid *out, const char *tag, const struct fx_uuid *from, const char *salt);
 void mk_unload(struct fx_market *mk);
 
 /* market_cro.c */
@@ -282,7 +282,7 @@ void mk_order_from_msg(struct fx_market *mk, struct mk_market *m, const struct f
  *   METERING   obj (connection's CP or "", Period, Metering MessageID), owner AGR,
  *              revision; body = profile: "W" 1 u16 n  u32 0  then n × i64 W,
  *              then the connection's EntityAddress NUL
- *   PROGNOSIS  obj (CP, Period, mk_uuid_derive("flexd.baseline", D-Prognosis id)),
+ *   PROGNOSIS  obj (CP, Period, fx_uuid_derive("flexd.baseline", D-Prognosis id)),
  *              ref = the D-Prognosis, owner AGR; body = profile ("W"), the
  *              prognosis power per ISP (MK_NO_VALUE where it gives none)
  *   REQUEST    body "U…": a FlexReservationUpdate the platform sent

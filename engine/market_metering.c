@@ -267,7 +267,7 @@ void mk_baseline_store(struct fx_market *mk, struct fx_seq_ctx *ctx, const struc
   strcpy(owner, msg->hdr.sender_domain);
   strcpy(cp, dp->flex.congestion_point);
   struct fx_uuid id;
-  mk_uuid_derive(&id, "flexd.baseline", &msg->hdr.message_id, NULL);
+  fx_uuid_derive(&id, "flexd.baseline", &msg->hdr.message_id, NULL);
   struct fx_store_obj o = {.key = {.cp = cp, .period = period, .kind = FX_OBJ_PROGNOSIS},
                            .state = FX_STATE_NONE,
                            .revision = (uint32_t)dp->revision,

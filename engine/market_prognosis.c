@@ -29,7 +29,7 @@ static const uint8_t *baseline_profile(struct fx_seq_ctx *ctx, const struct mk_m
   size_t len;
   int n;
   const uint8_t *vals;
-  mk_uuid_derive(&id, "flexd.baseline", prog, NULL);
+  fx_uuid_derive(&id, "flexd.baseline", prog, NULL);
   memcpy(k.id, id.b, 16);
   if (fx_store_obj_get(fx_seq_read(ctx), &k, &v) != 0)
     return NULL;

@@ -29,7 +29,7 @@
  *   "N" a note: the DisputeReason of an item or the RejectionReason of a
  *       FlexSettlement (ref = the item or message); "N" text NUL.
  *
- * Item ids are mk_uuid_derive("flexd.settle-item", order id, FlexSettlement
+ * Item ids are fx_uuid_derive("flexd.settle-item", order id, FlexSettlement
  * id as text), so an OrderReference (the FlexOrder's MessageID) in a
  * FlexSettlementResponse leads straight to its item. */
 #include <stdio.h>
@@ -259,7 +259,7 @@ static const uint8_t *baseline_of(struct run *r, const char *cp, int32_t day, co
   struct fx_store_obj_key k = {.cp = cp, .period = day, .kind = FX_OBJ_PROGNOSIS};
   struct fx_uuid id;
   struct fx_store_obj_view v;
-  mk_uuid_derive(&id, "flexd.baseline", &prog, NULL);
+  fx_uuid_derive(&id, "flexd.baseline", &prog, NULL);
   memcpy(k.id, id.b, 16);
   size_t len;
   int n;
@@ -363,7 +363,7 @@ static int store_item(struct run *r, const char *cp, int32_t day, const struct f
     r->items = p, r->cap_items = cap;
   }
   struct pending_item *it = &r->items[r->n_items++];
-  mk_uuid_derive(&it->id, "flexd.settle-item", &order->hdr.message_id, r->msg_id_text);
+  fx_uuid_derive(&it->id, "flexd.settle-item", &order->hdr.message_id, r->msg_id_text);
   it->body = b, it->len = len;
   return 0;
 }
@@ -630,7 +630,7 @@ static int send_settlement(struct run *r) {
   m.hdr = (struct fx_msg_header){.version = "3.1.0", .sender_domain = r->mk->cfg->domain,
                                  .recipient_domain = r->agr, .timestamp = {fx_seq_now(r->ctx), 0},
                                  .message_id = r->msg_id};
-  mk_uuid_derive(&m.hdr.conversation_id, "flexd.settlement-conversation", &zero, r->msg_id_text);
+  fx_uuid_derive(&m.hdr.conversation_id, "flexd.settlement-conversation", &zero, r->msg_id_text);
   struct fx_flex_settlement *fs = &m.u.flex_settlement;
   fx_date_from_days(r->from, &fs->period_start);
   fx_date_from_days(r->to, &fs->period_end);
@@ -653,7 +653,7 @@ static int settle_agr(struct run *r, const char *agr) {
   r->agr = agr, r->n_fos = 0, r->n_items = 0;
   fx_settle_totals_init(&r->totals);
   snprintf(salt, sizeof salt, "%s|%d|%d|%lld", agr, (int)r->from, (int)r->to, (long long)fx_seq_now(r->ctx));
-  mk_uuid_derive(&r->msg_id, "flexd.settlement", &zero, salt);
+  fx_uuid_derive(&r->msg_id, "flexd.settlement", &zero, salt);
   fx_uuid_format(&r->msg_id, r->msg_id_text);
   int rc = 0;
   for (size_t i = 0; i < n_cps && rc == 0; i++)
@@ -831,7 +831,7 @@ static void put_note(struct fx_seq_ctx *ctx, const struct mk_settlement *s, cons
   memcpy(b + 1, text, n - 1);
   struct fx_uuid from, id;
   memcpy(from.b, about, 16);
-  mk_uuid_derive(&id, "flexd.settle-note", &from, NULL);
+  fx_uuid_derive(&id, "flexd.settle-note", &from, NULL);
   struct fx_store_obj o = {.key = {.cp = "", .period = s->from, .kind = FX_OBJ_SETTLEMENT}, .state = FX_SETTLE_SENT,
                            .t_us = fx_seq_now(ctx), .ref = about, .owner = s->agr, .body = b, .body_len = n};
   memcpy(o.key.id, id.b, 16);
@@ -865,7 +865,7 @@ static bool statuses_known(struct fx_market *mk, struct fx_seq_ctx *ctx, const s
     struct fx_store_obj_key k = {.cp = "", .period = s->from, .kind = FX_OBJ_SETTLEMENT};
     if (!ref || fx_uuid_parse(ref, strlen(ref), &order, NULL) != 0)
       return false;
-    mk_uuid_derive(&item, "flexd.settle-item", &order, text);
+    fx_uuid_derive(&item, "flexd.settle-item", &order, text);
     memcpy(k.id, item.b, 16);
     if (fx_store_obj_get(fx_seq_read(ctx), &k, &v) != 0 || memcmp(fx_store_obj_ref(&v), s->id.b, 16))
       return false;

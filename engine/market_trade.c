@@ -177,11 +177,11 @@ static void broadcast_one(struct fx_market *mk, struct fx_seq_ctx *ctx, struct m
   if (!b)
     return;
   struct fx_msg out = *src;
-  mk_uuid_derive(&b->id, "flexd.request-copy", &src->hdr.message_id, agr);
+  fx_uuid_derive(&b->id, "flexd.request-copy", &src->hdr.message_id, agr);
   out.hdr.sender_domain = mk->cfg->domain;
   out.hdr.recipient_domain = dup_str(ctx, agr);
   out.hdr.message_id = b->id;
-  mk_uuid_derive(&out.hdr.conversation_id, "flexd.request-conversation", &src->hdr.message_id, agr);
+  fx_uuid_derive(&out.hdr.conversation_id, "flexd.request-conversation", &src->hdr.message_id, agr);
   out.hdr.timestamp = (struct fx_datetime){fx_seq_now(ctx), 0};
   b->request = src->hdr.message_id;
   snprintf(b->agr, sizeof b->agr, "%s", agr);

@@ -274,6 +274,7 @@ static void settle(struct fx_server *srv, int32_t from, int32_t to, struct fx_ht
     return;
   }
   os->run.from = from, os->run.to = to;
+  os->run.seq = srv->seq; /* one group per AGR: memory bounded by one AGR's output */
   os->req = req;
   os->cmd.run = fx_market_run_settlement;
   os->cmd.done = op_settle_done;
