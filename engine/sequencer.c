@@ -467,5 +467,18 @@ void fx_sequencer_stop(struct fx_sequencer *s) {
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->thread, NULL);
   on_async(&s->async); /* report the last groups now */
+  /* Commands queued by those reports (a run continuing itself) will not run:
+   * hand each back to its owner with an error so it is freed, a bounded
+   * number of rounds in case an owner queues again. */
+  for (int round = 0; round < 64 && s->cmd_head; round++) {
+    struct fx_seq_command *c = s->cmd_head;
+    s->cmd_head = s->cmd_tail = NULL;
+    for (struct fx_seq_command *t; c; c = t) {
+      t = c->next;
+      c->store_err = FX_STORE_EIO;
+      if (c->done)
+        c->done(c);
+    }
+  }
   uv_close((uv_handle_t *)&s->async, free_after_close);
 }

@@ -126,7 +126,8 @@ void fx_sequencer_submit(struct fx_sequencer *s, struct fx_inbound *in);
 uint64_t fx_sequencer_outcome(struct fx_sequencer *s, struct fx_outcome *o);
 void fx_sequencer_command(struct fx_sequencer *s, struct fx_seq_command *c);
 /* Loop thread: commits what is queued, stops the thread, frees. Groups still
- * committing are reported through `committed` before it returns. */
+ * committing are reported through `committed` before it returns; commands
+ * queued after the thread stopped get done() with store_err FX_STORE_EIO. */
 void fx_sequencer_stop(struct fx_sequencer *s);
 
 /* ---- for market logic, inside apply() ---------------------------------- */
