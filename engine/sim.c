@@ -140,7 +140,8 @@ static int write_config(struct fx_sim *p) {
   if (!f)
     return -1;
   fprintf(f,
-          "[platform]\ndomain = %s\nlisten = 127.0.0.1:0\nmetrics = 127.0.0.1:0\nstore = %s/store\nworkers = 2\n",
+          "[platform]\ndomain = %s\nlisten = 127.0.0.1:0\nmetrics = 127.0.0.1:0\nstore = %s/store\nworkers = 2\n"
+          "plain_http = true\n",
           SIM_PLATFORM, p->dir);
   for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
     fprintf(f, "key.%s = %s/platform-%s.key\n", fx_role_name(r), p->dir, fx_role_name(r));
