@@ -1,11 +1,14 @@
-/* test_tls.c — HTTPS and per-IP limits on fx_http_server, seen from the wire.
+/* test_tls.c — HTTPS and per-IP limits on fx_http_server, seen from the wire,
+ * and `flexd serve` over HTTPS end to end.
  *
  * The server runs on its own libuv loop thread with certificates made for the
  * test by the `openssl` command (a throw-away CA, two server certificates and
  * a client certificate). The test is the client: OpenSSL over blocking
  * loopback sockets whose receive timeouts bound every wait. Per-IP limits are
  * told apart by the source address (127.0.0.1 and 127.0.0.2 are both
- * loopback). */
+ * loopback). The `serve` suites run the real binary through engine/sim with
+ * HTTPS on both sides: flexd's listener and the participants' sink, whose
+ * certificate flexd checks against the test CA (tls_peer_ca). */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,6 +29,8 @@
 
 #include "engine/http_server.h"
 #include "engine/tls.h"
+#include "tests/support/peer.h"
+#include "tests/support/run.h"
 
 static char dir[] = "/tmp/flexd-tls-XXXXXX";
 
@@ -189,15 +195,19 @@ static SSL_CTX *client_ctx(int max_version, bool with_cert) {
 }
 
 /* Connects and handshakes; false when the handshake failed. */
-static bool tls_open(struct client *c, int max_version, bool with_cert) {
+static bool tls_open_at(struct client *c, int port, int max_version, bool with_cert) {
   c->ctx = client_ctx(max_version, with_cert);
-  c->fd = tcp_connect(NULL, fx.port);
+  c->fd = tcp_connect(NULL, port);
   c->ssl = SSL_new(c->ctx);
   X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), "127.0.0.1");
   SSL_set_fd(c->ssl, c->fd);
   bool ok = SSL_connect(c->ssl) == 1;
   ERR_clear_error();
   return ok;
+}
+
+static bool tls_open(struct client *c, int max_version, bool with_cert) {
+  return tls_open_at(c, fx.port, max_version, with_cert);
 }
 
 static void tls_close(struct client *c) {
@@ -471,4 +481,111 @@ Test(tls, a_key_readable_by_others_is_refused) {
   tc.key_file = path("server2.key");
   cr_assert_eq(fx_tls_ctx_new(&ctx, &tc, err, sizeof err), -1);
   cr_assert(strstr(err, "does not go with"), "%s", err);
+}
+
+/* ------------------------------------------------- flexd serve over HTTPS */
+
+static struct fx_sim *sim;
+
+static void serve_setup(void) {
+  make_certs();
+  struct fx_sim_opts o = {.tls_dir = dir};
+  sim = fx_peer_start(&o);
+}
+
+static void serve_teardown(void) {
+  fx_sim_free(sim);
+  remove_certs();
+}
+
+TestSuite(serve, .init = serve_setup, .fini = serve_teardown, .timeout = 90);
+
+static const char *test_message(const char *id) {
+  static char buf[512];
+  char ts[FX_DATETIME_STRLEN];
+  fx_sim_time(ts, 0);
+  snprintf(buf, sizeof buf,
+           "<TestMessage Version=\"3.1.0\" SenderDomain=\"" SIM_AGR "\" RecipientDomain=\"" SIM_PLATFORM
+           "\" TimeStamp=\"%s\" MessageID=\"%s\" ConversationID=\"%s\"/>",
+           ts, id, id);
+  return buf;
+}
+
+/* Sends a TestMessage over HTTPS and waits for its response, which flexd
+ * delivers over HTTPS to the sink after checking the sink's certificate. */
+static void round_trip(void) {
+  char id[FX_UUID_STRLEN];
+  fx_sim_uuid(id);
+  cr_assert_eq(fx_sim_send(sim, SIM_AGR, FX_ROLE_AGR, test_message(id)), 200);
+  fx_arena *a = fx_arena_new(0);
+  const struct fx_msg *m = fx_sim_await(sim, FX_MSG_TEST_MESSAGE_RESPONSE, id, 15000, a);
+  cr_assert_not_null(m, "no TestMessageResponse reached the HTTPS sink (see %s/flexd.log)", fx_sim_dir(sim));
+  cr_assert_str_eq(m->hdr.recipient_domain, SIM_AGR);
+  fx_arena_free(a);
+}
+
+Test(serve, a_signed_message_over_https_gets_200_and_its_response_over_https) { round_trip(); }
+
+Test(serve, plain_http_to_the_https_listener_gets_no_http_answer) {
+  int fd = tcp_connect(NULL, fx_sim_port(sim));
+  const char req[] = "POST /shapeshifter/api/v3/message HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi";
+  cr_assert_eq(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+  char resp[512];
+  cr_assert_eq(read_response(fd_read_fn, &fd, resp, sizeof resp), -1, "answered: %s", resp);
+  cr_assert(strncmp(resp, "HTTP/", 5), "an HTTP answer came back: %s", resp);
+  close(fd);
+}
+
+Test(serve, sighup_gives_new_connections_the_new_certificate) {
+  struct client c;
+  char cn[64] = "";
+  cr_assert(tls_open_at(&c, fx_sim_port(sim), 0, false));
+  peer_cn(&c, cn, sizeof cn);
+  tls_close(&c);
+  cr_assert_str_eq(cn, "server");
+  /* The files the configuration names are replaced, then flexd is told. */
+  cr_assert_eq(rename(path("server2.crt"), path("server.crt")), 0);
+  cr_assert_eq(rename(path("server2.key"), path("server.key")), 0);
+  cr_assert_eq(kill(fx_sim_pid(sim), SIGHUP), 0);
+  for (int i = 0; i < 100 && strcmp(cn, "server2"); i++) {
+    usleep(50000);
+    cr_assert(tls_open_at(&c, fx_sim_port(sim), 0, false), "a handshake failed during the reload");
+    peer_cn(&c, cn, sizeof cn);
+    tls_close(&c);
+  }
+  cr_assert_str_eq(cn, "server2", "new connections still get the old certificate after SIGHUP");
+  round_trip();
+}
+
+/* flexd refuses to start rather than serve UFTP in a way nobody asked for. */
+static void write_conf(const char *extra) {
+  FILE *f = fopen(path("flexd.conf"), "w");
+  cr_assert_not_null(f);
+  fprintf(f, "[platform]\nlisten = 127.0.0.1:0\nmetrics =\nstore = %s\n%s[market]\ntime_zone = Europe/Amsterdam\n",
+          path("store"), extra);
+  cr_assert_eq(fclose(f), 0);
+}
+
+static int serve(char *out, size_t cap) {
+  char args[256];
+  snprintf(args, sizeof args, "serve --config %s", path("flexd.conf"));
+  return fx_test_run(args, out, cap);
+}
+
+TestSuite(serve_refusals, .init = make_certs, .fini = remove_certs, .timeout = 60);
+
+Test(serve_refusals, no_tls_and_no_plain_http_is_refused) {
+  char out[2048];
+  write_conf("");
+  cr_assert_eq(serve(out, sizeof out), 1, "%s", out);
+  cr_assert(strstr(out, "plain_http = true"), "%s", out);
+}
+
+Test(serve_refusals, a_tls_key_readable_by_others_is_refused) {
+  char out[2048], extra[600];
+  cr_assert_eq(chmod(path("server.key"), 0644), 0);
+  snprintf(extra, sizeof extra, "tls_cert = %s\ntls_key = %s\n", path("server.crt"), path("server.key"));
+  write_conf(extra);
+  cr_assert_eq(serve(out, sizeof out), 1, "%s", out);
+  cr_assert(strstr(out, "chmod 600"), "%s", out);
 }
