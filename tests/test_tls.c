@@ -557,12 +557,20 @@ Test(serve, sighup_gives_new_connections_the_new_certificate) {
   round_trip();
 }
 
-/* flexd refuses to start rather than serve UFTP in a way nobody asked for. */
+/* flexd refuses to start rather than serve UFTP in a way nobody asked for.
+ * (One participant: start-up gets as far as the listener.) */
 static void write_conf(const char *extra) {
+  struct fx_keys_pair kp;
+  char cs1[FX_KEYS_CS1_LEN + 1];
+  cr_assert_eq(fx_keys_generate(&kp), 0);
+  fx_keys_cs1_format(&kp.pub, cs1);
+  fx_keys_wipe(&kp);
   FILE *f = fopen(path("flexd.conf"), "w");
   cr_assert_not_null(f);
-  fprintf(f, "[platform]\nlisten = 127.0.0.1:0\nmetrics =\nstore = %s\n%s[market]\ntime_zone = Europe/Amsterdam\n",
-          path("store"), extra);
+  fprintf(f,
+          "[platform]\nlisten = 127.0.0.1:0\nmetrics =\nstore = %s\n%s[market]\ntime_zone = Europe/Amsterdam\n"
+          "[participant " SIM_AGR " AGR]\nkey = %s\nendpoint = https://127.0.0.1:9/x\n",
+          path("store"), extra, cs1);
   cr_assert_eq(fclose(f), 0);
 }
 
