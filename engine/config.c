@@ -217,8 +217,28 @@ static struct fx_contract_cfg *contract_for(struct parse_state *st, const char *
   return k;
 }
 
+/* [platform] keys of the listener's TLS and per-IP limits. */
+static int platform_tls_key(struct fx_config *c, const char *k, const char *v) {
+  int64_t x;
+  if (!strcmp(k, "tls_cert")) return set_str(c->tls_cert, sizeof c->tls_cert, v);
+  if (!strcmp(k, "tls_key")) return set_str(c->tls_key, sizeof c->tls_key, v);
+  if (!strcmp(k, "tls_client_ca")) return set_str(c->tls_client_ca, sizeof c->tls_client_ca, v);
+  if (!strcmp(k, "tls_peer_ca")) return set_str(c->tls_peer_ca, sizeof c->tls_peer_ca, v);
+  if (!strcmp(k, "plain_http")) return set_bool(&c->plain_http, v);
+  unsigned *limit = !strcmp(k, "ip_rate") ? &c->ip_rate
+                    : !strcmp(k, "ip_max_connections") ? &c->ip_max_connections : NULL;
+  if (limit) {
+    if (set_i64(&x, v, 0, 1000000)) return -1;
+    *limit = (unsigned)x;
+    return 0;
+  }
+  return -2;
+}
+
 static int platform_key(struct fx_config *c, const char *k, const char *v) {
   int64_t x;
+  if (!strncmp(k, "tls_", 4) || !strncmp(k, "ip_", 3) || !strcmp(k, "plain_http"))
+    return platform_tls_key(c, k, v);
   if (!strcmp(k, "domain")) return set_str(c->domain, sizeof c->domain, v);
   if (!strcmp(k, "listen")) return set_str(c->listen, sizeof c->listen, v);
   if (!strcmp(k, "metrics")) return set_str(c->metrics, sizeof c->metrics, v);

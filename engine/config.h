@@ -14,6 +14,16 @@
  *   workers = 0                   crypto/parse threads, 0 = one per core
  *   store_nosync = false          benchmarks only
  *   store_max_mb = 65536          the store's map stops growing here; then 503
+ *   tls_cert = /etc/flexd/tls.crt   HTTPS on `listen`: certificate chain (PEM),
+ *   tls_key = /etc/flexd/tls.key    its private key (PEM, mode 0600), both
+ *                                   reloaded on SIGHUP for new connections
+ *   tls_client_ca = …             optional: client certificates required, signed by this CA
+ *   plain_http = false            must be true to serve `listen` without TLS
+ *                                 (tests, loopback, behind a TLS proxy)
+ *   tls_peer_ca = …               CA file for participants' https endpoints (test
+ *                                 peers); "" = the system's CA store
+ *   ip_rate = 0                   requests per second per peer IP, 0 = off (429)
+ *   ip_max_connections = 0        open connections per peer IP, 0 = off
  *
  *   [market]                      the rules of every local market
  *   time_zone = Europe/Amsterdam  market time zone (Periods are its days)
@@ -99,6 +109,14 @@ struct fx_config {
   unsigned workers;
   bool store_nosync;
   size_t store_max_mb;
+  /* [platform]: TLS and per-IP limits */
+  char tls_cert[512];
+  char tls_key[512];
+  char tls_client_ca[512];
+  bool plain_http;
+  char tls_peer_ca[512];
+  unsigned ip_rate;
+  unsigned ip_max_connections;
   /* [market] */
   char time_zone[64];
   char isp_duration[32]; /* xs:duration; the engine parses it with the codec */

@@ -7,7 +7,14 @@
  *  - the connection: a uv_tcp_t, one uv_timer_t for whichever deadline applies
  *    (idle, header, body, linger), and a FIFO of requests whose responses are
  *    still owed, written strictly in request order;
- *  - the server: the listener, the connection list, graceful stop.
+ *  - the server: the listener, the connection list, graceful stop, and the
+ *    per-IP table (open connections and a request token bucket per address).
+ *
+ * With TLS, a connection also has an fx_tls_session between the socket and
+ * the wire: ciphertext is read into cbuf and fed to the session, plaintext is
+ * decrypted into rbuf and parsed exactly as on a plain connection, and each
+ * serialised response is encrypted in place of its plaintext before it is
+ * written. Handshake output and alerts are written on their own (tls_send).
  *
  * A request is owned by the handler until fx_http_respond(). When a connection
  * dies first, its unanswered requests are orphaned (req->conn = NULL) rather
@@ -20,7 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <uthash.h>
 #include <utlist.h>
+
+#include "engine/tls.h"
 
 /* After the last response the write side is shut and the socket drained for
  * at most this long, so the peer reads the response instead of a reset. */
@@ -56,7 +66,17 @@ struct fx_http_wire {
   bool in_body, expect_continue, no_reuse;
 };
 
-enum conn_phase { PH_IDLE, PH_HEADERS, PH_BODY, PH_BUSY, PH_LINGER };
+enum conn_phase { PH_HANDSHAKE, PH_IDLE, PH_HEADERS, PH_BODY, PH_BUSY, PH_LINGER };
+
+/* One peer address: its open connections and its request token bucket.
+ * Entries live while the address has connections or an unrefilled bucket. */
+struct ip_entry {
+  char ip[64];
+  unsigned conns;
+  double tokens;
+  uint64_t stamp_ms; /* uv_now() of the last refill */
+  UT_hash_handle hh;
+};
 
 struct fx_http_conn {
   uv_tcp_t tcp;
@@ -71,7 +91,19 @@ struct fx_http_conn {
   char peer[64];
   size_t roff, rlen;
   bool closing, last_request_seen, shut, throttled, parsing;
-  char rbuf[READ_BUF];
+  struct ip_entry *ip;       /* NULL when no per-IP limit is set */
+  struct fx_tls_session *tls; /* NULL on plain HTTP */
+  char *cbuf;                /* TLS: ciphertext as read from the socket */
+  bool hs_done, tls_dead;    /* handshake complete; session failed (no more TLS calls) */
+  char rbuf[READ_BUF];       /* plaintext */
+};
+
+/* A write of TLS output that belongs to no response (handshake, alerts). */
+struct tls_write {
+  uv_write_t wr;
+  struct fx_http_conn *c;
+  uv_buf_t buf;
+  char data[];
 };
 
 struct fx_http_server {
@@ -83,6 +115,9 @@ struct fx_http_server {
   fx_http_handler handler;
   void *ud;
   struct fx_http_conn *conns;
+  struct fx_tls_ctx *tls;   /* for new connections; NULL: plain HTTP */
+  struct ip_entry *ips;
+  unsigned ips_sweep_at;    /* table size at which idle entries are swept */
   unsigned nconns, open_handles;
   int port;
   bool stopping, grace_closing;
@@ -95,7 +130,7 @@ void fx_http_server_config_default(struct fx_http_server_config *cfg) {
       .host = "127.0.0.1", .port = 0, .max_connections = 1024,
       .max_header_bytes = 16 * 1024, .max_body_bytes = 1024 * 1024,
       .max_pipelined = 16, .header_timeout_ms = 10000, .body_timeout_ms = 10000,
-      .idle_timeout_ms = 60000, .stop_grace_ms = 5000};
+      .idle_timeout_ms = 60000, .stop_grace_ms = 5000, .handshake_timeout_ms = 10000};
 }
 
 struct status_text { int status; const char *text; };
@@ -324,12 +359,85 @@ bool fx_http_wire_take_expect_continue(struct fx_http_wire *w) {
   return e;
 }
 
+/* ------------------------------------------------------------------ per IP */
+
+static void ip_refill(const struct fx_http_server *srv, struct ip_entry *e) {
+  uint64_t now = uv_now(srv->loop);
+  double cap = srv->cfg.ip_rate;
+  e->tokens += (double)(now - e->stamp_ms) * cap / 1000.0;
+  if (e->tokens > cap) e->tokens = cap;
+  e->stamp_ms = now;
+}
+
+/* An entry without connections whose bucket is full again says nothing
+ * a fresh entry would not: it can go. */
+static bool ip_forgettable(const struct fx_http_server *srv, struct ip_entry *e) {
+  if (e->conns) return false;
+  if (!srv->cfg.ip_rate) return true;
+  ip_refill(srv, e);
+  return e->tokens >= srv->cfg.ip_rate;
+}
+
+static void ip_forget(struct fx_http_server *srv, struct ip_entry *e) {
+  HASH_DEL(srv->ips, e);
+  free(e);
+}
+
+/* Keeps the table proportional to the addresses that matter right now: swept
+ * whenever it has doubled since the last sweep. */
+static void ip_sweep(struct fx_http_server *srv) {
+  struct ip_entry *e, *tmp;
+  HASH_ITER(hh, srv->ips, e, tmp) if (ip_forgettable(srv, e)) ip_forget(srv, e);
+  unsigned n = HASH_COUNT(srv->ips);
+  srv->ips_sweep_at = n < 128 ? 256 : 2 * n;
+}
+
+/* The entry for `ip`, created with a full bucket; NULL when out of memory. */
+static struct ip_entry *ip_get(struct fx_http_server *srv, const char *ip) {
+  struct ip_entry *e;
+  HASH_FIND_STR(srv->ips, ip, e);
+  if (e) return e;
+  if (HASH_COUNT(srv->ips) >= srv->ips_sweep_at) ip_sweep(srv);
+  if (!(e = calloc(1, sizeof *e))) return NULL;
+  snprintf(e->ip, sizeof e->ip, "%s", ip);
+  e->tokens = srv->cfg.ip_rate;
+  e->stamp_ms = uv_now(srv->loop);
+  HASH_ADD_STR(srv->ips, ip, e);
+  return e;
+}
+
+static void ip_release(struct fx_http_server *srv, struct ip_entry *e) {
+  e->conns--;
+  if (ip_forgettable(srv, e)) ip_forget(srv, e);
+}
+
+/* Takes a token for one request. When there is none, *retry_s says when the
+ * next one will be there (whole seconds, at least 1: Retry-After's unit). */
+static bool ip_admit(struct fx_http_server *srv, struct ip_entry *e, unsigned *retry_s) {
+  if (!srv->cfg.ip_rate) return true;
+  ip_refill(srv, e);
+  if (e->tokens >= 1.0) {
+    e->tokens -= 1.0;
+    return true;
+  }
+  double wait = (1.0 - e->tokens) / srv->cfg.ip_rate;
+  *retry_s = wait <= 1.0 ? 1u : (unsigned)(wait + 0.999);
+  return false;
+}
+
 /* --------------------------------------------------------------- connection */
 
 static void conn_close(struct fx_http_conn *c);
 static void conn_parse(struct fx_http_conn *c);
 static void server_maybe_finish(struct fx_http_server *srv);
 static void conn_start_reading(struct fx_http_conn *c);
+static void conn_pump(struct fx_http_conn *c);
+
+/* Reading was paused with parsed-but-unread bytes left: go on with them. */
+static void conn_resume(struct fx_http_conn *c) {
+  if (c->tls) conn_pump(c);
+  else conn_parse(c);
+}
 
 static void conn_on_timer(uv_timer_t *t) { conn_close(t->data); }
 
@@ -339,7 +447,10 @@ static void conn_on_close(uv_handle_t *h) {
   struct fx_http_server *srv = c->srv;
   DL_DELETE(srv->conns, c);
   srv->nconns--;
+  if (c->ip) ip_release(srv, c->ip);
   fx_http_wire_free(c->wire);
+  fx_tls_session_free(c->tls);
+  free(c->cbuf);
   free(c);
   server_maybe_finish(srv);
 }
@@ -350,7 +461,8 @@ static void conn_on_close(uv_handle_t *h) {
 static void conn_arm_timer(struct fx_http_conn *c) {
   if (c->closing || c->phase == PH_LINGER) return;
   const struct fx_http_server_config *cfg = &c->srv->cfg;
-  enum conn_phase ph = fx_http_wire_in_body(c->wire)       ? PH_BODY
+  enum conn_phase ph = c->tls && !c->hs_done               ? PH_HANDSHAKE
+                       : fx_http_wire_in_body(c->wire)     ? PH_BODY
                        : fx_http_wire_in_request(c->wire) ? PH_HEADERS
                        : c->qlen                          ? PH_BUSY
                                                           : PH_IDLE;
@@ -358,11 +470,40 @@ static void conn_arm_timer(struct fx_http_conn *c) {
   if (ph == c->phase && !new_request) return;
   c->phase = ph;
   c->timed_nrequests = c->nrequests;
-  unsigned ms = ph == PH_BODY ? cfg->body_timeout_ms
+  unsigned ms = ph == PH_HANDSHAKE ? cfg->handshake_timeout_ms
+                : ph == PH_BODY ? cfg->body_timeout_ms
                 : ph == PH_HEADERS ? cfg->header_timeout_ms
                                    : cfg->idle_timeout_ms;
   if (ph == PH_BUSY) uv_timer_stop(&c->timer);
   else uv_timer_start(&c->timer, conn_on_timer, ms, 0);
+}
+
+static void tls_on_write(uv_write_t *wr, int status) {
+  struct tls_write *w = wr->data;
+  struct fx_http_conn *c = w->c; /* still allocated, as in conn_on_write */
+  free(w);
+  if (status < 0 && !c->closing) conn_close(c);
+}
+
+/* Sends whatever TLS output is pending that no response carries. Returns 0,
+ * or -1 when the connection had to be closed. */
+static int tls_send(struct fx_http_conn *c) {
+  size_t n = fx_tls_session_pending_out(c->tls);
+  if (!n || c->closing) return c->closing ? -1 : 0;
+  struct tls_write *w = malloc(sizeof *w + n);
+  if (!w) {
+    conn_close(c);
+    return -1;
+  }
+  w->c = c;
+  w->buf = uv_buf_init(w->data, (unsigned)fx_tls_session_take_out(c->tls, w->data, n));
+  w->wr.data = w;
+  if (uv_write(&w->wr, (uv_stream_t *)&c->tcp, &w->buf, 1, tls_on_write)) {
+    free(w);
+    conn_close(c);
+    return -1;
+  }
+  return 0;
 }
 
 static void conn_on_shutdown(uv_shutdown_t *sr, int status) {
@@ -376,6 +517,10 @@ static void conn_shutdown(struct fx_http_conn *c) {
   if (c->shut || c->closing) return;
   c->shut = true;
   c->phase = PH_LINGER;
+  if (c->tls && c->hs_done && !c->tls_dead) {
+    fx_tls_session_close_notify(c->tls);
+    if (tls_send(c)) return;
+  }
   c->sreq.data = c;
   if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, conn_on_shutdown)) {
     conn_close(c);
@@ -395,8 +540,20 @@ static void conn_on_write(uv_write_t *wr, int status) {
     conn_close(c);
     return;
   }
-  if (c->throttled && !c->parsing) conn_parse(c);
+  if (c->throttled && !c->parsing) conn_resume(c);
   conn_arm_timer(c);
+}
+
+/* Replaces a response's plaintext with its ciphertext; 0 or -1. */
+static int conn_seal(struct fx_http_conn *c, struct fx_http_request *req) {
+  if (c->tls_dead || fx_tls_session_write(c->tls, req->out.base, req->out.len)) return -1;
+  size_t n = fx_tls_session_pending_out(c->tls);
+  char *cipher = n ? malloc(n) : NULL;
+  if (!cipher) return -1;
+  n = fx_tls_session_take_out(c->tls, cipher, n);
+  free(req->out.base);
+  req->out = uv_buf_init(cipher, (unsigned)n);
+  return 0;
 }
 
 /* Writes every answered request at the head of the FIFO, in order. */
@@ -407,7 +564,7 @@ static void conn_flush(struct fx_http_conn *c) {
     if (!c->qhead) c->qtail = NULL;
     c->qlen--;
     req->wr.data = req;
-    if (uv_write(&req->wr, (uv_stream_t *)&c->tcp, &req->out, 1, conn_on_write)) {
+    if ((c->tls && conn_seal(c, req)) || uv_write(&req->wr, (uv_stream_t *)&c->tcp, &req->out, 1, conn_on_write)) {
       request_free(req);
       conn_close(c);
       return;
@@ -415,7 +572,7 @@ static void conn_flush(struct fx_http_conn *c) {
     c->writes++;
   }
   if (!c->qhead && c->last_request_seen) conn_shutdown(c);
-  if (c->throttled && !c->parsing) conn_parse(c);
+  if (c->throttled && !c->parsing) conn_resume(c);
   conn_arm_timer(c);
 }
 
@@ -451,6 +608,14 @@ static void conn_write_continue(struct fx_http_conn *c) {
   (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
 }
 
+/* Over the per-IP rate: answered here, the handler (and its workers) never
+ * see the request. */
+static void conn_refuse_rate(struct fx_http_request *req, unsigned retry_s) {
+  char hdr[40];
+  snprintf(hdr, sizeof hdr, "Retry-After: %u\r\n", retry_s);
+  fx_http_respond(req, 429, "text/plain", "Too Many Requests\n", 18, hdr);
+}
+
 static bool conn_full(const struct fx_http_conn *c) {
   return c->qlen + c->writes >= c->srv->cfg.max_pipelined;
 }
@@ -476,7 +641,9 @@ static void conn_parse(struct fx_http_conn *c) {
       struct fx_http_request *req = fx_http_wire_take(c->wire);
       conn_enqueue(c, req);
       if (!req->keep_alive || c->srv->stopping) c->last_request_seen = true;
-      c->srv->handler(req, c->srv->ud);
+      unsigned retry_s;
+      if (c->ip && !ip_admit(c->srv, c->ip, &retry_s)) conn_refuse_rate(req, retry_s);
+      else c->srv->handler(req, c->srv->ud);
     }
   }
   c->parsing = false;
@@ -496,7 +663,42 @@ static void conn_parse(struct fx_http_conn *c) {
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct fx_http_conn *c = h->data;
   (void)suggested;
-  *buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
+  *buf = uv_buf_init(c->tls ? c->cbuf : c->rbuf, READ_BUF);
+}
+
+/* TLS: decrypts what the session holds into rbuf and parses it, until the
+ * session wants more ciphertext, parsing must pause (back-pressure), or the
+ * connection reads no more requests. Handshake output is sent on the way. */
+static void conn_pump(struct fx_http_conn *c) {
+  while (!c->closing && !c->last_request_seen && !c->tls_dead) {
+    if (c->roff < c->rlen) {
+      conn_parse(c);
+      if (c->throttled) return;
+      continue;
+    }
+    ssize_t n = fx_tls_session_read(c->tls, c->rbuf, sizeof c->rbuf);
+    if (tls_send(c)) return;
+    if (!c->hs_done && fx_tls_session_established(c->tls)) {
+      c->hs_done = true;
+      conn_arm_timer(c); /* handshake deadline → idle */
+    }
+    if (n > 0) {
+      c->roff = 0;
+      c->rlen = (size_t)n;
+    } else if (n == FX_TLS_WANT) {
+      return;
+    } else if (n == FX_TLS_EOF) {
+      conn_close(c); /* as a plain EOF */
+      return;
+    } else {
+      /* Failed handshake (plain HTTP, old protocol, no client certificate)
+       * or a bad record: let the alert leave, then close. */
+      c->tls_dead = true;
+      c->last_request_seen = true;
+      if (!c->qhead) conn_shutdown(c);
+      return;
+    }
+  }
 }
 
 static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
@@ -507,6 +709,11 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread == 0 || c->last_request_seen) return; /* drained and discarded */
+  if (c->tls) {
+    if (fx_tls_session_feed(c->tls, c->cbuf, (size_t)nread)) conn_close(c);
+    else conn_pump(c);
+    return;
+  }
   c->roff = 0;
   c->rlen = (size_t)nread;
   conn_parse(c);
@@ -542,6 +749,22 @@ static void conn_set_peer(struct fx_http_conn *c) {
     uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer, sizeof c->peer);
 }
 
+/* Counts the connection against its address; -1 when the address is over
+ * ip_max_connections (or out of memory). */
+static int conn_admit_ip(struct fx_http_conn *c) {
+  struct fx_http_server *srv = c->srv;
+  if (!srv->cfg.ip_rate && !srv->cfg.ip_max_connections) return 0;
+  struct ip_entry *e = ip_get(srv, c->peer);
+  if (!e) return -1;
+  if (srv->cfg.ip_max_connections && e->conns >= srv->cfg.ip_max_connections) {
+    if (ip_forgettable(srv, e)) ip_forget(srv, e);
+    return -1;
+  }
+  e->conns++;
+  c->ip = e;
+  return 0;
+}
+
 /* Over the connection limit the connection is accepted and closed at once:
  * the peer learns immediately instead of waiting in the kernel's backlog. */
 static void server_on_connection(uv_stream_t *l, int status) {
@@ -564,6 +787,11 @@ static void server_on_connection(uv_stream_t *l, int status) {
   }
   uv_tcp_nodelay(&c->tcp, 1);
   conn_set_peer(c);
+  if (conn_admit_ip(c) ||
+      (srv->tls && (!(c->tls = fx_tls_session_new(srv->tls)) || !(c->cbuf = malloc(READ_BUF))))) {
+    conn_close(c);
+    return;
+  }
   conn_start_reading(c);
   conn_arm_timer(c);
 }
@@ -620,6 +848,9 @@ int fx_http_respond(struct fx_http_request *req, int status, const char *content
 static void server_on_handle_close(uv_handle_t *h) {
   struct fx_http_server *srv = h->data;
   if (--srv->open_handles) return;
+  struct ip_entry *e, *tmp;
+  HASH_ITER(hh, srv->ips, e, tmp) ip_forget(srv, e);
+  fx_tls_ctx_free(srv->tls);
   void (*stopped)(void *) = srv->stopped;
   void *ud = srv->stopped_ud;
   free(srv);
@@ -661,6 +892,9 @@ int fx_http_server_start(struct fx_http_server **out, uv_loop_t *loop,
   srv->cfg.host = srv->host;
   srv->handler = handler;
   srv->ud = ud;
+  srv->tls = cfg->tls ? fx_tls_ctx_ref(cfg->tls) : NULL;
+  srv->cfg.tls = NULL; /* srv->tls is the one in use */
+  srv->ips_sweep_at = 256;
   uv_tcp_init(loop, &srv->listener);
   uv_timer_init(loop, &srv->grace);
   srv->listener.data = srv->grace.data = srv;
@@ -679,6 +913,14 @@ int fx_http_server_start(struct fx_http_server **out, uv_loop_t *loop,
 
 int fx_http_server_port(const struct fx_http_server *srv) { return srv->port; }
 unsigned fx_http_server_connections(const struct fx_http_server *srv) { return srv->nconns; }
+
+int fx_http_server_set_tls(struct fx_http_server *srv, struct fx_tls_ctx *ctx) {
+  if (!srv->tls || !ctx) return -1;
+  struct fx_tls_ctx *old = srv->tls;
+  srv->tls = fx_tls_ctx_ref(ctx);
+  fx_tls_ctx_free(old); /* sessions accepted with it keep their own reference */
+  return 0;
+}
 
 static void server_on_grace(uv_timer_t *t) {
   struct fx_http_server *srv = t->data;

@@ -24,6 +24,7 @@
 #include <uv.h>
 
 struct fx_http_server;
+struct fx_tls_ctx;
 struct fx_http_request;
 
 struct fx_http_server_config {
@@ -38,10 +39,16 @@ struct fx_http_server_config {
   unsigned body_timeout_ms;     /* end of headers → end of body */
   unsigned idle_timeout_ms;     /* keep-alive connection without a request */
   unsigned stop_grace_ms;       /* graceful stop: wait this long for in-flight requests */
+  struct fx_tls_ctx *tls;       /* NULL: plain HTTP; else HTTPS (the server takes a reference) */
+  unsigned handshake_timeout_ms;/* TLS: accept → handshake complete */
+  unsigned ip_rate;             /* requests per second per peer IP (burst the same), 0 = off;
+                                   beyond it: 429 with Retry-After, before the handler */
+  unsigned ip_max_connections;  /* open connections per peer IP, 0 = off; beyond: closed at once */
 };
 
 /* Fills *cfg with the defaults (127.0.0.1:0, 1024 connections, 16 KiB headers,
- * 1 MiB bodies, 16 pipelined, 10 s header/body timeouts, 60 s idle, 5 s grace). */
+ * 1 MiB bodies, 16 pipelined, 10 s header/body timeouts, 60 s idle, 5 s grace,
+ * plain HTTP, 10 s handshake timeout, no per-IP limits). */
 void fx_http_server_config_default(struct fx_http_server_config *cfg);
 
 /* Called on the loop thread for every complete, well-formed request. */
@@ -54,6 +61,11 @@ int fx_http_server_start(struct fx_http_server **out, uv_loop_t *loop,
 
 /* The bound port (useful with port 0). */
 int fx_http_server_port(const struct fx_http_server *srv);
+
+/* Replaces the TLS context for connections accepted from now on (certificate
+ * reload); connections already open keep theirs. The server takes a reference
+ * to ctx. Ignored (returns -1) on a plain-HTTP server. Loop thread only. */
+int fx_http_server_set_tls(struct fx_http_server *srv, struct fx_tls_ctx *ctx);
 
 /* Number of open connections. */
 unsigned fx_http_server_connections(const struct fx_http_server *srv);

@@ -19,6 +19,7 @@
 #include "engine/market.h"
 #include "engine/query.h"
 #include "engine/server_int.h"
+#include "engine/tls.h"
 
 enum { DRAIN_MAX_MS = 10000 };
 
@@ -365,6 +366,28 @@ static void swap_done(struct fx_seq_command *cmd) {
   free(ps);
 }
 
+/* The listener's certificate and key, read again from the files the new
+ * configuration names: connections accepted from now on use them, open ones
+ * keep the context they were accepted with. Any failure keeps the old one. */
+static void reload_tls(struct fx_server *srv, const struct fx_config *c) {
+  if (!srv->cfg.tls_cert[0] || !srv->http)
+    return; /* plain HTTP: switching to TLS takes a restart */
+  if (!c->tls_cert[0]) {
+    fprintf(stderr, "flexd: SIGHUP: tls_cert removed; TLS stays on until a restart, with the old certificate\n");
+    return;
+  }
+  struct fx_tls_config tc = {.cert_file = c->tls_cert, .key_file = c->tls_key, .client_ca_file = c->tls_client_ca};
+  struct fx_tls_ctx *ctx;
+  char err[400];
+  if (fx_tls_ctx_new(&ctx, &tc, err, sizeof err) != 0) {
+    fprintf(stderr, "flexd: SIGHUP: %s; keeping the running certificate\n", err);
+    return;
+  }
+  fx_http_server_set_tls(srv->http, ctx);
+  fx_tls_ctx_free(ctx);
+  fprintf(stderr, "flexd: SIGHUP: TLS certificate reloaded from %s\n", c->tls_cert);
+}
+
 static void reload(struct fx_server *srv) {
   struct fx_config c;
   char err[300];
@@ -374,6 +397,7 @@ static void reload(struct fx_server *srv) {
     fx_config_free(&c);
     return;
   }
+  reload_tls(srv, &c);
   struct fx_registry *r = fx_registry_new(&c, err, sizeof err);
   struct participants_swap *ps = r ? calloc(1, sizeof *ps) : NULL;
   if (!ps) {
@@ -497,9 +521,14 @@ static void store_log(void *ud, const char *msg) {
 }
 
 static int listen_on(struct fx_server *srv, const char *addr, struct fx_http_server **out, fx_http_handler h,
-                     void *ud, size_t max_body) {
+                     void *ud, size_t max_body, struct fx_tls_ctx *tls) {
   struct fx_http_server_config hc;
   fx_http_server_config_default(&hc);
+  hc.tls = tls;
+  if (out == &srv->http) { /* the per-IP limits guard the public listener */
+    hc.ip_rate = srv->cfg.ip_rate;
+    hc.ip_max_connections = srv->cfg.ip_max_connections;
+  }
   char host[128];
   if (fx_config_split_addr(addr, host, sizeof host, &hc.port) != 0) {
     fprintf(stderr, "flexd: bad listen address '%s'\n", addr);
@@ -513,7 +542,45 @@ static int listen_on(struct fx_server *srv, const char *addr, struct fx_http_ser
   return rc;
 }
 
+/* The UFTP listener: HTTPS with the configured certificate, or plain HTTP
+ * only when the configuration asks for it in so many words. */
+static int listen_uftp(struct fx_server *srv) {
+  const struct fx_config *c = &srv->cfg;
+  if (!c->tls_cert[0])
+    return listen_on(srv, c->listen, &srv->http, fx_ingest_handler, srv, c->max_body, NULL);
+  struct fx_tls_config tc = {.cert_file = c->tls_cert, .key_file = c->tls_key, .client_ca_file = c->tls_client_ca};
+  struct fx_tls_ctx *ctx;
+  char err[400];
+  if (fx_tls_ctx_new(&ctx, &tc, err, sizeof err) != 0) {
+    fprintf(stderr, "flexd: %s\n", err);
+    return -1;
+  }
+  int rc = listen_on(srv, c->listen, &srv->http, fx_ingest_handler, srv, c->max_body, ctx);
+  fx_tls_ctx_free(ctx); /* the listener holds its own reference */
+  return rc;
+}
+
+/* HTTP without TLS is a decision, not a default: UFTP requires TLS. */
+static int check_transport(const struct fx_config *c) {
+  if (!c->tls_cert[0] && !c->plain_http) {
+    fprintf(stderr, "flexd: [platform] no tls_cert/tls_key: UFTP requires HTTPS; set plain_http = true to serve "
+                    "plain HTTP anyway (tests, loopback, behind a TLS proxy)\n");
+    return -1;
+  }
+  if (!c->tls_cert[0] != !c->tls_key[0]) {
+    fprintf(stderr, "flexd: [platform] tls_cert and tls_key go together\n");
+    return -1;
+  }
+  if (c->tls_client_ca[0] && !c->tls_cert[0]) {
+    fprintf(stderr, "flexd: [platform] tls_client_ca without tls_cert: client certificates need TLS\n");
+    return -1;
+  }
+  return 0;
+}
+
 static int start(struct fx_server *srv, const char *port_file) {
+  if (check_transport(&srv->cfg) != 0)
+    return -1;
   const char *why;
   if (fx_duration_parse(srv->cfg.isp_duration, strlen(srv->cfg.isp_duration), &srv->isp, &why) != 0 ||
       srv->isp.months || srv->isp.usec <= 0) {
@@ -568,12 +635,14 @@ static int start(struct fx_server *srv, const char *port_file) {
     return -1;
   struct fx_http_client_config cc;
   fx_http_client_config_default(&cc);
+  if (srv->cfg.tls_peer_ca[0])
+    cc.ca_file = srv->cfg.tls_peer_ca;
   if (fx_http_client_new(&srv->client, &srv->loop, &cc) != 0 || fx_outbox_new(&srv->outbox, srv) != 0)
     return -1;
-  if (listen_on(srv, srv->cfg.listen, &srv->http, fx_ingest_handler, srv, srv->cfg.max_body) != 0)
+  if (listen_uftp(srv) != 0)
     return -1;
   if (srv->cfg.metrics[0] &&
-      listen_on(srv, srv->cfg.metrics, &srv->metrics_http, ops_handler, srv, 4096) != 0)
+      listen_on(srv, srv->cfg.metrics, &srv->metrics_http, ops_handler, srv, 4096, NULL) != 0)
     return -1;
   if (port_file && write_port_file(srv, port_file) != 0) {
     fprintf(stderr, "flexd: cannot write %s: %s\n", port_file, strerror(errno));
@@ -594,9 +663,9 @@ static int start(struct fx_server *srv, const char *port_file) {
   uv_timer_init(&srv->loop, &srv->tick);
   srv->tick.data = srv;
   uv_timer_start(&srv->tick, on_tick, 0, 1000);
-  fprintf(stderr, "flexd: serving UFTP 3.1.0 as %s on %s (port %d), metrics on %s, store %s\n", srv->cfg.domain,
-          srv->cfg.listen, fx_http_server_port(srv->http), srv->cfg.metrics[0] ? srv->cfg.metrics : "(off)",
-          srv->cfg.store);
+  fprintf(stderr, "flexd: serving UFTP 3.1.0 as %s on %s over %s (port %d), metrics on %s, store %s\n",
+          srv->cfg.domain, srv->cfg.listen, srv->cfg.tls_cert[0] ? "HTTPS" : "plain HTTP",
+          fx_http_server_port(srv->http), srv->cfg.metrics[0] ? srv->cfg.metrics : "(off)", srv->cfg.store);
   if (srv->cfg.store_nosync)
     fprintf(stderr, "flexd: WARNING: store_nosync: acknowledged messages can be lost in a crash (benchmarks only)\n");
   return 0;

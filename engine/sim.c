@@ -24,6 +24,7 @@
 #include "engine/config.h"
 #include "engine/http_server.h"
 #include "engine/respond.h"
+#include "engine/tls.h"
 
 struct who {
   const char *domain;
@@ -69,6 +70,7 @@ struct fx_sim {
   fx_reader *rd;
   fx_sign_ctx *sc;
   char extra_market[1024], extra_platform[1024];
+  char tls_dir[256]; /* "" = plain HTTP */
 };
 
 /* ---- the sink ---------------------------------------------------------------- */
@@ -111,7 +113,18 @@ static void *sink_run(void *arg) {
   fx_http_server_config_default(&c);
   c.host = "127.0.0.1";
   c.port = 0;
-  int rc = fx_http_server_start(&p->srv, &p->loop, &c, sink_handler, p);
+  int rc = 0;
+  if (p->tls_dir[0]) {
+    char crt[300], key[300], err[400];
+    snprintf(crt, sizeof crt, "%s/server.crt", p->tls_dir);
+    snprintf(key, sizeof key, "%s/server.key", p->tls_dir);
+    struct fx_tls_config tc = {.cert_file = crt, .key_file = key};
+    if ((rc = fx_tls_ctx_new(&c.tls, &tc, err, sizeof err)) != 0)
+      fprintf(stderr, "sim: sink TLS: %s\n", err);
+  }
+  if (rc == 0)
+    rc = fx_http_server_start(&p->srv, &p->loop, &c, sink_handler, p);
+  fx_tls_ctx_free(c.tls); /* the sink holds its own reference */
   pthread_mutex_lock(&p->mu);
   p->sink_port = rc == 0 ? fx_http_server_port(p->srv) : -1;
   p->sink_ready = true;
@@ -142,6 +155,11 @@ static int write_config(struct fx_sim *p) {
   fprintf(f,
           "[platform]\ndomain = %s\nlisten = 127.0.0.1:0\nmetrics = 127.0.0.1:0\nstore = %s/store\nworkers = 2\n",
           SIM_PLATFORM, p->dir);
+  if (p->tls_dir[0])
+    fprintf(f, "tls_cert = %s/server.crt\ntls_key = %s/server.key\ntls_peer_ca = %s/ca.crt\n", p->tls_dir,
+            p->tls_dir, p->tls_dir);
+  else
+    fprintf(f, "plain_http = true\n");
   for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
     fprintf(f, "key.%s = %s/platform-%s.key\n", fx_role_name(r), p->dir, fx_role_name(r));
   fprintf(f, "%s\n", p->extra_platform);
@@ -152,8 +170,8 @@ static int write_config(struct fx_sim *p) {
       continue;
     char cs1[FX_KEYS_CS1_LEN + 1];
     fx_keys_cs1_format(&w->kp.pub, cs1);
-    fprintf(f, "[participant %s %s]\nkey = %s\nendpoint = http://127.0.0.1:%d/shapeshifter/api/v3/message\n",
-            w->domain, fx_role_name(w->role), cs1, p->sink_port);
+    fprintf(f, "[participant %s %s]\nkey = %s\nendpoint = %s://127.0.0.1:%d/shapeshifter/api/v3/message\n",
+            w->domain, fx_role_name(w->role), cs1, p->tls_dir[0] ? "https" : "http", p->sink_port);
     if (w->barred)
       fprintf(f, "barred = true\n");
     if (w->rate)
@@ -218,6 +236,7 @@ struct fx_sim *fx_sim_start_with(const struct fx_sim_opts *o, const char *flexd_
   snprintf(p->extra_market, sizeof p->extra_market, "%s", o && o->extra_market ? o->extra_market : "");
   snprintf(p->extra_platform, sizeof p->extra_platform, "%s", o && o->extra_platform ? o->extra_platform : "");
   p->outlive = o && o->outlive;
+  snprintf(p->tls_dir, sizeof p->tls_dir, "%s", o && o->tls_dir ? o->tls_dir : "");
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   p->sink_status = 200;
@@ -356,8 +375,13 @@ static int http(struct fx_sim *p, int port, const char *method, const char *path
   CURL *c = curl_easy_init();
   if (!c)
     return 0;
-  char url[256], hdr[256];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+  char url[256], hdr[256], ca[300];
+  bool tls = p->tls_dir[0] && port == p->port; /* the operator listener stays plain */
+  snprintf(url, sizeof url, "%s://127.0.0.1:%d%s", tls ? "https" : "http", port, path);
+  if (tls) {
+    snprintf(ca, sizeof ca, "%s/ca.crt", p->tls_dir);
+    curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+  }
   struct curl_slist *h = NULL;
   if (ctype) {
     snprintf(hdr, sizeof hdr, "Content-Type: %s", ctype);
@@ -382,7 +406,6 @@ static int http(struct fx_sim *p, int port, const char *method, const char *path
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
-  (void)p;
   return (int)status;
 }
 

@@ -41,6 +41,10 @@ struct fx_sim_opts {
   const char *extra_platform; /* lines appended to [platform] */
   bool outlive;               /* flexd keeps running if this process dies (demo --keep) */
   const char *dir;          /* reuse this directory (restart tests); NULL = new temp dir */
+  const char *tls_dir;      /* NULL: plain HTTP everywhere; else a directory with ca.crt,
+                               server.crt and server.key (for 127.0.0.1): flexd listens
+                               with HTTPS, the sink too, and flexd checks the sink's
+                               certificate against ca.crt (tls_peer_ca) */
 };
 
 /* Starts the sink, writes keys and configuration, runs `flexd_binary serve`

@@ -71,7 +71,7 @@ static void write_platform_section(FILE *f, const struct fx_bench_platform *p,
                                    const struct fx_bench_platform_cfg *cfg) {
   fprintf(f,
           "[platform]\ndomain = %s\nlisten = 127.0.0.1:0\nmetrics = 127.0.0.1:0\n"
-          "store = %s/store\nworkers = %u\nstore_nosync = %s\n",
+          "store = %s/store\nworkers = %u\nstore_nosync = %s\nplain_http = true\n",
           p->domain, p->dir, cfg->workers, cfg->nosync ? "true" : "false");
   for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
     fprintf(f, "key.%s = %s/platform-%s.key\n", fx_role_name((enum fx_role)r), p->dir,
