@@ -12,6 +12,30 @@
 #include "engine/cli.h"
 #include "engine/config.h"
 #include "engine/registry.h"
+#include "engine/tls.h"
+
+/* The same refusals as serve: TLS unless plain HTTP is asked for, and a TLS
+ * context that actually loads (certificate, 0600 key, client CA). */
+static int check_tls(const struct fx_config *c) {
+  if (!c->tls_cert[0]) {
+    if (c->plain_http) {
+      printf("note: plain_http: the UFTP listener has no TLS (put a TLS proxy in front)\n");
+      return 0;
+    }
+    printf("problem: no tls_cert/tls_key and plain_http is not set: serve refuses to start\n");
+    return 1;
+  }
+  struct fx_tls_config tc = {c->tls_cert, c->tls_key, c->tls_client_ca};
+  struct fx_tls_ctx *ctx;
+  char err[400];
+  if (fx_tls_ctx_new(&ctx, &tc, err, sizeof err) != 0) {
+    printf("problem: TLS: %s\n", err);
+    return 1;
+  }
+  fx_tls_ctx_free(ctx);
+  printf("ok: TLS certificate %s%s\n", c->tls_cert, c->tls_client_ca[0] ? ", client certificates required" : "");
+  return 0;
+}
 
 static int check_market(const struct fx_config *c) {
   int bad = 0;
@@ -114,7 +138,7 @@ int fx_cli_check_config(int argc, char **argv) {
     fx_config_free(&c);
     return 1;
   }
-  int bad = check_addresses(&c) + check_market(&c) + check_keys(&c) + check_participants(&c);
+  int bad = check_addresses(&c) + check_tls(&c) + check_market(&c) + check_keys(&c) + check_participants(&c);
   printf("%s: %d problem(s)\n", argv[1], bad);
   fx_config_free(&c);
   return bad ? 1 : 0;

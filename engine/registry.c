@@ -54,7 +54,8 @@ struct fx_registry *fx_registry_new(const struct fx_config *cfg, char *err, size
       return NULL;
     }
   r->n = cfg->n_participants;
-  qsort(r->p, r->n, sizeof *r->p, cmp_participant);
+  if (r->n) /* qsort and bsearch want a real array, even for no elements */
+    qsort(r->p, r->n, sizeof *r->p, cmp_participant);
   pthread_mutex_init(&r->rate_mu, NULL);
   r->refs = 1;
   return r;
@@ -76,7 +77,7 @@ void fx_registry_unref(struct fx_registry *r) {
 const struct fx_participant *fx_registry_find(const struct fx_registry *r, const char *domain,
                                               enum fx_role role) {
   struct fx_participant key;
-  if (strlen(domain) >= sizeof key.domain)
+  if (!r->n || strlen(domain) >= sizeof key.domain)
     return NULL;
   strcpy(key.domain, domain);
   key.role = role;

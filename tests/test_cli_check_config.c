@@ -16,7 +16,8 @@ static void write_config(const char *tz, const char *endpoint) {
   snprintf(path, sizeof path, "%s/flexd.conf", dir);
   FILE *f = fopen(path, "w");
   cr_assert_not_null(f);
-  fprintf(f, "[platform]\ndomain = flexd.example.org\nkey.DSO = %s/dso.key\n[market]\ntime_zone = %s\n", dir, tz);
+  fprintf(f, "[platform]\ndomain = flexd.example.org\nplain_http = true\nkey.DSO = %s/dso.key\n[market]\ntime_zone = %s\n",
+          dir, tz);
   /* a participant with the platform's own public key is fine for the check */
   fprintf(f, "[participant agr.example.com AGR]\nkey = %s\nendpoint = %s\n", getenv("CC_KEY"), endpoint);
   cr_assert_eq(fclose(f), 0);
@@ -76,4 +77,16 @@ Test(check_config, the_shipped_sample_parses) {
   cr_assert_neq(fx_test_run("check-config " FLEXD_SOURCE_DIR "/dist/flexd.conf.example", out, sizeof out), 2);
   cr_assert(!strstr(out, "line "), "the sample has a syntax error: %s", out);
   cr_assert(strstr(out, "problem: participant dso.example.com DSO: key"), "placeholder keys are reported: %s", out);
+}
+
+Test(check_config, no_tls_without_plain_http_is_a_problem) {
+  char path[128], out[4096], args[256];
+  snprintf(path, sizeof path, "%s/notls.conf", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fprintf(f, "[platform]\ndomain = flexd.example.org\nkey.DSO = %s/dso.key\n", dir);
+  fclose(f);
+  snprintf(args, sizeof args, "check-config %s", path);
+  cr_assert_eq(fx_test_run(args, out, sizeof out), 1, "%s", out);
+  cr_assert(strstr(out, "serve refuses to start"), "%s", out);
 }

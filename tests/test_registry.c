@@ -65,3 +65,12 @@ Test(registry, rate_limit_is_a_token_bucket_per_sender) {
   cr_assert(fx_registry_rate_take(r, p, t + 200000), "0.2 s refills one");
   fx_registry_unref(r);
 }
+
+Test(registry, an_empty_registry_finds_nobody) {
+  struct fx_config cfg = {0};
+  char err[64];
+  struct fx_registry *r = fx_registry_new(&cfg, err, sizeof err);
+  cr_assert_not_null(r, "%s", err);
+  cr_assert_null(fx_registry_find(r, "agr.example.com", FX_ROLE_AGR));
+  fx_registry_unref(r);
+}
