@@ -598,6 +598,8 @@ static void conn_fail(struct fx_http_conn *c, int status) {
   conn_enqueue(c, req);
   c->last_request_seen = true;
   const char *text = fx_http_status_text(status);
+  if (c->srv->cfg.on_refused)
+    c->srv->cfg.on_refused(status, c->srv->cfg.refused_ud);
   fx_http_respond(req, status, "text/plain", text, strlen(text), NULL);
 }
 
@@ -610,7 +612,9 @@ static void conn_write_continue(struct fx_http_conn *c) {
 
 /* Over the per-IP rate: answered here, the handler (and its workers) never
  * see the request. */
-static void conn_refuse_rate(struct fx_http_request *req, unsigned retry_s) {
+static void conn_refuse_rate(struct fx_http_conn *c, struct fx_http_request *req, unsigned retry_s) {
+  if (c->srv->cfg.on_refused)
+    c->srv->cfg.on_refused(429, c->srv->cfg.refused_ud);
   char hdr[40];
   snprintf(hdr, sizeof hdr, "Retry-After: %u\r\n", retry_s);
   fx_http_respond(req, 429, "text/plain", "Too Many Requests\n", 18, hdr);
@@ -642,7 +646,7 @@ static void conn_parse(struct fx_http_conn *c) {
       conn_enqueue(c, req);
       if (!req->keep_alive || c->srv->stopping) c->last_request_seen = true;
       unsigned retry_s;
-      if (c->ip && !ip_admit(c->srv, c->ip, &retry_s)) conn_refuse_rate(req, retry_s);
+      if (c->ip && !ip_admit(c->srv, c->ip, &retry_s)) conn_refuse_rate(c, req, retry_s);
       else c->srv->handler(req, c->srv->ud);
     }
   }

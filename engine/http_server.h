@@ -44,6 +44,10 @@ struct fx_http_server_config {
   unsigned ip_rate;             /* requests per second per peer IP (burst the same), 0 = off;
                                    beyond it: 429 with Retry-After, before the handler */
   unsigned ip_max_connections;  /* open connections per peer IP, 0 = off; beyond: closed at once */
+  /* Called (loop thread) for every answer the server gives by itself, before
+   * any handler: 400, 411, 413, 431, 429 (per-IP rate), 503; NULL = none. */
+  void (*on_refused)(int status, void *ud);
+  void *refused_ud;
 };
 
 /* Fills *cfg with the defaults (127.0.0.1:0, 1024 connections, 16 KiB headers,

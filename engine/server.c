@@ -37,7 +37,7 @@ int64_t fx_mono_us(void) {
 
 /* ---- metrics -------------------------------------------------------------- */
 
-static const int http_codes[8] = {200, 400, 401, 404, 405, 413, 429, 503};
+static const int http_codes[FX_HTTP_CODES] = {200, 400, 401, 404, 405, 411, 413, 429, 431, 503};
 static const char *const reason_names[] = {
     FX_R_MISMATCH_SENDER_DOMAIN, FX_R_INVALID_SENDER_ROLE, FX_R_UNKNOWN_RECIPIENT, FX_R_BARRED_SENDER,
     FX_R_DUPLICATE_IDENTIFIER, FX_R_ALREADY_SUBMITTED, FX_R_ISP_DURATION, FX_R_TIME_ZONE,
@@ -45,7 +45,7 @@ static const char *const reason_names[] = {
     FX_R_INVALID_CONGESTION_POINT, FX_R_INVALID_MESSAGE, FX_R_UNSUPPORTED_VERSION, "other"};
 
 void fx_count_http(struct fx_server *srv, int status) {
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < FX_HTTP_CODES; i++)
     if (http_codes[i] == status) {
       fx_counter_inc(srv->met.http_status[i]);
       return;
@@ -85,7 +85,7 @@ static int register_metrics(struct fx_server_metrics *m) {
                                                 "UFTP rejection reasons sent, one count per phrase", labels)))
       return -1;
   }
-  for (int i = 0; i < 8; i++) {
+  for (int i = 0; i < FX_HTTP_CODES; i++) {
     snprintf(labels, sizeof labels, "status=%d", http_codes[i]);
     if (!(m->http_status[i] = fx_metrics_counter(m->m, "flexd_http_responses_total",
                                                  "HTTP statuses answered on the UFTP listener", labels)))
@@ -520,6 +520,8 @@ static void store_log(void *ud, const char *msg) {
   fprintf(stderr, "flexd: store: %s\n", msg);
 }
 
+static void count_refused(int status, void *ud) { fx_count_http(ud, status); }
+
 static int listen_on(struct fx_server *srv, const char *addr, struct fx_http_server **out, fx_http_handler h,
                      void *ud, size_t max_body, struct fx_tls_ctx *tls) {
   struct fx_http_server_config hc;
@@ -528,6 +530,8 @@ static int listen_on(struct fx_server *srv, const char *addr, struct fx_http_ser
   if (out == &srv->http) { /* the per-IP limits guard the public listener */
     hc.ip_rate = srv->cfg.ip_rate;
     hc.ip_max_connections = srv->cfg.ip_max_connections;
+    hc.on_refused = count_refused; /* the server's own answers count too */
+    hc.refused_ud = srv;
   }
   char host[128];
   if (fx_config_split_addr(addr, host, sizeof host, &hc.port) != 0) {

@@ -33,6 +33,8 @@ struct fx_thread_ctx {
   struct fx_validator *val;
 };
 
+#define FX_HTTP_CODES 10
+
 /* Metric series, registered once at start-up. */
 struct fx_server_metrics {
   struct fx_metrics *m;
@@ -40,7 +42,7 @@ struct fx_server_metrics {
   struct fx_counter *rejections[24];
   const char *rejection_names[24];
   unsigned n_rejections;
-  struct fx_counter *http_status[8]; /* 200 400 401 404 405 413 429 503 */
+  struct fx_counter *http_status[FX_HTTP_CODES]; /* 200 400 401 404 405 411 413 429 431 503 */
   struct fx_histogram *stage_open, *stage_parse, *stage_validate, *stage_commit, *end_to_end;
   struct fx_counter *delivery[4];    /* delivered retry rejected expired */
   struct fx_gauge *outbox_inflight, *outbox_pending, *journal_messages, *store_bytes, *participants;

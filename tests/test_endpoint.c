@@ -124,6 +124,10 @@ Test(endpoint, missing_content_length_is_411) {
   cr_assert_eq(raw_status("POST /shapeshifter/api/v3/message HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
                           "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
                411);
+  /* Answers the HTTP server gives before any handler are counted too. */
+  static char metrics[65536];
+  cr_assert_eq(fx_sim_get(peer, true, "/metrics", metrics, sizeof metrics), 200);
+  cr_assert(strstr(metrics, "flexd_http_responses_total{status=\"411\"} 1"), "%s", metrics);
 }
 
 Test(endpoint, body_over_the_limit_is_413) {
