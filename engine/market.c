@@ -111,7 +111,8 @@ const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const stru
   struct fx_error err;
   fx_buf_init(&b);
   if (fx_write_msg(m, &b, &err) != 0) {
-    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "internal", FX_LOG_KV(FX_LS("message_type", fx_msg_type_name(m->type))),
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "internal",
+                FX_LOG_KV(FX_LS("message_type", fx_msg_type_name(m->type))),
                 "market: %s not written: %s: %s", fx_msg_type_name(m->type), err.where, err.why);
     fx_buf_free(&b);
     return NULL;

@@ -208,7 +208,8 @@ int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_mark
     m->coverage_gap = res.coverage_gap, m->cost_gap = res.cost_gap;
     fx_clear_result_free(&res);
   } else {
-    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "clearing_failed", FX_LOG_KV(FX_LS("market", m->key)),
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "clearing_failed",
+                FX_LOG_KV(FX_LS("market", m->key)),
                 "market %s: clearing failed", m->key);
   }
   mk_clear_view_free(&cv);

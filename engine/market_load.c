@@ -38,7 +38,8 @@ static const struct fx_msg *parse_body(struct fx_market *mk, const struct fx_sto
   const struct fx_msg *m = NULL;
   struct fx_error err;
   if (fx_read_msg(mk->reader, (const char *)b, len, &m, &err) != 0) {
-    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "store_unreadable", NULL, 0, "market: stored object unreadable: %s: %s",
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "store_unreadable", NULL, 0,
+                "market: stored object unreadable: %s: %s",
                 err.where, err.why);
     return NULL;
   }

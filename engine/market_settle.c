@@ -761,7 +761,8 @@ static void run_step(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_seq
   job->step_messages = r->step_messages, job->step_orders = r->step_orders;
   job->step_incomplete = r->step_incomplete;
   if (rc != 0)
-    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "settlement_failed", FX_LOG_KV(FX_LS("recipient", job->agrs[job->next - 1])),
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "settlement_failed",
+                FX_LOG_KV(FX_LS("recipient", job->agrs[job->next - 1])),
                 "settlement run stopped at AGR %s; it is not settled", job->agrs[job->next - 1]);
   fx_reader_free(r->reader);
   free(r->fos);

@@ -262,7 +262,8 @@ static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct
   if (s->cfg.hooks.after_commit)
     s->cfg.hooks.after_commit(s->cfg.hooks.market, rc == 0);
   if (rc != 0)
-    fx_log_emit(NULL, FX_LOG_ERROR, "commit_failed", FX_LOG_KV(FX_LN("messages", n), FX_LS("why", fx_store_strerror(rc))),
+    fx_log_emit(NULL, FX_LOG_ERROR, "commit_failed",
+                FX_LOG_KV(FX_LN("messages", n), FX_LS("why", fx_store_strerror(rc))),
                 "commit of %zu message(s) failed: %s", n, fx_store_strerror(rc));
   for (struct fx_inbound *in = group; in; in = in->next)
     in->store_err = rc;

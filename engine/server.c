@@ -513,7 +513,8 @@ static void reload_tls(struct fx_server *srv, const struct fx_config *c) {
   if (!srv->cfg.tls_cert[0] || !srv->http)
     return; /* plain HTTP: switching to TLS takes a restart */
   if (!c->tls_cert[0]) {
-    fx_log_emit(&srv->log, FX_LOG_WARN, "sighup", NULL, 0, "SIGHUP: tls_cert removed; TLS stays on until a restart, with the old certificate");
+    fx_log_emit(&srv->log, FX_LOG_WARN, "sighup", NULL, 0,
+                "SIGHUP: tls_cert removed; TLS stays on until a restart, with the old certificate");
     return;
   }
   struct fx_tls_config tc = {.cert_file = c->tls_cert, .key_file = c->tls_key, .client_ca_file = c->tls_client_ca};
@@ -560,7 +561,8 @@ static void reload(struct fx_server *srv) {
   char err[300];
   fx_config_defaults(&c);
   if (fx_config_load(&c, srv->config_path, err, sizeof err) != 0) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s: %s; keeping the running configuration", srv->config_path, err);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s: %s; keeping the running configuration",
+                srv->config_path, err);
     fx_config_free(&c);
     return;
   }
@@ -569,7 +571,8 @@ static void reload(struct fx_server *srv) {
   struct fx_registry *r = fx_registry_new(&c, err, sizeof err);
   struct participants_swap *ps = r ? calloc(1, sizeof *ps) : NULL;
   if (!ps) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s; keeping the running configuration", r ? "out of memory" : err);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s; keeping the running configuration",
+                r ? "out of memory" : err);
     fx_registry_unref(r);
     fx_config_free(&c);
     return;
@@ -646,10 +649,10 @@ static void on_signal(uv_signal_t *h, int signum) {
   }
   if (srv->stopping)
     return;
+  const char *name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
   fx_log_emit(&srv->log, FX_LOG_INFO, "stopping",
-              FX_LOG_KV(FX_LS("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"),
-                        FX_LN("inflight", srv->ingest_inflight)), "%s: draining %u message(s) in flight", signum == SIGTERM ? "SIGTERM" : "SIGINT",
-          srv->ingest_inflight);
+              FX_LOG_KV(FX_LS("signal", name), FX_LN("inflight", srv->ingest_inflight)),
+              "%s: draining %u message(s) in flight", name, srv->ingest_inflight);
   srv->stopping = true;
   srv->drain_started = fx_mono_us();
   uv_timer_start(&srv->tick, on_tick, 0, 10);
@@ -727,7 +730,8 @@ static int listen_uftp(struct fx_server *srv) {
 static int check_transport(struct fx_server *srv) {
   const struct fx_config *c = &srv->cfg;
   if (!c->tls_cert[0] && !c->plain_http) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "[platform] no tls_cert/tls_key: UFTP requires HTTPS; set plain_http = true to serve "
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0,
+                "[platform] no tls_cert/tls_key: UFTP requires HTTPS; set plain_http = true to serve "
                     "plain HTTP anyway (tests, loopback, behind a TLS proxy)");
     return -1;
   }
@@ -736,7 +740,8 @@ static int check_transport(struct fx_server *srv) {
     return -1;
   }
   if (c->tls_client_ca[0] && !c->tls_cert[0]) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "[platform] tls_client_ca without tls_cert: client certificates need TLS");
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0,
+                "[platform] tls_client_ca without tls_cert: client certificates need TLS");
     return -1;
   }
   return 0;
@@ -748,12 +753,14 @@ static int start(struct fx_server *srv, const char *port_file) {
   const char *why;
   if (fx_duration_parse(srv->cfg.isp_duration, strlen(srv->cfg.isp_duration), &srv->isp, &why) != 0 ||
       srv->isp.months || srv->isp.usec <= 0) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "[market] isp_duration '%s' is not a duration of minutes", srv->cfg.isp_duration);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0,
+                "[market] isp_duration '%s' is not a duration of minutes", srv->cfg.isp_duration);
     return -1;
   }
   struct fx_calendar *probe = fx_calendar_new(srv->cfg.time_zone);
   if (!probe) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "[market] time_zone '%s' is not in this machine's tz database", srv->cfg.time_zone);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0,
+                "[market] time_zone '%s' is not in this machine's tz database", srv->cfg.time_zone);
     return -1;
   }
   fx_calendar_free(probe);
@@ -770,7 +777,8 @@ static int start(struct fx_server *srv, const char *port_file) {
     so.map_size = so.map_max; /* a small maximum starts at its maximum */
   int rc = fx_store_open(&srv->store, &so);
   if (rc != 0) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "store %s: %s", srv->cfg.store, fx_store_strerror(rc));
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "store %s: %s", srv->cfg.store,
+                fx_store_strerror(rc));
     return -1;
   }
   if (!(srv->market = fx_market_new(&srv->cfg, srv->store, err, sizeof err))) {
@@ -832,10 +840,11 @@ static int start(struct fx_server *srv, const char *port_file) {
                         FX_LN("port", fx_http_server_port(srv->http)),
                         FX_LS("transport", srv->cfg.tls_cert[0] ? "https" : "http")),
               "serving UFTP 3.1.0 as %s on %s over %s (port %d), metrics on %s, store %s",
-          srv->cfg.domain, srv->cfg.listen, srv->cfg.tls_cert[0] ? "HTTPS" : "plain HTTP",
-          fx_http_server_port(srv->http), srv->cfg.metrics[0] ? srv->cfg.metrics : "(off)", srv->cfg.store);
+              srv->cfg.domain, srv->cfg.listen, srv->cfg.tls_cert[0] ? "HTTPS" : "plain HTTP",
+              fx_http_server_port(srv->http), srv->cfg.metrics[0] ? srv->cfg.metrics : "(off)", srv->cfg.store);
   if (srv->cfg.store_nosync)
-    fx_log_emit(&srv->log, FX_LOG_WARN, "start", NULL, 0, "WARNING: store_nosync: acknowledged messages can be lost in a crash (benchmarks only)");
+    fx_log_emit(&srv->log, FX_LOG_WARN, "start", NULL, 0,
+                "WARNING: store_nosync: acknowledged messages can be lost in a crash (benchmarks only)");
   return 0;
 }
 

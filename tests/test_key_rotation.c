@@ -236,3 +236,26 @@ Test(key_rotation, the_log_is_json_lines_without_any_secret_key) {
   cr_assert_eq(sighup_keys, FX_ROLE_COUNT - FX_ROLE_AGR, "one line per rotated role");
   cr_assert_gt(lines, 4);
 }
+
+Test(key_rotation, log_format_text_keeps_the_one_line_human_form) {
+  cr_assert_eq(fx_sim_stop_flexd(sim), 0);
+  char path[256];
+  snprintf(path, sizeof path, "%s/flexd.log", fx_sim_dir(sim));
+  cr_assert_eq(truncate(path, 0), 0);
+  cr_assert_eq(fx_sim_set_extra_platform(sim, "log_format = text"), 0);
+  cr_assert_eq(fx_sim_restart_flexd(sim), 0);
+  cr_assert_eq(fx_sim_send(sim, SIM_AGR, FX_ROLE_AGR, "<TestMessage/>"), 400);
+  cr_assert_eq(fx_sim_stop_flexd(sim), 0);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  char line[8192];
+  unsigned lines = 0, refused = 0;
+  while (fgets(line, sizeof line, f)) {
+    cr_assert(!strncmp(line, "flexd: ", 7), "text line: %s", line);
+    refused += !strncmp(line, "flexd: 400 to 127.0.0.1", 23);
+    lines++;
+  }
+  fclose(f);
+  cr_assert_eq(refused, 1, "the 400 in the old form");
+  cr_assert_geq(lines, 3);
+}
