@@ -249,6 +249,11 @@ static int platform_key(struct fx_config *c, const char *k, const char *v) {
     c->store_max_mb = (size_t)x;
     return 0;
   }
+  if (!strncmp(k, "key_previous.", 13)) {
+    int r = fx_role_from_name(k + 13);
+    return r == FX_ROLE_NONE ? -2 : set_str(c->key_previous[r], sizeof c->key_previous[r], v);
+  }
+  if (!strcmp(k, "log_format")) return fx_log_format_parse(v, &c->log_format);
   if (!strncmp(k, "key.", 4)) {
     int r = fx_role_from_name(k + 4);
     return r == FX_ROLE_NONE ? -2 : set_str(c->key_file[r], sizeof c->key_file[r], v);

@@ -10,6 +10,10 @@
  *   store = /var/lib/flexd        LMDB directory
  *   key.CRO = /etc/flexd/cro.key  secret key file per role flexd signs as
  *   key.DSO = …  key.AGR = …      (see docs/signing.md for the file format)
+ *   key_previous.CRO = cs1.…      during a rollover of the platform's own key: the
+ *                                 old public key (cs1 string, or a key file to take
+ *                                 it from), published next to the new one (GET /api/keys)
+ *   log_format = json             json (one object per line) or text (engine/log.h)
  *   max_body = 1048576            bytes; larger requests get 413
  *   workers = 0                   crypto/parse threads, 0 = one per core
  *   store_nosync = false          benchmarks only
@@ -66,6 +70,7 @@
 #include <stdint.h>
 
 #include "codec/codec.h" /* enum fx_role */
+#include "engine/log.h"
 
 #define FX_CONTRACT_MAX_RANGES 16
 
@@ -105,6 +110,8 @@ struct fx_config {
   char metrics[128];
   char store[512];
   char key_file[FX_ROLE_COUNT][512]; /* "" = flexd does not sign as that role */
+  char key_previous[FX_ROLE_COUNT][512]; /* "" = no rollover under way */
+  enum fx_log_format log_format;
   size_t max_body;
   unsigned workers;
   bool store_nosync;

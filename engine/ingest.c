@@ -162,7 +162,10 @@ void fx_ingest_job_work(struct fx_workers_job *job, void *thread_ctx) {
 }
 
 static void log_http_rejection(struct ingest_job *j) {
-  fprintf(stderr, "flexd: %d to %s: %s\n", j->status, fx_http_request_peer(j->req), j->why);
+  const char *peer = fx_http_request_peer(j->req);
+  fx_log_emit(&j->srv->log, j->status >= 500 ? FX_LOG_ERROR : FX_LOG_WARN, "http_refused",
+              FX_LOG_KV(FX_LN("status", j->status), FX_LS("peer_ip", peer), FX_LS("why", j->why)), "%d to %s: %s",
+              j->status, peer, j->why);
 }
 
 static void job_done(struct fx_workers_job *job, int status) {
@@ -196,11 +199,17 @@ static int job_pass(struct fx_workers_job *job) {
   return 1;
 }
 
-static void log_uftp_rejection(const struct fx_inbound *in) {
-  char id[FX_UUID_STRLEN];
-  fx_uuid_format(&in->msg->hdr.message_id, id);
-  fprintf(stderr, "flexd: rejected %s %s from %s: %s\n", fx_msg_type_name(in->msg->type), id,
-          in->msg->hdr.sender_domain, in->reasons.text);
+static void log_uftp_rejection(struct fx_server *srv, const struct fx_inbound *in) {
+  char id[FX_UUID_STRLEN], conv[FX_UUID_STRLEN];
+  const struct fx_msg_header *h = &in->msg->hdr;
+  fx_uuid_format(&h->message_id, id);
+  fx_uuid_format(&h->conversation_id, conv);
+  const char *type = fx_msg_type_name(in->msg->type);
+  fx_log_emit(&srv->log, FX_LOG_WARN, "rejected",
+              FX_LOG_KV(FX_LS("message_type", type), FX_LS("message_id", id), FX_LS("conversation_id", conv),
+                        FX_LS("sender", h->sender_domain), FX_LS("sender_role", fx_role_name(in->sender_role)),
+                        FX_LS("reasons", in->reasons.text)),
+              "rejected %s %s from %s: %s", type, id, h->sender_domain, in->reasons.text);
 }
 
 void fx_ingest_committed(struct fx_inbound *group, void *ud) {
@@ -211,12 +220,15 @@ void fx_ingest_committed(struct fx_inbound *group, void *ud) {
     struct ingest_job *j = in->ud;
     fx_histogram_observe_us(srv->met.stage_commit, (uint64_t)(now - j->t_validate));
     if (in->store_err) {
+      fx_log_emit(&srv->log, FX_LOG_ERROR, "http_refused",
+                  FX_LOG_KV(FX_LN("status", 503), FX_LS("peer_ip", fx_http_request_peer(j->req))),
+                  "503 to %s: the store cannot commit", fx_http_request_peer(j->req));
       reply(srv, j->req, 503, "the store cannot commit");
     } else {
       fx_counter_inc(srv->met.messages[in->msg->type][in->result]);
       if (in->result != FX_SEQ_ACCEPTED) {
         fx_count_reasons(srv, in->reasons.text);
-        log_uftp_rejection(in);
+        log_uftp_rejection(srv, in);
       }
       fx_count_http(srv, 200);
       fx_http_respond(j->req, 200, NULL, NULL, 0, NULL);

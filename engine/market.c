@@ -8,6 +8,7 @@
  * (metering revisions, reservations, settlements). Object bodies are the UFTP messages they came
  * from, written as XML, so a restart re-reads exactly what was decided on. */
 #include "engine/market.h"
+#include "engine/log.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -109,9 +110,10 @@ const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const stru
   struct fx_buf b;
   struct fx_error err;
   fx_buf_init(&b);
-  (void)mk;
   if (fx_write_msg(m, &b, &err) != 0) {
-    fprintf(stderr, "flexd: market: %s not written: %s: %s\n", fx_msg_type_name(m->type), err.where, err.why);
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "internal",
+                FX_LOG_KV(FX_LS("message_type", fx_msg_type_name(m->type))),
+                "market: %s not written: %s: %s", fx_msg_type_name(m->type), err.where, err.why);
     fx_buf_free(&b);
     return NULL;
   }
@@ -168,7 +170,8 @@ static void after_commit(void *market, int ok) {
   if (!ok) {
     mk_unload(mk);
     if (mk_load(mk) != 0)
-      fprintf(stderr, "flexd: market: reloading after a failed commit failed; state may be partial\n");
+      fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "commit_failed", NULL, 0,
+                  "market: reloading after a failed commit failed; state may be partial");
   }
   mk_refresh_deadline(mk);
 }

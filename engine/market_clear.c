@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "engine/market_int.h"
+#include "engine/log.h"
 
 int mk_offer_options(struct mk_offer *o, int n_isps) {
   o->options = mk_option_view(o->arena, &o->msg->u.flex_offer, n_isps);
@@ -207,7 +208,9 @@ int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_mark
     m->coverage_gap = res.coverage_gap, m->cost_gap = res.cost_gap;
     fx_clear_result_free(&res);
   } else {
-    fprintf(stderr, "flexd: market %s: clearing failed\n", m->key);
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "clearing_failed",
+                FX_LOG_KV(FX_LS("market", m->key)),
+                "market %s: clearing failed", m->key);
   }
   mk_clear_view_free(&cv);
   /* GLPK keeps a per-thread environment that nothing frees when the

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "engine/market_int.h"
+#include "engine/log.h"
 
 /* ---- reservations in memory ------------------------------------------------------ */
 
@@ -205,8 +206,11 @@ void mk_reservation_response(struct fx_market *mk, struct fx_seq_ctx *ctx, const
   bool ok = msg->result == FX_RESULT_ACCEPTED;
   const char *why = !ok && msg->rejection_reason ? msg->rejection_reason : "";
   if (!ok)
-    fprintf(stderr, "flexd: market: %s rejected the FlexReservationUpdate of contract %s for day %d: %s\n",
-            r->contract->agr, r->contract->id, (int)r->period, why);
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_WARN, "reservation_rejected",
+                FX_LOG_KV(FX_LS("sender", r->contract->agr), FX_LS("contract", r->contract->id),
+                          FX_LN("period", r->period), FX_LS("reasons", why)),
+                "market: %s rejected the FlexReservationUpdate of contract %s for day %d: %s", r->contract->agr,
+                r->contract->id, (int)r->period, why);
   size_t len = 2 + strlen(why) + 1;
   char *body = fx_seq_alloc(ctx, len);
   if (!body)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/market_int.h"
+#include "engine/log.h"
 
 enum { PASS_REQUEST, PASS_BCAST, PASS_BCAST_RESPONSE, PASS_PROGNOSIS, PASS_OFFER, PASS_ORDER, PASS_SETTLE, PASS_SETTLE_RESPONSE, PASS_COUNT };
 
@@ -37,7 +38,9 @@ static const struct fx_msg *parse_body(struct fx_market *mk, const struct fx_sto
   const struct fx_msg *m = NULL;
   struct fx_error err;
   if (fx_read_msg(mk->reader, (const char *)b, len, &m, &err) != 0) {
-    fprintf(stderr, "flexd: market: stored object unreadable: %s: %s\n", err.where, err.why);
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "store_unreadable", NULL, 0,
+                "market: stored object unreadable: %s: %s",
+                err.where, err.why);
     return NULL;
   }
   return m;

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "engine/market_int.h"
+#include "engine/log.h"
 
 #define ITEM_HDR 80u
 #define ITEM_ISP 48u
@@ -413,8 +414,11 @@ static int settle_order(struct run *r, const char *cp, int32_t day, const struct
   struct fx_settle_result res = {.isps = r->res_isps, .isps_cap = FX_SETTLE_MAX_ISPS};
   int rc = fx_settle_order(&in, &res);
   if (rc != FX_SETTLE_OK) {
-    fprintf(stderr, "flexd: settlement: order %s at %s %s not settled: %s\n", fo->order_reference, cp, period,
-            fx_settle_strerror(rc));
+    fx_log_emit(&(struct fx_log){.format = r->mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "settlement_failed",
+                FX_LOG_KV(FX_LS("order_reference", fo->order_reference), FX_LS("congestion_point", cp),
+                          FX_LS("period", period), FX_LS("why", fx_settle_strerror(rc))),
+                "settlement: order %s at %s %s not settled: %s", fo->order_reference, cp, period,
+                fx_settle_strerror(rc));
     return -1;
   }
   if (fx_settle_totals_add(&r->totals, &res) != FX_SETTLE_OK || add_element(r, cp, day, fo, &res) != 0)
@@ -757,7 +761,9 @@ static void run_step(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_seq
   job->step_messages = r->step_messages, job->step_orders = r->step_orders;
   job->step_incomplete = r->step_incomplete;
   if (rc != 0)
-    fprintf(stderr, "flexd: settlement run stopped at AGR %s; it is not settled\n", job->agrs[job->next - 1]);
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "settlement_failed",
+                FX_LOG_KV(FX_LS("recipient", job->agrs[job->next - 1])),
+                "settlement run stopped at AGR %s; it is not settled", job->agrs[job->next - 1]);
   fx_reader_free(r->reader);
   free(r->fos);
   free(r->items);
@@ -932,6 +938,8 @@ void mk_settle_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct 
   const char *why = msg->rejection_reason ? msg->rejection_reason : "";
   char text[FX_UUID_STRLEN];
   fx_uuid_format(&s->id, text);
-  fprintf(stderr, "flexd: settlement: %s rejected FlexSettlement %s: %s\n", s->agr, text, why);
+  fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_WARN, "settlement_rejected",
+              FX_LOG_KV(FX_LS("sender", s->agr), FX_LS("message_id", text), FX_LS("reasons", why)),
+              "settlement: %s rejected FlexSettlement %s: %s", s->agr, text, why);
   put_note(ctx, s, s->id.b, why);
 }

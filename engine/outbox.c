@@ -41,6 +41,7 @@ struct delivery {
   char *inner;
   size_t inner_len;
   struct fx_buf out; /* the SignedMessage, built by the worker */
+  struct fx_platform_keys *keys; /* the snapshot this delivery signs with */
   int sign_err;
   UT_hash_handle hh;
 };
@@ -58,6 +59,7 @@ struct fx_outbox {
 static void delivery_free(struct fx_outbox *ob, struct delivery *d) {
   HASH_DEL(ob->inflight, d);
   ob->n_inflight--;
+  fx_platform_keys_unref(d->keys);
   free(d->inner);
   fx_buf_free(&d->out);
   free(d);
@@ -81,8 +83,12 @@ static void failed(struct delivery *d, const char *why) {
   struct fx_server *srv = d->ob->srv;
   int64_t now = fx_now_us();
   if (now - d->created_us >= (int64_t)srv->cfg.retry_window_s * 1000000) {
-    fprintf(stderr, "flexd: outbox %llu to %s expired after %u attempts: %s\n", (unsigned long long)d->id, d->domain,
-            d->attempts + 1, why);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "delivery_expired",
+                FX_LOG_KV(FX_LN("outbox_id", d->id), FX_LS("recipient", d->domain),
+                          FX_LS("message_type", fx_msg_type_name(d->type)), FX_LN("attempts", d->attempts + 1),
+                          FX_LS("why", why)),
+                "outbox %llu to %s expired after %u attempts: %s", (unsigned long long)d->id, d->domain,
+                d->attempts + 1, why);
     fx_counter_inc(srv->met.delivery[3]);
     settle(d, FX_SEND_EXPIRED, now);
     return;
@@ -110,7 +116,11 @@ static void posted(int status, enum fx_http_err err, void *ud) {
     settle(d, FX_SEND_DELIVERED, fx_now_us());
     break;
   case FX_DELIVERY_FINAL_REJECTED:
-    fprintf(stderr, "flexd: outbox %llu to %s refused for good: %s\n", (unsigned long long)d->id, d->domain, why);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "delivery_refused",
+                FX_LOG_KV(FX_LN("outbox_id", d->id), FX_LS("recipient", d->domain),
+                          FX_LS("message_type", fx_msg_type_name(d->type)), FX_LN("status", status),
+                          FX_LS("why", why)),
+                "outbox %llu to %s refused for good: %s", (unsigned long long)d->id, d->domain, why);
     fx_counter_inc(srv->met.delivery[2]);
     settle(d, FX_SEND_EXPIRED, fx_now_us());
     break;
@@ -128,7 +138,7 @@ static void sign_work(struct fx_workers_job *job, void *thread_ctx) {
   enum fx_role as = fx_out_as(d->roles);
   const char *b64;
   size_t b64_len;
-  d->sign_err = fx_sign_seal(tc->sc, srv->keys[as].sec.sign, d->inner, d->inner_len, &b64, &b64_len);
+  d->sign_err = fx_sign_seal(tc->sc, d->keys->cur[as].sec.sign, d->inner, d->inner_len, &b64, &b64_len);
   if (d->sign_err)
     return;
   struct fx_signed env = {.sender_domain = srv->cfg.domain, .sender_role = as, .body = b64, .body_len = b64_len};
@@ -181,7 +191,8 @@ static void start(struct fx_outbox *ob, const struct fx_store_out_view *v) {
     failed(d, "no endpoint known for the recipient");
     return;
   }
-  if (!srv->has_key[fx_out_as(d->roles)]) {
+  d->keys = fx_platform_keys_ref(srv->keys); /* a SIGHUP may replace srv->keys meanwhile */
+  if (!d->keys->has[fx_out_as(d->roles)]) {
     failed(d, "no key configured for the signing role");
     return;
   }

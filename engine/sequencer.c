@@ -6,6 +6,7 @@
  * read transaction used for duplicate lookups is closed before the commit:
  * growing the map waits for readers, and the committer must not be one. */
 #include "engine/sequencer.h"
+#include "engine/log.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -113,7 +114,8 @@ int fx_seq_send(struct fx_seq_ctx *ctx, const struct fx_msg *m, enum fx_role to_
   struct fx_error err;
   fx_buf_reset(&s->xml);
   if (fx_write_msg(m, &s->xml, &err) != 0) {
-    fprintf(stderr, "flexd: internal: %s not written: %s: %s\n", fx_msg_type_name(m->type), err.where, err.why);
+    fx_log_emit(NULL, FX_LOG_ERROR, "internal", FX_LOG_KV(FX_LS("message_type", fx_msg_type_name(m->type))),
+                "internal: %s not written: %s: %s", fx_msg_type_name(m->type), err.where, err.why);
     return -1;
   }
   char *body = fx_seq_alloc(ctx, s->xml.len);
@@ -260,7 +262,9 @@ static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct
   if (s->cfg.hooks.after_commit)
     s->cfg.hooks.after_commit(s->cfg.hooks.market, rc == 0);
   if (rc != 0)
-    fprintf(stderr, "flexd: commit of %zu message(s) failed: %s\n", n, fx_store_strerror(rc));
+    fx_log_emit(NULL, FX_LOG_ERROR, "commit_failed",
+                FX_LOG_KV(FX_LN("messages", n), FX_LS("why", fx_store_strerror(rc))),
+                "commit of %zu message(s) failed: %s", n, fx_store_strerror(rc));
   for (struct fx_inbound *in = group; in; in = in->next)
     in->store_err = rc;
   group_memory_release(s);

@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,105 @@ static int register_metrics(struct fx_server_metrics *m) {
   m->store_bytes = fx_metrics_gauge(m->m, "flexd_store_map_bytes", "Size of the store's memory map", NULL);
   m->participants = fx_metrics_gauge(m->m, "flexd_participants", "Participants in the registry", NULL);
   return m->outbox_inflight && m->outbox_pending && m->journal_messages && m->store_bytes && m->participants ? 0 : -1;
+}
+
+/* ---- the platform's own keys ------------------------------------------------ */
+
+/* A public key from a "public=" line of the file at path (a key file kept from
+ * before the rollover, or a file with only that line). The buffer may hold a
+ * secret too: it is wiped, and nothing of it goes into err. */
+static int previous_from_file(const char *path, struct fx_keys_public *pub, char *err, size_t errlen) {
+  char buf[FX_KEYS_FILE_MAX + 1];
+  size_t n = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    return -1;
+  }
+  for (ssize_t r; n < FX_KEYS_FILE_MAX && (r = read(fd, buf + n, FX_KEYS_FILE_MAX - n)) != 0;)
+    if (r > 0)
+      n += (size_t)r;
+    else if (errno != EINTR)
+      break;
+  close(fd);
+  buf[n] = 0;
+  int rc = -1;
+  const char *why = "no public= line";
+  for (char *line = buf, *next; line && *line; line = next) {
+    next = strchr(line, '\n');
+    size_t len = next ? (size_t)(next - line) : strlen(line);
+    next = next ? next + 1 : NULL;
+    if (len > 7 && !strncmp(line, "public=", 7)) {
+      while (len > 7 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+      rc = fx_keys_cs1_parse(line + 7, len - 7, pub, &why);
+      break;
+    }
+  }
+  sodium_memzero(buf, sizeof buf);
+  if (rc != 0)
+    snprintf(err, errlen, "%s: %s", path, why);
+  return rc;
+}
+
+/* key_previous.ROLE: a cs1 string, or the path of a file holding one. */
+static int load_previous(const char *v, char out[FX_KEYS_CS1_LEN + 1], char *err, size_t errlen) {
+  struct fx_keys_public pub;
+  const char *why = "";
+  if (!strncmp(v, "cs1.", 4)) {
+    if (fx_keys_cs1_parse(v, strlen(v), &pub, &why) != 0) {
+      snprintf(err, errlen, "key_previous: %s", why);
+      return -1;
+    }
+  } else if (previous_from_file(v, &pub, err, errlen) != 0) {
+    return -1;
+  }
+  fx_keys_cs1_format(&pub, out);
+  return 0;
+}
+
+struct fx_platform_keys *fx_platform_keys_load(const struct fx_config *cfg, char *err, size_t errlen) {
+  struct fx_platform_keys *k = calloc(1, sizeof *k);
+  if (!k) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  k->refs = 1;
+  for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++) {
+    char why[400];
+    int rc = 0;
+    if (cfg->key_file[r][0]) {
+      rc = fx_keys_file_read(cfg->key_file[r], &k->cur[r], why, sizeof why);
+      k->has[r] = rc == 0;
+      if (rc == 0)
+        fx_keys_cs1_format(&k->cur[r].pub, k->cur_cs1[r]);
+    }
+    if (rc == 0 && cfg->key_previous[r][0]) {
+      if (!k->has[r])
+        rc = -1, snprintf(why, sizeof why, "key_previous.%s without key.%s", fx_role_name(r), fx_role_name(r));
+      else
+        rc = load_previous(cfg->key_previous[r], k->prev_cs1[r], why, sizeof why);
+    }
+    if (rc != 0) {
+      snprintf(err, errlen, "key for %s: %s", fx_role_name(r), why);
+      fx_platform_keys_unref(k);
+      return NULL;
+    }
+  }
+  return k;
+}
+
+struct fx_platform_keys *fx_platform_keys_ref(struct fx_platform_keys *k) {
+  k->refs++;
+  return k;
+}
+
+void fx_platform_keys_unref(struct fx_platform_keys *k) {
+  if (!k || --k->refs)
+    return;
+  for (int r = 0; r < FX_ROLE_COUNT; r++)
+    fx_keys_wipe(&k->cur[r]);
+  free(k);
 }
 
 /* ---- worker threads -------------------------------------------------------- */
@@ -251,6 +352,7 @@ struct op_settle {
   struct fx_seq_command cmd;
   struct fx_market_settlement run;
   struct fx_http_request *req; /* NULL for the monthly run */
+  struct fx_server *srv;
 };
 
 static void op_settle_done(struct fx_seq_command *c) {
@@ -263,7 +365,11 @@ static void op_settle_done(struct fx_seq_command *c) {
   if (os->req)
     fx_http_respond(os->req, c->store_err || os->run.error ? 503 : 200, "application/json", body, (size_t)n, NULL);
   else
-    fprintf(stderr, "flexd: monthly settlement: %.*s", n, body);
+    fx_log_emit(&os->srv->log, c->store_err || os->run.error ? FX_LOG_ERROR : FX_LOG_INFO, "settlement",
+                FX_LOG_KV(FX_LN("messages", os->run.messages), FX_LN("orders", os->run.orders),
+                          FX_LN("incomplete", os->run.incomplete), FX_LN("error", os->run.error),
+                          FX_LN("committed", !c->store_err)),
+                "monthly settlement: %.*s", n > 0 ? n - 1 : 0, body);
   free(os);
 }
 
@@ -277,6 +383,7 @@ static void settle(struct fx_server *srv, int32_t from, int32_t to, struct fx_ht
   os->run.from = from, os->run.to = to;
   os->run.seq = srv->seq; /* one group per AGR: memory bounded by one AGR's output */
   os->req = req;
+  os->srv = srv;
   os->cmd.run = fx_market_run_settlement;
   os->cmd.done = op_settle_done;
   os->cmd.now_us = fx_now_us();
@@ -323,12 +430,45 @@ static void op_settlement(struct fx_server *srv, struct fx_http_request *req, co
   settle(srv, fx_date_to_days(&a), fx_date_to_days(&b), req);
 }
 
+/* GET /api/keys: per role, the public keys a DNS TXT record at _ROLE._usef.DOMAIN
+ * would publish (transport appendix, discovery): the current one and, during a
+ * rollover, the previous one after it. Public keys only, by construction. */
+static void op_keys(struct fx_server *srv, struct fx_http_request *req) {
+  const struct fx_platform_keys *k = srv->keys;
+  json_t *roles = json_array(), *o = json_object();
+  for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT && roles && o; r++) {
+    if (!k->has[r])
+      continue;
+    char name[300], txt[2 * FX_KEYS_CS1_LEN + 2];
+    snprintf(name, sizeof name, "_%s._usef.%s", fx_role_name(r), srv->cfg.domain);
+    snprintf(txt, sizeof txt, "%s%s%s", k->cur_cs1[r], k->prev_cs1[r][0] ? " " : "", k->prev_cs1[r]);
+    json_array_append_new(roles, json_pack("{s:s,s:s,s:s,s:s?,s:s}", "role", fx_role_name(r), "name", name,
+                                           "current", k->cur_cs1[r], "previous",
+                                           k->prev_cs1[r][0] ? k->prev_cs1[r] : NULL, "txt", txt));
+  }
+  char *body = NULL;
+  if (roles && o && json_object_set_new(o, "domain", json_string(srv->cfg.domain)) == 0 &&
+      json_object_set(o, "keys", roles) == 0)
+    body = json_dumps(o, JSON_INDENT(1));
+  json_decref(roles);
+  json_decref(o);
+  if (!body) {
+    fx_http_respond(req, 503, "text/plain", "out of memory\n", 14, NULL);
+    return;
+  }
+  size_t n = strlen(body);
+  fx_http_respond(req, 200, "application/json", body, n, NULL);
+  free(body);
+}
+
 /* The operator listener: /metrics, the query API, operator requests. */
 static void ops_handler(struct fx_http_request *req, void *ud) {
   struct fx_server *srv = ud;
   const char *path = fx_http_request_path(req);
   const char *method = fx_http_request_method(req);
-  if (!strncmp(path, "/api/markets/", 13) && !strcmp(method, "POST") && !srv->stopping)
+  if (!strcmp(path, "/api/keys") && !strcmp(method, "GET"))
+    op_keys(srv, req);
+  else if (!strncmp(path, "/api/markets/", 13) && !strcmp(method, "POST") && !srv->stopping)
     op_clear(srv, req, path);
   else if (!strncmp(path, "/api/settlements/", 17) && !strcmp(method, "POST") && !srv->stopping)
     op_settlement(srv, req, path);
@@ -373,19 +513,47 @@ static void reload_tls(struct fx_server *srv, const struct fx_config *c) {
   if (!srv->cfg.tls_cert[0] || !srv->http)
     return; /* plain HTTP: switching to TLS takes a restart */
   if (!c->tls_cert[0]) {
-    fprintf(stderr, "flexd: SIGHUP: tls_cert removed; TLS stays on until a restart, with the old certificate\n");
+    fx_log_emit(&srv->log, FX_LOG_WARN, "sighup", NULL, 0,
+                "SIGHUP: tls_cert removed; TLS stays on until a restart, with the old certificate");
     return;
   }
   struct fx_tls_config tc = {.cert_file = c->tls_cert, .key_file = c->tls_key, .client_ca_file = c->tls_client_ca};
   struct fx_tls_ctx *ctx;
   char err[400];
   if (fx_tls_ctx_new(&ctx, &tc, err, sizeof err) != 0) {
-    fprintf(stderr, "flexd: SIGHUP: %s; keeping the running certificate\n", err);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s; keeping the running certificate", err);
     return;
   }
   fx_http_server_set_tls(srv->http, ctx);
   fx_tls_ctx_free(ctx);
-  fprintf(stderr, "flexd: SIGHUP: TLS certificate reloaded from %s\n", c->tls_cert);
+  fx_log_emit(&srv->log, FX_LOG_INFO, "sighup", NULL, 0, "SIGHUP: TLS certificate reloaded from %s", c->tls_cert);
+}
+
+/* The platform's key files, read again: deliveries started from now on sign
+ * with the new snapshot, those under way finish with the one they took. */
+static void reload_keys(struct fx_server *srv, const struct fx_config *c) {
+  char err[500];
+  struct fx_platform_keys *k = fx_platform_keys_load(c, err, sizeof err);
+  if (!k) {
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", FX_LOG_KV(FX_LS("what", "keys")),
+                "SIGHUP: %s; keeping the running keys", err);
+    return;
+  }
+  bool changed = false;
+  for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
+    changed |= strcmp(k->cur_cs1[r], srv->keys->cur_cs1[r]) || strcmp(k->prev_cs1[r], srv->keys->prev_cs1[r]);
+  fx_platform_keys_unref(srv->keys);
+  srv->keys = k;
+  memcpy(srv->cfg.key_file, c->key_file, sizeof c->key_file);
+  memcpy(srv->cfg.key_previous, c->key_previous, sizeof c->key_previous);
+  if (changed)
+    for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
+      if (k->has[r])
+        fx_log_emit(&srv->log, FX_LOG_INFO, "sighup",
+                    FX_LOG_KV(FX_LS("what", "keys"), FX_LS("role", fx_role_name(r)), FX_LS("key", k->cur_cs1[r]),
+                              FX_LS("previous", k->prev_cs1[r])),
+                    "SIGHUP: %s signs with %s (previous %s)", fx_role_name(r), k->cur_cs1[r],
+                    k->prev_cs1[r][0] ? k->prev_cs1[r] : "none");
 }
 
 static void reload(struct fx_server *srv) {
@@ -393,15 +561,18 @@ static void reload(struct fx_server *srv) {
   char err[300];
   fx_config_defaults(&c);
   if (fx_config_load(&c, srv->config_path, err, sizeof err) != 0) {
-    fprintf(stderr, "flexd: SIGHUP: %s: %s; keeping the running configuration\n", srv->config_path, err);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s: %s; keeping the running configuration",
+                srv->config_path, err);
     fx_config_free(&c);
     return;
   }
   reload_tls(srv, &c);
+  reload_keys(srv, &c);
   struct fx_registry *r = fx_registry_new(&c, err, sizeof err);
   struct participants_swap *ps = r ? calloc(1, sizeof *ps) : NULL;
   if (!ps) {
-    fprintf(stderr, "flexd: SIGHUP: %s; keeping the running configuration\n", r ? "out of memory" : err);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s; keeping the running configuration",
+                r ? "out of memory" : err);
     fx_registry_unref(r);
     fx_config_free(&c);
     return;
@@ -412,7 +583,7 @@ static void reload(struct fx_server *srv) {
   ps->cmd.run = swap_participants, ps->cmd.done = swap_done, ps->cmd.arg = ps, ps->cmd.now_us = fx_now_us();
   fx_sequencer_command(srv->seq, &ps->cmd);
   fx_gauge_set(srv->met.participants, (int64_t)r->n);
-  fprintf(stderr, "flexd: SIGHUP: participants reloaded (%zu)\n", r->n);
+  fx_log_emit(&srv->log, FX_LOG_INFO, "sighup", NULL, 0, "SIGHUP: participants reloaded (%zu)", r->n);
 }
 
 static void close_handle(uv_handle_t *h) {
@@ -452,16 +623,14 @@ static void on_http_stopped(void *ud) {
     fx_http_server_stop(srv->metrics_http, on_metrics_stopped, srv);
   else
     on_metrics_stopped(srv);
-  fprintf(stderr, "flexd: stopped\n");
+  fx_log_emit(&srv->log, FX_LOG_INFO, "stop", NULL, 0, "stopped");
 }
-
-static int64_t drain_started;
 
 static void on_tick(uv_timer_t *t) {
   struct fx_server *srv = t->data;
   if (srv->stopping) {
     /* Answer everything taken before closing the listener. */
-    if (srv->http && (srv->ingest_inflight == 0 || fx_mono_us() - drain_started > DRAIN_MAX_MS * 1000LL)) {
+    if (srv->http && (srv->ingest_inflight == 0 || fx_mono_us() - srv->drain_started > DRAIN_MAX_MS * 1000LL)) {
       uv_timer_stop(t);
       fx_http_server_stop(srv->http, on_http_stopped, srv);
     }
@@ -480,25 +649,22 @@ static void on_signal(uv_signal_t *h, int signum) {
   }
   if (srv->stopping)
     return;
-  fprintf(stderr, "flexd: %s: draining %u message(s) in flight\n", signum == SIGTERM ? "SIGTERM" : "SIGINT",
-          srv->ingest_inflight);
+  const char *name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+  fx_log_emit(&srv->log, FX_LOG_INFO, "stopping",
+              FX_LOG_KV(FX_LS("signal", name), FX_LN("inflight", srv->ingest_inflight)),
+              "%s: draining %u message(s) in flight", name, srv->ingest_inflight);
   srv->stopping = true;
-  drain_started = fx_mono_us();
+  srv->drain_started = fx_mono_us();
   uv_timer_start(&srv->tick, on_tick, 0, 10);
 }
 
 /* ---- start-up -------------------------------------------------------------- */
 
 static int load_keys(struct fx_server *srv) {
-  for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++) {
-    if (!srv->cfg.key_file[r][0])
-      continue;
-    char err[300];
-    if (fx_keys_file_read(srv->cfg.key_file[r], &srv->keys[r], err, sizeof err) != 0) {
-      fprintf(stderr, "flexd: key for %s: %s\n", fx_role_name(r), err);
-      return -1;
-    }
-    srv->has_key[r] = true;
+  char err[500];
+  if (!(srv->keys = fx_platform_keys_load(&srv->cfg, err, sizeof err))) {
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "%s", err);
+    return -1;
   }
   return 0;
 }
@@ -516,8 +682,8 @@ static int write_port_file(struct fx_server *srv, const char *path) {
 }
 
 static void store_log(void *ud, const char *msg) {
-  (void)ud;
-  fprintf(stderr, "flexd: store: %s\n", msg);
+  struct fx_server *srv = ud;
+  fx_log_emit(&srv->log, FX_LOG_WARN, "store", NULL, 0, "store: %s", msg);
 }
 
 static void count_refused(int status, void *ud) { fx_count_http(ud, status); }
@@ -535,14 +701,14 @@ static int listen_on(struct fx_server *srv, const char *addr, struct fx_http_ser
   }
   char host[128];
   if (fx_config_split_addr(addr, host, sizeof host, &hc.port) != 0) {
-    fprintf(stderr, "flexd: bad listen address '%s'\n", addr);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "bad listen address '%s'", addr);
     return -1;
   }
   hc.host = host;
   hc.max_body_bytes = max_body;
   int rc = fx_http_server_start(out, &srv->loop, &hc, h, ud);
   if (rc != 0)
-    fprintf(stderr, "flexd: cannot listen on %s: %s\n", addr, uv_strerror(rc));
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "cannot listen on %s: %s", addr, uv_strerror(rc));
   return rc;
 }
 
@@ -556,7 +722,7 @@ static int listen_uftp(struct fx_server *srv) {
   struct fx_tls_ctx *ctx;
   char err[400];
   if (fx_tls_ctx_new(&ctx, &tc, err, sizeof err) != 0) {
-    fprintf(stderr, "flexd: %s\n", err);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "%s", err);
     return -1;
   }
   int rc = listen_on(srv, c->listen, &srv->http, fx_ingest_handler, srv, c->max_body, ctx);
@@ -565,35 +731,40 @@ static int listen_uftp(struct fx_server *srv) {
 }
 
 /* HTTP without TLS is a decision, not a default: UFTP requires TLS. */
-static int check_transport(const struct fx_config *c) {
+static int check_transport(struct fx_server *srv) {
+  const struct fx_config *c = &srv->cfg;
   if (!c->tls_cert[0] && !c->plain_http) {
-    fprintf(stderr, "flexd: [platform] no tls_cert/tls_key: UFTP requires HTTPS; set plain_http = true to serve "
-                    "plain HTTP anyway (tests, loopback, behind a TLS proxy)\n");
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0,
+                "[platform] no tls_cert/tls_key: UFTP requires HTTPS; set plain_http = true to serve "
+                    "plain HTTP anyway (tests, loopback, behind a TLS proxy)");
     return -1;
   }
   if (!c->tls_cert[0] != !c->tls_key[0]) {
-    fprintf(stderr, "flexd: [platform] tls_cert and tls_key go together\n");
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "[platform] tls_cert and tls_key go together");
     return -1;
   }
   if (c->tls_client_ca[0] && !c->tls_cert[0]) {
-    fprintf(stderr, "flexd: [platform] tls_client_ca without tls_cert: client certificates need TLS\n");
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0,
+                "[platform] tls_client_ca without tls_cert: client certificates need TLS");
     return -1;
   }
   return 0;
 }
 
 static int start(struct fx_server *srv, const char *port_file) {
-  if (check_transport(&srv->cfg) != 0)
+  if (check_transport(srv) != 0)
     return -1;
   const char *why;
   if (fx_duration_parse(srv->cfg.isp_duration, strlen(srv->cfg.isp_duration), &srv->isp, &why) != 0 ||
       srv->isp.months || srv->isp.usec <= 0) {
-    fprintf(stderr, "flexd: [market] isp_duration '%s' is not a duration of minutes\n", srv->cfg.isp_duration);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0,
+                "[market] isp_duration '%s' is not a duration of minutes", srv->cfg.isp_duration);
     return -1;
   }
   struct fx_calendar *probe = fx_calendar_new(srv->cfg.time_zone);
   if (!probe) {
-    fprintf(stderr, "flexd: [market] time_zone '%s' is not in this machine's tz database\n", srv->cfg.time_zone);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0,
+                "[market] time_zone '%s' is not in this machine's tz database", srv->cfg.time_zone);
     return -1;
   }
   fx_calendar_free(probe);
@@ -601,35 +772,36 @@ static int start(struct fx_server *srv, const char *port_file) {
     return -1;
   char err[300];
   if (!(srv->reg = fx_registry_new(&srv->cfg, err, sizeof err))) {
-    fprintf(stderr, "flexd: %s\n", err);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "%s", err);
     return -1;
   }
-  struct fx_store_opts so = {.path = srv->cfg.store, .no_sync = srv->cfg.store_nosync, .log = store_log,
+  struct fx_store_opts so = {.path = srv->cfg.store, .no_sync = srv->cfg.store_nosync, .log = store_log, .log_ud = srv,
                              .map_max = srv->cfg.store_max_mb << 20};
   if (so.map_max < (64u << 20))
     so.map_size = so.map_max; /* a small maximum starts at its maximum */
   int rc = fx_store_open(&srv->store, &so);
   if (rc != 0) {
-    fprintf(stderr, "flexd: store %s: %s\n", srv->cfg.store, fx_store_strerror(rc));
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "store %s: %s", srv->cfg.store,
+                fx_store_strerror(rc));
     return -1;
   }
   if (!(srv->market = fx_market_new(&srv->cfg, srv->store, err, sizeof err))) {
-    fprintf(stderr, "flexd: market: %s\n", err);
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "market: %s", err);
     return -1;
   }
   if (!(srv->query = fx_query_new(&srv->cfg, srv->store))) {
-    fprintf(stderr, "flexd: cannot start the query API\n");
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "cannot start the query API");
     return -1;
   }
   if (register_metrics(&srv->met) != 0) {
-    fprintf(stderr, "flexd: cannot register metrics\n");
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "cannot register metrics");
     return -1;
   }
   fx_gauge_set(srv->met.participants, (int64_t)srv->reg->n);
   struct fx_workers_config wc = {.threads = srv->cfg.workers, .max_queued = 8192, .max_per_flow = 4096,
                                  .init_thread = init_thread, .fini_thread = fini_thread, .ud = srv};
   if (fx_workers_start(&srv->workers, &srv->loop, &wc) != 0) {
-    fprintf(stderr, "flexd: cannot start workers\n");
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "cannot start workers");
     return -1;
   }
   struct fx_sequencer_cfg sc = {.loop = &srv->loop, .store = srv->store, .platform_domain = srv->cfg.domain,
@@ -649,7 +821,7 @@ static int start(struct fx_server *srv, const char *port_file) {
       listen_on(srv, srv->cfg.metrics, &srv->metrics_http, ops_handler, srv, 4096, NULL) != 0)
     return -1;
   if (port_file && write_port_file(srv, port_file) != 0) {
-    fprintf(stderr, "flexd: cannot write %s: %s\n", port_file, strerror(errno));
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "cannot write %s: %s", port_file, strerror(errno));
     return -1;
   }
   uv_signal_init(&srv->loop, &srv->sig_term);
@@ -667,11 +839,16 @@ static int start(struct fx_server *srv, const char *port_file) {
   uv_timer_init(&srv->loop, &srv->tick);
   srv->tick.data = srv;
   uv_timer_start(&srv->tick, on_tick, 0, 1000);
-  fprintf(stderr, "flexd: serving UFTP 3.1.0 as %s on %s over %s (port %d), metrics on %s, store %s\n",
-          srv->cfg.domain, srv->cfg.listen, srv->cfg.tls_cert[0] ? "HTTPS" : "plain HTTP",
-          fx_http_server_port(srv->http), srv->cfg.metrics[0] ? srv->cfg.metrics : "(off)", srv->cfg.store);
+  fx_log_emit(&srv->log, FX_LOG_INFO, "start",
+              FX_LOG_KV(FX_LS("domain", srv->cfg.domain), FX_LS("listen", srv->cfg.listen),
+                        FX_LN("port", fx_http_server_port(srv->http)),
+                        FX_LS("transport", srv->cfg.tls_cert[0] ? "https" : "http")),
+              "serving UFTP 3.1.0 as %s on %s over %s (port %d), metrics on %s, store %s",
+              srv->cfg.domain, srv->cfg.listen, srv->cfg.tls_cert[0] ? "HTTPS" : "plain HTTP",
+              fx_http_server_port(srv->http), srv->cfg.metrics[0] ? srv->cfg.metrics : "(off)", srv->cfg.store);
   if (srv->cfg.store_nosync)
-    fprintf(stderr, "flexd: WARNING: store_nosync: acknowledged messages can be lost in a crash (benchmarks only)\n");
+    fx_log_emit(&srv->log, FX_LOG_WARN, "start", NULL, 0,
+                "WARNING: store_nosync: acknowledged messages can be lost in a crash (benchmarks only)");
   return 0;
 }
 
@@ -702,8 +879,7 @@ static void teardown(struct fx_server *srv) {
     fx_store_close(srv->store);
   fx_registry_unref(srv->reg);
   fx_metrics_free(srv->met.m);
-  for (int r = 0; r < FX_ROLE_COUNT; r++)
-    fx_keys_wipe(&srv->keys[r]);
+  fx_platform_keys_unref(srv->keys);
   fx_config_free(&srv->cfg);
 }
 
@@ -722,6 +898,7 @@ int fx_server_run(const struct fx_config *cfg, const char *config_path, const ch
     memcpy(srv->cfg.participants, cfg->participants, cfg->n_participants * sizeof *cfg->participants);
   }
   snprintf(srv->config_path, sizeof srv->config_path, "%s", config_path ? config_path : "");
+  srv->log = (struct fx_log){.format = cfg->log_format, .fd = 2};
   uv_loop_init(&srv->loop);
   int rc = start(srv, port_file);
   if (rc == 0) {

@@ -14,6 +14,7 @@
 #include "engine/config.h"
 #include "engine/http_client.h"
 #include "engine/http_server.h"
+#include "engine/log.h"
 #include "engine/metrics.h"
 #include "engine/registry.h"
 #include "engine/sequencer.h"
@@ -48,6 +49,19 @@ struct fx_server_metrics {
   struct fx_gauge *outbox_inflight, *outbox_pending, *journal_messages, *store_bytes, *participants;
 };
 
+/* The platform's own keys: an immutable snapshot, reference-counted like the
+ * registry's. SIGHUP reads the key files into a new snapshot and swaps it in;
+ * a delivery holds the snapshot it started with until it is done, so a worker
+ * never signs with a key that is being replaced or wiped. References are taken
+ * and dropped on the loop thread only. */
+struct fx_platform_keys {
+  struct fx_keys_pair cur[FX_ROLE_COUNT]; /* signing keys (secret halves wiped on free) */
+  bool has[FX_ROLE_COUNT];
+  char cur_cs1[FX_ROLE_COUNT][FX_KEYS_CS1_LEN + 1];
+  char prev_cs1[FX_ROLE_COUNT][FX_KEYS_CS1_LEN + 1]; /* "" = no rollover */
+  unsigned refs;
+};
+
 struct fx_server {
   uv_loop_t loop;
   struct fx_config cfg;
@@ -55,8 +69,8 @@ struct fx_server {
   struct fx_store *store;
   struct fx_registry *reg;
   struct fx_duration isp;
-  struct fx_keys_pair keys[FX_ROLE_COUNT];
-  bool has_key[FX_ROLE_COUNT];
+  struct fx_log log;             /* read-only once running: shared by all threads */
+  struct fx_platform_keys *keys; /* the current snapshot (loop thread) */
   struct fx_workers *workers;
   struct fx_sequencer *seq;
   struct fx_http_server *http, *metrics_http;
@@ -73,6 +87,7 @@ struct fx_server {
   bool stopping;
   unsigned ingest_inflight; /* requests handed to workers or the sequencer */
   unsigned pending_stops;   /* listeners still closing */
+  int64_t drain_started;    /* monotonic µs of SIGTERM */
 };
 
 /* ingest.c */
@@ -92,5 +107,10 @@ int64_t fx_now_us(void);      /* wall clock, µs since the epoch */
 int64_t fx_mono_us(void);     /* monotonic clock, µs */
 void fx_count_http(struct fx_server *srv, int status);
 void fx_count_reasons(struct fx_server *srv, const char *reasons);
+/* Reads the key files cfg names into a new snapshot (refs = 1); NULL with a
+ * message in err (never key material) on any failure. */
+struct fx_platform_keys *fx_platform_keys_load(const struct fx_config *cfg, char *err, size_t errlen);
+struct fx_platform_keys *fx_platform_keys_ref(struct fx_platform_keys *k);
+void fx_platform_keys_unref(struct fx_platform_keys *k);
 
 #endif

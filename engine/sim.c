@@ -53,6 +53,7 @@ struct fx_sim {
   pid_t pid;
   int port, metrics_port;
   struct fx_keys_pair platform[FX_ROLE_COUNT];
+  char platform_prev[FX_ROLE_COUNT][FX_KEYS_CS1_LEN + 1]; /* key_previous.ROLE after a rotation */
   struct who who[7];
   /* the sink */
   pthread_t thread;
@@ -148,6 +149,25 @@ static int write_key(struct fx_sim *p, enum fx_role r) {
   return 0;
 }
 
+static int write_config(struct fx_sim *p);
+
+int fx_sim_rotate_platform_key(struct fx_sim *p, enum fx_role r) {
+  char path[192], err[256];
+  struct fx_keys_pair kp;
+  if (r <= FX_ROLE_NONE || r >= FX_ROLE_COUNT)
+    return -1;
+  snprintf(path, sizeof path, "%s/platform-%s.key", p->dir, fx_role_name(r));
+  if (fx_keys_generate(&kp) != 0 || fx_keys_file_write(path, &kp, FX_KEYS_FORCE, err, sizeof err) != 0) {
+    fprintf(stderr, "sim: key %s: %s\n", path, err);
+    fx_keys_wipe(&kp);
+    return -1;
+  }
+  fx_keys_cs1_format(&p->platform[r].pub, p->platform_prev[r]);
+  fx_keys_wipe(&p->platform[r]);
+  p->platform[r] = kp;
+  return write_config(p);
+}
+
 static int write_config(struct fx_sim *p) {
   FILE *f = fopen(p->config, "w");
   if (!f)
@@ -160,8 +180,11 @@ static int write_config(struct fx_sim *p) {
             p->tls_dir, p->tls_dir);
   else
     fprintf(f, "plain_http = true\n");
-  for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
+  for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++) {
     fprintf(f, "key.%s = %s/platform-%s.key\n", fx_role_name(r), p->dir, fx_role_name(r));
+    if (p->platform_prev[r][0])
+      fprintf(f, "key_previous.%s = %s\n", fx_role_name(r), p->platform_prev[r]);
+  }
   fprintf(f, "%s\n", p->extra_platform);
   fprintf(f, "[market]\ntime_zone = Europe/Amsterdam\n%s\n", p->extra_market);
   for (size_t i = 0; i < sizeof p->who / sizeof p->who[0]; i++) {

@@ -71,6 +71,11 @@ const char *fx_sim_dir(const struct fx_sim *p);
 const char *fx_sim_config_path(const struct fx_sim *p);
 /* Registers SIM_LATE in the configuration file (then SIGHUP); 0 or -1. */
 int fx_sim_register_late(struct fx_sim *p);
+/* Rotates the platform's key of role r: a fresh key file replaces the old one
+ * and the configuration names the old public key as key_previous.r (then
+ * SIGHUP). From then on the simulation verifies what the platform signs as r
+ * with the new key only. 0 or -1. */
+int fx_sim_rotate_platform_key(struct fx_sim *p, enum fx_role r);
 
 /* HTTP POST of raw bytes to the UFTP endpoint; returns the status (0 on a
  * transport error); the response body (truncated) in resp when not NULL. */
