@@ -812,6 +812,18 @@ const struct fx_msg *fx_sim_await_sent(struct fx_sim *p, enum fx_msg_type type, 
   return NULL;
 }
 
+const char *fx_sim_sent_xml(struct fx_sim *p, enum fx_msg_type type, const char *to, unsigned nth, size_t *len) {
+  size_t n = index_all(p);
+  for (size_t i = 0; i < n; i++) {
+    struct stored s = entry(p, i);
+    if (addressed(&s, type, to) && nth-- == 0) {
+      *len = s.inner_len;
+      return s.inner;
+    }
+  }
+  return NULL;
+}
+
 unsigned fx_sim_count_sent(struct fx_sim *p, enum fx_msg_type type, const char *to) {
   size_t n = index_all(p);
   unsigned k = 0;

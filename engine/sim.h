@@ -140,6 +140,10 @@ unsigned fx_sim_count_responses(struct fx_sim *p, const char *ref_uuid);
  * `to` has arrived and returns it parsed into arena; NULL on timeout. */
 const struct fx_msg *fx_sim_await_sent(struct fx_sim *p, enum fx_msg_type type, const char *to, unsigned nth,
                                        int timeout_ms, fx_arena *arena);
+/* The opened inner XML (after the signature) of the nth message of `type` to
+ * `to` that has arrived, and its length; NULL when there is none (yet). Valid
+ * until fx_sim_free. */
+const char *fx_sim_sent_xml(struct fx_sim *p, enum fx_msg_type type, const char *to, unsigned nth, size_t *len);
 /* How many messages of `type` to `to` have arrived so far. */
 unsigned fx_sim_count_sent(struct fx_sim *p, enum fx_msg_type type, const char *to);
 /* Answers a FlexRequest (FlexRequestResponse) or a FlexOrder (FlexOrderResponse)
