@@ -17,7 +17,7 @@
 /* Every workload flexd-bench knows. */
 static const struct fx_workload *const workloads[] = {
     &fx_workload_post, &fx_workload_sink, &fx_workload_ingest, &fx_workload_mixed,
-    &fx_workload_market_day};
+    &fx_workload_market_day, &fx_workload_flood};
 
 #define MAX_DURATION_S 3600.0
 #define MAX_COUNT UINT64_C(100000000)
@@ -40,7 +40,7 @@ static void usage(FILE *f) {
           "      --no-ceiling         skip the crypto ceiling measurement\n"
           "      --ceiling-iterations N  sign/open pairs for the ceiling (default: >= 0.3 s)\n"
           "  -q, --quiet              no progress line\n"
-          "UFTP workloads (ingest, mixed, market-day) spawn flexd themselves; -t and -p do not apply:\n"
+          "UFTP workloads (ingest, mixed, market-day, flood) spawn flexd themselves; -t and -p do not apply:\n"
           "      --flexd PATH         the flexd binary (default: flexd next to flexd-bench)\n"
           "      --agrs N             simulated AGRs, each with its own keys (default 16)\n"
           "      --isps N             ingest: ISPs per FlexOffer, 4 small, 96 whole day (default 4)\n"
@@ -52,6 +52,8 @@ static void usage(FILE *f) {
           "      --workers N          flexd's worker threads (default: one per core)\n"
           "      --nosync             flexd's store without fsync (default: durable commits)\n"
           "      --keep               keep flexd's directory (store, config, log)\n"
+          "      --flood-connections K  flood: AGR 0's connections, closed loop (default 8;\n"
+          "                           0 = no flood, the baseline); the others send at --rate\n"
           "      --list               list the workloads\n");
 }
 
@@ -85,7 +87,7 @@ static int parse_secs(const char *s, double hi, double *out) {
 }
 
 enum { O_TIMEOUT = 256, O_BODY, O_BODY_SIZE, O_JSON, O_SVG, O_NO_CEILING, O_CEIL_IT, O_LIST,
-       O_FLEXD, O_AGRS, O_ISPS, O_WORKERS, O_NOSYNC, O_KEEP, O_CPS, O_CLEAR, O_SETTLE };
+       O_FLEXD, O_AGRS, O_ISPS, O_WORKERS, O_NOSYNC, O_KEEP, O_CPS, O_CLEAR, O_SETTLE, O_FLOOD };
 
 static const struct option long_opts[] = {
     {"workload", required_argument, 0, 'w'},  {"target", required_argument, 0, 't'},
@@ -101,6 +103,7 @@ static const struct option long_opts[] = {
     {"isps", required_argument, 0, O_ISPS},   {"cps", required_argument, 0, O_CPS},   {"workers", required_argument, 0, O_WORKERS},
     {"nosync", no_argument, 0, O_NOSYNC},     {"keep", no_argument, 0, O_KEEP},
     {"clear", required_argument, 0, O_CLEAR}, {"settle", no_argument, 0, O_SETTLE},
+    {"flood-connections", required_argument, 0, O_FLOOD},
     {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
 
 static int parse_target(const char *s, struct fx_bench_opts *o) {
@@ -137,6 +140,7 @@ static int apply(int c, const char *arg, struct fx_bench_opts *o) {
   case O_NOSYNC: o->nosync = true; return 0;
   case O_KEEP: o->keep = true; return 0;
   case O_SETTLE: o->settle = true; return 0;
+  case O_FLOOD: if (parse_u64(arg, 0, 256, &v)) return -1; o->flood_connections = (unsigned)v; return 0;
   case O_CLEAR:
     if (strcmp(arg, "time") && strcmp(arg, "operator")) return -1;
     o->clear_operator = !strcmp(arg, "operator");

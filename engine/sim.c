@@ -6,6 +6,7 @@
 #include "engine/sim.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,6 +49,30 @@ struct stored {
   size_t inner_len;
 };
 
+/* A request a HANG or SLOW peer holds: answered when its timer fires (SLOW),
+ * when its connection is found gone, or at stop. */
+struct held {
+  struct held *next;
+  struct bad_peer *bp;
+  struct fx_http_request *req;
+  uv_timer_t timer;
+};
+
+/* A participant whose endpoint misbehaves (fx_sim_opts.peers), with a listener
+ * of its own on the sink's loop. Counters under fx_sim.mu. */
+struct bad_peer {
+  struct fx_sim *p;
+  char domain[256];
+  enum fx_sim_peer_mode mode;
+  unsigned delay_ms;
+  struct fx_http_server *srv; /* HTTP modes */
+  uv_tcp_t tcp;               /* RESET */
+  int port;
+  int64_t hit_us[FX_SIM_MAX_PEER_HITS];
+  unsigned hits, max_open;
+  struct held *held;
+};
+
 struct fx_sim {
   char dir[64], config[128], port_file[128], log[128], binary[512];
   pid_t pid;
@@ -72,9 +97,206 @@ struct fx_sim {
   fx_sign_ctx *sc;
   char extra_market[1024], extra_platform[1024];
   char tls_dir[256]; /* "" = plain HTTP */
+  struct bad_peer bad[FX_SIM_MAX_PEERS];
+  size_t n_bad;
 };
 
 /* ---- the sink ---------------------------------------------------------------- */
+
+/* Notes a POST that was answered 200 (caller holds p->mu). Out of memory, it
+ * is dropped, which a test sees as a message that never arrived. */
+static void keep(struct fx_sim *p, const uint8_t *body, size_t len) {
+  if (p->n_got == p->cap_got) {
+    size_t cap = p->cap_got ? 2 * p->cap_got : 64;
+    struct stored *g = realloc(p->got, cap * sizeof *g);
+    if (!g)
+      return;
+    p->got = g, p->cap_got = cap;
+  }
+  char *copy = malloc(len + 1);
+  if (!copy)
+    return;
+  memcpy(copy, body, len);
+  copy[len] = 0;
+  p->got[p->n_got++] = (struct stored){.body = copy, .len = len};
+}
+
+static int64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- misbehaving peers ----------------------------------------------------------- */
+
+static void note_hit(struct bad_peer *bp) {
+  pthread_mutex_lock(&bp->p->mu);
+  if (bp->hits < FX_SIM_MAX_PEER_HITS)
+    bp->hit_us[bp->hits] = mono_us();
+  bp->hits++;
+  pthread_mutex_unlock(&bp->p->mu);
+}
+
+static void held_closed(uv_handle_t *h) { free(h->data); }
+
+/* Unlinks and answers a held request (a SLOW peer's message then counts as
+ * received), then lets its timer go. */
+static void held_release(struct held *h, bool deliver) {
+  struct bad_peer *bp = h->bp;
+  for (struct held **pp = &bp->held; *pp; pp = &(*pp)->next)
+    if (*pp == h) {
+      *pp = h->next;
+      break;
+    }
+  if (deliver) {
+    size_t len;
+    const uint8_t *body = fx_http_request_body(h->req, &len);
+    pthread_mutex_lock(&bp->p->mu);
+    keep(bp->p, body, len);
+    pthread_mutex_unlock(&bp->p->mu);
+  }
+  fx_http_respond(h->req, 200, NULL, NULL, 0, NULL);
+  uv_timer_stop(&h->timer);
+  uv_close((uv_handle_t *)&h->timer, held_closed);
+}
+
+static void held_due(uv_timer_t *t) {
+  struct held *h = t->data;
+  held_release(h, !fx_http_request_gone(h->req));
+}
+
+/* Drops held requests whose connection flexd has given up, and returns how
+ * many are still open. */
+static unsigned held_open(struct bad_peer *bp) {
+  unsigned n = 0;
+  for (struct held *h = bp->held, *next; h; h = next) {
+    next = h->next;
+    if (fx_http_request_gone(h->req))
+      held_release(h, false);
+    else
+      n++;
+  }
+  return n;
+}
+
+static void bad_handler(struct fx_http_request *req, void *ud) {
+  struct bad_peer *bp = ud;
+  note_hit(bp);
+  if (bp->mode == FX_SIM_PEER_500 || bp->mode == FX_SIM_PEER_404) {
+    fx_http_respond(req, bp->mode == FX_SIM_PEER_500 ? 500 : 404, NULL, NULL, 0, NULL);
+    return;
+  }
+  struct held *h = calloc(1, sizeof *h);
+  if (!h) {
+    fx_http_respond(req, 503, NULL, NULL, 0, NULL);
+    return;
+  }
+  *h = (struct held){.next = bp->held, .bp = bp, .req = req};
+  bp->held = h;
+  uv_timer_init(&bp->p->loop, &h->timer);
+  h->timer.data = h;
+  if (bp->mode == FX_SIM_PEER_SLOW)
+    uv_timer_start(&h->timer, held_due, bp->delay_ms, 0);
+  unsigned open = held_open(bp);
+  pthread_mutex_lock(&bp->p->mu);
+  if (open > bp->max_open)
+    bp->max_open = open;
+  pthread_mutex_unlock(&bp->p->mu);
+}
+
+static void reset_closed(uv_handle_t *h) { free(h); }
+
+static void reset_connection(uv_stream_t *server, int status) {
+  struct bad_peer *bp = server->data;
+  uv_tcp_t *c = malloc(sizeof *c);
+  if (status < 0 || !c) {
+    free(c);
+    return;
+  }
+  uv_tcp_init(server->loop, c);
+  if (uv_accept(server, (uv_stream_t *)c) != 0) {
+    uv_close((uv_handle_t *)c, reset_closed);
+    return;
+  }
+  note_hit(bp);
+  if (uv_tcp_close_reset(c, reset_closed) != 0)
+    uv_close((uv_handle_t *)c, reset_closed);
+}
+
+static int reset_listen(struct bad_peer *bp, uv_loop_t *loop) {
+  struct sockaddr_in a;
+  struct sockaddr_storage got;
+  int n = sizeof got;
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  uv_tcp_init(loop, &bp->tcp);
+  bp->tcp.data = bp;
+  bp->port = -1; /* the handle is open: bad_stop closes it */
+  if (uv_tcp_bind(&bp->tcp, (const struct sockaddr *)&a, 0) != 0 ||
+      uv_listen((uv_stream_t *)&bp->tcp, 64, reset_connection) != 0 ||
+      uv_tcp_getsockname(&bp->tcp, (struct sockaddr *)&got, &n) != 0)
+    return -1;
+  bp->port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+  return 0;
+}
+
+/* Starts every misbehaving peer's listener on the sink's loop; 0 or -1. */
+static int bad_start(struct fx_sim *p, const struct fx_http_server_config *c) {
+  for (size_t i = 0; i < p->n_bad; i++) {
+    struct bad_peer *bp = &p->bad[i];
+    if (bp->mode == FX_SIM_PEER_RESET) {
+      if (reset_listen(bp, &p->loop) != 0)
+        return -1;
+      continue;
+    }
+    if (fx_http_server_start(&bp->srv, &p->loop, c, bad_handler, bp) != 0)
+      return -1;
+    bp->port = fx_http_server_port(bp->srv);
+  }
+  return 0;
+}
+
+static void bad_stop(struct fx_sim *p) {
+  for (size_t i = 0; i < p->n_bad; i++) {
+    struct bad_peer *bp = &p->bad[i];
+    while (bp->held)
+      held_release(bp->held, false);
+    if (bp->srv)
+      fx_http_server_stop(bp->srv, NULL, NULL);
+    if (bp->mode == FX_SIM_PEER_RESET && bp->port)
+      uv_close((uv_handle_t *)&bp->tcp, NULL);
+  }
+}
+
+static struct bad_peer *find_bad(struct fx_sim *p, const char *domain) {
+  for (size_t i = 0; i < p->n_bad; i++)
+    if (!strcmp(p->bad[i].domain, domain))
+      return &p->bad[i];
+  return NULL;
+}
+
+unsigned fx_sim_peer_hits(struct fx_sim *p, const char *domain, int64_t *t_us, size_t cap) {
+  struct bad_peer *bp = find_bad(p, domain);
+  if (!bp)
+    return 0;
+  pthread_mutex_lock(&p->mu);
+  unsigned n = bp->hits;
+  for (size_t i = 0; t_us && i < cap && i < n && i < FX_SIM_MAX_PEER_HITS; i++)
+    t_us[i] = bp->hit_us[i];
+  pthread_mutex_unlock(&p->mu);
+  return n;
+}
+
+unsigned fx_sim_peer_max_open(struct fx_sim *p, const char *domain) {
+  struct bad_peer *bp = find_bad(p, domain);
+  if (!bp)
+    return 0;
+  pthread_mutex_lock(&p->mu);
+  unsigned n = bp->max_open;
+  pthread_mutex_unlock(&p->mu);
+  return n;
+}
+
+/* ---- the ordinary sink ----------------------------------------------------------- */
 
 static void sink_handler(struct fx_http_request *req, void *ud) {
   struct fx_sim *p = ud;
@@ -83,16 +305,8 @@ static void sink_handler(struct fx_http_request *req, void *ud) {
   pthread_mutex_lock(&p->mu);
   p->hits++;
   int status = p->sink_status;
-  if (status == 200) {
-    if (p->n_got == p->cap_got) {
-      p->cap_got = p->cap_got ? 2 * p->cap_got : 64;
-      p->got = realloc(p->got, p->cap_got * sizeof *p->got);
-    }
-    char *copy = malloc(len + 1);
-    memcpy(copy, body, len);
-    copy[len] = 0;
-    p->got[p->n_got++] = (struct stored){.body = copy, .len = len};
-  }
+  if (status == 200)
+    keep(p, body, len);
   pthread_mutex_unlock(&p->mu);
   fx_http_respond(req, status, NULL, NULL, 0, NULL);
 }
@@ -101,7 +315,9 @@ static void sink_stopped(void *ud) { (void)ud; }
 
 static void on_stop(uv_async_t *a) {
   struct fx_sim *p = a->data;
-  fx_http_server_stop(p->srv, sink_stopped, p);
+  bad_stop(p);
+  if (p->srv)
+    fx_http_server_stop(p->srv, sink_stopped, p);
   uv_close((uv_handle_t *)a, NULL);
 }
 
@@ -125,14 +341,17 @@ static void *sink_run(void *arg) {
   }
   if (rc == 0)
     rc = fx_http_server_start(&p->srv, &p->loop, &c, sink_handler, p);
+  if (rc == 0 && bad_start(p, &c) != 0) {
+    fprintf(stderr, "sim: a misbehaving peer's listener did not start\n");
+    rc = -1;
+  }
   fx_tls_ctx_free(c.tls); /* the sink holds its own reference */
   pthread_mutex_lock(&p->mu);
   p->sink_port = rc == 0 ? fx_http_server_port(p->srv) : -1;
   p->sink_ready = true;
   pthread_cond_signal(&p->cv);
   pthread_mutex_unlock(&p->mu);
-  if (rc == 0)
-    uv_run(&p->loop, UV_RUN_DEFAULT);
+  uv_run(&p->loop, UV_RUN_DEFAULT); /* until on_stop, also after a failed start */
   uv_loop_close(&p->loop);
   return NULL;
 }
@@ -193,8 +412,9 @@ static int write_config(struct fx_sim *p) {
       continue;
     char cs1[FX_KEYS_CS1_LEN + 1];
     fx_keys_cs1_format(&w->kp.pub, cs1);
+    struct bad_peer *bp = find_bad(p, w->domain);
     fprintf(f, "[participant %s %s]\nkey = %s\nendpoint = %s://127.0.0.1:%d/shapeshifter/api/v3/message\n",
-            w->domain, fx_role_name(w->role), cs1, p->tls_dir[0] ? "https" : "http", p->sink_port);
+            w->domain, fx_role_name(w->role), cs1, p->tls_dir[0] ? "https" : "http", bp ? bp->port : p->sink_port);
     if (w->barred)
       fprintf(f, "barred = true\n");
     if (w->rate)
@@ -263,6 +483,10 @@ struct fx_sim *fx_sim_start_with(const struct fx_sim_opts *o, const char *flexd_
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   p->sink_status = 200;
+  for (size_t i = 0; o && i < o->n_peers && i < FX_SIM_MAX_PEERS; i++)
+    p->bad[p->n_bad++] = (struct bad_peer){.p = p, .mode = o->peers[i].mode, .delay_ms = o->peers[i].delay_ms};
+  for (size_t i = 0; i < p->n_bad; i++)
+    snprintf(p->bad[i].domain, sizeof p->bad[i].domain, "%s", o->peers[i].domain);
   p->rd = fx_reader_new(NULL);
   p->sc = fx_sign_ctx_new(0);
   static const struct { const char *d; enum fx_role r; bool barred, registered; unsigned rate; } who[7] = {
@@ -607,6 +831,18 @@ const struct fx_msg *fx_sim_await_sent(struct fx_sim *p, enum fx_msg_type type, 
         return parse_entry(p, &s, arena);
     }
     usleep(10000);
+  }
+  return NULL;
+}
+
+const char *fx_sim_sent_xml(struct fx_sim *p, enum fx_msg_type type, const char *to, unsigned nth, size_t *len) {
+  size_t n = index_all(p);
+  for (size_t i = 0; i < n; i++) {
+    struct stored s = entry(p, i);
+    if (addressed(&s, type, to) && nth-- == 0) {
+      *len = s.inner_len;
+      return s.inner;
+    }
   }
   return NULL;
 }

@@ -36,6 +36,22 @@
 
 struct fx_sim;
 
+/* How a participant's own endpoint behaves (fx_sim_opts.peers). */
+enum fx_sim_peer_mode {
+  FX_SIM_PEER_HANG = 1, /* accepts the request and never answers */
+  FX_SIM_PEER_RESET,    /* accepts the connection and resets it at once */
+  FX_SIM_PEER_500,      /* answers 500 */
+  FX_SIM_PEER_404,      /* answers 404 */
+  FX_SIM_PEER_SLOW      /* answers 200 after delay_ms (the message then counts as received) */
+};
+#define FX_SIM_MAX_PEERS 4
+#define FX_SIM_MAX_PEER_HITS 64
+struct fx_sim_peer {
+  const char *domain; /* a participant the simulation plays (every role it has) */
+  enum fx_sim_peer_mode mode;
+  unsigned delay_ms; /* FX_SIM_PEER_SLOW */
+};
+
 struct fx_sim_opts {
   const char *extra_market;   /* lines appended to [market] */
   const char *extra_platform; /* lines appended to [platform] */
@@ -45,6 +61,11 @@ struct fx_sim_opts {
                                server.crt and server.key (for 127.0.0.1): flexd listens
                                with HTTPS, the sink too, and flexd checks the sink's
                                certificate against ca.crt (tls_peer_ca) */
+  /* Up to FX_SIM_MAX_PEERS participants whose endpoint misbehaves. Each gets a
+   * listener of its own (its own port, like a separate host, so flexd's
+   * per-peer bounds apply to it alone); the others share the ordinary sink. */
+  const struct fx_sim_peer *peers;
+  size_t n_peers;
 };
 
 /* Starts the sink, writes keys and configuration, runs `flexd_binary serve`
@@ -96,6 +117,12 @@ int fx_sim_send(struct fx_sim *p, const char *domain, enum fx_role role, const c
 void fx_sim_sink_status(struct fx_sim *p, int status);
 /* Number of POSTs the sink has received (answered or not). */
 unsigned fx_sim_sink_hits(struct fx_sim *p);
+/* A misbehaving peer's attempts (requests, or connections for RESET): their
+ * number, and up to `cap` of their arrival times (CLOCK_MONOTONIC, µs) in
+ * `t_us` (may be NULL). 0 when `domain` has no override. */
+unsigned fx_sim_peer_hits(struct fx_sim *p, const char *domain, int64_t *t_us, size_t cap);
+/* The most requests a HANG or SLOW peer has held open at once. */
+unsigned fx_sim_peer_max_open(struct fx_sim *p, const char *domain);
 
 /* Waits up to timeout_ms for a response from the platform of type `type`
  * referring to MessageID `ref` (fx_msg_reference), verifies its signature with
@@ -118,6 +145,10 @@ unsigned fx_sim_count_responses(struct fx_sim *p, const char *ref_uuid);
  * `to` has arrived and returns it parsed into arena; NULL on timeout. */
 const struct fx_msg *fx_sim_await_sent(struct fx_sim *p, enum fx_msg_type type, const char *to, unsigned nth,
                                        int timeout_ms, fx_arena *arena);
+/* The opened inner XML (after the signature) of the nth message of `type` to
+ * `to` that has arrived, and its length; NULL when there is none (yet). Valid
+ * until fx_sim_free. */
+const char *fx_sim_sent_xml(struct fx_sim *p, enum fx_msg_type type, const char *to, unsigned nth, size_t *len);
 /* How many messages of `type` to `to` have arrived so far. */
 unsigned fx_sim_count_sent(struct fx_sim *p, enum fx_msg_type type, const char *to);
 /* Answers a FlexRequest (FlexRequestResponse) or a FlexOrder (FlexOrderResponse)

@@ -131,6 +131,44 @@ Test(bench_workloads, ingest_whole_day_offers_are_all_accepted) {
   outcome_free(&r);
 }
 
+/* flood: AGR 0 floods on 2 connections while AGRs 1..4 send 100 FlexOffers at
+ * 50/s; every one of the others' offers is answered 200 and then Accepted, and
+ * the messages at the sink naming no request of the window are exactly the
+ * flood's answers (one per flood 200, so the flood did run). */
+Test(bench_workloads, flood_leaves_the_other_senders_all_answered, .timeout = 90) {
+  struct fx_bench_opts o = run_opts(100);
+  o.rate = 50;
+  o.flood_connections = 2;
+  o.timeout_s = 30; /* the flood's answers queue up behind it: room to drain them */
+  struct outcome r;
+  run(&fx_workload_flood, &o, &r);
+  cr_assert_eq(r.rc, 0, "run failed (%s):\n%s", r.err, r.table);
+  json_t *j = r.json;
+  cr_assert_eq(jint(j, "sent", NULL), 100, "%s", r.table);
+  cr_assert_eq(jint(j, "ok", NULL), 100, "%s", r.table);
+  cr_assert_eq(jint(j, "async_outcomes", "as_expected"), 100, "%s", r.table);
+  const char *bad[] = {"wrong_outcome", "bad_signature", "unmatched", "duplicates", "dropped", "missing"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    cr_assert_eq(jint(j, "async_outcomes", bad[i]), 0, "%s:\n%s", bad[i], r.table);
+  json_int_t flood = jint(j, "async_outcomes", "foreign");
+  cr_assert_gt(flood, 0, "the flood's answers reached the sink:\n%s", r.table);
+  cr_assert_eq(jint(j, "async_outcomes", "received"), 100 + flood, "%s", r.table);
+  char line[128];
+  snprintf(line, sizeof line, "%lld answered 200", (long long)flood);
+  cr_assert(strstr(r.table, line) != NULL, "the flood's 200s are its answers at the sink:\n%s", r.table);
+  outcome_free(&r);
+}
+
+Test(bench_workloads, flood_needs_two_agrs) {
+  struct fx_bench_opts o = run_opts(10);
+  o.agrs = 1;
+  struct outcome r;
+  run(&fx_workload_flood, &o, &r);
+  cr_assert_eq(r.rc, -1);
+  cr_assert(strstr(r.err, "--agrs 2") != NULL, "%s", r.err);
+  outcome_free(&r);
+}
+
 /* 20 cycles of the mix: every message type participants send. Before the window a
  * small market day on 7 CPs (5 AGRs) gives 35 FlexRequest copies and 14 FlexOrders
  * (2 offers of ~2 kW fit a 6 kW need) for the AGRs to answer; the 6 answer slots left

@@ -55,6 +55,8 @@ struct fx_async {
                                 responses and name no request (a FlexRequest's copies
                                 to the AGRs) count as `others`, not as unmatched */
   uint64_t others;
+  uint64_t foreign; /* set aside by the workload: answers to requests sent outside
+                       the tracker (the flood's), once it has checked their number */
 };
 
 /* Tracks `n_requests` requests and stores up to `max_msgs` messages totalling

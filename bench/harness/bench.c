@@ -21,6 +21,7 @@ void fx_bench_opts_defaults(struct fx_bench_opts *o) {
   o->agrs = 16;
   o->isps = 4;
   o->cps = 8;
+  o->flood_connections = 8;
 }
 
 struct cpu_window {

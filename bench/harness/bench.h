@@ -59,6 +59,8 @@ struct fx_bench_opts {
   unsigned workers;       /* flexd's [platform] workers; 0 = its default (one per core) */
   bool nosync;            /* store_nosync = true (default: durable commits) */
   bool keep;              /* leave flexd's directory (store, log, config) behind */
+  unsigned flood_connections; /* flood: the flooding AGR's connections (closed loop);
+                                 0 = no flood, the baseline (default 8) */
 };
 
 /* Everything a workload prepares for the run loop, and what it reports back. */
@@ -111,6 +113,8 @@ extern const struct fx_workload fx_workload_sink;
 /* The UFTP workloads against a flexd they spawn (workload_uftp.c). */
 extern const struct fx_workload fx_workload_ingest;
 extern const struct fx_workload fx_workload_mixed;
+/* One AGR floods (closed loop) while the others send FlexOffers at --rate. */
+extern const struct fx_workload fx_workload_flood;
 /* A market day on many CPs against a flexd it spawns (workload_market.c). */
 extern const struct fx_workload fx_workload_market_day;
 

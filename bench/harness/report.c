@@ -92,9 +92,11 @@ static void print_async_track(FILE *f, const struct fx_report *r) {
   if (t == NULL) return;
   fprintf(f, "async        received %" PRIu64 "  as expected %" PRIu64 "  wrong outcome %" PRIu64
              "  bad signature %" PRIu64 "  unmatched %" PRIu64 "  duplicates %" PRIu64
-             "  dropped %" PRIu64 "  missing %" PRIu64 "\n",
+             "  dropped %" PRIu64 "  missing %" PRIu64,
           t->received, t->matched, t->wrong_outcome, t->bad_signature, t->unmatched,
           t->duplicates, t->dropped, async_missing(r));
+  if (t->foreign) fprintf(f, "  flood's %" PRIu64, t->foreign);
+  fputc('\n', f);
 }
 
 /* "12.3 µs/msg (0.45 s)", or just the total when nothing was answered 200. */
@@ -219,7 +221,7 @@ static json_t *ceiling_json(const struct fx_report *r) {
 
 static json_t *async_track_json(const struct fx_report *r) {
   const struct fx_async *t = r->async_track;
-  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "received",
+  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "foreign", (json_int_t)t->foreign, "received",
                    (json_int_t)t->received, "as_expected", (json_int_t)t->matched,
                    "wrong_outcome", (json_int_t)t->wrong_outcome, "bad_signature",
                    (json_int_t)t->bad_signature, "unmatched", (json_int_t)t->unmatched,

@@ -14,7 +14,15 @@
  *           exact phrase), resent messages ("Already Submitted") and reused
  *           MessageIDs ("Duplicate Identifier").
  *
- * Both share the machinery (uftp_run.h): prepare starts the response sink, spawns
+ *   flood   AGR 0 sends FlexOffers as fast as --flood-connections connections let
+ *           it (closed loop, on a thread of its own with its own loop, from the
+ *           window's first answer to its end) while AGRs 1..N-1 send FlexOffers at
+ *           --rate: the window's table is theirs, so a run with and one without
+ *           (--flood-connections 0) show what one sender's flood costs the others.
+ *           Every one of the others' offers must be answered 200 and then Accepted;
+ *           the flood's own answers are counted, not judged.
+ *
+ * They share the machinery (uftp_run.h): prepare starts the response sink, spawns
  * flexd (platform.h) with every participant's endpoint at the sink, sets up the common
  * reference through the real endpoint (the DSO's congestion points, every AGR's
  * connections there: without them no offer is Accepted), then builds and seals every
@@ -22,6 +30,7 @@
  * waits for one response per 200; verify opens and judges every response after the
  * window. market-day lives in workload_market.c. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +72,23 @@ struct pool {
   size_t n, used;
 };
 
+/* The flooding AGR's load: prepared before the window, run on its own thread
+ * and loop (fx_load is loop-local), started by the window's first answer. */
+struct flood {
+  const struct fx_bench_run *run;
+  struct fx_req *reqs;
+  size_t n;
+  uv_loop_t loop;
+  pthread_t thread;
+  bool started, joined;
+  struct fx_load_cfg cfg;
+  struct fx_load_stats *stats; /* the thread's, read after the join */
+  int rc;
+  char err[128];
+};
+
 struct uftp {
+  struct flood *flood; /* flood only */
   struct fx_bench_uftp base; /* platform, builder, sink routing */
   struct fx_bench_platform *plat; /* = base.plat */
   struct fx_bench_msgs *msgs;     /* = base.msgs */
@@ -129,6 +154,25 @@ static int plan_ingest(struct fx_bench_run *run, struct uftp *u, char *err, size
     if (add(run, u, &spec, (unsigned)i, -1, &built, err, errlen) != 0) return -1;
     u->kinds[k]++;
   }
+  return 0;
+}
+
+#define FLOOD_MAX_REQS 30000 /* prepared flood requests (about 3 KiB each) */
+
+/* The others' offers (AGRs 1..N-1) are the window's; AGR 0's go to the flood. */
+static int plan_flood(struct fx_bench_run *run, struct uftp *u, char *err, size_t errlen) {
+  struct fx_bench_msg spec = {.type = FX_MSG_FLEX_OFFER, .n_isps = run->opts->isps};
+  struct fx_bench_built built;
+  unsigned others = u->plat->n_agrs - 1;
+  for (uint64_t i = 0; i < run->opts->count; i++) {
+    if (add(run, u, &spec, 1 + (unsigned)(i % others), -1, &built, err, errlen) != 0) return -1;
+    u->kinds[K_SMALL]++;
+  }
+  struct flood *f = u->flood;
+  for (size_t i = 0; i < f->n; i++)
+    if (fx_bench_msgs_build(u->msgs, &spec, &u->plat->agrs[0], run->host, run->port, &f->reqs[i], &built, err,
+                            errlen) != 0)
+      return -1;
   return 0;
 }
 
@@ -299,9 +343,41 @@ static int plan_mixed(struct fx_bench_run *run, struct uftp *u, char *err, size_
 
 /* ---- the stages ------------------------------------------------------------------ */
 
+static void *flood_run(void *arg) {
+  struct flood *f = arg;
+  f->rc = fx_load_run(&f->loop, &f->cfg, &f->stats, f->err, sizeof f->err);
+  return NULL;
+}
+
+/* The flood starts with the window's first answer (not in prepare: the
+ * ceiling, measured between prepare and the window, must not compete with it). */
+static void flood_start(struct flood *f) {
+  f->started = true;
+  const struct fx_bench_run *run = f->run;
+  const struct fx_bench_opts *o = run->opts;
+  /* As long as the others send: their window, when --rate bounds it by -n. */
+  double secs = o->rate && (double)o->count / (double)o->rate < o->duration_s ? (double)o->count / (double)o->rate
+                                                                              : o->duration_s;
+  f->cfg = (struct fx_load_cfg){.host = run->host, .port = run->port, .connections = o->flood_connections,
+                                .count = f->n, .duration_ns = (uint64_t)(secs * 1e9),
+                                .timeout_ns = (uint64_t)(o->timeout_s * 1e9), .reqs = f->reqs, .n_reqs = f->n};
+  if (uv_loop_init(&f->loop) != 0 || pthread_create(&f->thread, NULL, flood_run, f) != 0) {
+    snprintf(f->err, sizeof f->err, "could not start the flood");
+    f->rc = -1, f->joined = true;
+  }
+}
+
+static void flood_join(struct flood *f) {
+  if (!f->started || f->joined) return;
+  pthread_join(f->thread, NULL);
+  uv_loop_close(&f->loop);
+  f->joined = true;
+}
+
 static void on_response(void *user, uint64_t index, int status, uint64_t intended_ns,
                         uint64_t done_ns) {
   struct uftp *u = user;
+  if (u->flood && !u->flood->started && u->flood->n) flood_start(u->flood);
   fx_async_on_response(u->async, index, status, intended_ns, done_ns);
   if (status != 200 || index >= u->n) return;
   u->got_200[index] = 1;
@@ -416,8 +492,10 @@ static int start(struct fx_bench_run *run, struct uftp *u, unsigned n_cps, int d
   return fx_bench_uftp_reference(run, &u->base, n_cps, err, errlen);
 }
 
+/* extra_msgs: messages beyond the window's responses the sink may receive (the
+ * flood's answers), for the tracker's room. */
 static int prepare(struct fx_bench_run *run, plan_fn plan, plan_fn setup, unsigned n_cps, int days_ahead,
-                   char *err, size_t errlen) {
+                   uint64_t extra_msgs, char *err, size_t errlen) {
   const struct fx_bench_opts *o = run->opts;
   uint64_t per_req = o->isps > 8 ? 12288 : 4096; /* generous upper bounds */
   if (o->count * per_req > MAX_REQUEST_BYTES) {
@@ -428,7 +506,8 @@ static int prepare(struct fx_bench_run *run, plan_fn plan, plan_fn setup, unsign
   struct uftp *u = calloc(1, sizeof *u);
   run->state = u;
   if (u == NULL || (u->async = malloc(sizeof *u->async)) == NULL ||
-      fx_async_init(u->async, o->count, 2 * o->count + 64, 2 * o->count * RESPONSE_BYTES + (1u << 20)) != 0 ||
+      fx_async_init(u->async, o->count, 2 * o->count + extra_msgs + 64,
+                    (2 * o->count + extra_msgs) * RESPONSE_BYTES + (1u << 20)) != 0 ||
       (run->reqs = calloc(o->count, sizeof *run->reqs)) == NULL ||
       (u->got_200 = calloc(o->count, 1)) == NULL || (u->silent = calloc(o->count, 1)) == NULL ||
       (u->keys = calloc(o->count, sizeof *u->keys)) == NULL) {
@@ -456,7 +535,7 @@ static int prepare_ingest(struct fx_bench_run *run, char *err, size_t errlen) {
     snprintf(err, errlen, "--isps must be 1..100");
     return -1;
   }
-  return prepare(run, plan_ingest, NULL, 1, 1, err, errlen);
+  return prepare(run, plan_ingest, NULL, 1, 1, 0, err, errlen);
 }
 
 /* The mix's CPs: offers, prognoses and metering; the small market day; the window's
@@ -482,12 +561,42 @@ static int setup_mixed(struct fx_bench_run *run, struct uftp *u, char *err, size
 static int prepare_mixed(struct fx_bench_run *run, char *err, size_t errlen) {
   unsigned offer, setup, req;
   mix_layout(run->opts, &offer, &setup, &req);
-  return prepare(run, plan_mixed, setup_mixed, offer + setup + req, MIX_DAYS_AHEAD, err, errlen);
+  return prepare(run, plan_mixed, setup_mixed, offer + setup + req, MIX_DAYS_AHEAD, 0, err, errlen);
+}
+
+static size_t flood_reqs(const struct fx_bench_opts *o) {
+  if (o->flood_connections == 0) return 0;
+  return o->count * 40 < FLOOD_MAX_REQS ? (size_t)o->count * 40 : FLOOD_MAX_REQS;
+}
+
+static int setup_flood(struct fx_bench_run *run, struct uftp *u, char *err, size_t errlen) {
+  struct flood *f = calloc(1, sizeof *f);
+  u->flood = f;
+  if (f == NULL || (f->n = flood_reqs(run->opts), f->reqs = calloc(f->n ? f->n : 1, sizeof *f->reqs)) == NULL) {
+    snprintf(err, errlen, "out of memory for the flood");
+    return -1;
+  }
+  f->run = run;
+  return 0;
+}
+
+static int prepare_flood(struct fx_bench_run *run, char *err, size_t errlen) {
+  if (run->opts->agrs < 2) {
+    snprintf(err, errlen, "flood needs --agrs 2 or more (AGR 0 floods, the others are measured)");
+    return -1;
+  }
+  return prepare(run, plan_flood, setup_flood, 1, 1, flood_reqs(run->opts), err, errlen);
+}
+
+/* What the flood had answered 200 (0 without one, or before its join). */
+static uint64_t flood_ok(const struct uftp *u) {
+  return u->flood && u->flood->joined && u->flood->stats ? u->flood->stats->ok : 0;
 }
 
 static int drain(struct fx_bench_run *run, char *err, size_t errlen) {
   struct uftp *u = run->state;
-  uint64_t others = u->fr_ok * u->plat->n_agrs;
+  if (u->flood) flood_join(u->flood);
+  uint64_t others = u->fr_ok * u->plat->n_agrs + flood_ok(u);
   run->async_expected = u->owed;
   uint64_t timeout = (uint64_t)(run->opts->timeout_s * 1e9);
   u->drained = fx_sink_wait(run->sink, u->base.sink_base + u->owed + others, timeout) == 0;
@@ -540,6 +649,16 @@ static int verify(struct fx_bench_run *run, char *err, size_t errlen) {
              " arrived, authentic", a->others, copies, u->fr_ok, u->plat->n_agrs);
     return -1;
   }
+  if (u->flood && u->flood->rc != 0) {
+    snprintf(err, errlen, "the flood could not run: %s", u->flood->err);
+    return -1;
+  }
+  /* The flood's answers name no request of the window: one per flood 200 must
+   * be among the unmatched, and then they are set aside as the flood's. */
+  if (u->flood && a->unmatched == flood_ok(u)) {
+    a->foreign = a->unmatched;
+    a->unmatched = 0;
+  }
   if (a->matched != u->owed || a->bad_signature || a->unmatched || a->duplicates || a->dropped) {
     uint64_t first = first_missing(u);
     snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " responses as expected (bad signature %" PRIu64
@@ -564,6 +683,15 @@ static void report(const struct fx_bench_run *run, FILE *out) {
     fprintf(out, "setup       %u markets: %zu FlexRequest copies, %zu solicited offers, %" PRIu64
             " FlexOrders (operator clearing) in %.2f s, for the window's answers\n", u->setup_cps, u->copies.n,
             u->copies.n, u->setup_orders, u->setup.elapsed_ns / 1e9);
+  if (u->flood && u->flood->stats) {
+    const struct fx_load_stats *f = u->flood->stats;
+    double secs = (f->window_end_ns - f->window_start_ns) / 1e9;
+    fprintf(out, "flood       AGR 0 on %u connections: %" PRIu64 " FlexOffers sent, %" PRIu64
+            " answered 200 in %.2f s (%.0f/s); the table above is the other %u AGRs'\n",
+            run->opts->flood_connections, f->sent, f->ok, secs, secs > 0 ? f->ok / secs : 0.0, u->plat->n_agrs - 1);
+  } else if (u->flood) {
+    fprintf(out, "flood       none (--flood-connections 0): the baseline for the other %u AGRs\n", u->plat->n_agrs - 1);
+  }
   if (u->fr_ok)
     fprintf(out, "copies      %" PRIu64 " FlexRequest copies from the window's %" PRIu64
             " FlexRequests received, authentic\n", u->async->others, u->fr_ok);
@@ -576,6 +704,13 @@ static void cleanup(struct fx_bench_run *run) {
   run->reqs = NULL;
   run->n_reqs = 0;
   if (u == NULL) return;
+  if (u->flood) {
+    flood_join(u->flood);
+    for (size_t i = 0; i < u->flood->n; i++) fx_req_free(&u->flood->reqs[i]);
+    free(u->flood->reqs);
+    fx_load_stats_free(u->flood->stats);
+    free(u->flood);
+  }
   fx_bench_uftp_free(&u->base);
   if (u->async) fx_async_free(u->async);
   free(u->async);
@@ -604,6 +739,16 @@ const struct fx_workload fx_workload_mixed = {
     .name = "mixed",
     .summary = "every message participants send, flawed and duplicate ones too, to a spawned flexd",
     .prepare = prepare_mixed,
+    .drain = drain,
+    .verify = verify,
+    .cleanup = cleanup,
+    .report = report,
+};
+
+const struct fx_workload fx_workload_flood = {
+    .name = "flood",
+    .summary = "AGR 0 floods (--flood-connections, closed loop) while the other AGRs send FlexOffers at --rate",
+    .prepare = prepare_flood,
     .drain = drain,
     .verify = verify,
     .cleanup = cleanup,
