@@ -21,7 +21,7 @@
 #include "engine/server_int.h"
 
 enum { MAX_INFLIGHT = 256, POST_TIMEOUT_MS = 10000 };
-#define BACKOFF_BASE_US 1000000LL      /* first retry after ~1 s */
+#define BACKOFF_BASE_US 1000000LL      /* doubled once for the first retry: 1-2 s after the failure */
 #define BACKOFF_CAP_US (600LL * 1000000) /* then at most every 10 min */
 
 enum dstate { SIGNING, POSTING, SETTLING };
