@@ -461,6 +461,72 @@ static void op_keys(struct fx_server *srv, struct fx_http_request *req) {
   free(body);
 }
 
+/* ---- reservation releases on operator request ----------------------------------- */
+
+struct op_release {
+  struct fx_seq_command cmd;
+  struct fx_market_reservation res;
+  struct fx_http_request *req;
+  int64_t *power;
+};
+
+static void op_release_done(struct fx_seq_command *c) {
+  struct op_release *orl = (struct op_release *)c;
+  json_t *j = json_pack("{s:b,s:s}", "sent", !c->store_err && orl->res.status == 0, "why",
+                        c->store_err ? "the store cannot commit" : orl->res.why);
+  char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  int status = c->store_err ? 503 : orl->res.status ? 409 : 200;
+  fx_http_respond(orl->req, status, "application/json", body ? body : "{}", body ? strlen(body) : 2, NULL);
+  free(body);
+  json_decref(j);
+  free(orl->power);
+  free(orl);
+}
+
+/* POST /api/contracts/{ID}/{YYYY-MM-DD}/release with {"power":[W,…]}: the
+ * remaining reservation per ISP of that Period; flexd sends the contract's AGR
+ * a FlexReservationUpdate (it may only shrink the reservation). */
+static void op_release(struct fx_server *srv, struct fx_http_request *req, const char *path) {
+  const char *p = path + strlen("/api/contracts/");
+  const char *slash = strchr(p, '/');
+  struct fx_date d;
+  const char *why;
+  size_t blen;
+  const uint8_t *body = fx_http_request_body(req, &blen);
+  json_error_t jerr;
+  json_t *j = NULL, *arr;
+  struct op_release *orl = NULL;
+  if (!slash || (size_t)(slash - p) >= sizeof orl->res.contract || strlen(slash) != 19 ||
+      strcmp(slash + 11, "/release") || fx_date_parse(slash + 1, 10, &d, &why) != 0) {
+    static const char msg[] = "want /api/contracts/ID/YYYY-MM-DD/release\n";
+    fx_http_respond(req, 404, "text/plain", msg, sizeof msg - 1, NULL);
+    return;
+  }
+  j = json_loadb((const char *)body, blen, 0, &jerr);
+  arr = j ? json_object_get(j, "power") : NULL;
+  size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+  if (!n || n > 200 || !(orl = calloc(1, sizeof *orl)) || !(orl->power = calloc(n, sizeof *orl->power))) {
+    json_decref(j);
+    free(orl);
+    static const char msg[] = "want {\"power\":[W,...]} per ISP of the Period\n";
+    fx_http_respond(req, 400, "text/plain", msg, sizeof msg - 1, NULL);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    orl->power[i] = json_integer_value(json_array_get(arr, i));
+  json_decref(j);
+  memcpy(orl->res.contract, p, (size_t)(slash - p));
+  orl->res.period = fx_date_to_days(&d);
+  orl->res.power = orl->power;
+  orl->res.n_isps = (int)n;
+  orl->req = req;
+  orl->cmd.run = fx_market_run_reservation_update;
+  orl->cmd.done = op_release_done;
+  orl->cmd.now_us = fx_now_us();
+  orl->cmd.arg = &orl->res;
+  fx_sequencer_command(srv->seq, &orl->cmd);
+}
+
 /* The operator listener: /metrics, the query API, operator requests. */
 static void ops_handler(struct fx_http_request *req, void *ud) {
   struct fx_server *srv = ud;
@@ -472,6 +538,8 @@ static void ops_handler(struct fx_http_request *req, void *ud) {
     op_clear(srv, req, path);
   else if (!strncmp(path, "/api/settlements/", 17) && !strcmp(method, "POST") && !srv->stopping)
     op_settlement(srv, req, path);
+  else if (!strncmp(path, "/api/contracts/", 15) && !strcmp(method, "POST") && !srv->stopping)
+    op_release(srv, req, path);
   else if (!strncmp(path, "/api/", 5) && srv->query)
     fx_query_http(req, srv->query);
   else

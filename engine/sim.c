@@ -666,6 +666,10 @@ int fx_sim_operator(struct fx_sim *p, const char *method, const char *path, char
   return http(p, p->metrics_port, method, path, strcmp(method, "GET") ? "" : NULL, 0, NULL, resp, cap);
 }
 
+int fx_sim_operator_post(struct fx_sim *p, const char *path, const char *json, char *resp, size_t cap) {
+  return http(p, p->metrics_port, "POST", path, json, strlen(json), "application/json", resp, cap);
+}
+
 int fx_sim_get(struct fx_sim *p, bool metrics, const char *path, char *resp, size_t cap) {
   return http(p, metrics ? p->metrics_port : p->port, "GET", path, NULL, 0, NULL, resp, cap);
 }

@@ -104,6 +104,8 @@ int fx_sim_post(struct fx_sim *p, const char *body, size_t len, const char *cont
                  size_t cap);
 /* A GET of `path` on the UFTP (metrics=false) or metrics listener; body into resp. */
 int fx_sim_get(struct fx_sim *p, bool metrics, const char *path, char *resp, size_t cap);
+/* A POST with a JSON body on the operator listener; returns the status. */
+int fx_sim_operator_post(struct fx_sim *p, const char *path, const char *json, char *resp, size_t cap);
 /* Any request without a body on the operator listener; returns the status. */
 int fx_sim_operator(struct fx_sim *p, const char *method, const char *path, char *resp, size_t cap);
 
