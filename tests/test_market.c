@@ -18,6 +18,7 @@
 #include "engine/sequencer.h"
 #include "store/store.h"
 
+#define FX_MH_SHORT_NAMES
 #include "tests/support/market_harness.h"
 
 static struct fx_mh H;
@@ -26,20 +27,6 @@ static void setup(void) { fx_mh_setup(&H, "market"); }
 static void teardown(void) { fx_mh_teardown(&H); }
 
 TestSuite(market, .init = setup, .fini = teardown);
-
-/* The harness under the short names the tests below are written with. */
-#define start_market() fx_mh_start(&H)
-#define stop_market() fx_mh_stop(&H)
-#define at(t) fx_mh_at(t)
-#define submit(...) fx_mh_submit(&H, __VA_ARGS__)
-#define submit_failing(...) fx_mh_submit_failing(&H, __VA_ARGS__)
-#define release(m) fx_mh_release(m)
-#define outcome(m) fx_mh_outcome(&H, m)
-#define EXPECT(m, ...) cr_assert_str_eq(outcome(m), __VA_ARGS__)
-#define outbox(...) fx_mh_outbox(&H, __VA_ARGS__)
-#define count_out(...) fx_mh_count_out(&H, __VA_ARGS__)
-#define platform_request_id(agr, out) fx_mh_platform_request_id(&H, agr, out)
-#define uuid_str(u, out) fx_uuid_format(u, out)
 
 /* ---- building the common reference ---------------------------------------------- */
 

@@ -24,6 +24,7 @@
 #define C3 "ean.1000000000000003"
 #define C4 "ean.1000000000000004"
 
+#define FX_MH_SHORT_NAMES
 #include "tests/support/market_harness.h"
 
 static struct fx_mh H;
@@ -32,20 +33,6 @@ static void setup(void) { fx_mh_setup(&H, "msettle"); }
 static void teardown(void) { fx_mh_teardown(&H); }
 
 TestSuite(settle, .init = setup, .fini = teardown);
-
-/* The harness under the short names the tests below are written with. */
-#define start_market() fx_mh_start(&H)
-#define stop_market() fx_mh_stop(&H)
-#define at(t) fx_mh_at(t)
-#define submit(...) fx_mh_submit(&H, __VA_ARGS__)
-#define submit_failing(...) fx_mh_submit_failing(&H, __VA_ARGS__)
-#define release(m) fx_mh_release(m)
-#define outcome(m) fx_mh_outcome(&H, m)
-#define EXPECT(m, ...) cr_assert_str_eq(outcome(m), __VA_ARGS__)
-#define outbox(...) fx_mh_outbox(&H, __VA_ARGS__)
-#define count_out(...) fx_mh_count_out(&H, __VA_ARGS__)
-#define platform_request_id(agr, out) fx_mh_platform_request_id(&H, agr, out)
-#define uuid_str(u, out) fx_uuid_format(u, out)
 
 
 /* ---- the scene ---------------------------------------------------------------------- */

@@ -91,4 +91,22 @@ int fx_mh_count_all(struct fx_mh *h);
 /* The MessageID of the platform's last FlexRequest to `agr`. */
 void fx_mh_platform_request_id(struct fx_mh *h, const char *agr, char out[37]);
 
+/* The short names the market suites' tests are written with, for a file that
+ * defines FX_MH_SHORT_NAMES before including this and holds its harness in
+ * `static struct fx_mh H`. */
+#ifdef FX_MH_SHORT_NAMES
+#define start_market() fx_mh_start(&H)
+#define stop_market() fx_mh_stop(&H)
+#define at(t) fx_mh_at(t)
+#define submit(...) fx_mh_submit(&H, __VA_ARGS__)
+#define submit_failing(...) fx_mh_submit_failing(&H, __VA_ARGS__)
+#define release(m) fx_mh_release(m)
+#define outcome(m) fx_mh_outcome(&H, m)
+#define EXPECT(m, ...) cr_assert_str_eq(outcome(m), __VA_ARGS__)
+#define outbox(...) fx_mh_outbox(&H, __VA_ARGS__)
+#define count_out(...) fx_mh_count_out(&H, __VA_ARGS__)
+#define platform_request_id(agr, out) fx_mh_platform_request_id(&H, agr, out)
+#define uuid_str(u, out) fx_uuid_format(u, out)
+#endif
+
 #endif
