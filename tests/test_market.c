@@ -6,8 +6,6 @@
  * query API, and a whole market day. */
 #include <criterion/criterion.h>
 #include <jansson.h>
-#include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,240 +18,15 @@
 #include "engine/sequencer.h"
 #include "store/store.h"
 
-#define PLATFORM "flexd.example.org"
-#define DSO "dso.example.com"
-#define AGR1 "agr1.example.com"
-#define AGR2 "agr2.example.com"
-#define AGR3 "agr3.example.com"
-#define CP1 "ean.871685900012345678"
-#define CP2 "ean.871685900012345679"
-#define PERIOD "2025-03-02"
-#define NOW "2025-03-01T09:15:00+01:00"
+#define FX_MH_SHORT_NAMES
+#include "tests/support/market_harness.h"
 
-static char dir[64];
-static struct fx_store *st;
-static uv_loop_t loop;
-static struct fx_sequencer *seq;
-static struct fx_market *mk;
-static struct fx_config cfg;
-static fx_reader *rd, *outrd;
-static int committed_count, submitted;
-static unsigned id_counter;
-static int64_t now_us;
-static const char *timestamp = NOW;
+static struct fx_mh H;
 
-static void quiet(void *ud, const char *msg) { (void)ud, (void)msg; }
-
-static void on_committed(struct fx_inbound *group, void *ud) {
-  (void)ud;
-  for (struct fx_inbound *in = group; in; in = in->next)
-    committed_count++;
-}
-
-static int64_t at(const char *t) {
-  struct fx_datetime d;
-  cr_assert_eq(fx_datetime_parse(t, strlen(t), &d, NULL), 0);
-  return d.usec;
-}
-
-static void add_participant(const char *domain, enum fx_role role) {
-  cfg.participants = realloc(cfg.participants, (cfg.n_participants + 1) * sizeof *cfg.participants);
-  struct fx_participant_cfg *p = &cfg.participants[cfg.n_participants++];
-  memset(p, 0, sizeof *p);
-  snprintf(p->domain, sizeof p->domain, "%s", domain);
-  p->role = role;
-}
-
-static void start_market(void) {
-  char err[256];
-  mk = fx_market_new(&cfg, st, err, sizeof err);
-  cr_assert_not_null(mk, "%s", err);
-  struct fx_sequencer_cfg sc = {.loop = &loop, .store = st, .platform_domain = PLATFORM,
-                                .committed = on_committed, .hooks = fx_market_hooks(mk)};
-  cr_assert_eq(fx_sequencer_start(&seq, &sc), 0);
-}
-
-static void stop_market(void) {
-  fx_sequencer_stop(seq);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  fx_market_free(mk);
-  seq = NULL, mk = NULL;
-}
-
-static void setup(void) {
-  snprintf(dir, sizeof dir, "/tmp/flexd-market-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-  struct fx_store_opts o = {.path = dir, .log = quiet};
-  cr_assert_eq(fx_store_open(&st, &o), 0);
-  uv_loop_init(&loop);
-  fx_config_defaults(&cfg);
-  strcpy(cfg.domain, PLATFORM);
-  add_participant(DSO, FX_ROLE_DSO);
-  add_participant(AGR1, FX_ROLE_AGR);
-  add_participant(AGR2, FX_ROLE_AGR);
-  add_participant(AGR3, FX_ROLE_AGR);
-  rd = fx_reader_new(NULL);
-  outrd = fx_reader_new(NULL);
-  now_us = at(NOW);
-  committed_count = submitted = 0;
-  timestamp = NOW;
-}
-
-static void teardown(void) {
-  if (seq)
-    stop_market();
-  fx_reader_free(rd);
-  fx_reader_free(outrd);
-  fx_store_close(st);
-  uv_loop_close(&loop);
-  fx_config_free(&cfg);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
-}
+static void setup(void) { fx_mh_setup(&H, "market"); }
+static void teardown(void) { fx_mh_teardown(&H); }
 
 TestSuite(market, .init = setup, .fini = teardown);
-
-/* ---- feeding messages ------------------------------------------------------- */
-
-struct held {
-  struct fx_inbound in;
-  fx_arena *arena;
-  char *xml;
-};
-
-static const char *reuse_id; /* when set, the next message's MessageID */
-
-static void fresh_id(char out[37]) {
-  snprintf(out, 37, "00000000-0000-4000-8000-%012u", ++id_counter);
-}
-
-static void wait_committed(int n) {
-  for (int i = 0; i < 5000 && committed_count < n; i++) {
-    uv_run(&loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(committed_count, n, "only %d of %d committed", committed_count, n);
-}
-
-/* Submits one message (root element name, sender, then attributes and
- * content after the header) and waits for its commit. The caller frees it. */
-static struct held *submit(const char *root, const char *sender, enum fx_role role, const char *fmt, ...) {
-  struct held *h = calloc(1, sizeof *h);
-  char id[37], conv[37], rest[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(rest, sizeof rest, fmt, ap);
-  va_end(ap);
-  fresh_id(id), fresh_id(conv);
-  if (reuse_id)
-    snprintf(id, sizeof id, "%s", reuse_id), reuse_id = NULL;
-  h->xml = malloc(strlen(rest) + 1024);
-  sprintf(h->xml,
-          "<%s Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"" PLATFORM "\" TimeStamp=\"%s\" "
-          "MessageID=\"%s\" ConversationID=\"%s\"%s",
-          root, sender, timestamp, id, conv, rest);
-  h->arena = fx_arena_new(1 << 20);
-  struct fx_error err;
-  cr_assert_eq(fx_read_msg_arena(rd, h->arena, h->xml, strlen(h->xml), &h->in.msg, &err), 0, "%s: %s %s", h->xml,
-               err.where, err.why);
-  crypto_generichash(h->in.digest, 32, (const unsigned char *)h->xml, strlen(h->xml), NULL, 0);
-  h->in.raw = h->xml, h->in.raw_len = strlen(h->xml);
-  h->in.sender_role = role;
-  h->in.recv_us = now_us;
-  fx_sequencer_submit(seq, &h->in);
-  wait_committed(++submitted);
-  cr_assert_eq(h->in.store_err, 0, "committed");
-  return h;
-}
-
-static void release(struct held *h) {
-  fx_arena_free(h->arena);
-  free(h->xml);
-  free(h);
-}
-
-/* As submit, for a message whose group is expected to fail to commit. */
-static int submit_failing(const char *root, const char *sender, enum fx_role role, const char *rest) {
-  struct held *h = calloc(1, sizeof *h);
-  char id[37], conv[37];
-  fresh_id(id), fresh_id(conv);
-  if (reuse_id)
-    snprintf(id, sizeof id, "%s", reuse_id), reuse_id = NULL;
-  h->xml = malloc(strlen(rest) + 1024);
-  sprintf(h->xml,
-          "<%s Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"" PLATFORM "\" TimeStamp=\"%s\" "
-          "MessageID=\"%s\" ConversationID=\"%s\"%s",
-          root, sender, timestamp, id, conv, rest);
-  h->arena = fx_arena_new(1 << 24);
-  struct fx_error err;
-  cr_assert_eq(fx_read_msg_arena(rd, h->arena, h->xml, strlen(h->xml), &h->in.msg, &err), 0, "%s", err.why);
-  crypto_generichash(h->in.digest, 32, (const unsigned char *)h->xml, strlen(h->xml), NULL, 0);
-  h->in.raw = h->xml, h->in.raw_len = strlen(h->xml);
-  h->in.sender_role = role;
-  h->in.recv_us = now_us;
-  fx_sequencer_submit(seq, &h->in);
-  wait_committed(++submitted);
-  int rc = h->in.store_err;
-  release(h);
-  return rc;
-}
-
-
-/* Submits and returns "" when accepted, else the rejection reasons. */
-static const char *outcome(struct held *h) {
-  static char text[512];
-  snprintf(text, sizeof text, "%s", h->in.result == FX_SEQ_ACCEPTED ? "" : h->in.reasons.text);
-  release(h);
-  return text;
-}
-
-#define EXPECT(h, ...) cr_assert_str_eq(outcome(h), __VA_ARGS__)
-
-/* ---- the outbox ------------------------------------------------------------------ */
-
-/* The n-th (0-based) pending outbox message of `type` to `to`, parsed, or NULL;
- * *count gets how many there are. Valid until the next call. */
-static const struct fx_msg *outbox(enum fx_msg_type type, const char *to, int n, int *count) {
-  static fx_arena *a;
-  if (a)
-    fx_arena_free(a);
-  a = fx_arena_new(1 << 22);
-  struct fx_store_read r;
-  struct fx_store_iter it;
-  struct fx_store_out_view v;
-  const struct fx_msg *found = NULL;
-  int k = 0;
-  fx_store_read_init(&r, st);
-  cr_assert_eq(fx_store_read_begin(&r), 0);
-  cr_assert_eq(fx_store_due_iter(&r, INT64_MAX, &it), 0);
-  while (fx_store_due_next(&it, &v) == 1) {
-    if (fx_store_out_type(&v) != type || strcmp(fx_store_out_domain(&v), to))
-      continue;
-    size_t len;
-    const uint8_t *body = fx_store_out_body(&v, &len);
-    const struct fx_msg *m;
-    struct fx_error err;
-    cr_assert_eq(fx_read_msg_arena(outrd, a, (const char *)body, len, &m, &err), 0, "outbox row is valid: %s %s",
-                 err.where, err.why);
-    if (k++ == n)
-      found = m;
-  }
-  fx_store_iter_close(&it);
-  fx_store_read_end(&r);
-  fx_store_read_free(&r);
-  if (count)
-    *count = k;
-  return found;
-}
-
-static int count_out(enum fx_msg_type type, const char *to) {
-  int n;
-  outbox(type, to, 0, &n);
-  return n;
-}
-
-static void uuid_str(const struct fx_uuid *u, char out[37]) { fx_uuid_format(u, out); }
 
 /* ---- building the common reference ---------------------------------------------- */
 
@@ -290,7 +63,7 @@ static void populate(void) {
 
 /* A FlexRequest for CP1 asking 150..300 kW less consumption at ISP 69 (Requested),
  * ISP 70 Available. */
-static struct held *flex_request(const char *cp, int revision, const char *isps) {
+static struct fx_mh_held *flex_request(const char *cp, int revision, const char *isps) {
   return submit("FlexRequest", DSO, FX_ROLE_DSO,
                 " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD
                 "\" CongestionPoint=\"%s\" Revision=\"%d\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\">%s"
@@ -301,22 +74,13 @@ static struct held *flex_request(const char *cp, int revision, const char *isps)
                        "<ISP Disposition=\"Available\" MinPower=\"-100000\" MaxPower=\"100000\" Start=\"70\"/>");
 }
 
-/* The platform's copy of the current request sent to `agr` (last one). */
-static void platform_request_id(const char *agr, char out[37]) {
-  int n;
-  outbox(FX_MSG_FLEX_REQUEST, agr, 0, &n);
-  cr_assert_gt(n, 0, "a FlexRequest was broadcast to %s", agr);
-  const struct fx_msg *m = outbox(FX_MSG_FLEX_REQUEST, agr, n - 1, NULL);
-  uuid_str(&m->hdr.message_id, out);
-}
-
-static struct held *offer(const char *agr, const char *attrs, const char *options) {
+static struct fx_mh_held *offer(const char *agr, const char *attrs, const char *options) {
   return submit("FlexOffer", agr, FX_ROLE_AGR,
                 FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>%s</FlexOffer>",
                 attrs, options);
 }
 
-static struct held *solicited(const char *agr, const char *price, const char *power) {
+static struct fx_mh_held *solicited(const char *agr, const char *price, const char *power) {
   char fr[37], attrs[128], opts[256];
   platform_request_id(agr, fr);
   snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\"", fr);
@@ -337,9 +101,9 @@ static int clear_now(const char *cp, int64_t t) {
   target.period = fx_date_to_days(&d);
   struct fx_seq_command c = {.run = fx_market_run_clear, .done = cmd_done, .now_us = t, .arg = &target};
   cmd_err = -99;
-  fx_sequencer_command(seq, &c);
+  fx_sequencer_command(H.seq, &c);
   for (int i = 0; i < 5000 && cmd_err == -99; i++) {
-    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&H.loop, UV_RUN_NOWAIT);
     uv_sleep(1);
   }
   cr_assert_eq(cmd_err, 0);
@@ -352,7 +116,7 @@ static int clear_now(const char *cp, int64_t t) {
 Test(market, dso_portfolio_update_publishes_congestion_points) {
   start_market();
   populate();
-  struct held *h = submit("DSOPortfolioQuery", DSO, FX_ROLE_DSO,
+  struct fx_mh_held *h = submit("DSOPortfolioQuery", DSO, FX_ROLE_DSO,
                           " TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" EntityAddress=\"" CP1 "\"/>");
   EXPECT(h, "");
   const struct fx_msg *r = outbox(FX_MSG_DSO_PORTFOLIO_QUERY_RESPONSE, DSO, 0, NULL);
@@ -379,7 +143,7 @@ Test(market, unauthorized_in_closed_mode) {
 }
 
 Test(market, open_mode_accepts_unregistered_senders) {
-  cfg.closed = false;
+  H.cfg.closed = false;
   start_market();
   EXPECT(submit("DSOPortfolioUpdate", "other-dso.example.com", FX_ROLE_DSO,
                 " TimeZone=\"Europe/Amsterdam\">" DPU_CP(CP1, "ean.871685900001000001", "") "</DSOPortfolioUpdate>"),
@@ -389,7 +153,7 @@ Test(market, open_mode_accepts_unregistered_senders) {
 Test(market, portfolio_update_older_than_the_last_is_a_subordinate_sequence_number) {
   start_market();
   populate();
-  timestamp = "2025-03-01T09:00:00+01:00";
+  H.timestamp = "2025-03-01T09:00:00+01:00";
   EXPECT(submit("DSOPortfolioUpdate", DSO, FX_ROLE_DSO,
                 " TimeZone=\"Europe/Amsterdam\">" DPU_CP(CP1, "ean.871685900001000001", "") "</DSOPortfolioUpdate>"),
          "Subordinate sequence number");
@@ -400,7 +164,7 @@ Test(market, portfolio_update_older_than_the_last_is_a_subordinate_sequence_numb
 }
 
 Test(market, a_congestion_point_belongs_to_the_dso_that_published_it) {
-  cfg.closed = false;
+  H.cfg.closed = false;
   start_market();
   populate();
   EXPECT(submit("DSOPortfolioUpdate", "other-dso.example.com", FX_ROLE_DSO,
@@ -411,7 +175,7 @@ Test(market, a_congestion_point_belongs_to_the_dso_that_published_it) {
 Test(market, end_period_now_removes_the_congestion_point) {
   start_market();
   populate();
-  timestamp = "2025-03-01T10:00:00+01:00";
+  H.timestamp = "2025-03-01T10:00:00+01:00";
   EXPECT(submit("DSOPortfolioUpdate", DSO, FX_ROLE_DSO,
                 " TimeZone=\"Europe/Amsterdam\">" DPU_CP(CP1, "ean.871685900001000001",
                                                          " EndPeriod=\"2025-03-01\"") "</DSOPortfolioUpdate>"),
@@ -467,7 +231,7 @@ Test(market, flex_request_at_an_unknown_or_foreign_cp_is_an_invalid_congestion_p
   start_market();
   populate();
   EXPECT(flex_request("ean.871685900099999999", 1, NULL), "Invalid CongestionPoint");
-  cfg.closed = false;
+  H.cfg.closed = false;
   EXPECT(submit("FlexRequest", "other-dso.example.com", FX_ROLE_DSO,
                 FLEX_HDR(CP1) " Revision=\"1\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\">"
                               "<ISP Disposition=\"Requested\" MinPower=\"-300\" MaxPower=\"-150\" Start=\"69\"/>"
@@ -509,7 +273,7 @@ Test(market, flex_request_revision_must_increase) {
 Test(market, flex_request_is_broadcast_to_every_active_agr_with_own_ids) {
   start_market();
   populate();
-  struct held *h = flex_request(CP1, 1, NULL);
+  struct fx_mh_held *h = flex_request(CP1, 1, NULL);
   struct fx_uuid dso_id = h->in.msg->hdr.message_id, dso_conv = h->in.msg->hdr.conversation_id;
   EXPECT(h, "");
   cr_assert_eq(count_out(FX_MSG_FLEX_REQUEST_RESPONSE, DSO), 1, "the DSO is answered");
@@ -529,7 +293,7 @@ Test(market, flex_request_is_broadcast_to_every_active_agr_with_own_ids) {
 
 /* ==== D-Prognosis ======================================================================= */
 
-static struct held *prognosis(const char *agr, const char *cp, int revision, int n_isps, long power) {
+static struct fx_mh_held *prognosis(const char *agr, const char *cp, int revision, int n_isps, long power) {
   char isps[8192] = "";
   size_t at = 0;
   for (int i = 1; i <= n_isps; i++)
@@ -581,15 +345,15 @@ Test(market, unsolicited_true_with_a_request_reference_is_an_invalid_message) {
 Test(market, a_message_id_reused_by_another_sender_is_a_duplicate_identifier) {
   start_market();
   populate();
-  struct held *first = offer(AGR1, "", OPTION_A);
+  struct fx_mh_held *first = offer(AGR1, "", OPTION_A);
   char id[37];
   uuid_str(&first->in.msg->hdr.message_id, id);
   EXPECT(first, "");
-  reuse_id = id;
+  H.reuse_id = id;
   EXPECT(offer(AGR2, "", OPTION_A), "Duplicate Identifier", "another AGR's offer with AGR1's MessageID");
-  reuse_id = id;
+  H.reuse_id = id;
   EXPECT(prognosis(AGR2, CP1, 1, 96, 1000), "Duplicate Identifier", "any kind of market object");
-  reuse_id = id;
+  H.reuse_id = id;
   EXPECT(submit("FlexRequest", DSO, FX_ROLE_DSO,
                 " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
                 "\" Revision=\"1\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\">"
@@ -612,7 +376,7 @@ Test(market, solicited_offer_needs_a_known_platform_request) {
   EXPECT(offer(AGR1, " Unsolicited=\"false\"", OPTION_A), "Unknown FlexRequestMessageID reference");
   EXPECT(offer(AGR1, " FlexRequestMessageID=\"00000000-0000-4000-8000-999999999999\"", OPTION_A),
          "Unknown FlexRequestMessageID reference");
-  struct held *fr = flex_request(CP1, 1, NULL);
+  struct fx_mh_held *fr = flex_request(CP1, 1, NULL);
   char dso_fr[37];
   uuid_str(&fr->in.msg->hdr.message_id, dso_fr);
   EXPECT(fr, "");
@@ -644,7 +408,7 @@ Test(market, offer_on_an_expired_request_is_refused) {
   start_market();
   populate();
   EXPECT(flex_request(CP1, 1, NULL), "");
-  now_us = at("2025-03-01T15:00:00+01:00");
+  H.now_us = at("2025-03-01T15:00:00+01:00");
   EXPECT(solicited(AGR1, "100", "-200000"), "Reference message expired");
 }
 
@@ -676,7 +440,7 @@ Test(market, offer_missing_every_requested_isp_is_a_request_mismatch) {
   OPTION_A "<OfferOption OptionReference=\"B\" Price=\"50\"><ISP Power=\"-100000\" Start=\"69\"/></OfferOption>"
 
 Test(market, several_options_without_mutex_support_are_refused) {
-  cfg.mutex_offers = false;
+  H.cfg.mutex_offers = false;
   start_market();
   populate();
   EXPECT(offer(AGR1, "", TWO_OPTIONS), "No MutEx offer support");
@@ -690,11 +454,11 @@ Test(market, several_options_with_mutex_support_are_accepted) {
 }
 
 Test(market, offer_without_baseline_when_required_is_refused) {
-  cfg.require_baseline = true;
+  H.cfg.require_baseline = true;
   start_market();
   populate();
   EXPECT(offer(AGR1, "", OPTION_A), "No baseline");
-  struct held *dp = prognosis(AGR1, CP1, 1, 96, 1000);
+  struct fx_mh_held *dp = prognosis(AGR1, CP1, 1, 96, 1000);
   char dpid[37], attrs[128];
   uuid_str(&dp->in.msg->hdr.message_id, dpid);
   EXPECT(dp, "");
@@ -717,7 +481,7 @@ Test(market, offer_in_another_currency_or_with_implausible_power_is_refused) {
 
 /* ==== FlexOfferRevocation ================================================================= */
 
-static struct held *revoke(const char *agr, const struct fx_uuid *offer_id) {
+static struct fx_mh_held *revoke(const char *agr, const struct fx_uuid *offer_id) {
   char id[37];
   uuid_str(offer_id, id);
   return submit("FlexOfferRevocation", agr, FX_ROLE_AGR, " FlexOfferMessageID=\"%s\"/>", id);
@@ -726,7 +490,7 @@ static struct held *revoke(const char *agr, const struct fx_uuid *offer_id) {
 Test(market, only_the_offers_sender_may_revoke_it) {
   start_market();
   populate();
-  struct held *o = offer(AGR1, "", OPTION_A);
+  struct fx_mh_held *o = offer(AGR1, "", OPTION_A);
   struct fx_uuid id = o->in.msg->hdr.message_id;
   EXPECT(o, "");
   EXPECT(revoke(AGR2, &id), "Unknown FlexOfferMessageID reference");
@@ -738,10 +502,10 @@ Test(market, an_ordered_offer_cannot_be_revoked) {
   start_market();
   populate();
   EXPECT(flex_request(CP1, 1, NULL), "");
-  struct held *o = solicited(AGR1, "100", "-200000");
+  struct fx_mh_held *o = solicited(AGR1, "100", "-200000");
   struct fx_uuid id = o->in.msg->hdr.message_id;
   EXPECT(o, "");
-  cr_assert_eq(clear_now(CP1, now_us), 1);
+  cr_assert_eq(clear_now(CP1, H.now_us), 1);
   EXPECT(revoke(AGR1, &id), "Flexibility procured");
 }
 
@@ -749,11 +513,11 @@ Test(market, revocation_before_the_order_commits_wins) {
   start_market();
   populate();
   EXPECT(flex_request(CP1, 1, NULL), "");
-  struct held *o = solicited(AGR1, "100", "-200000");
+  struct fx_mh_held *o = solicited(AGR1, "100", "-200000");
   struct fx_uuid id = o->in.msg->hdr.message_id;
   EXPECT(o, "");
   EXPECT(revoke(AGR1, &id), "");
-  cr_assert_eq(clear_now(CP1, now_us), 0, "a revoked offer is never ordered");
+  cr_assert_eq(clear_now(CP1, H.now_us), 0, "a revoked offer is never ordered");
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 0);
 }
 
@@ -765,7 +529,7 @@ static int32_t period_days(void) {
   return fx_date_to_days(&d);
 }
 
-static struct held *order_response(const char *agr, const struct fx_uuid *order_id, bool accepted) {
+static struct fx_mh_held *order_response(const char *agr, const struct fx_uuid *order_id, bool accepted) {
   char id[37];
   uuid_str(order_id, id);
   return submit("FlexOrderResponse", agr, FX_ROLE_AGR, " Result=\"%s\" FlexOrderMessageID=\"%s\"%s/>",
@@ -785,12 +549,12 @@ Test(market, flex_order_matches_the_offer_a_strict_agr_checks) {
   /* 400 kW offered at ISPs 69-70 from 30 %: 150 kW are needed at ISP 69, so the
    * cheapest full cover is 38 % (152 kW; 37 % gives 148 kW), within ISP 70's
    * Available bound (at most 50 %). */
-  struct held *o = offer(AGR1, attrs,
+  struct fx_mh_held *o = offer(AGR1, attrs,
                          "<OfferOption OptionReference=\"part\" Price=\"99.99\" MinActivationFactor=\"0.30\">"
                          "<ISP Power=\"-400000\" Start=\"69\" Duration=\"2\"/></OfferOption>");
   struct fx_uuid offer_id = o->in.msg->hdr.message_id, offer_conv = o->in.msg->hdr.conversation_id;
   EXPECT(o, "");
-  cr_assert_eq(clear_now(CP1, now_us), 1);
+  cr_assert_eq(clear_now(CP1, H.now_us), 1);
   const struct fx_msg *m = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
   cr_assert_not_null(m);
   const struct fx_flex_order *fo = &m->u.flex_order;
@@ -817,7 +581,7 @@ Test(market, offers_that_cannot_help_are_not_ordered) {
   EXPECT(offer(AGR1, "",
                "<OfferOption OptionReference=\"A\" Price=\"-5\"><ISP Power=\"200000\" Start=\"69\"/></OfferOption>"),
          "");
-  cr_assert_eq(clear_now(CP1, now_us), 0);
+  cr_assert_eq(clear_now(CP1, H.now_us), 0);
 }
 
 Test(market, cheapest_sufficient_offer_wins_and_a_rejected_order_is_cleared_again) {
@@ -826,7 +590,7 @@ Test(market, cheapest_sufficient_offer_wins_and_a_rejected_order_is_cleared_agai
   EXPECT(flex_request(CP1, 1, NULL), "");
   EXPECT(solicited(AGR2, "300", "-200000"), "");
   EXPECT(solicited(AGR1, "100", "-200000"), "");
-  cr_assert_eq(clear_now(CP1, now_us), 1);
+  cr_assert_eq(clear_now(CP1, H.now_us), 1);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1, "the cheaper offer");
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 0);
   struct fx_uuid order_id = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL)->hdr.message_id;
@@ -843,7 +607,7 @@ Test(market, a_new_request_revision_after_clearing_buys_only_the_residual) {
   populate();
   EXPECT(flex_request(CP1, 1, NULL), "");
   EXPECT(solicited(AGR1, "100", "-200000"), "");
-  cr_assert_eq(clear_now(CP1, now_us), 1);
+  cr_assert_eq(clear_now(CP1, H.now_us), 1);
   /* Unsolicited offers wait in the market for later revisions. */
   EXPECT(offer(AGR2, "",
                "<OfferOption OptionReference=\"A\" Price=\"10\" MinActivationFactor=\"0.01\">"
@@ -862,10 +626,10 @@ Test(market, a_new_request_revision_after_clearing_buys_only_the_residual) {
 Test(market, clearing_runs_at_gate_closure_and_skips_expired_offers) {
   start_market();
   populate();
-  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX, "no open market");
+  cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX, "no open market");
   EXPECT(flex_request(CP1, 1, NULL), "");
   /* Wait until the deadline is published after the commit. */
-  cr_assert_eq(fx_market_next_deadline(mk), at("2025-03-01T15:00:00+01:00"));
+  cr_assert_eq(fx_market_next_deadline(H.mk), at("2025-03-01T15:00:00+01:00"));
   EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
                 FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-01T16:00:00+01:00\" Currency=\"EUR\">"
                               "<OfferOption OptionReference=\"A\" Price=\"1\"><ISP Power=\"-200000\" Start=\"69\"/>"
@@ -878,45 +642,45 @@ Test(market, clearing_runs_at_gate_closure_and_skips_expired_offers) {
          "");
   struct fx_seq_command c = {.run = fx_market_run_due, .done = cmd_done, .now_us = at("2025-03-01T14:59:00+01:00")};
   cmd_err = -99;
-  fx_sequencer_command(seq, &c);
+  fx_sequencer_command(H.seq, &c);
   for (int i = 0; i < 5000 && cmd_err == -99; i++)
-    uv_run(&loop, UV_RUN_NOWAIT), uv_sleep(1);
+    uv_run(&H.loop, UV_RUN_NOWAIT), uv_sleep(1);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1) + count_out(FX_MSG_FLEX_ORDER, AGR2), 0, "not yet due");
   c.now_us = at("2025-03-01T15:00:00+01:00");
   cmd_err = -99;
-  fx_sequencer_command(seq, &c);
+  fx_sequencer_command(H.seq, &c);
   for (int i = 0; i < 5000 && cmd_err == -99; i++)
-    uv_run(&loop, UV_RUN_NOWAIT), uv_sleep(1);
+    uv_run(&H.loop, UV_RUN_NOWAIT), uv_sleep(1);
   cr_assert_eq(cmd_err, 0);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 0, "AGR2's cheaper offer had expired");
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
-  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX, "cleared");
+  cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX, "cleared");
 }
 
 Test(market, state_survives_a_restart) {
   start_market();
   populate();
   EXPECT(flex_request(CP1, 1, NULL), "");
-  struct held *a = solicited(AGR1, "100", "-200000");
+  struct fx_mh_held *a = solicited(AGR1, "100", "-200000");
   struct fx_uuid ordered = a->in.msg->hdr.message_id;
   EXPECT(a, "");
-  struct held *b = offer(AGR2, "", OPTION_A);
+  struct fx_mh_held *b = offer(AGR2, "", OPTION_A);
   struct fx_uuid revoked = b->in.msg->hdr.message_id;
   EXPECT(b, "");
   EXPECT(revoke(AGR2, &revoked), "");
-  cr_assert_eq(clear_now(CP1, now_us), 1);
+  cr_assert_eq(clear_now(CP1, H.now_us), 1);
   struct fx_uuid order_id = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL)->hdr.message_id;
   stop_market();
   start_market();
   EXPECT(revoke(AGR1, &ordered), "Flexibility procured");
   EXPECT(revoke(AGR2, &revoked), "Reference message revoked");
   EXPECT(flex_request(CP1, 1, NULL), "Subordinate sequence number");
-  timestamp = "2025-03-01T09:00:00+01:00";
+  H.timestamp = "2025-03-01T09:00:00+01:00";
   EXPECT(submit("AGRPortfolioUpdate", AGR1, FX_ROLE_AGR,
                 " TimeZone=\"Europe/Amsterdam\"><Connection EntityAddress=\"ean.871685900001000001\" "
                 "StartPeriod=\"2025-03-01\"/></AGRPortfolioUpdate>"),
          "Subordinate sequence number");
-  timestamp = NOW;
+  H.timestamp = NOW;
   EXPECT(order_response(AGR1, &order_id, true), "");
   /* The common reference came back too: a new revision reaches both AGRs at CP1. */
   EXPECT(flex_request(CP1, 2, NULL), "");
@@ -935,8 +699,8 @@ Test(market, query_shows_need_offers_orders_and_residual) {
   EXPECT(offer(AGR2, "",
                "<OfferOption OptionReference=\"A\" Price=\"100\"><ISP Power=\"-50000\" Start=\"69\"/></OfferOption>"),
          "");
-  cr_assert_eq(clear_now(CP1, now_us), 2, "together they cover the 150 kW");
-  struct fx_query *q = fx_query_new(&cfg, st);
+  cr_assert_eq(clear_now(CP1, H.now_us), 2, "together they cover the 150 kW");
+  struct fx_query *q = fx_query_new(&H.cfg, H.st);
   cr_assert_not_null(q);
   json_t *doc = NULL;
   cr_assert_eq(fx_query_market(q, CP1, period_days(), &doc), 0);
@@ -972,17 +736,17 @@ static json_t *find_by(json_t *arr, const char *key, const char *value) {
 static void run_due_at(int64_t t) {
   struct fx_seq_command c = {.run = fx_market_run_due, .done = cmd_done, .now_us = t};
   cmd_err = -99;
-  fx_sequencer_command(seq, &c);
+  fx_sequencer_command(H.seq, &c);
   for (int i = 0; i < 5000 && cmd_err == -99; i++)
-    uv_run(&loop, UV_RUN_NOWAIT), uv_sleep(1);
+    uv_run(&H.loop, UV_RUN_NOWAIT), uv_sleep(1);
   cr_assert_eq(cmd_err, 0);
 }
 
 /* A request for today's Period (so after the day-ahead gate): 150..300 kW less
  * at ISP 69 (17:00-17:15 local), expiring at 20:00. */
-static struct held *intraday_request(void) {
-  timestamp = "2025-03-02T08:00:00+01:00";
-  now_us = at(timestamp);
+static struct fx_mh_held *intraday_request(void) {
+  H.timestamp = "2025-03-02T08:00:00+01:00";
+  H.now_us = at(H.timestamp);
   return submit("FlexRequest", DSO, FX_ROLE_DSO,
                 " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
                 "\" Revision=\"1\" ExpirationDateTime=\"2025-03-02T20:00:00+01:00\">"
@@ -996,7 +760,7 @@ Test(market, an_intraday_request_clears_at_the_intraday_gate) {
   populate();
   EXPECT(intraday_request(), "");
   int64_t gate = at("2025-03-02T16:00:00+01:00");
-  cr_assert_eq(fx_market_next_deadline(mk), gate, "60 minutes before ISP 69, not the passed day-ahead gate");
+  cr_assert_eq(fx_market_next_deadline(H.mk), gate, "60 minutes before ISP 69, not the passed day-ahead gate");
   EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
                 FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-02T19:00:00+01:00\" Currency=\"EUR\">"
                               "<OfferOption OptionReference=\"A\" Price=\"1\"><ISP Power=\"-200000\" Start=\"69\"/>"
@@ -1006,26 +770,26 @@ Test(market, an_intraday_request_clears_at_the_intraday_gate) {
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 0, "not due at 15:59");
   run_due_at(gate);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1, "cleared at 16:00");
-  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX);
+  cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX);
 }
 
 Test(market, the_intraday_gate_is_configured_in_minutes) {
-  cfg.gate_closure_intraday = 30;
+  H.cfg.gate_closure_intraday = 30;
   start_market();
   populate();
   EXPECT(intraday_request(), "");
-  cr_assert_eq(fx_market_next_deadline(mk), at("2025-03-02T16:30:00+01:00"));
+  cr_assert_eq(fx_market_next_deadline(H.mk), at("2025-03-02T16:30:00+01:00"));
 }
 
 Test(market, a_request_before_the_day_ahead_gate_keeps_it) {
   start_market();
   populate();
-  timestamp = "2025-03-01T14:59:00+01:00";
-  now_us = at(timestamp);
+  H.timestamp = "2025-03-01T14:59:00+01:00";
+  H.now_us = at(H.timestamp);
   EXPECT(flex_request(CP1, 1, "<ISP Disposition=\"Requested\" MinPower=\"-300000\" MaxPower=\"-150000\" "
                               "Start=\"69\"/>"),
          "");
-  cr_assert_eq(fx_market_next_deadline(mk), at("2025-03-01T15:00:00+01:00"));
+  cr_assert_eq(fx_market_next_deadline(H.mk), at("2025-03-01T15:00:00+01:00"));
 }
 
 Test(market, a_market_day) {
@@ -1056,7 +820,7 @@ Test(market, a_market_day) {
                               "<ISP Power=\"-200000\" Start=\"69\"/></OfferOption></FlexOffer>", attrs),
          "");
   EXPECT(solicited(AGR2, "40", "-100000"), "", "expires at 14:45, before gate closure");
-  struct held *r = submit("FlexOffer", AGR2, FX_ROLE_AGR,
+  struct fx_mh_held *r = submit("FlexOffer", AGR2, FX_ROLE_AGR,
                           FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-01T16:00:00+01:00\" Currency=\"EUR\">"
                                         "<OfferOption OptionReference=\"A\" Price=\"10\"><ISP Power=\"-150000\" "
                                         "Start=\"69\"/></OfferOption></FlexOffer>");
@@ -1076,10 +840,10 @@ Test(market, a_market_day) {
          "");
   /* Gate closure. */
   int64_t gate = at("2025-03-01T15:00:00+01:00");
-  cr_assert_eq(fx_market_next_deadline(mk), gate);
-  now_us = gate;
+  cr_assert_eq(fx_market_next_deadline(H.mk), gate);
+  H.now_us = gate;
   run_due_at(gate);
-  cr_assert_eq(fx_market_next_deadline(mk), INT64_MAX);
+  cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX);
   /* CP1: 200 kW for 100 covers the 150 kW (with the expired 100 kW for 40 and
    * the revoked 150 kW for 10 gone, nothing cheaper covers it all). */
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
@@ -1092,7 +856,7 @@ Test(market, a_market_day) {
   EXPECT(order_response(AGR1, &id1, true), "");
   EXPECT(order_response(AGR3, &id3, true), "");
 
-  struct fx_query *q = fx_query_new(&cfg, st);
+  struct fx_query *q = fx_query_new(&H.cfg, H.st);
   json_t *doc;
   cr_assert_eq(fx_query_market(q, CP1, period_days(), &doc), 0);
   json_t *offers = json_object_get(doc, "offers");
@@ -1126,9 +890,9 @@ Test(market, a_market_day) {
 
 Test(market, a_group_that_fails_to_commit_leaves_no_trace_in_the_market) {
   /* A store that cannot grow past 1 MiB, and a portfolio update too big for it. */
-  fx_store_close(st);
-  struct fx_store_opts o = {.path = dir, .map_size = 1 << 20, .map_max = 1 << 20, .log = quiet};
-  cr_assert_eq(fx_store_open(&st, &o), 0);
+  fx_store_close(H.st);
+  struct fx_store_opts o = {.path = H.dir, .map_size = 1 << 20, .map_max = 1 << 20, .log = fx_mh_quiet};
+  cr_assert_eq(fx_store_open(&H.st, &o), 0);
   start_market();
   populate();
   size_t cap = 3u << 20, at = 0;
@@ -1140,7 +904,7 @@ Test(market, a_group_that_fails_to_commit_leaves_no_trace_in_the_market) {
     at += (size_t)snprintf(big + at, cap - at,
                            "<Connection EntityAddress=\"ean.8716859%011d\" StartPeriod=\"2025-03-01\"/>", i);
   snprintf(big + at, cap - at, "</CongestionPoint></DSOPortfolioUpdate>");
-  timestamp = "2025-03-01T10:00:00+01:00";
+  H.timestamp = "2025-03-01T10:00:00+01:00";
   cr_assert_neq(submit_failing("DSOPortfolioUpdate", DSO, FX_ROLE_DSO, big), 0, "the group did not fit");
   free(big);
   /* The CP of the failed update is unknown; what was committed before stands. */

@@ -3,11 +3,9 @@
  * a worker would hand them over (parsed, stateless checks passed). Metering,
  * flex reservations, the settlement run (the settle-phase chapter's example end
  * to end), FlexSettlementResponse with disputes and rejections, the query API
- * and the CSV export. The harness is test_market.c's. */
+ * and the CSV export. The harness is tests/support/market_harness.c. */
 #include <criterion/criterion.h>
 #include <jansson.h>
-#include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,221 +19,20 @@
 #include "engine/sequencer.h"
 #include "store/store.h"
 
-#define PLATFORM "flexd.example.org"
-#define DSO "dso.example.com"
-#define AGR1 "agr1.example.com"
-#define AGR2 "agr2.example.com"
-#define AGR3 "agr3.example.com"
-#define CP1 "ean.871685900012345678"
-#define CP2 "ean.871685900012345679"
 #define C1 "ean.1000000000000001"
 #define C2 "ean.1000000000000002"
 #define C3 "ean.1000000000000003"
 #define C4 "ean.1000000000000004"
-#define PERIOD "2025-03-02"
-#define NOW "2025-03-01T09:15:00+01:00"
 
-static char dir[64];
-static struct fx_store *st;
-static uv_loop_t loop;
-static struct fx_sequencer *seq;
-static struct fx_market *mk;
-static struct fx_config cfg;
-static fx_reader *rd, *outrd;
-static int committed_count, submitted;
-static uint64_t groups_finished; /* as the sequencer last reported it */
-static unsigned id_counter;
-static int64_t now_us;
-static const char *timestamp = NOW;
+#define FX_MH_SHORT_NAMES
+#include "tests/support/market_harness.h"
 
-static void quiet(void *ud, const char *msg) { (void)ud, (void)msg; }
+static struct fx_mh H;
 
-static void on_committed(struct fx_inbound *group, void *ud) {
-  (void)ud;
-  for (struct fx_inbound *in = group; in; in = in->next)
-    committed_count++;
-}
-
-static int64_t at(const char *t) {
-  struct fx_datetime d;
-  cr_assert_eq(fx_datetime_parse(t, strlen(t), &d, NULL), 0);
-  return d.usec;
-}
-
-static void add_participant(const char *domain, enum fx_role role) {
-  cfg.participants = realloc(cfg.participants, (cfg.n_participants + 1) * sizeof *cfg.participants);
-  struct fx_participant_cfg *p = &cfg.participants[cfg.n_participants++];
-  memset(p, 0, sizeof *p);
-  snprintf(p->domain, sizeof p->domain, "%s", domain);
-  p->role = role;
-}
-
-static void on_groups(uint64_t n, void *ud) {
-  (void)ud;
-  groups_finished = n;
-}
-
-static void start_market(void) {
-  char err[256];
-  mk = fx_market_new(&cfg, st, err, sizeof err);
-  cr_assert_not_null(mk, "%s", err);
-  struct fx_sequencer_cfg sc = {.loop = &loop, .store = st, .platform_domain = PLATFORM,
-                                .committed = on_committed, .after_groups = on_groups,
-                                .hooks = fx_market_hooks(mk)};
-  cr_assert_eq(fx_sequencer_start(&seq, &sc), 0);
-}
-
-static void stop_market(void) {
-  fx_sequencer_stop(seq);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  fx_market_free(mk);
-  seq = NULL, mk = NULL;
-}
-
-static void setup(void) {
-  snprintf(dir, sizeof dir, "/tmp/flexd-msettle-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-  struct fx_store_opts o = {.path = dir, .log = quiet};
-  cr_assert_eq(fx_store_open(&st, &o), 0);
-  uv_loop_init(&loop);
-  fx_config_defaults(&cfg);
-  strcpy(cfg.domain, PLATFORM);
-  add_participant(DSO, FX_ROLE_DSO);
-  add_participant(AGR1, FX_ROLE_AGR);
-  add_participant(AGR2, FX_ROLE_AGR);
-  add_participant(AGR3, FX_ROLE_AGR);
-  rd = fx_reader_new(NULL);
-  outrd = fx_reader_new(NULL);
-  now_us = at(NOW);
-  committed_count = submitted = 0;
-  groups_finished = 0;
-  timestamp = NOW;
-}
-
-static void teardown(void) {
-  if (seq)
-    stop_market();
-  fx_reader_free(rd);
-  fx_reader_free(outrd);
-  fx_store_close(st);
-  uv_loop_close(&loop);
-  fx_config_free(&cfg);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
-}
+static void setup(void) { fx_mh_setup(&H, "msettle"); }
+static void teardown(void) { fx_mh_teardown(&H); }
 
 TestSuite(settle, .init = setup, .fini = teardown);
-
-/* ---- feeding messages ------------------------------------------------------- */
-
-struct held {
-  struct fx_inbound in;
-  fx_arena *arena;
-  char *xml;
-};
-
-static void fresh_id(char out[37]) {
-  snprintf(out, 37, "00000000-0000-4000-8000-%012u", ++id_counter);
-}
-
-static void wait_committed(int n) {
-  for (int i = 0; i < 5000 && committed_count < n; i++) {
-    uv_run(&loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(committed_count, n, "only %d of %d committed", committed_count, n);
-}
-
-/* Submits one message (root element name, sender, then attributes and
- * content after the header) and waits for its commit. The caller frees it. */
-static struct held *submit(const char *root, const char *sender, enum fx_role role, const char *fmt, ...) {
-  struct held *h = calloc(1, sizeof *h);
-  char id[37], conv[37], rest[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(rest, sizeof rest, fmt, ap);
-  va_end(ap);
-  fresh_id(id), fresh_id(conv);
-  h->xml = malloc(strlen(rest) + 1024);
-  sprintf(h->xml,
-          "<%s Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"" PLATFORM "\" TimeStamp=\"%s\" "
-          "MessageID=\"%s\" ConversationID=\"%s\"%s",
-          root, sender, timestamp, id, conv, rest);
-  h->arena = fx_arena_new(1 << 20);
-  struct fx_error err;
-  cr_assert_eq(fx_read_msg_arena(rd, h->arena, h->xml, strlen(h->xml), &h->in.msg, &err), 0, "%s: %s %s", h->xml,
-               err.where, err.why);
-  crypto_generichash(h->in.digest, 32, (const unsigned char *)h->xml, strlen(h->xml), NULL, 0);
-  h->in.raw = h->xml, h->in.raw_len = strlen(h->xml);
-  h->in.sender_role = role;
-  h->in.recv_us = now_us;
-  fx_sequencer_submit(seq, &h->in);
-  wait_committed(++submitted);
-  cr_assert_eq(h->in.store_err, 0, "committed");
-  return h;
-}
-
-static void release(struct held *h) {
-  fx_arena_free(h->arena);
-  free(h->xml);
-  free(h);
-}
-
-/* Submits and returns "" when accepted, else the rejection reasons. */
-static const char *outcome(struct held *h) {
-  static char text[512];
-  snprintf(text, sizeof text, "%s", h->in.result == FX_SEQ_ACCEPTED ? "" : h->in.reasons.text);
-  release(h);
-  return text;
-}
-
-#define EXPECT(h, ...) cr_assert_str_eq(outcome(h), __VA_ARGS__)
-
-/* ---- the outbox ------------------------------------------------------------------ */
-
-/* The n-th (0-based) pending outbox message of `type` to `to`, parsed, or NULL;
- * *count gets how many there are. Valid until the next call. */
-static const struct fx_msg *outbox(enum fx_msg_type type, const char *to, int n, int *count) {
-  static fx_arena *a;
-  if (a)
-    fx_arena_free(a);
-  a = fx_arena_new(1 << 22);
-  struct fx_store_read r;
-  struct fx_store_iter it;
-  struct fx_store_out_view v;
-  const struct fx_msg *found = NULL;
-  int k = 0;
-  fx_store_read_init(&r, st);
-  cr_assert_eq(fx_store_read_begin(&r), 0);
-  cr_assert_eq(fx_store_due_iter(&r, INT64_MAX, &it), 0);
-  while (fx_store_due_next(&it, &v) == 1) {
-    if (fx_store_out_type(&v) != type || strcmp(fx_store_out_domain(&v), to))
-      continue;
-    size_t len;
-    const uint8_t *body = fx_store_out_body(&v, &len);
-    const struct fx_msg *m;
-    struct fx_error err;
-    cr_assert_eq(fx_read_msg_arena(outrd, a, (const char *)body, len, &m, &err), 0, "outbox row is valid: %s %s",
-                 err.where, err.why);
-    if (k++ == n)
-      found = m;
-  }
-  fx_store_iter_close(&it);
-  fx_store_read_end(&r);
-  fx_store_read_free(&r);
-  if (count)
-    *count = k;
-  return found;
-}
-
-static int count_out(enum fx_msg_type type, const char *to) {
-  int n;
-  outbox(type, to, 0, &n);
-  return n;
-}
-
-static void uuid_str(const struct fx_uuid *u, char out[37]) { fx_uuid_format(u, out); }
 
 
 /* ---- the scene ---------------------------------------------------------------------- */
@@ -263,20 +60,11 @@ static void populate(void) {
          "");
 }
 
-/* The platform's copy of the current request sent to `agr` (last one). */
-static void platform_request_id(const char *agr, char out[37]) {
-  int n;
-  outbox(FX_MSG_FLEX_REQUEST, agr, 0, &n);
-  cr_assert_gt(n, 0, "a FlexRequest was broadcast to %s", agr);
-  const struct fx_msg *m = outbox(FX_MSG_FLEX_REQUEST, agr, n - 1, NULL);
-  uuid_str(&m->hdr.message_id, out);
-}
-
 #define FLEX_HDR_CP " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"%s\""
 
 /* A D-Prognosis of `w` W at every ISP; its MessageID in id. */
 static void prognosis(const char *agr, const char *cp, long long w, char id[37]) {
-  struct held *h = submit("D-Prognosis", agr, FX_ROLE_AGR,
+  struct fx_mh_held *h = submit("D-Prognosis", agr, FX_ROLE_AGR,
                           FLEX_HDR_CP " Revision=\"1\"><ISP Power=\"%lld\" Start=\"1\" Duration=\"96\"/></D-Prognosis>",
                           cp, w);
   uuid_str(&h->in.msg->hdr.message_id, id);
@@ -307,16 +95,16 @@ static void cmd_done(struct fx_seq_command *c) {
 }
 
 static void run_command(void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *), void *arg) {
-  struct fx_seq_command c = {.run = fn, .done = cmd_done, .now_us = now_us, .arg = arg};
+  struct fx_seq_command c = {.run = fn, .done = cmd_done, .now_us = H.now_us, .arg = arg};
   cmd_err = -99, cmd_dones = 0;
-  fx_sequencer_command(seq, &c);
+  fx_sequencer_command(H.seq, &c);
   for (int i = 0; i < 5000 && cmd_err == -99; i++) {
-    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&H.loop, UV_RUN_NOWAIT);
     uv_sleep(1);
   }
   cr_assert_eq(cmd_err, 0, "the command's group committed");
   for (int i = 0; i < 20; i++) /* a second done() would come in these turns */
-    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&H.loop, UV_RUN_NOWAIT);
   cr_assert_eq(cmd_dones, 1, "the caller's done() runs once");
 }
 
@@ -336,8 +124,8 @@ static int clear_now(const char *cp) {
 
 /* The day after the Period: metering may come. */
 static void next_day(void) {
-  timestamp = "2025-03-03T08:00:00+01:00";
-  now_us = at(timestamp);
+  H.timestamp = "2025-03-03T08:00:00+01:00";
+  H.now_us = at(H.timestamp);
 }
 
 /* Metering of connection `ean` (E + 16 digits): `kw` at every ISP, `kw69` at ISP 69, `kw70` at 70. */
@@ -360,7 +148,7 @@ static const char *metering(const char *agr, const char *ean, const char *kw, co
 
 /* The run as engine/server.c submits it: one command, one AGR per group. */
 static struct fx_market_settlement settle(void) {
-  struct fx_market_settlement s = {.from = day_of("2025-03-01"), .to = day_of("2025-03-31"), .seq = seq};
+  struct fx_market_settlement s = {.from = day_of("2025-03-01"), .to = day_of("2025-03-31"), .seq = H.seq};
   run_command(fx_market_run_settlement, &s);
   cr_assert_eq(s.error, 0);
   return s;
@@ -369,7 +157,7 @@ static struct fx_market_settlement settle(void) {
 /* The chapter's market: baseline 10 MW, 2 MW less consumption requested at ISP 69
  * (ISP 70 Available), AGR1 offers 2 MW for 14 EUR, penalty 11 EUR/MW. */
 static void chapter_market(const char *options) {
-  cfg.penalty_rate = 110000;
+  H.cfg.penalty_rate = 110000;
   start_market();
   populate();
   char dp[37];
@@ -450,7 +238,7 @@ Test(settle, penalty_only_where_the_deviation_worsens_the_congestion) {
 
 Test(settle, partial_activation_settles_the_ordered_share) {
   /* 4 MW offered for 28 EUR from 50 %: exactly 2 MW are needed. */
-  cfg.penalty_rate = 110000;
+  H.cfg.penalty_rate = 110000;
   start_market();
   populate();
   char dp[37];
@@ -485,7 +273,7 @@ Test(settle, missing_metering_holds_the_settlement_and_says_so) {
   cr_assert_eq(s.orders, 1);
   cr_assert_eq(s.incomplete, 1);
   cr_assert_eq(count_out(FX_MSG_FLEX_SETTLEMENT, AGR1), 0);
-  struct fx_query *q = fx_query_new(&cfg, st);
+  struct fx_query *q = fx_query_new(&H.cfg, H.st);
   json_t *doc;
   cr_assert_eq(fx_query_settlements(q, day_of("2025-03-01"), day_of("2025-03-01"), &doc), 0);
   cr_assert_eq(json_array_size(doc), 1);
@@ -505,14 +293,14 @@ Test(settle, missing_metering_holds_the_settlement_and_says_so) {
   fx_query_free(q);
   /* Once it arrives, the next run sends the settlement. */
   cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4500", "5000"), "");
-  now_us += 1000000;
+  H.now_us += 1000000;
   s = settle();
   cr_assert_eq(s.messages, 1);
   cr_assert_eq(settlement_to(AGR1)->flex_order_settlements[0].net_settlement, -40000);
 }
 
 Test(settle, an_agr_with_orders_on_two_congestion_points_gets_one_settlement) {
-  cfg.penalty_rate = 110000;
+  H.cfg.penalty_rate = 110000;
   start_market();
   populate();
   char dp1[37], dp2[37];
@@ -607,7 +395,7 @@ Test(settle, a_rejected_order_is_listed_as_not_validated) {
 
 /* AGR1 and AGR2 each get a 1 MW order at CP1 (ISP 69), with full metering. */
 static void two_agr_orders(void) {
-  cfg.penalty_rate = 110000;
+  H.cfg.penalty_rate = 110000;
   start_market();
   populate();
   char dp1[37], dp2[37];
@@ -628,10 +416,10 @@ static void two_agr_orders(void) {
 
 Test(settle, the_run_commits_one_agr_per_group_and_reports_once) {
   two_agr_orders();
-  uint64_t before = groups_finished;
+  uint64_t before = H.groups_finished;
   struct fx_market_settlement s = settle();
-  cr_assert_eq(groups_finished - before, 2, "AGR1 and AGR2 each in their own group, got %llu groups",
-               (unsigned long long)(groups_finished - before));
+  cr_assert_eq(H.groups_finished - before, 2, "AGR1 and AGR2 each in their own group, got %llu groups",
+               (unsigned long long)(H.groups_finished - before));
   cr_assert_null(s.job, "the run let go of its state");
   cr_assert_eq(s.messages, 2, "the totals of both groups reach the one done()");
   cr_assert_eq(s.orders, 2);
@@ -642,18 +430,18 @@ Test(settle, the_run_commits_one_agr_per_group_and_reports_once) {
 
 Test(settle, without_the_sequencer_the_run_is_one_group) {
   two_agr_orders();
-  uint64_t before = groups_finished;
+  uint64_t before = H.groups_finished;
   struct fx_market_settlement s = {.from = day_of("2025-03-01"), .to = day_of("2025-03-31")};
   run_command(fx_market_run_settlement, &s);
   cr_assert_eq(s.error, 0);
-  cr_assert_eq(groups_finished - before, 1);
+  cr_assert_eq(H.groups_finished - before, 1);
   cr_assert_eq(s.messages, 2);
   cr_assert_eq(count_out(FX_MSG_FLEX_SETTLEMENT, AGR2), 1);
 }
 
 Test(settle, a_run_over_a_bad_range_reports_an_error_once) {
   start_market();
-  struct fx_market_settlement s = {.from = day_of("2025-03-31"), .to = day_of("2025-03-01"), .seq = seq};
+  struct fx_market_settlement s = {.from = day_of("2025-03-31"), .to = day_of("2025-03-01"), .seq = H.seq};
   run_command(fx_market_run_settlement, &s);
   cr_assert_eq(s.error, -1);
   cr_assert_null(s.job);
@@ -674,7 +462,7 @@ static void settled_chapter(char msgid[37], char order_ref[64]) {
 }
 
 static json_t *settlement_doc(void) {
-  struct fx_query *q = fx_query_new(&cfg, st);
+  struct fx_query *q = fx_query_new(&H.cfg, H.st);
   json_t *doc;
   cr_assert_eq(fx_query_settlements(q, day_of("2025-03-01"), day_of("2025-03-31"), &doc), 0);
   fx_query_free(q);
@@ -756,7 +544,7 @@ Test(settle, responses_to_unknown_or_foreign_settlements_are_refused) {
 Test(settle, csv_export_carries_the_exact_amounts) {
   char id[37], ref[64];
   settled_chapter(id, ref);
-  struct fx_query *q = fx_query_new(&cfg, st);
+  struct fx_query *q = fx_query_new(&H.cfg, H.st);
   char *csv;
   size_t len;
   cr_assert_eq(fx_query_settlements_csv(q, day_of("2025-03-01"), day_of("2025-03-31"), &csv, &len), 0);
@@ -786,7 +574,7 @@ Test(settle, metering_units_and_isps_as_the_catalog_states) {
   next_day();
   cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 1, "kWh", "1", "1", "1", 96), "Unit rejected");
   cr_assert_str_eq(metering_rev(AGR1, "E1000000000000001", 1, "kW", "1", "1", "1", 95), "Lacking ISPs");
-  timestamp = NOW, now_us = at(NOW);
+  H.timestamp = NOW, H.now_us = at(NOW);
   cr_assert_str_eq(metering(AGR1, "E1000000000000001", "1", "1", "1"), "Period out of bounds");
 }
 
@@ -815,7 +603,7 @@ Test(settle, metering_revisions_replace_earlier_ones_in_order) {
 
 static void contract_config(void) {
   char err[256];
-  cr_assert_eq(fx_config_parse(&cfg,
+  cr_assert_eq(fx_config_parse(&H.cfg,
                                "[contract FO-1]\nagr = " AGR1 "\ncongestion_point = " CP1
                                "\nfrom = 2025-03-01\nto = 2025-03-31\nreserve = 68-70:-2000000\n",
                                err, sizeof err),
