@@ -55,6 +55,24 @@ void fx_config_free(struct fx_config *cfg) {
   cfg->n_contracts = 0;
 }
 
+int fx_config_copy(struct fx_config *dst, const struct fx_config *src) {
+  *dst = *src;
+  dst->participants = NULL, dst->contracts = NULL;
+  if (src->n_participants &&
+      !(dst->participants = malloc(src->n_participants * sizeof *src->participants)))
+    goto fail;
+  if (src->n_contracts && !(dst->contracts = malloc(src->n_contracts * sizeof *src->contracts)))
+    goto fail;
+  if (src->n_participants)
+    memcpy(dst->participants, src->participants, src->n_participants * sizeof *src->participants);
+  if (src->n_contracts)
+    memcpy(dst->contracts, src->contracts, src->n_contracts * sizeof *src->contracts);
+  return 0;
+fail:
+  fx_config_free(dst);
+  return -1;
+}
+
 const struct fx_contract_cfg *fx_config_contract(const struct fx_config *cfg, const char *id) {
   for (size_t i = 0; i < cfg->n_contracts; i++)
     if (!strcmp(cfg->contracts[i].id, id))

@@ -165,6 +165,10 @@ int fx_config_parse(struct fx_config *cfg, const char *text, char *err, size_t e
 
 void fx_config_free(struct fx_config *cfg);
 
+/* A deep copy (the arrays a configuration owns are duplicated): 0, or -1 with
+ * nothing allocated. The copy is freed with fx_config_free. */
+int fx_config_copy(struct fx_config *dst, const struct fx_config *src);
+
 /* "host:port" → parts; port 0 means ephemeral. -1 on a malformed address. */
 int fx_config_split_addr(const char *addr, char *host, size_t hostlen, int *port);
 

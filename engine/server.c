@@ -955,15 +955,9 @@ int fx_server_run(const struct fx_config *cfg, const char *config_path, const ch
   struct fx_server *srv = calloc(1, sizeof *srv);
   if (!srv)
     return 1;
-  srv->cfg = *cfg;
-  srv->cfg.participants = NULL;
-  if (cfg->n_participants) {
-    srv->cfg.participants = malloc(cfg->n_participants * sizeof *cfg->participants);
-    if (!srv->cfg.participants) {
-      free(srv);
-      return 1;
-    }
-    memcpy(srv->cfg.participants, cfg->participants, cfg->n_participants * sizeof *cfg->participants);
+  if (fx_config_copy(&srv->cfg, cfg) != 0) { /* the server owns its own copy */
+    free(srv);
+    return 1;
   }
   snprintf(srv->config_path, sizeof srv->config_path, "%s", config_path ? config_path : "");
   srv->log = (struct fx_log){.format = cfg->log_format, .fd = 2};

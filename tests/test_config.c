@@ -87,3 +87,23 @@ Test(config, splits_listen_addresses) {
   cr_assert_eq(fx_config_split_addr("localhost", host, sizeof host, &port), -1);
   cr_assert_eq(fx_config_split_addr("h:99999", host, sizeof host, &port), -1);
 }
+
+Test(config, a_copy_owns_its_arrays) {
+  struct fx_config c, d;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert_eq(fx_config_parse(&c, sample, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(fx_config_parse(&c,
+                               "[contract C-1]\nagr = agr.example.com\ncongestion_point = ean.871685900012345678\n"
+                               "from = 2025-03-01\nto = 2025-03-31\nreserve = 68-70:-2000000\n",
+                               err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(fx_config_copy(&d, &c), 0);
+  cr_assert_neq(d.participants, c.participants);
+  cr_assert_eq(d.n_contracts, 1);
+  cr_assert_neq(d.contracts, c.contracts);
+  cr_assert_str_eq(d.participants[1].keys[1], "cs1.CCCC");
+  fx_config_free(&c); /* the copy stays usable, and both free cleanly (ASan) */
+  cr_assert_str_eq(d.participants[0].domain, "dso.example.com");
+  fx_config_free(&d);
+}
