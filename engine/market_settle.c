@@ -49,10 +49,38 @@
 
 /* ---- in memory: the FlexSettlements sent ------------------------------------------- */
 
+static int settlement_add(struct fx_market *mk, const struct fx_uuid *id, const char *agr, int32_t from, int32_t to,
+                          uint8_t state);
+
+/* How far back (days before the clock) a FlexSettlement being answered may
+ * start: a run covers at most 366 days, and is answered within weeks. */
+#define SETTLEMENT_LOOKBACK 800
+
+/* A FlexSettlement the platform sent: in memory while this group or an earlier
+ * one since the last eviction touched it, else read from the store (its key
+ * has the run's PeriodStart, found by trying the days before the clock). */
 static struct mk_settlement *settlement_find(struct fx_market *mk, const struct fx_uuid *id) {
   struct mk_settlement *s;
   HASH_FIND(hh, mk->settlements, id, sizeof *id, s);
-  return s;
+  if (s || !mk->ctx || mk->clock_day == INT32_MIN)
+    return s;
+  struct fx_store_obj_key k = {.cp = "", .kind = FX_OBJ_SETTLEMENT};
+  memcpy(k.id, id->b, 16);
+  for (int32_t d = mk->clock_day; d > mk->clock_day - SETTLEMENT_LOOKBACK; d--) {
+    struct fx_store_obj_view v;
+    size_t len;
+    k.period = d;
+    if (fx_store_obj_get(fx_seq_read(mk->ctx), &k, &v) != 0)
+      continue;
+    const uint8_t *b = fx_store_obj_body(&v, &len);
+    if (len < 56 || b[0] != 'H' || b[2] ||
+        settlement_add(mk, id, fx_store_obj_owner(&v), (int32_t)fx_ld32(b + 4), (int32_t)fx_ld32(b + 8),
+                       fx_store_obj_state(&v)) != 0)
+      return NULL; /* held (never sent), or no memory */
+    HASH_FIND(hh, mk->settlements, id, sizeof *id, s);
+    return s;
+  }
+  return NULL;
 }
 
 static int settlement_add(struct fx_market *mk, const struct fx_uuid *id, const char *agr, int32_t from, int32_t to,
@@ -90,17 +118,17 @@ int mk_settle_load(struct fx_market *mk, const struct fx_store_obj_view *v) {
   }
 }
 
-void mk_settle_unload(struct fx_market *mk) {
-  struct mk_meter *m, *mt;
-  HASH_ITER(hh, mk->meters, m, mt) {
-    HASH_DEL(mk->meters, m);
-    free(m);
-  }
+void mk_settle_evict(struct fx_market *mk) {
   struct mk_settlement *s, *st;
   HASH_ITER(hh, mk->settlements, s, st) {
     HASH_DEL(mk->settlements, s);
     free(s);
   }
+}
+
+void mk_settle_unload(struct fx_market *mk) {
+  mk_meter_evict(mk, INT32_MAX);
+  mk_settle_evict(mk);
   mk_contract_unload(mk);
 }
 
@@ -924,9 +952,11 @@ static void run_step(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_seq
 
 void fx_market_run_settlement(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   struct fx_market_settlement *out = cmd->arg;
+  mk_group_begin(market, ctx);
   struct settle_job *job = out->job ? out->job : job_start(market, cmd);
   if (job)
     run_step(market, ctx, cmd, job);
+  mk_group_end(market);
 }
 
 /* On the loop thread after each group: count what committed, then either
