@@ -24,9 +24,10 @@ struct fx_config;
 struct fx_store;
 struct fx_market;
 
-/* Builds the market state from the store (every object and reference record
- * is read in place once). cfg and st must outlive the market. NULL on error
- * (message in err). */
+/* Builds the market state from the store: the reference records and the hot
+ * markets (Periods from two days before the platform's clock day on), read in
+ * place; older markets are read when needed (docs/market.md, "Memory"). cfg
+ * and st must outlive the market. NULL on error (message in err). */
 struct fx_market *fx_market_new(const struct fx_config *cfg, struct fx_store *st, char *err, size_t errlen);
 void fx_market_free(struct fx_market *mk);
 

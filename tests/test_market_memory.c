@@ -220,13 +220,14 @@ Test(memory, a_message_naming_a_cold_market_sees_its_history) {
   /* The D-PrognosisResponse still lists the cold market's order. */
   int n;
   outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR1, 0, &n);
-  const struct fx_msg *r = NULL;
+  int found = -1; /* what outbox() returns lives until its next call: remember the index */
   for (int i = 0; i < n; i++) {
     const struct fx_msg *m = outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR1, i, NULL);
     if (m->result == FX_RESULT_ACCEPTED && m->u.d_prognosis_response.n_flex_order_statuses)
-      r = m;
+      found = i;
   }
-  cr_assert_not_null(r);
+  cr_assert_geq(found, 0, "a response listing the order");
+  const struct fx_msg *r = outbox(FX_MSG_D_PROGNOSIS_RESPONSE, AGR1, found, NULL);
   char got[37];
   uuid_str(&r->u.d_prognosis_response.flex_order_statuses[0].flex_order_message_id, got);
   cr_assert_str_eq(got, order);
@@ -290,6 +291,7 @@ Test(memory, a_cold_month_settles_as_a_hot_one_and_its_answer_is_found) {
   EXPECT(submit("FlexSettlementResponse", AGR1, FX_ROLE_AGR, answer, fs, ref), "Already answered");
   EXPECT(submit("FlexSettlementResponse", AGR2, FX_ROLE_AGR, answer, fs, ref),
          "Unknown FlexSettlementMessageID reference");
+#undef answer
 }
 
 /* ==== a store from before the hot window ========================================================== */
