@@ -227,8 +227,9 @@ struct meter_pick {
   const uint8_t *vals;
 };
 
-/* The latest revision of each of the AGR's connections metered at (cp, day). */
-static size_t pick_metering(struct run *r, const char *cp, int32_t day, struct meter_pick *p, size_t cap) {
+/* The latest revision of each of the AGR's connections metered at (cp, day), n_isps ISPs long. */
+static size_t pick_metering(struct run *r, const char *cp, int32_t day, int n_isps, struct meter_pick *p,
+                            size_t cap) {
   struct fx_store_iter it;
   struct fx_store_obj_view v;
   size_t n = 0;
@@ -237,7 +238,7 @@ static size_t pick_metering(struct run *r, const char *cp, int32_t day, struct m
     size_t len;
     int k;
     const uint8_t *vals, *b = fx_store_obj_body(&v, &len);
-    if (strcmp(fx_store_obj_owner(&v), r->agr) || mk_profile_view(b, len, 'W', &k, &vals) != 0 || k != r->n_isps ||
+    if (strcmp(fx_store_obj_owner(&v), r->agr) || mk_profile_view(b, len, 'W', &k, &vals) != 0 || k != n_isps ||
         len <= MK_PROFILE_HDR + 8 * (size_t)k)
       continue;
     const char *ea = (const char *)vals + 8 * (size_t)k;
@@ -258,10 +259,7 @@ static size_t pick_metering(struct run *r, const char *cp, int32_t day, struct m
  * out; false when any of them has none (the actual power is then unknown). */
 static bool agr_actual(struct run *r, const char *cp, int32_t day, int n, int64_t *out) {
   struct meter_pick picks[256];
-  int saved = r->n_isps;
-  r->n_isps = n; /* pick_metering matches profiles of the day's length */
-  size_t k = pick_metering(r, cp, day, picks, 256), expected = 0;
-  r->n_isps = saved;
+  size_t k = pick_metering(r, cp, day, n, picks, 256), expected = 0;
   struct mk_cp *c = mk_cp_find(r->mk, cp);
   for (int i = 0; i < n; i++)
     out[i] = 0;
