@@ -4,6 +4,7 @@
  * typed fields so that the format is declared in one place and unknown keys are
  * reported with their line. */
 #include "engine/config.h"
+#include "engine/settle.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -43,6 +44,7 @@ void fx_config_defaults(struct fx_config *cfg) {
   cfg->prognosis_power_bound = 1000000000;
   cfg->retry_window_s = 3600;
   cfg->settlement_day = 1;
+  cfg->baseline_like_days = 4;
   cfg->settlement_minute = 6 * 60;
 }
 
@@ -202,7 +204,20 @@ static int set_ranges(struct fx_contract_cfg *c, const char *v) {
   return c->n_ranges ? 0 : -1;
 }
 
+/* A baseline reference by name (engine/settle.h). */
+static int set_baseline(uint8_t *dst, const char *v) {
+  int b = fx_settle_baseline_parse(v);
+  if (b < 0)
+    return -1;
+  *dst = (uint8_t)b;
+  return 0;
+}
+
 static int contract_key(struct fx_contract_cfg *c, const char *k, const char *v) {
+  if (!strcmp(k, "baseline_reference")) {
+    c->has_baseline = true;
+    return set_baseline(&c->baseline, v);
+  }
   if (!strcmp(k, "agr")) return set_str(c->agr, sizeof c->agr, v);
   if (!strcmp(k, "congestion_point")) return set_str(c->cp, sizeof c->cp, v);
   if (!strcmp(k, "from")) return set_period(&c->from, v);
@@ -324,6 +339,12 @@ static int market_key(struct fx_config *c, const char *k, const char *v) {
     return 0;
   }
   if (!strcmp(k, "settlement_time")) return set_hhmm(&c->settlement_minute, v);
+  if (!strcmp(k, "baseline_reference")) return set_baseline(&c->baseline_reference, v);
+  if (!strcmp(k, "baseline_like_days")) {
+    if (set_i64(&x, v, 1, 8)) return -1;
+    c->baseline_like_days = (int)x;
+    return 0;
+  }
   return -2;
 }
 

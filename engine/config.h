@@ -45,6 +45,9 @@
  *   penalty_unit = MW             per MW per ISP (the settle-phase example), or MWh
  *   settlement_day = 1            day of the month the monthly settlement run is due
  *   settlement_time = 06:00       local time of that run (it settles the previous month)
+ *   baseline_reference = prognosis  settlement baseline: prognosis, measure-before,
+ *                                 like-days or zero (docs/settlement.md)
+ *   baseline_like_days = 4        like-days: how many earlier same weekdays (1..8)
  *
  *   [contract ID]                 a bilateral contract (FlexOption) the platform
  *   agr = agr.example.com         manages on the DSO's behalf: the AGR,
@@ -54,6 +57,7 @@
  *   reserve = 12-15:-2000000      reserved power per ISP range, W, signed; several
  *                                 ranges separated by ','; ISPs not listed are
  *                                 outside the contract
+ *   baseline_reference = …        optional: the contract's orders use this baseline
  *
  *   [participant dso.example.com DSO]   one section per (domain, role)
  *   key = cs1.…                   public key; key2 = cs1.… during a rotation
@@ -86,6 +90,8 @@ struct fx_contract_cfg {
   int32_t from, to; /* Periods, inclusive; to = INT32_MAX when open-ended */
   struct fx_contract_range ranges[FX_CONTRACT_MAX_RANGES];
   size_t n_ranges;
+  bool has_baseline;   /* baseline_reference given for this contract */
+  uint8_t baseline;    /* enum fx_settle_baseline */
 };
 
 /* Arrays indexed by enum fx_role (FX_ROLE_NONE's slot stays unused). */
@@ -139,6 +145,8 @@ struct fx_config {
   uint8_t penalty_unit;    /* enum fx_settle_penalty_unit */
   int settlement_day;      /* 1..28 */
   int settlement_minute;   /* minutes after local midnight */
+  uint8_t baseline_reference; /* enum fx_settle_baseline */
+  int baseline_like_days;     /* 1..8 */
   /* [contract ID] */
   struct fx_contract_cfg *contracts;
   size_t n_contracts;

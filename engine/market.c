@@ -2,11 +2,13 @@
  * hooks, the id index and the clearing deadline.
  *
  * The in-memory state (engine/market_int.h) is rebuilt from the store on
- * start and after a failed commit: reference records first, then market
- * objects in dependency order (requests, broadcasts and their responses,
- * prognoses, offers, orders), then what the operate and settle phases keep
- * (metering revisions, reservations, settlements). Object bodies are the UFTP messages they came
- * from, written as XML, so a restart re-reads exactly what was decided on. */
+ * start and after a failed commit: reference records first, then the hot
+ * markets' objects in dependency order (requests, broadcasts and their
+ * responses, prognoses, offers, orders), then what the operate and settle
+ * phases keep (metering revisions, reservations). Object bodies are the UFTP
+ * messages they came from, written as XML, so a restart re-reads exactly what
+ * was decided on. Cold markets are read when needed and let go after the
+ * commit (market_load.c); this file keeps the clock that says which is which. */
 #include "engine/market.h"
 #include "engine/log.h"
 
@@ -20,6 +22,51 @@
 
 /* ---- lookups -------------------------------------------------------------- */
 
+/* A new market (cp, period), not yet in the table; NULL on error. */
+static struct mk_market *market_new(struct fx_market *mk, const char *cp, int32_t period, const char *key,
+                                    size_t keylen) {
+  int isps = fx_calendar_isp_count(mk->cal, period, mk->isp_us);
+  if (isps <= 0 || strlen(cp) >= MK_ADDR)
+    return NULL;
+  struct mk_market *m = calloc(1, sizeof *m);
+  if (!m)
+    return NULL;
+  memcpy(m->key, key, keylen + 1);
+  strcpy(m->cp, cp);
+  m->period = period;
+  m->n_isps = isps;
+  return m;
+}
+
+/* A cold market read from the committed store (the group's read transaction
+ * when one is open); NULL when the store has none of it and !create. */
+static struct mk_market *market_read(struct fx_market *mk, struct mk_market *m, bool create) {
+  struct fx_store_read *rd = mk->ctx ? fx_seq_read(mk->ctx) : &mk->rd;
+  bool own = !mk->ctx;
+  if (own && fx_store_read_begin(rd) != 0) {
+    mk_market_free(m);
+    return NULL;
+  }
+  HASH_ADD_STR(mk->markets, key, m);
+  mk->n_cold++;
+  int rc = mk_market_fill(mk, rd, m);
+  if (own)
+    fx_store_read_end(rd);
+  bool empty = !m->req && !m->bcasts && !m->progs && !m->n_offers && !m->n_orders;
+  if (rc == 0 && (!empty || create))
+    return m;
+  /* Nothing of it (or unreadable): drop it with any ids it got. */
+  struct mk_id *e, *et;
+  HASH_ITER(hh, mk->ids, e, et)
+    if (e->market == m) {
+      HASH_DEL(mk->ids, e);
+      free(e);
+    }
+  HASH_DEL(mk->markets, m);
+  mk_market_free(m);
+  return NULL;
+}
+
 struct mk_market *mk_market_get(struct fx_market *mk, const char *cp, int32_t period, bool create) {
   char key[MK_ADDR + 16];
   int n = snprintf(key, sizeof key, "%s|%d", cp, (int)period);
@@ -27,20 +74,83 @@ struct mk_market *mk_market_get(struct fx_market *mk, const char *cp, int32_t pe
     return NULL;
   struct mk_market *m;
   HASH_FIND_STR(mk->markets, key, m);
-  if (m || !create)
+  if (m)
     return m;
-  int isps = fx_calendar_isp_count(mk->cal, period, mk->isp_us);
-  if (isps <= 0 || strlen(cp) >= MK_ADDR)
+  if (period >= mk->live_from && !create)
+    return NULL; /* every hot market with objects is in memory */
+  if (!(m = market_new(mk, cp, period, key, (size_t)n)))
     return NULL;
-  m = calloc(1, sizeof *m);
-  if (!m)
-    return NULL;
-  memcpy(m->key, key, (size_t)n + 1);
-  strcpy(m->cp, cp);
-  m->period = period;
-  m->n_isps = isps;
+  if (period < mk->live_from)
+    return market_read(mk, m, create);
   HASH_ADD_STR(mk->markets, key, m);
+  mk_note_market(mk, cp, period);
   return m;
+}
+
+/* ---- the hot window -------------------------------------------------------------- */
+
+void mk_cp_counter(const char *cp, char out[48]) {
+  struct fx_uuid zero = {{0}}, h;
+  char text[FX_UUID_STRLEN];
+  fx_uuid_derive(&h, "flexd.cp-last", &zero, cp);
+  fx_uuid_format(&h, text);
+  snprintf(out, 48, "mk.last.%s", text);
+}
+
+void mk_note_market(struct fx_market *mk, const char *cp, int32_t period) {
+  char *name = mk->ctx ? fx_seq_alloc(mk->ctx, 48) : NULL;
+  if (!name)
+    return; /* at load: the store already knows it */
+  mk_cp_counter(cp, name);
+  fx_store_batch_counter_raise(fx_seq_batch(mk->ctx), name, mk_day_counter(period));
+}
+
+/* A store read in full (from before the counters): every market and contract
+ * day the memory holds is noted once, with the clock. */
+static void write_index(struct fx_market *mk) {
+  for (struct mk_market *m = mk->markets; m; m = m->hh.next)
+    mk_note_market(mk, m->cp, m->period);
+  for (struct mk_resv *r = mk->resvs; r; r = r->hh.next)
+    mk_note_market(mk, r->contract->cp, r->period);
+  mk->index_pending = false;
+}
+
+void mk_group_begin(struct fx_market *mk, struct fx_seq_ctx *ctx) {
+  mk->ctx = ctx;
+  int32_t day = mk_today(mk, fx_seq_now(ctx));
+  if (day > mk->clock_day)
+    mk->clock_day = day;
+  if (mk->index_pending)
+    write_index(mk);
+  if (mk->clock_day > mk->clock_stored) {
+    fx_store_batch_counter_raise(fx_seq_batch(ctx), MK_CLOCK_COUNTER, mk_day_counter(mk->clock_day));
+    mk->clock_stored = mk->clock_day;
+  }
+}
+
+void mk_group_end(struct fx_market *mk) { mk->ctx = NULL; }
+
+/* Where `owner` may have objects of `kind` under id: the cold days of its
+ * congestion points, newest first. */
+struct mk_id *mk_id_lookup(struct fx_market *mk, const struct fx_uuid *id, uint8_t kind, const char *owner) {
+  struct mk_id *e = mk_id_find(mk, id);
+  if (e || !mk->ctx || mk->live_from == INT32_MIN)
+    return e;
+  struct fx_store_read *rd = fx_seq_read(mk->ctx);
+  struct fx_store_obj_key k = {.period = 0, .kind = kind};
+  memcpy(k.id, id->b, 16);
+  for (struct mk_conn *c = mk->conns; c; c = c->hh.next) {
+    if (!c->has_agr || !c->has_cp || strcmp(c->agr, owner))
+      continue;
+    k.cp = c->cp;
+    for (int32_t d = mk->live_from - 1; d >= mk->live_from - MK_COLD_LOOKBACK; d--) {
+      struct fx_store_obj_view v;
+      k.period = d;
+      if (fx_store_obj_get(rd, &k, &v) == 0 && !strcmp(fx_store_obj_owner(&v), owner))
+        return mk_market_get(mk, c->cp, d, false) ? mk_id_find(mk, id) : NULL;
+    }
+  }
+  return NULL;
 }
 
 int mk_id_add(struct fx_market *mk, const struct fx_uuid *id, uint8_t kind, struct mk_market *m, void *obj,
@@ -131,6 +241,7 @@ const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const stru
 static void apply(void *market, struct fx_seq_ctx *ctx, const struct fx_inbound *in, struct fx_verdict *v,
                   struct fx_msg *resp) {
   struct fx_market *mk = market;
+  mk_group_begin(mk, ctx);
   switch (in->msg->type) {
   case FX_MSG_DSO_PORTFOLIO_UPDATE:
   case FX_MSG_DSO_PORTFOLIO_QUERY:
@@ -163,17 +274,29 @@ static void apply(void *market, struct fx_seq_ctx *ctx, const struct fx_inbound 
     mk_trade_apply(mk, ctx, in, v, resp);
     break;
   }
+  mk_group_end(mk);
 }
 
+/* Everything of the group is in the store now, so what is cold may go; a
+ * failed group is forgotten by reading the store again. */
 static void after_commit(void *market, int ok) {
   struct fx_market *mk = market;
+  mk->ctx = NULL;
   if (!ok) {
     mk_unload(mk);
     if (mk_load(mk) != 0)
       fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "commit_failed", NULL, 0,
                   "market: reloading after a failed commit failed; state may be partial");
+  } else if (mk->n_cold || (mk->clock_day != INT32_MIN && mk->clock_day - MK_HOT_DAYS > mk->live_from)) {
+    mk_evict(mk);
   }
   mk_refresh_deadline(mk);
+}
+
+void fx_market_memory(const struct fx_market *mk, struct fx_market_memory *out) {
+  *out = (struct fx_market_memory){.markets = HASH_COUNT(mk->markets), .ids = HASH_COUNT(mk->ids),
+                                   .meters = HASH_COUNT(mk->meters), .clock_day = mk->clock_day,
+                                   .live_from = mk->live_from};
 }
 
 struct fx_seq_hooks fx_market_hooks(struct fx_market *mk) {
@@ -196,6 +319,7 @@ struct fx_market *fx_market_new(const struct fx_config *cfg, struct fx_store *st
     return NULL;
   }
   mk->cfg = cfg, mk->st = st, mk->isp_us = isp.usec;
+  mk->clock_day = mk->clock_stored = mk->live_from = INT32_MIN;
   mk->cal = fx_calendar_new(cfg->time_zone);
   mk->reader = fx_reader_new(NULL);
   fx_store_read_init(&mk->rd, st);

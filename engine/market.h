@@ -24,11 +24,25 @@ struct fx_config;
 struct fx_store;
 struct fx_market;
 
-/* Builds the market state from the store (every object and reference record
- * is read in place once). cfg and st must outlive the market. NULL on error
- * (message in err). */
+/* Builds the market state from the store: the reference records and the hot
+ * markets (Periods from two days before the platform's clock day on), read in
+ * place; older markets are read when needed (docs/market.md, "Memory"). cfg
+ * and st must outlive the market. NULL on error (message in err). */
 struct fx_market *fx_market_new(const struct fx_config *cfg, struct fx_store *st, char *err, size_t errlen);
 void fx_market_free(struct fx_market *mk);
+
+/* What the market holds in memory: the hot markets (Periods from live_from
+ * on) and what cold ones a group read; the rest stays in the store
+ * (docs/market.md, "Memory"). Call it on the sequencer thread or while no
+ * group runs. */
+struct fx_market_memory {
+  size_t markets;      /* local markets (CP, Period) */
+  size_t ids;          /* indexed MessageIDs */
+  size_t meters;       /* Metering revision index entries */
+  int32_t clock_day;   /* the latest day seen (days since 1970-01-01), INT32_MIN: none */
+  int32_t live_from;   /* earlier Periods are cold */
+};
+void fx_market_memory(const struct fx_market *mk, struct fx_market_memory *out);
 
 /* The sequencer hooks (apply, after_commit) bound to mk. */
 struct fx_seq_hooks fx_market_hooks(struct fx_market *mk);

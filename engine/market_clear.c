@@ -177,7 +177,6 @@ static int place_order(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_m
   fx_arena_free(a);
   o->state = FX_OFFER_ORDERED;
   mk_set_state(ctx, m, FX_OBJ_OFFER, &o->id, FX_OFFER_ORDERED);
-  mk->order_seq++;
   return 0;
 }
 
@@ -248,15 +247,19 @@ void mk_order_from_msg(struct fx_market *mk, struct mk_market *m, const struct f
 
 void fx_market_run_due(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   struct fx_market *mk = market;
+  mk_group_begin(mk, ctx);
   for (struct mk_market *m = mk->markets; m; m = m->hh.next)
     if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared && mk_clearing_time(mk, m) <= cmd->now_us)
       mk_clear_market(mk, ctx, m, cmd->now_us);
+  mk_group_end(mk);
 }
 
 void fx_market_run_clear(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   struct fx_market *mk = market;
   struct fx_market_target *t = cmd->arg;
+  mk_group_begin(mk, ctx);
   struct mk_market *m = mk_market_get(mk, t->cp, t->period, false);
   t->found = m && m->req && m->req->state != FX_REQ_SUPERSEDED;
   t->n_orders = t->found ? mk_clear_market(mk, ctx, m, cmd->now_us) : 0;
+  mk_group_end(mk);
 }

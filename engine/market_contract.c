@@ -168,9 +168,7 @@ static void store_update(struct fx_seq_ctx *ctx, const struct mk_resv *r, const 
   fx_store_batch_put_obj(fx_seq_batch(ctx), &o);
 }
 
-void fx_market_run_reservation_update(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
-  struct fx_market *mk = market;
-  struct fx_market_reservation *u = cmd->arg;
+static void reservation_update(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_market_reservation *u) {
   const struct fx_contract_cfg *c = fx_config_contract(mk->cfg, u->contract);
   u->status = -1;
   if (!c || u->period < c->from || u->period > c->to) {
@@ -190,7 +188,15 @@ void fx_market_run_reservation_update(void *market, struct fx_seq_ctx *ctx, stru
       r->power[i] = u->power[i];
   r->update = m.hdr.message_id, r->t_us = fx_seq_now(ctx), r->response = 0;
   store_update(ctx, r, &m);
+  mk_note_market(mk, c->cp, u->period); /* a restart reads the reservation back from there */
   u->status = 0, u->why[0] = 0;
+}
+
+void fx_market_run_reservation_update(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
+  struct fx_market *mk = market;
+  mk_group_begin(mk, ctx);
+  reservation_update(mk, ctx, cmd->arg);
+  mk_group_end(mk);
 }
 
 /* ---- FlexReservationUpdateResponse (AGR → platform) ----------------------------------- */

@@ -9,7 +9,19 @@
  *     prognoses, offers in arrival order and orders.
  * Every offer and request owns one fx_arena holding its strings and arrays,
  * so it is freed in one call. Object ids (MessageIDs) are indexed in one
- * table so that references resolve without scanning markets. */
+ * table so that references resolve without scanning markets.
+ *
+ * Memory is bounded by the live markets, not by history. A market is live
+ * (hot) while its Period is at most MK_HOT_DAYS before the platform's clock
+ * day (the latest receive or command time the market has seen); older
+ * markets are cold: they stay in the store and are read from it in place
+ * when a message names them (mk_market_get), when a reference by id alone
+ * reaches them (mk_id_lookup), or when the settlement run or the query API
+ * needs them. A cold market read for a message lives until the end of its
+ * group; after every commit cold markets, their ids and the metering index
+ * of cold days leave memory (mk_evict). Restart reads the hot markets only:
+ * the counters "mk.clock" (the clock day) and "mk.last.<CP hash>" (the last
+ * Period with a market at that CP) say which. */
 #ifndef FX_ENGINE_MARKET_INT_H
 #define FX_ENGINE_MARKET_INT_H
 
@@ -29,6 +41,14 @@
 #include "store/store.h"
 
 #define MK_OPEN_END INT32_MAX /* validity without an EndPeriod */
+/* Markets whose Period is this many days before the clock day or later stay
+ * in memory: today and tomorrow trade, yesterday and the day before still get
+ * late FlexOrderResponses and most Metering. */
+#define MK_HOT_DAYS 2
+/* How far back (days before the hot window) a reference by id alone, such as
+ * a late FlexOrderResponse, is looked for in the store: two months, the time
+ * until the monthly settlement has covered a day. */
+#define MK_COLD_LOOKBACK 62
 #define MK_ADDR 256
 #define MK_DOMAIN 254
 
@@ -151,6 +171,7 @@ struct mk_market {
   struct mk_offer **offers; size_t n_offers, cap_offers;
   struct mk_order *orders; size_t n_orders, cap_orders;
   bool cleared;       /* cleared at least once for the current revision */
+  bool evict;         /* being evicted (mk_evict) */
   int64_t coverage, need, cost;
   double coverage_gap, cost_gap;
   UT_hash_handle hh;
@@ -170,6 +191,7 @@ struct mk_id {
 /* ---- operate and settle ---- */
 struct mk_meter { /* latest Metering revision per (connection, Period) */
   char key[MK_ADDR + 16];
+  int32_t period;
   int64_t revision;
   UT_hash_handle hh;
 };
@@ -207,7 +229,13 @@ struct fx_market {
   struct mk_market *markets;
   struct mk_id *ids;
   _Atomic int64_t deadline;
-  uint64_t order_seq; /* makes OrderReferences unique */
+  /* the hot window (see the top of this file) */
+  struct fx_seq_ctx *ctx;   /* the group being applied, or NULL between groups */
+  int32_t clock_day;        /* the latest day seen (INT32_MIN: none yet) */
+  int32_t clock_stored;     /* the clock day the store's "mk.clock" holds */
+  int32_t live_from;        /* markets of earlier Periods are cold */
+  size_t n_cold;            /* cold markets read into memory since the last commit */
+  bool index_pending;       /* a store from before the counters: write them at the next group */
   struct mk_meter *meters;
   struct mk_resv *resvs;
   struct mk_settlement *settlements;
@@ -225,8 +253,30 @@ bool mk_is_registered(const struct fx_market *mk, const char *domain, enum fx_ro
 /* Writes m as XML into ctx's group memory; NULL on failure. */
 const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *m, size_t *len);
 int mk_load(struct fx_market *mk);
-/* A MessageID derived from (tag, from, salt): the same inputs, the same id. */
 void mk_unload(struct fx_market *mk);
+/* A group (message or command) starts on the sequencer thread: the market
+ * advances its clock and may read cold markets through ctx until mk_group_end. */
+void mk_group_begin(struct fx_market *mk, struct fx_seq_ctx *ctx);
+void mk_group_end(struct fx_market *mk);
+/* The object `id` of `kind` owned by `owner`: from memory, else looked for in
+ * the cold markets of the owner's congestion points (MK_COLD_LOOKBACK days
+ * before the hot window), which are then read into memory. NULL if unknown. */
+struct mk_id *mk_id_lookup(struct fx_market *mk, const struct fx_uuid *id, uint8_t kind, const char *owner);
+/* Notes that (cp, period) has a market, so a restart finds it. */
+void mk_note_market(struct fx_market *mk, const char *cp, int32_t period);
+/* The counter naming the last Period with a market at cp ("mk.last." + hash);
+ * counters hold day numbers as mk_day_counter (they never lower). */
+void mk_cp_counter(const char *cp, char out[48]);
+#define MK_CLOCK_COUNTER "mk.clock"
+static inline uint64_t mk_day_counter(int32_t day) { return (uint64_t)((int64_t)day + 2147483648LL); }
+static inline int32_t mk_counter_day(uint64_t v) { return (int32_t)((int64_t)v - 2147483648LL); }
+
+/* market_load.c */
+/* Reads market m's objects (cp, period) from rd and indexes their ids. */
+int mk_market_fill(struct fx_market *mk, struct fx_store_read *rd, struct mk_market *m);
+void mk_market_free(struct mk_market *m);
+/* After a commit: frees the cold markets, their ids and cold metering. */
+void mk_evict(struct fx_market *mk);
 
 /* market_cro.c */
 bool mk_cp_active(const struct mk_cp *cp, int32_t period);
@@ -319,6 +369,11 @@ void mk_metering_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struc
 /* After an accepted D-Prognosis: its powers as a baseline object. */
 void mk_baseline_store(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg);
 int mk_meter_note(struct fx_market *mk, const char *ea, int32_t period, int64_t revision);
+/* The latest accepted Metering revision of connection c (address ea) for
+ * period: the index, else (a cold day) the store; 0 when there is none. */
+int64_t mk_meter_latest(struct fx_market *mk, const struct mk_conn *c, const char *ea, int32_t period);
+/* Forgets the index entries of Periods before `before`. */
+void mk_meter_evict(struct fx_market *mk, int32_t before);
 /* "E1234567890123456" → "ean.1234567890123456"; -1 when it is no EAN. */
 int mk_ean_address(const char *ean, char out[MK_ADDR]);
 
@@ -331,6 +386,8 @@ void mk_prognosis_order_status(struct fx_market *mk, struct fx_seq_ctx *ctx, con
 void mk_settle_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg, struct fx_verdict *v);
 int mk_settle_load(struct fx_market *mk, const struct fx_store_obj_view *v);
 void mk_settle_unload(struct fx_market *mk);
+/* Forgets the FlexSettlements kept in memory (the store has them). */
+void mk_settle_evict(struct fx_market *mk);
 
 /* market_contract.c */
 void mk_reservation_response(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,

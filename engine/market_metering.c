@@ -82,12 +82,51 @@ int mk_meter_note(struct fx_market *mk, const char *ea, int32_t period, int64_t 
     if (!(m = calloc(1, sizeof *m)))
       return -1;
     meter_key(m->key, sizeof m->key, ea, period);
-    m->revision = revision;
+    m->period = period, m->revision = revision;
     HASH_ADD_STR(mk->meters, key, m);
   } else if (revision > m->revision) {
     m->revision = revision;
   }
+  if (period < mk->live_from)
+    mk->n_cold++; /* a cold day's entry: it goes after the commit */
   return 0;
+}
+
+/* The CP a connection's Metering of `period` is stored under ("" for none). */
+static const char *metering_cp(const struct mk_conn *c, int32_t period) {
+  return c->has_cp && c->cp_from <= period && period < c->cp_to ? c->cp : "";
+}
+
+int64_t mk_meter_latest(struct fx_market *mk, const struct mk_conn *c, const char *ea, int32_t period) {
+  struct mk_meter *m = meter_find(mk, ea, period);
+  if (m || period >= mk->live_from || !mk->ctx)
+    return m ? m->revision : 0;
+  /* A cold day: its revisions are in the store, beside the CP's others. */
+  struct fx_store_iter it;
+  struct fx_store_obj_view v;
+  int64_t best = 0;
+  int rc = fx_store_obj_iter(fx_seq_read(mk->ctx), metering_cp(c, period), period, FX_OBJ_METERING, &it);
+  while (rc == 0 && fx_store_obj_next(&it, &v) == 1) {
+    size_t len;
+    int n;
+    const uint8_t *vals, *b = fx_store_obj_body(&v, &len);
+    if (mk_profile_view(b, len, 'W', &n, &vals) == 0 && len > MK_PROFILE_HDR + 8 * (size_t)n &&
+        !strcmp((const char *)vals + 8 * (size_t)n, ea) && fx_store_obj_revision(&v) > best)
+      best = fx_store_obj_revision(&v);
+  }
+  fx_store_iter_close(&it);
+  if (best)
+    mk_meter_note(mk, ea, period, best); /* until the commit: a second revision in the group sees it */
+  return best;
+}
+
+void mk_meter_evict(struct fx_market *mk, int32_t before) {
+  struct mk_meter *m, *mt;
+  HASH_ITER(hh, mk->meters, m, mt)
+    if (m->period < before) {
+      HASH_DEL(mk->meters, m);
+      free(m);
+    }
 }
 
 /* ---- values ----------------------------------------------------------------------- */
@@ -191,7 +230,7 @@ static void store_metering(struct fx_market *mk, struct fx_seq_ctx *ctx, const s
                            const struct mk_conn *c, const char *ea, int32_t period, const int64_t *w, int n) {
   size_t len, ealen = strlen(ea);
   uint8_t *body = mk_profile_new(ctx, 'W', n, ealen + 1, &len);
-  const char *cp = c->has_cp && c->cp_from <= period && period < c->cp_to ? c->cp : "";
+  const char *cp = metering_cp(c, period);
   char *owner = fx_seq_alloc(ctx, strlen(msg->hdr.sender_domain) + 1);
   char *cpcopy = fx_seq_alloc(ctx, strlen(cp) + 1);
   if (!body || !owner || !cpcopy)
@@ -232,8 +271,8 @@ void mk_metering_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struc
     return;
   if (!period_over(mk, period, fx_seq_now(ctx)))
     fx_verdict_add(v, FX_R_PERIOD_OUT_OF_BOUNDS);
-  struct mk_meter *seen = meter_find(mk, ea, period);
-  if (seen && me->revision <= seen->revision)
+  int64_t seen = mk_meter_latest(mk, c, ea, period);
+  if (seen && me->revision <= seen)
     fx_verdict_add(v, MK_R_SUBORDINATE);
   int64_t *w = malloc(2 * (size_t)n * sizeof *w);
   if (!w) {

@@ -3,8 +3,12 @@
  *
  * The run is a sequencer command, so it is ordered with messages. It reads the
  * committed store in place, AGR by AGR, congestion point by congestion point,
- * day by day: the orders (their XML), the AGR's latest Metering per connection
- * and the baseline profile of the D-Prognosis each order was based on. Only
+ * day by day: the orders (their XML), the AGR's latest Metering per connection,
+ * the market's latest FlexRequest (the congestion direction) and each order's
+ * baseline reference: the D-Prognosis profile it was based on, or a metered or
+ * formula baseline as configured ([market] / [contract] baseline_reference).
+ * Nothing of it needs the market in memory, so old months settle as well as
+ * the live one. Only
  * one AGR's FlexSettlement is built at a time, and, when the caller names the
  * sequencer, each AGR's objects and outbox row commit in their own group: the
  * command re-queues itself from its done() until every AGR is settled, then
@@ -22,7 +26,8 @@
  *       SENT (open) → ACCEPTED (closed) | REJECTED (disputed, kept open):
  *     0 'I' 1 ver=1 2 u8 status 3 u8 penalty_unit  4 i32 period  8 u32 n_isps
  *     12 u32 n_missing  16 i64 order_price 24 i64 penalty_rate 32 i64 price
- *     40 i64 penalty 48 i64 net 56 u32 isp_minutes 60 u32 0 64 order id[16]
+ *     40 i64 penalty 48 i64 net 56 u32 isp_minutes 60 u8 baseline (enum
+ *     fx_settle_baseline + 1; 0 = not recorded, a D-Prognosis) 61 3×0 64 order id[16]
  *     80 n_isps × {u32 start, u8 missing, 3×0, i64 baseline, ordered, actual,
  *     delivered, deficiency} (48 bytes), then cp NUL, OrderReference NUL,
  *     currency NUL
@@ -44,10 +49,38 @@
 
 /* ---- in memory: the FlexSettlements sent ------------------------------------------- */
 
+static int settlement_add(struct fx_market *mk, const struct fx_uuid *id, const char *agr, int32_t from, int32_t to,
+                          uint8_t state);
+
+/* How far back (days before the clock) a FlexSettlement being answered may
+ * start: a run covers at most 366 days, and is answered within weeks. */
+#define SETTLEMENT_LOOKBACK 800
+
+/* A FlexSettlement the platform sent: in memory while this group or an earlier
+ * one since the last eviction touched it, else read from the store (its key
+ * has the run's PeriodStart, found by trying the days before the clock). */
 static struct mk_settlement *settlement_find(struct fx_market *mk, const struct fx_uuid *id) {
   struct mk_settlement *s;
   HASH_FIND(hh, mk->settlements, id, sizeof *id, s);
-  return s;
+  if (s || !mk->ctx || mk->clock_day == INT32_MIN)
+    return s;
+  struct fx_store_obj_key k = {.cp = "", .kind = FX_OBJ_SETTLEMENT};
+  memcpy(k.id, id->b, 16);
+  for (int32_t d = mk->clock_day; d > mk->clock_day - SETTLEMENT_LOOKBACK; d--) {
+    struct fx_store_obj_view v;
+    size_t len;
+    k.period = d;
+    if (fx_store_obj_get(fx_seq_read(mk->ctx), &k, &v) != 0)
+      continue;
+    const uint8_t *b = fx_store_obj_body(&v, &len);
+    if (len < 56 || b[0] != 'H' || b[2] ||
+        settlement_add(mk, id, fx_store_obj_owner(&v), (int32_t)fx_ld32(b + 4), (int32_t)fx_ld32(b + 8),
+                       fx_store_obj_state(&v)) != 0)
+      return NULL; /* held (never sent), or no memory */
+    HASH_FIND(hh, mk->settlements, id, sizeof *id, s);
+    return s;
+  }
+  return NULL;
 }
 
 static int settlement_add(struct fx_market *mk, const struct fx_uuid *id, const char *agr, int32_t from, int32_t to,
@@ -85,17 +118,17 @@ int mk_settle_load(struct fx_market *mk, const struct fx_store_obj_view *v) {
   }
 }
 
-void mk_settle_unload(struct fx_market *mk) {
-  struct mk_meter *m, *mt;
-  HASH_ITER(hh, mk->meters, m, mt) {
-    HASH_DEL(mk->meters, m);
-    free(m);
-  }
+void mk_settle_evict(struct fx_market *mk) {
   struct mk_settlement *s, *st;
   HASH_ITER(hh, mk->settlements, s, st) {
     HASH_DEL(mk->settlements, s);
     free(s);
   }
+}
+
+void mk_settle_unload(struct fx_market *mk) {
+  mk_meter_evict(mk, INT32_MAX);
+  mk_settle_evict(mk);
   mk_contract_unload(mk);
 }
 
@@ -128,8 +161,15 @@ struct run {
   struct fx_settle_totals totals;
   /* one (AGR, CP, day) */
   int n_isps;
-  bool have_actual;
+  bool have_actual, have_req;
   int64_t actual[FX_SETTLE_MAX_ISPS];
+  struct fx_clear_isp req[FX_SETTLE_MAX_ISPS];
+  fx_reader *req_reader;
+  /* one order's baseline */
+  uint8_t method; /* enum fx_settle_baseline */
+  bool has_prog;
+  struct fx_uuid prog;
+  int64_t base[FX_SETTLE_MAX_ISPS], tmp[FX_SETTLE_MAX_ISPS], sum[FX_SETTLE_MAX_ISPS];
   /* one order */
   struct fx_settle_isp_in in[FX_SETTLE_MAX_ISPS];
   struct fx_settle_isp_out res_isps[FX_SETTLE_MAX_ISPS];
@@ -187,8 +227,9 @@ struct meter_pick {
   const uint8_t *vals;
 };
 
-/* The latest revision of each of the AGR's connections metered at (cp, day). */
-static size_t pick_metering(struct run *r, const char *cp, int32_t day, struct meter_pick *p, size_t cap) {
+/* The latest revision of each of the AGR's connections metered at (cp, day), n_isps ISPs long. */
+static size_t pick_metering(struct run *r, const char *cp, int32_t day, int n_isps, struct meter_pick *p,
+                            size_t cap) {
   struct fx_store_iter it;
   struct fx_store_obj_view v;
   size_t n = 0;
@@ -197,7 +238,7 @@ static size_t pick_metering(struct run *r, const char *cp, int32_t day, struct m
     size_t len;
     int k;
     const uint8_t *vals, *b = fx_store_obj_body(&v, &len);
-    if (strcmp(fx_store_obj_owner(&v), r->agr) || mk_profile_view(b, len, 'W', &k, &vals) != 0 || k != r->n_isps ||
+    if (strcmp(fx_store_obj_owner(&v), r->agr) || mk_profile_view(b, len, 'W', &k, &vals) != 0 || k != n_isps ||
         len <= MK_PROFILE_HDR + 8 * (size_t)k)
       continue;
     const char *ea = (const char *)vals + 8 * (size_t)k;
@@ -214,68 +255,63 @@ static size_t pick_metering(struct run *r, const char *cp, int32_t day, struct m
   return n;
 }
 
-/* Sums the metering of every connection the AGR has at cp on day; any
- * connection without metering leaves the actual power unknown. */
-static void load_actual(struct run *r, const char *cp, int32_t day) {
+/* Sums the metering of every connection the AGR has at cp on day (n ISPs) into
+ * out; false when any of them has none (the actual power is then unknown). */
+static bool agr_actual(struct run *r, const char *cp, int32_t day, int n, int64_t *out) {
   struct meter_pick picks[256];
-  size_t n = pick_metering(r, cp, day, picks, 256), expected = 0;
+  size_t k = pick_metering(r, cp, day, n, picks, 256), expected = 0;
   struct mk_cp *c = mk_cp_find(r->mk, cp);
-  r->have_actual = false;
-  for (int i = 0; i < r->n_isps; i++)
-    r->actual[i] = 0;
-  for (struct mk_conn *k = c ? c->conns : NULL; k; k = k->hh_cp.next) {
-    if (!k->has_agr || strcmp(k->agr, r->agr) || day < k->agr_from || day >= k->agr_to || day < k->cp_from ||
-        day >= k->cp_to)
+  for (int i = 0; i < n; i++)
+    out[i] = 0;
+  for (struct mk_conn *x = c ? c->conns : NULL; x; x = x->hh_cp.next) {
+    if (!x->has_agr || strcmp(x->agr, r->agr) || day < x->agr_from || day >= x->agr_to || day < x->cp_from ||
+        day >= x->cp_to)
       continue;
     expected++;
     size_t i = 0;
-    while (i < n && strcmp(picks[i].ea, k->ea))
+    while (i < k && strcmp(picks[i].ea, x->ea))
       i++;
-    if (i == n)
-      return;
-    for (int j = 0; j < r->n_isps; j++)
-      r->actual[j] += mk_profile_at(picks[i].vals, j);
+    if (i == k)
+      return false;
+    for (int j = 0; j < n; j++)
+      out[j] += mk_profile_at(picks[i].vals, j);
   }
-  r->have_actual = expected > 0;
+  return expected > 0;
 }
 
-/* ---- baseline and congestion ------------------------------------------------------------ */
+/* ---- the market's congestion, from the store --------------------------------------------- */
 
-/* The baseline profile of the order's D-Prognosis (or the AGR's latest one for
- * the market when the order names none); NULL when there is none. */
-static const uint8_t *baseline_of(struct run *r, const char *cp, int32_t day, const struct fx_flex_order *fo) {
-  struct fx_uuid prog;
-  if (fo->has_d_prognosis_message_id) {
-    prog = fo->d_prognosis_message_id;
-  } else {
-    struct mk_market *m = mk_market_get(r->mk, cp, day, false);
-    const struct mk_prognosis *best = NULL;
-    for (const struct mk_prognosis *p = m ? m->progs : NULL; p; p = p->next)
-      if (!strcmp(p->agr, r->agr) && (!best || p->revision > best->revision))
-        best = p;
-    if (!best)
-      return NULL;
-    prog = best->id;
+/* The DSO's latest FlexRequest revision at (cp, day) by ISP index, read from
+ * the store (the market may not be in memory); have_req false without one. */
+static void load_request(struct run *r, const char *cp, int32_t day) {
+  struct fx_store_iter it;
+  struct fx_store_obj_view v, best;
+  bool found = false;
+  int rc = fx_store_obj_iter(r->rd, cp, day, FX_OBJ_REQUEST, &it);
+  while (rc == 0 && fx_store_obj_next(&it, &v) == 1) {
+    size_t len;
+    const uint8_t *b = fx_store_obj_body(&v, &len);
+    if (len && b[0] == '<' && (!found || fx_store_obj_revision(&v) > fx_store_obj_revision(&best)))
+      best = v, found = true;
   }
-  struct fx_store_obj_key k = {.cp = cp, .period = day, .kind = FX_OBJ_PROGNOSIS};
-  struct fx_uuid id;
-  struct fx_store_obj_view v;
-  fx_uuid_derive(&id, "flexd.baseline", &prog, NULL);
-  memcpy(k.id, id.b, 16);
+  fx_store_iter_close(&it);
+  r->have_req = false;
+  const struct fx_msg *m;
+  struct fx_error err;
   size_t len;
-  int n;
-  const uint8_t *vals;
-  if (fx_store_obj_get(r->rd, &k, &v) != 0)
-    return NULL;
-  const uint8_t *b = fx_store_obj_body(&v, &len);
-  return mk_profile_view(b, len, 'W', &n, &vals) == 0 && n == r->n_isps ? vals : NULL;
+  const uint8_t *b = found ? fx_store_obj_body(&best, &len) : NULL;
+  if (!b || fx_read_msg(r->req_reader, (const char *)b, len, &m, &err) != 0 || m->type != FX_MSG_FLEX_REQUEST)
+    return;
+  memset(r->req, 0, (size_t)r->n_isps * sizeof *r->req);
+  mk_request_isps(r->req, &m->u.flex_request, r->n_isps);
+  r->have_req = true;
 }
 
 /* The DSO's congestion at ISP index i: the request's Requested side; without
  * a request (an unsolicited order), the side the order buys. */
-static uint8_t congestion_at(const struct mk_market *m, int i, int64_t ordered) {
-  if (m && m->req) {
-    const struct fx_clear_isp *q = &m->req->isps[i];
+static uint8_t congestion_at(const struct run *r, int i, int64_t ordered) {
+  if (r->have_req) {
+    const struct fx_clear_isp *q = &r->req[i];
     if (q->disposition != FX_CLEAR_REQUESTED)
       return FX_SETTLE_CONGESTION_NONE;
     if (q->max_power <= 0 && q->min_power < 0)
@@ -289,25 +325,154 @@ static uint8_t congestion_at(const struct mk_market *m, int i, int64_t ordered) 
                        : FX_SETTLE_CONGESTION_NONE;
 }
 
+/* ---- the baseline reference (docs/settlement.md, "Baseline reference") -------------------- */
+
+/* The reference for an order: its contract's, when the contract names one,
+ * else the market's. */
+static uint8_t baseline_method(const struct run *r, const struct fx_flex_order *fo) {
+  const struct fx_contract_cfg *c = fo->contract_id ? fx_config_contract(r->mk->cfg, fo->contract_id) : NULL;
+  return c && c->has_baseline ? c->baseline : r->mk->cfg->baseline_reference;
+}
+
+/* The D-Prognosis an order is based on: the one it names; without one, the
+ * AGR's latest prognosis for the market accepted before the order was placed
+ * (a later one already reflects the order, so it is no baseline for it). */
+static bool order_prognosis(struct run *r, const char *cp, int32_t day, const struct fx_flex_order *fo,
+                            int64_t placed_us, struct fx_uuid *out) {
+  if (fo->has_d_prognosis_message_id) {
+    *out = fo->d_prognosis_message_id;
+    return true;
+  }
+  struct fx_store_iter it;
+  struct fx_store_obj_view v;
+  uint32_t best = 0;
+  bool found = false;
+  int rc = fx_store_obj_iter(r->rd, cp, day, FX_OBJ_PROGNOSIS, &it);
+  while (rc == 0 && fx_store_obj_next(&it, &v) == 1) {
+    size_t len;
+    fx_store_obj_body(&v, &len);
+    if (len || strcmp(fx_store_obj_owner(&v), r->agr) || fx_store_obj_created_us(&v) > placed_us ||
+        (found && fx_store_obj_revision(&v) <= best))
+      continue; /* a body: a baseline profile, not the prognosis itself */
+    best = fx_store_obj_revision(&v), found = true;
+    memcpy(out->b, fx_store_obj_id(&v), 16);
+  }
+  fx_store_iter_close(&it);
+  return found;
+}
+
+/* The stored power profile of D-Prognosis `prog` into r->base. */
+static void prognosis_baseline(struct run *r, const char *cp, int32_t day, const struct fx_uuid *prog) {
+  struct fx_store_obj_key k = {.cp = cp, .period = day, .kind = FX_OBJ_PROGNOSIS};
+  struct fx_uuid id;
+  struct fx_store_obj_view v;
+  fx_uuid_derive(&id, "flexd.baseline", prog, NULL);
+  memcpy(k.id, id.b, 16);
+  size_t len;
+  int n;
+  const uint8_t *vals;
+  if (fx_store_obj_get(r->rd, &k, &v) != 0)
+    return;
+  const uint8_t *b = fx_store_obj_body(&v, &len);
+  if (mk_profile_view(b, len, 'W', &n, &vals) == 0 && n == r->n_isps)
+    for (int i = 0; i < n; i++)
+      r->base[i] = mk_profile_at(vals, i);
+}
+
+/* MBMA, measure before: every ISP of the order gets the AGR's metered power
+ * in the ISP just before the order's first ISP (the previous day's last ISP
+ * when the order starts at ISP 1). */
+static void measure_before_baseline(struct run *r, const char *cp, int32_t day) {
+  int f = 0;
+  while (f < r->n_isps && !r->in_order[f])
+    f++;
+  int64_t v;
+  if (f == r->n_isps)
+    return;
+  if (f > 0) {
+    if (!r->have_actual)
+      return;
+    v = r->actual[f - 1];
+  } else {
+    int n = fx_calendar_isp_count(r->mk->cal, day - 1, r->mk->isp_us);
+    if (n <= 0 || n > FX_SETTLE_MAX_ISPS || !agr_actual(r, cp, day - 1, n, r->tmp))
+      return;
+    v = r->tmp[n - 1];
+  }
+  for (int i = 0; i < r->n_isps; i++)
+    r->base[i] = v;
+}
+
+/* Like-days: the mean of the AGR's metered power at the same ISP on the N most
+ * recent earlier days of the same weekday (N = baseline_like_days) that have
+ * as many ISPs (a DST switch day only matches its own kind), looking back at
+ * most N + 2 weeks; rounded half away from zero. Any of those N days without
+ * metering leaves the baseline unknown. */
+static void like_days_baseline(struct run *r, const char *cp, int32_t day) {
+  int want = r->mk->cfg->baseline_like_days, found = 0;
+  for (int i = 0; i < r->n_isps; i++)
+    r->sum[i] = 0;
+  for (int k = 1; found < want && k <= want + 2; k++) {
+    int32_t d = day - 7 * k;
+    if (fx_calendar_isp_count(r->mk->cal, d, r->mk->isp_us) != r->n_isps)
+      continue;
+    if (!agr_actual(r, cp, d, r->n_isps, r->tmp))
+      return;
+    for (int i = 0; i < r->n_isps; i++)
+      r->sum[i] += r->tmp[i];
+    found++;
+  }
+  if (found < want)
+    return;
+  for (int i = 0; i < r->n_isps; i++) {
+    int64_t q = r->sum[i] / want, rem = r->sum[i] % want;
+    if (2 * (rem < 0 ? -rem : rem) >= want)
+      q += r->sum[i] < 0 ? -1 : 1;
+    r->base[i] = q;
+  }
+}
+
+/* r->base by ISP index (MK_NO_VALUE where unknown), from the order's reference. */
+static void fill_baseline(struct run *r, const char *cp, int32_t day, const struct fx_flex_order *fo,
+                          int64_t placed_us) {
+  for (int i = 0; i < r->n_isps; i++)
+    r->base[i] = MK_NO_VALUE;
+  r->method = baseline_method(r, fo);
+  r->has_prog = false;
+  switch (r->method) {
+  case FX_SETTLE_BASELINE_PROGNOSIS:
+    r->has_prog = order_prognosis(r, cp, day, fo, placed_us, &r->prog);
+    if (r->has_prog)
+      prognosis_baseline(r, cp, day, &r->prog);
+    break;
+  case FX_SETTLE_BASELINE_MEASURE_BEFORE: measure_before_baseline(r, cp, day); break;
+  case FX_SETTLE_BASELINE_LIKE_DAYS: like_days_baseline(r, cp, day); break;
+  default:
+    for (int i = 0; i < r->n_isps; i++)
+      r->base[i] = 0;
+    break;
+  }
+}
+
 /* ---- one order ---------------------------------------------------------------------------- */
 
-static size_t fill_inputs(struct run *r, const char *cp, int32_t day, const struct fx_flex_order *fo) {
+static size_t fill_inputs(struct run *r, const char *cp, int32_t day, const struct fx_flex_order *fo,
+                          int64_t placed_us) {
   memset(r->in_order, 0, (size_t)r->n_isps);
   for (size_t j = 0; j < fo->n_isps; j++)
     for (int64_t k = fo->isps[j].start; k < fo->isps[j].start + fo->isps[j].duration; k++)
       if (k >= 1 && k <= r->n_isps)
         r->in_order[k - 1] = 1, r->ordered[k - 1] = fo->isps[j].power;
-  const uint8_t *base = baseline_of(r, cp, day, fo);
-  const struct mk_market *m = mk_market_get(r->mk, cp, day, false);
+  fill_baseline(r, cp, day, fo, placed_us);
   size_t n = 0;
   for (int i = 0; i < r->n_isps; i++) {
     if (!r->in_order[i])
       continue;
     struct fx_settle_isp_in *x = &r->in[n++];
     *x = (struct fx_settle_isp_in){.start = (uint32_t)i + 1, .ordered_w = r->ordered[i]};
-    x->congestion = congestion_at(m, i, r->ordered[i]);
-    if (base && mk_profile_at(base, i) != MK_NO_VALUE)
-      x->have |= FX_SETTLE_HAVE_BASELINE, x->baseline_w = mk_profile_at(base, i);
+    x->congestion = congestion_at(r, i, r->ordered[i]);
+    if (r->base[i] != MK_NO_VALUE)
+      x->have |= FX_SETTLE_HAVE_BASELINE, x->baseline_w = r->base[i];
     if (r->have_actual)
       x->have |= FX_SETTLE_HAVE_ACTUAL, x->actual_w = r->actual[i];
   }
@@ -345,6 +510,7 @@ static int store_item(struct run *r, const char *cp, int32_t day, const struct f
   mk_st64(b + 16, (uint64_t)in->order_price), mk_st64(b + 24, (uint64_t)in->penalty_rate);
   mk_st64(b + 32, (uint64_t)res->price), mk_st64(b + 40, (uint64_t)res->penalty), mk_st64(b + 48, (uint64_t)res->net);
   mk_st32(b + 56, in->isp_minutes);
+  b[60] = (uint8_t)(r->method + 1); /* the baseline reference used; 0 in items from before it was recorded */
   memcpy(b + 64, order->hdr.message_id.b, 16);
   for (size_t i = 0; i < res->n_isps; i++) {
     const struct fx_settle_isp_out *o = &res->isps[i];
@@ -384,9 +550,14 @@ static int add_element(struct run *r, const char *cp, int32_t day, const struct 
   e->order_reference = fx_arena_strdup(r->arena, fo->order_reference);
   e->congestion_point = fx_arena_strdup(r->arena, cp);
   e->contract_id = fo->contract_id ? fx_arena_strdup(r->arena, fo->contract_id) : NULL;
-  e->has_d_prognosis_message_id = fo->has_d_prognosis_message_id;
-  e->d_prognosis_message_id = fo->d_prognosis_message_id;
-  e->baseline_reference = fo->baseline_reference ? fx_arena_strdup(r->arena, fo->baseline_reference) : NULL;
+  /* The baseline the AGR is settled against: the D-Prognosis used, or, for a
+   * configured reference, the order's BaselineReference or else its name. */
+  e->has_d_prognosis_message_id = r->method == FX_SETTLE_BASELINE_PROGNOSIS && r->has_prog;
+  e->d_prognosis_message_id = r->prog;
+  const char *bref = fo->baseline_reference ? fo->baseline_reference
+                     : r->method != FX_SETTLE_BASELINE_PROGNOSIS ? fx_settle_baseline_name(r->method)
+                                                                  : NULL;
+  e->baseline_reference = bref ? fx_arena_strdup(r->arena, bref) : NULL;
   fx_date_from_days(day, &e->period);
   e->price = res->price, e->penalty = res->penalty, e->net_settlement = res->net;
   e->isps = fx_arena_alloc(r->arena, res->n_isps * sizeof *e->isps);
@@ -402,7 +573,7 @@ static int add_element(struct run *r, const char *cp, int32_t day, const struct 
   return 0;
 }
 
-static int settle_order(struct run *r, const char *cp, int32_t day, const struct fx_msg *order) {
+static int settle_order(struct run *r, const char *cp, int32_t day, const struct fx_msg *order, int64_t placed_us) {
   const struct fx_flex_order *fo = &order->u.flex_order;
   char period[FX_DATE_STRLEN];
   fx_date_format(&fo->flex.period, period);
@@ -410,7 +581,8 @@ static int settle_order(struct run *r, const char *cp, int32_t day, const struct
                                .currency = fo->currency, .order_price = fo->price,
                                .penalty_rate = r->mk->cfg->penalty_rate, .penalty_unit = r->mk->cfg->penalty_unit,
                                .isp_minutes = (uint32_t)r->isp_minutes, .isps = r->in};
-  in.n_isps = fill_inputs(r, cp, day, fo);
+  in.n_isps = fill_inputs(r, cp, day, fo, placed_us);
+  in.baseline = fx_settle_baseline_name(r->method);
   struct fx_settle_result res = {.isps = r->res_isps, .isps_cap = FX_SETTLE_MAX_ISPS};
   int rc = fx_settle_order(&in, &res);
   if (rc != FX_SETTLE_OK) {
@@ -436,17 +608,20 @@ static int settle_market(struct run *r, const char *cp, int32_t day) {
   while (rc == 0 && (got = fx_store_obj_next(&it, &v)) == 1) {
     if (strcmp(fx_store_obj_owner(&v), r->agr) || fx_store_obj_state(&v) == FX_ORDER_REJECTED)
       continue;
+    if (r->n_isps <= 0 || r->n_isps > FX_SETTLE_MAX_ISPS) {
+      rc = -1;
+      break;
+    }
     if (!loaded)
-      load_actual(r, cp, day), loaded = true;
+      r->have_actual = agr_actual(r, cp, day, r->n_isps, r->actual), load_request(r, cp, day), loaded = true;
     size_t len;
     const uint8_t *b = fx_store_obj_body(&v, &len);
     const struct fx_msg *m;
     struct fx_error err;
-    if (fx_read_msg(r->reader, (const char *)b, len, &m, &err) != 0 || m->type != FX_MSG_FLEX_ORDER ||
-        r->n_isps <= 0 || r->n_isps > FX_SETTLE_MAX_ISPS)
+    if (fx_read_msg(r->reader, (const char *)b, len, &m, &err) != 0 || m->type != FX_MSG_FLEX_ORDER)
       rc = -1;
     else
-      rc = settle_order(r, cp, day, m);
+      rc = settle_order(r, cp, day, m, fx_store_obj_created_us(&v));
   }
   fx_store_iter_close(&it);
   return rc;
@@ -744,7 +919,9 @@ static void run_step(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_seq
                      struct settle_job *job) {
   struct fx_market_settlement *out = cmd->arg;
   struct run *r = calloc(1, sizeof *r);
-  if (!r || !(r->reader = fx_reader_new(NULL))) {
+  if (!r || !(r->reader = fx_reader_new(NULL)) || !(r->req_reader = fx_reader_new(NULL))) {
+    if (r)
+      fx_reader_free(r->reader);
     free(r);
     job->failed = true;
     return;
@@ -765,6 +942,7 @@ static void run_step(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_seq
                 FX_LOG_KV(FX_LS("recipient", job->agrs[job->next - 1])),
                 "settlement run stopped at AGR %s; it is not settled", job->agrs[job->next - 1]);
   fx_reader_free(r->reader);
+  fx_reader_free(r->req_reader);
   free(r->fos);
   free(r->items);
   free(r);
@@ -772,9 +950,11 @@ static void run_step(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_seq
 
 void fx_market_run_settlement(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   struct fx_market_settlement *out = cmd->arg;
+  mk_group_begin(market, ctx);
   struct settle_job *job = out->job ? out->job : job_start(market, cmd);
   if (job)
     run_step(market, ctx, cmd, job);
+  mk_group_end(market);
 }
 
 /* On the loop thread after each group: count what committed, then either

@@ -249,7 +249,8 @@ static void flex_request(struct fx_market *mk, struct fx_seq_ctx *ctx, const str
 
 static void flex_request_response(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,
                                   struct fx_verdict *v) {
-  struct mk_id *e = mk_id_find(mk, &msg->u.flex_request_response.flex_request_message_id);
+  struct mk_id *e = mk_id_lookup(mk, &msg->u.flex_request_response.flex_request_message_id, FX_OBJ_REQUEST,
+                                 msg->hdr.sender_domain);
   struct mk_bcast *b = e && e->kind == MK_ID_BCAST ? e->obj : NULL;
   if (!b || strcmp(b->agr, msg->hdr.sender_domain)) {
     fx_verdict_add(v, MK_R_UNKNOWN_FR);
@@ -433,7 +434,8 @@ static void flex_offer(struct fx_market *mk, struct fx_seq_ctx *ctx, const struc
 /* ---- FlexOfferRevocation -------------------------------------------------------------- */
 
 static void revocation(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg, struct fx_verdict *v) {
-  struct mk_id *e = mk_id_find(mk, &msg->u.flex_offer_revocation.flex_offer_message_id);
+  struct mk_id *e = mk_id_lookup(mk, &msg->u.flex_offer_revocation.flex_offer_message_id, FX_OBJ_OFFER,
+                                 msg->hdr.sender_domain);
   struct mk_offer *o = e && e->kind == MK_ID_OFFER ? e->obj : NULL;
   /* Only the offer's sender may revoke it; others learn nothing of it. */
   if (!o || strcmp(o->agr, msg->hdr.sender_domain)) {
@@ -456,7 +458,8 @@ static void revocation(struct fx_market *mk, struct fx_seq_ctx *ctx, const struc
 
 static void order_response(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,
                            struct fx_verdict *v) {
-  struct mk_id *e = mk_id_find(mk, &msg->u.flex_order_response.flex_order_message_id);
+  struct mk_id *e = mk_id_lookup(mk, &msg->u.flex_order_response.flex_order_message_id, FX_OBJ_ORDER,
+                                 msg->hdr.sender_domain);
   struct mk_order *o = e && e->kind == MK_ID_ORDER ? &e->market->orders[e->index] : NULL;
   if (!o || strcmp(o->agr, msg->hdr.sender_domain) || o->state != FX_ORDER_PLACED) {
     fx_verdict_add(v, MK_R_UNKNOWN_ORDER);

@@ -428,6 +428,14 @@ static void item_strings(const uint8_t *b, size_t len, const char **cp, const ch
   *cur = *ref + strlen(*ref) + 1;
 }
 
+/* The baseline reference an item was settled against (byte 60: enum
+ * fx_settle_baseline + 1; items written before it was recorded used the
+ * D-Prognosis). */
+static const char *item_baseline(const uint8_t *b) {
+  const char *name = b[60] ? fx_settle_baseline_name(b[60] - 1) : NULL;
+  return name ? name : fx_settle_baseline_name(FX_SETTLE_BASELINE_PROGNOSIS);
+}
+
 static const char *item_state(uint8_t s) {
   return s == FX_SETTLE_ACCEPTED ? "accepted" : s == FX_SETTLE_REJECTED ? "disputed" : "open";
 }
@@ -469,6 +477,7 @@ static json_t *item_json(const struct fx_store_obj_view *v) {
   json_object_set_new(o, "state", json_string(item_state(fx_store_obj_state(v))));
   json_object_set_new(o, "data", json_string(settled ? "settled" : "incomplete"));
   json_object_set_new(o, "missing_isps", json_integer(fx_ld32(b + 12)));
+  json_object_set_new(o, "baseline", json_string(item_baseline(b)));
   json_object_set_new(o, "price", settled ? jmoney((fx_money)fx_ld64(b + 32)) : json_null());
   json_object_set_new(o, "penalty", settled ? jmoney((fx_money)fx_ld64(b + 40)) : json_null());
   json_object_set_new(o, "net_settlement", settled ? jmoney((fx_money)fx_ld64(b + 48)) : json_null());
@@ -536,6 +545,7 @@ static void item_decode(const uint8_t *b, size_t len, struct fx_settle_isp_out *
   memset(in, 0, sizeof *in);
   item_strings(b, len, &in->congestion_point, &in->order_reference, &in->currency);
   in->period = period;
+  in->baseline = item_baseline(b);
   in->order_price = (int64_t)fx_ld64(b + 16), in->penalty_rate = (int64_t)fx_ld64(b + 24);
   in->penalty_unit = b[3], in->isp_minutes = fx_ld32(b + 56);
   *res = (struct fx_settle_result){.isps = isps, .status = b[2], .n_missing = fx_ld32(b + 12),

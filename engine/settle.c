@@ -13,8 +13,23 @@
  * Products are taken in 128 bits, so no step loses a digit before the final
  * division. */
 #include "engine/settle.h"
+#include <string.h>
 
 __extension__ typedef __int128 i128;
+
+static const char *const baseline_names[FX_SETTLE_BASELINE_COUNT] = {"prognosis", "measure-before", "like-days",
+                                                                       "zero"};
+
+const char *fx_settle_baseline_name(int b) {
+  return b >= 0 && b < FX_SETTLE_BASELINE_COUNT ? baseline_names[b] : NULL;
+}
+
+int fx_settle_baseline_parse(const char *name) {
+  for (int b = 0; b < FX_SETTLE_BASELINE_COUNT; b++)
+    if (!strcmp(name, baseline_names[b]))
+      return b;
+  return -1;
+}
 
 const char *fx_settle_strerror(int rc) {
   switch (rc) {

@@ -58,6 +58,21 @@ enum {
   FX_SETTLE_HAVE_ACTUAL = 1u << 1,
 };
 
+/* Where the baseline comes from (the "configured baseline reference"; UFTP
+ * leaves alternative baselines to the DSO and AGR, usef-general-concepts.md
+ * "Alternative baselines"). docs/settlement.md states each one exactly. */
+enum fx_settle_baseline {
+  FX_SETTLE_BASELINE_PROGNOSIS = 0, /* the order's D-Prognosis, else the latest before it */
+  FX_SETTLE_BASELINE_MEASURE_BEFORE, /* MBMA: metered power of the ISP before the order */
+  FX_SETTLE_BASELINE_LIKE_DAYS,      /* mean metered power on earlier like-days */
+  FX_SETTLE_BASELINE_ZERO,           /* 0 W: a formula baseline for dedicated flex assets */
+  FX_SETTLE_BASELINE_COUNT
+};
+/* "prognosis", "measure-before", "like-days", "zero"; NULL for another value. */
+const char *fx_settle_baseline_name(int b);
+/* The enum value of a name above, or -1. */
+int fx_settle_baseline_parse(const char *name);
+
 struct fx_settle_isp_in {
   uint32_t start;     /* ISP number in the order's Period, 1-based; strictly increasing */
   uint8_t congestion; /* enum fx_settle_congestion */
@@ -73,6 +88,7 @@ struct fx_settle_input {
   const char *congestion_point; /* EntityAddress */
   const char *order_reference;
   const char *currency; /* ISO 4217 */
+  const char *baseline; /* fx_settle_baseline_name of the reference used */
 
   int64_t order_price;  /* FlexOrder Price, 1e-4 units (may be negative) */
   int64_t penalty_rate; /* >= 0, 1e-4 units per MW per ISP, or per MWh (penalty_unit) */

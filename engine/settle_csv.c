@@ -89,7 +89,7 @@ size_t fx_settle_format_amount(int64_t v, char buf[24]) {
 
 static const char HEADER[] = "record,period,congestion_point,order_reference,isp,baseline_w,"
                              "ordered_flex_w,actual_w,delivered_flex_w,power_deficiency_w,data,"
-                             "currency,price,penalty,net_settlement\r\n";
+                             "currency,price,penalty,net_settlement,baseline\r\n";
 
 static const char *isp_data(uint8_t missing) {
   switch (missing & (FX_SETTLE_MISSING_BASELINE | FX_SETTLE_MISSING_ACTUAL)) {
@@ -135,7 +135,9 @@ static void put_isp_row(struct sink *s, const struct fx_settle_input *in,
   }
   put(s, ",", 1);
   puts_(s, isp_data(o->missing));
-  puts_(s, ",,,,\r\n");
+  puts_(s, ",,,,,");
+  put_text(s, in->baseline);
+  put(s, "\r\n", 2);
 }
 
 /* The summary: magnitudes summed over the ISPs, and the amounts; an incomplete
@@ -168,6 +170,8 @@ static void put_order_row(struct sink *s, const struct fx_settle_input *in,
   } else {
     put(s, ",,", 2);
   }
+  put(s, ",", 1);
+  put_text(s, in->baseline);
   put(s, "\r\n", 2);
 }
 

@@ -9,7 +9,7 @@
 
 #define MW 1000000LL
 #define EUR 10000LL
-#define MAX_FIELDS 16
+#define MAX_FIELDS 20
 #define MAX_ROWS 16
 
 /* A small RFC 4180 reader: rows of fields, quotes undoubled. */
@@ -72,7 +72,7 @@ static int64_t num(const char *s) {
 }
 
 enum { C_RECORD, C_PERIOD, C_CP, C_REF, C_ISP, C_BASE, C_ORDERED, C_ACTUAL, C_DELIVERED,
-       C_DEFICIENCY, C_DATA, C_CURRENCY, C_PRICE, C_PENALTY, C_NET, N_COLS };
+       C_DEFICIENCY, C_DATA, C_CURRENCY, C_PRICE, C_PENALTY, C_NET, C_BASELINE, N_COLS };
 
 static struct fx_settle_isp_in isp(uint32_t start, int64_t base, int64_t ordered, int64_t actual) {
   return (struct fx_settle_isp_in){.start = start, .congestion = FX_SETTLE_CONGESTION_CONSUMPTION,
@@ -93,9 +93,10 @@ static void two_orders(struct fx_settle_input in[2], struct fx_settle_result r[2
   in[0] = (struct fx_settle_input){.period = "2026-03-14", .congestion_point = "ean.871685900000000001",
                                    .order_reference = "ORD-1, \"urgent\"", .currency = "EUR",
                                    .order_price = 123456, .penalty_rate = 11 * EUR,
-                                   .isp_minutes = 15, .isps = g_in1, .n_isps = 3};
+                                   .isp_minutes = 15, .isps = g_in1, .n_isps = 3, .baseline = "prognosis"};
   in[1] = in[0];
   in[1].order_reference = "ORD-2";
+  in[1].baseline = "like-days";
   in[1].isps = g_in2;
   in[1].n_isps = 2;
   r[0] = (struct fx_settle_result){.isps = g_out1, .isps_cap = 3};
@@ -127,6 +128,7 @@ Test(settle_csv, parses_back_to_the_settlement_numbers) {
   for (int i = 0; i < t.n_rows; i++)
     cr_assert_eq(t.n_fields[i], N_COLS, "row %d", i);
   cr_assert_str_eq(t.f[0][C_NET], "net_settlement");
+  cr_assert_str_eq(t.f[0][C_BASELINE], "baseline");
   int row = 1;
   for (int k = 0; k < 2; k++) {
     for (size_t i = 0; i < r[k].n_isps; i++, row++) {
@@ -150,8 +152,10 @@ Test(settle_csv, parses_back_to_the_settlement_numbers) {
         cr_assert_eq(num(f[C_DEFICIENCY]), o->deficiency_w);
       }
       cr_assert_str_eq(f[C_PRICE], "");
+      cr_assert_str_eq(f[C_BASELINE], in[k].baseline, "every row names the baseline reference used");
     }
     char (*f)[96] = t.f[row++];
+    cr_assert_str_eq(f[C_BASELINE], in[k].baseline);
     cr_assert_str_eq(f[C_RECORD], "ORDER");
     cr_assert_str_eq(f[C_ISP], "");
     cr_assert_str_eq(f[C_CURRENCY], "EUR");
