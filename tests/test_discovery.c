@@ -239,12 +239,12 @@ TestSuite(discovery, .init = setup, .fini = teardown, .timeout = 90);
 /* ---- messages ----------------------------------------------------------------- */
 
 static const char *test_message(const char *sender, const char *id) {
-  static char buf[512];
+  static char buf[2048];
   char ts[FX_DATETIME_STRLEN];
   fx_sim_time(ts, 0);
   snprintf(buf, sizeof buf,
-           "<TestMessage Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"" SIM_PLATFORM
-           "\" TimeStamp=\"%s\" MessageID=\"%s\" ConversationID=\"%s\"/>",
+           "<TestMessage Version=\"3.1.0\" SenderDomain=\"%.253s\" RecipientDomain=\"" SIM_PLATFORM
+           "\" TimeStamp=\"%s\" MessageID=\"%.36s\" ConversationID=\"%.36s\"/>",
            sender, ts, id, id);
   return buf;
 }
