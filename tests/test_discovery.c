@@ -27,6 +27,7 @@
 struct dns {
   pid_t pid;
   int port;
+  int hole; /* a UDP socket holding the port while no dnsmasq does, or -1 */
   char dir[64];
 };
 
@@ -114,6 +115,15 @@ static void dns_stop(void) {
   kill(dns.pid, SIGTERM);
   waitpid(dns.pid, NULL, 0);
   dns.pid = 0;
+}
+
+/* "DNS down": the port is held by a socket that never answers, so queries
+ * time out (and no other test's dnsmasq can take the port meanwhile). */
+static void dns_blackhole(void) {
+  dns.hole = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)dns.port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  cr_assert_eq(bind(dns.hole, (struct sockaddr *)&a, sizeof a), 0, "hold 127.0.0.1:%d", dns.port);
 }
 
 /* Queries dnsmasq has logged for `name` (type `type`). */
@@ -215,6 +225,7 @@ static void await_participants(int n) {
 }
 
 static void setup(void) {
+  dns.hole = -1;
   require_dnsmasq();
   snprintf(dns.dir, sizeof dns.dir, "/tmp/flexd-dns-XXXXXX");
   cr_assert_not_null(mkdtemp(dns.dir));
@@ -225,6 +236,8 @@ static void setup(void) {
 
 static void teardown(void) {
   dns_stop();
+  if (dns.hole >= 0)
+    close(dns.hole);
   if (sim)
     fx_sim_free(sim);
   sim = NULL;
@@ -325,6 +338,20 @@ Test(discovery, both_keys_of_a_rollover_are_accepted) {
   cr_assert_eq(send_signed_by(SIM_AGR2, SIM_AGR, id), 401, "a third key is not");
 }
 
+Test(discovery, one_txt_record_with_two_space_separated_keys_as_the_appendix_writes_it) {
+  char k2[FX_KEYS_CS1_LEN + 1], k3[FX_KEYS_CS1_LEN + 1], rec[1024], id[FX_UUID_STRLEN];
+  static_key(SIM_AGR2, k2);
+  static_key(SIM_AGR3, k3);
+  snprintf(rec, sizeof rec, "txt-record=_AGR._usef.%s,\"%s %s\"\ncname=_http._AGR._usef.%s,localhost\n", SIM_AGR2, k2,
+           k3, SIM_AGR2);
+  dns_start(rec, 300);
+  restart_with_dns(AGR2_ONLY, 1, NULL);
+  await_participants(6);
+  cr_assert_eq(send_from(SIM_AGR2, id), 200, "the first key");
+  cr_assert_eq(send_signed_by(SIM_AGR2, SIM_AGR3, id), 200, "the second key");
+  cr_assert(answered(id, 15000));
+}
+
 Test(discovery, a_name_dns_does_not_know_gets_401_and_the_others_carry_on) {
   char rec[64] = "", id[FX_UUID_STRLEN];
   dns_start(rec, 300);
@@ -360,7 +387,7 @@ Test(discovery, an_endpoint_that_does_not_resolve_is_retried_as_a_delivery_failu
 
 Test(discovery, dns_down_at_start_refuses_the_participant_and_serves_the_rest) {
   char id[FX_UUID_STRLEN];
-  /* Nothing listens on dns.port: queries are refused at once. */
+  dns_blackhole();
   restart_with_dns(AGR2_ONLY, 1, NULL);
   cr_assert_eq(send_from(SIM_AGR, id), 200);
   cr_assert(answered(id, 15000), "static participants are served");
@@ -380,7 +407,8 @@ Test(discovery, dns_going_down_keeps_the_last_answer_for_dns_stale) {
     usleep(10000);
   cr_assert_geq(dns_queries("TXT", "_AGR._usef." SIM_AGR2), 2, "asked again when the TTL ran out");
   dns_stop();
-  usleep(2500000); /* past the TTL: lookups now fail */
+  dns_blackhole();
+  usleep(2500000); /* past the TTL: lookups now time out */
   cr_assert_eq(send_from(SIM_AGR2, id), 200, "the last good key is still used");
   cr_assert(answered(id, 15000), "and the last good endpoint");
 }
