@@ -181,27 +181,28 @@ bool fx_registry_rate_take(struct fx_registry *r, const struct fx_participant *c
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-/* The root element's start tag within s[0..n): skips the XML declaration,
- * processing instructions, comments and a DOCTYPE (as far as they hold no '>'). */
-static const char *root_tag(const char *s, size_t n, size_t *len) {
+/* Where the root element's start tag begins within s[0..n), after the XML
+ * declaration, processing instructions, comments and a DOCTYPE (as far as
+ * they hold no '>'). Its end is not searched for: that would read the whole
+ * Body; attr() checks that what it finds lies before the tag's '>'. */
+static const char *root_tag(const char *s, size_t n) {
   for (const char *p = s, *end = s + n; (p = memchr(p, '<', (size_t)(end - p))) && end - p > 1;) {
+    if (p[1] != '?' && p[1] != '!')
+      return p;
     const char *gt = memchr(p, '>', (size_t)(end - p));
     if (!gt)
       return NULL;
-    if (p[1] != '?' && p[1] != '!') {
-      *len = (size_t)(gt - p);
-      return p;
-    }
     p = gt + 1;
   }
   return NULL;
 }
 
-/* The value of attribute `name` in the start tag t[0..n), unescaped bytes as
- * they stand (an entity in a domain just makes a different key). */
-static const char *attr(const char *t, size_t n, const char *name, size_t *vlen) {
+/* The value of attribute `name` in the start tag beginning at t (the window
+ * ends at end), as its bytes stand (an entity in a domain just makes another
+ * key). NULL when absent, unterminated, or past the tag's end. */
+static const char *attr(const char *t, const char *end, const char *name, size_t *vlen) {
   size_t nl = strlen(name);
-  for (const char *p = t, *end = t + n; (p = memmem(p, (size_t)(end - p), name, nl)); p += nl) {
+  for (const char *p = t; (p = memmem(p, (size_t)(end - p), name, nl)); p += nl) {
     const char *q = p + nl;
     if (!is_space(p[-1]))
       continue;
@@ -214,8 +215,8 @@ static const char *attr(const char *t, size_t n, const char *name, size_t *vlen)
     if (q == end || (*q != '"' && *q != '\''))
       continue;
     const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
-    if (!close)
-      return NULL;
+    if (!close || memchr(t, '>', (size_t)(close - t)))
+      return NULL; /* unterminated, or it belongs to a later element */
     *vlen = (size_t)(close - q - 1);
     return q + 1;
   }
@@ -223,10 +224,10 @@ static const char *attr(const char *t, size_t n, const char *name, size_t *vlen)
 }
 
 int fx_registry_claimed_sender(const void *body, size_t len, char domain[254], enum fx_role *role) {
-  size_t tlen, dlen, rlen;
-  const char *t = root_tag(body, len < FX_REGISTRY_SCAN ? len : FX_REGISTRY_SCAN, &tlen);
-  const char *d = t ? attr(t, tlen, "SenderDomain", &dlen) : NULL;
-  const char *r = t ? attr(t, tlen, "SenderRole", &rlen) : NULL;
+  size_t n = len < FX_REGISTRY_SCAN ? len : FX_REGISTRY_SCAN, dlen, rlen;
+  const char *t = root_tag(body, n), *end = (const char *)body + n;
+  const char *d = t ? attr(t, end, "SenderDomain", &dlen) : NULL;
+  const char *r = t ? attr(t, end, "SenderRole", &rlen) : NULL;
   char rname[4];
   if (!d || !r || !dlen || dlen >= 254 || rlen >= sizeof rname)
     return -1;

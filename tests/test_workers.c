@@ -341,6 +341,8 @@ Test(workers, flow_key_of_an_unknown_or_unreadable_claim_is_the_address_alone) {
   cr_assert_eq(flow_of(r, "10.0.0.1", "not xml at all"), addr);
   cr_assert_eq(flow_of(r, "10.0.0.1", "<SignedMessage SenderDomain=\"honest.example\" SenderRole=\"XYZ\"/>"), addr,
                "no such role");
+  cr_assert_eq(flow_of(r, "10.0.0.1", "<SignedMessage Body=\"AAAA\"><X SenderDomain=\"honest.example\" SenderRole=\"AGR\"/>"),
+               addr, "attributes of a later element are not the envelope's");
   /* The scan is bounded: a claim after FX_REGISTRY_SCAN bytes is not read. */
   size_t big = FX_REGISTRY_SCAN + 64;
   char *env = malloc(big + 128);
