@@ -656,12 +656,11 @@ static void reload(struct fx_server *srv) {
   }
   reload_tls(srv, &c);
   reload_keys(srv, &c);
-  struct fx_registry *r = (c.discovery == FX_DISCOVERY_DNS) == (srv->reg->disc != NULL)
-                             ? fx_registry_build(&c, srv->reg->disc, srv->reg, err, sizeof err)
-                             : NULL;
-  if (!r && (c.discovery == FX_DISCOVERY_DNS) != (srv->reg->disc != NULL))
+  struct fx_registry *r = NULL;
+  if ((c.discovery == FX_DISCOVERY_DNS) != (srv->reg->disc != NULL))
     snprintf(err, sizeof err, "[platform] discovery changes take a restart");
-  if (r && r->disc && fx_discovery_configure(r->disc, &c, err, sizeof err) != 0)
+  else if ((r = fx_registry_build(&c, srv->reg->disc, srv->reg, err, sizeof err)) && r->disc &&
+           fx_discovery_configure(r->disc, &c, err, sizeof err) != 0)
     fx_registry_unref(r), r = NULL;
   struct participants_swap *ps = r ? calloc(1, sizeof *ps) : NULL;
   if (!ps) {
