@@ -46,6 +46,12 @@ void fx_config_defaults(struct fx_config *cfg) {
   cfg->settlement_day = 1;
   cfg->baseline_like_days = 4;
   cfg->settlement_minute = 6 * 60;
+  cfg->dns_cache_ttl_s = 300;
+  cfg->dns_stale_s = 3600;
+  cfg->dns_timeout_ms = 2000;
+  cfg->dns_dnssec = true;
+  strcpy(cfg->dns_endpoint_scheme, "https");
+  cfg->dns_endpoint_port = 443;
 }
 
 void fx_config_free(struct fx_config *cfg) {
@@ -268,8 +274,33 @@ static int platform_tls_key(struct fx_config *c, const char *k, const char *v) {
   return -2;
 }
 
+/* [platform] keys of DNS discovery (engine/discovery.h). */
+static int platform_dns_key(struct fx_config *c, const char *k, const char *v) {
+  int64_t x;
+  if (!strcmp(k, "discovery")) {
+    if (strcmp(v, "static") && strcmp(v, "dns")) return -1;
+    c->discovery = !strcmp(v, "dns") ? FX_DISCOVERY_DNS : FX_DISCOVERY_STATIC;
+    return 0;
+  }
+  if (!strcmp(k, "dns_servers")) return set_str(c->dns_servers, sizeof c->dns_servers, v);
+  if (!strcmp(k, "dns_dnssec")) return set_bool(&c->dns_dnssec, v);
+  if (!strcmp(k, "dns_endpoint_scheme")) {
+    if (strcmp(v, "https") && strcmp(v, "http")) return -1;
+    return set_str(c->dns_endpoint_scheme, sizeof c->dns_endpoint_scheme, v);
+  }
+  uint32_t *n = !strcmp(k, "dns_cache_ttl") ? &c->dns_cache_ttl_s
+                : !strcmp(k, "dns_stale") ? &c->dns_stale_s
+                : !strcmp(k, "dns_timeout_ms") ? &c->dns_timeout_ms
+                : !strcmp(k, "dns_endpoint_port") ? &c->dns_endpoint_port : NULL;
+  if (!n || set_i64(&x, v, 1, !strcmp(k, "dns_endpoint_port") ? 65535 : 7 * 86400)) return n ? -1 : -2;
+  *n = (uint32_t)x;
+  return 0;
+}
+
 static int platform_key(struct fx_config *c, const char *k, const char *v) {
   int64_t x;
+  if (!strncmp(k, "dns_", 4) || !strcmp(k, "discovery"))
+    return platform_dns_key(c, k, v);
   if (!strncmp(k, "tls_", 4) || !strncmp(k, "ip_", 3) || !strcmp(k, "plain_http"))
     return platform_tls_key(c, k, v);
   if (!strcmp(k, "domain")) return set_str(c->domain, sizeof c->domain, v);
@@ -353,6 +384,11 @@ static int participant_key(struct fx_participant_cfg *p, const char *k, const ch
   if (!strcmp(k, "key2")) return set_str(p->keys[1], sizeof p->keys[1], v);
   if (!strcmp(k, "endpoint")) return set_str(p->endpoint, sizeof p->endpoint, v);
   if (!strcmp(k, "barred")) return set_bool(&p->barred, v);
+  if (!strcmp(k, "discovery")) {
+    if (strcmp(v, "static") && strcmp(v, "dns")) return -1;
+    p->dns = !strcmp(v, "dns");
+    return 0;
+  }
   if (!strcmp(k, "rate")) {
     int64_t x;
     if (set_i64(&x, v, 0, 1000000)) return -1;
@@ -428,9 +464,26 @@ static int contracts_complete(struct parse_state *st) {
   return 0;
 }
 
+/* A participant found through DNS has no static key or endpoint (the two
+ * would disagree sooner or later), and needs discovery switched on. */
+static int discovery_consistent(struct parse_state *st) {
+  for (size_t i = 0; i < st->cfg->n_participants; i++) {
+    const struct fx_participant_cfg *p = &st->cfg->participants[i];
+    const char *why = !p->dns ? NULL
+                      : st->cfg->discovery != FX_DISCOVERY_DNS ? "discovery = dns needs [platform] discovery = dns"
+                      : p->keys[0][0] || p->keys[1][0] || p->endpoint[0] ? "discovery = dns excludes key, key2 and endpoint"
+                                                                          : NULL;
+    if (why) {
+      snprintf(st->err, st->errlen, "[participant %s %s]: %s", p->domain, fx_role_name(p->role), why);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static int finish(struct parse_state *st, int rc) {
   if (rc == 0)
-    return contracts_complete(st);
+    return contracts_complete(st) || discovery_consistent(st) ? -1 : 0;
   if (rc > 0) {
     char why[256];
     snprintf(why, sizeof why, "%s", st->err[0] ? st->err : "syntax error");

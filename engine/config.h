@@ -28,6 +28,20 @@
  *                                 peers); "" = the system's CA store
  *   ip_rate = 0                   requests per second per peer IP, 0 = off (429)
  *   ip_max_connections = 0        open connections per peer IP, 0 = off
+ *   discovery = static            or dns: participants marked `discovery = dns` have
+ *                                 their keys and endpoint looked up in DNS (the
+ *                                 transport appendix's records; engine/discovery.h)
+ *   dns_servers = 127.0.0.1:53    resolvers (host:port, comma-separated); "" = the
+ *                                 system's (/etc/resolv.conf)
+ *   dns_dnssec = true             trust only answers with the AD bit (a validating
+ *                                 resolver on a trusted network); false for tests
+ *   dns_cache_ttl = 300           seconds: the most an answer is kept before it is
+ *                                 asked again (a record's own TTL when shorter)
+ *   dns_stale = 3600              seconds the last good answer is still used while
+ *                                 the resolver fails (not when it says "no such name")
+ *   dns_timeout_ms = 2000         per query attempt
+ *   dns_endpoint_scheme = https   the endpoint URL made from the CNAME target:
+ *   dns_endpoint_port = 443       scheme://target:port/shapeshifter/api/v3/message
  *
  *   [market]                      the rules of every local market
  *   time_zone = Europe/Amsterdam  market time zone (Periods are its days)
@@ -64,6 +78,7 @@
  *   endpoint = https://dso.example.com/shapeshifter/api/v3/message
  *   barred = false
  *   rate = 100                    messages per second (burst the same), 0 = unlimited
+ *   discovery = dns               instead of key/key2/endpoint: from DNS (see above)
  *
  * Unknown sections and keys are errors: a typo must not silently change the market. */
 #ifndef FX_ENGINE_CONFIG_H
@@ -107,7 +122,10 @@ struct fx_participant_cfg {
   char endpoint[512];
   bool barred;
   uint32_t rate; /* messages per second; 0 = unlimited */
+  bool dns;      /* keys and endpoint from DNS discovery */
 };
+
+enum fx_discovery_mode { FX_DISCOVERY_STATIC = 0, FX_DISCOVERY_DNS };
 
 struct fx_config {
   /* [platform] */
@@ -130,6 +148,15 @@ struct fx_config {
   char tls_peer_ca[512];
   unsigned ip_rate;
   unsigned ip_max_connections;
+  /* [platform]: DNS discovery */
+  enum fx_discovery_mode discovery;
+  char dns_servers[256];
+  bool dns_dnssec;
+  uint32_t dns_cache_ttl_s;
+  uint32_t dns_stale_s;
+  uint32_t dns_timeout_ms;
+  char dns_endpoint_scheme[8];
+  uint32_t dns_endpoint_port;
   /* [market] */
   char time_zone[64];
   char isp_duration[32]; /* xs:duration; the engine parses it with the codec */

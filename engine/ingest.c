@@ -105,8 +105,8 @@ void fx_ingest_handler(struct fx_http_request *req, void *ud) {
   j->job.work = fx_ingest_job_work;
   j->job.done = job_done;
   j->job.pass = job_pass;
-  const char *peer = fx_http_request_peer(req);
-  j->job.flow = fx_workers_flow_key(peer, strlen(peer));
+  /* Fair queuing per (client address, claimed sender): fx_registry_flow. */
+  j->job.flow = fx_registry_flow(j->reg, fx_http_request_peer(req), j->body, j->len);
   if (fx_workers_submit(srv->workers, &j->job) != 0) {
     job_free(j);
     return reply(srv, req, 503, "busy");

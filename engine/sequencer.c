@@ -1,10 +1,20 @@
 /* sequencer.c — group commit of verified messages (see sequencer.h).
  *
  * Thread model: submit/outcome push onto mutex-guarded lists from any thread;
- * the sequencer thread swaps the lists out, processes one group, commits, and
- * pushes the group onto a "done" list that a uv_async drains on the loop. The
- * read transaction used for duplicate lookups is closed before the commit:
- * growing the map waits for readers, and the committer must not be one. */
+ * the sequencer thread takes a group out, processes it, commits, and pushes
+ * the group onto a "done" list that a uv_async drains on the loop. The read
+ * transaction used for duplicate lookups is closed before the commit: growing
+ * the map waits for readers, and the committer must not be one.
+ *
+ * Fairness: submitted messages wait in one FIFO per verified sender (domain
+ * and role), and those FIFOs sit in a ring. A group is filled round-robin, one
+ * message per sender per round, each sender taking at most max_per_sender of
+ * it; the ring keeps turning from group to group. A sender that floods thus
+ * delays another's message by at most one group, and that group is bounded
+ * by its share, whatever the length of the flood. Order within a sender is
+ * kept, which is what the market's semantics need (revisions, revocations);
+ * between senders there was never an order to keep: their requests arrive
+ * concurrently and the workers finish them in any order. */
 #include "engine/sequencer.h"
 #include "engine/log.h"
 
@@ -13,7 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* uthash must report allocation failure instead of exiting: each use site
+ * declares `int oom = 0;` and checks it. */
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (oom = 1)
 #include <uthash.h>
+#include <utlist.h>
 
 #include "engine/respond.h"
 #include "store/store.h"
@@ -38,6 +54,16 @@ struct chunk {
   max_align_t data[];
 };
 
+/* The messages of one sender waiting for a group (key: role byte, domain). */
+struct sender_q {
+  char key[1 + 254];
+  size_t klen;
+  struct fx_inbound *head, *tail;
+  unsigned taken;               /* in the group being filled */
+  struct sender_q *prev, *next; /* the ring of senders with messages waiting */
+  UT_hash_handle hh;
+};
+
 struct fx_seq_ctx {
   struct fx_sequencer *s;
   int64_t now_us;
@@ -49,7 +75,10 @@ struct fx_sequencer {
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  struct fx_inbound *in_head, *in_tail;
+  struct sender_q *senders;  /* by key: senders with messages waiting */
+  struct sender_q *ring;     /* the same senders, in round-robin order */
+  struct sender_q spill;     /* for every sender when a queue cannot be allocated */
+  bool in_any;               /* a message is waiting */
   struct fx_outcome *oc_head;
   unsigned n_oc;                /* outcomes queued */
   struct timespec oc_deadline;  /* when queued outcomes stop waiting for messages */
@@ -69,6 +98,7 @@ struct fx_sequencer {
   struct chunk *chunks;
   struct fx_buf xml;
   unsigned rows_added;
+  bool group_oom; /* the group cannot be decided safely: fail its commit */
 };
 
 /* ---- per-group memory ---------------------------------------------------- */
@@ -145,14 +175,23 @@ static struct seen *seen_find(struct fx_sequencer *s, const char *key, size_t kl
   return e;
 }
 
+/* Without room to remember the key, a repeat later in the same group could
+ * be journaled twice: the group then fails (503, the senders retry). */
 static void seen_add(struct fx_sequencer *s, const char *key, size_t klen, const uint8_t digest[32]) {
-  if (s->seen_used == s->seen_cap)
-    return; /* pool sized to the group, see process_group */
+  if (s->seen_used == s->seen_cap) { /* pool sized to the group, see commit_group */
+    s->group_oom = true;
+    return;
+  }
   struct seen *e = &s->seen_pool[s->seen_used++];
   memcpy(e->key, key, klen);
   e->klen = klen;
   memcpy(e->digest, digest, 32);
+  int oom = 0;
   HASH_ADD(hh, s->seen, key[0], klen, e);
+  if (oom) {
+    s->seen_used--;
+    s->group_oom = true;
+  }
 }
 
 /* Looks the key up in this group, then in the store: 0 new, 1 same, 2 other. */
@@ -213,6 +252,111 @@ static void decide(struct fx_sequencer *s, struct fx_inbound *in) {
   fx_seq_send(&ctx, &resp, in->sender_role, fx_platform_role(m->type, in->sender_role));
 }
 
+/* ---- the fair input queue (caller holds mu) ------------------------------ */
+
+static size_t sender_key(const struct fx_inbound *in, char key[1 + 254]) {
+  size_t n = strnlen(in->msg->hdr.sender_domain, 254);
+  key[0] = (char)in->sender_role;
+  memcpy(key + 1, in->msg->hdr.sender_domain, n);
+  return n + 1;
+}
+
+/* The sender's queue, created (and put at the ring's tail) on first sight.
+ * Without memory for one, every such sender shares the spill queue: order is
+ * still kept, only fairness suffers. */
+static struct sender_q *sender_for(struct fx_sequencer *s, const struct fx_inbound *in) {
+  char key[1 + 254];
+  size_t klen = sender_key(in, key);
+  struct sender_q *q;
+  HASH_FIND(hh, s->senders, key, klen, q);
+  if (q)
+    return q;
+  if (!(q = calloc(1, sizeof *q)))
+    goto spill;
+  memcpy(q->key, key, klen);
+  q->klen = klen;
+  int oom = 0;
+  HASH_ADD(hh, s->senders, key[0], klen, q);
+  if (oom) {
+    free(q);
+    goto spill;
+  }
+  DL_APPEND(s->ring, q);
+  return q;
+spill:
+  if (!s->spill.head)
+    DL_APPEND(s->ring, &s->spill);
+  return &s->spill;
+}
+
+static void queue_push(struct fx_sequencer *s, struct fx_inbound *in) {
+  struct sender_q *q = sender_for(s, in);
+  if (q->tail)
+    q->tail->next = in;
+  else
+    q->head = in;
+  q->tail = in;
+  s->in_any = true;
+}
+
+/* One message off q, whose place in the ring the caller has taken; q goes
+ * back to the ring's tail while it has more, else it is forgotten. */
+static struct fx_inbound *sender_pop(struct fx_sequencer *s, struct sender_q *q) {
+  struct fx_inbound *in = q->head;
+  if (in) {
+    q->head = in->next;
+    in->next = NULL;
+    q->taken++;
+  }
+  if (q->head) {
+    DL_APPEND(s->ring, q);
+    return in;
+  }
+  q->tail = NULL;
+  q->taken = 0;
+  if (q != &s->spill) {
+    HASH_DEL(s->senders, q);
+    free(q);
+  }
+  return in;
+}
+
+/* Fills a group round-robin: one message per sender per round, a sender at
+ * its share sits the rest of the group out. Returns the group (linked by
+ * ->next, in the order it is to be decided) and its last message in *last. */
+static struct fx_inbound *take_group(struct fx_sequencer *s, unsigned max, unsigned per_sender,
+                                     struct fx_inbound **last) {
+  struct fx_inbound *head = NULL, *tail = NULL;
+  unsigned k = 0;
+  for (bool took = true; took && k < max && s->ring;) {
+    took = false;
+    unsigned round = 0;
+    struct sender_q *q;
+    DL_COUNT(s->ring, q, round);
+    for (; round && k < max; round--) {
+      q = s->ring;
+      DL_DELETE(s->ring, q);
+      if (q->taken >= per_sender) {
+        DL_APPEND(s->ring, q);
+        continue;
+      }
+      struct fx_inbound *in = sender_pop(s, q);
+      if (tail)
+        tail->next = in;
+      else
+        head = in;
+      tail = in;
+      k++;
+      took = true;
+    }
+  }
+  struct sender_q *q;
+  DL_FOREACH(s->ring, q) q->taken = 0;
+  s->in_any = s->ring != NULL;
+  *last = tail;
+  return head;
+}
+
 /* ---- the thread ------------------------------------------------------------ */
 
 /* A row already settled (by an earlier outcome, or twice in this group) is
@@ -245,6 +389,7 @@ static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct
   }
   fx_store_batch_reset(&s->batch);
   s->rows_added = 0;
+  s->group_oom = false;
   int rc = fx_store_read_begin(&s->rd);
   if (rc == 0) {
     for (struct fx_inbound *in = group; in; in = in->next)
@@ -256,6 +401,8 @@ static int commit_group(struct fx_sequencer *s, struct fx_inbound *group, struct
     for (struct fx_outcome *o = outcomes; o; o = o->next)
       apply_outcome(s, o);
     fx_store_read_end(&s->rd);
+    if (s->group_oom)
+      rc = FX_STORE_ENOMEM;
   }
   if (rc == 0 && s->batch.n)
     rc = fx_store_commit(s->cfg.store, &s->batch);
@@ -295,26 +442,19 @@ static bool outcomes_linger(const struct fx_sequencer *s) {
 static void *run(void *arg) {
   struct fx_sequencer *s = arg;
   unsigned max = s->cfg.max_group ? s->cfg.max_group : 1024;
+  unsigned per_sender = s->cfg.max_per_sender ? s->cfg.max_per_sender : (max + 3) / 4;
   pthread_mutex_lock(&s->mu);
   for (;;) {
-    while (!s->in_head && !s->cmd_head && !s->stopping && (!s->oc_head || outcomes_linger(s)))
+    while (!s->in_any && !s->cmd_head && !s->stopping && (!s->oc_head || outcomes_linger(s)))
       if (s->oc_head)
         pthread_cond_timedwait(&s->cv, &s->mu, &s->oc_deadline);
       else
         pthread_cond_wait(&s->cv, &s->mu);
-    if (!s->in_head && !s->oc_head && !s->cmd_head && s->stopping)
+    if (!s->in_any && !s->oc_head && !s->cmd_head && s->stopping)
       break;
-    /* Take up to `max` messages and every outcome. */
-    struct fx_inbound *group = s->in_head, *last = NULL;
-    unsigned k = 0;
-    for (struct fx_inbound *in = group; in && k < max; in = in->next, k++)
-      last = in;
-    if (last) {
-      s->in_head = last->next;
-      if (!s->in_head)
-        s->in_tail = NULL;
-      last->next = NULL;
-    }
+    /* Take up to `max` messages, fairly, and every outcome. */
+    struct fx_inbound *last = NULL;
+    struct fx_inbound *group = take_group(s, max, per_sender, &last);
     struct fx_outcome *outcomes = s->oc_head;
     s->oc_head = NULL;
     s->n_oc = 0;
@@ -406,11 +546,7 @@ int fx_sequencer_start(struct fx_sequencer **out, const struct fx_sequencer_cfg 
 void fx_sequencer_submit(struct fx_sequencer *s, struct fx_inbound *in) {
   in->next = NULL;
   pthread_mutex_lock(&s->mu);
-  if (s->in_tail)
-    s->in_tail->next = in;
-  else
-    s->in_head = in;
-  s->in_tail = in;
+  queue_push(s, in);
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
 }

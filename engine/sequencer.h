@@ -8,6 +8,11 @@
  * then answers HTTP 200: "nothing acknowledged is lost". Messages arriving while
  * it fsyncs form the next group, so the fsync is shared by all of them.
  *
+ * Fair to senders: messages wait in one FIFO per sender (SenderDomain and
+ * role) and groups are filled round-robin from them, at most max_per_sender
+ * each, so a flood from one sender delays another's message by one group at
+ * most. A sender's own messages keep their submission order.
+ *
  * Delivery outcomes of outbox rows (delivered, retry at t, expired) are submitted
  * the same way and ride along in the next group's transaction; alone (no message
  * or command queued) they start a group of their own only after a few
@@ -104,9 +109,13 @@ struct fx_sequencer_cfg {
   struct fx_store *store;
   const char *platform_domain;
   unsigned max_group; /* messages per commit; 0 = 1024 */
+  /* Messages of one sender (domain, role) per group; 0 = a quarter of
+   * max_group. Groups are filled round-robin across senders (see below). */
+  unsigned max_per_sender;
   struct fx_seq_hooks hooks;
   /* On the loop thread, after each commit attempt, with the group's messages
-   * (linked by ->next, in submission order). */
+   * (linked by ->next, in the order they were decided: round-robin across
+   * senders, submission order within each). */
   void (*committed)(struct fx_inbound *group, void *ud);
   /* On the loop thread, after a commit that added outbox rows. */
   void (*outbox_grew)(void *ud);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/discovery.h"
 #include "engine/market.h"
 #include "engine/query.h"
 #include "engine/server_int.h"
@@ -252,6 +253,25 @@ static void *init_thread(unsigned index, void *ud) {
 /* ---- callbacks from the sequencer ------------------------------------------ */
 
 static void on_outbox_grew(void *ud) { fx_outbox_kick(((struct fx_server *)ud)->outbox); }
+
+/* DNS discovery learned something: a new registry snapshot, swapped in as on SIGHUP. */
+static void on_discovered(void *ud) {
+  struct fx_server *srv = ud;
+  struct fx_registry *r = fx_registry_rebuild(srv->reg);
+  if (!r)
+    return; /* out of memory: the next answer tries again */
+  fx_registry_unref(srv->reg);
+  srv->reg = r;
+  fx_gauge_set(srv->met.participants, (int64_t)r->n);
+  fx_outbox_kick(srv->outbox); /* an endpoint may have become known */
+}
+
+static void discovery_close(struct fx_server *srv) {
+  if (srv->reg && srv->reg->disc) {
+    fx_discovery_close(srv->reg->disc);
+    srv->reg->disc = NULL;
+  }
+}
 static void arm_clear_timer(struct fx_server *srv);
 static void on_groups(uint64_t n, void *ud) {
   struct fx_server *srv = ud;
@@ -636,7 +656,12 @@ static void reload(struct fx_server *srv) {
   }
   reload_tls(srv, &c);
   reload_keys(srv, &c);
-  struct fx_registry *r = fx_registry_new(&c, err, sizeof err);
+  struct fx_registry *r = NULL;
+  if ((c.discovery == FX_DISCOVERY_DNS) != (srv->reg->disc != NULL))
+    snprintf(err, sizeof err, "[platform] discovery changes take a restart");
+  else if ((r = fx_registry_build(&c, srv->reg->disc, srv->reg, err, sizeof err)) && r->disc &&
+           fx_discovery_configure(r->disc, &c, err, sizeof err) != 0)
+    fx_registry_unref(r), r = NULL;
   struct participants_swap *ps = r ? calloc(1, sizeof *ps) : NULL;
   if (!ps) {
     fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s; keeping the running configuration",
@@ -679,6 +704,7 @@ static void on_http_stopped(void *ud) {
   srv->http = NULL;
   fx_workers_close(srv->workers);
   srv->workers = NULL;
+  discovery_close(srv);
   fx_sequencer_stop(srv->seq);
   srv->seq = NULL;
   fx_http_client_close(srv->client);
@@ -839,7 +865,14 @@ static int start(struct fx_server *srv, const char *port_file) {
   if (load_keys(srv) != 0)
     return -1;
   char err[300];
-  if (!(srv->reg = fx_registry_new(&srv->cfg, err, sizeof err))) {
+  struct fx_discovery *disc = NULL;
+  if (srv->cfg.discovery == FX_DISCOVERY_DNS &&
+      fx_discovery_new(&disc, &srv->loop, &srv->cfg, &srv->log, on_discovered, srv, err, sizeof err) != 0) {
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "%s", err);
+    return -1;
+  }
+  if (!(srv->reg = fx_registry_build(&srv->cfg, disc, NULL, err, sizeof err))) {
+    fx_discovery_close(disc);
     fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "%s", err);
     return -1;
   }
@@ -922,6 +955,7 @@ static int start(struct fx_server *srv, const char *port_file) {
 
 /* Tears down what start() built, whatever point it reached. */
 static void teardown(struct fx_server *srv) {
+  discovery_close(srv);
   if (srv->http || srv->metrics_http || srv->workers || srv->seq || srv->client || srv->outbox) {
     /* start() failed midway: stop what runs, then let the loop close it. */
     if (srv->workers)

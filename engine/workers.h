@@ -5,10 +5,11 @@
  * every finished job). Jobs are intrusive: embed struct fx_workers_job in
  * your own request object, no allocation per job.
  *
- * Fairness: every job carries a flow key (the sender, hashed with
- * fx_workers_flow_key). Queued jobs are served round-robin across flows, FIFO
- * within a flow, so a sender that floods cannot starve the others; a per-flow
- * bound keeps one flow from taking the whole queue either. */
+ * Fairness: every job carries a flow key (hashed with fx_workers_flow_key;
+ * the UFTP endpoint uses client address + claimed sender, fx_registry_flow).
+ * Queued jobs are served round-robin across flows, FIFO within a flow, so a
+ * sender that floods cannot starve the others; a per-flow bound keeps one
+ * flow from taking the whole queue either. */
 #ifndef FX_ENGINE_WORKERS_H
 #define FX_ENGINE_WORKERS_H
 

@@ -107,3 +107,64 @@ Test(config, a_copy_owns_its_arrays) {
   cr_assert_str_eq(d.participants[0].domain, "dso.example.com");
   fx_config_free(&d);
 }
+
+static int parse(const char *text, struct fx_config *c, char *err, size_t errlen) {
+  fx_config_defaults(c);
+  int rc = fx_config_parse(c, text, err, errlen);
+  return rc;
+}
+
+Test(config, dns_discovery_is_off_by_default_with_the_appendix_defaults) {
+  struct fx_config c;
+  char err[256];
+  cr_assert_eq(parse(sample, &c, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(c.discovery, FX_DISCOVERY_STATIC);
+  cr_assert(c.dns_dnssec, "DNSSEC is required unless switched off");
+  cr_assert_str_eq(c.dns_endpoint_scheme, "https");
+  cr_assert_eq(c.dns_endpoint_port, 443);
+  cr_assert_str_eq(c.dns_servers, "");
+  cr_assert(!c.participants[0].dns);
+  fx_config_free(&c);
+}
+
+Test(config, reads_dns_discovery_keys) {
+  struct fx_config c;
+  char err[256];
+  const char *text = "[platform]\ndiscovery = dns\ndns_servers = 127.0.0.1:5353,127.0.0.2:53\ndns_dnssec = false\n"
+                     "dns_cache_ttl = 60\ndns_stale = 600\ndns_timeout_ms = 500\ndns_endpoint_scheme = http\n"
+                     "dns_endpoint_port = 8443\n"
+                     "[participant agr.example.com AGR]\ndiscovery = dns\nrate = 5\n";
+  cr_assert_eq(parse(text, &c, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(c.discovery, FX_DISCOVERY_DNS);
+  cr_assert_str_eq(c.dns_servers, "127.0.0.1:5353,127.0.0.2:53");
+  cr_assert(!c.dns_dnssec);
+  cr_assert_eq(c.dns_cache_ttl_s, 60);
+  cr_assert_eq(c.dns_stale_s, 600);
+  cr_assert_eq(c.dns_timeout_ms, 500);
+  cr_assert_str_eq(c.dns_endpoint_scheme, "http");
+  cr_assert_eq(c.dns_endpoint_port, 8443);
+  cr_assert(c.participants[0].dns);
+  cr_assert_eq(c.participants[0].rate, 5);
+  fx_config_free(&c);
+}
+
+Test(config, refuses_inconsistent_dns_discovery) {
+  static const char *const bad[] = {
+      "[platform]\ndiscovery = ldap\n",
+      "[platform]\ndns_endpoint_scheme = ftp\n",
+      "[platform]\ndns_endpoint_port = 70000\n",
+      "[platform]\ndns_cache_ttl = 0\n",
+      /* a DNS participant without discovery switched on */
+      "[participant agr.example.com AGR]\ndiscovery = dns\n",
+      /* static key and DNS at once */
+      "[platform]\ndiscovery = dns\n[participant agr.example.com AGR]\ndiscovery = dns\nkey = cs1.AAAA\n",
+      "[platform]\ndiscovery = dns\n[participant agr.example.com AGR]\ndiscovery = dns\nendpoint = https://x/\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct fx_config c;
+    char err[256];
+    cr_assert_neq(parse(bad[i], &c, err, sizeof err), 0, "accepted: %s", bad[i]);
+    cr_assert_neq(err[0], 0, "a reason for: %s", bad[i]);
+    fx_config_free(&c);
+  }
+}

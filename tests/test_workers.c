@@ -1,4 +1,6 @@
-/* test_workers.c — the worker pool: threads, completions, bounds, fairness.
+/* test_workers.c — the worker pool: threads, completions, bounds, fairness,
+ * and the flow key the UFTP endpoint gives a request (fx_registry_flow: client
+ * address plus the sender the envelope claims).
  *
  * The test thread runs the libuv loop itself, so "done() runs on the loop
  * thread" is checked against the test's own thread id. A watchdog timer
@@ -9,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/keys.h"
+#include "engine/config.h"
+#include "engine/registry.h"
 #include "engine/workers.h"
 
 struct ctx {
@@ -275,4 +280,104 @@ Test(workers, pass_hands_jobs_on_without_done) {
     cr_assert_eq(jobs[i].done_calls, (i & 1) ? 0 : 1, "job %d", i);
   ctx_finish(&c);
   free(jobs);
+}
+
+/* ---- flow keys per (client address, claimed sender) ------------------------ */
+
+/* A registry of two AGRs, honest.example and flooder.example. */
+static struct fx_registry *two_senders(void) {
+  struct fx_config cfg;
+  fx_config_defaults(&cfg);
+  char text[1024], k1[FX_KEYS_CS1_LEN + 1], k2[FX_KEYS_CS1_LEN + 1];
+  struct fx_keys_pair kp;
+  fx_keys_generate(&kp);
+  fx_keys_cs1_format(&kp.pub, k1);
+  fx_keys_generate(&kp);
+  fx_keys_cs1_format(&kp.pub, k2);
+  fx_keys_wipe(&kp);
+  snprintf(text, sizeof text,
+           "[participant honest.example AGR]\nkey = %s\n[participant flooder.example AGR]\nkey = %s\n", k1, k2);
+  char err[256];
+  cr_assert_eq(fx_config_parse(&cfg, text, err, sizeof err), 0, "%s", err);
+  struct fx_registry *r = fx_registry_new(&cfg, err, sizeof err);
+  cr_assert_not_null(r, "%s", err);
+  fx_config_free(&cfg);
+  return r;
+}
+
+static uint64_t flow_of(struct fx_registry *r, const char *peer, const char *env) {
+  return fx_registry_flow(r, peer, env, strlen(env));
+}
+
+#define ENV(domain, body)                                                                                     \
+  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SignedMessage SenderDomain=\"" domain                          \
+  "\" SenderRole=\"AGR\" Body=\"" body "\"/>"
+
+Test(workers, flow_key_separates_senders_behind_one_address) {
+  struct fx_registry *r = two_senders();
+  uint64_t honest = flow_of(r, "10.0.0.1", ENV("honest.example", "AAAA"));
+  uint64_t flooder = flow_of(r, "10.0.0.1", ENV("flooder.example", "AAAA"));
+  cr_assert_neq(honest, flooder, "two senders behind one proxy: two flows");
+  cr_assert_eq(flow_of(r, "10.0.0.1", ENV("honest.example", "BBBBBBBB")), honest, "the body does not matter");
+  /* Another spelling of the same start tag: attribute order, quotes, spaces. */
+  cr_assert_eq(flow_of(r, "10.0.0.1", "<SignedMessage Body='CCCC'\n  SenderRole = 'AGR' SenderDomain=\"honest.example\"/>"),
+               honest);
+  fx_registry_unref(r);
+}
+
+Test(workers, flow_key_gives_a_forger_elsewhere_its_own_flow) {
+  struct fx_registry *r = two_senders();
+  uint64_t honest = flow_of(r, "10.0.0.1", ENV("honest.example", "AAAA"));
+  uint64_t forged = flow_of(r, "192.0.2.7", ENV("honest.example", "AAAA"));
+  cr_assert_neq(forged, honest, "claiming the victim's domain from another address does not join its flow");
+  fx_registry_unref(r);
+}
+
+Test(workers, flow_key_of_an_unknown_or_unreadable_claim_is_the_address_alone) {
+  struct fx_registry *r = two_senders();
+  uint64_t addr = fx_workers_flow_key("10.0.0.1", 8);
+  cr_assert_eq(flow_of(r, "10.0.0.1", ENV("made-up-1.example", "AAAA")), addr, "made-up domains add no flows");
+  cr_assert_eq(flow_of(r, "10.0.0.1", ENV("made-up-2.example", "AAAA")), addr);
+  cr_assert_eq(flow_of(r, "10.0.0.1", "not xml at all"), addr);
+  cr_assert_eq(flow_of(r, "10.0.0.1", "<SignedMessage SenderDomain=\"honest.example\" SenderRole=\"XYZ\"/>"), addr,
+               "no such role");
+  cr_assert_eq(flow_of(r, "10.0.0.1", "<SignedMessage Body=\"AAAA\"><X SenderDomain=\"honest.example\" SenderRole=\"AGR\"/>"),
+               addr, "attributes of a later element are not the envelope's");
+  /* The scan is bounded: a claim after FX_REGISTRY_SCAN bytes is not read. */
+  size_t big = FX_REGISTRY_SCAN + 64;
+  char *env = malloc(big + 128);
+  cr_assert_not_null(env);
+  int n = snprintf(env, big + 128, "<SignedMessage Body=\"");
+  memset(env + n, 'A', big);
+  snprintf(env + n + big, 128, "\" SenderDomain=\"honest.example\" SenderRole=\"AGR\"/>");
+  cr_assert_eq(flow_of(r, "10.0.0.1", env), addr);
+  free(env);
+  fx_registry_unref(r);
+}
+
+Test(workers, a_flood_through_a_shared_proxy_does_not_starve_the_sender_beside_it) {
+  struct fx_registry *r = two_senders();
+  struct ctx c;
+  ctx_start(&c, 1, 2000, 0);
+  enum { FLOOD = 1000, SMALL = 10 };
+  struct job *jobs = jobs_new(&c, FLOOD + SMALL);
+  c.expected = FLOOD + SMALL;
+  jobs[0].gated = true; /* holds the only worker until everything is queued */
+  for (int i = 0; i < FLOOD + SMALL; i++) {
+    /* Both through one proxy address, as the endpoint keys them. */
+    jobs[i].base.flow = flow_of(r, "10.0.0.1", i < FLOOD ? ENV("flooder.example", "AAAA") : ENV("honest.example", "AAAA"));
+    cr_assert_eq(fx_workers_submit(c.pool, &jobs[i].base), 0);
+  }
+  wait_started(&c, 1);
+  uv_sem_post(&c.gate);
+  ctx_finish(&c);
+  cr_assert_eq(c.completed, FLOOD + SMALL);
+  int last_small = -1;
+  for (int pos = 0; pos < c.completed; pos++)
+    if (c.order[pos] >= FLOOD) last_small = pos;
+  /* Keyed by address alone the honest sender's jobs would come after the
+   * 1000 flood jobs; keyed by (address, sender) they alternate with them. */
+  cr_assert_lt(last_small, 2 * SMALL + 2, "last honest job completed at position %d", last_small);
+  free(jobs);
+  fx_registry_unref(r);
 }
