@@ -2,7 +2,8 @@
  *
  * On the loop thread the handler applies the transport checks that need no
  * crypto (path, method, content type) and queues a job. On a worker the job
- * parses the envelope, finds the sender (401 when unknown), applies its rate
+ * parses the envelope, finds the sender (401 when unknown, 419 while its key
+ * is awaited from DNS), applies its rate
  * (429), opens the signature (401/400), parses the inner message with every
  * schema check (400), digests it, and runs the stateless generic checks. A job
  * that passed goes from the worker straight to the sequencer (no hop through
@@ -128,6 +129,8 @@ static int verify(struct ingest_job *j, struct fx_thread_ctx *tc) {
   if (fx_read_signed(tc->rd, (const char *)j->body, j->len, &env, &err) != 0)
     return fail(j, 400, "SignedMessage: %s: %s", err.where[0] ? err.where : "document", err.why);
   const struct fx_participant *p = fx_registry_find(j->reg, env.sender_domain, env.sender_role);
+  if (!p && fx_registry_awaits_dns(j->reg, env.sender_domain, env.sender_role))
+    return fail(j, 419, "no key in DNS (yet) for %s as %s", env.sender_domain, fx_role_name(env.sender_role));
   if (!p)
     return fail(j, 401, "no key known for %s as %s", env.sender_domain, fx_role_name(env.sender_role));
   if (!fx_registry_rate_take(j->reg, p, j->recv_us))

@@ -158,6 +158,15 @@ const struct fx_participant *fx_registry_find(const struct fx_registry *r, const
   return bsearch(&key, r->p, r->n, sizeof *r->p, cmp_participant);
 }
 
+bool fx_registry_awaits_dns(const struct fx_registry *r, const char *domain, enum fx_role role) {
+  /* Only on the refusal path; the configured list is short beside the work a
+   * refusal already cost (the envelope parse). */
+  for (size_t i = 0; i < r->n_cfg; i++)
+    if (r->cfg[i].dns && r->cfg[i].role == role && !strcmp(r->cfg[i].domain, domain))
+      return !fx_registry_find(r, domain, role);
+  return false;
+}
+
 bool fx_registry_rate_take(struct fx_registry *r, const struct fx_participant *cp, int64_t now_us) {
   if (!cp->rate)
     return true;

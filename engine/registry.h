@@ -77,6 +77,12 @@ void fx_registry_unref(struct fx_registry *r);
 const struct fx_participant *fx_registry_find(const struct fx_registry *r, const char *domain,
                                               enum fx_role role);
 
+/* True when (domain, role) is configured with `discovery = dns` but this
+ * snapshot knows no key for it: the lookup failed or has not answered yet.
+ * The transport appendix answers such a message 419 (temporary: it can be
+ * processed once DNS is corrected), not 401. Thread-safe. */
+bool fx_registry_awaits_dns(const struct fx_registry *r, const char *domain, enum fx_role role);
+
 /* Takes one token from the participant's bucket at time now_us; false when the
  * sender is over its rate (HTTP 429). Thread-safe. */
 bool fx_registry_rate_take(struct fx_registry *r, const struct fx_participant *p, int64_t now_us);

@@ -352,7 +352,7 @@ Test(discovery, one_txt_record_with_two_space_separated_keys_as_the_appendix_wri
   cr_assert(answered(id, 15000));
 }
 
-Test(discovery, a_name_dns_does_not_know_gets_401_and_the_others_carry_on) {
+Test(discovery, a_name_dns_does_not_know_gets_419_and_the_others_carry_on) {
   char rec[64] = "", id[FX_UUID_STRLEN];
   dns_start(rec, 300);
   restart_with_dns(AGR2_ONLY, 1, NULL);
@@ -360,7 +360,8 @@ Test(discovery, a_name_dns_does_not_know_gets_401_and_the_others_carry_on) {
     usleep(10000);
   cr_assert_geq(dns_queries("TXT", "_AGR._usef." SIM_AGR2), 1, "flexd asked");
   cr_assert_eq(participants(), 5, "agr2 is left out");
-  cr_assert_eq(send_from(SIM_AGR2, id), 401, "no key: as an unknown sender");
+  cr_assert_eq(send_from(SIM_AGR2, id), 419, "key lookup failed: temporary (appendix)");
+  cr_assert_eq(send_signed_by(SIM_LATE, SIM_AGR, id), 401, "a sender the configuration does not list: unknown");
   cr_assert_eq(send_from(SIM_AGR, id), 200, "a participant with a static key is unaffected");
   cr_assert(answered(id, 15000));
 }
@@ -392,7 +393,7 @@ Test(discovery, dns_down_at_start_refuses_the_participant_and_serves_the_rest) {
   cr_assert_eq(send_from(SIM_AGR, id), 200);
   cr_assert(answered(id, 15000), "static participants are served");
   cr_assert_eq(participants(), 5);
-  cr_assert_eq(send_from(SIM_AGR2, id), 401, "no key could be resolved: unknown key");
+  cr_assert_eq(send_from(SIM_AGR2, id), 419, "no key could be resolved: temporary (appendix)");
 }
 
 Test(discovery, dns_going_down_keeps_the_last_answer_for_dns_stale) {
