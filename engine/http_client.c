@@ -44,7 +44,7 @@ struct post {
   struct fx_http_client *c;
   struct peer *peer;
   CURL *easy;
-  struct curl_slist *headers;
+  struct curl_slist *headers;    /* its own header list, when not the shared one */
   fx_http_client_cb cb;
   void *ud;
   enum fx_http_err failed;       /* set when it could not even be started */
@@ -76,6 +76,8 @@ struct fx_http_client {
   CURL **idle;                   /* finished easy handles kept for reuse */
   unsigned n_idle;
   struct post *active, *failed;
+  char *hdr_type;                /* the content type hdrs is for */
+  struct curl_slist *hdrs;       /* shared by every post of that type */
   struct sock *socks;            /* every socket with a poll handle, by fd */
   unsigned nactive, nwaiting, open_handles;
   bool closing, dispatching, close_requested;
@@ -355,15 +357,35 @@ static CURL *easy_new(struct fx_http_client *c) {
   return e;
 }
 
+/* The header list for a content type. The last one built is kept and shared
+ * (every delivery posts the same type); another type gets a list of the
+ * post's own. NULL when out of memory. */
+static struct curl_slist *headers_for(struct fx_http_client *c, struct post *p, const char *content_type) {
+  if (!content_type) content_type = "text/xml";
+  if (c->hdr_type && !strcmp(c->hdr_type, content_type)) return c->hdrs;
+  char ct[256];
+  snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
+  struct curl_slist *h = curl_slist_append(NULL, ct), *h2;
+  /* No "Expect: 100-continue" round trip: bodies are small and always sent. */
+  if (!h || !(h2 = curl_slist_append(h, "Expect:"))) {
+    curl_slist_free_all(h);
+    return NULL;
+  }
+  char *type = c->hdr_type ? NULL : strdup(content_type);
+  if (type) { /* the first type seen becomes the shared one */
+    c->hdr_type = type;
+    c->hdrs = h2;
+  } else {
+    p->headers = h2;
+  }
+  return h2;
+}
+
 static int post_prepare(struct post *p, const char *url, const char *content_type,
                         unsigned timeout_ms) {
   struct fx_http_client *c = p->c;
-  char ct[256];
-  snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type : "text/xml");
-  struct curl_slist *h = curl_slist_append(NULL, ct);
-  if (h) p->headers = h;
-  /* No "Expect: 100-continue" round trip: bodies are small and always sent. */
-  if (!h || !(h = curl_slist_append(p->headers, "Expect:"))) return -ENOMEM;
+  struct curl_slist *h = headers_for(c, p, content_type);
+  if (!h) return -ENOMEM;
   if (c->n_idle) p->easy = c->idle[--c->n_idle];
   else if (!(p->easy = easy_new(c))) return -ENOMEM;
   CURL *e = p->easy;
@@ -371,7 +393,7 @@ static int post_prepare(struct post *p, const char *url, const char *content_typ
   rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, p);
   rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
   rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, (char *)p->body);
-  rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+  rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
   rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
   return rc == CURLE_OK ? 0 : -EINVAL;
 }
@@ -528,6 +550,8 @@ static void on_handle_closed(uv_handle_t *h) {
   if (--c->open_handles) return;
   free(c->ca_file);
   free(c->idle);
+  free(c->hdr_type);
+  curl_slist_free_all(c->hdrs);
   free(c);
   curl_global_cleanup();
 }

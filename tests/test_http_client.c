@@ -344,6 +344,24 @@ Test(http_client, a_kept_connection_the_peer_closes_is_dropped_quietly) {
   cr_assert_eq(open_fds(), fds_before, "descriptors left open: %d before, %d after", fds_before, open_fds());
 }
 
+Test(http_client, each_post_carries_its_own_content_type) {
+  struct env e;
+  env_start(&e, 4);
+  const char *types[] = {"text/xml; charset=utf-8", "application/xml", "text/xml; charset=utf-8", NULL};
+  const char *seen[] = {"text/xml; charset=utf-8", "application/xml", "text/xml; charset=utf-8", "text/xml"};
+  for (int i = 0; i < 4; i++) {
+    struct call c = {.env = &e};
+    char url[128];
+    snprintf(url, sizeof url, "%s/target", e.base);
+    cr_assert_eq(fx_http_client_post(e.cli, url, types[i], "b", 1, 5000, on_result, &c), 0);
+    e.pending++;
+    env_wait(&e);
+    cr_assert_eq(c.r.status, 200);
+    cr_assert_str_eq(e.target_ctype, seen[i], "post %d", i);
+  }
+  env_finish(&e);
+}
+
 Test(http_client, url_without_host_is_refused_at_once) {
   struct env e;
   env_start(&e, 1);
