@@ -60,6 +60,7 @@ struct fx_outbox {
   struct delivery *inflight; /* by id */
   unsigned n_inflight;
   struct delivery *to_sign;  /* started by this scan, not yet handed to a worker */
+  struct delivery **to_sign_tail;
   unsigned n_to_sign;
   unsigned threads;          /* worker threads: a scan's rows go out in as many batches */
   uint64_t groups;           /* sequencer progress */
@@ -219,6 +220,7 @@ static void submit_signing(struct fx_outbox *ob) {
     d = rest;
   }
   ob->to_sign = NULL;
+  ob->to_sign_tail = &ob->to_sign;
   ob->n_to_sign = 0;
 }
 
@@ -256,8 +258,8 @@ static void start(struct fx_outbox *ob, const struct fx_store_out_view *v) {
   }
   snprintf(d->url, sizeof d->url, "%s", p->endpoint);
   d->state = SIGNING;
-  d->batch_next = ob->to_sign; /* order within a scan does not matter: all are due */
-  ob->to_sign = d;
+  *ob->to_sign_tail = d; /* oldest due first, as the index gives them */
+  ob->to_sign_tail = &d->batch_next;
   ob->n_to_sign++;
 }
 
@@ -323,6 +325,7 @@ int fx_outbox_new(struct fx_outbox **out, struct fx_server *srv) {
     return -1;
   ob->srv = srv;
   ob->threads = srv->cfg.workers ? srv->cfg.workers : uv_available_parallelism();
+  ob->to_sign_tail = &ob->to_sign;
   fx_store_read_init(&ob->rd, srv->store);
   uv_idle_init(&srv->loop, &ob->idle);
   ob->idle.data = ob;
