@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(obj) (oom = 1)
@@ -42,7 +44,7 @@ struct post {
   struct fx_http_client *c;
   struct peer *peer;
   CURL *easy;
-  struct curl_slist *headers;
+  struct curl_slist *headers;    /* its own header list, when not the shared one */
   fx_http_client_cb cb;
   void *ud;
   enum fx_http_err failed;       /* set when it could not even be started */
@@ -55,8 +57,11 @@ struct sock {
   uv_poll_t poll;
   curl_socket_t fd;
   struct fx_http_client *c;
-  struct sock *prev, *next;
-  bool closing;
+  int events;                    /* what the poll handle watches now */
+  bool owned;                    /* opened through open_socket: closed through close_socket */
+  bool parked;                   /* in curl's connection cache, no transfer on it */
+  bool closing;                  /* its handle is closing: curl may still name it */
+  UT_hash_handle hh;             /* c->socks, by fd */
 };
 
 struct fx_http_client {
@@ -71,7 +76,9 @@ struct fx_http_client {
   CURL **idle;                   /* finished easy handles kept for reuse */
   unsigned n_idle;
   struct post *active, *failed;
-  struct sock *socks;
+  char *hdr_type;                /* the content type hdrs is for */
+  struct curl_slist *hdrs;       /* shared by every post of that type */
+  struct sock *socks;            /* every socket with a poll handle, by fd */
   unsigned nactive, nwaiting, open_handles;
   bool closing, dispatching, close_requested;
 };
@@ -148,21 +155,73 @@ uint64_t fx_backoff_next_us(unsigned attempt, uint64_t base_us, uint64_t cap_us,
 
 /* ----------------------------------------------------------- sockets, timer */
 
+/* A socket's poll handle lives as long as the socket. libcurl opens and
+ * closes connection sockets through open_socket/close_socket, so a socket it
+ * has put back into its connection cache (CURL_POLL_REMOVE) is only parked:
+ * still watched for readability, so a peer's close is noticed once and the
+ * watch dropped, but not torn down and set up again for the next POST on the
+ * same connection. Re-arming is skipped when curl asks for what is already
+ * watched. Per reused connection that saves the epoll_ctl and ioctl calls a
+ * fresh poll handle costs (six per POST with libuv's uv_poll). Sockets curl
+ * opens by itself (the resolver's wake-up pair) are not ours to park: they
+ * are closed as soon as curl removes them. */
+
 static void check_done(struct fx_http_client *c);
 
 static void on_handle_closed(uv_handle_t *h);
 
+static struct sock *sock_find(struct fx_http_client *c, curl_socket_t fd) {
+  struct sock *k;
+  HASH_FIND_INT(c->socks, &fd, k);
+  return k;
+}
+
+/* Stops watching and frees k; the descriptor stays open (it is curl's). */
 static void sock_close(struct sock *k) {
-  if (k->closing) return;
   k->closing = true;
-  uv_poll_stop(&k->poll);
-  DL_DELETE(k->c->socks, k);
+  HASH_DEL(k->c->socks, k);
   uv_close((uv_handle_t *)&k->poll, on_handle_closed);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+/* Watches ev (UV_READABLE | UV_WRITABLE, 0 = nothing) unless it already does. */
+static int sock_watch(struct sock *k, int ev) {
+  if (ev == k->events) return 0;
+  int rc = ev ? uv_poll_start(&k->poll, ev, on_poll) : uv_poll_stop(&k->poll);
+  k->events = rc ? 0 : ev;
+  return rc ? -1 : 0;
+}
+
+static struct sock *sock_new(struct fx_http_client *c, curl_socket_t fd, bool owned) {
+  struct sock *k = sock_find(c, fd);
+  if (k) sock_close(k); /* stale: curl closed that number without telling us */
+  if (!(k = calloc(1, sizeof *k))) return NULL;
+  if (uv_poll_init_socket(c->loop, &k->poll, fd)) {
+    free(k);
+    return NULL;
+  }
+  k->fd = fd;
+  k->c = c;
+  k->owned = owned;
+  k->poll.data = k;
+  c->open_handles++;
+  int oom = 0;
+  HASH_ADD_INT(c->socks, fd, k);
+  if (oom) {
+    uv_close((uv_handle_t *)&k->poll, on_handle_closed);
+    return NULL;
+  }
+  return k;
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   struct sock *k = h->data;
   struct fx_http_client *c = k->c;
+  if (k->parked) { /* the peer closed (or spoke) on an idle connection */
+    sock_watch(k, 0);
+    return;
+  }
   int flags = status < 0 ? CURL_CSELECT_ERR
                          : ((events & UV_READABLE) ? CURL_CSELECT_IN : 0) |
                                ((events & UV_WRITABLE) ? CURL_CSELECT_OUT : 0);
@@ -173,28 +232,42 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
   struct fx_http_client *c = userp;
-  struct sock *k = socketp;
+  struct sock *k = socketp && !((struct sock *)socketp)->closing ? socketp : NULL;
+  bool assigned = k != NULL;
   (void)easy;
+  if (!k) k = sock_find(c, fd);
   if (what == CURL_POLL_REMOVE) {
+    if (k && k->owned) { /* back in curl's cache: park it */
+      k->parked = true;
+      return sock_watch(k, UV_READABLE);
+    }
     if (k) sock_close(k);
-    curl_multi_assign(c->multi, fd, NULL);
     return 0;
   }
-  if (!k) {
-    if (!(k = calloc(1, sizeof *k))) return -1;
-    if (uv_poll_init_socket(c->loop, &k->poll, fd)) {
-      free(k);
-      return -1;
-    }
-    k->fd = fd;
-    k->c = c;
-    k->poll.data = k;
-    c->open_handles++;
-    DL_APPEND(c->socks, k);
-    curl_multi_assign(c->multi, fd, k);
+  if (!k && !(k = sock_new(c, fd, false))) return -1;
+  if (!assigned) curl_multi_assign(c->multi, fd, k);
+  k->parked = false;
+  return sock_watch(k, ((what & CURL_POLL_IN) ? UV_READABLE : 0) | ((what & CURL_POLL_OUT) ? UV_WRITABLE : 0));
+}
+
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a) {
+  struct fx_http_client *c = clientp;
+  (void)purpose;
+  curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+  if (fd == CURL_SOCKET_BAD) return fd;
+  if (!sock_new(c, fd, true)) {
+    close(fd);
+    return CURL_SOCKET_BAD;
   }
-  int ev = ((what & CURL_POLL_IN) ? UV_READABLE : 0) | ((what & CURL_POLL_OUT) ? UV_WRITABLE : 0);
-  return uv_poll_start(&k->poll, ev, on_poll) ? -1 : 0;
+  return fd;
+}
+
+/* The poll handle goes first: libuv must stop watching before the number can
+ * be reused. */
+static int close_socket(void *clientp, curl_socket_t fd) {
+  struct sock *k = sock_find(clientp, fd);
+  if (k) sock_close(k);
+  return close(fd);
 }
 
 static void on_curl_timeout(uv_timer_t *t) {
@@ -272,6 +345,10 @@ static CURL *easy_new(struct fx_http_client *c) {
   rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
   rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "flexd/0.1");
+  rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+  rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
+  rc |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+  rc |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
   if (c->ca_file) rc |= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
   if (rc != CURLE_OK) {
     curl_easy_cleanup(e);
@@ -280,15 +357,35 @@ static CURL *easy_new(struct fx_http_client *c) {
   return e;
 }
 
+/* The header list for a content type. The last one built is kept and shared
+ * (every delivery posts the same type); another type gets a list of the
+ * post's own. NULL when out of memory. */
+static struct curl_slist *headers_for(struct fx_http_client *c, struct post *p, const char *content_type) {
+  if (!content_type) content_type = "text/xml";
+  if (c->hdr_type && !strcmp(c->hdr_type, content_type)) return c->hdrs;
+  char ct[256];
+  snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
+  struct curl_slist *h = curl_slist_append(NULL, ct), *h2;
+  /* No "Expect: 100-continue" round trip: bodies are small and always sent. */
+  if (!h || !(h2 = curl_slist_append(h, "Expect:"))) {
+    curl_slist_free_all(h);
+    return NULL;
+  }
+  char *type = c->hdr_type ? NULL : strdup(content_type);
+  if (type) { /* the first type seen becomes the shared one */
+    c->hdr_type = type;
+    c->hdrs = h2;
+  } else {
+    p->headers = h2;
+  }
+  return h2;
+}
+
 static int post_prepare(struct post *p, const char *url, const char *content_type,
                         unsigned timeout_ms) {
   struct fx_http_client *c = p->c;
-  char ct[256];
-  snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type : "text/xml");
-  struct curl_slist *h = curl_slist_append(NULL, ct);
-  if (h) p->headers = h;
-  /* No "Expect: 100-continue" round trip: bodies are small and always sent. */
-  if (!h || !(h = curl_slist_append(p->headers, "Expect:"))) return -ENOMEM;
+  struct curl_slist *h = headers_for(c, p, content_type);
+  if (!h) return -ENOMEM;
   if (c->n_idle) p->easy = c->idle[--c->n_idle];
   else if (!(p->easy = easy_new(c))) return -ENOMEM;
   CURL *e = p->easy;
@@ -296,7 +393,7 @@ static int post_prepare(struct post *p, const char *url, const char *content_typ
   rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, p);
   rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
   rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, (char *)p->body);
-  rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+  rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
   rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
   return rc == CURLE_OK ? 0 : -EINVAL;
 }
@@ -453,6 +550,8 @@ static void on_handle_closed(uv_handle_t *h) {
   if (--c->open_handles) return;
   free(c->ca_file);
   free(c->idle);
+  free(c->hdr_type);
+  curl_slist_free_all(c->hdrs);
   free(c);
   curl_global_cleanup();
 }
@@ -514,7 +613,7 @@ void fx_http_client_close(struct fx_http_client *c) {
   }
   c->nactive = c->nwaiting = 0;
   struct sock *k, *ktmp;
-  DL_FOREACH_SAFE(c->socks, k, ktmp) sock_close(k); /* before curl closes the fds */
+  HASH_ITER(hh, c->socks, k, ktmp) sock_close(k); /* before curl closes the fds */
   curl_multi_cleanup(c->multi);
   c->multi = NULL;
   while (c->n_idle) curl_easy_cleanup(c->idle[--c->n_idle]);

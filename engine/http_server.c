@@ -556,6 +556,39 @@ static int conn_seal(struct fx_http_conn *c, struct fx_http_request *req) {
   return 0;
 }
 
+/* Sends one answer. Plain HTTP tries the socket directly first: when the
+ * kernel takes it all (the usual case for a small answer) no write request is
+ * queued, and libuv does not touch the epoll registration, which uv_write
+ * does once per write even when it completes at once. What is left goes
+ * through uv_write. Frees req when done with it; 0, or -1 (req freed). */
+static int conn_write(struct fx_http_conn *c, struct fx_http_request *req) {
+  uv_buf_t rest = req->out;
+  if (c->tls) {
+    if (conn_seal(c, req)) {
+      request_free(req);
+      return -1;
+    }
+    rest = req->out;
+  } else if (!c->writes) {
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &rest, 1);
+    if (n >= 0 && (size_t)n == rest.len) {
+      request_free(req);
+      return 0;
+    }
+    if (n > 0) {
+      rest.base += n;
+      rest.len -= (size_t)n;
+    }
+  }
+  req->wr.data = req;
+  if (uv_write(&req->wr, (uv_stream_t *)&c->tcp, &rest, 1, conn_on_write)) {
+    request_free(req);
+    return -1;
+  }
+  c->writes++;
+  return 0;
+}
+
 /* Writes every answered request at the head of the FIFO, in order. */
 static void conn_flush(struct fx_http_conn *c) {
   while (c->qhead && c->qhead->responded) {
@@ -563,13 +596,10 @@ static void conn_flush(struct fx_http_conn *c) {
     c->qhead = req->next;
     if (!c->qhead) c->qtail = NULL;
     c->qlen--;
-    req->wr.data = req;
-    if ((c->tls && conn_seal(c, req)) || uv_write(&req->wr, (uv_stream_t *)&c->tcp, &req->out, 1, conn_on_write)) {
-      request_free(req);
+    if (conn_write(c, req)) {
       conn_close(c);
       return;
     }
-    c->writes++;
   }
   if (!c->qhead && c->last_request_seen) conn_shutdown(c);
   if (c->throttled && !c->parsing) conn_resume(c);

@@ -33,6 +33,7 @@ struct ingest_job {
   char why[512];
   fx_arena *arena;
   struct fx_inbound in;
+  struct ingest_job *pool_next; /* in srv->ingest_pool */
 };
 
 static void reply(struct fx_server *srv, struct fx_http_request *req, int status, const char *text) {
@@ -72,10 +73,53 @@ static bool content_type_ok(const char *ct) {
   return true;
 }
 
+/* Finished jobs are kept for the next requests (loop thread only): a job and
+ * its arena's first block cost a calloc, a 16 KiB allocation and their frees
+ * per message otherwise. Only jobs whose message fitted that first block are
+ * kept, so the pool holds at most INGEST_POOL × 16 KiB. */
+enum { INGEST_POOL = 64, ARENA_FIRST = 16384 };
+
+static struct ingest_job *job_new(struct fx_server *srv) {
+  struct ingest_job *j = srv->ingest_pool;
+  if (!j) {
+    j = calloc(1, sizeof *j);
+    if (j && !(j->arena = fx_arena_new(64u << 20))) {
+      free(j);
+      return NULL;
+    }
+    return j;
+  }
+  srv->ingest_pool = j->pool_next;
+  srv->n_ingest_pool--;
+  fx_arena *a = j->arena;
+  memset(j, 0, sizeof *j);
+  fx_arena_reset(a);
+  j->arena = a;
+  return j;
+}
+
 static void job_free(struct ingest_job *j) {
+  struct fx_server *srv = j->srv;
   fx_registry_unref(j->reg);
+  j->reg = NULL;
+  if (srv->n_ingest_pool < INGEST_POOL && fx_arena_used(j->arena) <= ARENA_FIRST) {
+    j->pool_next = srv->ingest_pool;
+    srv->ingest_pool = j;
+    srv->n_ingest_pool++;
+    return;
+  }
   fx_arena_free(j->arena);
   free(j);
+}
+
+void fx_ingest_pool_free(struct fx_server *srv) {
+  while (srv->ingest_pool) {
+    struct ingest_job *j = srv->ingest_pool;
+    srv->ingest_pool = j->pool_next;
+    fx_arena_free(j->arena);
+    free(j);
+  }
+  srv->n_ingest_pool = 0;
 }
 
 static void job_done(struct fx_workers_job *job, int status);
@@ -92,11 +136,9 @@ void fx_ingest_handler(struct fx_http_request *req, void *ud) {
     return reply(srv, req, 400, "Content-Type must be text/xml (or application/xml) in UTF-8");
   if (srv->stopping)
     return reply(srv, req, 503, "shutting down");
-  struct ingest_job *j = calloc(1, sizeof *j);
-  if (!j || !(j->arena = fx_arena_new(64u << 20))) {
-    free(j);
+  struct ingest_job *j = job_new(srv);
+  if (!j)
     return reply(srv, req, 503, "out of memory");
-  }
   j->srv = srv;
   j->req = req;
   j->reg = fx_registry_ref(srv->reg);

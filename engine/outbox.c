@@ -27,8 +27,8 @@ enum { MAX_INFLIGHT = 256, POST_TIMEOUT_MS = 10000 };
 enum dstate { SIGNING, POSTING, SETTLING };
 
 struct delivery {
-  struct fx_workers_job job;
   struct fx_outbox *ob;
+  struct delivery *batch_next; /* the sign batch it is in */
   uint64_t id;
   enum dstate state;
   uint64_t settle_gen; /* the sequencer group that commits the outcome */
@@ -46,10 +46,23 @@ struct delivery {
   UT_hash_handle hh;
 };
 
+/* Rows to sign, handed to a worker as one job: a scan starts every due row
+ * at once, and one hand-off (a futex wake, a context switch, a completion
+ * wake-up) per worker instead of per row is most of what the hop costs. */
+struct sign_batch {
+  struct fx_workers_job job;
+  struct fx_outbox *ob;
+  struct delivery *first;
+};
+
 struct fx_outbox {
   struct fx_server *srv;
   struct delivery *inflight; /* by id */
   unsigned n_inflight;
+  struct delivery *to_sign;  /* started by this scan, not yet handed to a worker */
+  struct delivery **to_sign_tail;
+  unsigned n_to_sign;
+  unsigned threads;          /* worker threads: a scan's rows go out in as many batches */
   uint64_t groups;           /* sequencer progress */
   struct fx_store_read rd;
   uv_idle_t idle;            /* a scan at most once per loop turn */
@@ -131,9 +144,7 @@ static void posted(int status, enum fx_http_err err, void *ud) {
 }
 
 /* On a worker: sign the inner message as the platform's role and wrap it. */
-static void sign_work(struct fx_workers_job *job, void *thread_ctx) {
-  struct delivery *d = (struct delivery *)job;
-  struct fx_thread_ctx *tc = thread_ctx;
+static void sign_one(struct delivery *d, struct fx_thread_ctx *tc) {
   struct fx_server *srv = d->ob->srv;
   enum fx_role as = fx_out_as(d->roles);
   const char *b64;
@@ -147,8 +158,13 @@ static void sign_work(struct fx_workers_job *job, void *thread_ctx) {
     d->sign_err = -1;
 }
 
-static void sign_done(struct fx_workers_job *job, int status) {
-  struct delivery *d = (struct delivery *)job;
+static void sign_work(struct fx_workers_job *job, void *thread_ctx) {
+  struct sign_batch *b = (struct sign_batch *)job;
+  for (struct delivery *d = b->first; d; d = d->batch_next)
+    sign_one(d, thread_ctx);
+}
+
+static void signed_one(struct delivery *d, int status) {
   struct fx_server *srv = d->ob->srv;
   if (status == FX_WORKERS_CANCELED) {
     delivery_free(d->ob, d);
@@ -162,6 +178,50 @@ static void sign_done(struct fx_workers_job *job, int status) {
   if (fx_http_client_post(srv->client, d->url, "text/xml; charset=utf-8", d->out.data, d->out.len, POST_TIMEOUT_MS,
                           posted, d) != 0)
     failed(d, "could not start the POST");
+}
+
+static void sign_done(struct fx_workers_job *job, int status) {
+  struct sign_batch *b = (struct sign_batch *)job;
+  for (struct delivery *d = b->first, *next; d; d = next) {
+    next = d->batch_next;
+    d->batch_next = NULL;
+    signed_one(d, status);
+  }
+  free(b);
+}
+
+/* Hands the rows this scan started to the workers, in at most one batch per
+ * worker thread so that they still sign in parallel. A batch the pool
+ * refuses (busy) is dropped: its rows stay due and the next scan tries again. */
+static void submit_signing(struct fx_outbox *ob) {
+  unsigned jobs = ob->n_to_sign < ob->threads ? ob->n_to_sign : ob->threads;
+  struct delivery *d = ob->to_sign;
+  for (unsigned j = 0; j < jobs; j++) {
+    unsigned left = jobs - j, take = (ob->n_to_sign + left - 1) / left; /* the rest, shared evenly */
+    struct sign_batch *b = calloc(1, sizeof *b);
+    struct delivery *last = d;
+    for (unsigned i = 1; i < take; i++)
+      last = last->batch_next;
+    struct delivery *rest = last->batch_next;
+    last->batch_next = NULL;
+    if (b) {
+      b->ob = ob, b->first = d;
+      b->job.work = sign_work, b->job.done = sign_done;
+      b->job.flow = fx_workers_flow_key("flexd.outbox", 12);
+    }
+    if (!b || fx_workers_submit(ob->srv->workers, &b->job) != 0) {
+      free(b);
+      for (struct delivery *next; d; d = next) {
+        next = d->batch_next;
+        delivery_free(ob, d);
+      }
+    }
+    ob->n_to_sign -= take;
+    d = rest;
+  }
+  ob->to_sign = NULL;
+  ob->to_sign_tail = &ob->to_sign;
+  ob->n_to_sign = 0;
 }
 
 static void start(struct fx_outbox *ob, const struct fx_store_out_view *v) {
@@ -198,11 +258,9 @@ static void start(struct fx_outbox *ob, const struct fx_store_out_view *v) {
   }
   snprintf(d->url, sizeof d->url, "%s", p->endpoint);
   d->state = SIGNING;
-  d->job.work = sign_work;
-  d->job.done = sign_done;
-  d->job.flow = fx_workers_flow_key(d->domain, strlen(d->domain));
-  if (fx_workers_submit(srv->workers, &d->job) != 0)
-    delivery_free(ob, d); /* busy: the next scan tries again */
+  *ob->to_sign_tail = d; /* oldest due first, as the index gives them */
+  ob->to_sign_tail = &d->batch_next;
+  ob->n_to_sign++;
 }
 
 static void scan(struct fx_outbox *ob) {
@@ -229,6 +287,8 @@ static void scan(struct fx_outbox *ob) {
     }
     fx_store_iter_close(&it);
   }
+  if (ob->to_sign)
+    submit_signing(ob);
   struct fx_store_sizes sz;
   if (fx_store_sizes(&ob->rd, &sz) == 0) {
     fx_gauge_set(srv->met.outbox_pending, (int64_t)sz.outbox_pending);
@@ -264,6 +324,8 @@ int fx_outbox_new(struct fx_outbox **out, struct fx_server *srv) {
   if (!ob)
     return -1;
   ob->srv = srv;
+  ob->threads = srv->cfg.workers ? srv->cfg.workers : uv_available_parallelism();
+  ob->to_sign_tail = &ob->to_sign;
   fx_store_read_init(&ob->rd, srv->store);
   uv_idle_init(&srv->loop, &ob->idle);
   ob->idle.data = ob;

@@ -975,6 +975,7 @@ static void teardown(struct fx_server *srv) {
   uv_walk(&srv->loop, close_walk, NULL);
   uv_run(&srv->loop, UV_RUN_DEFAULT);
   uv_loop_close(&srv->loop);
+  fx_ingest_pool_free(srv);
   fx_query_free(srv->query);
   fx_market_free(srv->market);
   if (srv->store)

@@ -25,6 +25,7 @@
 struct fx_outbox;
 struct fx_market;
 struct fx_query;
+struct ingest_job;
 
 /* Per worker thread: everything a job needs that must not be shared. */
 struct fx_thread_ctx {
@@ -86,6 +87,8 @@ struct fx_server {
   uv_timer_t tick;
   bool stopping;
   unsigned ingest_inflight; /* requests handed to workers or the sequencer */
+  struct ingest_job *ingest_pool; /* finished jobs kept for reuse (ingest.c) */
+  unsigned n_ingest_pool;
   unsigned pending_stops;   /* listeners still closing */
   int64_t drain_started;    /* monotonic µs of SIGTERM */
 };
@@ -94,6 +97,7 @@ struct fx_server {
 void fx_ingest_handler(struct fx_http_request *req, void *ud); /* fx_http_handler */
 void fx_ingest_committed(struct fx_inbound *group, void *ud);  /* sequencer callback */
 void fx_ingest_job_work(struct fx_workers_job *job, void *thread_ctx);
+void fx_ingest_pool_free(struct fx_server *srv); /* at teardown */
 
 /* outbox.c */
 int fx_outbox_new(struct fx_outbox **out, struct fx_server *srv);

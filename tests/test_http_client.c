@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +85,8 @@ static void watchdog_fired(uv_timer_t *t) {
   cr_assert_fail("client test did not finish in 20 s");
 }
 
-static void env_start(struct env *e, unsigned per_peer) {
+/* idle_ms: how long the peer keeps an idle keep-alive connection open. */
+static void env_start_idle(struct env *e, unsigned per_peer, unsigned idle_ms) {
   memset(e, 0, sizeof *e);
   cr_assert_eq(uv_loop_init(&e->loop), 0);
   uv_timer_init(&e->loop, &e->watchdog);
@@ -92,6 +94,7 @@ static void env_start(struct env *e, unsigned per_peer) {
   uv_unref((uv_handle_t *)&e->watchdog);
   struct fx_http_server_config scfg;
   fx_http_server_config_default(&scfg);
+  if (idle_ms) scfg.idle_timeout_ms = idle_ms;
   cr_assert_eq(fx_http_server_start(&e->srv, &e->loop, &scfg, route, e), 0);
   snprintf(e->base, sizeof e->base, "http://127.0.0.1:%d", fx_http_server_port(e->srv));
   struct fx_http_client_config ccfg;
@@ -99,6 +102,8 @@ static void env_start(struct env *e, unsigned per_peer) {
   ccfg.max_per_peer = per_peer;
   cr_assert_eq(fx_http_client_new(&e->cli, &e->loop, &ccfg), 0);
 }
+
+static void env_start(struct env *e, unsigned per_peer) { env_start_idle(e, per_peer, 0); }
 
 /* Runs the loop until every expected callback has arrived. */
 static void env_wait(struct env *e) {
@@ -270,6 +275,90 @@ Test(http_client, close_cancels_what_is_pending) {
   }
   cr_assert_eq(fx_http_client_post(e.cli, "http://127.0.0.1:1/x", NULL, "", 0, 100, on_result, &c[0]),
                -ECANCELED);
+  env_finish(&e);
+}
+
+Test(http_client, sequential_posts_reuse_one_connection) {
+  struct env e;
+  env_start(&e, 4);
+  for (int i = 0; i < 20; i++) {
+    struct call c = {0};
+    post(&e, &c, "/ok", "<SignedMessage/>", 5000);
+    env_wait(&e);
+    cr_assert_eq(c.r.status, 200, "post %d", i);
+  }
+  cr_assert_eq(fx_http_server_connections(e.srv), 1, "20 posts, %u connections at the peer",
+               fx_http_server_connections(e.srv));
+  env_finish(&e);
+}
+
+static int open_fds(void) {
+  int n = 0;
+  for (int fd = 0; fd < 1024; fd++)
+    if (fcntl(fd, F_GETFD) != -1) n++;
+  return n;
+}
+
+static void stop_loop(uv_timer_t *t) { *(bool *)t->data = true; }
+
+/* Runs the loop for ms milliseconds; returns how many turns it took. */
+static int run_for(struct env *e, unsigned ms) {
+  bool done = false;
+  uv_timer_t t;
+  uv_timer_init(&e->loop, &t);
+  t.data = &done;
+  uv_timer_start(&t, stop_loop, ms, 0);
+  int turns = 0;
+  while (!done && turns < 100000) {
+    uv_run(&e->loop, UV_RUN_ONCE);
+    turns++;
+  }
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(&e->loop, UV_RUN_NOWAIT);
+  return turns;
+}
+
+/* A connection waiting in libcurl's cache stays watched; when the peer closes
+ * it, that is noticed once (not on every loop turn), the next post gets a new
+ * connection, and every socket is closed in the end. */
+Test(http_client, a_kept_connection_the_peer_closes_is_dropped_quietly) {
+  struct env e;
+  env_start(&e, 4); /* once first: libuv and libcurl keep a few descriptors for good */
+  env_finish(&e);
+  int fds_before = open_fds();
+  env_start_idle(&e, 4, 50);
+  struct call c = {0};
+  post(&e, &c, "/ok", "x", 5000);
+  env_wait(&e);
+  cr_assert_eq(c.r.status, 200);
+  int turns = run_for(&e, 400); /* the peer closes the idle connection after 50 ms */
+  cr_assert_eq(fx_http_server_connections(e.srv), 0, "the peer closed it");
+  cr_assert_lt(turns, 50, "the loop spun %d turns on a closed idle connection", turns);
+  struct call d = {0};
+  post(&e, &d, "/ok", "y", 5000);
+  env_wait(&e);
+  cr_assert_eq(d.r.status, 200);
+  cr_assert_eq(d.r.err, FX_HTTP_OK);
+  cr_assert_eq(fx_http_server_connections(e.srv), 1);
+  env_finish(&e);
+  cr_assert_eq(open_fds(), fds_before, "descriptors left open: %d before, %d after", fds_before, open_fds());
+}
+
+Test(http_client, each_post_carries_its_own_content_type) {
+  struct env e;
+  env_start(&e, 4);
+  const char *types[] = {"text/xml; charset=utf-8", "application/xml", "text/xml; charset=utf-8", NULL};
+  const char *seen[] = {"text/xml; charset=utf-8", "application/xml", "text/xml; charset=utf-8", "text/xml"};
+  for (int i = 0; i < 4; i++) {
+    struct call c = {.env = &e};
+    char url[128];
+    snprintf(url, sizeof url, "%s/target", e.base);
+    cr_assert_eq(fx_http_client_post(e.cli, url, types[i], "b", 1, 5000, on_result, &c), 0);
+    e.pending++;
+    env_wait(&e);
+    cr_assert_eq(c.r.status, 200);
+    cr_assert_str_eq(e.target_ctype, seen[i], "post %d", i);
+  }
   env_finish(&e);
 }
 
