@@ -15,7 +15,8 @@
  *     message (or a SignedMessage envelope), applies every schema check and
  *     builds the model in an arena. Hostile input is bounded by fx_limits.
  *   - fx_write_msg / fx_write_signed: streaming XML writers (no DOM).
- *   - fx_msg_equal: semantic equality naming the first difference.
+ *   - fx_msg_equal: semantic equality naming the first difference;
+ *     fx_msg_copy: a deep copy into an arena.
  *
  * Building a message (for tests and the engine): zero a struct fx_msg, set
  * .type, fill .hdr and the union member for that type. Strings and arrays are
@@ -668,6 +669,11 @@ int fx_write_signed(const struct fx_signed *s, struct fx_buf *out, struct fx_err
  * (e.g. "FlexOffer/OfferOption[1]/ISP[3]@Power: 100 != 200") when diff is
  * not NULL. */
 int fx_msg_equal(const struct fx_msg *a, const struct fx_msg *b, char *diff, size_t n);
+
+/* A deep copy of inner message src in arena a (every string and element
+ * array copied; nothing of the copy points into src): 0 with *out set, or -1
+ * (arena exhausted, SignedMessage or an invalid type) with *out NULL. */
+int fx_msg_copy(fx_arena *a, const struct fx_msg *src, const struct fx_msg **out);
 
 #ifdef __cplusplus
 }

@@ -191,6 +191,13 @@ static int verify(struct ingest_job *j, struct fx_thread_ctx *tc) {
   j->t_parse = t3 - t2;
   j->in.raw = j->body;
   j->in.raw_len = j->len;
+  /* op.inner lives in the reader's buffer, reused by this thread's next job;
+   * the market keeps these bytes as the stored body of requests and offers. */
+  void *inner = fx_arena_alloc(j->arena, op.len);
+  if (inner)
+    memcpy(inner, op.inner, op.len);
+  j->in.inner = inner;
+  j->in.inner_len = inner ? op.len : 0;
   j->in.sender_role = env.sender_role;
   j->in.barred = p->barred;
   j->in.recv_us = j->recv_us;

@@ -20,16 +20,21 @@
 
 /* ---- objects ---------------------------------------------------------------- */
 
-/* A deep copy of src in arena a (written and read back with the codec). */
-static const struct fx_msg *copy_msg(struct fx_market *mk, fx_arena *a, const struct fx_msg *src) {
-  struct fx_buf b;
-  struct fx_error err;
-  const struct fx_msg *out = NULL;
-  fx_buf_init(&b);
-  if (fx_write_msg(src, &b, &err) != 0 || fx_read_msg_arena(mk->reader, a, b.data, b.len, &out, &err) != 0)
-    out = NULL;
-  fx_buf_free(&b);
-  return out;
+/* A deep copy of src in arena a: the object outlives the inbound job. */
+static const struct fx_msg *copy_msg(fx_arena *a, const struct fx_msg *src) {
+  const struct fx_msg *out;
+  return fx_msg_copy(a, src, &out) == 0 ? out : NULL;
+}
+
+/* The body stored for an inbound message: the exact bytes its sender signed
+ * when the sequencer has them, else the message written out. */
+static const void *inbound_body(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_inbound *in,
+                                size_t *len) {
+  if (in->inner) {
+    *len = in->inner_len;
+    return in->inner;
+  }
+  return mk_body_xml(mk, ctx, in->msg, len);
 }
 
 void mk_request_free(struct mk_request *r) {
@@ -58,7 +63,7 @@ void mk_request_isps(struct fx_clear_isp *out, const struct fx_flex_request *fr,
 struct mk_request *mk_request_from_msg(struct fx_market *mk, struct mk_market *m, const struct fx_msg *src,
                                        const char *dso, int64_t t_us, uint8_t state) {
   struct mk_request *r = calloc(1, sizeof *r);
-  if (!r || !(r->arena = fx_arena_new(0)) || !(r->msg = copy_msg(mk, r->arena, src)) ||
+  if (!r || !(r->arena = fx_arena_new(0)) || !(r->msg = copy_msg(r->arena, src)) ||
       !(r->isps = fx_arena_alloc(r->arena, (size_t)m->n_isps * sizeof *r->isps))) {
     mk_request_free(r);
     return NULL;
@@ -79,7 +84,7 @@ struct mk_request *mk_request_from_msg(struct fx_market *mk, struct mk_market *m
 struct mk_offer *mk_offer_from_msg(struct fx_market *mk, struct mk_market *m, const struct fx_msg *src,
                                    const char *agr, int64_t t_us, uint8_t state) {
   struct mk_offer *o = calloc(1, sizeof *o);
-  if (!o || !(o->arena = fx_arena_new(0)) || !(o->msg = copy_msg(mk, o->arena, src)) ||
+  if (!o || !(o->arena = fx_arena_new(0)) || !(o->msg = copy_msg(o->arena, src)) ||
       mk_offer_options(o, m->n_isps) != 0) {
     mk_offer_free(o);
     return NULL;
@@ -214,8 +219,9 @@ static void broadcast(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_ma
   free(agrs);
 }
 
-static void flex_request(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,
+static void flex_request(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_inbound *in,
                          struct fx_verdict *v) {
+  const struct fx_msg *msg = in->msg;
   const struct fx_flex_request *fr = &msg->u.flex_request;
   int32_t period = fx_date_to_days(&fr->flex.period);
   struct mk_cp *cp = mk_cp_find(mk, fr->flex.congestion_point);
@@ -235,7 +241,7 @@ static void flex_request(struct fx_market *mk, struct fx_seq_ctx *ctx, const str
   }
   mk_id_add(mk, &r->id, MK_ID_REQUEST, m, r, 0);
   size_t len;
-  const void *body = mk_body_xml(mk, ctx, msg, &len);
+  const void *body = inbound_body(mk, ctx, in, &len);
   put_obj(ctx, m, FX_OBJ_REQUEST, &r->id, FX_REQ_OPEN, (uint32_t)fr->revision, NULL, msg->hdr.sender_domain, body,
           len);
   if (old && old->state != FX_REQ_SUPERSEDED) {
@@ -399,7 +405,8 @@ static void check_offer_values(struct fx_market *mk, const struct fx_flex_offer 
         fx_verdict_add(v, MK_R_POWER_VALUE);
 }
 
-static void flex_offer(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg, struct fx_verdict *v) {
+static void flex_offer(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_inbound *in, struct fx_verdict *v) {
+  const struct fx_msg *msg = in->msg;
   const struct fx_flex_offer *fo = &msg->u.flex_offer;
   int32_t period = fx_date_to_days(&fo->flex.period);
   const char *agr = msg->hdr.sender_domain;
@@ -426,7 +433,7 @@ static void flex_offer(struct fx_market *mk, struct fx_seq_ctx *ctx, const struc
   }
   mk_id_add(mk, &o->id, MK_ID_OFFER, m, o, m->n_offers - 1);
   size_t len;
-  const void *body = mk_body_xml(mk, ctx, msg, &len);
+  const void *body = inbound_body(mk, ctx, in, &len);
   put_obj(ctx, m, FX_OBJ_OFFER, &o->id, FX_OFFER_OPEN, 0,
           fo->has_flex_request_message_id ? &fo->flex_request_message_id : NULL, agr, body, len);
 }
@@ -477,10 +484,10 @@ void mk_trade_apply(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct f
   (void)resp;
   const struct fx_msg *m = in->msg;
   switch (m->type) {
-  case FX_MSG_FLEX_REQUEST: flex_request(mk, ctx, m, v); break;
+  case FX_MSG_FLEX_REQUEST: flex_request(mk, ctx, in, v); break;
   case FX_MSG_FLEX_REQUEST_RESPONSE: flex_request_response(mk, ctx, m, v); break;
   case FX_MSG_D_PROGNOSIS: d_prognosis(mk, ctx, m, v); break;
-  case FX_MSG_FLEX_OFFER: flex_offer(mk, ctx, m, v); break;
+  case FX_MSG_FLEX_OFFER: flex_offer(mk, ctx, in, v); break;
   case FX_MSG_FLEX_OFFER_REVOCATION: revocation(mk, ctx, m, v); break;
   case FX_MSG_FLEX_ORDER_RESPONSE: order_response(mk, ctx, m, v); break;
   default: break;

@@ -54,6 +54,10 @@ struct fx_inbound {
   const struct fx_msg *msg; /* the inner message, schema-valid */
   const void *raw;          /* the SignedMessage as received (journaled) */
   size_t raw_len;
+  const void *inner;        /* the exact inner bytes that were signed, or NULL;
+                               the market stores these instead of writing the
+                               message out again */
+  size_t inner_len;
   uint8_t digest[32];       /* BLAKE2b-256 of the exact inner bytes */
   enum fx_role sender_role;
   bool barred;

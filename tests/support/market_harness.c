@@ -128,6 +128,7 @@ struct fx_mh_held *fx_mh_message(struct fx_mh *h, const char *root, const char *
                m->xml, err.where, err.why);
   crypto_generichash(m->in.digest, 32, (const unsigned char *)m->xml, strlen(m->xml), NULL, 0);
   m->in.raw = m->xml, m->in.raw_len = strlen(m->xml);
+  m->in.inner = m->xml, m->in.inner_len = m->in.raw_len; /* as ingest passes the signed bytes */
   m->in.sender_role = role;
   m->in.recv_us = h->now_us;
   return m;
