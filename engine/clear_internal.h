@@ -14,6 +14,7 @@
 #define FX_ENGINE_CLEAR_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/clear.h"
@@ -119,6 +120,43 @@ bool cl_lp_exact(const struct cl_lp *lp);
 int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
 /* Proven cost lower bound over every choice covering >= coverage. */
 int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out);
+
+/* Branch-and-bound support: the LP of cl_lp_cost_bound with per-column
+ * states (0 free, CL_BB_ON: factor >= its minimum, the offer's other
+ * columns off; CL_BB_OFF: 0) and elastic rows. cs is read by the node
+ * bounds until cl_lp_bb_end; the caller keeps the LP's bounds in step with
+ * it through cl_lp_bb_set. */
+#define CL_BB_ON 1
+#define CL_BB_OFF 2
+int cl_lp_bb_begin(struct cl_lp *lp, const signed char *cs);
+void cl_lp_bb_end(struct cl_lp *lp);
+void cl_lp_bb_set(struct cl_lp *lp, size_t col, int state);
+/* Re-solve (dual simplex) and prove a cost bound for every choice that
+ * covers >= coverage within the current states. Returns 1 when the LP is
+ * solved, 0 when the simplex failed (the bound holds, the solution is not
+ * one), -1 when a limit stopped it (no bound). pivots: iterations spent. */
+int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots);
+/* Proven bound of the last solved node with offer i restricted to column
+ * col (on) or col excluded (!on), from its multipliers, without solving. */
+int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t col, bool on);
+/* Is offer i fractional in the last LP solution (split, or below its
+ * minimum)? col: its largest column; up: rounding would raise it; dist:
+ * how far rounding moves it (0..1). */
+bool cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist);
+void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st);
+
+/* Branch-and-bound on the offers the LP leaves fractional (clear_bb.c):
+ * improves *best (keeping its coverage at least) and returns in *cost_lb a
+ * proven bound on the cost of every choice covering >= best->cov. */
+struct cl_bb_out {
+  int64_t cost_lb;
+  int nodes;
+  long pivots;
+  bool budget_hit;
+};
+int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+              struct cl_state *best, int64_t target, int64_t cost_lb, struct cl_bb_out *out);
+int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);
 
 double cl_now_ms(void);
 

@@ -49,6 +49,12 @@ struct cl_lp {
   double xscale; /* 1, or 100 once the MILP counts factors in hundredths */
   int it_lim, dive_rounds, solves, mip_nodes;
   bool budget_hit, exact, mip_built, capped_ok;
+  /* Branch-and-bound (clear_bb.c): per column 0 free, CL_BB_ON, CL_BB_OFF
+   * while it runs (NULL otherwise); the Lagrangian's per-offer maxima and
+   * per-column terms of the last node; the elastic slack columns. */
+  const signed char *cs;
+  long double *offer_best, *col_val, margin, sum;
+  int slack0, n_slack;
 };
 
 double cl_now_ms(void) {
@@ -205,6 +211,7 @@ void cl_lp_free(struct cl_lp *lp) {
   if (lp->P) glp_delete_prob(lp->P);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
   free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac), free(lp->basis);
+  free(lp->offer_best), free(lp->col_val);
   free(lp);
 }
 
@@ -261,16 +268,20 @@ static void phase2(struct cl_lp *lp, double target) {
 
 /* The dive's objective: coverage first through a weight far above any
  * offer's price per covered watt, then cost. Bounds never come from it. */
-static void weighted(struct cl_lp *lp) {
-  const struct cl_model *md = lp->md;
+static double coverage_weight(const struct cl_model *md) {
   double w = 1.0;
   for (size_t c = 0; c < md->n_cols; c++) {
     double key = fabs(cl_merit_key(md, c));
     if (isfinite(key)) w = fmax(w, 100.0 * key + 1.0);
   }
+  return w;
+}
+
+static void weighted(struct cl_lp *lp) {
+  double w = coverage_weight(lp->md);
   phase2(lp, 0.0);
   glp_set_row_bnds(lp->P, lp->row_total, GLP_FR, 0.0, 0.0);
-  for (size_t t = 0; t < md->n_isps; t++)
+  for (size_t t = 0; t < lp->md->n_isps; t++)
     if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], -w);
 }
 
@@ -295,6 +306,27 @@ static long double col_term(const struct cl_lp *lp, const double *mu, size_t c, 
   return (lo > g ? lo : g) + noise;
 }
 
+/* One offer's best term: none (0) or one allowed column, or the forced
+ * column alone while branch-and-bound has forced one. Records the terms for
+ * branch-and-bound's child bounds when it runs. */
+static long double offer_term(struct cl_lp *lp, const double *mu, size_t i, bool cost,
+                              long double *mag) {
+  const struct cl_model *md = lp->md;
+  long double best = 0.0L;
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    if (lp->cs && lp->cs[c] == CL_BB_OFF) continue;
+    long double v = col_term(lp, mu, c, cost, mag);
+    if (lp->col_val) lp->col_val[c] = v;
+    if (lp->cs && lp->cs[c] == CL_BB_ON) {
+      best = v;
+      break;
+    }
+    best = fmaxl(best, v);
+  }
+  if (lp->offer_best) lp->offer_best[i] = best;
+  return best;
+}
+
 /* Max-form Lagrangian bound for multipliers mu (clamped to valid signs).
  * cost: objective -price (phase 2), else Σ cov; total: rhs of the coverage row. */
 static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double total) {
@@ -313,13 +345,10 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
   }
-  for (size_t i = 0; i < md->n_offers; i++) {
-    long double best = 0.0L;
-    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
-      best = fmaxl(best, col_term(lp, mu, c, cost, &mag));
-    sum += best;
-  }
-  return sum + 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
+  for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, mu, i, cost, &mag);
+  lp->margin = 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
+  lp->sum = sum + lp->margin;
+  return lp->sum;
 }
 
 static int64_t coverage_bound(struct cl_lp *lp) {
@@ -706,3 +735,111 @@ int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) 
   out->solves = lp->solves;
   return 0;
 }
+
+/* Branch-and-bound support (clear_bb.c). Nodes differ from the LP of
+ * cl_lp_cost_bound only in column bounds; the rows get elastic slacks at a
+ * price above any offer's per watt, so that a node the forced offers make
+ * infeasible still has an optimum whose duals, put into the Lagrangian of
+ * the hard rows, prove it costs more than anything found. */
+static void add_slacks(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  int ind[2];
+  double val[2] = {0.0, 1.0};
+  int n = 1;
+  for (size_t t = 0; t < md->n_isps; t++) n += md->isp[t].constrained ? 2 : 0;
+  lp->slack0 = glp_add_cols(lp->P, n);
+  lp->n_slack = n;
+  int j = lp->slack0;
+  ind[1] = lp->row_total;
+  glp_set_mat_col(lp->P, j++, 1, ind, val);
+  for (size_t t = 0; t < md->n_isps; t++) {
+    if (!md->isp[t].constrained) continue;
+    ind[1] = lp->row_a[t];
+    val[1] = 1.0;
+    glp_set_mat_col(lp->P, j++, 1, ind, val);
+    val[1] = -1.0;
+    glp_set_mat_col(lp->P, j++, 1, ind, val);
+  }
+}
+
+/* Coverage may go below its floor at a node: a forced offer against the
+ * requested direction must not make the row cov <= s·d + off infeasible. */
+static void slacks_open(struct cl_lp *lp, bool open) {
+  double w = open ? coverage_weight(lp->md) : 0.0;
+  for (size_t t = 0; t < lp->md->n_isps; t++) {
+    const struct cl_isp *is = &lp->md->isp[t];
+    if (!lp->cov_col[t]) continue;
+    if (open) glp_set_col_bnds(lp->P, lp->cov_col[t], GLP_UP, 0.0, (double)is->cap);
+    else glp_set_col_bnds(lp->P, lp->cov_col[t], is->covmin == is->cap ? GLP_FX : GLP_DB,
+                          (double)is->covmin, (double)is->cap);
+  }
+  for (int j = lp->slack0; j < lp->slack0 + lp->n_slack; j++) {
+    if (open) glp_set_col_bnds(lp->P, j, GLP_LO, 0.0, 0.0);
+    else glp_set_col_bnds(lp->P, j, GLP_FX, 0.0, 0.0);
+    glp_set_obj_coef(lp->P, j, w);
+  }
+}
+
+void cl_lp_bb_set(struct cl_lp *lp, size_t c, int state) {
+  double lo = state == CL_BB_ON ? lp->md->col[c].min_af / 100.0 : 0.0;
+  set_col(lp, c, lo, state == CL_BB_OFF ? 0.0 : 1.0);
+}
+
+int cl_lp_bb_begin(struct cl_lp *lp, const signed char *cs) {
+  if (lp->mip_built || !lp->md->n_cols) return FX_CLEAR_EINVAL; /* the MILP changed the LP */
+  size_t no = lp->md->n_offers, nc = lp->md->n_cols;
+  lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
+  lp->col_val = calloc(nc, sizeof *lp->col_val);
+  if (!lp->offer_best || !lp->col_val) return FX_CLEAR_ENOMEM;
+  if (!lp->n_slack) add_slacks(lp);
+  slacks_open(lp, true);
+  lp->cs = cs;
+  return 0;
+}
+
+void cl_lp_bb_end(struct cl_lp *lp) {
+  if (lp->n_slack) slacks_open(lp, false);
+  for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
+  lp->cs = NULL;
+  free(lp->offer_best), free(lp->col_val);
+  lp->offer_best = NULL, lp->col_val = NULL;
+}
+
+int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots) {
+  int it0 = glp_get_it_cnt(lp->P);
+  bool was = lp->budget_hit;
+  lp->budget_hit = false;
+  bool ok = solve(lp, GLP_DUALP), hit = lp->budget_hit;
+  lp->budget_hit = was || hit;
+  *pivots = glp_get_it_cnt(lp->P) - it0;
+  if (!ok && hit) return -1; /* stopped by a limit: lam may be stale, no bound */
+  *bound = cost_bound(lp, coverage);
+  for (int r = 1, nr = glp_get_num_rows(lp->P); r <= nr; r++) lp->lam[r] = -lp->lam[r];
+  return ok;
+}
+
+/* The last node's Lagrangian with offer i restricted to column c (on), or
+ * with c excluded (off): only offer i's term changes. */
+int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
+  const struct cl_model *md = lp->md;
+  long double nb = on ? lp->col_val[c] : 0.0L;
+  for (size_t j = md->offer_col[i]; !on && j < md->offer_col[i + 1]; j++) {
+    if (j == c || lp->cs[j] == CL_BB_OFF) continue;
+    if (lp->cs[j] == CL_BB_ON) return INT64_MAX; /* nothing left: empty */
+    nb = fmaxl(nb, lp->col_val[j]);
+  }
+  long double d = nb - lp->offer_best[i];
+  long double lb = -(lp->sum + d + 1e-9L * fabsl(d));
+  if (lb > 9e18L) return INT64_MAX;
+  if (lb < -9e18L) return -INT64_MAX;
+  return (int64_t)ceill(lb);
+}
+
+bool cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
+  struct frac f;
+  if (!frac_find(lp, i, &f)) return false;
+  *col = f.col, *up = f.up, *dist = f.dist;
+  return true;
+}
+
+void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }

@@ -1,0 +1,309 @@
+/* clear_bb.c — branch-and-bound on the offers the LP relaxation leaves
+ * fractional: a proven cost bound above the LP's, and better answers.
+ *
+ * The LP bound sits 0.1–0.2 % under the best integer answers on large
+ * markets (docs/clearing.md), so a proven 0.1 % needs branching. A node is
+ * the LP of cl_lp_cost_bound (minimum cost at the answer's coverage) with
+ * some columns restricted: an offer that the LP splits between options or
+ * activates below its minimum is branched on its largest column c — either
+ * c is ordered (factor >= its minimum, the offer's other options off) or it
+ * is not. Every node's bound is the Lagrangian of the INTEGER problem with
+ * the node's duals and restrictions (clear_lp.c), so it is proven whatever
+ * the simplex's tolerances; its children start from its basis (a plunge) or
+ * from the last one (best-bound jumps), bounds changed only, so the dual
+ * simplex stays warm. Each solved node also fixes, for its subtree, the
+ * columns whose Lagrangian child bound already reaches the incumbent
+ * (reduced-cost fixing). Nodes' LP solutions are rounded and polished into
+ * candidate answers.
+ *
+ * The proven bound is the least of the incumbent's cost, the open nodes'
+ * bounds and the bounds of leaves the LP left integral (their rounding to
+ * hundredths and watts may still cost more). Work is bounded by a node and
+ * a pivot count, so the answer is the same on every machine. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clear_internal.h"
+
+struct bb_chg {
+  uint32_t col;
+  signed char st;
+};
+
+struct bb_node {
+  int parent;
+  size_t chg, n_chg; /* the branching decision, in bb.chg */
+  size_t fix, n_fix; /* fixings found when the node was solved */
+  int64_t bound;     /* proven for every choice inside the node */
+};
+
+struct bb {
+  const struct cl_model *md;
+  struct cl_lp *lp;
+  struct bb_node *node;
+  size_t n_node, cap_node;
+  struct bb_chg *chg;
+  size_t n_chg, cap_chg;
+  int *open; /* unsolved nodes */
+  size_t n_open;
+  int *path;             /* scratch: a node's ancestors */
+  signed char *cs, *cur; /* per column: the node's states, the LP's */
+  struct cl_state cand, *best;
+  int64_t coverage, target, leaf_lb;
+  double gap;
+};
+
+static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, int node_limit) {
+  memset(bb, 0, sizeof *bb);
+  bb->md = md, bb->lp = lp;
+  bb->cap_node = 2 * (size_t)node_limit + 2;
+  bb->node = malloc(bb->cap_node * sizeof *bb->node);
+  bb->open = malloc(bb->cap_node * sizeof *bb->open);
+  bb->path = malloc(bb->cap_node * sizeof *bb->path);
+  bb->cs = calloc(md->n_cols, 1);
+  bb->cur = calloc(md->n_cols, 1);
+  bb->leaf_lb = INT64_MAX;
+  if (!bb->node || !bb->open || !bb->path || !bb->cs || !bb->cur) return FX_CLEAR_ENOMEM;
+  return cl_state_init(&bb->cand, md);
+}
+
+static void bb_free(struct bb *bb) {
+  free(bb->node), free(bb->open), free(bb->path), free(bb->cs), free(bb->cur), free(bb->chg);
+  cl_state_free(&bb->cand);
+}
+
+static int add_chg(struct bb *bb, size_t col, int st) {
+  if (bb->n_chg == bb->cap_chg) {
+    size_t cap = bb->cap_chg ? 2 * bb->cap_chg : 256;
+    struct bb_chg *c = realloc(bb->chg, cap * sizeof *c);
+    if (!c) return FX_CLEAR_ENOMEM;
+    bb->chg = c, bb->cap_chg = cap;
+  }
+  bb->chg[bb->n_chg++] = (struct bb_chg){(uint32_t)col, (signed char)st};
+  return 0;
+}
+
+static int new_node(struct bb *bb, int parent, int64_t bound) {
+  int k = (int)bb->n_node++;
+  bb->node[k] = (struct bb_node){.parent = parent, .chg = bb->n_chg, .bound = bound};
+  return k;
+}
+
+static void apply_range(struct bb *bb, size_t first, size_t n) {
+  for (size_t e = first; e < first + n; e++) bb->cs[bb->chg[e].col] = bb->chg[e].st;
+}
+
+/* Column states of node k (root first, so later decisions win), then the
+ * LP's bounds brought in step where they differ. */
+static void apply(struct bb *bb, int k) {
+  size_t n = 0;
+  for (int j = k; j >= 0; j = bb->node[j].parent) bb->path[n++] = j;
+  memset(bb->cs, 0, bb->md->n_cols);
+  while (n-- > 0) {
+    const struct bb_node *nd = &bb->node[bb->path[n]];
+    apply_range(bb, nd->chg, nd->n_chg);
+    apply_range(bb, nd->fix, nd->n_fix);
+  }
+  for (size_t c = 0; c < bb->md->n_cols; c++) {
+    if (bb->cs[c] == bb->cur[c]) continue;
+    cl_lp_bb_set(bb->lp, c, bb->cs[c]);
+    bb->cur[c] = bb->cs[c];
+  }
+}
+
+static int64_t open_min(const struct bb *bb, size_t *at) {
+  int64_t lb = INT64_MAX;
+  for (size_t q = 0; q < bb->n_open; q++) {
+    int64_t b = bb->node[bb->open[q]].bound;
+    if (b < lb) lb = b, *at = q;
+  }
+  return lb;
+}
+
+/* The proven bound now: nothing cheaper than the incumbent lies outside
+ * the open nodes and the integral leaves. */
+static int64_t proven(const struct bb *bb) {
+  size_t at = 0;
+  int64_t lb = open_min(bb, &at);
+  if (bb->leaf_lb < lb) lb = bb->leaf_lb;
+  return bb->best->cost < lb ? bb->best->cost : lb;
+}
+
+static bool gap_closed(const struct bb *bb) {
+  int64_t lb = proven(bb);
+  double ref = fmax(fabs((double)lb), (double)FX_CLEAR_GAP_FLOOR_PRICE);
+  return (double)(bb->best->cost - lb) <= bb->gap * ref;
+}
+
+/* Best bound first; ties by creation order (deterministic). */
+static int pop_best(struct bb *bb) {
+  size_t at = 0;
+  if (!bb->n_open) return -1;
+  open_min(bb, &at);
+  int k = bb->open[at];
+  memmove(&bb->open[at], &bb->open[at + 1], (bb->n_open - at - 1) * sizeof *bb->open);
+  bb->n_open--;
+  return k;
+}
+
+/* Reduced-cost fixing for node k's subtree: a column whose ordering alone
+ * proves a cost at or above the incumbent's is off; the last column an
+ * offer has left is on when leaving the offer out proves the same. */
+static int fix(struct bb *bb, int k) {
+  const struct cl_model *md = bb->md;
+  int64_t u = bb->best->cost;
+  bb->node[k].fix = bb->n_chg;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t left = 0, last = 0;
+    bool on = false;
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+      on = on || bb->cs[c] == CL_BB_ON;
+      if (bb->cs[c] || on) continue;
+      if (cl_lp_bb_child(bb->lp, i, c, true) >= u) {
+        int rc = add_chg(bb, c, CL_BB_OFF);
+        if (rc) return rc;
+        bb->cs[c] = CL_BB_OFF;
+      } else {
+        left++, last = c;
+      }
+    }
+    if (!on && left == 1 && cl_lp_bb_child(bb->lp, i, last, false) >= u) {
+      int rc = add_chg(bb, last, CL_BB_ON);
+      if (rc) return rc;
+      bb->cs[last] = CL_BB_ON;
+    }
+  }
+  bb->node[k].n_fix = bb->n_chg - bb->node[k].fix;
+  return 0;
+}
+
+/* Round the node's LP solution and polish it at the B&B's coverage; keep
+ * it when it covers as much and costs less. */
+static int candidate(struct bb *bb) {
+  cl_lp_bb_state(bb->lp, &bb->cand);
+  int rc = cl_polish(&bb->cand, bb->md, bb->coverage);
+  if (!rc && bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost &&
+      cl_state_better(&bb->cand, bb->best, bb->target))
+    cl_state_copy(bb->best, &bb->cand, bb->md);
+  return rc;
+}
+
+/* The fractional offer to branch on: the most money the rounding moves
+ * (price × how far it moves); ties by arrival. -1 when none is. */
+static long pick(const struct bb *bb, size_t *col, bool *up) {
+  long at = -1;
+  double score = -1;
+  for (size_t i = 0; i < bb->md->n_offers; i++) {
+    size_t c;
+    bool u;
+    double dist;
+    if (!cl_lp_bb_frac(bb->lp, i, &c, &u, &dist)) continue;
+    double s = dist * (fabs((double)bb->md->col[c].price) + 1.0);
+    if (s > score) score = s, at = (long)i, *col = c, *up = u;
+  }
+  return at;
+}
+
+/* Two children of node k over offer i's column c: c ordered (the offer's
+ * other columns off), or c not. Returns the child to plunge into. */
+static int branch(struct bb *bb, int k, size_t i, size_t c, bool up, int *plunge) {
+  const struct cl_model *md = bb->md;
+  int64_t b = bb->node[k].bound;
+  int down = new_node(bb, k, b);
+  int rc = add_chg(bb, c, CL_BB_OFF);
+  bb->node[down].n_chg = 1;
+  int upk = new_node(bb, k, b);
+  if (!rc) rc = add_chg(bb, c, CL_BB_ON);
+  for (size_t j = md->offer_col[i]; !rc && j < md->offer_col[i + 1]; j++)
+    if (j != c && bb->cs[j] != CL_BB_OFF) rc = add_chg(bb, j, CL_BB_OFF);
+  bb->node[upk].n_chg = bb->n_chg - bb->node[upk].chg;
+  *plunge = up ? upk : down;
+  bb->open[bb->n_open++] = up ? down : upk;
+  return rc;
+}
+
+struct budget {
+  int nodes, node_limit;
+  long pivots, pivot_limit;
+  bool hit;
+};
+
+/* Solve node k and branch; *next is the child to plunge into, or -1. */
+static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
+  int64_t bound;
+  long piv = 0;
+  *next = -1;
+  apply(bb, k);
+  int ok = cl_lp_bb_solve(bb->lp, bb->coverage, &bound, &piv);
+  bu->nodes++, bu->pivots += piv;
+  if (ok < 0) { /* a limit stopped the simplex: the node stays open */
+    bb->open[bb->n_open++] = k;
+    bu->hit = true;
+    return 0;
+  }
+  struct bb_node *nd = &bb->node[k];
+  if (bound > nd->bound) nd->bound = bound;
+  if (nd->bound >= bb->best->cost) return 0;
+  if (!ok) { /* no solution to branch on: the node's bound stands */
+    if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
+    return 0;
+  }
+  int rc = fix(bb, k);
+  size_t c = 0;
+  bool up = false;
+  long i = rc ? -1 : pick(bb, &c, &up);
+  if (!rc && (i < 0 || bu->nodes % 8 == 1)) rc = candidate(bb);
+  if (rc) return rc;
+  if (i < 0) { /* integral: rounding to hundredths is all that is left */
+    if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
+    return 0;
+  }
+  if (nd->bound >= bb->best->cost) return 0; /* the candidate closed it */
+  return branch(bb, k, (size_t)i, c, up, next);
+}
+
+static int search(struct bb *bb, struct budget *bu) {
+  int k = 0, rc = 0;
+  while (!rc) {
+    if (k < 0) k = pop_best(bb);
+    if (k < 0) break;
+    if (bb->node[k].bound >= bb->best->cost) {
+      k = -1;
+      continue;
+    }
+    bb->open[bb->n_open++] = k; /* counted while deciding whether to stop */
+    if (gap_closed(bb)) break;
+    if (bu->nodes >= bu->node_limit || bu->pivots >= bu->pivot_limit ||
+        bb->n_node + 2 > bb->cap_node) {
+      bu->hit = true;
+      break;
+    }
+    bb->n_open--;
+    rc = visit(bb, k, bu, &k);
+    if (bu->hit) break;
+  }
+  return rc;
+}
+
+int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+              struct cl_state *best, int64_t target, int64_t cost_lb, struct cl_bb_out *out) {
+  struct bb bb;
+  struct budget bu = {.node_limit = p->bb_node_limit, .pivot_limit = p->bb_pivot_limit};
+  memset(out, 0, sizeof *out);
+  out->cost_lb = cost_lb;
+  if (p->bb_node_limit <= 0 || !md->n_cols) return 0;
+  int rc = bb_init(&bb, md, lp, p->bb_node_limit);
+  bb.best = best, bb.coverage = best->cov, bb.target = target, bb.gap = p->bb_gap;
+  if (!rc) rc = cl_lp_bb_begin(lp, bb.cs);
+  if (!rc) {
+    new_node(&bb, -1, cost_lb);
+    rc = search(&bb, &bu);
+    int64_t lb = proven(&bb);
+    if (!rc && lb > out->cost_lb) out->cost_lb = lb;
+  }
+  if (rc != FX_CLEAR_EINVAL) cl_lp_bb_end(lp);
+  bb_free(&bb);
+  out->nodes = bu.nodes, out->pivots = bu.pivots, out->budget_hit = bu.hit;
+  return rc == FX_CLEAR_EINVAL ? 0 : rc;
+}
