@@ -28,7 +28,7 @@
 
 struct bb_chg {
   uint32_t col;
-  signed char st;
+  struct cl_krange r;
 };
 
 struct bb_node {
@@ -48,11 +48,13 @@ struct bb {
   int *open; /* unsolved nodes */
   size_t n_open;
   int *path;             /* scratch: a node's ancestors */
-  signed char *cs, *cur; /* per column: the node's states, the LP's */
+  struct cl_krange *kr, *cur; /* per column: the node's factors, the LP's */
   struct cl_state cand, *best;
   int64_t coverage, target, leaf_lb;
   double gap;
 };
+
+static const struct cl_krange FULL = {0, 100};
 
 static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, int node_limit) {
   memset(bb, 0, sizeof *bb);
@@ -61,26 +63,28 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
   bb->node = malloc(bb->cap_node * sizeof *bb->node);
   bb->open = malloc(bb->cap_node * sizeof *bb->open);
   bb->path = malloc(bb->cap_node * sizeof *bb->path);
-  bb->cs = calloc(md->n_cols, 1);
-  bb->cur = calloc(md->n_cols, 1);
+  bb->kr = malloc(md->n_cols * sizeof *bb->kr);
+  bb->cur = malloc(md->n_cols * sizeof *bb->cur);
   bb->leaf_lb = INT64_MAX;
-  if (!bb->node || !bb->open || !bb->path || !bb->cs || !bb->cur) return FX_CLEAR_ENOMEM;
+  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur) return FX_CLEAR_ENOMEM;
+  for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = FULL;
   return cl_state_init(&bb->cand, md);
 }
 
 static void bb_free(struct bb *bb) {
-  free(bb->node), free(bb->open), free(bb->path), free(bb->cs), free(bb->cur), free(bb->chg);
+  free(bb->node), free(bb->open), free(bb->path), free(bb->kr), free(bb->cur), free(bb->chg);
   cl_state_free(&bb->cand);
 }
 
-static int add_chg(struct bb *bb, size_t col, int st) {
+static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
   if (bb->n_chg == bb->cap_chg) {
     size_t cap = bb->cap_chg ? 2 * bb->cap_chg : 256;
     struct bb_chg *c = realloc(bb->chg, cap * sizeof *c);
     if (!c) return FX_CLEAR_ENOMEM;
     bb->chg = c, bb->cap_chg = cap;
   }
-  bb->chg[bb->n_chg++] = (struct bb_chg){(uint32_t)col, (signed char)st};
+  bb->chg[bb->n_chg++] = (struct bb_chg){(uint32_t)col, {(uint8_t)lo, (uint8_t)hi}};
+  bb->kr[col] = bb->chg[bb->n_chg - 1].r;
   return 0;
 }
 
@@ -91,7 +95,7 @@ static int new_node(struct bb *bb, int parent, int64_t bound) {
 }
 
 static void apply_range(struct bb *bb, size_t first, size_t n) {
-  for (size_t e = first; e < first + n; e++) bb->cs[bb->chg[e].col] = bb->chg[e].st;
+  for (size_t e = first; e < first + n; e++) bb->kr[bb->chg[e].col] = bb->chg[e].r;
 }
 
 /* Column states of node k (root first, so later decisions win), then the
@@ -99,16 +103,16 @@ static void apply_range(struct bb *bb, size_t first, size_t n) {
 static void apply(struct bb *bb, int k) {
   size_t n = 0;
   for (int j = k; j >= 0; j = bb->node[j].parent) bb->path[n++] = j;
-  memset(bb->cs, 0, bb->md->n_cols);
+  for (size_t c = 0; c < bb->md->n_cols; c++) bb->kr[c] = FULL;
   while (n-- > 0) {
     const struct bb_node *nd = &bb->node[bb->path[n]];
     apply_range(bb, nd->chg, nd->n_chg);
     apply_range(bb, nd->fix, nd->n_fix);
   }
   for (size_t c = 0; c < bb->md->n_cols; c++) {
-    if (bb->cs[c] == bb->cur[c]) continue;
-    cl_lp_bb_set(bb->lp, c, bb->cs[c]);
-    bb->cur[c] = bb->cs[c];
+    if (bb->kr[c].lo == bb->cur[c].lo && bb->kr[c].hi == bb->cur[c].hi) continue;
+    cl_lp_bb_set(bb->lp, c, bb->kr[c]);
+    bb->cur[c] = bb->kr[c];
   }
 }
 
@@ -147,35 +151,41 @@ static int pop_best(struct bb *bb) {
   return k;
 }
 
+static int first_factor(const struct bb *bb, size_t c) {
+  int m = bb->md->col[c].min_af;
+  return bb->kr[c].lo > m ? bb->kr[c].lo : m;
+}
+
+static bool allowed(const struct bb *bb, size_t c) { return bb->kr[c].hi >= first_factor(bb, c); }
+
 /* Reduced-cost fixing for node k's subtree: a column whose ordering alone
- * proves a cost at or above the incumbent's is off; the last column an
- * offer has left is on when leaving the offer out proves the same. */
-static int fix(struct bb *bb, int k) {
+ * proves a cost at or above the incumbent's is excluded; the last column an
+ * offer has left is ordered when leaving the offer out proves the same. */
+static int fix_offer(struct bb *bb, size_t i, int64_t u) {
   const struct cl_model *md = bb->md;
-  int64_t u = bb->best->cost;
-  bb->node[k].fix = bb->n_chg;
-  for (size_t i = 0; i < md->n_offers; i++) {
-    size_t left = 0, last = 0;
-    bool on = false;
-    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
-      on = on || bb->cs[c] == CL_BB_ON;
-      if (bb->cs[c] || on) continue;
-      if (cl_lp_bb_child(bb->lp, i, c, true) >= u) {
-        int rc = add_chg(bb, c, CL_BB_OFF);
-        if (rc) return rc;
-        bb->cs[c] = CL_BB_OFF;
-      } else {
-        left++, last = c;
-      }
-    }
-    if (!on && left == 1 && cl_lp_bb_child(bb->lp, i, last, false) >= u) {
-      int rc = add_chg(bb, last, CL_BB_ON);
+  size_t left = 0, last = 0;
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+    if (bb->kr[c].lo > 0) return 0; /* ordered already */
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    if (!allowed(bb, c)) continue;
+    if (cl_lp_bb_child(bb->lp, i, c, true) >= u) {
+      int rc = add_chg(bb, c, 0, 0);
       if (rc) return rc;
-      bb->cs[last] = CL_BB_ON;
+    } else {
+      left++, last = c;
     }
   }
-  bb->node[k].n_fix = bb->n_chg - bb->node[k].fix;
+  if (left == 1 && cl_lp_bb_child(bb->lp, i, last, false) >= u)
+    return add_chg(bb, last, first_factor(bb, last), bb->kr[last].hi);
   return 0;
+}
+
+static int fix(struct bb *bb, int k) {
+  int rc = 0;
+  bb->node[k].fix = bb->n_chg;
+  for (size_t i = 0; !rc && i < bb->md->n_offers; i++) rc = fix_offer(bb, i, bb->best->cost);
+  bb->node[k].n_fix = bb->n_chg - bb->node[k].fix;
+  return rc;
 }
 
 /* Round the node's LP solution and polish it at the B&B's coverage; keep
@@ -189,37 +199,56 @@ static int candidate(struct bb *bb) {
   return rc;
 }
 
+struct pick {
+  int kind; /* 0: none; 1: split or below minimum; 2: between hundredths */
+  size_t offer, col;
+  bool up;
+};
+
 /* The fractional offer to branch on: the most money the rounding moves
- * (price × how far it moves); ties by arrival. -1 when none is. */
-static long pick(const struct bb *bb, size_t *col, bool *up) {
-  long at = -1;
+ * (price × how far it moves, so a split or an offer below its minimum
+ * comes before a factor between hundredths); ties by arrival. */
+static struct pick pick(const struct bb *bb) {
+  struct pick best = {0};
   double score = -1;
   for (size_t i = 0; i < bb->md->n_offers; i++) {
-    size_t c;
-    bool u;
+    struct pick p = {.offer = i};
     double dist;
-    if (!cl_lp_bb_frac(bb->lp, i, &c, &u, &dist)) continue;
-    double s = dist * (fabs((double)bb->md->col[c].price) + 1.0);
-    if (s > score) score = s, at = (long)i, *col = c, *up = u;
+    p.kind = cl_lp_bb_frac(bb->lp, i, &p.col, &p.up, &dist);
+    if (!p.kind) continue;
+    double s = dist * (fabs((double)bb->md->col[p.col].price) + 1.0);
+    if (s > score) score = s, best = p;
   }
-  return at;
+  return best;
 }
 
-/* Two children of node k over offer i's column c: c ordered (the offer's
- * other columns off), or c not. Returns the child to plunge into. */
-static int branch(struct bb *bb, int k, size_t i, size_t c, bool up, int *plunge) {
-  const struct cl_model *md = bb->md;
+/* Exclude offer i's columns other than c: the child orders c. */
+static int only(struct bb *bb, size_t i, size_t c) {
+  int rc = 0;
+  for (size_t j = bb->md->offer_col[i]; !rc && j < bb->md->offer_col[i + 1]; j++)
+    if (j != c && allowed(bb, j)) rc = add_chg(bb, j, bb->kr[j].lo, 0);
+  return rc;
+}
+
+/* Two children of node k: for a split or an offer below its minimum, its
+ * largest column c ordered (at least its minimum) or not; for a factor
+ * between hundredths f and f+1, c at most f or at least f+1 (ordered).
+ * Returns the child to plunge into in *plunge, the other goes open. */
+static int branch(struct bb *bb, int k, const struct pick *p, int *plunge) {
   int64_t b = bb->node[k].bound;
+  size_t c = p->col;
+  struct cl_krange r = bb->kr[c];
+  int f = p->kind == 2 ? cl_lp_bb_floor(bb->lp, c) : 0;
   int down = new_node(bb, k, b);
-  int rc = add_chg(bb, c, CL_BB_OFF);
+  int rc = add_chg(bb, c, r.lo, f);
   bb->node[down].n_chg = 1;
-  int upk = new_node(bb, k, b);
-  if (!rc) rc = add_chg(bb, c, CL_BB_ON);
-  for (size_t j = md->offer_col[i]; !rc && j < md->offer_col[i + 1]; j++)
-    if (j != c && bb->cs[j] != CL_BB_OFF) rc = add_chg(bb, j, CL_BB_OFF);
+  bb->kr[c] = r;
+  int upk = new_node(bb, k, b), lo = first_factor(bb, c);
+  if (!rc) rc = add_chg(bb, c, f + 1 > lo ? f + 1 : lo, r.hi);
+  if (!rc) rc = only(bb, p->offer, c);
   bb->node[upk].n_chg = bb->n_chg - bb->node[upk].chg;
-  *plunge = up ? upk : down;
-  bb->open[bb->n_open++] = up ? down : upk;
+  *plunge = p->up ? upk : down;
+  bb->open[bb->n_open++] = p->up ? down : upk;
   return rc;
 }
 
@@ -250,17 +279,16 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     return 0;
   }
   int rc = fix(bb, k);
-  size_t c = 0;
-  bool up = false;
-  long i = rc ? -1 : pick(bb, &c, &up);
-  if (!rc && (i < 0 || bu->nodes % 8 == 1)) rc = candidate(bb);
+  struct pick p = {0};
+  if (!rc) p = pick(bb);
+  if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
   if (rc) return rc;
-  if (i < 0) { /* integral: rounding to hundredths is all that is left */
+  if (!p.kind) { /* integral: the rounding of watts is all that is left */
     if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
     return 0;
   }
   if (nd->bound >= bb->best->cost) return 0; /* the candidate closed it */
-  return branch(bb, k, (size_t)i, c, up, next);
+  return branch(bb, k, &p, next);
 }
 
 static int search(struct bb *bb, struct budget *bu) {
@@ -295,7 +323,7 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   if (p->bb_node_limit <= 0 || !md->n_cols) return 0;
   int rc = bb_init(&bb, md, lp, p->bb_node_limit);
   bb.best = best, bb.coverage = best->cov, bb.target = target, bb.gap = p->bb_gap;
-  if (!rc) rc = cl_lp_bb_begin(lp, bb.cs);
+  if (!rc) rc = cl_lp_bb_begin(lp, bb.kr);
   if (!rc) {
     new_node(&bb, -1, cost_lb);
     rc = search(&bb, &bu);

@@ -121,16 +121,19 @@ int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
 /* Proven cost lower bound over every choice covering >= coverage. */
 int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out);
 
-/* Branch-and-bound support: the LP of cl_lp_cost_bound with per-column
- * states (0 free, CL_BB_ON: factor >= its minimum, the offer's other
- * columns off; CL_BB_OFF: 0) and elastic rows. cs is read by the node
- * bounds until cl_lp_bb_end; the caller keeps the LP's bounds in step with
- * it through cl_lp_bb_set. */
-#define CL_BB_ON 1
-#define CL_BB_OFF 2
-int cl_lp_bb_begin(struct cl_lp *lp, const signed char *cs);
+/* Branch-and-bound support: the LP of cl_lp_cost_bound with the factors
+ * of each column restricted and elastic rows. A column's factor k lies in
+ * {0} ∪ [max(min_af, lo), hi] while lo is 0, in [max(min_af, lo), hi] once
+ * lo > 0 (the offer orders that column; branch-and-bound then excludes its
+ * others); hi below the minimum excludes it. kr (per column) is read by the
+ * node bounds until cl_lp_bb_end; the caller keeps the LP's bounds in step
+ * with it through cl_lp_bb_set. */
+struct cl_krange {
+  uint8_t lo, hi;
+};
+int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr);
 void cl_lp_bb_end(struct cl_lp *lp);
-void cl_lp_bb_set(struct cl_lp *lp, size_t col, int state);
+void cl_lp_bb_set(struct cl_lp *lp, size_t col, struct cl_krange r);
 /* Re-solve (dual simplex) and prove a cost bound for every choice that
  * covers >= coverage within the current states. Returns 1 when the LP is
  * solved, 0 when the simplex failed (the bound holds, the solution is not
@@ -139,10 +142,13 @@ int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *piv
 /* Proven bound of the last solved node with offer i restricted to column
  * col (on) or col excluded (!on), from its multipliers, without solving. */
 int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t col, bool on);
-/* Is offer i fractional in the last LP solution (split, or below its
- * minimum)? col: its largest column; up: rounding would raise it; dist:
- * how far rounding moves it (0..1). */
-bool cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist);
+/* Is offer i fractional in the last LP solution? 1: split, or below its
+ * minimum (col: its largest column); 2: col's factor between two
+ * hundredths (cl_lp_bb_floor: the lower); 0: neither. up: rounding would
+ * raise it; dist: how far rounding moves it (as a share of full factor). */
+int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist);
+int cl_lp_bb_floor(const struct cl_lp *lp, size_t col);
+double cl_lp_bb_x(const struct cl_lp *lp, size_t col);
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st);
 
 /* Branch-and-bound on the offers the LP leaves fractional (clear_bb.c):

@@ -49,10 +49,10 @@ struct cl_lp {
   double xscale; /* 1, or 100 once the MILP counts factors in hundredths */
   int it_lim, dive_rounds, solves, mip_nodes;
   bool budget_hit, exact, mip_built, capped_ok;
-  /* Branch-and-bound (clear_bb.c): per column 0 free, CL_BB_ON, CL_BB_OFF
+  /* Branch-and-bound (clear_bb.c): per column the factors a node allows
    * while it runs (NULL otherwise); the Lagrangian's per-offer maxima and
    * per-column terms of the last node; the elastic slack columns. */
-  const signed char *cs;
+  const struct cl_krange *kr;
   long double *offer_best, *col_val, margin, sum;
   int slack0, n_slack;
 };
@@ -285,8 +285,18 @@ static void weighted(struct cl_lp *lp) {
     if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], -w);
 }
 
-/* Upper bound of one column's term in the max-form Lagrangian: linear in the
- * factor plus the worst rounding of power (and price) at a partial factor. */
+/* Factors column c may take while ordered: [k1, k2]; empty when k2 < k1. */
+static void col_range(const struct cl_lp *lp, size_t c, int *k1, int *k2) {
+  int lo = lp->kr ? lp->kr[c].lo : 0;
+  *k1 = lo > lp->md->col[c].min_af ? lo : lp->md->col[c].min_af;
+  *k2 = lp->kr ? lp->kr[c].hi : 100;
+}
+
+static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c].lo > 0; }
+
+/* Upper bound of one column's term in the max-form Lagrangian over its
+ * factors [k1, k2]: linear in the factor plus the worst rounding of power
+ * (and price) at a partial factor. */
 static long double col_term(const struct cl_lp *lp, const double *mu, size_t c, bool cost,
                             long double *mag) {
   const struct cl_model *md = lp->md;
@@ -301,23 +311,26 @@ static long double col_term(const struct cl_lp *lp, const double *mu, size_t c, 
     *mag += fabsl(v);
     noise += 0.5L * fabsl(w);
   }
-  if (cl->min_af == 100) return g;
-  long double lo = g * cl->min_af / 100.0L;
-  return (lo > g ? lo : g) + noise;
+  int k1, k2;
+  col_range(lp, c, &k1, &k2);
+  long double a = g * k1 / 100.0L, b = g * k2 / 100.0L;
+  return (a > b ? a : b) + (k1 < 100 ? noise : 0.0L);
 }
 
-/* One offer's best term: none (0) or one allowed column, or the forced
- * column alone while branch-and-bound has forced one. Records the terms for
+/* One offer's best term: none (0) or one allowed column, or the ordered
+ * column alone while branch-and-bound orders one. Records the terms for
  * branch-and-bound's child bounds when it runs. */
 static long double offer_term(struct cl_lp *lp, const double *mu, size_t i, bool cost,
                               long double *mag) {
   const struct cl_model *md = lp->md;
   long double best = 0.0L;
   for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
-    if (lp->cs && lp->cs[c] == CL_BB_OFF) continue;
+    int k1, k2;
+    col_range(lp, c, &k1, &k2);
+    if (k2 < k1) continue;
     long double v = col_term(lp, mu, c, cost, mag);
     if (lp->col_val) lp->col_val[c] = v;
-    if (lp->cs && lp->cs[c] == CL_BB_ON) {
+    if (col_on(lp, c)) {
       best = v;
       break;
     }
@@ -780,12 +793,13 @@ static void slacks_open(struct cl_lp *lp, bool open) {
   }
 }
 
-void cl_lp_bb_set(struct cl_lp *lp, size_t c, int state) {
-  double lo = state == CL_BB_ON ? lp->md->col[c].min_af / 100.0 : 0.0;
-  set_col(lp, c, lo, state == CL_BB_OFF ? 0.0 : 1.0);
+void cl_lp_bb_set(struct cl_lp *lp, size_t c, struct cl_krange r) {
+  int k1 = r.lo > lp->md->col[c].min_af ? r.lo : lp->md->col[c].min_af;
+  if (r.hi < k1) set_col(lp, c, 0.0, 0.0);
+  else set_col(lp, c, r.lo ? k1 / 100.0 : 0.0, r.hi / 100.0);
 }
 
-int cl_lp_bb_begin(struct cl_lp *lp, const signed char *cs) {
+int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr) {
   if (lp->mip_built || !lp->md->n_cols) return FX_CLEAR_EINVAL; /* the MILP changed the LP */
   size_t no = lp->md->n_offers, nc = lp->md->n_cols;
   lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
@@ -793,14 +807,14 @@ int cl_lp_bb_begin(struct cl_lp *lp, const signed char *cs) {
   if (!lp->offer_best || !lp->col_val) return FX_CLEAR_ENOMEM;
   if (!lp->n_slack) add_slacks(lp);
   slacks_open(lp, true);
-  lp->cs = cs;
+  lp->kr = kr;
   return 0;
 }
 
 void cl_lp_bb_end(struct cl_lp *lp) {
   if (lp->n_slack) slacks_open(lp, false);
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
-  lp->cs = NULL;
+  lp->kr = NULL;
   free(lp->offer_best), free(lp->col_val);
   lp->offer_best = NULL, lp->col_val = NULL;
 }
@@ -824,8 +838,10 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
   const struct cl_model *md = lp->md;
   long double nb = on ? lp->col_val[c] : 0.0L;
   for (size_t j = md->offer_col[i]; !on && j < md->offer_col[i + 1]; j++) {
-    if (j == c || lp->cs[j] == CL_BB_OFF) continue;
-    if (lp->cs[j] == CL_BB_ON) return INT64_MAX; /* nothing left: empty */
+    int k1, k2;
+    col_range(lp, j, &k1, &k2);
+    if (col_on(lp, j)) return INT64_MAX; /* the offer orders j (or c): nothing left */
+    if (j == c || k2 < k1) continue;
     nb = fmaxl(nb, lp->col_val[j]);
   }
   long double d = nb - lp->offer_best[i];
@@ -835,11 +851,27 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
   return (int64_t)ceill(lb);
 }
 
-bool cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
+int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
   struct frac f;
-  if (!frac_find(lp, i, &f)) return false;
-  *col = f.col, *up = f.up, *dist = f.dist;
-  return true;
+  if (frac_find(lp, i, &f)) {
+    *col = f.col, *up = f.up, *dist = f.dist;
+    return 1;
+  }
+  const struct cl_model *md = lp->md;
+  /* Tolerances: the simplex leaves a fixed basic column within 1e-7 of
+   * its value, and a branch that cannot cut the solution off would repeat. */
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    double k = lp->x[c] * 100.0, fl = floor(k + 1e-4), fr = k - fl;
+    int k1, k2;
+    col_range(lp, c, &k1, &k2);
+    if (lp->x[c] <= 1e-7 || fr <= 1e-4 || fr >= 1.0 - 1e-4 || fl < k1 || fl >= k2) continue;
+    *col = c, *up = fr >= 0.5, *dist = fmin(fr, 1.0 - fr) / 100.0;
+    return 2;
+  }
+  return 0;
 }
 
+int cl_lp_bb_floor(const struct cl_lp *lp, size_t c) { return (int)floor(lp->x[c] * 100.0 + 1e-4); }
+
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }
+double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
