@@ -55,8 +55,6 @@ struct cl_lp {
   const struct cl_krange *kr;
   long double *offer_best, *col_val, margin, sum;
   int slack0, n_slack;
-  struct cl_dsx *dsx; /* the nodes' own simplex, once built (small LPs) */
-  bool dsx_off;       /* too large for it, or it could not be built */
 };
 
 double cl_now_ms(void) {
@@ -214,7 +212,6 @@ void cl_lp_free(struct cl_lp *lp) {
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
   free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac), free(lp->basis);
   free(lp->offer_best), free(lp->col_val);
-  cl_dsx_free(lp->dsx);
   free(lp);
 }
 
@@ -798,9 +795,8 @@ static void slacks_open(struct cl_lp *lp, bool open) {
 
 void cl_lp_bb_set(struct cl_lp *lp, size_t c, struct cl_krange r) {
   int k1 = r.lo > lp->md->col[c].min_af ? r.lo : lp->md->col[c].min_af;
-  double lo = r.hi < k1 || !r.lo ? 0.0 : k1 / 100.0, hi = r.hi < k1 ? 0.0 : r.hi / 100.0;
-  set_col(lp, c, lo, hi); /* GLPK stays in step: it takes over when dsx fails */
-  if (lp->dsx) cl_dsx_bounds(lp->dsx, lp->x0 + (int)c - 1, lo, hi);
+  if (r.hi < k1) set_col(lp, c, 0.0, 0.0);
+  else set_col(lp, c, r.lo ? k1 / 100.0 : 0.0, r.hi / 100.0);
 }
 
 int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr) {
@@ -819,123 +815,17 @@ void cl_lp_bb_end(struct cl_lp *lp) {
   if (lp->n_slack) slacks_open(lp, false);
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   lp->kr = NULL;
-  cl_dsx_free(lp->dsx);
-  lp->dsx = NULL;
   free(lp->offer_best), free(lp->col_val);
   lp->offer_best = NULL, lp->col_val = NULL;
 }
 
-static void glp_bounds(glp_prob *P, int type, double lb, double ub, double *lo, double *hi) {
-  *lo = type == GLP_FR || type == GLP_UP ? -INFINITY : lb;
-  *hi = type == GLP_FR || type == GLP_LO ? INFINITY : ub;
-  (void)P;
-}
-
-/* Copy GLPK's LP and its (optimal) basis into the nodes' own simplex. */
-struct dsx_copy {
-  int *cs, *ci, *head;
-  double *cv, *lb, *ub, *c;
-  char *up;
-};
-
-static void dsx_copy_free(struct dsx_copy *k) {
-  free(k->cs), free(k->ci), free(k->head), free(k->cv), free(k->lb), free(k->ub), free(k->c);
-  free(k->up);
-}
-
-static int dsx_copy_cols(glp_prob *P, int m, int n, struct dsx_copy *k, int *nb) {
-  int *ind = malloc(((size_t)m + 1) * sizeof *ind);
-  double *val = malloc(((size_t)m + 1) * sizeof *val);
-  if (!ind || !val) {
-    free(ind), free(val);
-    return FX_CLEAR_ENOMEM;
-  }
-  k->cs[0] = 0;
-  for (int j = 1; j <= n; j++) {
-    int len = glp_get_mat_col(P, j, ind, val), at = k->cs[j - 1];
-    for (int e = 1; e <= len; e++) k->ci[at + e - 1] = ind[e] - 1, k->cv[at + e - 1] = val[e];
-    k->cs[j] = at + len;
-    glp_bounds(P, glp_get_col_type(P, j), glp_get_col_lb(P, j), glp_get_col_ub(P, j), &k->lb[j - 1],
-               &k->ub[j - 1]);
-    k->c[j - 1] = glp_get_obj_coef(P, j);
-    int st = glp_get_col_stat(P, j);
-    k->up[j - 1] = st == GLP_NU;
-    if (st == GLP_BS && *nb < m) k->head[(*nb)++] = j - 1;
-  }
-  for (int r = 1; r <= m; r++) {
-    glp_bounds(P, glp_get_row_type(P, r), glp_get_row_lb(P, r), glp_get_row_ub(P, r),
-               &k->lb[n + r - 1], &k->ub[n + r - 1]);
-    int st = glp_get_row_stat(P, r);
-    k->up[n + r - 1] = st == GLP_NU;
-    if (st == GLP_BS && *nb < m) k->head[(*nb)++] = n + r - 1;
-  }
-  free(ind), free(val);
-  return 0;
-}
-
-static int dsx_build(struct cl_lp *lp) {
-  glp_prob *P = lp->P;
-  int m = glp_get_num_rows(P), n = glp_get_num_cols(P), nb = 0;
-  size_t nnz = (size_t)glp_get_num_nz(P), nv = (size_t)m + (size_t)n;
-  struct dsx_copy k = {malloc(((size_t)n + 1) * sizeof(int)), malloc((nnz + 1) * sizeof(int)),
-                       malloc((size_t)m * sizeof(int)), malloc((nnz + 1) * sizeof(double)),
-                       malloc(nv * sizeof(double)), malloc(nv * sizeof(double)),
-                       malloc(nv * sizeof(double)), malloc(nv)};
-  int rc = !k.cs || !k.ci || !k.head || !k.cv || !k.lb || !k.ub || !k.c || !k.up ? FX_CLEAR_ENOMEM : 0;
-  if (!rc) rc = dsx_copy_cols(P, m, n, &k, &nb);
-  if (!rc && nb != m) rc = FX_CLEAR_ESOLVER;
-  if (!rc) {
-    struct cl_dsx_lp in = {m, n, k.cs, k.ci, k.cv, k.lb, k.ub, k.c, k.up, k.head};
-    rc = cl_dsx_create(&lp->dsx, &in);
-    if (rc) cl_dsx_free(lp->dsx), lp->dsx = NULL;
-  }
-  dsx_copy_free(&k);
-  return rc;
-}
-
-/* The node's LP by the nodes' own simplex: true when it solved it. */
-static bool dsx_solve(struct cl_lp *lp, long *pivots) {
-  int it;
-  int rc = cl_dsx_solve(lp->dsx, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, &it);
-  *pivots += it;
-  if (rc) return false;
-  int n = glp_get_num_cols(lp->P), m = glp_get_num_rows(lp->P);
-  double *xs = malloc((size_t)n * sizeof *xs);
-  if (!xs) return false;
-  cl_dsx_result(lp->dsx, xs, lp->lam + 1);
-  for (size_t c = 0; c < lp->md->n_cols; c++) lp->x[c] = xs[lp->x0 + (int)c - 1];
-  free(xs);
-  (void)m;
-  lp->solves++;
-  return true;
-}
-
-/* GLPK for the node; then (small LPs) the nodes' own simplex takes over
- * from its optimal basis. */
-static int glpk_node(struct cl_lp *lp, long *pivots, bool *hit) {
+int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots) {
   int it0 = glp_get_it_cnt(lp->P);
   bool was = lp->budget_hit;
   lp->budget_hit = false;
-  bool ok = solve(lp, GLP_DUALP);
-  *hit = lp->budget_hit;
-  lp->budget_hit = was || *hit;
-  *pivots += glp_get_it_cnt(lp->P) - it0;
-  cl_dsx_free(lp->dsx);
-  lp->dsx = NULL;
-  if (ok && !lp->dsx_off) {
-    if (glp_get_num_rows(lp->P) > CL_DSX_MAX_ROWS) lp->dsx_off = true;
-    else if (dsx_build(lp) == FX_CLEAR_ENOMEM) return FX_CLEAR_ENOMEM;
-  }
-  return ok;
-}
-
-int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots) {
-  bool hit = false;
-  int ok;
-  *pivots = 0;
-  if (lp->dsx && dsx_solve(lp, pivots)) ok = 1;
-  else ok = glpk_node(lp, pivots, &hit);
-  if (ok < 0) return ok;
+  bool ok = solve(lp, GLP_DUALP), hit = lp->budget_hit;
+  lp->budget_hit = was || hit;
+  *pivots = glp_get_it_cnt(lp->P) - it0;
   if (!ok && hit) return -1; /* stopped by a limit: lam may be stale, no bound */
   *bound = cost_bound(lp, coverage);
   for (int r = 1, nr = glp_get_num_rows(lp->P); r <= nr; r++) lp->lam[r] = -lp->lam[r];
