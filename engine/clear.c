@@ -25,8 +25,8 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->local_search_max_offers = 400;
   p->local_search_work = 200000;
   p->bb_max_offers = 400;
-  p->bb_node_limit = 200;
-  p->bb_pivot_limit = 20000;
+  p->bb_node_limit = 2000;
+  p->bb_pivot_limit = 40000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
 }
 
@@ -119,32 +119,49 @@ static int search(const struct cl_model *md, const struct fx_clear_params *p, st
   return rc;
 }
 
+/* The answer falls short of the coverage target: branch-and-bound on
+ * coverage, for more coverage or a proof that there is none (a lower
+ * coverage bound lowers the target; the answer is then polished to it). */
+static int coverage_bb(const struct cl_model *md, const struct fx_clear_params *p,
+                       struct cl_lp *lp, struct cl_state *best, struct cl_state *other,
+                       struct cl_lp_out *out, struct cl_bb_out *bc) {
+  int rc = cl_bb_run(md, lp, p, best, out->target, out->coverage_ub, true, bc);
+  if (rc || bc->bound >= out->coverage_ub) return rc;
+  out->coverage_ub = bc->bound > best->cov ? bc->bound : best->cov;
+  out->target = cl_lp_target(lp, out->coverage_ub);
+  cl_state_copy(other, best, md);
+  rc = cl_polish(other, md, out->target);
+  if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
+  return rc;
+}
+
 static int solve_model(const struct cl_model *md, const struct fx_clear_params *p,
                        struct fx_clear_result *res) {
   struct cl_state best = {0}, other = {0};
   struct cl_lp *lp = NULL;
   struct cl_lp_out out = {0};
-  struct cl_bb_out bo = {.cost_lb = INT64_MIN};
+  struct cl_bb_out bo = {.bound = INT64_MIN}, bc = {0};
   double deadline = p->time_limit_ms > 0 ? cl_now_ms() + p->time_limit_ms : 0;
   int rc = cl_state_init(&best, md);
   if (!rc) rc = cl_state_init(&other, md);
   if (!rc && md->n_cols) {
     rc = cl_lp_create(&lp, md, p, deadline);
+    bool bb = !cl_lp_exact(lp) && md->n_offers <= p->bb_max_offers;
     if (!rc) rc = search(md, p, lp, &best, &other, &out);
+    if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
-    if (!rc && !cl_lp_exact(lp) && md->n_offers <= p->bb_max_offers)
-      rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, &bo);
-    if (!rc && bo.cost_lb > out.cost_lb) out.cost_lb = bo.cost_lb;
+    if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
+    if (!rc && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
   }
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
   if (!rc) rc = fill_result(res, &best, md);
   if (!rc) {
     res->coverage_ub = out.coverage_ub > res->coverage ? out.coverage_ub : res->coverage;
     res->cost_lb = md->n_cols ? out.cost_lb : 0;
-    res->budget_hit = out.budget_hit || out.search_hit || bo.budget_hit;
-    res->lp_solves = out.solves + bo.nodes;
-    res->bb_nodes = bo.nodes;
-    res->bb_pivots = bo.pivots;
+    res->budget_hit = out.budget_hit || out.search_hit || bo.budget_hit || bc.budget_hit;
+    res->lp_solves = out.solves + bo.nodes + bc.nodes;
+    res->bb_nodes = bo.nodes + bc.nodes;
+    res->bb_pivots = bo.pivots + bc.pivots;
     fill_gaps(res);
   }
   cl_lp_free(lp);

@@ -52,7 +52,11 @@ struct bb {
   struct cl_state cand, *best;
   int64_t coverage, target, leaf_lb;
   double gap;
+  bool cov; /* on coverage: values are -coverage, to minimise like cost */
 };
+
+/* The incumbent's value in minimisation form. */
+static int64_t inc(const struct bb *bb) { return bb->cov ? -bb->best->cov : bb->best->cost; }
 
 static const struct cl_krange FULL = {0, 100};
 
@@ -131,13 +135,14 @@ static int64_t proven(const struct bb *bb) {
   size_t at = 0;
   int64_t lb = open_min(bb, &at);
   if (bb->leaf_lb < lb) lb = bb->leaf_lb;
-  return bb->best->cost < lb ? bb->best->cost : lb;
+  return inc(bb) < lb ? inc(bb) : lb;
 }
 
 static bool gap_closed(const struct bb *bb) {
   int64_t lb = proven(bb);
-  double ref = fmax(fabs((double)lb), (double)FX_CLEAR_GAP_FLOOR_PRICE);
-  return (double)(bb->best->cost - lb) <= bb->gap * ref;
+  double floor = bb->cov ? FX_CLEAR_GAP_FLOOR_W : FX_CLEAR_GAP_FLOOR_PRICE;
+  double ref = fmax(fabs((double)lb), floor);
+  return (double)(inc(bb) - lb) <= bb->gap * ref;
 }
 
 /* Best bound first; ties by creation order (deterministic). */
@@ -183,18 +188,19 @@ static int fix_offer(struct bb *bb, size_t i, int64_t u) {
 static int fix(struct bb *bb, int k) {
   int rc = 0;
   bb->node[k].fix = bb->n_chg;
-  for (size_t i = 0; !rc && i < bb->md->n_offers; i++) rc = fix_offer(bb, i, bb->best->cost);
+  for (size_t i = 0; !rc && i < bb->md->n_offers; i++) rc = fix_offer(bb, i, inc(bb));
   bb->node[k].n_fix = bb->n_chg - bb->node[k].fix;
   return rc;
 }
 
-/* Round the node's LP solution and polish it at the B&B's coverage; keep
- * it when it covers as much and costs less. */
+/* Round the node's LP solution and polish it. On cost: at the B&B's
+ * coverage, kept when it covers as much and costs less; on coverage:
+ * towards the target, kept when better. */
 static int candidate(struct bb *bb) {
   cl_lp_bb_state(bb->lp, &bb->cand);
-  int rc = cl_polish(&bb->cand, bb->md, bb->coverage);
-  if (!rc && bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost &&
-      cl_state_better(&bb->cand, bb->best, bb->target))
+  int rc = cl_polish(&bb->cand, bb->md, bb->cov ? bb->target : bb->coverage);
+  bool keep = bb->cov || (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost);
+  if (!rc && keep && cl_state_better(&bb->cand, bb->best, bb->target))
     cl_state_copy(bb->best, &bb->cand, bb->md);
   return rc;
 }
@@ -273,7 +279,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   }
   struct bb_node *nd = &bb->node[k];
   if (bound > nd->bound) nd->bound = bound;
-  if (nd->bound >= bb->best->cost) return 0;
+  if (nd->bound >= inc(bb)) return 0;
   if (!ok) { /* no solution to branch on: the node's bound stands */
     if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
     return 0;
@@ -287,7 +293,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
     return 0;
   }
-  if (nd->bound >= bb->best->cost) return 0; /* the candidate closed it */
+  if (nd->bound >= inc(bb)) return 0; /* the candidate closed it */
   return branch(bb, k, &p, next);
 }
 
@@ -296,7 +302,7 @@ static int search(struct bb *bb, struct budget *bu) {
   while (!rc) {
     if (k < 0) k = pop_best(bb);
     if (k < 0) break;
-    if (bb->node[k].bound >= bb->best->cost) {
+    if (bb->node[k].bound >= inc(bb)) {
       k = -1;
       continue;
     }
@@ -315,20 +321,23 @@ static int search(struct bb *bb, struct budget *bu) {
 }
 
 int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
-              struct cl_state *best, int64_t target, int64_t cost_lb, struct cl_bb_out *out) {
+              struct cl_state *best, int64_t target, int64_t bound, bool coverage,
+              struct cl_bb_out *out) {
   struct bb bb;
   struct budget bu = {.node_limit = p->bb_node_limit, .pivot_limit = p->bb_pivot_limit};
   memset(out, 0, sizeof *out);
-  out->cost_lb = cost_lb;
+  out->bound = bound;
   if (p->bb_node_limit <= 0 || !md->n_cols) return 0;
   int rc = bb_init(&bb, md, lp, p->bb_node_limit);
   bb.best = best, bb.coverage = best->cov, bb.target = target, bb.gap = p->bb_gap;
-  if (!rc) rc = cl_lp_bb_begin(lp, bb.kr);
+  bb.cov = coverage;
+  if (!rc) rc = cl_lp_bb_begin(lp, bb.kr, coverage);
   if (!rc) {
-    new_node(&bb, -1, cost_lb);
+    new_node(&bb, -1, coverage ? -bound : bound);
     rc = search(&bb, &bu);
     int64_t lb = proven(&bb);
-    if (!rc && lb > out->cost_lb) out->cost_lb = lb;
+    if (!rc && coverage && -lb < out->bound) out->bound = -lb;
+    if (!rc && !coverage && lb > out->bound) out->bound = lb;
   }
   if (rc != FX_CLEAR_EINVAL) cl_lp_bb_end(lp);
   bb_free(&bb);

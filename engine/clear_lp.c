@@ -55,6 +55,7 @@ struct cl_lp {
   const struct cl_krange *kr;
   long double *offer_best, *col_val, margin, sum;
   int slack0, n_slack;
+  bool bb_cov; /* branch-and-bound on coverage (phase 1), not on cost */
 };
 
 double cl_now_ms(void) {
@@ -557,6 +558,10 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
 
 bool cl_lp_exact(const struct cl_lp *lp) { return lp->exact; }
 
+int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub) {
+  return coverage_target(lp, coverage_ub);
+}
+
 /* Worst rounding at ISP t: half a watt per offer that may order there partly. */
 static double rounding_slack(const struct cl_model *md, size_t t) {
   double n = 0;
@@ -778,7 +783,9 @@ static void add_slacks(struct cl_lp *lp) {
 /* Coverage may go below its floor at a node: a forced offer against the
  * requested direction must not make the row cov <= s·d + off infeasible. */
 static void slacks_open(struct cl_lp *lp, bool open) {
-  double w = open ? coverage_weight(lp->md) : 0.0;
+  /* The price of a watt beyond a bound: above any offer's price per covered
+   * watt (cost), or a thousand covered watts (coverage). */
+  double w = !open ? 0.0 : lp->bb_cov ? -1e3 : coverage_weight(lp->md);
   for (size_t t = 0; t < lp->md->n_isps; t++) {
     const struct cl_isp *is = &lp->md->isp[t];
     if (!lp->cov_col[t]) continue;
@@ -799,8 +806,11 @@ void cl_lp_bb_set(struct cl_lp *lp, size_t c, struct cl_krange r) {
   else set_col(lp, c, r.lo ? k1 / 100.0 : 0.0, r.hi / 100.0);
 }
 
-int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr) {
+int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) {
   if (lp->mip_built || !lp->md->n_cols) return FX_CLEAR_EINVAL; /* the MILP changed the LP */
+  lp->bb_cov = coverage;
+  for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0); /* the dives fixed some */
+  if (coverage) phase1(lp);
   size_t no = lp->md->n_offers, nc = lp->md->n_cols;
   lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
   lp->col_val = calloc(nc, sizeof *lp->col_val);
@@ -827,6 +837,10 @@ int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *piv
   lp->budget_hit = was || hit;
   *pivots = glp_get_it_cnt(lp->P) - it0;
   if (!ok && hit) return -1; /* stopped by a limit: lam may be stale, no bound */
+  if (lp->bb_cov) {
+    *bound = -coverage_bound(lp);
+    return ok;
+  }
   *bound = cost_bound(lp, coverage);
   for (int r = 1, nr = glp_get_num_rows(lp->P); r <= nr; r++) lp->lam[r] = -lp->lam[r];
   return ok;
@@ -844,8 +858,12 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
     if (j == c || k2 < k1) continue;
     nb = fmaxl(nb, lp->col_val[j]);
   }
-  long double d = nb - lp->offer_best[i];
-  long double lb = -(lp->sum + d + 1e-9L * fabsl(d));
+  long double d = nb - lp->offer_best[i], v = lp->sum + d + 1e-9L * fabsl(d);
+  if (lp->bb_cov) { /* as coverage_bound, in minimisation form */
+    v += (long double)md->deficit;
+    return v >= (long double)md->need ? -md->need : v < 0 ? 0 : -(int64_t)floorl(v);
+  }
+  long double lb = -v;
   if (lb > 9e18L) return INT64_MAX;
   if (lb < -9e18L) return -INT64_MAX;
   return (int64_t)ceill(lb);

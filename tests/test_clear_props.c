@@ -264,12 +264,11 @@ Test(clear_props, heuristics_alone_match_exhaustive_search) {
 }
 
 /* The engine's own branch-and-bound (GLPK's off, no extra dives, no local
- * search, run to a zero gap): its proven cost bound never exceeds the least
- * cost an exhaustive search finds at the answer's coverage, and its answer
- * costs exactly that least cost. Against the same engine without it: never
- * less coverage, never more cost, never a weaker bound; and it finds the
- * optimum where the dive alone does not (seeds 28 and 38) and proves it on
- * more markets. */
+ * search, run to a zero gap): the answer covers the most an exhaustive
+ * search finds, its proven cost bound never exceeds the least cost there,
+ * and the answer costs exactly that. Against the same engine without it:
+ * never less coverage, and at equal coverage never more cost; it finds
+ * optima the dive alone misses and proves more of them. */
 Test(clear_props, branch_and_bound_matches_exhaustive_search) {
   struct fx_clear_params p, off;
   fx_clear_params_init(&p);
@@ -295,9 +294,11 @@ Test(clear_props, branch_and_bound_matches_exhaustive_search) {
     cr_assert_eq(r.cost, e.at_cost, "seed %llu: %lld W for %lld, least cost there %lld",
                  (unsigned long long)seed, (long long)r.coverage, (long long)r.cost,
                  (long long)e.at_cost);
+    cr_assert_eq(r.coverage, e.best_cov, "seed %llu: %lld W, the most there is %lld W",
+                 (unsigned long long)seed, (long long)r.coverage, (long long)e.best_cov);
     cr_assert_geq(r.coverage, o.coverage, "seed %llu", (unsigned long long)seed);
-    cr_assert_leq(r.cost, o.cost, "seed %llu", (unsigned long long)seed);
-    cr_assert_geq(r.cost_lb, o.cost_lb, "seed %llu", (unsigned long long)seed);
+    if (r.coverage == o.coverage)
+      cr_assert_leq(r.cost, o.cost, "seed %llu", (unsigned long long)seed);
     equal += r.cost == e.at_cost;
     proven += r.cost_gap <= FX_CLEAR_TOLERANCE;
     struct ex eo = {.m = &k.m, .best_cov = -1, .at_cov = o.coverage, .at_cost = INT64_MAX};
