@@ -6,7 +6,9 @@
  * rounded values and polish it (clear_heur.c); run the merit-order heuristic
  * beside it and keep the better of the two; on smaller markets dive again,
  * a share of the fractional offers at a time, and improve the best answer by
- * local search; then prove bounds for the answer.
+ * local search; then prove bounds for the answer, and on markets up to
+ * bb_max_offers branch (clear_bb.c): on coverage if the answer falls short
+ * of the target, then on cost, for better answers and tighter proofs.
  * docs/clearing.md explains why this shape. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,25 +1,30 @@
 /* clear_bb.c — branch-and-bound on the offers the LP relaxation leaves
- * fractional: a proven cost bound above the LP's, and better answers.
+ * fractional: proven bounds beyond the LP's, and better answers.
  *
  * The LP bound sits 0.1–0.2 % under the best integer answers on large
- * markets (docs/clearing.md), so a proven 0.1 % needs branching. A node is
- * the LP of cl_lp_cost_bound (minimum cost at the answer's coverage) with
- * some columns restricted: an offer that the LP splits between options or
- * activates below its minimum is branched on its largest column c — either
- * c is ordered (factor >= its minimum, the offer's other options off) or it
- * is not. Every node's bound is the Lagrangian of the INTEGER problem with
- * the node's duals and restrictions (clear_lp.c), so it is proven whatever
- * the simplex's tolerances; its children start from its basis (a plunge) or
- * from the last one (best-bound jumps), bounds changed only, so the dual
- * simplex stays warm. Each solved node also fixes, for its subtree, the
- * columns whose Lagrangian child bound already reaches the incumbent
- * (reduced-cost fixing). Nodes' LP solutions are rounded and polished into
- * candidate answers.
+ * markets, and heuristics miss coverage that only a combination gives
+ * (docs/clearing.md), so proofs need branching. A node is the LP of
+ * clear_lp.c (maximum coverage, or minimum cost at the answer's coverage)
+ * with the factors of some columns restricted. An offer that the LP splits
+ * between options or activates below its minimum is branched on its
+ * largest column c: c ordered (factor >= its minimum, the offer's other
+ * options excluded) or c excluded; once none is, a factor between two
+ * hundredths f and f+1 is branched on k <= f or k >= f+1. Every node's
+ * bound is the Lagrangian of the INTEGER problem with the node's duals and
+ * restrictions (clear_lp.c), so it is proven whatever the simplex's
+ * tolerances; a child starts from the LP's current basis (its parent's on
+ * a plunge), bounds changed only, so the dual simplex stays warm. Each
+ * solved node also fixes, for its subtree, the columns whose Lagrangian
+ * child bound already reaches the incumbent (reduced-cost fixing). The
+ * column to branch on is chosen by pseudo-costs (the bound gained per unit
+ * the branching moved a factor, learnt from solved children). Nodes' LP
+ * solutions are rounded and polished into candidate answers.
  *
- * The proven bound is the least of the incumbent's cost, the open nodes'
- * bounds and the bounds of leaves the LP left integral (their rounding to
- * hundredths and watts may still cost more). Work is bounded by a node and
- * a pivot count, so the answer is the same on every machine. */
+ * Values are minimised: cost, or minus coverage. The proven bound is the
+ * least of the incumbent's value, the open nodes' bounds and the bounds of
+ * leaves the LP left integral (the rounding of watts may still cost more
+ * there). Work is bounded by a node and a pivot count, so the answer is
+ * the same on every machine. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,9 @@ struct bb_node {
   size_t chg, n_chg; /* the branching decision, in bb.chg */
   size_t fix, n_fix; /* fixings found when the node was solved */
   int64_t bound;     /* proven for every choice inside the node */
+  int bcol;          /* the column its parent branched on, -1 at the root */
+  int bdir;          /* 0 down, 1 up */
+  double bdist;      /* how far that moved the column's factor (share of 1) */
 };
 
 struct bb {
@@ -53,6 +61,10 @@ struct bb {
   int64_t coverage, target, leaf_lb;
   double gap;
   bool cov; /* on coverage: values are -coverage, to minimise like cost */
+  double *pc_sum[2];  /* per column: bound gained per unit moved, summed */
+  int *pc_n[2];
+  double pc_all[2];
+  int pc_alln[2];
 };
 
 /* The incumbent's value in minimisation form. */
@@ -70,6 +82,11 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
   bb->kr = malloc(md->n_cols * sizeof *bb->kr);
   bb->cur = malloc(md->n_cols * sizeof *bb->cur);
   bb->leaf_lb = INT64_MAX;
+  for (int d = 0; d < 2; d++) {
+    bb->pc_sum[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_sum[d]);
+    bb->pc_n[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_n[d]);
+    if (!bb->pc_sum[d] || !bb->pc_n[d]) return FX_CLEAR_ENOMEM;
+  }
   if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur) return FX_CLEAR_ENOMEM;
   for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = FULL;
   return cl_state_init(&bb->cand, md);
@@ -78,6 +95,7 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
 static void bb_free(struct bb *bb) {
   free(bb->node), free(bb->open), free(bb->path), free(bb->kr), free(bb->cur), free(bb->chg);
   cl_state_free(&bb->cand);
+  for (int d = 0; d < 2; d++) free(bb->pc_sum[d]), free(bb->pc_n[d]);
 }
 
 static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
@@ -94,7 +112,7 @@ static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
 
 static int new_node(struct bb *bb, int parent, int64_t bound) {
   int k = (int)bb->n_node++;
-  bb->node[k] = (struct bb_node){.parent = parent, .chg = bb->n_chg, .bound = bound};
+  bb->node[k] = (struct bb_node){.parent = parent, .chg = bb->n_chg, .bound = bound, .bcol = -1};
   return k;
 }
 
@@ -211,9 +229,31 @@ struct pick {
   bool up;
 };
 
-/* The fractional offer to branch on: the most money the rounding moves
- * (price × how far it moves, so a split or an offer below its minimum
- * comes before a factor between hundredths); ties by arrival. */
+/* How far each child moves column c's factor from the LP's x. */
+static void moves(const struct bb *bb, const struct pick *p, double *down, double *up) {
+  double x = cl_lp_bb_value(bb->lp, p->col);
+  if (p->kind == 2) {
+    double fr = x * 100.0 - cl_lp_bb_floor(bb->lp, p->col);
+    *down = fr / 100.0, *up = (1.0 - fr) / 100.0;
+    return;
+  }
+  *down = x;
+  *up = fmax(bb->md->col[p->col].min_af / 100.0 - x, 0.01);
+}
+
+static double pc_est(const struct bb *bb, int d, size_t c, double dist) {
+  double per;
+  if (bb->pc_n[d][c]) per = bb->pc_sum[d][c] / bb->pc_n[d][c];
+  else if (bb->pc_alln[d]) per = bb->pc_all[d] / bb->pc_alln[d];
+  else per = fabs((double)bb->md->col[c].price) + 1.0;
+  return per * dist;
+}
+
+/* The fractional offer to branch on: splits and offers below their
+ * minimum before factors between hundredths; among them the largest
+ * product of the two children's estimated bound gains (pseudo-costs: gain
+ * per unit moved, learnt from solved children; the price until there are
+ * any); ties by arrival. */
 static struct pick pick(const struct bb *bb) {
   struct pick best = {0};
   double score = -1;
@@ -221,9 +261,12 @@ static struct pick pick(const struct bb *bb) {
     struct pick p = {.offer = i};
     double dist;
     p.kind = cl_lp_bb_frac(bb->lp, i, &p.col, &p.up, &dist);
-    if (!p.kind) continue;
-    double s = dist * (fabs((double)bb->md->col[p.col].price) + 1.0);
-    if (s > score) score = s, best = p;
+    if (!p.kind || !allowed(bb, p.col)) continue; /* just fixed: its children would repeat */
+    double dd, du;
+    moves(bb, &p, &dd, &du);
+    double s = fmax(pc_est(bb, 0, p.col, dd), 1e-6) * fmax(pc_est(bb, 1, p.col, du), 1e-6);
+    bool first = !best.kind || p.kind < best.kind; /* splits and minimums first */
+    if (first || (p.kind == best.kind && s > score)) score = s, best = p;
   }
   return best;
 }
@@ -245,11 +288,15 @@ static int branch(struct bb *bb, int k, const struct pick *p, int *plunge) {
   size_t c = p->col;
   struct cl_krange r = bb->kr[c];
   int f = p->kind == 2 ? cl_lp_bb_floor(bb->lp, c) : 0;
+  double dd, du;
+  moves(bb, p, &dd, &du);
   int down = new_node(bb, k, b);
+  bb->node[down].bcol = (int)c, bb->node[down].bdir = 0, bb->node[down].bdist = dd;
   int rc = add_chg(bb, c, r.lo, f);
   bb->node[down].n_chg = 1;
   bb->kr[c] = r;
   int upk = new_node(bb, k, b), lo = first_factor(bb, c);
+  bb->node[upk].bcol = (int)c, bb->node[upk].bdir = 1, bb->node[upk].bdist = du;
   if (!rc) rc = add_chg(bb, c, f + 1 > lo ? f + 1 : lo, r.hi);
   if (!rc) rc = only(bb, p->offer, c);
   bb->node[upk].n_chg = bb->n_chg - bb->node[upk].chg;
@@ -278,6 +325,11 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     return 0;
   }
   struct bb_node *nd = &bb->node[k];
+  if (nd->bcol >= 0 && nd->bdist > 0 && bound < INT64_MAX / 2) { /* learn the pseudo-cost */
+    double gain = fmax((double)bound - (double)nd->bound, 0.0) / nd->bdist;
+    bb->pc_sum[nd->bdir][nd->bcol] += gain, bb->pc_n[nd->bdir][nd->bcol]++;
+    bb->pc_all[nd->bdir] += gain, bb->pc_alln[nd->bdir]++;
+  }
   if (bound > nd->bound) nd->bound = bound;
   if (nd->bound >= inc(bb)) return 0;
   if (!ok) { /* no solution to branch on: the node's bound stands */

@@ -1,7 +1,8 @@
 /* clear_internal.h — what the clearing engine's files share and nobody else
  * uses: the normalised model (clear_model.c), the exact integer state and its
- * heuristics (clear_heur.c), and the LP relaxation with its Lagrangian bounds
- * (clear_lp.c). fx_clear_solve (clear.c) ties them together.
+ * heuristics (clear_heur.c), the LP relaxation with its Lagrangian bounds
+ * (clear_lp.c) and the branch-and-bound over it (clear_bb.c). fx_clear_solve
+ * (clear.c) ties them together.
  *
  * Normalisation: every constrained ISP t gets a direction s (the requested
  * one, +1 for Available) so that the bounds become L <= s·d <= U on the sum d
@@ -150,6 +151,7 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t col, bool on);
  * raise it; dist: how far rounding moves it (as a share of full factor). */
 int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist);
 int cl_lp_bb_floor(const struct cl_lp *lp, size_t col);
+double cl_lp_bb_value(const struct cl_lp *lp, size_t col); /* its LP value */
 double cl_lp_bb_x(const struct cl_lp *lp, size_t col);
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st);
 

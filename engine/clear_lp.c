@@ -889,6 +889,8 @@ int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, doubl
   return 0;
 }
 
+double cl_lp_bb_value(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
+
 int cl_lp_bb_floor(const struct cl_lp *lp, size_t c) { return (int)floor(lp->x[c] * 100.0 + 1e-4); }
 
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }
