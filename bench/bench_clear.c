@@ -8,8 +8,11 @@
  * of a few runs and the proven gaps; then, on instances small enough for an
  * exhaustive search, the true gap against the exhaustive optimum. Markets
  * run with the default coverage tolerance, and again (up to 1,000 offers)
- * with none, most coverage first exactly.
- * Usage: bench_clear [max_offers] (default 10000). */
+ * with none, most coverage first exactly. Columns: LPs solved, then the
+ * branch-and-bound's nodes and simplex pivots.
+ * Usage: bench_clear [max_offers] (default 10000). Environment, to measure
+ * the branch-and-bound beyond its defaults: BB_NODES (node limit, pivot
+ * limit lifted), BB_MAX (bb_max_offers), BB_ONE (one run per size). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +121,8 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   struct fx_clear_params p;
   fx_clear_params_init(&p);
   p.coverage_tolerance = tol;
+  if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
+  if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
     double t0 = now_ms(), c0 = cpu_ms();
@@ -131,9 +136,9 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   }
   qsort(t, (size_t)runs, sizeof *t, cmp_d);
   qsort(cpu, (size_t)runs, sizeof *cpu, cmp_d);
-  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %s%s\n", n, scarcity,
+  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %5d %7ld %s%s\n", n, scarcity,
          t[runs / 2], cpu[runs / 2], res.n_orders, 100 * res.coverage_gap, 100 * res.cost_gap,
-         (long long)res.cost, (long long)res.cost_lb, res.lp_solves, res.optimal ? "yes" : "no",
+         (long long)res.cost, (long long)res.cost_lb, res.lp_solves, res.bb_nodes, res.bb_pivots, res.optimal ? "yes" : "no",
          res.budget_hit ? " (budget hit)" : "");
   fx_clear_result_free(&res);
   gen_free(&g);
@@ -205,10 +210,10 @@ static void bench_exact(uint64_t seed) {
 int main(int argc, char **argv) {
   size_t max = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
   printf("offers scarc    median_ms  cpu_ms  orders cov_gap  cost_gap         cost      cost_lb"
-         "   LPs optimal (proven gaps)\n");
+         "   LPs nodes pivots optimal (proven gaps)\n");
   for (size_t n = 10; n <= max; n *= 10) {
-    bench_size(n, n >= 10000 ? 1 : 5, 0.4, FX_CLEAR_TOLERANCE);
-    bench_size(n, n >= 10000 ? 1 : 5, 1.2, FX_CLEAR_TOLERANCE);
+    bench_size(n, n >= 10000 || getenv("BB_ONE") ? 1 : 5, 0.4, FX_CLEAR_TOLERANCE);
+    bench_size(n, n >= 10000 || getenv("BB_ONE") ? 1 : 5, 1.2, FX_CLEAR_TOLERANCE);
   }
   printf("\ncoverage_tolerance = 0 (most coverage first, exactly):\n");
   for (size_t n = 10; n <= max && n <= 1000; n *= 10) {

@@ -6,7 +6,9 @@
  * rounded values and polish it (clear_heur.c); run the merit-order heuristic
  * beside it and keep the better of the two; on smaller markets dive again,
  * a share of the fractional offers at a time, and improve the best answer by
- * local search; then prove bounds for the answer.
+ * local search; then prove bounds for the answer, and on markets up to
+ * bb_max_offers branch (clear_bb.c): on coverage if the answer falls short
+ * of the target, then on cost, for better answers and tighter proofs.
  * docs/clearing.md explains why this shape. */
 #include <math.h>
 #include <stdlib.h>
@@ -24,6 +26,10 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->redive_max_offers = 400;
   p->local_search_max_offers = 400;
   p->local_search_work = 200000;
+  p->bb_max_offers = 400;
+  p->bb_node_limit = 2000;
+  p->bb_pivot_limit = 40000;
+  p->bb_gap = FX_CLEAR_TOLERANCE;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
@@ -37,15 +43,6 @@ int64_t fx_clear_order_power(int64_t power, int factor) {
 
 int64_t fx_clear_order_price(int64_t price, int factor) {
   return div100_round(price * factor);
-}
-
-static int polish(struct cl_state *st, const struct cl_model *md, int64_t target) {
-  int rc = cl_repair(st, md);
-  if (!rc) rc = cl_fill(st, md, target);
-  if (!rc) rc = cl_prune(st, md);
-  if (!rc) rc = cl_drop(st, md, target);
-  if (!rc) rc = cl_trim(st, md, target);
-  return rc;
 }
 
 static int fill_result(struct fx_clear_result *res, const struct cl_state *st,
@@ -94,7 +91,7 @@ static int redives(const struct cl_model *md, struct cl_lp *lp, struct cl_state 
   int rc = 0;
   for (size_t j = 0; !rc && j < sizeof redive_share / sizeof *redive_share; j++) {
     rc = cl_lp_redive(lp, other, out, redive_share[j]);
-    if (!rc) rc = polish(other, md, out->target);
+    if (!rc) rc = cl_polish(other, md, out->target);
     if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   }
   return rc;
@@ -111,16 +108,32 @@ static int search(const struct cl_model *md, const struct fx_clear_params *p, st
   if (!rc) rc = cl_trim(other, md, INT64_MAX);
   if (!rc) rc = cl_drop(other, md, out->target);
   if (!rc) rc = cl_trim(other, md, out->target);
-  if (!rc) rc = polish(best, md, out->target);
+  if (!rc) rc = cl_polish(best, md, out->target);
   if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   if (!rc && md->n_offers <= p->redive_max_offers) rc = redives(md, lp, best, other, out);
   if (!rc && cl_lp_exact(lp)) {
     rc = cl_lp_mip(lp, other, out);
-    if (!rc) rc = polish(other, md, out->target);
+    if (!rc) rc = cl_polish(other, md, out->target);
     if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   }
   if (!rc && md->n_offers <= p->local_search_max_offers && p->local_search_work > 0)
     rc = cl_swap(best, md, out->target, p->local_search_work, &out->search_hit);
+  return rc;
+}
+
+/* The answer falls short of the coverage target: branch-and-bound on
+ * coverage, for more coverage or a proof that there is none (a lower
+ * coverage bound lowers the target; the answer is then polished to it). */
+static int coverage_bb(const struct cl_model *md, const struct fx_clear_params *p,
+                       struct cl_lp *lp, struct cl_state *best, struct cl_state *other,
+                       struct cl_lp_out *out, struct cl_bb_out *bc) {
+  int rc = cl_bb_run(md, lp, p, best, out->target, out->coverage_ub, true, bc);
+  if (rc || bc->bound >= out->coverage_ub) return rc;
+  out->coverage_ub = bc->bound > best->cov ? bc->bound : best->cov;
+  out->target = cl_lp_target(lp, out->coverage_ub);
+  cl_state_copy(other, best, md);
+  rc = cl_polish(other, md, out->target);
+  if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   return rc;
 }
 
@@ -129,21 +142,28 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   struct cl_state best = {0}, other = {0};
   struct cl_lp *lp = NULL;
   struct cl_lp_out out = {0};
+  struct cl_bb_out bo = {.bound = INT64_MIN}, bc = {0};
   double deadline = p->time_limit_ms > 0 ? cl_now_ms() + p->time_limit_ms : 0;
   int rc = cl_state_init(&best, md);
   if (!rc) rc = cl_state_init(&other, md);
   if (!rc && md->n_cols) {
     rc = cl_lp_create(&lp, md, p, deadline);
+    bool bb = !cl_lp_exact(lp) && md->n_offers <= p->bb_max_offers;
     if (!rc) rc = search(md, p, lp, &best, &other, &out);
+    if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
+    if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
+    if (!rc && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
   }
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
   if (!rc) rc = fill_result(res, &best, md);
   if (!rc) {
     res->coverage_ub = out.coverage_ub > res->coverage ? out.coverage_ub : res->coverage;
     res->cost_lb = md->n_cols ? out.cost_lb : 0;
-    res->budget_hit = out.budget_hit || out.search_hit;
-    res->lp_solves = out.solves;
+    res->budget_hit = out.budget_hit || out.search_hit || bo.budget_hit || bc.budget_hit;
+    res->lp_solves = out.solves + bo.nodes + bc.nodes;
+    res->bb_nodes = bo.nodes + bc.nodes;
+    res->bb_pivots = bo.pivots + bc.pivots;
     fill_gaps(res);
   }
   cl_lp_free(lp);

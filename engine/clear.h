@@ -85,6 +85,15 @@ struct fx_clear_params {
    * counts option evaluations (deterministic); 0 turns it off. */
   size_t local_search_max_offers;
   int local_search_work;
+  /* Markets this small (and above exact_max_offers) get a branch-and-bound
+   * on the offers the LP leaves fractional, for a proven cost bound above
+   * the LP's and cheaper answers at the same coverage. It stops when the
+   * proven cost gap is at most bb_gap, or after bb_node_limit nodes or
+   * bb_pivot_limit simplex pivots (deterministic; 0 nodes = off). */
+  size_t bb_max_offers;
+  int bb_node_limit;
+  long bb_pivot_limit;
+  double bb_gap;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
@@ -113,6 +122,8 @@ struct fx_clear_result {
   bool optimal;                  /* both gaps <= FX_CLEAR_TOLERANCE */
   bool budget_hit;               /* a limit of fx_clear_params stopped the search */
   int lp_solves;                 /* LPs solved (for the bench) */
+  int bb_nodes;                  /* branch-and-bound nodes solved */
+  long bb_pivots;                /* and their simplex pivots */
 };
 
 #define FX_CLEAR_TOLERANCE 0.001 /* 0.1 %: DESIGN.md §4 */

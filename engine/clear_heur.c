@@ -312,3 +312,12 @@ int cl_swap(struct cl_state *st, const struct cl_model *md, int64_t target, long
   if (work >= budget) *budget_hit = true;
   return rc;
 }
+
+int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target) {
+  int rc = cl_repair(st, md);
+  if (!rc) rc = cl_fill(st, md, target);
+  if (!rc) rc = cl_prune(st, md);
+  if (!rc) rc = cl_drop(st, md, target);
+  if (!rc) rc = cl_trim(st, md, target);
+  return rc;
+}

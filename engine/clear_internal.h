@@ -1,7 +1,8 @@
 /* clear_internal.h — what the clearing engine's files share and nobody else
  * uses: the normalised model (clear_model.c), the exact integer state and its
- * heuristics (clear_heur.c), and the LP relaxation with its Lagrangian bounds
- * (clear_lp.c). fx_clear_solve (clear.c) ties them together.
+ * heuristics (clear_heur.c), the LP relaxation with its Lagrangian bounds
+ * (clear_lp.c) and the branch-and-bound over it (clear_bb.c). fx_clear_solve
+ * (clear.c) ties them together.
  *
  * Normalisation: every constrained ISP t gets a direction s (the requested
  * one, +1 for Available) so that the bounds become L <= s·d <= U on the sum d
@@ -14,6 +15,7 @@
 #define FX_ENGINE_CLEAR_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/clear.h"
@@ -119,6 +121,57 @@ bool cl_lp_exact(const struct cl_lp *lp);
 int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
 /* Proven cost lower bound over every choice covering >= coverage. */
 int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out);
+
+/* Branch-and-bound support: the LP of cl_lp_cost_bound with the factors
+ * of each column restricted and elastic rows. A column's factor k lies in
+ * {0} ∪ [max(min_af, lo), hi] while lo is 0, in [max(min_af, lo), hi] once
+ * lo > 0 (the offer orders that column; branch-and-bound then excludes its
+ * others); hi below the minimum excludes it. kr (per column) is read by the
+ * node bounds until cl_lp_bb_end; the caller keeps the LP's bounds in step
+ * with it through cl_lp_bb_set. */
+struct cl_krange {
+  uint8_t lo, hi;
+};
+int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage);
+void cl_lp_bb_end(struct cl_lp *lp);
+void cl_lp_bb_set(struct cl_lp *lp, size_t col, struct cl_krange r);
+/* Re-solve (dual simplex) and prove a cost bound for every choice that
+ * covers >= coverage within the current states (or, begun for coverage,
+ * minus a coverage bound: minimisation form either way). Returns 1 when the LP is
+ * solved, 0 when the simplex failed (the bound holds, the solution is not
+ * one), -1 when a limit stopped it (no bound). pivots: iterations spent. */
+int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots);
+/* Proven bound of the last solved node with offer i restricted to column
+ * col (on) or col excluded (!on), from its multipliers, without solving
+ * (minimisation form, as cl_lp_bb_solve). */
+int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t col, bool on);
+/* Is offer i fractional in the last LP solution? 1: split, or below its
+ * minimum (col: its largest column); 2: col's factor between two
+ * hundredths (cl_lp_bb_floor: the lower); 0: neither. up: rounding would
+ * raise it; dist: how far rounding moves it (as a share of full factor). */
+int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist);
+int cl_lp_bb_floor(const struct cl_lp *lp, size_t col);
+double cl_lp_bb_value(const struct cl_lp *lp, size_t col); /* its LP value */
+double cl_lp_bb_x(const struct cl_lp *lp, size_t col);
+void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st);
+
+/* Branch-and-bound on the offers the LP leaves fractional (clear_bb.c).
+ * On cost: improves *best keeping its coverage at least, and returns in
+ * bound a proven bound on the cost of every choice covering >= best->cov
+ * (bound: the one known before). On coverage: improves *best
+ * (cl_state_better at target) and returns a proven coverage bound. */
+struct cl_bb_out {
+  int64_t bound;
+  int nodes;
+  long pivots;
+  bool budget_hit;
+};
+int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+              struct cl_state *best, int64_t target, int64_t bound, bool coverage,
+              struct cl_bb_out *out);
+/* The coverage the search aims for, given a proven coverage bound. */
+int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
+int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);
 
 double cl_now_ms(void);
 

@@ -49,6 +49,13 @@ struct cl_lp {
   double xscale; /* 1, or 100 once the MILP counts factors in hundredths */
   int it_lim, dive_rounds, solves, mip_nodes;
   bool budget_hit, exact, mip_built, capped_ok;
+  /* Branch-and-bound (clear_bb.c): per column the factors a node allows
+   * while it runs (NULL otherwise); the Lagrangian's per-offer maxima and
+   * per-column terms of the last node; the elastic slack columns. */
+  const struct cl_krange *kr;
+  long double *offer_best, *col_val, margin, sum;
+  int slack0, n_slack;
+  bool bb_cov; /* branch-and-bound on coverage (phase 1), not on cost */
 };
 
 double cl_now_ms(void) {
@@ -205,6 +212,7 @@ void cl_lp_free(struct cl_lp *lp) {
   if (lp->P) glp_delete_prob(lp->P);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
   free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac), free(lp->basis);
+  free(lp->offer_best), free(lp->col_val);
   free(lp);
 }
 
@@ -261,21 +269,35 @@ static void phase2(struct cl_lp *lp, double target) {
 
 /* The dive's objective: coverage first through a weight far above any
  * offer's price per covered watt, then cost. Bounds never come from it. */
-static void weighted(struct cl_lp *lp) {
-  const struct cl_model *md = lp->md;
+static double coverage_weight(const struct cl_model *md) {
   double w = 1.0;
   for (size_t c = 0; c < md->n_cols; c++) {
     double key = fabs(cl_merit_key(md, c));
     if (isfinite(key)) w = fmax(w, 100.0 * key + 1.0);
   }
+  return w;
+}
+
+static void weighted(struct cl_lp *lp) {
+  double w = coverage_weight(lp->md);
   phase2(lp, 0.0);
   glp_set_row_bnds(lp->P, lp->row_total, GLP_FR, 0.0, 0.0);
-  for (size_t t = 0; t < md->n_isps; t++)
+  for (size_t t = 0; t < lp->md->n_isps; t++)
     if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], -w);
 }
 
-/* Upper bound of one column's term in the max-form Lagrangian: linear in the
- * factor plus the worst rounding of power (and price) at a partial factor. */
+/* Factors column c may take while ordered: [k1, k2]; empty when k2 < k1. */
+static void col_range(const struct cl_lp *lp, size_t c, int *k1, int *k2) {
+  int lo = lp->kr ? lp->kr[c].lo : 0;
+  *k1 = lo > lp->md->col[c].min_af ? lo : lp->md->col[c].min_af;
+  *k2 = lp->kr ? lp->kr[c].hi : 100;
+}
+
+static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c].lo > 0; }
+
+/* Upper bound of one column's term in the max-form Lagrangian over its
+ * factors [k1, k2]: linear in the factor plus the worst rounding of power
+ * (and price) at a partial factor. */
 static long double col_term(const struct cl_lp *lp, const double *mu, size_t c, bool cost,
                             long double *mag) {
   const struct cl_model *md = lp->md;
@@ -290,9 +312,33 @@ static long double col_term(const struct cl_lp *lp, const double *mu, size_t c, 
     *mag += fabsl(v);
     noise += 0.5L * fabsl(w);
   }
-  if (cl->min_af == 100) return g;
-  long double lo = g * cl->min_af / 100.0L;
-  return (lo > g ? lo : g) + noise;
+  int k1, k2;
+  col_range(lp, c, &k1, &k2);
+  long double a = g * k1 / 100.0L, b = g * k2 / 100.0L;
+  return (a > b ? a : b) + (k1 < 100 ? noise : 0.0L);
+}
+
+/* One offer's best term: none (0) or one allowed column, or the ordered
+ * column alone while branch-and-bound orders one. Records the terms for
+ * branch-and-bound's child bounds when it runs. */
+static long double offer_term(struct cl_lp *lp, const double *mu, size_t i, bool cost,
+                              long double *mag) {
+  const struct cl_model *md = lp->md;
+  long double best = 0.0L;
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    int k1, k2;
+    col_range(lp, c, &k1, &k2);
+    if (k2 < k1) continue;
+    long double v = col_term(lp, mu, c, cost, mag);
+    if (lp->col_val) lp->col_val[c] = v;
+    if (col_on(lp, c)) {
+      best = v;
+      break;
+    }
+    best = fmaxl(best, v);
+  }
+  if (lp->offer_best) lp->offer_best[i] = best;
+  return best;
 }
 
 /* Max-form Lagrangian bound for multipliers mu (clamped to valid signs).
@@ -313,13 +359,10 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
   }
-  for (size_t i = 0; i < md->n_offers; i++) {
-    long double best = 0.0L;
-    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
-      best = fmaxl(best, col_term(lp, mu, c, cost, &mag));
-    sum += best;
-  }
-  return sum + 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
+  for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, mu, i, cost, &mag);
+  lp->margin = 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
+  lp->sum = sum + lp->margin;
+  return lp->sum;
 }
 
 static int64_t coverage_bound(struct cl_lp *lp) {
@@ -515,6 +558,10 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
 
 bool cl_lp_exact(const struct cl_lp *lp) { return lp->exact; }
 
+int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub) {
+  return coverage_target(lp, coverage_ub);
+}
+
 /* Worst rounding at ISP t: half a watt per offer that may order there partly. */
 static double rounding_slack(const struct cl_model *md, size_t t) {
   double n = 0;
@@ -706,3 +753,145 @@ int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) 
   out->solves = lp->solves;
   return 0;
 }
+
+/* Branch-and-bound support (clear_bb.c). Nodes differ from the LP of
+ * cl_lp_cost_bound only in column bounds; the rows get elastic slacks at a
+ * price above any offer's per watt, so that a node the forced offers make
+ * infeasible still has an optimum whose duals, put into the Lagrangian of
+ * the hard rows, prove it costs more than anything found. */
+static void add_slacks(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  int ind[2];
+  double val[2] = {0.0, 1.0};
+  int n = 1;
+  for (size_t t = 0; t < md->n_isps; t++) n += md->isp[t].constrained ? 2 : 0;
+  lp->slack0 = glp_add_cols(lp->P, n);
+  lp->n_slack = n;
+  int j = lp->slack0;
+  ind[1] = lp->row_total;
+  glp_set_mat_col(lp->P, j++, 1, ind, val);
+  for (size_t t = 0; t < md->n_isps; t++) {
+    if (!md->isp[t].constrained) continue;
+    ind[1] = lp->row_a[t];
+    val[1] = 1.0;
+    glp_set_mat_col(lp->P, j++, 1, ind, val);
+    val[1] = -1.0;
+    glp_set_mat_col(lp->P, j++, 1, ind, val);
+  }
+}
+
+/* Coverage may go below its floor at a node: a forced offer against the
+ * requested direction must not make the row cov <= s·d + off infeasible. */
+static void slacks_open(struct cl_lp *lp, bool open) {
+  /* The price of a watt beyond a bound: above any offer's price per covered
+   * watt (cost), or a thousand covered watts (coverage). */
+  double w = !open ? 0.0 : lp->bb_cov ? -1e3 : coverage_weight(lp->md);
+  for (size_t t = 0; t < lp->md->n_isps; t++) {
+    const struct cl_isp *is = &lp->md->isp[t];
+    if (!lp->cov_col[t]) continue;
+    if (open) glp_set_col_bnds(lp->P, lp->cov_col[t], GLP_UP, 0.0, (double)is->cap);
+    else glp_set_col_bnds(lp->P, lp->cov_col[t], is->covmin == is->cap ? GLP_FX : GLP_DB,
+                          (double)is->covmin, (double)is->cap);
+  }
+  for (int j = lp->slack0; j < lp->slack0 + lp->n_slack; j++) {
+    if (open) glp_set_col_bnds(lp->P, j, GLP_LO, 0.0, 0.0);
+    else glp_set_col_bnds(lp->P, j, GLP_FX, 0.0, 0.0);
+    glp_set_obj_coef(lp->P, j, w);
+  }
+}
+
+void cl_lp_bb_set(struct cl_lp *lp, size_t c, struct cl_krange r) {
+  int k1 = r.lo > lp->md->col[c].min_af ? r.lo : lp->md->col[c].min_af;
+  if (r.hi < k1) set_col(lp, c, 0.0, 0.0);
+  else set_col(lp, c, r.lo ? k1 / 100.0 : 0.0, r.hi / 100.0);
+}
+
+int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) {
+  if (lp->mip_built || !lp->md->n_cols) return FX_CLEAR_EINVAL; /* the MILP changed the LP */
+  lp->bb_cov = coverage;
+  for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0); /* the dives fixed some */
+  if (coverage) phase1(lp);
+  size_t no = lp->md->n_offers, nc = lp->md->n_cols;
+  lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
+  lp->col_val = calloc(nc, sizeof *lp->col_val);
+  if (!lp->offer_best || !lp->col_val) return FX_CLEAR_ENOMEM;
+  if (!lp->n_slack) add_slacks(lp);
+  slacks_open(lp, true);
+  lp->kr = kr;
+  return 0;
+}
+
+void cl_lp_bb_end(struct cl_lp *lp) {
+  if (lp->n_slack) slacks_open(lp, false);
+  for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
+  lp->kr = NULL;
+  free(lp->offer_best), free(lp->col_val);
+  lp->offer_best = NULL, lp->col_val = NULL;
+}
+
+int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots) {
+  int it0 = glp_get_it_cnt(lp->P);
+  bool was = lp->budget_hit;
+  lp->budget_hit = false;
+  bool ok = solve(lp, GLP_DUALP), hit = lp->budget_hit;
+  lp->budget_hit = was || hit;
+  *pivots = glp_get_it_cnt(lp->P) - it0;
+  if (!ok && hit) return -1; /* stopped by a limit: lam may be stale, no bound */
+  if (lp->bb_cov) {
+    *bound = -coverage_bound(lp);
+    return ok;
+  }
+  *bound = cost_bound(lp, coverage);
+  for (int r = 1, nr = glp_get_num_rows(lp->P); r <= nr; r++) lp->lam[r] = -lp->lam[r];
+  return ok;
+}
+
+/* The last node's Lagrangian with offer i restricted to column c (on), or
+ * with c excluded (off): only offer i's term changes. */
+int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
+  const struct cl_model *md = lp->md;
+  long double nb = on ? lp->col_val[c] : 0.0L;
+  for (size_t j = md->offer_col[i]; !on && j < md->offer_col[i + 1]; j++) {
+    int k1, k2;
+    col_range(lp, j, &k1, &k2);
+    if (col_on(lp, j)) return INT64_MAX; /* the offer orders j (or c): nothing left */
+    if (j == c || k2 < k1) continue;
+    nb = fmaxl(nb, lp->col_val[j]);
+  }
+  long double d = nb - lp->offer_best[i], v = lp->sum + d + 1e-9L * fabsl(d);
+  if (lp->bb_cov) { /* as coverage_bound, in minimisation form */
+    v += (long double)md->deficit;
+    return v >= (long double)md->need ? -md->need : v < 0 ? 0 : -(int64_t)floorl(v);
+  }
+  long double lb = -v;
+  if (lb > 9e18L) return INT64_MAX;
+  if (lb < -9e18L) return -INT64_MAX;
+  return (int64_t)ceill(lb);
+}
+
+int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
+  struct frac f;
+  if (frac_find(lp, i, &f)) {
+    *col = f.col, *up = f.up, *dist = f.dist;
+    return 1;
+  }
+  const struct cl_model *md = lp->md;
+  /* Tolerances: the simplex leaves a fixed basic column within 1e-7 of
+   * its value, and a branch that cannot cut the solution off would repeat. */
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    double k = lp->x[c] * 100.0, fl = floor(k + 1e-4), fr = k - fl;
+    int k1, k2;
+    col_range(lp, c, &k1, &k2);
+    if (lp->x[c] <= 1e-7 || fr <= 1e-4 || fr >= 1.0 - 1e-4 || fl < k1 || fl >= k2) continue;
+    *col = c, *up = fr >= 0.5, *dist = fmin(fr, 1.0 - fr) / 100.0;
+    return 2;
+  }
+  return 0;
+}
+
+double cl_lp_bb_value(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
+
+int cl_lp_bb_floor(const struct cl_lp *lp, size_t c) { return (int)floor(lp->x[c] * 100.0 + 1e-4); }
+
+void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }
+double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }

@@ -193,6 +193,74 @@ Test(clear, local_search_work_limit_is_reported) {
   fx_clear_result_free(&b);
 }
 
+/* Three all-or-nothing offers for a need of 100 W: A and B, 60 W for
+ * 6 EUR each, C, 100 W for 11 EUR. The LP relaxation buys A and two thirds
+ * of B (10 EUR), so the LP bound leaves the optimum, C alone, 10 % away.
+ * Solved with and without branch-and-bound (GLPK's own, which markets this
+ * small get by default, off) and with a node limit of 1. */
+struct three {
+  struct fx_clear_result with, without, cut;
+};
+
+static struct three solve_three(int64_t far) {
+  static const int64_t sixty[] = {60}, hundred[] = {100};
+  struct fx_clear_isp isp = requested(100, far);
+  struct fx_clear_option o[3] = {option(6 * EUR, 100, 0, 1, sixty), option(6 * EUR, 100, 0, 1, sixty),
+                                 option(11 * EUR, 100, 0, 1, hundred)};
+  struct fx_clear_offer offers[3] = {{1, &o[0]}, {1, &o[1]}, {1, &o[2]}};
+  struct fx_clear_market m = {{1, &isp}, 3, offers, NULL};
+  struct fx_clear_params par;
+  fx_clear_params_init(&par);
+  par.exact_max_offers = 0;
+  struct three r;
+  cr_assert_eq(fx_clear_solve(&m, &par, &r.with), 0);
+  par.bb_node_limit = 1;
+  cr_assert_eq(fx_clear_solve(&m, &par, &r.cut), 0);
+  par.bb_node_limit = 0;
+  cr_assert_eq(fx_clear_solve(&m, &par, &r.without), 0);
+  return r;
+}
+
+static void three_free(struct three *r) {
+  fx_clear_result_free(&r->with);
+  fx_clear_result_free(&r->without);
+  fx_clear_result_free(&r->cut);
+}
+
+static void assert_c_alone_proven(const struct fx_clear_result *r) {
+  cr_assert_eq(r->coverage, 100);
+  cr_assert_eq(r->cost, 11 * EUR);
+  cr_assert_eq(r->option[2], 0);
+  cr_assert(r->optimal, "proven: cost %lld, bound %lld", (long long)r->cost, (long long)r->cost_lb);
+  cr_assert(!r->budget_hit);
+  cr_assert_gt(r->bb_nodes, 1);
+}
+
+/* A far bound of 200 W admits A and B together (12 EUR): the cost is
+ * what needs the branching, to prove C optimal. */
+Test(clear, branch_and_bound_proves_the_cost_the_lp_cannot) {
+  struct three r = solve_three(200);
+  assert_c_alone_proven(&r.with);
+  cr_assert_leq(r.without.cost_lb, 10 * EUR + 1, "the LP bound: %lld", (long long)r.without.cost_lb);
+  cr_assert(!r.without.optimal);
+  cr_assert_eq(r.without.bb_nodes, 0);
+  cr_assert(r.cut.budget_hit, "one node is not enough");
+  cr_assert_eq(r.cut.bb_nodes, 1);
+  three_free(&r);
+}
+
+/* A far bound of 100 W forbids A and B together: merit order, the dives and
+ * the local search stop at 60 W; branch-and-bound on coverage finds C. */
+Test(clear, branch_and_bound_finds_coverage_the_heuristics_miss) {
+  struct three r = solve_three(100);
+  assert_c_alone_proven(&r.with);
+  cr_assert_eq(r.without.coverage, 60);
+  cr_assert_eq(r.without.coverage_ub, 100);
+  cr_assert(r.cut.budget_hit, "one node is not enough");
+  cr_assert_eq(r.cut.coverage, 60);
+  three_free(&r);
+}
+
 Test(clear, far_bound_of_requested_isp) {
   const int64_t big[] = {200}, small[] = {100};
   struct fx_clear_isp isps[] = {requested(100, 150)};

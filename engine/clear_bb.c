@@ -1,0 +1,398 @@
+/* clear_bb.c — branch-and-bound on the offers the LP relaxation leaves
+ * fractional: proven bounds beyond the LP's, and better answers.
+ *
+ * The LP bound sits 0.1–0.2 % under the best integer answers on large
+ * markets, and heuristics miss coverage that only a combination gives
+ * (docs/clearing.md), so proofs need branching. A node is the LP of
+ * clear_lp.c (maximum coverage, or minimum cost at the answer's coverage)
+ * with the factors of some columns restricted. An offer that the LP splits
+ * between options or activates below its minimum is branched on its
+ * largest column c: c ordered (factor >= its minimum, the offer's other
+ * options excluded) or c excluded; once none is, a factor between two
+ * hundredths f and f+1 is branched on k <= f or k >= f+1. Every node's
+ * bound is the Lagrangian of the INTEGER problem with the node's duals and
+ * restrictions (clear_lp.c), so it is proven whatever the simplex's
+ * tolerances; a child starts from the LP's current basis (its parent's on
+ * a plunge), bounds changed only, so the dual simplex stays warm. Each
+ * solved node also fixes, for its subtree, the columns whose Lagrangian
+ * child bound already reaches the incumbent (reduced-cost fixing). The
+ * column to branch on is chosen by pseudo-costs (the bound gained per unit
+ * the branching moved a factor, learnt from solved children). Nodes' LP
+ * solutions are rounded and polished into candidate answers.
+ *
+ * Values are minimised: cost, or minus coverage. The proven bound is the
+ * least of the incumbent's value, the open nodes' bounds and the bounds of
+ * leaves the LP left integral (the rounding of watts may still cost more
+ * there). Work is bounded by a node and a pivot count, so the answer is
+ * the same on every machine. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clear_internal.h"
+
+struct bb_chg {
+  uint32_t col;
+  struct cl_krange r;
+};
+
+struct bb_node {
+  int parent;
+  size_t chg, n_chg; /* the branching decision, in bb.chg */
+  size_t fix, n_fix; /* fixings found when the node was solved */
+  int64_t bound;     /* proven for every choice inside the node */
+  int bcol;          /* the column its parent branched on, -1 at the root */
+  int bdir;          /* 0 down, 1 up */
+  double bdist;      /* how far that moved the column's factor (share of 1) */
+};
+
+struct bb {
+  const struct cl_model *md;
+  struct cl_lp *lp;
+  struct bb_node *node;
+  size_t n_node, cap_node;
+  struct bb_chg *chg;
+  size_t n_chg, cap_chg;
+  int *open; /* unsolved nodes */
+  size_t n_open;
+  int *path;             /* scratch: a node's ancestors */
+  struct cl_krange *kr, *cur; /* per column: the node's factors, the LP's */
+  struct cl_state cand, *best;
+  int64_t coverage, target, leaf_lb;
+  double gap;
+  bool cov; /* on coverage: values are -coverage, to minimise like cost */
+  double *pc_sum[2];  /* per column: bound gained per unit moved, summed */
+  int *pc_n[2];
+  double pc_all[2];
+  int pc_alln[2];
+};
+
+/* The incumbent's value in minimisation form. */
+static int64_t inc(const struct bb *bb) { return bb->cov ? -bb->best->cov : bb->best->cost; }
+
+static const struct cl_krange FULL = {0, 100};
+
+static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, int node_limit) {
+  memset(bb, 0, sizeof *bb);
+  bb->md = md, bb->lp = lp;
+  bb->cap_node = 2 * (size_t)node_limit + 2;
+  bb->node = malloc(bb->cap_node * sizeof *bb->node);
+  bb->open = malloc(bb->cap_node * sizeof *bb->open);
+  bb->path = malloc(bb->cap_node * sizeof *bb->path);
+  bb->kr = malloc(md->n_cols * sizeof *bb->kr);
+  bb->cur = malloc(md->n_cols * sizeof *bb->cur);
+  bb->leaf_lb = INT64_MAX;
+  for (int d = 0; d < 2; d++) {
+    bb->pc_sum[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_sum[d]);
+    bb->pc_n[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_n[d]);
+    if (!bb->pc_sum[d] || !bb->pc_n[d]) return FX_CLEAR_ENOMEM;
+  }
+  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur) return FX_CLEAR_ENOMEM;
+  for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = FULL;
+  return cl_state_init(&bb->cand, md);
+}
+
+static void bb_free(struct bb *bb) {
+  free(bb->node), free(bb->open), free(bb->path), free(bb->kr), free(bb->cur), free(bb->chg);
+  cl_state_free(&bb->cand);
+  for (int d = 0; d < 2; d++) free(bb->pc_sum[d]), free(bb->pc_n[d]);
+}
+
+static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
+  if (bb->n_chg == bb->cap_chg) {
+    size_t cap = bb->cap_chg ? 2 * bb->cap_chg : 256;
+    struct bb_chg *c = realloc(bb->chg, cap * sizeof *c);
+    if (!c) return FX_CLEAR_ENOMEM;
+    bb->chg = c, bb->cap_chg = cap;
+  }
+  bb->chg[bb->n_chg++] = (struct bb_chg){(uint32_t)col, {(uint8_t)lo, (uint8_t)hi}};
+  bb->kr[col] = bb->chg[bb->n_chg - 1].r;
+  return 0;
+}
+
+static int new_node(struct bb *bb, int parent, int64_t bound) {
+  int k = (int)bb->n_node++;
+  bb->node[k] = (struct bb_node){.parent = parent, .chg = bb->n_chg, .bound = bound, .bcol = -1};
+  return k;
+}
+
+static void apply_range(struct bb *bb, size_t first, size_t n) {
+  for (size_t e = first; e < first + n; e++) bb->kr[bb->chg[e].col] = bb->chg[e].r;
+}
+
+/* Column states of node k (root first, so later decisions win), then the
+ * LP's bounds brought in step where they differ. */
+static void apply(struct bb *bb, int k) {
+  size_t n = 0;
+  for (int j = k; j >= 0; j = bb->node[j].parent) bb->path[n++] = j;
+  for (size_t c = 0; c < bb->md->n_cols; c++) bb->kr[c] = FULL;
+  while (n-- > 0) {
+    const struct bb_node *nd = &bb->node[bb->path[n]];
+    apply_range(bb, nd->chg, nd->n_chg);
+    apply_range(bb, nd->fix, nd->n_fix);
+  }
+  for (size_t c = 0; c < bb->md->n_cols; c++) {
+    if (bb->kr[c].lo == bb->cur[c].lo && bb->kr[c].hi == bb->cur[c].hi) continue;
+    cl_lp_bb_set(bb->lp, c, bb->kr[c]);
+    bb->cur[c] = bb->kr[c];
+  }
+}
+
+static int64_t open_min(const struct bb *bb, size_t *at) {
+  int64_t lb = INT64_MAX;
+  for (size_t q = 0; q < bb->n_open; q++) {
+    int64_t b = bb->node[bb->open[q]].bound;
+    if (b < lb) lb = b, *at = q;
+  }
+  return lb;
+}
+
+/* The proven bound now: nothing cheaper than the incumbent lies outside
+ * the open nodes and the integral leaves. */
+static int64_t proven(const struct bb *bb) {
+  size_t at = 0;
+  int64_t lb = open_min(bb, &at);
+  if (bb->leaf_lb < lb) lb = bb->leaf_lb;
+  return inc(bb) < lb ? inc(bb) : lb;
+}
+
+static bool gap_closed(const struct bb *bb) {
+  int64_t lb = proven(bb);
+  double floor = bb->cov ? FX_CLEAR_GAP_FLOOR_W : FX_CLEAR_GAP_FLOOR_PRICE;
+  double ref = fmax(fabs((double)lb), floor);
+  return (double)(inc(bb) - lb) <= bb->gap * ref;
+}
+
+/* Best bound first; ties by creation order (deterministic). */
+static int pop_best(struct bb *bb) {
+  size_t at = 0;
+  if (!bb->n_open) return -1;
+  open_min(bb, &at);
+  int k = bb->open[at];
+  memmove(&bb->open[at], &bb->open[at + 1], (bb->n_open - at - 1) * sizeof *bb->open);
+  bb->n_open--;
+  return k;
+}
+
+static int first_factor(const struct bb *bb, size_t c) {
+  int m = bb->md->col[c].min_af;
+  return bb->kr[c].lo > m ? bb->kr[c].lo : m;
+}
+
+static bool allowed(const struct bb *bb, size_t c) { return bb->kr[c].hi >= first_factor(bb, c); }
+
+/* Reduced-cost fixing for node k's subtree: a column whose ordering alone
+ * proves a cost at or above the incumbent's is excluded; the last column an
+ * offer has left is ordered when leaving the offer out proves the same. */
+static int fix_offer(struct bb *bb, size_t i, int64_t u) {
+  const struct cl_model *md = bb->md;
+  size_t left = 0, last = 0;
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+    if (bb->kr[c].lo > 0) return 0; /* ordered already */
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    if (!allowed(bb, c)) continue;
+    if (cl_lp_bb_child(bb->lp, i, c, true) >= u) {
+      int rc = add_chg(bb, c, 0, 0);
+      if (rc) return rc;
+    } else {
+      left++, last = c;
+    }
+  }
+  if (left == 1 && cl_lp_bb_child(bb->lp, i, last, false) >= u)
+    return add_chg(bb, last, first_factor(bb, last), bb->kr[last].hi);
+  return 0;
+}
+
+static int fix(struct bb *bb, int k) {
+  int rc = 0;
+  bb->node[k].fix = bb->n_chg;
+  for (size_t i = 0; !rc && i < bb->md->n_offers; i++) rc = fix_offer(bb, i, inc(bb));
+  bb->node[k].n_fix = bb->n_chg - bb->node[k].fix;
+  return rc;
+}
+
+/* Round the node's LP solution and polish it. On cost: at the B&B's
+ * coverage, kept when it covers as much and costs less; on coverage:
+ * towards the target, kept when better. */
+static int candidate(struct bb *bb) {
+  cl_lp_bb_state(bb->lp, &bb->cand);
+  int rc = cl_polish(&bb->cand, bb->md, bb->cov ? bb->target : bb->coverage);
+  bool keep = bb->cov || (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost);
+  if (!rc && keep && cl_state_better(&bb->cand, bb->best, bb->target))
+    cl_state_copy(bb->best, &bb->cand, bb->md);
+  return rc;
+}
+
+struct pick {
+  int kind; /* 0: none; 1: split or below minimum; 2: between hundredths */
+  size_t offer, col;
+  bool up;
+};
+
+/* How far each child moves column c's factor from the LP's x. */
+static void moves(const struct bb *bb, const struct pick *p, double *down, double *up) {
+  double x = cl_lp_bb_value(bb->lp, p->col);
+  if (p->kind == 2) {
+    double fr = x * 100.0 - cl_lp_bb_floor(bb->lp, p->col);
+    *down = fr / 100.0, *up = (1.0 - fr) / 100.0;
+    return;
+  }
+  *down = x;
+  *up = fmax(bb->md->col[p->col].min_af / 100.0 - x, 0.01);
+}
+
+static double pc_est(const struct bb *bb, int d, size_t c, double dist) {
+  double per;
+  if (bb->pc_n[d][c]) per = bb->pc_sum[d][c] / bb->pc_n[d][c];
+  else if (bb->pc_alln[d]) per = bb->pc_all[d] / bb->pc_alln[d];
+  else per = fabs((double)bb->md->col[c].price) + 1.0;
+  return per * dist;
+}
+
+/* The fractional offer to branch on: splits and offers below their
+ * minimum before factors between hundredths; among them the largest
+ * product of the two children's estimated bound gains (pseudo-costs: gain
+ * per unit moved, learnt from solved children; the price until there are
+ * any); ties by arrival. */
+static struct pick pick(const struct bb *bb) {
+  struct pick best = {0};
+  double score = -1;
+  for (size_t i = 0; i < bb->md->n_offers; i++) {
+    struct pick p = {.offer = i};
+    double dist;
+    p.kind = cl_lp_bb_frac(bb->lp, i, &p.col, &p.up, &dist);
+    if (!p.kind || !allowed(bb, p.col)) continue; /* just fixed: its children would repeat */
+    double dd, du;
+    moves(bb, &p, &dd, &du);
+    double s = fmax(pc_est(bb, 0, p.col, dd), 1e-6) * fmax(pc_est(bb, 1, p.col, du), 1e-6);
+    bool first = !best.kind || p.kind < best.kind; /* splits and minimums first */
+    if (first || (p.kind == best.kind && s > score)) score = s, best = p;
+  }
+  return best;
+}
+
+/* Exclude offer i's columns other than c: the child orders c. */
+static int only(struct bb *bb, size_t i, size_t c) {
+  int rc = 0;
+  for (size_t j = bb->md->offer_col[i]; !rc && j < bb->md->offer_col[i + 1]; j++)
+    if (j != c && allowed(bb, j)) rc = add_chg(bb, j, bb->kr[j].lo, 0);
+  return rc;
+}
+
+/* Two children of node k: for a split or an offer below its minimum, its
+ * largest column c ordered (at least its minimum) or not; for a factor
+ * between hundredths f and f+1, c at most f or at least f+1 (ordered).
+ * Returns the child to plunge into in *plunge, the other goes open. */
+static int branch(struct bb *bb, int k, const struct pick *p, int *plunge) {
+  int64_t b = bb->node[k].bound;
+  size_t c = p->col;
+  struct cl_krange r = bb->kr[c];
+  int f = p->kind == 2 ? cl_lp_bb_floor(bb->lp, c) : 0;
+  double dd, du;
+  moves(bb, p, &dd, &du);
+  int down = new_node(bb, k, b);
+  bb->node[down].bcol = (int)c, bb->node[down].bdir = 0, bb->node[down].bdist = dd;
+  int rc = add_chg(bb, c, r.lo, f);
+  bb->node[down].n_chg = 1;
+  bb->kr[c] = r;
+  int upk = new_node(bb, k, b), lo = first_factor(bb, c);
+  bb->node[upk].bcol = (int)c, bb->node[upk].bdir = 1, bb->node[upk].bdist = du;
+  if (!rc) rc = add_chg(bb, c, f + 1 > lo ? f + 1 : lo, r.hi);
+  if (!rc) rc = only(bb, p->offer, c);
+  bb->node[upk].n_chg = bb->n_chg - bb->node[upk].chg;
+  *plunge = p->up ? upk : down;
+  bb->open[bb->n_open++] = p->up ? down : upk;
+  return rc;
+}
+
+struct budget {
+  int nodes, node_limit;
+  long pivots, pivot_limit;
+  bool hit;
+};
+
+/* Solve node k and branch; *next is the child to plunge into, or -1. */
+static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
+  int64_t bound;
+  long piv = 0;
+  *next = -1;
+  apply(bb, k);
+  int ok = cl_lp_bb_solve(bb->lp, bb->coverage, &bound, &piv);
+  bu->nodes++, bu->pivots += piv;
+  if (ok < 0) { /* a limit stopped the simplex: the node stays open */
+    bb->open[bb->n_open++] = k;
+    bu->hit = true;
+    return 0;
+  }
+  struct bb_node *nd = &bb->node[k];
+  if (nd->bcol >= 0 && nd->bdist > 0 && bound < INT64_MAX / 2) { /* learn the pseudo-cost */
+    double gain = fmax((double)bound - (double)nd->bound, 0.0) / nd->bdist;
+    bb->pc_sum[nd->bdir][nd->bcol] += gain, bb->pc_n[nd->bdir][nd->bcol]++;
+    bb->pc_all[nd->bdir] += gain, bb->pc_alln[nd->bdir]++;
+  }
+  if (bound > nd->bound) nd->bound = bound;
+  if (nd->bound >= inc(bb)) return 0;
+  if (!ok) { /* no solution to branch on: the node's bound stands */
+    if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
+    return 0;
+  }
+  int rc = fix(bb, k);
+  struct pick p = {0};
+  if (!rc) p = pick(bb);
+  if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
+  if (rc) return rc;
+  if (!p.kind) { /* integral: the rounding of watts is all that is left */
+    if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
+    return 0;
+  }
+  if (nd->bound >= inc(bb)) return 0; /* the candidate closed it */
+  return branch(bb, k, &p, next);
+}
+
+static int search(struct bb *bb, struct budget *bu) {
+  int k = 0, rc = 0;
+  while (!rc) {
+    if (k < 0) k = pop_best(bb);
+    if (k < 0) break;
+    if (bb->node[k].bound >= inc(bb)) {
+      k = -1;
+      continue;
+    }
+    bb->open[bb->n_open++] = k; /* counted while deciding whether to stop */
+    if (gap_closed(bb)) break;
+    if (bu->nodes >= bu->node_limit || bu->pivots >= bu->pivot_limit ||
+        bb->n_node + 2 > bb->cap_node) {
+      bu->hit = true;
+      break;
+    }
+    bb->n_open--;
+    rc = visit(bb, k, bu, &k);
+    if (bu->hit) break;
+  }
+  return rc;
+}
+
+int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+              struct cl_state *best, int64_t target, int64_t bound, bool coverage,
+              struct cl_bb_out *out) {
+  struct bb bb;
+  struct budget bu = {.node_limit = p->bb_node_limit, .pivot_limit = p->bb_pivot_limit};
+  memset(out, 0, sizeof *out);
+  out->bound = bound;
+  if (p->bb_node_limit <= 0 || !md->n_cols) return 0;
+  int rc = bb_init(&bb, md, lp, p->bb_node_limit);
+  bb.best = best, bb.coverage = best->cov, bb.target = target, bb.gap = p->bb_gap;
+  bb.cov = coverage;
+  if (!rc) rc = cl_lp_bb_begin(lp, bb.kr, coverage);
+  if (!rc) {
+    new_node(&bb, -1, coverage ? -bound : bound);
+    rc = search(&bb, &bu);
+    int64_t lb = proven(&bb);
+    if (!rc && coverage && -lb < out->bound) out->bound = -lb;
+    if (!rc && !coverage && lb > out->bound) out->bound = lb;
+  }
+  if (rc != FX_CLEAR_EINVAL) cl_lp_bb_end(lp);
+  bb_free(&bb);
+  out->nodes = bu.nodes, out->pivots = bu.pivots, out->budget_hit = bu.hit;
+  return rc == FX_CLEAR_EINVAL ? 0 : rc;
+}
