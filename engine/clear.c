@@ -28,7 +28,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->local_search_work = 200000;
   p->bb_max_offers = 400;
   p->bb_node_limit = 2000;
-  p->bb_pivot_limit = 40000;
+  p->bb_pivot_limit = 15000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
 }
 
