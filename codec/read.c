@@ -731,9 +731,15 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
   /* Resets the context (keeping its dictionary and buffers) and parses;
    * no document is built, as the handler has no tree callbacks. */
   names_cached(r);
-  xmlDocPtr doc = xmlCtxtReadMemory(r->ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
-  if (doc)
-    xmlFreeDoc(doc);
+  if (xmlCtxtResetPush(r->ctxt, xml, (int)len, NULL, NULL) || xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS)) {
+    fx_error_set(r->err, FX_E_NOMEM, "", "cannot reset the XML parser");
+    return -1;
+  }
+  xmlParseChunk(r->ctxt, NULL, 0, 1);
+  if (r->ctxt->myDoc) {
+    xmlFreeDoc(r->ctxt->myDoc);
+    r->ctxt->myDoc = NULL;
+  }
   r->fast.on = false;
   if (r->pend.on)
     settle(r, false);
