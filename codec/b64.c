@@ -8,7 +8,7 @@
  * 17.0, libb64 23.3 (which also skips invalid characters silently),
  * libbaseencode 462, libsodium's constant-time decoder slower still (the
  * Body is public data, so constant time buys nothing here). The tables
- * below cost 4.5: each letter's 6 bits are looked up already shifted into
+ * below cost 3.5: each letter's 6 bits are looked up already shifted into
  * place, so a group of four is four loads and three ORs, and a bit above
  * the 24 data bits marks any byte outside the alphabet.
  *
@@ -26,10 +26,11 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* The four decode tables: a letter's 6-bit value shifted to where it lands
- * in the 24 bits of its group (first letter highest), BAD_BIT for every other
- * byte. Written out by the preprocessor from one definition of the
- * alphabet, so they cannot disagree with it. */
+/* The four decode tables: what a letter at each position of a group of
+ * four contributes to the group's three bytes, already in place (byte k of
+ * the word is output byte k), and BAD_BIT, above them, for every byte
+ * outside the alphabet. Written out by the preprocessor from one definition
+ * of the alphabet, so they cannot disagree with it. */
 #define B64_VALUE(c)                                                                                         \
   ((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                                                                    \
    : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                                                               \
@@ -38,17 +39,18 @@
    : (c) == '/'               ? 63                                                                           \
                               : -1)
 #define BAD_BIT UINT32_C(0x01000000)
-#define AT(c, shift) (B64_VALUE(c) < 0 ? BAD_BIT : (uint32_t)B64_VALUE(c) << (shift))
-#define AT18(c) AT(c, 18)
-#define AT12(c) AT(c, 12)
-#define AT6(c) AT(c, 6)
-#define AT0(c) AT(c, 0)
+#define LETTER(c, bits) (B64_VALUE(c) < 0 ? BAD_BIT : (bits))
+#define V(c) ((uint32_t)B64_VALUE(c))
+#define POS0(c) LETTER(c, V(c) << 2)                             /* byte 0: bits 7..2 */
+#define POS1(c) LETTER(c, V(c) >> 4 | (V(c) & 15) << 12)         /* byte 0: 1..0, byte 1: 7..4 */
+#define POS2(c) LETTER(c, (V(c) >> 2) << 8 | (V(c) & 3) << 22)   /* byte 1: 3..0, byte 2: 7..6 */
+#define POS3(c) LETTER(c, V(c) << 16)                            /* byte 2: 5..0 */
 #define R4(f, n) f(n), f(n + 1), f(n + 2), f(n + 3)
 #define R16(f, n) R4(f, n), R4(f, n + 4), R4(f, n + 8), R4(f, n + 12)
 #define R64(f, n) R16(f, n), R16(f, n + 16), R16(f, n + 32), R16(f, n + 48)
 #define R256(f) {R64(f, 0), R64(f, 64), R64(f, 128), R64(f, 192)}
-static const uint32_t dec0[256] = R256(AT18), dec1[256] = R256(AT12), dec2[256] = R256(AT6),
-                      dec3[256] = R256(AT0);
+static const uint32_t dec0[256] = R256(POS0), dec1[256] = R256(POS1), dec2[256] = R256(POS2),
+                      dec3[256] = R256(POS3);
 
 /* Class of every byte: 1 + the 6-bit value of a base64 letter, SPACE for
  * XML whitespace, PAD for '=', 0 (BAD) for everything else. Offset by one so
@@ -91,16 +93,30 @@ long fx_b64_encode(const uint8_t *in, size_t n, char *out, size_t cap) {
   return EVP_EncodeBlock((unsigned char *)out, in, (int)n);
 }
 
+static void put3(uint8_t *out, uint32_t x) {
+  out[0] = (uint8_t)x;
+  out[1] = (uint8_t)(x >> 8);
+  out[2] = (uint8_t)(x >> 16);
+}
+
 /* Decodes `groups` groups of four letters (no '=') into out; false when
- * any byte is not a letter (out then holds garbage). */
+ * any byte is not a letter (out then holds garbage). On a little-endian
+ * machine the word is the three bytes in memory order, so every group but
+ * the last is one 4-byte store (the next group overwrites the fourth). */
 static bool decode_groups(const unsigned char *in, size_t groups, uint8_t *out) {
   uint32_t bad = 0;
-  for (size_t g = 0; g < groups; g++, in += 4, out += 3) {
+  size_t g = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  for (; g + 1 < groups; g++, in += 4, out += 3) {
     uint32_t x = dec0[in[0]] | dec1[in[1]] | dec2[in[2]] | dec3[in[3]];
     bad |= x;
-    out[0] = (uint8_t)(x >> 16);
-    out[1] = (uint8_t)(x >> 8);
-    out[2] = (uint8_t)x;
+    memcpy(out, &x, sizeof x);
+  }
+#endif
+  for (; g < groups; g++, in += 4, out += 3) {
+    uint32_t x = dec0[in[0]] | dec1[in[1]] | dec2[in[2]] | dec3[in[3]];
+    bad |= x;
+    put3(out, x);
   }
   return !(bad & BAD_BIT);
 }
@@ -109,7 +125,7 @@ static bool decode_groups(const unsigned char *in, size_t groups, uint8_t *out) 
  * be letters with zero pad bits): 1 or 2 bytes. */
 static size_t decode_tail(const unsigned char *in, size_t k, uint8_t *out) {
   uint32_t x = dec0[in[0]] | dec1[in[1]] | (k == 3 ? dec2[in[2]] : 0);
-  out[0] = (uint8_t)(x >> 16);
+  out[0] = (uint8_t)x;
   if (k == 3)
     out[1] = (uint8_t)(x >> 8);
   return k - 1;
@@ -131,8 +147,9 @@ static long decode_fast(const char *in, size_t n, uint8_t *out) {
     return (long)(n / 4 * 3);
   const unsigned char *last = u + n - 4;
   uint32_t x = dec0[last[0]] | dec1[last[1]] | (pads == 1 ? dec2[last[2]] : 0);
-  /* A non-letter before the padding, or bits set beyond the data. */
-  if (x & (BAD_BIT | (pads == 1 ? 0xffu : 0xffffu)))
+  /* A non-letter before the padding, or bits set beyond the data (in
+   * output byte 2, or bytes 1 and 2). */
+  if (x & (BAD_BIT | (pads == 1 ? 0xff0000u : 0xffff00u)))
     return -1;
   return (long)((n / 4 - 1) * 3 + decode_tail(last, 4 - pads, out + (n / 4 - 1) * 3));
 }

@@ -15,12 +15,20 @@
  * scan of its largest attribute (see parse_signed in read.c).
  *
  * The exact pass walks every byte of every start tag, which cost a tenth of
- * reading a payload. Ordinary documents therefore get a quick proof first
- * (quick_ok): a few word-at-a-time counts per tag that can only say "the
- * exact pass would find nothing". Whenever the proof does not go through
- * (single quotes, text after a tag, a long tag with many '=', a DOCTYPE
- * anywhere) the exact pass decides, so the verdict is always the exact
- * pass's own. */
+ * reading a payload, so a document first gets a quick look (quick_ok) that
+ * only hops from '<' to '<' (memchr) and counts '=' in the rare segment
+ * longer than max_attrs. Why that is enough: libxml2 only collects the
+ * attributes of a start tag up to the first '<' after it (a '<' in a value
+ * or between attributes is a fatal error that ends the tag), every
+ * attribute it collects has its own '=', so a segment (from one '<' to the
+ * next) with at most max_attrs '=' cannot make libxml2 collect more, and
+ * no value in it can be longer than the segment. Any segment that could
+ * break a limit, or that starts a DOCTYPE, sends the document to the exact
+ * pass. For a well-formed document the verdict is therefore the exact
+ * pass's; a malformed one whose over-long or over-full tag also holds a
+ * '<' now gets libxml2's error (FX_E_XML) where the exact pass said
+ * FX_E_LIMIT, and the reader's own checks (on_start counts attributes,
+ * apply_attrs measures values) remain behind both. */
 #include <string.h>
 
 #include "codec/model.h"
@@ -143,43 +151,19 @@ static size_t count_byte(const char *p, size_t n, unsigned char c) {
   return k;
 }
 
-/* Can the exact pass find nothing wrong with the start tag whose segment
- * (from its '<' up to the next '<' or the end) is [s, s+len)? The exact
- * pass pairs double quotes from the tag's start; with no single quote in
- * the document, an even number of them before the segment's last '>', and
- * nothing but whitespace after it, that '>' is outside quotes, so the tag
- * ends inside the segment: it cannot count more '=' than the segment holds
- * nor meet a value longer than the segment. */
-static bool tag_ok(const char *s, size_t len, uint32_t max_attrs, size_t max_len) {
-  size_t g = len;
-  while (g > 1 && xml_space(s[g - 1]))
-    g--;
-  if (g < 2 || s[g - 1] != '>')
-    return false;
-  if (len > max_len || (len > max_attrs && count_byte(s, g, '=') > max_attrs))
-    return false;
-  return (count_byte(s, g, '"') & 1) == 0;
-}
-
-/* True when the exact pass (max_attrs, max_len, no Body bookkeeping) would
- * surely return 0; false means "run it". Every start tag the exact pass
- * looks at begins a segment checked here; segments it skips (inside a
- * comment, say) are checked too, which can only make this more careful. */
+/* May the exact pass be skipped (see the top of the file)? Every start tag
+ * libxml2 could read begins a segment checked here. */
 static bool quick_ok(const char *p, size_t n, uint32_t max_attrs, size_t max_len) {
-  if (memchr(p, '\'', n))
-    return false;
   const char *end = p + n, *s = memchr(p, '<', n);
   while (s) {
-    const char *next = s + 1 < end ? memchr(s + 1, '<', (size_t)(end - s - 1)) : NULL;
+    const char *next = memchr(s + 1, '<', (size_t)(end - s - 1)); /* s < end */
     size_t len = (size_t)((next ? next : end) - s);
-    if (len >= 2) {
+    if (len >= 9 && s[1] == '!' && !memcmp(s + 1, "!DOCTYPE", 8))
+      return false;
+    if ((len > max_attrs || len > max_len) && len >= 2) {
       char c = s[1];
-      if (c == '!') {
-        if (len >= 9 && !memcmp(s + 1, "!DOCTYPE", 8))
-          return false;
-      } else if (c != '?' && c != '/' && !tag_ok(s, len, max_attrs, max_len)) {
+      if (c != '!' && c != '?' && c != '/' && (len > max_len || count_byte(s, len, '=') > max_attrs))
         return false;
-      }
     }
     s = next;
   }
