@@ -136,6 +136,12 @@ struct fx_scan_span {
 int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, struct fx_scan_span *body,
                     const char **why);
 
+/* Grows p, the arena's most recent allocation (size bytes), to new_size
+ * bytes in place, zeroing the new part, when its block has room: arrays
+ * that grow while nothing else is allocated (a run of ISP elements) are
+ * then neither copied nor zeroed twice. False leaves everything as it was. */
+bool fx_arena_extend(fx_arena *a, void *p, size_t size, size_t new_size);
+
 /* Error helper shared by reader, writer and comparator. */
 void fx_error_set(struct fx_error *err, int code, const char *where, const char *why);
 

@@ -224,13 +224,15 @@ static void *append_child(struct fx_reader *r, struct frame *f, int k) {
   memcpy(&arr, FX_CAT(f->obj, c->arr_off, char), sizeof arr);
   if (f->count[k] == f->cap[k]) {
     uint32_t ncap = f->cap[k] ? f->cap[k] * 2 : (c->max == 1 ? 1 : 8);
-    void *grown = fx_arena_alloc(r->dst, (size_t)ncap * sz);
-    if (!grown)
-      return NULL;
-    if (f->count[k])
-      memcpy(grown, arr, (size_t)f->count[k] * sz);
-    arr = grown;
-    memcpy(FX_AT(f->obj, c->arr_off, char), &arr, sizeof arr);
+    if (!f->cap[k] || !fx_arena_extend(r->dst, arr, (size_t)f->cap[k] * sz, (size_t)ncap * sz)) {
+      void *grown = fx_arena_alloc(r->dst, (size_t)ncap * sz);
+      if (!grown)
+        return NULL;
+      if (f->count[k])
+        memcpy(grown, arr, (size_t)f->count[k] * sz);
+      arr = grown;
+      memcpy(FX_AT(f->obj, c->arr_off, char), &arr, sizeof arr);
+    }
     f->cap[k] = ncap;
   }
   void *el = (char *)arr + (size_t)f->count[k] * sz;
@@ -463,6 +465,14 @@ static bool apply_attr(struct fx_reader *r, struct frame *f, const struct fx_att
   return !rc;
 }
 
+/* The Body may be as long as the whole input (and is measured as written,
+ * before the fast path cut it out); every other value max_attr_len. */
+static bool value_too_long(const struct fx_reader *r, const struct fx_attr *a, size_t len) {
+  if (a->kind != FX_K_BASE64)
+    return len > r->lim.max_attr_len;
+  return (r->fast.on ? r->fast.raw_len : len) > r->lim.max_input_bytes;
+}
+
 static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlChar **attrs) {
   uint64_t seen = 0;
   for (int i = 0; i < n; i++) {
@@ -478,8 +488,7 @@ static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlCh
       return;
     }
     const struct fx_attr *a = &f->type->attrs[k];
-    size_t max = a->kind == FX_K_BASE64 ? r->lim.max_input_bytes : r->lim.max_attr_len;
-    if ((a->kind == FX_K_BASE64 && r->fast.on ? r->fast.raw_len : len) > max) {
+    if ((len > r->lim.max_attr_len || a->kind == FX_K_BASE64) && value_too_long(r, a, len)) {
       fail(r, FX_E_LIMIT, name, "attribute value longer than the limit");
       return;
     }
@@ -487,6 +496,10 @@ static void apply_attrs(struct fx_reader *r, struct frame *f, int n, const xmlCh
       return;
     seen |= UINT64_C(1) << k;
   }
+  /* Every attribute there (the common case for ISP elements): nothing is
+   * missing and no default applies. */
+  if (f->type->n_attrs < 64 && seen == (UINT64_C(1) << f->type->n_attrs) - 1)
+    return;
   for (int k = 0; k < f->type->n_attrs && !r->failed; k++) {
     if (seen >> k & 1)
       continue;
