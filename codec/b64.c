@@ -208,6 +208,12 @@ static long decode_slow(const char *in, size_t n, uint8_t *out,
   return (long)outlen;
 }
 
+long fx_b64_decode_plain(const char *in, size_t n, uint8_t *out, size_t cap) {
+  if (n > INT_MAX || cap < fx_b64_decoded_max(n))
+    return -1;
+  return decode_fast(in, n, out);
+}
+
 long fx_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap,
                    struct fx_b64_error *err) {
   if (n > INT_MAX)
