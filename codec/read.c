@@ -452,6 +452,8 @@ static int read_body(struct fx_reader *r, struct fx_signed *s, const char *v, si
  * kinds look again only to name the same error as if they had. */
 static bool apply_attr(struct fx_reader *r, struct frame *f, const struct fx_attr *a, const char *name,
                        const char *v, size_t len) {
+  if (fx_value_int_quick(a, f->obj, v, len))
+    return true;
   bool text = a->kind <= FX_K_BASE64;
   if (text && memchr(v, '&', len) && !(v = unescape_amp(r, v, &len))) {
     fail(r, FX_E_LIMIT, name, "message exceeds the memory limit");
