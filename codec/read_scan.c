@@ -12,7 +12,7 @@
  *
  * For a SignedMessage the pass also notes where the root's Body value lies,
  * so that the reader can decode it from the raw bytes and spare libxml2 the
- * scan of its largest attribute (see parse_signed in read.c).
+ * scan of its largest attribute (see body_fast_path in read.c).
  *
  * The exact pass walks every byte of every start tag, which cost a tenth of
  * reading a payload, so a document first gets a quick look (quick_ok) that
