@@ -730,17 +730,46 @@ static const char *body_fast_path(fx_reader *r, const char *xml, size_t len, con
   return r->cut;
 }
 
+/* One run of libxml2 over the document, from a clean per-document state:
+ * pushed as one final chunk (the fast way), or pulled (xmlCtxtReadMemory).
+ * No document is built, as the handler has no tree callbacks. Returns
+ * false when the context could not be reset (no error is set then). */
+static bool run_libxml2(fx_reader *r, const char *xml, size_t len, bool pull) {
+  memset(r->err, 0, sizeof *r->err);
+  r->failed = false;
+  r->pend.on = false;
+  r->depth = 0;
+  r->elements = 0;
+  r->root = NULL;
+  if (pull) {
+    xmlDocPtr doc = xmlCtxtReadMemory(r->ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
+    if (doc)
+      xmlFreeDoc(doc);
+  } else {
+    /* The whole document is the first chunk, then the input ends: one
+     * pass, nothing waits for more. */
+    if (xmlCtxtResetPush(r->ctxt, xml, (int)len, NULL, NULL) || xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS))
+      return false;
+    xmlParseChunk(r->ctxt, NULL, 0, 1);
+    if (r->ctxt->myDoc) {
+      xmlFreeDoc(r->ctxt->myDoc);
+      r->ctxt->myDoc = NULL;
+    }
+  }
+  r->fast.on = false;
+  if (r->pend.on)
+    settle(r, false);
+  if (!r->failed && (!r->ctxt->wellFormed || !r->root))
+    fail(r, FX_E_XML, NULL, r->root ? "not well-formed XML" : "no root element");
+  return true;
+}
+
 static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t len, struct fx_error *err) {
   struct fx_error scratch;
   r->err = err ? err : &scratch;
   memset(r->err, 0, sizeof *r->err);
-  r->failed = false;
-  r->pend.on = false;
   r->fast.on = false;
-  r->depth = 0;
-  r->elements = 0;
   r->mode = mode;
-  r->root = NULL;
   if (dst) {
     r->dst = dst;
   } else {
@@ -769,24 +798,24 @@ static int parse(fx_reader *r, fx_arena *dst, int mode, const char *xml, size_t 
   const char *cut = mode == MODE_SIGNED ? body_fast_path(r, xml, len, &body) : NULL;
   if (cut)
     len -= body.len, xml = cut;
-  /* Resets the context (keeping its dictionary) with the whole document as
-   * the first chunk, then ends the input: one pass, nothing waits for more.
-   * No document is built, as the handler has no tree callbacks. */
   names_cached(r);
-  if (xmlCtxtResetPush(r->ctxt, xml, (int)len, NULL, NULL) || xmlCtxtUseOptions(r->ctxt, PARSE_OPTIONS)) {
+  struct body_fast fast = r->fast;
+  if (!run_libxml2(r, xml, len, false)) {
     fx_error_set(r->err, FX_E_NOMEM, "", "cannot reset the XML parser");
     return -1;
   }
-  xmlParseChunk(r->ctxt, NULL, 0, 1);
-  if (r->ctxt->myDoc) {
-    xmlFreeDoc(r->ctxt->myDoc);
-    r->ctxt->myDoc = NULL;
+  /* A document that is not well-formed gets the same verdict from both
+   * ways of running libxml2, but the push parser words some of its errors
+   * differently (a truncated document is "Extra content at the end of the
+   * document" to it, "Premature end of data in tag X" to the pull parser).
+   * The pull parser's words are the reference, and the better ones: run it
+   * again, into the reader's own arena (the result is an error anyway). */
+  if (r->failed && r->err->code == FX_E_XML) {
+    fx_arena_reset(r->arena);
+    r->dst = r->arena;
+    r->fast = fast;
+    run_libxml2(r, xml, len, true);
   }
-  r->fast.on = false;
-  if (r->pend.on)
-    settle(r, false);
-  if (!r->failed && (!r->ctxt->wellFormed || !r->root))
-    fail(r, FX_E_XML, NULL, r->root ? "not well-formed XML" : "no root element");
   return r->failed ? -1 : 0;
 }
 
