@@ -7,6 +7,8 @@
  * wait for, the push parser skips its look-ahead checks, and it is spared
  * the pull parser's end-of-input checks at every token of the last 250
  * bytes (a tenth fewer instructions on a 96-ISP payload; docs/codec.md).
+ * A document that is not well-formed is read again by the pull parser,
+ * whose error texts are the reference (parse).
  *
  * Why SAX and a reused context: building a DOM (and validating it with
  * libxml2's XSD engine) costs several times more; a reused context keeps

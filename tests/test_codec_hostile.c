@@ -309,3 +309,24 @@ Test(hostile, attribute_flood_behind_a_stray_lt_is_refused) {
   }
   fx_reader_free(r);
 }
+
+/* The reader hands libxml2 the document as one push chunk; the push parser
+ * words some errors differently from the pull parser, whose words are the
+ * reference (a document that is not well-formed is read again by it): a
+ * truncated document names the element left open, not "Extra content". */
+Test(hostile, truncated_document_names_the_open_element) {
+  size_t len;
+  char *x = many_isps(2, &len);
+  size_t end_tag = strlen("</D-Prognosis>");
+  fx_reader *r = fx_reader_new(NULL);
+  const struct fx_msg *m;
+  struct fx_error err;
+  cr_assert_eq(fx_read_msg(r, x, len - end_tag, &m, &err), -1);
+  cr_expect_eq(err.code, FX_E_XML, "%s: %s", fx_err_name(err.code), err.why);
+  cr_expect(strstr(err.why, "Premature end of data in tag D-Prognosis line 1") != NULL, "%s", err.why);
+  cr_assert_eq(fx_read_msg(r, x, len - end_tag - 2, &m, &err), -1); /* the last <ISP ...> without "/>" */
+  cr_expect_eq(err.code, FX_E_XML, "%s: %s", fx_err_name(err.code), err.why);
+  cr_expect(strstr(err.why, "attributes construct error") != NULL, "%s", err.why);
+  fx_reader_free(r);
+  free(x);
+}
