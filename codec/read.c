@@ -744,6 +744,10 @@ static bool run_libxml2(fx_reader *r, const char *xml, size_t len, bool pull) {
   r->elements = 0;
   r->root = NULL;
   if (pull) {
+    /* The push parser leaves this set and xmlCtxtReset does not clear it;
+     * it would keep the pull parser from reading (and, for a declared
+     * encoding, converting) its input beyond the first chunk. */
+    r->ctxt->progressive = 0;
     xmlDocPtr doc = xmlCtxtReadMemory(r->ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
     if (doc)
       xmlFreeDoc(doc);
