@@ -18,7 +18,16 @@
  * processes on a shared machine do not count); best and median shown, the
  * ratio from the best. The default run takes about four seconds.
  *
- *   bench_codec_inbound [seconds per row and size, default 0.3] */
+ *   bench_codec_inbound [seconds per row and size, default 0.3]
+ *
+ * For instruction counts (stable where wall time is not):
+ *
+ *   bench_codec_inbound --calls N SIZE    (SIZE 0 = small, 1 = 96-ISP)
+ *
+ * calls every row's operation N times on one size, untimed, so that
+ *   valgrind --tool=callgrind bench_codec_inbound --calls 200 1
+ * and callgrind_annotate --inclusive=yes give each op_* function's cost;
+ * divide by N (one warm-up call per row is not counted: it is N + 1). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +92,11 @@ static void fixture_init(struct fixture *f, const char *name, int n_isps) {
   fx_buf_init(&f->inner);
   fx_buf_init(&f->envelope);
   offer_xml(&f->inner, n_isps);
-  crypto_sign_keypair(f->pk, f->sk);
+  /* A fixed key: verification costs vary a little with the key, and the
+   * instruction counts of --calls should not. */
+  uint8_t seed[crypto_sign_SEEDBYTES];
+  memset(seed, 0x42, sizeof seed);
+  crypto_sign_seed_keypair(f->pk, f->sk, seed);
   f->sm = malloc(f->inner.len + 64);
   f->body = malloc(FX_B64_ENCODED_LEN(f->inner.len + 64) + 1);
   f->scratch_cap = f->inner.len + 64 + 8;
@@ -230,7 +243,25 @@ static void report(const struct fixture fx[2], double t[NROWS][2][ROUNDS]) {
   }
 }
 
+/* Untimed: every row N + 1 times (the first call warms the reader). */
+static void calls_only(struct fixture *f, long n) {
+  for (int i = 0; i < NROWS; i++)
+    for (long c = 0; c <= n; c++)
+      rows[i].fn(f);
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "--calls")) {
+    long n = atol(argv[2]);
+    int size = atoi(argv[3]);
+    if (sodium_init() < 0 || n <= 0 || size < 0 || size > 1)
+      return 1;
+    struct fixture f;
+    fixture_init(&f, size ? "96-ISP FlexOffer" : "small FlexOffer (2 ISPs)", size ? 96 : 2);
+    calls_only(&f, n);
+    fixture_free(&f);
+    return 0;
+  }
   double secs = argc > 1 ? atof(argv[1]) : 0.3;
   if (sodium_init() < 0 || secs <= 0)
     return 1;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec/codec.h"
+#include "codec/model.h"
 
 #define ALIGN alignof(max_align_t)
 #define FIRST_BLOCK 16384
@@ -114,6 +115,18 @@ void *fx_arena_alloc(fx_arena *a, size_t size) {
   if (p)
     memset(p, 0, size);
   return p;
+}
+
+bool fx_arena_extend(fx_arena *a, void *p, size_t size, size_t new_size) {
+  struct block *b = a->head;
+  size_t had = (size + ALIGN - 1) & ~(ALIGN - 1), need = (new_size + ALIGN - 1) & ~(ALIGN - 1);
+  if (!b || need < new_size || need < had || (unsigned char *)p + had != b->data + b->used ||
+      b->cap - b->used < need - had)
+    return false;
+  memset((unsigned char *)p + size, 0, new_size - size);
+  b->used += need - had;
+  a->used += need - had;
+  return true;
 }
 
 char *fx_arena_strndup(fx_arena *a, const char *s, size_t n) {

@@ -39,4 +39,10 @@ long fx_b64_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 long fx_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap,
                    struct fx_b64_error *err);
 
+/* fx_b64_decode for what peers send: canonical base64 without whitespace
+ * (the fast path of fx_b64_decode, which this is). Returns -1, without
+ * saying why, for anything else, valid or not; fx_b64_decode then decides.
+ * A success means the input holds only base64 letters and '=' padding. */
+long fx_b64_decode_plain(const char *in, size_t n, uint8_t *out, size_t cap);
+
 #endif

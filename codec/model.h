@@ -120,6 +120,40 @@ typedef const char *fx_cstr;
 #define FX_AT(obj, off, T) ((T *)((char *)(obj) + (off)))
 #define FX_CAT(obj, off, T) ((const T *)((const char *)(obj) + (off)))
 
+/* The form nearly every power and ISP number has: an optional '-' and at
+ * most 18 digits, which cannot overflow. Anything else (whitespace, '+',
+ * longer numbers, errors) takes the general parser, fx_int_parse. */
+static inline bool fx_int_fast(const char *s, size_t n, int64_t *out) {
+  size_t i = n && s[0] == '-';
+  if (n == i || n - i > 18)
+    return false;
+  int64_t v = 0;
+  for (; i < n; i++) {
+    unsigned d = (unsigned)(unsigned char)s[i] - '0';
+    if (d > 9)
+      return false;
+    v = v * 10 + (int64_t)d;
+  }
+  *out = s[0] == '-' ? -v : v;
+  return true;
+}
+
+/* fx_value_parse's result for an integer attribute in that common form,
+ * inline in the reader's attribute loop (a 96-ISP message has nearly 300
+ * of them, and the call and dispatch cost as much as the digits). False
+ * when a is not an integer kind or the text is not in that form or not
+ * valid: fx_value_parse then decides and names any error. */
+static inline bool fx_value_int_quick(const struct fx_attr *a, void *obj, const char *s, size_t n) {
+  int64_t v;
+  if (a->kind < FX_K_INTEGER || a->kind > FX_K_POSINT || !fx_int_fast(s, n, &v) ||
+      (a->kind == FX_K_POSINT && v < 1))
+    return false;
+  *FX_AT(obj, a->off, int64_t) = v;
+  if (a->has_off >= 0)
+    *FX_AT(obj, a->has_off, bool) = true;
+  return true;
+}
+
 /* Where the value of the first start tag's Body attribute lies in the
  * document, as written (between the quotes); found counts Body attributes
  * there (the span is only meaningful when it is 1). */
@@ -135,6 +169,12 @@ struct fx_scan_span {
  * FX_E_FORBIDDEN / FX_E_LIMIT with *why. */
 int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, struct fx_scan_span *body,
                     const char **why);
+
+/* Grows p, the arena's most recent allocation (size bytes), to new_size
+ * bytes in place, zeroing the new part, when its block has room: arrays
+ * that grow while nothing else is allocated (a run of ISP elements) are
+ * then neither copied nor zeroed twice. False leaves everything as it was. */
+bool fx_arena_extend(fx_arena *a, void *p, size_t size, size_t new_size);
 
 /* Error helper shared by reader, writer and comparator. */
 void fx_error_set(struct fx_error *err, int code, const char *where, const char *why);

@@ -56,27 +56,9 @@ static int parse_enum(const struct fx_attr *a, void *obj, const char *s, size_t 
   return FX_E_VALUE;
 }
 
-/* The form nearly every power and ISP number has: an optional '-' and at
- * most 18 digits, which cannot overflow. Anything else (whitespace, '+',
- * longer numbers, errors) takes the general parser. */
-static bool int_fast(const char *s, size_t n, int64_t *out) {
-  size_t i = n && s[0] == '-';
-  if (n == i || n - i > 18)
-    return false;
-  int64_t v = 0;
-  for (; i < n; i++) {
-    unsigned d = (unsigned)(unsigned char)s[i] - '0';
-    if (d > 9)
-      return false;
-    v = v * 10 + (int64_t)d;
-  }
-  *out = s[0] == '-' ? -v : v;
-  return true;
-}
-
 static int parse_int_kind(const struct fx_attr *a, void *obj, const char *s, size_t n, const char **why) {
   int64_t v;
-  int rc = int_fast(s, n, &v) ? 0 : fx_int_parse(s, n, &v, why);
+  int rc = fx_int_fast(s, n, &v) ? 0 : fx_int_parse(s, n, &v, why);
   if (rc == FX_E_RANGE && a->kind == FX_K_LONG) {
     *why = "xs:long out of range";
     return FX_E_VALUE;

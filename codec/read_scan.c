@@ -12,7 +12,23 @@
  *
  * For a SignedMessage the pass also notes where the root's Body value lies,
  * so that the reader can decode it from the raw bytes and spare libxml2 the
- * scan of its largest attribute (see parse_signed in read.c). */
+ * scan of its largest attribute (see body_fast_path in read.c).
+ *
+ * The exact pass walks every byte of every start tag, which cost a tenth of
+ * reading a payload, so a document first gets a quick look (quick_ok) that
+ * only hops from '<' to '<' (memchr) and counts '=' in the rare segment
+ * longer than max_attrs. Why that is enough: libxml2 only collects the
+ * attributes of a start tag up to the first '<' after it (a '<' in a value
+ * or between attributes is a fatal error that ends the tag), every
+ * attribute it collects has its own '=', so a segment (from one '<' to the
+ * next) with at most max_attrs '=' cannot make libxml2 collect more, and
+ * no value in it can be longer than the segment. Any segment that could
+ * break a limit, or that starts a DOCTYPE, sends the document to the exact
+ * pass. For a well-formed document the verdict is therefore the exact
+ * pass's; a malformed one whose over-long or over-full tag also holds a
+ * '<' now gets libxml2's error (FX_E_XML) where the exact pass said
+ * FX_E_LIMIT, and the reader's own checks (on_start counts attributes,
+ * apply_attrs measures values) remain behind both. */
 #include <string.h>
 
 #include "codec/model.h"
@@ -105,8 +121,61 @@ static size_t skip_markup(const char *p, size_t n, size_t i, const char *end) {
   return q ? (size_t)(q - p) + strlen(end) : n;
 }
 
+/* ------------------------------------------------------- the quick proof */
+
+/* Eight bytes as one word, in memory order from the low byte (ctz-free: the
+ * counts below do not care about byte order). */
+static uint64_t load8(const char *p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define LOW7 UINT64_C(0x7F7F7F7F7F7F7F7F)
+
+/* The high bit of every byte of v equal to c, and no other bit. Exact (no
+ * borrow between bytes), unlike the shorter has-zero-byte trick. */
+static uint64_t eq_mask(uint64_t v, unsigned char c) {
+  uint64_t x = v ^ (ONES * c);
+  return ~(((x & LOW7) + LOW7) | x | LOW7);
+}
+
+/* How many bytes of [p, p+n) equal c. */
+static size_t count_byte(const char *p, size_t n, unsigned char c) {
+  size_t k = 0, i = 0;
+  for (; i + 8 <= n; i += 8)
+    k += (size_t)(((eq_mask(load8(p + i), c) >> 7) * ONES) >> 56);
+  for (; i < n; i++)
+    k += (unsigned char)p[i] == c;
+  return k;
+}
+
+/* May the exact pass be skipped (see the top of the file)? Every start tag
+ * libxml2 could read begins a segment checked here. */
+static bool quick_ok(const char *p, size_t n, uint32_t max_attrs, size_t max_len) {
+  const char *end = p + n, *s = memchr(p, '<', n);
+  while (s) {
+    const char *next = memchr(s + 1, '<', (size_t)(end - s - 1)); /* s < end */
+    size_t len = (size_t)((next ? next : end) - s);
+    if (len >= 9 && s[1] == '!' && !memcmp(s + 1, "!DOCTYPE", 8))
+      return false;
+    if ((len > max_attrs || len > max_len) && len >= 2) {
+      char c = s[1];
+      if (c != '!' && c != '?' && c != '/' && (len > max_len || count_byte(s, len, '=') > max_attrs))
+        return false;
+    }
+    s = next;
+  }
+  return true;
+}
+
+/* ------------------------------------------------------- the exact pass */
+
 int fx_scan_prepass(const char *p, size_t n, uint32_t max_attrs, size_t max_len, struct fx_scan_span *body,
                     const char **why) {
+  if (!body && quick_ok(p, n, max_attrs, max_len))
+    return 0;
   size_t i = 0;
   if (body)
     *body = (struct fx_scan_span){0, 0, 0};

@@ -149,6 +149,24 @@ Test(envelope, errors_around_the_cut_value_are_unchanged) {
   }
 }
 
+/* A document that is not well-formed is read again by the pull parser for
+ * the reference wording of its error. The push parser runs first on the
+ * same context and must not leave it unable to convert a declared encoding
+ * beyond the first chunk (found by fuzz_envelope: a Latin-1 envelope broken
+ * after a long Body, read just after the same envelope in UTF-8). */
+Test(envelope, errors_past_the_first_converted_chunk_are_unchanged) {
+  char body[109], tail[512];
+  memset(body, '+', 108);
+  body[108] = 0;
+  snprintf(tail, sizeof tail, "<SignedMessage SenderDomain=\"agr.example.com\" SenderRole=\"AGR\" Body=\"%s\"  \"/>",
+           body);
+  struct outcome o = both_ways(tail);
+  cr_expect_eq(o.rc, -1);
+  cr_expect_eq(o.err.code, FX_E_XML, "%s: %s", fx_err_name(o.err.code), o.err.why);
+  cr_expect_str_eq(o.err.why, "error parsing attribute name");
+  outcome_free(&o);
+}
+
 /* UTF-7 reads '+' in a Body as the start of an escape: such a document must
  * not be decoded from its raw bytes. libxml2 converts it (through iconv) and
  * refuses it, as it always did, where a byte scan would have accepted it. */

@@ -218,3 +218,115 @@ Test(hostile, unterminated_and_garbage_input) {
   cr_assert_eq(fx_read_msg(r, two_roots, strlen(two_roots), &m, &err), -1);
   fx_reader_free(r);
 }
+
+/* The pre-pass first takes a quick look (codec/read_scan.c) that skips the
+ * exact walk when no segment between two '<' can break a limit. These
+ * check that the quick look never lets through what it must refuse, and
+ * never refuses what the exact pass accepts. */
+
+static fx_reader *reader_with_max_attrs(uint32_t max_attrs) {
+  struct fx_limits lim = fx_limits_default();
+  lim.max_attrs = max_attrs;
+  fx_reader *r = fx_reader_new(&lim);
+  cr_assert_not_null(r);
+  return r;
+}
+
+Test(hostile, attribute_limit_holds_in_a_short_tag) {
+  /* A 7-attribute TestMessage under max_attrs 6: the tag is far shorter
+   * than any "long segment" bound a default limit would set. */
+  fx_reader *r = reader_with_max_attrs(6);
+  const struct fx_msg *m;
+  struct fx_error err;
+  cr_assert_eq(fx_read_msg(r, valid, strlen(valid), &m, &err), 0, "6 attributes fit: %s", err.why);
+  char x[1024];
+  snprintf(x, sizeof x, "%.*s Extra=\"1\"/>", (int)(strlen(valid) - 2), valid);
+  cr_assert_eq(fx_read_msg(r, x, strlen(x), &m, &err), -1);
+  cr_expect_eq(err.code, FX_E_LIMIT, "%s: %s", fx_err_name(err.code), err.why);
+  cr_expect_str_eq(err.where, "", "refused by the pre-pass, before libxml2 saw the tag");
+  cr_expect(strstr(err.why, "too many attributes"), "%s", err.why);
+  fx_reader_free(r);
+}
+
+Test(hostile, equals_signs_in_comments_are_not_attributes) {
+  /* A comment full of '=' and a fake start tag inside it: the quick look
+   * sees a long segment with many '=' and hands over to the exact pass,
+   * which skips comments, so the document is read. */
+  fx_reader *r = reader_with_max_attrs(6);
+  char x[2048];
+  snprintf(x, sizeof x, "<!-- <x a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\" f=\"6\" g=\"7\" h=\"8\"> == == == -->%s", valid);
+  const struct fx_msg *m;
+  struct fx_error err;
+  cr_assert_eq(fx_read_msg(r, x, strlen(x), &m, &err), 0, "%s: %s", err.where, err.why);
+  cr_assert_eq(m->type, FX_MSG_TEST_MESSAGE);
+  fx_reader_free(r);
+}
+
+Test(hostile, doctype_in_a_comment_is_only_a_comment) {
+  char x[1024];
+  snprintf(x, sizeof x, "<!-- <!DOCTYPE TestMessage [<!ENTITY e \"x\">]> -->%s", valid);
+  fx_reader *r = fx_reader_new(NULL);
+  const struct fx_msg *m;
+  struct fx_error err;
+  cr_assert_eq(fx_read_msg(r, x, strlen(x), &m, &err), 0, "%s: %s", err.where, err.why);
+  fx_reader_free(r);
+}
+
+Test(hostile, doctype_after_a_comment_is_refused_before_parsing) {
+  char x[1024];
+  snprintf(x, sizeof x, "<!-- x --><!DOCTYPE TestMessage>%s", valid);
+  fx_reader *r = fx_reader_new(NULL);
+  expect_rejected(r, x, strlen(x), FX_E_FORBIDDEN, "DTD");
+  fx_reader_free(r);
+}
+
+/* 10,000 attributes in a start tag: once behind a value holding '<', once
+ * with '<' in every value, so that no stretch between two '<' holds more
+ * than one '='. Not well-formed either way; refused by the pre-pass (its
+ * exact walk counts through a '<') or by libxml2 at the first '<' in a
+ * value, before it collects more attributes: never read, never slow. */
+static char *lt_flood(int n, bool every, size_t *len) {
+  char *x = malloc((size_t)n * 16 + 64);
+  size_t k = (size_t)sprintf(x, "<TestMessage a=\"<\"");
+  for (int i = 0; i < n; i++)
+    k += (size_t)sprintf(x + k, " a%d=\"%s\"", i, every ? "<" : "1");
+  k += (size_t)sprintf(x + k, "/>");
+  *len = k;
+  return x;
+}
+
+Test(hostile, attribute_flood_behind_a_stray_lt_is_refused) {
+  fx_reader *r = fx_reader_new(NULL);
+  for (int every = 0; every < 2; every++) {
+    size_t len;
+    char *x = lt_flood(10000, every, &len);
+    const struct fx_msg *m;
+    struct fx_error err;
+    cr_assert_eq(fx_read_msg(r, x, len, &m, &err), -1);
+    cr_expect(err.code == FX_E_LIMIT || err.code == FX_E_XML, "%s: %s", fx_err_name(err.code), err.why);
+    cr_assert_eq(fx_read_msg(r, valid, strlen(valid), &m, &err), 0, "reader unusable afterwards: %s", err.why);
+    free(x);
+  }
+  fx_reader_free(r);
+}
+
+/* The reader hands libxml2 the document as one push chunk; the push parser
+ * words some errors differently from the pull parser, whose words are the
+ * reference (a document that is not well-formed is read again by it): a
+ * truncated document names the element left open, not "Extra content". */
+Test(hostile, truncated_document_names_the_open_element) {
+  size_t len;
+  char *x = many_isps(2, &len);
+  size_t end_tag = strlen("</D-Prognosis>");
+  fx_reader *r = fx_reader_new(NULL);
+  const struct fx_msg *m;
+  struct fx_error err;
+  cr_assert_eq(fx_read_msg(r, x, len - end_tag, &m, &err), -1);
+  cr_expect_eq(err.code, FX_E_XML, "%s: %s", fx_err_name(err.code), err.why);
+  cr_expect(strstr(err.why, "Premature end of data in tag D-Prognosis line 1") != NULL, "%s", err.why);
+  cr_assert_eq(fx_read_msg(r, x, len - end_tag - 2, &m, &err), -1); /* the last <ISP ...> without "/>" */
+  cr_expect_eq(err.code, FX_E_XML, "%s: %s", fx_err_name(err.code), err.why);
+  cr_expect(strstr(err.why, "attributes construct error") != NULL, "%s", err.why);
+  fx_reader_free(r);
+  free(x);
+}

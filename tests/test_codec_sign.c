@@ -167,6 +167,70 @@ Test(b64, small_output_buffer_is_refused) {
   cr_assert_eq(fx_b64_encode((const uint8_t *)"foobar", 6, text, sizeof text), -1);
 }
 
+/* The table decoder against libsodium's, byte by byte: every byte value at
+ * a position in the first group, in the middle (the fast path's 4-byte
+ * stores), in the last full group and in the padded tail. libsodium,
+ * told to skip XML whitespace, is the oracle on ASCII; bytes >= 0x80 and
+ * NUL are always refused. Where ours accepts, the plain decoder (no
+ * whitespace allowed) agrees with it exactly when no whitespace is left. */
+static bool xml_ws(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static void check_one(const char *text, size_t n) {
+  uint8_t ours[64], theirs[64], plain[64];
+  struct fx_b64_error e = {0, NULL};
+  long k = fx_b64_decode(text, n, ours, sizeof ours, &e);
+  bool ascii = true, space = false;
+  for (size_t i = 0; i < n; i++) {
+    ascii = ascii && text[i] != 0 && (unsigned char)text[i] < 0x80;
+    space = space || xml_ws((unsigned char)text[i]);
+  }
+  if (ascii) {
+    size_t m = 0;
+    int rc = sodium_base642bin(theirs, sizeof theirs, text, n, " \t\r\n", &m, NULL,
+                               sodium_base64_VARIANT_ORIGINAL);
+    cr_assert_eq(k >= 0, rc == 0, "'%.*s': ours %ld (%s), libsodium %d", (int)n, text, k, k < 0 ? e.why : "",
+                 rc);
+    if (k >= 0)
+      cr_assert(k == (long)m && !memcmp(ours, theirs, m), "'%.*s' decodes differently", (int)n, text);
+  } else {
+    cr_assert_lt(k, 0, "byte outside ASCII accepted");
+  }
+  long p = fx_b64_decode_plain(text, n, plain, sizeof plain);
+  if (k < 0 || space)
+    cr_assert_lt(p, 0, "'%.*s': plain decoder accepted what it must leave alone", (int)n, text);
+  else
+    cr_assert(p == k && !memcmp(plain, ours, (size_t)k), "'%.*s': plain decoder differs", (int)n, text);
+}
+
+Test(b64, every_byte_at_every_kind_of_position) {
+  /* 32 letters (24 bytes), then "QQ==" and "QUE=" padded endings. */
+  static const char *bodies[] = {"VGhlIHF1aWNrIGJyb3duIGZveCBqdW1w", "VGhlIHF1aWNrIGJyb3duIGZveCBqdW1wQQ==",
+                                 "VGhlIHF1aWNrIGJyb3duIGZveCBqdW1wQUE="};
+  for (size_t b = 0; b < 3; b++) {
+    size_t n = strlen(bodies[b]);
+    size_t pos[] = {0, 1, 3, 13, 18, 27, 28, 31, n - 4, n - 3, n - 2, n - 1};
+    for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
+      for (int c = 0; c < 256; c++) {
+        char text[64];
+        memcpy(text, bodies[b], n);
+        text[pos[i]] = (char)c;
+        check_one(text, n);
+      }
+  }
+}
+
+Test(b64, plain_decoder_takes_only_canonical_input) {
+  uint8_t out[32];
+  cr_assert_eq(fx_b64_decode_plain("Zm9vYmFy", 8, out, sizeof out), 6);
+  cr_assert_eq(memcmp(out, "foobar", 6), 0);
+  cr_assert_eq(fx_b64_decode_plain("Zm9vYg==", 8, out, sizeof out), 4);
+  cr_assert_eq(fx_b64_decode_plain("Zm9=", 4, out, sizeof out), -1, "pad bits set");
+  cr_assert_eq(fx_b64_decode_plain("Zm9v YmFy", 9, out, sizeof out), -1, "whitespace is not plain");
+  cr_assert_eq(fx_b64_decode_plain("Zm9vYmF", 7, out, sizeof out), -1, "truncated");
+  cr_assert_eq(fx_b64_decode_plain("Zm9vYmFy", 8, out, 8), -1, "output buffer too small");
+  cr_assert_eq(fx_b64_decode_plain("", 0, out, sizeof out), 0);
+}
+
 /* --- seal / open ------------------------------------------------------ */
 
 Test(sign, seal_is_base64_of_crypto_sign) {
