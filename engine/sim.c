@@ -1107,6 +1107,18 @@ void fx_sim_time(char out[FX_DATETIME_STRLEN], long offset_s) {
   fx_datetime_format(&t, out);
 }
 
+const char *fx_sim_test_message(char *buf, size_t cap, const char *from, const char *to, const char *id) {
+  char ts[FX_DATETIME_STRLEN];
+  fx_sim_time(ts, 0);
+  int n = snprintf(buf, cap,
+                   "<TestMessage Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"%s\" TimeStamp=\"%s\" "
+                   "MessageID=\"%s\" ConversationID=\"%s\"/>",
+                   from, to, ts, id, id);
+  if (n < 0 || (size_t)n >= cap)
+    buf[0] = 0;
+  return buf;
+}
+
 void fx_sim_date(char out[FX_DATE_STRLEN], int days) {
   struct fx_calendar *cal = fx_calendar_new("Europe/Amsterdam");
   out[0] = 0;

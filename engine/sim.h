@@ -215,5 +215,8 @@ void fx_sim_uuid(char out[FX_UUID_STRLEN]);
  * time zone Europe/Amsterdam) of now + days. */
 void fx_sim_time(char out[FX_DATETIME_STRLEN], long offset_s);
 void fx_sim_date(char out[FX_DATE_STRLEN], int days);
+/* A TestMessage from `from` to `to` with MessageID = ConversationID = id,
+ * stamped now, written into buf; returns buf ("" if it does not fit). */
+const char *fx_sim_test_message(char *buf, size_t cap, const char *from, const char *to, const char *id);
 
 #endif

@@ -253,13 +253,7 @@ TestSuite(discovery, .init = setup, .fini = teardown, .timeout = 90);
 
 static const char *test_message(const char *sender, const char *id) {
   static char buf[2048];
-  char ts[FX_DATETIME_STRLEN];
-  fx_sim_time(ts, 0);
-  snprintf(buf, sizeof buf,
-           "<TestMessage Version=\"3.1.0\" SenderDomain=\"%.253s\" RecipientDomain=\"" SIM_PLATFORM
-           "\" TimeStamp=\"%s\" MessageID=\"%.36s\" ConversationID=\"%.36s\"/>",
-           sender, ts, id, id);
-  return buf;
+  return fx_sim_test_message(buf, sizeof buf, sender, SIM_PLATFORM, id);
 }
 
 /* A TestMessage from `sender` (an AGR) signed with the key of `signer`. */

@@ -27,15 +27,9 @@ static void teardown(void) {
 
 TestSuite(endpoint, .init = setup, .fini = teardown, .timeout = 60);
 
-static char *test_message(const char *from, const char *to, const char *id) {
+static const char *test_message(const char *from, const char *to, const char *id) {
   static char buf[1024];
-  char ts[FX_DATETIME_STRLEN];
-  fx_sim_time(ts, 0);
-  snprintf(buf, sizeof buf,
-           "<TestMessage Version=\"3.1.0\" SenderDomain=\"%s\" RecipientDomain=\"%s\" TimeStamp=\"%s\" "
-           "MessageID=\"%s\" ConversationID=\"%s\"/>",
-           from, to, ts, id, id);
-  return buf;
+  return fx_sim_test_message(buf, sizeof buf, from, to, id);
 }
 
 /* A FlexOffer for tomorrow from `from`, with `isps` inside its option. */

@@ -66,20 +66,6 @@ static void prognosis(int revision, long long w, char id[37]) {
   EXPECT(h, "");
 }
 
-static int cmd_err;
-static void cmd_done(struct fx_seq_command *c) { cmd_err = c->store_err; }
-
-static void run_command(void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *), void *arg) {
-  struct fx_seq_command c = {.run = fn, .done = cmd_done, .now_us = H.now_us, .arg = arg};
-  cmd_err = -99;
-  fx_sequencer_command(H.seq, &c);
-  for (int i = 0; i < 5000 && cmd_err == -99; i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(cmd_err, 0, "the command's group committed");
-}
-
 static int32_t day_of(const char *s) {
   struct fx_date d;
   cr_assert_eq(fx_date_parse(s, strlen(s), &d, NULL), 0);

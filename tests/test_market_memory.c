@@ -41,20 +41,6 @@ static void set_time(const char *t) {
   H.now_us = at(t);
 }
 
-static int cmd_err;
-static void cmd_done(struct fx_seq_command *c) { cmd_err = c->store_err; }
-
-static void run_command(void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *), void *arg) {
-  struct fx_seq_command c = {.run = fn, .done = cmd_done, .now_us = H.now_us, .arg = arg};
-  cmd_err = -99;
-  fx_sequencer_command(H.seq, &c);
-  for (int i = 0; i < 5000 && cmd_err == -99; i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(cmd_err, 0, "the command's group committed");
-}
-
 #define HDR(period) " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" period "\" CongestionPoint=\"" CP1 "\""
 
 static void prognosis(const char *period_attrs, int revision, const char *want) {

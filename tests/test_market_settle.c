@@ -88,26 +88,6 @@ static const char *offer_at(const char *agr, const char *cp, const char *dp, con
                         cp, fr, dp, options));
 }
 
-static int cmd_err, cmd_dones;
-static void cmd_done(struct fx_seq_command *c) {
-  cmd_err = c->store_err;
-  cmd_dones++;
-}
-
-static void run_command(void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *), void *arg) {
-  struct fx_seq_command c = {.run = fn, .done = cmd_done, .now_us = H.now_us, .arg = arg};
-  cmd_err = -99, cmd_dones = 0;
-  fx_sequencer_command(H.seq, &c);
-  for (int i = 0; i < 5000 && cmd_err == -99; i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(cmd_err, 0, "the command's group committed");
-  for (int i = 0; i < 20; i++) /* a second done() would come in these turns */
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-  cr_assert_eq(cmd_dones, 1, "the caller's done() runs once");
-}
-
 static int32_t day_of(const char *s) {
   struct fx_date d;
   cr_assert_eq(fx_date_parse(s, strlen(s), &d, NULL), 0);

@@ -502,13 +502,7 @@ TestSuite(serve, .init = serve_setup, .fini = serve_teardown, .timeout = 90);
 
 static const char *test_message(const char *id) {
   static char buf[512];
-  char ts[FX_DATETIME_STRLEN];
-  fx_sim_time(ts, 0);
-  snprintf(buf, sizeof buf,
-           "<TestMessage Version=\"3.1.0\" SenderDomain=\"" SIM_AGR "\" RecipientDomain=\"" SIM_PLATFORM
-           "\" TimeStamp=\"%s\" MessageID=\"%s\" ConversationID=\"%s\"/>",
-           ts, id, id);
-  return buf;
+  return fx_sim_test_message(buf, sizeof buf, SIM_AGR, SIM_PLATFORM, id);
 }
 
 /* Sends a TestMessage over HTTPS and waits for its response, which flexd

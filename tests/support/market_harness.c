@@ -234,3 +234,29 @@ void fx_mh_platform_request_id(struct fx_mh *h, const char *agr, char out[37]) {
   const struct fx_msg *m = fx_mh_outbox(h, FX_MSG_FLEX_REQUEST, agr, n - 1, NULL);
   fx_uuid_format(&m->hdr.message_id, out);
 }
+
+/* A command with its result, for fx_mh_run_command's done(). */
+struct mh_command {
+  struct fx_seq_command c; /* first: done() gets its address */
+  int err, dones;
+};
+
+static void mh_command_done(struct fx_seq_command *c) {
+  struct mh_command *m = (struct mh_command *)c;
+  m->err = c->store_err;
+  m->dones++;
+}
+
+void fx_mh_run_command(struct fx_mh *h, void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *),
+                       void *arg) {
+  struct mh_command m = {.c = {.run = fn, .done = mh_command_done, .now_us = h->now_us, .arg = arg}, .err = -99};
+  fx_sequencer_command(h->seq, &m.c);
+  for (int i = 0; i < 5000 && m.err == -99; i++) {
+    uv_run(&h->loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(m.err, 0, "the command's group committed");
+  for (int i = 0; i < 20; i++) /* a second done() would come in these turns */
+    uv_run(&h->loop, UV_RUN_NOWAIT);
+  cr_assert_eq(m.dones, 1, "the caller's done() runs once");
+}

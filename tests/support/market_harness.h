@@ -90,6 +90,10 @@ int fx_mh_count_out(struct fx_mh *h, enum fx_msg_type type, const char *to);
 int fx_mh_count_all(struct fx_mh *h);
 /* The MessageID of the platform's last FlexRequest to `agr`. */
 void fx_mh_platform_request_id(struct fx_mh *h, const char *agr, char out[37]);
+/* Runs fn(arg) as a sequencer command acting at h->now_us, waits for its
+ * group's commit, and asserts it committed and its done() ran exactly once. */
+void fx_mh_run_command(struct fx_mh *h, void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *),
+                       void *arg);
 
 /* The short names the market suites' tests are written with, for a file that
  * defines FX_MH_SHORT_NAMES before including this and holds its harness in
@@ -105,6 +109,7 @@ void fx_mh_platform_request_id(struct fx_mh *h, const char *agr, char out[37]);
 #define EXPECT(m, ...) cr_assert_str_eq(outcome(m), __VA_ARGS__)
 #define outbox(...) fx_mh_outbox(&H, __VA_ARGS__)
 #define count_out(...) fx_mh_count_out(&H, __VA_ARGS__)
+#define run_command(fn, arg) fx_mh_run_command(&H, fn, arg)
 #define platform_request_id(agr, out) fx_mh_platform_request_id(&H, agr, out)
 #define uuid_str(u, out) fx_uuid_format(u, out)
 #endif
