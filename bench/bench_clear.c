@@ -123,6 +123,7 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   p.coverage_tolerance = tol;
   if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
+  if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
     double t0 = now_ms(), c0 = cpu_ms();

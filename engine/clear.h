@@ -94,6 +94,10 @@ struct fx_clear_params {
   int bb_node_limit;
   long bb_pivot_limit;
   double bb_gap;
+  /* Node LPs without the offers' "one option" rows that the root leaves
+   * slack; a row comes back once a node's LP splits its offer beyond one
+   * (same LP optimum, a smaller basis; docs/clearing.md, round 5). */
+  bool bb_lazy_rows;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

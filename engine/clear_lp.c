@@ -56,6 +56,12 @@ struct cl_lp {
   long double *offer_best, *col_val, margin, sum;
   int slack0, n_slack;
   bool bb_cov; /* branch-and-bound on coverage (phase 1), not on cost */
+  /* Lazy rows (bb_lazy_rows): while branch-and-bound runs, P is a copy of
+   * the LP (full keeps the original) without the offers' one-option rows
+   * the root leaves slack; gub_row[i] is offer i's row in it, 0 = none. */
+  bool lazy;
+  glp_prob *full;
+  int *gub_row;
 };
 
 double cl_now_ms(void) {
@@ -188,6 +194,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->dive_rounds = p->dive_rounds;
   lp->exact = md->n_offers <= p->exact_max_offers;
   lp->mip_nodes = p->exact_node_limit;
+  lp->lazy = p->bb_lazy_rows;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -209,7 +216,9 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
 
 void cl_lp_free(struct cl_lp *lp) {
   if (!lp) return;
+  if (lp->full) glp_delete_prob(lp->full); /* P is then the node copy */
   if (lp->P) glp_delete_prob(lp->P);
+  free(lp->gub_row);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
   free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac), free(lp->basis);
   free(lp->offer_best), free(lp->col_val);
@@ -806,6 +815,33 @@ void cl_lp_bb_set(struct cl_lp *lp, size_t c, struct cl_krange r) {
   else set_col(lp, c, r.lo ? k1 / 100.0 : 0.0, r.hi / 100.0);
 }
 
+/* The node LP of the lazy mode: a copy without the one-option rows whose
+ * slack is basic in the current basis (dropping a row with its basic slack
+ * leaves a valid basis). Their offers' rows come back in lazy_rows. */
+static int lazy_copy(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  int nr = glp_get_num_rows(lp->P), n_del = 0;
+  int *del = malloc(((size_t)nr + 1) * sizeof *del);
+  lp->gub_row = calloc(md->n_offers + 1, sizeof *lp->gub_row);
+  glp_prob *Q = glp_create_prob();
+  if (!del || !lp->gub_row || !Q) {
+    free(del);
+    if (Q) glp_delete_prob(Q);
+    return FX_CLEAR_ENOMEM;
+  }
+  glp_copy_prob(Q, lp->P, GLP_OFF);
+  int r = lp->row_total, kept = lp->row_total;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    if (md->offer_col[i + 1] - md->offer_col[i] < 2) continue;
+    if (glp_get_row_stat(lp->P, ++r) == GLP_BS) del[++n_del] = r;
+    else lp->gub_row[i] = ++kept; /* rows keep their order */
+  }
+  if (n_del) glp_del_rows(Q, n_del, del);
+  free(del);
+  lp->full = lp->P, lp->P = Q;
+  return 0;
+}
+
 int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) {
   if (lp->mip_built || !lp->md->n_cols) return FX_CLEAR_EINVAL; /* the MILP changed the LP */
   lp->bb_cov = coverage;
@@ -815,6 +851,11 @@ int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) 
   lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
   lp->col_val = calloc(nc, sizeof *lp->col_val);
   if (!lp->offer_best || !lp->col_val) return FX_CLEAR_ENOMEM;
+  if (lp->lazy) {
+    int rc = lazy_copy(lp);
+    if (rc) return rc;
+    lp->n_slack = 0; /* the copy gets its own */
+  }
   if (!lp->n_slack) add_slacks(lp);
   slacks_open(lp, true);
   lp->kr = kr;
@@ -822,6 +863,11 @@ int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) 
 }
 
 void cl_lp_bb_end(struct cl_lp *lp) {
+  if (lp->full) {
+    glp_delete_prob(lp->P);
+    lp->P = lp->full, lp->full = NULL, lp->n_slack = 0;
+    free(lp->gub_row), lp->gub_row = NULL;
+  }
   if (lp->n_slack) slacks_open(lp, false);
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   lp->kr = NULL;
@@ -829,11 +875,42 @@ void cl_lp_bb_end(struct cl_lp *lp) {
   lp->offer_best = NULL, lp->col_val = NULL;
 }
 
+/* Lazy mode: give back its row to every offer the LP solution splits beyond
+ * one; how many came back (the LP then needs another solve). */
+static int lazy_rows(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  int added = 0;
+  for (size_t i = 0; lp->full && i < md->n_offers; i++) {
+    size_t a = md->offer_col[i], b = md->offer_col[i + 1];
+    if (b - a < 2 || lp->gub_row[i]) continue;
+    double sum = 0;
+    for (size_t c = a; c < b; c++) sum += lp->x[c];
+    if (sum <= 1.0 + 1e-9) continue;
+    int *ind = malloc((b - a + 1) * sizeof *ind);
+    double *val = malloc((b - a + 1) * sizeof *val);
+    if (!ind || !val) { /* the node's LP stays a relaxation: its bound holds */
+      free(ind), free(val);
+      return added;
+    }
+    int n = 0;
+    for (size_t c = a; c < b; c++) ++n, ind[n] = lp->x0 + (int)c, val[n] = 1.0;
+    int r = glp_add_rows(lp->P, 1);
+    glp_set_mat_row(lp->P, r, n, ind, val);
+    free(ind), free(val);
+    glp_set_row_bnds(lp->P, r, GLP_UP, 0.0, 1.0);
+    glp_set_row_stat(lp->P, r, GLP_BS); /* violated: the dual simplex's to fix */
+    lp->gub_row[i] = r;
+    added++;
+  }
+  return added;
+}
+
 int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots) {
   int it0 = glp_get_it_cnt(lp->P);
   bool was = lp->budget_hit;
   lp->budget_hit = false;
   bool ok = solve(lp, GLP_DUALP), hit = lp->budget_hit;
+  while (ok && !hit && lazy_rows(lp) > 0) ok = solve(lp, GLP_DUALP), hit = lp->budget_hit;
   lp->budget_hit = was || hit;
   *pivots = glp_get_it_cnt(lp->P) - it0;
   if (!ok && hit) return -1; /* stopped by a limit: lam may be stale, no bound */
