@@ -9,7 +9,10 @@
  * a largest entry of 1, GLPK's optimal basis as the start) and the basis
  * inverse is kept dense, updated in place by each pivot and recomputed
  * every DSX_REFRESH pivots. Dense is right for the few hundred rows of the
- * markets it serves; the caller keeps GLPK for larger ones.
+ * markets it serves; the caller keeps GLPK for larger ones. Off by default
+ * (bb_dense_simplex): measured slower than GLPK even on the lazy-row node
+ * LP of a 1,000-offer market (docs/clearing.md, round 5), kept so that a
+ * GUB version can be measured against it.
  *
  * Form: rows r are logical variables s_r = Σ a_rj x_j with the row's
  * bounds, so [A | -I] z = 0 with bounds on every z. The method is the
