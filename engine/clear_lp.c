@@ -871,8 +871,8 @@ void cl_lp_bb_end(struct cl_lp *lp) {
   if (lp->full) {
     glp_delete_prob(lp->P);
     lp->P = lp->full, lp->full = NULL, lp->n_slack = 0;
-    free(lp->gub_row), lp->gub_row = NULL;
   }
+  free(lp->gub_row), lp->gub_row = NULL;
   cl_dsx_free(lp->dsx);
   lp->dsx = NULL, lp->dsx_off = false;
   if (lp->n_slack) slacks_open(lp, false);
