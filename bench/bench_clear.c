@@ -12,7 +12,9 @@
  * branch-and-bound's nodes and simplex pivots.
  * Usage: bench_clear [max_offers] (default 10000). Environment, to measure
  * the branch-and-bound beyond its defaults: BB_NODES (node limit, pivot
- * limit lifted), BB_MAX (bb_max_offers), BB_ONE (one run per size). */
+ * limit lifted), BB_MAX (bb_max_offers), BB_ONE (one run per size),
+ * BB_LAZY and BB_DSX (bb_lazy_rows, bb_dense_simplex: 0 or 1), BB_SIZE and
+ * BB_SCARCITY (one market only). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +125,8 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   p.coverage_tolerance = tol;
   if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
+  if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
+  if (getenv("BB_DSX")) p.bb_dense_simplex = atoi(getenv("BB_DSX")) != 0;
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
     double t0 = now_ms(), c0 = cpu_ms();
@@ -207,10 +211,20 @@ static void bench_exact(uint64_t seed) {
   gen_free(&g);
 }
 
+/* BB_SIZE=n BB_SCARCITY=x: that one market only (one run, default
+ * tolerance), e.g. to count its instructions under callgrind. */
+static bool bench_one(void) {
+  if (!getenv("BB_SIZE")) return false;
+  double sc = getenv("BB_SCARCITY") ? atof(getenv("BB_SCARCITY")) : 0.4;
+  bench_size(strtoul(getenv("BB_SIZE"), NULL, 10), 1, sc, FX_CLEAR_TOLERANCE);
+  return true;
+}
+
 int main(int argc, char **argv) {
   size_t max = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
   printf("offers scarc    median_ms  cpu_ms  orders cov_gap  cost_gap         cost      cost_lb"
          "   LPs nodes pivots optimal (proven gaps)\n");
+  if (bench_one()) return 0;
   for (size_t n = 10; n <= max; n *= 10) {
     bench_size(n, n >= 10000 || getenv("BB_ONE") ? 1 : 5, 0.4, FX_CLEAR_TOLERANCE);
     bench_size(n, n >= 10000 || getenv("BB_ONE") ? 1 : 5, 1.2, FX_CLEAR_TOLERANCE);

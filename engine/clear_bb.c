@@ -319,6 +319,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   apply(bb, k);
   int ok = cl_lp_bb_solve(bb->lp, bb->coverage, &bound, &piv);
   bu->nodes++, bu->pivots += piv;
+  if (ok == FX_CLEAR_ENOMEM) return ok;
   if (ok < 0) { /* a limit stopped the simplex: the node stays open */
     bb->open[bb->n_open++] = k;
     bu->hit = true;

@@ -135,9 +135,25 @@ int cl_repair(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
+/* Coverage column c at factor k adds to st (which holds no order of c's
+ * offer): the sum cl_state_set would add, without changing st. */
+static int64_t cov_with(const struct cl_state *st, const struct cl_model *md, size_t c, int k) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t g = 0;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!cl->p[q] || !t->requested) continue;
+    int64_t d = st->d[cl->first + q];
+    g += cl_isp_gain(t, d + fx_clear_order_power(cl->p[q], k)) - cl_isp_gain(t, d);
+  }
+  return g;
+}
+
 /* The cheapest step towards target for offer i's column c from the current
  * state: the least factor above the current one that reaches the target, or
- * the largest one allowed. Cost per W gained in *ratio; 0 if none helps. */
+ * the largest one allowed. Cost per W gained in *ratio; 0 if none helps.
+ * The factors are tried read-only (cov_with), the state changes only to
+ * take the offer's order out and back. */
 static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, int64_t target,
                      double *ratio) {
   size_t i = md->col[c].offer;
@@ -151,15 +167,32 @@ static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, i
   if (hi >= lo) {
     while (lo < hi) { /* least factor reaching target, if coverage is monotone */
       int mid = lo + (hi - lo) / 2;
-      cl_state_set(st, md, i, (int)c, mid);
-      if (st->cov >= target) hi = mid;
+      if (st->cov + cov_with(st, md, c, mid) >= target) hi = mid;
       else lo = mid + 1;
     }
-    cl_state_set(st, md, i, (int)c, hi);
-    if (st->cov > cov0) k = hi, *ratio = (double)(st->cost - cost0) / (double)(st->cov - cov0);
+    int64_t cov = st->cov + cov_with(st, md, c, hi);
+    int64_t cost = st->cost + fx_clear_order_price(md->col[c].price, hi);
+    if (cov > cov0) k = hi, *ratio = (double)(cost - cost0) / (double)(cov - cov0);
   }
   cl_state_set(st, md, i, c0, k0);
   return k;
+}
+
+/* Can raising column c's factor (its offer orders nothing else) add any
+ * coverage? The raise moves each of c's ISPs by at most |p| + 1 (<= 2|p|)
+ * watts in p's direction and coverage is nondecreasing in s·d, so if no ISP
+ * gains from 2p, no factor gains: fill_step would find nothing there. A
+ * cheap test that keeps fill's result exactly; most columns fail it late
+ * in a search, where fill_step's binary search was most of the cost. */
+static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_t c) {
+  const struct cl_col *cl = &md->col[c];
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!cl->p[q] || !t->requested || t->s * cl->p[q] < 0) continue;
+    int64_t d = st->d[cl->first + q];
+    if (cl_isp_gain(t, d + 2 * cl->p[q]) > cl_isp_gain(t, d)) return true;
+  }
+  return false;
 }
 
 /* Marginal fill: while short of target, take the step with the least cost
@@ -180,6 +213,7 @@ static void fill_skip(struct cl_state *st, const struct cl_model *md, int64_t ta
       int col = st->col[md->col[c].offer];
       if (md->col[c].offer == skip) continue;
       if ((col >= 0 && (size_t)col != c) || st->k[md->col[c].offer] == 100) continue;
+      if (!can_gain(st, md, c)) continue;
       double ratio;
       int k = fill_step(st, md, c, target, &ratio);
       if (k && ratio < best_ratio) best_ratio = ratio, best_c = c, best_k = k;
