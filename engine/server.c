@@ -921,10 +921,6 @@ static int start(struct fx_server *srv, const char *port_file) {
   if (srv->cfg.metrics[0] &&
       listen_on(srv, srv->cfg.metrics, &srv->metrics_http, ops_handler, srv, 4096, NULL) != 0)
     return -1;
-  if (port_file && write_port_file(srv, port_file) != 0) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "cannot write %s: %s", port_file, strerror(errno));
-    return -1;
-  }
   uv_signal_init(&srv->loop, &srv->sig_term);
   uv_signal_init(&srv->loop, &srv->sig_int);
   uv_signal_init(&srv->loop, &srv->sig_hup);
@@ -940,6 +936,13 @@ static int start(struct fx_server *srv, const char *port_file) {
   uv_timer_init(&srv->loop, &srv->tick);
   srv->tick.data = srv;
   uv_timer_start(&srv->tick, on_tick, 0, 1000);
+  /* The port file says "ready": written last, once SIGTERM is ours (a
+   * supervisor reading it may signal at once; before uv_signal_start that
+   * signal's default action would kill the process). */
+  if (port_file && write_port_file(srv, port_file) != 0) {
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "cannot write %s: %s", port_file, strerror(errno));
+    return -1;
+  }
   fx_log_emit(&srv->log, FX_LOG_INFO, "start",
               FX_LOG_KV(FX_LS("domain", srv->cfg.domain), FX_LS("listen", srv->cfg.listen),
                         FX_LN("port", fx_http_server_port(srv->http)),

@@ -304,6 +304,16 @@ Test(endpoint, a_restart_in_the_middle_of_retrying_still_delivers) {
   await(FX_MSG_TEST_MESSAGE_RESPONSE, id);
 }
 
+/* The port file is flexd's "ready": a supervisor may signal the moment it
+ * appears, so SIGTERM must already be handled then (it once was not: the
+ * default action killed the process, seen under ASan). */
+Test(endpoint, sigterm_as_soon_as_the_port_file_appears_exits_0) {
+  for (int i = 0; i < 10; i++) {
+    cr_assert_eq(fx_sim_stop_flexd(peer), 0, "cycle %d: flexd exits 0 on SIGTERM", i);
+    cr_assert_eq(fx_sim_restart_flexd(peer), 0, "cycle %d", i);
+  }
+}
+
 Test(endpoint, sighup_adds_a_participant_without_dropping_connections) {
   char id[FX_UUID_STRLEN];
   fx_sim_uuid(id);
