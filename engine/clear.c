@@ -26,9 +26,9 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->redive_max_offers = 400;
   p->local_search_max_offers = 400;
   p->local_search_work = 200000;
-  p->bb_max_offers = 400;
+  p->bb_max_offers = 150;
   p->bb_node_limit = 2000;
-  p->bb_pivot_limit = 15000;
+  p->bb_pivot_limit = 8000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
   p->bb_lazy_rows = true;
   p->bb_dense_simplex = false;
