@@ -148,6 +148,35 @@ static void chapter_market(const char *options) {
   cr_assert_eq(clear_now(CP1), 1);
 }
 
+#define ONE_MW "<OfferOption OptionReference=\"A\" Price=\"1.00\"><ISP Power=\"-1000000\" Start=\"69\"/></OfferOption>"
+
+/* The outcome of a FlexOffer at CP1 from agr with extra attributes `attrs`. */
+static const char *contract_offer(const char *agr, const char *attrs, const char *options) {
+  return outcome(submit("FlexOffer", agr, FX_ROLE_AGR,
+                        FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>%s</FlexOffer>",
+                        CP1, attrs, options));
+}
+
+/* The next day: AGR1's three connections metered (the third at 0), then the
+ * settlement run. */
+static void meter_agr1_and_settle(void) {
+  next_day();
+  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
+  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
+  settle();
+}
+
+/* The first contract's settlement of PERIOD in fs (asserted present). */
+static const struct fx_contract_settlement_period *contract_period(const struct fx_flex_settlement *fs) {
+  const struct fx_contract_settlement_period *p = NULL;
+  for (size_t i = 0; i < fs->contract_settlements[0].n_periods; i++)
+    if (fx_date_to_days(&fs->contract_settlements[0].periods[i].period) == day_of(PERIOD))
+      p = &fs->contract_settlements[0].periods[i];
+  cr_assert_not_null(p);
+  return p;
+}
+
 #define TWO_MW "<OfferOption OptionReference=\"A\" Price=\"14.00\"><ISP Power=\"-2000000\" Start=\"69\"/></OfferOption>"
 
 static const struct fx_flex_settlement *settlement_to(const char *agr) {
@@ -231,11 +260,7 @@ Test(settle, partial_activation_settles_the_ordered_share) {
   cr_assert_eq(clear_now(CP1), 1);
   const struct fx_msg *order = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
   cr_assert_eq(order->u.flex_order.activation_factor, 50);
-  next_day();
-  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
-  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
-  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
-  settle();
+  meter_agr1_and_settle();
   const struct fx_flex_order_settlement *o = &settlement_to(AGR1)->flex_order_settlements[0];
   cr_assert_eq(o->isps[0].ordered_flex_power, -2000000);
   cr_assert_eq(o->isps[0].delivered_flex_power, -2000000);
@@ -646,38 +671,17 @@ Test(settle, offers_referencing_a_contract_are_judged_by_its_reservation) {
   char fr[37], attrs[160];
   platform_request_id(AGR2, fr);
   snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" ContractID=\"FO-1\"", fr);
-  EXPECT(submit("FlexOffer", AGR2, FX_ROLE_AGR,
-                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>" TWO_MW
-                "</FlexOffer>",
-                CP1, attrs),
-         "Unknown ContractID", "FO-1 is AGR1's");
+  cr_assert_str_eq(contract_offer(AGR2, attrs, TWO_MW), "Unknown ContractID", "FO-1 is AGR1's");
   platform_request_id(AGR1, fr);
   snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" ContractID=\"FO-1\"", fr);
-  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
-                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>"
-                "<OfferOption OptionReference=\"A\" Price=\"1.00\"><ISP Power=\"-1000000\" Start=\"69\"/>"
-                "</OfferOption></FlexOffer>",
-                CP1, attrs),
-         "Contract not met", "2 MW reserved and requested, 1 MW offered");
-  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
-                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>" TWO_MW
-                "</FlexOffer>",
-                CP1, attrs),
-         "");
+  cr_assert_str_eq(contract_offer(AGR1, attrs, ONE_MW), "Contract not met", "2 MW reserved and requested, 1 MW offered");
+  cr_assert_str_eq(contract_offer(AGR1, attrs, TWO_MW), "");
   cr_assert_eq(clear_now(CP1), 1);
-  next_day();
-  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
-  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
-  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
-  settle();
+  meter_agr1_and_settle();
   const struct fx_flex_settlement *fs = settlement_to(AGR1);
   cr_assert_eq(fs->n_contract_settlements, 1);
   cr_assert_str_eq(fs->contract_settlements[0].contract_id, "FO-1");
-  const struct fx_contract_settlement_period *p = NULL;
-  for (size_t i = 0; i < fs->contract_settlements[0].n_periods; i++)
-    if (fx_date_to_days(&fs->contract_settlements[0].periods[i].period) == day_of(PERIOD))
-      p = &fs->contract_settlements[0].periods[i];
-  cr_assert_not_null(p);
+  const struct fx_contract_settlement_period *p = contract_period(fs);
   cr_assert_eq(p->n_isps, 3);
   cr_assert_eq(p->isps[1].start, 69);
   cr_assert_eq(p->isps[1].reserved_power, -2000000);
@@ -698,34 +702,17 @@ Test(settle, offered_power_is_the_most_compliant_offer_under_the_contract) {
   prognosis(AGR1, CP1, 10000000, dp);
   /* Before any FlexRequest, a 1 MW offer under FO-1 is not judged: accepted. */
   snprintf(attrs, sizeof attrs, " Unsolicited=\"true\" D-PrognosisMessageID=\"%s\" ContractID=\"FO-1\"", dp);
-  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
-                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>"
-                "<OfferOption OptionReference=\"A\" Price=\"1.00\"><ISP Power=\"-1000000\" Start=\"69\"/>"
-                "</OfferOption></FlexOffer>",
-                CP1, attrs),
-         "");
+  cr_assert_str_eq(contract_offer(AGR1, attrs, ONE_MW), "");
   request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-3000000\" MaxPower=\"-2000000\" Start=\"69\"/>");
   char fr[37];
   platform_request_id(AGR1, fr);
   snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" D-PrognosisMessageID=\"%s\" ContractID=\"FO-1\"", fr,
            dp);
-  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
-                FLEX_HDR_CP " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\"%s>" TWO_MW
-                "</FlexOffer>",
-                CP1, attrs),
-         "");
+  cr_assert_str_eq(contract_offer(AGR1, attrs, TWO_MW), "");
   cr_assert_eq(clear_now(CP1), 1);
-  next_day();
-  cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
-  cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
-  cr_assert_str_eq(metering(AGR1, "E1000000000000003", "0", "0", "0"), "");
-  settle();
+  meter_agr1_and_settle();
   const struct fx_flex_settlement *fs = settlement_to(AGR1);
-  const struct fx_contract_settlement_period *p = NULL;
-  for (size_t i = 0; i < fs->contract_settlements[0].n_periods; i++)
-    if (fx_date_to_days(&fs->contract_settlements[0].periods[i].period) == day_of(PERIOD))
-      p = &fs->contract_settlements[0].periods[i];
-  cr_assert_not_null(p);
+  const struct fx_contract_settlement_period *p = contract_period(fs);
   cr_assert_eq(p->isps[1].start, 69);
   cr_assert(p->isps[1].has_offered_power);
   cr_assert_eq(p->isps[1].offered_power, -2000000, "the later 2 MW offer meets the contract, the earlier 1 MW does not");
