@@ -13,7 +13,7 @@
  * Usage: bench_clear [max_offers] (default 10000). Environment, to measure
  * the branch-and-bound beyond its defaults: BB_NODES (node limit, pivot
  * limit lifted), BB_MAX (bb_max_offers), BB_ONE (one run per size),
- * BB_LAZY and BB_DSX (bb_lazy_rows, bb_dense_simplex: 0 or 1), BB_SIZE and
+ * BB_LAZY (bb_lazy_rows: 0 or 1), BB_SIZE and
  * BB_SCARCITY (one market only). */
 #include <math.h>
 #include <stdio.h>
@@ -126,7 +126,6 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
-  if (getenv("BB_DSX")) p.bb_dense_simplex = atoi(getenv("BB_DSX")) != 0;
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
     double t0 = now_ms(), c0 = cpu_ms();

@@ -31,7 +31,6 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_pivot_limit = 8000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
   p->bb_lazy_rows = true;
-  p->bb_dense_simplex = false;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */

@@ -100,9 +100,6 @@ struct fx_clear_params {
    * slack; a row comes back once a node's LP splits its offer beyond one
    * (same LP optimum, a smaller basis; docs/clearing.md, round 5). */
   bool bb_lazy_rows;
-  /* Node LPs of at most CL_DSX_MAX_ROWS rows by the engine's own dense dual
-   * simplex (GLPK's optimal basis its start, GLPK the fallback). */
-  bool bb_dense_simplex;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

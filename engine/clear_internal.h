@@ -173,31 +173,6 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);
 
-/* The dense bounded dual simplex of branch-and-bound's nodes (clear_dsx.c).
- * An LP as GLPK holds it, 0-based: n structural columns (compressed: rows
- * ci[cs[j]..cs[j+1]), values cv), m rows; per variable (structurals, then
- * one logical per row, s_r = row r's activity) its bounds (±INFINITY when
- * none) and whether a nonbasic one sits at its upper bound; costs of the
- * structurals (minimised); the m basic variables of a dual feasible basis. */
-struct cl_dsx_lp {
-  int m, n;
-  const int *cs, *ci;
-  const double *cv, *lb, *ub, *c;
-  const char *up;
-  const int *head;
-};
-struct cl_dsx;
-#define CL_DSX_MAX_ROWS 400 /* a dense inverse beyond this costs more than GLPK */
-#define CL_DSX_LIMIT (-10)  /* cl_dsx_solve: iteration limit */
-#define CL_DSX_FAIL (-11)   /* cl_dsx_solve: numerically stuck or infeasible */
-int cl_dsx_create(struct cl_dsx **x, const struct cl_dsx_lp *lp); /* free *x on error too */
-void cl_dsx_free(struct cl_dsx *x);
-void cl_dsx_bounds(struct cl_dsx *x, int col, double lb, double ub);
-/* Re-solve after bound changes: 0 optimal, or CL_DSX_LIMIT / CL_DSX_FAIL. */
-int cl_dsx_solve(struct cl_dsx *x, int it_lim, int *iters);
-/* Structural values and row duals (d_j = c_j - Σ_r dual_r a_rj), unscaled. */
-void cl_dsx_result(const struct cl_dsx *x, double *xs, double *row_dual);
-
 double cl_now_ms(void);
 
 #endif

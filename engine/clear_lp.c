@@ -62,8 +62,6 @@ struct cl_lp {
   bool lazy;
   glp_prob *full;
   int *gub_row;
-  struct cl_dsx *dsx; /* the nodes' own simplex, once built (bb_dense_simplex) */
-  bool dense, dsx_off;
 };
 
 double cl_now_ms(void) {
@@ -197,7 +195,6 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->exact = md->n_offers <= p->exact_max_offers;
   lp->mip_nodes = p->exact_node_limit;
   lp->lazy = p->bb_lazy_rows;
-  lp->dense = p->bb_dense_simplex;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -222,7 +219,6 @@ void cl_lp_free(struct cl_lp *lp) {
   if (lp->full) glp_delete_prob(lp->full); /* P is then the node copy */
   if (lp->P) glp_delete_prob(lp->P);
   free(lp->gub_row);
-  cl_dsx_free(lp->dsx);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
   free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac), free(lp->basis);
   free(lp->offer_best), free(lp->col_val);
@@ -816,8 +812,7 @@ static void slacks_open(struct cl_lp *lp, bool open) {
 void cl_lp_bb_set(struct cl_lp *lp, size_t c, struct cl_krange r) {
   int k1 = r.lo > lp->md->col[c].min_af ? r.lo : lp->md->col[c].min_af;
   double lo = r.hi < k1 || !r.lo ? 0.0 : k1 / 100.0, hi = r.hi < k1 ? 0.0 : r.hi / 100.0;
-  set_col(lp, c, lo, hi); /* GLPK stays in step: it takes over when dsx fails */
-  if (lp->dsx) cl_dsx_bounds(lp->dsx, lp->x0 + (int)c - 1, lo, hi);
+  set_col(lp, c, lo, hi);
 }
 
 /* The node LP of the lazy mode: a copy without the one-option rows whose
@@ -873,8 +868,6 @@ void cl_lp_bb_end(struct cl_lp *lp) {
     lp->P = lp->full, lp->full = NULL, lp->n_slack = 0;
   }
   free(lp->gub_row), lp->gub_row = NULL;
-  cl_dsx_free(lp->dsx);
-  lp->dsx = NULL, lp->dsx_off = false;
   if (lp->n_slack) slacks_open(lp, false);
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   lp->kr = NULL;
@@ -912,97 +905,7 @@ static int lazy_rows(struct cl_lp *lp) {
   return added;
 }
 
-static void glp_bounds(int type, double lb, double ub, double *lo, double *hi) {
-  *lo = type == GLP_FR || type == GLP_UP ? -INFINITY : lb;
-  *hi = type == GLP_FR || type == GLP_LO ? INFINITY : ub;
-}
-
-/* GLPK's LP and its (optimal) basis, copied for the nodes' own simplex. */
-struct dsx_copy {
-  int *cs, *ci, *head;
-  double *cv, *lb, *ub, *c;
-  char *up;
-};
-
-static void dsx_copy_free(struct dsx_copy *k) {
-  free(k->cs), free(k->ci), free(k->head), free(k->cv), free(k->lb), free(k->ub), free(k->c);
-  free(k->up);
-}
-
-static void dsx_copy_rows(glp_prob *P, int m, int n, struct dsx_copy *k, int *nb) {
-  for (int r = 1; r <= m; r++) {
-    glp_bounds(glp_get_row_type(P, r), glp_get_row_lb(P, r), glp_get_row_ub(P, r),
-               &k->lb[n + r - 1], &k->ub[n + r - 1]);
-    int st = glp_get_row_stat(P, r);
-    k->up[n + r - 1] = st == GLP_NU;
-    if (st == GLP_BS && *nb < m) k->head[(*nb)++] = n + r - 1;
-  }
-}
-
-static int dsx_copy_cols(glp_prob *P, int m, int n, struct dsx_copy *k, int *nb) {
-  int *ind = malloc(((size_t)m + 1) * sizeof *ind);
-  double *val = malloc(((size_t)m + 1) * sizeof *val);
-  if (!ind || !val) {
-    free(ind), free(val);
-    return FX_CLEAR_ENOMEM;
-  }
-  double dir = glp_get_obj_dir(P) == GLP_MAX ? -1.0 : 1.0; /* it minimises */
-  k->cs[0] = 0;
-  for (int j = 1; j <= n; j++) {
-    int len = glp_get_mat_col(P, j, ind, val), at = k->cs[j - 1];
-    for (int e = 1; e <= len; e++) k->ci[at + e - 1] = ind[e] - 1, k->cv[at + e - 1] = val[e];
-    k->cs[j] = at + len;
-    glp_bounds(glp_get_col_type(P, j), glp_get_col_lb(P, j), glp_get_col_ub(P, j), &k->lb[j - 1],
-               &k->ub[j - 1]);
-    k->c[j - 1] = dir * glp_get_obj_coef(P, j);
-    int st = glp_get_col_stat(P, j);
-    k->up[j - 1] = st == GLP_NU;
-    if (st == GLP_BS && *nb < m) k->head[(*nb)++] = j - 1;
-  }
-  free(ind), free(val);
-  dsx_copy_rows(P, m, n, k, nb);
-  return 0;
-}
-
-static int dsx_build(struct cl_lp *lp) {
-  glp_prob *P = lp->P;
-  int m = glp_get_num_rows(P), n = glp_get_num_cols(P), nb = 0;
-  size_t nnz = (size_t)glp_get_num_nz(P), nv = (size_t)m + (size_t)n;
-  struct dsx_copy k = {malloc(((size_t)n + 1) * sizeof(int)), malloc((nnz + 1) * sizeof(int)),
-                       malloc((size_t)m * sizeof(int)), malloc((nnz + 1) * sizeof(double)),
-                       malloc(nv * sizeof(double)), malloc(nv * sizeof(double)),
-                       malloc(nv * sizeof(double)), malloc(nv)};
-  int rc = !k.cs || !k.ci || !k.head || !k.cv || !k.lb || !k.ub || !k.c || !k.up ? FX_CLEAR_ENOMEM : 0;
-  if (!rc) rc = dsx_copy_cols(P, m, n, &k, &nb);
-  if (!rc && nb != m) rc = FX_CLEAR_ESOLVER;
-  if (!rc) {
-    struct cl_dsx_lp in = {m, n, k.cs, k.ci, k.cv, k.lb, k.ub, k.c, k.up, k.head};
-    rc = cl_dsx_create(&lp->dsx, &in);
-    if (rc) cl_dsx_free(lp->dsx), lp->dsx = NULL;
-  }
-  dsx_copy_free(&k);
-  return rc;
-}
-
-/* The node's LP by the nodes' own simplex: true when it solved it. */
-static bool dsx_solve(struct cl_lp *lp, long *pivots) {
-  int it, n = glp_get_num_cols(lp->P), m = glp_get_num_rows(lp->P);
-  int rc = cl_dsx_solve(lp->dsx, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, &it);
-  *pivots += it;
-  if (rc) return false;
-  double *xs = malloc((size_t)n * sizeof *xs);
-  if (!xs) return false;
-  cl_dsx_result(lp->dsx, xs, lp->lam + 1);
-  for (size_t c = 0; c < lp->md->n_cols; c++) lp->x[c] = xs[lp->x0 + (int)c - 1];
-  free(xs);
-  if (glp_get_obj_dir(lp->P) == GLP_MAX) /* duals of the maximisation, as GLPK gives them */
-    for (int r = 1; r <= m; r++) lp->lam[r] = -lp->lam[r];
-  lp->solves++;
-  return true;
-}
-
-/* GLPK for the node (and the rows the lazy mode gives back); then, for
- * small LPs, the nodes' own simplex takes over from its optimal basis. */
+/* GLPK for the node, and again for the rows the lazy mode gives back. */
 static int glpk_node(struct cl_lp *lp, long *pivots, bool *hit) {
   int it0 = glp_get_it_cnt(lp->P);
   bool was = lp->budget_hit;
@@ -1012,12 +915,6 @@ static int glpk_node(struct cl_lp *lp, long *pivots, bool *hit) {
   while (ok && !*hit && lazy_rows(lp) > 0) ok = solve(lp, GLP_DUALP), *hit = lp->budget_hit;
   lp->budget_hit = was || *hit;
   *pivots += glp_get_it_cnt(lp->P) - it0;
-  cl_dsx_free(lp->dsx);
-  lp->dsx = NULL;
-  if (ok && lp->dense && !lp->dsx_off) {
-    if (glp_get_num_rows(lp->P) > CL_DSX_MAX_ROWS) lp->dsx_off = true;
-    else if (dsx_build(lp) == FX_CLEAR_ENOMEM) return FX_CLEAR_ENOMEM;
-  }
   return ok;
 }
 
@@ -1025,8 +922,7 @@ int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *piv
   bool hit = false;
   int ok;
   *pivots = 0;
-  if (lp->dsx && dsx_solve(lp, pivots) && !lazy_rows(lp)) ok = 1;
-  else ok = glpk_node(lp, pivots, &hit); /* dsx failed, or rows came back */
+  ok = glpk_node(lp, pivots, &hit);
   if (ok < 0) return ok;
   if (!ok && hit) return -1; /* stopped by a limit: lam may be stale, no bound */
   if (lp->bb_cov) {

@@ -269,9 +269,8 @@ Test(clear_props, heuristics_alone_match_exhaustive_search) {
  * and the answer costs exactly that. Against the same engine without it:
  * never less coverage, and at equal coverage never more cost; it finds
  * optima the dive alone misses and proves more of them. Checked for each
- * way of solving the nodes' LPs (all rows by GLPK; lazy one-option rows;
- * lazy rows by the engine's dense dual simplex). */
-static void bb_matches_exhaustive(bool lazy, bool dense) {
+ * way of building the nodes' LPs (all rows; lazy one-option rows). */
+static void bb_matches_exhaustive(bool lazy) {
   struct fx_clear_params p, off;
   fx_clear_params_init(&p);
   p.exact_max_offers = 0;
@@ -281,7 +280,6 @@ static void bb_matches_exhaustive(bool lazy, bool dense) {
   p.bb_node_limit = 5000;
   p.bb_pivot_limit = 1000000;
   p.bb_lazy_rows = lazy;
-  p.bb_dense_simplex = dense;
   off = p;
   off.bb_node_limit = 0;
   int equal = 0, equal_off = 0, proven = 0, proven_off = 0;
@@ -318,14 +316,10 @@ static void bb_matches_exhaustive(bool lazy, bool dense) {
   cr_assert_lt(proven_off, proven);
 }
 
-Test(clear_props, branch_and_bound_matches_exhaustive_search) { bb_matches_exhaustive(true, false); }
+Test(clear_props, branch_and_bound_matches_exhaustive_search) { bb_matches_exhaustive(true); }
 
 Test(clear_props, branch_and_bound_with_all_rows_matches_exhaustive_search) {
-  bb_matches_exhaustive(false, false);
-}
-
-Test(clear_props, branch_and_bound_by_dense_simplex_matches_exhaustive_search) {
-  bb_matches_exhaustive(true, true);
+  bb_matches_exhaustive(false);
 }
 
 /* The extra dives and the local search only ever replace the answer by a
