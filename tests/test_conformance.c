@@ -94,6 +94,21 @@ Test(conformance_rules, D12_a_flex_request_expiring_in_the_past_or_after_its_isp
   cr_assert_str_empty(flex_request_verdict("2026-06-16", "2026-06-16T17:15:00+02:00"));
 }
 
+/* D9 "at least 1 ISP": the XSD says so (minOccurs 1), so a message without any
+ * ISP never reaches the semantic checks: the codec refuses it (HTTP 400). */
+Test(conformance_rules, D9_a_flex_request_without_any_isp_is_schema_invalid) {
+  const char *xml =
+      "<FlexRequest Version=\"3.1.0\" SenderDomain=\"dso.example.com\" RecipientDomain=\"flexd.example.org\" "
+      "TimeStamp=\"2026-06-15T11:59:00+02:00\" MessageID=\"1590f8ac-f802-4c83-8d64-7aa2aab283da\" "
+      "ConversationID=\"85e91502-f9f7-4f99-b25c-52861d87be20\" ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" "
+      "Period=\"2026-06-16\" CongestionPoint=\"ean.871685900012345678\" Revision=\"1\" "
+      "ExpirationDateTime=\"2026-06-16T10:00:00+02:00\"></FlexRequest>";
+  const struct fx_msg *m;
+  struct fx_error err;
+  cr_assert_eq(fx_read_msg(R.rd, xml, strlen(xml), &m, &err), -1);
+  cr_assert_eq(err.code, FX_E_CARDINALITY, "%s: %s", err.where, err.why);
+}
+
 /* ==== conformance: the market at the sequencer level ============================ */
 
 static struct fx_mh H;
