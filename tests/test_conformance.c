@@ -9,7 +9,9 @@
  *   - conformance: the market on a real sequencer and LMDB store
  *     (tests/support/market_harness.h), for the stateful rules;
  *   - conformance_http: a real `flexd serve` on loopback (engine/sim.h), for
- *     the rules about the endpoint and delivery. One flexd per test. */
+ *     the rules about the endpoint and delivery. One flexd per test;
+ *   - conformance_redirect: flexd's outbound client against flexd's own HTTP
+ *     server on one loop, for how deliveries meet redirects. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@
 
 #include "codec/codec.h"
 #include "engine/calendar.h"
+#include "engine/http_client.h"
+#include "engine/http_server.h"
 #include "engine/market.h"
 #include "engine/query.h"
 #include "engine/validate.h"
@@ -505,4 +509,88 @@ Test(conformance_http, A4_A5_a_permanent_refusal_is_final_and_not_retried) {
   cr_assert_eq(fx_sim_sink_hits(peer), 1, "never tried again");
   cr_assert_eq(metric("flexd_delivery_attempts_total{result=\"retry\"} "), 0);
   cr_assert_eq(metric("flexd_delivery_attempts_total{result=\"delivered\"} "), 0);
+}
+
+/* ==== conformance_redirect: deliveries and 3xx ===================================== */
+
+/* A peer that moved: /moved/<code> answers <code> with Location /target,
+ * which takes the POST. */
+struct redirect_env {
+  uv_loop_t loop;
+  uv_timer_t watchdog;
+  struct fx_http_server *srv;
+  struct fx_http_client *cli;
+  int status, calls, target_hits;
+  enum fx_http_err err;
+  char target_body[64];
+};
+
+static void redirect_route(struct fx_http_request *req, void *ud) {
+  struct redirect_env *e = ud;
+  const char *path = fx_http_request_path(req);
+  if (!strncmp(path, "/moved/", 7)) {
+    fx_http_respond(req, atoi(path + 7), NULL, "", 0, "Location: /target\r\n");
+  } else if (!strcmp(path, "/target")) {
+    size_t len;
+    const uint8_t *b = fx_http_request_body(req, &len);
+    snprintf(e->target_body, sizeof e->target_body, "%.*s", (int)len, (const char *)b);
+    e->target_hits++;
+    fx_http_respond(req, 200, NULL, "", 0, NULL);
+  } else {
+    fx_http_respond(req, 404, NULL, "", 0, NULL);
+  }
+}
+
+static void redirect_watchdog(uv_timer_t *t) {
+  (void)t;
+  cr_assert_fail("the delivery did not finish in 20 s");
+}
+
+static void redirect_done(int status, enum fx_http_err err, void *ud) {
+  struct redirect_env *e = ud;
+  e->status = status, e->err = err, e->calls++;
+}
+
+/* POSTs a body to /moved/<code> and runs the loop until the callback. */
+static void deliver_through(struct redirect_env *e, int code) {
+  memset(e, 0, sizeof *e);
+  cr_assert_eq(uv_loop_init(&e->loop), 0);
+  uv_timer_init(&e->loop, &e->watchdog);
+  uv_timer_start(&e->watchdog, redirect_watchdog, 20000, 0);
+  uv_unref((uv_handle_t *)&e->watchdog);
+  struct fx_http_server_config scfg;
+  fx_http_server_config_default(&scfg);
+  cr_assert_eq(fx_http_server_start(&e->srv, &e->loop, &scfg, redirect_route, e), 0);
+  struct fx_http_client_config ccfg;
+  fx_http_client_config_default(&ccfg);
+  cr_assert_eq(fx_http_client_new(&e->cli, &e->loop, &ccfg), 0);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/moved/%d", fx_http_server_port(e->srv), code);
+  const char *body = "<SignedMessage/>";
+  cr_assert_eq(fx_http_client_post(e->cli, url, "text/xml; charset=utf-8", body, strlen(body), 5000, redirect_done, e),
+               0);
+  for (int i = 0; i < 100000 && !e->calls; i++)
+    uv_run(&e->loop, UV_RUN_ONCE);
+  fx_http_client_close(e->cli);
+  fx_http_server_stop(e->srv, NULL, NULL);
+  uv_close((uv_handle_t *)&e->watchdog, NULL);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  cr_assert_eq(uv_loop_close(&e->loop), 0, "a handle was left open");
+}
+
+/* A4: "Redirects should be honoured (3xx)". The Java library treats 302 as a
+ * failure; flexd follows 301, 302, 303, 307 and 308 and keeps the POST and its
+ * body, so the message reaches the new address and the delivery is final. */
+Test(conformance_redirect, A4_every_redirect_is_followed_with_the_post_and_its_body) {
+  static const int codes[] = {301, 302, 303, 307, 308};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    struct redirect_env e;
+    deliver_through(&e, codes[i]);
+    cr_assert_eq(e.calls, 1, "%d", codes[i]);
+    cr_assert_eq(e.err, FX_HTTP_OK, "%d", codes[i]);
+    cr_assert_eq(e.status, 200, "%d: the new address answered", codes[i]);
+    cr_assert_eq(e.target_hits, 1, "%d", codes[i]);
+    cr_assert_str_eq(e.target_body, "<SignedMessage/>", "%d: the body came along", codes[i]);
+    cr_assert_eq(fx_http_delivery_class(e.status, e.err), FX_DELIVERY_FINAL_OK);
+  }
 }
