@@ -11,7 +11,9 @@
  *   - conformance_http: a real `flexd serve` on loopback (engine/sim.h), for
  *     the rules about the endpoint and delivery. One flexd per test;
  *   - conformance_redirect: flexd's outbound client against flexd's own HTTP
- *     server on one loop, for how deliveries meet redirects. */
+ *     server on one loop, for how deliveries meet redirects;
+ *   - conformance_dns: engine/discovery against a minimal DNS responder on a
+ *     loopback UDP socket of the same loop, for DNSSEC. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -20,7 +22,10 @@
 #include <unistd.h>
 
 #include "codec/codec.h"
+#include "codec/keys.h"
 #include "engine/calendar.h"
+#include "engine/config.h"
+#include "engine/discovery.h"
 #include "engine/http_client.h"
 #include "engine/http_server.h"
 #include "engine/market.h"
@@ -593,4 +598,142 @@ Test(conformance_redirect, A4_every_redirect_is_followed_with_the_post_and_its_b
     cr_assert_str_eq(e.target_body, "<SignedMessage/>", "%d: the body came along", codes[i]);
     cr_assert_eq(fx_http_delivery_class(e.status, e.err), FX_DELIVERY_FINAL_OK);
   }
+}
+
+/* ==== conformance_dns: DNSSEC is mandatory ============================================ */
+
+/* A DNS responder of a few lines on 127.0.0.1: every TXT question gets one TXT
+ * record holding `txt`, with the AD bit ("authenticated data", what a
+ * validating resolver sets) as `ad` says; any other question gets an empty
+ * authoritative answer. */
+struct dns_env {
+  uv_loop_t loop;
+  uv_udp_t udp;
+  bool ad;
+  char txt[FX_KEYS_CS1_LEN + 1];
+  char rbuf[1500];
+  int txt_answers, changed;
+};
+
+struct dns_reply {
+  uv_udp_send_t req;
+  uint8_t buf[700];
+};
+
+static void dns_alloc(uv_handle_t *h, size_t size, uv_buf_t *b) {
+  (void)size;
+  struct dns_env *e = h->data;
+  *b = uv_buf_init(e->rbuf, sizeof e->rbuf);
+}
+
+static void dns_sent(uv_udp_send_t *req, int status) {
+  (void)status;
+  free(req->data);
+}
+
+static void dns_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct sockaddr *from, unsigned flags) {
+  (void)flags;
+  struct dns_env *e = u->data;
+  const uint8_t *q = (const uint8_t *)b->base;
+  if (n < 12 || !from)
+    return;
+  size_t p = 12;
+  while (p < (size_t)n && q[p])
+    p += q[p] + 1u;
+  if (p + 5 > (size_t)n || p + 5 > 500)
+    return;
+  size_t len = p + 5; /* header and question, copied; OPT and the rest dropped */
+  bool txt = q[p + 1] == 0 && q[p + 2] == 16;
+  struct dns_reply *r = calloc(1, sizeof *r);
+  cr_assert_not_null(r);
+  r->req.data = r;
+  memcpy(r->buf, q, len);
+  r->buf[2] = (uint8_t)(0x80 | 0x04 | (q[2] & 0x01)); /* QR, AA, RD as asked */
+  r->buf[3] = (uint8_t)(0x80 | (e->ad ? 0x20 : 0));   /* RA, AD, NOERROR */
+  r->buf[4] = 0, r->buf[5] = 1;
+  r->buf[6] = 0, r->buf[7] = txt ? 1 : 0;
+  memset(r->buf + 8, 0, 4);
+  if (txt) {
+    size_t k = strlen(e->txt);
+    const uint8_t rr[] = {0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 60, 0, (uint8_t)(k + 1), (uint8_t)k};
+    memcpy(r->buf + len, rr, sizeof rr);
+    memcpy(r->buf + len + sizeof rr, e->txt, k);
+    len += sizeof rr + k;
+    e->txt_answers++;
+  }
+  uv_buf_t out = uv_buf_init((char *)r->buf, (unsigned)len);
+  if (uv_udp_send(&r->req, u, &out, 1, from, dns_sent) != 0)
+    free(r);
+}
+
+static void dns_changed(void *ud) { ((struct dns_env *)ud)->changed++; }
+
+/* Resolves agr.example.com as AGR through the responder (dnssec on or off)
+ * and returns how many keys discovery accepted; its log lines go to `log`. */
+static size_t discovered_keys(bool ad, bool dnssec, char *log, size_t logcap) {
+  struct dns_env e;
+  memset(&e, 0, sizeof e);
+  e.ad = ad;
+  struct fx_keys_pair kp;
+  cr_assert_eq(fx_keys_generate(&kp), 0);
+  fx_keys_cs1_format(&kp.pub, e.txt);
+  cr_assert_eq(uv_loop_init(&e.loop), 0);
+  cr_assert_eq(uv_udp_init(&e.loop, &e.udp), 0);
+  e.udp.data = &e;
+  struct sockaddr_in a;
+  uv_ip4_addr("127.0.0.1", 0, &a);
+  cr_assert_eq(uv_udp_bind(&e.udp, (const struct sockaddr *)&a, 0), 0);
+  int alen = sizeof a;
+  cr_assert_eq(uv_udp_getsockname(&e.udp, (struct sockaddr *)&a, &alen), 0);
+  cr_assert_eq(uv_udp_recv_start(&e.udp, dns_alloc, dns_recv), 0);
+
+  char text[512], err[256];
+  snprintf(text, sizeof text,
+           "[platform]\ndiscovery = dns\ndns_servers = 127.0.0.1:%d\ndns_dnssec = %s\ndns_timeout_ms = 500\n"
+           "[participant agr.example.com AGR]\ndiscovery = dns\n",
+           ntohs(a.sin_port), dnssec ? "true" : "false");
+  struct fx_config cfg;
+  fx_config_defaults(&cfg);
+  cr_assert_eq(fx_config_parse(&cfg, text, err, sizeof err), 0, "%s", err);
+  char logpath[] = "/tmp/flexd-conf-dns-XXXXXX";
+  struct fx_log lg = {.format = FX_LOG_JSON, .fd = mkstemp(logpath)};
+  cr_assert_geq(lg.fd, 0);
+  unlink(logpath);
+  struct fx_discovery *d;
+  cr_assert_eq(fx_discovery_new(&d, &e.loop, &cfg, &lg, dns_changed, &e, err, sizeof err), 0, "%s", err);
+  /* Until the TXT answer has been sent and read (bounded: ~2 s). */
+  for (int i = 0; i < 2000 && !e.txt_answers; i++) {
+    uv_run(&e.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(e.txt_answers, 1, "the key record was asked for");
+  for (int i = 0; i < 200; i++) {
+    uv_run(&e.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  struct fx_discovered got;
+  cr_assert_eq(fx_discovery_get(d, "agr.example.com", FX_ROLE_AGR, &got), 0);
+  cr_assert_eq(memcmp(kp.pub.sign, got.n_keys ? got.pk[0] : kp.pub.sign, 32), 0, "the published key");
+  fx_discovery_close(d);
+  uv_close((uv_handle_t *)&e.udp, NULL);
+  uv_run(&e.loop, UV_RUN_DEFAULT);
+  cr_assert_eq(uv_loop_close(&e.loop), 0, "a handle was left open");
+  fx_config_free(&cfg);
+  fx_keys_wipe(&kp);
+  ssize_t n = pread(lg.fd, log, logcap - 1, 0);
+  log[n > 0 ? n : 0] = 0;
+  close(lg.fd);
+  return got.n_keys;
+}
+
+/* B2 "DNSSEC mandatory": with dns_dnssec on (the default) a key answer the
+ * resolver did not authenticate (no AD bit) is not used — the sender then
+ * gets 419 — and an authenticated one is. Off, the AD bit does not matter. */
+Test(conformance_dns, B2_a_key_from_dns_is_used_only_when_dnssec_authenticated) {
+  static char log[8192];
+  cr_assert_eq(discovered_keys(false, true, log, sizeof log), 0, "no AD bit: not used");
+  cr_assert_not_null(strstr(log, "not DNSSEC-authenticated"), "and said so: %s", log);
+  cr_assert_eq(discovered_keys(true, true, log, sizeof log), 1, "AD bit: used");
+  cr_assert_null(strstr(log, "not DNSSEC-authenticated"), "%s", log);
+  cr_assert_eq(discovered_keys(false, false, log, sizeof log), 1, "dns_dnssec = false: used without it");
 }
