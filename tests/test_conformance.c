@@ -295,6 +295,39 @@ Test(conformance, E8_an_offer_is_ordered_only_once) {
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
 }
 
+/* E8 with several options (the interoperability note: Java AGRs compare an
+ * order with the union of all options): the order names the chosen option by
+ * OptionReference and carries that option's ISPs and price only. */
+Test(conformance, E8_an_order_of_a_several_option_offer_carries_the_chosen_option_only) {
+  start_market();
+  populate();
+  EXPECT(flex_request(1, NEED_150_300), "");
+  struct fx_mh_held *o =
+      submit("FlexOffer", AGR1, FX_ROLE_AGR,
+             CP_ATTRS " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\">"
+                      "<OfferOption OptionReference=\"dear\" Price=\"100\"><ISP Power=\"-200000\" Start=\"69\"/>"
+                      "</OfferOption><OfferOption OptionReference=\"cheap\" Price=\"50\">"
+                      "<ISP Power=\"-160000\" Start=\"69\"/><ISP Power=\"-20000\" Start=\"75\" Duration=\"2\"/>"
+                      "</OfferOption></FlexOffer>",
+             CP1);
+  struct fx_uuid offer_id = o->in.msg->hdr.message_id;
+  EXPECT(o, "");
+  cr_assert_eq(clear_now(CP1), 1);
+  const struct fx_msg *m = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_not_null(m);
+  const struct fx_flex_order *fo = &m->u.flex_order;
+  cr_assert(fx_uuid_equal(&fo->flex_offer_message_id, &offer_id));
+  cr_assert_str_eq(fo->option_reference, "cheap");
+  cr_assert_eq(fo->price, 50 * FX_MONEY_SCALE, "the chosen option's price, not another's");
+  cr_assert_eq(fo->activation_factor, 100);
+  cr_assert_eq(fo->n_isps, 2, "the chosen option's ISPs, unchanged");
+  cr_assert_eq(fo->isps[0].start, 69);
+  cr_assert_eq(fo->isps[0].power, -160000);
+  cr_assert_eq(fo->isps[1].start, 75);
+  cr_assert_eq(fo->isps[1].duration, 2);
+  cr_assert_eq(fo->isps[1].power, -20000);
+}
+
 /* ---- E17: Metering's energy profiles ------------------------------------------------ */
 
 /* Metering of one connection: a Power profile in kW (`kw`, `kw69` at ISP 69). */
