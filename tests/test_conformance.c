@@ -273,6 +273,32 @@ Test(conformance, D5_a_flex_request_response_to_an_unknown_request_is_refused) {
          "");
 }
 
+/* D6 for the baseline reference: an offer naming a D-Prognosis of another
+ * Period (same AGR, same CP). */
+Test(conformance, D6_an_offer_on_a_prognosis_of_another_period_is_a_reference_period_mismatch) {
+  start_market();
+  populate();
+  struct fx_mh_held *dp = submit("D-Prognosis", AGR1, FX_ROLE_AGR,
+                                 CP_ATTRS " Revision=\"1\"><ISP Power=\"1000\" Start=\"1\" Duration=\"96\"/>"
+                                          "</D-Prognosis>",
+                                 CP1);
+  char dp_id[37];
+  uuid_str(&dp->in.msg->hdr.message_id, dp_id);
+  EXPECT(dp, "");
+  const char *opt = "<OfferOption OptionReference=\"A\" Price=\"1\"><ISP Power=\"-1000\" Start=\"69\"/></OfferOption>";
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"2025-03-03\" CongestionPoint=\"" CP1
+                "\" ExpirationDateTime=\"2025-03-02T14:45:00+01:00\" Currency=\"EUR\" D-PrognosisMessageID=\"%s\">%s"
+                "</FlexOffer>",
+                dp_id, opt),
+         "Reference Period mismatch");
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                CP_ATTRS " ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" Currency=\"EUR\" D-PrognosisMessageID=\"%s\">%s"
+                         "</FlexOffer>",
+                CP1, dp_id, opt),
+         "", "the prognosis's own Period");
+}
+
 /* E8: each offer is ordered at most once, even when a later request revision
  * re-clears the market and the offer would help again. */
 Test(conformance, E8_an_offer_is_ordered_only_once) {
