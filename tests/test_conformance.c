@@ -3,7 +3,7 @@
  * named after its row and asserts the rule's behaviour, so it fails if flexd
  * stops honouring it.
  *
- * Three suites, cheapest first:
+ * Five suites, cheapest first:
  *   - conformance_rules: the stateless generic checks (engine/validate.h) on
  *     messages read by the real codec;
  *   - conformance: the market on a real sequencer and LMDB store
