@@ -169,6 +169,13 @@ struct cl_bb_out {
 int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
               struct cl_state *best, int64_t target, int64_t bound, bool coverage,
               struct cl_bb_out *out);
+/* Sub-markets (clear_sub.c): improve best (cheaper, covering at least as
+ * much, every bound kept) by clearing again the offers on which it and the
+ * LP's last solution (lp, read only) disagree, the others fixed. n_free:
+ * how many offers that left free. deadline: as cl_lp_create's. Proves
+ * nothing. */
+int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_clear_params *p,
+            double deadline, struct cl_state *best, int *n_free);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);
