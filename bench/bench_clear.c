@@ -127,6 +127,7 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
+  if (getenv("BB_PROOF")) p.proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
   if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
@@ -141,9 +142,9 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   }
   qsort(t, (size_t)runs, sizeof *t, cmp_d);
   qsort(cpu, (size_t)runs, sizeof *cpu, cmp_d);
-  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %5d %7ld %4d %s%s\n", n, scarcity,
+  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %5d %7ld %4d %5d %s%s\n", n, scarcity,
          t[runs / 2], cpu[runs / 2], res.n_orders, 100 * res.coverage_gap, 100 * res.cost_gap,
-         (long long)res.cost, (long long)res.cost_lb, res.lp_solves, res.bb_nodes, res.bb_pivots, res.rins_free, res.optimal ? "yes" : "no",
+         (long long)res.cost, (long long)res.cost_lb, res.lp_solves, res.bb_nodes, res.bb_pivots, res.rins_free, res.proof_cols, res.optimal ? "yes" : "no",
          res.budget_hit ? " (budget hit)" : "");
   fx_clear_result_free(&res);
   gen_free(&g);
@@ -224,7 +225,7 @@ static bool bench_one(void) {
 int main(int argc, char **argv) {
   size_t max = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
   printf("offers scarc    median_ms  cpu_ms  orders cov_gap  cost_gap         cost      cost_lb"
-         "   LPs nodes pivots free optimal (proven gaps)\n");
+         "   LPs nodes pivots free pcols optimal (proven gaps)\n");
   if (bench_one()) return 0;
   for (size_t n = 10; n <= max; n *= 10) {
     bench_size(n, n >= 10000 || getenv("BB_ONE") ? 1 : 5, 0.4, FX_CLEAR_TOLERANCE);

@@ -106,6 +106,11 @@ struct fx_clear_params {
    * with a branch-and-bound of rins_node_limit nodes / rins_pivot_limit
    * pivots (docs/clearing.md, round 6). 0 nodes = off. */
   size_t rins_max_offers;
+  /* Markets above bb_max_offers and up to proof_max_offers get the
+   * branch-and-bound on a reduced market: the options whose ordering alone
+   * proves a cost at or above the answer's (reduced-cost fixing at the
+   * root) left out, with the bb_* limits (docs/clearing.md, round 6). */
+  size_t proof_max_offers;
   int rins_node_limit;
   long rins_pivot_limit;
 };
@@ -139,6 +144,7 @@ struct fx_clear_result {
   int bb_nodes;                  /* branch-and-bound nodes solved */
   long bb_pivots;                /* and their simplex pivots */
   int rins_free;                 /* offers the neighbourhood search cleared again */
+  int proof_cols;                /* options left in the proof's reduced market */
 };
 
 #define FX_CLEAR_TOLERANCE 0.001 /* 0.1 %: DESIGN.md §4 */

@@ -580,6 +580,32 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
   return 0;
 }
 
+int cl_lp_root(struct cl_lp *lp, const struct cl_state *start, struct cl_lp_out *out) {
+  warm_basis(lp, start);
+  phase1(lp);
+  if (solve(lp, GLP_PRIMAL)) lp->cov_lp = glp_get_obj_val(lp->P);
+  out->coverage_ub = coverage_bound(lp);
+  out->budget_hit = lp->budget_hit;
+  out->solves = lp->solves;
+  return 0;
+}
+
+int cl_lp_root_fix(struct cl_lp *lp, int64_t coverage, int64_t u, bool *keep) {
+  const struct cl_model *md = lp->md;
+  size_t no = md->n_offers ? md->n_offers : 1, nc = md->n_cols ? md->n_cols : 1;
+  lp->offer_best = calloc(no, sizeof *lp->offer_best);
+  lp->col_val = calloc(nc, sizeof *lp->col_val);
+  int rc = lp->offer_best && lp->col_val && !lp->kr ? 0 : FX_CLEAR_ENOMEM;
+  lp->bb_cov = false; /* a coverage branch-and-bound may have run */
+  if (!rc) lagrangian(lp, lp->lam, true, (double)(coverage - md->deficit)); /* lam: max form */
+  for (size_t i = 0; !rc && i < md->n_offers; i++)
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+      keep[c] = cl_lp_bb_child(lp, i, c, true) < u;
+  free(lp->offer_best), free(lp->col_val);
+  lp->offer_best = NULL, lp->col_val = NULL;
+  return rc;
+}
+
 int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, double share) {
   cl_state_clear(st, lp->md);
   if (!lp->capped_ok || lp->mip_built) return 0; /* the basis fits the LP only */

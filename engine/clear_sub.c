@@ -167,3 +167,141 @@ int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_c
   sub_free(&s);
   return rc;
 }
+
+/* The reduced market of the proof: every offer with the options that
+ * reduced-cost fixing at the root left (none left: the offer is gone). Any
+ * choice cheaper than the answer lies inside it, so its proven bound, less
+ * than the answer's cost, is the whole market's. */
+struct reduced {
+  const struct cl_model *md;
+  struct fx_clear_offer *offers;
+  struct fx_clear_option *options;
+  size_t *map;     /* reduced offer -> full offer */
+  uint32_t *opt;   /* reduced option (offers' options in a row) -> full option index */
+  size_t *first;   /* reduced offer -> its first entry in options/opt */
+  struct fx_clear_market m;
+};
+
+static void reduced_free(struct reduced *r) {
+  free(r->offers), free(r->options), free(r->map), free(r->opt), free(r->first);
+}
+
+static int reduced_build(struct reduced *r, const struct cl_model *md, const bool *keep) {
+  memset(r, 0, sizeof *r);
+  r->md = md;
+  size_t n = md->n_offers ? md->n_offers : 1, nc = md->n_cols ? md->n_cols : 1;
+  r->offers = malloc(n * sizeof *r->offers);
+  r->map = malloc(n * sizeof *r->map);
+  r->first = malloc(n * sizeof *r->first);
+  r->options = malloc(nc * sizeof *r->options);
+  r->opt = malloc(nc * sizeof *r->opt);
+  if (!r->offers || !r->map || !r->first || !r->options || !r->opt) return FX_CLEAR_ENOMEM;
+  size_t k = 0, o = 0;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t o0 = o;
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+      if (!keep[c]) continue;
+      r->options[o] = md->m->offers[i].options[md->col[c].option];
+      r->opt[o++] = md->col[c].option;
+    }
+    if (o == o0) continue;
+    r->map[k] = i, r->first[k] = o0;
+    r->offers[k++] = (struct fx_clear_offer){o - o0, NULL};
+  }
+  for (size_t j = 0; j < k; j++) r->offers[j].options = &r->options[r->first[j]];
+  r->m = (struct fx_clear_market){md->m->request, k, r->offers, md->m->base};
+  return 0;
+}
+
+/* The reduced model's column for full column c of offer j, or -1. */
+static int reduced_col(const struct reduced *r, const struct cl_model *rm, size_t j, size_t c) {
+  for (size_t q = rm->offer_col[j]; q < rm->offer_col[j + 1]; q++)
+    if (r->opt[r->first[j] + rm->col[q].option] == r->md->col[c].option) return (int)q;
+  return -1;
+}
+
+/* The full model's column for reduced column q of offer j, or -1. */
+static int reduced_full(const struct reduced *r, const struct cl_model *rm, size_t j, size_t q) {
+  const struct cl_model *md = r->md;
+  size_t i = r->map[j];
+  uint32_t option = r->opt[r->first[j] + rm->col[q].option];
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+    if (md->col[c].option == option) return (int)c;
+  return -1;
+}
+
+/* best in the reduced model; false if an order of it is not there. */
+static bool reduced_start(const struct reduced *r, const struct cl_model *rm,
+                          const struct cl_state *best, struct cl_state *st) {
+  size_t j = 0;
+  cl_state_clear(st, rm);
+  for (size_t i = 0; i < r->md->n_offers; i++) {
+    while (j < rm->n_offers && r->map[j] < i) j++;
+    if (best->col[i] < 0) continue;
+    if (j == rm->n_offers || r->map[j] != i) return false;
+    int q = reduced_col(r, rm, j, (size_t)best->col[i]);
+    if (q < 0) return false;
+    cl_state_set(st, rm, j, q, best->k[i]);
+  }
+  return st->cov == best->cov && st->cost == best->cost && cl_state_feasible(st, rm);
+}
+
+static void reduced_merge(const struct reduced *r, const struct cl_model *rm,
+                          const struct cl_state *st, struct cl_state *cand, struct cl_state *best) {
+  const struct cl_model *md = r->md;
+  cl_state_clear(cand, md);
+  for (size_t j = 0; j < rm->n_offers; j++) {
+    if (st->col[j] < 0) continue;
+    int c = reduced_full(r, rm, j, (size_t)st->col[j]);
+    if (c < 0) return;
+    cl_state_set(cand, md, r->map[j], c, st->k[j]);
+  }
+  if (cl_state_feasible(cand, md) && cand->cov >= best->cov && cand->cost < best->cost)
+    cl_state_copy(best, cand, md);
+}
+
+/* The reduced market's LP at the answer's coverage and its branch-and-bound
+ * on cost; its proven bound in out. */
+static int reduced_search(const struct cl_model *rm, const struct fx_clear_params *p,
+                          double deadline, struct cl_state *st, struct cl_bb_out *out) {
+  struct cl_lp *lp = NULL;
+  struct cl_lp_out lo = {0};
+  int64_t c0 = st->cov;
+  int rc = cl_lp_create(&lp, rm, p, deadline);
+  if (!rc) rc = cl_lp_root(lp, st, &lo);
+  if (!rc) rc = cl_lp_cost_bound(lp, c0, &lo);
+  if (!rc) rc = cl_bb_run(rm, lp, p, st, c0, lo.cost_lb, false, out);
+  if (!rc && lo.cost_lb > out->bound) out->bound = lo.cost_lb;
+  cl_lp_free(lp);
+  return rc;
+}
+
+int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+                  double deadline, struct cl_state *best, struct cl_bb_out *out, int *n_cols) {
+  struct reduced r = {0};
+  struct cl_model rm = {0};
+  struct cl_state st = {0}, cand = {0};
+  int64_t u = best->cost, c0 = best->cov;
+  bool *keep = calloc(md->n_cols ? md->n_cols : 1, sizeof *keep);
+  memset(out, 0, sizeof *out);
+  out->bound = INT64_MIN;
+  *n_cols = 0;
+  int rc = keep ? cl_lp_root_fix(lp, c0, u, keep) : FX_CLEAR_ENOMEM;
+  for (size_t i = 0; !rc && i < md->n_offers; i++)
+    if (best->col[i] >= 0) keep[best->col[i]] = true; /* the answer stays inside */
+  if (!rc) rc = reduced_build(&r, md, keep);
+  if (!rc) rc = cl_model_init(&rm, &r.m);
+  if (!rc) rc = cl_state_init(&st, &rm);
+  if (!rc) rc = cl_state_init(&cand, md);
+  if (!rc && rm.n_cols && reduced_start(&r, &rm, best, &st)) {
+    *n_cols = (int)rm.n_cols;
+    rc = reduced_search(&rm, p, deadline, &st, out);
+    if (!rc) reduced_merge(&r, &rm, &st, &cand, best);
+    if (!rc && out->bound > u) out->bound = u; /* nothing outside costs less than u */
+  }
+  cl_state_free(&st), cl_state_free(&cand);
+  if (rm.col || rm.isp) cl_model_free(&rm);
+  reduced_free(&r);
+  free(keep);
+  return rc;
+}
