@@ -8,8 +8,11 @@
  * a share of the fractional offers at a time, and improve the best answer by
  * local search; then prove bounds for the answer, and on markets up to
  * bb_max_offers branch (clear_bb.c): on coverage if the answer falls short
- * of the target, then on cost, for better answers and tighter proofs.
- * docs/clearing.md explains why this shape. */
+ * of the target, then on cost, for better answers and tighter proofs. Larger
+ * markets get a neighbourhood search instead (clear_sub.c: the offers the
+ * answer and the LP disagree on, cleared again as a small market) and, up
+ * to proof_max_offers, branch-and-bound on the market that reduced-cost
+ * fixing at the root leaves. docs/clearing.md explains why this shape. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +159,8 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     rc = cl_lp_create(&lp, md, p, deadline);
     bool bb = !cl_lp_exact(lp) && md->n_offers <= p->bb_max_offers;
     bool proof = !cl_lp_exact(lp) && md->n_offers <= p->proof_max_offers && p->bb_node_limit > 0;
-    bool rins = !cl_lp_exact(lp) && md->n_offers <= p->rins_max_offers && p->rins_node_limit > 0;
+    bool rins = !cl_lp_exact(lp) && !bb && md->n_offers <= p->rins_max_offers &&
+                p->rins_node_limit > 0;
     if (!rc) rc = search(md, p, lp, &best, &other, &out);
     if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);

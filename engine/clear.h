@@ -100,11 +100,12 @@ struct fx_clear_params {
    * slack; a row comes back once a node's LP splits its offer beyond one
    * (same LP optimum, a smaller basis; docs/clearing.md, round 5). */
   bool bb_lazy_rows;
-  /* Markets above exact_max_offers and up to rins_max_offers get their
-   * answer improved in a neighbourhood: the offers on which it and the LP
-   * at its coverage agree are fixed, the rest cleared as a small market
-   * with a branch-and-bound of rins_node_limit nodes / rins_pivot_limit
-   * pivots (docs/clearing.md, round 6). 0 nodes = off. */
+  /* Markets above bb_max_offers (and exact_max_offers) and up to
+   * rins_max_offers get their answer improved in a neighbourhood: the
+   * offers on which it and the LP at its coverage agree are fixed, the rest
+   * cleared as a small market with a branch-and-bound of rins_node_limit
+   * nodes / rins_pivot_limit pivots (docs/clearing.md, round 6). Smaller
+   * markets have their own branch-and-bound. 0 nodes = off. */
   size_t rins_max_offers;
   /* Markets above bb_max_offers and up to proof_max_offers get the
    * branch-and-bound on a reduced market: the options whose ordering alone

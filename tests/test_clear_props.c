@@ -410,7 +410,7 @@ Test(clear_props, neighbourhood_search_only_improves) {
   struct fx_clear_params with, without;
   fx_clear_params_init(&with);
   with.exact_max_offers = 0;
-  with.bb_node_limit = 0;
+  with.bb_max_offers = 0; /* it runs where branch-and-bound does not */
   without = with;
   without.rins_node_limit = 0;
   int better = 0, searched = 0;
