@@ -159,7 +159,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     rc = cl_lp_create(&lp, md, p, deadline);
     bool bb = !cl_lp_exact(lp) && md->n_offers <= p->bb_max_offers;
     bool proof = !cl_lp_exact(lp) && md->n_offers <= p->proof_max_offers && p->bb_node_limit > 0;
-    bool rins = !cl_lp_exact(lp) && !bb && md->n_offers <= p->rins_max_offers &&
+    bool rins = !cl_lp_exact(lp) && !bb && !proof && md->n_offers <= p->rins_max_offers &&
                 p->rins_node_limit > 0;
     if (!rc) rc = search(md, p, lp, &best, &other, &out);
     if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);

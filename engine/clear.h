@@ -104,8 +104,9 @@ struct fx_clear_params {
    * rins_max_offers get their answer improved in a neighbourhood: the
    * offers on which it and the LP at its coverage agree are fixed, the rest
    * cleared as a small market with a branch-and-bound of rins_node_limit
-   * nodes / rins_pivot_limit pivots (docs/clearing.md, round 6). Smaller
-   * markets have their own branch-and-bound. 0 nodes = off. */
+   * nodes / rins_pivot_limit pivots (docs/clearing.md, round 6). Markets
+   * with a branch-and-bound (bb_max_offers, proof_max_offers) do without:
+   * its changed answer misleads their search. 0 nodes = off. */
   size_t rins_max_offers;
   /* Markets above bb_max_offers and up to proof_max_offers get the
    * branch-and-bound on a reduced market: the options whose ordering alone
