@@ -1,20 +1,27 @@
-/* clear_sub.c — sub-markets: a large market's answer improved by solving a
- * small market carved out of it (RINS: relaxation-induced neighbourhood
- * search).
+/* clear_sub.c — sub-markets: a large market's answer improved, or its cost
+ * proven, on a smaller market carved out of it.
  *
- * On 1,000 offers the answer of the dives sits 0.2–0.35 % above the optimum
- * and a branch-and-bound node costs about a millisecond (GLPK copies the
- * whole LP on every call), so searching the whole market for a better
- * answer does not fit the budget. Most offers, though, are decided the same
- * way by the answer and by the LP at the answer's coverage: those are fixed
- * (their orders become the sub-market's base, so bounds apply to base + new
- * orders and only coverage beyond the base counts), and the few dozen on
- * which the two disagree are cleared again, exactly as a small market is —
- * LP, dive, branch-and-bound on cost — where a node is a few times cheaper.
- * The sub-market's answer plus the fixed orders is checked on the full
- * market's exact integers and replaces the answer only when it keeps every
- * bound, covers at least as much and costs less. Nothing here proves a
- * bound: the sub-market's bounds hold only inside the neighbourhood. */
+ * Neighbourhood search (RINS: relaxation-induced neighbourhood search). On
+ * 1,000 offers the answer of the dives sits 0.2–0.35 % above the optimum and
+ * a branch-and-bound node costs about a millisecond (GLPK copies the whole LP
+ * on every call), so searching the whole market for a better answer does not
+ * fit the budget. Most offers, though, are decided the same way by the
+ * answer and by the LP at the answer's coverage: those are fixed (their
+ * orders become the sub-market's base, so bounds apply to base + new orders
+ * and only coverage beyond the base counts), and the few dozen on which the
+ * two disagree are cleared again, exactly as a small market is — LP, dive,
+ * branch-and-bound on cost — where a node is a few times cheaper. The
+ * sub-market's answer plus the fixed orders is checked on the full market's
+ * exact integers and replaces the answer only when it keeps every bound,
+ * covers at least as much and costs less. It proves nothing: the
+ * sub-market's bounds hold only inside the neighbourhood.
+ *
+ * Proof on a reduced market. Reduced-cost fixing at the root with the
+ * answer's cost u leaves out every option whose ordering alone proves a cost
+ * of at least u; what is left is a market of its own (the same request, the
+ * offers with their remaining options), whose branch-and-bound runs on a
+ * smaller LP. Every choice cheaper than u lies in it, so its proven bound,
+ * capped at u, is the whole market's. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
