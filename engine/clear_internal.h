@@ -37,6 +37,8 @@ struct cl_col {
   int64_t price;
   size_t first, n;
   const int64_t *p;
+  bool monotone; /* no power against a Requested ISP's direction: coverage
+                    never falls as its factor rises */
 };
 
 struct cl_model {

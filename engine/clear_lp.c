@@ -228,7 +228,8 @@ void cl_lp_free(struct cl_lp *lp) {
   if (lp->P) glp_delete_prob(lp->P);
   free(lp->gub_row);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
-  free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac), free(lp->capped_basis.stat), free(lp->cost_basis.stat);
+  free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac);
+  free(lp->capped_basis.stat), free(lp->cost_basis.stat);
   free(lp->offer_best), free(lp->col_val);
   free(lp);
 }
@@ -543,14 +544,14 @@ static void dive(struct cl_lp *lp, double share, int rounds, struct cl_state *st
   to_state(lp, st);
 }
 
-/* Minimum cost at coverage >= the cap, from the phase-1 optimum (which
- * covers more, so the primal simplex starts feasible). The capped LP of the
- * dive has the same optimum whenever its weight buys coverage up to the cap
- * (it exceeds any offer's price per watt), so it then starts optimal or
- * nearly (0 pivots on the bench's markets), where the
- * capped LP from the phase-1 basis alone was infeasible at the start and
- * went through the simplex's own phase 1 (docs/clearing.md, round 6). The
- * basis is kept for the cost bound, whose LP differs only in the rhs. */
+/* Minimum cost at coverage >= the cap, from the phase-1 optimum: that covers
+ * more, so the primal simplex starts feasible. The capped LP of the dive has
+ * the same optimum whenever its weight buys coverage up to the cap (the
+ * weight exceeds any offer's price per watt), so it then starts at or next
+ * to its optimum (0 pivots on the bench's markets); from the phase-1 basis
+ * it started infeasible and went through the simplex's own phase 1 (406
+ * pivots at 1,000 offers, docs/clearing.md, round 6). The basis is kept
+ * for the cost bound, whose LP differs only in the coverage it asks. */
 static int cost_at_cap(struct cl_lp *lp, const struct cl_lp_out *out) {
   int64_t cap = out->target + (out->coverage_ub - out->target) / 32;
   phase2(lp, fmin((double)(cap - lp->md->deficit), lp->cov_lp));
@@ -595,8 +596,9 @@ int cl_lp_root_fix(struct cl_lp *lp, int64_t coverage, int64_t u, bool *keep) {
   size_t no = md->n_offers ? md->n_offers : 1, nc = md->n_cols ? md->n_cols : 1;
   lp->offer_best = calloc(no, sizeof *lp->offer_best);
   lp->col_val = calloc(nc, sizeof *lp->col_val);
-  int rc = lp->offer_best && lp->col_val && !lp->kr ? 0 : FX_CLEAR_ENOMEM;
-  lp->bb_cov = false; /* a coverage branch-and-bound may have run */
+  int rc = lp->offer_best && lp->col_val ? 0 : FX_CLEAR_ENOMEM;
+  if (lp->kr) rc = FX_CLEAR_EINVAL; /* a branch-and-bound is running */
+  lp->bb_cov = false; /* a coverage branch-and-bound may have run before */
   if (!rc) lagrangian(lp, lp->lam, true, (double)(coverage - md->deficit)); /* lam: max form */
   for (size_t i = 0; !rc && i < md->n_offers; i++)
     for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
@@ -807,7 +809,8 @@ int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) 
   phase2(lp, target);
   /* Only the rhs differs from the LP at the cap: its optimal basis stays
    * dual feasible, and the dual simplex re-solves in a few pivots. */
-  int meth = !lp->mip_built && restore_basis(lp, &lp->cost_basis) ? GLP_DUALP : GLP_PRIMAL;
+  bool warm = !lp->mip_built && restore_basis(lp, &lp->cost_basis);
+  int meth = warm ? GLP_DUALP : GLP_PRIMAL;
   if (!solve(lp, meth)) {
     int nr = glp_get_num_rows(lp->P);
     memset(lp->lam, 0, ((size_t)nr + 1) * sizeof *lp->lam); /* trivial, still valid */
@@ -1039,4 +1042,3 @@ int cl_lp_bb_floor(const struct cl_lp *lp, size_t c) { return (int)floor(lp->x[c
 
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }
 double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
-
