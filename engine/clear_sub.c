@@ -108,13 +108,16 @@ static bool sub_start(const struct sub *s, const struct cl_model *sm, const stru
 }
 
 /* Clear the sub-market for cost at coverage at least the start's: the LP
- * and its dive (a candidate), then branch-and-bound on cost. */
+ * and its dive (a candidate), branch-and-bound on cost, then the local
+ * search (cheap on a few dozen offers: at 1,000 offers and 1.2x it took
+ * the answer from 0.483 % to 0.435 % above the bound; docs/clearing.md). */
 static int sub_solve(const struct cl_model *sm, const struct fx_clear_params *p,
                      double deadline, struct cl_state *sbest) {
   struct cl_lp *lp = NULL;
   struct cl_state dive = {0};
   struct cl_lp_out out = {0};
   struct cl_bb_out bo;
+  bool hit = false;
   struct fx_clear_params q = *p;
   q.bb_node_limit = p->rins_node_limit, q.bb_pivot_limit = p->rins_pivot_limit;
   int64_t c0 = sbest->cov;
@@ -126,6 +129,8 @@ static int sub_solve(const struct cl_model *sm, const struct fx_clear_params *p,
     cl_state_copy(sbest, &dive, sm);
   if (!rc) rc = cl_lp_cost_bound(lp, sbest->cov, &out);
   if (!rc) rc = cl_bb_run(sm, lp, &q, sbest, c0, out.cost_lb, false, &bo);
+  if (!rc && p->local_search_work > 0)
+    rc = cl_swap(sbest, sm, c0, p->local_search_work, &hit); /* keeps coverage >= c0 */
   cl_lp_free(lp);
   cl_state_free(&dive);
   return rc;
