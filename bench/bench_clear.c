@@ -10,10 +10,12 @@
  * run with the default coverage tolerance, and again (up to 1,000 offers)
  * with none, most coverage first exactly. Columns: LPs solved, then the
  * branch-and-bound's nodes and simplex pivots, then the offers the
- * neighbourhood search (RINS) cleared again.
+ * neighbourhood search (RINS) cleared again and the options the proof's
+ * reduced market kept.
  * Usage: bench_clear [max_offers] (default 10000). Environment, to measure
  * the branch-and-bound beyond its defaults: BB_NODES (node limit, pivot
- * limit lifted), BB_MAX (bb_max_offers), BB_ONE (one run per size),
+ * limit lifted), BB_MAX (bb_max_offers), BB_PROOF (proof_max_offers),
+ * RINS_NODES (rins_node_limit), BB_ONE (one run per size),
  * BB_LAZY (bb_lazy_rows: 0 or 1), BB_SIZE and
  * BB_SCARCITY (one market only). */
 #include <math.h>
