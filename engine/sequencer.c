@@ -439,6 +439,16 @@ static bool outcomes_linger(const struct fx_sequencer *s) {
   return ts_before(&now, &s->oc_deadline);
 }
 
+/* Caller holds mu. Zeros go ahead of the store's use of its file once the
+ * group has been handed back, so a step's write and sync delay no 200 already
+ * earned; the store logs a step that fails, and it costs the commits nothing
+ * but the allocation it would have saved them. */
+static void prealloc_after(struct fx_sequencer *s) {
+  pthread_mutex_unlock(&s->mu);
+  (void)fx_store_prealloc(s->cfg.store);
+  pthread_mutex_lock(&s->mu);
+}
+
 static void *run(void *arg) {
   struct fx_sequencer *s = arg;
   unsigned max = s->cfg.max_group ? s->cfg.max_group : 1024;
@@ -487,6 +497,8 @@ static void *run(void *arg) {
       s->cmd_done = c;
     }
     uv_async_send(&s->async);
+    if (rc == 0)
+      prealloc_after(s);
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;
