@@ -19,6 +19,7 @@ struct burner {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int burned, quit;
+  uint64_t sum; /* the burned loop's result, so it cannot be optimised away */
 };
 
 /* Burns 200 ms of its own CPU (bounded by a count too), says so, and waits to
@@ -26,10 +27,11 @@ struct burner {
 static void *burn(void *arg) {
   struct burner *b = arg;
   pthread_setname_np(pthread_self(), "p3-burner");
-  volatile uint64_t x = 0;
+  uint64_t x = 0;
   uint64_t t0 = fx_cpu_thread_ns();
   for (long i = 0; i < 4000000000L && fx_cpu_thread_ns() - t0 < 200 * MS; i++) x += (uint64_t)i;
   pthread_mutex_lock(&b->mu);
+  b->sum = x;
   b->burned = 1;
   pthread_cond_signal(&b->cv);
   while (!b->quit) pthread_cond_wait(&b->cv, &b->mu);
