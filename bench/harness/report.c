@@ -214,6 +214,19 @@ static json_t *series_json(const struct fx_load_stats *st) {
   return a;
 }
 
+/* [{"name", "tid", "user_us_per_msg", "system_us_per_msg"}], as the text's threads line. */
+static json_t *threads_json(const struct fx_report *r, uint64_t msgs) {
+  json_t *a = json_array();
+  for (unsigned i = 0; i < r->threads1->n; i++) {
+    const struct fx_cpu_thread *b = &r->threads1->t[i], *t0 = thread_before(r->threads0, b->tid);
+    if (t0 == NULL) continue;
+    json_array_append_new(a, json_pack("{s:s, s:I, s:f, s:f}", "name", b->name, "tid", (json_int_t)b->tid,
+                                       "user_us_per_msg", round1(per_msg(b->user_ns - t0->user_ns, msgs) / 1e3),
+                                       "system_us_per_msg", round1(per_msg(b->sys_ns - t0->sys_ns, msgs) / 1e3)));
+  }
+  return a;
+}
+
 static json_t *cpu_json(const struct fx_report *r) {
   uint64_t msgs = r->load->ok;
   json_t *cpu = json_pack("{s:f, s:f}", "harness_total_s", (double)r->harness_cpu_ns / 1e9,
@@ -223,6 +236,8 @@ static json_t *cpu_json(const struct fx_report *r) {
     json_object_set_new(cpu, "platform_total_s", json_real((double)r->platform_cpu_ns / 1e9));
     json_object_set_new(cpu, "platform_us_per_msg",
                         json_real(round1(per_msg(r->platform_cpu_ns, msgs) / 1e3)));
+    if (r->threads0 && r->threads1 && msgs)
+      json_object_set_new(cpu, "platform_threads", threads_json(r, msgs));
   }
   return cpu;
 }
