@@ -6,7 +6,9 @@
  * builds the response rows, and commits the group with one fx_store_commit().
  * Only after that commit does it hand the group back to the loop thread, which
  * then answers HTTP 200: "nothing acknowledged is lost". Messages arriving while
- * it fsyncs form the next group, so the fsync is shared by all of them.
+ * it fsyncs form the next group, so the fsync is shared by all of them; under
+ * load (the previous group was not alone) a group also waits up to 1 ms while
+ * more keep arriving, since much of a commit's cost is per commit.
  *
  * Fair to senders: messages wait in one FIFO per sender (SenderDomain and
  * role) and groups are filled round-robin from them, at most max_per_sender

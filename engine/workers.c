@@ -8,9 +8,11 @@
  *
  * Finished jobs go on a done list under their own mutex; one uv_async_send
  * wakes the loop, which runs every done() in one batch. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "engine/workers.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -109,6 +111,7 @@ static void finish(struct fx_workers *pool, struct fx_workers_job *job) {
 static void worker_main(void *arg) {
   struct thread_arg *ta = arg;
   struct fx_workers *pool = ta->pool;
+  (void)pthread_setname_np(pthread_self(), "fx-worker"); /* for top, perf and the bench */
   void *ctx = pool->cfg.init_thread ? pool->cfg.init_thread(ta->index, pool->cfg.ud) : NULL;
   uv_mutex_lock(&pool->mu);
   for (;;) {

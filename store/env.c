@@ -242,6 +242,10 @@ static int env_open(struct fx_store *st, const struct fx_store_opts *o) {
   size_t have = env_map_size(st->env);
   if (have > st->map_size) st->map_size = have;
   if (st->map_max < st->map_size) st->map_max = st->map_size;
+  MDB_stat ms;
+  if ((rc = mdb_env_stat(st->env, &ms))) return fx_store_err(rc);
+  st->psize = ms.ms_psize;
+  st->no_sync = o->no_sync != 0;
   return 0;
 }
 

@@ -185,6 +185,13 @@ int fx_store_obj_transition_ok(uint8_t kind, uint8_t from, uint8_t to);
  * hold one itself. */
 int fx_store_commit(struct fx_store *st, struct fx_store_batch *b);
 
+/* Writes zeros ahead of the store's use of its data file when that use nears
+ * the file's end, so that later commits overwrite allocated blocks (see
+ * prealloc.c). Writer thread only, outside fx_store_commit; costs a syscall
+ * only when a step is due. Returns 0, or ENOSPC/EIO when a step could not be
+ * written: the store stays fully usable, the caller may just log it. */
+int fx_store_prealloc(struct fx_store *st);
+
 /* ---- reading ------------------------------------------------------------ */
 
 /* A read transaction, reusable: begin/end may alternate many times; the

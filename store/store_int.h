@@ -24,6 +24,9 @@ struct fx_store {
   char *path;
   uint8_t *scratch; /* writer-only buffer for rewriting a record */
   size_t scratch_cap;
+  size_t psize;      /* LMDB's page size */
+  uint64_t file_end; /* data file written up to here (writer only; prealloc.c) */
+  int no_sync;       /* benchmark mode: nothing is synced, nothing preallocated */
 };
 
 enum op_kind {

@@ -26,17 +26,20 @@ void fx_bench_opts_defaults(struct fx_bench_opts *o) {
 
 struct cpu_window {
   uint64_t platform0, platform1, self0, self1;
-  bool platform_ok;
+  bool platform_ok, threads_ok;
+  struct fx_cpu_threads threads0, threads1;
 };
 
 static void cpu_begin(struct cpu_window *c, long pid) {
   memset(c, 0, sizeof *c);
   c->platform_ok = pid > 0 && fx_cpu_process_ns((pid_t)pid, &c->platform0) == 0;
+  c->threads_ok = c->platform_ok && fx_cpu_threads_read((pid_t)pid, &c->threads0) == 0;
   fx_cpu_self_ns(&c->self0);
 }
 
 static void cpu_end(struct cpu_window *c, long pid) {
   if (c->platform_ok) c->platform_ok = fx_cpu_process_ns((pid_t)pid, &c->platform1) == 0;
+  c->threads_ok = c->threads_ok && c->platform_ok && fx_cpu_threads_read((pid_t)pid, &c->threads1) == 0;
   fx_cpu_self_ns(&c->self1);
 }
 
@@ -128,6 +131,7 @@ static int measure(const struct fx_workload *w, struct fx_bench_run *run, FILE *
       .async_expected = run->async_expected,
       .async_last_ns = run->async_last_ns, .platform_pid = cpu.platform_ok ? run->platform_pid : 0,
       .platform_cpu_ns = cpu.platform1 - cpu.platform0, .harness_cpu_ns = cpu.self1 - cpu.self0,
+      .threads0 = cpu.threads_ok ? &cpu.threads0 : NULL, .threads1 = cpu.threads_ok ? &cpu.threads1 : NULL,
       .ceiling = have_ceiling ? &ceiling : NULL};
   write_outputs(run, &r, out);
   if (w->report) w->report(run, out);

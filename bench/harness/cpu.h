@@ -23,6 +23,23 @@ uint64_t fx_cpu_thread_ns(void);
 /* Monotonic wall clock in ns (CLOCK_MONOTONIC). */
 uint64_t fx_cpu_wall_ns(void);
 
+/* Per-thread CPU of a process, from /proc/<pid>/task/<tid>/stat and comm:
+ * where the platform's time goes (loop, workers, sequencer) without a
+ * profiler. At most FX_CPU_THREADS threads, in ascending tid order (the first
+ * is the main thread). */
+#define FX_CPU_THREADS 16
+struct fx_cpu_thread {
+  long tid;
+  char name[16];
+  uint64_t user_ns, sys_ns;
+};
+struct fx_cpu_threads {
+  unsigned n;
+  struct fx_cpu_thread t[FX_CPU_THREADS];
+};
+/* 0, or -1 when the process's task directory cannot be read. */
+int fx_cpu_threads_read(pid_t pid, struct fx_cpu_threads *out);
+
 /* Parses the text of a /proc/<pid>/stat file; exposed for tests because the command
  * name (field 2) may itself contain spaces and parentheses. */
 int fx_cpu_parse_stat(const char *text, uint64_t *utime_ticks, uint64_t *stime_ticks);

@@ -107,6 +107,27 @@ static void print_cpu_one(FILE *f, const char *who, uint64_t ns, uint64_t msgs) 
     fprintf(f, "  %s %.2f s, no 200s to divide by", who, (double)ns / 1e9);
 }
 
+/* The thread's entry at the window's start; NULL for a thread started since. */
+static const struct fx_cpu_thread *thread_before(const struct fx_cpu_threads *t0, long tid) {
+  for (unsigned i = 0; i < t0->n; i++)
+    if (t0->t[i].tid == tid) return &t0->t[i];
+  return NULL;
+}
+
+/* "threads  flexd 30.1+17.0  fx-worker 70.3+1.2 ... µs/msg (user+system)":
+ * threads alive at both ends of the window, in tid order. */
+static void print_threads(FILE *f, const struct fx_report *r, uint64_t msgs) {
+  if (r->threads0 == NULL || r->threads1 == NULL || msgs == 0) return;
+  fprintf(f, "threads     ");
+  for (unsigned i = 0; i < r->threads1->n; i++) {
+    const struct fx_cpu_thread *b = &r->threads1->t[i], *a = thread_before(r->threads0, b->tid);
+    if (a == NULL) continue;
+    fprintf(f, "  %s %.1f+%.1f", b->name, per_msg(b->user_ns - a->user_ns, msgs) / 1e3,
+            per_msg(b->sys_ns - a->sys_ns, msgs) / 1e3);
+  }
+  fprintf(f, " µs/msg (user+system)\n");
+}
+
 static void print_cpu(FILE *f, const struct fx_report *r) {
   uint64_t msgs = r->load->ok;
   double plat = per_msg(r->platform_cpu_ns, msgs);
@@ -117,6 +138,7 @@ static void print_cpu(FILE *f, const struct fx_report *r) {
   }
   print_cpu_one(f, "harness", r->harness_cpu_ns, msgs);
   fputc('\n', f);
+  print_threads(f, r, msgs);
   if (r->ceiling == NULL) return;
   const struct fx_ceiling *c = r->ceiling;
   fprintf(f, "ceiling      open %.1f µs (%zu B) + sign %.1f µs (%zu B) = %.1f µs/message, "
@@ -192,6 +214,19 @@ static json_t *series_json(const struct fx_load_stats *st) {
   return a;
 }
 
+/* [{"name", "tid", "user_us_per_msg", "system_us_per_msg"}], as the text's threads line. */
+static json_t *threads_json(const struct fx_report *r, uint64_t msgs) {
+  json_t *a = json_array();
+  for (unsigned i = 0; i < r->threads1->n; i++) {
+    const struct fx_cpu_thread *b = &r->threads1->t[i], *t0 = thread_before(r->threads0, b->tid);
+    if (t0 == NULL) continue;
+    json_array_append_new(a, json_pack("{s:s, s:I, s:f, s:f}", "name", b->name, "tid", (json_int_t)b->tid,
+                                       "user_us_per_msg", round1(per_msg(b->user_ns - t0->user_ns, msgs) / 1e3),
+                                       "system_us_per_msg", round1(per_msg(b->sys_ns - t0->sys_ns, msgs) / 1e3)));
+  }
+  return a;
+}
+
 static json_t *cpu_json(const struct fx_report *r) {
   uint64_t msgs = r->load->ok;
   json_t *cpu = json_pack("{s:f, s:f}", "harness_total_s", (double)r->harness_cpu_ns / 1e9,
@@ -201,6 +236,8 @@ static json_t *cpu_json(const struct fx_report *r) {
     json_object_set_new(cpu, "platform_total_s", json_real((double)r->platform_cpu_ns / 1e9));
     json_object_set_new(cpu, "platform_us_per_msg",
                         json_real(round1(per_msg(r->platform_cpu_ns, msgs) / 1e3)));
+    if (r->threads0 && r->threads1 && msgs)
+      json_object_set_new(cpu, "platform_threads", threads_json(r, msgs));
   }
   return cpu;
 }

@@ -15,6 +15,7 @@
 
 #include "bench/harness/async.h"
 #include "bench/harness/ceiling.h"
+#include "bench/harness/cpu.h"
 #include "bench/harness/hist.h"
 #include "bench/harness/load.h"
 
@@ -37,6 +38,8 @@ struct fx_report {
   long platform_pid; /* 0 = not measured */
   uint64_t platform_cpu_ns;
   uint64_t harness_cpu_ns;
+  /* the platform's threads at the window's start and end; NULL = not shown */
+  const struct fx_cpu_threads *threads0, *threads1;
   const struct fx_ceiling *ceiling; /* NULL = not measured */
 };
 
