@@ -1,4 +1,4 @@
-/* test_perf3_threads.c — the bench's per-thread CPU accounting
+/* test_bench_threads.c — the bench's per-thread CPU accounting
  * (fx_cpu_threads_read): a named thread that burns CPU is found under its
  * name with that time, in tid order after the main thread, and a process
  * that does not exist is an error. */
@@ -8,9 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Only test_bench_* executables link the harness library (tests/CMakeLists.txt);
- * cpu.c needs nothing but libc, so it is compiled into this test directly. */
-#include "bench/harness/cpu.c"
+#include "bench/harness/cpu.h"
 
 #define MS UINT64_C(1000000)
 
