@@ -75,7 +75,7 @@ static void gen_offer(struct gen *g, char *out, size_t cap, int eur_lo, int eur_
   int n_opt = (int)uni(g, 1, 3), len = (int)uni(g, 4, 16), first = (int)uni(g, REQ_FIRST - 3, REQ_LAST - 3);
   size_t k = (size_t)snprintf(out, cap,
                               " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD
-                              "\" CongestionPoint=\"" CP1 "\" ExpirationDateTime=\"2025-03-01T14:45:00+01:00\" "
+                              "\" CongestionPoint=\"" CP1 "\" ExpirationDateTime=\"2025-03-01T15:30:00+01:00\" "
                               "Currency=\"EUR\" Unsolicited=\"true\">");
   for (int j = 0; j < n_opt; j++) {
     int64_t kw = uni(g, 10, 500), sum = 0, eur = uni(g, eur_lo, eur_hi);
@@ -269,5 +269,120 @@ Test(clearing_async, a_revocation_crossing_a_clearing_wins_and_the_market_is_cle
   cr_assert_eq(orders_to(AGR1), 0, "no revoked offer is ordered");
   cr_assert_gt(orders_to(AGR2), 0, "the market was cleared again without them");
   cr_assert_eq(o.t.n_orders, orders_to(AGR2));
+  stop_async();
+}
+
+/* Two offers of AGR1 at ISPs 80-81, outside the generated ones. */
+static void late_isp_offers(void) {
+  for (int i = 0; i < 2; i++)
+    EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                  " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                  "\" ExpirationDateTime=\"2025-03-01T15:30:00+01:00\" Currency=\"EUR\" Unsolicited=\"true\">"
+                  "<OfferOption OptionReference=\"L\" Price=\"%d.00\"><ISP Power=\"-30000\" Start=\"80\" "
+                  "Duration=\"2\"/></OfferOption></FlexOffer>",
+                  10 + i),
+           "");
+}
+
+Test(clearing_async, a_new_request_revision_during_a_clearing_makes_its_result_stale) {
+  long_budget();
+  start_async();
+  populate();
+  build_market(240, 0, 13);
+  late_isp_offers();
+  struct op o;
+  op_submit(&o);
+  wait_pending();
+  /* Revision 2 asks only for ISP 80, where only AGR1's two offers help. */
+  EXPECT(submit("FlexRequest", DSO, FX_ROLE_DSO,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                "\" Revision=\"2\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\"><ISP Disposition=\"Requested\" "
+                "MinPower=\"-50000\" MaxPower=\"-20000\" Start=\"80\"/></FlexRequest>"),
+         "");
+  cr_assert_eq(o.dones, 0, "revision 2 committed while revision 1 was being cleared");
+  op_wait(&o);
+  cr_assert_eq(o.err, 0);
+  cr_assert_eq(orders_to(AGR2), 0, "nothing of revision 1's result is placed");
+  cr_assert_eq(orders_to(AGR1), 1, "revision 2 is cleared: the cheaper of the two ISP-80 offers");
+  cr_assert_eq(o.t.n_orders, 1);
+  const struct fx_msg *ord = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_str_eq(ord->u.flex_order.option_reference, "L");
+  cr_assert_eq(ord->u.flex_order.price, 100000, "10.00 EUR: the cheaper offer in full");
+  stop_async();
+}
+
+/* Every FlexOrder to agr as one line (offer, option, factor, price, ISPs), sorted. */
+static int order_lines(const char *agr, char lines[][512], int cap) {
+  int n = count_out(FX_MSG_FLEX_ORDER, agr);
+  cr_assert_leq(n, cap);
+  for (int i = 0; i < n; i++) {
+    const struct fx_flex_order *fr = &outbox(FX_MSG_FLEX_ORDER, agr, i, NULL)->u.flex_order;
+    char id[FX_UUID_STRLEN];
+    fx_uuid_format(&fr->flex_offer_message_id, id);
+    size_t k = (size_t)snprintf(lines[i], 512, "%s %s %d %lld", id, fr->option_reference,
+                                (int)fr->activation_factor, (long long)fr->price);
+    for (size_t j = 0; j < fr->n_isps && k < 480; j++)
+      k += (size_t)snprintf(lines[i] + k, 512 - k, " %lld@%lld", (long long)fr->isps[j].power,
+                            (long long)fr->isps[j].start);
+  }
+  qsort(lines, (size_t)n, 512, (int (*)(const void *, const void *))strcmp);
+  return n;
+}
+
+Test(clearing_async, the_clearing_thread_places_the_same_orders_as_the_sequencer_thread) {
+  /* The product's budget (branch-and-bound up to 150 offers): 120 offers. */
+  static char inline_lines[64][512], async_lines[64][512];
+  start_market();
+  populate();
+  build_market(120, 0, 17);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  int n = order_lines(AGR2, inline_lines, 64);
+  cr_assert_gt(n, 1);
+  cr_assert_eq(o.t.n_orders, n);
+  stop_market();
+  fx_mh_teardown(&H);
+
+  fx_mh_setup(&H, "clearasync2");
+  start_async();
+  populate();
+  build_market(120, 0, 17);
+  op_submit(&o);
+  op_wait(&o);
+  cr_assert_eq(o.err, 0);
+  cr_assert_eq(o.t.n_orders, n);
+  cr_assert_eq(order_lines(AGR2, async_lines, 64), n);
+  for (int i = 0; i < n; i++)
+    cr_assert_str_eq(async_lines[i], inline_lines[i], "order %d", i);
+  stop_async();
+}
+
+Test(clearing_async, stopping_during_a_clearing_commits_nothing_and_the_market_is_still_due_after_a_restart) {
+  long_budget();
+  start_async();
+  populate();
+  build_market(240, 0, 19);
+  struct op o;
+  op_submit(&o);
+  wait_pending();
+  fx_market_clearing_stop(H.mk); /* as SIGTERM does, before the sequencer stops */
+  op_wait(&o);
+  cr_assert_eq(o.err, FX_STORE_EIO, "the operator learns the clearing was dropped");
+  cr_assert_eq(o.t.n_orders, 0);
+  cr_assert_eq(orders_to(AGR2), 0, "no order of the dropped clearing");
+  stop_market();
+
+  /* After the restart the market is due at its clearing time (15:00). */
+  start_async();
+  H.now_us = at("2025-03-01T15:00:00+01:00");
+  cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "still due");
+  run_command(fx_market_run_due, NULL);
+  for (int i = 0; i < 600000 && (fx_market_clearing_pending(H.mk) || orders_to(AGR2) == 0); i++) {
+    uv_run(&H.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_gt(orders_to(AGR2), 0, "cleared after the restart");
+  cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX, "and no longer due");
   stop_async();
 }
