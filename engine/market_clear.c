@@ -13,6 +13,11 @@
  * ContractID, D-PrognosisMessageID and BaselineReference, and the order's own
  * MessageID as OrderReference (unique by construction).
  *
+ * The solver runs either here on the sequencer thread (clear_inline), or, once
+ * fx_market_clearing_start was called (flexd serve), on the clearing thread
+ * on a snapshot, its result checked and placed by a later command (the part
+ * "clearing off the sequencer thread" below). Both place the same orders.
+ *
  *   ORDER object: id = FlexOrder MessageID, ref = offer, owner AGR, body = its XML */
 #include <glpk.h>
 #include <stdio.h>
