@@ -19,6 +19,7 @@ struct fx_clear_runner {
   struct fx_clear_job *head, *tail; /* queued */
   struct fx_clear_job *dropped;     /* solved after stop was asked */
   unsigned pending;                 /* queued + being solved */
+  unsigned solved;                  /* solved and reported by done() */
   bool stopping, joined;
 };
 
@@ -63,6 +64,7 @@ static void *run(void *arg) {
     job->done(job, false);
     pthread_mutex_lock(&r->mu);
     r->pending--;
+    r->solved++;
   }
   pthread_mutex_unlock(&r->mu);
   return NULL;
@@ -104,6 +106,13 @@ bool fx_clear_runner_submit(struct fx_clear_runner *r, struct fx_clear_job *job)
 unsigned fx_clear_runner_pending(struct fx_clear_runner *r) {
   pthread_mutex_lock(&r->mu);
   unsigned n = r->pending;
+  pthread_mutex_unlock(&r->mu);
+  return n;
+}
+
+unsigned fx_clear_runner_solved(struct fx_clear_runner *r) {
+  pthread_mutex_lock(&r->mu);
+  unsigned n = r->solved;
   pthread_mutex_unlock(&r->mu);
   return n;
 }

@@ -38,8 +38,11 @@ int fx_clear_runner_start(struct fx_clear_runner **out);
 /* Any thread. Queues job behind those already queued; returns false (and
  * queues nothing, calls nothing) once the runner is stopping. */
 bool fx_clear_runner_submit(struct fx_clear_runner *r, struct fx_clear_job *job);
-/* Jobs queued or being solved (any thread; for tests and metrics). */
+/* Jobs queued or being solved, and jobs solved and reported since the start
+ * (any thread; for tests and metrics). Both change under one lock: pending 1
+ * with solved n means job n+1 is under way, every earlier one reported. */
 unsigned fx_clear_runner_pending(struct fx_clear_runner *r);
+unsigned fx_clear_runner_solved(struct fx_clear_runner *r);
 /* Stops taking jobs, waits for the solve under way (a solve is not
  * interruptible: its budget bounds it), then drops it and every queued job
  * (done(job, true) on this thread). The runner stays allocated, refusing

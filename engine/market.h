@@ -87,8 +87,10 @@ int fx_market_clearing_start(struct fx_market *mk, struct fx_sequencer *seq);
  * operators waiting for them are answered with store_err FX_STORE_EIO once
  * the sequencer has run the drops. */
 void fx_market_clearing_stop(struct fx_market *mk);
-/* Clearings queued or being solved (any thread). */
+/* Clearings queued or being solved, and clearings solved since the start
+ * (any thread; engine/clear_runner.h says how the two relate). */
 unsigned fx_market_clearing_pending(const struct fx_market *mk);
+unsigned fx_market_clearing_solved(const struct fx_market *mk);
 
 /* ---- operate and settle (docs/settlement.md, "In the engine") ---------- */
 

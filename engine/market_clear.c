@@ -649,6 +649,10 @@ unsigned fx_market_clearing_pending(const struct fx_market *mk) {
   return mk->runner ? fx_clear_runner_pending(mk->runner) : 0;
 }
 
+unsigned fx_market_clearing_solved(const struct fx_market *mk) {
+  return mk->runner ? fx_clear_runner_solved(mk->runner) : 0;
+}
+
 void mk_clearing_free(struct fx_market *mk) {
   mk->seq = NULL; /* jobs dropped now are answered here */
   fx_clear_runner_free(mk->runner);

@@ -386,3 +386,48 @@ Test(clearing_async, stopping_during_a_clearing_commits_nothing_and_the_market_i
   cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX, "and no longer due");
   stop_async();
 }
+
+/* Waits until `round` clearings were solved and the next is under way. */
+static void wait_round(unsigned round) {
+  for (int i = 0; i < 600000 && !(fx_market_clearing_solved(H.mk) == round && fx_market_clearing_pending(H.mk) == 1);
+       i++) {
+    uv_run(&H.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(fx_market_clearing_solved(H.mk), round);
+  cr_assert_eq(fx_market_clearing_pending(H.mk), 1, "clearing round %u is under way", round);
+}
+
+Test(clearing_async, after_three_stale_results_the_still_open_orders_are_placed) {
+  long_budget();
+  start_async();
+  populate();
+  build_market(240, 6, 29); /* offers 0..5 (AGR1) are the cheapest by far */
+  struct op o;
+  op_submit(&o);
+  /* A revocation crosses each of the first three rounds: all three stale. */
+  for (unsigned round = 0; round < 3; round++) {
+    wait_round(round);
+    EXPECT(submit("FlexOfferRevocation", AGR1, FX_ROLE_AGR, " FlexOfferMessageID=\"%s\"/>", offer_id[round]), "");
+    cr_assert_eq(o.dones, 0);
+  }
+  /* The third stale result placed its orders that were still open, and the
+   * residual is being cleared: revoking the other cheap offers now finds
+   * those ordered already. */
+  wait_round(3);
+  int procured = 0;
+  for (int i = 3; i < 6; i++) {
+    const char *r = outcome(submit("FlexOfferRevocation", AGR1, FX_ROLE_AGR, " FlexOfferMessageID=\"%s\"/>",
+                                   offer_id[i]));
+    if (!strcmp(r, "Flexibility procured"))
+      procured++;
+    else
+      cr_assert_str_eq(r, "");
+  }
+  cr_assert_gt(procured, 0, "orders were committed after the third stale result, revocations going on");
+  op_wait(&o);
+  cr_assert_eq(o.err, 0);
+  cr_assert_eq(orders_to(AGR1), procured, "no revoked offer is ordered");
+  cr_assert_eq(o.t.n_orders, procured + orders_to(AGR2), "the operator counts every round's orders");
+  stop_async();
+}
