@@ -119,13 +119,13 @@ static void submit_offers(char (*bodies)[4096], const char *const *agrs, int n) 
   }
 }
 
-/* The request for the generated market: 40 % of the supply needed at every
- * Requested ISP (far bound 1.5 times that). */
-static void submit_request(const struct gen *g, int revision, int first, int last) {
+/* The request for the generated market: `fifths` / 5 of the supply needed at
+ * every Requested ISP (far bound 1.5 times that); submit_request: 40 %. */
+static void submit_request_scaled(const struct gen *g, int revision, int first, int last, int fifths) {
   char isps[REQ_LAST * 96];
   size_t q = 0;
   for (int t = first; t <= last; t++) {
-    int64_t need = g->supply[t] * 2 / 5 + 1000;
+    int64_t need = g->supply[t] * fifths / 5 + 1000;
     q += (size_t)snprintf(isps + q, sizeof isps - q,
                           "<ISP Disposition=\"Requested\" MinPower=\"%lld\" MaxPower=\"%lld\" Start=\"%d\"/>",
                           -(long long)(3 * need / 2), -(long long)need, t);
@@ -137,8 +137,14 @@ static void submit_request(const struct gen *g, int revision, int first, int las
          "");
 }
 
+static void submit_request(const struct gen *g, int revision, int first, int last) {
+  submit_request_scaled(g, revision, first, last, 2);
+}
+
 /* A market of n offers from `agr` (seeded), plus `cheap` offers from AGR1
  * priced far below the rest (so any optimum orders some of them). */
+static struct gen market_gen; /* the last market built */
+
 static void build_market(int n, int cheap, uint64_t seed) {
   struct gen g = {.s = seed};
   int total = n + cheap;
@@ -152,6 +158,7 @@ static void build_market(int n, int cheap, uint64_t seed) {
   }
   submit_request(&g, 1, REQ_FIRST, REQ_LAST);
   submit_offers(bodies, agrs, total);
+  market_gen = g;
   free(bodies);
   free(agrs);
 }
@@ -387,6 +394,14 @@ Test(clearing_async, stopping_during_a_clearing_commits_nothing_and_the_market_i
   stop_async();
 }
 
+/* A message through the sequencer: once it is committed, so is every result
+ * the clearing thread reported before (groups commit in order). */
+static void barrier(void) {
+  EXPECT(submit("DSOPortfolioQuery", DSO, FX_ROLE_DSO,
+                " TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" EntityAddress=\"" CP1 "\"/>"),
+         "");
+}
+
 /* Waits until `round` clearings were solved and the next is under way. */
 static void wait_round(unsigned round) {
   for (int i = 0; i < 600000 && !(fx_market_clearing_solved(H.mk) == round && fx_market_clearing_pending(H.mk) == 1);
@@ -429,5 +444,39 @@ Test(clearing_async, after_three_stale_results_the_still_open_orders_are_placed)
   cr_assert_eq(o.err, 0);
   cr_assert_eq(orders_to(AGR1), procured, "no revoked offer is ordered");
   cr_assert_eq(o.t.n_orders, procured + orders_to(AGR2), "the operator counts every round's orders");
+  stop_async();
+}
+
+Test(clearing_async, a_rejected_order_during_a_clearing_is_cleared_again_once_the_result_is_in) {
+  long_budget();
+  start_async();
+  populate();
+  build_market(240, 0, 31);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  cr_assert_gt(o.t.n_orders, 0);
+  unsigned placed = (unsigned)orders_to(AGR2);
+  /* Revision 2 needs more (60 % of the supply): the cleared market is
+   * cleared again at once for what is still needed, off the thread. */
+  submit_request_scaled(&market_gen, 2, REQ_FIRST, REQ_LAST, 3);
+  wait_round(1);
+  /* AGR2 rejects its first order while that clearing runs. */
+  char order[FX_UUID_STRLEN];
+  fx_uuid_format(&outbox(FX_MSG_FLEX_ORDER, AGR2, 0, NULL)->hdr.message_id, order);
+  EXPECT(submit("FlexOrderResponse", AGR2, FX_ROLE_AGR,
+                " Result=\"Rejected\" RejectionReason=\"Price mismatch\" FlexOrderMessageID=\"%s\"/>", order),
+         "");
+  cr_assert_eq(fx_market_clearing_solved(H.mk), 1, "the rejection came while round 1 was under way");
+  /* Round 1's result is placed, then the freed need is cleared: round 2. */
+  for (int i = 0; i < 600000 && !(fx_market_clearing_solved(H.mk) == 3 && fx_market_clearing_pending(H.mk) == 0);
+       i++) {
+    uv_run(&H.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(fx_market_clearing_solved(H.mk), 3, "the market was cleared again after the rejection");
+  cr_assert_eq(fx_market_clearing_pending(H.mk), 0, "and then rests");
+  barrier();
+  cr_assert_gt((unsigned)orders_to(AGR2), placed, "revision 2 and the freed need were bought");
   stop_async();
 }
