@@ -62,6 +62,14 @@
  *   baseline_reference = prognosis  settlement baseline: prognosis, measure-before,
  *                                 like-days or zero (docs/settlement.md)
  *   baseline_like_days = 4        like-days: how many earlier same weekdays (1..8)
+ *   coverage_tolerance = 0.001    clearing (engine/clear.h, docs/market.md "Clearing
+ *   bb_gap = 0.001                configuration"): shares in [0, 0.1]; offer counts
+ *   bb_max_offers = 400           0..100000 (0 = that stage off); bb_node_limit
+ *   bb_node_limit = 2000          0..10^7, bb_pivot_limit 0..10^9; time_limit_ms
+ *   bb_pivot_limit = 15000        0..3600000 (0 = none; a limit that is hit makes
+ *   exact_max_offers = 40         the answer depend on the machine)
+ *   local_search_max_offers = 400
+ *   time_limit_ms = 0
  *
  *   [contract ID]                 a bilateral contract (FlexOption) the platform
  *   agr = agr.example.com         manages on the DSO's behalf: the AGR,
@@ -89,6 +97,7 @@
 #include <stdint.h>
 
 #include "codec/codec.h" /* enum fx_role */
+#include "engine/clear.h"   /* struct fx_clear_params */
 #include "engine/log.h"
 
 #define FX_CONTRACT_MAX_RANGES 16
@@ -174,6 +183,11 @@ struct fx_config {
   int settlement_minute;   /* minutes after local midnight */
   uint8_t baseline_reference; /* enum fx_settle_baseline */
   int baseline_like_days;     /* 1..8 */
+  /* [market]: the clearing engine's budget (coverage_tolerance, bb_gap,
+   * bb_max_offers, bb_node_limit, bb_pivot_limit, exact_max_offers,
+   * local_search_max_offers, time_limit_ms): fx_clear_params_init's values
+   * but for the branch-and-bound's, which the product raises (above) */
+  struct fx_clear_params clear;
   /* [contract ID] */
   struct fx_contract_cfg *contracts;
   size_t n_contracts;

@@ -204,7 +204,7 @@ int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m) {
 void mk_refresh_deadline(struct fx_market *mk) {
   int64_t best = INT64_MAX;
   for (struct mk_market *m = mk->markets; m; m = m->hh.next)
-    if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared) {
+    if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared && !mk_clearing(mk, m)) {
       int64_t t = mk_clearing_time(mk, m);
       if (t < best)
         best = t;
@@ -340,6 +340,7 @@ struct fx_market *fx_market_new(const struct fx_config *cfg, struct fx_store *st
 void fx_market_free(struct fx_market *mk) {
   if (!mk)
     return;
+  mk_clearing_free(mk);
   mk_unload(mk);
   fx_store_read_free(&mk->rd);
   fx_reader_free(mk->reader);

@@ -12,7 +12,10 @@
  * Clearing runs as sequencer commands, so it is ordered with messages and
  * replayable: the loop arms a timer for fx_market_next_deadline() and, when it
  * fires, submits a command whose run function is fx_market_run_due. Operators
- * clear one market with fx_market_run_clear. docs/market.md has the rules. */
+ * clear one market with fx_market_run_clear. With a clearing thread
+ * (fx_market_clearing_start) those commands only take a snapshot: the solver
+ * runs off the sequencer thread and the orders come back as a command that
+ * checks nothing changed meanwhile. docs/market.md has the rules. */
 #ifndef FX_ENGINE_MARKET_H
 #define FX_ENGINE_MARKET_H
 
@@ -65,6 +68,29 @@ struct fx_market_target {
   int n_orders;   /* out: orders placed by this clearing */
 };
 void fx_market_run_clear(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
+
+/* ---- clearing off the sequencer thread (docs/market.md) ---------------- */
+
+/* From now on every clearing (fx_market_run_due, fx_market_run_clear, a
+ * rejected order, a new revision of a cleared request) solves a snapshot of
+ * its market on one clearing thread, FIFO; the orders are placed by a
+ * command on `seq` that first checks the request revision and each chosen
+ * offer are unchanged (else the market is cleared again). An operator's
+ * fx_market_run_clear command gets its done() only after the orders are
+ * committed, with n_orders filled. Call it after fx_sequencer_start with the
+ * market's hooks and before anything is submitted to `seq`. 0, or -1. Without
+ * it, clearing runs on the sequencer thread as before. */
+int fx_market_clearing_start(struct fx_market *mk, struct fx_sequencer *seq);
+/* Loop thread, before fx_sequencer_stop (SIGTERM): waits for the solve under
+ * way (bounded by its budget), drops it and every queued clearing. Nothing
+ * of them is committed, so their markets are still due after a restart;
+ * operators waiting for them are answered with store_err FX_STORE_EIO once
+ * the sequencer has run the drops. */
+void fx_market_clearing_stop(struct fx_market *mk);
+/* Clearings queued or being solved, and clearings solved since the start
+ * (any thread; engine/clear_runner.h says how the two relate). */
+unsigned fx_market_clearing_pending(const struct fx_market *mk);
+unsigned fx_market_clearing_solved(const struct fx_market *mk);
 
 /* ---- operate and settle (docs/settlement.md, "In the engine") ---------- */
 

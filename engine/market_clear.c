@@ -13,6 +13,11 @@
  * ContractID, D-PrognosisMessageID and BaselineReference, and the order's own
  * MessageID as OrderReference (unique by construction).
  *
+ * The solver runs either here on the sequencer thread (clear_inline), or, once
+ * fx_market_clearing_start was called (flexd serve), on the clearing thread
+ * on a snapshot, its result checked and placed by a later command (the part
+ * "clearing off the sequencer thread" below). Both place the same orders.
+ *
  *   ORDER object: id = FlexOrder MessageID, ref = offer, owner AGR, body = its XML */
 #include <glpk.h>
 #include <stdio.h>
@@ -191,35 +196,47 @@ static void expire_offers(struct fx_seq_ctx *ctx, struct mk_market *m, int64_t n
   }
 }
 
-int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, int64_t now_us) {
-  if (!m->req || m->req->state == FX_REQ_SUPERSEDED)
-    return 0;
-  expire_offers(ctx, m, now_us);
+/* What a clearing found, kept on the market for the query API. */
+static void note_result(struct mk_market *m, const struct fx_clear_result *res) {
+  m->need = res->need, m->coverage = res->coverage, m->cost = res->cost;
+  m->coverage_gap = res->coverage_gap, m->cost_gap = res->cost_gap;
+}
+
+/* The request has been cleared (whatever the solver said): it leaves the
+ * deadline's list until a new revision or a rejected order brings it back. */
+static void mark_cleared(struct fx_seq_ctx *ctx, struct mk_market *m) {
+  m->cleared = true;
+  if (m->req && m->req->state == FX_REQ_OPEN) {
+    m->req->state = FX_REQ_CLEARED;
+    mk_set_state(ctx, m, FX_OBJ_REQUEST, &m->req->id, FX_REQ_CLEARED);
+  }
+}
+
+static void log_failed(struct fx_market *mk, const char *key) {
+  fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "clearing_failed",
+              FX_LOG_KV(FX_LS("market", key)), "market %s: clearing failed", key);
+}
+
+/* The clearing as it ran before the clearing thread: solve here, place now. */
+static int clear_inline(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, int64_t now_us) {
   struct mk_clear_view cv;
   struct fx_clear_result res;
   int n = -1;
-  if (mk_clear_view(m, now_us, mk->cfg->currency, &cv) == 0 && fx_clear_solve(&cv.cm, NULL, &res) == 0) {
+  if (mk_clear_view(m, now_us, mk->cfg->currency, &cv) == 0 && fx_clear_solve(&cv.cm, &mk->cfg->clear, &res) == 0) {
     n = 0;
     for (size_t i = 0; i < res.n_orders; i++)
       if (place_order(mk, ctx, m, cv.idx[res.orders[i].offer], (int)res.orders[i].option, res.orders[i].factor) == 0)
         n++;
-    m->need = res.need, m->coverage = res.coverage, m->cost = res.cost;
-    m->coverage_gap = res.coverage_gap, m->cost_gap = res.cost_gap;
+    note_result(m, &res);
     fx_clear_result_free(&res);
   } else {
-    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "clearing_failed",
-                FX_LOG_KV(FX_LS("market", m->key)),
-                "market %s: clearing failed", m->key);
+    log_failed(mk, m->key);
   }
   mk_clear_view_free(&cv);
   /* GLPK keeps a per-thread environment that nothing frees when the
    * sequencer thread ends; the solver holds no GLPK object between calls. */
   glp_free_env();
-  m->cleared = true;
-  if (m->req->state == FX_REQ_OPEN) {
-    m->req->state = FX_REQ_CLEARED;
-    mk_set_state(ctx, m, FX_OBJ_REQUEST, &m->req->id, FX_REQ_CLEARED);
-  }
+  mark_cleared(ctx, m);
   return n;
 }
 
@@ -243,15 +260,434 @@ void mk_order_from_msg(struct fx_market *mk, struct mk_market *m, const struct f
     mk_id_add(mk, &o.id, MK_ID_ORDER, m, NULL, m->n_orders - 1);
 }
 
+/* ---- clearing off the sequencer thread ------------------------------------------------------
+ *
+ * With a clearing thread (fx_market_clearing_start) a clearing is three steps:
+ *   1. on the sequencer (a command or a message): expire offers, copy the
+ *      solver's view into a self-contained snapshot (request ISPs, base,
+ *      every open offer's options and power, each offer's MessageID and the
+ *      request revision), mark the market and queue the snapshot;
+ *   2. on the clearing thread: fx_clear_solve on the snapshot;
+ *   3. back on the sequencer, as a command (result_run): if the request is
+ *      the same revision and every chosen offer is still open, place the
+ *      orders exactly as the inline clearing does. Otherwise the result is
+ *      stale (a revocation or a new revision crossed it; the revocation
+ *      wins): nothing of it is placed and the market is cleared again from a
+ *      fresh snapshot. After MK_CLEAR_RETRIES stale results in a row, the
+ *      still-valid orders of the next one are placed (when they keep the
+ *      request's bounds) and the residual need is cleared again.
+ * The mark (mk->clearing) keeps a market from being queued twice; a clearing
+ * asked for while one is under way (a rejected order, a new revision) runs
+ * once that result is in. Operators (fx_market_run_clear) wait for the
+ * final result: their command's done() is held back (struct mk_waiter). */
+
+/* Stale results in a row after which the still-valid part of one is placed. */
+#define MK_CLEAR_RETRIES 3
+
+/* An operator waiting for a clearing. Its command's own done() and arg are
+ * kept here until the clearing's result has committed; both halves (the
+ * operator's command back from its group, the result back from its own)
+ * run on the loop thread, and whichever comes second answers. */
+struct mk_waiter {
+  struct mk_waiter *next;
+  struct fx_seq_command *cmd;
+  void (*done)(struct fx_seq_command *cmd);
+  void *arg; /* the caller's struct fx_market_target */
+  int err;   /* the first failed commit of the two, or 0 */
+  bool cmd_back, result_in;
+};
+
+struct mk_job {
+  struct fx_clear_job run;   /* the clearing thread's part */
+  struct fx_seq_command cmd; /* the result, back on the sequencer */
+  struct fx_market *mk;
+  char key[MK_ADDR + 16], cp[MK_ADDR];
+  int32_t period;
+  fx_arena *arena;           /* owns the snapshot */
+  struct fx_clear_market cm; /* the snapshot */
+  struct fx_uuid req;        /* the request revision it clears */
+  struct fx_uuid *offer_ids; /* solver offer i → the offer's MessageID */
+  int64_t now_us;            /* the clearing time */
+  int attempt;               /* stale results before this one */
+  int carried, placed;       /* orders placed by earlier rounds, by this one */
+  bool dropped;              /* no result: the thread stopped first */
+  bool again;                /* cleared again once this result is in */
+  bool ran, final;           /* result_run ran; waiters answered with this one */
+  struct mk_waiter *waiters;
+  UT_hash_handle hh;         /* in mk->clearing while in flight */
+};
+
+static struct mk_job *job_of(struct fx_market *mk, const char *key) {
+  struct mk_job *j;
+  HASH_FIND_STR(mk->clearing, key, j);
+  return j;
+}
+
+bool mk_clearing(struct fx_market *mk, const struct mk_market *m) { return job_of(mk, m->key) != NULL; }
+
+static void job_free(struct mk_job *j) {
+  if (j->run.rc == 0 && !j->dropped)
+    fx_clear_result_free(&j->run.result);
+  fx_arena_free(j->arena);
+  free(j);
+}
+
+static void *arena_copy(fx_arena *a, const void *src, size_t n) {
+  void *p = fx_arena_alloc(a, n ? n : 1);
+  if (p && n)
+    memcpy(p, src, n);
+  return p;
+}
+
+static int copy_offer(fx_arena *a, const struct fx_clear_offer *src, struct fx_clear_offer *dst) {
+  struct fx_clear_option *opts = arena_copy(a, src->options, src->n_options * sizeof *opts);
+  if (!opts)
+    return -1;
+  for (size_t k = 0; k < src->n_options; k++)
+    if (!(opts[k].power = arena_copy(a, src->options[k].power, src->options[k].n_power * sizeof(int64_t))))
+      return -1;
+  *dst = (struct fx_clear_offer){src->n_options, opts};
+  return 0;
+}
+
+/* The view's arrays point into the offers' arenas, which a revocation or a
+ * reload after a failed commit may free while the thread reads: deep copy. */
+static int snapshot(struct mk_job *j, const struct mk_market *m, const struct mk_clear_view *cv) {
+  fx_arena *a = j->arena;
+  size_t n_isps = cv->cm.request.n_isps, n = cv->cm.n_offers;
+  struct fx_clear_offer *offers = fx_arena_alloc(a, (n ? n : 1) * sizeof *offers);
+  const struct fx_clear_isp *isps = arena_copy(a, cv->cm.request.isps, n_isps * sizeof *isps);
+  const int64_t *base = cv->base ? arena_copy(a, cv->base, n_isps * sizeof *base) : NULL;
+  j->offer_ids = fx_arena_alloc(a, (n ? n : 1) * sizeof *j->offer_ids);
+  if (!offers || !isps || (cv->base && !base) || !j->offer_ids)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    if (copy_offer(a, &cv->offers[i], &offers[i]) != 0)
+      return -1;
+    j->offer_ids[i] = m->offers[cv->idx[i]]->id;
+  }
+  j->cm = (struct fx_clear_market){{n_isps, isps}, n, offers, base};
+  return 0;
+}
+
+static void job_solved(struct fx_clear_job *run, bool dropped);
+
+static struct mk_job *job_new(struct fx_market *mk, struct mk_market *m, int64_t now_us) {
+  struct mk_job *j = calloc(1, sizeof *j);
+  if (!j)
+    return NULL;
+  j->mk = mk, j->now_us = now_us, j->period = m->period, j->req = m->req->id;
+  j->run.rc = -1;
+  snprintf(j->key, sizeof j->key, "%s", m->key);
+  snprintf(j->cp, sizeof j->cp, "%s", m->cp);
+  struct mk_clear_view cv;
+  int rc = (j->arena = fx_arena_new(0)) ? mk_clear_view(m, now_us, mk->cfg->currency, &cv) : -1;
+  if (rc == 0)
+    rc = snapshot(j, m, &cv);
+  if (j->arena)
+    mk_clear_view_free(&cv);
+  if (rc != 0) {
+    job_free(j);
+    return NULL;
+  }
+  j->run.market = &j->cm, j->run.params = mk->cfg->clear, j->run.done = job_solved, j->run.ud = j;
+  return j;
+}
+
+/* Starts clearing m on the thread (offers expired first, as inline). 0, or
+ * -1 (out of memory: the caller clears inline), or -2 (the thread has
+ * stopped: not cleared now, the market stays due). On 0 the job owns
+ * `waiters`; otherwise the caller keeps them. */
+static int job_start(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, int64_t now_us,
+                     const struct mk_job *prev, struct mk_waiter *waiters) {
+  expire_offers(ctx, m, now_us);
+  struct mk_job *j = job_new(mk, m, now_us);
+  if (!j)
+    return -1;
+  if (prev)
+    j->attempt = prev->attempt + 1, j->carried = prev->carried + prev->placed;
+  j->waiters = waiters;
+  HASH_ADD_STR(mk->clearing, key, j);
+  if (!fx_clear_runner_submit(mk->runner, &j->run)) {
+    HASH_DEL(mk->clearing, j);
+    j->waiters = NULL;
+    job_free(j);
+    return -2;
+  }
+  return 0;
+}
+
+/* ---- waiters (loop thread) ---- */
+
+static void waiter_finish(struct mk_waiter *w) {
+  struct fx_seq_command *cmd = w->cmd;
+  void (*done)(struct fx_seq_command *) = w->done;
+  cmd->done = done, cmd->arg = w->arg, cmd->store_err = w->err;
+  free(w);
+  if (done)
+    done(cmd);
+}
+
+static void waiter_cmd_back(struct fx_seq_command *cmd) {
+  struct mk_waiter *w = cmd->arg;
+  w->cmd_back = true;
+  if (!w->err)
+    w->err = cmd->store_err;
+  if (w->result_in)
+    waiter_finish(w);
+}
+
+static void waiters_answer(struct mk_waiter *w, int err) {
+  for (struct mk_waiter *t; w; w = t) {
+    t = w->next;
+    if (!w->err)
+      w->err = err;
+    w->result_in = true;
+    if (w->cmd_back)
+      waiter_finish(w);
+  }
+}
+
+/* On the sequencer thread: the operator's command waits for the clearing. */
+static int waiter_add(struct mk_waiter **list, struct fx_seq_command *cmd) {
+  struct mk_waiter *w = calloc(1, sizeof *w);
+  if (!w)
+    return -1;
+  w->cmd = cmd, w->done = cmd->done, w->arg = cmd->arg;
+  cmd->done = waiter_cmd_back, cmd->arg = w;
+  w->next = *list;
+  *list = w;
+  return 0;
+}
+
+/* ---- the result, back on the sequencer ---- */
+
+/* Per order of the result, the offer's current index when it is still open
+ * at now_us, else SIZE_MAX; returns how many are. */
+static size_t still_open(struct fx_market *mk, struct mk_market *m, const struct mk_job *j, int64_t now_us,
+                         size_t *at) {
+  const struct fx_clear_result *res = &j->run.result;
+  size_t n = 0;
+  for (size_t i = 0; i < res->n_orders; i++) {
+    struct mk_id *e = mk_id_find(mk, &j->offer_ids[res->orders[i].offer]);
+    const struct mk_offer *o = e && e->kind == MK_ID_OFFER && e->market == m ? m->offers[e->index] : NULL;
+    bool ok = o && o->state == FX_OFFER_OPEN && o->expires_us > now_us;
+    at[i] = ok ? e->index : SIZE_MAX;
+    n += ok;
+  }
+  return n;
+}
+
+/* Whether the still-open orders alone keep every constrained ISP of the
+ * request within [min(MinPower, 0), max(MaxPower, 0)] on top of the orders
+ * already placed (dropping a crossed order can break an Available bound
+ * that its partner's rebound relied on). */
+static bool subset_feasible(struct fx_market *mk, struct mk_market *m, const struct mk_job *j, const size_t *at,
+                            int64_t now_us) {
+  const struct fx_clear_result *res = &j->run.result;
+  size_t n = (size_t)m->n_isps;
+  int64_t *d = calloc(n ? n : 1, sizeof *d);
+  struct mk_clear_view cv;
+  bool ok = d && mk_clear_view(m, now_us, mk->cfg->currency, &cv) == 0;
+  for (size_t i = 0; ok && i < res->n_orders; i++) {
+    const struct fx_clear_option *op = &j->cm.offers[res->orders[i].offer].options[res->orders[i].option];
+    for (size_t t = 0; at[i] != SIZE_MAX && t < op->n_power; t++)
+      d[op->first_isp + t] += fx_clear_order_power(op->power[t], res->orders[i].factor);
+  }
+  for (size_t t = 0; ok && t < n; t++) {
+    const struct fx_clear_isp *isp = &m->req->isps[t];
+    int64_t tot = d[t] + (cv.base ? cv.base[t] : 0);
+    int64_t lo = isp->min_power < 0 ? isp->min_power : 0, hi = isp->max_power > 0 ? isp->max_power : 0;
+    ok = isp->disposition == FX_CLEAR_UNCONSTRAINED || d[t] == 0 || (tot >= lo && tot <= hi);
+  }
+  if (d)
+    mk_clear_view_free(&cv);
+  free(d);
+  return ok;
+}
+
+static int place_open(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, const struct mk_job *j,
+                      const size_t *at) {
+  const struct fx_clear_result *res = &j->run.result;
+  int n = 0;
+  for (size_t i = 0; i < res->n_orders; i++)
+    if (at[i] != SIZE_MAX &&
+        place_order(mk, ctx, m, at[i], (int)res->orders[i].option, res->orders[i].factor) == 0)
+      n++;
+  return n;
+}
+
+static bool same_request(const struct mk_market *m, const struct mk_job *j) {
+  return m->req && fx_uuid_equal(&m->req->id, &j->req) && m->req->state != FX_REQ_SUPERSEDED;
+}
+
+/* Clears m again from a fresh snapshot, the waiters moving along; true when
+ * the job's waiters are now the new job's (or were answered inline). */
+static bool clear_again(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, struct mk_job *j,
+                        int64_t now_us) {
+  int rc = job_start(mk, ctx, m, now_us, j, j->waiters);
+  if (rc == 0) {
+    j->waiters = NULL;
+    return true;
+  }
+  if (rc == -1) { /* out of memory for a snapshot: clear here */
+    int n = clear_inline(mk, ctx, m, now_us);
+    j->placed += n > 0 ? n : 0;
+  }
+  return false;
+}
+
+/* Decides what a solved clearing of m becomes (see the top of this part). */
+static void settle_result(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, struct mk_job *j,
+                          int64_t now_us) {
+  const struct fx_clear_result *res = &j->run.result;
+  size_t *at = j->run.rc == 0 ? calloc(res->n_orders + 1, sizeof *at) : NULL;
+  if (!at) { /* the solver failed: as inline, the request counts as cleared */
+    log_failed(mk, m->key);
+    if (j->run.rc != 0)
+      mark_cleared(ctx, m);
+    j->final = true;
+    return;
+  }
+  bool same = same_request(m, j);
+  bool fresh = same && still_open(mk, m, j, now_us, at) == res->n_orders;
+  if (fresh || (same && j->attempt + 1 >= MK_CLEAR_RETRIES && subset_feasible(mk, m, j, at, now_us)))
+    j->placed = place_open(mk, ctx, m, j, at);
+  free(at);
+  if (fresh) {
+    note_result(m, res);
+    mark_cleared(ctx, m);
+    j->final = true;
+    if (j->again) /* what changed meanwhile (a rejected order) is cleared next */
+      job_start(mk, ctx, m, now_us, NULL, NULL);
+    return;
+  }
+  /* Stale. The same request was due; a new revision is cleared now only
+   * when someone asked for it, else at its own clearing time. */
+  bool redo = m->req && (same || j->waiters || j->again || mk_clearing_time(mk, m) <= now_us);
+  j->final = !(redo && clear_again(mk, ctx, m, j, now_us));
+}
+
+static void result_run(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
+  struct fx_market *mk = market;
+  struct mk_job *j = cmd->arg;
+  mk_group_begin(mk, ctx);
+  j->ran = true;
+  if (job_of(mk, j->key) == j)
+    HASH_DEL(mk->clearing, j);
+  struct mk_market *m = j->dropped ? NULL : mk_market_get(mk, j->cp, j->period, false);
+  if (m)
+    settle_result(mk, ctx, m, j, cmd->now_us);
+  else
+    j->final = true; /* dropped (stopping), or the market is gone */
+  if (j->final)
+    for (struct mk_waiter *w = j->waiters; w; w = w->next)
+      ((struct fx_market_target *)w->arg)->n_orders = j->carried + j->placed;
+  mk_group_end(mk);
+}
+
+/* Loop thread, after the result's group. A command the stopping sequencer
+ * hands back without running it still answers its waiters. */
+static void result_done(struct fx_seq_command *cmd) {
+  struct mk_job *j = cmd->arg;
+  int err = cmd->store_err ? cmd->store_err : j->dropped ? FX_STORE_EIO : 0;
+  if (!j->ran && job_of(j->mk, j->key) == j) /* the sequencer thread is gone */
+    HASH_DEL(j->mk->clearing, j);
+  if (j->final || !j->ran)
+    waiters_answer(j->waiters, err);
+  job_free(j);
+}
+
+/* Clearing thread after the solve, or the stopping thread (dropped). */
+static void job_solved(struct fx_clear_job *run, bool dropped) {
+  struct mk_job *j = run->ud;
+  j->dropped = dropped;
+  /* The orders carry the time they are placed: the clearing time plus
+   * the solve (a fake clock in tests moves on the same way). */
+  j->cmd = (struct fx_seq_command){.run = result_run, .done = result_done, .arg = j,
+                                   .now_us = j->now_us + (dropped ? 0 : run->solve_us)};
+  if (j->mk->seq) {
+    fx_sequencer_command(j->mk->seq, &j->cmd);
+    return;
+  }
+  /* fx_market_free: no sequencer any more, nothing else runs. */
+  j->cmd.store_err = FX_STORE_EIO;
+  result_done(&j->cmd);
+}
+
+/* ---- entry points ---- */
+
+int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, int64_t now_us) {
+  if (!m->req || m->req->state == FX_REQ_SUPERSEDED)
+    return 0;
+  struct mk_job *j = mk->runner ? job_of(mk, m->key) : NULL;
+  if (j) {
+    j->again = true;
+    return 0;
+  }
+  if (mk->runner && job_start(mk, ctx, m, now_us, NULL, NULL) != -1)
+    return 0;
+  expire_offers(ctx, m, now_us);
+  return clear_inline(mk, ctx, m, now_us);
+}
+
+int fx_market_clearing_start(struct fx_market *mk, struct fx_sequencer *seq) {
+  if (mk->runner)
+    return 0;
+  if (fx_clear_runner_start(&mk->runner) != 0)
+    return -1;
+  mk->seq = seq;
+  return 0;
+}
+
+void fx_market_clearing_stop(struct fx_market *mk) {
+  if (mk->runner)
+    fx_clear_runner_stop(mk->runner);
+}
+
+unsigned fx_market_clearing_pending(const struct fx_market *mk) {
+  return mk->runner ? fx_clear_runner_pending(mk->runner) : 0;
+}
+
+unsigned fx_market_clearing_solved(const struct fx_market *mk) {
+  return mk->runner ? fx_clear_runner_solved(mk->runner) : 0;
+}
+
+void mk_clearing_free(struct fx_market *mk) {
+  mk->seq = NULL; /* jobs dropped now are answered here */
+  fx_clear_runner_free(mk->runner);
+  mk->runner = NULL;
+  HASH_CLEAR(hh, mk->clearing); /* empty unless the sequencer was stopped first */
+}
+
 /* ---- commands ----------------------------------------------------------------------------- */
 
 void fx_market_run_due(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   struct fx_market *mk = market;
   mk_group_begin(mk, ctx);
   for (struct mk_market *m = mk->markets; m; m = m->hh.next)
-    if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared && mk_clearing_time(mk, m) <= cmd->now_us)
+    if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared && !mk_clearing(mk, m) &&
+        mk_clearing_time(mk, m) <= cmd->now_us)
       mk_clear_market(mk, ctx, m, cmd->now_us);
   mk_group_end(mk);
+}
+
+/* With the clearing thread the operator waits for the result: its done()
+ * runs once the orders are committed (see struct mk_waiter). */
+static int run_clear_async(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m,
+                           struct fx_seq_command *cmd) {
+  struct mk_job *j = job_of(mk, m->key);
+  if (j) /* under way: its result answers this operator too */
+    return waiter_add(&j->waiters, cmd) == 0 ? 0 : -1;
+  struct mk_waiter *w = NULL;
+  if (waiter_add(&w, cmd) != 0)
+    return -1;
+  int rc = job_start(mk, ctx, m, cmd->now_us, NULL, w);
+  if (rc != 0) { /* not queued: the command answers as it is */
+    cmd->done = w->done, cmd->arg = w->arg;
+    free(w);
+  }
+  return rc;
 }
 
 void fx_market_run_clear(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
@@ -260,6 +696,9 @@ void fx_market_run_clear(void *market, struct fx_seq_ctx *ctx, struct fx_seq_com
   mk_group_begin(mk, ctx);
   struct mk_market *m = mk_market_get(mk, t->cp, t->period, false);
   t->found = m && m->req && m->req->state != FX_REQ_SUPERSEDED;
-  t->n_orders = t->found ? mk_clear_market(mk, ctx, m, cmd->now_us) : 0;
+  t->n_orders = 0;
+  int rc = t->found && mk->runner ? run_clear_async(mk, ctx, m, cmd) : -1;
+  if (t->found && rc == -1)
+    t->n_orders = mk_clear_market(mk, ctx, m, cmd->now_us);
   mk_group_end(mk);
 }

@@ -33,6 +33,7 @@
 #include "codec/codec.h"
 #include "engine/calendar.h"
 #include "engine/clear.h"
+#include "engine/clear_runner.h"
 #include "engine/config.h"
 #include "engine/settle.h"
 #include "engine/market.h"
@@ -239,6 +240,10 @@ struct fx_market {
   struct mk_meter *meters;
   struct mk_resv *resvs;
   struct mk_settlement *settlements;
+  /* Clearing off the sequencer thread (market_clear.c); runner NULL: inline. */
+  struct fx_clear_runner *runner;
+  struct fx_sequencer *seq;   /* where solved clearings come back as commands */
+  struct mk_job *clearing;    /* markets being cleared, by key (sequencer thread) */
 };
 
 /* market.c */
@@ -306,8 +311,16 @@ void mk_set_state(struct fx_seq_ctx *ctx, const struct mk_market *m, uint8_t kin
 
 /* market_clear.c */
 /* Clears market m at now_us (what is still needed beyond placed orders);
- * returns the number of orders placed, or -1. */
+ * returns the number of orders placed, or -1. With a clearing thread it only
+ * starts the clearing (a snapshot for the thread) and returns 0; a market
+ * already being cleared is cleared again once that result is in. */
 int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, int64_t now_us);
+/* Whether market m is being cleared off the sequencer thread. */
+bool mk_clearing(struct fx_market *mk, const struct mk_market *m);
+struct mk_job;
+/* fx_market_free: stops the clearing thread (if fx_market_clearing_stop did
+ * not) and forgets the marks. */
+void mk_clearing_free(struct fx_market *mk);
 /* Fills the solver's view of m (request, open offers, base). Arrays are malloc'd
  * into *mm; free with mk_clear_view_free. `idx` maps solver offers to m's. */
 struct mk_clear_view {

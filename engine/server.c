@@ -705,6 +705,7 @@ static void on_http_stopped(void *ud) {
   fx_workers_close(srv->workers);
   srv->workers = NULL;
   discovery_close(srv);
+  fx_market_clearing_stop(srv->market); /* before the sequencer: drops come back through it */
   fx_sequencer_stop(srv->seq);
   srv->seq = NULL;
   fx_http_client_close(srv->client);
@@ -910,6 +911,10 @@ static int start(struct fx_server *srv, const char *port_file) {
                                 .after_groups = on_groups, .hooks = fx_market_hooks(srv->market), .ud = srv};
   if (fx_sequencer_start(&srv->seq, &sc) != 0)
     return -1;
+  if (fx_market_clearing_start(srv->market, srv->seq) != 0) {
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "cannot start the clearing thread");
+    return -1;
+  }
   struct fx_http_client_config cc;
   fx_http_client_config_default(&cc);
   if (srv->cfg.tls_peer_ca[0])
@@ -963,8 +968,11 @@ static void teardown(struct fx_server *srv) {
     /* start() failed midway: stop what runs, then let the loop close it. */
     if (srv->workers)
       fx_workers_close(srv->workers);
-    if (srv->seq)
+    if (srv->seq) {
+      if (srv->market)
+        fx_market_clearing_stop(srv->market);
       fx_sequencer_stop(srv->seq);
+    }
     if (srv->client)
       fx_http_client_close(srv->client);
     if (srv->outbox)

@@ -1,0 +1,151 @@
+/* clear_runner.c — the clearing thread (engine/clear_runner.h).
+ *
+ * A mutex-protected FIFO and one pthread. The thread holds no lock while it
+ * solves; done() runs without the lock too, so it may submit to the runner
+ * or to the sequencer. A job whose solve ends after stop was asked for is not
+ * reported as solved: its result is freed and it is dropped with the queued
+ * ones, so a caller never commits a result after it began to stop. */
+#include "engine/clear_runner.h"
+
+#include <glpk.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct fx_clear_runner {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t thread;
+  struct fx_clear_job *head, *tail; /* queued */
+  struct fx_clear_job *dropped;     /* solved after stop was asked */
+  unsigned pending;                 /* queued + being solved */
+  unsigned solved;                  /* solved and reported by done() */
+  bool stopping, joined;
+};
+
+static int64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void solve(struct fx_clear_job *job) {
+  int64_t t0 = mono_us();
+  job->rc = fx_clear_solve(job->market, &job->params, &job->result);
+  job->solve_us = mono_us() - t0;
+  /* GLPK keeps a per-thread environment; the solver holds no GLPK object
+   * between calls, so it is released after every market. */
+  glp_free_env();
+}
+
+static void *run(void *arg) {
+  struct fx_clear_runner *r = arg;
+  pthread_mutex_lock(&r->mu);
+  for (;;) {
+    while (!r->head && !r->stopping)
+      pthread_cond_wait(&r->cv, &r->mu);
+    if (r->stopping)
+      break;
+    struct fx_clear_job *job = r->head;
+    r->head = job->next;
+    if (!r->head)
+      r->tail = NULL;
+    pthread_mutex_unlock(&r->mu);
+    solve(job);
+    pthread_mutex_lock(&r->mu);
+    if (r->stopping) {
+      if (job->rc == 0)
+        fx_clear_result_free(&job->result);
+      job->next = r->dropped;
+      r->dropped = job;
+      break;
+    }
+    pthread_mutex_unlock(&r->mu);
+    job->done(job, false);
+    pthread_mutex_lock(&r->mu);
+    r->pending--;
+    r->solved++;
+  }
+  pthread_mutex_unlock(&r->mu);
+  return NULL;
+}
+
+int fx_clear_runner_start(struct fx_clear_runner **out) {
+  struct fx_clear_runner *r = calloc(1, sizeof *r);
+  if (!r)
+    return -1;
+  pthread_mutex_init(&r->mu, NULL);
+  pthread_cond_init(&r->cv, NULL);
+  if (pthread_create(&r->thread, NULL, run, r) != 0) {
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+    return -1;
+  }
+  *out = r;
+  return 0;
+}
+
+bool fx_clear_runner_submit(struct fx_clear_runner *r, struct fx_clear_job *job) {
+  job->next = NULL;
+  pthread_mutex_lock(&r->mu);
+  bool ok = !r->stopping;
+  if (ok) {
+    if (r->tail)
+      r->tail->next = job;
+    else
+      r->head = job;
+    r->tail = job;
+    r->pending++;
+    pthread_cond_signal(&r->cv);
+  }
+  pthread_mutex_unlock(&r->mu);
+  return ok;
+}
+
+unsigned fx_clear_runner_pending(struct fx_clear_runner *r) {
+  pthread_mutex_lock(&r->mu);
+  unsigned n = r->pending;
+  pthread_mutex_unlock(&r->mu);
+  return n;
+}
+
+unsigned fx_clear_runner_solved(struct fx_clear_runner *r) {
+  pthread_mutex_lock(&r->mu);
+  unsigned n = r->solved;
+  pthread_mutex_unlock(&r->mu);
+  return n;
+}
+
+void fx_clear_runner_stop(struct fx_clear_runner *r) {
+  pthread_mutex_lock(&r->mu);
+  bool join = !r->joined;
+  r->stopping = r->joined = true;
+  pthread_cond_signal(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+  if (!join)
+    return;
+  pthread_join(r->thread, NULL);
+  /* The thread is gone: the lists are ours. Solved-late first, then the
+   * queue, so dropped jobs are reported in submission order. */
+  struct fx_clear_job *late = r->dropped, *queued = r->head;
+  r->dropped = r->head = r->tail = NULL;
+  r->pending = 0;
+  for (struct fx_clear_job *j = late, *t; j; j = t) {
+    t = j->next;
+    j->done(j, true);
+  }
+  for (struct fx_clear_job *j = queued, *t; j; j = t) {
+    t = j->next;
+    j->done(j, true);
+  }
+}
+
+void fx_clear_runner_free(struct fx_clear_runner *r) {
+  if (!r)
+    return;
+  fx_clear_runner_stop(r);
+  pthread_mutex_destroy(&r->mu);
+  pthread_cond_destroy(&r->cv);
+  free(r);
+}

@@ -1,0 +1,134 @@
+/* test_market_clearing_async_http.c — clearing off the sequencer thread in a
+ * real `flexd serve`: SIGTERM while the platform's timer clears a large
+ * market exits 0, nothing of the clearing under way is committed, and after
+ * a restart the market, still due, is cleared.
+ *
+ * The market (200 offers over 30 Requested ISPs) and a branch-and-bound budget
+ * far above the product's make the clearing long; the test asserts the order
+ * of events (the request still open, not cleared, when SIGTERM is sent), not
+ * durations. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/support/peer.h"
+
+#define CP1 "ean.871685900012345678"
+#define C1 "ean.871685900001000001"
+#define C2 "ean.871685900001000002"
+#define WAIT_MS 120000
+#define N_OFFERS 200
+#define REQ_FIRST 36
+#define REQ_LAST 65
+
+static struct fx_sim *peer;
+static fx_arena *arena;
+static char today[FX_DATE_STRLEN], day[FX_DATE_STRLEN];
+
+static void setup(void) {
+  struct fx_sim_opts o = {.extra_market = "bb_max_offers = 100000\nbb_node_limit = 3000\n"
+                                          "bb_pivot_limit = 1000000000\nbb_gap = 0"};
+  arena = fx_arena_new(0);
+  fx_sim_date(today, 0);
+  fx_sim_date(day, 2);
+  peer = fx_peer_start(&o);
+}
+
+static void teardown(void) {
+  fx_sim_free(peer);
+  fx_arena_free(arena);
+  peer = NULL, arena = NULL;
+}
+
+TestSuite(clearing_async_http, .init = setup, .fini = teardown, .timeout = 300);
+
+static void populate(void) {
+  static const char *const cp1[] = {C1, C2};
+  const struct fx_sim_cp cps[] = {{CP1, cp1, 2, true}};
+  static const struct { const char *agr, *conn; } agrs[] = {{SIM_AGR, C1}, {SIM_AGR2, C2}};
+  struct fx_msg m;
+  fx_sim_dso_portfolio(&m, arena, SIM_DSO, today, cps, 1);
+  cr_assert_eq(fx_sim_send_msg(peer, &m), 200);
+  for (size_t i = 0; i < 2; i++) {
+    fx_sim_agr_portfolio(&m, arena, agrs[i].agr, today, &agrs[i].conn, 1);
+    cr_assert_eq(fx_sim_send_msg(peer, &m), 200);
+  }
+}
+
+static uint64_t next(uint64_t *s) { /* splitmix64 */
+  uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+static int64_t uni(uint64_t *s, int64_t lo, int64_t hi) { return lo + (int64_t)(next(s) % (uint64_t)(hi - lo + 1)); }
+
+/* Unsolicited offers of 1-3 options over 4-16 ISPs around the Requested
+ * ones; supply[t] sums option 0's power at ISP t. */
+static void send_offers(int64_t supply[100]) {
+  uint64_t s = 23;
+  for (int i = 0; i < N_OFFERS; i++) {
+    struct fx_offer_option opts[3];
+    struct fx_isp *isps = fx_arena_alloc(arena, 3 * 16 * sizeof *isps);
+    int n_opt = (int)uni(&s, 1, 3), len = (int)uni(&s, 4, 16), first = (int)uni(&s, REQ_FIRST - 3, REQ_LAST - 3);
+    for (int j = 0; j < n_opt; j++) {
+      int64_t kw = uni(&s, 10, 500), sum = 0, eur = uni(&s, 40, 200);
+      int min_af = uni(&s, 0, 2) == 0 ? 100 : 100 - (int)uni(&s, 0, 99);
+      struct fx_isp *p = &isps[16 * j];
+      for (int t = 0; t < len; t++) {
+        int64_t w = 1000 * (kw + uni(&s, -kw / 4, kw / 4));
+        p[t] = (struct fx_isp){-w, first + t, 1};
+        sum += w;
+        if (j == 0)
+          supply[first + t] += w;
+      }
+      char *ref = fx_arena_alloc(arena, 4);
+      snprintf(ref, 4, "O%d", j);
+      opts[j] = (struct fx_offer_option){ref, eur * sum / 100, (fx_factor)min_af, p, (size_t)len};
+    }
+    struct fx_msg m;
+    fx_sim_flex_offer(&m, arena, SIM_AGR2, CP1, day, 3600, NULL, opts, (size_t)n_opt);
+    cr_assert_eq(fx_sim_send_msg(peer, &m), 200, "offer %d", i);
+  }
+}
+
+static const char *request_state(void) {
+  static char state[32];
+  json_t *doc = fx_sim_markets(peer, CP1, day);
+  cr_assert_not_null(doc);
+  const char *s = json_string_value(json_object_get(json_object_get(doc, "request"), "state"));
+  snprintf(state, sizeof state, "%s", s ? s : "");
+  json_decref(doc);
+  return state;
+}
+
+Test(clearing_async_http, sigterm_during_a_clearing_exits_0_and_a_restart_clears_the_market) {
+  populate();
+  int64_t supply[100] = {0};
+  send_offers(supply);
+  /* The request comes last and expires in 1 s: the platform's timer clears. */
+  struct fx_flex_request_isp isps[REQ_LAST - REQ_FIRST + 1];
+  for (int t = REQ_FIRST; t <= REQ_LAST; t++) {
+    int64_t need = supply[t] * 2 / 5 + 1000;
+    isps[t - REQ_FIRST] = (struct fx_flex_request_isp){FX_DISPOSITION_REQUESTED, -3 * need / 2, -need, t, 1};
+  }
+  struct fx_msg m;
+  fx_sim_flex_request(&m, arena, SIM_DSO, CP1, day, 1, 1, isps, REQ_LAST - REQ_FIRST + 1);
+  cr_assert_eq(fx_sim_send_msg(peer, &m), 200);
+  usleep(1400 * 1000); /* past the expiry: the clearing has begun (or is about to) */
+  cr_assert_str_eq(request_state(), "open", "SIGTERM comes before the clearing's orders are committed");
+  cr_assert_eq(fx_sim_stop_flexd(peer), 0, "flexd exits 0 on SIGTERM during a clearing");
+  cr_assert_eq(fx_sim_count_sent(peer, FX_MSG_FLEX_ORDER, SIM_AGR2), 0, "no order of the dropped clearing");
+
+  cr_assert_eq(fx_sim_restart_flexd(peer), 0);
+  cr_assert_not_null(fx_sim_await_sent(peer, FX_MSG_FLEX_ORDER, SIM_AGR2, 0, WAIT_MS, arena),
+                     "the market, still due, is cleared after the restart");
+  for (int i = 0; i < 1000 && strcmp(request_state(), "cleared"); i++)
+    usleep(10000);
+  cr_assert_str_eq(request_state(), "cleared");
+}
