@@ -89,9 +89,10 @@ struct fx_clear_params {
    * on the offers the LP leaves fractional, for a proven cost bound above
    * the LP's and cheaper answers at the same coverage. It stops when the
    * proven cost gap is at most bb_gap, or after bb_node_limit nodes or
-   * bb_pivot_limit simplex pivots (deterministic; 0 nodes = off). The
-   * defaults (150 offers, 2,000 nodes, 8,000 pivots) are small because
-   * clearing runs on the sequencer thread (docs/clearing.md). */
+   * bb_pivot_limit simplex pivots (deterministic; 0 nodes = off). These
+   * library defaults (150 offers, 2,000 nodes, 8,000 pivots) are the small
+   * ones; the platform clears on a thread of its own and uses its [market]
+   * configuration's, larger by default (engine/config.c, docs/clearing.md). */
   size_t bb_max_offers;
   int bb_node_limit;
   long bb_pivot_limit;

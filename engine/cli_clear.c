@@ -1,6 +1,8 @@
-/* cli_clear.c — `flexd clear REQUEST.xml OFFER.xml... [--json] [--at TIME]`:
- * clears one market offline from UFTP files, with the engine's own solver
- * and order builder, so operators can replay and audit a clearing.
+/* cli_clear.c — `flexd clear REQUEST.xml OFFER.xml... [--json] [--at TIME]
+ * [--config FILE]`: clears one market offline from UFTP files, with the
+ * engine's own solver, order builder and budget (the product's [market]
+ * defaults, or those of the platform's configuration file), so operators can
+ * replay and audit a clearing and get the orders the platform placed.
  *
  * Rules (DESIGN.md §4, offline): offers must be for the request's CP and
  * Period; solicited offers count only when they reference the request's
@@ -31,6 +33,7 @@ struct clear_job {
   int n_isps;
   struct fx_clear_isp *isps;
   struct fx_clear_offer *copts;
+  struct fx_clear_params params; /* the platform's: [market] keys over the product defaults */
 };
 
 static int fail(const char *fmt, const char *arg) {
@@ -90,9 +93,27 @@ static const char *skip_reason(const struct clear_job *j, const struct fx_msg *m
   return NULL;
 }
 
+/* The solver's budget as the platform uses it: without --config the product's
+ * defaults (fx_config_defaults), with it that file's [market] keys. */
+static int config_params(struct fx_clear_params *p, const char *path) {
+  struct fx_config cfg;
+  char err[512];
+  fx_config_defaults(&cfg);
+  if (path && fx_config_load(&cfg, path, err, sizeof err) != 0) {
+    fprintf(stderr, "flexd clear: %s: %s\n", path, err);
+    fx_config_free(&cfg);
+    return -1;
+  }
+  *p = cfg.clear;
+  fx_config_free(&cfg);
+  return 0;
+}
+
 static int parse_args(struct clear_job *j, int argc, char **argv, const char ***files, size_t *n_files) {
   *files = calloc((size_t)argc, sizeof **files);
   if (!*files)
+    return 1;
+  if (config_params(&j->params, NULL) != 0)
     return 1;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--json")) {
@@ -102,6 +123,9 @@ static int parse_args(struct clear_job *j, int argc, char **argv, const char ***
       if (i + 1 >= argc || fx_datetime_parse(argv[i + 1], strlen(argv[i + 1]), &t, NULL) != 0)
         return fail("--at needs an xs:dateTime with offset, e.g. %s", "2025-03-01T15:00:00+01:00") + 1;
       j->has_at = true, j->at_us = t.usec, i++;
+    } else if (!strcmp(argv[i], "--config")) {
+      if (i + 1 >= argc || config_params(&j->params, argv[++i]) != 0)
+        return 2;
     } else if (argv[i][0] == '-' && argv[i][1]) {
       return fail("unknown option %s", argv[i]) + 1;
     } else {
@@ -109,7 +133,7 @@ static int parse_args(struct clear_job *j, int argc, char **argv, const char ***
     }
   }
   if (*n_files < 1) {
-    fprintf(stderr, "usage: flexd clear REQUEST.xml OFFER.xml... [--json] [--at TIME]\n");
+    fprintf(stderr, "usage: flexd clear REQUEST.xml OFFER.xml... [--json] [--at TIME] [--config FILE]\n");
     return 2;
   }
   return 0;
@@ -250,7 +274,7 @@ int fx_cli_clear(int argc, char **argv) {
   if (rc == 0) {
     struct fx_clear_market cm = {.request = {(size_t)j.n_isps, j.isps}, .n_offers = j.n_offers, .offers = j.copts};
     struct fx_clear_result res;
-    int err = fx_clear_solve(&cm, NULL, &res);
+    int err = fx_clear_solve(&cm, &j.params, &res);
     if (err != 0) {
       fprintf(stderr, "flexd clear: the solver failed (%d)\n", err);
       rc = 1;

@@ -1,12 +1,14 @@
 /* test_cli_clear.c — `flexd clear` on the hand-made market in tests/data/market
  * (see its README.md): the known optimum with and without --at, the FlexOrder
- * XML it prints, the JSON totals, the offers it must leave out, and usage. */
+ * XML it prints, the JSON totals, the offers it must leave out, usage, and the
+ * platform's [market] budget read with --config. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "codec/codec.h"
 
@@ -102,4 +104,55 @@ Test(cli_clear, identical_input_gives_identical_output) {
   memcpy(first, out, sizeof out);
   cr_assert_eq(run(ALL " --at 2025-03-01T15:00:00+01:00"), 0);
   cr_assert_str_eq(out, first, "same orders, same MessageIDs");
+}
+
+/* --config: the clearing uses that file's [market] keys. Offer E covers 140 of
+ * the 150 kW needed for 1, offer A all of it for 100 (both full activation
+ * only, and together above the request's 300 kW): within the product's 0.1 %
+ * coverage tolerance only A will do; a market configured to give up 10 % of
+ * coverage for cost takes E. */
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  cr_assert_eq(fputs(text, f) >= 0, 1);
+  cr_assert_eq(fclose(f), 0);
+}
+
+Test(cli_clear, the_configured_market_budget_is_used) {
+  char dir[] = "/tmp/flexd-cli-clear-XXXXXX", offer_e[64], cfg[64], bad[64], args[1024];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(offer_e, sizeof offer_e, "%s/offer-e.xml", dir);
+  snprintf(cfg, sizeof cfg, "%s/flexd.ini", dir);
+  snprintf(bad, sizeof bad, "%s/bad.ini", dir);
+  write_file(offer_e,
+             "<FlexOffer Version=\"3.1.0\" RecipientDomain=\"flexd.example.org\" TimeStamp=\"2025-03-01T09:15:00+01:00\" "
+             "ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"2025-03-02\" "
+             "CongestionPoint=\"ean.871685900012345678\" SenderDomain=\"agr2.example.com\" "
+             "MessageID=\"20000000-0000-4000-8000-00000000000e\" ConversationID=\"20000000-0000-4000-8000-0000000000ce\" "
+             "ExpirationDateTime=\"2025-03-01T16:00:00+01:00\" Currency=\"EUR\" Unsolicited=\"true\">"
+             "<OfferOption OptionReference=\"E\" Price=\"1\"><ISP Power=\"-140000\" Start=\"69\"/></OfferOption>"
+             "</FlexOffer>\n");
+  write_file(cfg, "[market]\ncoverage_tolerance = 0.1\n");
+  write_file(bad, "[market]\nbb_node_limit = -5\n");
+
+  snprintf(args, sizeof args, DATA "request.xml " DATA "offer-a.xml %s --json", offer_e);
+  json_t *doc = run_json(args);
+  json_t *o = json_array_get(json_object_get(doc, "orders"), 0);
+  cr_assert_eq(json_array_size(json_object_get(doc, "orders")), 1);
+  cr_assert_str_eq(json_string_value(json_object_get(o, "offer_message_id")), "20000000-0000-4000-8000-00000000000a");
+  json_decref(doc);
+
+  snprintf(args, sizeof args, DATA "request.xml " DATA "offer-a.xml %s --json --config %s", offer_e, cfg);
+  doc = run_json(args);
+  o = json_array_get(json_object_get(doc, "orders"), 0);
+  cr_assert_eq(json_array_size(json_object_get(doc, "orders")), 1);
+  cr_assert_str_eq(json_string_value(json_object_get(o, "offer_message_id")), "20000000-0000-4000-8000-00000000000e");
+  cr_assert_eq(json_integer_value(json_object_get(doc, "coverage")), 140000);
+  json_decref(doc);
+
+  snprintf(args, sizeof args, DATA "request.xml " DATA "offer-a.xml --config %s", bad);
+  cr_assert_eq(run(args), 2, "a bad [market] value is refused");
+  snprintf(args, sizeof args, DATA "request.xml " DATA "offer-a.xml --config %s/missing.ini", dir);
+  cr_assert_eq(run(args), 2, "a missing configuration file is refused");
+  remove(offer_e), remove(cfg), remove(bad), rmdir(dir);
 }
