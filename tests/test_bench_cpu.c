@@ -74,6 +74,18 @@ Test(bench_cpu, ceiling_runs_at_least_the_minimum_cpu_time) {
   cr_assert_gt(c.iterations, 16, "kept going until the CPU time was spent");
 }
 
+Test(bench_cpu, busy_ceiling_times_the_pair_on_every_thread_at_once) {
+  struct fx_ceiling_cfg cfg = {.inbound_len = 512, .response_len = 300, .min_iterations = 32,
+                               .max_iterations = 32, .min_cpu_ns = 1};
+  struct fx_ceiling c = {.pair_ns = 7, .busy_pair_ns = 0};
+  cr_assert_eq(fx_ceiling_measure_busy(&cfg, 3, &c), 0);
+  cr_assert_eq(c.busy_threads, 3);
+  cr_assert_gt(c.busy_pair_ns, 1000, "three real measurements, not a placeholder");
+  cr_assert_float_eq(c.pair_ns, 7, 1e-9, "the single-core ceiling is left alone");
+  cr_assert_eq(fx_ceiling_measure_busy(&cfg, 0, &c), -1);
+  cr_assert_eq(fx_ceiling_measure_busy(&cfg, 65, &c), -1);
+}
+
 /* ---- identifiers of a signed response ---- */
 
 static const char inner[] =

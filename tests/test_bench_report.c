@@ -60,7 +60,8 @@ static double num(json_t *root, const char *path) {
 
 static const struct fx_ceiling ceiling = {.inbound_len = 2048, .response_len = 600,
                                           .iterations = 320, .open_ns = 93000, .sign_ns = 31000,
-                                          .pair_ns = 124000, .pairs_per_core_s = 8064.5};
+                                          .pair_ns = 124000, .pairs_per_core_s = 8064.5,
+                                          .busy_pair_ns = 150000, .busy_threads = 2};
 
 static struct fx_report report_of(const struct fx_load_stats *st) {
   struct fx_report r = {.workload = "ingest", .target = "127.0.0.1:8080", .rate = 400,
@@ -96,6 +97,9 @@ Test(bench_report, json_parses_back_with_the_figures_of_the_run) {
   cr_assert_float_eq(num(j, "cpu.harness_us_per_msg"), 20.0, 1e-9);
   cr_assert_float_eq(num(j, "ceiling.pair_us"), 124.0, 1e-9);
   cr_assert_float_eq(num(j, "ceiling.platform_ratio"), 1.21, 1e-9); /* 150 / 124 */
+  cr_assert_float_eq(num(j, "ceiling.busy_pair_us"), 150.0, 1e-9);
+  cr_assert_eq(num(j, "ceiling.busy_threads"), 2);
+  cr_assert_float_eq(num(j, "ceiling.platform_ratio_busy"), 1.0, 1e-9); /* 150 / 150 */
   json_t *series = json_object_get(j, "series");
   cr_assert_eq(json_array_size(series), st->n_series);
   double ok_sum = 0;
@@ -161,7 +165,8 @@ Test(bench_report, table_names_every_figure) {
   fclose(f);
   const char *want[] = {"open loop 400/s", "200: 600", "p99.9", "HTTP 200", "timeout 0",
                         "platform 150.0 µs/msg", "harness 20.0 µs/msg", "= 124.0 µs/message",
-                        "ceiling = 1.21", "test machine"};
+                        "ceiling = 1.21", "on 2 cores at once = 150.0 µs/message (1.21× alone)",
+                        "platform CPU / it = 1.00", "test machine"};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)
     cr_assert(strstr(buf, want[i]) != NULL, "table lacks '%s':\n%s", want[i], buf);
   free(buf);

@@ -7,6 +7,7 @@
  * preemption or a frequency change still disturbed. */
 #include "bench/harness/ceiling.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,4 +102,65 @@ int fx_ceiling_measure(const struct fx_ceiling_cfg *cfg, struct fx_ceiling *out)
   }
   bufs_free(&b);
   return rc == 0 ? 0 : -1;
+}
+
+/* ---- every core at once ---------------------------------------------------------------- */
+
+#define BUSY_MAX 64u
+
+/* The threads wait at the gate until all are created, so their measurements
+ * overlap; if one cannot be created the others are let through to do nothing. */
+struct gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int open, abort;
+};
+
+struct busy {
+  const struct fx_ceiling_cfg *cfg;
+  struct gate *gate;
+  struct fx_ceiling result;
+  int rc;
+};
+
+static void *busy_thread(void *arg) {
+  struct busy *b = arg;
+  pthread_mutex_lock(&b->gate->mu);
+  while (!b->gate->open) pthread_cond_wait(&b->gate->cv, &b->gate->mu);
+  int abort = b->gate->abort;
+  pthread_mutex_unlock(&b->gate->mu);
+  b->rc = abort ? -1 : fx_ceiling_measure(b->cfg, &b->result);
+  return NULL;
+}
+
+static void gate_open(struct gate *g, int abort) {
+  pthread_mutex_lock(&g->mu);
+  g->open = 1, g->abort = abort;
+  pthread_cond_broadcast(&g->cv);
+  pthread_mutex_unlock(&g->mu);
+}
+
+int fx_ceiling_measure_busy(const struct fx_ceiling_cfg *cfg, unsigned threads, struct fx_ceiling *out) {
+  if (threads == 0 || threads > BUSY_MAX) return -1;
+  struct busy b[BUSY_MAX];
+  pthread_t th[BUSY_MAX];
+  struct gate g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  unsigned started = 0;
+  for (; started < threads; started++) {
+    b[started] = (struct busy){.cfg = cfg, .gate = &g, .rc = -1};
+    if (pthread_create(&th[started], NULL, busy_thread, &b[started]) != 0) break;
+  }
+  gate_open(&g, started < threads);
+  int rc = started < threads ? -1 : 0;
+  double sum = 0;
+  for (unsigned i = 0; i < started; i++) {
+    pthread_join(th[i], NULL);
+    if (b[i].rc != 0) rc = -1;
+    sum += b[i].result.pair_ns;
+  }
+  if (rc == 0) {
+    out->busy_pair_ns = sum / threads;
+    out->busy_threads = threads;
+  }
+  return rc;
 }

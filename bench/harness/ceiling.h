@@ -26,10 +26,22 @@ struct fx_ceiling {
   double sign_ns; /* the same for crypto_sign */
   double pair_ns; /* open_ns + sign_ns */
   double pairs_per_core_s; /* 10^9 / pair_ns: one core's message ceiling */
+  /* The same pair timed on `busy_threads` threads at once, one per core
+   * (fx_ceiling_measure_busy): what the cryptography alone costs when every
+   * core is busy, as under load on a machine whose cores share caches, power
+   * or a physical core with each other. Mean of the threads' medians; 0 when
+   * not measured. A second yardstick beside pair_ns, never instead of it. */
+  double busy_pair_ns;
+  unsigned busy_threads;
 };
 
 /* Runs on the calling thread (one core) and times it with CLOCK_THREAD_CPUTIME_ID.
  * Every opened message is checked; -1 if a signature fails to verify or memory runs out. */
 int fx_ceiling_measure(const struct fx_ceiling_cfg *cfg, struct fx_ceiling *out);
+
+/* Runs fx_ceiling_measure on `threads` threads started together and sets
+ * out->busy_pair_ns and out->busy_threads (the rest of *out is untouched).
+ * -1 if a thread cannot start or its measurement fails. */
+int fx_ceiling_measure_busy(const struct fx_ceiling_cfg *cfg, unsigned threads, struct fx_ceiling *out);
 
 #endif

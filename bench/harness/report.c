@@ -147,6 +147,12 @@ static void print_cpu(FILE *f, const struct fx_report *r) {
           c->pairs_per_core_s, c->iterations);
   if (r->platform_pid > 0 && c->pair_ns > 0 && msgs > 0)
     fprintf(f, "ratio        platform CPU / ceiling = %.2f (target <= 1.5)\n", plat / c->pair_ns);
+  if (c->busy_pair_ns > 0) {
+    fprintf(f, "ceiling busy the same pair on %u cores at once = %.1f µs/message (%.2f× alone)", c->busy_threads,
+            c->busy_pair_ns / 1e3, c->pair_ns > 0 ? c->busy_pair_ns / c->pair_ns : 0);
+    if (r->platform_pid > 0 && msgs > 0) fprintf(f, "; platform CPU / it = %.2f", plat / c->busy_pair_ns);
+    fputc('\n', f);
+  }
 }
 
 void fx_report_print(FILE *f, const struct fx_report *r) {
@@ -253,6 +259,14 @@ static json_t *ceiling_json(const struct fx_report *r) {
     json_object_set_new(j, "platform_ratio",
                         json_real(round(per_msg(r->platform_cpu_ns, r->load->ok) / c->pair_ns *
                                         100.0) / 100.0));
+  if (c->busy_pair_ns > 0) {
+    json_object_set_new(j, "busy_threads", json_integer(c->busy_threads));
+    json_object_set_new(j, "busy_pair_us", json_real(round1(c->busy_pair_ns / 1e3)));
+    if (r->platform_pid > 0 && r->load->ok > 0)
+      json_object_set_new(j, "platform_ratio_busy",
+                          json_real(round(per_msg(r->platform_cpu_ns, r->load->ok) / c->busy_pair_ns * 100.0) /
+                                    100.0));
+  }
   return j;
 }
 
