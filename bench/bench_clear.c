@@ -9,10 +9,13 @@
  * exhaustive search, the true gap against the exhaustive optimum. Markets
  * run with the default coverage tolerance, and again (up to 1,000 offers)
  * with none, most coverage first exactly. Columns: LPs solved, then the
- * branch-and-bound's nodes and simplex pivots.
+ * branch-and-bound's nodes and simplex pivots, then the offers the
+ * neighbourhood search (RINS) cleared again and the options the proof's
+ * reduced market kept.
  * Usage: bench_clear [max_offers] (default 10000). Environment, to measure
  * the branch-and-bound beyond its defaults: BB_NODES (node limit, pivot
- * limit lifted), BB_MAX (bb_max_offers), BB_ONE (one run per size),
+ * limit lifted), BB_MAX (bb_max_offers), BB_PROOF (proof_max_offers),
+ * RINS_NODES (rins_node_limit), BB_ONE (one run per size),
  * BB_LAZY (bb_lazy_rows: 0 or 1), BB_SIZE and
  * BB_SCARCITY (one market only). */
 #include <math.h>
@@ -126,6 +129,8 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
+  if (getenv("BB_PROOF")) p.proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
+  if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
     double t0 = now_ms(), c0 = cpu_ms();
@@ -139,9 +144,9 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   }
   qsort(t, (size_t)runs, sizeof *t, cmp_d);
   qsort(cpu, (size_t)runs, sizeof *cpu, cmp_d);
-  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %5d %7ld %s%s\n", n, scarcity,
+  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %5d %7ld %4d %5d %s%s\n", n, scarcity,
          t[runs / 2], cpu[runs / 2], res.n_orders, 100 * res.coverage_gap, 100 * res.cost_gap,
-         (long long)res.cost, (long long)res.cost_lb, res.lp_solves, res.bb_nodes, res.bb_pivots, res.optimal ? "yes" : "no",
+         (long long)res.cost, (long long)res.cost_lb, res.lp_solves, res.bb_nodes, res.bb_pivots, res.rins_free, res.proof_cols, res.optimal ? "yes" : "no",
          res.budget_hit ? " (budget hit)" : "");
   fx_clear_result_free(&res);
   gen_free(&g);
@@ -222,7 +227,7 @@ static bool bench_one(void) {
 int main(int argc, char **argv) {
   size_t max = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
   printf("offers scarc    median_ms  cpu_ms  orders cov_gap  cost_gap         cost      cost_lb"
-         "   LPs nodes pivots optimal (proven gaps)\n");
+         "   LPs nodes pivots free pcols optimal (proven gaps)\n");
   if (bench_one()) return 0;
   for (size_t n = 10; n <= max; n *= 10) {
     bench_size(n, n >= 10000 || getenv("BB_ONE") ? 1 : 5, 0.4, FX_CLEAR_TOLERANCE);

@@ -8,8 +8,11 @@
  * a share of the fractional offers at a time, and improve the best answer by
  * local search; then prove bounds for the answer, and on markets up to
  * bb_max_offers branch (clear_bb.c): on coverage if the answer falls short
- * of the target, then on cost, for better answers and tighter proofs.
- * docs/clearing.md explains why this shape. */
+ * of the target, then on cost, for better answers and tighter proofs. Larger
+ * markets get a neighbourhood search instead (clear_sub.c: the offers the
+ * answer and the LP disagree on, cleared again as a small market) and, up
+ * to proof_max_offers, branch-and-bound on the market that reduced-cost
+ * fixing at the root leaves. docs/clearing.md explains why this shape. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,10 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_pivot_limit = 8000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
   p->bb_lazy_rows = true;
+  p->rins_max_offers = 2000;
+  p->proof_max_offers = 0;
+  p->rins_node_limit = 100;
+  p->rins_pivot_limit = 1000;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
@@ -144,16 +151,22 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   struct cl_lp *lp = NULL;
   struct cl_lp_out out = {0};
   struct cl_bb_out bo = {.bound = INT64_MIN}, bc = {0};
+  int n_free = 0, proof_cols = 0;
   double deadline = p->time_limit_ms > 0 ? cl_now_ms() + p->time_limit_ms : 0;
   int rc = cl_state_init(&best, md);
   if (!rc) rc = cl_state_init(&other, md);
   if (!rc && md->n_cols) {
     rc = cl_lp_create(&lp, md, p, deadline);
     bool bb = !cl_lp_exact(lp) && md->n_offers <= p->bb_max_offers;
+    bool proof = !cl_lp_exact(lp) && md->n_offers <= p->proof_max_offers && p->bb_node_limit > 0;
+    bool rins = !cl_lp_exact(lp) && !bb && !proof && md->n_offers <= p->rins_max_offers &&
+                p->rins_node_limit > 0;
     if (!rc) rc = search(md, p, lp, &best, &other, &out);
     if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
+    if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
     if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
+    else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &best, &bo, &proof_cols);
     if (!rc && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
   }
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
@@ -165,6 +178,8 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     res->lp_solves = out.solves + bo.nodes + bc.nodes;
     res->bb_nodes = bo.nodes + bc.nodes;
     res->bb_pivots = bo.pivots + bc.pivots;
+    res->rins_free = n_free;
+    res->proof_cols = proof_cols;
     fill_gaps(res);
   }
   cl_lp_free(lp);

@@ -100,6 +100,21 @@ struct fx_clear_params {
    * slack; a row comes back once a node's LP splits its offer beyond one
    * (same LP optimum, a smaller basis; docs/clearing.md, round 5). */
   bool bb_lazy_rows;
+  /* Markets above bb_max_offers (and exact_max_offers) and up to
+   * rins_max_offers get their answer improved in a neighbourhood: the
+   * offers on which it and the LP at its coverage agree are fixed, the rest
+   * cleared as a small market with a branch-and-bound of rins_node_limit
+   * nodes / rins_pivot_limit pivots (docs/clearing.md, round 6). Markets
+   * with a branch-and-bound (bb_max_offers, proof_max_offers) do without:
+   * its changed answer misleads their search. 0 nodes = off. */
+  size_t rins_max_offers;
+  /* Markets above bb_max_offers and up to proof_max_offers get the
+   * branch-and-bound on a reduced market: the options whose ordering alone
+   * proves a cost at or above the answer's (reduced-cost fixing at the
+   * root) left out, with the bb_* limits (docs/clearing.md, round 6). */
+  size_t proof_max_offers;
+  int rins_node_limit;
+  long rins_pivot_limit;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
@@ -130,6 +145,8 @@ struct fx_clear_result {
   int lp_solves;                 /* LPs solved (for the bench) */
   int bb_nodes;                  /* branch-and-bound nodes solved */
   long bb_pivots;                /* and their simplex pivots */
+  int rins_free;                 /* offers the neighbourhood search cleared again */
+  int proof_cols;                /* options left in the proof's reduced market */
 };
 
 #define FX_CLEAR_TOLERANCE 0.001 /* 0.1 %: DESIGN.md §4 */

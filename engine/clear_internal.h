@@ -37,6 +37,8 @@ struct cl_col {
   int64_t price;
   size_t first, n;
   const int64_t *p;
+  bool monotone; /* no power against a Requested ISP's direction: coverage
+                    never falls as its factor rises */
 };
 
 struct cl_model {
@@ -115,6 +117,13 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
  * fractional offers per round (0 < share <= 1); st empty if there is none
  * (or after cl_lp_mip, which changes the LP). */
 int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, double share);
+/* Only the root LP of cl_lp_dive (maximum coverage, from start) and the
+ * coverage bound: what cl_lp_cost_bound needs. */
+int cl_lp_root(struct cl_lp *lp, const struct cl_state *start, struct cl_lp_out *out);
+/* Reduced-cost fixing at the root, after cl_lp_cost_bound(lp, coverage):
+ * keep[c] is false when ordering column c proves, by the Lagrangian of that
+ * LP's duals, a cost of at least u for every choice covering >= coverage. */
+int cl_lp_root_fix(struct cl_lp *lp, int64_t coverage, int64_t u, bool *keep);
 /* Small markets: GLPK branch-and-bound on the MILP with binary choices, its
  * rows widened by the worst rounding so that its optimum is a proven bound. */
 bool cl_lp_exact(const struct cl_lp *lp);
@@ -169,6 +178,22 @@ struct cl_bb_out {
 int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
               struct cl_state *best, int64_t target, int64_t bound, bool coverage,
               struct cl_bb_out *out);
+/* Sub-markets (clear_sub.c): improve best (cheaper, covering at least as
+ * much, every bound kept) by clearing again the offers on which it and the
+ * LP's last solution (lp, read only) disagree, the others fixed. n_free:
+ * how many offers that left free. deadline: as cl_lp_create's. Proves
+ * nothing. */
+int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_clear_params *p,
+            double deadline, struct cl_state *best, int *n_free);
+/* The proof for markets above bb_max_offers (clear_sub.c): reduced-cost
+ * fixing at the root (after cl_lp_cost_bound(lp, best->cov)) with the
+ * answer's cost, then branch-and-bound on cost over the reduced market only
+ * (p's bb limits). Improves best (keeping its coverage at least) and gives
+ * in out->bound a proven bound on the cost of every choice covering >=
+ * best->cov as it was (INT64_MIN when none). n_cols: the reduced market's
+ * columns. */
+int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+                  double deadline, struct cl_state *best, struct cl_bb_out *out, int *n_cols);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);

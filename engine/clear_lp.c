@@ -33,6 +33,13 @@ struct frac {
   bool up;
 };
 
+/* A saved simplex basis (row, then column statuses) of an LP of nr rows and
+ * nc columns; it fits only that LP. */
+struct basis {
+  char *stat;
+  int nr, nc;
+};
+
 struct cl_lp {
   const struct cl_model *md;
   glp_prob *P;
@@ -42,7 +49,8 @@ struct cl_lp {
   double *x, *lam;              /* LP primal per model column, dual per row */
   char *forced;                 /* per offer: lower bound forced this round */
   struct frac *frac;            /* per offer: scratch for fix_fractional */
-  char *basis;                  /* the capped LP's optimal basis (rows, then columns) */
+  struct basis capped_basis;     /* the capped LP's optimum: every dive starts there */
+  struct basis cost_basis;       /* min cost at the cap: the cost bound's LP starts there */
   double deadline, cov_lp;
   double tol;        /* coverage tolerance (fx_clear_params) */
   int64_t floor_cov; /* the coverage target never goes below this */
@@ -220,7 +228,8 @@ void cl_lp_free(struct cl_lp *lp) {
   if (lp->P) glp_delete_prob(lp->P);
   free(lp->gub_row);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
-  free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac), free(lp->basis);
+  free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac);
+  free(lp->capped_basis.stat), free(lp->cost_basis.stat);
   free(lp->offer_best), free(lp->col_val);
   free(lp);
 }
@@ -502,21 +511,24 @@ static void warm_basis(struct cl_lp *lp, const struct cl_state *start) {
       glp_set_col_stat(lp->P, lp->x0 + start->col[i], GLP_NU);
 }
 
-/* The capped LP's basis, to start every dive from the same LP optimum. */
-static int save_basis(struct cl_lp *lp) {
+static int save_basis(const struct cl_lp *lp, struct basis *b) {
   int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
-  free(lp->basis);
-  lp->basis = malloc(((size_t)nr + (size_t)nc + 1) * sizeof *lp->basis);
-  if (!lp->basis) return FX_CLEAR_ENOMEM;
-  for (int r = 1; r <= nr; r++) lp->basis[r] = (char)glp_get_row_stat(lp->P, r);
-  for (int j = 1; j <= nc; j++) lp->basis[nr + j] = (char)glp_get_col_stat(lp->P, j);
+  free(b->stat);
+  b->stat = malloc(((size_t)nr + (size_t)nc + 1) * sizeof *b->stat);
+  if (!b->stat) return FX_CLEAR_ENOMEM;
+  b->nr = nr, b->nc = nc;
+  for (int r = 1; r <= nr; r++) b->stat[r] = (char)glp_get_row_stat(lp->P, r);
+  for (int j = 1; j <= nc; j++) b->stat[nr + j] = (char)glp_get_col_stat(lp->P, j);
   return 0;
 }
 
-static void restore_basis(struct cl_lp *lp) {
+/* false (and nothing changed) when b was saved from another shape of LP. */
+static bool restore_basis(struct cl_lp *lp, const struct basis *b) {
   int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
-  for (int r = 1; r <= nr; r++) glp_set_row_stat(lp->P, r, lp->basis[r]);
-  for (int j = 1; j <= nc; j++) glp_set_col_stat(lp->P, j, lp->basis[nr + j]);
+  if (!b->stat || b->nr != nr || b->nc != nc) return false;
+  for (int r = 1; r <= nr; r++) glp_set_row_stat(lp->P, r, b->stat[r]);
+  for (int j = 1; j <= nc; j++) glp_set_col_stat(lp->P, j, b->stat[nr + j]);
+  return true;
 }
 
 /* Rounds of fix-and-resolve from the capped LP's solution, fixing share of
@@ -532,6 +544,20 @@ static void dive(struct cl_lp *lp, double share, int rounds, struct cl_state *st
   to_state(lp, st);
 }
 
+/* Minimum cost at coverage >= the cap, from the phase-1 optimum: that covers
+ * more, so the primal simplex starts feasible. The capped LP of the dive has
+ * the same optimum whenever its weight buys coverage up to the cap (the
+ * weight exceeds any offer's price per watt), so it then starts at or next
+ * to its optimum (0 pivots on the bench's markets); from the phase-1 basis
+ * it started infeasible and went through the simplex's own phase 1 (406
+ * pivots at 1,000 offers, docs/clearing.md, round 6). The basis is kept
+ * for the cost bound, whose LP differs only in the coverage it asks. */
+static int cost_at_cap(struct cl_lp *lp, const struct cl_lp_out *out) {
+  int64_t cap = out->target + (out->coverage_ub - out->target) / 32;
+  phase2(lp, fmin((double)(cap - lp->md->deficit), lp->cov_lp));
+  return solve(lp, GLP_PRIMAL) ? save_basis(lp, &lp->cost_basis) : 0;
+}
+
 int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
                const struct cl_state *start, double tol) {
   lp->floor_cov = start->cov;
@@ -542,9 +568,11 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
   if (ok) lp->cov_lp = glp_get_obj_val(lp->P);
   out->coverage_ub = coverage_bound(lp);
   out->target = coverage_target(lp, out->coverage_ub);
+  int rc = ok ? cost_at_cap(lp, out) : 0;
+  if (rc) return rc;
   capped(lp, out->target, out->coverage_ub);
   lp->capped_ok = solve(lp, GLP_PRIMAL);
-  int rc = save_basis(lp);
+  rc = save_basis(lp, &lp->capped_basis);
   if (rc) return rc;
   if (lp->capped_ok) dive(lp, 1.0, lp->dive_rounds, st);
   else to_state(lp, st);
@@ -553,11 +581,38 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
   return 0;
 }
 
+int cl_lp_root(struct cl_lp *lp, const struct cl_state *start, struct cl_lp_out *out) {
+  warm_basis(lp, start);
+  phase1(lp);
+  if (solve(lp, GLP_PRIMAL)) lp->cov_lp = glp_get_obj_val(lp->P);
+  out->coverage_ub = coverage_bound(lp);
+  out->budget_hit = lp->budget_hit;
+  out->solves = lp->solves;
+  return 0;
+}
+
+int cl_lp_root_fix(struct cl_lp *lp, int64_t coverage, int64_t u, bool *keep) {
+  const struct cl_model *md = lp->md;
+  size_t no = md->n_offers ? md->n_offers : 1, nc = md->n_cols ? md->n_cols : 1;
+  lp->offer_best = calloc(no, sizeof *lp->offer_best);
+  lp->col_val = calloc(nc, sizeof *lp->col_val);
+  int rc = lp->offer_best && lp->col_val ? 0 : FX_CLEAR_ENOMEM;
+  if (lp->kr) rc = FX_CLEAR_EINVAL; /* a branch-and-bound is running */
+  lp->bb_cov = false; /* a coverage branch-and-bound may have run before */
+  if (!rc) lagrangian(lp, lp->lam, true, (double)(coverage - md->deficit)); /* lam: max form */
+  for (size_t i = 0; !rc && i < md->n_offers; i++)
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+      keep[c] = cl_lp_bb_child(lp, i, c, true) < u;
+  free(lp->offer_best), free(lp->col_val);
+  lp->offer_best = NULL, lp->col_val = NULL;
+  return rc;
+}
+
 int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, double share) {
   cl_state_clear(st, lp->md);
-  if (!lp->capped_ok || !lp->basis || lp->mip_built) return 0; /* the basis fits the LP only */
+  if (!lp->capped_ok || lp->mip_built) return 0; /* the basis fits the LP only */
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
-  restore_basis(lp);
+  if (!restore_basis(lp, &lp->capped_basis)) return 0;
   int rounds = (int)fmin(lp->dive_rounds / share, 4.0 * lp->dive_rounds);
   if (solve(lp, GLP_DUALP)) dive(lp, share, rounds, st);
   out->budget_hit = lp->budget_hit;
@@ -752,7 +807,11 @@ int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) 
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   double target = fmin((double)(coverage - lp->md->deficit), lp->cov_lp - fmax(1e-9 * fabs(lp->cov_lp), 1e-6));
   phase2(lp, target);
-  if (!solve(lp, GLP_PRIMAL)) {
+  /* Only the rhs differs from the LP at the cap: its optimal basis stays
+   * dual feasible, and the dual simplex re-solves in a few pivots. */
+  bool warm = !lp->mip_built && restore_basis(lp, &lp->cost_basis);
+  int meth = warm ? GLP_DUALP : GLP_PRIMAL;
+  if (!solve(lp, meth)) {
     int nr = glp_get_num_rows(lp->P);
     memset(lp->lam, 0, ((size_t)nr + 1) * sizeof *lp->lam); /* trivial, still valid */
   }

@@ -83,6 +83,17 @@ static bool option_useful(const struct cl_model *md, const struct fx_clear_optio
   return false;
 }
 
+/* Does every power of option at a Requested ISP point its way? Then the
+ * coverage it adds is nondecreasing in its factor (rounding is monotone in
+ * the factor, coverage in s·d). */
+static bool option_monotone(const struct cl_model *md, const struct fx_clear_option *o) {
+  for (size_t i = 0; i < o->n_power; i++) {
+    const struct cl_isp *t = &md->isp[o->first_isp + i];
+    if (t->requested && t->s * o->power[i] < 0) return false;
+  }
+  return true;
+}
+
 static int option_check(const struct cl_model *md, const struct fx_clear_option *o) {
   if (o->min_af < 1 || o->min_af > 100) return FX_CLEAR_EINVAL;
   if (o->price < -FX_CLEAR_MAX_ABS_PRICE || o->price > FX_CLEAR_MAX_ABS_PRICE)
@@ -132,7 +143,8 @@ static int model_cols(struct cl_model *md) {
       md->col[md->n_cols++] = (struct cl_col){.offer = (uint32_t)i, .option = (uint32_t)j,
                                               .min_af = o->min_af, .price = o->price,
                                               .first = o->first_isp, .n = o->n_power,
-                                              .p = o->power};
+                                              .p = o->power,
+                                              .monotone = option_monotone(md, o)};
     }
   }
   md->offer_col[md->n_offers] = md->n_cols;

@@ -455,6 +455,12 @@ static void revocation(struct fx_market *mk, struct fx_seq_ctx *ctx, const struc
     fx_verdict_add(v, MK_R_REVOKED);
   else if (o->state == FX_OFFER_EXPIRED || o->expires_us <= fx_seq_now(ctx))
     fx_verdict_add(v, MK_R_EXPIRED);
+  /* Operate phase (use case "Revocation Flexibility Offer"): an offer may be
+   * revoked only while none of its Period's ISPs is in or past operation, i.e.
+   * before the Period's first ISP starts in the market's time zone. The spec
+   * names no phrase for this; the Period is what is out of bounds. */
+  else if (e->market->period <= mk_today(mk, fx_seq_now(ctx)))
+    fx_verdict_add(v, FX_R_PERIOD_OUT_OF_BOUNDS);
   if (!fx_verdict_ok(v))
     return;
   o->state = FX_OFFER_REVOKED;

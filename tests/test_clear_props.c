@@ -401,3 +401,110 @@ Test(clear_props, negative_prices_keep_every_rule) {
     fx_clear_result_free(&r);
   }
 }
+
+/* The neighbourhood search (RINS) only ever replaces the answer by one that
+ * covers at least as much for less, keeping every rule, and leaves the
+ * proven bounds as they were (it proves nothing); on some of these markets
+ * it finds a cheaper answer; the same market gives the same answer. */
+Test(clear_props, neighbourhood_search_only_improves) {
+  struct fx_clear_params with, without;
+  fx_clear_params_init(&with);
+  with.exact_max_offers = 0;
+  with.bb_max_offers = 0; /* it runs where branch-and-bound does not */
+  without = with;
+  without.rins_node_limit = 0;
+  int better = 0, searched = 0;
+  for (uint64_t seed = 500; seed < 530; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(20 + 3 * (seed % 33)), 60, seed % 4 == 0);
+    struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
+    struct fx_clear_result again = solve_with(&k.m, &with);
+    check_result(&k.m, &a);
+    cr_assert_eq(a.n_orders, again.n_orders, "seed %llu", (unsigned long long)seed);
+    cr_assert_arr_eq(a.orders, again.orders, a.n_orders * sizeof *a.orders);
+    fx_clear_result_free(&again);
+    cr_assert_eq(b.rins_free, 0);
+    cr_assert_geq(a.coverage, b.coverage, "seed %llu", (unsigned long long)seed);
+    cr_assert_leq(a.cost, b.cost, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(a.coverage_ub, b.coverage_ub, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(a.cost_lb, b.cost_lb, "seed %llu", (unsigned long long)seed);
+    better += a.cost < b.cost;
+    searched += a.rins_free > 0;
+    fx_clear_result_free(&a);
+    fx_clear_result_free(&b);
+  }
+  cr_log_info("the neighbourhood search ran on %d of 30 markets, improved %d", searched, better);
+  cr_assert_gt(better, 0);
+}
+
+/* The proof path of large markets (reduced-cost fixing at the root, then
+ * branch-and-bound on the reduced market), forced onto small ones and run
+ * to a zero gap: its cost bound never exceeds the least cost an exhaustive
+ * search finds at the answer's coverage, and the answer costs exactly that;
+ * without it, fewer answers are optimal or proven. */
+Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
+  struct fx_clear_params p, off;
+  fx_clear_params_init(&p);
+  p.exact_max_offers = 0;
+  p.bb_max_offers = 0;
+  p.proof_max_offers = 1000;
+  p.redive_max_offers = 0;
+  p.local_search_max_offers = 0;
+  p.bb_gap = 0;
+  p.bb_node_limit = 5000;
+  p.bb_pivot_limit = 1000000;
+  off = p;
+  off.proof_max_offers = 0;
+  int equal = 0, equal_off = 0, proven = 0, proven_off = 0, reduced = 0;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
+    struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
+    check_result(&k.m, &r);
+    struct ex e = {.m = &k.m, .best_cov = -1, .at_cov = r.coverage, .at_cost = INT64_MAX};
+    ex_rec(&e, 0);
+    cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu: the bound %lld is above the optimum %lld",
+                  (unsigned long long)seed, (long long)r.cost_lb, (long long)e.at_cost);
+    cr_assert_geq(r.coverage, o.coverage, "seed %llu", (unsigned long long)seed);
+    if (r.coverage == o.coverage) cr_assert_leq(r.cost, o.cost, "seed %llu", (unsigned long long)seed);
+    equal += r.cost == e.at_cost;
+    proven += r.cost_gap <= FX_CLEAR_TOLERANCE;
+    reduced += r.proof_cols > 0;
+    struct ex eo = {.m = &k.m, .best_cov = -1, .at_cov = o.coverage, .at_cost = INT64_MAX};
+    ex_rec(&eo, 0);
+    equal_off += o.cost == eo.at_cost;
+    proven_off += o.cost_gap <= FX_CLEAR_TOLERANCE;
+    fx_clear_result_free(&r);
+    fx_clear_result_free(&o);
+  }
+  cr_log_info("optimal answers %d of 60 (without it %d), proven within 0.1 %%: %d (%d), "
+              "reduced market searched on %d", equal, equal_off, proven, proven_off, reduced);
+  cr_assert_gt(reduced, 30);
+  cr_assert_lt(equal_off, equal);
+  cr_assert_lt(proven_off, proven);
+}
+
+/* Deterministic with the neighbourhood search and the proof path on. */
+Test(clear_props, identical_input_identical_output_on_the_proof_path) {
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  p.bb_max_offers = 0;
+  p.proof_max_offers = 1000;
+  p.bb_node_limit = 200;
+  int reduced = 0;
+  for (uint64_t seed = 600; seed < 606; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(50 + 10 * (seed % 6)), 50, seed % 2 == 0);
+    struct fx_clear_result a = solve_with(&k.m, &p), b = solve_with(&k.m, &p);
+    check_result(&k.m, &a);
+    cr_assert_eq(a.n_orders, b.n_orders);
+    cr_assert_arr_eq(a.orders, b.orders, a.n_orders * sizeof *a.orders);
+    cr_assert_eq(a.coverage_ub, b.coverage_ub);
+    cr_assert_eq(a.cost_lb, b.cost_lb);
+    cr_assert_eq(a.bb_nodes, b.bb_nodes);
+    reduced += a.proof_cols > 0 && a.bb_nodes > 0;
+    fx_clear_result_free(&a);
+    fx_clear_result_free(&b);
+  }
+  cr_assert_gt(reduced, 0);
+}

@@ -509,6 +509,39 @@ Test(market, an_ordered_offer_cannot_be_revoked) {
   EXPECT(revoke(AGR1, &id), "Flexibility procured");
 }
 
+/* Operate phase: once the Period's first ISP has started, no offer of that
+ * Period may be revoked any more, even one that has not expired. */
+static struct fx_mh_held *late_expiring_offer(void) {
+  return submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                FLEX_HDR(CP1) " ExpirationDateTime=\"2025-03-02T12:00:00+01:00\" Currency=\"EUR\">" OPTION_A
+                              "</FlexOffer>");
+}
+
+Test(market, an_offer_is_revocable_until_its_period_starts) {
+  start_market();
+  populate();
+  struct fx_mh_held *o = late_expiring_offer();
+  struct fx_uuid id = o->in.msg->hdr.message_id;
+  EXPECT(o, "");
+  H.timestamp = "2025-03-01T23:59:00+01:00";
+  H.now_us = at(H.timestamp);
+  EXPECT(revoke(AGR1, &id), "");
+}
+
+Test(market, an_offer_of_a_period_in_operation_cannot_be_revoked) {
+  start_market();
+  populate();
+  struct fx_mh_held *o = late_expiring_offer();
+  struct fx_uuid id = o->in.msg->hdr.message_id;
+  EXPECT(o, "");
+  H.timestamp = "2025-03-02T00:00:00+01:00";
+  H.now_us = at(H.timestamp);
+  EXPECT(revoke(AGR1, &id), "Period out of bounds");
+  H.timestamp = "2025-03-02T00:30:00+01:00";
+  H.now_us = at(H.timestamp);
+  EXPECT(revoke(AGR1, &id), "Period out of bounds");
+}
+
 Test(market, revocation_before_the_order_commits_wins) {
   start_market();
   populate();
