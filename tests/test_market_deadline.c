@@ -232,7 +232,7 @@ Test(deadline, the_timeout_is_configured_in_seconds) {
   cr_assert_str_eq(order_state(&id, st), "expired");
 }
 
-Test(deadline, expired_orders_are_counted_once_their_group_commits) {
+Test(deadline, each_expired_order_is_counted_once) {
   struct fx_metrics *met;
   cr_assert_eq(fx_metrics_new(&met), 0);
   struct fx_counter *c = fx_metrics_counter(met, "flexd_orders_expired_total", "FlexOrders expired unanswered", NULL);
