@@ -1,5 +1,6 @@
 /* market.c — the market object: construction from the store, the sequencer
- * hooks, the id index and the clearing deadline.
+ * hooks, the id index and the deadline (clearing times and the FlexOrders'
+ * reply deadlines).
  *
  * The in-memory state (engine/market_int.h) is rebuilt from the store on
  * start and after a failed commit: reference records first, then the hot
@@ -205,7 +206,7 @@ int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m) {
 /* The earliest reply deadline of m's placed orders, or INT64_MAX. */
 static int64_t order_deadline(const struct fx_market *mk, const struct mk_market *m) {
   int64_t best = INT64_MAX;
-  for (size_t i = 0; i < m->n_orders; i++) {
+  for (size_t i = 0; mk->cfg->order_response_timeout_s && i < m->n_orders; i++) {
     int64_t t = mk_order_deadline(mk, &m->orders[i]);
     if (t < best)
       best = t;

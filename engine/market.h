@@ -51,7 +51,8 @@ void fx_market_memory(const struct fx_market *mk, struct fx_market_memory *out);
 struct fx_seq_hooks fx_market_hooks(struct fx_market *mk);
 
 /* Earliest clearing time (µs, UTC) of a market that has an open request and
- * has not been cleared, or reply deadline of a placed FlexOrder, or INT64_MAX. Any thread (it reads one atomic value
+ * has not been cleared, or reply deadline of a placed FlexOrder, whichever is
+ * first; INT64_MAX when there is none. Any thread (it reads one atomic value
  * that the sequencer thread refreshes after every commit). */
 int64_t fx_market_next_deadline(const struct fx_market *mk);
 
