@@ -60,6 +60,7 @@ void fx_config_defaults(struct fx_config *cfg) {
   cfg->dns_dnssec = true;
   strcpy(cfg->dns_endpoint_scheme, "https");
   cfg->dns_endpoint_port = 443;
+  cfg->order_response_timeout_s = 3600;
 }
 
 void fx_config_free(struct fx_config *cfg) {
@@ -428,6 +429,14 @@ static int market_key(struct fx_config *c, const char *k, const char *v) {
     c->baseline_like_days = (int)x;
     return 0;
   }
+  if (!strcmp(k, "order_response_timeout")) {
+    /* At most a day: an order's market stays in memory (hot) at least that
+     * long after the order, so the expiry always finds it. */
+    if (set_i64(&x, v, 0, 86400)) return -1;
+    c->order_response_timeout_s = (uint32_t)x;
+    return 0;
+  }
+  if (!strcmp(k, "dso_sees_agr_per_connection")) return set_bool(&c->dso_sees_agr_per_connection, v);
   return market_clear_key(&c->clear, k, v);
 }
 

@@ -62,6 +62,11 @@
  *   baseline_reference = prognosis  settlement baseline: prognosis, measure-before,
  *                                 like-days or zero (docs/settlement.md)
  *   baseline_like_days = 4        like-days: how many earlier same weekdays (1..8)
+ *   order_response_timeout = 3600 seconds a placed FlexOrder waits for its
+ *                                 FlexOrderResponse before it expires and its need
+ *                                 is cleared again (0..86400; 0 = never)
+ *   dso_sees_agr_per_connection = false  DSOPortfolioQueryResponse names each
+ *                                 connection's AGR (true) or not (privacy, false)
  *   coverage_tolerance = 0.001    clearing (engine/clear.h, docs/market.md "Clearing
  *   bb_gap = 0.001                configuration"): shares in [0, 0.1]; offer counts
  *   bb_max_offers = 400           0..100000 (0 = that stage off); bb_node_limit
@@ -183,6 +188,8 @@ struct fx_config {
   int settlement_minute;   /* minutes after local midnight */
   uint8_t baseline_reference; /* enum fx_settle_baseline */
   int baseline_like_days;     /* 1..8 */
+  uint32_t order_response_timeout_s; /* 0: placed orders never expire */
+  bool dso_sees_agr_per_connection;   /* AGR-Domain in DSOPortfolioQueryResponse */
   /* [market]: the clearing engine's budget (coverage_tolerance, bb_gap,
    * bb_max_offers, bb_node_limit, bb_pivot_limit, exact_max_offers,
    * local_search_max_offers, time_limit_ms): fx_clear_params_init's values

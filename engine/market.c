@@ -1,5 +1,6 @@
 /* market.c — the market object: construction from the store, the sequencer
- * hooks, the id index and the clearing deadline.
+ * hooks, the id index and the deadline (clearing times and the FlexOrders'
+ * reply deadlines).
  *
  * The in-memory state (engine/market_int.h) is rebuilt from the store on
  * start and after a failed commit: reference records first, then the hot
@@ -11,6 +12,7 @@
  * commit (market_load.c); this file keeps the clock that says which is which. */
 #include "engine/market.h"
 #include "engine/log.h"
+#include "engine/metrics.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -201,14 +203,29 @@ int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m) {
   return gate < t ? gate : t;
 }
 
+/* The earliest reply deadline of m's placed orders, or INT64_MAX. */
+static int64_t order_deadline(const struct fx_market *mk, const struct mk_market *m) {
+  int64_t best = INT64_MAX;
+  for (size_t i = 0; mk->cfg->order_response_timeout_s && i < m->n_orders; i++) {
+    int64_t t = mk_order_deadline(mk, &m->orders[i]);
+    if (t < best)
+      best = t;
+  }
+  return best;
+}
+
 void mk_refresh_deadline(struct fx_market *mk) {
   int64_t best = INT64_MAX;
-  for (struct mk_market *m = mk->markets; m; m = m->hh.next)
+  for (struct mk_market *m = mk->markets; m; m = m->hh.next) {
     if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared && !mk_clearing(mk, m)) {
       int64_t t = mk_clearing_time(mk, m);
       if (t < best)
         best = t;
     }
+    int64_t t = order_deadline(mk, m);
+    if (t < best)
+      best = t;
+  }
   atomic_store(&mk->deadline, best);
 }
 
@@ -282,6 +299,9 @@ static void apply(void *market, struct fx_seq_ctx *ctx, const struct fx_inbound 
 static void after_commit(void *market, int ok) {
   struct fx_market *mk = market;
   mk->ctx = NULL;
+  if (ok && mk->expired_pending && mk->expired_metric)
+    fx_counter_add(mk->expired_metric, mk->expired_pending);
+  mk->expired_pending = 0;
   if (!ok) {
     mk_unload(mk);
     if (mk_load(mk) != 0)
@@ -298,6 +318,8 @@ void fx_market_memory(const struct fx_market *mk, struct fx_market_memory *out) 
                                    .meters = HASH_COUNT(mk->meters), .clock_day = mk->clock_day,
                                    .live_from = mk->live_from};
 }
+
+void fx_market_count_expired(struct fx_market *mk, struct fx_counter *c) { mk->expired_metric = c; }
 
 struct fx_seq_hooks fx_market_hooks(struct fx_market *mk) {
   return (struct fx_seq_hooks){.apply = apply, .after_commit = after_commit, .market = mk};

@@ -51,12 +51,14 @@ void fx_market_memory(const struct fx_market *mk, struct fx_market_memory *out);
 struct fx_seq_hooks fx_market_hooks(struct fx_market *mk);
 
 /* Earliest clearing time (µs, UTC) of a market that has an open request and
- * has not been cleared, or INT64_MAX. Any thread (it reads one atomic value
+ * has not been cleared, or reply deadline of a placed FlexOrder, whichever is
+ * first; INT64_MAX when there is none. Any thread (it reads one atomic value
  * that the sequencer thread refreshes after every commit). */
 int64_t fx_market_next_deadline(const struct fx_market *mk);
 
-/* Sequencer command: clears every market whose clearing time is <= cmd->now_us
- * and marks expired offers. cmd->arg is unused. */
+/* Sequencer command: expires the placed FlexOrders whose reply deadline is
+ * <= cmd->now_us (clearing their markets again), clears every market whose
+ * clearing time is <= cmd->now_us and marks expired offers. cmd->arg is unused. */
 void fx_market_run_due(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd);
 
 /* Sequencer command: an operator clears one market now; cmd->arg points to a
@@ -91,6 +93,15 @@ void fx_market_clearing_stop(struct fx_market *mk);
  * (any thread; engine/clear_runner.h says how the two relate). */
 unsigned fx_market_clearing_pending(const struct fx_market *mk);
 unsigned fx_market_clearing_solved(const struct fx_market *mk);
+
+/* ---- reply deadlines (docs/market.md, "Unanswered FlexOrders") --------- */
+
+/* Counts every FlexOrder that expires unanswered ([market]
+ * order_response_timeout) into `c` once its group commits; the server
+ * registers it as flexd_orders_expired_total (no labels). NULL: not counted.
+ * Call it before anything is submitted. */
+struct fx_counter;
+void fx_market_count_expired(struct fx_market *mk, struct fx_counter *c);
 
 /* ---- operate and settle (docs/settlement.md, "In the engine") ---------- */
 

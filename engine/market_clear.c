@@ -61,7 +61,7 @@ struct fx_clear_option *mk_option_view(fx_arena *arena, const struct fx_flex_off
 
 /* ---- the solver's view ------------------------------------------------------------ */
 
-static bool order_live(const struct mk_order *o) { return o->state != FX_ORDER_REJECTED; }
+static bool order_live(const struct mk_order *o) { return mk_order_state_live(o->state); }
 
 static int view_base(struct mk_market *m, struct mk_clear_view *cv) {
   size_t n = 0;
@@ -167,7 +167,7 @@ static int place_order(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_m
     return -1;
   }
   struct mk_order ord = {.id = msg.hdr.message_id, .offer = offer, .option = opt, .factor = factor,
-                         .price = msg.u.flex_order.price, .state = FX_ORDER_PLACED};
+                         .price = msg.u.flex_order.price, .state = FX_ORDER_PLACED, .placed_us = fx_seq_now(ctx)};
   snprintf(ord.agr, sizeof ord.agr, "%s", o->agr);
   snprintf(ord.reference, sizeof ord.reference, "%s", msg.u.flex_order.order_reference);
   if (mk_market_push_order(m, &ord) != 0 || mk_id_add(mk, &ord.id, MK_ID_ORDER, m, NULL, m->n_orders - 1) != 0)
@@ -665,6 +665,7 @@ void mk_clearing_free(struct fx_market *mk) {
 void fx_market_run_due(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   struct fx_market *mk = market;
   mk_group_begin(mk, ctx);
+  mk_expire_orders(mk, ctx, cmd->now_us);
   for (struct mk_market *m = mk->markets; m; m = m->hh.next)
     if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared && !mk_clearing(mk, m) &&
         mk_clearing_time(mk, m) <= cmd->now_us)

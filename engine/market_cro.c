@@ -287,8 +287,10 @@ static void agr_query(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct
 /* ---- DSOPortfolioQuery ------------------------------------------------------------ */
 
 /* The DSO learns, for its own CP, which of the connections it published are
- * represented by which AGR on that day (the 3.1.0 response's only shape);
- * nothing about other DSOs' CPs or about connections it did not publish. */
+ * represented by an AGR on that day, and so how many (the 3.1.0 response's
+ * only shape); by which AGR only where [market] dso_sees_agr_per_connection
+ * allows it (the privacy guideline: aggregate counts, not identities).
+ * Nothing about other DSOs' CPs or about connections it did not publish. */
 static void dso_query(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *m, struct fx_verdict *v,
                       struct fx_msg *resp) {
   const struct fx_dso_portfolio_query *q = &m->u.dso_portfolio_query;
@@ -309,7 +311,7 @@ static void dso_query(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct
     return;
   for (struct mk_conn *c = cp->conns; c; c = c->hh_cp.next)
     if (conn_at_cp(c, cp, p) && c->has_agr && c->agr_from <= p && p < c->agr_to)
-      qc[n++] = (struct fx_dso_query_connection){c->ea, c->agr};
+      qc[n++] = (struct fx_dso_query_connection){c->ea, mk->cfg->dso_sees_agr_per_connection ? c->agr : NULL};
   if (!n) {
     fx_verdict_add(v, MK_R_NO_CONNECTIONS);
     return;

@@ -159,6 +159,7 @@ struct mk_order {
   uint8_t state;
   char agr[MK_DOMAIN];
   char reference[40];
+  int64_t placed_us; /* when it was placed: its reply deadline counts from here */
 };
 
 struct mk_market {
@@ -244,6 +245,10 @@ struct fx_market {
   struct fx_clear_runner *runner;
   struct fx_sequencer *seq;   /* where solved clearings come back as commands */
   struct mk_job *clearing;    /* markets being cleared, by key (sequencer thread) */
+  /* Orders that expired unanswered (market_trade.c): counted once their group
+   * commits, so a failed group that is applied again counts them once. */
+  struct fx_counter *expired_metric; /* NULL: not exported */
+  uint64_t expired_pending;          /* expired in the group being applied */
 };
 
 /* market.c */
@@ -308,6 +313,15 @@ int mk_market_push_order(struct mk_market *m, const struct mk_order *o);
 
 void mk_set_state(struct fx_seq_ctx *ctx, const struct mk_market *m, uint8_t kind, const struct fx_uuid *id,
                   uint8_t to);
+/* Reply deadlines (CONFORMANCE A6): every placed FlexOrder whose
+ * order_response_timeout has passed at now_us becomes expired, and its market
+ * is cleared again as after a Rejected FlexOrderResponse. */
+void mk_expire_orders(struct fx_market *mk, struct fx_seq_ctx *ctx, int64_t now_us);
+/* When order o stops waiting for its response; INT64_MAX: never. */
+int64_t mk_order_deadline(const struct fx_market *mk, const struct mk_order *o);
+/* Whether an order in state s counts: placed or accepted, not rejected or
+ * expired (clearing base, settlement, query totals). */
+static inline bool mk_order_state_live(uint8_t s) { return s == FX_ORDER_PLACED || s == FX_ORDER_ACCEPTED; }
 
 /* market_clear.c */
 /* Clears market m at now_us (what is still needed beyond placed orders);

@@ -124,7 +124,10 @@ static int load_object(struct fx_market *mk, struct mk_market *m, const struct f
     struct mk_offer *o = mk_offer_from_msg(mk, m, msg, owner, fx_store_obj_created_us(v), fx_store_obj_state(v));
     return o && mk_market_push_offer(m, o) == 0 ? 0 : -1;
   }
+  size_t had = m->n_orders;
   mk_order_from_msg(mk, m, msg, fx_store_obj_state(v));
+  if (m->n_orders > had) /* its reply deadline counts from its creation */
+    m->orders[had].placed_us = fx_store_obj_created_us(v);
   return 0;
 }
 

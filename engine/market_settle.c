@@ -598,7 +598,8 @@ static int settle_order(struct run *r, const char *cp, int32_t day, const struct
   return store_item(r, cp, day, order, &in, &res);
 }
 
-/* Every order of the AGR at (cp, day) that it has not rejected. */
+/* Every order of the AGR at (cp, day) that it has not rejected and that did
+ * not expire unanswered. */
 static int settle_market(struct run *r, const char *cp, int32_t day) {
   struct fx_store_iter it;
   struct fx_store_obj_view v;
@@ -606,7 +607,7 @@ static int settle_market(struct run *r, const char *cp, int32_t day) {
   int rc = fx_store_obj_iter(r->rd, cp, day, FX_OBJ_ORDER, &it), got;
   r->n_isps = fx_calendar_isp_count(r->mk->cal, day, r->mk->isp_us);
   while (rc == 0 && (got = fx_store_obj_next(&it, &v)) == 1) {
-    if (strcmp(fx_store_obj_owner(&v), r->agr) || fx_store_obj_state(&v) == FX_ORDER_REJECTED)
+    if (strcmp(fx_store_obj_owner(&v), r->agr) || !mk_order_state_live(fx_store_obj_state(&v)))
       continue;
     if (r->n_isps <= 0 || r->n_isps > FX_SETTLE_MAX_ISPS) {
       rc = -1;
@@ -640,7 +641,7 @@ static void contract_orders(struct run *r, const struct fx_contract_cfg *c, int3
     const uint8_t *b = fx_store_obj_body(&v, &len);
     const struct fx_msg *m;
     struct fx_error err;
-    if (strcmp(fx_store_obj_owner(&v), r->agr) || fx_store_obj_state(&v) == FX_ORDER_REJECTED ||
+    if (strcmp(fx_store_obj_owner(&v), r->agr) || !mk_order_state_live(fx_store_obj_state(&v)) ||
         fx_read_msg(r->reader, (const char *)b, len, &m, &err) != 0 || !m->u.flex_order.contract_id ||
         strcmp(m->u.flex_order.contract_id, c->id))
       continue;

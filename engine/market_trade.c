@@ -1,7 +1,7 @@
 /* market_trade.c — flexd as the DSO's market towards AGRs: FlexRequests from
  * DSOs and their broadcast, D-Prognoses, FlexOffers, FlexOfferRevocations,
  * and the AGRs' responses to what the platform sent (FlexRequestResponse,
- * FlexOrderResponse).
+ * FlexOrderResponse), or their absence: the FlexOrders' reply deadline.
  *
  * Market objects (store/record.h) as the market keeps them, per (CP, Period):
  *   REQUEST  id = DSO FlexRequest MessageID, owner DSO, body = its XML
@@ -10,13 +10,15 @@
  *            body "R1" (accepted) or "R2" (rejected)
  *   PROGNOSIS id = D-Prognosis MessageID, owner AGR, revision
  *   OFFER    id = FlexOffer MessageID, ref = platform request or zero, owner AGR, body = XML
- *   ORDER    (market_clear.c)
+ *   ORDER    (market_clear.c); one still placed when [market]
+ *            order_response_timeout has passed becomes expired here (A6)
  * Solicited offers must reference the platform's copy sent to the offering AGR. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/market_int.h"
+#include "engine/log.h"
 
 /* ---- objects ---------------------------------------------------------------- */
 
@@ -469,13 +471,64 @@ static void revocation(struct fx_market *mk, struct fx_seq_ctx *ctx, const struc
 
 /* ---- FlexOrderResponse ------------------------------------------------------------------ */
 
+int64_t mk_order_deadline(const struct fx_market *mk, const struct mk_order *o) {
+  int64_t timeout = mk->cfg->order_response_timeout_s;
+  if (o->state != FX_ORDER_PLACED || !timeout)
+    return INT64_MAX;
+  return o->placed_us + timeout * 1000000;
+}
+
+/* Order o of m stops waiting for its response: stored as expired (the state
+ * a late response is refused with), logged, counted after the commit. */
+static void expire_order(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, struct mk_order *o) {
+  char id[FX_UUID_STRLEN];
+  o->state = FX_ORDER_EXPIRED;
+  mk_set_state(ctx, m, FX_OBJ_ORDER, &o->id, FX_ORDER_EXPIRED);
+  mk->expired_pending++;
+  fx_uuid_format(&o->id, id);
+  fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_WARN, "order_expired",
+              FX_LOG_KV(FX_LS("message_id", id), FX_LS("recipient", o->agr), FX_LS("market", m->key)),
+              "market %s: FlexOrder %s to %s expired unanswered after %u s", m->key, id, o->agr,
+              (unsigned)mk->cfg->order_response_timeout_s);
+}
+
+/* m's overdue orders expire; true when one did. */
+static bool expire_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, int64_t now_us) {
+  bool any = false;
+  for (size_t i = 0; i < m->n_orders; i++)
+    if (mk_order_deadline(mk, &m->orders[i]) <= now_us) {
+      expire_order(mk, ctx, m, &m->orders[i]);
+      any = true;
+    }
+  return any;
+}
+
+void mk_expire_orders(struct fx_market *mk, struct fx_seq_ctx *ctx, int64_t now_us) {
+  if (!mk->cfg->order_response_timeout_s)
+    return;
+  for (struct mk_market *m = mk->markets; m; m = m->hh.next)
+    if (expire_market(mk, ctx, m, now_us) && m->req) /* as after a rejection: the need is cleared again */
+      mk_clear_market(mk, ctx, m, now_us);
+}
+
 static void order_response(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *msg,
                            struct fx_verdict *v) {
   struct mk_id *e = mk_id_lookup(mk, &msg->u.flex_order_response.flex_order_message_id, FX_OBJ_ORDER,
                                  msg->hdr.sender_domain);
   struct mk_order *o = e && e->kind == MK_ID_ORDER ? &e->market->orders[e->index] : NULL;
-  if (!o || strcmp(o->agr, msg->hdr.sender_domain) || o->state != FX_ORDER_PLACED) {
+  if (!o || strcmp(o->agr, msg->hdr.sender_domain)) {
     fx_verdict_add(v, MK_R_UNKNOWN_ORDER);
+    return;
+  }
+  /* Past its deadline the order is expired even if the timer has not run yet:
+   * the answer depends on the response's time only, so a replay agrees. */
+  bool overdue = mk_order_deadline(mk, o) <= fx_seq_now(ctx);
+  if (overdue)
+    expire_order(mk, ctx, e->market, o);
+  if (o->state != FX_ORDER_PLACED) {
+    fx_verdict_add(v, o->state == FX_ORDER_EXPIRED ? MK_R_EXPIRED : MK_R_UNKNOWN_ORDER);
+    if (overdue && e->market->req) /* last: the clearing may move the orders (o) */
+      mk_clear_market(mk, ctx, e->market, fx_seq_now(ctx));
     return;
   }
   bool accepted = msg->result == FX_RESULT_ACCEPTED;

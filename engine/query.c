@@ -87,12 +87,12 @@ static json_t *jtime(int64_t us) {
 static const char *state_name(uint8_t kind, uint8_t s) {
   static const char *const req[] = {"", "open", "cleared", "superseded", "expired"};
   static const char *const off[] = {"", "open", "ordered", "revoked", "expired"};
-  static const char *const ord[] = {"", "placed", "accepted", "rejected"};
+  static const char *const ord[] = {"", "placed", "accepted", "rejected", "expired"};
   if (kind == FX_OBJ_REQUEST && s <= 4)
     return req[s];
   if (kind == FX_OBJ_OFFER && s <= 4)
     return off[s];
-  if (kind == FX_OBJ_ORDER && s <= 3)
+  if (kind == FX_OBJ_ORDER && s <= 4)
     return ord[s];
   return "";
 }
@@ -115,7 +115,7 @@ static const struct fx_msg *parse(struct fx_query *q, const struct fx_store_obj_
 
 struct summary {
   json_t *obj;
-  int offers[5], orders[4];
+  int offers[5], orders[5];
   uint32_t best_rev;
 };
 
@@ -123,11 +123,11 @@ static void summary_flush(struct summary *s, json_t *arr) {
   if (!s->obj)
     return;
   static const char *const on[] = {"", "open", "ordered", "revoked", "expired"};
-  static const char *const rn[] = {"", "placed", "accepted", "rejected"};
+  static const char *const rn[] = {"", "placed", "accepted", "rejected", "expired"};
   json_t *o = json_object(), *r = json_object();
   for (int i = 1; i < 5; i++)
     json_object_set_new(o, on[i], json_integer(s->offers[i]));
-  for (int i = 1; i < 4; i++)
+  for (int i = 1; i < 5; i++)
     json_object_set_new(r, rn[i], json_integer(s->orders[i]));
   json_object_set_new(s->obj, "offers", o);
   json_object_set_new(s->obj, "orders", r);
@@ -143,7 +143,7 @@ static void summary_add(struct summary *s, const struct fx_store_obj_view *v) {
       s->offers[st]++;
     break;
   case FX_OBJ_ORDER:
-    if (st < 4)
+    if (st < 5)
       s->orders[st]++;
     break;
   case FX_OBJ_REQUEST:
@@ -264,6 +264,7 @@ static void add_offer(struct fx_query *q, struct detail *d, const struct fx_stor
 static void add_order(struct fx_query *q, struct detail *d, const struct fx_store_obj_view *v) {
   const struct fx_msg *m = parse(q, v);
   uint8_t st = fx_store_obj_state(v);
+  bool live = st == FX_ORDER_PLACED || st == FX_ORDER_ACCEPTED; /* not rejected, not expired */
   json_t *o = json_object(), *isps = json_array();
   json_object_set_new(o, "message_id", jstr_uuid(fx_store_obj_id(v)));
   json_object_set_new(o, "offer", jstr_uuid(fx_store_obj_ref(v)));
@@ -281,11 +282,11 @@ static void add_order(struct fx_query *q, struct detail *d, const struct fx_stor
       json_object_set_new(e, "duration", json_integer(fo->isps[i].duration));
       json_object_set_new(e, "power", json_integer(fo->isps[i].power));
       json_array_append_new(isps, e);
-      for (int64_t k = fo->isps[i].start; st != FX_ORDER_REJECTED && k < fo->isps[i].start + fo->isps[i].duration; k++)
+      for (int64_t k = fo->isps[i].start; live && k < fo->isps[i].start + fo->isps[i].duration; k++)
         if (k >= 1 && k <= d->n_isps)
           d->ordered[k - 1] += fo->isps[i].power;
     }
-    if (st != FX_ORDER_REJECTED)
+    if (live)
       d->cost += fo->price;
   }
   json_object_set_new(o, "isps", isps);

@@ -168,3 +168,40 @@ Test(config, refuses_inconsistent_dns_discovery) {
     fx_config_free(&c);
   }
 }
+
+/* CONFORMANCE A6 and E16 (docs/market.md): a placed FlexOrder waits an hour
+ * for its response; a DSO does not learn which AGR represents a connection. */
+Test(config, reply_deadline_and_dso_privacy_defaults) {
+  struct fx_config c;
+  fx_config_defaults(&c);
+  cr_assert_eq(c.order_response_timeout_s, 3600);
+  cr_assert(!c.dso_sees_agr_per_connection);
+}
+
+Test(config, reads_the_reply_deadline_and_dso_privacy_keys) {
+  struct fx_config c;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert_eq(fx_config_parse(&c, "[market]\norder_response_timeout = 900\ndso_sees_agr_per_connection = true\n",
+                               err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(c.order_response_timeout_s, 900);
+  cr_assert(c.dso_sees_agr_per_connection);
+  fx_config_free(&c);
+  fx_config_defaults(&c);
+  cr_assert_eq(fx_config_parse(&c, "[market]\norder_response_timeout = 0\n", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(c.order_response_timeout_s, 0, "0 switches the deadline off");
+  fx_config_free(&c);
+  fx_config_defaults(&c);
+  cr_assert_eq(fx_config_parse(&c, "[market]\norder_response_timeout = 86400\n", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(c.order_response_timeout_s, 86400, "a day is the most");
+  fx_config_free(&c);
+}
+
+Test(config, refuses_bad_reply_deadline_and_dso_privacy_values) {
+  expect_error("[market]\norder_response_timeout = -1\n", "bad value for 'order_response_timeout'");
+  expect_error("[market]\norder_response_timeout = 86401\n", "bad value for 'order_response_timeout'");
+  expect_error("[market]\norder_response_timeout = 1h\n", "bad value for 'order_response_timeout'");
+  expect_error("[market]\norder_response_timeout = \n", "bad value for 'order_response_timeout'");
+  expect_error("[market]\ndso_sees_agr_per_connection = sometimes\n", "bad value for 'dso_sees_agr_per_connection'");
+}

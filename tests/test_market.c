@@ -687,7 +687,8 @@ Test(market, clearing_runs_at_gate_closure_and_skips_expired_offers) {
   cr_assert_eq(cmd_err, 0);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 0, "AGR2's cheaper offer had expired");
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
-  cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX, "cleared");
+  cr_assert_eq(fx_market_next_deadline(H.mk), at("2025-03-01T16:00:00+01:00"),
+               "cleared: next is the order's reply deadline (order_response_timeout)");
 }
 
 Test(market, state_survives_a_restart) {
@@ -803,7 +804,7 @@ Test(market, an_intraday_request_clears_at_the_intraday_gate) {
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 0, "not due at 15:59");
   run_due_at(gate);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1, "cleared at 16:00");
-  cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX);
+  cr_assert_eq(fx_market_next_deadline(H.mk), gate + 3600 * 1000000LL, "the order's reply deadline");
 }
 
 Test(market, the_intraday_gate_is_configured_in_minutes) {
@@ -876,7 +877,7 @@ Test(market, a_market_day) {
   cr_assert_eq(fx_market_next_deadline(H.mk), gate);
   H.now_us = gate;
   run_due_at(gate);
-  cr_assert_eq(fx_market_next_deadline(H.mk), INT64_MAX);
+  cr_assert_eq(fx_market_next_deadline(H.mk), gate + 3600 * 1000000LL, "cleared; the orders' reply deadline");
   /* CP1: 200 kW for 100 covers the 150 kW (with the expired 100 kW for 40 and
    * the revoked 150 kW for 10 gone, nothing cheaper covers it all). */
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
