@@ -59,7 +59,7 @@ static bool delivers(int64_t dev, int64_t ordered) {
 
 static bool order_validated(struct fx_seq_ctx *ctx, const struct mk_market *m, const struct mk_order *o,
                             const int64_t *now, const struct fx_uuid *answering) {
-  if (o->state == FX_ORDER_REJECTED)
+  if (!mk_order_state_live(o->state)) /* rejected or expired unanswered: void */
     return false;
   const struct fx_flex_offer *fo = &m->offers[o->offer]->msg->u.flex_offer;
   const struct fx_offer_option *oo = &fo->offer_options[o->option];

@@ -114,7 +114,12 @@ static int register_metrics(struct fx_server_metrics *m) {
   m->journal_messages = fx_metrics_gauge(m->m, "flexd_journal_messages", "Inbound messages in the journal", NULL);
   m->store_bytes = fx_metrics_gauge(m->m, "flexd_store_map_bytes", "Size of the store's memory map", NULL);
   m->participants = fx_metrics_gauge(m->m, "flexd_participants", "Participants in the registry", NULL);
-  return m->outbox_inflight && m->outbox_pending && m->journal_messages && m->store_bytes && m->participants ? 0 : -1;
+  m->orders_expired = fx_metrics_counter(m->m, "flexd_orders_expired_total",
+                                         "FlexOrders expired without a FlexOrderResponse", NULL);
+  return m->outbox_inflight && m->outbox_pending && m->journal_messages && m->store_bytes && m->participants &&
+                 m->orders_expired
+             ? 0
+             : -1;
 }
 
 /* ---- the platform's own keys ------------------------------------------------ */
@@ -900,6 +905,7 @@ static int start(struct fx_server *srv, const char *port_file) {
     return -1;
   }
   fx_gauge_set(srv->met.participants, (int64_t)srv->reg->n);
+  fx_market_count_expired(srv->market, srv->met.orders_expired);
   struct fx_workers_config wc = {.threads = srv->cfg.workers, .max_queued = 8192, .max_per_flow = 4096,
                                  .init_thread = init_thread, .fini_thread = fini_thread, .ud = srv};
   if (fx_workers_start(&srv->workers, &srv->loop, &wc) != 0) {

@@ -48,6 +48,7 @@ struct fx_server_metrics {
   struct fx_histogram *stage_open, *stage_parse, *stage_validate, *stage_commit, *end_to_end;
   struct fx_counter *delivery[4];    /* delivered retry rejected expired */
   struct fx_gauge *outbox_inflight, *outbox_pending, *journal_messages, *store_bytes, *participants;
+  struct fx_counter *orders_expired; /* FlexOrders unanswered within order_response_timeout */
 };
 
 /* The platform's own keys: an immutable snapshot, reference-counted like the

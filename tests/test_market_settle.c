@@ -385,6 +385,18 @@ Test(settle, d_prognosis_response_lists_earlier_orders_with_is_validated) {
   cr_assert_eq(m->u.d_prognosis_response.n_flex_order_statuses, 0);
 }
 
+/* An order its AGR never answered expires (order_response_timeout) and is
+ * void: a later prognosis that delivers it does not validate it. */
+Test(settle, an_expired_order_is_not_validated) {
+  chapter_market(TWO_MW);
+  int64_t t = H.now_us + (int64_t)H.cfg.order_response_timeout_s * 1000000 + 1;
+  H.now_us = t;
+  run_command(fx_market_run_due, NULL);
+  const struct fx_d_prognosis_response *r = reprognosis(2, 8000000);
+  cr_assert_eq(r->n_flex_order_statuses, 1);
+  cr_assert_not(r->flex_order_statuses[0].is_validated, "8 MW would deliver it, but it expired unanswered");
+}
+
 Test(settle, a_rejected_order_is_listed_as_not_validated) {
   chapter_market(TWO_MW);
   const struct fx_msg *order = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
