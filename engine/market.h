@@ -93,6 +93,9 @@ void fx_market_clearing_stop(struct fx_market *mk);
  * (any thread; engine/clear_runner.h says how the two relate). */
 unsigned fx_market_clearing_pending(const struct fx_market *mk);
 unsigned fx_market_clearing_solved(const struct fx_market *mk);
+/* For tests: holds the clearing thread before its next solve (clearings
+ * queue, pending counts them) or lets it go on (fx_clear_runner_hold). */
+void fx_market_clearing_hold(struct fx_market *mk, bool hold);
 
 /* ---- reply deadlines (docs/market.md, "Unanswered FlexOrders") --------- */
 

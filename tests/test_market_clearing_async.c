@@ -480,3 +480,43 @@ Test(clearing_async, a_rejected_order_during_a_clearing_is_cleared_again_once_th
   cr_assert_gt((unsigned)orders_to(AGR2), placed, "revision 2 and the freed need were bought");
   stop_async();
 }
+
+/* Runs the loop until no clearing is pending and more than `placed` orders
+ * went to AGR2 (bounded: 600 s of 1 ms turns). */
+static void wait_bought(int placed) {
+  for (int i = 0; i < 600000 && (fx_market_clearing_pending(H.mk) || orders_to(AGR2) <= placed); i++) {
+    uv_run(&H.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+}
+
+Test(clearing_async, a_rejection_after_the_clearing_stopped_is_cleared_again_after_a_restart) {
+  start_async();
+  populate();
+  build_market(120, 0, 37);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  cr_assert_gt(o.t.n_orders, 0);
+  int placed = orders_to(AGR2);
+  /* SIGTERM stops the clearing thread first; a FlexOrderResponse still in
+   * the sequencer's queue then commits its rejection with no clearing. */
+  fx_market_clearing_stop(H.mk);
+  char order[FX_UUID_STRLEN];
+  fx_uuid_format(&outbox(FX_MSG_FLEX_ORDER, AGR2, 0, NULL)->hdr.message_id, order);
+  EXPECT(submit("FlexOrderResponse", AGR2, FX_ROLE_AGR,
+                " Result=\"Rejected\" RejectionReason=\"Price mismatch\" FlexOrderMessageID=\"%s\"/>", order),
+         "");
+  cr_assert_eq(orders_to(AGR2), placed, "nothing bought before the restart");
+  stop_market();
+
+  /* The restart finds the freed need due at once (the clearing time, 15:00,
+   * is hours away) and buys it. */
+  start_async();
+  cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "the rejection's re-clearing survived the restart");
+  run_command(fx_market_run_due, NULL);
+  wait_bought(placed);
+  cr_assert_gt(orders_to(AGR2), placed, "the freed need was bought");
+  cr_assert_gt(fx_market_next_deadline(H.mk), H.now_us, "and the market rests");
+  stop_async();
+}
