@@ -520,3 +520,42 @@ Test(clearing_async, a_rejection_after_the_clearing_stopped_is_cleared_again_aft
   cr_assert_gt(fx_market_next_deadline(H.mk), H.now_us, "and the market rests");
   stop_async();
 }
+
+/* An offer of AGR1 at ISP 80 of `eur` EUR, expiring at `expires`. */
+static void isp80_offer(int eur, const char *expires) {
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                "\" ExpirationDateTime=\"%s\" Currency=\"EUR\" Unsolicited=\"true\">"
+                "<OfferOption OptionReference=\"L%d\" Price=\"%d.00\"><ISP Power=\"-30000\" Start=\"80\" "
+                "Duration=\"1\"/></OfferOption></FlexOffer>",
+                expires, eur, eur),
+         "");
+}
+
+Test(clearing_async, an_offer_that_expires_while_its_clearing_waits_in_the_queue_is_not_ordered) {
+  start_async();
+  populate();
+  EXPECT(submit("FlexRequest", DSO, FX_ROLE_DSO,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                "\" Revision=\"1\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\"><ISP Disposition=\"Requested\" "
+                "MinPower=\"-50000\" MaxPower=\"-20000\" Start=\"80\"/></FlexRequest>"),
+         "");
+  cr_assert_eq(H.now_us, at(NOW));
+  isp80_offer(10, "2025-03-01T09:15:01+01:00"); /* the cheaper: gone one second after the clearing time */
+  isp80_offer(11, "2025-03-01T15:30:00+01:00");
+  /* The clearing (at NOW) waits in the queue for 1.5 s, as behind other
+   * markets at the day-ahead gate; its solve alone is quick. */
+  fx_market_clearing_hold(H.mk, true);
+  struct op o;
+  op_submit(&o);
+  wait_pending();
+  uv_sleep(1500);
+  fx_market_clearing_hold(H.mk, false);
+  op_wait(&o);
+  cr_assert_eq(o.err, 0);
+  cr_assert_eq(o.t.n_orders, 1);
+  const struct fx_msg *ord = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_str_eq(ord->u.flex_order.option_reference, "L11", "the offer that expired meanwhile is not ordered");
+  cr_assert_geq(ord->hdr.timestamp.usec, at(NOW) + 1000000, "the order carries the time it was placed");
+  stop_async();
+}
