@@ -8,6 +8,7 @@
  * clearing answered, a revocation accepted while the clearing was pending),
  * never durations. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,5 +558,111 @@ Test(clearing_async, an_offer_that_expires_while_its_clearing_waits_in_the_queue
   const struct fx_msg *ord = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
   cr_assert_str_eq(ord->u.flex_order.option_reference, "L11", "the offer that expired meanwhile is not ordered");
   cr_assert_geq(ord->hdr.timestamp.usec, at(NOW) + 1000000, "the order carries the time it was placed");
+  stop_async();
+}
+
+Test(clearing_async, an_operator_clearing_after_the_thread_stopped_is_answered_unavailable) {
+  start_async();
+  populate();
+  build_market(40, 0, 41);
+  fx_market_clearing_stop(H.mk);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  cr_assert_eq(o.err, FX_STORE_EIO, "not cleared: the operator gets 503, not a committed empty clearing");
+  cr_assert(o.t.found);
+  cr_assert_eq(o.t.n_orders, 0);
+  cr_assert_eq(orders_to(AGR2), 0);
+  stop_market();
+}
+
+/* ---- a group that fails to commit ------------------------------------------------------ */
+
+/* A command that keeps the sequencer thread until opened, so that messages
+ * submitted meanwhile make up one group together. */
+struct gate {
+  struct fx_seq_command c; /* first: run() gets its address */
+  atomic_bool entered, open;
+  int dones;
+};
+
+static void gate_run(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
+  (void)market, (void)ctx;
+  struct gate *g = (struct gate *)cmd;
+  atomic_store(&g->entered, true);
+  for (int i = 0; i < 60000 && !atomic_load(&g->open); i++)
+    uv_sleep(1);
+}
+
+static void gate_done(struct fx_seq_command *cmd) { ((struct gate *)cmd)->dones++; }
+
+/* A DSOPortfolioUpdate too big for a store of 1 MiB; the caller frees it. */
+static char *too_big(void) {
+  size_t cap = 3u << 20, at = 0;
+  char *big = malloc(cap);
+  cr_assert_not_null(big);
+  at += (size_t)snprintf(big + at, cap - at,
+                         " TimeZone=\"Europe/Amsterdam\"><CongestionPoint EntityAddress=\"ean.871685900077777777\" "
+                         "StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" DayAheadRedispatchBy=\"DSO\">");
+  for (int i = 0; i < 12000; i++)
+    at += (size_t)snprintf(big + at, cap - at,
+                           "<Connection EntityAddress=\"ean.8716859%011d\" StartPeriod=\"2025-03-01\"/>", i);
+  snprintf(big + at, cap - at, "</CongestionPoint></DSOPortfolioUpdate>");
+  return big;
+}
+
+Test(clearing_async, a_result_whose_base_was_undone_by_a_failed_commit_is_not_placed) {
+  /* A store that cannot grow past 1 MiB. */
+  fx_store_close(H.st);
+  struct fx_store_opts so = {.path = H.dir, .map_size = 1 << 20, .map_max = 1 << 20, .log = fx_mh_quiet};
+  cr_assert_eq(fx_store_open(&H.st, &so), 0);
+  start_async();
+  populate();
+  build_market(30, 0, 43);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  cr_assert_eq(o.err, 0);
+  int placed = orders_to(AGR2);
+  cr_assert_gt(placed, 0);
+  /* The rejection of an order starts a clearing whose base lacks that order,
+   * in a group that fails to commit (a message too big for the store rides
+   * in it): the reload brings the order back as placed. */
+  fx_market_clearing_hold(H.mk, true);
+  static struct gate g;
+  memset(&g, 0, sizeof g);
+  g.c = (struct fx_seq_command){.run = gate_run, .done = gate_done, .now_us = H.now_us};
+  fx_sequencer_command(H.seq, &g.c);
+  for (int i = 0; i < 5000 && !atomic_load(&g.entered); i++)
+    uv_sleep(1);
+  cr_assert(atomic_load(&g.entered));
+  char order[FX_UUID_STRLEN];
+  fx_uuid_format(&outbox(FX_MSG_FLEX_ORDER, AGR2, 0, NULL)->hdr.message_id, order);
+  char rest[256];
+  snprintf(rest, sizeof rest, " Result=\"Rejected\" RejectionReason=\"Price mismatch\" FlexOrderMessageID=\"%s\"/>",
+           order);
+  char *big = too_big();
+  struct fx_mh_held *rej = fx_mh_message(&H, "FlexOrderResponse", AGR2, FX_ROLE_AGR, rest, 1 << 20);
+  struct fx_mh_held *upd = fx_mh_message(&H, "DSOPortfolioUpdate", DSO, FX_ROLE_DSO, big, 1 << 24);
+  fx_sequencer_submit(H.seq, &rej->in);
+  fx_sequencer_submit(H.seq, &upd->in);
+  H.submitted += 2;
+  atomic_store(&g.open, true);
+  fx_mh_wait_committed(&H, H.submitted);
+  cr_assert_neq(rej->in.store_err, 0, "the rejection's group did not commit");
+  fx_mh_release(rej);
+  fx_mh_release(upd);
+  free(big);
+  cr_assert_eq(fx_market_clearing_pending(H.mk), 1, "yet its clearing was queued");
+  /* The result comes back on a base that is not the market's any more. */
+  fx_market_clearing_hold(H.mk, false);
+  for (int i = 0; i < 600000 && fx_market_clearing_pending(H.mk); i++) {
+    uv_run(&H.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(fx_market_clearing_solved(H.mk), 2);
+  barrier();
+  cr_assert_eq(orders_to(AGR2), placed, "nothing bought on top of the order the reload brought back");
+  cr_assert_gt(fx_market_next_deadline(H.mk), H.now_us, "and the market is not due: the rejection never was");
   stop_async();
 }
