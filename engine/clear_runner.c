@@ -25,6 +25,7 @@ struct fx_clear_runner {
   unsigned solved;                  /* solved and reported by done() */
   bool stopping, joined;
   bool held;                        /* fx_clear_runner_hold (tests) */
+  unsigned passes;                  /* jobs a held runner may still take */
 };
 
 static int64_t mono_us(void) {
@@ -48,10 +49,12 @@ static void *run(void *arg) {
   struct fx_clear_runner *r = arg;
   pthread_mutex_lock(&r->mu);
   for (;;) {
-    while ((!r->head || r->held) && !r->stopping)
+    while ((!r->head || (r->held && !r->passes)) && !r->stopping)
       pthread_cond_wait(&r->cv, &r->mu);
     if (r->stopping)
       break;
+    if (r->held)
+      r->passes--;
     struct fx_clear_job *job = r->head;
     r->head = job->next;
     if (!r->head)
@@ -127,6 +130,14 @@ unsigned fx_clear_runner_solved(struct fx_clear_runner *r) {
 void fx_clear_runner_hold(struct fx_clear_runner *r, bool hold) {
   pthread_mutex_lock(&r->mu);
   r->held = hold;
+  r->passes = 0;
+  pthread_cond_signal(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+void fx_clear_runner_pass(struct fx_clear_runner *r) {
+  pthread_mutex_lock(&r->mu);
+  r->passes++;
   pthread_cond_signal(&r->cv);
   pthread_mutex_unlock(&r->mu);
 }

@@ -52,6 +52,8 @@ unsigned fx_clear_runner_solved(struct fx_clear_runner *r);
  * depending on how long a solve lasts. Release lets it go on. A held runner
  * still stops (its queued jobs are dropped). */
 void fx_clear_runner_hold(struct fx_clear_runner *r, bool hold);
+/* For tests: while held, lets one more job be taken off the queue. */
+void fx_clear_runner_pass(struct fx_clear_runner *r);
 /* Stops taking jobs, waits for the solve under way (a solve is not
  * interruptible: its budget bounds it), then drops it and every queued job
  * (done(job, true) on this thread). The runner stays allocated, refusing

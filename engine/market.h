@@ -96,6 +96,8 @@ unsigned fx_market_clearing_solved(const struct fx_market *mk);
 /* For tests: holds the clearing thread before its next solve (clearings
  * queue, pending counts them) or lets it go on (fx_clear_runner_hold). */
 void fx_market_clearing_hold(struct fx_market *mk, bool hold);
+/* For tests: a held clearing thread takes one more clearing. */
+void fx_market_clearing_pass(struct fx_market *mk);
 
 /* ---- reply deadlines (docs/market.md, "Unanswered FlexOrders") --------- */
 

@@ -741,6 +741,11 @@ void fx_market_clearing_hold(struct fx_market *mk, bool hold) {
     fx_clear_runner_hold(mk->runner, hold);
 }
 
+void fx_market_clearing_pass(struct fx_market *mk) {
+  if (mk->runner)
+    fx_clear_runner_pass(mk->runner);
+}
+
 void mk_clearing_free(struct fx_market *mk) {
   /* Jobs dropped now are answered here. Atomic: without the
    * fx_market_clearing_stop that should have come first, the thread may be
