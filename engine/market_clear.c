@@ -481,6 +481,11 @@ static int job_start(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_mar
     m->cleared = true; /* in memory only: not retried before the restart, which finds the ask */
     return -2;
   }
+  /* Operators (and the end-to-end test) see a clearing is under way. */
+  fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_INFO, "clearing_started",
+              FX_LOG_KV(FX_LS("market", m->key), FX_LN("offers", j->cm.n_offers), FX_LN("attempt", j->attempt)),
+              "market %s: clearing started off the sequencer thread (%zu offers, attempt %d)", m->key,
+              j->cm.n_offers, j->attempt);
   return 0;
 }
 
