@@ -330,19 +330,21 @@ void mk_order_from_msg(struct fx_market *mk, struct mk_market *m, const struct f
  *      request revision), mark the market and queue the snapshot;
  *   2. on the clearing thread: fx_clear_solve on the snapshot;
  *   3. back on the sequencer, as a command (result_run): if the request is
- *      the same revision and every chosen offer is still open, place the
- *      orders exactly as the inline clearing does. Otherwise the result is
- *      stale (a revocation or a new revision crossed it; the revocation
- *      wins): nothing of it is placed and the market is cleared again from a
- *      fresh snapshot. After MK_CLEAR_RETRIES stale results in a row, the
- *      still-valid orders of the next one are placed (when they keep the
- *      request's bounds) and the residual need is cleared again.
+ *      the same revision, the market's orders the same generation (the
+ *      snapshot's base still holds) and every chosen offer is still open,
+ *      place the orders exactly as the inline clearing does. Otherwise the
+ *      result is stale (a revocation, a rejected order or a new revision
+ *      crossed it; the crossing wins): nothing of it is placed and, when the
+ *      market still needs it, it is cleared again from a fresh snapshot.
+ *      The MK_CLEAR_RETRIES-th stale result in a row places its still-valid
+ *      orders (when they keep the request's bounds) and the residual need is
+ *      cleared again.
  * The mark (mk->clearing) keeps a market from being queued twice; a clearing
  * asked for while one is under way (a rejected order, a new revision) runs
  * once that result is in. Operators (fx_market_run_clear) wait for the
  * final result: their command's done() is held back (struct mk_waiter). */
 
-/* Stale results in a row after which the still-valid part of one is placed. */
+/* The stale result in a row whose still-valid part is placed (the third). */
 #define MK_CLEAR_RETRIES 3
 
 /* An operator waiting for a clearing. Its command's own done() and arg are
