@@ -679,3 +679,30 @@ Test(clearing_async, a_result_whose_base_was_undone_by_a_failed_commit_is_not_pl
   cr_assert_gt(fx_market_next_deadline(H.mk), H.now_us, "and the market is not due: the rejection never was");
   stop_async();
 }
+
+Test(clearing_async, an_order_expiring_after_the_clearing_stopped_is_cleared_again_after_a_restart) {
+  H.cfg.order_response_timeout_s = 600;
+  start_async();
+  populate();
+  build_market(120, 0, 47);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  int placed = orders_to(AGR2);
+  cr_assert_gt(placed, 0);
+  /* The orders' reply deadline passes after the clearing thread stopped:
+   * they expire with no clearing queued. */
+  fx_market_clearing_stop(H.mk);
+  H.now_us += 601 * 1000000LL;
+  cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "the reply deadline is due");
+  run_command(fx_market_run_due, NULL);
+  cr_assert_eq(orders_to(AGR2), placed, "nothing bought before the restart");
+  stop_market();
+
+  start_async();
+  cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "the expiry's re-clearing survived the restart");
+  run_command(fx_market_run_due, NULL);
+  wait_bought(placed);
+  cr_assert_gt(orders_to(AGR2), placed, "the need of the expired orders was bought");
+  stop_async();
+}
