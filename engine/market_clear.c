@@ -602,17 +602,15 @@ static bool same_request(const struct mk_market *m, const struct mk_job *j) {
  * to be answered FX_STORE_EIO. */
 static bool clear_again(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, struct mk_job *j,
                         int64_t now_us, bool follow) {
-  bool waiters = follow;
   int rc = job_start(mk, ctx, m, now_us, follow ? j : NULL, follow ? j->waiters : NULL);
-  if (rc == 0 && waiters)
+  if (rc == 0 && follow)
     j->waiters = NULL;
-  if (rc == -1) { /* out of memory for a snapshot: clear here */
-    expire_offers(ctx, m, now_us);
+  if (rc == -1) { /* out of memory for a snapshot (offers expired already): clear here */
     int n = clear_inline(mk, ctx, m, now_us);
     j->placed += n > 0 ? n : 0;
   }
   j->stopped = rc == -2;
-  return rc == 0 && waiters;
+  return rc == 0 && follow;
 }
 
 /* Decides what a solved clearing of m becomes (see the top of this part). */
