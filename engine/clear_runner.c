@@ -4,7 +4,10 @@
  * solves; done() runs without the lock too, so it may submit to the runner
  * or to the sequencer. A job whose solve ends after stop was asked for is not
  * reported as solved: its result is freed and it is dropped with the queued
- * ones, so a caller never commits a result after it began to stop. */
+ * ones. A solve that ended just before the stop may still be in done() while
+ * fx_clear_runner_stop waits for the thread: that result is reported as
+ * usual (the caller's sequencer still runs then, so it is committed or
+ * handed back like any command). */
 #include "engine/clear_runner.h"
 
 #include <glpk.h>
@@ -21,6 +24,8 @@ struct fx_clear_runner {
   unsigned pending;                 /* queued + being solved */
   unsigned solved;                  /* solved and reported by done() */
   bool stopping, joined;
+  bool held;                        /* fx_clear_runner_hold (tests) */
+  unsigned passes;                  /* jobs a held runner may still take */
 };
 
 static int64_t mono_us(void) {
@@ -32,7 +37,9 @@ static int64_t mono_us(void) {
 static void solve(struct fx_clear_job *job) {
   int64_t t0 = mono_us();
   job->rc = fx_clear_solve(job->market, &job->params, &job->result);
-  job->solve_us = mono_us() - t0;
+  int64_t t1 = mono_us();
+  job->solve_us = t1 - t0;
+  job->elapsed_us = t1 - job->submit_us;
   /* GLPK keeps a per-thread environment; the solver holds no GLPK object
    * between calls, so it is released after every market. */
   glp_free_env();
@@ -42,10 +49,12 @@ static void *run(void *arg) {
   struct fx_clear_runner *r = arg;
   pthread_mutex_lock(&r->mu);
   for (;;) {
-    while (!r->head && !r->stopping)
+    while ((!r->head || (r->held && !r->passes)) && !r->stopping)
       pthread_cond_wait(&r->cv, &r->mu);
     if (r->stopping)
       break;
+    if (r->held)
+      r->passes--;
     struct fx_clear_job *job = r->head;
     r->head = job->next;
     if (!r->head)
@@ -88,6 +97,7 @@ int fx_clear_runner_start(struct fx_clear_runner **out) {
 
 bool fx_clear_runner_submit(struct fx_clear_runner *r, struct fx_clear_job *job) {
   job->next = NULL;
+  job->submit_us = mono_us();
   pthread_mutex_lock(&r->mu);
   bool ok = !r->stopping;
   if (ok) {
@@ -115,6 +125,21 @@ unsigned fx_clear_runner_solved(struct fx_clear_runner *r) {
   unsigned n = r->solved;
   pthread_mutex_unlock(&r->mu);
   return n;
+}
+
+void fx_clear_runner_hold(struct fx_clear_runner *r, bool hold) {
+  pthread_mutex_lock(&r->mu);
+  r->held = hold;
+  r->passes = 0;
+  pthread_cond_signal(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+void fx_clear_runner_pass(struct fx_clear_runner *r) {
+  pthread_mutex_lock(&r->mu);
+  r->passes++;
+  pthread_cond_signal(&r->cv);
+  pthread_mutex_unlock(&r->mu);
 }
 
 void fx_clear_runner_stop(struct fx_clear_runner *r) {

@@ -26,9 +26,13 @@ struct fx_clear_job {
   int rc;                       /* fx_clear_solve's return */
   struct fx_clear_result result; /* filled when rc == 0; done() owns it */
   int64_t solve_us;             /* monotonic time the solve took */
+  int64_t elapsed_us;           /* monotonic time from submit to the solve's end */
+  int64_t submit_us;            /* the runner's: when it was queued */
   /* Called once per job. On the clearing thread after the solve; or, with
    * dropped set (the runner stopped first; no result), on the thread that
-   * calls fx_clear_runner_stop or fx_clear_runner_submit. Owns the job. */
+   * calls fx_clear_runner_stop. A result solved just before the stop began
+   * may still be reported (dropped false) while stop waits for the thread.
+   * Owns the job. */
   void (*done)(struct fx_clear_job *job, bool dropped);
   void *ud;
 };
@@ -43,6 +47,13 @@ bool fx_clear_runner_submit(struct fx_clear_runner *r, struct fx_clear_job *job)
  * with solved n means job n+1 is under way, every earlier one reported. */
 unsigned fx_clear_runner_pending(struct fx_clear_runner *r);
 unsigned fx_clear_runner_solved(struct fx_clear_runner *r);
+/* For tests: while held, the thread takes no job off the queue, so a test
+ * can have a clearing queued (pending) for as long as it needs without
+ * depending on how long a solve lasts. Release lets it go on. A held runner
+ * still stops (its queued jobs are dropped). */
+void fx_clear_runner_hold(struct fx_clear_runner *r, bool hold);
+/* For tests: while held, lets one more job be taken off the queue. */
+void fx_clear_runner_pass(struct fx_clear_runner *r);
 /* Stops taking jobs, waits for the solve under way (a solve is not
  * interruptible: its budget bounds it), then drops it and every queued job
  * (done(job, true) on this thread). The runner stays allocated, refusing

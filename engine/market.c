@@ -37,6 +37,7 @@ static struct mk_market *market_new(struct fx_market *mk, const char *cp, int32_
   strcpy(m->cp, cp);
   m->period = period;
   m->n_isps = isps;
+  m->gen = ++mk->gen_seq; /* a market read again is never taken for the one a snapshot saw */
   return m;
 }
 
@@ -217,8 +218,8 @@ static int64_t order_deadline(const struct fx_market *mk, const struct mk_market
 void mk_refresh_deadline(struct fx_market *mk) {
   int64_t best = INT64_MAX;
   for (struct mk_market *m = mk->markets; m; m = m->hh.next) {
-    if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared && !mk_clearing(mk, m)) {
-      int64_t t = mk_clearing_time(mk, m);
+    if (mk_clearing_due(mk, m)) {
+      int64_t t = mk_clearing_due_at(mk, m);
       if (t < best)
         best = t;
     }

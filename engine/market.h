@@ -81,18 +81,26 @@ void fx_market_run_clear(void *market, struct fx_seq_ctx *ctx, struct fx_seq_com
  * fx_market_run_clear command gets its done() only after the orders are
  * committed, with n_orders filled. Call it after fx_sequencer_start with the
  * market's hooks and before anything is submitted to `seq`. 0, or -1. Without
- * it, clearing runs on the sequencer thread as before. */
+ * it, clearing runs on the sequencer thread as before. Once started (and
+ * even once stopped) further calls do nothing: a stopped clearing stays
+ * stopped for this fx_market. */
 int fx_market_clearing_start(struct fx_market *mk, struct fx_sequencer *seq);
 /* Loop thread, before fx_sequencer_stop (SIGTERM): waits for the solve under
  * way (bounded by its budget), drops it and every queued clearing. Nothing
  * of them is committed, so their markets are still due after a restart;
  * operators waiting for them are answered with store_err FX_STORE_EIO once
- * the sequencer has run the drops. */
+ * the sequencer has run the drops (and so is one that asks after the stop).
+ * Call it before fx_sequencer_stop and fx_market_free. */
 void fx_market_clearing_stop(struct fx_market *mk);
 /* Clearings queued or being solved, and clearings solved since the start
  * (any thread; engine/clear_runner.h says how the two relate). */
 unsigned fx_market_clearing_pending(const struct fx_market *mk);
 unsigned fx_market_clearing_solved(const struct fx_market *mk);
+/* For tests: holds the clearing thread before its next solve (clearings
+ * queue, pending counts them) or lets it go on (fx_clear_runner_hold). */
+void fx_market_clearing_hold(struct fx_market *mk, bool hold);
+/* For tests: a held clearing thread takes one more clearing. */
+void fx_market_clearing_pass(struct fx_market *mk);
 
 /* ---- reply deadlines (docs/market.md, "Unanswered FlexOrders") --------- */
 

@@ -172,6 +172,7 @@ static int place_order(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_m
   snprintf(ord.reference, sizeof ord.reference, "%s", msg.u.flex_order.order_reference);
   if (mk_market_push_order(m, &ord) != 0 || mk_id_add(mk, &ord.id, MK_ID_ORDER, m, NULL, m->n_orders - 1) != 0)
     return -1;
+  mk_orders_changed(mk, m);
   size_t len;
   const void *body = mk_body_xml(mk, ctx, &msg, &len);
   struct fx_store_obj so = {.key = {.cp = m->cp, .period = m->period, .kind = FX_OBJ_ORDER},
@@ -202,10 +203,70 @@ static void note_result(struct mk_market *m, const struct fx_clear_result *res) 
   m->coverage_gap = res->coverage_gap, m->cost_gap = res->cost_gap;
 }
 
-/* The request has been cleared (whatever the solver said): it leaves the
- * deadline's list until a new revision or a rejected order brings it back. */
-static void mark_cleared(struct fx_seq_ctx *ctx, struct mk_market *m) {
-  m->cleared = true;
+/* ---- re-clearings that survive a restart ----
+ *
+ * A request once CLEARED stays so in the store (the store allows no way back
+ * to OPEN), yet a rejected or expired order, or a clearing queued for the
+ * thread, means the market must be cleared again even if the process stops
+ * before that result commits. So each market has two store counters, raised
+ * in the groups that ask for a clearing (m->asked) and that commit one
+ * (m->answered: the asks its snapshot covered). A market read from the store
+ * with asked > answered is due again at once. */
+
+static void reclear_counter(const struct mk_market *m, const char *what, char out[48]) {
+  struct fx_uuid zero = {{0}}, h;
+  char text[FX_UUID_STRLEN];
+  fx_uuid_derive(&h, "flexd.reclear", &zero, m->key);
+  fx_uuid_format(&h, text);
+  snprintf(out, 48, "mk.%s.%s", what, text);
+}
+
+static void raise_counter(struct fx_seq_ctx *ctx, const struct mk_market *m, const char *what, uint64_t v) {
+  char *name = fx_seq_alloc(ctx, 48); /* the batch refers to it until the commit */
+  if (!name) /* the group's arena is gone: the group fails to commit anyway */
+    return;
+  reclear_counter(m, what, name);
+  fx_store_batch_counter_raise(fx_seq_batch(ctx), name, v);
+}
+
+/* m must be cleared again beyond this group: durable with it. */
+static void ask(struct fx_seq_ctx *ctx, struct mk_market *m) {
+  m->cleared = false;
+  raise_counter(ctx, m, "ask", ++m->asked);
+}
+
+int mk_reclear_read(struct fx_market *mk, struct fx_store_read *rd, struct mk_market *m) {
+  (void)mk;
+  char name[48];
+  reclear_counter(m, "ask", name);
+  if (fx_store_counter_get(rd, name, &m->asked) != 0)
+    return -1;
+  reclear_counter(m, "ans", name);
+  if (fx_store_counter_get(rd, name, &m->answered) != 0)
+    return -1;
+  if (m->asked > m->answered)
+    m->cleared = false;
+  return 0;
+}
+
+void mk_orders_changed(struct fx_market *mk, struct mk_market *m) { m->gen = ++mk->gen_seq; }
+
+bool mk_clearing_due(struct fx_market *mk, const struct mk_market *m) {
+  return m->req && (m->req->state == FX_REQ_OPEN || m->req->state == FX_REQ_CLEARED) && !m->cleared &&
+         !mk_clearing(mk, m);
+}
+
+int64_t mk_clearing_due_at(struct fx_market *mk, const struct mk_market *m) {
+  return m->req->state == FX_REQ_CLEARED ? 0 : mk_clearing_time(mk, m); /* 0: the epoch, long past */
+}
+
+/* The request has been cleared (whatever the solver said), and with it the
+ * asks up to `covered`: it leaves the deadline's list until a new revision or
+ * a rejected order brings it back. */
+static void mark_cleared(struct fx_seq_ctx *ctx, struct mk_market *m, uint64_t covered) {
+  m->cleared = m->asked <= covered;
+  if (covered > m->answered)
+    raise_counter(ctx, m, "ans", m->answered = covered);
   if (m->req && m->req->state == FX_REQ_OPEN) {
     m->req->state = FX_REQ_CLEARED;
     mk_set_state(ctx, m, FX_OBJ_REQUEST, &m->req->id, FX_REQ_CLEARED);
@@ -236,7 +297,7 @@ static int clear_inline(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_
   /* GLPK keeps a per-thread environment that nothing frees when the
    * sequencer thread ends; the solver holds no GLPK object between calls. */
   glp_free_env();
-  mark_cleared(ctx, m);
+  mark_cleared(ctx, m, m->asked);
   return n;
 }
 
@@ -269,19 +330,21 @@ void mk_order_from_msg(struct fx_market *mk, struct mk_market *m, const struct f
  *      request revision), mark the market and queue the snapshot;
  *   2. on the clearing thread: fx_clear_solve on the snapshot;
  *   3. back on the sequencer, as a command (result_run): if the request is
- *      the same revision and every chosen offer is still open, place the
- *      orders exactly as the inline clearing does. Otherwise the result is
- *      stale (a revocation or a new revision crossed it; the revocation
- *      wins): nothing of it is placed and the market is cleared again from a
- *      fresh snapshot. After MK_CLEAR_RETRIES stale results in a row, the
- *      still-valid orders of the next one are placed (when they keep the
- *      request's bounds) and the residual need is cleared again.
+ *      the same revision, the market's orders the same generation (the
+ *      snapshot's base still holds) and every chosen offer is still open,
+ *      place the orders exactly as the inline clearing does. Otherwise the
+ *      result is stale (a revocation, a rejected order or a new revision
+ *      crossed it; the crossing wins): nothing of it is placed and, when the
+ *      market still needs it, it is cleared again from a fresh snapshot.
+ *      The MK_CLEAR_RETRIES-th stale result in a row places its still-valid
+ *      orders (when they keep the request's bounds) and the residual need is
+ *      cleared again.
  * The mark (mk->clearing) keeps a market from being queued twice; a clearing
  * asked for while one is under way (a rejected order, a new revision) runs
  * once that result is in. Operators (fx_market_run_clear) wait for the
  * final result: their command's done() is held back (struct mk_waiter). */
 
-/* Stale results in a row after which the still-valid part of one is placed. */
+/* The stale result in a row whose still-valid part is placed (the third). */
 #define MK_CLEAR_RETRIES 3
 
 /* An operator waiting for a clearing. Its command's own done() and arg are
@@ -306,11 +369,14 @@ struct mk_job {
   fx_arena *arena;           /* owns the snapshot */
   struct fx_clear_market cm; /* the snapshot */
   struct fx_uuid req;        /* the request revision it clears */
+  uint64_t gen;              /* the market's live orders it saw (mk_market.gen) */
+  uint64_t asked;            /* the market's asks its snapshot covers */
   struct fx_uuid *offer_ids; /* solver offer i → the offer's MessageID */
   int64_t now_us;            /* the clearing time */
   int attempt;               /* stale results before this one */
   int carried, placed;       /* orders placed by earlier rounds, by this one */
   bool dropped;              /* no result: the thread stopped first */
+  bool stopped;              /* a clearing it had to start found the thread stopped */
   bool again;                /* cleared again once this result is in */
   bool ran, final;           /* result_run ran; waiters answered with this one */
   struct mk_waiter *waiters;
@@ -376,7 +442,7 @@ static struct mk_job *job_new(struct fx_market *mk, struct mk_market *m, int64_t
   struct mk_job *j = calloc(1, sizeof *j);
   if (!j)
     return NULL;
-  j->mk = mk, j->now_us = now_us, j->period = m->period, j->req = m->req->id;
+  j->mk = mk, j->now_us = now_us, j->period = m->period, j->req = m->req->id, j->gen = m->gen;
   j->run.rc = -1;
   snprintf(j->key, sizeof j->key, "%s", m->key);
   snprintf(j->cp, sizeof j->cp, "%s", m->cp);
@@ -406,14 +472,22 @@ static int job_start(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_mar
     return -1;
   if (prev)
     j->attempt = prev->attempt + 1, j->carried = prev->carried + prev->placed;
+  ask(ctx, m); /* committed with this group: a restart clears m if this result never is */
+  j->asked = m->asked;
   j->waiters = waiters;
   HASH_ADD_STR(mk->clearing, key, j);
   if (!fx_clear_runner_submit(mk->runner, &j->run)) {
     HASH_DEL(mk->clearing, j);
     j->waiters = NULL;
     job_free(j);
+    m->cleared = true; /* in memory only: not retried before the restart, which finds the ask */
     return -2;
   }
+  /* Operators (and the end-to-end test) see a clearing is under way. */
+  fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_INFO, "clearing_started",
+              FX_LOG_KV(FX_LS("market", m->key), FX_LN("offers", j->cm.n_offers), FX_LN("attempt", j->attempt)),
+              "market %s: clearing started off the sequencer thread (%zu offers, attempt %d)", m->key,
+              j->cm.n_offers, j->attempt);
   return 0;
 }
 
@@ -521,20 +595,22 @@ static bool same_request(const struct mk_market *m, const struct mk_job *j) {
   return m->req && fx_uuid_equal(&m->req->id, &j->req) && m->req->state != FX_REQ_SUPERSEDED;
 }
 
-/* Clears m again from a fresh snapshot, the waiters moving along; true when
- * the job's waiters are now the new job's (or were answered inline). */
+/* Clears m again from a fresh snapshot, or here when no snapshot could be
+ * made. `follow`: j's result was stale, the new job continues it (its
+ * attempt count, its waiters); else j is final and the new job starts anew.
+ * True when j's waiters are now the new job's; a stopped thread leaves them
+ * to be answered FX_STORE_EIO. */
 static bool clear_again(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, struct mk_job *j,
-                        int64_t now_us) {
-  int rc = job_start(mk, ctx, m, now_us, j, j->waiters);
-  if (rc == 0) {
+                        int64_t now_us, bool follow) {
+  int rc = job_start(mk, ctx, m, now_us, follow ? j : NULL, follow ? j->waiters : NULL);
+  if (rc == 0 && follow)
     j->waiters = NULL;
-    return true;
-  }
-  if (rc == -1) { /* out of memory for a snapshot: clear here */
+  if (rc == -1) { /* out of memory for a snapshot (offers expired already): clear here */
     int n = clear_inline(mk, ctx, m, now_us);
     j->placed += n > 0 ? n : 0;
   }
-  return false;
+  j->stopped = rc == -2;
+  return rc == 0 && follow;
 }
 
 /* Decides what a solved clearing of m becomes (see the top of this part). */
@@ -544,28 +620,36 @@ static void settle_result(struct fx_market *mk, struct fx_seq_ctx *ctx, struct m
   size_t *at = j->run.rc == 0 ? calloc(res->n_orders + 1, sizeof *at) : NULL;
   if (!at) { /* the solver failed: as inline, the request counts as cleared */
     log_failed(mk, m->key);
-    if (j->run.rc != 0)
-      mark_cleared(ctx, m);
+    mark_cleared(ctx, m, j->asked);
     j->final = true;
+    if (j->again) /* but what changed meanwhile is cleared next */
+      clear_again(mk, ctx, m, j, now_us, false);
     return;
   }
+  /* Fresh: the same request revision, the same live orders under it (the
+   * snapshot's base), every chosen offer still open. */
   bool same = same_request(m, j);
-  bool fresh = same && still_open(mk, m, j, now_us, at) == res->n_orders;
+  size_t open = still_open(mk, m, j, now_us, at);
+  bool fresh = same && m->gen == j->gen && open == res->n_orders;
   if (fresh || (same && j->attempt + 1 >= MK_CLEAR_RETRIES && subset_feasible(mk, m, j, at, now_us)))
     j->placed = place_open(mk, ctx, m, j, at);
   free(at);
   if (fresh) {
     note_result(m, res);
-    mark_cleared(ctx, m);
+    mark_cleared(ctx, m, j->asked);
     j->final = true;
     if (j->again) /* what changed meanwhile (a rejected order) is cleared next */
-      job_start(mk, ctx, m, now_us, NULL, NULL);
+      clear_again(mk, ctx, m, j, now_us, false);
     return;
   }
-  /* Stale. The same request was due; a new revision is cleared now only
-   * when someone asked for it, else at its own clearing time. */
-  bool redo = m->req && (same || j->waiters || j->again || mk_clearing_time(mk, m) <= now_us);
-  j->final = !(redo && clear_again(mk, ctx, m, j, now_us));
+  /* Stale. Cleared again when the market still waits for it (the request
+   * not cleared since, or asked again: a reload after a failed commit may
+   * have undone the ask), an operator waits, or something asked meanwhile; a
+   * new revision not yet due is cleared at its own clearing time. */
+  bool due = m->req && !m->cleared && (m->req->state == FX_REQ_OPEN || m->req->state == FX_REQ_CLEARED) &&
+             (same || mk_clearing_time(mk, m) <= now_us);
+  bool redo = m->req && m->req->state != FX_REQ_SUPERSEDED && (due || j->waiters || j->again);
+  j->final = !(redo && clear_again(mk, ctx, m, j, now_us, true));
 }
 
 static void result_run(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
@@ -590,7 +674,7 @@ static void result_run(void *market, struct fx_seq_ctx *ctx, struct fx_seq_comma
  * hands back without running it still answers its waiters. */
 static void result_done(struct fx_seq_command *cmd) {
   struct mk_job *j = cmd->arg;
-  int err = cmd->store_err ? cmd->store_err : j->dropped ? FX_STORE_EIO : 0;
+  int err = cmd->store_err ? cmd->store_err : j->dropped || j->stopped ? FX_STORE_EIO : 0;
   if (!j->ran && job_of(j->mk, j->key) == j) /* the sequencer thread is gone */
     HASH_DEL(j->mk->clearing, j);
   if (j->final || !j->ran)
@@ -602,12 +686,15 @@ static void result_done(struct fx_seq_command *cmd) {
 static void job_solved(struct fx_clear_job *run, bool dropped) {
   struct mk_job *j = run->ud;
   j->dropped = dropped;
-  /* The orders carry the time they are placed: the clearing time plus
-   * the solve (a fake clock in tests moves on the same way). */
+  /* The result acts at the clearing time plus the time since the job was
+   * queued (the wait behind other markets and the solve): the orders carry
+   * it, and offers that expired meanwhile are not ordered. A fake clock in
+   * tests moves on the same way. */
   j->cmd = (struct fx_seq_command){.run = result_run, .done = result_done, .arg = j,
-                                   .now_us = j->now_us + (dropped ? 0 : run->solve_us)};
-  if (j->mk->seq) {
-    fx_sequencer_command(j->mk->seq, &j->cmd);
+                                   .now_us = j->now_us + (dropped ? 0 : run->elapsed_us)};
+  struct fx_sequencer *seq = atomic_load(&j->mk->seq);
+  if (seq) {
+    fx_sequencer_command(seq, &j->cmd);
     return;
   }
   /* fx_market_free: no sequencer any more, nothing else runs. */
@@ -621,8 +708,9 @@ int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_mark
   if (!m->req || m->req->state == FX_REQ_SUPERSEDED)
     return 0;
   struct mk_job *j = mk->runner ? job_of(mk, m->key) : NULL;
-  if (j) {
+  if (j) { /* cleared again once j's result is in; a restart before that too */
     j->again = true;
+    ask(ctx, m);
     return 0;
   }
   if (mk->runner && job_start(mk, ctx, m, now_us, NULL, NULL) != -1)
@@ -632,11 +720,11 @@ int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_mark
 }
 
 int fx_market_clearing_start(struct fx_market *mk, struct fx_sequencer *seq) {
-  if (mk->runner)
+  if (mk->runner) /* started, or started and stopped: a stopped one stays so */
     return 0;
   if (fx_clear_runner_start(&mk->runner) != 0)
     return -1;
-  mk->seq = seq;
+  atomic_store(&mk->seq, seq);
   return 0;
 }
 
@@ -653,8 +741,21 @@ unsigned fx_market_clearing_solved(const struct fx_market *mk) {
   return mk->runner ? fx_clear_runner_solved(mk->runner) : 0;
 }
 
+void fx_market_clearing_hold(struct fx_market *mk, bool hold) {
+  if (mk->runner)
+    fx_clear_runner_hold(mk->runner, hold);
+}
+
+void fx_market_clearing_pass(struct fx_market *mk) {
+  if (mk->runner)
+    fx_clear_runner_pass(mk->runner);
+}
+
 void mk_clearing_free(struct fx_market *mk) {
-  mk->seq = NULL; /* jobs dropped now are answered here */
+  /* Jobs dropped now are answered here. Atomic: without the
+   * fx_market_clearing_stop that should have come first, the thread may be
+   * reading it in job_solved. */
+  atomic_store(&mk->seq, NULL);
   fx_clear_runner_free(mk->runner);
   mk->runner = NULL;
   HASH_CLEAR(hh, mk->clearing); /* empty unless the sequencer was stopped first */
@@ -667,8 +768,7 @@ void fx_market_run_due(void *market, struct fx_seq_ctx *ctx, struct fx_seq_comma
   mk_group_begin(mk, ctx);
   mk_expire_orders(mk, ctx, cmd->now_us);
   for (struct mk_market *m = mk->markets; m; m = m->hh.next)
-    if (m->req && m->req->state == FX_REQ_OPEN && !m->cleared && !mk_clearing(mk, m) &&
-        mk_clearing_time(mk, m) <= cmd->now_us)
+    if (mk_clearing_due(mk, m) && mk_clearing_due_at(mk, m) <= cmd->now_us)
       mk_clear_market(mk, ctx, m, cmd->now_us);
   mk_group_end(mk);
 }
@@ -684,7 +784,10 @@ static int run_clear_async(struct fx_market *mk, struct fx_seq_ctx *ctx, struct 
   if (waiter_add(&w, cmd) != 0)
     return -1;
   int rc = job_start(mk, ctx, m, cmd->now_us, NULL, w);
-  if (rc != 0) { /* not queued: the command answers as it is */
+  if (rc == -2) { /* the thread has stopped: answered FX_STORE_EIO once the command is back */
+    w->err = FX_STORE_EIO;
+    w->result_in = true;
+  } else if (rc != 0) { /* not queued: the command answers as it is */
     cmd->done = w->done, cmd->arg = w->arg;
     free(w);
   }

@@ -172,7 +172,14 @@ struct mk_market {
   struct mk_prognosis *progs;
   struct mk_offer **offers; size_t n_offers, cap_offers;
   struct mk_order *orders; size_t n_orders, cap_orders;
-  bool cleared;       /* cleared at least once for the current revision */
+  bool cleared;       /* cleared at least once for the current revision, and no
+                         re-clearing asked for since (see asked) */
+  /* Re-clearings asked for (a clearing started off the thread, a rejected or
+   * expired order) and answered (a result committed): both kept in store
+   * counters with the group that asked or answered, so a restart finds the
+   * market due while asked > answered (market_clear.c). */
+  uint64_t asked, answered;
+  uint64_t gen;       /* changes whenever the live orders (the base) may have */
   bool evict;         /* being evicted (mk_evict) */
   int64_t coverage, need, cost;
   double coverage_gap, cost_gap;
@@ -243,8 +250,9 @@ struct fx_market {
   struct mk_settlement *settlements;
   /* Clearing off the sequencer thread (market_clear.c); runner NULL: inline. */
   struct fx_clear_runner *runner;
-  struct fx_sequencer *seq;   /* where solved clearings come back as commands */
+  struct fx_sequencer *_Atomic seq; /* where solved clearings come back as commands */
   struct mk_job *clearing;    /* markets being cleared, by key (sequencer thread) */
+  uint64_t gen_seq;           /* the last mk_market.gen handed out (never reused, reloads too) */
   /* Orders that expired unanswered (market_trade.c): counted once their group
    * commits, so a failed group that is applied again counts them once. */
   struct fx_counter *expired_metric; /* NULL: not exported */
@@ -331,6 +339,16 @@ static inline bool mk_order_state_live(uint8_t s) { return s == FX_ORDER_PLACED 
 int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, int64_t now_us);
 /* Whether market m is being cleared off the sequencer thread. */
 bool mk_clearing(struct fx_market *mk, const struct mk_market *m);
+/* Whether m waits for its clearing: a request not superseded or expired, not
+ * cleared (or asked to be cleared again), no clearing under way. */
+bool mk_clearing_due(struct fx_market *mk, const struct mk_market *m);
+/* When a due market (mk_clearing_due) is to be cleared: its clearing time,
+ * or at once when it was cleared and asked to be cleared again. */
+int64_t mk_clearing_due_at(struct fx_market *mk, const struct mk_market *m);
+/* m's live orders changed (placed, rejected, expired, read again). */
+void mk_orders_changed(struct fx_market *mk, struct mk_market *m);
+/* After m was read from the store: its re-clearing counters (rd open). */
+int mk_reclear_read(struct fx_market *mk, struct fx_store_read *rd, struct mk_market *m);
 struct mk_job;
 /* fx_market_free: stops the clearing thread (if fx_market_clearing_stop did
  * not) and forgets the marks. */

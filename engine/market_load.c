@@ -163,7 +163,7 @@ int mk_market_fill(struct fx_market *mk, struct fx_store_read *rd, struct mk_mar
     if (rc < 0)
       return -1;
   }
-  return 0;
+  return mk_reclear_read(mk, rd, m);
 }
 
 /* The market (cp, period) when the store has objects of it; absent is fine. */
@@ -241,6 +241,9 @@ static int load_all(struct fx_market *mk) {
     if (rc < 0)
       return -1;
   }
+  for (struct mk_market *m = mk->markets; m; m = m->hh.next)
+    if (mk_reclear_read(mk, &mk->rd, m) != 0)
+      return -1;
   return 0;
 }
 

@@ -484,6 +484,7 @@ static void expire_order(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk
   char id[FX_UUID_STRLEN];
   o->state = FX_ORDER_EXPIRED;
   mk_set_state(ctx, m, FX_OBJ_ORDER, &o->id, FX_ORDER_EXPIRED);
+  mk_orders_changed(mk, m);
   mk->expired_pending++;
   fx_uuid_format(&o->id, id);
   fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_WARN, "order_expired",
@@ -534,6 +535,8 @@ static void order_response(struct fx_market *mk, struct fx_seq_ctx *ctx, const s
   bool accepted = msg->result == FX_RESULT_ACCEPTED;
   o->state = accepted ? FX_ORDER_ACCEPTED : FX_ORDER_REJECTED;
   mk_set_state(ctx, e->market, FX_OBJ_ORDER, &o->id, o->state);
+  if (!accepted)
+    mk_orders_changed(mk, e->market);
   if (!accepted && e->market->req) /* the need it covered is cleared again */
     mk_clear_market(mk, ctx, e->market, fx_seq_now(ctx));
 }

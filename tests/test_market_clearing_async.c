@@ -2,12 +2,15 @@
  * (fx_market_clearing_start): a real sequencer on a real LMDB store with the
  * market's hooks and the clearing thread, fed messages as a worker would.
  *
- * A long clearing is made with a large market (240 offers over 30 Requested
- * ISPs) and a branch-and-bound budget far above the product's; the tests
- * assert the order of events (a message committed before the operator's
- * clearing answered, a revocation accepted while the clearing was pending),
- * never durations. */
+ * A clearing is kept under way by holding the clearing thread before its
+ * solve (fx_market_clearing_hold / _pass, a gate for tests), so what crosses
+ * it does not depend on how long a solve lasts; the tests assert the order
+ * of events (a message committed before the operator's clearing answered, a
+ * revocation accepted while the clearing was pending), never durations. One
+ * test stops the thread during a real solve: it uses a large market (240
+ * offers over 30 Requested ISPs) and a budget far above the product's. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +238,7 @@ Test(clearing_async, messages_are_committed_and_answered_while_a_long_clearing_r
   start_async();
   populate();
   build_market(240, 0, 7);
+  fx_market_clearing_hold(H.mk, true);
   struct op o;
   op_submit(&o);
   wait_pending();
@@ -248,6 +252,7 @@ Test(clearing_async, messages_are_committed_and_answered_while_a_long_clearing_r
   }
   cr_assert_eq(count_out(FX_MSG_DSO_PORTFOLIO_QUERY_RESPONSE, DSO), 3, "each was answered");
   cr_assert_eq(orders_to(AGR2), 0, "no order before the result");
+  fx_market_clearing_hold(H.mk, false);
   op_wait(&o);
   cr_assert_eq(o.err, 0);
   cr_assert(o.t.found);
@@ -262,6 +267,7 @@ Test(clearing_async, a_revocation_crossing_a_clearing_wins_and_the_market_is_cle
   start_async();
   populate();
   build_market(240, 6, 11); /* offers 1..6 (AGR1) are the cheapest by far */
+  fx_market_clearing_hold(H.mk, true);
   struct op o;
   op_submit(&o);
   wait_pending();
@@ -271,8 +277,10 @@ Test(clearing_async, a_revocation_crossing_a_clearing_wins_and_the_market_is_cle
     EXPECT(submit("FlexOfferRevocation", AGR1, FX_ROLE_AGR, " FlexOfferMessageID=\"%s\"/>", offer_id[i]), "");
     cr_assert_eq(o.dones, 0, "revocation %d crossed the clearing", i);
   }
+  fx_market_clearing_hold(H.mk, false);
   op_wait(&o);
   cr_assert_eq(o.err, 0);
+  cr_assert_eq(fx_market_clearing_solved(H.mk), 2, "the stale result was cleared again");
   cr_assert_eq(orders_to(AGR1), 0, "no revoked offer is ordered");
   cr_assert_gt(orders_to(AGR2), 0, "the market was cleared again without them");
   cr_assert_eq(o.t.n_orders, orders_to(AGR2));
@@ -297,6 +305,7 @@ Test(clearing_async, a_new_request_revision_during_a_clearing_makes_its_result_s
   populate();
   build_market(240, 0, 13);
   late_isp_offers();
+  fx_market_clearing_hold(H.mk, true);
   struct op o;
   op_submit(&o);
   wait_pending();
@@ -307,6 +316,7 @@ Test(clearing_async, a_new_request_revision_during_a_clearing_makes_its_result_s
                 "MinPower=\"-50000\" MaxPower=\"-20000\" Start=\"80\"/></FlexRequest>"),
          "");
   cr_assert_eq(o.dones, 0, "revision 2 committed while revision 1 was being cleared");
+  fx_market_clearing_hold(H.mk, false);
   op_wait(&o);
   cr_assert_eq(o.err, 0);
   cr_assert_eq(orders_to(AGR2), 0, "nothing of revision 1's result is placed");
@@ -418,6 +428,7 @@ Test(clearing_async, after_three_stale_results_the_still_open_orders_are_placed)
   start_async();
   populate();
   build_market(240, 6, 29); /* offers 0..5 (AGR1) are the cheapest by far */
+  fx_market_clearing_hold(H.mk, true);
   struct op o;
   op_submit(&o);
   /* A revocation crosses each of the first three rounds: all three stale. */
@@ -425,6 +436,7 @@ Test(clearing_async, after_three_stale_results_the_still_open_orders_are_placed)
     wait_round(round);
     EXPECT(submit("FlexOfferRevocation", AGR1, FX_ROLE_AGR, " FlexOfferMessageID=\"%s\"/>", offer_id[round]), "");
     cr_assert_eq(o.dones, 0);
+    fx_market_clearing_pass(H.mk);
   }
   /* The third stale result placed its orders that were still open, and the
    * residual is being cleared: revoking the other cheap offers now finds
@@ -440,6 +452,7 @@ Test(clearing_async, after_three_stale_results_the_still_open_orders_are_placed)
       cr_assert_str_eq(r, "");
   }
   cr_assert_gt(procured, 0, "orders were committed after the third stale result, revocations going on");
+  fx_market_clearing_hold(H.mk, false);
   op_wait(&o);
   cr_assert_eq(o.err, 0);
   cr_assert_eq(orders_to(AGR1), procured, "no revoked offer is ordered");
@@ -456,27 +469,240 @@ Test(clearing_async, a_rejected_order_during_a_clearing_is_cleared_again_once_th
   op_submit(&o);
   op_wait(&o);
   cr_assert_gt(o.t.n_orders, 0);
-  unsigned placed = (unsigned)orders_to(AGR2);
-  /* Revision 2 needs more (60 % of the supply): the cleared market is
-   * cleared again at once for what is still needed, off the thread. */
-  submit_request_scaled(&market_gen, 2, REQ_FIRST, REQ_LAST, 3);
+  int placed = orders_to(AGR2);
+  /* Revision 2 asks the same: the cleared market is cleared again at once
+   * for what is still needed, off the thread, which is nothing. */
+  fx_market_clearing_hold(H.mk, true);
+  submit_request_scaled(&market_gen, 2, REQ_FIRST, REQ_LAST, 2);
   wait_round(1);
-  /* AGR2 rejects its first order while that clearing runs. */
+  /* AGR2 rejects its first order while that clearing waits. */
   char order[FX_UUID_STRLEN];
   fx_uuid_format(&outbox(FX_MSG_FLEX_ORDER, AGR2, 0, NULL)->hdr.message_id, order);
   EXPECT(submit("FlexOrderResponse", AGR2, FX_ROLE_AGR,
                 " Result=\"Rejected\" RejectionReason=\"Price mismatch\" FlexOrderMessageID=\"%s\"/>", order),
          "");
   cr_assert_eq(fx_market_clearing_solved(H.mk), 1, "the rejection came while round 1 was under way");
-  /* Round 1's result is placed, then the freed need is cleared: round 2. */
-  for (int i = 0; i < 600000 && !(fx_market_clearing_solved(H.mk) == 3 && fx_market_clearing_pending(H.mk) == 0);
+  fx_market_clearing_hold(H.mk, false);
+  for (int i = 0; i < 600000 && !(fx_market_clearing_solved(H.mk) >= 2 && fx_market_clearing_pending(H.mk) == 0);
        i++) {
     uv_run(&H.loop, UV_RUN_NOWAIT);
     uv_sleep(1);
   }
-  cr_assert_eq(fx_market_clearing_solved(H.mk), 3, "the market was cleared again after the rejection");
+  cr_assert_eq(fx_market_clearing_solved(H.mk), 3, "round 1 (its base had the rejected order) and round 2");
   cr_assert_eq(fx_market_clearing_pending(H.mk), 0, "and then rests");
   barrier();
-  cr_assert_gt((unsigned)orders_to(AGR2), placed, "revision 2 and the freed need were bought");
+  cr_assert_gt(orders_to(AGR2), placed, "the need the rejected order had covered was bought again");
+  stop_async();
+}
+
+/* Runs the loop until no clearing is pending and more than `placed` orders
+ * went to AGR2 (bounded: 600 s of 1 ms turns). */
+static void wait_bought(int placed) {
+  for (int i = 0; i < 600000 && (fx_market_clearing_pending(H.mk) || orders_to(AGR2) <= placed); i++) {
+    uv_run(&H.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+}
+
+Test(clearing_async, a_rejection_after_the_clearing_stopped_is_cleared_again_after_a_restart) {
+  start_async();
+  populate();
+  build_market(120, 0, 37);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  cr_assert_gt(o.t.n_orders, 0);
+  int placed = orders_to(AGR2);
+  /* SIGTERM stops the clearing thread first; a FlexOrderResponse still in
+   * the sequencer's queue then commits its rejection with no clearing. */
+  fx_market_clearing_stop(H.mk);
+  char order[FX_UUID_STRLEN];
+  fx_uuid_format(&outbox(FX_MSG_FLEX_ORDER, AGR2, 0, NULL)->hdr.message_id, order);
+  EXPECT(submit("FlexOrderResponse", AGR2, FX_ROLE_AGR,
+                " Result=\"Rejected\" RejectionReason=\"Price mismatch\" FlexOrderMessageID=\"%s\"/>", order),
+         "");
+  cr_assert_eq(orders_to(AGR2), placed, "nothing bought before the restart");
+  stop_market();
+
+  /* The restart finds the freed need due at once (the clearing time, 15:00,
+   * is hours away) and buys it. */
+  start_async();
+  cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "the rejection's re-clearing survived the restart");
+  run_command(fx_market_run_due, NULL);
+  wait_bought(placed);
+  cr_assert_gt(orders_to(AGR2), placed, "the freed need was bought");
+  cr_assert_gt(fx_market_next_deadline(H.mk), H.now_us, "and the market rests");
+  stop_async();
+}
+
+/* An offer of AGR1 at ISP 80 of `eur` EUR, expiring at `expires`. */
+static void isp80_offer(int eur, const char *expires) {
+  EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                "\" ExpirationDateTime=\"%s\" Currency=\"EUR\" Unsolicited=\"true\">"
+                "<OfferOption OptionReference=\"L%d\" Price=\"%d.00\"><ISP Power=\"-30000\" Start=\"80\" "
+                "Duration=\"1\"/></OfferOption></FlexOffer>",
+                expires, eur, eur),
+         "");
+}
+
+Test(clearing_async, an_offer_that_expires_while_its_clearing_waits_in_the_queue_is_not_ordered) {
+  start_async();
+  populate();
+  EXPECT(submit("FlexRequest", DSO, FX_ROLE_DSO,
+                " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1
+                "\" Revision=\"1\" ExpirationDateTime=\"2025-03-01T15:00:00+01:00\"><ISP Disposition=\"Requested\" "
+                "MinPower=\"-50000\" MaxPower=\"-20000\" Start=\"80\"/></FlexRequest>"),
+         "");
+  cr_assert_eq(H.now_us, at(NOW));
+  isp80_offer(10, "2025-03-01T09:15:01+01:00"); /* the cheaper: gone one second after the clearing time */
+  isp80_offer(11, "2025-03-01T15:30:00+01:00");
+  /* The clearing (at NOW) waits in the queue for 1.5 s, as behind other
+   * markets at the day-ahead gate; its solve alone is quick. */
+  fx_market_clearing_hold(H.mk, true);
+  struct op o;
+  op_submit(&o);
+  wait_pending();
+  uv_sleep(1500);
+  fx_market_clearing_hold(H.mk, false);
+  op_wait(&o);
+  cr_assert_eq(o.err, 0);
+  cr_assert_eq(o.t.n_orders, 1);
+  const struct fx_msg *ord = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
+  cr_assert_str_eq(ord->u.flex_order.option_reference, "L11", "the offer that expired meanwhile is not ordered");
+  cr_assert_geq(ord->hdr.timestamp.usec, at(NOW) + 1000000, "the order carries the time it was placed");
+  stop_async();
+}
+
+Test(clearing_async, an_operator_clearing_after_the_thread_stopped_is_answered_unavailable) {
+  start_async();
+  populate();
+  build_market(40, 0, 41);
+  fx_market_clearing_stop(H.mk);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  cr_assert_eq(o.err, FX_STORE_EIO, "not cleared: the operator gets 503, not a committed empty clearing");
+  cr_assert(o.t.found);
+  cr_assert_eq(o.t.n_orders, 0);
+  cr_assert_eq(orders_to(AGR2), 0);
+  stop_market();
+}
+
+/* ---- a group that fails to commit ------------------------------------------------------ */
+
+/* A command that keeps the sequencer thread until opened, so that messages
+ * submitted meanwhile make up one group together. */
+struct gate {
+  struct fx_seq_command c; /* first: run() gets its address */
+  atomic_bool entered, open;
+  int dones;
+};
+
+static void gate_run(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
+  (void)market, (void)ctx;
+  struct gate *g = (struct gate *)cmd;
+  atomic_store(&g->entered, true);
+  for (int i = 0; i < 60000 && !atomic_load(&g->open); i++)
+    uv_sleep(1);
+}
+
+static void gate_done(struct fx_seq_command *cmd) { ((struct gate *)cmd)->dones++; }
+
+/* A DSOPortfolioUpdate too big for a store of 1 MiB; the caller frees it. */
+static char *too_big(void) {
+  size_t cap = 3u << 20, at = 0;
+  char *big = malloc(cap);
+  cr_assert_not_null(big);
+  at += (size_t)snprintf(big + at, cap - at,
+                         " TimeZone=\"Europe/Amsterdam\"><CongestionPoint EntityAddress=\"ean.871685900077777777\" "
+                         "StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" DayAheadRedispatchBy=\"DSO\">");
+  for (int i = 0; i < 12000; i++)
+    at += (size_t)snprintf(big + at, cap - at,
+                           "<Connection EntityAddress=\"ean.8716859%011d\" StartPeriod=\"2025-03-01\"/>", i);
+  snprintf(big + at, cap - at, "</CongestionPoint></DSOPortfolioUpdate>");
+  return big;
+}
+
+Test(clearing_async, a_result_whose_base_was_undone_by_a_failed_commit_is_not_placed) {
+  /* A store that cannot grow past 1 MiB. */
+  fx_store_close(H.st);
+  struct fx_store_opts so = {.path = H.dir, .map_size = 1 << 20, .map_max = 1 << 20, .log = fx_mh_quiet};
+  cr_assert_eq(fx_store_open(&H.st, &so), 0);
+  start_async();
+  populate();
+  build_market(30, 0, 43);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  cr_assert_eq(o.err, 0);
+  int placed = orders_to(AGR2);
+  cr_assert_gt(placed, 0);
+  /* The rejection of an order starts a clearing whose base lacks that order,
+   * in a group that fails to commit (a message too big for the store rides
+   * in it): the reload brings the order back as placed. */
+  fx_market_clearing_hold(H.mk, true);
+  static struct gate g;
+  memset(&g, 0, sizeof g);
+  g.c = (struct fx_seq_command){.run = gate_run, .done = gate_done, .now_us = H.now_us};
+  fx_sequencer_command(H.seq, &g.c);
+  for (int i = 0; i < 5000 && !atomic_load(&g.entered); i++)
+    uv_sleep(1);
+  cr_assert(atomic_load(&g.entered));
+  char order[FX_UUID_STRLEN];
+  fx_uuid_format(&outbox(FX_MSG_FLEX_ORDER, AGR2, 0, NULL)->hdr.message_id, order);
+  char rest[256];
+  snprintf(rest, sizeof rest, " Result=\"Rejected\" RejectionReason=\"Price mismatch\" FlexOrderMessageID=\"%s\"/>",
+           order);
+  char *big = too_big();
+  struct fx_mh_held *rej = fx_mh_message(&H, "FlexOrderResponse", AGR2, FX_ROLE_AGR, rest, 1 << 20);
+  struct fx_mh_held *upd = fx_mh_message(&H, "DSOPortfolioUpdate", DSO, FX_ROLE_DSO, big, 1 << 24);
+  fx_sequencer_submit(H.seq, &rej->in);
+  fx_sequencer_submit(H.seq, &upd->in);
+  H.submitted += 2;
+  atomic_store(&g.open, true);
+  fx_mh_wait_committed(&H, H.submitted);
+  cr_assert_neq(rej->in.store_err, 0, "the rejection's group did not commit");
+  fx_mh_release(rej);
+  fx_mh_release(upd);
+  free(big);
+  cr_assert_eq(fx_market_clearing_pending(H.mk), 1, "yet its clearing was queued");
+  /* The result comes back on a base that is not the market's any more. */
+  fx_market_clearing_hold(H.mk, false);
+  for (int i = 0; i < 600000 && fx_market_clearing_pending(H.mk); i++) {
+    uv_run(&H.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(fx_market_clearing_solved(H.mk), 2);
+  barrier();
+  cr_assert_eq(orders_to(AGR2), placed, "nothing bought on top of the order the reload brought back");
+  cr_assert_gt(fx_market_next_deadline(H.mk), H.now_us, "and the market is not due: the rejection never was");
+  stop_async();
+}
+
+Test(clearing_async, an_order_expiring_after_the_clearing_stopped_is_cleared_again_after_a_restart) {
+  H.cfg.order_response_timeout_s = 600;
+  start_async();
+  populate();
+  build_market(120, 0, 47);
+  struct op o;
+  op_submit(&o);
+  op_wait(&o);
+  int placed = orders_to(AGR2);
+  cr_assert_gt(placed, 0);
+  /* The orders' reply deadline passes after the clearing thread stopped:
+   * they expire with no clearing queued. */
+  fx_market_clearing_stop(H.mk);
+  H.now_us += 601 * 1000000LL;
+  cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "the reply deadline is due");
+  run_command(fx_market_run_due, NULL);
+  cr_assert_eq(orders_to(AGR2), placed, "nothing bought before the restart");
+  stop_market();
+
+  start_async();
+  cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "the expiry's re-clearing survived the restart");
+  run_command(fx_market_run_due, NULL);
+  wait_bought(placed);
+  cr_assert_gt(orders_to(AGR2), placed, "the need of the expired orders was bought");
   stop_async();
 }

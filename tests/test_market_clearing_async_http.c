@@ -4,9 +4,14 @@
  * a restart the market, still due, is cleared.
  *
  * The market (200 offers over 30 Requested ISPs) and a branch-and-bound budget
- * far above the product's make the clearing long; the test asserts the order
- * of events (the request still open, not cleared, when SIGTERM is sent), not
- * durations. */
+ * far above the product's make the clearing long; the test waits for flexd's
+ * "clearing_started" log line (stderr, in the simulation's flexd.log) before
+ * SIGTERM, so a clearing is under way, and asserts the order of events, not
+ * durations: the request still open when SIGTERM is sent, and the order
+ * delivered after the restart made by the restarted flexd (its TimeStamp is
+ * after the restart), not a result of the stopped one committed on the way
+ * out. Its one assumption on time: the solve (seconds) outlasts the few
+ * milliseconds from that line to SIGTERM. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -97,6 +102,30 @@ static void send_offers(int64_t supply[100]) {
   }
 }
 
+/* Whether flexd's log has a line with `what` (bounded wait of timeout_ms). */
+static bool log_has(const char *what, int timeout_ms) {
+  char path[512], line[4096];
+  snprintf(path, sizeof path, "%s/flexd.log", fx_sim_dir(peer));
+  for (int i = 0; i <= timeout_ms / 5; i++) {
+    FILE *f = fopen(path, "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+      found = strstr(line, what) != NULL;
+    if (f)
+      fclose(f);
+    if (found)
+      return true;
+    usleep(5000);
+  }
+  return false;
+}
+
+static int64_t wall_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static const char *request_state(void) {
   static char state[32];
   json_t *doc = fx_sim_markets(peer, CP1, day);
@@ -120,14 +149,19 @@ Test(clearing_async_http, sigterm_during_a_clearing_exits_0_and_a_restart_clears
   struct fx_msg m;
   fx_sim_flex_request(&m, arena, SIM_DSO, CP1, day, 1, 1, isps, REQ_LAST - REQ_FIRST + 1);
   cr_assert_eq(fx_sim_send_msg(peer, &m), 200);
-  usleep(1400 * 1000); /* past the expiry: the clearing has begun (or is about to) */
+  cr_assert(log_has("clearing_started", WAIT_MS), "the platform's timer started the clearing");
   cr_assert_str_eq(request_state(), "open", "SIGTERM comes before the clearing's orders are committed");
   cr_assert_eq(fx_sim_stop_flexd(peer), 0, "flexd exits 0 on SIGTERM during a clearing");
   cr_assert_eq(fx_sim_count_sent(peer, FX_MSG_FLEX_ORDER, SIM_AGR2), 0, "no order of the dropped clearing");
 
+  /* A TimeStamp has whole seconds at worst: the restart comes in a later one. */
+  usleep(1100 * 1000);
+  int64_t restart_us = wall_us();
   cr_assert_eq(fx_sim_restart_flexd(peer), 0);
-  cr_assert_not_null(fx_sim_await_sent(peer, FX_MSG_FLEX_ORDER, SIM_AGR2, 0, WAIT_MS, arena),
-                     "the market, still due, is cleared after the restart");
+  const struct fx_msg *ord = fx_sim_await_sent(peer, FX_MSG_FLEX_ORDER, SIM_AGR2, 0, WAIT_MS, arena);
+  cr_assert_not_null(ord, "the market, still due, is cleared after the restart");
+  cr_assert_geq(ord->hdr.timestamp.usec, restart_us / 1000000 * 1000000,
+                "the first order comes from the restarted flexd: nothing of the stopped clearing was committed");
   for (int i = 0; i < 1000 && strcmp(request_state(), "cleared"); i++)
     usleep(10000);
   cr_assert_str_eq(request_state(), "cleared");

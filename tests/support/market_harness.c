@@ -54,6 +54,10 @@ void fx_mh_start(struct fx_mh *h) {
 }
 
 void fx_mh_stop(struct fx_mh *h) {
+  /* The clearing thread first, as flexd does: a test that fails during a
+   * solve must not have it hand its result to a freed sequencer. */
+  if (h->mk)
+    fx_market_clearing_stop(h->mk);
   fx_sequencer_stop(h->seq);
   uv_run(&h->loop, UV_RUN_DEFAULT);
   fx_market_free(h->mk);
