@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "store/store.h"
+#include "tests/support/small_fs.h"
 
 struct logbuf { char text[4096]; size_t n; };
 
@@ -306,21 +306,9 @@ Test(store_faults, map_full_is_an_error_and_the_store_stays_usable) {
 /* ---- disk full ------------------------------------------------------------------------ */
 
 Test(store_faults, disk_full_is_an_error_and_the_store_stays_usable) {
-  char mnt[64], sdir[96], ballast[96];
-  strcpy(mnt, "/tmp/fxtmpfs-XXXXXX");
-  cr_assert_not_null(mkdtemp(mnt));
-  if (mount("tmpfs", mnt, "tmpfs", 0, "size=3m")) {
-    int e = errno;
-    rmdir(mnt);
-    cr_skip_test("cannot mount a small tmpfs (%s); disk-full test skipped", strerror(e));
-  }
-  snprintf(sdir, sizeof sdir, "%s/store", mnt);
-  snprintf(ballast, sizeof ballast, "%s/ballast", mnt);
-  int fd = open(ballast, O_CREAT | O_WRONLY, 0600);
-  cr_assert_geq(fd, 0);
-  static char zeros[512 << 10];
-  cr_assert_eq(write(fd, zeros, sizeof zeros), (ssize_t)sizeof zeros);
-  close(fd);
+  struct fx_small_fs fs;
+  fx_small_fs_mount(&fs, "fxtmpfs");
+  const char *sdir = fs.store;
 
   struct logbuf log = {0};
   struct fx_store *st = open_at(sdir, 64 << 20, 64 << 20, &log);
@@ -332,7 +320,7 @@ Test(store_faults, disk_full_is_an_error_and_the_store_stays_usable) {
   cr_assert_not(has_msg(st, 5, (uint64_t)batches * 20));
   cr_assert(has_msg(st, 5, (uint64_t)batches * 20 - 1));
   /* Free some space: the store takes new batches again. */
-  unlink(ballast);
+  unlink(fs.ballast);
   cr_assert_eq(put_msgs(st, 6, 0, 20, 2000), 0);
   cr_assert(has_msg(st, 6, 19));
   fx_store_close(st);
@@ -340,8 +328,7 @@ Test(store_faults, disk_full_is_an_error_and_the_store_stays_usable) {
   cr_assert_eq(journal_len(st), (uint64_t)batches * 20 + 20);
   fx_store_close(st);
   rm_store(sdir);
-  umount2(mnt, MNT_DETACH);
-  rmdir(mnt);
+  fx_small_fs_unmount(&fs);
 }
 
 /* ---- growth under concurrent readers ------------------------------------------------- */

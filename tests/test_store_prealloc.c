@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/store.h"
+#include "tests/support/small_fs.h"
 
 #define MIB ((uint64_t)1 << 20)
 
@@ -197,21 +197,9 @@ Test(store_prealloc, never_past_the_map_and_a_full_map_is_still_efull) {
 /* A step that does not fit on the disk is abandoned (ENOSPC, logged); the
  * commits then report ENOSPC themselves and work again once there is room. */
 Test(store_prealloc, a_full_disk_fails_the_step_not_the_store) {
-  char mnt[64], sdir[96], ballast[96];
-  strcpy(mnt, "/tmp/fxprealloc-fs-XXXXXX");
-  cr_assert_not_null(mkdtemp(mnt));
-  if (mount("tmpfs", mnt, "tmpfs", 0, "size=3m")) {
-    int e = errno;
-    rmdir(mnt);
-    cr_skip_test("cannot mount a small tmpfs (%s); disk-full test skipped", strerror(e));
-  }
-  snprintf(sdir, sizeof sdir, "%s/store", mnt);
-  snprintf(ballast, sizeof ballast, "%s/ballast", mnt);
-  int fd = open(ballast, O_CREAT | O_WRONLY, 0600);
-  cr_assert_geq(fd, 0);
-  static char zeros[512 << 10];
-  cr_assert_eq(write(fd, zeros, sizeof zeros), (ssize_t)sizeof zeros);
-  close(fd);
+  struct fx_small_fs fs;
+  fx_small_fs_mount(&fs, "fxprealloc-fs");
+  const char *sdir = fs.store;
 
   struct logbuf log = {0};
   struct fx_store *st = open_at(sdir, 64 << 20, 64 << 20, &log);
@@ -227,7 +215,7 @@ Test(store_prealloc, a_full_disk_fails_the_step_not_the_store) {
   cr_assert_eq(rc, FX_STORE_ENOSPC, "got %s after %d batches", fx_store_strerror(rc), batches);
   cr_assert_gt(batches, 0);
   cr_assert_eq(journal_len(st), (uint64_t)batches * 20);
-  unlink(ballast);
+  unlink(fs.ballast);
   cr_assert_eq(put_msgs(st, 6, 0, 20), 0);
   cr_assert(has_msg(st, 6, 19));
   fx_store_close(st);
@@ -235,6 +223,5 @@ Test(store_prealloc, a_full_disk_fails_the_step_not_the_store) {
   cr_assert_eq(journal_len(st), (uint64_t)batches * 20 + 20);
   fx_store_close(st);
   rm_store(sdir);
-  umount2(mnt, MNT_DETACH);
-  rmdir(mnt);
+  fx_small_fs_unmount(&fs);
 }
