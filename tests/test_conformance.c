@@ -167,20 +167,6 @@ static struct fx_mh_held *offer(const char *agr, const char *power, const char *
                 CP1, price, power);
 }
 
-static int32_t day_of(const char *s) {
-  struct fx_date d;
-  cr_assert_eq(fx_date_parse(s, strlen(s), &d, NULL), 0);
-  return fx_date_to_days(&d);
-}
-
-static int clear_now(const char *cp) {
-  struct fx_market_target t = {.period = day_of(PERIOD)};
-  snprintf(t.cp, sizeof t.cp, "%s", cp);
-  run_command(fx_market_run_clear, &t);
-  cr_assert(t.found);
-  return t.n_orders;
-}
-
 /* F (idempotency) and D3: a byte-identical replay is Already Submitted and has
  * no second effect — no second broadcast — though it is answered; the same
  * MessageID with other content is a Duplicate Identifier, also without effect. */
@@ -306,17 +292,17 @@ Test(conformance, E8_an_offer_is_ordered_only_once) {
   populate();
   EXPECT(flex_request(1, NEED_150_300), "");
   EXPECT(offer(AGR1, "-200000", "100"), "");
-  cr_assert_eq(clear_now(CP1), 1);
+  cr_assert_eq(clear_market(CP1), 1);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
   /* Revision 2 wants 350..500 kW: 150 kW more than ordered, which the ordered
    * offer could cover again. */
   EXPECT(flex_request(2, "<ISP Disposition=\"Requested\" MinPower=\"-500000\" MaxPower=\"-350000\" Start=\"69\"/>"),
          "");
-  cr_assert_eq(clear_now(CP1), 0);
+  cr_assert_eq(clear_market(CP1), 0);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1, "the ordered offer is not ordered again");
   /* A fresh offer does cover the residual: the market was cleared, not stuck. */
   EXPECT(offer(AGR2, "-200000", "50"), "");
-  clear_now(CP1);
+  clear_market(CP1);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 1);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
 }
@@ -338,7 +324,7 @@ Test(conformance, E8_an_order_of_a_several_option_offer_carries_the_chosen_optio
              CP1);
   struct fx_uuid offer_id = o->in.msg->hdr.message_id;
   EXPECT(o, "");
-  cr_assert_eq(clear_now(CP1), 1);
+  cr_assert_eq(clear_market(CP1), 1);
   const struct fx_msg *m = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
   cr_assert_not_null(m);
   const struct fx_flex_order *fo = &m->u.flex_order;
@@ -401,7 +387,7 @@ Test(conformance, E17_power_is_derived_from_import_and_export_energy) {
                          "<ISP Power=\"-2000000\" Start=\"69\"/></OfferOption></FlexOffer>",
                 CP1, fr, dp_id),
          "");
-  cr_assert_eq(clear_now(CP1), 1);
+  cr_assert_eq(clear_market(CP1), 1);
   /* The next day the metering comes: C1 as energy, C2 and C3 as power. */
   H.timestamp = "2025-03-03T08:00:00+01:00";
   H.now_us = at(H.timestamp);

@@ -66,12 +66,6 @@ static void prognosis(int revision, long long w, char id[37]) {
   EXPECT(h, "");
 }
 
-static int32_t day_of(const char *s) {
-  struct fx_date d;
-  cr_assert_eq(fx_date_parse(s, strlen(s), &d, NULL), 0);
-  return fx_date_to_days(&d);
-}
-
 /* The DSO asks for 2 MW less consumption at `isp`; AGR1 offers 2 MW there
  * (based on D-Prognosis `dp`, or on none when dp is NULL) and is ordered. */
 static void order_at(int isp, const char *dp) {
@@ -93,10 +87,7 @@ static void order_at(int isp, const char *dp) {
                          "<ISP Power=\"-2000000\" Start=\"%d\"/></OfferOption></FlexOffer>",
                 fr, dpattr, isp),
          "");
-  struct fx_market_target t = {.period = day_of(PERIOD)};
-  snprintf(t.cp, sizeof t.cp, "%s", CP1);
-  run_command(fx_market_run_clear, &t);
-  cr_assert_eq(t.n_orders, 1);
+  cr_assert_eq(clear_market(CP1), 1);
 }
 
 /* Metering of `ean` for `period`: `kw` at every ISP but `isp`, which gets
@@ -382,10 +373,7 @@ Test(baseline, a_contract_names_its_own_reference) {
                          "</OfferOption></FlexOffer>",
                 fr, dp),
          "");
-  struct fx_market_target t = {.period = day_of(PERIOD)};
-  snprintf(t.cp, sizeof t.cp, "%s", CP1);
-  run_command(fx_market_run_clear, &t);
-  cr_assert_eq(t.n_orders, 1);
+  cr_assert_eq(clear_market(CP1), 1);
   meter(E1, PERIOD, "5000", 69, "4500");
   meter(E2, PERIOD, "5000", 69, "4500");
   settle();

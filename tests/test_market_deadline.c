@@ -74,21 +74,6 @@ static void offer(const char *agr, const char *price) {
          "");
 }
 
-static int32_t period_days(void) {
-  struct fx_date d;
-  fx_date_parse(PERIOD, strlen(PERIOD), &d, NULL);
-  return fx_date_to_days(&d);
-}
-
-/* An operator clears CP1's market at H.now_us; the number of orders placed. */
-static int clear_now(void) {
-  struct fx_market_target t = {.period = period_days()};
-  snprintf(t.cp, sizeof t.cp, "%s", CP1);
-  run_command(fx_market_run_clear, &t);
-  cr_assert(t.found);
-  return t.n_orders;
-}
-
 /* The timer's command, as engine/server.c submits it, acting at t. */
 static void run_due_at(int64_t t) {
   int64_t saved = H.now_us;
@@ -104,7 +89,7 @@ static struct fx_uuid one_order_to_agr1(void) {
   request();
   offer(AGR1, "10");
   offer(AGR2, "20");
-  cr_assert_eq(clear_now(), 1);
+  cr_assert_eq(clear_market(CP1), 1);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR1), 1);
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 0);
   return outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL)->hdr.message_id;
@@ -124,7 +109,7 @@ static const char *order_state(const struct fx_uuid *id, char out[16]) {
   cr_assert_not_null(q);
   json_t *doc = NULL, *e;
   size_t i;
-  cr_assert_eq(fx_query_market(q, CP1, period_days(), &doc), 0);
+  cr_assert_eq(fx_query_market(q, CP1, day_of(PERIOD), &doc), 0);
   out[0] = 0;
   json_array_foreach(json_object_get(doc, "orders"), i, e)
     if (!strcmp(json_string_value(json_object_get(e, "message_id")), want))
@@ -291,7 +276,7 @@ Test(deadline, settlement_leaves_an_expired_order_out) {
   start_market();
   one_order_to_agr1();
   run_due_at(H.now_us + HOUR_US);
-  struct fx_market_settlement s = {.from = period_days(), .to = period_days(), .seq = H.seq};
+  struct fx_market_settlement s = {.from = day_of(PERIOD), .to = day_of(PERIOD), .seq = H.seq};
   H.now_us = at("2025-03-05T10:00:00+01:00");
   run_command(fx_market_run_settlement, &s);
   cr_assert_eq(s.error, 0);
@@ -313,7 +298,7 @@ Test(deadline, the_market_summary_counts_expired_orders) {
   cr_assert_eq(json_integer_value(json_object_get(orders, "expired")), 1);
   cr_assert_eq(json_integer_value(json_object_get(orders, "placed")), 1);
   json_decref(doc);
-  cr_assert_eq(fx_query_market(q, CP1, period_days(), &doc), 0);
+  cr_assert_eq(fx_query_market(q, CP1, day_of(PERIOD), &doc), 0);
   json_t *c = json_object_get(doc, "clearing");
   cr_assert_eq(json_integer_value(json_object_get(c, "residual_w")), 0, "AGR2's order covers it; the expired one counts for nothing");
   char price[FX_NUMBER_STRLEN];

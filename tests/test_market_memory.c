@@ -30,12 +30,6 @@ TestSuite(memory, .init = setup, .fini = teardown);
 
 /* ---- the scene ------------------------------------------------------------------------ */
 
-static int32_t day_of(const char *s) {
-  struct fx_date d;
-  cr_assert_eq(fx_date_parse(s, strlen(s), &d, NULL), 0);
-  return fx_date_to_days(&d);
-}
-
 static void set_time(const char *t) {
   H.timestamp = t;
   H.now_us = at(t);
@@ -96,10 +90,7 @@ static void build_market(char out_order[37], char out_open[37], char out_offer[3
              dpid);
   uuid_str(&o->in.msg->hdr.message_id, out_open);
   EXPECT(o, "");
-  struct fx_market_target t = {.period = day_of(PERIOD)};
-  snprintf(t.cp, sizeof t.cp, "%s", CP1);
-  run_command(fx_market_run_clear, &t);
-  cr_assert_eq(t.n_orders, 1);
+  cr_assert_eq(clear_market(CP1), 1);
   uuid_str(&outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL)->hdr.message_id, out_order);
 }
 

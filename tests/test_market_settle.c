@@ -88,20 +88,6 @@ static const char *offer_at(const char *agr, const char *cp, const char *dp, con
                         cp, fr, dp, options));
 }
 
-static int32_t day_of(const char *s) {
-  struct fx_date d;
-  cr_assert_eq(fx_date_parse(s, strlen(s), &d, NULL), 0);
-  return fx_date_to_days(&d);
-}
-
-static int clear_now(const char *cp) {
-  struct fx_market_target t = {.period = day_of(PERIOD)};
-  snprintf(t.cp, sizeof t.cp, "%s", cp);
-  run_command(fx_market_run_clear, &t);
-  cr_assert(t.found);
-  return t.n_orders;
-}
-
 /* The day after the Period: metering may come. */
 static void next_day(void) {
   H.timestamp = "2025-03-03T08:00:00+01:00";
@@ -145,7 +131,7 @@ static void chapter_market(const char *options) {
   request(CP1, "<ISP Disposition=\"Requested\" MinPower=\"-3000000\" MaxPower=\"-2000000\" Start=\"69\"/>"
                "<ISP Disposition=\"Available\" MinPower=\"-3000000\" MaxPower=\"0\" Start=\"70\"/>");
   cr_assert_str_eq(offer_at(AGR1, CP1, dp, options), "");
-  cr_assert_eq(clear_now(CP1), 1);
+  cr_assert_eq(clear_market(CP1), 1);
 }
 
 #define ONE_MW "<OfferOption OptionReference=\"A\" Price=\"1.00\"><ISP Power=\"-1000000\" Start=\"69\"/></OfferOption>"
@@ -257,7 +243,7 @@ Test(settle, partial_activation_settles_the_ordered_share) {
                             "<OfferOption OptionReference=\"A\" Price=\"28.00\" MinActivationFactor=\"0.50\">"
                             "<ISP Power=\"-4000000\" Start=\"69\"/></OfferOption>"),
                    "");
-  cr_assert_eq(clear_now(CP1), 1);
+  cr_assert_eq(clear_market(CP1), 1);
   const struct fx_msg *order = outbox(FX_MSG_FLEX_ORDER, AGR1, 0, NULL);
   cr_assert_eq(order->u.flex_order.activation_factor, 50);
   meter_agr1_and_settle();
@@ -318,8 +304,8 @@ Test(settle, an_agr_with_orders_on_two_congestion_points_gets_one_settlement) {
                             "<OfferOption OptionReference=\"B\" Price=\"5.00\"><ISP Power=\"-500000\" "
                             "Start=\"69\"/></OfferOption>"),
                    "");
-  cr_assert_eq(clear_now(CP1), 1);
-  cr_assert_eq(clear_now(CP2), 1);
+  cr_assert_eq(clear_market(CP1), 1);
+  cr_assert_eq(clear_market(CP2), 1);
   next_day();
   cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4000", "5000"), "");
   cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4000", "5000"), "");
@@ -423,7 +409,7 @@ static void two_agr_orders(void) {
       "<OfferOption OptionReference=\"A\" Price=\"7.00\"><ISP Power=\"-1000000\" Start=\"69\"/></OfferOption>";
   cr_assert_str_eq(offer_at(AGR1, CP1, dp1, one_mw), "");
   cr_assert_str_eq(offer_at(AGR2, CP1, dp2, one_mw), "");
-  cr_assert_eq(clear_now(CP1), 2);
+  cr_assert_eq(clear_market(CP1), 2);
   next_day();
   cr_assert_str_eq(metering(AGR1, "E1000000000000001", "5000", "4500", "5000"), "");
   cr_assert_str_eq(metering(AGR1, "E1000000000000002", "5000", "4500", "5000"), "");
@@ -688,7 +674,7 @@ Test(settle, offers_referencing_a_contract_are_judged_by_its_reservation) {
   snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" ContractID=\"FO-1\"", fr);
   cr_assert_str_eq(contract_offer(AGR1, attrs, ONE_MW), "Contract not met", "2 MW reserved and requested, 1 MW offered");
   cr_assert_str_eq(contract_offer(AGR1, attrs, TWO_MW), "");
-  cr_assert_eq(clear_now(CP1), 1);
+  cr_assert_eq(clear_market(CP1), 1);
   meter_agr1_and_settle();
   const struct fx_flex_settlement *fs = settlement_to(AGR1);
   cr_assert_eq(fs->n_contract_settlements, 1);
@@ -721,7 +707,7 @@ Test(settle, offered_power_is_the_most_compliant_offer_under_the_contract) {
   snprintf(attrs, sizeof attrs, " FlexRequestMessageID=\"%s\" D-PrognosisMessageID=\"%s\" ContractID=\"FO-1\"", fr,
            dp);
   cr_assert_str_eq(contract_offer(AGR1, attrs, TWO_MW), "");
-  cr_assert_eq(clear_now(CP1), 1);
+  cr_assert_eq(clear_market(CP1), 1);
   meter_agr1_and_settle();
   const struct fx_flex_settlement *fs = settlement_to(AGR1);
   const struct fx_contract_settlement_period *p = contract_period(fs);

@@ -264,3 +264,17 @@ void fx_mh_run_command(struct fx_mh *h, void (*fn)(void *, struct fx_seq_ctx *, 
     uv_run(&h->loop, UV_RUN_NOWAIT);
   cr_assert_eq(m.dones, 1, "the caller's done() runs once");
 }
+
+int32_t fx_mh_day(const char *date) {
+  struct fx_date d;
+  cr_assert_eq(fx_date_parse(date, strlen(date), &d, NULL), 0, "a date: %s", date);
+  return fx_date_to_days(&d);
+}
+
+int fx_mh_clear(struct fx_mh *h, const char *cp) {
+  struct fx_market_target t = {.period = fx_mh_day(PERIOD)};
+  snprintf(t.cp, sizeof t.cp, "%s", cp);
+  fx_mh_run_command(h, fx_market_run_clear, &t);
+  cr_assert(t.found, "market %s %s exists", cp, PERIOD);
+  return (int)t.n_orders;
+}

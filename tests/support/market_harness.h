@@ -95,6 +95,12 @@ void fx_mh_platform_request_id(struct fx_mh *h, const char *agr, char out[37]);
 void fx_mh_run_command(struct fx_mh *h, void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *),
                        void *arg);
 
+/* Days since the epoch of an xs:date such as "2025-03-02" (asserts it parses). */
+int32_t fx_mh_day(const char *date);
+/* An operator clears the market (cp, PERIOD) at h->now_us, as the query API's
+ * POST does; asserts the market exists and returns the orders placed. */
+int fx_mh_clear(struct fx_mh *h, const char *cp);
+
 /* The short names the market suites' tests are written with, for a file that
  * defines FX_MH_SHORT_NAMES before including this and holds its harness in
  * `static struct fx_mh H`. */
@@ -110,6 +116,8 @@ void fx_mh_run_command(struct fx_mh *h, void (*fn)(void *, struct fx_seq_ctx *, 
 #define outbox(...) fx_mh_outbox(&H, __VA_ARGS__)
 #define count_out(...) fx_mh_count_out(&H, __VA_ARGS__)
 #define run_command(fn, arg) fx_mh_run_command(&H, fn, arg)
+#define day_of(date) fx_mh_day(date)
+#define clear_market(cp) fx_mh_clear(&H, cp)
 #define platform_request_id(agr, out) fx_mh_platform_request_id(&H, agr, out)
 #define uuid_str(u, out) fx_uuid_format(u, out)
 #endif
