@@ -43,7 +43,7 @@ static const struct fx_cpu_thread *named(const struct fx_cpu_threads *t, const c
   return NULL;
 }
 
-Test(perf3_threads, a_busy_thread_is_found_by_name_with_its_cpu_time) {
+Test(bench_threads, a_busy_thread_is_found_by_name_with_its_cpu_time) {
   struct burner b = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
   struct fx_cpu_threads before, after;
   cr_assert_eq(fx_cpu_threads_read(getpid(), &before), 0);
@@ -68,7 +68,7 @@ Test(perf3_threads, a_busy_thread_is_found_by_name_with_its_cpu_time) {
   pthread_join(b.th, NULL);
 }
 
-Test(perf3_threads, a_missing_process_is_an_error) {
+Test(bench_threads, a_missing_process_is_an_error) {
   struct fx_cpu_threads t;
   cr_assert_eq(fx_cpu_threads_read(2147483647, &t), -1);
   cr_assert_eq(t.n, 0);
