@@ -179,7 +179,9 @@ static int verify(struct ingest_job *j, struct fx_thread_ctx *tc) {
     return fail(j, 429, "%s is over its rate%s", p->domain, "");
   /* The reader decoded the Body while checking it: verify those bytes. */
   struct fx_sign_opened op;
+  int64_t c0 = fx_crypto_sample_begin(tc, FX_CRYPTO_OPEN);
   int rc = fx_sign_open_decoded((const uint8_t(*)[32])p->pk, p->n_keys, env.decoded, env.decoded_len, &op);
+  fx_crypto_sample_end(tc, FX_CRYPTO_OPEN, c0);
   if (rc != FX_SIGN_OK)
     return fail(j, fx_sign_http_status(rc), "%s (sender %s)", op.why ? op.why : fx_sign_strerror(rc), p->domain);
   int64_t t2 = fx_mono_us();

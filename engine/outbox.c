@@ -149,7 +149,9 @@ static void sign_one(struct delivery *d, struct fx_thread_ctx *tc) {
   enum fx_role as = fx_out_as(d->roles);
   const char *b64;
   size_t b64_len;
+  int64_t c0 = fx_crypto_sample_begin(tc, FX_CRYPTO_SIGN);
   d->sign_err = fx_sign_seal(tc->sc, d->keys->cur[as].sec.sign, d->inner, d->inner_len, &b64, &b64_len);
+  fx_crypto_sample_end(tc, FX_CRYPTO_SIGN, c0);
   if (d->sign_err)
     return;
   struct fx_signed env = {.sender_domain = srv->cfg.domain, .sender_role = as, .body = b64, .body_len = b64_len};

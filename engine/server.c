@@ -116,6 +116,12 @@ static int register_metrics(struct fx_server_metrics *m) {
   m->participants = fx_metrics_gauge(m->m, "flexd_participants", "Participants in the registry", NULL);
   m->orders_expired = fx_metrics_counter(m->m, "flexd_orders_expired_total",
                                          "FlexOrders expired without a FlexOrderResponse", NULL);
+  static const char *const crypto_ops[2] = {"op=open", "op=sign"};
+  for (int i = 0; i < 2; i++)
+    if (!(m->crypto_cpu[i] = fx_metrics_histogram(
+              m->m, "flexd_crypto_cpu_seconds",
+              "Thread CPU time of sampled signature checks (open) and signings (sign), one call in 8", crypto_ops[i])))
+      return -1;
   return m->outbox_inflight && m->outbox_pending && m->journal_messages && m->store_bytes && m->participants &&
                  m->orders_expired
              ? 0
@@ -248,11 +254,35 @@ static void *init_thread(unsigned index, void *ud) {
   tc->cal = fx_calendar_new(srv->cfg.time_zone);
   struct fx_rules rules = {.platform_domain = srv->cfg.domain, .isp = srv->isp, .market = tc->cal};
   tc->val = tc->cal ? fx_validator_new(&rules) : NULL;
+  tc->crypto_cpu[FX_CRYPTO_OPEN] = srv->met.crypto_cpu[FX_CRYPTO_OPEN];
+  tc->crypto_cpu[FX_CRYPTO_SIGN] = srv->met.crypto_cpu[FX_CRYPTO_SIGN];
   if (!tc->rd || !tc->sc || !tc->val) {
     fini_thread(tc, ud);
     return NULL; /* jobs on this thread would crash: see work() guards */
   }
   return tc;
+}
+
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return -1;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t fx_crypto_sample_begin(struct fx_thread_ctx *tc, int op) {
+  if (++tc->crypto_tick[op] < FX_CRYPTO_SAMPLE_EVERY || !tc->crypto_cpu[op])
+    return 0;
+  tc->crypto_tick[op] = 0;
+  return thread_cpu_ns() + 1;
+}
+
+void fx_crypto_sample_end(struct fx_thread_ctx *tc, int op, int64_t begin) {
+  if (begin <= 0)
+    return;
+  int64_t end = thread_cpu_ns();
+  if (end >= begin - 1)
+    fx_histogram_observe_us(tc->crypto_cpu[op], (uint64_t)(end - (begin - 1) + 500) / 1000);
 }
 
 /* ---- callbacks from the sequencer ------------------------------------------ */

@@ -33,7 +33,23 @@ struct fx_thread_ctx {
   fx_sign_ctx *sc;
   struct fx_calendar *cal;
   struct fx_validator *val;
+  unsigned crypto_tick[2]; /* calls since the last sample, per FX_CRYPTO_* */
+  struct fx_histogram *crypto_cpu[2];
 };
+
+/* The cryptography's own CPU cost, sampled where it runs: one call in
+ * FX_CRYPTO_SAMPLE_EVERY of each kind, on each worker, is timed with the
+ * thread's CPU clock (a system call each side, so not every call) into
+ * flexd_crypto_cpu_seconds{op=open|sign}. Its mean beside the process's CPU
+ * per message says what share of the platform is the unavoidable signature
+ * work under the real load, where the same code runs slower than on an idle
+ * core (docs/bench.md, "The crypto inside flexd"). */
+enum { FX_CRYPTO_OPEN, FX_CRYPTO_SIGN };
+#define FX_CRYPTO_SAMPLE_EVERY 8
+
+/* 0 when this call is not sampled, else the thread's CPU clock in ns (+1). */
+int64_t fx_crypto_sample_begin(struct fx_thread_ctx *tc, int op);
+void fx_crypto_sample_end(struct fx_thread_ctx *tc, int op, int64_t begin);
 
 #define FX_HTTP_CODES 10
 
@@ -49,6 +65,7 @@ struct fx_server_metrics {
   struct fx_counter *delivery[4];    /* delivered retry rejected expired */
   struct fx_gauge *outbox_inflight, *outbox_pending, *journal_messages, *store_bytes, *participants;
   struct fx_counter *orders_expired; /* FlexOrders unanswered within order_response_timeout */
+  struct fx_histogram *crypto_cpu[2]; /* FX_CRYPTO_OPEN, FX_CRYPTO_SIGN: sampled thread CPU */
 };
 
 /* The platform's own keys: an immutable snapshot, reference-counted like the

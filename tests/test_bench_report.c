@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench/harness/report.h"
+#include "bench/harness/scrape.h"
 #include "bench/harness/sink.h"
 
 #define MS UINT64_C(1000000)
@@ -68,7 +69,9 @@ static struct fx_report report_of(const struct fx_load_stats *st) {
                         .connections = 2, .count_limit = 600, .duration_limit_s = 3,
                         .machine = "test machine", .load = st, .platform_pid = 4242,
                         .platform_cpu_ns = 600 * UINT64_C(150000),
-                        .harness_cpu_ns = 600 * UINT64_C(20000), .ceiling = &ceiling};
+                        .harness_cpu_ns = 600 * UINT64_C(20000), .ceiling = &ceiling,
+                        .crypto_inside = true, .inside_open_us = 70.0, .inside_sign_us = 30.0,
+                        .inside_open_n = 75, .inside_sign_n = 74};
   return r;
 }
 
@@ -100,6 +103,10 @@ Test(bench_report, json_parses_back_with_the_figures_of_the_run) {
   cr_assert_float_eq(num(j, "ceiling.busy_pair_us"), 150.0, 1e-9);
   cr_assert_eq(num(j, "ceiling.busy_threads"), 2);
   cr_assert_float_eq(num(j, "ceiling.platform_ratio_busy"), 1.0, 1e-9); /* 150 / 150 */
+  cr_assert_float_eq(num(j, "cpu.crypto_inside.pair_us"), 100.0, 1e-9);
+  cr_assert_float_eq(num(j, "cpu.crypto_inside.platform_ratio"), 1.5, 1e-9); /* 150 / (70 + 30) */
+  cr_assert_eq(num(j, "cpu.crypto_inside.open_samples"), 75);
+  cr_assert_eq(num(j, "cpu.crypto_inside.sign_samples"), 74);
   json_t *series = json_object_get(j, "series");
   cr_assert_eq(json_array_size(series), st->n_series);
   double ok_sum = 0;
@@ -166,7 +173,9 @@ Test(bench_report, table_names_every_figure) {
   const char *want[] = {"open loop 400/s", "200: 600", "p99.9", "HTTP 200", "timeout 0",
                         "platform 150.0 µs/msg", "harness 20.0 µs/msg", "= 124.0 µs/message",
                         "ceiling = 1.21", "on 2 cores at once = 150.0 µs/message (1.21× alone)",
-                        "platform CPU / it = 1.00", "test machine"};
+                        "platform CPU / it = 1.00", "test machine",
+                        "open 70.0 µs + sign 30.0 µs = 100.0 µs/message", "75 + 74 calls sampled",
+                        "platform CPU / it = 1.50", "0.81× the ceiling"};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)
     cr_assert(strstr(buf, want[i]) != NULL, "table lacks '%s':\n%s", want[i], buf);
   free(buf);
@@ -184,4 +193,29 @@ Test(bench_report, progress_stays_silent_off_a_terminal) {
   cr_assert_eq(len, 0, "progress written to a non-terminal");
   free(buf);
   free(st);
+}
+
+Test(bench_report, crypto_inside_is_the_mean_between_two_scrapes) {
+  const char *before = "# TYPE flexd_crypto_cpu_seconds histogram\n"
+                       "flexd_crypto_cpu_seconds_sum{op=\"open\"} 0.5\n"
+                       "flexd_crypto_cpu_seconds_count{op=\"open\"} 10\n"
+                       "flexd_crypto_cpu_seconds_sum{op=\"sign\"} 0.25\n"
+                       "flexd_crypto_cpu_seconds_count{op=\"sign\"} 10\n";
+  const char *after = "flexd_crypto_cpu_seconds_sum{op=\"open\"} 0.512\n"
+                      "flexd_crypto_cpu_seconds_count{op=\"open\"} 110\n"
+                      "flexd_crypto_cpu_seconds_sum{op=\"sign\"} 0.2548\n"
+                      "flexd_crypto_cpu_seconds_count{op=\"sign\"} 170\n";
+  struct fx_crypto_inside a, b;
+  cr_assert_eq(fx_scrape_crypto_parse(before, &a), 0);
+  cr_assert_eq(fx_scrape_crypto_parse(after, &b), 0);
+  double open_us, sign_us;
+  uint64_t on, sn;
+  cr_assert(fx_crypto_inside_mean(&a, &b, &open_us, &sign_us, &on, &sn));
+  cr_assert_eq(on, 100);
+  cr_assert_eq(sn, 160);
+  cr_assert_float_eq(open_us, 120.0, 1e-6); /* 12 ms over 100 calls */
+  cr_assert_float_eq(sign_us, 30.0, 1e-6);  /* 4.8 ms over 160 */
+  cr_assert(!fx_crypto_inside_mean(&b, &b, &open_us, &sign_us, &on, &sn), "no calls in between: no mean");
+  cr_assert_eq(fx_scrape_crypto_parse("flexd_crypto_cpu_seconds_sum{op=\"open\"} 1\n", &a), -1,
+               "a scrape without every series is refused");
 }

@@ -63,6 +63,42 @@ Test(endpoint, test_message_is_answered_with_a_signed_test_message_response) {
   cr_assert_str_eq(m->hdr.recipient_domain, SIM_AGR);
 }
 
+/* The value of one series in a /metrics exposition, or -1. */
+static double series_value(const char *metrics, const char *series) {
+  size_t n = strlen(series);
+  for (const char *p = metrics; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (strncmp(p, series, n) == 0 && p[n] == ' ')
+      return strtod(p + n + 1, NULL);
+  return -1;
+}
+
+Test(endpoint, crypto_cpu_is_sampled_one_call_in_eight) {
+  /* 64 messages over the workers: each thread times every 8th of its own
+   * checks and signings, so 7 or 8 samples of each kind, never 0 or 64. */
+  enum { N = 64 };
+  char ids[N][FX_UUID_STRLEN];
+  for (int i = 0; i < N; i++) {
+    fx_sim_uuid(ids[i]);
+    cr_assert_eq(fx_sim_send(peer, SIM_AGR, FX_ROLE_AGR, test_message(SIM_AGR, SIM_PLATFORM, ids[i])), 200);
+  }
+  for (int i = 0; i < N; i++)
+    await(FX_MSG_TEST_MESSAGE_RESPONSE, ids[i]);
+  static char metrics[65536];
+  cr_assert_eq(fx_sim_get(peer, true, "/metrics", metrics, sizeof metrics), 200);
+  cr_assert(strstr(metrics, "# TYPE flexd_crypto_cpu_seconds histogram"), "%s", metrics);
+  const char *ops[2] = {"open", "sign"};
+  for (int k = 0; k < 2; k++) {
+    char name[96];
+    snprintf(name, sizeof name, "flexd_crypto_cpu_seconds_count{op=\"%s\"}", ops[k]);
+    double count = series_value(metrics, name);
+    cr_assert(count >= N / 8 - 1 && count <= N / 8, "%s = %g", name, count);
+    snprintf(name, sizeof name, "flexd_crypto_cpu_seconds_sum{op=\"%s\"}", ops[k]);
+    double sum = series_value(metrics, name);
+    /* An Ed25519 operation takes microseconds of CPU, not nothing and not seconds. */
+    cr_assert(sum > 0 && sum / count < 0.01, "%s = %g over %g calls", name, sum, count);
+  }
+}
+
 static void expect_rejection(enum fx_msg_type rt, const char *id, const char *phrase) {
   const struct fx_msg *m = await(rt, id);
   cr_assert_eq(m->result, FX_RESULT_REJECTED, "%s was accepted", id);

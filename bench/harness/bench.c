@@ -7,6 +7,7 @@
 
 #include "bench/harness/cpu.h"
 #include "bench/harness/report.h"
+#include "bench/harness/scrape.h"
 
 #define NS_PER_S 1e9
 
@@ -115,12 +116,17 @@ static int measure(const struct fx_workload *w, struct fx_bench_run *run, FILE *
   bool have_ceiling = !run->opts->no_ceiling && measure_ceiling(run, &ceiling) == 0;
   struct cpu_window cpu;
   struct fx_load_stats *st = NULL;
+  /* flexd's own crypto accounting, read outside the window (its scrape costs
+   * the platform CPU that the window must not count). */
+  struct fx_crypto_inside in0, in1;
+  bool have_inside = run->metrics_port > 0 && fx_scrape_crypto(run->metrics_port, 5, &in0) == 0;
   cpu_begin(&cpu, run->platform_pid);
   if (drive(run, &st, err, errlen) != 0) return -1;
   int rc = 0;
   char werr[256] = "";
   if (w->drain && w->drain(run, werr, sizeof werr) != 0) rc = 1;
   cpu_end(&cpu, run->platform_pid);
+  have_inside = have_inside && fx_scrape_crypto(run->metrics_port, 5, &in1) == 0;
   /* What did arrive is checked even when the drain timed out: the report then says
    * which responses are missing and whether the others were right. */
   char verr[256] = "";
@@ -139,6 +145,8 @@ static int measure(const struct fx_workload *w, struct fx_bench_run *run, FILE *
       .platform_cpu_ns = cpu.platform1 - cpu.platform0, .harness_cpu_ns = cpu.self1 - cpu.self0,
       .threads0 = cpu.threads_ok ? &cpu.threads0 : NULL, .threads1 = cpu.threads_ok ? &cpu.threads1 : NULL,
       .ceiling = have_ceiling ? &ceiling : NULL};
+  r.crypto_inside = have_inside && fx_crypto_inside_mean(&in0, &in1, &r.inside_open_us, &r.inside_sign_us,
+                                                          &r.inside_open_n, &r.inside_sign_n);
   write_outputs(run, &r, out);
   if (w->report) w->report(run, out);
   if (werr[0]) fprintf(out, "workload check failed: %s\n", werr);

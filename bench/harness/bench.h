@@ -77,6 +77,7 @@ struct fx_bench_run {
   const struct fx_async *async_track; /* optional: how responses matched (async.h) */
   uint64_t async_expected, async_last_ns;
   long platform_pid; /* defaults to opts->platform_pid; a workload may start flexd */
+  int metrics_port;  /* the spawned flexd's operator listener, 0 = none (scrape.h) */
   uint64_t window_end_ns; /* 0, or the uv_hrtime() by which the window must have closed
                              (market-day: before its FlexRequests expire) */
   void (*on_response)(void *user, uint64_t index, int status, uint64_t intended_ns,

@@ -128,6 +128,19 @@ static void print_threads(FILE *f, const struct fx_report *r, uint64_t msgs) {
   fprintf(f, " µs/msg (user+system)\n");
 }
 
+/* "crypto inside  open 61.0 µs + sign 27.5 µs = 88.5 µs/message (thread CPU, ...)" */
+static void print_inside(FILE *f, const struct fx_report *r) {
+  if (!r->crypto_inside) return;
+  double pair = r->inside_open_us + r->inside_sign_us;
+  fprintf(f, "crypto inside flexd  open %.1f µs + sign %.1f µs = %.1f µs/message (its workers' thread CPU, "
+             "%" PRIu64 " + %" PRIu64 " calls sampled)", r->inside_open_us, r->inside_sign_us, pair,
+          r->inside_open_n, r->inside_sign_n);
+  if (r->platform_pid > 0 && r->load->ok > 0 && pair > 0)
+    fprintf(f, "; platform CPU / it = %.2f", per_msg(r->platform_cpu_ns, r->load->ok) / 1e3 / pair);
+  if (r->ceiling && r->ceiling->pair_ns > 0) fprintf(f, "; %.2f× the ceiling", pair * 1e3 / r->ceiling->pair_ns);
+  fputc('\n', f);
+}
+
 static void print_cpu(FILE *f, const struct fx_report *r) {
   uint64_t msgs = r->load->ok;
   double plat = per_msg(r->platform_cpu_ns, msgs);
@@ -139,6 +152,7 @@ static void print_cpu(FILE *f, const struct fx_report *r) {
   print_cpu_one(f, "harness", r->harness_cpu_ns, msgs);
   fputc('\n', f);
   print_threads(f, r, msgs);
+  print_inside(f, r);
   if (r->ceiling == NULL) return;
   const struct fx_ceiling *c = r->ceiling;
   fprintf(f, "ceiling      open %.1f µs (%zu B) + sign %.1f µs (%zu B) = %.1f µs/message, "
@@ -154,6 +168,8 @@ static void print_cpu(FILE *f, const struct fx_report *r) {
     fputc('\n', f);
   }
 }
+
+
 
 void fx_report_print(FILE *f, const struct fx_report *r) {
   const struct fx_load_stats *st = r->load;
@@ -244,6 +260,15 @@ static json_t *cpu_json(const struct fx_report *r) {
                         json_real(round1(per_msg(r->platform_cpu_ns, msgs) / 1e3)));
     if (r->threads0 && r->threads1 && msgs)
       json_object_set_new(cpu, "platform_threads", threads_json(r, msgs));
+  }
+  if (r->crypto_inside) {
+    double pair = r->inside_open_us + r->inside_sign_us;
+    json_t *in = json_pack("{s:f, s:f, s:f, s:I, s:I}", "open_us", round1(r->inside_open_us), "sign_us",
+                           round1(r->inside_sign_us), "pair_us", round1(pair), "open_samples",
+                           (json_int_t)r->inside_open_n, "sign_samples", (json_int_t)r->inside_sign_n);
+    if (r->platform_pid > 0 && msgs > 0 && pair > 0)
+      json_object_set_new(in, "platform_ratio", json_real(round(per_msg(r->platform_cpu_ns, msgs) / 1e3 / pair * 100.0) / 100.0));
+    json_object_set_new(cpu, "crypto_inside", in);
   }
   return cpu;
 }

@@ -4,7 +4,8 @@
  * A report only points at the run's data (load statistics, histograms); it owns
  * nothing. Per-message figures divide by the messages answered 200: CPU time per
  * message is the platform's (from /proc) and the harness's own over the window, set
- * beside the ceiling (crypto_sign_open + crypto_sign) measured in the same run. */
+ * beside the ceiling (crypto_sign_open + crypto_sign) measured in the same run, and
+ * beside that pair as flexd itself ran it under the load (its sampled thread CPU). */
 #ifndef FX_BENCH_REPORT_H
 #define FX_BENCH_REPORT_H
 
@@ -41,6 +42,11 @@ struct fx_report {
   /* the platform's threads at the window's start and end; NULL = not shown */
   const struct fx_cpu_threads *threads0, *threads1;
   const struct fx_ceiling *ceiling; /* NULL = not measured */
+  /* the same pair as flexd ran it in the window, from its sampled thread CPU
+   * (scrape.h): mean µs per call and the calls sampled; false = not known */
+  bool crypto_inside;
+  double inside_open_us, inside_sign_us;
+  uint64_t inside_open_n, inside_sign_n;
 };
 
 /* "Linux 6.1.0 x86_64, 2 CPUs, <model name>" into `buf`. */

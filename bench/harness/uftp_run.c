@@ -4,12 +4,13 @@
  * uftp_run.h). */
 #include "bench/harness/uftp_run.h"
 
-#include <curl/curl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "bench/harness/scrape.h"
 
 #define CONNS_PER_DSO_UPDATE 2000 /* keeps a DSOPortfolioUpdate well under max_body */
 
@@ -87,6 +88,7 @@ int fx_bench_uftp_start(struct fx_bench_run *run, struct fx_bench_uftp *u, int d
   snprintf(run->host, sizeof run->host, "127.0.0.1");
   run->port = u->plat->port;
   run->platform_pid = u->plat->pid;
+  run->metrics_port = u->plat->metrics_port;
   u->msgs = fx_bench_msgs_new(u->plat, days_ahead, err, errlen);
   return u->msgs ? 0 : -1;
 }
@@ -161,42 +163,12 @@ int fx_bench_uftp_reference(struct fx_bench_run *run, struct fx_bench_uftp *u, u
 
 /* ---- the operator listener (libcurl, blocking: nothing is measured then) ---------- */
 
-struct body {
-  char *data;
-  size_t len;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *user) {
-  struct body *b = user;
-  char *grown = realloc(b->data, b->len + size * n + 1);
-  if (grown == NULL) return 0;
-  b->data = grown;
-  memcpy(b->data + b->len, p, size * n);
-  b->len += size * n;
-  b->data[b->len] = '\0';
-  return size * n;
-}
-
 long fx_bench_uftp_operator(const struct fx_bench_uftp *u, const char *method, const char *path, double timeout_s,
                             json_t **out) {
-  char url[512];
-  struct body b = {0};
-  long status = 0;
-  *out = NULL;
-  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", u->plat->metrics_port, path);
-  CURL *c = curl_easy_init();
-  if (c == NULL) return 0;
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  if (!strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(c);
-  if (b.data) *out = json_loads(b.data, 0, NULL);
-  free(b.data);
+  char *body;
+  long status = fx_bench_http_fetch(u->plat->metrics_port, method, path, timeout_s, &body);
+  *out = body ? json_loads(body, 0, NULL) : NULL;
+  free(body);
   return status;
 }
 
