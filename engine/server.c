@@ -589,6 +589,7 @@ struct market_swap {
   struct fx_server *srv;
   struct fx_config next; /* the new values; after the swap, the market's old ones */
   char changed[512];     /* the reloadable keys whose values change */
+  bool ran;              /* the sequencer took them (not: it had stopped) */
 };
 
 static void market_swap_free(struct market_swap *ms) {
@@ -602,12 +603,14 @@ static void swap_market(void *market, struct fx_seq_ctx *ctx, struct fx_seq_comm
   (void)market, (void)ctx;
   struct market_swap *ms = cmd->arg;
   fx_config_take_reloadable(&ms->srv->mcfg, &ms->next);
+  ms->ran = true;
 }
 
 static void swap_done(struct fx_seq_command *cmd) {
   struct market_swap *ms = cmd->arg;
-  fx_log_emit(&ms->srv->log, FX_LOG_INFO, "sighup", FX_LOG_KV(FX_LS("changed", ms->changed)),
-              "SIGHUP: market settings in force (changed: %s)", ms->changed[0] ? ms->changed : "none");
+  if (ms->ran) /* a group that failed to commit still ran it: the values are in memory */
+    fx_log_emit(&ms->srv->log, FX_LOG_INFO, "sighup", FX_LOG_KV(FX_LS("changed", ms->changed)),
+                "SIGHUP: market settings in force (changed: %s)", ms->changed[0] ? ms->changed : "none");
   market_swap_free(ms);
 }
 
