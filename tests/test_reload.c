@@ -297,6 +297,7 @@ Test(reload, a_broken_file_changes_nothing_and_flexd_runs_on) {
   edit("bb_node_limit = -5", "bb_node_limit = 2000"); /* the same file, repaired */
   sighup_until("market settings in force (changed: mutex_offers)");
   cr_assert_str_eq(offer(SIM_AGR, day, 69, -1000, 1, 2), "No MutEx offer support");
+  cr_assert_eq(fx_sim_stop_flexd(sim), 0, "the refused reload leaves the exit status alone");
 }
 
 /* A raw HTTP/1.1 connection to the UFTP listener: POSTs `body` and reads the
