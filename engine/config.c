@@ -565,3 +565,165 @@ int fx_config_parse(struct fx_config *cfg, const char *text, char *err, size_t e
   err[0] = 0;
   return finish(&st, ini_parse_string(text, handler, &st));
 }
+
+/* ---- reloading ------------------------------------------------------------------
+ * Every key a reload compares, by where its value lives. FIXED keys need a new
+ * socket, thread pool or memory map, or would change the meaning of what is
+ * stored (the calendar of every stored Period, the currency of every stored
+ * offer); RELOAD keys are the market's rules, read afresh at each use on the
+ * sequencer thread (or by the loop's timers). docs/architecture.md has the
+ * table with the reasons. */
+
+enum { FIELD_STR, FIELD_MEM };
+enum { FIXED, RELOAD };
+
+struct field {
+  const char *section, *key;
+  size_t off, size;
+  unsigned char kind, cls;
+};
+
+#define FIELD_AT(f) offsetof(struct fx_config, f), sizeof(((struct fx_config *)0)->f)
+#define STR(sec, key, f, cls) {sec, key, FIELD_AT(f), FIELD_STR, cls}
+#define MEM(sec, key, f, cls) {sec, key, FIELD_AT(f), FIELD_MEM, cls}
+
+static const struct field fields[] = {
+    STR("platform", "domain", domain, FIXED),
+    STR("platform", "listen", listen, FIXED),
+    STR("platform", "metrics", metrics, FIXED),
+    STR("platform", "store", store, FIXED),
+    MEM("platform", "store_nosync", store_nosync, FIXED),
+    MEM("platform", "store_max_mb", store_max_mb, FIXED),
+    MEM("platform", "log_format", log_format, FIXED),
+    MEM("platform", "max_body", max_body, FIXED),
+    MEM("platform", "workers", workers, FIXED),
+    MEM("platform", "plain_http", plain_http, FIXED),
+    STR("platform", "tls_peer_ca", tls_peer_ca, FIXED),
+    MEM("platform", "ip_rate", ip_rate, FIXED),
+    MEM("platform", "ip_max_connections", ip_max_connections, FIXED),
+    MEM("platform", "discovery", discovery, FIXED),
+    STR("market", "time_zone", time_zone, FIXED),
+    STR("market", "isp_duration", isp_duration, FIXED),
+    STR("market", "currency", currency, FIXED),
+    MEM("market", "closed", closed, RELOAD),
+    MEM("market", "mutex_offers", mutex_offers, RELOAD),
+    MEM("market", "require_baseline", require_baseline, RELOAD),
+    MEM("market", "gate_closure_day_ahead", gate_closure_minute, RELOAD),
+    MEM("market", "gate_closure_intraday", gate_closure_intraday, RELOAD),
+    MEM("market", "prognosis_power_bound", prognosis_power_bound, RELOAD),
+    MEM("market", "retry_window", retry_window_s, RELOAD),
+    MEM("market", "penalty_rate", penalty_rate, RELOAD),
+    MEM("market", "penalty_unit", penalty_unit, RELOAD),
+    MEM("market", "settlement_day", settlement_day, RELOAD),
+    MEM("market", "settlement_time", settlement_minute, RELOAD),
+    MEM("market", "baseline_reference", baseline_reference, RELOAD),
+    MEM("market", "baseline_like_days", baseline_like_days, RELOAD),
+    MEM("market", "order_response_timeout", order_response_timeout_s, RELOAD),
+    MEM("market", "dso_sees_agr_per_connection", dso_sees_agr_per_connection, RELOAD),
+    MEM("market", "coverage_tolerance", clear.coverage_tolerance, RELOAD),
+    MEM("market", "bb_gap", clear.bb_gap, RELOAD),
+    MEM("market", "bb_max_offers", clear.bb_max_offers, RELOAD),
+    MEM("market", "bb_node_limit", clear.bb_node_limit, RELOAD),
+    MEM("market", "bb_pivot_limit", clear.bb_pivot_limit, RELOAD),
+    MEM("market", "exact_max_offers", clear.exact_max_offers, RELOAD),
+    MEM("market", "local_search_max_offers", clear.local_search_max_offers, RELOAD),
+    MEM("market", "time_limit_ms", clear.time_limit_ms, RELOAD),
+};
+
+static bool field_equal(const struct field *f, const struct fx_config *a, const struct fx_config *b) {
+  const char *x = (const char *)a + f->off, *y = (const char *)b + f->off;
+  return f->kind == FIELD_STR ? strncmp(x, y, f->size) == 0 : memcmp(x, y, f->size) == 0;
+}
+
+static void field_copy(const struct field *f, struct fx_config *dst, const struct fx_config *src) {
+  memcpy((char *)dst + f->off, (const char *)src + f->off, f->size);
+}
+
+static void refuse(fx_config_refused_fn refused, void *ud, const char *section, const char *key) {
+  char name[200];
+  snprintf(name, sizeof name, "[%s] %s", section, key);
+  if (refused)
+    refused(name, ud);
+}
+
+static bool contract_equal(const struct fx_contract_cfg *a, const struct fx_contract_cfg *b) {
+  if (strcmp(a->agr, b->agr) || strcmp(a->cp, b->cp) || a->from != b->from || a->to != b->to ||
+      a->n_ranges != b->n_ranges || a->has_baseline != b->has_baseline ||
+      (a->has_baseline && a->baseline != b->baseline))
+    return false;
+  for (size_t i = 0; i < a->n_ranges; i++)
+    if (a->ranges[i].first != b->ranges[i].first || a->ranges[i].last != b->ranges[i].last ||
+        a->ranges[i].power != b->ranges[i].power)
+      return false;
+  return true;
+}
+
+/* Contracts stay as started: the market's reservations point into them and
+ * stored FlexReservationUpdates were computed from them. */
+static int contracts_kept(const struct fx_config *next, const struct fx_config *running, fx_config_refused_fn refused,
+                          void *ud) {
+  int n = 0;
+  for (size_t i = 0; i < next->n_contracts; i++) {
+    const struct fx_contract_cfg *c = fx_config_contract(running, next->contracts[i].id);
+    if (!c || !contract_equal(c, &next->contracts[i]))
+      n++, refuse(refused, ud, "contract", next->contracts[i].id);
+  }
+  for (size_t i = 0; i < running->n_contracts; i++)
+    if (!fx_config_contract(next, running->contracts[i].id))
+      n++, refuse(refused, ud, "contract", running->contracts[i].id);
+  return n;
+}
+
+/* HTTPS on the listener is decided at start-up; the certificate files of a
+ * TLS listener are reloaded by the server itself. */
+static int transport_kept(struct fx_config *next, const struct fx_config *running, fx_config_refused_fn refused,
+                          void *ud) {
+  if (!next->tls_cert[0] == !running->tls_cert[0])
+    return 0;
+  memcpy(next->tls_cert, running->tls_cert, sizeof next->tls_cert);
+  memcpy(next->tls_key, running->tls_key, sizeof next->tls_key);
+  memcpy(next->tls_client_ca, running->tls_client_ca, sizeof next->tls_client_ca);
+  refuse(refused, ud, "platform", "tls_cert");
+  return 1;
+}
+
+int fx_config_keep_fixed(struct fx_config *next, const struct fx_config *running, fx_config_refused_fn refused,
+                         void *ud) {
+  int n = 0;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const struct field *f = &fields[i];
+    if (f->cls != FIXED || field_equal(f, next, running))
+      continue;
+    field_copy(f, next, running);
+    refuse(refused, ud, f->section, f->key);
+    n++;
+  }
+  return n + transport_kept(next, running, refused, ud) + contracts_kept(next, running, refused, ud);
+}
+
+void fx_config_take_reloadable(struct fx_config *dst, struct fx_config *src) {
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    if (fields[i].cls == RELOAD)
+      field_copy(&fields[i], dst, src);
+  struct fx_participant_cfg *p = dst->participants;
+  size_t n = dst->n_participants;
+  dst->participants = src->participants, dst->n_participants = src->n_participants;
+  src->participants = p, src->n_participants = n;
+}
+
+int fx_config_reload_changes(const struct fx_config *a, const struct fx_config *b, char *buf, size_t len) {
+  int n = 0;
+  size_t used = 0;
+  if (len)
+    buf[0] = 0;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const struct field *f = &fields[i];
+    if (f->cls != RELOAD || field_equal(f, a, b))
+      continue;
+    int w = used < len ? snprintf(buf + used, len - used, "%s%s", n ? ", " : "", f->key) : 0;
+    if (w > 0)
+      used += (size_t)w;
+    n++;
+  }
+  return n;
+}

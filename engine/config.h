@@ -225,6 +225,34 @@ void fx_config_free(struct fx_config *cfg);
  * nothing allocated. The copy is freed with fx_config_free. */
 int fx_config_copy(struct fx_config *dst, const struct fx_config *src);
 
+/* ---- reloading (SIGHUP; docs/architecture.md, "Reloading") ----------------
+ * A reload reads the file again into a fresh configuration `next`, then:
+ *   fx_config_keep_fixed   puts back the running value of every key that
+ *                          cannot change without a restart, naming each;
+ *   fx_config_take_reloadable  moves the reloadable values (the [market]
+ *                          rules and the participants) into a running copy.
+ * Keys the server reloads by their own path (tls_cert, tls_key,
+ * tls_client_ca, key.*, key_previous.*, dns_*) are left to it. */
+
+/* Told "[section] key" for each key refused. */
+typedef void (*fx_config_refused_fn)(const char *key, void *ud);
+
+/* Every key of `next` that differs from `running` and takes a restart gets
+ * running's value back, and `refused` (may be NULL) hears of it; so does a
+ * [contract] added, removed or changed (contracts are never taken over, see
+ * below). TLS switched on or off counts as tls_cert. Returns how many. */
+int fx_config_keep_fixed(struct fx_config *next, const struct fx_config *running, fx_config_refused_fn refused,
+                         void *ud);
+
+/* Copies the reloadable scalar values of `src` into `dst` and exchanges
+ * their participant arrays (src then owns dst's old one, freed with src).
+ * Fixed keys and contracts of dst are untouched. */
+void fx_config_take_reloadable(struct fx_config *dst, struct fx_config *src);
+
+/* The names of the reloadable keys whose values differ between a and b,
+ * ", "-separated into buf ("" when none; truncated to fit); how many. */
+int fx_config_reload_changes(const struct fx_config *a, const struct fx_config *b, char *buf, size_t len);
+
 /* "host:port" → parts; port 0 means ephemeral. -1 on a malformed address. */
 int fx_config_split_addr(const char *addr, char *host, size_t hostlen, int *port);
 

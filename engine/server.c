@@ -410,8 +410,11 @@ struct op_settle {
   struct fx_server *srv;
 };
 
+static void settle_run_done(struct fx_server *srv);
+
 static void op_settle_done(struct fx_seq_command *c) {
   struct op_settle *os = (struct op_settle *)c;
+  struct fx_server *srv = os->srv;
   char body[200];
   int n = snprintf(body, sizeof body,
                    "{\"messages\":%d,\"orders\":%d,\"incomplete\":%d,\"error\":%d,\"committed\":%s}\n",
@@ -426,6 +429,7 @@ static void op_settle_done(struct fx_seq_command *c) {
                           FX_LN("committed", !c->store_err)),
                 "monthly settlement: %.*s", n > 0 ? n - 1 : 0, body);
   free(os);
+  settle_run_done(srv);
 }
 
 static void settle(struct fx_server *srv, int32_t from, int32_t to, struct fx_http_request *req) {
@@ -443,6 +447,7 @@ static void settle(struct fx_server *srv, int32_t from, int32_t to, struct fx_ht
   os->cmd.done = op_settle_done;
   os->cmd.now_us = fx_now_us();
   os->cmd.arg = &os->run;
+  srv->settle_runs++;
   fx_sequencer_command(srv->seq, &os->cmd);
 }
 
@@ -603,65 +608,122 @@ static void ops_handler(struct fx_http_request *req, void *ud) {
 
 /* ---- signals, reload, shutdown --------------------------------------------- */
 
-/* The market reads the participants (closed mode) on the sequencer thread, so
- * the new list is swapped in there, in order with messages; the old one is
- * freed back on the loop. */
-struct participants_swap {
+/* A reload's [market] values and participants on their way to the market,
+ * which reads its configuration (srv->mcfg) on the sequencer thread: they are
+ * taken over there by a command, in order with messages, and the old ones
+ * are freed back on the loop. A clearing already solving keeps the budget it
+ * copied when it started; the market recomputes its deadlines after the
+ * command's group and the loop re-arms its timer from them (on_groups). */
+struct market_swap {
   struct fx_seq_command cmd;
   struct fx_server *srv;
-  struct fx_participant_cfg *p;
-  size_t n;
+  struct fx_config next; /* the new values; after the swap, the market's old ones */
+  char changed[512];     /* the reloadable keys whose values change */
+  bool ran;              /* the sequencer took them (not: it had stopped) */
 };
 
-static void swap_participants(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
+static void market_swap_free(struct market_swap *ms) {
+  if (!ms)
+    return;
+  fx_config_free(&ms->next);
+  free(ms);
+}
+
+static void swap_market(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   (void)market, (void)ctx;
-  struct participants_swap *ps = cmd->arg;
-  struct fx_config *c = &ps->srv->cfg;
-  struct fx_participant_cfg *p = c->participants;
-  size_t n = c->n_participants;
-  c->participants = ps->p, c->n_participants = ps->n;
-  ps->p = p, ps->n = n;
+  struct market_swap *ms = cmd->arg;
+  fx_config_take_reloadable(&ms->srv->mcfg, &ms->next);
+  ms->ran = true;
 }
 
 static void swap_done(struct fx_seq_command *cmd) {
-  struct participants_swap *ps = cmd->arg;
-  free(ps->p);
-  free(ps);
+  struct market_swap *ms = cmd->arg;
+  if (ms->ran) /* a group that failed to commit still ran it: the values are in memory */
+    fx_log_emit(&ms->srv->log, FX_LOG_INFO, "sighup", FX_LOG_KV(FX_LS("changed", ms->changed)),
+                "SIGHUP: market settings in force (changed: %s)", ms->changed[0] ? ms->changed : "none");
+  market_swap_free(ms);
 }
 
-/* The listener's certificate and key, read again from the files the new
- * configuration names: connections accepted from now on use them, open ones
- * keep the context they were accepted with. Any failure keeps the old one. */
-static void reload_tls(struct fx_server *srv, const struct fx_config *c) {
-  if (!srv->cfg.tls_cert[0] || !srv->http)
-    return; /* plain HTTP: switching to TLS takes a restart */
-  if (!c->tls_cert[0]) {
-    fx_log_emit(&srv->log, FX_LOG_WARN, "sighup", NULL, 0,
-                "SIGHUP: tls_cert removed; TLS stays on until a restart, with the old certificate");
+static void submit_swap(struct fx_server *srv, struct market_swap *ms) {
+  ms->cmd.run = swap_market, ms->cmd.done = swap_done, ms->cmd.arg = ms, ms->cmd.now_us = fx_now_us();
+  fx_sequencer_command(srv->seq, &ms->cmd);
+}
+
+/* A settlement run spans several groups and reads the settlement keys in
+ * each: new values wait until no run is under way, so that one run settles
+ * every AGR under the same rules. A later reload supersedes a waiting one. */
+static void hand_to_market(struct fx_server *srv, struct market_swap *ms) {
+  if (!srv->settle_runs) {
+    submit_swap(srv, ms);
     return;
   }
+  market_swap_free(srv->parked);
+  srv->parked = ms;
+  fx_log_emit(&srv->log, FX_LOG_INFO, "sighup", NULL, 0,
+              "SIGHUP: market settings wait for the settlement run under way");
+}
+
+/* op_settle_done: the last run under way has finished. */
+static void settle_run_done(struct fx_server *srv) {
+  if (--srv->settle_runs || !srv->parked || srv->stopping)
+    return; /* when stopping, teardown frees what is parked */
+  struct market_swap *ms = srv->parked;
+  srv->parked = NULL;
+  submit_swap(srv, ms);
+}
+
+static void log_refused(const char *key, void *ud) {
+  struct fx_server *srv = ud;
+  fx_log_emit(&srv->log, FX_LOG_WARN, "sighup", FX_LOG_KV(FX_LS("parameter", key)),
+              "SIGHUP: parameter %s cannot be changed without restarting; the running value stays", key);
+}
+
+/* Everything a reload installs, built before anything changes, so that a
+ * file that fails anywhere changes nothing. */
+struct reload_next {
+  struct fx_platform_keys *keys;
+  struct fx_tls_ctx *tls; /* NULL: the listener is plain HTTP */
+  struct fx_registry *reg;
+  struct market_swap *swap;
+};
+
+static void reload_next_free(struct reload_next *nx) {
+  fx_platform_keys_unref(nx->keys);
+  fx_tls_ctx_free(nx->tls);
+  fx_registry_unref(nx->reg);
+  market_swap_free(nx->swap);
+}
+
+/* On failure err says why and *kept what stays ("keys and configuration"). */
+static int reload_prepare(struct fx_server *srv, const struct fx_config *c, struct reload_next *nx, char *err,
+                          size_t errlen, const char **kept) {
+  *kept = "keys and configuration";
+  if (!(nx->keys = fx_platform_keys_load(c, err, errlen)))
+    return -1;
+  *kept = "certificate and configuration";
   struct fx_tls_config tc = {.cert_file = c->tls_cert, .key_file = c->tls_key, .client_ca_file = c->tls_client_ca};
-  struct fx_tls_ctx *ctx;
-  char err[400];
-  if (fx_tls_ctx_new(&ctx, &tc, err, sizeof err) != 0) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s; keeping the running certificate", err);
-    return;
+  if (c->tls_cert[0] && fx_tls_ctx_new(&nx->tls, &tc, err, errlen) != 0) {
+    nx->tls = NULL;
+    return -1;
   }
-  fx_http_server_set_tls(srv->http, ctx);
-  fx_tls_ctx_free(ctx);
-  fx_log_emit(&srv->log, FX_LOG_INFO, "sighup", NULL, 0, "SIGHUP: TLS certificate reloaded from %s", c->tls_cert);
+  *kept = "configuration";
+  if (!(nx->reg = fx_registry_build(c, srv->reg->disc, srv->reg, err, errlen)))
+    return -1;
+  if (!(nx->swap = calloc(1, sizeof *nx->swap)) || fx_config_copy(&nx->swap->next, c) != 0) {
+    free(nx->swap);
+    nx->swap = NULL;
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  nx->swap->srv = srv;
+  fx_config_reload_changes(&srv->cfg, c, nx->swap->changed, sizeof nx->swap->changed);
+  /* Last: it applies the resolver settings at once (nothing on failure). */
+  return nx->reg->disc ? fx_discovery_configure(nx->reg->disc, c, err, errlen) : 0;
 }
 
-/* The platform's key files, read again: deliveries started from now on sign
- * with the new snapshot, those under way finish with the one they took. */
-static void reload_keys(struct fx_server *srv, const struct fx_config *c) {
-  char err[500];
-  struct fx_platform_keys *k = fx_platform_keys_load(c, err, sizeof err);
-  if (!k) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", FX_LOG_KV(FX_LS("what", "keys")),
-                "SIGHUP: %s; keeping the running keys", err);
-    return;
-  }
+/* Deliveries started from now on sign with the new keys, those under way
+ * finish with the snapshot they took. */
+static void install_keys(struct fx_server *srv, const struct fx_config *c, struct fx_platform_keys *k) {
   bool changed = false;
   for (int r = FX_ROLE_AGR; r < FX_ROLE_COUNT; r++)
     changed |= strcmp(k->cur_cs1[r], srv->keys->cur_cs1[r]) || strcmp(k->prev_cs1[r], srv->keys->prev_cs1[r]);
@@ -679,9 +741,32 @@ static void reload_keys(struct fx_server *srv, const struct fx_config *c) {
                     k->prev_cs1[r][0] ? k->prev_cs1[r] : "none");
 }
 
+/* Installs what reload_prepare built; nx is emptied. The listener's new TLS
+ * context serves connections accepted from now on, open ones keep theirs. */
+static void reload_commit(struct fx_server *srv, struct fx_config *c, struct reload_next *nx) {
+  if (nx->tls) {
+    fx_http_server_set_tls(srv->http, nx->tls);
+    fx_log_emit(&srv->log, FX_LOG_INFO, "sighup", NULL, 0, "SIGHUP: TLS certificate reloaded from %s", c->tls_cert);
+  }
+  install_keys(srv, c, nx->keys);
+  fx_registry_unref(srv->reg);
+  srv->reg = nx->reg;
+  fx_gauge_set(srv->met.participants, (int64_t)nx->reg->n);
+  fx_log_emit(&srv->log, FX_LOG_INFO, "sighup", NULL, 0, "SIGHUP: participants reloaded (%zu)", nx->reg->n);
+  fx_config_take_reloadable(&srv->cfg, c); /* the loop's: retry window, settlement time */
+  hand_to_market(srv, nx->swap);
+  fx_tls_ctx_free(nx->tls); /* the listener holds its own reference */
+  *nx = (struct reload_next){0};
+  arm_settle_timer(srv);
+}
+
+/* SIGHUP: the file again, then keys, certificate, participants and the
+ * [market] rules together, or nothing (docs/architecture.md, "Reloading"). */
 static void reload(struct fx_server *srv) {
   struct fx_config c;
-  char err[300];
+  struct reload_next nx = {0};
+  char err[600];
+  const char *kept;
   fx_config_defaults(&c);
   if (fx_config_load(&c, srv->config_path, err, sizeof err) != 0) {
     fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s: %s; keeping the running configuration",
@@ -689,29 +774,13 @@ static void reload(struct fx_server *srv) {
     fx_config_free(&c);
     return;
   }
-  reload_tls(srv, &c);
-  reload_keys(srv, &c);
-  struct fx_registry *r = NULL;
-  if ((c.discovery == FX_DISCOVERY_DNS) != (srv->reg->disc != NULL))
-    snprintf(err, sizeof err, "[platform] discovery changes take a restart");
-  else if ((r = fx_registry_build(&c, srv->reg->disc, srv->reg, err, sizeof err)) && r->disc &&
-           fx_discovery_configure(r->disc, &c, err, sizeof err) != 0)
-    fx_registry_unref(r), r = NULL;
-  struct participants_swap *ps = r ? calloc(1, sizeof *ps) : NULL;
-  if (!ps) {
-    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s; keeping the running configuration",
-                r ? "out of memory" : err);
-    fx_registry_unref(r);
-    fx_config_free(&c);
-    return;
-  }
-  fx_registry_unref(srv->reg);
-  srv->reg = r;
-  ps->srv = srv, ps->p = c.participants, ps->n = c.n_participants;
-  ps->cmd.run = swap_participants, ps->cmd.done = swap_done, ps->cmd.arg = ps, ps->cmd.now_us = fx_now_us();
-  fx_sequencer_command(srv->seq, &ps->cmd);
-  fx_gauge_set(srv->met.participants, (int64_t)r->n);
-  fx_log_emit(&srv->log, FX_LOG_INFO, "sighup", NULL, 0, "SIGHUP: participants reloaded (%zu)", r->n);
+  fx_config_keep_fixed(&c, &srv->cfg, log_refused, srv);
+  if (reload_prepare(srv, &c, &nx, err, sizeof err, &kept) != 0)
+    fx_log_emit(&srv->log, FX_LOG_ERROR, "sighup", NULL, 0, "SIGHUP: %s; keeping the running %s", err, kept);
+  else
+    reload_commit(srv, &c, &nx);
+  reload_next_free(&nx);
+  fx_config_free(&c);
 }
 
 static void close_handle(uv_handle_t *h) {
@@ -774,7 +843,8 @@ static void on_tick(uv_timer_t *t) {
 static void on_signal(uv_signal_t *h, int signum) {
   struct fx_server *srv = h->data;
   if (signum == SIGHUP) {
-    reload(srv);
+    if (!srv->stopping) /* the sequencer may be gone */
+      reload(srv);
     return;
   }
   if (srv->stopping)
@@ -922,7 +992,7 @@ static int start(struct fx_server *srv, const char *port_file) {
                 fx_store_strerror(rc));
     return -1;
   }
-  if (!(srv->market = fx_market_new(&srv->cfg, srv->store, err, sizeof err))) {
+  if (!(srv->market = fx_market_new(&srv->mcfg, srv->store, err, sizeof err))) {
     fx_log_emit(&srv->log, FX_LOG_ERROR, "start_failed", NULL, 0, "market: %s", err);
     return -1;
   }
@@ -1025,6 +1095,8 @@ static void teardown(struct fx_server *srv) {
   fx_ingest_pool_free(srv);
   fx_query_free(srv->query);
   fx_market_free(srv->market);
+  market_swap_free(srv->parked);
+  fx_config_free(&srv->mcfg);
   if (srv->store)
     fx_store_close(srv->store);
   fx_registry_unref(srv->reg);
@@ -1037,7 +1109,9 @@ int fx_server_run(const struct fx_config *cfg, const char *config_path, const ch
   struct fx_server *srv = calloc(1, sizeof *srv);
   if (!srv)
     return 1;
-  if (fx_config_copy(&srv->cfg, cfg) != 0) { /* the server owns its own copy */
+  /* The server owns its own copy, and one more for the market's thread. */
+  if (fx_config_copy(&srv->cfg, cfg) != 0 || fx_config_copy(&srv->mcfg, cfg) != 0) {
+    fx_config_free(&srv->cfg);
     free(srv);
     return 1;
   }

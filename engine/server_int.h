@@ -81,9 +81,13 @@ struct fx_platform_keys {
   unsigned refs;
 };
 
+struct market_swap;
+
 struct fx_server {
   uv_loop_t loop;
-  struct fx_config cfg;
+  struct fx_config cfg;  /* the loop thread's (workers read its fixed keys) */
+  struct fx_config mcfg; /* the market's copy: written only on the sequencer thread
+                          * (a reload's command), read there by the market */
   char config_path[512];
   struct fx_store *store;
   struct fx_registry *reg;
@@ -100,6 +104,8 @@ struct fx_server {
   uv_timer_t clear_timer;  /* fires at the next market's clearing time */
   uv_timer_t settle_timer; /* fires at the next monthly settlement run */
   int64_t settle_due_us;   /* when that run is due */
+  unsigned settle_runs;    /* settlement runs submitted and not done */
+  struct market_swap *parked; /* a reload's [market] values waiting for them */
   struct fx_server_metrics met;
   uv_signal_t sig_term, sig_int, sig_hup;
   uv_timer_t tick;
