@@ -13,7 +13,8 @@ struct fx_server;
 
 /* Runs the platform until SIGTERM/SIGINT (then drains and returns 0) or a
  * start-up failure (returns 1 with the reason on stderr). `config_path` is
- * re-read on SIGHUP (participants only). `port_file`, when set, receives
+ * re-read on SIGHUP (docs/architecture.md, "Reloading": what applies at once,
+ * what needs a restart). `port_file`, when set, receives
  * "UFTP_PORT METRICS_PORT\n" once both listeners are bound (tests, port 0). */
 int fx_server_run(const struct fx_config *cfg, const char *config_path, const char *port_file);
 
