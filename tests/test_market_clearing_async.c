@@ -483,7 +483,10 @@ Test(clearing_async, a_rejected_order_during_a_clearing_is_cleared_again_once_th
          "");
   cr_assert_eq(fx_market_clearing_solved(H.mk), 1, "the rejection came while round 1 was under way");
   fx_market_clearing_hold(H.mk, false);
-  for (int i = 0; i < 600000 && !(fx_market_clearing_solved(H.mk) >= 2 && fx_market_clearing_pending(H.mk) == 0);
+  /* Round 1's result (stale: its base had the rejected order), then round 2:
+   * wait for both, not for the first moment nothing is pending (between the
+   * two results the re-clearing may not be queued yet). */
+  for (int i = 0; i < 600000 && !(fx_market_clearing_solved(H.mk) >= 3 && fx_market_clearing_pending(H.mk) == 0);
        i++) {
     uv_run(&H.loop, UV_RUN_NOWAIT);
     uv_sleep(1);
@@ -693,7 +696,13 @@ Test(clearing_async, an_order_expiring_after_the_clearing_stopped_is_cleared_aga
   /* The orders' reply deadline passes after the clearing thread stopped:
    * they expire with no clearing queued. */
   fx_market_clearing_stop(H.mk);
-  H.now_us += 601 * 1000000LL;
+  /* The orders were placed at the clearing's result time: the harness clock
+   * plus the solve's own duration (seconds under a sanitizer on a loaded
+   * machine), so their deadline is read, and checked to be theirs. */
+  int64_t due = fx_market_next_deadline(H.mk);
+  cr_assert(due >= H.now_us + 600 * 1000000LL && due < H.now_us + 900 * 1000000LL,
+            "the next deadline is the orders' reply deadline, 600 s after they were placed");
+  H.now_us = due + 1000000;
   cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "the reply deadline is due");
   run_command(fx_market_run_due, NULL);
   cr_assert_eq(orders_to(AGR2), placed, "nothing bought before the restart");
