@@ -100,6 +100,18 @@ static void run_due_at(int64_t t) {
 
 static int orders_to(const char *agr) { return count_out(FX_MSG_FLEX_ORDER, agr); }
 
+/* Runs the loop until no clearing is pending and `solved` were solved, then
+ * one message through the sequencer so their results are committed. */
+static void settle(unsigned solved) {
+  for (int i = 0; i < 60000 && !(fx_market_clearing_solved(H.mk) == solved && fx_market_clearing_pending(H.mk) == 0);
+       i++) {
+    uv_run(&H.loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(fx_market_clearing_solved(H.mk), solved);
+  EXPECT(submit("DSOPortfolioQuery", DSO, FX_ROLE_DSO, " TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" EntityAddress=\"" CP1 "\"/>"), "");
+}
+
 /* ==== one market changes, another has the earliest deadline ============================== */
 
 Test(deadline_marks, an_order_placed_in_a_market_other_than_the_earliest_expires_on_time) {
@@ -155,22 +167,34 @@ Test(deadline_marks, a_failed_clearing_in_a_market_other_than_the_earliest_waits
                "tried again in 10 s: neither at once (a spinning timer) nor at CP1's 15:00");
 }
 
+Test(deadline_marks, a_revision_crossing_a_timed_clearing_is_cleared_at_its_own_clearing_time) {
+  start_market();
+  cr_assert_eq(fx_market_clearing_start(H.mk, H.seq), 0);
+  populate();
+  request(CP1, 1, "2025-03-01T12:00:00+01:00");
+  request(CP2, 1, "2025-03-01T15:00:00+01:00");
+  offer(CP1, AGR1, "10");
+  int64_t noon = at("2025-03-01T12:00:00+01:00");
+  fx_market_clearing_hold(H.mk, true);
+  run_due_at(noon);
+  cr_assert_eq(fx_market_clearing_pending(H.mk), 1);
+  cr_assert_eq(fx_market_next_deadline(H.mk), at("2025-03-01T15:00:00+01:00"),
+               "CP1 is not due while it is being cleared (a timer firing again and again), CP2 is next");
+  /* Revision 2 of CP1, due at 14:00, crosses the clearing of revision 1: that
+   * result is stale and revision 2 is not due yet, so nothing is cleared
+   * now; CP1 is due again at 14:00. */
+  H.now_us = noon + 60 * SEC_US;
+  request(CP1, 2, "2025-03-01T14:00:00+01:00");
+  fx_market_clearing_hold(H.mk, false);
+  settle(1);
+  cr_assert_eq(orders_to(AGR1), 0, "the stale result placed nothing");
+  cr_assert_eq(fx_market_next_deadline(H.mk), at("2025-03-01T14:00:00+01:00"), "revision 2's clearing time");
+}
+
 /* ==== every path, against the definition ==================================================== */
 
 static void check(const char *step) {
   cr_assert_eq(fx_market_next_deadline(H.mk), mk_deadline_scan(H.mk), "after %s", step);
-}
-
-/* Runs the loop until no clearing is pending and `solved` were solved, then
- * one message through the sequencer so their results are committed. */
-static void settle(unsigned solved) {
-  for (int i = 0; i < 60000 && !(fx_market_clearing_solved(H.mk) == solved && fx_market_clearing_pending(H.mk) == 0);
-       i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(fx_market_clearing_solved(H.mk), solved);
-  EXPECT(submit("DSOPortfolioQuery", DSO, FX_ROLE_DSO, " TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" EntityAddress=\"" CP1 "\"/>"), "");
 }
 
 Test(deadline_marks, the_deadline_equals_a_full_scan_after_every_group) {
