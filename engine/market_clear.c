@@ -333,10 +333,12 @@ static int clear_inline(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_
   /* GLPK keeps a per-thread environment that nothing frees when the
    * sequencer thread ends; the solver holds no GLPK object between calls. */
   glp_free_env();
-  if (rc == 0)
+  if (rc == 0) {
     mark_cleared(mk, ctx, m, m->asked);
-  else
+  } else { /* asked, so that a restart tries again even for a request once cleared */
+    ask(mk, ctx, m);
     clear_failed(mk, m, now_us, rc);
+  }
   return n;
 }
 

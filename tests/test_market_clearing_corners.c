@@ -198,6 +198,27 @@ Test(clearing_corners, a_failed_clearing_is_tried_again_with_back_off_until_it_s
   fx_metrics_free(met);
 }
 
+Test(clearing_corners, an_inline_re_clearing_that_fails_is_still_due_after_a_restart) {
+  start_market();
+  populate();
+  request(1, 300, 150);
+  char a[FX_UUID_STRLEN], b[FX_UUID_STRLEN], absurd[FX_UUID_STRLEN], ord[FX_UUID_STRLEN];
+  offer(AGR1, 200, "10", a);
+  offer(AGR2, 200, "20", b);
+  cr_assert_eq(clear_market(CP1), 1);
+  order_id(AGR1, 0, ord);
+  offer(AGR2, 200, "20000000000", absurd);
+  cr_assert_str_eq(respond(AGR1, ord, false), "", "the rejection commits; its re-clearing fails");
+  cr_assert_eq(orders_to(AGR2), 0);
+  stop_market();
+  start_market();
+  cr_assert_leq(fx_market_next_deadline(H.mk), H.now_us, "the request was cleared once, yet it is due again");
+  EXPECT(submit("FlexOfferRevocation", AGR2, FX_ROLE_AGR, " FlexOfferMessageID=\"%s\"/>", absurd), "");
+  run_command(fx_market_run_due, NULL);
+  cr_assert_eq(orders_to(AGR2), 1, "the rejected order's need is bought");
+  cr_assert_gt(fx_market_next_deadline(H.mk), H.now_us);
+}
+
 /* ==== the clearing thread ================================================================== */
 
 static void start_async(void) {
