@@ -703,9 +703,9 @@ static void result_run(void *market, struct fx_seq_ctx *ctx, struct fx_seq_comma
   if (m) { /* no longer being cleared: due again, or not */
     mk_deadline_mark(mk, m);
     settle_result(mk, ctx, m, j, cmd->now_us);
-  }
-  else
+  } else {
     j->final = true; /* dropped (stopping), or the market is gone */
+  }
   if (j->final)
     for (struct mk_waiter *w = j->waiters; w; w = w->next)
       ((struct fx_market_target *)w->arg)->n_orders = j->carried + j->placed;
