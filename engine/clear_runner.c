@@ -26,6 +26,7 @@ struct fx_clear_runner {
   bool stopping, joined;
   bool held;                        /* fx_clear_runner_hold (tests) */
   unsigned passes;                  /* jobs a held runner may still take */
+  unsigned fails;                   /* fx_clear_runner_fail (tests): solves still to fail */
 };
 
 static int64_t mono_us(void) {
@@ -34,9 +35,10 @@ static int64_t mono_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void solve(struct fx_clear_job *job) {
+/* fail: a test asked for this solve to fail as the LP library may. */
+static void solve(struct fx_clear_job *job, bool fail) {
   int64_t t0 = mono_us();
-  job->rc = fx_clear_solve(job->market, &job->params, &job->result);
+  job->rc = fail ? FX_CLEAR_ESOLVER : fx_clear_solve(job->market, &job->params, &job->result);
   int64_t t1 = mono_us();
   job->solve_us = t1 - t0;
   job->elapsed_us = t1 - job->submit_us;
@@ -55,12 +57,15 @@ static void *run(void *arg) {
       break;
     if (r->held)
       r->passes--;
+    bool fail = r->fails > 0;
+    if (fail)
+      r->fails--;
     struct fx_clear_job *job = r->head;
     r->head = job->next;
     if (!r->head)
       r->tail = NULL;
     pthread_mutex_unlock(&r->mu);
-    solve(job);
+    solve(job, fail);
     pthread_mutex_lock(&r->mu);
     if (r->stopping) {
       if (job->rc == 0)
@@ -139,6 +144,12 @@ void fx_clear_runner_pass(struct fx_clear_runner *r) {
   pthread_mutex_lock(&r->mu);
   r->passes++;
   pthread_cond_signal(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+void fx_clear_runner_fail(struct fx_clear_runner *r, unsigned n) {
+  pthread_mutex_lock(&r->mu);
+  r->fails += n;
   pthread_mutex_unlock(&r->mu);
 }
 

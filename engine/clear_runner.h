@@ -54,6 +54,9 @@ unsigned fx_clear_runner_solved(struct fx_clear_runner *r);
 void fx_clear_runner_hold(struct fx_clear_runner *r, bool hold);
 /* For tests: while held, lets one more job be taken off the queue. */
 void fx_clear_runner_pass(struct fx_clear_runner *r);
+/* For tests: the next n jobs taken off the queue are not solved; they report
+ * FX_CLEAR_ESOLVER, as when the LP library fails. */
+void fx_clear_runner_fail(struct fx_clear_runner *r, unsigned n);
 /* Stops taking jobs, waits for the solve under way (a solve is not
  * interruptible: its budget bounds it), then drops it and every queued job
  * (done(job, true) on this thread). The runner stays allocated, refusing

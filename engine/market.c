@@ -204,6 +204,25 @@ int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m) {
   return gate < t ? gate : t;
 }
 
+/* ---- the deadline ------------------------------------------------------------
+ *
+ * The loop's timer waits for the earliest deadline of all hot markets, which
+ * after every commit must be what mk_deadline_scan would find. Scanning every
+ * market and order after every group commit costs O(markets + orders) on the
+ * sequencer thread, hundreds of times a second under ingest, while a group
+ * changes a handful of markets. So each market caches its own deadline
+ * (due_us); the group marks the markets whose deadline it may have moved
+ * (mk_deadline_mark, a list threaded through them), and after the commit only
+ * those are recomputed (each O(its orders)) and moved in a binary min-heap of
+ * the markets that have a deadline, O(log markets) each; the heap's top is
+ * published. A heap rather than a cached minimum and its owner: the owner's
+ * deadline moves later whenever it is cleared or its orders are answered,
+ * and each of those would be a full scan again.
+ *
+ * Cold markets (read for one group, evicted after it) never enter the heap;
+ * when the hot window moves on (once a day) or memory ran out for the heap,
+ * everything is recomputed (mk_refresh_deadline). */
+
 /* The earliest reply deadline of m's placed orders, or INT64_MAX. */
 static int64_t order_deadline(const struct fx_market *mk, const struct mk_market *m) {
   int64_t best = INT64_MAX;
@@ -215,19 +234,143 @@ static int64_t order_deadline(const struct fx_market *mk, const struct mk_market
   return best;
 }
 
-void mk_refresh_deadline(struct fx_market *mk) {
-  int64_t best = INT64_MAX;
-  for (struct mk_market *m = mk->markets; m; m = m->hh.next) {
-    if (mk_clearing_due(mk, m)) {
-      int64_t t = mk_clearing_due_at(mk, m);
-      if (t < best)
-        best = t;
-    }
-    int64_t t = order_deadline(mk, m);
+static int64_t market_due(struct fx_market *mk, const struct mk_market *m) {
+  int64_t best = order_deadline(mk, m);
+  if (mk_clearing_due(mk, m)) {
+    int64_t t = mk_clearing_due_at(mk, m);
     if (t < best)
       best = t;
   }
-  atomic_store(&mk->deadline, best);
+  return best;
+}
+
+static bool is_hot(const struct fx_market *mk, const struct mk_market *m) { return m->period >= mk->live_from; }
+
+int64_t mk_deadline_scan(struct fx_market *mk) {
+  int64_t best = INT64_MAX;
+  for (struct mk_market *m = mk->markets; m; m = m->hh.next) {
+    int64_t t = is_hot(mk, m) ? market_due(mk, m) : INT64_MAX;
+    if (t < best)
+      best = t;
+  }
+  return best;
+}
+
+void mk_deadline_mark(struct fx_market *mk, struct mk_market *m) {
+  if (m->dl_marked)
+    return;
+  m->dl_marked = true;
+  m->dl_next = mk->dl_marked;
+  mk->dl_marked = m;
+}
+
+/* The heap: dl_heap[0 .. dl_n) ordered by due_us, each market knowing its
+ * place (heap_at, 1-based) so that it can be moved or taken out. */
+static void heap_put(struct fx_market *mk, size_t i, struct mk_market *m) {
+  mk->dl_heap[i] = m;
+  m->heap_at = i + 1;
+}
+
+static void heap_up(struct fx_market *mk, size_t i) {
+  struct mk_market *m = mk->dl_heap[i];
+  while (i > 0 && mk->dl_heap[(i - 1) / 2]->due_us > m->due_us) {
+    heap_put(mk, i, mk->dl_heap[(i - 1) / 2]);
+    i = (i - 1) / 2;
+  }
+  heap_put(mk, i, m);
+}
+
+static void heap_down(struct fx_market *mk, size_t i) {
+  struct mk_market *m = mk->dl_heap[i];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= mk->dl_n)
+      break;
+    if (c + 1 < mk->dl_n && mk->dl_heap[c + 1]->due_us < mk->dl_heap[c]->due_us)
+      c++;
+    if (mk->dl_heap[c]->due_us >= m->due_us)
+      break;
+    heap_put(mk, i, mk->dl_heap[c]);
+    i = c;
+  }
+  heap_put(mk, i, m);
+}
+
+static int heap_reserve(struct fx_market *mk, size_t n) {
+  if (n <= mk->dl_cap)
+    return 0;
+  size_t cap = mk->dl_cap ? mk->dl_cap : 64;
+  while (cap < n)
+    cap *= 2;
+  struct mk_market **p = realloc(mk->dl_heap, cap * sizeof *p);
+  if (!p)
+    return -1;
+  mk->dl_heap = p, mk->dl_cap = cap;
+  return 0;
+}
+
+/* m's deadline is now `due`: into the heap, moved in it, or out of it. */
+static int heap_set(struct fx_market *mk, struct mk_market *m, int64_t due) {
+  m->due_us = due;
+  if (m->heap_at) {
+    size_t i = m->heap_at - 1;
+    if (due == INT64_MAX) { /* out: the last one takes its place and is the one to move */
+      m->heap_at = 0;
+      struct mk_market *last = mk->dl_heap[--mk->dl_n];
+      if (i == mk->dl_n)
+        return 0;
+      heap_put(mk, i, last);
+      m = last;
+    }
+    heap_up(mk, i);
+    heap_down(mk, m->heap_at - 1);
+    return 0;
+  }
+  if (due == INT64_MAX)
+    return 0;
+  if (heap_reserve(mk, mk->dl_n + 1) != 0)
+    return -1;
+  heap_put(mk, mk->dl_n++, m);
+  heap_up(mk, mk->dl_n - 1);
+  return 0;
+}
+
+static void deadline_publish(struct fx_market *mk) {
+  atomic_store(&mk->deadline, mk->dl_n ? mk->dl_heap[0]->due_us : INT64_MAX);
+}
+
+void mk_refresh_deadline(struct fx_market *mk) {
+  mk->dl_marked = NULL;
+  mk->dl_n = 0;
+  mk->dl_degraded = heap_reserve(mk, HASH_COUNT(mk->markets)) != 0;
+  for (struct mk_market *m = mk->markets; m; m = m->hh.next) {
+    m->dl_marked = false, m->dl_next = NULL, m->heap_at = 0;
+    m->due_us = is_hot(mk, m) ? market_due(mk, m) : INT64_MAX;
+    if (!mk->dl_degraded && m->due_us != INT64_MAX)
+      heap_put(mk, mk->dl_n++, m);
+  }
+  for (size_t i = mk->dl_n / 2; i-- > 0;)
+    heap_down(mk, i);
+  if (mk->dl_degraded) { /* correct, as slow as before the heap; tried again after the next commit */
+    atomic_store(&mk->deadline, mk_deadline_scan(mk));
+    return;
+  }
+  deadline_publish(mk);
+}
+
+/* After a commit: the marked markets' deadlines again, the heap's top out. */
+static void deadline_update(struct fx_market *mk) {
+  for (struct mk_market *m = mk->dl_marked, *next; m; m = next) {
+    next = m->dl_next;
+    m->dl_marked = false, m->dl_next = NULL;
+    if (is_hot(mk, m) && heap_set(mk, m, market_due(mk, m)) != 0)
+      mk->dl_degraded = true;
+  }
+  mk->dl_marked = NULL;
+  if (mk->dl_degraded)
+    mk_refresh_deadline(mk);
+  else
+    deadline_publish(mk);
 }
 
 int64_t fx_market_next_deadline(const struct fx_market *mk) {
@@ -303,15 +446,26 @@ static void after_commit(void *market, int ok) {
   if (ok && mk->expired_pending && mk->expired_metric)
     fx_counter_add(mk->expired_metric, mk->expired_pending);
   mk->expired_pending = 0;
+  if (ok && mk->clear_failed_pending && mk->clear_failed_metric)
+    fx_counter_add(mk->clear_failed_metric, mk->clear_failed_pending);
+  mk->clear_failed_pending = 0;
+  bool moves = mk->clock_day != INT32_MIN && mk->clock_day - MK_HOT_DAYS > mk->live_from;
   if (!ok) {
+    mk->dl_marked = NULL; /* the marked markets are freed, the heap rebuilt */
     mk_unload(mk);
     if (mk_load(mk) != 0)
       fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "commit_failed", NULL, 0,
                   "market: reloading after a failed commit failed; state may be partial");
-  } else if (mk->n_cold || (mk->clock_day != INT32_MIN && mk->clock_day - MK_HOT_DAYS > mk->live_from)) {
+    mk_refresh_deadline(mk);
+  } else if (moves) { /* once a day: markets leave the heap, so it is built again */
+    mk->dl_marked = NULL;
     mk_evict(mk);
+    mk_refresh_deadline(mk);
+  } else {
+    deadline_update(mk); /* first: cold markets it skips may be marked, and go now */
+    if (mk->n_cold)
+      mk_evict(mk);
   }
-  mk_refresh_deadline(mk);
 }
 
 void fx_market_memory(const struct fx_market *mk, struct fx_market_memory *out) {
@@ -321,6 +475,8 @@ void fx_market_memory(const struct fx_market *mk, struct fx_market_memory *out) 
 }
 
 void fx_market_count_expired(struct fx_market *mk, struct fx_counter *c) { mk->expired_metric = c; }
+
+void fx_market_count_clearing_failed(struct fx_market *mk, struct fx_counter *c) { mk->clear_failed_metric = c; }
 
 struct fx_seq_hooks fx_market_hooks(struct fx_market *mk) {
   return (struct fx_seq_hooks){.apply = apply, .after_commit = after_commit, .market = mk};
@@ -365,6 +521,7 @@ void fx_market_free(struct fx_market *mk) {
     return;
   mk_clearing_free(mk);
   mk_unload(mk);
+  free(mk->dl_heap);
   fx_store_read_free(&mk->rd);
   fx_reader_free(mk->reader);
   fx_calendar_free(mk->cal);

@@ -101,6 +101,16 @@ unsigned fx_market_clearing_solved(const struct fx_market *mk);
 void fx_market_clearing_hold(struct fx_market *mk, bool hold);
 /* For tests: a held clearing thread takes one more clearing. */
 void fx_market_clearing_pass(struct fx_market *mk);
+/* For tests: the next n clearings on the thread fail as when the LP library
+ * does (fx_clear_runner_fail). */
+void fx_market_clearing_fail(struct fx_market *mk, unsigned n);
+/* Counts every clearing that failed (the solver returned an error, or no
+ * snapshot could be made) into `c` once its group commits; the market is
+ * tried again with back-off (docs/market.md, "When a clearing fails"). The
+ * server registers it as flexd_clearing_failures_total (no labels). NULL:
+ * not counted. Call it before anything is submitted. */
+struct fx_counter;
+void fx_market_count_clearing_failed(struct fx_market *mk, struct fx_counter *c);
 
 /* ---- reply deadlines (docs/market.md, "Unanswered FlexOrders") --------- */
 

@@ -230,9 +230,10 @@ static void raise_counter(struct fx_seq_ctx *ctx, const struct mk_market *m, con
 }
 
 /* m must be cleared again beyond this group: durable with it. */
-static void ask(struct fx_seq_ctx *ctx, struct mk_market *m) {
+static void ask(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m) {
   m->cleared = false;
   raise_counter(ctx, m, "ask", ++m->asked);
+  mk_deadline_mark(mk, m);
 }
 
 int mk_reclear_read(struct fx_market *mk, struct fx_store_read *rd, struct mk_market *m) {
@@ -249,7 +250,10 @@ int mk_reclear_read(struct fx_market *mk, struct fx_store_read *rd, struct mk_ma
   return 0;
 }
 
-void mk_orders_changed(struct fx_market *mk, struct mk_market *m) { m->gen = ++mk->gen_seq; }
+void mk_orders_changed(struct fx_market *mk, struct mk_market *m) {
+  m->gen = ++mk->gen_seq;
+  mk_deadline_mark(mk, m);
+}
 
 bool mk_clearing_due(struct fx_market *mk, const struct mk_market *m) {
   return m->req && (m->req->state == FX_REQ_OPEN || m->req->state == FX_REQ_CLEARED) && !m->cleared &&
@@ -257,13 +261,20 @@ bool mk_clearing_due(struct fx_market *mk, const struct mk_market *m) {
 }
 
 int64_t mk_clearing_due_at(struct fx_market *mk, const struct mk_market *m) {
-  return m->req->state == FX_REQ_CLEARED ? 0 : mk_clearing_time(mk, m); /* 0: the epoch, long past */
+  int64_t t = m->req->state == FX_REQ_CLEARED ? 0 : mk_clearing_time(mk, m); /* 0: the epoch, long past */
+  return m->retry_us > t ? m->retry_us : t; /* a failed clearing waits for its back-off */
 }
 
-/* The request has been cleared (whatever the solver said), and with it the
- * asks up to `covered`: it leaves the deadline's list until a new revision or
- * a rejected order brings it back. */
-static void mark_cleared(struct fx_seq_ctx *ctx, struct mk_market *m, uint64_t covered) {
+/* The request has been cleared, and with it the asks up to `covered`: it
+ * leaves the deadline's list until a new revision or a rejected order brings
+ * it back. */
+static void mark_cleared(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_market *m, uint64_t covered) {
+  if (m->clear_fails)
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_INFO, "clearing_recovered",
+                FX_LOG_KV(FX_LS("market", m->key), FX_LN("failed", m->clear_fails)),
+                "market %s: cleared after %d failed attempt(s)", m->key, m->clear_fails);
+  m->clear_fails = 0, m->retry_us = 0;
+  mk_deadline_mark(mk, m);
   m->cleared = m->asked <= covered;
   if (covered > m->answered)
     raise_counter(ctx, m, "ans", m->answered = covered);
@@ -273,9 +284,34 @@ static void mark_cleared(struct fx_seq_ctx *ctx, struct mk_market *m, uint64_t c
   }
 }
 
-static void log_failed(struct fx_market *mk, const char *key) {
-  fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "clearing_failed",
-              FX_LOG_KV(FX_LS("market", key)), "market %s: clearing failed", key);
+/* ---- when a clearing fails ----
+ *
+ * The solver returned an error (FX_CLEAR_E*: out of memory, the LP library,
+ * or a market beyond the solver's limits), or no snapshot could be made.
+ * Nothing is placed and nothing counts as cleared: the request keeps its
+ * state and the asks stay unanswered in the store, so a restart tries at
+ * once. Until then the market is due again after a back-off (MK_RETRY_FIRST_US,
+ * doubling, at most MK_RETRY_MAX_US) unless something clears it sooner (a
+ * rejected or expired order, an operator). Logged once per run of failures
+ * (and once when it clears again), each failure counted. */
+#define MK_RETRY_FIRST_US (10 * 1000000LL)
+#define MK_RETRY_MAX_US (300 * 1000000LL)
+
+static void clear_failed(struct fx_market *mk, struct mk_market *m, int64_t now_us, int why) {
+  int64_t wait = MK_RETRY_FIRST_US;
+  for (int i = 0; i < m->clear_fails && wait < MK_RETRY_MAX_US; i++)
+    wait *= 2;
+  if (wait > MK_RETRY_MAX_US)
+    wait = MK_RETRY_MAX_US;
+  if (!m->clear_fails++)
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_ERROR, "clearing_failed",
+                FX_LOG_KV(FX_LS("market", m->key), FX_LN("error", why), FX_LN("retry_s", wait / 1000000)),
+                "market %s: clearing failed (error %d); tried again in %lld s, then with back-off", m->key, why,
+                (long long)(wait / 1000000));
+  m->retry_us = now_us + wait;
+  m->cleared = false;
+  mk->clear_failed_pending++;
+  mk_deadline_mark(mk, m);
 }
 
 /* The clearing as it ran before the clearing thread: solve here, place now. */
@@ -283,21 +319,26 @@ static int clear_inline(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_
   struct mk_clear_view cv;
   struct fx_clear_result res;
   int n = -1;
-  if (mk_clear_view(m, now_us, mk->cfg->currency, &cv) == 0 && fx_clear_solve(&cv.cm, &mk->cfg->clear, &res) == 0) {
+  int rc = mk_clear_view(m, now_us, mk->cfg->currency, &cv) == 0 ? fx_clear_solve(&cv.cm, &mk->cfg->clear, &res)
+                                                                  : FX_CLEAR_ENOMEM;
+  if (rc == 0) {
     n = 0;
     for (size_t i = 0; i < res.n_orders; i++)
       if (place_order(mk, ctx, m, cv.idx[res.orders[i].offer], (int)res.orders[i].option, res.orders[i].factor) == 0)
         n++;
     note_result(m, &res);
     fx_clear_result_free(&res);
-  } else {
-    log_failed(mk, m->key);
   }
   mk_clear_view_free(&cv);
   /* GLPK keeps a per-thread environment that nothing frees when the
    * sequencer thread ends; the solver holds no GLPK object between calls. */
   glp_free_env();
-  mark_cleared(ctx, m, m->asked);
+  if (rc == 0) {
+    mark_cleared(mk, ctx, m, m->asked);
+  } else { /* asked, so that a restart tries again even for a request once cleared */
+    ask(mk, ctx, m);
+    clear_failed(mk, m, now_us, rc);
+  }
   return n;
 }
 
@@ -472,10 +513,10 @@ static int job_start(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_mar
     return -1;
   if (prev)
     j->attempt = prev->attempt + 1, j->carried = prev->carried + prev->placed;
-  ask(ctx, m); /* committed with this group: a restart clears m if this result never is */
+  ask(mk, ctx, m); /* committed with this group: a restart clears m if this result never is */
   j->asked = m->asked;
   j->waiters = waiters;
-  HASH_ADD_STR(mk->clearing, key, j);
+  HASH_ADD_STR(mk->clearing, key, j); /* no longer due while it clears (marked by ask) */
   if (!fx_clear_runner_submit(mk->runner, &j->run)) {
     HASH_DEL(mk->clearing, j);
     j->waiters = NULL;
@@ -618,9 +659,8 @@ static void settle_result(struct fx_market *mk, struct fx_seq_ctx *ctx, struct m
                           int64_t now_us) {
   const struct fx_clear_result *res = &j->run.result;
   size_t *at = j->run.rc == 0 ? calloc(res->n_orders + 1, sizeof *at) : NULL;
-  if (!at) { /* the solver failed: as inline, the request counts as cleared */
-    log_failed(mk, m->key);
-    mark_cleared(ctx, m, j->asked);
+  if (!at) { /* the solver failed (or no memory to check its result): tried again */
+    clear_failed(mk, m, now_us, j->run.rc ? j->run.rc : FX_CLEAR_ENOMEM);
     j->final = true;
     if (j->again) /* but what changed meanwhile is cleared next */
       clear_again(mk, ctx, m, j, now_us, false);
@@ -636,7 +676,7 @@ static void settle_result(struct fx_market *mk, struct fx_seq_ctx *ctx, struct m
   free(at);
   if (fresh) {
     note_result(m, res);
-    mark_cleared(ctx, m, j->asked);
+    mark_cleared(mk, ctx, m, j->asked);
     j->final = true;
     if (j->again) /* what changed meanwhile (a rejected order) is cleared next */
       clear_again(mk, ctx, m, j, now_us, false);
@@ -660,10 +700,12 @@ static void result_run(void *market, struct fx_seq_ctx *ctx, struct fx_seq_comma
   if (job_of(mk, j->key) == j)
     HASH_DEL(mk->clearing, j);
   struct mk_market *m = j->dropped ? NULL : mk_market_get(mk, j->cp, j->period, false);
-  if (m)
+  if (m) { /* no longer being cleared: due again, or not */
+    mk_deadline_mark(mk, m);
     settle_result(mk, ctx, m, j, cmd->now_us);
-  else
+  } else {
     j->final = true; /* dropped (stopping), or the market is gone */
+  }
   if (j->final)
     for (struct mk_waiter *w = j->waiters; w; w = w->next)
       ((struct fx_market_target *)w->arg)->n_orders = j->carried + j->placed;
@@ -710,7 +752,7 @@ int mk_clear_market(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_mark
   struct mk_job *j = mk->runner ? job_of(mk, m->key) : NULL;
   if (j) { /* cleared again once j's result is in; a restart before that too */
     j->again = true;
-    ask(ctx, m);
+    ask(mk, ctx, m);
     return 0;
   }
   if (mk->runner && job_start(mk, ctx, m, now_us, NULL, NULL) != -1)
@@ -749,6 +791,11 @@ void fx_market_clearing_hold(struct fx_market *mk, bool hold) {
 void fx_market_clearing_pass(struct fx_market *mk) {
   if (mk->runner)
     fx_clear_runner_pass(mk->runner);
+}
+
+void fx_market_clearing_fail(struct fx_market *mk, unsigned n) {
+  if (mk->runner)
+    fx_clear_runner_fail(mk->runner, n);
 }
 
 void mk_clearing_free(struct fx_market *mk) {

@@ -181,6 +181,17 @@ struct mk_market {
   uint64_t asked, answered;
   uint64_t gen;       /* changes whenever the live orders (the base) may have */
   bool evict;         /* being evicted (mk_evict) */
+  /* Clearings that failed in a row (the solver or its snapshot), and when
+   * the next try is due: the market waits for its clearing until then
+   * (market_clear.c, back-off). In memory: a restart tries at once. */
+  int clear_fails;
+  int64_t retry_us;
+  /* Its next deadline (market.c, "the deadline"): cached, recomputed after
+   * a commit only when a group marked it (mk_deadline_mark). */
+  int64_t due_us;            /* INT64_MAX: none */
+  size_t heap_at;            /* 1 + its index in the deadline heap, 0: not in it */
+  struct mk_market *dl_next; /* the marked list */
+  bool dl_marked;
   int64_t coverage, need, cost;
   double coverage_gap, cost_gap;
   UT_hash_handle hh;
@@ -238,6 +249,12 @@ struct fx_market {
   struct mk_market *markets;
   struct mk_id *ids;
   _Atomic int64_t deadline;
+  /* The deadline's bookkeeping (market.c): a min-heap by due_us of the hot
+   * markets that have a deadline, and the markets the current group marked. */
+  struct mk_market **dl_heap;
+  size_t dl_n, dl_cap;
+  struct mk_market *dl_marked;
+  bool dl_degraded; /* the heap could not grow: every market is scanned */
   /* the hot window (see the top of this file) */
   struct fx_seq_ctx *ctx;   /* the group being applied, or NULL between groups */
   int32_t clock_day;        /* the latest day seen (INT32_MIN: none yet) */
@@ -257,6 +274,9 @@ struct fx_market {
    * commits, so a failed group that is applied again counts them once. */
   struct fx_counter *expired_metric; /* NULL: not exported */
   uint64_t expired_pending;          /* expired in the group being applied */
+  /* Clearings that failed (market_clear.c), counted the same way. */
+  struct fx_counter *clear_failed_metric;
+  uint64_t clear_failed_pending;
 };
 
 /* market.c */
@@ -266,7 +286,23 @@ int mk_id_add(struct fx_market *mk, const struct fx_uuid *id, uint8_t kind, stru
 struct mk_id *mk_id_find(struct fx_market *mk, const struct fx_uuid *id);
 int32_t mk_today(struct fx_market *mk, int64_t now_us);
 int64_t mk_clearing_time(struct fx_market *mk, const struct mk_market *m);
+/* The deadline (fx_market_next_deadline) is the earliest over the hot markets
+ * of: the clearing time of a market that waits for its clearing
+ * (mk_clearing_due_at), and the reply deadline of its placed orders. Every
+ * change to what that depends on (the request or its state, m->cleared and
+ * the asks, the clearing under way, the orders or their states, a failed
+ * clearing's back-off) marks its market in the group that makes it; after
+ * the commit only marked markets are looked at again. */
+void mk_deadline_mark(struct fx_market *mk, struct mk_market *m);
+/* Recomputes every market's deadline (start, a reload after a failed commit,
+ * the hot window moving on, a configuration change that moves gate closures
+ * or order_response_timeout) and publishes it. Sequencer thread, between
+ * groups. */
 void mk_refresh_deadline(struct fx_market *mk);
+/* The deadline by its definition, every market and order scanned: what the
+ * cached one must equal after each commit (the fallback when the heap cannot
+ * grow, and the tests' reference). */
+int64_t mk_deadline_scan(struct fx_market *mk);
 bool mk_is_registered(const struct fx_market *mk, const char *domain, enum fx_role role);
 /* Writes m as XML into ctx's group memory; NULL on failure. */
 const void *mk_body_xml(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_msg *m, size_t *len);

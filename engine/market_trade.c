@@ -242,6 +242,7 @@ static void flex_request(struct fx_market *mk, struct fx_seq_ctx *ctx, const str
     return;
   }
   mk_id_add(mk, &r->id, MK_ID_REQUEST, m, r, 0);
+  mk_deadline_mark(mk, m); /* a new clearing time */
   size_t len;
   const void *body = inbound_body(mk, ctx, in, &len);
   put_obj(ctx, m, FX_OBJ_REQUEST, &r->id, FX_REQ_OPEN, (uint32_t)fr->revision, NULL, msg->hdr.sender_domain, body,
@@ -535,6 +536,7 @@ static void order_response(struct fx_market *mk, struct fx_seq_ctx *ctx, const s
   bool accepted = msg->result == FX_RESULT_ACCEPTED;
   o->state = accepted ? FX_ORDER_ACCEPTED : FX_ORDER_REJECTED;
   mk_set_state(ctx, e->market, FX_OBJ_ORDER, &o->id, o->state);
+  mk_deadline_mark(mk, e->market); /* it waits no longer */
   if (!accepted)
     mk_orders_changed(mk, e->market);
   if (!accepted && e->market->req) /* the need it covered is cleared again */
