@@ -358,6 +358,12 @@ void mk_refresh_deadline(struct fx_market *mk) {
   deadline_publish(mk);
 }
 
+void fx_market_config_changed(struct fx_market *mk) {
+  /* The cached deadlines were computed from the old values, and no group
+   * marks a market for a change of configuration. */
+  mk_refresh_deadline(mk);
+}
+
 /* After a commit: the marked markets' deadlines again, the heap's top out. */
 static void deadline_update(struct fx_market *mk) {
   for (struct mk_market *m = mk->dl_marked, *next; m; m = next) {

@@ -55,6 +55,10 @@ struct fx_seq_hooks fx_market_hooks(struct fx_market *mk);
  * first; INT64_MAX when there is none. Any thread (it reads one atomic value
  * that the sequencer thread refreshes after every commit). */
 int64_t fx_market_next_deadline(const struct fx_market *mk);
+/* The configuration the market reads changed in place (a SIGHUP's values,
+ * taken over on the sequencer thread): every market's deadline is
+ * recomputed from the new gate closures and reply timeout. Sequencer thread. */
+void fx_market_config_changed(struct fx_market *mk);
 
 /* Sequencer command: expires the placed FlexOrders whose reply deadline is
  * <= cmd->now_us (clearing their markets again), clears every market whose
@@ -101,8 +105,9 @@ unsigned fx_market_clearing_solved(const struct fx_market *mk);
 void fx_market_clearing_hold(struct fx_market *mk, bool hold);
 /* For tests: a held clearing thread takes one more clearing. */
 void fx_market_clearing_pass(struct fx_market *mk);
-/* For tests: the next n clearings on the thread fail as when the LP library
- * does (fx_clear_runner_fail). */
+/* For tests: the next n clearings fail as when the LP library does: on the
+ * clearing thread when it runs (fx_clear_runner_fail), else on the
+ * sequencer's (called there, or before the sequencer starts). */
 void fx_market_clearing_fail(struct fx_market *mk, unsigned n);
 /* Counts every clearing that failed (the solver returned an error, or no
  * snapshot could be made) into `c` once its group commits; the market is

@@ -62,6 +62,9 @@
 #define MK_R_POWER_DISCREPANCY "Power discrepancy"
 #define MK_R_LACKING_ISPS "Lacking ISPs"
 #define MK_R_POWER_VALUE "Power value rejection"
+/* User defined (the spec allows "any other reasonable cause"), in the style of
+ * the one above: a Price beyond what the clearing computes exactly. */
+#define MK_R_PRICE_VALUE "Price value rejection"
 #define MK_R_UNKNOWN_FR "Unknown FlexRequestMessageID reference"
 #define MK_R_UNKNOWN_DP "Unknown D-PrognosisMessageID reference"
 #define MK_R_UNKNOWN_FO "Unknown FlexOfferMessageID reference"
@@ -277,6 +280,7 @@ struct fx_market {
   /* Clearings that failed (market_clear.c), counted the same way. */
   struct fx_counter *clear_failed_metric;
   uint64_t clear_failed_pending;
+  unsigned fail_inline; /* tests: the next n clearings on this thread fail (fx_market_clearing_fail) */
 };
 
 /* market.c */

@@ -401,11 +401,20 @@ static void check_offer_values(struct fx_market *mk, const struct fx_flex_offer 
     fx_verdict_add(v, MK_R_CURRENCY);
   if (fo->n_offer_options > 1 && !(mk->cfg->mutex_offers && cp->mutex))
     fx_verdict_add(v, MK_R_NO_MUTEX);
+  /* Never beyond the solver's limits (engine/clear.h), whatever the
+   * configuration: one offer past them would make every clearing of its
+   * market fail until it expired. */
   int64_t bound = mk->cfg->prognosis_power_bound;
-  for (size_t i = 0; i < fo->n_offer_options; i++)
-    for (size_t j = 0; j < fo->offer_options[i].n_isps; j++)
-      if (fo->offer_options[i].isps[j].power > bound || fo->offer_options[i].isps[j].power < -bound)
+  if (bound > FX_CLEAR_MAX_ABS_POWER)
+    bound = FX_CLEAR_MAX_ABS_POWER;
+  for (size_t i = 0; i < fo->n_offer_options; i++) {
+    const struct fx_offer_option *oo = &fo->offer_options[i];
+    if (oo->price > FX_CLEAR_MAX_ABS_PRICE || oo->price < -FX_CLEAR_MAX_ABS_PRICE)
+      fx_verdict_add(v, MK_R_PRICE_VALUE);
+    for (size_t j = 0; j < oo->n_isps; j++)
+      if (oo->isps[j].power > bound || oo->isps[j].power < -bound)
         fx_verdict_add(v, MK_R_POWER_VALUE);
+  }
 }
 
 static void flex_offer(struct fx_market *mk, struct fx_seq_ctx *ctx, const struct fx_inbound *in, struct fx_verdict *v) {

@@ -116,6 +116,8 @@ static int register_metrics(struct fx_server_metrics *m) {
   m->participants = fx_metrics_gauge(m->m, "flexd_participants", "Participants in the registry", NULL);
   m->orders_expired = fx_metrics_counter(m->m, "flexd_orders_expired_total",
                                          "FlexOrders expired without a FlexOrderResponse", NULL);
+  m->clearing_failures = fx_metrics_counter(m->m, "flexd_clearing_failures_total",
+                                            "Clearings that failed; the market is tried again with back-off", NULL);
   static const char *const crypto_ops[2] = {"op=open", "op=sign"};
   for (int i = 0; i < 2; i++)
     if (!(m->crypto_cpu[i] = fx_metrics_histogram(
@@ -123,7 +125,7 @@ static int register_metrics(struct fx_server_metrics *m) {
               "Thread CPU time of sampled signature checks (open) and signings (sign), one call in 8", crypto_ops[i])))
       return -1;
   return m->outbox_inflight && m->outbox_pending && m->journal_messages && m->store_bytes && m->participants &&
-                 m->orders_expired
+                 m->orders_expired && m->clearing_failures
              ? 0
              : -1;
 }
@@ -633,6 +635,7 @@ static void swap_market(void *market, struct fx_seq_ctx *ctx, struct fx_seq_comm
   (void)market, (void)ctx;
   struct market_swap *ms = cmd->arg;
   fx_config_take_reloadable(&ms->srv->mcfg, &ms->next);
+  fx_market_config_changed(ms->srv->market);
   ms->ran = true;
 }
 
@@ -1006,6 +1009,7 @@ static int start(struct fx_server *srv, const char *port_file) {
   }
   fx_gauge_set(srv->met.participants, (int64_t)srv->reg->n);
   fx_market_count_expired(srv->market, srv->met.orders_expired);
+  fx_market_count_clearing_failed(srv->market, srv->met.clearing_failures);
   struct fx_workers_config wc = {.threads = srv->cfg.workers, .max_queued = 8192, .max_per_flow = 4096,
                                  .init_thread = init_thread, .fini_thread = fini_thread, .ud = srv};
   if (fx_workers_start(&srv->workers, &srv->loop, &wc) != 0) {

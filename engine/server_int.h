@@ -65,6 +65,7 @@ struct fx_server_metrics {
   struct fx_counter *delivery[4];    /* delivered retry rejected expired */
   struct fx_gauge *outbox_inflight, *outbox_pending, *journal_messages, *store_bytes, *participants;
   struct fx_counter *orders_expired; /* FlexOrders unanswered within order_response_timeout */
+  struct fx_counter *clearing_failures; /* clearings that failed (retried with back-off) */
   struct fx_histogram *crypto_cpu[2]; /* FX_CRYPTO_OPEN, FX_CRYPTO_SIGN: sampled thread CPU */
 };
 

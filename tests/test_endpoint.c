@@ -160,13 +160,15 @@ Test(endpoint, missing_content_length_is_411) {
   cr_assert(strstr(metrics, "flexd_http_responses_total{status=\"411\"} 1"), "%s", metrics);
 }
 
-Test(endpoint, metrics_count_expired_flex_orders) {
+Test(endpoint, metrics_count_expired_flex_orders_and_failed_clearings) {
   /* Registered at start, without labels (counted by the market after each
    * commit: tests/test_market_deadline.c). */
   static char metrics[65536];
   cr_assert_eq(fx_sim_get(peer, true, "/metrics", metrics, sizeof metrics), 200);
   cr_assert(strstr(metrics, "# TYPE flexd_orders_expired_total counter"), "%s", metrics);
   cr_assert(strstr(metrics, "\nflexd_orders_expired_total 0\n"), "%s", metrics);
+  cr_assert(strstr(metrics, "# TYPE flexd_clearing_failures_total counter"), "%s", metrics);
+  cr_assert(strstr(metrics, "\nflexd_clearing_failures_total 0\n"), "%s", metrics);
 }
 
 Test(endpoint, body_over_the_limit_is_413) {

@@ -479,6 +479,22 @@ Test(market, offer_in_another_currency_or_with_implausible_power_is_refused) {
          "Power value rejection");
 }
 
+Test(market, offer_priced_beyond_what_the_clearing_computes_exactly_is_refused) {
+  /* One such offer would make every clearing of its market fail: refused at
+   * intake, at the solver's limit and not below it. */
+  start_market();
+  populate();
+  EXPECT(offer(AGR1, "",
+               "<OfferOption OptionReference=\"A\" Price=\"10000000000.0001\"><ISP Power=\"-1000\" Start=\"69\"/></OfferOption>"),
+         "Price value rejection");
+  EXPECT(offer(AGR1, "",
+               "<OfferOption OptionReference=\"A\" Price=\"-10000000000.0001\"><ISP Power=\"-1000\" Start=\"69\"/></OfferOption>"),
+         "Price value rejection");
+  EXPECT(offer(AGR1, "",
+               "<OfferOption OptionReference=\"A\" Price=\"10000000000\"><ISP Power=\"-1000\" Start=\"69\"/></OfferOption>"),
+         "");
+}
+
 /* ==== FlexOfferRevocation ================================================================= */
 
 static struct fx_mh_held *revoke(const char *agr, const struct fx_uuid *offer_id) {

@@ -121,6 +121,7 @@ static void wait_pending(void) {
 static void take(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   (void)market, (void)ctx;
   fx_config_take_reloadable(&H.cfg, cmd->arg);
+  fx_market_config_changed(H.mk);
 }
 
 /* The configuration file read again, with `text` as its [market] section. */
@@ -191,5 +192,26 @@ Test(reload_market, a_reloaded_rule_applies_to_the_next_message) {
   EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR, "%s", two_options), "");
   reload_market("mutex_offers = false");
   EXPECT(submit("FlexOffer", AGR1, FX_ROLE_AGR, "%s", two_options), "No MutEx offer support");
+  stop_market();
+}
+
+/* The deadlines the market keeps are recomputed from reloaded values: a
+ * shorter reply timeout brings a placed order's deadline forward at once,
+ * with no message about that market in between. */
+Test(reload_market, a_reloaded_reply_timeout_moves_a_placed_orders_deadline) {
+  H.cfg.order_response_timeout_s = 3600;
+  start_market();
+  populate();
+  market(PERIOD);
+  struct op o;
+  op_submit(&o, PERIOD);
+  op_wait(&o);
+  cr_assert_eq(o.t.n_orders, 1);
+  int64_t placed_deadline = fx_market_next_deadline(H.mk);
+  cr_assert(placed_deadline > H.now_us && placed_deadline <= H.now_us + 3600 * 1000000LL,
+            "the order's reply deadline, an hour after it was placed");
+  reload_market("order_response_timeout = 60");
+  cr_assert_eq(fx_market_next_deadline(H.mk), placed_deadline - 3540 * 1000000LL,
+               "60 s after it was placed instead of 3600 s");
   stop_market();
 }
