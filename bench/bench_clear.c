@@ -130,6 +130,9 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
   if (getenv("BB_PROOF")) p.proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
+  if (getenv("BB_SB")) p.bb_sb_cands = atoi(getenv("BB_SB"));
+  if (getenv("BB_SB_REL")) p.bb_sb_reliable = atoi(getenv("BB_SB_REL"));
+  if (getenv("BB_SB_PIV")) p.bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
   if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
