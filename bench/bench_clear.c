@@ -15,7 +15,8 @@
  * Usage: bench_clear [max_offers] (default 10000). Environment, to measure
  * the branch-and-bound beyond its defaults: BB_NODES (node limit, pivot
  * limit lifted), BB_MAX (bb_max_offers), BB_PROOF (proof_max_offers),
- * RINS_NODES (rins_node_limit), BB_ONE (one run per size),
+ * RINS_NODES (rins_node_limit), BB_SB, BB_SB_REL, BB_SB_PIV (reliability
+ * branching: bb_sb_cands, bb_sb_reliable, bb_sb_pivots), BB_ONE (one run per size),
  * BB_LAZY (bb_lazy_rows: 0 or 1), BB_SIZE and
  * BB_SCARCITY (one market only). */
 #include <math.h>

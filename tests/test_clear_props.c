@@ -587,14 +587,17 @@ Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
   cr_assert_lt(proven_off, proven);
 }
 
-/* Deterministic with the neighbourhood search and the proof path on. */
-Test(clear_props, identical_input_identical_output_on_the_proof_path) {
-  struct fx_clear_params p;
+/* Deterministic with the neighbourhood search and the proof path on, with
+ * and without reliability branching's look-aheads. */
+static void identical_on_the_proof_path(bool look_ahead) {
+  struct fx_clear_params p, plain;
   fx_clear_params_init(&p);
   p.bb_max_offers = 0;
   p.proof_max_offers = 1000;
   p.bb_node_limit = 200;
-  int reduced = 0;
+  plain = p;
+  if (look_ahead) p.bb_sb_cands = 8, p.bb_sb_reliable = 2, p.bb_sb_pivots = 3;
+  int reduced = 0, other = 0;
   for (uint64_t seed = 600; seed < 606; seed++) {
     struct mk k;
     gen(&k, seed, (size_t)(50 + 10 * (seed % 6)), 50, seed % 2 == 0);
@@ -605,9 +608,22 @@ Test(clear_props, identical_input_identical_output_on_the_proof_path) {
     cr_assert_eq(a.coverage_ub, b.coverage_ub);
     cr_assert_eq(a.cost_lb, b.cost_lb);
     cr_assert_eq(a.bb_nodes, b.bb_nodes);
+    cr_assert_eq(a.bb_pivots, b.bb_pivots);
     reduced += a.proof_cols > 0 && a.bb_nodes > 0;
+    struct fx_clear_result c = solve_with(&k.m, &plain);
+    other += c.bb_pivots != a.bb_pivots; /* the look-aheads ran (their pivots count) */
     fx_clear_result_free(&a);
     fx_clear_result_free(&b);
+    fx_clear_result_free(&c);
   }
   cr_assert_gt(reduced, 0);
+  if (look_ahead) cr_assert_gt(other, 0, "no look-ahead changed the search");
+}
+
+Test(clear_props, identical_input_identical_output_on_the_proof_path) {
+  identical_on_the_proof_path(false);
+}
+
+Test(clear_props, identical_input_identical_output_with_look_ahead) {
+  identical_on_the_proof_path(true);
 }
