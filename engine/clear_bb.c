@@ -313,10 +313,10 @@ static void learn(struct bb *bb, int dir, size_t c, int64_t gain, double dist) {
   bb->pc_all[dir] += g, bb->pc_alln[dir]++;
 }
 
-/* Look ahead into both children of candidate p of node k: their proven
- * bounds, the pseudo-costs they teach, and the score from the gains. */
-static int look_ahead(struct bb *bb, int k, struct pick *p, struct budget *bu) {
-  int64_t b = bb->node[k].bound;
+/* Look ahead into both children of candidate p of a node whose bound was b
+ * when the look-aheads began (the same base for every candidate's gains):
+ * their proven bounds, the pseudo-costs they teach, and the score. */
+static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *bu) {
   double dist[2];
   moves(bb, p, &dist[0], &dist[1]);
   for (int dir = 0; dir < 2; dir++) {
@@ -375,11 +375,12 @@ static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
   size_t m = bb->p->bb_sb_cands > 0 ? (size_t)bb->p->bb_sb_cands : 0;
   qsort(bb->cands, n, sizeof *bb->cands, score_cmp);
   bool synced = false;
+  int64_t b = bb->node[k].bound;
   for (size_t q = 0; q < m && q < n; q++) {
     struct pick *p = &bb->cands[q];
     if (reliable(bb, p->col)) continue;
     if (!synced) sync(bb), synced = true;
-    int rc = look_ahead(bb, k, p, bu);
+    int rc = look_ahead(bb, b, p, bu);
     if (rc) return rc;
     /* Every choice of the node lies in one of p's children. */
     int64_t both = p->lb[0] < p->lb[1] ? p->lb[0] : p->lb[1];
