@@ -382,10 +382,6 @@ static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
     if (!synced) sync(bb), synced = true;
     int rc = look_ahead(bb, b, p, bu);
     if (rc) return rc;
-    /* Every choice of the node lies in one of p's children. */
-    int64_t both = p->lb[0] < p->lb[1] ? p->lb[0] : p->lb[1];
-    if (both > bb->node[k].bound) bb->node[k].bound = both;
-    if (bb->node[k].bound >= inc(bb)) return 0;
     if (p->lb[0] >= inc(bb) || p->lb[1] >= inc(bb)) {
       p->up = p->lb[0] >= inc(bb); /* plunge into the child that may be better */
       *out = *p;
@@ -458,7 +454,6 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   int rc = fix(bb, k);
   struct pick p = {0};
   if (!rc) rc = pick(bb, k, bu, &p);
-  if (!rc && nd->bound >= inc(bb)) return 0; /* the look-ahead closed it */
   if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
   if (rc) return rc;
   if (!p.kind) { /* integral: the rounding of watts is all that is left */
