@@ -17,7 +17,10 @@
  * solved node also fixes, for its subtree, the columns whose Lagrangian
  * child bound already reaches the incumbent (reduced-cost fixing). The
  * column to branch on is chosen by pseudo-costs (the bound gained per unit
- * the branching moved a factor, learnt from solved children). Nodes' LP
+ * the branching moved a factor, learnt from solved children), with
+ * reliability branching (opt-in) first looking a few dual pivots into the
+ * children of the best candidates whose pseudo-costs are not yet learnt:
+ * those children's bounds are Lagrangian too, so proven. Nodes' LP
  * solutions are rounded and polished into candidate answers.
  *
  * Values are minimised: cost, or minus coverage. The proven bound is the
@@ -321,7 +324,8 @@ static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *b
   moves(bb, p, &dist[0], &dist[1]);
   for (int dir = 0; dir < 2; dir++) {
     child_set(bb, p, dir, false);
-    int rc = cl_lp_bb_probe(bb->lp, bb->coverage, bb->p->bb_sb_pivots, &p->lb[dir], &bu->pivots);
+    int lim = bb->p->bb_sb_pivots > 0 ? bb->p->bb_sb_pivots : 1;
+    int rc = cl_lp_bb_probe(bb->lp, bb->coverage, lim, &p->lb[dir], &bu->pivots);
     child_set(bb, p, dir, true);
     if (rc < 0) return rc;
     if (p->lb[dir] < b) p->lb[dir] = b;

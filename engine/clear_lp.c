@@ -1048,11 +1048,7 @@ int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *boun
   lp->probing = false;
   lp->it_lim = lim, lp->budget_hit = was;
   *pivots += glp_get_it_cnt(lp->P) - it0;
-  if (lp->bb_cov) {
-    *bound = -coverage_bound(lp);
-  } else {
-    *bound = cost_bound(lp, coverage);
-  }
+  *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
   probe_restore(lp);
   return ok;
 }
