@@ -15,7 +15,8 @@
  * Usage: bench_clear [max_offers] (default 10000). Environment, to measure
  * the branch-and-bound beyond its defaults: BB_NODES (node limit, pivot
  * limit lifted), BB_MAX (bb_max_offers), BB_PROOF (proof_max_offers),
- * RINS_NODES (rins_node_limit), BB_ONE (one run per size),
+ * RINS_NODES (rins_node_limit), BB_SB, BB_SB_REL, BB_SB_PIV (reliability
+ * branching: bb_sb_cands, bb_sb_reliable, bb_sb_pivots), BB_ONE (one run per size),
  * BB_LAZY (bb_lazy_rows: 0 or 1), BB_SIZE and
  * BB_SCARCITY (one market only). */
 #include <math.h>
@@ -130,6 +131,9 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
   if (getenv("BB_PROOF")) p.proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
+  if (getenv("BB_SB")) p.bb_sb_cands = atoi(getenv("BB_SB"));
+  if (getenv("BB_SB_REL")) p.bb_sb_reliable = atoi(getenv("BB_SB_REL"));
+  if (getenv("BB_SB_PIV")) p.bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
   if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);

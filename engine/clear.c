@@ -34,6 +34,9 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_pivot_limit = 8000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
   p->bb_lazy_rows = true;
+  p->bb_sb_cands = 0;
+  p->bb_sb_reliable = 1;
+  p->bb_sb_pivots = 10;
   p->rins_max_offers = 2000;
   p->proof_max_offers = 0;
   p->rins_node_limit = 100;

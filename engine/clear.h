@@ -101,6 +101,12 @@ struct fx_clear_params {
    * slack; a row comes back once a node's LP splits its offer beyond one
    * (same LP optimum, a smaller basis; docs/clearing.md, round 5). */
   bool bb_lazy_rows;
+  /* Reliability branching: of the bb_sb_cands candidates the pseudo-costs
+   * rate best, those with fewer than bb_sb_reliable observations in a
+   * direction get both children looked ahead by at most bb_sb_pivots dual
+   * simplex pivots each (their Lagrangian bounds are proven; they set the
+   * pseudo-costs and the children's bounds). 0 candidates = off. */
+  int bb_sb_cands, bb_sb_reliable, bb_sb_pivots;
   /* Markets above bb_max_offers (and exact_max_offers) and up to
    * rins_max_offers get their answer improved in a neighbourhood: the
    * offers on which it and the LP at its coverage agree are fixed, the rest

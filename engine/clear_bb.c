@@ -17,7 +17,10 @@
  * solved node also fixes, for its subtree, the columns whose Lagrangian
  * child bound already reaches the incumbent (reduced-cost fixing). The
  * column to branch on is chosen by pseudo-costs (the bound gained per unit
- * the branching moved a factor, learnt from solved children). Nodes' LP
+ * the branching moved a factor, learnt from solved children), with
+ * reliability branching (opt-in) first looking a few dual pivots into the
+ * children of the best candidates whose pseudo-costs are not yet learnt:
+ * those children's bounds are Lagrangian too, so proven. Nodes' LP
  * solutions are rounded and polished into candidate answers.
  *
  * Values are minimised: cost, or minus coverage. The proven bound is the
@@ -36,11 +39,21 @@ struct bb_chg {
   struct cl_krange r;
 };
 
+struct pick {
+  int kind; /* 0: none; 1: split or below minimum; 2: between hundredths */
+  size_t offer, col;
+  bool up;
+  double score;  /* the product of the children's estimated bound gains */
+  bool probed;   /* lb holds the children's look-ahead bounds */
+  int64_t lb[2]; /* down, up */
+};
+
 struct bb_node {
   int parent;
   size_t chg, n_chg; /* the branching decision, in bb.chg */
   size_t fix, n_fix; /* fixings found when the node was solved */
   int64_t bound;     /* proven for every choice inside the node */
+  int64_t pbound;    /* its parent's when it branched: what pseudo-costs learn from */
   int bcol;          /* the column its parent branched on, -1 at the root */
   int bdir;          /* 0 down, 1 up */
   double bdist;      /* how far that moved the column's factor (share of 1) */
@@ -57,6 +70,7 @@ struct bb {
   size_t n_open;
   int *path;             /* scratch: a node's ancestors */
   struct cl_krange *kr, *cur; /* per column: the node's factors, the LP's */
+  struct cl_krange *keep;     /* per column: scratch for look-aheads */
   struct cl_state cand, *best;
   int64_t coverage, target, leaf_lb;
   double gap;
@@ -65,6 +79,8 @@ struct bb {
   int *pc_n[2];
   double pc_all[2];
   int pc_alln[2];
+  struct pick *cands; /* scratch: per offer, the branching candidates */
+  const struct fx_clear_params *p;
 };
 
 /* The incumbent's value in minimisation form. */
@@ -81,19 +97,24 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
   bb->path = malloc(bb->cap_node * sizeof *bb->path);
   bb->kr = malloc(md->n_cols * sizeof *bb->kr);
   bb->cur = malloc(md->n_cols * sizeof *bb->cur);
+  bb->keep = malloc(md->n_cols * sizeof *bb->keep);
   bb->leaf_lb = INT64_MAX;
+  bb->cands = malloc((md->n_offers ? md->n_offers : 1) * sizeof *bb->cands);
+  if (!bb->cands) return FX_CLEAR_ENOMEM;
   for (int d = 0; d < 2; d++) {
     bb->pc_sum[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_sum[d]);
     bb->pc_n[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_n[d]);
     if (!bb->pc_sum[d] || !bb->pc_n[d]) return FX_CLEAR_ENOMEM;
   }
-  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur) return FX_CLEAR_ENOMEM;
+  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur || !bb->keep)
+    return FX_CLEAR_ENOMEM;
   for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = FULL;
   return cl_state_init(&bb->cand, md);
 }
 
 static void bb_free(struct bb *bb) {
   free(bb->node), free(bb->open), free(bb->path), free(bb->kr), free(bb->cur), free(bb->chg);
+  free(bb->keep), free(bb->cands);
   cl_state_free(&bb->cand);
   for (int d = 0; d < 2; d++) free(bb->pc_sum[d]), free(bb->pc_n[d]);
 }
@@ -112,7 +133,8 @@ static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
 
 static int new_node(struct bb *bb, int parent, int64_t bound) {
   int k = (int)bb->n_node++;
-  bb->node[k] = (struct bb_node){.parent = parent, .chg = bb->n_chg, .bound = bound, .bcol = -1};
+  bb->node[k] = (struct bb_node){
+      .parent = parent, .chg = bb->n_chg, .bound = bound, .pbound = bound, .bcol = -1};
   return k;
 }
 
@@ -223,12 +245,6 @@ static int candidate(struct bb *bb) {
   return rc;
 }
 
-struct pick {
-  int kind; /* 0: none; 1: split or below minimum; 2: between hundredths */
-  size_t offer, col;
-  bool up;
-};
-
 /* How far each child moves column c's factor from the LP's x. */
 static void moves(const struct bb *bb, const struct pick *p, double *down, double *up) {
   double x = cl_lp_bb_value(bb->lp, p->col);
@@ -249,26 +265,137 @@ static double pc_est(const struct bb *bb, int d, size_t c, double dist) {
   return per * dist;
 }
 
-/* The fractional offer to branch on: splits and offers below their
- * minimum before factors between hundredths; among them the largest
- * product of the two children's estimated bound gains (pseudo-costs: gain
- * per unit moved, learnt from solved children; the price until there are
- * any); ties by arrival. */
-static struct pick pick(const struct bb *bb) {
-  struct pick best = {0};
-  double score = -1;
+struct budget {
+  int nodes, node_limit;
+  long pivots, pivot_limit;
+  bool hit;
+};
+
+/* Column c's factors in the down (dir 0) or up child of p: at most f or
+ * at least f+1 (ordered; kind 1: f = 0, so "not ordered" or "ordered"). */
+static struct cl_krange child_range(const struct bb *bb, const struct pick *p, int dir) {
+  struct cl_krange r = bb->kr[p->col];
+  int f = p->kind == 2 ? cl_lp_bb_floor(bb->lp, p->col) : 0, lo = first_factor(bb, p->col);
+  if (!dir) return (struct cl_krange){r.lo, (uint8_t)f};
+  return (struct cl_krange){(uint8_t)(f + 1 > lo ? f + 1 : lo), r.hi};
+}
+
+/* The LP's column bounds brought in step with the node's states (the
+ * fixings found at this node), so that look-aheads see them. */
+static void sync(struct bb *bb) {
+  for (size_t c = 0; c < bb->md->n_cols; c++) {
+    if (bb->kr[c].lo == bb->cur[c].lo && bb->kr[c].hi == bb->cur[c].hi) continue;
+    cl_lp_bb_set(bb->lp, c, bb->kr[c]);
+    bb->cur[c] = bb->kr[c];
+  }
+}
+
+/* Set offer p->offer's columns as child dir has them (undo: back to the
+ * node's), in kr and in the LP. */
+static void child_set(struct bb *bb, const struct pick *p, int dir, bool undo) {
+  const struct cl_model *md = bb->md;
+  for (size_t j = md->offer_col[p->offer]; j < md->offer_col[p->offer + 1]; j++) {
+    if (undo) {
+      bb->kr[j] = bb->keep[j];
+    } else {
+      bb->keep[j] = bb->kr[j];
+      if (j == p->col) bb->kr[j] = child_range(bb, p, dir);
+      else if (dir && allowed(bb, j)) bb->kr[j].hi = 0;
+    }
+    if (bb->kr[j].lo != bb->cur[j].lo || bb->kr[j].hi != bb->cur[j].hi) {
+      cl_lp_bb_set(bb->lp, j, bb->kr[j]);
+      bb->cur[j] = bb->kr[j];
+    }
+  }
+}
+
+static void learn(struct bb *bb, int dir, size_t c, int64_t gain, double dist) {
+  if (dist <= 0) return;
+  double g = fmax((double)gain, 0.0) / dist;
+  bb->pc_sum[dir][c] += g, bb->pc_n[dir][c]++;
+  bb->pc_all[dir] += g, bb->pc_alln[dir]++;
+}
+
+/* Look ahead into both children of candidate p of a node whose bound was b
+ * when the look-aheads began (the same base for every candidate's gains):
+ * their proven bounds, the pseudo-costs they teach, and the score. */
+static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *bu) {
+  double dist[2];
+  moves(bb, p, &dist[0], &dist[1]);
+  for (int dir = 0; dir < 2; dir++) {
+    child_set(bb, p, dir, false);
+    int lim = bb->p->bb_sb_pivots > 0 ? bb->p->bb_sb_pivots : 1;
+    int rc = cl_lp_bb_probe(bb->lp, bb->coverage, lim, &p->lb[dir], &bu->pivots);
+    child_set(bb, p, dir, true);
+    if (rc < 0) return rc;
+    if (p->lb[dir] < b) p->lb[dir] = b;
+    learn(bb, dir, p->col, p->lb[dir] - b, dist[dir]);
+  }
+  p->probed = true;
+  p->score = fmax((double)(p->lb[0] - b), 1e-6) * fmax((double)(p->lb[1] - b), 1e-6);
+  return 0;
+}
+
+static int score_cmp(const void *x, const void *y) {
+  const struct pick *a = x, *b = y;
+  if (a->score != b->score) return a->score > b->score ? -1 : 1;
+  return a->offer < b->offer ? -1 : a->offer > b->offer;
+}
+
+/* The fractional offers of the node, of the first kind present (splits and
+ * minimums before factors between hundredths), scored by the product of
+ * the two children's estimated bound gains (pseudo-costs: gain per unit
+ * moved, learnt from solved children; the price until there are any). */
+static size_t candidates(struct bb *bb) {
+  size_t n = 0;
+  int kind = 3;
   for (size_t i = 0; i < bb->md->n_offers; i++) {
     struct pick p = {.offer = i};
     double dist;
     p.kind = cl_lp_bb_frac(bb->lp, i, &p.col, &p.up, &dist);
-    if (!p.kind || !allowed(bb, p.col)) continue; /* just fixed: its children would repeat */
+    if (!p.kind || p.kind > kind || !allowed(bb, p.col)) continue; /* just fixed: would repeat */
+    if (p.kind < kind) kind = p.kind, n = 0;
     double dd, du;
     moves(bb, &p, &dd, &du);
-    double s = fmax(pc_est(bb, 0, p.col, dd), 1e-6) * fmax(pc_est(bb, 1, p.col, du), 1e-6);
-    bool first = !best.kind || p.kind < best.kind; /* splits and minimums first */
-    if (first || (p.kind == best.kind && s > score)) score = s, best = p;
+    p.score = fmax(pc_est(bb, 0, p.col, dd), 1e-6) * fmax(pc_est(bb, 1, p.col, du), 1e-6);
+    bb->cands[n++] = p;
   }
-  return best;
+  return n;
+}
+
+static bool reliable(const struct bb *bb, size_t c) {
+  int r = bb->p->bb_sb_reliable;
+  return bb->pc_n[0][c] >= r && bb->pc_n[1][c] >= r;
+}
+
+/* The offer to branch on: the best score; ties by arrival. With
+ * reliability branching the best bb_sb_cands by pseudo-costs are looked
+ * ahead where their pseudo-costs are unreliable, and a child the
+ * look-ahead proves no better than the incumbent decides at once. */
+static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
+  size_t n = candidates(bb);
+  *out = (struct pick){0};
+  if (!n) return 0;
+  size_t m = bb->p->bb_sb_cands > 0 ? (size_t)bb->p->bb_sb_cands : 0;
+  qsort(bb->cands, n, sizeof *bb->cands, score_cmp);
+  bool synced = false;
+  int64_t b = bb->node[k].bound;
+  for (size_t q = 0; q < m && q < n; q++) {
+    struct pick *p = &bb->cands[q];
+    if (reliable(bb, p->col)) continue;
+    if (!synced) sync(bb), synced = true;
+    int rc = look_ahead(bb, b, p, bu);
+    if (rc) return rc;
+    if (p->lb[0] >= inc(bb) || p->lb[1] >= inc(bb)) {
+      p->up = p->lb[0] >= inc(bb); /* plunge into the child that may be better */
+      *out = *p;
+      return 0;
+    }
+  }
+  *out = bb->cands[0];
+  for (size_t q = 1; q < n; q++)
+    if (score_cmp(&bb->cands[q], out) < 0) *out = bb->cands[q];
+  return 0;
 }
 
 /* Exclude offer i's columns other than c: the child orders c. */
@@ -286,30 +413,24 @@ static int only(struct bb *bb, size_t i, size_t c) {
 static int branch(struct bb *bb, int k, const struct pick *p, int *plunge) {
   int64_t b = bb->node[k].bound;
   size_t c = p->col;
-  struct cl_krange r = bb->kr[c];
-  int f = p->kind == 2 ? cl_lp_bb_floor(bb->lp, c) : 0;
+  struct cl_krange r = bb->kr[c], rd = child_range(bb, p, 0), ru = child_range(bb, p, 1);
   double dd, du;
   moves(bb, p, &dd, &du);
-  int down = new_node(bb, k, b);
+  int down = new_node(bb, k, p->probed && p->lb[0] > b ? p->lb[0] : b);
   bb->node[down].bcol = (int)c, bb->node[down].bdir = 0, bb->node[down].bdist = dd;
-  int rc = add_chg(bb, c, r.lo, f);
+  int rc = add_chg(bb, c, rd.lo, rd.hi);
   bb->node[down].n_chg = 1;
   bb->kr[c] = r;
-  int upk = new_node(bb, k, b), lo = first_factor(bb, c);
+  int upk = new_node(bb, k, p->probed && p->lb[1] > b ? p->lb[1] : b);
   bb->node[upk].bcol = (int)c, bb->node[upk].bdir = 1, bb->node[upk].bdist = du;
-  if (!rc) rc = add_chg(bb, c, f + 1 > lo ? f + 1 : lo, r.hi);
+  if (!rc) rc = add_chg(bb, c, ru.lo, ru.hi);
   if (!rc) rc = only(bb, p->offer, c);
   bb->node[upk].n_chg = bb->n_chg - bb->node[upk].chg;
+  bb->node[down].pbound = bb->node[upk].pbound = b;
   *plunge = p->up ? upk : down;
   bb->open[bb->n_open++] = p->up ? down : upk;
   return rc;
 }
-
-struct budget {
-  int nodes, node_limit;
-  long pivots, pivot_limit;
-  bool hit;
-};
 
 /* Solve node k and branch; *next is the child to plunge into, or -1. */
 static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
@@ -326,11 +447,8 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     return 0;
   }
   struct bb_node *nd = &bb->node[k];
-  if (nd->bcol >= 0 && nd->bdist > 0 && bound < INT64_MAX / 2) { /* learn the pseudo-cost */
-    double gain = fmax((double)bound - (double)nd->bound, 0.0) / nd->bdist;
-    bb->pc_sum[nd->bdir][nd->bcol] += gain, bb->pc_n[nd->bdir][nd->bcol]++;
-    bb->pc_all[nd->bdir] += gain, bb->pc_alln[nd->bdir]++;
-  }
+  if (nd->bcol >= 0 && bound < INT64_MAX / 2) /* learn the pseudo-cost */
+    learn(bb, nd->bdir, (size_t)nd->bcol, bound - nd->pbound, nd->bdist);
   if (bound > nd->bound) nd->bound = bound;
   if (nd->bound >= inc(bb)) return 0;
   if (!ok) { /* no solution to branch on: the node's bound stands */
@@ -339,7 +457,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   }
   int rc = fix(bb, k);
   struct pick p = {0};
-  if (!rc) p = pick(bb);
+  if (!rc) rc = pick(bb, k, bu, &p);
   if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
   if (rc) return rc;
   if (!p.kind) { /* integral: the rounding of watts is all that is left */
@@ -383,7 +501,7 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   if (p->bb_node_limit <= 0 || !md->n_cols) return 0;
   int rc = bb_init(&bb, md, lp, p->bb_node_limit);
   bb.best = best, bb.coverage = best->cov, bb.target = target, bb.gap = p->bb_gap;
-  bb.cov = coverage;
+  bb.cov = coverage, bb.p = p;
   if (!rc) rc = cl_lp_bb_begin(lp, bb.kr, coverage);
   if (!rc) {
     new_node(&bb, -1, coverage ? -bound : bound);

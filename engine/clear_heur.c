@@ -155,7 +155,7 @@ static int64_t cov_with(const struct cl_state *st, const struct cl_model *md, si
  * The factors are tried read-only (cov_with), the state changes only to
  * take the offer's order out and back. */
 static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, int64_t target,
-                     double *ratio) {
+                     double *ratio, int64_t *cov_hi, bool *global) {
   size_t i = md->col[c].offer;
   int c0 = st->col[i], k0 = st->k[i];
   int64_t cov0 = st->cov, cost0 = st->cost;
@@ -164,11 +164,14 @@ static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, i
   int hi = c0 < 0 || col_feasible(st, md, (size_t)c0) ? cl_max_factor(st, md, c, 100) : 0;
   int lo = k0 + 1 > md->col[c].min_af ? k0 + 1 : md->col[c].min_af;
   int k = 0;
+  *global = false, *cov_hi = INT64_MIN;
   if (hi >= lo) {
     /* Where coverage is monotone in the factor and the largest one falls
      * short, the search below would end there: one trial instead of seven. */
     int64_t cov = st->cov + cov_with(st, md, c, hi);
+    *cov_hi = cov;
     if (!md->col[c].monotone || cov >= target) {
+      *global = true; /* the factor found depends on the total coverage */
       while (lo < hi) { /* least factor reaching target, if coverage is monotone */
         int mid = lo + (hi - lo) / 2;
         if (st->cov + cov_with(st, md, c, mid) >= target) hi = mid;
@@ -205,10 +208,50 @@ static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_
  * coverage). */
 enum { FILL_STEPS = 64, SWAP_PASSES = 8 };
 
+/* A column's step as fill_step found it. A step taken elsewhere changes
+ * only the ISPs of the column taken and the total coverage, so a step
+ * stays what fill_step would find again while the column shares no ISP and
+ * no offer with the steps taken since, and its factor did not depend on
+ * the total: the largest one, still short of the target (cov_hi, which
+ * rises with the total). Columns are re-evaluated otherwise; the result
+ * is the same, step for step. */
+struct fill_memo {
+  bool valid;
+  int k;
+  double ratio;
+  int64_t cov_hi, cov_at; /* coverage with the step, and the total, when found */
+};
+
+static bool memo_holds(const struct fill_memo *m, const struct cl_state *st, int64_t target) {
+  return m->valid && (m->cov_hi == INT64_MIN || m->cov_hi + (st->cov - m->cov_at) < target);
+}
+
+static void memo_step(struct cl_state *st, const struct cl_model *md, size_t c, int64_t target,
+                      struct fill_memo *m) {
+  bool global;
+  int64_t cov_at = st->cov;
+  m->ratio = HUGE_VAL;
+  m->k = fill_step(st, md, c, target, &m->ratio, &m->cov_hi, &global);
+  m->cov_at = cov_at, m->valid = !global;
+}
+
+/* After offer i's step on column c: forget the steps it may change. */
+static void memo_forget(struct fill_memo *memo, const struct cl_model *md, size_t c) {
+  const struct cl_col *t = &md->col[c];
+  for (size_t j = 0; j < md->n_cols; j++) {
+    const struct cl_col *o = &md->col[j];
+    if (o->offer == t->offer || (o->first < t->first + t->n && t->first < o->first + o->n))
+      memo[j].valid = false;
+  }
+}
+
 /* Fill that never touches offer skip (SIZE_MAX: none); *work counts the
- * columns it evaluates. */
+ * columns it evaluates (as if none were remembered, so that the local
+ * search's budget means what it did). */
 static void fill_skip(struct cl_state *st, const struct cl_model *md, int64_t target, size_t skip,
                       long *work) {
+  struct fill_memo *memo = calloc(md->n_cols ? md->n_cols : 1, sizeof *memo);
+  struct fill_memo one; /* without memory (allocation failed): every step again */
   for (int step = 0; step < FILL_STEPS && st->cov < target; step++) {
     double best_ratio = HUGE_VAL;
     size_t best_c = 0;
@@ -219,13 +262,15 @@ static void fill_skip(struct cl_state *st, const struct cl_model *md, int64_t ta
       if (md->col[c].offer == skip) continue;
       if ((col >= 0 && (size_t)col != c) || st->k[md->col[c].offer] == 100) continue;
       if (!can_gain(st, md, c)) continue;
-      double ratio;
-      int k = fill_step(st, md, c, target, &ratio);
-      if (k && ratio < best_ratio) best_ratio = ratio, best_c = c, best_k = k;
+      struct fill_memo *m = memo ? &memo[c] : &one;
+      if (!memo || !memo_holds(m, st, target)) memo_step(st, md, c, target, m);
+      if (m->k && m->ratio < best_ratio) best_ratio = m->ratio, best_c = c, best_k = m->k;
     }
     if (!best_k) break;
     cl_state_set(st, md, md->col[best_c].offer, (int)best_c, best_k);
+    if (memo) memo_forget(memo, md, best_c);
   }
+  free(memo);
 }
 
 int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {

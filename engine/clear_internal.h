@@ -150,6 +150,15 @@ void cl_lp_bb_set(struct cl_lp *lp, size_t col, struct cl_krange r);
  * solved, 0 when the simplex failed (the bound holds, the solution is not
  * one), -1 when a limit stopped it (no bound). pivots: iterations spent. */
 int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots);
+/* Strong branching's look-ahead: the LP with the columns' bounds the caller
+ * set (a child's, through cl_lp_bb_set and the kr it reads) re-solved by at
+ * most it_lim dual simplex pivots; *bound is the Lagrangian of wherever the
+ * simplex stopped, proven for every choice within the current states
+ * (minimisation form). The last solved node's solution, duals and basis are
+ * put back. Returns 1 when the child's LP was solved to its optimum, 0 when
+ * not (the bound holds all the same), or FX_CLEAR_ENOMEM. */
+int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
+                   long *pivots);
 /* Proven bound of the last solved node with offer i restricted to column
  * col (on) or col excluded (!on), from its multipliers, without solving
  * (minimisation form, as cl_lp_bb_solve). */

@@ -70,6 +70,12 @@ struct cl_lp {
   bool lazy;
   glp_prob *full;
   int *gub_row;
+  /* Strong branching's look-ahead (cl_lp_bb_probe): the node's solution,
+   * duals, Lagrangian terms and basis, put back after each probe. */
+  double *save_x, *save_lam;
+  long double *save_best, *save_val, save_margin, save_sum;
+  struct basis probe_basis;
+  bool probing; /* read the duals even when the iteration limit stopped it */
 };
 
 double cl_now_ms(void) {
@@ -231,6 +237,8 @@ void cl_lp_free(struct cl_lp *lp) {
   free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac);
   free(lp->capped_basis.stat), free(lp->cost_basis.stat);
   free(lp->offer_best), free(lp->col_val);
+  free(lp->save_x), free(lp->save_lam), free(lp->save_best), free(lp->save_val);
+  free(lp->probe_basis.stat);
   free(lp);
 }
 
@@ -256,7 +264,8 @@ static bool solve(struct cl_lp *lp, int meth) {
     rc = glp_simplex(lp->P, &lp->parm);
   }
   int nr = glp_get_num_rows(lp->P);
-  for (int r = 1; r <= nr; r++) lp->lam[r] = rc == 0 ? glp_get_row_dual(lp->P, r) : 0.0;
+  bool duals = rc == 0 || (lp->probing && rc == GLP_EITLIM); /* any multipliers bound */
+  for (int r = 1; r <= nr; r++) lp->lam[r] = duals ? glp_get_row_dual(lp->P, r) : 0.0;
   for (size_t c = 0; c < lp->md->n_cols; c++)
     lp->x[c] = glp_get_col_prim(lp->P, lp->x0 + (int)c) / lp->xscale;
   return rc == 0 && glp_get_status(lp->P) == GLP_OPT;
@@ -907,9 +916,16 @@ int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) 
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0); /* the dives fixed some */
   if (coverage) phase1(lp);
   size_t no = lp->md->n_offers, nc = lp->md->n_cols;
+  size_t nr = (size_t)glp_get_num_rows(lp->P) + 1;
   lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
   lp->col_val = calloc(nc, sizeof *lp->col_val);
-  if (!lp->offer_best || !lp->col_val) return FX_CLEAR_ENOMEM;
+  lp->save_best = calloc(no ? no : 1, sizeof *lp->save_best);
+  lp->save_val = calloc(nc, sizeof *lp->save_val);
+  lp->save_x = calloc(nc + 1, sizeof *lp->save_x);
+  lp->save_lam = calloc(nr, sizeof *lp->save_lam);
+  if (!lp->offer_best || !lp->col_val || !lp->save_best || !lp->save_val || !lp->save_x ||
+      !lp->save_lam)
+    return FX_CLEAR_ENOMEM;
   if (lp->lazy) {
     int rc = lazy_copy(lp);
     if (rc) return rc;
@@ -932,6 +948,9 @@ void cl_lp_bb_end(struct cl_lp *lp) {
   lp->kr = NULL;
   free(lp->offer_best), free(lp->col_val);
   lp->offer_best = NULL, lp->col_val = NULL;
+  free(lp->save_x), free(lp->save_lam), free(lp->save_best), free(lp->save_val);
+  lp->save_x = NULL, lp->save_lam = NULL, lp->save_best = NULL, lp->save_val = NULL;
+  free(lp->probe_basis.stat), lp->probe_basis.stat = NULL;
 }
 
 /* Lazy mode: give back its row to every offer the LP solution splits beyond
@@ -990,6 +1009,47 @@ int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *piv
   }
   *bound = cost_bound(lp, coverage);
   for (int r = 1, nr = glp_get_num_rows(lp->P); r <= nr; r++) lp->lam[r] = -lp->lam[r];
+  return ok;
+}
+
+/* The node's state a probe must leave as it found: solution, duals,
+ * Lagrangian terms (read by cl_lp_bb_child, _frac, _state) and basis. */
+static int probe_save(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  int nr = glp_get_num_rows(lp->P);
+  memcpy(lp->save_x, lp->x, md->n_cols * sizeof *lp->x);
+  memcpy(lp->save_lam, lp->lam, ((size_t)nr + 1) * sizeof *lp->lam);
+  memcpy(lp->save_best, lp->offer_best, md->n_offers * sizeof *lp->offer_best);
+  memcpy(lp->save_val, lp->col_val, md->n_cols * sizeof *lp->col_val);
+  lp->save_sum = lp->sum, lp->save_margin = lp->margin;
+  return save_basis(lp, &lp->probe_basis);
+}
+
+static void probe_restore(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  int nr = glp_get_num_rows(lp->P);
+  memcpy(lp->x, lp->save_x, md->n_cols * sizeof *lp->x);
+  memcpy(lp->lam, lp->save_lam, ((size_t)nr + 1) * sizeof *lp->lam);
+  memcpy(lp->offer_best, lp->save_best, md->n_offers * sizeof *lp->offer_best);
+  memcpy(lp->col_val, lp->save_val, md->n_cols * sizeof *lp->col_val);
+  lp->sum = lp->save_sum, lp->margin = lp->save_margin;
+  restore_basis(lp, &lp->probe_basis);
+}
+
+int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
+                   long *pivots) {
+  int rc = probe_save(lp);
+  if (rc) return rc;
+  int it0 = glp_get_it_cnt(lp->P), lim = lp->it_lim;
+  bool was = lp->budget_hit;
+  lp->it_lim = lim > 0 && lim < it_lim ? lim : it_lim;
+  lp->probing = true;
+  bool ok = solve(lp, GLP_DUALP);
+  lp->probing = false;
+  lp->it_lim = lim, lp->budget_hit = was;
+  *pivots += glp_get_it_cnt(lp->P) - it0;
+  *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
+  probe_restore(lp);
   return ok;
 }
 

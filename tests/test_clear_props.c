@@ -3,13 +3,16 @@
  * reported totals, coverage and cost are what the orders add up to; never
  * worse than the merit-order heuristic; identical input gives identical
  * output; and on small markets, against an exhaustive search written here,
- * within the 0.1 % tolerances, with bounds that really bound. */
+ * within the 0.1 % tolerances, with bounds that really bound — down to the
+ * branch-and-bound's look-ahead bounds of single children (through the
+ * engine's internal header). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/clear.h"
+#include "engine/clear_internal.h"
 
 #define MAX_ISPS 6
 #define MAX_OFFERS 120
@@ -175,7 +178,16 @@ struct ex {
   int64_t d[MAX_ISPS], cost;
   int64_t best_cov, best_cost; /* lexicographic optimum */
   int64_t at_cov, at_cost;     /* least cost among choices covering >= at_cov */
+  /* 0: every choice; 1: offer only_offer without option only_opt; 2: that
+   * offer ordering only_opt (a branch-and-bound child's choices) */
+  int only;
+  size_t only_offer, only_opt;
 };
+
+static bool ex_allowed(const struct ex *e, size_t i, size_t j) {
+  if (!e->only || i != e->only_offer) return true;
+  return e->only == 1 ? j != e->only_opt : j == e->only_opt;
+}
 
 static void ex_rec(struct ex *e, size_t i) {
   if (i == e->m->n_offers) {
@@ -187,10 +199,10 @@ static void ex_rec(struct ex *e, size_t i) {
     if (cov >= e->at_cov && e->cost < e->at_cost) e->at_cost = e->cost;
     return;
   }
-  ex_rec(e, i + 1);
+  if (e->only != 2 || i != e->only_offer) ex_rec(e, i + 1);
   for (size_t j = 0; j < e->m->offers[i].n_options; j++) {
     const struct fx_clear_option *o = &e->m->offers[i].options[j];
-    if (!useful(e->m, o)) continue;
+    if (!useful(e->m, o) || !ex_allowed(e, i, j)) continue;
     for (int k = o->min_af; k <= 100; k++) {
       add(e->d, o, k, 1);
       e->cost += fx_clear_order_price(o->price, k);
@@ -270,7 +282,7 @@ Test(clear_props, heuristics_alone_match_exhaustive_search) {
  * never less coverage, and at equal coverage never more cost; it finds
  * optima the dive alone misses and proves more of them. Checked for each
  * way of building the nodes' LPs (all rows; lazy one-option rows). */
-static void bb_matches_exhaustive(bool lazy) {
+static void bb_matches_exhaustive(bool lazy, bool look_ahead) {
   struct fx_clear_params p, off;
   fx_clear_params_init(&p);
   p.exact_max_offers = 0;
@@ -280,6 +292,8 @@ static void bb_matches_exhaustive(bool lazy) {
   p.bb_node_limit = 5000;
   p.bb_pivot_limit = 1000000;
   p.bb_lazy_rows = lazy;
+  if (look_ahead) /* every candidate, every time, stopped after one pivot */
+    p.bb_sb_cands = 100, p.bb_sb_reliable = 1000, p.bb_sb_pivots = 1;
   off = p;
   off.bb_node_limit = 0;
   int equal = 0, equal_off = 0, proven = 0, proven_off = 0;
@@ -316,10 +330,99 @@ static void bb_matches_exhaustive(bool lazy) {
   cr_assert_lt(proven_off, proven);
 }
 
-Test(clear_props, branch_and_bound_matches_exhaustive_search) { bb_matches_exhaustive(true); }
+Test(clear_props, branch_and_bound_matches_exhaustive_search) {
+  bb_matches_exhaustive(true, false);
+}
 
 Test(clear_props, branch_and_bound_with_all_rows_matches_exhaustive_search) {
-  bb_matches_exhaustive(false);
+  bb_matches_exhaustive(false, false);
+}
+
+Test(clear_props, branch_and_bound_with_look_ahead_matches_exhaustive_search) {
+  bb_matches_exhaustive(true, true);
+}
+
+/* One child of the root node: offer i without column c (dir 0) or ordering
+ * it (dir 1). kr and the LP's bounds go there, or back (undo). */
+static void child(struct cl_lp *lp, const struct cl_model *md, struct cl_krange *kr, size_t c,
+                  int dir, bool undo) {
+  size_t i = md->col[c].offer;
+  for (size_t j = md->offer_col[i]; j < md->offer_col[i + 1]; j++) {
+    kr[j] = (struct cl_krange){0, 100};
+    if (!undo && (j == c) == (dir == 0)) kr[j].hi = 0;
+    if (!undo && j == c && dir == 1) kr[j].lo = (uint8_t)md->col[c].min_af;
+    cl_lp_bb_set(lp, j, kr[j]);
+  }
+}
+
+/* Look-ahead bounds of every child of the root node, after one dual pivot
+ * or at the child's LP optimum, against an exhaustive search of the child's
+ * choices covering at least merit order's coverage: the bound never exceeds
+ * the least cost there; the look-ahead leaves the node's solution as it
+ * found it; the same look-ahead twice gives the same bound. */
+static void look_ahead_child(const struct mk *k, const struct cl_model *md, struct cl_lp *lp,
+                             struct cl_krange *kr, int64_t cov, size_t c, int *stopped) {
+  for (int dir = 0; dir < 2; dir++) {
+    for (int lim = 1; lim <= 1000; lim *= 1000) {
+      double x0 = cl_lp_bb_x(lp, c);
+      int64_t b = 0, again = 0;
+      long piv = 0;
+      child(lp, md, kr, c, dir, false);
+      int rc = cl_lp_bb_probe(lp, cov, lim, &b, &piv);
+      cr_assert_geq(rc, 0);
+      cr_assert_eq(cl_lp_bb_probe(lp, cov, lim, &again, &piv), rc);
+      child(lp, md, kr, c, dir, true);
+      cr_assert_eq(b, again, "the look-ahead is not deterministic");
+      cr_assert_eq(cl_lp_bb_x(lp, c), x0, "the look-ahead changed the node's solution");
+      *stopped += rc == 0 && lim == 1;
+      struct ex e = {.m = &k->m, .best_cov = -1, .at_cov = cov, .at_cost = INT64_MAX,
+                     .only = dir ? 2 : 1, .only_offer = md->col[c].offer,
+                     .only_opt = md->col[c].option};
+      ex_rec(&e, 0);
+      cr_assert_leq(b, e.at_cost, "column %zu %s, %d pivots: bound %lld above the optimum %lld",
+                    c, dir ? "ordered" : "excluded", lim, (long long)b, (long long)e.at_cost);
+    }
+  }
+}
+
+Test(clear_props, look_ahead_bounds_never_exceed_a_childs_optimum) {
+  int stopped = 0, children = 0;
+  for (uint64_t seed = 1; seed <= 40; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(5 + seed % 3), 2, seed % 5 == 0);
+    struct fx_clear_params p;
+    fx_clear_params_init(&p);
+    p.bb_lazy_rows = seed % 2 == 0;
+    struct cl_model md;
+    struct cl_lp *lp = NULL;
+    struct cl_state st = {0};
+    struct cl_lp_out out = {0};
+    cr_assert_eq(cl_model_init(&md, &k.m), 0);
+    struct cl_krange *kr = malloc((md.n_cols + 1) * sizeof *kr);
+    cr_assert(kr);
+    for (size_t c = 0; c < md.n_cols; c++) kr[c] = (struct cl_krange){0, 100};
+    int64_t bound = 0;
+    long piv = 0;
+    bool run = md.n_cols > 0;
+    if (run) {
+      cr_assert_eq(cl_lp_create(&lp, &md, &p, 0), 0);
+      cr_assert_eq(cl_state_init(&st, &md), 0);
+      cr_assert_eq(cl_merit(&st, &md), 0);
+      cr_assert_eq(cl_lp_root(lp, &st, &out), 0);
+      cr_assert_eq(cl_lp_cost_bound(lp, st.cov, &out), 0);
+      cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
+      cr_assert_geq(cl_lp_bb_solve(lp, st.cov, &bound, &piv), 0);
+      for (size_t c = 0; c < md.n_cols; c++, children += 2)
+        look_ahead_child(&k, &md, lp, kr, st.cov, c, &stopped);
+      cl_lp_bb_end(lp);
+    }
+    cl_lp_free(lp);
+    cl_state_free(&st);
+    cl_model_free(&md);
+    free(kr);
+  }
+  cr_log_info("%d children, %d look-aheads stopped by the pivot limit", children, stopped);
+  cr_assert_gt(stopped, 0, "no look-ahead was cut short: the limit is untested");
 }
 
 /* The extra dives and the local search only ever replace the answer by a
@@ -484,14 +587,17 @@ Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
   cr_assert_lt(proven_off, proven);
 }
 
-/* Deterministic with the neighbourhood search and the proof path on. */
-Test(clear_props, identical_input_identical_output_on_the_proof_path) {
-  struct fx_clear_params p;
+/* Deterministic with the neighbourhood search and the proof path on, with
+ * and without reliability branching's look-aheads. */
+static void identical_on_the_proof_path(bool look_ahead) {
+  struct fx_clear_params p, plain;
   fx_clear_params_init(&p);
   p.bb_max_offers = 0;
   p.proof_max_offers = 1000;
   p.bb_node_limit = 200;
-  int reduced = 0;
+  plain = p;
+  if (look_ahead) p.bb_sb_cands = 8, p.bb_sb_reliable = 2, p.bb_sb_pivots = 3;
+  int reduced = 0, other = 0;
   for (uint64_t seed = 600; seed < 606; seed++) {
     struct mk k;
     gen(&k, seed, (size_t)(50 + 10 * (seed % 6)), 50, seed % 2 == 0);
@@ -502,9 +608,22 @@ Test(clear_props, identical_input_identical_output_on_the_proof_path) {
     cr_assert_eq(a.coverage_ub, b.coverage_ub);
     cr_assert_eq(a.cost_lb, b.cost_lb);
     cr_assert_eq(a.bb_nodes, b.bb_nodes);
+    cr_assert_eq(a.bb_pivots, b.bb_pivots);
     reduced += a.proof_cols > 0 && a.bb_nodes > 0;
+    struct fx_clear_result c = solve_with(&k.m, &plain);
+    other += c.bb_pivots != a.bb_pivots; /* the look-aheads ran (their pivots count) */
     fx_clear_result_free(&a);
     fx_clear_result_free(&b);
+    fx_clear_result_free(&c);
   }
   cr_assert_gt(reduced, 0);
+  if (look_ahead) cr_assert_gt(other, 0, "no look-ahead changed the search");
+}
+
+Test(clear_props, identical_input_identical_output_on_the_proof_path) {
+  identical_on_the_proof_path(false);
+}
+
+Test(clear_props, identical_input_identical_output_with_look_ahead) {
+  identical_on_the_proof_path(true);
 }
