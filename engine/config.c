@@ -364,7 +364,9 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
   if (!strcmp(k, "bb_gap")) return set_share(&p->bb_gap, v, 0.1);
   size_t *offers = !strcmp(k, "bb_max_offers") ? &p->bb_max_offers
                    : !strcmp(k, "exact_max_offers") ? &p->exact_max_offers
-                   : !strcmp(k, "local_search_max_offers") ? &p->local_search_max_offers : NULL;
+                   : !strcmp(k, "local_search_max_offers") ? &p->local_search_max_offers
+                   : !strcmp(k, "proof_max_offers")        ? &p->proof_max_offers
+                                                           : NULL;
   if (offers) {
     if (set_i64(&x, v, 0, 100000)) return -1;
     *offers = (size_t)x;
@@ -383,6 +385,16 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
   if (!strcmp(k, "time_limit_ms")) {
     if (set_i64(&x, v, 0, 3600000)) return -1;
     p->time_limit_ms = (int)x;
+    return 0;
+  }
+  /* Reliability branching (docs/clearing.md, round 7): off by default. */
+  int *sb = !strcmp(k, "bb_sb_cands")      ? &p->bb_sb_cands
+            : !strcmp(k, "bb_sb_reliable") ? &p->bb_sb_reliable
+            : !strcmp(k, "bb_sb_pivots")   ? &p->bb_sb_pivots
+                                           : NULL;
+  if (sb) {
+    if (set_i64(&x, v, !strcmp(k, "bb_sb_pivots") ? 1 : 0, 1000)) return -1;
+    *sb = (int)x;
     return 0;
   }
   return -2;
@@ -628,6 +640,10 @@ static const struct field fields[] = {
     MEM("market", "exact_max_offers", clear.exact_max_offers, RELOAD),
     MEM("market", "local_search_max_offers", clear.local_search_max_offers, RELOAD),
     MEM("market", "time_limit_ms", clear.time_limit_ms, RELOAD),
+    MEM("market", "proof_max_offers", clear.proof_max_offers, RELOAD),
+    MEM("market", "bb_sb_cands", clear.bb_sb_cands, RELOAD),
+    MEM("market", "bb_sb_reliable", clear.bb_sb_reliable, RELOAD),
+    MEM("market", "bb_sb_pivots", clear.bb_sb_pivots, RELOAD),
 };
 
 static bool field_equal(const struct field *f, const struct fx_config *a, const struct fx_config *b) {

@@ -75,6 +75,11 @@
  *   exact_max_offers = 40         the answer depend on the machine)
  *   local_search_max_offers = 400
  *   time_limit_ms = 0
+ *   proof_max_offers = 0          markets above bb_max_offers up to this get the
+ *                                 proof on a reduced market (0 = off, 0..100000)
+ *   bb_sb_cands = 0               reliability branching (0 = off, 0..1000):
+ *   bb_sb_reliable = 1            look-aheads of at most bb_sb_pivots (1..1000)
+ *   bb_sb_pivots = 10             dual pivots per child
  *
  *   [contract ID]                 a bilateral contract (FlexOption) the platform
  *   agr = agr.example.com         manages on the DSO's behalf: the AGR,
@@ -192,7 +197,8 @@ struct fx_config {
   bool dso_sees_agr_per_connection;   /* AGR-Domain in DSOPortfolioQueryResponse */
   /* [market]: the clearing engine's budget (coverage_tolerance, bb_gap,
    * bb_max_offers, bb_node_limit, bb_pivot_limit, exact_max_offers,
-   * local_search_max_offers, time_limit_ms): fx_clear_params_init's values
+   * local_search_max_offers, time_limit_ms, proof_max_offers, bb_sb_*):
+   * fx_clear_params_init's values
    * but for the branch-and-bound's, which the product raises (above) */
   struct fx_clear_params clear;
   /* [contract ID] */

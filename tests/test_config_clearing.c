@@ -37,7 +37,11 @@ Test(config_clearing, reads_every_clearing_key) {
                                "bb_pivot_limit = 30000\n"
                                "exact_max_offers = 20\n"
                                "local_search_max_offers = 0\n"
-                               "time_limit_ms = 250\n",
+                               "time_limit_ms = 250\n"
+                               "proof_max_offers = 2000\n"
+                               "bb_sb_cands = 16\n"
+                               "bb_sb_reliable = 4\n"
+                               "bb_sb_pivots = 20\n",
                                err, sizeof err),
                0, "%s", err);
   cr_assert_eq(c.clear.coverage_tolerance, 0);
@@ -48,6 +52,10 @@ Test(config_clearing, reads_every_clearing_key) {
   cr_assert_eq(c.clear.exact_max_offers, 20);
   cr_assert_eq(c.clear.local_search_max_offers, 0);
   cr_assert_eq(c.clear.time_limit_ms, 250);
+  cr_assert_eq(c.clear.proof_max_offers, 2000);
+  cr_assert_eq(c.clear.bb_sb_cands, 16);
+  cr_assert_eq(c.clear.bb_sb_reliable, 4);
+  cr_assert_eq(c.clear.bb_sb_pivots, 20);
   fx_config_free(&c);
 }
 
@@ -75,6 +83,10 @@ Test(config_clearing, refuses_bad_values_naming_the_key) {
   expect_refused("exact_max_offers = 100001", "exact_max_offers");
   expect_refused("local_search_max_offers = many", "local_search_max_offers");
   expect_refused("time_limit_ms = 3600001", "time_limit_ms");
+  expect_refused("proof_max_offers = 100001", "proof_max_offers");
+  expect_refused("bb_sb_cands = -1", "bb_sb_cands");
+  expect_refused("bb_sb_reliable = 1001", "bb_sb_reliable");
+  expect_refused("bb_sb_pivots = 0", "bb_sb_pivots");
   expect_refused("time_limit_ms = -5", "time_limit_ms");
 }
 

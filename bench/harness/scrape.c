@@ -3,6 +3,8 @@
 #include "bench/harness/scrape.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,46 @@ long fx_bench_http_fetch(int port, const char *method, const char *path, double 
   curl_easy_cleanup(c);
   *body = t.data;
   return status;
+}
+
+struct fetch {
+  int port;
+  const char *method, *path;
+  double timeout_s;
+  char *body;
+  long status;
+  uv_async_t wake;
+  atomic_bool done;
+};
+
+static void *fetch_thread(void *arg) {
+  struct fetch *f = arg;
+  f->status = fx_bench_http_fetch(f->port, f->method, f->path, f->timeout_s, &f->body);
+  atomic_store(&f->done, true);
+  uv_async_send(&f->wake);
+  return NULL;
+}
+
+static void on_wake(uv_async_t *h) { (void)h; }
+
+long fx_bench_http_fetch_on(uv_loop_t *loop, int port, const char *method, const char *path, double timeout_s,
+                            char **body) {
+  struct fetch f = {.port = port, .method = method, .path = path, .timeout_s = timeout_s};
+  pthread_t th;
+  *body = NULL;
+  if (uv_async_init(loop, &f.wake, on_wake) != 0) return fx_bench_http_fetch(port, method, path, timeout_s, body);
+  if (pthread_create(&th, NULL, fetch_thread, &f) != 0) {
+    uv_close((uv_handle_t *)&f.wake, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return fx_bench_http_fetch(port, method, path, timeout_s, body);
+  }
+  /* The wake-up handle keeps the loop alive, and its send ends the wait. */
+  while (!atomic_load(&f.done)) uv_run(loop, UV_RUN_ONCE);
+  pthread_join(th, NULL);
+  uv_close((uv_handle_t *)&f.wake, NULL);
+  uv_run(loop, UV_RUN_NOWAIT); /* the close completes before f goes */
+  *body = f.body;
+  return f.status;
 }
 
 int fx_scrape_crypto(int port, double timeout_s, struct fx_crypto_inside *out) {

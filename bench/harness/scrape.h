@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 struct fx_crypto_inside {
   double open_s, sign_s;          /* the histograms' _sum */
@@ -21,6 +22,13 @@ struct fx_crypto_inside {
  * /api/...): the HTTP status (0 when none came) and the body in *body
  * (malloc'd, NUL-terminated, NULL when empty; the caller frees it). */
 long fx_bench_http_fetch(int port, const char *method, const char *path, double timeout_s, char **body);
+
+/* The same request made on a helper thread while `loop` runs, so that the
+ * harness's own servers on it (the sink) keep answering flexd meanwhile: a
+ * clearing requested by the operator can take seconds, and its FlexOrders are
+ * delivered while it runs. */
+long fx_bench_http_fetch_on(uv_loop_t *loop, int port, const char *method, const char *path, double timeout_s,
+                            char **body);
 
 /* GET /metrics on 127.0.0.1:port (blocking, at most timeout_s); 0 and *out
  * filled, or -1 when the listener did not answer 200 or has no such series. */

@@ -89,6 +89,7 @@ int fx_bench_uftp_start(struct fx_bench_run *run, struct fx_bench_uftp *u, int d
   run->port = u->plat->port;
   run->platform_pid = u->plat->pid;
   run->metrics_port = u->plat->metrics_port;
+  u->loop = run->loop;
   u->msgs = fx_bench_msgs_new(u->plat, days_ahead, err, errlen);
   return u->msgs ? 0 : -1;
 }
@@ -161,12 +162,13 @@ int fx_bench_uftp_reference(struct fx_bench_run *run, struct fx_bench_uftp *u, u
   return 0;
 }
 
-/* ---- the operator listener (libcurl, blocking: nothing is measured then) ---------- */
+/* ---- the operator listener (libcurl on a helper thread, the loop and its sink running meanwhile) ---- */
 
 long fx_bench_uftp_operator(const struct fx_bench_uftp *u, const char *method, const char *path, double timeout_s,
                             json_t **out) {
   char *body;
-  long status = fx_bench_http_fetch(u->plat->metrics_port, method, path, timeout_s, &body);
+  long status = u->loop ? fx_bench_http_fetch_on(u->loop, u->plat->metrics_port, method, path, timeout_s, &body)
+                        : fx_bench_http_fetch(u->plat->metrics_port, method, path, timeout_s, &body);
   *out = body ? json_loads(body, 0, NULL) : NULL;
   free(body);
   return status;

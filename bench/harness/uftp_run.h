@@ -38,6 +38,7 @@ struct fx_bench_uftp {
   struct fx_bench_phase_stats reference; /* the portfolio updates, all phases together */
   unsigned n_cps;
   uint64_t sink_base; /* messages the sink had received when the window opened */
+  uv_loop_t *loop;    /* the run's: operator requests keep it (and the sink) running */
 };
 
 /* Starts the sink (routed through u->route) and flexd, and the builder for the Period
@@ -55,8 +56,9 @@ int fx_bench_uftp_phase(struct fx_bench_run *run, struct fx_bench_uftp *u, const
  * AGR claims its connections; every update must come back Accepted. */
 int fx_bench_uftp_reference(struct fx_bench_run *run, struct fx_bench_uftp *u, unsigned n_cps, char *err,
                             size_t errlen);
-/* `method` `path` on the platform's operator listener (blocking libcurl: the sink is
- * not served meanwhile). The HTTP status (0 when there was none), and the JSON
+/* `method` `path` on the platform's operator listener (libcurl on a helper
+ * thread while u->loop runs, so the sink keeps taking flexd's deliveries: an
+ * operator clearing takes seconds and its FlexOrders go out meanwhile). The HTTP status (0 when there was none), and the JSON
  * answer in *out (NULL when it is not JSON; the caller json_decref()s it). */
 long fx_bench_uftp_operator(const struct fx_bench_uftp *u, const char *method, const char *path, double timeout_s,
                             json_t **out);
