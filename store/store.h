@@ -185,12 +185,18 @@ int fx_store_obj_transition_ok(uint8_t kind, uint8_t from, uint8_t to);
  * hold one itself. */
 int fx_store_commit(struct fx_store *st, struct fx_store_batch *b);
 
-/* Writes zeros ahead of the store's use of its data file when that use nears
- * the file's end, so that later commits overwrite allocated blocks (see
- * prealloc.c). Writer thread only, outside fx_store_commit; costs a syscall
- * only when a step is due. Returns 0, or ENOSPC/EIO when a step could not be
- * written: the store stays fully usable, the caller may just log it. */
+/* Keeps zeros written ahead of the store's use of its data file, so that
+ * later commits overwrite allocated blocks (see prealloc.c). When that use
+ * nears the file's end it asks the store's helper thread for a step (started
+ * on first need) and returns at once: the writing and syncing never run on
+ * the caller's thread. Writer thread only, outside fx_store_commit. Returns
+ * 0, or FX_STORE_ENOSPC/EIO once for a step that earlier failed in the
+ * background (already logged): the store stays fully usable, the caller may
+ * just log it. */
 int fx_store_prealloc(struct fx_store *st);
+/* Waits until no step is asked for or running (tests, and before figures
+ * are read); returns like fx_store_prealloc. Writer thread only. */
+int fx_store_prealloc_wait(struct fx_store *st);
 
 /* ---- reading ------------------------------------------------------------ */
 
