@@ -17,8 +17,9 @@
  * at the end of the file as it is at that instant, and every byte LMDB wrote
  * lies below that end (POSIX: no other modification between positioning and
  * writing). It also holds file_mu, which the writer holds around
- * mdb_txn_commit, for each append, so that the file's end it checks against
- * the target is still the end when it writes: zeros never go past the map.
+ * mdb_txn_commit, for each append of 64 KiB, so that the file's end it checks
+ * against the target is still the end when it writes: zeros never go past
+ * the map, and a commit waits for at most one such append.
  *
  * The zeros go in chunks of 1 MiB, each synced before the next is written: a
  * commit's fdatasync flushes every dirty page of the file, so zeros still in
@@ -37,7 +38,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "store/store_int.h"
@@ -74,31 +74,39 @@ static int stopping(struct fx_prealloc *p) {
   return s;
 }
 
-/* Appends up to one chunk of zeros while the file is shorter than `to`, under
- * file_mu. *more says whether it appended; returns 0 or an errno. */
-static int append_chunk(struct fx_store *st, int fd, uint64_t to, int *more) {
-  struct iovec iov[CHUNK / PIECE];
+/* Appends one piece of zeros if the file is shorter than `to`, under
+ * file_mu, which a commit thus waits for at most one piece's copy into the
+ * page cache. *n says how much it appended; returns 0 or an errno. */
+static int append_piece(struct fx_store *st, int fd, uint64_t to, size_t *n) {
   struct stat sb;
   int e = 0;
-  *more = 0;
+  *n = 0;
   pthread_mutex_lock(&st->file_mu);
   if (fstat(fd, &sb)) {
     e = errno;
   } else if ((uint64_t)sb.st_size < to) {
-    uint64_t n = to - (uint64_t)sb.st_size;
-    if (n > CHUNK) n = CHUNK;
-    int k = 0;
-    for (uint64_t left = n; left; k++) {
-      iov[k].iov_base = (void *)zeros;
-      iov[k].iov_len = left < PIECE ? (size_t)left : PIECE;
-      left -= iov[k].iov_len;
-    }
-    ssize_t w = writev(fd, iov, k);
-    if (w < 0 && errno != EINTR) e = errno;
+    uint64_t want = to - (uint64_t)sb.st_size;
+    ssize_t w;
+    do w = write(fd, zeros, want < PIECE ? (size_t)want : PIECE);
+    while (w < 0 && errno == EINTR);
+    if (w < 0) e = errno;
     else if (w == 0) e = EIO;
-    *more = !e;
+    else *n = (size_t)w;
   }
   pthread_mutex_unlock(&st->file_mu);
+  return e;
+}
+
+/* Appends up to one chunk of zeros while the file is shorter than `to`.
+ * *more says whether it appended anything; returns 0 or an errno. */
+static int append_chunk(struct fx_store *st, int fd, uint64_t to, int *more) {
+  size_t done = 0, n = 1;
+  int e = 0;
+  while (!e && n && done < CHUNK) {
+    e = append_piece(st, fd, to, &n);
+    done += n;
+  }
+  *more = done > 0;
   return e;
 }
 
