@@ -36,7 +36,7 @@ struct fx_store {
     pthread_cond_t cv;    /* a step asked for, a step done, stop */
     pthread_t thread;
     int started, stop, busy;
-    int fd;               /* data.mdb opened O_APPEND by the helper, or -1 */
+    int fd;               /* data.mdb opened O_APPEND for the helper, or -1 */
     uint64_t target;      /* the file should reach this size */
     uint64_t file_end;    /* steps done (or given up) up to here */
     int err;              /* a failed step not reported yet (fx_store error) */
