@@ -445,14 +445,13 @@ static bool outcomes_linger(const struct fx_sequencer *s) {
   return ts_before(&now, &s->oc_deadline);
 }
 
-/* Caller holds mu. Zeros go ahead of the store's use of its file once the
- * group has been handed back, so a step's write and sync delay no 200 already
- * earned; the store logs a step that fails, and it costs the commits nothing
- * but the allocation it would have saved them. */
+/* Caller holds mu. Asks the store to keep zeros ahead of its use of its file
+ * (store/prealloc.c): a cheap check after each group, and when a step is due
+ * the store's own helper thread writes and syncs it while groups go on
+ * committing. A step that fails is logged by the store and costs the commits
+ * nothing but the allocation it would have saved them. */
 static void prealloc_after(struct fx_sequencer *s) {
-  pthread_mutex_unlock(&s->mu);
   (void)fx_store_prealloc(s->cfg.store);
-  pthread_mutex_lock(&s->mu);
 }
 
 /* Under load much of a group commit's cost is per commit, not per message

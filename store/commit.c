@@ -339,7 +339,12 @@ static int commit_once(struct fx_store *st, const struct fx_store_batch *b) {
     mdb_txn_abort(txn);
     return rc;
   }
+  /* LMDB writes the file only here: file_mu tells the preallocation helper
+   * where the file's end and LMDB's use of it are (prealloc.c). */
+  pthread_mutex_lock(&st->file_mu);
   rc = mdb_txn_commit(txn); /* frees txn, also on failure */
+  if (!rc) st->committed_end = fx_store_used_end(st);
+  pthread_mutex_unlock(&st->file_mu);
   if (rc && rc != MDB_MAP_FULL) fx_store_logf(st, "LMDB commit failed: %s", mdb_strerror(rc));
   return rc == EIO ? fx_store_io_error(st) : fx_store_err(rc);
 }

@@ -272,6 +272,12 @@ static struct fx_store *store_new(const struct fx_store_opts *o) {
     free(st);
     return NULL;
   }
+  if (fx_prealloc_init(st)) {
+    pthread_rwlock_destroy(&st->remap);
+    free(st->path);
+    free(st);
+    return NULL;
+  }
   return st;
 }
 
@@ -291,6 +297,7 @@ int fx_store_open(struct fx_store **out, const struct fx_store_opts *o) {
     fx_store_close(st);
     return rc;
   }
+  st->committed_end = fx_store_used_end(st);
   if (o->no_sync)
     fx_store_logf(st, "WARNING: %s opened with NO SYNC: commits are NOT durable, a crash "
                   "loses acknowledged messages. For benchmarks only.", o->path);
@@ -300,6 +307,7 @@ int fx_store_open(struct fx_store **out, const struct fx_store_opts *o) {
 
 void fx_store_close(struct fx_store *st) {
   if (!st) return;
+  fx_prealloc_fini(st); /* first: the helper writes the file */
   if (st->env) mdb_env_close(st->env);
   pthread_rwlock_destroy(&st->remap);
   free(st->scratch);

@@ -23,7 +23,8 @@
  * handles (struct fx_store_read) may be used from any thread (the environment
  * is opened with MDB_NOTLS), but each handle by one thread at a time. Keep read
  * transactions short: growing the map waits until no read transaction is
- * active. One process per store directory.
+ * active. One process per store directory. The store runs one thread of its
+ * own, which appends zeros to the data file ahead of use (fx_store_prealloc).
  */
 #ifndef FX_STORE_H
 #define FX_STORE_H
@@ -66,14 +67,17 @@ struct fx_store_opts {
   unsigned max_readers; /* reader slots; 0 = 126 */
   int no_sync;          /* BENCHMARKS ONLY: commits are not durable */
   /* Where the store reports what the operator must know (open, migration,
-   * refusal, failed commits). NULL = one line on stderr. */
+   * refusal, failed commits). NULL = one line on stderr. Called from the
+   * writer's thread and from the store's preallocation thread (a failed
+   * step), so it must be safe to call from either. */
   void (*log)(void *ud, const char *msg);
   void *log_ud;
 };
 
 /* Opens (creating or migrating as needed) the store at opts->path. */
 int fx_store_open(struct fx_store **out, const struct fx_store_opts *opts);
-/* Closes the environment. Every read handle must have been freed. */
+/* Stops the preallocation thread, then closes the environment. Every read
+ * handle must have been freed. */
 void fx_store_close(struct fx_store *st);
 /* Current size of the memory map in bytes (grows on demand; writer thread). */
 size_t fx_store_map_size(const struct fx_store *st);
@@ -185,12 +189,18 @@ int fx_store_obj_transition_ok(uint8_t kind, uint8_t from, uint8_t to);
  * hold one itself. */
 int fx_store_commit(struct fx_store *st, struct fx_store_batch *b);
 
-/* Writes zeros ahead of the store's use of its data file when that use nears
- * the file's end, so that later commits overwrite allocated blocks (see
- * prealloc.c). Writer thread only, outside fx_store_commit; costs a syscall
- * only when a step is due. Returns 0, or ENOSPC/EIO when a step could not be
- * written: the store stays fully usable, the caller may just log it. */
+/* Keeps zeros written ahead of the store's use of its data file, so that
+ * later commits overwrite allocated blocks (see prealloc.c). When that use
+ * nears the file's end it asks the store's helper thread for a step (started
+ * on first need) and returns at once: the writing and syncing never run on
+ * the caller's thread. Writer thread only, outside fx_store_commit. Returns
+ * 0, or FX_STORE_ENOSPC/EIO once for a step that earlier failed in the
+ * background (already logged): the store stays fully usable, the caller may
+ * just log it. */
 int fx_store_prealloc(struct fx_store *st);
+/* Waits until no step is asked for or running (tests, and before figures
+ * are read); returns like fx_store_prealloc. Writer thread only. */
+int fx_store_prealloc_wait(struct fx_store *st);
 
 /* ---- reading ------------------------------------------------------------ */
 

@@ -25,8 +25,22 @@ struct fx_store {
   uint8_t *scratch; /* writer-only buffer for rewriting a record */
   size_t scratch_cap;
   size_t psize;      /* LMDB's page size */
-  uint64_t file_end; /* data file written up to here (writer only; prealloc.c) */
   int no_sync;       /* benchmark mode: nothing is synced, nothing preallocated */
+  /* LMDB writes data.mdb only inside mdb_txn_commit (no MDB_WRITEMAP); the
+   * writer holds file_mu there, so whoever else holds it knows the file's
+   * end and committed_end are not moving (prealloc.c). */
+  pthread_mutex_t file_mu;
+  uint64_t committed_end; /* bytes up to LMDB's last committed page; under file_mu */
+  struct fx_prealloc {    /* the preallocation helper thread (prealloc.c) */
+    pthread_mutex_t mu;   /* guards this struct */
+    pthread_cond_t cv;    /* a step asked for, a step done, stop */
+    pthread_t thread;
+    int started, stop, busy;
+    int fd;               /* data.mdb opened O_APPEND for the helper, or -1 */
+    uint64_t target;      /* the file should reach this size */
+    uint64_t file_end;    /* steps done (or given up) up to here */
+    int err;              /* a failed step not reported yet (fx_store error) */
+  } pre;
 };
 
 enum op_kind {
@@ -101,6 +115,16 @@ int fx_store_grow(struct fx_store *st);
 int fx_store_adopt_size(struct fx_store *st);
 int fx_ctr_load(MDB_txn *txn, struct fx_store *st, const char *name, uint64_t *v);
 int fx_ctr_save(MDB_txn *txn, struct fx_store *st, const char *name, uint64_t v);
+
+/* ---- preallocation (prealloc.c) ------------------------------------------ */
+
+/* Bytes of data.mdb up to LMDB's last committed page (writer thread, or any
+ * thread holding file_mu). */
+uint64_t fx_store_used_end(struct fx_store *st);
+/* Set up before anything else can fail, torn down by fx_store_close. */
+int fx_prealloc_init(struct fx_store *st);
+/* Stops and joins the helper (if it ever started); frees what init made. */
+void fx_prealloc_fini(struct fx_store *st);
 
 /* commit.c, used by the v0 → v1 migration too. */
 int fx_due_rebuild(MDB_txn *txn, struct fx_store *st);
