@@ -40,21 +40,10 @@ TestSuite(clearing_corners, .init = setup, .fini = teardown, .timeout = 120);
 
 #define SEC_US 1000000LL
 #define HOUR_US (3600 * SEC_US)
-#define CONN(n) "<Connection EntityAddress=\"ean.87168590000100000" #n "\" StartPeriod=\"2025-03-01\"/>"
 #define FLEX_HDR " ISP-Duration=\"PT15M\" TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" CongestionPoint=\"" CP1 "\""
 
 /* CP1 with connections 1 (AGR1) and 2 (AGR2). */
-static void populate(void) {
-  EXPECT(submit("DSOPortfolioUpdate", DSO, FX_ROLE_DSO,
-                " TimeZone=\"Europe/Amsterdam\"><CongestionPoint EntityAddress=\"" CP1
-                "\" StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" DayAheadRedispatchBy=\"DSO\">" CONN(1)
-                    CONN(2) "</CongestionPoint></DSOPortfolioUpdate>"),
-         "");
-  EXPECT(submit("AGRPortfolioUpdate", AGR1, FX_ROLE_AGR, " TimeZone=\"Europe/Amsterdam\">" CONN(1) "</AGRPortfolioUpdate>"),
-         "");
-  EXPECT(submit("AGRPortfolioUpdate", AGR2, FX_ROLE_AGR, " TimeZone=\"Europe/Amsterdam\">" CONN(2) "</AGRPortfolioUpdate>"),
-         "");
-}
+static void populate(void) { fx_mh_populate_two_agrs(&H); }
 
 /* Revision `rev` asks for `min_kw`..`max_kw` kW less at ISP 69; its clearing
  * time is 15:00 the day before. */

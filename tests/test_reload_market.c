@@ -34,23 +34,7 @@ static void teardown(void) { fx_mh_teardown(&H); }
 
 TestSuite(reload_market, .init = setup, .fini = teardown, .timeout = 120);
 
-static void populate(void) {
-  EXPECT(submit("DSOPortfolioUpdate", DSO, FX_ROLE_DSO,
-                " TimeZone=\"Europe/Amsterdam\">"
-                "<CongestionPoint EntityAddress=\"" CP1 "\" StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" "
-                "DayAheadRedispatchBy=\"DSO\"><Connection EntityAddress=\"ean.871685900001000001\" "
-                "StartPeriod=\"2025-03-01\"/><Connection EntityAddress=\"ean.871685900001000002\" "
-                "StartPeriod=\"2025-03-01\"/></CongestionPoint></DSOPortfolioUpdate>"),
-         "");
-  EXPECT(submit("AGRPortfolioUpdate", AGR1, FX_ROLE_AGR,
-                " TimeZone=\"Europe/Amsterdam\"><Connection EntityAddress=\"ean.871685900001000001\" "
-                "StartPeriod=\"2025-03-01\"/></AGRPortfolioUpdate>"),
-         "");
-  EXPECT(submit("AGRPortfolioUpdate", AGR2, FX_ROLE_AGR,
-                " TimeZone=\"Europe/Amsterdam\"><Connection EntityAddress=\"ean.871685900001000002\" "
-                "StartPeriod=\"2025-03-01\"/></AGRPortfolioUpdate>"),
-         "");
-}
+static void populate(void) { fx_mh_populate_two_agrs(&H); }
 
 /* The request and offers A and E for (CP1, period). */
 static void market(const char *period) {

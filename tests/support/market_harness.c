@@ -271,6 +271,25 @@ int32_t fx_mh_day(const char *date) {
   return fx_date_to_days(&d);
 }
 
+void fx_mh_populate_two_agrs(struct fx_mh *h) {
+#define TWO_AGRS_CONN(n) "<Connection EntityAddress=\"ean.87168590000100000" #n "\" StartPeriod=\"2025-03-01\"/>"
+  cr_assert_str_eq(fx_mh_outcome(h, fx_mh_submit(h, "DSOPortfolioUpdate", DSO, FX_ROLE_DSO,
+                                                  " TimeZone=\"Europe/Amsterdam\"><CongestionPoint EntityAddress=\"" CP1
+                                                  "\" StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" "
+                                                  "DayAheadRedispatchBy=\"DSO\">" TWO_AGRS_CONN(1) TWO_AGRS_CONN(2)
+                                                  "</CongestionPoint></DSOPortfolioUpdate>")),
+                   "");
+  cr_assert_str_eq(fx_mh_outcome(h, fx_mh_submit(h, "AGRPortfolioUpdate", AGR1, FX_ROLE_AGR,
+                                                  " TimeZone=\"Europe/Amsterdam\">" TWO_AGRS_CONN(1)
+                                                  "</AGRPortfolioUpdate>")),
+                   "");
+  cr_assert_str_eq(fx_mh_outcome(h, fx_mh_submit(h, "AGRPortfolioUpdate", AGR2, FX_ROLE_AGR,
+                                                  " TimeZone=\"Europe/Amsterdam\">" TWO_AGRS_CONN(2)
+                                                  "</AGRPortfolioUpdate>")),
+                   "");
+#undef TWO_AGRS_CONN
+}
+
 int fx_mh_clear(struct fx_mh *h, const char *cp) {
   struct fx_market_target t = {.period = fx_mh_day(PERIOD)};
   snprintf(t.cp, sizeof t.cp, "%s", cp);

@@ -95,6 +95,11 @@ void fx_mh_platform_request_id(struct fx_mh *h, const char *agr, char out[37]);
 void fx_mh_run_command(struct fx_mh *h, void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *),
                        void *arg);
 
+/* The common reference most market suites start from: CP1 (mutex offers
+ * supported) with connection ean.871685900001000001 for AGR1 and
+ * ...002 for AGR2, all from 2025-03-01; asserts each update is accepted. */
+void fx_mh_populate_two_agrs(struct fx_mh *h);
+
 /* Days since the epoch of an xs:date such as "2025-03-02" (asserts it parses). */
 int32_t fx_mh_day(const char *date);
 /* An operator clears the market (cp, PERIOD) at h->now_us, as the query API's
