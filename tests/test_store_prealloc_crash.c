@@ -10,16 +10,15 @@
  * reported one among them, each message with every byte it was committed
  * with. */
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lmdb.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/support/kill_child.h"
 #include "store/store.h"
 
 #define MSGS 4
@@ -70,29 +69,8 @@ static void child(const char *dir, int wfd, uint64_t first) {
   _exit(0);
 }
 
-/* Runs a child from batch `first`, kills it after `ms`; returns the highest
- * batch it reported durable, or first - 1 if none. */
 static int64_t run_and_kill(const char *dir, uint64_t first, long ms) {
-  int p[2];
-  cr_assert_eq(pipe(p), 0);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    close(p[0]);
-    child(dir, p[1], first);
-  }
-  close(p[1]);
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-  kill(pid, SIGKILL);
-  int status;
-  cr_assert_eq(waitpid(pid, &status, 0), pid);
-  cr_assert(WIFSIGNALED(status), "child ended by itself (status %d) before the kill", status);
-  int64_t last = (int64_t)first - 1;
-  uint64_t n;
-  while (read(p[0], &n, sizeof n) == sizeof n) last = (int64_t)n;
-  close(p[0]);
-  return last;
+  return fx_kill_child_run(child, dir, first, ms);
 }
 
 /* Reopens the store, checks every message byte by byte, returns the number
