@@ -170,39 +170,8 @@ static void stop_async(void) {
 
 /* ---- an operator clearing, not waited for ---------------------------------------------- */
 
-struct op {
-  struct fx_seq_command c; /* first: done() gets its address */
-  struct fx_market_target t;
-  int err, dones;
-};
-
-static void op_done(struct fx_seq_command *c) {
-  struct op *o = (struct op *)c;
-  o->err = c->store_err;
-  o->dones++;
-}
-
-static void op_submit(struct op *o) {
-  memset(o, 0, sizeof *o);
-  snprintf(o->t.cp, sizeof o->t.cp, "%s", CP1);
-  struct fx_date d;
-  fx_date_parse(PERIOD, strlen(PERIOD), &d, NULL);
-  o->t.period = fx_date_to_days(&d);
-  o->c = (struct fx_seq_command){.run = fx_market_run_clear, .done = op_done, .now_us = H.now_us, .arg = &o->t};
-  o->err = -99;
-  fx_sequencer_command(H.seq, &o->c);
-}
-
-/* Runs the loop until the operator is answered (bounded: 600 s of 1 ms turns). */
-static void op_wait(struct op *o) {
-  for (int i = 0; i < 600000 && !o->dones; i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  for (int i = 0; i < 20; i++)
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-  cr_assert_eq(o->dones, 1, "the operator is answered once");
-}
+static void op_submit(struct fx_mh_op *o) { fx_mh_op_submit(&H, o, CP1, PERIOD); }
+static void op_wait(struct fx_mh_op *o) { fx_mh_op_wait(&H, o); }
 
 /* Waits until the clearing thread has the market (bounded). */
 static void wait_pending(void) {
@@ -223,7 +192,7 @@ Test(clearing_async, messages_are_committed_and_answered_while_a_long_clearing_r
   populate();
   build_market(240, 0, 7);
   fx_market_clearing_hold(H.mk, true);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   wait_pending();
   /* Three messages, each committed (and so answered) on its own while the
@@ -252,7 +221,7 @@ Test(clearing_async, a_revocation_crossing_a_clearing_wins_and_the_market_is_cle
   populate();
   build_market(240, 6, 11); /* offers 1..6 (AGR1) are the cheapest by far */
   fx_market_clearing_hold(H.mk, true);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   wait_pending();
   /* AGR1 revokes every offer while the clearing runs: each revocation is
@@ -290,7 +259,7 @@ Test(clearing_async, a_new_request_revision_during_a_clearing_makes_its_result_s
   build_market(240, 0, 13);
   late_isp_offers();
   fx_market_clearing_hold(H.mk, true);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   wait_pending();
   /* Revision 2 asks only for ISP 80, where only AGR1's two offers help. */
@@ -336,7 +305,7 @@ Test(clearing_async, the_clearing_thread_places_the_same_orders_as_the_sequencer
   start_market();
   populate();
   build_market(120, 0, 17);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   op_wait(&o);
   int n = order_lines(AGR2, inline_lines, 64);
@@ -364,7 +333,7 @@ Test(clearing_async, stopping_during_a_clearing_commits_nothing_and_the_market_i
   start_async();
   populate();
   build_market(240, 0, 19);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   wait_pending();
   fx_market_clearing_stop(H.mk); /* as SIGTERM does, before the sequencer stops */
@@ -413,7 +382,7 @@ Test(clearing_async, after_three_stale_results_the_still_open_orders_are_placed)
   populate();
   build_market(240, 6, 29); /* offers 0..5 (AGR1) are the cheapest by far */
   fx_market_clearing_hold(H.mk, true);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   /* A revocation crosses each of the first three rounds: all three stale. */
   for (unsigned round = 0; round < 3; round++) {
@@ -449,7 +418,7 @@ Test(clearing_async, a_rejected_order_during_a_clearing_is_cleared_again_once_th
   start_async();
   populate();
   build_market(240, 0, 31);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   op_wait(&o);
   cr_assert_gt(o.t.n_orders, 0);
@@ -495,7 +464,7 @@ Test(clearing_async, a_rejection_after_the_clearing_stopped_is_cleared_again_aft
   start_async();
   populate();
   build_market(120, 0, 37);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   op_wait(&o);
   cr_assert_gt(o.t.n_orders, 0);
@@ -547,7 +516,7 @@ Test(clearing_async, an_offer_that_expires_while_its_clearing_waits_in_the_queue
   /* The clearing (at NOW) waits in the queue for 1.5 s, as behind other
    * markets at the day-ahead gate; its solve alone is quick. */
   fx_market_clearing_hold(H.mk, true);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   wait_pending();
   uv_sleep(1500);
@@ -566,7 +535,7 @@ Test(clearing_async, an_operator_clearing_after_the_thread_stopped_is_answered_u
   populate();
   build_market(40, 0, 41);
   fx_market_clearing_stop(H.mk);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   op_wait(&o);
   cr_assert_eq(o.err, FX_STORE_EIO, "not cleared: the operator gets 503, not a committed empty clearing");
@@ -619,7 +588,7 @@ Test(clearing_async, a_result_whose_base_was_undone_by_a_failed_commit_is_not_pl
   start_async();
   populate();
   build_market(30, 0, 43);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   op_wait(&o);
   cr_assert_eq(o.err, 0);
@@ -672,7 +641,7 @@ Test(clearing_async, an_order_expiring_after_the_clearing_stopped_is_cleared_aga
   start_async();
   populate();
   build_market(120, 0, 47);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o);
   op_wait(&o);
   int placed = orders_to(AGR2);

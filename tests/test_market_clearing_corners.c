@@ -212,30 +212,11 @@ static void start_async(void) {
   cr_assert_eq(fx_market_clearing_start(H.mk, H.seq), 0);
 }
 
-/* An operator clearing, waited for (bounded: 60 s of 1 ms turns). */
-struct op {
-  struct fx_seq_command c; /* first: done() gets its address */
-  struct fx_market_target t;
-  int dones, err;
-};
-
-static void op_done(struct fx_seq_command *c) {
-  struct op *o = (struct op *)c;
-  o->err = c->store_err;
-  o->dones++;
-}
-
+/* An operator clearing, waited for (fx_mh_op_wait) and committed. */
 static void operator_clear(void) {
-  struct op o = {.c = {.run = fx_market_run_clear, .done = op_done, .now_us = H.now_us}};
-  o.c.arg = &o.t;
-  snprintf(o.t.cp, sizeof o.t.cp, "%s", CP1);
-  o.t.period = day_of(PERIOD);
-  fx_sequencer_command(H.seq, &o.c);
-  for (int i = 0; i < 60000 && !o.dones; i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(o.dones, 1);
+  struct fx_mh_op o;
+  fx_mh_op_submit(&H, &o, CP1, PERIOD);
+  fx_mh_op_wait(&H, &o);
   cr_assert_eq(o.err, 0);
 }
 

@@ -58,36 +58,10 @@ static void market(const char *period) {
 
 /* ---- an operator clearing, not waited for (as test_market_clearing_async.c) ---- */
 
-struct op {
-  struct fx_seq_command c; /* first: done() gets its address */
-  struct fx_market_target t;
-  int err, dones;
-};
+static void op_submit(struct fx_mh_op *o, const char *period) { fx_mh_op_submit(&H, o, CP1, period); }
 
-static void op_done(struct fx_seq_command *c) {
-  struct op *o = (struct op *)c;
-  o->err = c->store_err;
-  o->dones++;
-}
-
-static void op_submit(struct op *o, const char *period) {
-  memset(o, 0, sizeof *o);
-  snprintf(o->t.cp, sizeof o->t.cp, "%s", CP1);
-  o->t.period = day_of(period);
-  o->c = (struct fx_seq_command){.run = fx_market_run_clear, .done = op_done, .now_us = H.now_us, .arg = &o->t};
-  o->err = -99;
-  fx_sequencer_command(H.seq, &o->c);
-}
-
-/* Runs the loop until the operator is answered (bounded: 60 s of 1 ms turns). */
-static void op_wait(struct op *o) {
-  for (int i = 0; i < 60000 && !o->dones; i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  for (int i = 0; i < 20; i++)
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-  cr_assert_eq(o->dones, 1, "the operator is answered once");
+static void op_wait(struct fx_mh_op *o) {
+  fx_mh_op_wait(&H, o);
   cr_assert_eq(o->err, 0);
 }
 
@@ -140,7 +114,7 @@ Test(reload_market, a_clearing_under_way_keeps_its_budget_and_the_next_one_takes
   market(PERIOD);
   market(PERIOD2);
   fx_market_clearing_hold(H.mk, true);
-  struct op first;
+  struct fx_mh_op first;
   op_submit(&first, PERIOD);
   wait_pending(); /* its snapshot, budget included, is taken */
   reload_market("coverage_tolerance = 0.1");
@@ -152,7 +126,7 @@ Test(reload_market, a_clearing_under_way_keeps_its_budget_and_the_next_one_takes
   cr_assert_str_eq(ordered_option(AGR1), "A", "the clearing under way used the budget it started with");
   cr_assert_eq(count_out(FX_MSG_FLEX_ORDER, AGR2), 0);
 
-  struct op second;
+  struct fx_mh_op second;
   op_submit(&second, PERIOD2);
   op_wait(&second);
   cr_assert_eq(second.t.n_orders, 1);
@@ -187,7 +161,7 @@ Test(reload_market, a_reloaded_reply_timeout_moves_a_placed_orders_deadline) {
   start_market();
   populate();
   market(PERIOD);
-  struct op o;
+  struct fx_mh_op o;
   op_submit(&o, PERIOD);
   op_wait(&o);
   cr_assert_eq(o.t.n_orders, 1);

@@ -271,6 +271,31 @@ int32_t fx_mh_day(const char *date) {
   return fx_date_to_days(&d);
 }
 
+static void op_done(struct fx_seq_command *c) {
+  struct fx_mh_op *o = (struct fx_mh_op *)c;
+  o->err = c->store_err;
+  o->dones++;
+}
+
+void fx_mh_op_submit(struct fx_mh *h, struct fx_mh_op *o, const char *cp, const char *period) {
+  memset(o, 0, sizeof *o);
+  snprintf(o->t.cp, sizeof o->t.cp, "%s", cp);
+  o->t.period = fx_mh_day(period);
+  o->c = (struct fx_seq_command){.run = fx_market_run_clear, .done = op_done, .now_us = h->now_us, .arg = &o->t};
+  o->err = -99;
+  fx_sequencer_command(h->seq, &o->c);
+}
+
+void fx_mh_op_wait(struct fx_mh *h, struct fx_mh_op *o) {
+  for (int i = 0; i < 600000 && !o->dones; i++) {
+    uv_run(&h->loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  for (int i = 0; i < 20; i++)
+    uv_run(&h->loop, UV_RUN_NOWAIT);
+  cr_assert_eq(o->dones, 1, "the operator is answered once");
+}
+
 void fx_mh_populate_two_agrs(struct fx_mh *h) {
 #define TWO_AGRS_CONN(n) "<Connection EntityAddress=\"ean.87168590000100000" #n "\" StartPeriod=\"2025-03-01\"/>"
   cr_assert_str_eq(fx_mh_outcome(h, fx_mh_submit(h, "DSOPortfolioUpdate", DSO, FX_ROLE_DSO,

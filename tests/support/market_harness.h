@@ -106,6 +106,20 @@ int32_t fx_mh_day(const char *date);
  * POST does; asserts the market exists and returns the orders placed. */
 int fx_mh_clear(struct fx_mh *h, const char *cp);
 
+/* An operator clearing of (cp, period) submitted as the query API's POST
+ * does, and not waited for: the clearing thread may be holding it. `c` first:
+ * done() gets its address. */
+struct fx_mh_op {
+  struct fx_seq_command c;
+  struct fx_market_target t;
+  int err, dones; /* its store error (-99 until done) and how often done() ran */
+};
+void fx_mh_op_submit(struct fx_mh *h, struct fx_mh_op *o, const char *cp, const char *period);
+/* Runs the loop until o is answered (bounded: 600 s of 1 ms turns, for
+ * sanitizer builds on a loaded machine), then a few turns more; asserts it
+ * was answered exactly once. */
+void fx_mh_op_wait(struct fx_mh *h, struct fx_mh_op *o);
+
 /* The short names the market suites' tests are written with, for a file that
  * defines FX_MH_SHORT_NAMES before including this and holds its harness in
  * `static struct fx_mh H`. */
