@@ -171,6 +171,10 @@ static void check_request_isps(const struct fx_flex_request *fr, struct fx_verdi
     }
     if (s->min_power > s->max_power)
       fx_verdict_add(v, MK_R_POWER_DISCREPANCY);
+    /* Beyond the solver's limit (engine/clear.h) every clearing of the
+     * market would fail: refused here, in the phrase offers get. */
+    if (s->min_power < -FX_CLEAR_MAX_ABS_POWER || s->max_power > FX_CLEAR_MAX_ABS_POWER)
+      fx_verdict_add(v, MK_R_POWER_VALUE);
   }
   if (!requested)
     fx_verdict_add(v, MK_R_LACKING_REQUESTED);

@@ -261,6 +261,23 @@ Test(market, min_above_max_is_a_power_discrepancy) {
          "Power discrepancy");
 }
 
+Test(market, flex_request_beyond_what_the_clearing_computes_is_a_power_value_rejection) {
+  /* Its market could never be cleared: refused at intake, at the solver's
+   * 1 TW and not below it. */
+  start_market();
+  populate();
+  EXPECT(flex_request(CP1, 1,
+                      "<ISP Disposition=\"Requested\" MinPower=\"-1000000000001\" MaxPower=\"-150\" Start=\"69\"/>"),
+         "Power value rejection");
+  EXPECT(flex_request(CP1, 2,
+                      "<ISP Disposition=\"Available\" MinPower=\"0\" MaxPower=\"1000000000001\" Start=\"70\"/>"
+                      "<ISP Disposition=\"Requested\" MinPower=\"-300\" MaxPower=\"-150\" Start=\"69\"/>"),
+         "Power value rejection");
+  EXPECT(flex_request(CP1, 3,
+                      "<ISP Disposition=\"Requested\" MinPower=\"-1000000000000\" MaxPower=\"-150\" Start=\"69\"/>"),
+         "");
+}
+
 Test(market, flex_request_revision_must_increase) {
   start_market();
   populate();
