@@ -962,15 +962,7 @@ Test(market, a_group_that_fails_to_commit_leaves_no_trace_in_the_market) {
   cr_assert_eq(fx_store_open(&H.st, &o), 0);
   start_market();
   populate();
-  size_t cap = 3u << 20, at = 0;
-  char *big = malloc(cap);
-  at += (size_t)snprintf(big + at, cap - at,
-                         " TimeZone=\"Europe/Amsterdam\"><CongestionPoint EntityAddress=\"ean.871685900077777777\" "
-                         "StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" DayAheadRedispatchBy=\"DSO\">");
-  for (int i = 0; i < 12000; i++)
-    at += (size_t)snprintf(big + at, cap - at,
-                           "<Connection EntityAddress=\"ean.8716859%011d\" StartPeriod=\"2025-03-01\"/>", i);
-  snprintf(big + at, cap - at, "</CongestionPoint></DSOPortfolioUpdate>");
+  char *big = fx_mh_too_big_update();
   H.timestamp = "2025-03-01T10:00:00+01:00";
   cr_assert_neq(submit_failing("DSOPortfolioUpdate", DSO, FX_ROLE_DSO, big), 0, "the group did not fit");
   free(big);

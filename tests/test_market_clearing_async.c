@@ -565,21 +565,6 @@ static void gate_run(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command
 
 static void gate_done(struct fx_seq_command *cmd) { ((struct gate *)cmd)->dones++; }
 
-/* A DSOPortfolioUpdate too big for a store of 1 MiB; the caller frees it. */
-static char *too_big(void) {
-  size_t cap = 3u << 20, at = 0;
-  char *big = malloc(cap);
-  cr_assert_not_null(big);
-  at += (size_t)snprintf(big + at, cap - at,
-                         " TimeZone=\"Europe/Amsterdam\"><CongestionPoint EntityAddress=\"ean.871685900077777777\" "
-                         "StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" DayAheadRedispatchBy=\"DSO\">");
-  for (int i = 0; i < 12000; i++)
-    at += (size_t)snprintf(big + at, cap - at,
-                           "<Connection EntityAddress=\"ean.8716859%011d\" StartPeriod=\"2025-03-01\"/>", i);
-  snprintf(big + at, cap - at, "</CongestionPoint></DSOPortfolioUpdate>");
-  return big;
-}
-
 Test(clearing_async, a_result_whose_base_was_undone_by_a_failed_commit_is_not_placed) {
   /* A store that cannot grow past 1 MiB. */
   fx_store_close(H.st);
@@ -610,7 +595,7 @@ Test(clearing_async, a_result_whose_base_was_undone_by_a_failed_commit_is_not_pl
   char rest[256];
   snprintf(rest, sizeof rest, " Result=\"Rejected\" RejectionReason=\"Price mismatch\" FlexOrderMessageID=\"%s\"/>",
            order);
-  char *big = too_big();
+  char *big = fx_mh_too_big_update();
   struct fx_mh_held *rej = fx_mh_message(&H, "FlexOrderResponse", AGR2, FX_ROLE_AGR, rest, 1 << 20);
   struct fx_mh_held *upd = fx_mh_message(&H, "DSOPortfolioUpdate", DSO, FX_ROLE_DSO, big, 1 << 24);
   fx_sequencer_submit(H.seq, &rej->in);

@@ -8,13 +8,13 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/support/lmdb_used.h"
 #include "store/store.h"
 #include "tests/support/small_fs.h"
 
@@ -106,21 +106,6 @@ static uint64_t journal_len(struct fx_store *st) {
   return v;
 }
 
-/* Bytes of data.mdb LMDB uses (up to its last page), read with raw LMDB
- * while the store is closed. */
-static uint64_t used_bytes(const char *d) {
-  MDB_env *env;
-  MDB_envinfo info;
-  MDB_stat ms;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 16);
-  cr_assert_eq(mdb_env_open(env, d, MDB_RDONLY, 0600), 0);
-  cr_assert_eq(mdb_env_info(env, &info), 0);
-  cr_assert_eq(mdb_env_stat(env, &ms), 0);
-  mdb_env_close(env);
-  return ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
-}
-
 static struct stat data_file(const char *d) {
   char p[128];
   struct stat sb;
@@ -138,7 +123,7 @@ Test(store_prealloc, the_file_is_written_ahead_of_use) {
     cr_assert_eq(fx_store_prealloc_wait(st), 0, "%s", log.text);
   }
   fx_store_close(st);
-  uint64_t used = used_bytes(dir);
+  uint64_t used = fx_lmdb_used_bytes(dir);
   struct stat sb = data_file(dir);
   cr_assert_gt(used, 2 * MIB, "the test must use more than one step's threshold");
   /* At least half the smallest step (4 MiB) ahead, right after a call. */
@@ -154,7 +139,7 @@ Test(store_prealloc, without_it_the_file_ends_at_its_last_page) {
   struct fx_store *st = open_at(dir, 64 << 20, 64 << 20, &log);
   for (int i = 0; i < 60; i++) cr_assert_eq(put_msgs(st, 1, (uint64_t)i * 20, 20), 0);
   fx_store_close(st);
-  cr_assert_lt((uint64_t)data_file(dir).st_size, used_bytes(dir) + 64 * 1024);
+  cr_assert_lt((uint64_t)data_file(dir).st_size, fx_lmdb_used_bytes(dir) + 64 * 1024);
 }
 
 Test(store_prealloc, a_preallocated_store_reopens_with_every_record) {
@@ -296,7 +281,7 @@ Test(store_prealloc, steps_run_beside_commits_and_overwrite_nothing, .timeout = 
   }
   cr_assert_eq(fx_store_prealloc_wait(st), 0, "%s", log.text);
   fx_store_close(st);
-  uint64_t used = used_bytes(dir);
+  uint64_t used = fx_lmdb_used_bytes(dir);
   cr_assert_gt(used, 24 * MIB, "the big groups must outgrow several steps");
   cr_assert_leq((uint64_t)data_file(dir).st_size, 64 * MIB, "zeros past the map");
 

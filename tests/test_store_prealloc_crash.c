@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <lmdb.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/support/lmdb_used.h"
 #include "tests/support/kill_child.h"
 #include "store/store.h"
 
@@ -108,20 +108,6 @@ static uint64_t verify(const char *dir) {
   return seq / MSGS;
 }
 
-/* Bytes of data.mdb LMDB uses (up to its last page), read with raw LMDB. */
-static uint64_t used_bytes(const char *d) {
-  MDB_env *env;
-  MDB_envinfo info;
-  MDB_stat ms;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 16);
-  cr_assert_eq(mdb_env_open(env, d, MDB_RDONLY, 0600), 0);
-  cr_assert_eq(mdb_env_info(env, &info), 0);
-  cr_assert_eq(mdb_env_stat(env, &ms), 0);
-  mdb_env_close(env);
-  return ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
-}
-
 Test(store_prealloc_crash, a_kill_during_preallocation_loses_nothing_acknowledged, .timeout = 120) {
   char dir[] = "/tmp/fxprecrash-XXXXXX";
   cr_assert_not_null(mkdtemp(dir));
@@ -140,7 +126,7 @@ Test(store_prealloc_crash, a_kill_during_preallocation_loses_nothing_acknowledge
   snprintf(p, sizeof p, "%s/data.mdb", dir);
   struct stat sb;
   cr_assert_eq(stat(p, &sb), 0);
-  cr_assert_gt((uint64_t)sb.st_size, used_bytes(dir), "no zeros ahead: the helper never ran");
+  cr_assert_gt((uint64_t)sb.st_size, fx_lmdb_used_bytes(dir), "no zeros ahead: the helper never ran");
   unlink(p);
   snprintf(p, sizeof p, "%s/lock.mdb", dir);
   unlink(p);

@@ -296,6 +296,20 @@ void fx_mh_op_wait(struct fx_mh *h, struct fx_mh_op *o) {
   cr_assert_eq(o->dones, 1, "the operator is answered once");
 }
 
+char *fx_mh_too_big_update(void) {
+  size_t cap = 3u << 20, at = 0;
+  char *big = malloc(cap);
+  cr_assert_not_null(big);
+  at += (size_t)snprintf(big + at, cap - at,
+                         " TimeZone=\"Europe/Amsterdam\"><CongestionPoint EntityAddress=\"ean.871685900077777777\" "
+                         "StartPeriod=\"2025-03-01\" MutexOffersSupported=\"true\" DayAheadRedispatchBy=\"DSO\">");
+  for (int i = 0; i < 12000; i++)
+    at += (size_t)snprintf(big + at, cap - at,
+                           "<Connection EntityAddress=\"ean.8716859%011d\" StartPeriod=\"2025-03-01\"/>", i);
+  snprintf(big + at, cap - at, "</CongestionPoint></DSOPortfolioUpdate>");
+  return big;
+}
+
 void fx_mh_populate_two_agrs(struct fx_mh *h) {
 #define TWO_AGRS_CONN(n) "<Connection EntityAddress=\"ean.87168590000100000" #n "\" StartPeriod=\"2025-03-01\"/>"
   cr_assert_str_eq(fx_mh_outcome(h, fx_mh_submit(h, "DSOPortfolioUpdate", DSO, FX_ROLE_DSO,

@@ -95,6 +95,11 @@ void fx_mh_platform_request_id(struct fx_mh *h, const char *agr, char out[37]);
 void fx_mh_run_command(struct fx_mh *h, void (*fn)(void *, struct fx_seq_ctx *, struct fx_seq_command *),
                        void *arg);
 
+/* The rest of a DSOPortfolioUpdate (after its header) with 12,000
+ * connections, about 1 MiB: too big for a store of 1 MiB, so its group fails
+ * to commit. malloc'd; the caller frees it. */
+char *fx_mh_too_big_update(void);
+
 /* The common reference most market suites start from: CP1 (mutex offers
  * supported) with connection ean.871685900001000001 for AGR1 and
  * ...002 for AGR2, all from 2025-03-01; asserts each update is accepted. */
