@@ -298,4 +298,5 @@ Test(reload_settle, a_reload_waits_for_the_settlement_run_under_way) {
   cr_assert_eq(fx_sim_operator(sim, "POST", path, resp, sizeof resp), 200, "%s", resp);
   cr_assert_str_eq(baselines(day2, got, sizeof got), SIM_AGR "=zero;" SIM_AGR2 "=zero",
                    "the next run settles under the new baseline reference: %s", got);
+  cr_assert_eq(log_count("market settings in force"), 1, "the superseded values were never installed");
 }
