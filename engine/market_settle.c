@@ -37,9 +37,12 @@
  * Item ids are fx_uuid_derive("flexd.settle-item", order id, FlexSettlement
  * id as text), so an OrderReference (the FlexOrder's MessageID) in a
  * FlexSettlementResponse leads straight to its item. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/market_int.h"
 #include "engine/log.h"
@@ -949,12 +952,41 @@ static void run_step(struct fx_market *mk, struct fx_seq_ctx *ctx, struct fx_seq
   free(r);
 }
 
+/* For tests over the real `flexd serve` (tests/test_reload_settle.c), as
+ * fx_market_clearing_hold is for tests in process: with the environment
+ * variable FLEXD_TEST_SETTLEMENT_GATE naming a FIFO, a run that goes on in
+ * another group waits at the end of each group but its last, on the
+ * sequencer thread before the group commits, until the FIFO gives one byte
+ * or has no writer left; the log says it waits. A test that keeps the FIFO
+ * open for writing thus holds a run under way for as long as it likes and
+ * lets it go on by writing or closing. Unset, as in production, it costs a
+ * getenv per group. */
+static void test_gate(const struct fx_market *mk) {
+  const char *path = getenv("FLEXD_TEST_SETTLEMENT_GATE");
+  if (!path || !path[0])
+    return;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* no writer: no wait */
+  if (fd < 0)
+    return;
+  int fl = fcntl(fd, F_GETFL);
+  if (fl != -1 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0) {
+    fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_INFO, "settlement_gate", NULL, 0,
+                "settlement run waits at the test gate %s", path);
+    char c;
+    while (read(fd, &c, 1) < 0 && errno == EINTR)
+      ;
+  }
+  close(fd);
+}
+
 void fx_market_run_settlement(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   struct fx_market_settlement *out = cmd->arg;
   mk_group_begin(market, ctx);
   struct settle_job *job = out->job ? out->job : job_start(market, cmd);
   if (job)
     run_step(market, ctx, cmd, job);
+  if (job && !job->failed && out->seq && job->next < job->n_agrs)
+    test_gate(market);
   mk_group_end(market);
 }
 

@@ -620,7 +620,7 @@ struct market_swap {
   struct fx_seq_command cmd;
   struct fx_server *srv;
   struct fx_config next; /* the new values; after the swap, the market's old ones */
-  char changed[512];     /* the reloadable keys whose values change */
+  char changed[512];     /* the reloadable keys whose values changed, set by the swap */
   bool ran;              /* the sequencer took them (not: it had stopped) */
 };
 
@@ -634,6 +634,10 @@ static void market_swap_free(struct market_swap *ms) {
 static void swap_market(void *market, struct fx_seq_ctx *ctx, struct fx_seq_command *cmd) {
   (void)market, (void)ctx;
   struct market_swap *ms = cmd->arg;
+  /* Against the market's own values, not the loop's: a reload that waited
+   * and was superseded (hand_to_market) changed the loop's already, and its
+   * keys change the market's only now. */
+  fx_config_reload_changes(&ms->srv->mcfg, &ms->next, ms->changed, sizeof ms->changed);
   fx_config_take_reloadable(&ms->srv->mcfg, &ms->next);
   fx_market_config_changed(ms->srv->market);
   ms->ran = true;
@@ -654,7 +658,9 @@ static void submit_swap(struct fx_server *srv, struct market_swap *ms) {
 
 /* A settlement run spans several groups and reads the settlement keys in
  * each: new values wait until no run is under way, so that one run settles
- * every AGR under the same rules. A later reload supersedes a waiting one. */
+ * every AGR under the same rules. A later reload supersedes a waiting one:
+ * it read the whole file again, so it holds every value the waiting one did
+ * unless the file changed them back (swap_market names the keys then). */
 static void hand_to_market(struct fx_server *srv, struct market_swap *ms) {
   if (!srv->settle_runs) {
     submit_swap(srv, ms);
@@ -719,7 +725,6 @@ static int reload_prepare(struct fx_server *srv, const struct fx_config *c, stru
     return -1;
   }
   nx->swap->srv = srv;
-  fx_config_reload_changes(&srv->cfg, c, nx->swap->changed, sizeof nx->swap->changed);
   /* Last: it applies the resolver settings at once (nothing on failure). */
   return nx->reg->disc ? fx_discovery_configure(nx->reg->disc, c, err, errlen) : 0;
 }

@@ -325,6 +325,27 @@ static int apply_all(struct fx_store *st, MDB_txn *txn, const struct fx_store_ba
   return rc;
 }
 
+/* What the preallocation helper may give back down to (prealloc.c). LMDB
+ * writes data.mdb at the commit, and also before it whenever the transaction
+ * spills dirty pages it cannot keep in memory (mdb_page_spill: its dirty list
+ * has room for 2^17 - 1 page allocations, and a put that may need half of
+ * the room left spills first): after some 131,000 allocations, or for one
+ * record of 256 MiB. Nothing bounds a batch below that: the sequencer bounds
+ * a group's messages, but a market command such as one AGR's settlement adds
+ * records without limit. Spilled pages may lie anywhere in the map, past the
+ * committed end and past the file's end, and are not written again at the
+ * commit (tests/test_store_prealloc_spill.c). So while
+ * a transaction is open nothing may be given back (UINT64_MAX), and once it
+ * has ended, what LMDB has committed stays (an aborted transaction's spilled
+ * pages are garbage). The give-back holds file_mu and pre.mu, so holding
+ * either excludes it: pre.mu here, because the helper holds file_mu for
+ * whole appends, which a transaction need not wait for. */
+static void bound_for_give_back(struct fx_store *st, int txn_open) {
+  pthread_mutex_lock(&st->pre.mu);
+  st->committed_end = txn_open ? UINT64_MAX : fx_store_used_end(st);
+  pthread_mutex_unlock(&st->pre.mu);
+}
+
 static int commit_once(struct fx_store *st, const struct fx_store_batch *b) {
   MDB_txn *txn;
   int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
@@ -334,16 +355,19 @@ static int commit_once(struct fx_store *st, const struct fx_store_batch *b) {
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
   }
   if (rc) return fx_store_err(rc);
+  bound_for_give_back(st, 1);
   rc = apply_all(st, txn, b);
   if (rc) {
     mdb_txn_abort(txn);
+    bound_for_give_back(st, 0);
     return rc;
   }
-  /* LMDB writes the file only here: file_mu tells the preallocation helper
-   * where the file's end and LMDB's use of it are (prealloc.c). */
+  /* Most of the writing is here: file_mu tells the preallocation helper
+   * where the file's end is while it appends, and excludes its give-back
+   * (prealloc.c). */
   pthread_mutex_lock(&st->file_mu);
   rc = mdb_txn_commit(txn); /* frees txn, also on failure */
-  if (!rc) st->committed_end = fx_store_used_end(st);
+  st->committed_end = fx_store_used_end(st);
   pthread_mutex_unlock(&st->file_mu);
   if (rc && rc != MDB_MAP_FULL) fx_store_logf(st, "LMDB commit failed: %s", mdb_strerror(rc));
   return rc == EIO ? fx_store_io_error(st) : fx_store_err(rc);

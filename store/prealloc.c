@@ -21,7 +21,9 @@
  * writing). It also holds file_mu, which the writer holds around
  * mdb_txn_commit, for each append of 64 KiB, so that the file's end it checks
  * against the target is still the end when it writes: zeros never go past
- * the map, and a commit waits for at most one such append.
+ * the map, and a commit waits for at most one such append. (A transaction
+ * that spills, commit.c, writes before its commit, outside file_mu: an
+ * append may then land after the spilled pages, one piece past its target.)
  *
  * The zeros go in chunks of 1 MiB, each synced before the next is written: a
  * commit's fdatasync flushes every dirty page of the file, so zeros still in
@@ -30,8 +32,10 @@
  *
  * It is an optimisation and never an error: a step that cannot be written
  * (disk full, quota) is truncated away — to no less than LMDB's committed
- * end, under file_mu — and not retried until the store's use passes the point
- * it aimed at; LMDB's own write past the end then reports ENOSPC as before.
+ * end, under file_mu, and not at all while a write transaction is open, which
+ * may have spilled pages into those zeros or past them (commit.c) — and not
+ * retried until the store's use passes the point it aimed at; LMDB's own
+ * write past the end then reports ENOSPC as before.
  * Zeros are never written past the current map, so a store at its maximum
  * never holds more disk than its map. */
 #define _GNU_SOURCE /* pthread_setname_np */
@@ -113,14 +117,18 @@ static int append_chunk(struct fx_store *st, int fd, uint64_t to, int *more) {
 }
 
 /* Gives a failed step's blocks back: the disk's last free space should go to
- * commits, not to zeros. Never below what LMDB has committed. */
+ * commits, not to zeros. Never below what LMDB has committed, and never while
+ * a write transaction is open (committed_end is UINT64_MAX then, commit.c):
+ * the zeros stay, where LMDB writes next. */
 static void give_back(struct fx_store *st, int fd, uint64_t size0) {
   pthread_mutex_lock(&st->file_mu);
+  pthread_mutex_lock(&st->pre.mu); /* the writer marks a transaction open under it */
   uint64_t keep = size0 > st->committed_end ? size0 : st->committed_end;
   struct stat sb;
-  if (!fstat(fd, &sb) && (uint64_t)sb.st_size > keep && ftruncate(fd, (off_t)keep))
-    fx_store_logf(st, "giving back the data file's preallocated tail failed: %s", strerror(errno));
+  int e = !fstat(fd, &sb) && (uint64_t)sb.st_size > keep && ftruncate(fd, (off_t)keep) ? errno : 0;
+  pthread_mutex_unlock(&st->pre.mu);
   pthread_mutex_unlock(&st->file_mu);
+  if (e) fx_store_logf(st, "giving back the data file's preallocated tail failed: %s", strerror(e));
 }
 
 /* One step: zeros until the file is `to` bytes long; 0 or an fx_store error. */
