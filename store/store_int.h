@@ -26,11 +26,16 @@ struct fx_store {
   size_t scratch_cap;
   size_t psize;      /* LMDB's page size */
   int no_sync;       /* benchmark mode: nothing is synced, nothing preallocated */
-  /* LMDB writes data.mdb only inside mdb_txn_commit (no MDB_WRITEMAP); the
-   * writer holds file_mu there, so whoever else holds it knows the file's
-   * end and committed_end are not moving (prealloc.c). */
+  /* LMDB writes data.mdb mostly inside mdb_txn_commit (no MDB_WRITEMAP),
+   * where the writer holds file_mu, so whoever holds it knows the file's end
+   * is not moving there (prealloc.c). A transaction that spills dirty pages
+   * writes before its commit too (commit.c, bound_for_give_back). */
   pthread_mutex_t file_mu;
-  uint64_t committed_end; /* bytes up to LMDB's last committed page; under file_mu */
+  /* What a failed preallocation step may give back down to: LMDB's last
+   * committed end, or UINT64_MAX while a write transaction is open (it may
+   * have spilled). Written under pre.mu (and file_mu at the commit), read
+   * holding both. */
+  uint64_t committed_end;
   struct fx_prealloc {    /* the preallocation helper thread (prealloc.c) */
     pthread_mutex_t mu;   /* guards this struct */
     pthread_cond_t cv;    /* a step asked for, a step done, stop */
@@ -118,8 +123,7 @@ int fx_ctr_save(MDB_txn *txn, struct fx_store *st, const char *name, uint64_t v)
 
 /* ---- preallocation (prealloc.c) ------------------------------------------ */
 
-/* Bytes of data.mdb up to LMDB's last committed page (writer thread, or any
- * thread holding file_mu). */
+/* Bytes of data.mdb up to LMDB's last committed page (the writer thread). */
 uint64_t fx_store_used_end(struct fx_store *st);
 /* Set up before anything else can fail, torn down by fx_store_close. */
 int fx_prealloc_init(struct fx_store *st);

@@ -30,6 +30,7 @@
 
 #include "engine/calendar.h"
 #include "tests/support/peer.h"
+#include "tests/support/sim_reload.h"
 
 #define CP1 "ean.871685900012345678"
 #define C1 "ean.871685900001000001"
@@ -61,53 +62,6 @@ static void teardown(void) {
 }
 
 TestSuite(reload, .fini = teardown, .timeout = 180);
-
-/* ---- the configuration file and the log ---------------------------------------- */
-
-/* Replaces the first `from` in the configuration file by `to`. */
-static void edit(const char *from, const char *to) {
-  static char text[16384], out[16384];
-  const char *path = fx_sim_config_path(sim);
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f, "%s", path);
-  size_t n = fread(text, 1, sizeof text - 1, f);
-  fclose(f);
-  text[n] = 0;
-  char *at = strstr(text, from);
-  cr_assert_not_null(at, "'%s' is in the configuration", from);
-  int len = snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-  cr_assert(len > 0 && (size_t)len < sizeof out);
-  char tmp[600];
-  snprintf(tmp, sizeof tmp, "%s.new", path);
-  f = fopen(tmp, "w");
-  cr_assert_not_null(f);
-  cr_assert_eq(fputs(out, f) >= 0, 1);
-  cr_assert_eq(fclose(f), 0);
-  cr_assert_eq(rename(tmp, path), 0); /* flexd never reads half a file */
-}
-
-/* Lines of flexd's log that contain `needle`. */
-static unsigned log_count(const char *needle) {
-  char path[256], line[8192];
-  snprintf(path, sizeof path, "%s/flexd.log", fx_sim_dir(sim));
-  FILE *f = fopen(path, "r");
-  unsigned n = 0;
-  while (f && fgets(line, sizeof line, f))
-    n += strstr(line, needle) != NULL;
-  if (f)
-    fclose(f);
-  return n;
-}
-
-/* SIGHUP, then waits (at most 20 s) for one more log line with `needle`. */
-static void sighup_until(const char *needle) {
-  unsigned before = log_count(needle);
-  cr_assert_eq(kill(fx_sim_pid(sim), SIGHUP), 0);
-  for (int i = 0; i < 2000 && log_count(needle) == before; i++)
-    usleep(10000);
-  cr_assert_gt(log_count(needle), before, "after SIGHUP the log says: %s", needle);
-  cr_assert_eq(kill(fx_sim_pid(sim), 0), 0, "flexd is still running");
-}
 
 /* ---- exchanges (as test_market_http.c) ----------------------------------------- */
 
@@ -198,12 +152,12 @@ Test(reload, a_shorter_order_response_timeout_expires_an_order_that_would_still_
   usleep(1200000); /* longer than the timeout about to be set */
   cr_assert_str_eq(order_state(day, id, state, sizeof state), "placed", "under 3600 s it waits");
 
-  edit("order_response_timeout = 3600", "order_response_timeout = 1");
-  sighup_until("market settings in force (changed: order_response_timeout)");
+  fx_sr_edit(sim, "order_response_timeout = 3600", "order_response_timeout = 1");
+  fx_sr_sighup_until(sim, "market settings in force (changed: order_response_timeout)");
   for (int i = 0; i < 200 && strcmp(order_state(day, id, state, sizeof state), "expired"); i++)
     usleep(100000);
   cr_assert_str_eq(state, "expired", "the reply deadline was re-armed from the new timeout");
-  cr_assert_eq(log_count("order_expired"), 1);
+  cr_assert_eq(fx_sr_log_count(sim, "order_expired"), 1);
 }
 
 /* test_cli_clear.c's pair: A covers the 150 kW for 100 EUR, E 140 kW for 1 EUR.
@@ -222,8 +176,8 @@ Test(reload, a_changed_clearing_key_changes_the_next_clearing) {
   cr_assert_eq(n, 1);
   cr_assert_not_null(fx_sim_await_sent(sim, FX_MSG_FLEX_ORDER, SIM_AGR, 0, WAIT_MS, arena), "A is ordered");
 
-  edit("coverage_tolerance = 0.001", "coverage_tolerance = 0.1");
-  sighup_until("market settings in force (changed: coverage_tolerance)");
+  fx_sr_edit(sim, "coverage_tolerance = 0.001", "coverage_tolerance = 0.1");
+  fx_sr_sighup_until(sim, "market settings in force (changed: coverage_tolerance)");
   cr_assert_eq(fx_sim_clear(sim, CP1, day2, &n), 200);
   cr_assert_eq(n, 1);
   const struct fx_msg *o = fx_sim_await_sent(sim, FX_MSG_FLEX_ORDER, SIM_AGR2, 0, WAIT_MS, arena);
@@ -260,9 +214,9 @@ Test(reload, a_moved_gate_closure_re_arms_the_clearing_timer) {
   cr_assert_str_eq(offer(SIM_AGR, tomorrow, 1, -150000, 10, 1), "");
   cr_assert_eq(fx_sim_count_sent(sim, FX_MSG_FLEX_ORDER, NULL), 0, "nothing is cleared before the gate");
 
-  edit("gate_closure_day_ahead = 23:59\ngate_closure_intraday = 60",
+  fx_sr_edit(sim, "gate_closure_day_ahead = 23:59\ngate_closure_intraday = 60",
        "gate_closure_day_ahead = 00:00\ngate_closure_intraday = 1440");
-  sighup_until("market settings in force (changed: gate_closure_day_ahead, gate_closure_intraday)");
+  fx_sr_sighup_until(sim, "market settings in force (changed: gate_closure_day_ahead, gate_closure_intraday)");
   const struct fx_msg *o = fx_sim_await_sent(sim, FX_MSG_FLEX_ORDER, SIM_AGR, 0, WAIT_MS, arena);
   cr_assert_not_null(o, "the market was cleared at its new clearing time");
   cr_assert_eq(fx_date_to_days(&o->u.flex_order.flex.period), days(tomorrow));
@@ -273,12 +227,12 @@ Test(reload, a_moved_gate_closure_re_arms_the_clearing_timer) {
 Test(reload, a_key_that_takes_a_restart_is_refused_by_name_and_keeps_its_value) {
   start("currency = EUR\nmutex_offers = true");
   populate();
-  edit("currency = EUR", "currency = USD");
-  edit("listen = 127.0.0.1:0", "listen = 127.0.0.1:1");
-  edit("mutex_offers = true", "mutex_offers = false");
-  sighup_until("market settings in force (changed: mutex_offers)");
-  cr_assert_eq(log_count("parameter [market] currency cannot be changed without restarting"), 1);
-  cr_assert_eq(log_count("parameter [platform] listen cannot be changed without restarting"), 1);
+  fx_sr_edit(sim, "currency = EUR", "currency = USD");
+  fx_sr_edit(sim, "listen = 127.0.0.1:0", "listen = 127.0.0.1:1");
+  fx_sr_edit(sim, "mutex_offers = true", "mutex_offers = false");
+  fx_sr_sighup_until(sim, "market settings in force (changed: mutex_offers)");
+  cr_assert_eq(fx_sr_log_count(sim, "parameter [market] currency cannot be changed without restarting"), 1);
+  cr_assert_eq(fx_sr_log_count(sim, "parameter [platform] listen cannot be changed without restarting"), 1);
   /* The same reload's reloadable key is in force, the refused ones are not:
    * EUR offers still trade on the listener still open. */
   cr_assert_str_eq(offer(SIM_AGR, day, 69, -1000, 1, 1), "", "EUR is still the market's currency");
@@ -288,14 +242,14 @@ Test(reload, a_key_that_takes_a_restart_is_refused_by_name_and_keeps_its_value) 
 Test(reload, a_broken_file_changes_nothing_and_flexd_runs_on) {
   start("mutex_offers = true\nbb_node_limit = 2000");
   populate();
-  edit("mutex_offers = true\nbb_node_limit = 2000", "mutex_offers = false\nbb_node_limit = -5");
-  sighup_until("keeping the running configuration");
-  cr_assert_eq(log_count("bad value for 'bb_node_limit'"), 1, "the log says why");
-  cr_assert_eq(log_count("market settings in force"), 0);
+  fx_sr_edit(sim, "mutex_offers = true\nbb_node_limit = 2000", "mutex_offers = false\nbb_node_limit = -5");
+  fx_sr_sighup_until(sim, "keeping the running configuration");
+  cr_assert_eq(fx_sr_log_count(sim, "bad value for 'bb_node_limit'"), 1, "the log says why");
+  cr_assert_eq(fx_sr_log_count(sim, "market settings in force"), 0);
   cr_assert_str_eq(offer(SIM_AGR, day, 69, -1000, 1, 2), "", "mutex_offers is still true");
 
-  edit("bb_node_limit = -5", "bb_node_limit = 2000"); /* the same file, repaired */
-  sighup_until("market settings in force (changed: mutex_offers)");
+  fx_sr_edit(sim, "bb_node_limit = -5", "bb_node_limit = 2000"); /* the same file, repaired */
+  fx_sr_sighup_until(sim, "market settings in force (changed: mutex_offers)");
   cr_assert_str_eq(offer(SIM_AGR, day, 69, -1000, 1, 2), "No MutEx offer support");
   cr_assert_eq(fx_sim_stop_flexd(sim), 0, "the refused reload leaves the exit status alone");
 }
@@ -357,8 +311,8 @@ Test(reload, a_connection_open_across_the_reload_keeps_working) {
   cr_assert_eq(post_on(fd, m), 200);
   free(m);
 
-  edit("mutex_offers = true", "mutex_offers = false");
-  sighup_until("market settings in force (changed: mutex_offers)");
+  fx_sr_edit(sim, "mutex_offers = true", "mutex_offers = false");
+  fx_sr_sighup_until(sim, "market settings in force (changed: mutex_offers)");
   m = test_message(id);
   cr_assert_eq(post_on(fd, m), 200, "the same connection is served after the reload");
   free(m);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "tests/support/peer.h"
+#include "tests/support/sim_reload.h"
 
 #define CP1 "ean.871685900012345678"
 #define C1 "ean.871685900001000001"
@@ -91,58 +92,6 @@ static void teardown(void) {
 }
 
 TestSuite(reload_settle, .fini = teardown, .timeout = 180);
-
-/* ---- the configuration file and the log (as test_reload.c) --------------------- */
-
-/* Replaces the first `from` in the configuration file by `to`. */
-static void edit(const char *from, const char *to) {
-  static char text[16384], out[16384];
-  const char *path = fx_sim_config_path(sim);
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f, "%s", path);
-  size_t n = fread(text, 1, sizeof text - 1, f);
-  fclose(f);
-  text[n] = 0;
-  char *at = strstr(text, from);
-  cr_assert_not_null(at, "'%s' is in the configuration", from);
-  int len = snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-  cr_assert(len > 0 && (size_t)len < sizeof out);
-  char tmp[600];
-  snprintf(tmp, sizeof tmp, "%s.new", path);
-  f = fopen(tmp, "w");
-  cr_assert_not_null(f);
-  cr_assert_eq(fputs(out, f) >= 0, 1);
-  cr_assert_eq(fclose(f), 0);
-  cr_assert_eq(rename(tmp, path), 0); /* flexd never reads half a file */
-}
-
-/* Lines of flexd's log that contain `needle`. */
-static unsigned log_count(const char *needle) {
-  char path[256], line[8192];
-  snprintf(path, sizeof path, "%s/flexd.log", fx_sim_dir(sim));
-  FILE *f = fopen(path, "r");
-  unsigned n = 0;
-  while (f && fgets(line, sizeof line, f))
-    n += strstr(line, needle) != NULL;
-  if (f)
-    fclose(f);
-  return n;
-}
-
-/* Waits (at most 20 s) until the log has `n` lines with `needle`. */
-static void log_until(const char *needle, unsigned n) {
-  for (int i = 0; i < 2000 && log_count(needle) < n; i++)
-    usleep(10000);
-  cr_assert_eq(log_count(needle), n, "the log says %u time(s): %s", n, needle);
-}
-
-/* SIGHUP, then waits for one more log line with `needle`. */
-static void sighup_until(const char *needle) {
-  unsigned before = log_count(needle);
-  cr_assert_eq(kill(fx_sim_pid(sim), SIGHUP), 0);
-  log_until(needle, before + 1);
-  cr_assert_eq(kill(fx_sim_pid(sim), 0), 0, "flexd is still running");
-}
 
 /* ---- the market (as test_reload.c) ---------------------------------------------- */
 
@@ -271,14 +220,14 @@ Test(reload_settle, a_reload_waits_for_the_settlement_run_under_way) {
   two_orders(day2);
 
   int run = settle_start(day);
-  log_until("settlement run waits at the test gate", 1); /* AGR settled, AGR2 not yet */
-  edit("baseline_reference = prognosis", "baseline_reference = zero");
-  edit("mutex_offers = true", "mutex_offers = false");
-  sighup_until("SIGHUP: market settings wait for the settlement run under way");
-  cr_assert_eq(log_count("market settings in force"), 0);
-  edit("bb_node_limit = 2000", "bb_node_limit = 3000");
-  sighup_until("SIGHUP: market settings wait for the settlement run under way");
-  cr_assert_eq(log_count("market settings in force"), 0, "the second reload waits as well");
+  fx_sr_log_until(sim, "settlement run waits at the test gate", 1); /* AGR settled, AGR2 not yet */
+  fx_sr_edit(sim, "baseline_reference = prognosis", "baseline_reference = zero");
+  fx_sr_edit(sim, "mutex_offers = true", "mutex_offers = false");
+  fx_sr_sighup_until(sim, "SIGHUP: market settings wait for the settlement run under way");
+  cr_assert_eq(fx_sr_log_count(sim, "market settings in force"), 0);
+  fx_sr_edit(sim, "bb_node_limit = 2000", "bb_node_limit = 3000");
+  fx_sr_sighup_until(sim, "SIGHUP: market settings wait for the settlement run under way");
+  cr_assert_eq(fx_sr_log_count(sim, "market settings in force"), 0, "the second reload waits as well");
 
   gate_open();
   char resp[2048], got[512];
@@ -288,8 +237,8 @@ Test(reload_settle, a_reload_waits_for_the_settlement_run_under_way) {
                    "the run under way settles both AGRs under the values it started with: %s", got);
   /* Every key the market's values change by, the first reload's included,
    * installed once: the superseded values are never installed on their own. */
-  log_until("SIGHUP: market settings in force (changed: mutex_offers, baseline_reference, bb_node_limit)", 1);
-  cr_assert_eq(log_count("market settings in force"), 1);
+  fx_sr_log_until(sim, "SIGHUP: market settings in force (changed: mutex_offers, baseline_reference, bb_node_limit)", 1);
+  cr_assert_eq(fx_sr_log_count(sim, "market settings in force"), 1);
 
   cr_assert_str_eq(offer(SIM_AGR, day2, 69, -1000, 2), "No MutEx offer support",
                    "after the run the new values are the market's");
@@ -298,5 +247,5 @@ Test(reload_settle, a_reload_waits_for_the_settlement_run_under_way) {
   cr_assert_eq(fx_sim_operator(sim, "POST", path, resp, sizeof resp), 200, "%s", resp);
   cr_assert_str_eq(baselines(day2, got, sizeof got), SIM_AGR "=zero;" SIM_AGR2 "=zero",
                    "the next run settles under the new baseline reference: %s", got);
-  cr_assert_eq(log_count("market settings in force"), 1, "the superseded values were never installed");
+  cr_assert_eq(fx_sr_log_count(sim, "market settings in force"), 1, "the superseded values were never installed");
 }
