@@ -39,7 +39,6 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_sb_pivots = 10;
   p->rins_max_offers = 2000;
   p->proof_max_offers = 0;
-  p->bb_cov_credit = false;
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
 }
@@ -149,42 +148,6 @@ static int coverage_bb(const struct cl_model *md, const struct fx_clear_params *
   return rc;
 }
 
-/* The coverage credit for the cost search (bb_cov_credit): λ = the
- * coverage row's dual of the LP at the target, set on the LP; *lb: the
- * proven bound of cost − λ·(cov − target) at coverage >= target. */
-static int credit_begin(struct cl_lp *lp, struct cl_lp_out *out, int64_t *lb) {
-  struct cl_lp_out o = {0};
-  int rc = cl_lp_cost_bound(lp, out->target, &o);
-  if (!rc) cl_lp_set_credit(lp, cl_lp_cov_dual(lp), out->target);
-  if (!rc) rc = cl_lp_cost_bound(lp, out->target, &o); /* its multipliers for the search */
-  *lb = o.cost_lb;
-  out->budget_hit |= o.budget_hit;
-  out->solves = o.solves;
-  return rc;
-}
-
-/* The cost search (branch-and-bound, or the proof on a reduced market),
- * with the coverage credit if asked. out->cost_lb holds the LP's bound at
- * the answer's coverage; a credited search may end at less coverage (never
- * below the target), and that bound is then taken again there. */
-static int cost_search(const struct cl_model *md, const struct fx_clear_params *p,
-                       struct cl_lp *lp, double deadline, bool bb, struct cl_state *best,
-                       struct cl_lp_out *out, struct cl_bb_out *bo, int *proof_cols) {
-  int64_t c0 = best->cov, lb = out->cost_lb;
-  bool credit = p->bb_cov_credit && p->coverage_tolerance > 0 && best->cov >= out->target;
-  int rc = credit ? credit_begin(lp, out, &lb) : 0;
-  if (!rc && bb) rc = cl_bb_run(md, lp, p, best, out->target, lb, false, bo);
-  else if (!rc) rc = cl_reduced_bb(md, lp, p, deadline, best, bo, proof_cols);
-  if (credit) cl_lp_set_credit(lp, 0.0, 0);
-  if (!rc && best->cov < c0) {
-    bool hit = out->budget_hit;
-    rc = cl_lp_cost_bound(lp, best->cov, out);
-    out->budget_hit |= hit;
-  }
-  if (!rc && bo->bound > out->cost_lb) out->cost_lb = bo->bound;
-  return rc;
-}
-
 static int solve_model(const struct cl_model *md, const struct fx_clear_params *p,
                        struct fx_clear_result *res) {
   struct cl_state best = {0}, other = {0};
@@ -205,8 +168,9 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
     if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
-    if (!rc && (bb || proof))
-      rc = cost_search(md, p, lp, deadline, bb, &best, &out, &bo, &proof_cols);
+    if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
+    else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &best, &bo, &proof_cols);
+    if (!rc && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
   }
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
   if (!rc) rc = fill_result(res, &best, md);

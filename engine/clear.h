@@ -120,12 +120,6 @@ struct fx_clear_params {
    * proves a cost at or above the answer's (reduced-cost fixing at the
    * root) left out, with the bb_* limits (docs/clearing.md, round 6). */
   size_t proof_max_offers;
-  /* Coverage credit in the cost searches (bb_max_offers, proof_max_offers;
-   * off by default, docs/clearing.md round 8 lagcov): search every choice
-   * covering at least the target, ranked by cost − λ·coverage with λ the
-   * root LP's coverage dual; the cost bound is then proven at the answer's
-   * own coverage. Ignored with coverage_tolerance 0. */
-  bool bb_cov_credit;
   int rins_node_limit;
   long rins_pivot_limit;
 };

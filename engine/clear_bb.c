@@ -75,7 +75,6 @@ struct bb {
   int64_t coverage, target, leaf_lb;
   double gap;
   bool cov; /* on coverage: values are -coverage, to minimise like cost */
-  double credit; /* > 0: values are cost − credit·(cov − coverage) (clear_lp.c) */
   double *pc_sum[2];  /* per column: bound gained per unit moved, summed */
   int *pc_n[2];
   double pc_all[2];
@@ -84,19 +83,8 @@ struct bb {
   const struct fx_clear_params *p;
 };
 
-/* A credited value, exactly (cost − credit·(cov − coverage)). */
-static long double credited(const struct bb *bb, const struct cl_state *s) {
-  return (long double)s->cost - (long double)bb->credit * (long double)(s->cov - bb->coverage);
-}
-
-/* A state's value in minimisation form; a credited one rounded down, so
- * that a bound at or above it still holds for the state itself. */
-static int64_t value(const struct bb *bb, const struct cl_state *s) {
-  if (bb->cov) return -s->cov;
-  return bb->credit > 0 ? (int64_t)floorl(credited(bb, s)) : s->cost;
-}
-
-static int64_t inc(const struct bb *bb) { return value(bb, bb->best); }
+/* The incumbent's value in minimisation form. */
+static int64_t inc(const struct bb *bb) { return bb->cov ? -bb->best->cov : bb->best->cost; }
 
 static const struct cl_krange FULL = {0, 100};
 
@@ -190,13 +178,10 @@ static int64_t proven(const struct bb *bb) {
   return inc(bb) < lb ? inc(bb) : lb;
 }
 
-/* The gap is relative to the cost bound at the incumbent's coverage (the
- * credited value's bound plus the credit for its coverage beyond). */
 static bool gap_closed(const struct bb *bb) {
   int64_t lb = proven(bb);
   double floor = bb->cov ? FX_CLEAR_GAP_FLOOR_W : FX_CLEAR_GAP_FLOOR_PRICE;
-  double at = bb->credit * (double)(bb->best->cov - bb->coverage);
-  double ref = fmax(fabs((double)lb + at), floor);
+  double ref = fmax(fabs((double)lb), floor);
   return (double)(inc(bb) - lb) <= bb->gap * ref;
 }
 
@@ -249,19 +234,13 @@ static int fix(struct bb *bb, int k) {
 }
 
 /* Round the node's LP solution and polish it. On cost: at the B&B's
- * coverage, kept when it covers as much and costs less (credited: at the
- * coverage the LP chose, kept when its credited value is less); on
- * coverage: towards the target, kept when better. */
+ * coverage, kept when it covers as much and costs less; on coverage:
+ * towards the target, kept when better. */
 static int candidate(struct bb *bb) {
   cl_lp_bb_state(bb->lp, &bb->cand);
-  int64_t to = bb->cov ? bb->target : bb->coverage;
-  int rc = bb->credit > 0 ? cl_repair(&bb->cand, bb->md) : 0;
-  if (bb->credit > 0 && bb->cand.cov > to) to = bb->cand.cov; /* the credited LP chose it */
-  if (!rc) rc = cl_polish(&bb->cand, bb->md, to);
+  int rc = cl_polish(&bb->cand, bb->md, bb->cov ? bb->target : bb->coverage);
   bool keep = bb->cov || (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost);
-  if (bb->credit > 0) /* ranked by the credited value, at coverage >= coverage */
-    keep = bb->cand.cov >= bb->coverage && credited(bb, &bb->cand) < credited(bb, bb->best);
-  if (!rc && keep && (bb->credit > 0 || cl_state_better(&bb->cand, bb->best, bb->target)))
+  if (!rc && keep && cl_state_better(&bb->cand, bb->best, bb->target))
     cl_state_copy(bb->best, &bb->cand, bb->md);
   return rc;
 }
@@ -512,39 +491,24 @@ static int search(struct bb *bb, struct budget *bu) {
   return rc;
 }
 
-/* A proven bound lb on credited values (cost − credit·(cov − target)
- * over every choice covering >= target) as a cost bound for every choice
- * covering >= cov >= target: those cost at least lb + credit·(cov − target). */
-int64_t cl_bb_credit_bound(int64_t lb, double credit, int64_t target, int64_t cov) {
-  if (lb <= -INT64_MAX || lb == INT64_MAX) return lb;
-  long double v = (long double)lb + (long double)credit * (long double)(cov - target);
-  v -= 1e-9L * fabsl(v) + 1e-6L; /* the credit's product in floating point */
-  if (v > 9e18L) return INT64_MAX;
-  return v < -9e18L ? -INT64_MAX : (int64_t)ceill(v);
-}
-
 int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
               struct cl_state *best, int64_t target, int64_t bound, bool coverage,
               struct cl_bb_out *out) {
   struct bb bb;
   struct budget bu = {.node_limit = p->bb_node_limit, .pivot_limit = p->bb_pivot_limit};
-  int64_t at = 0;
-  double credit = coverage ? 0.0 : cl_lp_credit(lp, &at);
-  if (credit > 0 && best->cov < at) credit = 0.0, cl_lp_set_credit(lp, 0.0, 0); /* callers' to avoid */
   memset(out, 0, sizeof *out);
-  out->bound = credit > 0 ? cl_bb_credit_bound(bound, credit, at, best->cov) : bound;
+  out->bound = bound;
   if (p->bb_node_limit <= 0 || !md->n_cols) return 0;
   int rc = bb_init(&bb, md, lp, p->bb_node_limit);
-  bb.best = best, bb.coverage = credit > 0 ? at : best->cov, bb.target = target;
-  bb.gap = p->bb_gap, bb.cov = coverage, bb.p = p, bb.credit = credit;
+  bb.best = best, bb.coverage = best->cov, bb.target = target, bb.gap = p->bb_gap;
+  bb.cov = coverage, bb.p = p;
   if (!rc) rc = cl_lp_bb_begin(lp, bb.kr, coverage);
   if (!rc) {
     new_node(&bb, -1, coverage ? -bound : bound);
     rc = search(&bb, &bu);
     int64_t lb = proven(&bb);
     if (!rc && coverage && -lb < out->bound) out->bound = -lb;
-    if (!rc && !coverage && credit > 0) lb = cl_bb_credit_bound(lb, credit, at, best->cov);
-    if (!rc && !coverage && (credit > 0 || lb > out->bound)) out->bound = lb;
+    if (!rc && !coverage && lb > out->bound) out->bound = lb;
   }
   if (rc != FX_CLEAR_EINVAL) cl_lp_bb_end(lp);
   bb_free(&bb);

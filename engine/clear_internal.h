@@ -128,21 +128,8 @@ int cl_lp_root_fix(struct cl_lp *lp, int64_t coverage, int64_t u, bool *keep);
  * rows widened by the worst rounding so that its optimum is a proven bound. */
 bool cl_lp_exact(const struct cl_lp *lp);
 int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
-/* Proven cost lower bound over every choice covering >= coverage. With a
- * credit (below): a proven lower bound of cost − credit·(cov − coverage)
- * over the same choices (rounded down). */
+/* Proven cost lower bound over every choice covering >= coverage. */
 int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out);
-/* The coverage row's dual of the last cl_lp_cost_bound (cost per covered
- * watt, >= 0): the slope of the LP's least cost in the coverage there. */
-double cl_lp_cov_dual(const struct cl_lp *lp);
-/* Coverage credit (docs/clearing.md, round 8 lagcov): from now on the cost
- * objective is cost − credit·coverage, and cl_lp_cost_bound and the
- * branch-and-bound's node bounds are on that (0 = plain cost, the default;
- * ignored once cl_lp_mip changed the LP). coverage: what the credited
- * searches (cl_bb_run, cl_reduced_bb) ask at least, read back by
- * cl_lp_credit. */
-void cl_lp_set_credit(struct cl_lp *lp, double credit, int64_t coverage);
-double cl_lp_credit(const struct cl_lp *lp, int64_t *coverage);
 
 /* Branch-and-bound support: the LP of cl_lp_cost_bound with the factors
  * of each column restricted and elastic rows. A column's factor k lies in
@@ -200,12 +187,6 @@ struct cl_bb_out {
 int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
               struct cl_state *best, int64_t target, int64_t bound, bool coverage,
               struct cl_bb_out *out);
-/* On cost with a credit λ on lp (cl_lp_set_credit at coverage T) and best
- * covering at least T, cl_bb_run searches every choice covering >= T, ranks
- * them by cost − λ·(cov − T), takes bound (and proves its own) on that
- * value, and returns in out->bound a cost bound for every choice covering
- * >= best->cov (the final answer's): cl_bb_credit_bound of it. */
-int64_t cl_bb_credit_bound(int64_t lb, double credit, int64_t target, int64_t cov);
 /* Sub-markets (clear_sub.c): improve best (cheaper, covering at least as
  * much, every bound kept) by clearing again the offers on which it and the
  * LP's last solution (lp, read only) disagree, the others fixed. n_free:

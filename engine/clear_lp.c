@@ -76,12 +76,6 @@ struct cl_lp {
   long double *save_best, *save_val, save_margin, save_sum;
   struct basis probe_basis;
   bool probing; /* read the duals even when the iteration limit stopped it */
-  /* Coverage credit (cl_lp_set_credit): while credit > 0 the cost objective
-   * is cost − credit·Σcov and cost bounds are on that value, re-based at the
-   * coverage of the last cost bound (credit_at = credit·(that − deficit)). */
-  double credit;
-  int64_t credit_cov; /* the coverage the credited searches ask at least */
-  long double credit_at;
 };
 
 double cl_now_ms(void) {
@@ -292,7 +286,7 @@ static void phase2(struct cl_lp *lp, double target) {
   for (size_t c = 0; c < md->n_cols; c++) scale = fmax(scale, fabs((double)md->col[c].price));
   glp_set_obj_dir(lp->P, GLP_MIN);
   for (size_t t = 0; t < md->n_isps; t++)
-    if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], -lp->credit);
+    if (lp->cov_col[t]) glp_set_obj_coef(lp->P, lp->cov_col[t], 0.0);
   for (size_t c = 0; c < md->n_cols; c++)
     glp_set_obj_coef(lp->P, lp->x0 + (int)c,
                      ((double)md->col[c].price + scale * 1e-6 * (double)(c + 1) / (double)md->n_cols) /
@@ -389,7 +383,7 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     if (!lp->row_b[t]) continue;
     if (mu[lp->row_b[t]] > 0) mu[lp->row_b[t]] = 0.0;
     sum += mu[lp->row_b[t]] * (long double)-is->off;
-    long double cc = (cost ? (long double)lp->credit : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
+    long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
   }
   for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, mu, i, cost, &mag);
@@ -404,24 +398,13 @@ static int64_t coverage_bound(struct cl_lp *lp) {
   return ub < 0 ? 0 : (int64_t)floorl(ub);
 }
 
-/* A proven lower bound in int64: costs are integers (round up), credited
- * values cost − credit·(cov − coverage) are not (round down). */
-static int64_t to_bound(const struct cl_lp *lp, long double lb) {
-  if (lb > 9e18L) return INT64_MAX;
-  if (lb < -9e18L) return -INT64_MAX;
-  return (int64_t)(lp->credit > 0 ? floorl(lb) : ceill(lb));
-}
-
-/* With a credit the Lagrangian bounds min cost − credit·Σcov_t; every
- * choice covering cov >= coverage has Σcov_t up to cov − deficit, so its
- * cost − credit·(cov − coverage) is at least that plus credit_at. */
 static int64_t cost_bound(struct cl_lp *lp, int64_t coverage) {
   int nr = glp_get_num_rows(lp->P);
   for (int r = 1; r <= nr; r++) lp->lam[r] = -lp->lam[r]; /* min problem → max form */
-  long double total = (long double)(coverage - lp->md->deficit);
-  lp->credit_at = lp->credit > 0 ? (long double)lp->credit * total : 0.0L;
-  long double lb = -lagrangian(lp, lp->lam, true, (double)total) + lp->credit_at;
-  return to_bound(lp, lb);
+  long double lb = -lagrangian(lp, lp->lam, true, (double)(coverage - lp->md->deficit));
+  if (lb > 9e18L) return INT64_MAX;
+  if (lb < -9e18L) return -INT64_MAX;
+  return (int64_t)ceill(lb);
 }
 
 static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
@@ -625,7 +608,6 @@ int cl_lp_root_fix(struct cl_lp *lp, int64_t coverage, int64_t u, bool *keep) {
   int rc = lp->offer_best && lp->col_val ? 0 : FX_CLEAR_ENOMEM;
   if (lp->kr) rc = FX_CLEAR_EINVAL; /* a branch-and-bound is running */
   lp->bb_cov = false; /* a coverage branch-and-bound may have run before */
-  lp->credit_at = lp->credit > 0 ? (long double)lp->credit * (long double)(coverage - md->deficit) : 0.0L;
   if (!rc) lagrangian(lp, lp->lam, true, (double)(coverage - md->deficit)); /* lam: max form */
   for (size_t i = 0; !rc && i < md->n_offers; i++)
     for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
@@ -648,25 +630,6 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
 }
 
 bool cl_lp_exact(const struct cl_lp *lp) { return lp->exact; }
-
-double cl_lp_cov_dual(const struct cl_lp *lp) {
-  double d = -lp->lam[lp->row_total]; /* max form after a cost bound: <= 0 */
-  return d > 0 && isfinite(d) ? d : 0.0;
-}
-
-void cl_lp_set_credit(struct cl_lp *lp, double credit, int64_t coverage) {
-  lp->credit = credit > 0 && isfinite(credit) && !lp->mip_built ? credit : 0.0;
-  lp->credit_cov = coverage;
-  lp->credit_at = 0.0L;
-  for (size_t t = 0; t < lp->md->n_isps; t++)
-    if (lp->cov_col[t] && glp_get_obj_dir(lp->P) == GLP_MIN)
-      glp_set_obj_coef(lp->P, lp->cov_col[t], -lp->credit);
-}
-
-double cl_lp_credit(const struct cl_lp *lp, int64_t *coverage) {
-  *coverage = lp->credit_cov;
-  return lp->credit;
-}
 
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub) {
   return coverage_target(lp, coverage_ub);
@@ -1107,7 +1070,10 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
     v += (long double)md->deficit;
     return v >= (long double)md->need ? -md->need : v < 0 ? 0 : -(int64_t)floorl(v);
   }
-  return to_bound(lp, -v + lp->credit_at);
+  long double lb = -v;
+  if (lb > 9e18L) return INT64_MAX;
+  if (lb < -9e18L) return -INT64_MAX;
+  return (int64_t)ceill(lb);
 }
 
 int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {

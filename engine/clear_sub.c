@@ -258,27 +258,8 @@ static bool reduced_start(const struct reduced *r, const struct cl_model *rm,
   return st->cov == best->cov && st->cost == best->cost && cl_state_feasible(st, rm);
 }
 
-/* The credit of a credited proof (cl_lp_set_credit): credit 0 = plain cost. */
-struct credit {
-  double lam;
-  int64_t at;
-};
-
-static long double credited(const struct credit *k, const struct cl_state *s) {
-  return (long double)s->cost - (long double)k->lam * (long double)(s->cov - k->at);
-}
-
-/* Is cand better than best: cheaper covering as much, or (credited) a lower
- * credited value covering at least the credit's coverage. */
-static bool reduced_better(const struct credit *k, const struct cl_state *cand,
-                           const struct cl_state *best) {
-  if (k->lam > 0) return cand->cov >= k->at && credited(k, cand) < credited(k, best);
-  return cand->cov >= best->cov && cand->cost < best->cost;
-}
-
 static void reduced_merge(const struct reduced *r, const struct cl_model *rm,
-                          const struct cl_state *st, struct cl_state *cand, struct cl_state *best,
-                          const struct credit *k) {
+                          const struct cl_state *st, struct cl_state *cand, struct cl_state *best) {
   const struct cl_model *md = r->md;
   cl_state_clear(cand, md);
   for (size_t j = 0; j < rm->n_offers; j++) {
@@ -287,24 +268,22 @@ static void reduced_merge(const struct reduced *r, const struct cl_model *rm,
     if (c < 0) return;
     cl_state_set(cand, md, r->map[j], c, st->k[j]);
   }
-  if (cl_state_feasible(cand, md) && reduced_better(k, cand, best)) cl_state_copy(best, cand, md);
+  if (cl_state_feasible(cand, md) && cand->cov >= best->cov && cand->cost < best->cost)
+    cl_state_copy(best, cand, md);
 }
 
 /* The reduced market's LP at the answer's coverage and its branch-and-bound
- * on cost; its proven bound in out. Credited: the whole market's credit,
- * the LP at the credit's coverage (cl_bb_run then bounds the answer's). */
+ * on cost; its proven bound in out. */
 static int reduced_search(const struct cl_model *rm, const struct fx_clear_params *p,
-                          double deadline, struct cl_state *st, struct cl_bb_out *out,
-                          const struct credit *k) {
+                          double deadline, struct cl_state *st, struct cl_bb_out *out) {
   struct cl_lp *lp = NULL;
   struct cl_lp_out lo = {0};
-  int64_t c0 = k->lam > 0 ? k->at : st->cov;
+  int64_t c0 = st->cov;
   int rc = cl_lp_create(&lp, rm, p, deadline);
   if (!rc) rc = cl_lp_root(lp, st, &lo);
-  if (!rc) cl_lp_set_credit(lp, k->lam, k->at);
   if (!rc) rc = cl_lp_cost_bound(lp, c0, &lo);
   if (!rc) rc = cl_bb_run(rm, lp, p, st, c0, lo.cost_lb, false, out);
-  if (!rc && k->lam <= 0 && lo.cost_lb > out->bound) out->bound = lo.cost_lb;
+  if (!rc && lo.cost_lb > out->bound) out->bound = lo.cost_lb;
   cl_lp_free(lp);
   return rc;
 }
@@ -314,14 +293,7 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
   struct reduced r = {0};
   struct cl_model rm = {0};
   struct cl_state st = {0}, cand = {0};
-  struct credit k = {0};
-  k.lam = cl_lp_credit(lp, &k.at);
-  if (best->cov < k.at) k.lam = 0; /* the caller's to avoid: plain cost then */
-  /* Credited, u and c0 are the answer's credited value and the credit's
-   * coverage: every choice outside the reduced market has a credited value
-   * of at least u (the LP's multipliers are the credited LP's). */
-  int64_t u = k.lam > 0 ? (int64_t)floorl(credited(&k, best)) : best->cost;
-  int64_t c0 = k.lam > 0 ? k.at : best->cov;
+  int64_t u = best->cost, c0 = best->cov;
   bool *keep = calloc(md->n_cols ? md->n_cols : 1, sizeof *keep);
   memset(out, 0, sizeof *out);
   out->bound = INT64_MIN;
@@ -335,12 +307,9 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
   if (!rc) rc = cl_state_init(&cand, md);
   if (!rc && rm.n_cols && reduced_start(&r, &rm, best, &st)) {
     *n_cols = (int)rm.n_cols;
-    rc = reduced_search(&rm, p, deadline, &st, out, &k);
-    if (!rc) reduced_merge(&r, &rm, &st, &cand, best, &k);
-    if (k.lam > 0 && best->cov < st.cov) out->bound = INT64_MIN; /* bounded st's coverage only */
-    /* nothing outside costs less than u (credited: at the answer's coverage) */
-    if (k.lam > 0) u = cl_bb_credit_bound(u, k.lam, k.at, best->cov);
-    if (!rc && out->bound > u) out->bound = u;
+    rc = reduced_search(&rm, p, deadline, &st, out);
+    if (!rc) reduced_merge(&r, &rm, &st, &cand, best);
+    if (!rc && out->bound > u) out->bound = u; /* nothing outside costs less than u */
   }
   cl_state_free(&st), cl_state_free(&cand);
   if (rm.col || rm.isp) cl_model_free(&rm);

@@ -182,13 +182,6 @@ struct ex {
    * offer ordering only_opt (a branch-and-bound child's choices) */
   int only;
   size_t only_offer, only_opt;
-  /* Credited (lam > 0): the least cost − lam·(cov − lam_at) among choices
-   * covering >= lam_at; and the choice of most coverage (least cost), per
-   * offer option (-1) and factor, from cur while searching. */
-  double lam;
-  int64_t lam_at;
-  long double lam_min;
-  int cur_opt[MAX_OFFERS], cur_k[MAX_OFFERS], max_opt[MAX_OFFERS], max_k[MAX_OFFERS];
 };
 
 static bool ex_allowed(const struct ex *e, size_t i, size_t j) {
@@ -201,17 +194,11 @@ static void ex_rec(struct ex *e, size_t i) {
     bool ok;
     int64_t cov = coverage(e->m, e->d, &ok);
     if (!ok) return;
-    if (cov > e->best_cov || (cov == e->best_cov && e->cost < e->best_cost)) {
+    if (cov > e->best_cov || (cov == e->best_cov && e->cost < e->best_cost))
       e->best_cov = cov, e->best_cost = e->cost;
-      memcpy(e->max_opt, e->cur_opt, sizeof e->max_opt);
-      memcpy(e->max_k, e->cur_k, sizeof e->max_k);
-    }
     if (cov >= e->at_cov && e->cost < e->at_cost) e->at_cost = e->cost;
-    long double v = (long double)e->cost - (long double)e->lam * (long double)(cov - e->lam_at);
-    if (e->lam > 0 && cov >= e->lam_at && v < e->lam_min) e->lam_min = v;
     return;
   }
-  e->cur_opt[i] = -1, e->cur_k[i] = 0;
   if (e->only != 2 || i != e->only_offer) ex_rec(e, i + 1);
   for (size_t j = 0; j < e->m->offers[i].n_options; j++) {
     const struct fx_clear_option *o = &e->m->offers[i].options[j];
@@ -219,7 +206,6 @@ static void ex_rec(struct ex *e, size_t i) {
     for (int k = o->min_af; k <= 100; k++) {
       add(e->d, o, k, 1);
       e->cost += fx_clear_order_price(o->price, k);
-      e->cur_opt[i] = (int)j, e->cur_k[i] = k;
       ex_rec(e, i + 1);
       e->cost -= fx_clear_order_price(o->price, k);
       add(e->d, o, k, -1);
@@ -599,131 +585,6 @@ Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
   cr_assert_gt(reduced, 30);
   cr_assert_lt(equal_off, equal);
   cr_assert_lt(proven_off, proven);
-}
-
-/* The coverage credit (bb_cov_credit) on the branch-and-bound and on the
- * proof path, with a 10 % coverage tolerance so that the answer has room to
- * move, run to a zero gap: the cost bound never exceeds the least cost an
- * exhaustive search finds at the answer's own coverage (which may now lie
- * below the uncredited answer's), the answer never covers less than the
- * target when the uncredited one reaches it, and the credit changes
- * answers. */
-static void credited_matches_exhaustive(bool proof) {
-  struct fx_clear_params p, plain;
-  fx_clear_params_init(&p);
-  p.exact_max_offers = 0;
-  p.redive_max_offers = 0;
-  p.local_search_max_offers = 0;
-  p.coverage_tolerance = 0.1;
-  p.bb_gap = 0;
-  p.bb_node_limit = 5000;
-  p.bb_pivot_limit = 1000000;
-  if (proof) p.bb_max_offers = 0, p.proof_max_offers = 1000;
-  plain = p;
-  p.bb_cov_credit = true;
-  int differ = 0, below = 0;
-  for (uint64_t seed = 1; seed <= 60; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
-    struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &plain);
-    check_result(&k.m, &r);
-    struct ex e = {.m = &k.m, .best_cov = -1, .at_cov = r.coverage, .at_cost = INT64_MAX};
-    ex_rec(&e, 0);
-    cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu: the bound %lld is above the optimum %lld",
-                  (unsigned long long)seed, (long long)r.cost_lb, (long long)e.at_cost);
-    cr_assert_eq(r.coverage_ub, o.coverage_ub, "seed %llu", (unsigned long long)seed);
-    int64_t target = r.coverage_ub - (int64_t)floor(0.1 * (double)r.coverage_ub);
-    if (o.coverage >= target)
-      cr_assert_geq(r.coverage, target, "seed %llu: %lld W, the target is %lld W",
-                    (unsigned long long)seed, (long long)r.coverage, (long long)target);
-    differ += r.coverage != o.coverage || r.cost != o.cost;
-    below += r.coverage < o.coverage;
-    fx_clear_result_free(&r);
-    fx_clear_result_free(&o);
-  }
-  cr_log_info("the credit changed %d of 60 answers, %d to less coverage", differ, below);
-  cr_assert_gt(differ, 0, "the credit changed nothing");
-}
-
-Test(clear_props, credited_branch_and_bound_bounds_hold) { credited_matches_exhaustive(false); }
-
-Test(clear_props, credited_proof_path_bounds_hold) { credited_matches_exhaustive(true); }
-
-/* The credit's proof itself, through the internal header: at a coverage T
- * below the most an exhaustive search finds, λ the LP's coverage dual at
- * T. The credited LP bound is the LP's cost bound at T (λ is a slope of the
- * LP's least cost there, so crediting it moves no optimum) and never
- * exceeds the exhaustive least credited value cost − λ·(cov − T) over
- * choices covering >= T; at a coverage C above T it credits exactly
- * λ·(C − T). The branch-and-bound from the choice of most coverage, run to
- * a zero gap, ends within a unit of that least value, and its cost bound
- * at its answer's coverage never exceeds the brute-force λ-credited bound
- * (least credited value + λ·(cov − T)) nor the least cost there. */
-static void credited_at(const struct mk *k, const struct cl_model *md, const struct ex *top,
-                        int *searched) {
-  struct fx_clear_params p;
-  fx_clear_params_init(&p);
-  p.bb_gap = 0, p.bb_node_limit = 5000, p.bb_pivot_limit = 1000000;
-  struct cl_lp *lp = NULL;
-  struct cl_state st = {0};
-  struct cl_lp_out out = {0};
-  struct cl_bb_out bo = {0};
-  int64_t t = top->best_cov - top->best_cov / 10;
-  cr_assert_eq(cl_lp_create(&lp, md, &p, 0), 0);
-  cr_assert_eq(cl_state_init(&st, md), 0);
-  for (size_t i = 0; i < md->n_offers; i++)
-    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
-      if (top->max_opt[i] == (int)md->col[c].option) cl_state_set(&st, md, i, (int)c, top->max_k[i]);
-  cr_assert_eq(st.cov, top->best_cov);
-  cr_assert_eq(cl_lp_root(lp, &st, &out), 0);
-  cr_assert_eq(cl_lp_cost_bound(lp, t, &out), 0);
-  int64_t plain = out.cost_lb;
-  double lam = cl_lp_cov_dual(lp);
-  cr_assert_geq(lam, 0.0);
-  cl_lp_set_credit(lp, lam, t);
-  cr_assert_eq(cl_lp_cost_bound(lp, t, &out), 0);
-  cr_assert(llabs(out.cost_lb - plain) <= 2, "credited %lld, plain %lld at T", (long long)out.cost_lb,
-            (long long)plain);
-  int64_t c = top->best_cov;
-  long double at_c = (long double)out.cost_lb + (long double)lam * (long double)(c - t);
-  cr_assert_eq(cl_bb_credit_bound(out.cost_lb, lam, t, c), (int64_t)ceill(at_c - 1e-9L * fabsl(at_c) - 1e-6L));
-  struct ex e = {.m = &k->m, .best_cov = -1, .at_cov = INT64_MAX, .at_cost = INT64_MAX,
-                 .lam = lam, .lam_at = t, .lam_min = INFINITY};
-  ex_rec(&e, 0);
-  if (lam > 0) {
-    cr_assert_leq((long double)out.cost_lb, e.lam_min, "the credited LP bound is no bound");
-    cr_assert_eq(cl_bb_run(md, lp, &p, &st, t, out.cost_lb, false, &bo), 0);
-    cr_assert(!bo.budget_hit);
-    cr_assert_geq(st.cov, t);
-    long double v = (long double)st.cost - (long double)lam * (long double)(st.cov - t);
-    long double brute = e.lam_min + (long double)lam * (long double)(st.cov - t);
-    cr_assert(v >= e.lam_min - 1e-6L && v < e.lam_min + 1.0L, "credited value %Lf, least %Lf", v,
-              e.lam_min);
-    cr_assert((long double)bo.bound <= brute + 1.0L, "the credited bound %lld, brute force %Lf",
-              (long long)bo.bound, brute);
-    struct ex a = {.m = &k->m, .best_cov = -1, .at_cov = st.cov, .at_cost = INT64_MAX};
-    ex_rec(&a, 0);
-    cr_assert_leq(bo.bound, a.at_cost);
-    ++*searched;
-  }
-  cl_lp_free(lp);
-  cl_state_free(&st);
-}
-
-Test(clear_props, credited_bound_is_the_brute_force_one) {
-  int searched = 0;
-  for (uint64_t seed = 1; seed <= 40; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(5 + seed % 3), 2, seed % 5 == 0);
-    struct cl_model md;
-    cr_assert_eq(cl_model_init(&md, &k.m), 0);
-    struct ex top = {.m = &k.m, .best_cov = -1, .at_cov = INT64_MAX, .at_cost = INT64_MAX};
-    ex_rec(&top, 0);
-    if (md.n_cols && top.best_cov >= 10) credited_at(&k, &md, &top, &searched);
-    cl_model_free(&md);
-  }
-  cr_log_info("%d of 40 markets with a positive coverage dual", searched);
-  cr_assert_gt(searched, 10);
 }
 
 /* Deterministic with the neighbourhood search and the proof path on, with
