@@ -95,27 +95,13 @@ TestSuite(reload_settle, .fini = teardown, .timeout = 180);
 
 /* ---- the market (as test_reload.c) ---------------------------------------------- */
 
+/* The platform's answer: "" when accepted, else its rejection reasons. */
 static const char *outcome(struct fx_msg *m, enum fx_msg_type answer) {
-  char id[FX_UUID_STRLEN];
-  fx_sim_msg_id(m, id);
-  cr_assert_eq(fx_sim_send_msg(sim, m), 200, "%s %s was not taken", fx_msg_type_name(m->type), id);
-  const struct fx_msg *r = fx_sim_await(sim, answer, id, WAIT_MS, arena);
-  cr_assert_not_null(r, "no answer to %s %s", fx_msg_type_name(m->type), id);
-  return r->result == FX_RESULT_ACCEPTED ? "" : r->rejection_reason ? r->rejection_reason : "?";
+  return fx_sr_outcome(sim, arena, m, answer);
 }
 
 /* The DSO publishes CP1 with connections of AGR and AGR2, who publish theirs. */
-static void populate(void) {
-  static const char *const cp1[] = {C1, C2};
-  const struct fx_sim_cp cps[] = {{CP1, cp1, 2, true}};
-  struct fx_msg m;
-  fx_sim_dso_portfolio(&m, arena, SIM_DSO, today, cps, 1);
-  cr_assert_str_eq(outcome(&m, FX_MSG_DSO_PORTFOLIO_UPDATE_RESPONSE), "");
-  fx_sim_agr_portfolio(&m, arena, SIM_AGR, today, (const char *const[]){C1}, 1);
-  cr_assert_str_eq(outcome(&m, FX_MSG_AGR_PORTFOLIO_UPDATE_RESPONSE), "");
-  fx_sim_agr_portfolio(&m, arena, SIM_AGR2, today, (const char *const[]){C2}, 1);
-  cr_assert_str_eq(outcome(&m, FX_MSG_AGR_PORTFOLIO_UPDATE_RESPONSE), "");
-}
+static void populate(void) { fx_sr_populate_two_agrs(sim, arena, today, CP1, C1, C2); }
 
 /* An unsolicited offer at CP1 on `date`: `n_options` options of `power` W at ISP `isp`. */
 static const char *offer(const char *agr, const char *date, int isp, int64_t power, int n_options) {

@@ -1,5 +1,5 @@
-/* sim_reload.c — configuration edits, log lines and SIGHUP for the tests over
- * the real `flexd serve` (test_reload.c, test_reload_settle.c). */
+/* sim_reload.c — configuration edits, log lines, SIGHUP and exchanges for the
+ * tests over the real `flexd serve` (test_reload.c, test_reload_settle.c). */
 #include "tests/support/sim_reload.h"
 
 #include <criterion/criterion.h>
@@ -54,4 +54,31 @@ void fx_sr_sighup_until(struct fx_sim *sim, const char *needle) {
     usleep(10000);
   cr_assert_gt(fx_sr_log_count(sim, needle), before, "after SIGHUP the log says: %s", needle);
   cr_assert_eq(kill(fx_sim_pid(sim), 0), 0, "flexd is still running");
+}
+
+const struct fx_msg *fx_sr_exchange(struct fx_sim *sim, fx_arena *a, struct fx_msg *m, enum fx_msg_type answer) {
+  char id[FX_UUID_STRLEN];
+  fx_sim_msg_id(m, id);
+  cr_assert_eq(fx_sim_send_msg(sim, m), 200, "%s %s was not taken", fx_msg_type_name(m->type), id);
+  const struct fx_msg *r = fx_sim_await(sim, answer, id, 20000, a);
+  cr_assert_not_null(r, "no answer to %s %s", fx_msg_type_name(m->type), id);
+  return r;
+}
+
+const char *fx_sr_outcome(struct fx_sim *sim, fx_arena *a, struct fx_msg *m, enum fx_msg_type answer) {
+  const struct fx_msg *r = fx_sr_exchange(sim, a, m, answer);
+  return r->result == FX_RESULT_ACCEPTED ? "" : r->rejection_reason ? r->rejection_reason : "?";
+}
+
+void fx_sr_populate_two_agrs(struct fx_sim *sim, fx_arena *a, const char *today, const char *cp, const char *c1,
+                             const char *c2) {
+  const char *const conns[] = {c1, c2};
+  const struct fx_sim_cp cps[] = {{cp, conns, 2, true}};
+  struct fx_msg m;
+  fx_sim_dso_portfolio(&m, a, SIM_DSO, today, cps, 1);
+  cr_assert_str_eq(fx_sr_outcome(sim, a, &m, FX_MSG_DSO_PORTFOLIO_UPDATE_RESPONSE), "");
+  fx_sim_agr_portfolio(&m, a, SIM_AGR, today, (const char *const[]){c1}, 1);
+  cr_assert_str_eq(fx_sr_outcome(sim, a, &m, FX_MSG_AGR_PORTFOLIO_UPDATE_RESPONSE), "");
+  fx_sim_agr_portfolio(&m, a, SIM_AGR2, today, (const char *const[]){c2}, 1);
+  cr_assert_str_eq(fx_sr_outcome(sim, a, &m, FX_MSG_AGR_PORTFOLIO_UPDATE_RESPONSE), "");
 }
