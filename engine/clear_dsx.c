@@ -24,7 +24,7 @@
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
 
-#define REFACTOR 100
+#define REFACTOR 200
 #define TOL_P 1e-9   /* primal feasibility, relative to the bound */
 #define TOL_D 1e-9   /* dual feasibility, relative to the cost */
 #define TOL_PIV 1e-9 /* smallest pivot the ratio test accepts */
@@ -43,6 +43,8 @@ struct cl_dsx {
   int *cp, *ri;     /* structural columns, compressed, scaled rows */
   double *cv;
   int nnz, nnz_cap;
+  int *rp, *rc;     /* the same by rows (rp: cap + 1): the pivot row */
+  double *rw;
   double *rs;       /* per row: GLPK's scale */
   double *lo, *hi, *c, *x, *dj, *ar, *aq; /* per variable (n + cap) */
   signed char *st;
@@ -55,6 +57,7 @@ struct cl_dsx {
   double *E;
   int *sv, *rv, *slot;
   double *y, *rho, *w, *t, *g, *h; /* cap each */
+  double *w0; /* -N x_N, kept as nonbasic values change: x_B = B^-1 w0 */
   struct cand *cd;  /* n + cap */
   int *flip, *nzi;
   double *tmp;      /* cap × cap, the refactorisation's scratch */
@@ -65,24 +68,14 @@ struct cl_dsx_snap {
   int m, n, cap, k, n_upd;
   signed char *st;
   int *head, *pos, *sv, *rv, *slot;
-  double *x, *E;
+  double *x, *dj, *y, *w0, *E;
 };
+
+static bool dual_feasible(struct cl_dsx *d);
 
 static bool boxed(const struct cl_dsx *d, int k) { return isfinite(d->lo[k]) && isfinite(d->hi[k]); }
 
 static double *E_row(const struct cl_dsx *d, int s) { return d->E + (size_t)s * d->cap; }
-
-/* Nonbasic status for variable k given its reduced cost: the bound that
- * keeps it dual feasible when there is a choice. */
-static void place(struct cl_dsx *d, int k) {
-  bool fl = isfinite(d->lo[k]), fh = isfinite(d->hi[k]);
-  bool tie = fabs(d->dj[k]) <= TOL_D * (1 + fabs(d->c[k])) &&
-             (d->st[k] == AT_LO || d->st[k] == AT_HI); /* no reason to move */
-  if (fl && fh && d->lo[k] == d->hi[k]) d->st[k] = FIXED;
-  else if (fl && fh) d->st[k] = tie ? d->st[k] : d->dj[k] >= 0 ? AT_LO : AT_HI;
-  else d->st[k] = fl ? AT_LO : fh ? AT_HI : FREE;
-  d->x[k] = d->st[k] == AT_HI ? d->hi[k] : d->st[k] == FREE ? 0.0 : d->lo[k];
-}
 
 /* rho · column k of [A -I]. */
 static double dot_col(const struct cl_dsx *d, const double *rho, int k) {
@@ -99,6 +92,20 @@ static void add_col(const struct cl_dsx *d, double *out, int k, double f) {
     return;
   }
   for (int e = d->cp[k]; e < d->cp[k + 1]; e++) out[d->ri[e]] += f * d->cv[e];
+}
+
+/* Nonbasic status for variable k given its reduced cost: the bound that
+ * keeps it dual feasible when there is a choice; w0 follows its value. */
+static void place(struct cl_dsx *d, int k) {
+  bool fl = isfinite(d->lo[k]), fh = isfinite(d->hi[k]);
+  bool tie = fabs(d->dj[k]) <= TOL_D * (1 + fabs(d->c[k])) &&
+             (d->st[k] == AT_LO || d->st[k] == AT_HI); /* no reason to move */
+  if (fl && fh && d->lo[k] == d->hi[k]) d->st[k] = FIXED;
+  else if (fl && fh) d->st[k] = tie ? d->st[k] : d->dj[k] >= 0 ? AT_LO : AT_HI;
+  else d->st[k] = fl ? AT_LO : fh ? AT_HI : FREE;
+  double old = d->x[k];
+  d->x[k] = d->st[k] == AT_HI ? d->hi[k] : d->st[k] == FREE ? 0.0 : d->lo[k];
+  if (d->x[k] != old) add_col(d, d->w0, k, old - d->x[k]);
 }
 
 /* Row i's entry in structural column j (0 when none). */
@@ -226,11 +233,14 @@ static void price(struct cl_dsx *d) {
 }
 
 /* x_B from the nonbasic values. */
-static void primal(struct cl_dsx *d) {
-  memset(d->w, 0, (size_t)d->m * sizeof *d->w);
+static void primal(struct cl_dsx *d) { solve_b(d, d->w0, d->x); }
+
+/* w0 again from every nonbasic value (its updates drift), then x_B. */
+static void primal_full(struct cl_dsx *d) {
+  memset(d->w0, 0, (size_t)d->m * sizeof *d->w0);
   for (int v = 0; v < d->n + d->m; v++)
-    if (d->st[v] != BASIC && d->x[v] != 0.0) add_col(d, d->w, v, -d->x[v]);
-  solve_b(d, d->w, d->x);
+    if (d->st[v] != BASIC && d->x[v] != 0.0) add_col(d, d->w0, v, -d->x[v]);
+  primal(d);
 }
 
 /* realloc keeping the type; ok turns false at the first failure. */
@@ -254,7 +264,8 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->nzi, (size_t)cap);
   GROW(d->sv, (size_t)cap), GROW(d->rv, (size_t)cap), GROW(d->y, (size_t)cap);
   GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap);
-  GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap);
+  GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
+  GROW(d->w0, (size_t)cap);
   if (!ok) return FX_CLEAR_ENOMEM;
   d->cap = cap;
   return 0;
@@ -284,6 +295,24 @@ static int load_cols(struct cl_dsx *d, glp_prob *P) {
   return 0;
 }
 
+/* The row-wise copy, from the columns. */
+static int load_rows(struct cl_dsx *d) {
+  d->rc = malloc((size_t)d->nnz_cap * sizeof *d->rc);
+  d->rw = malloc((size_t)d->nnz_cap * sizeof *d->rw);
+  if (!d->rc || !d->rw) return FX_CLEAR_ENOMEM;
+  memset(d->rp, 0, ((size_t)d->m + 1) * sizeof *d->rp);
+  for (int e = 0; e < d->nnz; e++) d->rp[d->ri[e] + 1]++;
+  for (int i = 0; i < d->m; i++) d->rp[i + 1] += d->rp[i];
+  int *at = d->flip; /* scratch: n + cap entries, m needed */
+  memcpy(at, d->rp, (size_t)d->m * sizeof *at);
+  for (int j = 0; j < d->n; j++)
+    for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
+      int q = at[d->ri[e]]++;
+      d->rc[q] = j, d->rw[q] = d->cv[e];
+    }
+  return 0;
+}
+
 static void bounds_of(int type, double lb, double ub, double s, double *lo, double *hi) {
   *lo = type == GLP_LO || type == GLP_DB || type == GLP_FX ? lb * s : -HUGE_VAL;
   *hi = type == GLP_UP || type == GLP_DB || type == GLP_FX ? ub * s : HUGE_VAL;
@@ -300,6 +329,7 @@ static int load(struct cl_dsx *d, glp_prob *P) {
   for (int j = 1; j <= n; j++)
     if (glp_get_sjj(P, j) != 1.0) return CL_DSX_FAIL; /* only rows are scaled here */
   rc = load_cols(d, P);
+  if (!rc) rc = load_rows(d);
   if (rc) return rc;
   d->dir = glp_get_obj_dir(P) == GLP_MAX ? -1.0 : 1.0;
   d->obj0 = glp_get_obj_coef(P, 0);
@@ -313,7 +343,7 @@ static int load(struct cl_dsx *d, glp_prob *P) {
     bounds_of(type, lb, ub, row ? d->rs[v - n] : 1.0, &d->lo[v], &d->hi[v]);
     d->c[v] = row ? 0.0 : d->dir * glp_get_obj_coef(P, g);
     int stat = row ? glp_get_row_stat(P, g) : glp_get_col_stat(P, g);
-    d->pos[v] = -1;
+    d->pos[v] = -1, d->x[v] = 0.0;
     if (stat == GLP_BS) {
       if (nb == m) return CL_DSX_FAIL;
       d->st[v] = BASIC, d->pos[v] = nb, d->head[nb++] = v;
@@ -330,7 +360,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->lo), free(d->hi), free(d->c), free(d->x), free(d->dj), free(d->ar), free(d->aq);
   free(d->st), free(d->pos), free(d->slot), free(d->cd), free(d->flip), free(d->nzi), free(d->head);
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
-  free(d->E), free(d->tmp);
+  free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0);
   free(d);
 }
 
@@ -345,8 +375,11 @@ int cl_dsx_create(struct cl_dsx **out, glp_prob *P) {
     return rc;
   }
   price(d);
-  for (int v = 0; v < d->n + d->m; v++)
-    if (d->st[v] != BASIC) place(d, v);
+  if (!dual_feasible(d)) { /* not an optimal basis: GLPK goes on */
+    cl_dsx_free(d);
+    return CL_DSX_FAIL;
+  }
+  primal_full(d);
   *out = d;
   return 0;
 }
@@ -364,7 +397,11 @@ static int grow_nnz(struct cl_dsx *d, int more) {
   if (ri) d->ri = ri;
   double *cv = realloc(d->cv, (size_t)cap * sizeof *cv);
   if (cv) d->cv = cv;
-  if (!ri || !cv) return FX_CLEAR_ENOMEM;
+  int *rc = realloc(d->rc, (size_t)cap * sizeof *rc);
+  if (rc) d->rc = rc;
+  double *rw = realloc(d->rw, (size_t)cap * sizeof *rw);
+  if (rw) d->rw = rw;
+  if (!ri || !cv || !rc || !rw) return FX_CLEAR_ENOMEM;
   d->nnz_cap = cap;
   return 0;
 }
@@ -388,8 +425,13 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
     old_end = beg;
   }
   d->nnz += n;
+  d->w0[i] = 0.0;
+  for (int q = 1; q <= n; q++)
+    if (d->st[ind[q] - 1] != BASIC) d->w0[i] -= val[q] * d->x[ind[q] - 1];
+  for (int q = 1; q <= n; q++) d->rc[d->rp[i] + q - 1] = ind[q] - 1, d->rw[d->rp[i] + q - 1] = val[q];
+  d->rp[i + 1] = d->rp[i] + n;
   d->rs[i] = 1.0;
-  d->lo[v] = -HUGE_VAL, d->hi[v] = hi, d->c[v] = 0.0, d->dj[v] = 0.0;
+  d->lo[v] = -HUGE_VAL, d->hi[v] = hi, d->c[v] = 0.0, d->dj[v] = 0.0, d->y[i] = 0.0;
   d->st[v] = BASIC, d->pos[v] = i, d->head[i] = v, d->slot[v] = -1;
   d->m++;
   return 0;
@@ -423,10 +465,18 @@ static int cand_cmp(const void *a, const void *b) {
 static int ratio_test(struct cl_dsx *d, double sigma, double slope, int *nflip, double *theta) {
   const double *rho = d->rho;
   int nc = 0;
+  /* By rows: rho is zero on the rows not tight but one. Fixed columns get
+   * their alpha too: their reduced costs are kept for when they are freed. */
+  memset(d->ar, 0, (size_t)d->n * sizeof *d->ar);
+  for (int i = 0; i < d->m; i++) {
+    double r = rho[i];
+    d->ar[d->n + i] = -r;
+    if (r == 0.0) continue;
+    for (int e = d->rp[i]; e < d->rp[i + 1]; e++) d->ar[d->rc[e]] += r * d->rw[e];
+  }
   for (int k = 0; k < d->n + d->m; k++) {
-    if (d->st[k] == BASIC || d->st[k] == FIXED) continue;
-    double a = dot_col(d, rho, k);
-    d->ar[k] = a;
+    if (d->st[k] == BASIC) continue;
+    double a = d->ar[k];
     double as = sigma * a, ratio;
     if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = fmax(d->dj[k], 0.0) / -as;
     else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = fmax(-d->dj[k], 0.0) / as;
@@ -528,6 +578,8 @@ static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   memset(d->w, 0, (size_t)d->m * sizeof *d->w);
   add_col(d, d->w, q, 1.0);
   solve_b(d, d->w, d->aq);
+  add_col(d, d->w0, q, d->x[q]); /* q's value leaves w0, p's comes in */
+  add_col(d, d->w0, p, -bound);
   double th = (d->x[p] - bound) / d->aq[p];
   for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= th * d->aq[d->head[i]];
   d->x[q] += th;
@@ -549,8 +601,11 @@ static int iterate(struct cl_dsx *d) {
   btran(d, p);
   int q = ratio_test(d, sigma, fabs(delta), &nflip, &theta);
   if (q < 0) return CL_DSX_FAIL; /* dual unbounded: no feasible point */
+  /* The duals move along p's row of the inverse: y -= t·rho makes p's
+   * reduced cost t = sigma·theta and moves the others by t·alpha. */
   for (int v = 0; v < d->n + d->m; v++)
-    if (d->st[v] != BASIC && d->st[v] != FIXED) d->dj[v] += theta * sigma * d->ar[v];
+    if (d->st[v] != BASIC) d->dj[v] += theta * sigma * d->ar[v];
+  for (int i = 0; i < d->m; i++) d->y[i] -= theta * sigma * d->rho[i];
   if (nflip) {
     memset(d->w, 0, (size_t)d->m * sizeof *d->w);
     for (int f = 0; f < nflip; f++) {
@@ -560,7 +615,7 @@ static int iterate(struct cl_dsx *d) {
       d->x[v] = to, d->st[v] = d->st[v] == AT_LO ? AT_HI : AT_LO;
     }
     solve_b(d, d->w, d->aq);
-    for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= d->aq[d->head[i]];
+    for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= d->aq[d->head[i]], d->w0[i] -= d->w[i];
   }
   double bound = sigma > 0 ? d->lo[p] : d->hi[p], arq = d->ar[q];
   pivot(d, p, q, bound);
@@ -589,25 +644,24 @@ static bool dual_feasible(struct cl_dsx *d) {
 static bool fresh(struct cl_dsx *d) {
   if (!refactor(d)) return false;
   price(d);
-  primal(d);
+  if (!dual_feasible(d)) return false;
+  primal_full(d);
   return true;
 }
 
-/* Optimal on the updated values: recompute them from the inverse (the
- * inverse itself too after many updates); 1 when still optimal. */
+/* Optimal on the updated values: x_B again from the nonbasic values (and
+ * everything from a new inverse after many updates); 1 when still optimal.
+ * The duals are kept up to date by each pivot (bound changes leave them
+ * as they are), so a node's solve starts without pricing. */
 static int recheck(struct cl_dsx *d) {
-  if (d->n_upd >= REFACTOR && !refactor(d)) return CL_DSX_FAIL;
-  price(d);
-  if (!dual_feasible(d)) return CL_DSX_FAIL;
+  if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
   primal(d);
   double delta;
   return choose_row(d, &delta) < 0;
 }
 
 int cl_dsx_solve(struct cl_dsx *d, int it_lim, long *pivots) {
-  if (d->n_upd >= REFACTOR && !refactor(d)) return CL_DSX_FAIL;
-  price(d);
-  if (!dual_feasible(d)) return CL_DSX_FAIL;
+  if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
   primal(d);
   /* Cycling or stalling: GLPK takes over long before a real limit. */
   int own = 20 * d->m + 1000, checks = 0;
@@ -621,10 +675,7 @@ int cl_dsx_solve(struct cl_dsx *d, int it_lim, long *pivots) {
     }
     ++*pivots;
     if (it + 1 >= own) return CL_DSX_FAIL;
-    if (it + 1 >= it_lim) {
-      price(d);
-      return CL_DSX_ITLIM;
-    }
+    if (it + 1 >= it_lim) return CL_DSX_ITLIM;
     if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
   }
 }
@@ -653,7 +704,7 @@ void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P) {
 void cl_dsx_snap_free(struct cl_dsx_snap *s) {
   if (!s) return;
   free(s->st), free(s->head), free(s->pos), free(s->sv), free(s->rv), free(s->slot);
-  free(s->x), free(s->E);
+  free(s->x), free(s->dj), free(s->y), free(s->w0), free(s->E);
   free(s);
 }
 
@@ -666,8 +717,10 @@ static int snap_alloc(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   s->x = malloc(nv * sizeof *s->x), s->head = malloc(cap * sizeof *s->head);
   s->sv = malloc(cap * sizeof *s->sv), s->rv = malloc(cap * sizeof *s->rv);
   s->E = malloc(cap * cap * sizeof *s->E);
+  s->dj = malloc(nv * sizeof *s->dj), s->y = malloc(cap * sizeof *s->y);
+  s->w0 = malloc(cap * sizeof *s->w0);
   s->cap = d->cap, s->n = d->n, s->m = -1;
-  bool ok = s->st && s->pos && s->slot && s->x && s->head && s->sv && s->rv && s->E;
+  bool ok = s->st && s->pos && s->slot && s->x && s->head && s->sv && s->rv && s->E && s->dj && s->y && s->w0;
   return ok ? 0 : FX_CLEAR_ENOMEM;
 }
 
@@ -682,6 +735,8 @@ int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   s->m = d->m, s->k = d->k, s->n_upd = d->n_upd;
   memcpy(s->st, d->st, nv), memcpy(s->pos, d->pos, nv * sizeof *s->pos);
   memcpy(s->slot, d->slot, nv * sizeof *s->slot), memcpy(s->x, d->x, nv * sizeof *s->x);
+  memcpy(s->dj, d->dj, nv * sizeof *s->dj), memcpy(s->y, d->y, m * sizeof *s->y);
+  memcpy(s->w0, d->w0, m * sizeof *s->w0);
   memcpy(s->head, d->head, m * sizeof *s->head);
   memcpy(s->sv, d->sv, k * sizeof *s->sv), memcpy(s->rv, d->rv, k * sizeof *s->rv);
   for (size_t r = 0; r < k; r++) memcpy(s->E + r * s->cap, E_row(d, (int)r), k * sizeof *s->E);
@@ -694,6 +749,8 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   d->k = s->k, d->n_upd = s->n_upd;
   memcpy(d->st, s->st, nv), memcpy(d->pos, s->pos, nv * sizeof *d->pos);
   memcpy(d->slot, s->slot, nv * sizeof *d->slot), memcpy(d->x, s->x, nv * sizeof *d->x);
+  memcpy(d->dj, s->dj, nv * sizeof *d->dj), memcpy(d->y, s->y, m * sizeof *d->y);
+  memcpy(d->w0, s->w0, m * sizeof *d->w0);
   memcpy(d->head, s->head, m * sizeof *d->head);
   memcpy(d->sv, s->sv, k * sizeof *d->sv), memcpy(d->rv, s->rv, k * sizeof *d->rv);
   for (size_t r = 0; r < k; r++) memcpy(E_row(d, (int)r), s->E + r * s->cap, k * sizeof *d->E);
