@@ -5,7 +5,7 @@
  * lazy mode gives back) has GLPK's optimum within 1e-7; and with the switch
  * on and off, the branch-and-bound's answers and proven bounds agree with
  * an exhaustive search (the generator and the search are the small parts of
- * test_clear_props.c, copied). */
+ * test_clear_props.c, copied); and the switch's default and [market] key. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
 #include "engine/clear_internal.h"
+#include "engine/config.h"
 
 #define MAX_ISPS 6
 #define MAX_OFFERS 120
@@ -279,3 +280,22 @@ static void bb_exhaustive(bool native) {
 Test(clear_dsx, branch_and_bound_on_native_nodes_matches_exhaustive_search) { bb_exhaustive(true); }
 
 Test(clear_dsx, branch_and_bound_on_glpk_nodes_matches_exhaustive_search) { bb_exhaustive(false); }
+
+/* The switch: on by default, in the library and in the platform's
+ * configuration, and [market] bb_native_lp turns it off (and back). */
+Test(clear_dsx, switch_is_on_by_default_and_read_from_market_section) {
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  cr_assert(p.bb_native_lp);
+  struct fx_config c;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert(c.clear.bb_native_lp);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_native_lp = false\n", err, sizeof err), 0, "%s", err);
+  cr_assert(!c.clear.bb_native_lp);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_native_lp = yes\n", err, sizeof err), 0, "%s", err);
+  cr_assert(c.clear.bb_native_lp);
+  cr_assert_neq(fx_config_parse(&c, "[market]\nbb_native_lp = maybe\n", err, sizeof err), 0);
+  cr_assert(strstr(err, "bb_native_lp"), "%s", err);
+  fx_config_free(&c);
+}
