@@ -517,7 +517,7 @@ static int ratio_test(struct cl_dsx *d, double sigma, double slope, int *nflip, 
 /* K's inverse after basic variable p leaves and q enters; aq holds
  * B^-1 · q's column, h the tight rows' part of p's row of B^-1. */
 static void update_E(struct cl_dsx *d, int p, int q) {
-  int k = d->k, cap = d->cap;
+  int k = d->k;
   double *g = d->g, *h = d->h;
   for (int s = 0; s < k; s++) g[s] = d->aq[d->sv[s]];
   if (p >= d->n && q < d->n) { /* a row turns tight, a column basic: K grows */
@@ -570,7 +570,6 @@ static void update_E(struct cl_dsx *d, int p, int q) {
     d->slot[p] = -1, d->slot[q] = -1;
     d->k--;
   }
-  (void)cap;
 }
 
 /* Swap q into the basis for p (p goes to bound). */

@@ -1108,27 +1108,9 @@ static void probe_restore(struct cl_lp *lp) {
   else restore_basis(lp, &lp->probe_basis);
 }
 
-/* The look-ahead on the native simplex: the duals wherever it stopped are
- * dual feasible, so they bound; when it fails, trivial multipliers (zero)
- * still do. */
-static int native_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
-                        long *pivots) {
-  int lim = lp->it_lim > 0 && lp->it_lim < it_lim ? lp->it_lim : it_lim;
-  lp->solves++;
-  int rc = cl_dsx_solve(lp->dsx, lim, pivots);
-  if (rc == FX_CLEAR_ENOMEM) return rc;
-  if (rc == CL_DSX_FAIL) memset(lp->lam, 0, ((size_t)cl_dsx_rows(lp->dsx) + 1) * sizeof *lp->lam);
-  else native_read(lp);
-  *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
-  probe_restore(lp);
-  return rc == CL_DSX_OPT;
-}
-
-int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
-                   long *pivots) {
-  int rc = probe_save(lp);
-  if (rc) return rc;
-  if (lp->dsx) return native_probe(lp, coverage, it_lim, bound, pivots);
+/* GLPK's look-ahead: at most it_lim dual simplex pivots from P's basis;
+ * the duals are read wherever it stopped (any multipliers bound). */
+static bool glpk_probe(struct cl_lp *lp, int it_lim, long *pivots) {
   int it0 = glp_get_it_cnt(lp->P), lim = lp->it_lim;
   bool was = lp->budget_hit;
   lp->it_lim = lim > 0 && lim < it_lim ? lim : it_lim;
@@ -1137,7 +1119,30 @@ int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *boun
   lp->probing = false;
   lp->it_lim = lim, lp->budget_hit = was;
   *pivots += glp_get_it_cnt(lp->P) - it0;
-  *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
+  return ok;
+}
+
+/* The look-ahead on the native simplex: its duals wherever it stopped are
+ * dual feasible; when it fails, GLPK looks ahead from its basis. */
+static int native_probe(struct cl_lp *lp, int it_lim, long *pivots) {
+  int lim = lp->it_lim > 0 && lp->it_lim < it_lim ? lp->it_lim : it_lim;
+  lp->solves++;
+  int rc = cl_dsx_solve(lp->dsx, lim, pivots);
+  if (rc == FX_CLEAR_ENOMEM) return rc;
+  if (rc != CL_DSX_FAIL) {
+    native_read(lp);
+    return rc == CL_DSX_OPT;
+  }
+  cl_dsx_to_glpk(lp->dsx, lp->P);
+  return glpk_probe(lp, it_lim, pivots);
+}
+
+int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
+                   long *pivots) {
+  int rc = probe_save(lp);
+  if (rc) return rc;
+  int ok = lp->dsx ? native_probe(lp, it_lim, pivots) : glpk_probe(lp, it_lim, pivots);
+  if (ok >= 0) *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
   probe_restore(lp);
   return ok;
 }
