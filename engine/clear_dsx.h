@@ -36,8 +36,10 @@ void cl_dsx_set_col(struct cl_dsx *d, int j, double lo, double hi);
  * (the row may be violated: the dual simplex's to fix). */
 int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, double hi);
 /* Dual simplex from the current basis, at most it_lim pivots (added to
- * *pivots). CL_DSX_OPT, _ITLIM, _FAIL or FX_CLEAR_ENOMEM. */
-int cl_dsx_solve(struct cl_dsx *d, int it_lim, long *pivots);
+ * *pivots). devex: price by dual Devex weights (more dual objective per
+ * pivot, for a look-ahead cut short), else by the largest infeasibility.
+ * CL_DSX_OPT, _ITLIM, _FAIL or FX_CLEAR_ENOMEM. */
+int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots);
 double cl_dsx_obj(const struct cl_dsx *d);
 double cl_dsx_col_prim(const struct cl_dsx *d, int j);
 /* As glp_get_row_dual would report it. */

@@ -1038,7 +1038,7 @@ static int native_node(struct cl_lp *lp, long *pivots) {
   for (;;) {
     if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) return -1;
     lp->solves++;
-    int rc = cl_dsx_solve(lp->dsx, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, pivots);
+    int rc = cl_dsx_solve(lp->dsx, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, false, pivots);
     if (rc == FX_CLEAR_ENOMEM) return rc;
     if (rc != CL_DSX_OPT) return 0;
     native_read(lp);
@@ -1127,7 +1127,7 @@ static bool glpk_probe(struct cl_lp *lp, int it_lim, long *pivots) {
 static int native_probe(struct cl_lp *lp, int it_lim, long *pivots) {
   int lim = lp->it_lim > 0 && lp->it_lim < it_lim ? lp->it_lim : it_lim;
   lp->solves++;
-  int rc = cl_dsx_solve(lp->dsx, lim, pivots);
+  int rc = cl_dsx_solve(lp->dsx, lim, true, pivots); /* Devex: cut short, every pivot counts */
   if (rc == FX_CLEAR_ENOMEM) return rc;
   if (rc != CL_DSX_FAIL) {
     native_read(lp);
