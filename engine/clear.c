@@ -34,6 +34,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_pivot_limit = 8000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
   p->bb_lazy_rows = true;
+  p->bb_native_lp = true;
   p->bb_sb_cands = 0;
   p->bb_sb_reliable = 1;
   p->bb_sb_pivots = 10;

@@ -101,6 +101,11 @@ struct fx_clear_params {
    * slack; a row comes back once a node's LP splits its offer beyond one
    * (same LP optimum, a smaller basis; docs/clearing.md, round 5). */
   bool bb_lazy_rows;
+  /* Node LPs (and look-aheads) solved by the engine's own bounded dual
+   * simplex, which keeps its basis inverse from node to node, instead of
+   * GLPK's, which sets itself up again at every call; GLPK stays the
+   * fallback when it fails (docs/clearing.md, round 8). */
+  bool bb_native_lp;
   /* Reliability branching: of the bb_sb_cands candidates the pseudo-costs
    * rate best, those with fewer than bb_sb_reliable observations in a
    * direction get both children looked ahead by at most bb_sb_pivots dual

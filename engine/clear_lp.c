@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/clear_dsx.h"
 #include "engine/clear_internal.h"
 
 /* An offer the LP leaves fractional: split between options, or activated
@@ -76,6 +77,14 @@ struct cl_lp {
   long double *save_best, *save_val, save_margin, save_sum;
   struct basis probe_basis;
   bool probing; /* read the duals even when the iteration limit stopped it */
+  /* bb_native_lp: the nodes' LP solved by clear_dsx.c, which keeps its
+   * basis inverse between nodes; P stays in step (bounds, rows) for GLPK
+   * to take over when it fails. */
+  bool native;
+  struct cl_dsx *dsx;
+  struct cl_dsx_snap *dsx_snap;
+  double node_obj; /* the last node LP's objective (tests) */
+  long native_solved; /* node LPs the native simplex solved (tests) */
 };
 
 double cl_now_ms(void) {
@@ -209,6 +218,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->exact = md->n_offers <= p->exact_max_offers;
   lp->mip_nodes = p->exact_node_limit;
   lp->lazy = p->bb_lazy_rows;
+  lp->native = p->bb_native_lp;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -239,6 +249,7 @@ void cl_lp_free(struct cl_lp *lp) {
   free(lp->offer_best), free(lp->col_val);
   free(lp->save_x), free(lp->save_lam), free(lp->save_best), free(lp->save_val);
   free(lp->probe_basis.stat);
+  cl_dsx_free(lp->dsx), cl_dsx_snap_free(lp->dsx_snap);
   free(lp);
 }
 
@@ -410,6 +421,7 @@ static int64_t cost_bound(struct cl_lp *lp, int64_t coverage) {
 static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
   lo *= lp->xscale, hi *= lp->xscale;
   glp_set_col_bnds(lp->P, lp->x0 + (int)c, lo == hi ? GLP_FX : GLP_DB, lo, hi);
+  if (lp->dsx) cl_dsx_set_col(lp->dsx, lp->x0 + (int)c, lo, hi);
 }
 
 static int frac_cmp(const void *a, const void *b) {
@@ -910,6 +922,17 @@ static int lazy_copy(struct cl_lp *lp) {
   return 0;
 }
 
+/* The native simplex starts from P's basis, an optimal one: GLPK solves
+ * the root node (the basis the branch-and-bound begins with is the root
+ * LP's, for another objective), and any node the native simplex fails on,
+ * and the copy is taken again from GLPK's optimum. */
+static int native_begin(struct cl_lp *lp) {
+  if (!lp->native) return 0;
+  cl_dsx_free(lp->dsx), lp->dsx = NULL;
+  int rc = cl_dsx_create(&lp->dsx, lp->P);
+  return rc == FX_CLEAR_ENOMEM ? rc : 0;
+}
+
 int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) {
   if (lp->mip_built || !lp->md->n_cols) return FX_CLEAR_EINVAL; /* the MILP changed the LP */
   lp->bb_cov = coverage;
@@ -934,10 +957,13 @@ int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) 
   if (!lp->n_slack) add_slacks(lp);
   slacks_open(lp, true);
   lp->kr = kr;
-  return 0;
+  lp->native_solved = 0;
+  return 0; /* GLPK solves the root node; the native simplex starts at its optimum */
 }
 
 void cl_lp_bb_end(struct cl_lp *lp) {
+  cl_dsx_free(lp->dsx), cl_dsx_snap_free(lp->dsx_snap);
+  lp->dsx = NULL, lp->dsx_snap = NULL;
   if (lp->full) {
     glp_delete_prob(lp->P);
     lp->P = lp->full, lp->full = NULL, lp->n_slack = 0;
@@ -974,6 +1000,8 @@ static int lazy_rows(struct cl_lp *lp) {
     for (size_t c = a; c < b; c++) ++n, ind[n] = lp->x0 + (int)c, val[n] = 1.0;
     int r = glp_add_rows(lp->P, 1);
     glp_set_mat_row(lp->P, r, n, ind, val);
+    int rc = lp->dsx ? cl_dsx_add_row(lp->dsx, n, ind, val, 1.0) : 0;
+    if (rc) cl_dsx_free(lp->dsx), lp->dsx = NULL; /* out of memory: GLPK goes on alone */
     free(ind), free(val);
     glp_set_row_bnds(lp->P, r, GLP_UP, 0.0, 1.0);
     glp_set_row_stat(lp->P, r, GLP_BS); /* violated: the dual simplex's to fix */
@@ -996,11 +1024,53 @@ static int glpk_node(struct cl_lp *lp, long *pivots, bool *hit) {
   return ok;
 }
 
+/* The solution and duals of the native simplex, as solve() reads GLPK's. */
+static void native_read(struct cl_lp *lp) {
+  int nr = cl_dsx_rows(lp->dsx);
+  for (int r = 1; r <= nr; r++) lp->lam[r] = cl_dsx_row_dual(lp->dsx, r);
+  for (size_t c = 0; c < lp->md->n_cols; c++)
+    lp->x[c] = cl_dsx_col_prim(lp->dsx, lp->x0 + (int)c) / lp->xscale;
+}
+
+/* The native simplex for the node, and again for the rows the lazy mode
+ * gives back: 1 solved, 0 when GLPK must take over, -1 past the deadline. */
+static int native_node(struct cl_lp *lp, long *pivots) {
+  for (;;) {
+    if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) return -1;
+    lp->solves++;
+    int rc = cl_dsx_solve(lp->dsx, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, false, pivots);
+    if (rc == FX_CLEAR_ENOMEM) return rc;
+    if (rc != CL_DSX_OPT) return 0;
+    native_read(lp);
+    if (!lazy_rows(lp)) break;
+    if (!lp->dsx) return 0; /* it ran out of memory adding the row */
+  }
+  lp->node_obj = cl_dsx_obj(lp->dsx);
+  lp->native_solved++;
+  return 1;
+}
+
+/* GLPK from the native simplex's basis, then a fresh copy of GLPK's. */
+static int native_fallback(struct cl_lp *lp, long *pivots, bool *hit) {
+  if (lp->dsx) cl_dsx_to_glpk(lp->dsx, lp->P);
+  cl_dsx_free(lp->dsx), lp->dsx = NULL;
+  int ok = glpk_node(lp, pivots, hit);
+  lp->node_obj = glp_get_obj_val(lp->P);
+  if (ok == 1) {
+    int rc = native_begin(lp);
+    if (rc) return rc;
+  }
+  return ok;
+}
+
 int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots) {
   bool hit = false;
-  int ok;
+  int ok = 0;
   *pivots = 0;
-  ok = glpk_node(lp, pivots, &hit);
+  if (lp->dsx) ok = native_node(lp, pivots);
+  if (ok == -1) lp->budget_hit = hit = true, ok = 0;
+  else if (ok == 0 && lp->native) ok = native_fallback(lp, pivots, &hit);
+  else if (ok == 0) ok = glpk_node(lp, pivots, &hit), lp->node_obj = glp_get_obj_val(lp->P);
   if (ok < 0) return ok;
   if (!ok && hit) return -1; /* stopped by a limit: lam may be stale, no bound */
   if (lp->bb_cov) {
@@ -1022,6 +1092,7 @@ static int probe_save(struct cl_lp *lp) {
   memcpy(lp->save_best, lp->offer_best, md->n_offers * sizeof *lp->offer_best);
   memcpy(lp->save_val, lp->col_val, md->n_cols * sizeof *lp->col_val);
   lp->save_sum = lp->sum, lp->save_margin = lp->margin;
+  if (lp->dsx) return cl_dsx_save(lp->dsx, &lp->dsx_snap);
   return save_basis(lp, &lp->probe_basis);
 }
 
@@ -1033,13 +1104,13 @@ static void probe_restore(struct cl_lp *lp) {
   memcpy(lp->offer_best, lp->save_best, md->n_offers * sizeof *lp->offer_best);
   memcpy(lp->col_val, lp->save_val, md->n_cols * sizeof *lp->col_val);
   lp->sum = lp->save_sum, lp->margin = lp->save_margin;
-  restore_basis(lp, &lp->probe_basis);
+  if (lp->dsx) cl_dsx_restore(lp->dsx, lp->dsx_snap);
+  else restore_basis(lp, &lp->probe_basis);
 }
 
-int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
-                   long *pivots) {
-  int rc = probe_save(lp);
-  if (rc) return rc;
+/* GLPK's look-ahead: at most it_lim dual simplex pivots from P's basis;
+ * the duals are read wherever it stopped (any multipliers bound). */
+static bool glpk_probe(struct cl_lp *lp, int it_lim, long *pivots) {
   int it0 = glp_get_it_cnt(lp->P), lim = lp->it_lim;
   bool was = lp->budget_hit;
   lp->it_lim = lim > 0 && lim < it_lim ? lim : it_lim;
@@ -1048,7 +1119,30 @@ int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *boun
   lp->probing = false;
   lp->it_lim = lim, lp->budget_hit = was;
   *pivots += glp_get_it_cnt(lp->P) - it0;
-  *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
+  return ok;
+}
+
+/* The look-ahead on the native simplex: its duals wherever it stopped are
+ * dual feasible; when it fails, GLPK looks ahead from its basis. */
+static int native_probe(struct cl_lp *lp, int it_lim, long *pivots) {
+  int lim = lp->it_lim > 0 && lp->it_lim < it_lim ? lp->it_lim : it_lim;
+  lp->solves++;
+  int rc = cl_dsx_solve(lp->dsx, lim, true, pivots); /* Devex: cut short, every pivot counts */
+  if (rc == FX_CLEAR_ENOMEM) return rc;
+  if (rc != CL_DSX_FAIL) {
+    native_read(lp);
+    return rc == CL_DSX_OPT;
+  }
+  cl_dsx_to_glpk(lp->dsx, lp->P);
+  return glpk_probe(lp, it_lim, pivots);
+}
+
+int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
+                   long *pivots) {
+  int rc = probe_save(lp);
+  if (rc) return rc;
+  int ok = lp->dsx ? native_probe(lp, it_lim, pivots) : glpk_probe(lp, it_lim, pivots);
+  if (ok >= 0) *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
   probe_restore(lp);
   return ok;
 }
@@ -1102,3 +1196,7 @@ int cl_lp_bb_floor(const struct cl_lp *lp, size_t c) { return (int)floor(lp->x[c
 
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }
 double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
+
+double cl_lp_bb_objval(const struct cl_lp *lp) { return lp->node_obj; }
+int cl_lp_bb_rows(const struct cl_lp *lp) { return glp_get_num_rows(lp->P); }
+long cl_lp_bb_native(const struct cl_lp *lp) { return lp->native_solved; }

@@ -1,0 +1,63 @@
+/* clear_dsx.h — a bounded dual simplex that keeps its state between solves,
+ * for the branch-and-bound's node LPs (clear_lp.c, bb_native_lp).
+ *
+ * It copies a GLPK problem once, with the problem's basis (a dual feasible
+ * one: the root's optimum), and then re-solves after column bound changes
+ * and appended rows without rebuilding anything: a dense explicit inverse of
+ * the basis (the node LPs have 100-200 rows), refactorised every few dozen
+ * pivots. Rows and columns are numbered as in GLPK (from 1), and rows are
+ * only ever appended, so the two stay in step; GLPK remains the fallback
+ * (cl_dsx_to_glpk hands it the basis). Nothing here proves anything: the
+ * caller's bounds are Lagrangian, valid for any multipliers. */
+#ifndef FX_ENGINE_CLEAR_DSX_H
+#define FX_ENGINE_CLEAR_DSX_H
+
+#include <glpk.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cl_dsx;
+struct cl_dsx_snap;
+struct cl_lp;
+
+enum {
+  CL_DSX_OPT = 0,   /* optimal */
+  CL_DSX_ITLIM = 1, /* the pivot limit stopped it; duals still dual feasible */
+  CL_DSX_FAIL = 2   /* numerical trouble, infeasible, or not dual feasible: ask GLPK */
+};
+
+/* Copy P (its rows' scaling, bounds, objective and basis). 0, or
+ * FX_CLEAR_ENOMEM, or CL_DSX_FAIL when the basis is singular. */
+int cl_dsx_create(struct cl_dsx **d, glp_prob *P);
+void cl_dsx_free(struct cl_dsx *d);
+/* Column j's bounds (lo == hi: fixed). */
+void cl_dsx_set_col(struct cl_dsx *d, int j, double lo, double hi);
+/* Append the row Σ val·x <= hi over columns ind[1..n], its slack basic
+ * (the row may be violated: the dual simplex's to fix). */
+int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, double hi);
+/* Dual simplex from the current basis, at most it_lim pivots (added to
+ * *pivots). devex: price by dual Devex weights (more dual objective per
+ * pivot, for a look-ahead cut short), else by the largest infeasibility.
+ * CL_DSX_OPT, _ITLIM, _FAIL or FX_CLEAR_ENOMEM. */
+int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots);
+double cl_dsx_obj(const struct cl_dsx *d);
+double cl_dsx_col_prim(const struct cl_dsx *d, int j);
+/* As glp_get_row_dual would report it. */
+double cl_dsx_row_dual(const struct cl_dsx *d, int i);
+int cl_dsx_rows(const struct cl_dsx *d);
+/* Put the basis into P (same shape), for GLPK to go on from it. */
+void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P);
+/* The basis and its inverse, for a look-ahead to put back. */
+int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **s);
+void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s);
+void cl_dsx_snap_free(struct cl_dsx_snap *s);
+
+/* For tests (defined in clear_lp.c): the objective of the branch-and-bound
+ * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it; the
+ * node LP's rows (lazy rows come back); how many node LPs the native
+ * simplex solved itself since cl_lp_bb_begin. */
+double cl_lp_bb_objval(const struct cl_lp *lp);
+int cl_lp_bb_rows(const struct cl_lp *lp);
+long cl_lp_bb_native(const struct cl_lp *lp);
+
+#endif
