@@ -168,7 +168,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
     if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
-    if (!rc) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb holds at best.cov */
+    if (!rc && rins) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb holds at best.cov */
     if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
     else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &best, &bo, &proof_cols);
     if (!rc && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
