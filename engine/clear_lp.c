@@ -1130,7 +1130,7 @@ struct fixlp_frac {
  * own limit, 200,000 pivots: 30 s on one market of 16), rounds of the
  * factors' rounding, retries of a short rounding, and the coverage asked
  * beyond the target (relative). */
-enum { FIXLP_PIVOTS = 500, FIXLP_ROUNDS = 8, FIXLP_RETRIES = 3 };
+enum { FIXLP_PIVOTS = 500, FIXLP_ROUNDS = 2, FIXLP_RETRIES = 1 };
 static const double FIXLP_MARGIN = 5e-6;
 
 /* Each offer on its column of in, with its factor free in [min, 100]; the
@@ -1225,12 +1225,10 @@ static int fixlp_dive(struct cl_lp *lp, struct cl_state *out, int64_t target, bo
     if (!fix_fractional(lp, 1.0)) break;
     *ok = resolve(lp);
   }
-  if (*ok) { /* the on/off choice fixed: re-solving moves factors only */
+  if (*ok) { /* nothing fractional: its solution stays optimal with the choice fixed */
     fixlp_round(lp, out);
     fixlp_bounds(lp, out);
-    if (solve(lp, GLP_DUALP)) rc = fixlp_finish(lp, out, target);
-    else if (!(rc = cl_repair(out, lp->md)) && !(rc = cl_nudge(out, lp->md, target)))
-      rc = cl_polish(out, lp->md, target);
+    rc = fixlp_finish(lp, out, target);
   }
   return rc;
 }
@@ -1297,8 +1295,8 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target) {
     glp_set_row_bnds(lp->P, lp->row_total, GLP_LO,
                      (double)(target - md->deficit) + FIXLP_MARGIN * (double)target, 0.0);
     lp->it_lim = FIXLP_PIVOTS;
-    ok = solve(lp, GLP_DUALP);
-    if (ok) rc = fixlp_dive(lp, &cand, target, &ok);
+    ok = true; /* the margin is solved for with the dive's first round */
+    rc = fixlp_dive(lp, &cand, target, &ok);
     if (!rc && ok && cl_state_feasible(&cand, md) &&
         (!cl_state_feasible(st, md) || cl_state_better(&cand, st, target)))
       cl_state_copy(st, &cand, md);
