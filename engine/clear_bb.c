@@ -239,8 +239,6 @@ static int fix(struct bb *bb, int k) {
 static int candidate(struct bb *bb) {
   cl_lp_bb_state(bb->lp, &bb->cand);
   int rc = cl_polish(&bb->cand, bb->md, bb->cov ? bb->target : bb->coverage);
-  if (!rc && !bb->cov && bb->md->n_offers > bb->p->bb_max_offers) /* the proof's: round 8 */
-    rc = cl_lp_dive_polish(bb->lp, &bb->cand, bb->coverage);
   bool keep = bb->cov || (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost);
   if (!rc && keep && cl_state_better(&bb->cand, bb->best, bb->target))
     cl_state_copy(bb->best, &bb->cand, bb->md);
