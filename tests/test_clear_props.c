@@ -665,6 +665,32 @@ static void root_answer(const struct cl_model *md, struct cl_lp *lp, struct cl_s
   cl_state_free(&merit_st);
 }
 
+/* The same from a branch-and-bound node's LP (its root node, on cost at
+ * st's coverage, elastic slacks open): the rules hold, st never gets
+ * worse, and the node's LP is put back (re-solved, it proves the same). */
+static void node_dive_polish(const struct fx_clear_market *m, const struct cl_model *md,
+                             struct cl_lp *lp, struct cl_state *st, uint64_t seed) {
+  struct cl_krange kr[MAX_OFFERS * MAX_OPTS];
+  struct cl_state in;
+  int64_t b1, b2;
+  long piv = 0;
+  for (size_t c = 0; c < md->n_cols; c++) kr[c] = (struct cl_krange){0, 100};
+  cr_assert_eq(cl_state_init(&in, md), 0);
+  cl_state_copy(&in, st, md);
+  cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
+  int ok = cl_lp_bb_solve(lp, st->cov, &b1, &piv);
+  cr_assert_eq(cl_lp_dive_polish(lp, st, in.cov), 0);
+  check_state(m, md, st, seed);
+  cr_assert_geq(st->cov, in.cov, "seed %llu", (unsigned long long)seed);
+  cr_assert_leq(st->cost, in.cost, "seed %llu", (unsigned long long)seed);
+  if (ok == 1) {
+    cr_assert_eq(cl_lp_bb_solve(lp, in.cov, &b2, &piv), 1, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(b1, b2, "seed %llu: the node's LP was not put back", (unsigned long long)seed);
+  }
+  cl_lp_bb_end(lp);
+  cl_state_free(&in);
+}
+
 /* The dive polish (round 8) from the cost bound's LP: what it returns keeps
  * every rule, covers at least what its input covered (the target) and
  * costs no more; the LP's solution comes back as it was; the same input
@@ -708,6 +734,7 @@ Test(clear_props, dive_polish_keeps_every_rule_and_only_improves) {
     cr_assert_arr_eq(st.k, again.k, md.n_offers * sizeof *st.k, "seed %llu",
                      (unsigned long long)seed);
     better += st.cost < in.cost;
+    node_dive_polish(&k.m, &md, lp, &st, seed);
     cl_lp_free(lp), cl_lp_free(lp2);
     cl_state_free(&st), cl_state_free(&in), cl_state_free(&again);
     cl_model_free(&md);
