@@ -88,8 +88,8 @@ int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target);
 int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target);
 /* Nudge: while short of target, raise by one hundredth the order that buys
  * coverage the cheapest per W (every bound kept, coverage never lower; at
- * most NUDGE_STEPS hundredths). For states a few hundred W short, where
- * fill overbuys. st must keep every bound. */
+ * most 1,024 hundredths). For states a few hundred W short, where fill
+ * overbuys. st must keep every bound. */
 int cl_nudge(struct cl_state *st, const struct cl_model *md, int64_t target);
 /* Local search: take each order out in turn (dearest per W first), refill
  * without it and keep the result when better (cl_state_better); passes until
