@@ -10,7 +10,8 @@
  * bb_max_offers branch (clear_bb.c): on coverage if the answer falls short
  * of the target, then on cost, for better answers and tighter proofs. Larger
  * markets get a neighbourhood search instead (clear_sub.c: the offers the
- * answer and the LP disagree on, cleared again as a small market) and, up
+ * answer and the LP disagree on, cleared again as a small market) and a
+ * dive from the cost bound's LP that the LP rounds (clear_lp.c), or, up
  * to proof_max_offers, branch-and-bound on the market that reduced-cost
  * fixing at the root leaves. docs/clearing.md explains why this shape. */
 #include <math.h>
@@ -169,6 +170,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
     if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
+    if (!rc && rins) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb is at best.cov */
     if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
     else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &best, &bo, &proof_cols);
     if (!rc && bo.bound > out.cost_lb) out.cost_lb = bo.bound;

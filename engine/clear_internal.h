@@ -86,6 +86,11 @@ int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target);
 int cl_prune(struct cl_state *st, const struct cl_model *md);
 int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target);
 int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target);
+/* Nudge: while short of target, raise by one hundredth the order that buys
+ * coverage the cheapest per W (every bound kept, coverage never lower; at
+ * most 1,024 hundredths). For states a few hundred W short, where fill
+ * overbuys. st must keep every bound. */
+int cl_nudge(struct cl_state *st, const struct cl_model *md, int64_t target);
 /* Local search: take each order out in turn (dearest per W first), refill
  * without it and keep the result when better (cl_state_better); passes until
  * none improves or budget column evaluations are spent (deterministic; then
@@ -203,6 +208,16 @@ int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_c
  * columns. */
 int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
                   double deadline, struct cl_state *best, struct cl_bb_out *out, int *n_cols);
+/* Dive-and-fix polish (clear_lp.c, round 8): from the LP's current
+ * solution (the root's after cl_lp_cost_bound, or a branch-and-bound
+ * node's on cost), a dive that fixes the offers the LP splits or activates
+ * below their minimum, then the factors rounded to hundredths by the LP a
+ * share at a time, then the integer passes (repair, cl_nudge, cl_polish)
+ * towards target. The result replaces st when it keeps every bound and is
+ * better (cl_state_better at target), or st keeps none. Warm dual simplex
+ * solves, pivot-limited; the LP's bounds, solution, duals and basis are
+ * put back. Deterministic. */
+int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);

@@ -1200,3 +1200,208 @@ double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
 double cl_lp_bb_objval(const struct cl_lp *lp) { return lp->node_obj; }
 int cl_lp_bb_rows(const struct cl_lp *lp) { return glp_get_num_rows(lp->P); }
 long cl_lp_bb_native(const struct cl_lp *lp) { return lp->native_solved; }
+
+/* Fix-and-LP (round 8). A rounded LP solution loses most of its value in
+ * the greedy passes of clear_heur.c: at 1,000 offers a node's LP solution
+ * costs 335.2–335.4 M, its candidate after rounding up, repair and fill
+ * 336–341 M (0.4×), because rounding every factor up breaks bounds that
+ * repair then mends by dropping orders, and fill buys the last few hundred
+ * watts with whole orders. So the LP does the rounding: a dive from the
+ * LP's solution fixes the offers it splits or activates below their
+ * minimum (as the root dive does), then the on/off choice is fixed and the
+ * LP re-solved over the factors alone, which are then fixed at their
+ * nearest hundredth half of them at a time, the LP re-balancing the others
+ * around each rounding; the LP asks for a few watts per million more than
+ * the target, so the rounding lands above it. What is left to the integer
+ * passes (repair, nudge, then cl_polish) is a few hundred watts. A rounding
+ * that still falls short asks the LP for twice the shortfall more, with its
+ * on/off choice fixed, a few times. Every solve is warm (dual simplex,
+ * bounds changed only) and pivot-limited; the LP's bounds, solution, duals
+ * and basis are put back afterwards. */
+struct fixlp_frac {
+  double dist;
+  size_t col;
+};
+
+/* Pivot limits of the heuristic's warm solves (deterministic; a dual
+ * simplex that stalls on a degenerate vertex otherwise runs to the LP's
+ * own limit, 200,000 pivots: 30 s on one market of 16), rounds of the
+ * factors' rounding, retries of a short rounding, and the coverage asked
+ * beyond the target (relative). */
+enum { FIXLP_PIVOTS = 500, FIXLP_ROUNDS = 2, FIXLP_RETRIES = 1 };
+static const double FIXLP_MARGIN = 5e-6;
+
+/* Each offer on its column of in, with its factor free in [min, 100]; the
+ * other columns out. */
+static void fixlp_bounds(struct cl_lp *q, const struct cl_state *in) {
+  const struct cl_model *md = q->md;
+  for (size_t i = 0; i < md->n_offers; i++)
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+      set_col(q, c, in->col[i] == (int)c ? md->col[c].min_af / 100.0 : 0.0,
+              in->col[i] == (int)c ? 1.0 : 0.0);
+}
+
+static int fixlp_frac_cmp(const void *a, const void *b) {
+  const struct fixlp_frac *x = a, *y = b;
+  if (x->dist != y->dist) return x->dist < y->dist ? -1 : 1;
+  return x->col < y->col ? -1 : x->col > y->col;
+}
+
+/* The LP's largest column per offer at its nearest hundredth, not below its
+ * minimum (below half of it: nothing). */
+static void fixlp_round(const struct cl_lp *q, struct cl_state *st) {
+  const struct cl_model *md = q->md;
+  cl_state_clear(st, md);
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
+    if (a == b) continue;
+    for (size_t c = a; c < b; c++)
+      if (q->x[c] > q->x[best]) best = c;
+    long k = (long)floor(fmin(fmax(q->x[best], 0.0), 1.0) * 100.0 + 0.5);
+    if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
+    cl_state_set(st, md, i, (int)best, (int)k);
+  }
+}
+
+/* Fix half of the factors between two hundredths (those nearest one
+ * first) at their nearest hundredth and re-solve, round by round, all of
+ * them in the last. A round the LP cannot take is given up: x goes back to
+ * the round before. */
+static void fixlp_factors(struct cl_lp *q, struct fixlp_frac *fr, double *x0) {
+  const struct cl_model *md = q->md;
+  for (int r = 0; r < FIXLP_ROUNDS; r++) {
+    size_t n = 0;
+    for (size_t c = 0; c < md->n_cols; c++) {
+      double k = q->x[c] * 100.0, d = fabs(k - floor(k + 0.5));
+      if (q->x[c] > 1e-7 && d > 1e-6) fr[n++] = (struct fixlp_frac){d, c};
+    }
+    if (!n) return;
+    qsort(fr, n, sizeof *fr, fixlp_frac_cmp);
+    size_t nfix = r + 1 == FIXLP_ROUNDS ? n : (n + 1) / 2;
+    for (size_t j = 0; j < nfix; j++) {
+      size_t c = fr[j].col;
+      double k = floor(q->x[c] * 100.0 + 0.5);
+      if (k < md->col[c].min_af) k = md->col[c].min_af;
+      set_col(q, c, k / 100.0, k / 100.0);
+    }
+    memcpy(x0, q->x, md->n_cols * sizeof *x0);
+    if (!solve(q, GLP_DUALP)) {
+      memcpy(q->x, x0, md->n_cols * sizeof *x0);
+      return;
+    }
+  }
+}
+
+/* The LP's solution, its on/off choice integral and fixed, to a polished
+ * choice in out (see above). */
+static int fixlp_finish(struct cl_lp *q, struct cl_state *out, int64_t target) {
+  const struct cl_model *md = q->md;
+  struct fixlp_frac *fr = malloc((md->n_cols + 1) * sizeof *fr);
+  double *x0 = malloc((md->n_cols + 1) * sizeof *x0);
+  int rc = fr && x0 ? 0 : FX_CLEAR_ENOMEM;
+  double lb = glp_get_row_lb(q->P, q->row_total);
+  for (int a = 0; !rc; a++) {
+    fixlp_factors(q, fr, x0);
+    fixlp_round(q, out);
+    rc = cl_repair(out, md);
+    if (!rc) rc = cl_nudge(out, md, target);
+    if (rc || out->cov >= target || a == FIXLP_RETRIES) break;
+    lb += 2.0 * (double)(target - out->cov); /* short: ask for twice that more */
+    fixlp_bounds(q, out);
+    glp_set_row_bnds(q->P, q->row_total, GLP_LO, lb, 0.0);
+    if (!solve(q, GLP_DUALP)) break;
+  }
+  free(fr), free(x0);
+  return rc ? rc : cl_polish(out, md, target);
+}
+
+/* The dive from the LP's current solution (see above); *ok (true on
+ * entry) false when it found no choice. */
+static int fixlp_dive(struct cl_lp *lp, struct cl_state *out, int64_t target, bool *ok) {
+  int rc = 0;
+  for (int r = 0; *ok && r < lp->dive_rounds; r++) {
+    if (!fix_fractional(lp, 1.0)) break;
+    *ok = resolve(lp);
+  }
+  if (*ok) { /* nothing fractional: its solution stays optimal with the choice fixed */
+    fixlp_round(lp, out);
+    fixlp_bounds(lp, out);
+    rc = fixlp_finish(lp, out, target);
+  }
+  return rc;
+}
+
+/* The LP's state the dive changes, to put back after it. */
+struct fixlp_saved {
+  int *type, row_type;
+  double *lb, *ub, *x, *lam, row_lb, row_ub;
+  struct basis basis;
+  int it_lim;
+  bool budget_hit;
+};
+
+static void fixlp_saved_free(struct fixlp_saved *sv) {
+  free(sv->type), free(sv->lb), free(sv->ub), free(sv->x), free(sv->lam), free(sv->basis.stat);
+}
+
+static int fixlp_save(struct cl_lp *lp, struct fixlp_saved *sv) {
+  size_t nc = lp->md->n_cols, nr = (size_t)glp_get_num_rows(lp->P);
+  sv->type = malloc((nc + 1) * sizeof *sv->type);
+  sv->lb = malloc((nc + 1) * sizeof *sv->lb);
+  sv->ub = malloc((nc + 1) * sizeof *sv->ub);
+  sv->x = malloc((nc + 1) * sizeof *sv->x);
+  sv->lam = malloc((nr + 1) * sizeof *sv->lam);
+  if (!sv->type || !sv->lb || !sv->ub || !sv->x || !sv->lam) return FX_CLEAR_ENOMEM;
+  for (size_t c = 0; c < nc; c++) {
+    int j = lp->x0 + (int)c;
+    sv->type[c] = glp_get_col_type(lp->P, j);
+    sv->lb[c] = glp_get_col_lb(lp->P, j), sv->ub[c] = glp_get_col_ub(lp->P, j);
+  }
+  sv->row_type = glp_get_row_type(lp->P, lp->row_total);
+  sv->row_lb = glp_get_row_lb(lp->P, lp->row_total);
+  sv->row_ub = glp_get_row_ub(lp->P, lp->row_total);
+  memcpy(sv->x, lp->x, nc * sizeof *sv->x);
+  memcpy(sv->lam, lp->lam, (nr + 1) * sizeof *sv->lam);
+  sv->it_lim = lp->it_lim, sv->budget_hit = lp->budget_hit;
+  return save_basis(lp, &sv->basis);
+}
+
+static void fixlp_restore(struct cl_lp *lp, const struct fixlp_saved *sv) {
+  size_t nc = lp->md->n_cols, nr = (size_t)glp_get_num_rows(lp->P);
+  for (size_t c = 0; c < nc; c++)
+    glp_set_col_bnds(lp->P, lp->x0 + (int)c, sv->type[c], sv->lb[c], sv->ub[c]);
+  glp_set_row_bnds(lp->P, lp->row_total, sv->row_type, sv->row_lb, sv->row_ub);
+  memcpy(lp->x, sv->x, nc * sizeof *lp->x);
+  memcpy(lp->lam, sv->lam, (nr + 1) * sizeof *lp->lam);
+  lp->it_lim = sv->it_lim, lp->budget_hit = sv->budget_hit;
+  restore_basis(lp, &sv->basis);
+}
+
+int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target) {
+  const struct cl_model *md = lp->md;
+  struct fixlp_saved sv = {0};
+  struct cl_state cand = {0};
+  bool node = lp->kr != NULL; /* a branch-and-bound node: slacks open */
+  if (lp->mip_built || (node && lp->bb_cov) || !md->n_cols || target <= 0) return 0;
+  int rc = cl_state_init(&cand, md);
+  if (!rc) rc = fixlp_save(lp, &sv);
+  if (!rc) {
+    bool ok;
+    /* Slacks closed: minimums the rows cannot take make the LP infeasible
+     * and are dropped (resolve), instead of paid for. */
+    if (node) slacks_open(lp, false);
+    glp_set_row_bnds(lp->P, lp->row_total, GLP_LO,
+                     (double)(target - md->deficit) + FIXLP_MARGIN * (double)target, 0.0);
+    lp->it_lim = FIXLP_PIVOTS;
+    ok = true; /* the margin is solved for with the dive's first round */
+    rc = fixlp_dive(lp, &cand, target, &ok);
+    if (!rc && ok && cl_state_feasible(&cand, md) &&
+        (!cl_state_feasible(st, md) || cl_state_better(&cand, st, target)))
+      cl_state_copy(st, &cand, md);
+    if (node) slacks_open(lp, true);
+    fixlp_restore(lp, &sv);
+  }
+  fixlp_saved_free(&sv);
+  cl_state_free(&cand);
+  return rc;
+}

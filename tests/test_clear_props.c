@@ -627,3 +627,159 @@ Test(clear_props, identical_input_identical_output_on_the_proof_path) {
 Test(clear_props, identical_input_identical_output_with_look_ahead) {
   identical_on_the_proof_path(true);
 }
+
+/* A state of the engine, checked against the rules written here: every
+ * bound holds on the rounded values, and its coverage and cost are what
+ * its orders add up to. */
+static void check_state(const struct fx_clear_market *m, const struct cl_model *md,
+                        const struct cl_state *st, uint64_t seed) {
+  int64_t d[MAX_ISPS] = {0}, cost = 0;
+  for (size_t i = 0; i < m->n_offers; i++) {
+    if (st->col[i] < 0) continue;
+    const struct fx_clear_option *o = &m->offers[i].options[md->col[st->col[i]].option];
+    cr_assert(st->k[i] >= o->min_af && st->k[i] <= 100, "seed %llu: factor %d",
+              (unsigned long long)seed, st->k[i]);
+    add(d, o, st->k[i], 1);
+    cost += fx_clear_order_price(o->price, st->k[i]);
+  }
+  bool ok;
+  cr_assert_eq(coverage(m, d, &ok), st->cov, "seed %llu", (unsigned long long)seed);
+  cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
+  cr_assert_eq(cost, st->cost, "seed %llu", (unsigned long long)seed);
+}
+
+/* The root as fx_clear_solve has it before the dive polish: merit order,
+ * the dive, both polished, the better one, and the cost bound's LP at its
+ * coverage. */
+static void root_answer(const struct cl_model *md, struct cl_lp *lp, struct cl_state *best) {
+  struct cl_state merit_st;
+  struct cl_lp_out out = {0};
+  cr_assert_eq(cl_state_init(&merit_st, md), 0);
+  cr_assert_eq(cl_merit(&merit_st, md), 0);
+  cr_assert_eq(cl_prune(&merit_st, md), 0);
+  cr_assert_eq(cl_lp_dive(lp, best, &out, &merit_st, FX_CLEAR_TOLERANCE), 0);
+  cr_assert_eq(cl_polish(best, md, out.target), 0);
+  cr_assert_eq(cl_polish(&merit_st, md, out.target), 0);
+  if (cl_state_better(&merit_st, best, out.target)) cl_state_copy(best, &merit_st, md);
+  cr_assert_eq(cl_lp_cost_bound(lp, best->cov, &out), 0);
+  cl_state_free(&merit_st);
+}
+
+/* The same from a branch-and-bound node's LP (its root node, on cost at
+ * st's coverage, elastic slacks open): the rules hold, st never gets
+ * worse, and the node's LP is put back (re-solved, it proves the same). */
+static void node_dive_polish(const struct fx_clear_market *m, const struct cl_model *md,
+                             struct cl_lp *lp, struct cl_state *st, uint64_t seed) {
+  struct cl_krange kr[MAX_OFFERS * MAX_OPTS];
+  struct cl_state in;
+  int64_t b1, b2;
+  long piv = 0;
+  for (size_t c = 0; c < md->n_cols; c++) kr[c] = (struct cl_krange){0, 100};
+  cr_assert_eq(cl_state_init(&in, md), 0);
+  cl_state_copy(&in, st, md);
+  cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
+  int ok = cl_lp_bb_solve(lp, st->cov, &b1, &piv);
+  cr_assert_eq(cl_lp_dive_polish(lp, st, in.cov), 0);
+  check_state(m, md, st, seed);
+  cr_assert_geq(st->cov, in.cov, "seed %llu", (unsigned long long)seed);
+  cr_assert_leq(st->cost, in.cost, "seed %llu", (unsigned long long)seed);
+  if (ok == 1) {
+    cr_assert_eq(cl_lp_bb_solve(lp, in.cov, &b2, &piv), 1, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(b1, b2, "seed %llu: the node's LP was not put back", (unsigned long long)seed);
+  }
+  cl_lp_bb_end(lp);
+  cl_state_free(&in);
+}
+
+/* The dive polish (round 8) from the cost bound's LP: what it returns keeps
+ * every rule, covers at least what its input covered (the target) and
+ * costs no more; the LP's solution comes back as it was; the same input
+ * gives the same answer; and it does find cheaper answers. */
+Test(clear_props, dive_polish_keeps_every_rule_and_only_improves) {
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  p.exact_max_offers = 0;
+  int better = 0;
+  for (uint64_t seed = 700; seed < 740; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(15 + 3 * (seed % 31)), 60, seed % 4 == 0);
+    struct cl_model md;
+    struct cl_lp *lp = NULL, *lp2 = NULL;
+    struct cl_state st, in, again;
+    cr_assert_eq(cl_model_init(&md, &k.m), 0);
+    if (!md.n_cols) {
+      cl_model_free(&md);
+      continue;
+    }
+    cr_assert_eq(cl_state_init(&st, &md), 0);
+    cr_assert_eq(cl_state_init(&in, &md), 0);
+    cr_assert_eq(cl_state_init(&again, &md), 0);
+    cr_assert_eq(cl_lp_create(&lp, &md, &p, 0), 0);
+    cr_assert_eq(cl_lp_create(&lp2, &md, &p, 0), 0);
+    root_answer(&md, lp, &st);
+    root_answer(&md, lp2, &again);
+    cl_state_copy(&in, &st, &md);
+    double x[MAX_OFFERS * MAX_OPTS];
+    for (size_t c = 0; c < md.n_cols; c++) x[c] = cl_lp_bb_x(lp, c);
+    cr_assert_eq(cl_lp_dive_polish(lp, &st, in.cov), 0);
+    cr_assert_eq(cl_lp_dive_polish(lp2, &again, in.cov), 0);
+    check_state(&k.m, &md, &st, seed);
+    cr_assert_geq(st.cov, in.cov, "seed %llu", (unsigned long long)seed);
+    cr_assert_leq(st.cost, in.cost, "seed %llu", (unsigned long long)seed);
+    for (size_t c = 0; c < md.n_cols; c++)
+      cr_assert_eq(cl_lp_bb_x(lp, c), x[c], "seed %llu: the LP's solution changed",
+                   (unsigned long long)seed);
+    cr_assert_arr_eq(st.col, again.col, md.n_offers * sizeof *st.col, "seed %llu",
+                     (unsigned long long)seed);
+    cr_assert_arr_eq(st.k, again.k, md.n_offers * sizeof *st.k, "seed %llu",
+                     (unsigned long long)seed);
+    better += st.cost < in.cost;
+    node_dive_polish(&k.m, &md, lp, &st, seed);
+    cl_lp_free(lp), cl_lp_free(lp2);
+    cl_state_free(&st), cl_state_free(&in), cl_state_free(&again);
+    cl_model_free(&md);
+  }
+  cr_log_info("the dive polish found a cheaper answer on %d of 40 markets", better);
+  cr_assert_gt(better, 0);
+}
+
+/* Nudge raises factors only, keeps every rule, never loses coverage, and
+ * closes a small shortfall: from an answer with some factors lowered by a
+ * few hundredths (still within the rules), towards its old coverage. */
+Test(clear_props, nudge_keeps_every_rule_and_only_raises) {
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  int closed = 0, short_ = 0;
+  for (uint64_t seed = 800; seed < 830; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(15 + 3 * (seed % 29)), 60, seed % 4 == 0);
+    struct cl_model md;
+    struct cl_state st, low;
+    cr_assert_eq(cl_model_init(&md, &k.m), 0);
+    cr_assert_eq(cl_state_init(&st, &md), 0);
+    cr_assert_eq(cl_state_init(&low, &md), 0);
+    cr_assert_eq(cl_merit(&st, &md), 0);
+    cl_state_copy(&low, &st, &md);
+    for (size_t i = 0; i < md.n_offers; i++) { /* lower some orders a little */
+      int c = low.col[i], kk = low.k[i] - 1 - (int)(i % 4);
+      if (c < 0 || i % 3 || kk < md.col[c].min_af) continue;
+      cl_state_set(&low, &md, i, c, kk);
+      if (!cl_state_feasible(&low, &md)) cl_state_set(&low, &md, i, c, kk + 1 + (int)(i % 4));
+    }
+    int64_t target = st.cov; /* merit order's: raising back reaches it */
+    cl_state_copy(&st, &low, &md);
+    cr_assert_eq(cl_nudge(&st, &md, target), 0);
+    check_state(&k.m, &md, &st, seed);
+    cr_assert_geq(st.cov, low.cov, "seed %llu", (unsigned long long)seed);
+    for (size_t i = 0; i < md.n_offers; i++) {
+      cr_assert_eq(st.col[i], low.col[i], "seed %llu", (unsigned long long)seed);
+      cr_assert_geq(st.k[i], low.k[i], "seed %llu", (unsigned long long)seed);
+    }
+    short_ += low.cov < target;
+    closed += low.cov < target && st.cov >= target;
+    cl_state_free(&st), cl_state_free(&low);
+    cl_model_free(&md);
+  }
+  cr_log_info("nudge reached the target on %d of %d markets", closed, short_);
+  cr_assert_gt(closed, 0);
+}
