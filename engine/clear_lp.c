@@ -1368,8 +1368,13 @@ static int fixlp_save(struct cl_lp *lp, struct fixlp_saved *sv) {
 
 static void fixlp_restore(struct cl_lp *lp, const struct fixlp_saved *sv) {
   size_t nc = lp->md->n_cols, nr = (size_t)glp_get_num_rows(lp->P);
-  for (size_t c = 0; c < nc; c++)
+  for (size_t c = 0; c < nc; c++) {
     glp_set_col_bnds(lp->P, lp->x0 + (int)c, sv->type[c], sv->lb[c], sv->ub[c]);
+    /* The dive's fixings went to the node's native simplex too (set_col);
+     * its basis is untouched (GLPK solved the dive), so the node's bounds
+     * back make it the node's LP again. */
+    if (lp->dsx) cl_dsx_set_col(lp->dsx, lp->x0 + (int)c, sv->lb[c], sv->ub[c]);
+  }
   glp_set_row_bnds(lp->P, lp->row_total, sv->row_type, sv->row_lb, sv->row_ub);
   memcpy(lp->x, sv->x, nc * sizeof *lp->x);
   memcpy(lp->lam, sv->lam, (nr + 1) * sizeof *lp->lam);

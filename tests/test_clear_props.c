@@ -685,7 +685,7 @@ static void node_dive_polish(const struct fx_clear_market *m, const struct cl_mo
   cr_assert_leq(st->cost, in.cost, "seed %llu", (unsigned long long)seed);
   if (ok == 1) {
     cr_assert_eq(cl_lp_bb_solve(lp, in.cov, &b2, &piv), 1, "seed %llu", (unsigned long long)seed);
-    cr_assert_eq(b1, b2, "seed %llu: the node's LP was not put back", (unsigned long long)seed);
+    cr_assert_eq(b1, b2, "seed %llu: the node's LP was not put back (%lld vs %lld)", (unsigned long long)seed, (long long)b1, (long long)b2);
   }
   cl_lp_bb_end(lp);
   cl_state_free(&in);
