@@ -587,6 +587,42 @@ Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
   cr_assert_lt(proven_off, proven);
 }
 
+/* The proof runs only where the root leaves the cost gap above bb_gap:
+ * where the root's answer is proven already, the proof path gives what the
+ * path without it gives (the neighbourhood search and the dive polish, not
+ * a reduced market); elsewhere it searches the reduced market. */
+Test(clear_props, proof_runs_only_where_the_root_leaves_the_gap_open) {
+  struct fx_clear_params p, off;
+  fx_clear_params_init(&p);
+  p.bb_max_offers = 0;
+  p.proof_max_offers = 1000;
+  p.bb_node_limit = 200;
+  off = p;
+  off.proof_max_offers = 0;
+  int skipped = 0, searched = 0;
+  for (uint64_t seed = 900; seed < 930; seed++) {
+    struct mk k;
+    gen(&k, seed, (size_t)(30 + 5 * (seed % 9)), 50, seed % 2 == 0);
+    struct fx_clear_result a = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
+    check_result(&k.m, &a);
+    cr_assert(!(a.rins_free > 0 && a.proof_cols > 0), "seed %llu: both searches ran", (unsigned long long)seed);
+    if (a.rins_free > 0) { /* the root proved it: what the path without the proof does */
+      cr_assert_eq(a.rins_free, o.rins_free, "seed %llu", (unsigned long long)seed);
+      cr_assert_eq(a.n_orders, o.n_orders, "seed %llu", (unsigned long long)seed);
+      cr_assert_arr_eq(a.orders, o.orders, a.n_orders * sizeof *a.orders, "seed %llu", (unsigned long long)seed);
+      cr_assert_eq(a.cost_lb, o.cost_lb, "seed %llu", (unsigned long long)seed);
+      skipped++;
+    } else if (a.proof_cols > 0) {
+      searched++;
+    }
+    fx_clear_result_free(&a);
+    fx_clear_result_free(&o);
+  }
+  cr_log_info("proof skipped on %d markets, searched on %d", skipped, searched);
+  cr_assert_gt(skipped, 0);
+  cr_assert_gt(searched, 0);
+}
+
 /* Deterministic with the neighbourhood search and the proof path on, with
  * and without reliability branching's look-aheads. */
 static void identical_on_the_proof_path(bool look_ahead) {
