@@ -163,13 +163,35 @@ static struct fc fc_eval(const struct item *it, size_t n, const bool *in, double
   return f;
 }
 
-/* S: every column the LP uses, then greedily without the fractional one
- * whose removal raises the violation most, while it does. */
+/* S for one column j the LP runs below its minimum: every column the LP
+ * uses, less those whose removal pays once λ is below a_j (it lowers the
+ * left side by a_k·x_k and raises j's term by a_k·w_j: x_k < w_j). */
+static void fc_target(const struct item *it, size_t n, size_t j, bool *in) {
+  double w = 1.0 - it[j].x / it[j].m;
+  for (size_t k = 0; k < n; k++) in[k] = it[k].x > 1e-9 && (k == j || it[k].x >= w);
+}
+
+/* S: every column the LP uses, or the set aimed at one column below its
+ * minimum (fc_target); then greedily without the fractional column whose
+ * removal raises the violation most, while it does. */
 static int flow_cover(const struct item *it, size_t n, double b, struct cl_cuts *out) {
-  bool *in = malloc(n * sizeof *in);
-  if (!in) return FX_CLEAR_ENOMEM;
-  for (size_t j = 0; j < n; j++) in[j] = it[j].x > 1e-9;
-  struct fc f = fc_eval(it, n, in, b);
+  bool *in = calloc(n ? n : 1, sizeof *in), *best_in = calloc(n ? n : 1, sizeof *best_in);
+  if (!in || !best_in) {
+    free(in), free(best_in);
+    return FX_CLEAR_ENOMEM;
+  }
+  struct fc f = {0, -1.0L};
+  for (size_t j = 0; j <= n; j++) {
+    if (j < n && !(it[j].x > 1e-9 && it[j].x < 1.0 - 1e-9 && fc_term(&it[j]))) continue;
+    if (j == n)
+      for (size_t k = 0; k < n; k++) in[k] = it[k].x > 1e-9;
+    else
+      fc_target(it, n, j, in);
+    struct fc g = fc_eval(it, n, in, b);
+    if (g.viol > f.viol) f = g, memcpy(best_in, in, n * sizeof *in);
+  }
+  memcpy(in, best_in, n * sizeof *in);
+  free(best_in);
   for (bool more = true; more;) {
     more = false;
     size_t best = n;
@@ -205,7 +227,58 @@ static int flow_cover(const struct item *it, size_t n, double b, struct cl_cuts 
   return rc;
 }
 
-int cl_cuts_separate(const struct cl_model *md, const double *x, struct cl_cuts *out) {
+/* The coverage every choice must reach, as a knapsack over the factors:
+ * Σ_t cov_t >= C − deficit with cov_t <= cap_t on the ISPs R the LP fills
+ * to their need and cov_t <= s·d_t + off_t elsewhere gives Σ_c Q_c·x_c >=
+ * D, Q_c the column's push on the Requested ISPs outside R, D what R's
+ * needs leave (less the rounding of every partial column there). Columns
+ * with Q_c <= 0 only loosen it and are left out. Complemented (z = 1 − x,
+ * off is z = 1) it is a flow set Σ Q·z <= Σ Q − D, where a binary column's
+ * 1 − y is x exactly and a partial column's flow is taken as always open:
+ * the flow cover above, turned back into x. */
+static int coverage_cut(const struct cl_model *md, const double *x, int64_t coverage,
+                        struct item *it, struct cl_cuts *out) {
+  bool *in_r = calloc(md->n_isps ? md->n_isps : 1, sizeof *in_r);
+  if (!in_r) return FX_CLEAR_ENOMEM;
+  long double dem = (long double)coverage - (long double)md->deficit;
+  for (size_t t = 0; t < md->n_isps; t++) {
+    const struct cl_isp *is = &md->isp[t];
+    if (!is->requested) continue;
+    long double d = (long double)is->off;
+    for (size_t c = 0; c < md->n_cols; c++) {
+      const struct cl_col *cl = &md->col[c];
+      if (t >= cl->first && t < cl->first + cl->n) d += is->s * (long double)cl->p[t - cl->first] * x[c];
+    }
+    in_r[t] = d >= (long double)is->cap - 1e-9L * (long double)is->cap;
+    dem -= in_r[t] ? (long double)is->cap : (long double)is->off;
+  }
+  size_t n = 0;
+  long double sum_q = 0.0L;
+  for (size_t c = 0; c < md->n_cols; c++) {
+    const struct cl_col *cl = &md->col[c];
+    long double q = 0.0L;
+    for (size_t j = 0; j < cl->n; j++) {
+      const struct cl_isp *is = &md->isp[cl->first + j];
+      if (!is->requested || in_r[cl->first + j] || !cl->p[j]) continue;
+      q += is->s * (long double)cl->p[j];
+      if (cl->min_af < 100) dem -= 0.5L; /* its rounded watts may exceed s·P·x by that */
+    }
+    if (q <= 0) continue;
+    it[n++] = (struct item){(uint32_t)c, (double)q, 0.0, cl->min_af == 100 ? 1.0 : 0.0, 1.0 - x[c]};
+    sum_q += q;
+  }
+  free(in_r);
+  size_t j0 = out->n;
+  int rc = n ? flow_cover(it, n, (double)(sum_q - dem), out) : 0;
+  if (rc || out->n == j0) return rc;
+  long double rhs = out->rhs[j0]; /* Σ v·(1 − x) <= rhs  ⇔  −Σ v·x <= rhs − Σ v */
+  for (size_t e = out->start[j0]; e < out->start[j0 + 1]; e++) rhs -= out->val[e], out->val[e] = -out->val[e];
+  out->rhs[j0] = (double)rhs;
+  return 0;
+}
+
+int cl_cuts_separate(const struct cl_model *md, const double *x, int64_t coverage,
+                     struct cl_cuts *out) {
   struct item *it = malloc((md->n_cols ? md->n_cols : 1) * sizeof *it);
   if (!it) return FX_CLEAR_ENOMEM;
   int rc = 0;
@@ -219,6 +292,7 @@ int cl_cuts_separate(const struct cl_model *md, const double *x, struct cl_cuts 
       if (!rc && n) rc = flow_cover(it, n, b, out);
     }
   }
+  if (!rc && coverage > INT64_MIN) rc = coverage_cut(md, x, coverage, it, out);
   free(it);
   return rc;
 }
@@ -235,7 +309,7 @@ int cl_cuts_root(const struct cl_model *md, struct cl_lp *lp, int64_t coverage, 
   for (int r = 0; !rc && r < rounds; r++) {
     struct cl_cuts k = {0};
     for (size_t c = 0; c < md->n_cols; c++) x[c] = cl_lp_bb_x(lp, c);
-    rc = cl_cuts_separate(md, x, &k);
+    rc = cl_cuts_separate(md, x, coverage, &k);
     if (!rc && k.n) {
       int64_t before = out->cost_lb;
       rc = cl_lp_add_cuts(lp, &k, coverage, out);

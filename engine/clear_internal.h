@@ -218,8 +218,11 @@ struct cl_cuts {
   double *val, *rhs;
 };
 void cl_cuts_free(struct cl_cuts *k);
-/* Cover cuts on the ISP rows violated by x (per column); appended to out. */
-int cl_cuts_separate(const struct cl_model *md, const double *x, struct cl_cuts *out);
+/* Cuts violated by x (per column), appended to out: covers and flow covers
+ * on the ISP rows, and (coverage > INT64_MIN) a flow cover on the coverage
+ * every choice covering >= coverage reaches. */
+int cl_cuts_separate(const struct cl_model *md, const double *x, int64_t coverage,
+                     struct cl_cuts *out);
 /* Up to rounds of separation at the LP of cl_lp_cost_bound(lp, coverage),
  * each re-solved; out->cost_lb is the proven bound with the cuts. */
 int cl_cuts_root(const struct cl_model *md, struct cl_lp *lp, int64_t coverage, int rounds,

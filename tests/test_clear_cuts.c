@@ -94,15 +94,17 @@ static int64_t coverage(const struct fx_clear_market *m, const int64_t *d, bool 
 struct ex {
   const struct cl_model *md;
   const struct cl_cuts *cuts;
+  const int64_t *cut_cov; /* cut j holds on choices covering >= cut_cov[j] */
   int64_t d[MAX_ISPS], cost;
   double x[MAX_OFFERS * MAX_OPTS];
   int64_t at_cov, at_cost;
   long visited;
 };
 
-static void ex_check(struct ex *e) {
+static void ex_check(struct ex *e, int64_t cov) {
   const struct cl_cuts *k = e->cuts;
   for (size_t j = 0; k && j < k->n; j++) {
+    if (cov < e->cut_cov[j]) continue;
     long double lhs = 0.0L, mag = fabs(k->rhs[j]);
     for (size_t q = k->start[j]; q < k->start[j + 1]; q++) {
       lhs += (long double)k->val[q] * e->x[k->col[q]];
@@ -120,7 +122,7 @@ static void ex_rec(struct ex *e, size_t i) {
     int64_t cov = coverage(md->m, e->d, &ok);
     if (!ok) return;
     e->visited++;
-    ex_check(e);
+    ex_check(e, cov);
     if (cov >= e->at_cov && e->cost < e->at_cost) e->at_cost = e->cost;
     return;
   }
@@ -140,8 +142,9 @@ static void ex_rec(struct ex *e, size_t i) {
 }
 
 /* Least cost at coverage >= cov (INT64_MAX: none), every cut checked on the way. */
-static int64_t least_cost(const struct cl_model *md, const struct cl_cuts *cuts, int64_t cov) {
-  struct ex e = {.md = md, .cuts = cuts, .at_cov = cov, .at_cost = INT64_MAX};
+static int64_t least_cost(const struct cl_model *md, const struct cl_cuts *cuts,
+                          const int64_t *cut_cov, int64_t cov) {
+  struct ex e = {.md = md, .cuts = cuts, .cut_cov = cut_cov, .at_cov = cov, .at_cost = INT64_MAX};
   ex_rec(&e, 0);
   cr_assert_gt(e.visited, 0); /* buying nothing keeps the rules */
   return e.at_cost;
@@ -151,7 +154,7 @@ static int64_t least_cost(const struct cl_model *md, const struct cl_cuts *cuts,
  * never give (random factors, many at full activation), so that many covers
  * and flow covers are tried; every one holds on every rule-keeping choice. */
 Test(clear_cuts, every_cut_holds_on_every_rule_keeping_choice) {
-  size_t total = 0, flow = 0;
+  size_t total = 0, flow = 0, on_cov = 0;
   for (uint64_t seed = 1; seed <= 60; seed++) {
     struct mk k;
     bool wide;
@@ -162,13 +165,18 @@ Test(clear_cuts, every_cut_holds_on_every_rule_keeping_choice) {
     struct cl_cuts cuts = {0};
     struct rng r = {seed * 7919};
     double x[MAX_OFFERS * MAX_OPTS];
+    int64_t cut_cov[2000];
     for (int round = 0; round < 40 && md.n_cols; round++) {
       for (size_t c = 0; c < md.n_cols; c++) {
         int64_t u = uni(&r, 0, 4);
         x[c] = u == 0 ? 0.0 : u <= 2 ? 1.0 : (double)uni(&r, 1, 99) / 100.0;
       }
+      /* the coverage asked: none, or a share of the need */
+      int64_t cov = round % 4 == 0 ? INT64_MIN : md.need * uni(&r, 1, 10) / 10;
       size_t before = cuts.n;
-      cr_assert_eq(cl_cuts_separate(&md, x, &cuts), 0);
+      cr_assert_eq(cl_cuts_separate(&md, x, cov, &cuts), 0);
+      cr_assert_lt(cuts.n, sizeof cut_cov / sizeof *cut_cov);
+      for (size_t j = before; j < cuts.n; j++) cut_cov[j] = cov;
       for (size_t j = before; j < cuts.n; j++) { /* each cut separated is violated there */
         long double lhs = 0.0L;
         bool plain = true;
@@ -178,16 +186,19 @@ Test(clear_cuts, every_cut_holds_on_every_rule_keeping_choice) {
         }
         cr_assert_gt((double)lhs, cuts.rhs[j], "cut %zu is not violated where it was found", j);
         flow += !plain;
+        on_cov += cuts.val[cuts.start[j]] < 0; /* the coverage knapsack's, turned back into x */
       }
     }
     total += cuts.n;
-    if (md.n_cols) least_cost(&md, &cuts, 0);
+    if (md.n_cols) least_cost(&md, &cuts, cut_cov, 0);
     cl_cuts_free(&cuts);
     cl_model_free(&md);
   }
-  cr_log_info("%zu cuts checked, %zu of them flow covers", total, flow);
+  cr_log_info("%zu cuts checked, %zu of them flow covers, %zu on the coverage", total, flow,
+              on_cov);
   cr_assert_gt(total, 100, "too few cuts: the test would prove nothing");
   cr_assert_gt(flow, 20, "too few flow covers");
+  cr_assert_gt(on_cov, 20, "too few cuts on the coverage");
 }
 
 /* The cost bound after rounds of cuts at the root (the proof's
@@ -226,11 +237,15 @@ Test(clear_cuts, root_bound_with_cuts_never_exceeds_the_least_cost) {
     double *x = calloc(md.n_cols, sizeof *x);
     cr_assert(x);
     for (size_t c = 0; c < md.n_cols; c++) x[c] = cl_lp_bb_x(lp, c);
-    cr_assert_eq(cl_cuts_separate(&md, x, &cuts), 0);
+    cr_assert_eq(cl_cuts_separate(&md, x, cov, &cuts), 0);
+    int64_t *cut_cov = malloc((cuts.n + 1) * sizeof *cut_cov);
+    cr_assert(cut_cov);
+    for (size_t j = 0; j < cuts.n; j++) cut_cov[j] = cov;
     int n_cuts = 0;
     cr_assert_eq(cl_cuts_root(&md, lp, cov, 10, &out, &n_cuts), 0);
     cr_assert_geq((size_t)n_cuts, cuts.n);
-    int64_t best = least_cost(&md, &cuts, cov);
+    int64_t best = least_cost(&md, &cuts, cut_cov, cov);
+    free(cut_cov);
     cr_assert_geq(out.cost_lb, plain);
     if (best != INT64_MAX)
       cr_assert_leq(out.cost_lb, best, "seed %llu: bound %lld with %d cuts above the least cost %lld",
@@ -281,7 +296,7 @@ static void proof_with_cuts(bool lazy) {
     struct cl_model md;
     cr_assert_eq(cl_model_init(&md, &k.m), 0);
     if (md.n_cols) {
-      int64_t best = least_cost(&md, NULL, r.coverage);
+      int64_t best = least_cost(&md, NULL, NULL, r.coverage);
       cr_assert_leq(r.cost_lb, best, "seed %llu: bound %lld above the least cost %lld",
                     (unsigned long long)seed, (long long)r.cost_lb, (long long)best);
       optimal += r.cost == best;
