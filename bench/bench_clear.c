@@ -17,7 +17,7 @@
  * limit lifted), BB_MAX (bb_max_offers), BB_PROOF (proof_max_offers),
  * RINS_NODES (rins_node_limit), BB_SB, BB_SB_REL, BB_SB_PIV (reliability
  * branching: bb_sb_cands, bb_sb_reliable, bb_sb_pivots), BB_ONE (one run per size),
- * BB_LAZY (bb_lazy_rows: 0 or 1), BB_CUTS (bb_cuts: 0 or 1), BB_SIZE and
+ * BB_LAZY (bb_lazy_rows: 0 or 1), BB_SIZE and
  * BB_SCARCITY (one market only). */
 #include <math.h>
 #include <stdio.h>
@@ -135,7 +135,6 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_SB_REL")) p.bb_sb_reliable = atoi(getenv("BB_SB_REL"));
   if (getenv("BB_SB_PIV")) p.bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
   if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
-  if (getenv("BB_CUTS")) p.bb_cuts = atoi(getenv("BB_CUTS")) != 0;
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
     double t0 = now_ms(), c0 = cpu_ms();

@@ -41,7 +41,6 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->proof_max_offers = 0;
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
-  p->bb_cuts = false;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */

@@ -122,10 +122,6 @@ struct fx_clear_params {
   size_t proof_max_offers;
   int rins_node_limit;
   long rins_pivot_limit;
-  /* Cover cuts on the ISP rows at the proof's root (proof_max_offers):
-   * valid inequalities whose duals join its Lagrangian bounds
-   * (docs/clearing.md, round 8 (cuts)). */
-  bool bb_cuts;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

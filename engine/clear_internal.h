@@ -207,32 +207,6 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);
 
-/* Valid inequalities (clear_cuts.c): cuts Σ val·x_col <= rhs on the LP's
- * factors x = k/100, each satisfied by every choice that keeps the rules
- * (rounded watts), so their row duals may join the Lagrangian bounds. Cut
- * j's entries are start[j]..start[j+1] of col and val. */
-struct cl_cuts {
-  size_t n, cap, nnz, cap_nz;
-  size_t *start;
-  uint32_t *col;
-  double *val, *rhs;
-};
-void cl_cuts_free(struct cl_cuts *k);
-/* Cuts violated by x (per column), appended to out: covers and flow covers
- * on the ISP rows, and (coverage > INT64_MIN) a flow cover on the coverage
- * every choice covering >= coverage reaches. */
-int cl_cuts_separate(const struct cl_model *md, const double *x, int64_t coverage,
-                     struct cl_cuts *out);
-/* Up to rounds of separation at the LP of cl_lp_cost_bound(lp, coverage),
- * each re-solved; out->cost_lb is the proven bound with the cuts. */
-int cl_cuts_root(const struct cl_model *md, struct cl_lp *lp, int64_t coverage, int rounds,
-                 struct cl_lp_out *out, int *n_cuts);
-/* Add cuts as rows of the LP (not once the MILP of cl_lp_mip is built) and
- * re-solve the cost bound's LP at coverage (dual simplex from the current
- * basis); out->cost_lb becomes its proven bound. */
-int cl_lp_add_cuts(struct cl_lp *lp, const struct cl_cuts *k, int64_t coverage,
-                   struct cl_lp_out *out);
-
 double cl_now_ms(void);
 
 #endif

@@ -76,13 +76,6 @@ struct cl_lp {
   long double *save_best, *save_val, save_margin, save_sum;
   struct basis probe_basis;
   bool probing; /* read the duals even when the iteration limit stopped it */
-  /* Cuts (clear_cuts.c): rows cut0..cut0+cuts.n-1 of P (cut0_full in full
-   * while the lazy copy runs), and per column its entries (cut, value). */
-  struct cl_cuts cuts;
-  int cut0, cut0_full;
-  size_t *ccut_ptr;
-  uint32_t *ccut_j;
-  double *ccut_val;
 };
 
 double cl_now_ms(void) {
@@ -246,8 +239,6 @@ void cl_lp_free(struct cl_lp *lp) {
   free(lp->offer_best), free(lp->col_val);
   free(lp->save_x), free(lp->save_lam), free(lp->save_best), free(lp->save_val);
   free(lp->probe_basis.stat);
-  cl_cuts_free(&lp->cuts);
-  free(lp->ccut_ptr), free(lp->ccut_j), free(lp->ccut_val);
   free(lp);
 }
 
@@ -348,11 +339,6 @@ static long double col_term(const struct cl_lp *lp, const double *mu, size_t c, 
     *mag += fabsl(v);
     noise += 0.5L * fabsl(w);
   }
-  for (size_t e = lp->ccut_ptr ? lp->ccut_ptr[c] : 0; lp->ccut_ptr && e < lp->ccut_ptr[c + 1]; e++) {
-    long double v = mu[lp->cut0 + (int)lp->ccut_j[e]] * (long double)lp->ccut_val[e];
-    g -= v; /* a factor is exact: no rounding noise */
-    *mag += fabsl(v);
-  }
   int k1, k2;
   col_range(lp, c, &k1, &k2);
   long double a = g * k1 / 100.0L, b = g * k2 / 100.0L;
@@ -399,11 +385,6 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     sum += mu[lp->row_b[t]] * (long double)-is->off;
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
-  }
-  for (size_t j = 0; j < lp->cuts.n; j++) { /* <= rows, valid on every rule-keeping choice */
-    int r = lp->cut0 + (int)j;
-    if (mu[r] < 0) mu[r] = 0.0;
-    sum += mu[r] * (long double)lp->cuts.rhs[j];
   }
   for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, mu, i, cost, &mag);
   lp->margin = 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
@@ -850,91 +831,6 @@ int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) 
   return 0;
 }
 
-/* Per column its cut entries, for the Lagrangian's column terms. */
-static int cuts_by_col(struct cl_lp *lp) {
-  const struct cl_cuts *k = &lp->cuts;
-  size_t nc = lp->md->n_cols;
-  free(lp->ccut_ptr), free(lp->ccut_j), free(lp->ccut_val);
-  lp->ccut_ptr = calloc(nc + 1, sizeof *lp->ccut_ptr);
-  lp->ccut_j = malloc((k->nnz ? k->nnz : 1) * sizeof *lp->ccut_j);
-  lp->ccut_val = malloc((k->nnz ? k->nnz : 1) * sizeof *lp->ccut_val);
-  if (!lp->ccut_ptr || !lp->ccut_j || !lp->ccut_val) return FX_CLEAR_ENOMEM;
-  for (size_t e = 0; e < k->nnz; e++) lp->ccut_ptr[k->col[e] + 1]++;
-  for (size_t c = 0; c < nc; c++) lp->ccut_ptr[c + 1] += lp->ccut_ptr[c];
-  size_t *fill = malloc((nc + 1) * sizeof *fill);
-  if (!fill) return FX_CLEAR_ENOMEM;
-  memcpy(fill, lp->ccut_ptr, (nc + 1) * sizeof *fill);
-  for (size_t j = 0; j < k->n; j++)
-    for (size_t e = k->start[j]; e < k->start[j + 1]; e++) {
-      size_t at = fill[k->col[e]]++;
-      lp->ccut_j[at] = (uint32_t)j, lp->ccut_val[at] = k->val[e];
-    }
-  free(fill);
-  return 0;
-}
-
-/* Append cuts to lp->cuts and as rows of P (scaled to a largest entry of 1). */
-static int cuts_append(struct cl_lp *lp, const struct cl_cuts *add) {
-  struct cl_cuts *k = &lp->cuts;
-  if (!k->n) lp->cut0 = glp_get_num_rows(lp->P) + 1;
-  for (size_t j = 0; j < add->n; j++) {
-    size_t a = add->start[j], b = add->start[j + 1];
-    if (k->n + 2 > k->cap || k->nnz + (b - a) > k->cap_nz) {
-      size_t cap = 2 * (k->cap + 8), cnz = 2 * (k->cap_nz + (b - a));
-      size_t *st = realloc(k->start, (cap + 1) * sizeof *st);
-      if (st) k->start = st;
-      double *rhs = realloc(k->rhs, cap * sizeof *rhs);
-      if (rhs) k->rhs = rhs;
-      uint32_t *col = realloc(k->col, cnz * sizeof *col);
-      if (col) k->col = col;
-      double *val = realloc(k->val, cnz * sizeof *val);
-      if (val) k->val = val;
-      if (!st || !rhs || !col || !val) return FX_CLEAR_ENOMEM;
-      k->cap = cap, k->cap_nz = cnz;
-      if (!k->n) k->start[0] = 0;
-    }
-    int *ind = malloc((b - a + 1) * sizeof *ind);
-    double *val = malloc((b - a + 1) * sizeof *val), big = 0;
-    if (!ind || !val) {
-      free(ind), free(val);
-      return FX_CLEAR_ENOMEM;
-    }
-    for (size_t e = a; e < b; e++) {
-      ind[e - a + 1] = lp->x0 + (int)add->col[e], val[e - a + 1] = add->val[e] / lp->xscale;
-      k->col[k->nnz] = add->col[e], k->val[k->nnz++] = add->val[e];
-      big = fmax(big, fabs(add->val[e]));
-    }
-    int r = glp_add_rows(lp->P, 1);
-    glp_set_mat_row(lp->P, r, (int)(b - a), ind, val);
-    glp_set_row_bnds(lp->P, r, GLP_UP, 0.0, add->rhs[j]);
-    if (big > 0) glp_set_rii(lp->P, r, 1.0 / big);
-    free(ind), free(val);
-    k->rhs[k->n++] = add->rhs[j];
-    k->start[k->n] = k->nnz;
-  }
-  double *lam = realloc(lp->lam, ((size_t)glp_get_num_rows(lp->P) + 1) * sizeof *lam);
-  if (!lam) return FX_CLEAR_ENOMEM;
-  lp->lam = lam;
-  return cuts_by_col(lp);
-}
-
-int cl_lp_add_cuts(struct cl_lp *lp, const struct cl_cuts *add, int64_t coverage,
-                   struct cl_lp_out *out) {
-  if (lp->mip_built || lp->kr || lp->n_slack) return FX_CLEAR_EINVAL; /* rows after these */
-  int rc = add->n ? cuts_append(lp, add) : 0;
-  if (rc) return rc;
-  /* The new rows are basic: the basis stays dual feasible. */
-  if (!solve(lp, GLP_DUALP)) {
-    int nr = glp_get_num_rows(lp->P);
-    memset(lp->lam, 0, ((size_t)nr + 1) * sizeof *lp->lam); /* trivial, still valid */
-  }
-  int64_t lb = cost_bound(lp, coverage);
-  if (lb > out->cost_lb) out->cost_lb = lb;
-  out->budget_hit = lp->budget_hit;
-  out->solves = lp->solves;
-  return 0;
-}
-
 /* Branch-and-bound support (clear_bb.c). Nodes differ from the LP of
  * cl_lp_cost_bound only in column bounds; the rows get elastic slacks at a
  * price above any offer's per watt, so that a node the forced offers make
@@ -946,7 +842,6 @@ static void add_slacks(struct cl_lp *lp) {
   double val[2] = {0.0, 1.0};
   int n = 1;
   for (size_t t = 0; t < md->n_isps; t++) n += md->isp[t].constrained ? 2 : 0;
-  n += (int)lp->cuts.n;
   lp->slack0 = glp_add_cols(lp->P, n);
   lp->n_slack = n;
   int j = lp->slack0;
@@ -958,10 +853,6 @@ static void add_slacks(struct cl_lp *lp) {
     val[1] = 1.0;
     glp_set_mat_col(lp->P, j++, 1, ind, val);
     val[1] = -1.0;
-    glp_set_mat_col(lp->P, j++, 1, ind, val);
-  }
-  for (size_t c = 0; c < lp->cuts.n; c++) { /* in watts, priced like the ISP rows' */
-    ind[1] = lp->cut0 + (int)c, val[1] = -1.0;
     glp_set_mat_col(lp->P, j++, 1, ind, val);
   }
 }
@@ -1015,7 +906,6 @@ static int lazy_copy(struct cl_lp *lp) {
   }
   if (n_del) glp_del_rows(Q, n_del, del);
   free(del);
-  lp->cut0_full = lp->cut0, lp->cut0 -= n_del; /* the cuts follow the deleted rows */
   lp->full = lp->P, lp->P = Q;
   return 0;
 }
@@ -1051,7 +941,6 @@ void cl_lp_bb_end(struct cl_lp *lp) {
   if (lp->full) {
     glp_delete_prob(lp->P);
     lp->P = lp->full, lp->full = NULL, lp->n_slack = 0;
-    lp->cut0 = lp->cut0_full;
   }
   free(lp->gub_row), lp->gub_row = NULL;
   if (lp->n_slack) slacks_open(lp, false);

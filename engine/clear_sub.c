@@ -279,11 +279,9 @@ static int reduced_search(const struct cl_model *rm, const struct fx_clear_param
   struct cl_lp *lp = NULL;
   struct cl_lp_out lo = {0};
   int64_t c0 = st->cov;
-  int n_cuts = 0;
   int rc = cl_lp_create(&lp, rm, p, deadline);
   if (!rc) rc = cl_lp_root(lp, st, &lo);
   if (!rc) rc = cl_lp_cost_bound(lp, c0, &lo);
-  if (!rc && p->bb_cuts) rc = cl_cuts_root(rm, lp, c0, 10, &lo, &n_cuts);
   if (!rc) rc = cl_bb_run(rm, lp, p, st, c0, lo.cost_lb, false, out);
   if (!rc && lo.cost_lb > out->bound) out->bound = lo.cost_lb;
   cl_lp_free(lp);
