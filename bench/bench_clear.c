@@ -14,11 +14,13 @@
  * reduced market kept.
  * Usage: bench_clear [max_offers] (default 10000). Environment, to measure
  * the branch-and-bound beyond its defaults: BB_NODES (node limit, pivot
- * limit lifted), BB_MAX (bb_max_offers), BB_PROOF (proof_max_offers),
- * RINS_NODES (rins_node_limit), BB_SB, BB_SB_REL, BB_SB_PIV (reliability
- * branching: bb_sb_cands, bb_sb_reliable, bb_sb_pivots), BB_ONE (one run per size),
- * BB_LAZY (bb_lazy_rows: 0 or 1), BB_NATIVE (bb_native_lp: 0 or 1), BB_SIZE and
- * BB_SCARCITY (one market only). */
+ * limit lifted), BB_PIVOTS (pivot limit; flexd serve's default is 15000,
+ * the library's 8000), BB_MAX (bb_max_offers; flexd serve's 400),
+ * BB_PROOF (proof_max_offers), RINS_NODES (rins_node_limit), BB_SB,
+ * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
+ * bb_sb_pivots), BB_ONE (one run per size), BB_LAZY (bb_lazy_rows: 0 or 1),
+ * BB_NATIVE (bb_native_lp: 0 or 1), BB_SIZE and BB_SCARCITY (one market
+ * only). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +132,7 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   fx_clear_params_init(&p);
   p.coverage_tolerance = tol;
   if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
+  if (getenv("BB_PIVOTS")) p.bb_pivot_limit = atol(getenv("BB_PIVOTS"));
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
   if (getenv("BB_NATIVE")) p.bb_native_lp = atoi(getenv("BB_NATIVE")) != 0;

@@ -40,7 +40,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_sb_reliable = 1;
   p->bb_sb_pivots = 10;
   p->rins_max_offers = 2000;
-  p->proof_max_offers = 0;
+  p->proof_max_offers = 2000;
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
 }
@@ -174,17 +174,20 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     if (!rc) rc = search(md, p, lp, &best, &other, &out);
     if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
-    /* The proof only where the root does not prove the answer already; the
-     * neighbourhood search and the dive polish, which only make it cheaper,
-     * otherwise (they would mislead the proof's search: docs/clearing.md,
-     * rounds 6 and 8). */
-    if (!rc && proof && !gap_open(&best, out.cost_lb, p->bb_gap)) proof = false;
-    bool rins = !cl_lp_exact(lp) && !bb && !proof && md->n_offers <= p->rins_max_offers &&
-                p->rins_node_limit > 0;
+    /* The neighbourhood search and the dive polish make the root's answer
+     * cheaper, keeping its coverage; the proof, where they leave the cost
+     * gap above bb_gap, starts again from the root's answer (a better
+     * incumbent misleads its search: docs/clearing.md, rounds 6 and 8).
+     * Every bound is at the root answer's coverage, which both answers keep
+     * at least, so the cheaper of the two is proven by the better bound. */
+    bool rins = !cl_lp_exact(lp) && !bb && md->n_offers <= p->rins_max_offers && p->rins_node_limit > 0;
+    if (!rc && proof) cl_state_copy(&other, &best, md);
     if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
     if (!rc && rins) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb is at best.cov */
+    if (!rc && proof && !gap_open(&best, out.cost_lb, p->bb_gap)) proof = false;
     if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
-    else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &best, &bo, &proof_cols);
+    else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &other, &bo, &proof_cols);
+    if (!rc && proof && !bb && cl_state_better(&other, &best, out.target)) cl_state_copy(&best, &other, md);
     if (!rc && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
   }
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
