@@ -4,8 +4,8 @@
  * branchings (columns excluded, ordered, capped, released; offer rows the
  * lazy mode gives back) has GLPK's optimum within 1e-7; and with the switch
  * on and off, the branch-and-bound's answers and proven bounds agree with
- * an exhaustive search (the generator and the search are the small parts of
- * test_clear_props.c, copied); and the switch's default and [market] key. */
+ * an exhaustive search (tests/support/clear_markets.c, shared with
+ * test_clear_props.c); and the switch's default and [market] key. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -15,132 +15,7 @@
 #include "engine/clear_dsx.h"
 #include "engine/clear_internal.h"
 #include "engine/config.h"
-
-#define MAX_ISPS 6
-#define MAX_OFFERS 120
-#define MAX_OPTS 2
-
-struct rng {
-  uint64_t s;
-};
-
-static uint64_t next(struct rng *r) { /* splitmix64 */
-  uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
-
-static int64_t uni(struct rng *r, int64_t lo, int64_t hi) {
-  return lo + (int64_t)(next(r) % (uint64_t)(hi - lo + 1));
-}
-
-struct mk {
-  struct fx_clear_isp isps[MAX_ISPS];
-  struct fx_clear_offer offers[MAX_OFFERS];
-  struct fx_clear_option opts[MAX_OFFERS][MAX_OPTS];
-  int64_t pw[MAX_OFFERS][MAX_OPTS][MAX_ISPS];
-  struct fx_clear_market m;
-};
-
-static void gen_isp(struct rng *r, struct fx_clear_isp *is) {
-  int64_t a = uni(r, 0, 4) * 100, b = a + uni(r, 0, 3) * 100;
-  switch (uni(r, 0, 5)) {
-  case 0: *is = (struct fx_clear_isp){FX_CLEAR_UNCONSTRAINED, 0, 0}; break;
-  case 1: *is = (struct fx_clear_isp){FX_CLEAR_AVAILABLE, -b, a}; break;
-  case 2: case 3: *is = (struct fx_clear_isp){FX_CLEAR_REQUESTED, a, b}; break;
-  default: *is = (struct fx_clear_isp){FX_CLEAR_REQUESTED, -b, -a}; break;
-  }
-}
-
-/* steps: how many factors below 100 an option may allow. */
-static void gen(struct mk *k, uint64_t seed, size_t n_offers, int steps, bool negative) {
-  struct rng r = {seed};
-  size_t n_isps = (size_t)uni(&r, 2, MAX_ISPS);
-  for (size_t t = 0; t < n_isps; t++) gen_isp(&r, &k->isps[t]);
-  for (size_t i = 0; i < n_offers; i++) {
-    size_t n_opt = (size_t)uni(&r, 1, MAX_OPTS);
-    for (size_t j = 0; j < n_opt; j++) {
-      size_t first = (size_t)uni(&r, 0, (int64_t)n_isps - 1), n = (size_t)uni(&r, 1, (int64_t)(n_isps - first));
-      int64_t dir = uni(&r, 0, 1) ? 1 : -1;
-      for (size_t q = 0; q < n; q++) k->pw[i][j][q] = dir * uni(&r, -20, 250) + (uni(&r, 0, 5) == 0 ? 1 : 0);
-      int64_t price = uni(&r, negative ? -3000 : 1, 20000);
-      k->opts[i][j] = (struct fx_clear_option){price, 100 - (int)uni(&r, 0, steps), first, n, k->pw[i][j]};
-    }
-    k->offers[i] = (struct fx_clear_offer){n_opt, k->opts[i]};
-  }
-  k->m = (struct fx_clear_market){{n_isps, k->isps}, n_offers, k->offers, NULL};
-}
-
-/* The rules, written again from DESIGN.md §4 for the test's own use. */
-static bool isp_ok(const struct fx_clear_isp *is, int64_t d) {
-  if (is->disposition == FX_CLEAR_UNCONSTRAINED) return true;
-  int64_t lo = is->min_power < 0 ? is->min_power : 0, hi = is->max_power > 0 ? is->max_power : 0;
-  return d >= lo && d <= hi;
-}
-
-static int64_t isp_need(const struct fx_clear_isp *is, int *s) {
-  *s = is->min_power >= 0 ? 1 : -1;
-  if (is->disposition != FX_CLEAR_REQUESTED) return 0;
-  if (is->min_power >= 0) return is->min_power > 0 ? is->min_power : is->max_power;
-  return is->max_power < 0 ? -is->max_power : -is->min_power;
-}
-
-static int64_t coverage(const struct fx_clear_market *m, const int64_t *d, bool *ok) {
-  int64_t cov = 0;
-  *ok = true;
-  for (size_t t = 0; t < m->request.n_isps; t++) {
-    int s;
-    int64_t need = isp_need(&m->request.isps[t], &s), v = s * d[t];
-    *ok = *ok && isp_ok(&m->request.isps[t], d[t]);
-    cov += v < 0 ? 0 : v > need ? need : v;
-  }
-  return cov;
-}
-
-static bool useful(const struct fx_clear_market *m, const struct fx_clear_option *o) {
-  for (size_t q = 0; q < o->n_power; q++) {
-    int s;
-    if (isp_need(&m->request.isps[o->first_isp + q], &s) > 0 && s * o->power[q] > 0) return true;
-  }
-  return false;
-}
-
-static void add(int64_t *d, const struct fx_clear_option *o, int k, int sign) {
-  for (size_t q = 0; q < o->n_power; q++) d[o->first_isp + q] += sign * fx_clear_order_power(o->power[q], k);
-}
-
-/* Exhaustive search: the most coverage (and its least cost), and the least
- * cost among choices covering at least at_cov. */
-struct ex {
-  const struct fx_clear_market *m;
-  int64_t d[MAX_ISPS], cost;
-  int64_t best_cov, best_cost, at_cov, at_cost;
-};
-
-static void ex_rec(struct ex *e, size_t i) {
-  if (i == e->m->n_offers) {
-    bool ok;
-    int64_t cov = coverage(e->m, e->d, &ok);
-    if (!ok) return;
-    if (cov > e->best_cov || (cov == e->best_cov && e->cost < e->best_cost))
-      e->best_cov = cov, e->best_cost = e->cost;
-    if (cov >= e->at_cov && e->cost < e->at_cost) e->at_cost = e->cost;
-    return;
-  }
-  ex_rec(e, i + 1);
-  for (size_t j = 0; j < e->m->offers[i].n_options; j++) {
-    const struct fx_clear_option *o = &e->m->offers[i].options[j];
-    if (!useful(e->m, o)) continue;
-    for (int k = o->min_af; k <= 100; k++) {
-      add(e->d, o, k, 1);
-      e->cost += fx_clear_order_price(o->price, k);
-      ex_rec(e, i + 1);
-      e->cost -= fx_clear_order_price(o->price, k);
-      add(e->d, o, k, -1);
-    }
-  }
-}
+#include "tests/support/clear_markets.h"
 
 /* One node LP pair: the same market, the same root, one with each simplex. */
 struct pair {
@@ -181,15 +56,15 @@ static void pair_end(struct pair *p) {
 
 /* A branching step on offer i in both LPs: a column excluded, ordered
  * (the offer's others excluded), capped below full, or the offer released. */
-static void branch(struct pair *p, const struct cl_model *md, struct rng *r) {
-  size_t c = (size_t)uni(r, 0, (int64_t)md->n_cols - 1), i = md->col[c].offer;
-  int what = (int)uni(r, 0, 3), min = md->col[c].min_af;
+static void branch(struct pair *p, const struct cl_model *md, struct fx_cm_rng *r) {
+  size_t c = (size_t)fx_cm_uni(r, 0, (int64_t)md->n_cols - 1), i = md->col[c].offer;
+  int what = (int)fx_cm_uni(r, 0, 3), min = md->col[c].min_af;
   for (size_t j = md->offer_col[i]; j < md->offer_col[i + 1]; j++) {
     struct cl_krange k = p->kr[0][j];
     if (what == 3) k = (struct cl_krange){0, 100};
     else if (what == 0 && j == c) k.hi = 0;
     else if (what == 1) k = j == c ? (struct cl_krange){(uint8_t)min, 100} : (struct cl_krange){0, 0};
-    else if (what == 2 && j == c && k.hi > min) k.hi = (uint8_t)uni(r, min, k.hi - 1);
+    else if (what == 2 && j == c && k.hi > min) k.hi = (uint8_t)fx_cm_uni(r, min, k.hi - 1);
     for (int v = 0; v < 2; v++) p->kr[v][j] = k, cl_lp_bb_set(p->lp[v], j, k);
   }
 }
@@ -202,8 +77,8 @@ Test(clear_dsx, node_lps_match_glpk_across_branchings) {
   int compared = 0, regrown = 0;
   long native = 0;
   for (uint64_t seed = 1; seed <= 48; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(8 + seed % 40), 2, seed % 5 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(8 + seed % 40), 2, seed % 5 == 0);
     struct cl_model md;
     cr_assert_eq(cl_model_init(&md, &k.m), 0);
     if (!md.n_cols) {
@@ -215,7 +90,7 @@ Test(clear_dsx, node_lps_match_glpk_across_branchings) {
     bool cov_bb = seed % 4 == 0;
     pair_begin(&p, &md, seed % 3 != 0, cov_bb, &cov);
     int rows0 = cl_lp_bb_rows(p.lp[1]);
-    struct rng r = {seed * 7919};
+    struct fx_cm_rng r = {seed * 7919};
     for (int step = 0; step < 40; step++) {
       if (step) branch(&p, &md, &r);
       int64_t b[2];
@@ -256,15 +131,15 @@ static void bb_exhaustive(bool native) {
   p.bb_pivot_limit = 1000000;
   p.bb_native_lp = native;
   for (uint64_t seed = 1; seed <= 60; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
     p.bb_lazy_rows = seed % 2 == 0;
     if (seed % 3 == 0) p.bb_sb_cands = 8, p.bb_sb_reliable = 2, p.bb_sb_pivots = 3;
     else p.bb_sb_cands = 0;
     struct fx_clear_result res;
     cr_assert_eq(fx_clear_solve(&k.m, &p, &res), 0);
-    struct ex e = {.m = &k.m, .best_cov = -1, .at_cov = res.coverage, .at_cost = INT64_MAX};
-    ex_rec(&e, 0);
+    struct fx_cm_ex e = {.m = &k.m, .at_cov = res.coverage};
+    fx_cm_exhaustive(&e);
     cr_assert_leq(res.cost_lb, e.at_cost, "seed %llu: the bound %lld is above the optimum %lld",
                   (unsigned long long)seed, (long long)res.cost_lb, (long long)e.at_cost);
     cr_assert_geq(res.coverage_ub, e.best_cov, "seed %llu: the coverage bound is no bound",
