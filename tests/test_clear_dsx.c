@@ -122,13 +122,7 @@ Test(clear_dsx, node_lps_match_glpk_across_branchings) {
  * that coverage, and the proven cost bound never exceeds that least cost. */
 static void bb_exhaustive(bool native) {
   struct fx_clear_params p;
-  fx_clear_params_init(&p);
-  p.exact_max_offers = 0;
-  p.redive_max_offers = 0;
-  p.local_search_max_offers = 0;
-  p.bb_gap = 0;
-  p.bb_node_limit = 5000;
-  p.bb_pivot_limit = 1000000;
+  fx_cm_bb_params(&p);
   p.bb_native_lp = native;
   for (uint64_t seed = 1; seed <= 60; seed++) {
     struct fx_cm_market k;

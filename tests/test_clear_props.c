@@ -151,13 +151,7 @@ Test(clear_props, heuristics_alone_match_exhaustive_search) {
  * way of building the nodes' LPs (all rows; lazy one-option rows). */
 static void bb_matches_exhaustive(bool lazy, bool look_ahead) {
   struct fx_clear_params p, off;
-  fx_clear_params_init(&p);
-  p.exact_max_offers = 0;
-  p.redive_max_offers = 0;
-  p.local_search_max_offers = 0;
-  p.bb_gap = 0;
-  p.bb_node_limit = 5000;
-  p.bb_pivot_limit = 1000000;
+  fx_cm_bb_params(&p);
   p.bb_lazy_rows = lazy;
   if (look_ahead) /* every candidate, every time, stopped after one pivot */
     p.bb_sb_cands = 100, p.bb_sb_reliable = 1000, p.bb_sb_pivots = 1;
@@ -414,15 +408,9 @@ Test(clear_props, neighbourhood_search_only_improves) {
  * without it, fewer answers are optimal or proven. */
 Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
   struct fx_clear_params p, off;
-  fx_clear_params_init(&p);
-  p.exact_max_offers = 0;
+  fx_cm_bb_params(&p);
   p.bb_max_offers = 0;
   p.proof_max_offers = 1000;
-  p.redive_max_offers = 0;
-  p.local_search_max_offers = 0;
-  p.bb_gap = 0;
-  p.bb_node_limit = 5000;
-  p.bb_pivot_limit = 1000000;
   off = p;
   off.proof_max_offers = 0;
   int equal = 0, equal_off = 0, proven = 0, proven_off = 0, reduced = 0;

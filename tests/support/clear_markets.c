@@ -126,3 +126,13 @@ void fx_cm_exhaustive(struct fx_cm_ex *e) {
   memset(e->d, 0, sizeof e->d), e->cost = 0;
   ex_rec(e, 0);
 }
+
+void fx_cm_bb_params(struct fx_clear_params *p) {
+  fx_clear_params_init(p);
+  p->exact_max_offers = 0;
+  p->redive_max_offers = 0;
+  p->local_search_max_offers = 0;
+  p->bb_gap = 0;
+  p->bb_node_limit = 5000;
+  p->bb_pivot_limit = 1000000;
+}

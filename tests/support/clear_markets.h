@@ -69,4 +69,9 @@ struct fx_cm_ex {
 
 void fx_cm_exhaustive(struct fx_cm_ex *e);
 
+/* The defaults, but the engine's own branch-and-bound alone (GLPK's MILP,
+ * extra dives and local search off) run to a zero gap within budgets the
+ * generator's small markets never reach: what the search is compared to. */
+void fx_cm_bb_params(struct fx_clear_params *p);
+
 #endif
