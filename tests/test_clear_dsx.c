@@ -8,6 +8,7 @@
  * test_clear_props.c); and the switch's default and [market] key. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,10 +56,11 @@ static void pair_end(struct pair *p) {
 }
 
 /* A branching step on offer i in both LPs: a column excluded, ordered
- * (the offer's others excluded), capped below full, or the offer released. */
-static void branch(struct pair *p, const struct cl_model *md, struct fx_cm_rng *r) {
+ * (the offer's others excluded), capped below full, or the offer released;
+ * orders: ordering only (nodes that only the elastic slacks keep feasible). */
+static void branch(struct pair *p, const struct cl_model *md, struct fx_cm_rng *r, bool orders) {
   size_t c = (size_t)fx_cm_uni(r, 0, (int64_t)md->n_cols - 1), i = md->col[c].offer;
-  int what = (int)fx_cm_uni(r, 0, 3), min = md->col[c].min_af;
+  int what = orders ? 1 : (int)fx_cm_uni(r, 0, 3), min = md->col[c].min_af;
   for (size_t j = md->offer_col[i]; j < md->offer_col[i + 1]; j++) {
     struct cl_krange k = p->kr[0][j];
     if (what == 3) k = (struct cl_krange){0, 100};
@@ -73,48 +75,90 @@ static bool close_enough(double a, double b) {
   return fabs(a - b) <= 1e-7 * fmax(1.0, fmax(fabs(a), fabs(b)));
 }
 
+/* How a sweep of node LPs went. */
+struct sweep {
+  int compared, regrown, checked, empty;
+  long native;
+};
+
+/* The nodes' bounds against the exhaustive search of the node's choices
+ * (small markets): a cost bound never above the least cost covering at
+ * least cov, a coverage bound never below the most coverage; empty counts
+ * nodes with no feasible choice at all (only the slacks keep their LP
+ * feasible). */
+static void node_bound_check(const struct fx_clear_market *m, const struct cl_model *md,
+                             const struct cl_krange *kr, bool cov_bb, int64_t cov,
+                             const int64_t *b, struct sweep *sw, const char *where) {
+  int lo[FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS] = {0}, hi[FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS];
+  for (size_t x = 0; x < FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS; x++) hi[x] = 100;
+  for (size_t c = 0; c < md->n_cols; c++) {
+    size_t at = md->col[c].offer * FX_CM_MAX_OPTS + md->col[c].option;
+    lo[at] = kr[c].lo, hi[at] = kr[c].hi;
+  }
+  struct fx_cm_ex e = {.m = m, .at_cov = cov, .lo = lo, .hi = hi};
+  fx_cm_exhaustive(&e);
+  sw->empty += e.best_cov < 0;
+  for (int v = 0; v < 2; v++) {
+    if (cov_bb) cr_assert_geq(-b[v], e.best_cov, "%s (%s): coverage bound %lld below %lld", where,
+                              v ? "native" : "GLPK", (long long)-b[v], (long long)e.best_cov);
+    else cr_assert_leq(b[v], e.at_cost, "%s (%s): cost bound %lld above %lld", where,
+                       v ? "native" : "GLPK", (long long)b[v], (long long)e.at_cost);
+  }
+  sw->checked++;
+}
+
+/* steps node LPs of market m along a random branching, each solved by both
+ * simplexes: the same status and GLPK's optimum within 1e-7 (the native
+ * one falls back to GLPK inside cl_lp_bb_solve when it fails); with
+ * exhaustive, every node's bounds against the search. */
+static void sweep(const struct fx_clear_market *m, uint64_t seed, int steps, bool lazy,
+                  bool cov_bb, bool orders, bool exhaustive, struct sweep *sw) {
+  struct cl_model md;
+  cr_assert_eq(cl_model_init(&md, m), 0);
+  if (!md.n_cols) {
+    cl_model_free(&md);
+    return;
+  }
+  struct pair p;
+  int64_t cov;
+  pair_begin(&p, &md, lazy, cov_bb, &cov);
+  int rows0 = cl_lp_bb_rows(p.lp[1]);
+  struct fx_cm_rng r = {seed * 7919};
+  for (int step = 0; step < steps; step++) {
+    char where[64];
+    snprintf(where, sizeof where, "seed %llu step %d", (unsigned long long)seed, step);
+    if (step) branch(&p, &md, &r, orders);
+    int64_t b[2];
+    long piv = 0;
+    int ok[2];
+    for (int v = 0; v < 2; v++) ok[v] = cl_lp_bb_solve(p.lp[v], cov, &b[v], &piv);
+    cr_assert_eq(ok[1], ok[0], "%s: solved %d, GLPK %d", where, ok[1], ok[0]);
+    if (ok[0] != 1) continue;
+    double g = cl_lp_bb_objval(p.lp[0]), n = cl_lp_bb_objval(p.lp[1]);
+    cr_assert(close_enough(g, n), "%s: node LP %.10g, GLPK %.10g", where, n, g);
+    for (size_t c = 0; c < md.n_cols; c++) cr_assert(isfinite(cl_lp_bb_x(p.lp[1], c)), "%s", where);
+    if (exhaustive) node_bound_check(m, &md, p.kr[0], cov_bb, cov, b, sw, where);
+    sw->compared++;
+  }
+  sw->regrown += cl_lp_bb_rows(p.lp[1]) > rows0;
+  sw->native += cl_lp_bb_native(p.lp[1]);
+  pair_end(&p);
+  cl_model_free(&md);
+}
+
 Test(clear_dsx, node_lps_match_glpk_across_branchings) {
-  int compared = 0, regrown = 0;
-  long native = 0;
+  struct sweep sw = {0};
   for (uint64_t seed = 1; seed <= 48; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(8 + seed % 40), 2, seed % 5 == 0);
-    struct cl_model md;
-    cr_assert_eq(cl_model_init(&md, &k.m), 0);
-    if (!md.n_cols) {
-      cl_model_free(&md);
-      continue;
-    }
-    struct pair p;
-    int64_t cov;
-    bool cov_bb = seed % 4 == 0;
-    pair_begin(&p, &md, seed % 3 != 0, cov_bb, &cov);
-    int rows0 = cl_lp_bb_rows(p.lp[1]);
-    struct fx_cm_rng r = {seed * 7919};
-    for (int step = 0; step < 40; step++) {
-      if (step) branch(&p, &md, &r);
-      int64_t b[2];
-      long piv = 0;
-      int ok[2];
-      for (int v = 0; v < 2; v++) ok[v] = cl_lp_bb_solve(p.lp[v], cov, &b[v], &piv);
-      cr_assert_eq(ok[1], ok[0], "seed %llu step %d: solved %d, GLPK %d", (unsigned long long)seed,
-                   step, ok[1], ok[0]);
-      if (ok[0] != 1) continue;
-      double g = cl_lp_bb_objval(p.lp[0]), n = cl_lp_bb_objval(p.lp[1]);
-      cr_assert(close_enough(g, n), "seed %llu step %d: node LP %.10g, GLPK %.10g",
-                (unsigned long long)seed, step, n, g);
-      compared++;
-    }
-    regrown += cl_lp_bb_rows(p.lp[1]) > rows0;
-    native += cl_lp_bb_native(p.lp[1]);
-    pair_end(&p);
-    cl_model_free(&md);
+    sweep(&k.m, seed, 40, seed % 3 != 0, seed % 4 == 0, false, false, &sw);
   }
-  cr_log_info("%d node LPs compared, %ld solved natively, rows given back in %d runs", compared,
-              native, regrown);
-  cr_assert_gt(compared, 1000);
-  cr_assert_geq(native, compared * 9 / 10, "GLPK took over too often: %ld of %d", native, compared);
-  cr_assert_gt(regrown, 0, "no lazy row came back: that path is untested");
+  cr_log_info("%d node LPs compared, %ld solved natively, rows given back in %d runs", sw.compared,
+              sw.native, sw.regrown);
+  cr_assert_gt(sw.compared, 1000);
+  cr_assert_geq(sw.native, sw.compared * 9 / 10, "GLPK took over too often: %ld of %d", sw.native,
+                sw.compared);
+  cr_assert_gt(sw.regrown, 0, "no lazy row came back: that path is untested");
 }
 
 /* The engine's own branch-and-bound run to a zero gap, with each simplex

@@ -97,6 +97,34 @@ static bool ex_allowed(const struct fx_cm_ex *e, size_t i, size_t j) {
   return e->only == 1 ? j != e->only_opt : j == e->only_opt;
 }
 
+/* Factors [*k1, *k2] of offer i's option j in e's node; false: j is out. */
+static bool ex_range(const struct fx_cm_ex *e, size_t i, size_t j, int *k1, int *k2) {
+  const struct fx_clear_option *o = &e->m->offers[i].options[j];
+  *k1 = o->min_af, *k2 = 100;
+  if (!e->lo) return true;
+  size_t at = i * FX_CM_MAX_OPTS + j;
+  *k1 = e->lo[at] > *k1 ? e->lo[at] : *k1, *k2 = e->hi[at];
+  return *k1 <= *k2;
+}
+
+/* Option j is ordered: its offer takes it (an empty range orders nothing). */
+static bool ex_on(const struct fx_cm_ex *e, size_t i, size_t j) {
+  int k1, k2;
+  return e->lo && e->lo[i * FX_CM_MAX_OPTS + j] > 0 && ex_range(e, i, j, &k1, &k2);
+}
+
+/* Offer i must order one of its options. */
+static bool ex_ordered(const struct fx_cm_ex *e, size_t i) {
+  if (e->only == 2 && i == e->only_offer) return true;
+  for (size_t j = 0; e->lo && j < e->m->offers[i].n_options; j++)
+    if (ex_on(e, i, j)) return true;
+  return false;
+}
+
+static bool ex_taken(const struct fx_cm_ex *e, size_t i, size_t j) {
+  return !e->lo || !ex_ordered(e, i) || ex_on(e, i, j);
+}
+
 static void ex_rec(struct fx_cm_ex *e, size_t i) {
   if (i == e->m->n_offers) {
     bool ok;
@@ -107,11 +135,14 @@ static void ex_rec(struct fx_cm_ex *e, size_t i) {
     if (cov >= e->at_cov && e->cost < e->at_cost) e->at_cost = e->cost;
     return;
   }
-  if (e->only != 2 || i != e->only_offer) ex_rec(e, i + 1);
+  if (!ex_ordered(e, i)) ex_rec(e, i + 1);
   for (size_t j = 0; j < e->m->offers[i].n_options; j++) {
     const struct fx_clear_option *o = &e->m->offers[i].options[j];
-    if (!fx_cm_useful(e->m, o) || !ex_allowed(e, i, j)) continue;
-    for (int k = o->min_af; k <= 100; k++) {
+    int k1, k2;
+    if (!fx_cm_useful(e->m, o) || !ex_allowed(e, i, j) || !ex_taken(e, i, j) ||
+        !ex_range(e, i, j, &k1, &k2))
+      continue;
+    for (int k = k1; k <= k2; k++) {
       fx_cm_add(e->d, o, k, 1);
       e->cost += fx_clear_order_price(o->price, k);
       ex_rec(e, i + 1);

@@ -63,6 +63,10 @@ struct fx_cm_ex {
    * offer ordering only_opt (a branch-and-bound child's choices) */
   int only;
   size_t only_offer, only_opt;
+  /* NULL, or per option (offer · FX_CM_MAX_OPTS + option) the factors a
+   * branch-and-bound node allows, [max(lo, min_af), hi] (none when hi is
+   * below that); an option with lo > 0 is ordered: its offer takes it. */
+  const int *lo, *hi;
   int64_t best_cov, best_cost, at_cost;
   int64_t d[FX_CM_MAX_ISPS], cost; /* the search's own */
 };
