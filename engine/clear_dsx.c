@@ -260,9 +260,6 @@ static int grow_rows(struct cl_dsx *d, int cap) {
     free(E), free(tmp);
     return FX_CLEAR_ENOMEM;
   }
-  for (int s = 0; s < d->k; s++) memcpy(E + (size_t)s * cap, E_row(d, s), (size_t)d->k * sizeof *E);
-  free(d->E), free(d->tmp);
-  d->E = E, d->tmp = tmp;
   bool ok = true;
   void *q;
   GROW(d->rs, (size_t)cap), GROW(d->lo, nv), GROW(d->hi, nv), GROW(d->c, nv), GROW(d->x, nv);
@@ -273,7 +270,15 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap);
   GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
   GROW(d->w0, (size_t)cap), GROW(d->dw, nv);
-  if (!ok) return FX_CLEAR_ENOMEM;
+  if (!ok) { /* the copy stays as it was, at its old capacity */
+    free(E), free(tmp);
+    return FX_CLEAR_ENOMEM;
+  }
+  /* K's inverse changes its stride with the capacity: moved last, so that
+   * a failure above leaves E and cap in step. */
+  for (int s = 0; s < d->k; s++) memcpy(E + (size_t)s * cap, E_row(d, s), (size_t)d->k * sizeof *E);
+  free(d->E), free(d->tmp);
+  d->E = E, d->tmp = tmp;
   d->cap = cap;
   return 0;
 }
