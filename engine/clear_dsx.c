@@ -741,7 +741,12 @@ static int snap_alloc(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   s->w0 = malloc(cap * sizeof *s->w0);
   s->cap = d->cap, s->n = d->n, s->m = -1;
   bool ok = s->st && s->pos && s->slot && s->x && s->head && s->sv && s->rv && s->E && s->dj && s->y && s->w0;
-  return ok ? 0 : FX_CLEAR_ENOMEM;
+  if (ok) return 0;
+  /* Not kept half-built: the next save would take it for a fitting one
+   * and copy into its missing arrays. */
+  cl_dsx_snap_free(s);
+  *out = NULL;
+  return FX_CLEAR_ENOMEM;
 }
 
 int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {
