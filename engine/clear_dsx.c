@@ -490,6 +490,7 @@ static int ratio_test(struct cl_dsx *d, double sigma, double slope, int *nflip, 
   for (int k = 0; k < d->n + d->m; k++) {
     if (d->st[k] == BASIC) continue;
     double a = d->ar[k];
+    if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
     double as = sigma * a, ratio;
     if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = fmax(d->dj[k], 0.0) / -as;
     else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = fmax(-d->dj[k], 0.0) / as;
@@ -637,7 +638,7 @@ static int iterate(struct cl_dsx *d) {
   }
   double bound = sigma > 0 ? d->lo[p] : d->hi[p], arq = d->ar[q];
   pivot(d, p, q, bound);
-  if (fabs(d->aq[p] - arq) > 1e-7 * (1 + fabs(arq))) d->n_upd = REFACTOR; /* drift */
+  if (!(fabs(d->aq[p] - arq) <= 1e-7 * (1 + fabs(arq)))) d->n_upd = REFACTOR; /* drift, or NaN */
   d->dj[q] = 0.0;
   d->dj[p] = sigma * theta;
   d->st[p] = d->lo[p] == d->hi[p] ? FIXED : sigma > 0 ? AT_LO : AT_HI;
@@ -678,7 +679,18 @@ static int recheck(struct cl_dsx *d) {
   return choose_row(d, &delta) < 0;
 }
 
-int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
+/* Every value and dual a number: NaN compares as feasible with every bound
+ * (choose_row would call it optimal) and the caller turns the duals into
+ * integer bounds. Overflow is the one way here: finite inputs, no limits. */
+static bool finite_state(const struct cl_dsx *d) {
+  for (int v = 0; v < d->n + d->m; v++)
+    if (!isfinite(d->x[v])) return false;
+  for (int i = 0; i < d->m; i++)
+    if (!isfinite(d->y[i])) return false;
+  return true;
+}
+
+static int solve_loop(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
   d->devex = devex;
   for (int p = 0; devex && p < d->m; p++) d->dw[d->head[p]] = 1.0; /* a new reference framework */
   if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
@@ -698,6 +710,11 @@ int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
     if (it + 1 >= it_lim) return CL_DSX_ITLIM;
     if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
   }
+}
+
+int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
+  int rc = solve_loop(d, it_lim, devex, pivots);
+  return rc != CL_DSX_FAIL && !finite_state(d) ? CL_DSX_FAIL : rc;
 }
 
 double cl_dsx_obj(const struct cl_dsx *d) {

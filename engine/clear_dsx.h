@@ -38,7 +38,8 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
 /* Dual simplex from the current basis, at most it_lim pivots (added to
  * *pivots). devex: price by dual Devex weights (more dual objective per
  * pivot, for a look-ahead cut short), else by the largest infeasibility.
- * CL_DSX_OPT, _ITLIM, _FAIL or FX_CLEAR_ENOMEM. */
+ * CL_DSX_OPT, _ITLIM or _FAIL; _OPT and _ITLIM only with every value and
+ * dual finite (overflow fails). */
 int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots);
 double cl_dsx_obj(const struct cl_dsx *d);
 double cl_dsx_col_prim(const struct cl_dsx *d, int j);

@@ -319,3 +319,30 @@ Test(clear_dsx_edge, same_changes_same_answers) {
     cr_assert_eq(memcmp(obj[0], obj[1], sizeof obj[0]), 0, "seed %llu", (unsigned long long)seed);
   }
 }
+
+/* Overflow: a column fixed at 1e308 (nothing the caller passes, which
+ * keeps columns in [0, 100]) turns the rows' activities infinite and the
+ * arithmetic NaN. The copy must notice: a failure, never "optimal" on
+ * NaN values, which compare as feasible with every bound and would reach
+ * the Lagrangian's conversions to integers. */
+Test(clear_dsx_edge, overflow_fails_instead_of_answering_nan) {
+  int failed = 0;
+  for (uint64_t seed = 1; seed <= 10; seed++) {
+    glp_prob *P = small_lp(seed, 6, 9);
+    struct cl_dsx *d;
+    cr_assert_eq(cl_dsx_create(&d, P), 0);
+    long piv = 0;
+    for (int j = 1; j <= 9; j++) cl_dsx_set_col(d, j, j % 2 ? 1e308 : -1e308, j % 2 ? 1e308 : -1e308);
+    int rc = cl_dsx_solve(d, INT32_MAX, seed % 2 == 0, &piv);
+    cr_assert(rc == CL_DSX_OPT || rc == CL_DSX_FAIL);
+    if (rc == CL_DSX_OPT) {
+      cr_assert(isfinite(cl_dsx_obj(d)), "seed %llu: optimal at %g", (unsigned long long)seed,
+                cl_dsx_obj(d));
+      for (int i = 1; i <= cl_dsx_rows(d); i++) cr_assert(isfinite(cl_dsx_row_dual(d, i)));
+    }
+    failed += rc == CL_DSX_FAIL;
+    cl_dsx_free(d);
+    glp_delete_prob(P);
+  }
+  cr_assert_eq(failed, 10);
+}
