@@ -382,6 +382,8 @@ int cl_dsx_create(struct cl_dsx **out, glp_prob *P) {
   if (!d) return FX_CLEAR_ENOMEM;
   int rc = load(d, P);
   if (!rc && !refactor(d)) rc = CL_DSX_FAIL;
+  if (!rc) /* place() moves w0 before primal_full() sets it: start from 0 */
+    memset(d->w0, 0, (size_t)d->m * sizeof *d->w0);
   if (rc) {
     cl_dsx_free(d);
     return rc;
@@ -444,6 +446,7 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
   d->rp[i + 1] = d->rp[i] + n;
   d->rs[i] = 1.0;
   d->lo[v] = -HUGE_VAL, d->hi[v] = hi, d->c[v] = 0.0, d->dj[v] = 0.0, d->y[i] = 0.0;
+  d->x[v] = 0.0; /* basic: the next solve computes it (a save before copies it) */
   d->st[v] = BASIC, d->pos[v] = i, d->head[i] = v, d->slot[v] = -1, d->dw[v] = 1.0;
   d->m++;
   return 0;
