@@ -132,8 +132,7 @@ static void api_step(glp_prob *P, struct cl_dsx **d, bool devex, struct api_coun
   }
 }
 
-/* Random bound changes and appended rows (past the row capacity the copy
- * starts with, so the arrays grow) on small dense LPs. */
+/* Random bound changes and appended rows on small dense LPs. */
 Test(clear_dsx_edge, api_bound_changes_and_rows_match_glpk) {
   struct api_count c = {0};
   for (uint64_t seed = 1; seed <= 30; seed++) {
@@ -345,4 +344,38 @@ Test(clear_dsx_edge, overflow_fails_instead_of_answering_nan) {
     glp_delete_prob(P);
   }
   cr_assert_eq(failed, 10);
+}
+
+/* A hundred rows appended to one copy of a six-row LP (its arrays start
+ * with room for 16 more and double: three growths, K's inverse moved to a
+ * new stride each time), solved after each against GLPK; a snapshot taken
+ * before a growth is stale after it, and restoring it changes nothing. */
+Test(clear_dsx_edge, rows_appended_past_capacity_match_glpk) {
+  for (uint64_t seed = 1; seed <= 6; seed++) {
+    glp_prob *P = small_lp(seed, 6, 10);
+    struct cl_dsx *d;
+    struct cl_dsx_snap *snap = NULL;
+    cr_assert_eq(cl_dsx_create(&d, P), 0);
+    struct fx_cm_rng r = {seed * 17};
+    long piv = 0;
+    for (int row = 0; row < 100; row++) {
+      if (row % 8 == 0) cr_assert_eq(cl_dsx_save(d, &snap), 0);
+      int j = (int)fx_cm_uni(&r, 1, 10), ind[2] = {0, j};
+      double val[2] = {0, -(double)fx_cm_uni(&r, 1, 9)}; /* -a·x_j <= -a/2: x_j >= 1/2 */
+      int i = glp_add_rows(P, 1);
+      glp_set_mat_row(P, i, 1, ind, val);
+      glp_set_row_bnds(P, i, GLP_UP, 0.0, val[1] / 2);
+      cr_assert_eq(cl_dsx_add_row(d, 1, ind, val, val[1] / 2), 0);
+      cl_dsx_restore(d, snap); /* stale: rows came since */
+      cr_assert_eq(cl_dsx_rows(d), glp_get_num_rows(P));
+      cr_assert_eq(cl_dsx_solve(d, INT32_MAX, row % 2 == 0, &piv), CL_DSX_OPT);
+      cr_assert_eq(glpk_solve(P), GLP_OPT);
+      double g = glp_get_obj_val(P), o = cl_dsx_obj(d);
+      cr_assert(fabs(g - o) <= 1e-7 * fmax(1.0, fabs(g)), "seed %llu row %d: %.12g, GLPK %.12g",
+                (unsigned long long)seed, row, o, g);
+    }
+    cl_dsx_snap_free(snap);
+    cl_dsx_free(d);
+    glp_delete_prob(P);
+  }
 }
