@@ -309,6 +309,40 @@ Test(clear_dsx, edge_markets_branch_and_bound_bounds_hold) {
   cr_assert_geq(optimal, runs * 9 / 10);
 }
 
+/* Empty markets and markets of one or two offers, of every edge kind:
+ * both node simplexes' branch-and-bounds find the exhaustive optimum and
+ * prove it, and their node LPs agree along branchings. */
+Test(clear_dsx, empty_and_one_offer_markets) {
+  struct fx_clear_params p;
+  fx_cm_bb_params(&p);
+  struct sweep sw = {0};
+  for (int kind = IDENTICAL; kind <= MIXED; kind++)
+    for (size_t n = 0; n <= 2; n++)
+      for (uint64_t seed = 1; seed <= 4; seed++) {
+        struct fx_cm_market k;
+        edge_market(&k, (enum edge)kind, seed, n);
+        sweep(&k.m, seed, 10, seed % 2 == 0, seed % 3 == 0, false, true, 1e-4, &sw);
+        struct fx_clear_result res[2];
+        for (int native = 0; native < 2; native++) {
+          p.bb_native_lp = native;
+          cr_assert_eq(fx_clear_solve(&k.m, &p, &res[native]), 0);
+        }
+        struct fx_cm_ex e = {.m = &k.m, .at_cov = res[1].coverage};
+        fx_cm_exhaustive(&e);
+        cr_assert_eq(res[1].coverage, e.best_cov, "kind %d n %zu seed %llu", kind, n,
+                     (unsigned long long)seed);
+        cr_assert_eq(res[1].cost, e.at_cost, "kind %d n %zu seed %llu", kind, n,
+                     (unsigned long long)seed);
+        cr_assert_leq(res[1].cost_lb, e.at_cost);
+        cr_assert_eq(res[0].coverage, res[1].coverage);
+        cr_assert_eq(res[0].cost, res[1].cost);
+        fx_clear_result_free(&res[0]);
+        fx_clear_result_free(&res[1]);
+      }
+  cr_log_info("%d node LPs of one- and two-offer markets, %ld native", sw.compared, sw.native);
+  cr_assert_gt(sw.compared, 100);
+}
+
 /* The engine's own branch-and-bound run to a zero gap, with each simplex
  * for its nodes: the answer covers the most there is and costs the least at
  * that coverage, and the proven cost bound never exceeds that least cost. */
