@@ -210,9 +210,9 @@ Test(clear_dsx_edge, infeasible_lp_fails_and_stays_failed) {
 }
 
 /* The look-ahead's contract: a solve between save and restore leaves no
- * trace (the next solve gives what it gave before), also when the snapshot
- * is reused after the copy grew its rows (the snapshot is then stale and
- * restore keeps the current basis, which is still a valid one). */
+ * trace (the next solve gives what it gave before), with one snapshot
+ * reused across saves while rows are appended between them (a stale
+ * snapshot is rows_appended_past_capacity_match_glpk's). */
 Test(clear_dsx_edge, save_and_restore_leave_no_trace) {
   for (uint64_t seed = 1; seed <= 12; seed++) {
     glp_prob *P = small_lp(seed, 5, 10);
