@@ -44,7 +44,7 @@ struct cand {
 struct cl_dsx {
   int m, n, cap;    /* rows, structural columns, row capacity */
   double dir;       /* +1 minimise, -1 maximise (the costs are dir·c) */
-  double obj0;
+  double obj0, cmax; /* cmax: the largest |cost|, the scale of the duals */
   int *cp, *ri;     /* structural columns, compressed, scaled rows */
   double *cv;
   int nnz, nnz_cap;
@@ -260,9 +260,6 @@ static int grow_rows(struct cl_dsx *d, int cap) {
     free(E), free(tmp);
     return FX_CLEAR_ENOMEM;
   }
-  for (int s = 0; s < d->k; s++) memcpy(E + (size_t)s * cap, E_row(d, s), (size_t)d->k * sizeof *E);
-  free(d->E), free(d->tmp);
-  d->E = E, d->tmp = tmp;
   bool ok = true;
   void *q;
   GROW(d->rs, (size_t)cap), GROW(d->lo, nv), GROW(d->hi, nv), GROW(d->c, nv), GROW(d->x, nv);
@@ -273,7 +270,15 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap);
   GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
   GROW(d->w0, (size_t)cap), GROW(d->dw, nv);
-  if (!ok) return FX_CLEAR_ENOMEM;
+  if (!ok) { /* the copy stays as it was, at its old capacity */
+    free(E), free(tmp);
+    return FX_CLEAR_ENOMEM;
+  }
+  /* K's inverse changes its stride with the capacity: moved last, so that
+   * a failure above leaves E and cap in step. */
+  for (int s = 0; s < d->k; s++) memcpy(E + (size_t)s * cap, E_row(d, s), (size_t)d->k * sizeof *E);
+  free(d->E), free(d->tmp);
+  d->E = E, d->tmp = tmp;
   d->cap = cap;
   return 0;
 }
@@ -349,6 +354,7 @@ static int load(struct cl_dsx *d, glp_prob *P) {
     double ub = row ? glp_get_row_ub(P, g) : glp_get_col_ub(P, g);
     bounds_of(type, lb, ub, row ? d->rs[v - n] : 1.0, &d->lo[v], &d->hi[v]);
     d->c[v] = row ? 0.0 : d->dir * glp_get_obj_coef(P, g);
+    d->cmax = fmax(d->cmax, fabs(d->c[v]));
     int stat = row ? glp_get_row_stat(P, g) : glp_get_col_stat(P, g);
     d->pos[v] = -1, d->x[v] = 0.0, d->dw[v] = 1.0;
     if (stat == GLP_BS) {
@@ -377,6 +383,8 @@ int cl_dsx_create(struct cl_dsx **out, glp_prob *P) {
   if (!d) return FX_CLEAR_ENOMEM;
   int rc = load(d, P);
   if (!rc && !refactor(d)) rc = CL_DSX_FAIL;
+  if (!rc) /* place() moves w0 before primal_full() sets it: start from 0 */
+    memset(d->w0, 0, (size_t)d->m * sizeof *d->w0);
   if (rc) {
     cl_dsx_free(d);
     return rc;
@@ -439,6 +447,7 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
   d->rp[i + 1] = d->rp[i] + n;
   d->rs[i] = 1.0;
   d->lo[v] = -HUGE_VAL, d->hi[v] = hi, d->c[v] = 0.0, d->dj[v] = 0.0, d->y[i] = 0.0;
+  d->x[v] = 0.0; /* basic: the next solve computes it (a save before copies it) */
   d->st[v] = BASIC, d->pos[v] = i, d->head[i] = v, d->slot[v] = -1, d->dw[v] = 1.0;
   d->m++;
   return 0;
@@ -485,6 +494,7 @@ static int ratio_test(struct cl_dsx *d, double sigma, double slope, int *nflip, 
   for (int k = 0; k < d->n + d->m; k++) {
     if (d->st[k] == BASIC) continue;
     double a = d->ar[k];
+    if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
     double as = sigma * a, ratio;
     if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = fmax(d->dj[k], 0.0) / -as;
     else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = fmax(-d->dj[k], 0.0) / as;
@@ -632,7 +642,7 @@ static int iterate(struct cl_dsx *d) {
   }
   double bound = sigma > 0 ? d->lo[p] : d->hi[p], arq = d->ar[q];
   pivot(d, p, q, bound);
-  if (fabs(d->aq[p] - arq) > 1e-7 * (1 + fabs(arq))) d->n_upd = REFACTOR; /* drift */
+  if (!(fabs(d->aq[p] - arq) <= 1e-7 * (1 + fabs(arq)))) d->n_upd = REFACTOR; /* drift, or NaN */
   d->dj[q] = 0.0;
   d->dj[p] = sigma * theta;
   d->st[p] = d->lo[p] == d->hi[p] ? FIXED : sigma > 0 ? AT_LO : AT_HI;
@@ -640,12 +650,17 @@ static int iterate(struct cl_dsx *d) {
 }
 
 /* Boxed columns to the bound their reduced cost asks; false when a one-sided
- * or free column is dual infeasible (the dual simplex cannot start). */
+ * or free column is dual infeasible (the dual simplex cannot start).
+ * Relative to the largest cost, as GLPK judges its optimum: with prices of
+ * 1e14 and rows scaled down by 1e12, a cost-free coverage column's reduced
+ * cost comes out at 10 or 1,000 in a basis GLPK calls optimal, and judged
+ * against its own zero cost the copy refused it (168 of 261 copies of the
+ * test's extreme markets, each node then GLPK's and a copy refused again). */
 static bool dual_feasible(struct cl_dsx *d) {
   for (int v = 0; v < d->n + d->m; v++) {
     if (d->st[v] == BASIC) continue;
     place(d, v);
-    double tol = TOL_D * (1 + fabs(d->c[v]));
+    double tol = TOL_D * (1 + d->cmax);
     if ((d->st[v] == AT_LO && !isfinite(d->hi[v]) && d->dj[v] < -tol) ||
         (d->st[v] == AT_HI && !isfinite(d->lo[v]) && d->dj[v] > tol) ||
         (d->st[v] == FREE && fabs(d->dj[v]) > tol))
@@ -673,7 +688,18 @@ static int recheck(struct cl_dsx *d) {
   return choose_row(d, &delta) < 0;
 }
 
-int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
+/* Every value and dual a number: NaN compares as feasible with every bound
+ * (choose_row would call it optimal) and the caller turns the duals into
+ * integer bounds. Overflow is the one way here: finite inputs, no limits. */
+static bool finite_state(const struct cl_dsx *d) {
+  for (int v = 0; v < d->n + d->m; v++)
+    if (!isfinite(d->x[v])) return false;
+  for (int i = 0; i < d->m; i++)
+    if (!isfinite(d->y[i])) return false;
+  return true;
+}
+
+static int solve_loop(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
   d->devex = devex;
   for (int p = 0; devex && p < d->m; p++) d->dw[d->head[p]] = 1.0; /* a new reference framework */
   if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
@@ -693,6 +719,11 @@ int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
     if (it + 1 >= it_lim) return CL_DSX_ITLIM;
     if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
   }
+}
+
+int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
+  int rc = solve_loop(d, it_lim, devex, pivots);
+  return rc != CL_DSX_FAIL && !finite_state(d) ? CL_DSX_FAIL : rc;
 }
 
 double cl_dsx_obj(const struct cl_dsx *d) {
@@ -736,7 +767,12 @@ static int snap_alloc(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   s->w0 = malloc(cap * sizeof *s->w0);
   s->cap = d->cap, s->n = d->n, s->m = -1;
   bool ok = s->st && s->pos && s->slot && s->x && s->head && s->sv && s->rv && s->E && s->dj && s->y && s->w0;
-  return ok ? 0 : FX_CLEAR_ENOMEM;
+  if (ok) return 0;
+  /* Not kept half-built: the next save would take it for a fitting one
+   * and copy into its missing arrays. */
+  cl_dsx_snap_free(s);
+  *out = NULL;
+  return FX_CLEAR_ENOMEM;
 }
 
 int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {

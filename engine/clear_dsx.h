@@ -4,9 +4,10 @@
  * It copies a GLPK problem once, with the problem's basis (a dual feasible
  * one: the root's optimum), and then re-solves after column bound changes
  * and appended rows without rebuilding anything: a dense explicit inverse of
- * the basis (the node LPs have 100-200 rows), refactorised every few dozen
- * pivots. Rows and columns are numbered as in GLPK (from 1), and rows are
- * only ever appended, so the two stay in step; GLPK remains the fallback
+ * K, the part of the basis that is not rows' own slacks (the node LPs have
+ * 100-300 rows, K a third of them), refactorised every 200 pivots. Rows and
+ * columns are numbered as in GLPK (from 1), and rows are only ever
+ * appended, so the two stay in step; GLPK remains the fallback
  * (cl_dsx_to_glpk hands it the basis). Nothing here proves anything: the
  * caller's bounds are Lagrangian, valid for any multipliers. */
 #ifndef FX_ENGINE_CLEAR_DSX_H
@@ -27,7 +28,8 @@ enum {
 };
 
 /* Copy P (its rows' scaling, bounds, objective and basis). 0, or
- * FX_CLEAR_ENOMEM, or CL_DSX_FAIL when the basis is singular. */
+ * FX_CLEAR_ENOMEM, or CL_DSX_FAIL when the basis is singular or not dual
+ * feasible, or P's columns are scaled; *d is NULL unless 0. */
 int cl_dsx_create(struct cl_dsx **d, glp_prob *P);
 void cl_dsx_free(struct cl_dsx *d);
 /* Column j's bounds (lo == hi: fixed). */
@@ -38,7 +40,8 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
 /* Dual simplex from the current basis, at most it_lim pivots (added to
  * *pivots). devex: price by dual Devex weights (more dual objective per
  * pivot, for a look-ahead cut short), else by the largest infeasibility.
- * CL_DSX_OPT, _ITLIM, _FAIL or FX_CLEAR_ENOMEM. */
+ * CL_DSX_OPT, _ITLIM or _FAIL; _OPT and _ITLIM only with every value and
+ * dual finite (overflow fails). */
 int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots);
 double cl_dsx_obj(const struct cl_dsx *d);
 double cl_dsx_col_prim(const struct cl_dsx *d, int j);

@@ -2,9 +2,9 @@
  * seeds and bounded counts: no bound ever violated on the rounded values; the
  * reported totals, coverage and cost are what the orders add up to; never
  * worse than the merit-order heuristic; identical input gives identical
- * output; and on small markets, against an exhaustive search written here,
- * within the 0.1 % tolerances, with bounds that really bound — down to the
- * branch-and-bound's look-ahead bounds of single children (through the
+ * output; and on small markets, against the exhaustive search of
+ * tests/support/clear_markets.c, within the 0.1 % tolerances, with bounds
+ * that really bound — down to the branch-and-bound's look-ahead bounds of single children (through the
  * engine's internal header). */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -13,119 +13,26 @@
 
 #include "engine/clear.h"
 #include "engine/clear_internal.h"
-
-#define MAX_ISPS 6
-#define MAX_OFFERS 120
-#define MAX_OPTS 2
-
-struct rng {
-  uint64_t s;
-};
-
-static uint64_t next(struct rng *r) { /* splitmix64 */
-  uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
-
-static int64_t uni(struct rng *r, int64_t lo, int64_t hi) {
-  return lo + (int64_t)(next(r) % (uint64_t)(hi - lo + 1));
-}
-
-struct mk {
-  struct fx_clear_isp isps[MAX_ISPS];
-  struct fx_clear_offer offers[MAX_OFFERS];
-  struct fx_clear_option opts[MAX_OFFERS][MAX_OPTS];
-  int64_t pw[MAX_OFFERS][MAX_OPTS][MAX_ISPS];
-  struct fx_clear_market m;
-};
-
-static void gen_isp(struct rng *r, struct fx_clear_isp *is) {
-  int64_t a = uni(r, 0, 4) * 100, b = a + uni(r, 0, 3) * 100;
-  switch (uni(r, 0, 5)) {
-  case 0: *is = (struct fx_clear_isp){FX_CLEAR_UNCONSTRAINED, 0, 0}; break;
-  case 1: *is = (struct fx_clear_isp){FX_CLEAR_AVAILABLE, -b, a}; break;
-  case 2: case 3: *is = (struct fx_clear_isp){FX_CLEAR_REQUESTED, a, b}; break;
-  default: *is = (struct fx_clear_isp){FX_CLEAR_REQUESTED, -b, -a}; break;
-  }
-}
-
-/* steps: how many factors below 100 an option may allow. */
-static void gen(struct mk *k, uint64_t seed, size_t n_offers, int steps, bool negative) {
-  struct rng r = {seed};
-  size_t n_isps = (size_t)uni(&r, 2, MAX_ISPS);
-  for (size_t t = 0; t < n_isps; t++) gen_isp(&r, &k->isps[t]);
-  for (size_t i = 0; i < n_offers; i++) {
-    size_t n_opt = (size_t)uni(&r, 1, MAX_OPTS);
-    for (size_t j = 0; j < n_opt; j++) {
-      size_t first = (size_t)uni(&r, 0, (int64_t)n_isps - 1), n = (size_t)uni(&r, 1, (int64_t)(n_isps - first));
-      int64_t dir = uni(&r, 0, 1) ? 1 : -1;
-      for (size_t q = 0; q < n; q++) k->pw[i][j][q] = dir * uni(&r, -20, 250) + (uni(&r, 0, 5) == 0 ? 1 : 0);
-      int64_t price = uni(&r, negative ? -3000 : 1, 20000);
-      k->opts[i][j] = (struct fx_clear_option){price, 100 - (int)uni(&r, 0, steps), first, n, k->pw[i][j]};
-    }
-    k->offers[i] = (struct fx_clear_offer){n_opt, k->opts[i]};
-  }
-  k->m = (struct fx_clear_market){{n_isps, k->isps}, n_offers, k->offers, NULL};
-}
-
-/* The rules, written again from DESIGN.md §4 for the test's own use. */
-static bool isp_ok(const struct fx_clear_isp *is, int64_t d) {
-  if (is->disposition == FX_CLEAR_UNCONSTRAINED) return true;
-  int64_t lo = is->min_power < 0 ? is->min_power : 0, hi = is->max_power > 0 ? is->max_power : 0;
-  return d >= lo && d <= hi;
-}
-
-static int64_t isp_need(const struct fx_clear_isp *is, int *s) {
-  *s = is->min_power >= 0 ? 1 : -1;
-  if (is->disposition != FX_CLEAR_REQUESTED) return 0;
-  if (is->min_power >= 0) return is->min_power > 0 ? is->min_power : is->max_power;
-  return is->max_power < 0 ? -is->max_power : -is->min_power;
-}
-
-static int64_t coverage(const struct fx_clear_market *m, const int64_t *d, bool *ok) {
-  int64_t cov = 0;
-  *ok = true;
-  for (size_t t = 0; t < m->request.n_isps; t++) {
-    int s;
-    int64_t need = isp_need(&m->request.isps[t], &s), v = s * d[t];
-    *ok = *ok && isp_ok(&m->request.isps[t], d[t]);
-    cov += v < 0 ? 0 : v > need ? need : v;
-  }
-  return cov;
-}
-
-static bool useful(const struct fx_clear_market *m, const struct fx_clear_option *o) {
-  for (size_t q = 0; q < o->n_power; q++) {
-    int s;
-    if (isp_need(&m->request.isps[o->first_isp + q], &s) > 0 && s * o->power[q] > 0) return true;
-  }
-  return false;
-}
-
-static void add(int64_t *d, const struct fx_clear_option *o, int k, int sign) {
-  for (size_t q = 0; q < o->n_power; q++) d[o->first_isp + q] += sign * fx_clear_order_power(o->power[q], k);
-}
+#include "tests/support/clear_markets.h"
 
 /* The result is what its orders add up to, and it keeps every rule. */
 static void check_result(const struct fx_clear_market *m, const struct fx_clear_result *r) {
-  int64_t d[MAX_ISPS] = {0}, cost = 0;
+  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
   size_t n = 0;
   for (size_t i = 0; i < m->n_offers; i++) {
     if (r->option[i] < 0) continue;
     const struct fx_clear_option *o = &m->offers[i].options[r->option[i]];
     cr_assert(r->factor[i] >= o->min_af && r->factor[i] <= 100, "factor %d", r->factor[i]);
-    cr_assert(useful(m, o), "offer %zu helps no Requested ISP", i);
+    cr_assert(fx_cm_useful(m, o), "offer %zu helps no Requested ISP", i);
     cr_assert_eq(r->orders[n].offer, i);
     cr_assert_eq(r->orders[n].price, fx_clear_order_price(o->price, r->factor[i]));
     n++;
-    add(d, o, r->factor[i], 1);
+    fx_cm_add(d, o, r->factor[i], 1);
     cost += fx_clear_order_price(o->price, r->factor[i]);
   }
   bool ok;
   cr_assert_eq(n, r->n_orders);
-  cr_assert_eq(coverage(m, d, &ok), r->coverage);
+  cr_assert_eq(fx_cm_coverage(m, d, &ok), r->coverage);
   cr_assert(ok, "a bound is violated");
   cr_assert_eq(cost, r->cost);
   for (size_t t = 0; t < m->request.n_isps; t++) cr_assert_eq(d[t], r->ordered[t]);
@@ -147,70 +54,30 @@ static int merit_cmp(const void *a, const void *b) {
 
 /* Cheapest price per covered W first, full activation, if it adds coverage. */
 static void merit(const struct fx_clear_market *m, int64_t *cov_out, int64_t *cost_out) {
-  struct merit_item items[MAX_OFFERS * MAX_OPTS];
+  struct merit_item items[FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS];
   size_t n = 0;
   for (size_t i = 0; i < m->n_offers; i++)
     for (size_t j = 0; j < m->offers[i].n_options; j++) {
       const struct fx_clear_option *o = &m->offers[i].options[j];
-      if (!useful(m, o)) continue;
-      int64_t d[MAX_ISPS] = {0};
+      if (!fx_cm_useful(m, o)) continue;
+      int64_t d[FX_CM_MAX_ISPS] = {0};
       bool ok;
-      add(d, o, 100, 1);
-      int64_t c = coverage(m, d, &ok);
+      fx_cm_add(d, o, 100, 1);
+      int64_t c = fx_cm_coverage(m, d, &ok);
       items[n++] = (struct merit_item){c > 0 ? (double)o->price / (double)c : HUGE_VAL, i, j};
     }
   qsort(items, n, sizeof *items, merit_cmp);
-  int64_t d[MAX_ISPS] = {0}, cov = 0, cost = 0;
-  bool taken[MAX_OFFERS] = {0}, ok;
+  int64_t d[FX_CM_MAX_ISPS] = {0}, cov = 0, cost = 0;
+  bool taken[FX_CM_MAX_OFFERS] = {0}, ok;
   for (size_t x = 0; x < n; x++) {
     if (taken[items[x].offer]) continue;
     const struct fx_clear_option *o = &m->offers[items[x].offer].options[items[x].opt];
-    add(d, o, 100, 1);
-    int64_t c = coverage(m, d, &ok);
+    fx_cm_add(d, o, 100, 1);
+    int64_t c = fx_cm_coverage(m, d, &ok);
     if (ok && c > cov) cov = c, cost += o->price, taken[items[x].offer] = true;
-    else add(d, o, 100, -1);
+    else fx_cm_add(d, o, 100, -1);
   }
   *cov_out = cov, *cost_out = cost;
-}
-
-struct ex {
-  const struct fx_clear_market *m;
-  int64_t d[MAX_ISPS], cost;
-  int64_t best_cov, best_cost; /* lexicographic optimum */
-  int64_t at_cov, at_cost;     /* least cost among choices covering >= at_cov */
-  /* 0: every choice; 1: offer only_offer without option only_opt; 2: that
-   * offer ordering only_opt (a branch-and-bound child's choices) */
-  int only;
-  size_t only_offer, only_opt;
-};
-
-static bool ex_allowed(const struct ex *e, size_t i, size_t j) {
-  if (!e->only || i != e->only_offer) return true;
-  return e->only == 1 ? j != e->only_opt : j == e->only_opt;
-}
-
-static void ex_rec(struct ex *e, size_t i) {
-  if (i == e->m->n_offers) {
-    bool ok;
-    int64_t cov = coverage(e->m, e->d, &ok);
-    if (!ok) return;
-    if (cov > e->best_cov || (cov == e->best_cov && e->cost < e->best_cost))
-      e->best_cov = cov, e->best_cost = e->cost;
-    if (cov >= e->at_cov && e->cost < e->at_cost) e->at_cost = e->cost;
-    return;
-  }
-  if (e->only != 2 || i != e->only_offer) ex_rec(e, i + 1);
-  for (size_t j = 0; j < e->m->offers[i].n_options; j++) {
-    const struct fx_clear_option *o = &e->m->offers[i].options[j];
-    if (!useful(e->m, o) || !ex_allowed(e, i, j)) continue;
-    for (int k = o->min_af; k <= 100; k++) {
-      add(e->d, o, k, 1);
-      e->cost += fx_clear_order_price(o->price, k);
-      ex_rec(e, i + 1);
-      e->cost -= fx_clear_order_price(o->price, k);
-      add(e->d, o, k, -1);
-    }
-  }
 }
 
 static struct fx_clear_result solve_with(const struct fx_clear_market *m,
@@ -228,8 +95,8 @@ static struct fx_clear_result solve(const struct fx_clear_market *m) { return so
  * least cost at the coverage reached. */
 static bool near_exhaustive(const struct fx_clear_market *m, const struct fx_clear_result *r,
                             uint64_t seed) {
-  struct ex e = {.m = m, .best_cov = -1, .at_cov = r->coverage, .at_cost = INT64_MAX};
-  ex_rec(&e, 0);
+  struct fx_cm_ex e = {.m = m, .at_cov = r->coverage};
+  fx_cm_exhaustive(&e);
   cr_assert_geq(r->coverage_ub, e.best_cov, "seed %llu: the coverage bound is no bound",
                 (unsigned long long)seed);
   cr_assert_leq(r->cost_lb, e.at_cost, "seed %llu: the cost bound is no bound", (unsigned long long)seed);
@@ -245,8 +112,8 @@ static bool near_exhaustive(const struct fx_clear_market *m, const struct fx_cle
 
 Test(clear_props, small_markets_match_exhaustive_search) {
   for (uint64_t seed = 1; seed <= 60; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(1 + seed % 6), 2, false);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(1 + seed % 6), 2, false);
     struct fx_clear_result r = solve(&k.m);
     check_result(&k.m, &r);
     cr_assert(near_exhaustive(&k.m, &r, seed), "seed %llu: not the optimum", (unsigned long long)seed);
@@ -265,8 +132,8 @@ Test(clear_props, heuristics_alone_match_exhaustive_search) {
   p.bb_node_limit = 0;
   int near = 0;
   for (uint64_t seed = 1; seed <= 60; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(1 + seed % 6), 2, false);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(1 + seed % 6), 2, false);
     struct fx_clear_result r = solve_with(&k.m, &p);
     check_result(&k.m, &r);
     near += near_exhaustive(&k.m, &r, seed);
@@ -284,13 +151,7 @@ Test(clear_props, heuristics_alone_match_exhaustive_search) {
  * way of building the nodes' LPs (all rows; lazy one-option rows). */
 static void bb_matches_exhaustive(bool lazy, bool look_ahead) {
   struct fx_clear_params p, off;
-  fx_clear_params_init(&p);
-  p.exact_max_offers = 0;
-  p.redive_max_offers = 0;
-  p.local_search_max_offers = 0;
-  p.bb_gap = 0;
-  p.bb_node_limit = 5000;
-  p.bb_pivot_limit = 1000000;
+  fx_cm_bb_params(&p);
   p.bb_lazy_rows = lazy;
   if (look_ahead) /* every candidate, every time, stopped after one pivot */
     p.bb_sb_cands = 100, p.bb_sb_reliable = 1000, p.bb_sb_pivots = 1;
@@ -298,12 +159,12 @@ static void bb_matches_exhaustive(bool lazy, bool look_ahead) {
   off.bb_node_limit = 0;
   int equal = 0, equal_off = 0, proven = 0, proven_off = 0;
   for (uint64_t seed = 1; seed <= 60; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
     struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
     check_result(&k.m, &r);
-    struct ex e = {.m = &k.m, .best_cov = -1, .at_cov = r.coverage, .at_cost = INT64_MAX};
-    ex_rec(&e, 0);
+    struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
+    fx_cm_exhaustive(&e);
     cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu: the bound %lld is above the optimum %lld",
                   (unsigned long long)seed, (long long)r.cost_lb, (long long)e.at_cost);
     cr_assert(!r.budget_hit, "seed %llu: budget hit", (unsigned long long)seed);
@@ -317,8 +178,8 @@ static void bb_matches_exhaustive(bool lazy, bool look_ahead) {
       cr_assert_leq(r.cost, o.cost, "seed %llu", (unsigned long long)seed);
     equal += r.cost == e.at_cost;
     proven += r.cost_gap <= FX_CLEAR_TOLERANCE;
-    struct ex eo = {.m = &k.m, .best_cov = -1, .at_cov = o.coverage, .at_cost = INT64_MAX};
-    ex_rec(&eo, 0);
+    struct fx_cm_ex eo = {.m = &k.m, .at_cov = o.coverage};
+    fx_cm_exhaustive(&eo);
     equal_off += o.cost == eo.at_cost;
     proven_off += o.cost_gap <= FX_CLEAR_TOLERANCE;
     fx_clear_result_free(&r);
@@ -360,8 +221,9 @@ static void child(struct cl_lp *lp, const struct cl_model *md, struct cl_krange 
  * choices covering at least merit order's coverage: the bound never exceeds
  * the least cost there; the look-ahead leaves the node's solution as it
  * found it; the same look-ahead twice gives the same bound. */
-static void look_ahead_child(const struct mk *k, const struct cl_model *md, struct cl_lp *lp,
-                             struct cl_krange *kr, int64_t cov, size_t c, int *stopped) {
+static void look_ahead_child(const struct fx_cm_market *k, const struct cl_model *md,
+                             struct cl_lp *lp, struct cl_krange *kr, int64_t cov, size_t c,
+                             int *stopped) {
   for (int dir = 0; dir < 2; dir++) {
     for (int lim = 1; lim <= 1000; lim *= 1000) {
       double x0 = cl_lp_bb_x(lp, c);
@@ -375,10 +237,9 @@ static void look_ahead_child(const struct mk *k, const struct cl_model *md, stru
       cr_assert_eq(b, again, "the look-ahead is not deterministic");
       cr_assert_eq(cl_lp_bb_x(lp, c), x0, "the look-ahead changed the node's solution");
       *stopped += rc == 0 && lim == 1;
-      struct ex e = {.m = &k->m, .best_cov = -1, .at_cov = cov, .at_cost = INT64_MAX,
-                     .only = dir ? 2 : 1, .only_offer = md->col[c].offer,
-                     .only_opt = md->col[c].option};
-      ex_rec(&e, 0);
+      struct fx_cm_ex e = {.m = &k->m, .at_cov = cov, .only = dir ? 2 : 1,
+                           .only_offer = md->col[c].offer, .only_opt = md->col[c].option};
+      fx_cm_exhaustive(&e);
       cr_assert_leq(b, e.at_cost, "column %zu %s, %d pivots: bound %lld above the optimum %lld",
                     c, dir ? "ordered" : "excluded", lim, (long long)b, (long long)e.at_cost);
     }
@@ -388,8 +249,8 @@ static void look_ahead_child(const struct mk *k, const struct cl_model *md, stru
 Test(clear_props, look_ahead_bounds_never_exceed_a_childs_optimum) {
   int stopped = 0, children = 0;
   for (uint64_t seed = 1; seed <= 40; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(5 + seed % 3), 2, seed % 5 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(5 + seed % 3), 2, seed % 5 == 0);
     struct fx_clear_params p;
     fx_clear_params_init(&p);
     p.bb_lazy_rows = seed % 2 == 0;
@@ -438,8 +299,8 @@ Test(clear_props, redives_and_local_search_never_dominated_by_one_dive) {
   without.local_search_max_offers = 0;
   int better = 0;
   for (uint64_t seed = 400; seed < 430; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(10 + 3 * (seed % 37)), 60, seed % 4 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(10 + 3 * (seed % 37)), 60, seed % 4 == 0);
     struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
     check_result(&k.m, &a);
     check_result(&k.m, &b);
@@ -457,8 +318,8 @@ Test(clear_props, redives_and_local_search_never_dominated_by_one_dive) {
 
 Test(clear_props, never_worse_than_merit_order) {
   for (uint64_t seed = 100; seed < 130; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(5 + seed % 100), 60, seed % 3 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(5 + seed % 100), 60, seed % 3 == 0);
     struct fx_clear_result r = solve(&k.m);
     check_result(&k.m, &r);
     int64_t mc, mk_cost;
@@ -471,8 +332,8 @@ Test(clear_props, never_worse_than_merit_order) {
 
 Test(clear_props, identical_input_identical_output) {
   for (uint64_t seed = 200; seed < 210; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(10 + 10 * (seed % 10)), 50, seed % 2 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(10 + 10 * (seed % 10)), 50, seed % 2 == 0);
     struct fx_clear_result a = solve(&k.m), b = solve(&k.m);
     cr_assert_eq(a.n_orders, b.n_orders);
     cr_assert_arr_eq(a.orders, b.orders, a.n_orders * sizeof *a.orders);
@@ -485,21 +346,21 @@ Test(clear_props, identical_input_identical_output) {
 
 Test(clear_props, negative_prices_keep_every_rule) {
   for (uint64_t seed = 300; seed < 340; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(1 + seed % 8), 3, true);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(1 + seed % 8), 3, true);
     struct fx_clear_result r = solve(&k.m);
     check_result(&k.m, &r);
     /* Every order adds coverage: without it, coverage drops or a bound breaks. */
-    int64_t d[MAX_ISPS];
+    int64_t d[FX_CM_MAX_ISPS];
     memcpy(d, r.ordered, sizeof(int64_t) * k.m.request.n_isps);
     for (size_t x = 0; x < r.n_orders; x++) {
       const struct fx_clear_option *o = &k.m.offers[r.orders[x].offer].options[r.orders[x].option];
       bool ok;
-      add(d, o, r.orders[x].factor, -1);
-      int64_t c = coverage(&k.m, d, &ok);
+      fx_cm_add(d, o, r.orders[x].factor, -1);
+      int64_t c = fx_cm_coverage(&k.m, d, &ok);
       cr_assert(c < r.coverage || !ok, "seed %llu: order of offer %zu adds nothing",
                 (unsigned long long)seed, r.orders[x].offer);
-      add(d, o, r.orders[x].factor, 1);
+      fx_cm_add(d, o, r.orders[x].factor, 1);
     }
     fx_clear_result_free(&r);
   }
@@ -519,8 +380,8 @@ Test(clear_props, neighbourhood_search_only_improves) {
   without.rins_node_limit = 0;
   int better = 0, searched = 0;
   for (uint64_t seed = 500; seed < 530; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(20 + 3 * (seed % 33)), 60, seed % 4 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(20 + 3 * (seed % 33)), 60, seed % 4 == 0);
     struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
     struct fx_clear_result again = solve_with(&k.m, &with);
     check_result(&k.m, &a);
@@ -548,25 +409,19 @@ Test(clear_props, neighbourhood_search_only_improves) {
  * without it, fewer answers are optimal or proven. */
 Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
   struct fx_clear_params p, off;
-  fx_clear_params_init(&p);
-  p.exact_max_offers = 0;
+  fx_cm_bb_params(&p);
   p.bb_max_offers = 0;
   p.proof_max_offers = 1000;
-  p.redive_max_offers = 0;
-  p.local_search_max_offers = 0;
-  p.bb_gap = 0;
-  p.bb_node_limit = 5000;
-  p.bb_pivot_limit = 1000000;
   off = p;
   off.proof_max_offers = 0;
   int equal = 0, equal_off = 0, proven = 0, proven_off = 0, reduced = 0;
   for (uint64_t seed = 1; seed <= 60; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
     struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
     check_result(&k.m, &r);
-    struct ex e = {.m = &k.m, .best_cov = -1, .at_cov = r.coverage, .at_cost = INT64_MAX};
-    ex_rec(&e, 0);
+    struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
+    fx_cm_exhaustive(&e);
     cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu: the bound %lld is above the optimum %lld",
                   (unsigned long long)seed, (long long)r.cost_lb, (long long)e.at_cost);
     cr_assert_geq(r.coverage, o.coverage, "seed %llu", (unsigned long long)seed);
@@ -574,8 +429,8 @@ Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
     equal += r.cost == e.at_cost;
     proven += r.cost_gap <= FX_CLEAR_TOLERANCE;
     reduced += r.proof_cols > 0;
-    struct ex eo = {.m = &k.m, .best_cov = -1, .at_cov = o.coverage, .at_cost = INT64_MAX};
-    ex_rec(&eo, 0);
+    struct fx_cm_ex eo = {.m = &k.m, .at_cov = o.coverage};
+    fx_cm_exhaustive(&eo);
     equal_off += o.cost == eo.at_cost;
     proven_off += o.cost_gap <= FX_CLEAR_TOLERANCE;
     fx_clear_result_free(&r);
@@ -637,8 +492,8 @@ static void identical_on_the_proof_path(bool look_ahead) {
   if (look_ahead) p.bb_sb_cands = 8, p.bb_sb_reliable = 2, p.bb_sb_pivots = 3;
   int reduced = 0, other = 0;
   for (uint64_t seed = 600; seed < 606; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(50 + 10 * (seed % 6)), 50, seed % 2 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(50 + 10 * (seed % 6)), 50, seed % 2 == 0);
     struct fx_clear_result a = solve_with(&k.m, &p), b = solve_with(&k.m, &p);
     check_result(&k.m, &a);
     cr_assert_eq(a.n_orders, b.n_orders);

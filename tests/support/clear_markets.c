@@ -1,0 +1,169 @@
+/* clear_markets.c — the clearing suites' random markets and exhaustive
+ * search (see clear_markets.h): one copy, so that the suites judging the
+ * engine's LP, its branch-and-bound and its node simplex read the rules of
+ * DESIGN.md §4 the same way. */
+#include "tests/support/clear_markets.h"
+
+#include <string.h>
+
+uint64_t fx_cm_next(struct fx_cm_rng *r) { /* splitmix64 */
+  uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+int64_t fx_cm_uni(struct fx_cm_rng *r, int64_t lo, int64_t hi) {
+  return lo + (int64_t)(fx_cm_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+static void gen_isp(struct fx_cm_rng *r, struct fx_clear_isp *is) {
+  int64_t a = fx_cm_uni(r, 0, 4) * 100, b = a + fx_cm_uni(r, 0, 3) * 100;
+  switch (fx_cm_uni(r, 0, 5)) {
+  case 0: *is = (struct fx_clear_isp){FX_CLEAR_UNCONSTRAINED, 0, 0}; break;
+  case 1: *is = (struct fx_clear_isp){FX_CLEAR_AVAILABLE, -b, a}; break;
+  case 2: case 3: *is = (struct fx_clear_isp){FX_CLEAR_REQUESTED, a, b}; break;
+  default: *is = (struct fx_clear_isp){FX_CLEAR_REQUESTED, -b, -a}; break;
+  }
+}
+
+void fx_cm_link(struct fx_cm_market *k, size_t n_isps, size_t n_offers) {
+  for (size_t i = 0; i < n_offers; i++) {
+    for (size_t j = 0; j < k->offers[i].n_options; j++) k->opts[i][j].power = k->pw[i][j];
+    k->offers[i].options = k->opts[i];
+  }
+  k->m = (struct fx_clear_market){{n_isps, k->isps}, n_offers, k->offers, NULL};
+}
+
+void fx_cm_gen(struct fx_cm_market *k, uint64_t seed, size_t n_offers, int steps, bool negative) {
+  struct fx_cm_rng r = {seed};
+  size_t n_isps = (size_t)fx_cm_uni(&r, 2, FX_CM_MAX_ISPS);
+  for (size_t t = 0; t < n_isps; t++) gen_isp(&r, &k->isps[t]);
+  for (size_t i = 0; i < n_offers; i++) {
+    size_t n_opt = (size_t)fx_cm_uni(&r, 1, FX_CM_MAX_OPTS);
+    for (size_t j = 0; j < n_opt; j++) {
+      size_t first = (size_t)fx_cm_uni(&r, 0, (int64_t)n_isps - 1);
+      size_t n = (size_t)fx_cm_uni(&r, 1, (int64_t)(n_isps - first));
+      int64_t dir = fx_cm_uni(&r, 0, 1) ? 1 : -1;
+      for (size_t q = 0; q < n; q++)
+        k->pw[i][j][q] = dir * fx_cm_uni(&r, -20, 250) + (fx_cm_uni(&r, 0, 5) == 0 ? 1 : 0);
+      int64_t price = fx_cm_uni(&r, negative ? -3000 : 1, 20000);
+      k->opts[i][j] = (struct fx_clear_option){price, 100 - (int)fx_cm_uni(&r, 0, steps), first, n, NULL};
+    }
+    k->offers[i] = (struct fx_clear_offer){n_opt, NULL};
+  }
+  fx_cm_link(k, n_isps, n_offers);
+}
+
+static bool isp_ok(const struct fx_clear_isp *is, int64_t d) {
+  if (is->disposition == FX_CLEAR_UNCONSTRAINED) return true;
+  int64_t lo = is->min_power < 0 ? is->min_power : 0, hi = is->max_power > 0 ? is->max_power : 0;
+  return d >= lo && d <= hi;
+}
+
+static int64_t isp_need(const struct fx_clear_isp *is, int *s) {
+  *s = is->min_power >= 0 ? 1 : -1;
+  if (is->disposition != FX_CLEAR_REQUESTED) return 0;
+  if (is->min_power >= 0) return is->min_power > 0 ? is->min_power : is->max_power;
+  return is->max_power < 0 ? -is->max_power : -is->min_power;
+}
+
+int64_t fx_cm_coverage(const struct fx_clear_market *m, const int64_t *d, bool *ok) {
+  int64_t cov = 0;
+  *ok = true;
+  for (size_t t = 0; t < m->request.n_isps; t++) {
+    int s;
+    int64_t need = isp_need(&m->request.isps[t], &s), v = s * d[t];
+    *ok = *ok && isp_ok(&m->request.isps[t], d[t]);
+    cov += v < 0 ? 0 : v > need ? need : v;
+  }
+  return cov;
+}
+
+bool fx_cm_useful(const struct fx_clear_market *m, const struct fx_clear_option *o) {
+  for (size_t q = 0; q < o->n_power; q++) {
+    int s;
+    if (isp_need(&m->request.isps[o->first_isp + q], &s) > 0 && s * o->power[q] > 0) return true;
+  }
+  return false;
+}
+
+void fx_cm_add(int64_t *d, const struct fx_clear_option *o, int k, int sign) {
+  for (size_t q = 0; q < o->n_power; q++) d[o->first_isp + q] += sign * fx_clear_order_power(o->power[q], k);
+}
+
+static bool ex_allowed(const struct fx_cm_ex *e, size_t i, size_t j) {
+  if (!e->only || i != e->only_offer) return true;
+  return e->only == 1 ? j != e->only_opt : j == e->only_opt;
+}
+
+/* Factors [*k1, *k2] of offer i's option j in e's node; false: j is out. */
+static bool ex_range(const struct fx_cm_ex *e, size_t i, size_t j, int *k1, int *k2) {
+  const struct fx_clear_option *o = &e->m->offers[i].options[j];
+  *k1 = o->min_af, *k2 = 100;
+  if (!e->lo) return true;
+  size_t at = i * FX_CM_MAX_OPTS + j;
+  *k1 = e->lo[at] > *k1 ? e->lo[at] : *k1, *k2 = e->hi[at];
+  return *k1 <= *k2;
+}
+
+/* Option j is ordered: its offer takes it (an empty range orders nothing). */
+static bool ex_on(const struct fx_cm_ex *e, size_t i, size_t j) {
+  int k1, k2;
+  return e->lo && e->lo[i * FX_CM_MAX_OPTS + j] > 0 && ex_range(e, i, j, &k1, &k2);
+}
+
+/* Offer i must order one of its options. */
+static bool ex_ordered(const struct fx_cm_ex *e, size_t i) {
+  if (e->only == 2 && i == e->only_offer) return true;
+  for (size_t j = 0; e->lo && j < e->m->offers[i].n_options; j++)
+    if (ex_on(e, i, j)) return true;
+  return false;
+}
+
+static bool ex_taken(const struct fx_cm_ex *e, size_t i, size_t j) {
+  return !e->lo || !ex_ordered(e, i) || ex_on(e, i, j);
+}
+
+static void ex_rec(struct fx_cm_ex *e, size_t i) {
+  if (i == e->m->n_offers) {
+    bool ok;
+    int64_t cov = fx_cm_coverage(e->m, e->d, &ok);
+    if (!ok) return;
+    if (cov > e->best_cov || (cov == e->best_cov && e->cost < e->best_cost))
+      e->best_cov = cov, e->best_cost = e->cost;
+    if (cov >= e->at_cov && e->cost < e->at_cost) e->at_cost = e->cost;
+    return;
+  }
+  if (!ex_ordered(e, i)) ex_rec(e, i + 1);
+  for (size_t j = 0; j < e->m->offers[i].n_options; j++) {
+    const struct fx_clear_option *o = &e->m->offers[i].options[j];
+    int k1, k2;
+    if (!fx_cm_useful(e->m, o) || !ex_allowed(e, i, j) || !ex_taken(e, i, j) ||
+        !ex_range(e, i, j, &k1, &k2))
+      continue;
+    for (int k = k1; k <= k2; k++) {
+      fx_cm_add(e->d, o, k, 1);
+      e->cost += fx_clear_order_price(o->price, k);
+      ex_rec(e, i + 1);
+      e->cost -= fx_clear_order_price(o->price, k);
+      fx_cm_add(e->d, o, k, -1);
+    }
+  }
+}
+
+void fx_cm_exhaustive(struct fx_cm_ex *e) {
+  e->best_cov = -1, e->best_cost = INT64_MAX, e->at_cost = INT64_MAX;
+  memset(e->d, 0, sizeof e->d), e->cost = 0;
+  ex_rec(e, 0);
+}
+
+void fx_cm_bb_params(struct fx_clear_params *p) {
+  fx_clear_params_init(p);
+  p->exact_max_offers = 0;
+  p->redive_max_offers = 0;
+  p->local_search_max_offers = 0;
+  p->bb_gap = 0;
+  p->bb_node_limit = 5000;
+  p->bb_pivot_limit = 1000000;
+}

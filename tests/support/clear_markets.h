@@ -1,0 +1,81 @@
+/* clear_markets.h — random clearing markets and the exhaustive search that
+ * judges the engine on them, shared by the clearing suites
+ * (test_clear_props.c, test_clear_dsx*.c) so that they judge by one
+ * reading of the rules.
+ *
+ * The generator is deterministic per seed (splitmix64): a few ISPs of every
+ * disposition, offers of one or two options over windows of ISPs, powers of
+ * a few hundred watts of either sign. The rules are written again here from
+ * DESIGN.md §4, independently of the engine: the search enumerates every
+ * choice (no option, or one useful option at each factor it allows), so it
+ * is only for markets of a handful of offers. */
+#ifndef FLEXD_TESTS_SUPPORT_CLEAR_MARKETS_H
+#define FLEXD_TESTS_SUPPORT_CLEAR_MARKETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/clear.h"
+
+#define FX_CM_MAX_ISPS 6
+#define FX_CM_MAX_OFFERS 120
+#define FX_CM_MAX_OPTS 2
+
+struct fx_cm_rng {
+  uint64_t s;
+};
+
+uint64_t fx_cm_next(struct fx_cm_rng *r);
+/* Uniform in [lo, hi] (hi - lo well below 2^63). */
+int64_t fx_cm_uni(struct fx_cm_rng *r, int64_t lo, int64_t hi);
+
+/* A market and the storage it points into (no allocation: copy it whole). */
+struct fx_cm_market {
+  struct fx_clear_isp isps[FX_CM_MAX_ISPS];
+  struct fx_clear_offer offers[FX_CM_MAX_OFFERS];
+  struct fx_clear_option opts[FX_CM_MAX_OFFERS][FX_CM_MAX_OPTS];
+  int64_t pw[FX_CM_MAX_OFFERS][FX_CM_MAX_OPTS][FX_CM_MAX_ISPS];
+  struct fx_clear_market m;
+};
+
+/* n_offers (<= FX_CM_MAX_OFFERS) random offers; steps: how many factors
+ * below 100 an option may allow; negative: prices may be below zero. */
+void fx_cm_gen(struct fx_cm_market *k, uint64_t seed, size_t n_offers, int steps, bool negative);
+/* Points k->m at k's own storage (after filling or copying k by hand). */
+void fx_cm_link(struct fx_cm_market *k, size_t n_isps, size_t n_offers);
+
+/* The market's coverage of the ordered powers d (per ISP); *ok: every
+ * ISP's bound kept. */
+int64_t fx_cm_coverage(const struct fx_clear_market *m, const int64_t *d, bool *ok);
+/* The option adds power towards some Requested ISP's need. */
+bool fx_cm_useful(const struct fx_clear_market *m, const struct fx_clear_option *o);
+/* d += sign · the option's rounded power at factor k. */
+void fx_cm_add(int64_t *d, const struct fx_clear_option *o, int k, int sign);
+
+/* Exhaustive search. In: m, at_cov, and only/only_offer/only_opt. Out: the
+ * lexicographic optimum (best_cov, then least best_cost), and at_cost, the
+ * least cost among choices covering at least at_cov (INT64_MAX: none). */
+struct fx_cm_ex {
+  const struct fx_clear_market *m;
+  int64_t at_cov;
+  /* 0: every choice; 1: offer only_offer without option only_opt; 2: that
+   * offer ordering only_opt (a branch-and-bound child's choices) */
+  int only;
+  size_t only_offer, only_opt;
+  /* NULL, or per option (offer · FX_CM_MAX_OPTS + option) the factors a
+   * branch-and-bound node allows, [max(lo, min_af), hi] (none when hi is
+   * below that); an option with lo > 0 is ordered: its offer takes it. */
+  const int *lo, *hi;
+  int64_t best_cov, best_cost, at_cost;
+  int64_t d[FX_CM_MAX_ISPS], cost; /* the search's own */
+};
+
+void fx_cm_exhaustive(struct fx_cm_ex *e);
+
+/* The defaults, but the engine's own branch-and-bound alone (GLPK's MILP,
+ * extra dives and local search off) run to a zero gap within budgets the
+ * generator's small markets never reach: what the search is compared to. */
+void fx_cm_bb_params(struct fx_clear_params *p);
+
+#endif
