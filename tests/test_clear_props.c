@@ -457,8 +457,8 @@ Test(clear_props, proof_runs_only_where_the_gap_stays_open) {
   off.proof_max_offers = 0;
   int skipped = 0, searched = 0;
   for (uint64_t seed = 900; seed < 930; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(30 + 5 * (seed % 9)), 50, seed % 2 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(30 + 5 * (seed % 9)), 50, seed % 2 == 0);
     struct fx_clear_result a = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
     check_result(&k.m, &a);
     if (o.cost_gap <= p.bb_gap) {
@@ -526,17 +526,17 @@ Test(clear_props, identical_input_identical_output_with_look_ahead) {
  * its orders add up to. */
 static void check_state(const struct fx_clear_market *m, const struct cl_model *md,
                         const struct cl_state *st, uint64_t seed) {
-  int64_t d[MAX_ISPS] = {0}, cost = 0;
+  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
   for (size_t i = 0; i < m->n_offers; i++) {
     if (st->col[i] < 0) continue;
     const struct fx_clear_option *o = &m->offers[i].options[md->col[st->col[i]].option];
     cr_assert(st->k[i] >= o->min_af && st->k[i] <= 100, "seed %llu: factor %d",
               (unsigned long long)seed, st->k[i]);
-    add(d, o, st->k[i], 1);
+    fx_cm_add(d, o, st->k[i], 1);
     cost += fx_clear_order_price(o->price, st->k[i]);
   }
   bool ok;
-  cr_assert_eq(coverage(m, d, &ok), st->cov, "seed %llu", (unsigned long long)seed);
+  cr_assert_eq(fx_cm_coverage(m, d, &ok), st->cov, "seed %llu", (unsigned long long)seed);
   cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
   cr_assert_eq(cost, st->cost, "seed %llu", (unsigned long long)seed);
 }
@@ -563,7 +563,7 @@ static void root_answer(const struct cl_model *md, struct cl_lp *lp, struct cl_s
  * worse, and the node's LP is put back (re-solved, it proves the same). */
 static void node_dive_polish(const struct fx_clear_market *m, const struct cl_model *md,
                              struct cl_lp *lp, struct cl_state *st, uint64_t seed) {
-  struct cl_krange kr[MAX_OFFERS * MAX_OPTS];
+  struct cl_krange kr[FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS];
   struct cl_state in;
   int64_t b1, b2;
   long piv = 0;
@@ -594,8 +594,8 @@ Test(clear_props, dive_polish_keeps_every_rule_and_only_improves) {
   p.exact_max_offers = 0;
   int better = 0;
   for (uint64_t seed = 700; seed < 740; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(15 + 3 * (seed % 31)), 60, seed % 4 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 31)), 60, seed % 4 == 0);
     struct cl_model md;
     struct cl_lp *lp = NULL, *lp2 = NULL;
     struct cl_state st, in, again;
@@ -612,7 +612,7 @@ Test(clear_props, dive_polish_keeps_every_rule_and_only_improves) {
     root_answer(&md, lp, &st);
     root_answer(&md, lp2, &again);
     cl_state_copy(&in, &st, &md);
-    double x[MAX_OFFERS * MAX_OPTS];
+    double x[FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS];
     for (size_t c = 0; c < md.n_cols; c++) x[c] = cl_lp_bb_x(lp, c);
     cr_assert_eq(cl_lp_dive_polish(lp, &st, in.cov), 0);
     cr_assert_eq(cl_lp_dive_polish(lp2, &again, in.cov), 0);
@@ -644,8 +644,8 @@ Test(clear_props, nudge_keeps_every_rule_and_only_raises) {
   fx_clear_params_init(&p);
   int closed = 0, short_ = 0;
   for (uint64_t seed = 800; seed < 830; seed++) {
-    struct mk k;
-    gen(&k, seed, (size_t)(15 + 3 * (seed % 29)), 60, seed % 4 == 0);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 29)), 60, seed % 4 == 0);
     struct cl_model md;
     struct cl_state st, low;
     cr_assert_eq(cl_model_init(&md, &k.m), 0);
