@@ -116,14 +116,16 @@ struct fx_clear_params {
    * rins_max_offers get their answer improved in a neighbourhood: the
    * offers on which it and the LP at its coverage agree are fixed, the rest
    * cleared as a small market with a branch-and-bound of rins_node_limit
-   * nodes / rins_pivot_limit pivots (docs/clearing.md, round 6). Markets
-   * with a branch-and-bound (bb_max_offers, proof_max_offers) do without:
-   * its changed answer misleads their search. 0 nodes = off. */
+   * nodes / rins_pivot_limit pivots (docs/clearing.md, round 6), then the
+   * dive polish. Markets with the full branch-and-bound (bb_max_offers) do
+   * without: its changed answer misleads that search. 0 nodes = off. */
   size_t rins_max_offers;
-  /* Markets above bb_max_offers and up to proof_max_offers get the
-   * branch-and-bound on a reduced market: the options whose ordering alone
-   * proves a cost at or above the answer's (reduced-cost fixing at the
-   * root) left out, with the bb_* limits (docs/clearing.md, round 6). */
+  /* Markets above bb_max_offers and up to proof_max_offers (default 2,000)
+   * whose answer the neighbourhood search leaves above bb_gap get the
+   * branch-and-bound on a reduced market, from the root's answer: the
+   * options whose ordering alone proves a cost at or above that answer's
+   * (reduced-cost fixing at the root) left out, with the bb_* limits; the
+   * cheaper answer wins (docs/clearing.md, step 12). 0 = off. */
   size_t proof_max_offers;
   int rins_node_limit;
   long rins_pivot_limit;
