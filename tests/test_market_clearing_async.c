@@ -359,22 +359,10 @@ Test(clearing_async, stopping_during_a_clearing_commits_nothing_and_the_market_i
 
 /* A message through the sequencer: once it is committed, so is every result
  * the clearing thread reported before (groups commit in order). */
-static void barrier(void) {
-  EXPECT(submit("DSOPortfolioQuery", DSO, FX_ROLE_DSO,
-                " TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" EntityAddress=\"" CP1 "\"/>"),
-         "");
-}
+static void barrier(void) { fx_mh_barrier(&H); }
 
 /* Waits until `round` clearings were solved and the next is under way. */
-static void wait_round(unsigned round) {
-  for (int i = 0; i < 600000 && !(fx_market_clearing_solved(H.mk) == round && fx_market_clearing_pending(H.mk) == 1);
-       i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(fx_market_clearing_solved(H.mk), round);
-  cr_assert_eq(fx_market_clearing_pending(H.mk), 1, "clearing round %u is under way", round);
-}
+static void wait_round(unsigned round) { fx_mh_wait_clearings(&H, round, 1); }
 
 Test(clearing_async, after_three_stale_results_the_still_open_orders_are_placed) {
   long_budget();

@@ -222,18 +222,10 @@ static void operator_clear(void) {
 
 /* Runs the loop until `solved` clearings were solved and none is pending,
  * then until their results are committed (a message through the sequencer
- * behind them). Bounded: 60 s of 1 ms turns. */
+ * behind them). */
 static void settle(unsigned solved) {
-  for (int i = 0; i < 60000 && !(fx_market_clearing_solved(H.mk) == solved && fx_market_clearing_pending(H.mk) == 0);
-       i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(fx_market_clearing_solved(H.mk), solved);
-  cr_assert_eq(fx_market_clearing_pending(H.mk), 0);
-  EXPECT(submit("DSOPortfolioQuery", DSO, FX_ROLE_DSO,
-                " TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" EntityAddress=\"" CP1 "\"/>"),
-         "");
+  fx_mh_wait_clearings(&H, solved, 0);
+  fx_mh_barrier(&H);
 }
 
 /* Waits until the clearing thread has a clearing queued (bounded). */

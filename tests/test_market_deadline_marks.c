@@ -100,16 +100,10 @@ static void run_due_at(int64_t t) {
 
 static int orders_to(const char *agr) { return count_out(FX_MSG_FLEX_ORDER, agr); }
 
-/* Runs the loop until no clearing is pending and `solved` were solved, then
- * one message through the sequencer so their results are committed. */
+/* Every clearing solved and none pending, then their results committed. */
 static void settle(unsigned solved) {
-  for (int i = 0; i < 60000 && !(fx_market_clearing_solved(H.mk) == solved && fx_market_clearing_pending(H.mk) == 0);
-       i++) {
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    uv_sleep(1);
-  }
-  cr_assert_eq(fx_market_clearing_solved(H.mk), solved);
-  EXPECT(submit("DSOPortfolioQuery", DSO, FX_ROLE_DSO, " TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD "\" EntityAddress=\"" CP1 "\"/>"), "");
+  fx_mh_wait_clearings(&H, solved, 0);
+  fx_mh_barrier(&H);
 }
 
 /* ==== one market changes, another has the earliest deadline ============================== */

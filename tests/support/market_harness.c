@@ -296,6 +296,24 @@ void fx_mh_op_wait(struct fx_mh *h, struct fx_mh_op *o) {
   cr_assert_eq(o->dones, 1, "the operator is answered once");
 }
 
+void fx_mh_wait_clearings(struct fx_mh *h, unsigned solved, unsigned pending) {
+  for (int i = 0; i < 600000 && !(fx_market_clearing_solved(h->mk) == solved &&
+                                  fx_market_clearing_pending(h->mk) == pending);
+       i++) {
+    uv_run(&h->loop, UV_RUN_NOWAIT);
+    uv_sleep(1);
+  }
+  cr_assert_eq(fx_market_clearing_solved(h->mk), solved);
+  cr_assert_eq(fx_market_clearing_pending(h->mk), pending, "%u clearing(s) under way", pending);
+}
+
+void fx_mh_barrier(struct fx_mh *h) {
+  struct fx_mh_held *m = fx_mh_submit(h, "DSOPortfolioQuery", DSO, FX_ROLE_DSO,
+                                      " TimeZone=\"Europe/Amsterdam\" Period=\"" PERIOD
+                                      "\" EntityAddress=\"" CP1 "\"/>");
+  cr_assert_str_eq(fx_mh_outcome(h, m), "");
+}
+
 char *fx_mh_too_big_update(void) {
   size_t cap = 3u << 20, at = 0;
   char *big = malloc(cap);

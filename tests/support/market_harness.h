@@ -125,6 +125,13 @@ void fx_mh_op_submit(struct fx_mh *h, struct fx_mh_op *o, const char *cp, const 
  * was answered exactly once. */
 void fx_mh_op_wait(struct fx_mh *h, struct fx_mh_op *o);
 
+/* Runs the loop until `solved` clearings were solved and `pending` are
+ * pending (bounded: 600 s of 1 ms turns), and asserts both. */
+void fx_mh_wait_clearings(struct fx_mh *h, unsigned solved, unsigned pending);
+/* One DSOPortfolioQuery through the sequencer, accepted: whatever the
+ * sequencer took before it is committed when it returns. */
+void fx_mh_barrier(struct fx_mh *h);
+
 /* The short names the market suites' tests are written with, for a file that
  * defines FX_MH_SHORT_NAMES before including this and holds its harness in
  * `static struct fx_mh H`. */
