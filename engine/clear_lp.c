@@ -418,10 +418,15 @@ static int64_t cost_bound(struct cl_lp *lp, int64_t coverage) {
   return (int64_t)ceill(lb);
 }
 
-static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
-  lo *= lp->xscale, hi *= lp->xscale;
+/* Column c's bounds as the LP holds them (scaled), in GLPK and in the
+ * nodes' own simplex while there is one: the two always see one LP. */
+static void put_col(struct cl_lp *lp, size_t c, double lo, double hi) {
   glp_set_col_bnds(lp->P, lp->x0 + (int)c, lo == hi ? GLP_FX : GLP_DB, lo, hi);
   if (lp->dsx) cl_dsx_set_col(lp->dsx, lp->x0 + (int)c, lo, hi);
+}
+
+static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
+  put_col(lp, c, lo * lp->xscale, hi * lp->xscale);
 }
 
 static int frac_cmp(const void *a, const void *b) {
@@ -1333,7 +1338,7 @@ static int fixlp_dive(struct cl_lp *lp, struct cl_state *out, int64_t target, bo
 
 /* The LP's state the dive changes, to put back after it. */
 struct fixlp_saved {
-  int *type, row_type;
+  int row_type;
   double *lb, *ub, *x, *lam, row_lb, row_ub;
   struct basis basis;
   int it_lim;
@@ -1341,20 +1346,18 @@ struct fixlp_saved {
 };
 
 static void fixlp_saved_free(struct fixlp_saved *sv) {
-  free(sv->type), free(sv->lb), free(sv->ub), free(sv->x), free(sv->lam), free(sv->basis.stat);
+  free(sv->lb), free(sv->ub), free(sv->x), free(sv->lam), free(sv->basis.stat);
 }
 
 static int fixlp_save(struct cl_lp *lp, struct fixlp_saved *sv) {
   size_t nc = lp->md->n_cols, nr = (size_t)glp_get_num_rows(lp->P);
-  sv->type = malloc((nc + 1) * sizeof *sv->type);
   sv->lb = malloc((nc + 1) * sizeof *sv->lb);
   sv->ub = malloc((nc + 1) * sizeof *sv->ub);
   sv->x = malloc((nc + 1) * sizeof *sv->x);
   sv->lam = malloc((nr + 1) * sizeof *sv->lam);
-  if (!sv->type || !sv->lb || !sv->ub || !sv->x || !sv->lam) return FX_CLEAR_ENOMEM;
+  if (!sv->lb || !sv->ub || !sv->x || !sv->lam) return FX_CLEAR_ENOMEM;
   for (size_t c = 0; c < nc; c++) {
     int j = lp->x0 + (int)c;
-    sv->type[c] = glp_get_col_type(lp->P, j);
     sv->lb[c] = glp_get_col_lb(lp->P, j), sv->ub[c] = glp_get_col_ub(lp->P, j);
   }
   sv->row_type = glp_get_row_type(lp->P, lp->row_total);
@@ -1368,13 +1371,7 @@ static int fixlp_save(struct cl_lp *lp, struct fixlp_saved *sv) {
 
 static void fixlp_restore(struct cl_lp *lp, const struct fixlp_saved *sv) {
   size_t nc = lp->md->n_cols, nr = (size_t)glp_get_num_rows(lp->P);
-  for (size_t c = 0; c < nc; c++) {
-    glp_set_col_bnds(lp->P, lp->x0 + (int)c, sv->type[c], sv->lb[c], sv->ub[c]);
-    /* The dive's fixings went to the node's native simplex too (set_col);
-     * its basis is untouched (GLPK solved the dive), so the node's bounds
-     * back make it the node's LP again. */
-    if (lp->dsx) cl_dsx_set_col(lp->dsx, lp->x0 + (int)c, sv->lb[c], sv->ub[c]);
-  }
+  for (size_t c = 0; c < nc; c++) put_col(lp, c, sv->lb[c], sv->ub[c]);
   glp_set_row_bnds(lp->P, lp->row_total, sv->row_type, sv->row_lb, sv->row_ub);
   memcpy(lp->x, sv->x, nc * sizeof *lp->x);
   memcpy(lp->lam, sv->lam, (nr + 1) * sizeof *lp->lam);
