@@ -69,13 +69,23 @@ struct cl_dsx {
   int *flip, *nzi;
   double *tmp;      /* cap × cap, the refactorisation's scratch */
   int n_upd;
+  /* Pairs (generalised upper bounds): an offer's row (grp: per column, its
+   * GUB row or -1; gnb: per row, how many of its columns are basic, -1 when
+   * the row is no GUB row) that is tight with one basic column, its key,
+   * is a diagonal block of K that nothing else in K's rows touches. Those
+   * rows and keys stay out of E: E is the inverse of the rest of K (its
+   * Schur complement is that block itself), and the pairs are solved by a
+   * division each. key/ka/ppos per row: the paired key column, its entry,
+   * its index in pl (np paired rows). */
+  int *grp, *gnb, *key, *ppos, *pl, np;
+  double *ka;
 };
 
 struct cl_dsx_snap {
-  int m, n, cap, k, n_upd;
+  int m, n, cap, k, n_upd, np;
   signed char *st;
-  int *head, *pos, *sv, *rv, *slot;
-  double *x, *dj, *y, *w0, *E;
+  int *head, *pos, *sv, *rv, *slot, *gnb, *key, *ppos, *pl;
+  double *x, *dj, *y, *w0, *E, *ka;
 };
 
 static bool dual_feasible(struct cl_dsx *d);
@@ -126,10 +136,20 @@ static double entry(const struct cl_dsx *d, int i, int j) {
  * through K's inverse, the basic row variables from their rows. */
 static void solve_b(struct cl_dsx *d, const double *w, double *out) {
   int k = d->k, nz = 0;
-  /* w is mostly one or a few columns: only its tight rows' entries count. */
-  for (int t = 0; t < k; t++)
-    if (w[d->rv[t]] != 0.0) d->nzi[nz] = t, d->g[nz++] = w[d->rv[t]];
   memset(d->t, 0, (size_t)d->m * sizeof *d->t);
+  /* The keys first (their rows hold nothing else basic); what their
+   * columns put on the other tight rows is taken off those rows' w. */
+  for (int r = 0; r < d->np; r++) {
+    int g = d->pl[r], j = d->key[g];
+    double z = w[g] / d->ka[g];
+    out[j] = z;
+    if (z != 0.0) add_col(d, d->t, j, z);
+  }
+  /* w is mostly one or a few columns: only its tight rows' entries count. */
+  for (int t = 0; t < k; t++) {
+    double v = w[d->rv[t]] - d->t[d->rv[t]];
+    if (v != 0.0) d->nzi[nz] = t, d->g[nz++] = v;
+  }
   for (int s = 0; s < k; s++) {
     const double *e = E_row(d, s);
     double v = 0;
@@ -143,12 +163,25 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
   }
 }
 
+/* The paired rows' entries of a row of B^-1 whose other entries are in
+ * rho: rho · key column = 1 for p's key, else 0 (no other of rho's rows
+ * has a pair's row in that column; its own entry is still 0 here). */
+static void btran_pairs(struct cl_dsx *d, double *rho, int p, const double *cost) {
+  for (int r = 0; r < d->np; r++) {
+    int g = d->pl[r], j = d->key[g];
+    double c = cost ? cost[j] : j == p ? 1.0 : 0.0;
+    rho[g] = (c - dot_col(d, rho, j)) / d->ka[g];
+  }
+}
+
 /* rho (dense over rows) = row of B^-1 for basic variable p; h[t] its
- * entries on the tight rows. */
+ * entries on the tight rows in K's inverse. */
 static void btran(struct cl_dsx *d, int p) {
   int k = d->k;
   memset(d->rho, 0, (size_t)d->m * sizeof *d->rho);
-  if (p < d->n) {
+  if (p < d->n && d->slot[p] < 0) { /* a key: its row alone */
+    memset(d->h, 0, (size_t)k * sizeof *d->h);
+  } else if (p < d->n) {
     memcpy(d->h, E_row(d, d->slot[p]), (size_t)k * sizeof *d->h);
   } else {
     int i0 = p - d->n;
@@ -162,15 +195,56 @@ static void btran(struct cl_dsx *d, int p) {
     d->rho[i0] = -1.0;
   }
   for (int t = 0; t < k; t++) d->rho[d->rv[t]] = d->h[t];
+  btran_pairs(d, d->rho, p, NULL);
+}
+
+static bool is_key(const struct cl_dsx *d, int v) { return v < d->n && d->grp[v] >= 0 && d->key[d->grp[v]] == v; }
+
+static void pl_add(struct cl_dsx *d, int g, int j, double a) {
+  d->key[g] = j, d->ka[g] = a, d->ppos[g] = d->np, d->pl[d->np++] = g;
+}
+
+static void pl_del(struct cl_dsx *d, int g) {
+  int r = d->ppos[g], last = d->pl[--d->np];
+  d->pl[r] = last, d->ppos[last] = r;
+  d->key[g] = -1;
+}
+
+/* GUB row g's one basic column (and its entry), or -1. */
+static int only_basic(const struct cl_dsx *d, int g, double *a) {
+  for (int e = d->rp[g]; e < d->rp[g + 1]; e++)
+    if (d->st[d->rc[e]] == BASIC) {
+      *a = d->rw[e];
+      return d->rc[e];
+    }
+  return -1;
+}
+
+/* Groups' basic columns counted again and every tight GUB row with one
+ * basic column paired (before E is built). */
+static void pairs_again(struct cl_dsx *d) {
+  d->np = 0;
+  for (int i = 0; i < d->m; i++) {
+    if (d->gnb[i] >= 0) d->gnb[i] = 0;
+    d->key[i] = -1;
+  }
+  for (int j = 0; j < d->n; j++)
+    if (d->grp[j] >= 0 && d->st[j] == BASIC) d->gnb[d->grp[j]]++;
+  for (int i = 0; i < d->m; i++) {
+    double a = 0;
+    int j = d->gnb[i] == 1 && d->st[d->n + i] != BASIC ? only_basic(d, i, &a) : -1;
+    if (j >= 0) pl_add(d, i, j, a);
+  }
 }
 
 /* Slots from the statuses: the basic columns and the tight rows. */
 static bool slots(struct cl_dsx *d) {
   int ns = 0, nt = 0;
+  pairs_again(d);
   for (int v = 0; v < d->n + d->m; v++) {
     d->slot[v] = -1;
-    if (v < d->n && d->st[v] == BASIC) d->sv[ns] = v, d->slot[v] = ns++;
-    if (v >= d->n && d->st[v] != BASIC) d->rv[nt] = v - d->n, d->slot[v] = nt++;
+    if (v < d->n && d->st[v] == BASIC && !is_key(d, v)) d->sv[ns] = v, d->slot[v] = ns++;
+    if (v >= d->n && d->st[v] != BASIC && d->key[v - d->n] < 0) d->rv[nt] = v - d->n, d->slot[v] = nt++;
   }
   d->k = ns;
   return ns == nt;
@@ -236,6 +310,7 @@ static void price(struct cl_dsx *d) {
     for (int t = 0; t < k; t++) d->h[t] += cb * e[t];
   }
   for (int t = 0; t < k; t++) d->y[d->rv[t]] = d->h[t];
+  btran_pairs(d, d->y, -1, d->c);
   for (int v = 0; v < d->n + d->m; v++) d->dj[v] = d->st[v] == BASIC ? 0.0 : d->c[v] - dot_col(d, d->y, v);
 }
 
@@ -270,6 +345,8 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap);
   GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
   GROW(d->w0, (size_t)cap), GROW(d->dw, nv);
+  GROW(d->gnb, (size_t)cap), GROW(d->key, (size_t)cap), GROW(d->ppos, (size_t)cap);
+  GROW(d->pl, (size_t)cap), GROW(d->ka, (size_t)cap);
   if (!ok) { /* the copy stays as it was, at its old capacity */
     free(E), free(tmp);
     return FX_CLEAR_ENOMEM;
@@ -289,16 +366,17 @@ static int load_cols(struct cl_dsx *d, glp_prob *P) {
   int *ind = malloc(((size_t)m + 1) * sizeof *ind);
   double *val = malloc(((size_t)m + 1) * sizeof *val);
   d->cp = malloc(((size_t)n + 1) * sizeof *d->cp);
+  d->grp = malloc(((size_t)n + 1) * sizeof *d->grp);
   d->nnz_cap = glp_get_num_nz(P) + 64;
   d->ri = malloc((size_t)d->nnz_cap * sizeof *d->ri);
   d->cv = malloc((size_t)d->nnz_cap * sizeof *d->cv);
-  if (!ind || !val || !d->cp || !d->ri || !d->cv) {
+  if (!ind || !val || !d->cp || !d->grp || !d->ri || !d->cv) {
     free(ind), free(val);
     return FX_CLEAR_ENOMEM;
   }
   int e = 0;
   for (int j = 1; j <= n; j++) {
-    d->cp[j - 1] = e;
+    d->cp[j - 1] = e, d->grp[j - 1] = -1;
     int len = glp_get_mat_col(P, j, ind, val);
     for (int t = 1; t <= len; t++, e++) d->ri[e] = ind[t] - 1, d->cv[e] = val[t] * d->rs[ind[t] - 1];
   }
@@ -329,6 +407,21 @@ static void bounds_of(int type, double lb, double ub, double s, double *lo, doub
   *lo = type == GLP_LO || type == GLP_DB || type == GLP_FX ? lb * s : -HUGE_VAL;
   *hi = type == GLP_UP || type == GLP_DB || type == GLP_FX ? ub * s : HUGE_VAL;
   if (type == GLP_FX) *hi = *lo;
+}
+
+/* Row i a GUB row when it is an offer's "at most one option" row: an upper
+ * bound only, two or more entries all equal and positive (so not an ISP
+ * row, whose entries are powers), on columns no GUB row has yet. Any rows
+ * disjoint in their columns would do for the algebra; these are the ones
+ * that pair. */
+static void gub_mark(struct cl_dsx *d, int i) {
+  int b = d->rp[i], e = d->rp[i + 1], v = d->n + i;
+  d->gnb[i] = -1, d->key[i] = -1;
+  if (e - b < 2 || isfinite(d->lo[v]) || !isfinite(d->hi[v]) || !(d->rw[b] > 0)) return;
+  for (int q = b; q < e; q++)
+    if (d->rw[q] != d->rw[b] || d->grp[d->rc[q]] >= 0) return;
+  d->gnb[i] = 0;
+  for (int q = b; q < e; q++) d->grp[d->rc[q]] = i, d->gnb[i] += d->st[d->rc[q]] == BASIC;
 }
 
 static int load(struct cl_dsx *d, glp_prob *P) {
@@ -364,6 +457,7 @@ static int load(struct cl_dsx *d, glp_prob *P) {
       d->st[v] = stat == GLP_NU ? AT_HI : AT_LO;
     }
   }
+  for (int i = 0; i < m; i++) gub_mark(d, i);
   return nb == m ? 0 : CL_DSX_FAIL;
 }
 
@@ -374,6 +468,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->st), free(d->pos), free(d->slot), free(d->cd), free(d->flip), free(d->nzi), free(d->head);
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
+  free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
   free(d);
 }
 
@@ -450,6 +545,7 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
   d->x[v] = 0.0; /* basic: the next solve computes it (a save before copies it) */
   d->st[v] = BASIC, d->pos[v] = i, d->head[i] = v, d->slot[v] = -1, d->dw[v] = 1.0;
   d->m++;
+  gub_mark(d, i); /* basic: pairs and E stay as they are */
   return 0;
 }
 
@@ -590,6 +686,74 @@ static void update_E(struct cl_dsx *d, int p, int q) {
   }
 }
 
+/* Pair g's row and key back into E: K's rows and columns as E's last,
+ * E bordered by a row that is zero but at its key (its one basic column):
+ * [S x; 0 a]^-1 = [S^-1, -S^-1 x / a; 0, 1/a], x the key's column on E's
+ * rows. */
+static void unpair(struct cl_dsx *d, int g) {
+  int j = d->key[g], k = d->k;
+  double a = d->ka[g];
+  for (int s = 0; s < k; s++) {
+    const double *e = E_row(d, s);
+    double u = 0;
+    for (int q = d->cp[j]; q < d->cp[j + 1]; q++) {
+      int t = d->slot[d->n + d->ri[q]];
+      if (t >= 0) u += e[t] * d->cv[q];
+    }
+    E_row(d, s)[k] = -u / a;
+  }
+  double *e = E_row(d, k);
+  memset(e, 0, (size_t)k * sizeof *e);
+  e[k] = 1.0 / a;
+  d->sv[k] = j, d->rv[k] = g, d->slot[j] = k, d->slot[d->n + g] = k;
+  d->k++;
+  pl_del(d, g);
+}
+
+/* Pair g when its row is tight with one basic column: that row of K is
+ * then zero but at the column, so E without the column's row and the
+ * row's column is the rest's inverse (the block form above, backwards). */
+static void pair_up(struct cl_dsx *d, int g) {
+  if (g < 0 || d->gnb[g] != 1 || d->key[g] >= 0 || d->st[d->n + g] == BASIC) return;
+  double a = 0;
+  int j = only_basic(d, g, &a), k = d->k;
+  int s0 = j >= 0 ? d->slot[j] : -1, t1 = d->slot[d->n + g];
+  if (s0 < 0 || t1 < 0) return;
+  if (s0 != k - 1) {
+    memcpy(E_row(d, s0), E_row(d, k - 1), (size_t)k * sizeof *d->E);
+    d->sv[s0] = d->sv[k - 1], d->slot[d->sv[s0]] = s0;
+  }
+  if (t1 != k - 1) {
+    for (int s = 0; s < k - 1; s++) E_row(d, s)[t1] = E_row(d, s)[k - 1];
+    d->rv[t1] = d->rv[k - 1], d->slot[d->n + d->rv[t1]] = t1;
+  }
+  d->slot[j] = -1, d->slot[d->n + g] = -1;
+  d->k--;
+  pl_add(d, g, j, a);
+}
+
+/* Before p leaves and q enters: the pairs they touch back into E (p a
+ * key, q a paired row, or q a column whose group is paired and would have
+ * two basic columns), so that E's update is K's, restricted to E. h again
+ * from rho, as E's rows now are. */
+static void unpair_for(struct cl_dsx *d, int p, int q) {
+  int k0 = d->k;
+  if (is_key(d, p)) unpair(d, d->grp[p]);
+  if (q < d->n && d->grp[q] >= 0 && d->key[d->grp[q]] >= 0) unpair(d, d->grp[q]);
+  if (q >= d->n && d->key[q - d->n] >= 0) unpair(d, q - d->n);
+  if (d->k != k0)
+    for (int t = 0; t < d->k; t++) d->h[t] = d->rho[d->rv[t]];
+}
+
+/* After the pivot (statuses set): the groups it touched paired when they can be. */
+static void pair_after(struct cl_dsx *d, int p, int q) {
+  if (q < d->n && d->grp[q] >= 0) d->gnb[d->grp[q]]++;
+  if (p < d->n && d->grp[p] >= 0) d->gnb[d->grp[p]]--;
+  if (p < d->n) pair_up(d, d->grp[p]);
+  else pair_up(d, d->gnb[p - d->n] >= 0 ? p - d->n : -1);
+  if (q < d->n) pair_up(d, d->grp[q]);
+}
+
 /* Swap q into the basis for p (p goes to bound). */
 static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   memset(d->w, 0, (size_t)d->m * sizeof *d->w);
@@ -607,6 +771,7 @@ static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   d->dw[q] = fmax(wp / (ap * ap), 1.0);
   d->x[q] += th;
   d->x[p] = bound;
+  unpair_for(d, p, q);
   update_E(d, p, q);
   int i = d->pos[p];
   d->head[i] = q, d->pos[q] = i, d->pos[p] = -1;
@@ -646,6 +811,7 @@ static int iterate(struct cl_dsx *d) {
   d->dj[q] = 0.0;
   d->dj[p] = sigma * theta;
   d->st[p] = d->lo[p] == d->hi[p] ? FIXED : sigma > 0 ? AT_LO : AT_HI;
+  pair_after(d, p, q);
   return 0;
 }
 
@@ -751,6 +917,7 @@ void cl_dsx_snap_free(struct cl_dsx_snap *s) {
   if (!s) return;
   free(s->st), free(s->head), free(s->pos), free(s->sv), free(s->rv), free(s->slot);
   free(s->x), free(s->dj), free(s->y), free(s->w0), free(s->E);
+  free(s->gnb), free(s->key), free(s->ppos), free(s->pl), free(s->ka);
   free(s);
 }
 
@@ -765,8 +932,12 @@ static int snap_alloc(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   s->E = malloc(cap * cap * sizeof *s->E);
   s->dj = malloc(nv * sizeof *s->dj), s->y = malloc(cap * sizeof *s->y);
   s->w0 = malloc(cap * sizeof *s->w0);
+  s->gnb = malloc(cap * sizeof *s->gnb), s->key = malloc(cap * sizeof *s->key);
+  s->ppos = malloc(cap * sizeof *s->ppos), s->pl = malloc(cap * sizeof *s->pl);
+  s->ka = malloc(cap * sizeof *s->ka);
   s->cap = d->cap, s->n = d->n, s->m = -1;
-  bool ok = s->st && s->pos && s->slot && s->x && s->head && s->sv && s->rv && s->E && s->dj && s->y && s->w0;
+  bool ok = s->st && s->pos && s->slot && s->x && s->head && s->sv && s->rv && s->E && s->dj && s->y && s->w0 &&
+            s->gnb && s->key && s->ppos && s->pl && s->ka;
   if (ok) return 0;
   /* Not kept half-built: the next save would take it for a fitting one
    * and copy into its missing arrays. */
@@ -783,7 +954,10 @@ int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   }
   struct cl_dsx_snap *s = *out;
   size_t nv = (size_t)d->n + (size_t)d->m, m = (size_t)d->m, k = (size_t)d->k;
-  s->m = d->m, s->k = d->k, s->n_upd = d->n_upd;
+  s->m = d->m, s->k = d->k, s->n_upd = d->n_upd, s->np = d->np;
+  memcpy(s->gnb, d->gnb, m * sizeof *s->gnb), memcpy(s->key, d->key, m * sizeof *s->key);
+  memcpy(s->ppos, d->ppos, m * sizeof *s->ppos), memcpy(s->ka, d->ka, m * sizeof *s->ka);
+  memcpy(s->pl, d->pl, (size_t)d->np * sizeof *s->pl);
   memcpy(s->st, d->st, nv), memcpy(s->pos, d->pos, nv * sizeof *s->pos);
   memcpy(s->slot, d->slot, nv * sizeof *s->slot), memcpy(s->x, d->x, nv * sizeof *s->x);
   memcpy(s->dj, d->dj, nv * sizeof *s->dj), memcpy(s->y, d->y, m * sizeof *s->y);
@@ -797,7 +971,10 @@ int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   if (s->m != d->m || s->cap != d->cap) return; /* rows came since: keep the current basis */
   size_t nv = (size_t)d->n + (size_t)d->m, m = (size_t)d->m, k = (size_t)s->k;
-  d->k = s->k, d->n_upd = s->n_upd;
+  d->k = s->k, d->n_upd = s->n_upd, d->np = s->np;
+  memcpy(d->gnb, s->gnb, m * sizeof *d->gnb), memcpy(d->key, s->key, m * sizeof *d->key);
+  memcpy(d->ppos, s->ppos, m * sizeof *d->ppos), memcpy(d->ka, s->ka, m * sizeof *d->ka);
+  memcpy(d->pl, s->pl, (size_t)s->np * sizeof *d->pl);
   memcpy(d->st, s->st, nv), memcpy(d->pos, s->pos, nv * sizeof *d->pos);
   memcpy(d->slot, s->slot, nv * sizeof *d->slot), memcpy(d->x, s->x, nv * sizeof *d->x);
   memcpy(d->dj, s->dj, nv * sizeof *d->dj), memcpy(d->y, s->y, m * sizeof *d->y);
