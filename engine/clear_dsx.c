@@ -163,19 +163,19 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
   }
 }
 
-/* The paired rows' entries of a row of B^-1 whose other entries are in
- * rho: rho · key column = 1 for p's key, else 0 (no other of rho's rows
- * has a pair's row in that column; its own entry is still 0 here). */
-static void btran_pairs(struct cl_dsx *d, double *rho, int p, const double *cost) {
+/* The paired rows' entries of c_B B^-1 whose other entries are in y:
+ * y · key column = its cost (no other of y's rows has a pair's row in that
+ * column; its own entry is still 0 here). */
+static void price_pairs(struct cl_dsx *d) {
   for (int r = 0; r < d->np; r++) {
     int g = d->pl[r], j = d->key[g];
-    double c = cost ? cost[j] : j == p ? 1.0 : 0.0;
-    rho[g] = (c - dot_col(d, rho, j)) / d->ka[g];
+    d->y[g] = (d->c[j] - dot_col(d, d->y, j)) / d->ka[g];
   }
 }
 
-/* rho (dense over rows) = row of B^-1 for basic variable p; h[t] its
- * entries on the tight rows in K's inverse. */
+/* rho (dense over rows) = row of B^-1 for basic variable p, but on the
+ * paired rows (the pivot row completes it); h[t] its entries on the tight
+ * rows in K's inverse. */
 static void btran(struct cl_dsx *d, int p) {
   int k = d->k;
   memset(d->rho, 0, (size_t)d->m * sizeof *d->rho);
@@ -195,7 +195,6 @@ static void btran(struct cl_dsx *d, int p) {
     d->rho[i0] = -1.0;
   }
   for (int t = 0; t < k; t++) d->rho[d->rv[t]] = d->h[t];
-  btran_pairs(d, d->rho, p, NULL);
 }
 
 static bool is_key(const struct cl_dsx *d, int v) { return v < d->n && d->grp[v] >= 0 && d->key[d->grp[v]] == v; }
@@ -310,7 +309,7 @@ static void price(struct cl_dsx *d) {
     for (int t = 0; t < k; t++) d->h[t] += cb * e[t];
   }
   for (int t = 0; t < k; t++) d->y[d->rv[t]] = d->h[t];
-  btran_pairs(d, d->y, -1, d->c);
+  price_pairs(d);
   for (int v = 0; v < d->n + d->m; v++) d->dj[v] = d->st[v] == BASIC ? 0.0 : d->c[v] - dot_col(d, d->y, v);
 }
 
@@ -575,8 +574,8 @@ static int cand_cmp(const void *a, const void *b) {
  * with bound flipping. sigma: +1 when the leaving variable goes up to its
  * lower bound. Returns the entering variable or -1; *nflip variables in
  * flip[] pass their breakpoints; *theta the dual step. */
-static int ratio_test(struct cl_dsx *d, double sigma, double slope, int *nflip, double *theta) {
-  const double *rho = d->rho;
+static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *nflip, double *theta) {
+  double *rho = d->rho;
   int nc = 0;
   /* By rows: rho is zero on the rows not tight but one. Fixed columns get
    * their alpha too: their reduced costs are kept for when they are freed. */
@@ -586,6 +585,15 @@ static int ratio_test(struct cl_dsx *d, double sigma, double slope, int *nflip, 
     d->ar[d->n + i] = -r;
     if (r == 0.0) continue;
     for (int e = d->rp[i]; e < d->rp[i + 1]; e++) d->ar[d->rc[e]] += r * d->rw[e];
+  }
+  /* The paired rows last: rho · key column must come to 1 for p's key and
+   * 0 for the others, and what the other rows give it is its alpha now. */
+  for (int r = 0; r < d->np; r++) {
+    int g = d->pl[r], j = d->key[g];
+    double rg = ((j == p) - d->ar[j]) / d->ka[g];
+    rho[g] = rg, d->ar[d->n + g] = -rg;
+    if (rg == 0.0) continue;
+    for (int e = d->rp[g]; e < d->rp[g + 1]; e++) d->ar[d->rc[e]] += rg * d->rw[e];
   }
   for (int k = 0; k < d->n + d->m; k++) {
     if (d->st[k] == BASIC) continue;
@@ -787,7 +795,7 @@ static int iterate(struct cl_dsx *d) {
   int nflip = 0;
   double sigma = delta < 0 ? 1.0 : -1.0, theta = 0;
   btran(d, p);
-  int q = ratio_test(d, sigma, fabs(delta), &nflip, &theta);
+  int q = ratio_test(d, p, sigma, fabs(delta), &nflip, &theta);
   if (q < 0) return CL_DSX_FAIL; /* dual unbounded: no feasible point */
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
