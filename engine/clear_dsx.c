@@ -912,6 +912,8 @@ double cl_dsx_row_dual(const struct cl_dsx *d, int i) { return d->dir * d->y[i -
 
 int cl_dsx_rows(const struct cl_dsx *d) { return d->m; }
 
+void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs) { *k = d->k, *pairs = d->np; }
+
 void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P) {
   for (int v = 0; v < d->n + d->m; v++) {
     int st = d->st[v] == BASIC ? GLP_BS : d->st[v] == AT_HI ? GLP_NU : d->st[v] == FREE ? GLP_NF

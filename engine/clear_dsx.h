@@ -5,7 +5,9 @@
  * one: the root's optimum), and then re-solves after column bound changes
  * and appended rows without rebuilding anything: a dense explicit inverse of
  * K, the part of the basis that is not rows' own slacks (the node LPs have
- * 100-300 rows, K a third of them), refactorised every 200 pivots. Rows and
+ * 100-300 rows, K a third of them), less the offers' rows that are tight
+ * with one basic column (generalised upper bounds: solved by a division),
+ * refactorised every 200 pivots. Rows and
  * columns are numbered as in GLPK (from 1), and rows are only ever
  * appended, so the two stay in step; GLPK remains the fallback
  * (cl_dsx_to_glpk hands it the basis). Nothing here proves anything: the
@@ -54,6 +56,10 @@ void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P);
 int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **s);
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s);
 void cl_dsx_snap_free(struct cl_dsx_snap *s);
+/* For tests and figures: the order of the inverse kept (K without the
+ * pairs) and the pairs, offers' rows ("Σ x <= 1" with one basic column,
+ * tight) that the simplex handles by a division each instead. */
+void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs);
 
 /* For tests (defined in clear_lp.c): the objective of the branch-and-bound
  * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it; the
