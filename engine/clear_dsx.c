@@ -12,7 +12,16 @@
  * third of the rows). Only K's inverse is kept, dense and explicit; every
  * product with B's inverse goes through it and A. A pivot updates it in
  * O(k²) whichever of the four kinds it is (K grows, shrinks, changes a row
- * or a column); Gauss-Jordan recomputes it every REFACTOR pivots. Pricing
+ * or a column); Gauss-Jordan recomputes it every REFACTOR pivots. Most of
+ * K at 1.2× scarcity is offers' rows (Σ x <= 1, tight: ordered in full)
+ * with one basic column each: such a pair is a diagonal block of K with
+ * nothing else in its row, so it stays out of the inverse (generalised
+ * upper bounds, for the groups whose key has no other basic column beside
+ * it, so that no column needs the key substituted into it): the key's
+ * value is a division, its row's dual comes with the pivot row, and a
+ * pivot that touches a pair first borders the inverse with it again (a
+ * zero row but at the key: O(k·column)), then pairs what it can after
+ * (dropping a row and a column: O(k)). Pricing
  * takes the largest infeasibility (rows are scaled; it lands on the duals
  * GLPK's nodes get, which bound as well: dual Devex weights found other
  * optimal duals and weaker Lagrangian bounds, 4,000 nodes instead of
