@@ -609,8 +609,9 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     double a = d->ar[k];
     if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
     double as = sigma * a, ratio;
-    if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = fmax(d->dj[k], 0.0) / -as;
-    else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = fmax(-d->dj[k], 0.0) / as;
+    /* (not fmax: a libm call here, per variable and pivot) */
+    if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = (d->dj[k] > 0.0 ? d->dj[k] : 0.0) / -as;
+    else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = (d->dj[k] < 0.0 ? -d->dj[k] : 0.0) / as;
     else if (d->st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(d->dj[k]) / fabs(as);
     else continue;
     d->cd[nc++] = (struct cand){ratio, k};
