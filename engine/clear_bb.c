@@ -268,7 +268,6 @@ static double pc_est(const struct bb *bb, int d, size_t c, double dist) {
 struct budget {
   int nodes, node_limit;
   long pivots, pivot_limit;
-  long dive_pivots; /* the node dives': outside pivot_limit, bounded per dive */
   bool hit;
 };
 
@@ -280,8 +279,9 @@ static bool dive_due(const struct bb *bb, const struct budget *bu) {
   return !bb->cov && k > 0 && bu->nodes % k == 1 % k;
 }
 
-static int dive(struct bb *bb, struct budget *bu) {
-  int rc = cl_lp_bb_dive(bb->lp, &bb->cand, bb->coverage, &bu->dive_pivots);
+static int dive(struct bb *bb) {
+  long pivots = 0; /* bounded per dive (clear_lp.c); not the search's */
+  int rc = cl_lp_bb_dive(bb->lp, &bb->cand, bb->coverage, &pivots);
   if (rc <= 0) return rc;
   if (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost &&
       cl_state_better(&bb->cand, bb->best, bb->target))
@@ -477,7 +477,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   struct pick p = {0};
   if (!rc) rc = pick(bb, k, bu, &p);
   if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
-  if (!rc && p.kind && dive_due(bb, bu)) rc = dive(bb, bu);
+  if (!rc && p.kind && dive_due(bb, bu)) rc = dive(bb);
   if (rc) return rc;
   if (!p.kind) { /* integral: the rounding of watts is all that is left */
     if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;

@@ -1429,7 +1429,6 @@ enum { NDIVE_PIVOTS = 500 };
 struct ndive {
   double *lo, *hi, *x0;
   struct fixlp_frac *fr;
-  int it_lim;
   long pivots;
 };
 
@@ -1554,7 +1553,7 @@ int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *p
   if (!rc) {
     double give = FIXLP_MARGIN * (double)target;
     ndive_give(lp, give);
-    ok = ndive_solve(lp, &d);
+    ok = 1; /* the margin is solved for with the dive's first round */
     if (ok == 1) ok = ndive_fix(lp, &d);
     if (ok == 1) {
       fixlp_round(lp, st);
