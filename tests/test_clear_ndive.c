@@ -14,6 +14,7 @@
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
 #include "engine/clear_internal.h"
+#include "engine/config.h"
 #include "tests/support/clear_markets.h"
 
 #define MAX_COLS (FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS)
@@ -265,4 +266,24 @@ Test(clear_ndive, branch_and_bound_with_dives_matches_exhaustive_search) {
   cr_log_info("%d markets proven both ways; the dives changed the search on %d", proven, differ);
   cr_assert_geq(proven, 12);
   cr_assert_gt(differ, 0, "the dives never gave the search an answer");
+}
+
+/* The switch: every 16th node by default, in the library and in the
+ * platform's configuration; [market] bb_node_dive sets it (0 = off) and
+ * refuses what is not a count. */
+Test(clear_ndive, switch_defaults_to_sixteen_and_is_read_from_market_section) {
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  cr_assert_eq(p.bb_node_dive, 16);
+  struct fx_config c;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert_eq(c.clear.bb_node_dive, 16);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_node_dive = 0\n", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(c.clear.bb_node_dive, 0);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_node_dive = 8\n", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(c.clear.bb_node_dive, 8);
+  cr_assert_neq(fx_config_parse(&c, "[market]\nbb_node_dive = -1\n", err, sizeof err), 0);
+  cr_assert(strstr(err, "bb_node_dive"), "%s", err);
+  fx_config_free(&c);
 }
