@@ -19,8 +19,8 @@
  * BB_PROOF (proof_max_offers), RINS_NODES (rins_node_limit), BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_ONE (one run per size), BB_LAZY (bb_lazy_rows: 0 or 1),
- * BB_NATIVE (bb_native_lp: 0 or 1), BB_DIVE (bb_node_dive), BB_SIZE and BB_SCARCITY (one market
- * only). */
+ * BB_NATIVE (bb_native_lp: 0 or 1), BB_DIVE (bb_node_dive: every k-th
+ * node, 0 = off), BB_SIZE and BB_SCARCITY (one market only). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

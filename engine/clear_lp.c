@@ -1417,11 +1417,12 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target) {
  * pivot-limited. The rows' elastic slacks stay open: a forced minimum an
  * ISP cannot take shows as a slack in use, and the round's forced offers
  * are dropped again (as resolve() does on an infeasible LP); the coverage
- * row's slack gets a negative lower bound of a few watts per million of
- * the target, so the LP buys that much beyond it where it can (the dive
- * polish's margin, elastic here). Bounds, solution, duals, Lagrangian
- * terms and the simplex's basis and inverse are put back (the probe's
- * snapshot). Proves nothing. */
+ * row's slack gets a lower bound of minus FIXLP_MARGIN of the target, so
+ * the LP buys that much beyond it where it can (the dive polish's margin,
+ * elastic here). Bounds, solution, duals, Lagrangian terms and the
+ * simplex's basis and inverse are put back (the probe's snapshot), so the
+ * search goes on as if there had been no dive. A dive costs about seven
+ * nodes (docs/clearing.md, round 9). Proves nothing. */
 enum { NDIVE_PIVOTS = 500 };
 
 /* What the dive changes besides the probe's snapshot: the columns' bounds
@@ -1553,8 +1554,7 @@ int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *p
   if (!rc) {
     double give = FIXLP_MARGIN * (double)target;
     ndive_give(lp, give);
-    ok = 1; /* the margin is solved for with the dive's first round */
-    if (ok == 1) ok = ndive_fix(lp, &d);
+    ok = ndive_fix(lp, &d); /* its first round solves for the margin too */
     if (ok == 1) {
       fixlp_round(lp, st);
       fixlp_bounds(lp, st);
