@@ -106,6 +106,11 @@ struct fx_clear_params {
    * GLPK's, which sets itself up again at every call; GLPK stays the
    * fallback when it fails (docs/clearing.md, round 8). */
   bool bb_native_lp;
+  /* Node candidates by dives on the node simplex (docs/clearing.md, round
+   * 9): every bb_node_dive-th node's LP (default 16) is dived on (offers
+   * fixed, factors rounded by the LP, then the integer polish) for a
+   * candidate answer; needs bb_native_lp. 0 = off. */
+  int bb_node_dive;
   /* Reliability branching: of the bb_sb_cands candidates the pseudo-costs
    * rate best, those with fewer than bb_sb_reliable observations in a
    * direction get both children looked ahead by at most bb_sb_pivots dual

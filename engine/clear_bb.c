@@ -271,6 +271,24 @@ struct budget {
   bool hit;
 };
 
+/* Dive from the node's LP on the node simplex (round 9; cl_lp_bb_dive),
+ * every bb_node_dive-th node that has something to branch on, on cost
+ * only; the candidate's rule decides. */
+static bool dive_due(const struct bb *bb, const struct budget *bu) {
+  int k = bb->p->bb_node_dive;
+  return !bb->cov && k > 0 && bu->nodes % k == 1 % k;
+}
+
+static int dive(struct bb *bb) {
+  long pivots = 0; /* bounded per dive (clear_lp.c); not the search's */
+  int rc = cl_lp_bb_dive(bb->lp, &bb->cand, bb->coverage, &pivots);
+  if (rc <= 0) return rc;
+  if (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost &&
+      cl_state_better(&bb->cand, bb->best, bb->target))
+    cl_state_copy(bb->best, &bb->cand, bb->md);
+  return 0;
+}
+
 /* Column c's factors in the down (dir 0) or up child of p: at most f or
  * at least f+1 (ordered; kind 1: f = 0, so "not ordered" or "ordered"). */
 static struct cl_krange child_range(const struct bb *bb, const struct pick *p, int dir) {
@@ -459,6 +477,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   struct pick p = {0};
   if (!rc) rc = pick(bb, k, bu, &p);
   if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
+  if (!rc && p.kind && dive_due(bb, bu)) rc = dive(bb);
   if (rc) return rc;
   if (!p.kind) { /* integral: the rounding of watts is all that is left */
     if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;

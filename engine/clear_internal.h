@@ -218,6 +218,16 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
  * solves, pivot-limited; the LP's bounds, solution, duals and basis are
  * put back. Deterministic. */
 int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target);
+/* The dive polish from the node LP cl_lp_bb_solve last solved (on cost),
+ * on the node simplex (round 9): offers fixed round by round, factors
+ * rounded by the LP, then repair, cl_nudge and cl_polish towards target,
+ * into st. Only column bounds change, every solve warm and pivot-limited
+ * (added to *pivots); the node's bounds, solution, duals, Lagrangian terms
+ * and basis are put back. 1 when st holds a choice that keeps every bound
+ * (its coverage may fall short of target), 0 when the dive found none or
+ * cannot run (no node simplex, on coverage, past the deadline), or
+ * FX_CLEAR_ENOMEM. Deterministic. */
+int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *pivots);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);

@@ -1407,3 +1407,164 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target) {
   cl_state_free(&cand);
   return rc;
 }
+
+/* Node dives (round 9, ndive): the dive polish above, on the node LP the
+ * branch-and-bound has just solved, by the node simplex (clear_dsx.c)
+ * instead of GLPK. Only column bounds change: the offers the LP splits or
+ * runs below their minimum are fixed round by round as fix_fractional
+ * fixes them, then the on/off choice, then the factors to hundredths half
+ * at a time; each step is a warm dual simplex solve from the last basis,
+ * pivot-limited. The rows' elastic slacks stay open: a forced minimum an
+ * ISP cannot take shows as a slack in use, and the round's forced offers
+ * are dropped again (as resolve() does on an infeasible LP); the coverage
+ * row's slack gets a lower bound of minus FIXLP_MARGIN of the target, so
+ * the LP buys that much beyond it where it can (the dive polish's margin,
+ * elastic here). Bounds, solution, duals, Lagrangian terms and the
+ * simplex's basis and inverse are put back (the probe's snapshot), so the
+ * search goes on as if there had been no dive. A dive costs about seven
+ * nodes (docs/clearing.md, round 9). Proves nothing. */
+enum { NDIVE_PIVOTS = 500 };
+
+/* What the dive changes besides the probe's snapshot: the columns' bounds
+ * (as GLPK holds them, in step with the node simplex) and scratch. */
+struct ndive {
+  double *lo, *hi, *x0;
+  struct fixlp_frac *fr;
+  long pivots;
+};
+
+static void ndive_free(struct ndive *d) { free(d->lo), free(d->hi), free(d->x0), free(d->fr); }
+
+static int ndive_init(struct ndive *d, struct cl_lp *lp) {
+  size_t nc = lp->md->n_cols;
+  d->lo = malloc((nc + 1) * sizeof *d->lo);
+  d->hi = malloc((nc + 1) * sizeof *d->hi);
+  d->x0 = malloc((nc + 1) * sizeof *d->x0);
+  d->fr = malloc((nc + 1) * sizeof *d->fr);
+  if (!d->lo || !d->hi || !d->x0 || !d->fr) return FX_CLEAR_ENOMEM;
+  for (size_t c = 0; c < nc; c++) {
+    int j = lp->x0 + (int)c;
+    d->lo[c] = glp_get_col_lb(lp->P, j), d->hi[c] = glp_get_col_ub(lp->P, j);
+  }
+  return 0;
+}
+
+/* The coverage row's elastic slack: at least -give (give >= 0: that much
+ * coverage asked beyond the row's own), in the node simplex only. */
+static void ndive_give(struct cl_lp *lp, double give) {
+  cl_dsx_set_col(lp->dsx, lp->slack0, -give, HUGE_VAL);
+}
+
+/* One warm solve: 1 solved, 0 not (cut short or failed), or ENOMEM. */
+static int ndive_solve(struct cl_lp *lp, struct ndive *d) {
+  lp->solves++;
+  int rc = cl_dsx_solve(lp->dsx, NDIVE_PIVOTS, false, &d->pivots);
+  if (rc == FX_CLEAR_ENOMEM) return rc;
+  if (rc != CL_DSX_OPT) return 0;
+  native_read(lp);
+  return 1;
+}
+
+/* Some ISP's bound holds only through its elastic slack. */
+static bool ndive_breaks(const struct cl_lp *lp) {
+  for (int j = lp->slack0 + 1; j < lp->slack0 + lp->n_slack; j++)
+    if (cl_dsx_col_prim(lp->dsx, j) > 0.5) return true;
+  return false;
+}
+
+/* The rounds of fix-and-resolve: 1 when the LP was solved after each. */
+static int ndive_fix(struct cl_lp *lp, struct ndive *d) {
+  for (int r = 0; r < lp->dive_rounds; r++) {
+    if (!fix_fractional(lp, 1.0)) break;
+    int ok = ndive_solve(lp, d);
+    if (ok == 1 && ndive_breaks(lp)) unforce(lp), ok = ndive_solve(lp, d);
+    if (ok != 1) return ok;
+  }
+  return 1;
+}
+
+/* fixlp_factors on the node simplex. */
+static int ndive_factors(struct cl_lp *lp, struct ndive *d) {
+  const struct cl_model *md = lp->md;
+  for (int r = 0; r < FIXLP_ROUNDS; r++) {
+    size_t n = 0;
+    for (size_t c = 0; c < md->n_cols; c++) {
+      double k = lp->x[c] * 100.0, dd = fabs(k - floor(k + 0.5));
+      if (lp->x[c] > 1e-7 && dd > 1e-6) d->fr[n++] = (struct fixlp_frac){dd, c};
+    }
+    if (!n) return 0;
+    qsort(d->fr, n, sizeof *d->fr, fixlp_frac_cmp);
+    size_t nfix = r + 1 == FIXLP_ROUNDS ? n : (n + 1) / 2;
+    for (size_t j = 0; j < nfix; j++) {
+      size_t c = d->fr[j].col;
+      double k = floor(lp->x[c] * 100.0 + 0.5);
+      if (k < md->col[c].min_af) k = md->col[c].min_af;
+      set_col(lp, c, k / 100.0, k / 100.0);
+    }
+    memcpy(d->x0, lp->x, md->n_cols * sizeof *d->x0);
+    int ok = ndive_solve(lp, d);
+    if (ok < 0) return ok;
+    if (!ok) {
+      memcpy(lp->x, d->x0, md->n_cols * sizeof *d->x0);
+      return 0;
+    }
+  }
+  return 0;
+}
+
+/* fixlp_finish on the node simplex: round, repair, nudge; a rounding short
+ * of target asks the LP for twice the shortfall more, once. */
+static int ndive_finish(struct cl_lp *lp, struct ndive *d, struct cl_state *st, int64_t target,
+                        double give) {
+  const struct cl_model *md = lp->md;
+  int rc = 0;
+  for (int a = 0; !rc; a++) {
+    rc = ndive_factors(lp, d);
+    if (rc) break;
+    fixlp_round(lp, st);
+    rc = cl_repair(st, md);
+    if (!rc) rc = cl_nudge(st, md, target);
+    if (rc || st->cov >= target || a == FIXLP_RETRIES) break;
+    give += 2.0 * (double)(target - st->cov);
+    fixlp_bounds(lp, st);
+    ndive_give(lp, give);
+    int ok = ndive_solve(lp, d);
+    if (ok != 1) {
+      rc = ok < 0 ? ok : 0;
+      break;
+    }
+  }
+  return rc ? rc : cl_polish(st, md, target);
+}
+
+static void ndive_restore(struct cl_lp *lp, const struct ndive *d) {
+  for (size_t c = 0; c < lp->md->n_cols; c++) put_col(lp, c, d->lo[c], d->hi[c]);
+  ndive_give(lp, 0.0);
+  probe_restore(lp);
+}
+
+int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *pivots) {
+  const struct cl_model *md = lp->md;
+  struct ndive d = {0};
+  if (!lp->dsx || !lp->kr || lp->bb_cov || lp->mip_built || target <= 0) return 0;
+  if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) return 0;
+  if (cl_dsx_col_prim(lp->dsx, lp->slack0) > 0.5) return 0; /* the node covers too little */
+  int rc = ndive_init(&d, lp), ok = 0;
+  if (!rc) rc = probe_save(lp);
+  if (!rc) {
+    double give = FIXLP_MARGIN * (double)target;
+    ndive_give(lp, give);
+    ok = ndive_fix(lp, &d); /* its first round solves for the margin too */
+    if (ok == 1) {
+      fixlp_round(lp, st);
+      fixlp_bounds(lp, st);
+      rc = ndive_finish(lp, &d, st, target, give);
+      ok = !rc && cl_state_feasible(st, md);
+    }
+    rc = ok < 0 ? ok : rc;
+    ndive_restore(lp, &d);
+  }
+  *pivots += d.pivots;
+  ndive_free(&d);
+  return rc ? rc : ok == 1;
+}

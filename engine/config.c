@@ -389,6 +389,12 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
     p->time_limit_ms = (int)x;
     return 0;
   }
+  /* Node dives (docs/clearing.md, round 9): every k-th node, 0 = off. */
+  if (!strcmp(k, "bb_node_dive")) {
+    if (set_i64(&x, v, 0, 1000000)) return -1;
+    p->bb_node_dive = (int)x;
+    return 0;
+  }
   /* Reliability branching (docs/clearing.md, round 7): off by default. */
   int *sb = !strcmp(k, "bb_sb_cands")      ? &p->bb_sb_cands
             : !strcmp(k, "bb_sb_reliable") ? &p->bb_sb_reliable
@@ -647,6 +653,7 @@ static const struct field fields[] = {
     MEM("market", "bb_sb_reliable", clear.bb_sb_reliable, RELOAD),
     MEM("market", "bb_sb_pivots", clear.bb_sb_pivots, RELOAD),
     MEM("market", "bb_native_lp", clear.bb_native_lp, RELOAD),
+    MEM("market", "bb_node_dive", clear.bb_node_dive, RELOAD),
 };
 
 static bool field_equal(const struct field *f, const struct fx_config *a, const struct fx_config *b) {

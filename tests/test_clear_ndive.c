@@ -1,0 +1,289 @@
+/* test_clear_ndive.c — the branch-and-bound's node dives (round 9,
+ * cl_lp_bb_dive, bb_node_dive; docs/clearing.md): from a node's LP on the
+ * node simplex, a dive's candidate keeps every rule (judged by the rules of
+ * tests/support/clear_markets.c, not the engine's), is never cheaper than
+ * the exhaustive optimum at its coverage, and is the same twice; the node's
+ * LP comes back exactly (its solution, its Lagrangian child bounds, and
+ * every later node solved as if the dive had not been); and the engine's
+ * branch-and-bound with a dive at every node still ends at the exhaustive
+ * optimum with bounds that bound. Fixed seeds, bounded counts. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clear.h"
+#include "engine/clear_dsx.h"
+#include "engine/clear_internal.h"
+#include "engine/config.h"
+#include "tests/support/clear_markets.h"
+
+#define MAX_COLS (FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS)
+
+/* A node of the branch-and-bound, built by hand: the model, its LP begun
+ * for branch-and-bound on cost at merit order's coverage, the column
+ * states, and merit order's choice. */
+struct node {
+  struct cl_model md;
+  struct cl_lp *lp;
+  struct cl_state st;
+  struct cl_krange kr[MAX_COLS];
+  int64_t cov;
+  bool begun;
+};
+
+/* false when the market has no useful option (nothing to dive on). */
+static bool node_open(struct node *n, const struct fx_clear_market *m) {
+  struct fx_clear_params p;
+  struct cl_lp_out out = {0};
+  memset(n, 0, sizeof *n);
+  fx_clear_params_init(&p);
+  cr_assert_eq(cl_model_init(&n->md, m), 0);
+  if (!n->md.n_cols) return false;
+  cr_assert_eq(cl_lp_create(&n->lp, &n->md, &p, 0), 0);
+  cr_assert_eq(cl_state_init(&n->st, &n->md), 0);
+  cr_assert_eq(cl_merit(&n->st, &n->md), 0);
+  cr_assert_eq(cl_lp_root(n->lp, &n->st, &out), 0);
+  cr_assert_eq(cl_lp_cost_bound(n->lp, n->st.cov, &out), 0);
+  for (size_t c = 0; c < n->md.n_cols; c++) n->kr[c] = (struct cl_krange){0, 100};
+  cr_assert_eq(cl_lp_bb_begin(n->lp, n->kr, false), 0);
+  n->cov = n->st.cov, n->begun = true;
+  return true;
+}
+
+static void node_close(struct node *n) {
+  if (n->begun) cl_lp_bb_end(n->lp);
+  cl_lp_free(n->lp);
+  if (n->st.col) cl_state_free(&n->st);
+  cl_model_free(&n->md);
+}
+
+static int solve(struct node *n, int64_t *bound) {
+  long piv = 0;
+  return cl_lp_bb_solve(n->lp, n->cov, bound, &piv);
+}
+
+/* The child a branch-and-bound makes on the first fractional offer: its
+ * largest column excluded (dir 0) or ordered, the others out (dir 1).
+ * false when no offer is fractional. */
+static bool branch(struct node *n, int dir) {
+  for (size_t i = 0; i < n->md.n_offers; i++) {
+    size_t c;
+    bool up;
+    double dist;
+    if (cl_lp_bb_frac(n->lp, i, &c, &up, &dist) != 1) continue;
+    for (size_t j = n->md.offer_col[i]; j < n->md.offer_col[i + 1]; j++) {
+      if (dir == 0 && j == c) n->kr[j].hi = 0;
+      if (dir == 1 && j == c) n->kr[j].lo = (uint8_t)n->md.col[c].min_af;
+      if (dir == 1 && j != c) n->kr[j].hi = 0;
+      cl_lp_bb_set(n->lp, j, n->kr[j]);
+    }
+    return true;
+  }
+  return false;
+}
+
+/* A state of the engine against the rules written in clear_markets.c:
+ * every bound holds on the rounded values, and its coverage and cost are
+ * what its orders add up to. */
+static void check_state(const struct fx_clear_market *m, const struct cl_model *md,
+                        const struct cl_state *st, uint64_t seed) {
+  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
+  for (size_t i = 0; i < m->n_offers; i++) {
+    if (st->col[i] < 0) continue;
+    const struct fx_clear_option *o = &m->offers[i].options[md->col[st->col[i]].option];
+    cr_assert(st->k[i] >= o->min_af && st->k[i] <= 100, "seed %llu: factor %d",
+              (unsigned long long)seed, st->k[i]);
+    fx_cm_add(d, o, st->k[i], 1);
+    cost += fx_clear_order_price(o->price, st->k[i]);
+  }
+  bool ok;
+  cr_assert_eq(fx_cm_coverage(m, d, &ok), st->cov, "seed %llu", (unsigned long long)seed);
+  cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
+  cr_assert_eq(cost, st->cost, "seed %llu", (unsigned long long)seed);
+}
+
+/* Along a plunge of up to eight nodes of each market small enough for the
+ * exhaustive search: every dive's choice keeps every rule, costs no less
+ * than the least cost the search finds at its coverage, and comes out the
+ * same from the same node; and some dives reach the target, some of them
+ * at the exhaustive optimum. */
+Test(clear_ndive, dive_candidates_keep_every_rule) {
+  int dives = 0, chosen = 0, reached = 0, optimal = 0;
+  for (uint64_t seed = 1; seed <= 80; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
+    struct node n;
+    struct cl_state a = {0}, b = {0};
+    if (!node_open(&n, &k.m)) {
+      node_close(&n);
+      continue;
+    }
+    cr_assert_eq(cl_state_init(&a, &n.md), 0);
+    cr_assert_eq(cl_state_init(&b, &n.md), 0);
+    int64_t bound;
+    int ok = solve(&n, &bound);
+    for (int depth = 0; ok == 1 && depth < 8; depth++) {
+      long piv = 0;
+      int rc = cl_lp_bb_dive(n.lp, &a, n.cov, &piv);
+      cr_assert_geq(rc, 0, "seed %llu", (unsigned long long)seed);
+      cr_assert_eq(cl_lp_bb_dive(n.lp, &b, n.cov, &piv), rc, "seed %llu",
+                   (unsigned long long)seed);
+      dives++;
+      if (rc == 1) {
+        chosen++;
+        check_state(&k.m, &n.md, &a, seed);
+        cr_assert_arr_eq(a.col, b.col, n.md.n_offers * sizeof *a.col);
+        cr_assert_arr_eq(a.k, b.k, n.md.n_offers * sizeof *a.k);
+        struct fx_cm_ex e = {.m = &k.m, .at_cov = a.cov};
+        fx_cm_exhaustive(&e);
+        cr_assert_geq(a.cost, e.at_cost, "seed %llu", (unsigned long long)seed);
+        reached += a.cov >= n.cov;
+        struct fx_cm_ex t = {.m = &k.m, .at_cov = n.cov};
+        fx_cm_exhaustive(&t);
+        optimal += a.cov >= n.cov && a.cost == t.at_cost;
+      }
+      if (!branch(&n, (int)((seed + (uint64_t)depth) % 2))) break;
+      ok = solve(&n, &bound);
+    }
+    cl_state_free(&a), cl_state_free(&b);
+    node_close(&n);
+  }
+  cr_log_info("%d dives: %d choices, %d at the target, %d of them optimal", dives, chosen,
+              reached, optimal);
+  cr_assert_gt(chosen, dives / 2, "%d of %d dives found a choice", chosen, dives);
+  cr_assert_gt(reached, 0);
+  cr_assert_gt(optimal, 0);
+}
+
+/* Two copies of one node LP branched alike, one of them dived on at every
+ * node: after each dive its solution and its Lagrangian child bounds are
+ * what they were, and every node after it solves to the same status,
+ * bound, objective and solution as in the copy without dives. */
+Test(clear_ndive, node_lp_put_back_exactly) {
+  int compared = 0, natively = 0;
+  for (uint64_t seed = 900; seed < 940; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 23)), 60, seed % 4 == 0);
+    struct node n1, n2;
+    bool have = node_open(&n1, &k.m);
+    cr_assert_eq(node_open(&n2, &k.m), have);
+    struct cl_state a = {0};
+    double x[MAX_COLS];
+    int64_t child[MAX_COLS];
+    if (have) cr_assert_eq(cl_state_init(&a, &n1.md), 0);
+    int64_t b1 = 0, b2 = 0;
+    int ok1 = have ? solve(&n1, &b1) : 0, ok2 = have ? solve(&n2, &b2) : 0;
+    for (int depth = 0; have && depth < 12; depth++) {
+      cr_assert_eq(ok1, ok2, "seed %llu node %d", (unsigned long long)seed, depth);
+      cr_assert_eq(b1, b2, "seed %llu node %d: %lld against %lld", (unsigned long long)seed,
+                   depth, (long long)b1, (long long)b2);
+      cr_assert_eq(cl_lp_bb_objval(n1.lp), cl_lp_bb_objval(n2.lp), "seed %llu node %d",
+                   (unsigned long long)seed, depth);
+      for (size_t c = 0; c < n1.md.n_cols; c++)
+        cr_assert_eq(cl_lp_bb_x(n1.lp, c), cl_lp_bb_x(n2.lp, c), "seed %llu node %d",
+                     (unsigned long long)seed, depth);
+      compared++;
+      if (ok1 != 1) break;
+      for (size_t c = 0; c < n1.md.n_cols; c++) {
+        size_t i = n1.md.col[c].offer;
+        x[c] = cl_lp_bb_x(n1.lp, c), child[c] = cl_lp_bb_child(n1.lp, i, c, true);
+      }
+      long piv = 0;
+      cr_assert_geq(cl_lp_bb_dive(n1.lp, &a, n1.cov, &piv), 0);
+      for (size_t c = 0; c < n1.md.n_cols; c++) {
+        cr_assert_eq(cl_lp_bb_x(n1.lp, c), x[c], "seed %llu: the dive moved the solution",
+                     (unsigned long long)seed);
+        cr_assert_eq(cl_lp_bb_child(n1.lp, n1.md.col[c].offer, c, true), child[c]);
+      }
+      int dir = (int)((seed + (uint64_t)depth) % 2);
+      bool more = branch(&n1, dir);
+      cr_assert_eq(branch(&n2, dir), more);
+      if (!more) break;
+      ok1 = solve(&n1, &b1), ok2 = solve(&n2, &b2);
+    }
+    if (have) natively += cl_lp_bb_native(n1.lp) > 0;
+    if (have) cl_state_free(&a);
+    node_close(&n1), node_close(&n2);
+  }
+  cr_log_info("%d nodes compared", compared);
+  cr_assert_gt(natively, 20, "the node simplex ran on %d markets only", natively);
+  cr_assert_gt(compared, 100);
+}
+
+static struct fx_clear_result solve_with(const struct fx_clear_market *m,
+                                         const struct fx_clear_params *p) {
+  struct fx_clear_result r;
+  cr_assert_eq(fx_clear_solve(m, p, &r), 0);
+  return r;
+}
+
+/* The engine's branch-and-bound run to a zero gap with a dive at every
+ * node: on markets small enough for the exhaustive search the answer
+ * covers the most there is, at its least cost, and the proven bound never
+ * exceeds that cost; on larger ones (no search: the branch-and-bound
+ * without dives is the reference where it proves its answer optimal) it
+ * ends at the same coverage and cost. The dives' answers change the
+ * search on some (a dive whose answers were never taken leaves the search
+ * exactly as it was: the node LP comes back exactly). */
+Test(clear_ndive, branch_and_bound_with_dives_matches_exhaustive_search) {
+  struct fx_clear_params p, off;
+  fx_cm_bb_params(&p);
+  off = p;
+  p.bb_node_dive = 1;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
+    struct fx_clear_result r = solve_with(&k.m, &p);
+    struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
+    fx_cm_exhaustive(&e);
+    cr_assert(!r.budget_hit, "seed %llu: budget hit", (unsigned long long)seed);
+    cr_assert_eq(r.coverage, e.best_cov, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(r.cost, e.at_cost, "seed %llu: %lld, least cost there %lld",
+                 (unsigned long long)seed, (long long)r.cost, (long long)e.at_cost);
+    cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu", (unsigned long long)seed);
+    fx_clear_result_free(&r);
+  }
+  int differ = 0, proven = 0;
+  p.bb_node_limit = off.bb_node_limit = 2000;
+  for (uint64_t seed = 300; seed < 320; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(20 + seed % 21), 60, seed % 4 == 0);
+    struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
+    differ += r.bb_nodes != o.bb_nodes;
+    if (!o.budget_hit) /* o.cost is the optimum: nothing covering as much is cheaper */
+      cr_assert_leq(r.cost_lb, o.cost, "seed %llu", (unsigned long long)seed);
+    if (r.budget_hit || o.budget_hit) { /* the reference is not proven */
+      fx_clear_result_free(&r), fx_clear_result_free(&o);
+      continue;
+    }
+    proven++;
+    cr_assert_eq(r.coverage, o.coverage, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(r.cost, o.cost, "seed %llu: %lld with dives, %lld without",
+                 (unsigned long long)seed, (long long)r.cost, (long long)o.cost);
+    fx_clear_result_free(&r);
+    fx_clear_result_free(&o);
+  }
+  cr_log_info("%d markets proven both ways; the dives changed the search on %d", proven, differ);
+  cr_assert_geq(proven, 12);
+  cr_assert_gt(differ, 0, "the dives never gave the search an answer");
+}
+
+/* The switch: every 16th node by default, in the library and in the
+ * platform's configuration; [market] bb_node_dive sets it (0 = off) and
+ * refuses what is not a count. */
+Test(clear_ndive, switch_defaults_to_sixteen_and_is_read_from_market_section) {
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  cr_assert_eq(p.bb_node_dive, 16);
+  struct fx_config c;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert_eq(c.clear.bb_node_dive, 16);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_node_dive = 0\n", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(c.clear.bb_node_dive, 0);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_node_dive = 8\n", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(c.clear.bb_node_dive, 8);
+  cr_assert_neq(fx_config_parse(&c, "[market]\nbb_node_dive = -1\n", err, sizeof err), 0);
+  cr_assert(strstr(err, "bb_node_dive"), "%s", err);
+  fx_config_free(&c);
+}
