@@ -188,14 +188,18 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
      * gap above bb_gap, starts again from the root's answer (a better
      * incumbent misleads its search: docs/clearing.md, rounds 6 and 8).
      * Every bound is at the root answer's coverage, which both answers keep
-     * at least, so the cheaper of the two is proven by the better bound. */
+     * at least, so the cheaper of the two is proven by the better bound.
+     * With lns_proof_start the proof starts from the windows' answer
+     * instead: its bound is at that answer's coverage, which the final
+     * answer covers at least too. */
     bool rins = !cl_lp_exact(lp) && !bb && md->n_offers <= p->rins_max_offers && p->rins_node_limit > 0;
     if (!rc && proof) cl_state_copy(&other, &best, md);
     if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
     if (!rc && rins) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb is at best.cov */
-    if (!rc && rins && md->n_offers <= p->lns_max_offers)
-      rc = cl_lns_windows(md, lp, p, deadline, out.cost_lb, &best, &lo); /* keeps the LP as it was */
-    if (!rc && proof && p->lns_proof_start) cl_state_copy(&other, &best, md); /* covers more */
+    /* Window neighbourhoods where the gap stays open (opt-in; round 9) */
+    bool lns = rins && md->n_offers <= p->lns_max_offers && gap_open(&best, out.cost_lb, p->bb_gap);
+    if (!rc && lns) rc = cl_lns_windows(md, lp, p, deadline, out.cost_lb, &best, &lo);
+    if (!rc && lns && proof && p->lns_proof_start) cl_state_copy(&other, &best, md);
     if (!rc && proof && !gap_open(&best, out.cost_lb, p->bb_gap)) proof = false;
     if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
     else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &other, &bo, &proof_cols);
