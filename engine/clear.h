@@ -131,7 +131,8 @@ struct fx_clear_params {
   long rins_pivot_limit;
   /* Window neighbourhoods (docs/clearing.md, round 9; 0 = off, the
    * default): markets where the neighbourhood search runs, up to
-   * lns_max_offers, then get windows of lns_width consecutive ISPs,
+   * lns_max_offers, whose answer is not proven within bb_gap after it and
+   * the dive polish, then get windows of lns_width consecutive ISPs,
    * sliding by half a width over the span the offers cover: the offers
    * lying wholly inside the window, and those touching the Requested ISP
    * the answer leaves the most short, are cleared again, the rest fixed,
