@@ -10,7 +10,8 @@
  * bb_max_offers branch (clear_bb.c): on coverage if the answer falls short
  * of the target, then on cost, for better answers and tighter proofs. Larger
  * markets get a neighbourhood search instead (clear_sub.c: the offers the
- * answer and the LP disagree on, cleared again as a small market) and a
+ * answer and the LP disagree on, cleared again as a small market; opt-in,
+ * windows of ISPs cleared again the same way) and a
  * dive from the cost bound's LP that the LP rounds (clear_lp.c), or, up
  * to proof_max_offers, branch-and-bound on the market that reduced-cost
  * fixing at the root leaves. docs/clearing.md explains why this shape. */

@@ -16,6 +16,10 @@
  * covers at least as much and costs less. It proves nothing: the
  * sub-market's bounds hold only inside the neighbourhood.
  *
+ * Window neighbourhoods (round 9, opt-in): the same clearing again, on the
+ * offers of a window of consecutive ISPs sliding over the request, for the
+ * answers no single neighbourhood of disagreements reaches.
+ *
  * Proof on a reduced market. Reduced-cost fixing at the root with the
  * answer's cost u leaves out every option whose ordering alone proves a cost
  * of at least u; what is left is a market of its own (the same request, the
