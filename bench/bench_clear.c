@@ -20,7 +20,10 @@
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_ONE (one run per size), BB_LAZY (bb_lazy_rows: 0 or 1),
  * BB_NATIVE (bb_native_lp: 0 or 1), BB_DIVE (bb_node_dive: every k-th
- * node, 0 = off), BB_SIZE and BB_SCARCITY (one market only). */
+ * node, 0 = off), BB_SIZE and BB_SCARCITY (one market only); the window
+ * neighbourhoods (round 9, off by default): LNS_MAX (lns_max_offers),
+ * LNS_WIDTH, LNS_SHARE, LNS_NODES, LNS_PIVOTS, LNS_PASSES, LNS_WORK and
+ * LNS_PROOF (lns_proof_start: 0 or 1). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +145,14 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_SB_REL")) p.bb_sb_reliable = atoi(getenv("BB_SB_REL"));
   if (getenv("BB_SB_PIV")) p.bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
   if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
+  if (getenv("LNS_MAX")) p.lns_max_offers = (size_t)atol(getenv("LNS_MAX"));
+  if (getenv("LNS_WIDTH")) p.lns_width = atoi(getenv("LNS_WIDTH"));
+  if (getenv("LNS_SHARE")) p.lns_share = atof(getenv("LNS_SHARE"));
+  if (getenv("LNS_NODES")) p.lns_node_limit = atoi(getenv("LNS_NODES"));
+  if (getenv("LNS_PIVOTS")) p.lns_pivot_limit = atol(getenv("LNS_PIVOTS"));
+  if (getenv("LNS_PASSES")) p.lns_passes = atoi(getenv("LNS_PASSES"));
+  if (getenv("LNS_WORK")) p.lns_work = atoi(getenv("LNS_WORK"));
+  if (getenv("LNS_PROOF")) p.lns_proof_start = atoi(getenv("LNS_PROOF")) != 0;
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
     double t0 = now_ms(), c0 = cpu_ms();

@@ -10,7 +10,8 @@
  * bb_max_offers branch (clear_bb.c): on coverage if the answer falls short
  * of the target, then on cost, for better answers and tighter proofs. Larger
  * markets get a neighbourhood search instead (clear_sub.c: the offers the
- * answer and the LP disagree on, cleared again as a small market) and a
+ * answer and the LP disagree on, cleared again as a small market; opt-in,
+ * windows of ISPs cleared again the same way) and a
  * dive from the cost bound's LP that the LP rounds (clear_lp.c), or, up
  * to proof_max_offers, branch-and-bound on the market that reduced-cost
  * fixing at the root leaves. docs/clearing.md explains why this shape. */
@@ -44,6 +45,14 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->proof_max_offers = 2000;
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
+  p->lns_max_offers = 0;
+  p->lns_width = 16;
+  p->lns_share = 0.05;
+  p->lns_node_limit = 50;
+  p->lns_pivot_limit = 2000;
+  p->lns_passes = 1;
+  p->lns_work = 2000;
+  p->lns_proof_start = false;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
@@ -164,6 +173,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   struct cl_lp *lp = NULL;
   struct cl_lp_out out = {0};
   struct cl_bb_out bo = {.bound = INT64_MIN}, bc = {0};
+  struct cl_lns_out lo = {0};
   int n_free = 0, proof_cols = 0;
   double deadline = p->time_limit_ms > 0 ? cl_now_ms() + p->time_limit_ms : 0;
   int rc = cl_state_init(&best, md);
@@ -180,11 +190,18 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
      * gap above bb_gap, starts again from the root's answer (a better
      * incumbent misleads its search: docs/clearing.md, rounds 6 and 8).
      * Every bound is at the root answer's coverage, which both answers keep
-     * at least, so the cheaper of the two is proven by the better bound. */
+     * at least, so the cheaper of the two is proven by the better bound.
+     * With lns_proof_start the proof starts from the windows' answer
+     * instead: its bound is at that answer's coverage, which the final
+     * answer covers at least too. */
     bool rins = !cl_lp_exact(lp) && !bb && md->n_offers <= p->rins_max_offers && p->rins_node_limit > 0;
     if (!rc && proof) cl_state_copy(&other, &best, md);
     if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
     if (!rc && rins) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb is at best.cov */
+    /* Window neighbourhoods where the gap stays open (opt-in; round 9) */
+    bool lns = rins && md->n_offers <= p->lns_max_offers && gap_open(&best, out.cost_lb, p->bb_gap);
+    if (!rc && lns) rc = cl_lns_windows(md, lp, p, deadline, out.cost_lb, &best, &lo);
+    if (!rc && lns && proof && p->lns_proof_start) cl_state_copy(&other, &best, md);
     if (!rc && proof && !gap_open(&best, out.cost_lb, p->bb_gap)) proof = false;
     if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
     else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &other, &bo, &proof_cols);
@@ -201,6 +218,8 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     res->bb_nodes = bo.nodes + bc.nodes;
     res->bb_pivots = bo.pivots + bc.pivots;
     res->rins_free = n_free;
+    res->lns_windows = lo.windows;
+    res->lns_improved = lo.improved;
     res->proof_cols = proof_cols;
     fill_gaps(res);
   }

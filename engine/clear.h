@@ -134,6 +134,28 @@ struct fx_clear_params {
   size_t proof_max_offers;
   int rins_node_limit;
   long rins_pivot_limit;
+  /* Window neighbourhoods (docs/clearing.md, round 9; 0 = off, the
+   * default): markets where the neighbourhood search runs, up to
+   * lns_max_offers, whose answer is not proven within bb_gap after it and
+   * the dive polish, then get windows of lns_width consecutive ISPs,
+   * sliding by half a width over the span the offers cover: the offers
+   * lying wholly inside the window, and those touching the Requested ISP
+   * the answer leaves the most short, are cleared again, the rest fixed,
+   * unless reduced-cost fixing at the root with the cost lns_share of the
+   * way from the LP bound to the answer's excludes every option of theirs.
+   * Each window gets a branch-and-bound of lns_node_limit nodes /
+   * lns_pivot_limit pivots to a zero gap; passes repeat while one
+   * improves, at most lns_passes, and stop once the windows' nodes reach
+   * lns_work. lns_proof_start: the proof (proof_max_offers) starts from
+   * the windows' answer instead of the root's. Deterministic. */
+  size_t lns_max_offers;
+  int lns_width;
+  double lns_share;
+  int lns_node_limit;
+  long lns_pivot_limit;
+  int lns_passes;
+  int lns_work;
+  bool lns_proof_start;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
@@ -165,6 +187,8 @@ struct fx_clear_result {
   int bb_nodes;                  /* branch-and-bound nodes solved */
   long bb_pivots;                /* and their simplex pivots */
   int rins_free;                 /* offers the neighbourhood search cleared again */
+  int lns_windows;               /* window neighbourhoods cleared */
+  int lns_improved;              /* of which made the answer cheaper */
   int proof_cols;                /* options left in the proof's reduced market */
 };
 

@@ -199,6 +199,22 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
  * nothing. */
 int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_clear_params *p,
             double deadline, struct cl_state *best, int *n_free);
+/* Window neighbourhoods (clear_sub.c, round 9): windows of lns_width ISPs
+ * slide by half a width over the span the columns cover; in each, the
+ * offers lying wholly inside it or touching the Requested ISP best leaves
+ * the most short are cleared again as a sub-market (the rest fixed, as in
+ * cl_rins), unless reduced-cost fixing with the cost lb + lns_share ·
+ * (best's − lb) excludes every option of theirs (lp after
+ * cl_lp_cost_bound(lp, best->cov) with bound lb; its solution is left as
+ * it was). Passes repeat while one improves, up to lns_passes, and stop
+ * once the windows' branch-and-bound nodes reach lns_work. best only gets
+ * cheaper, covering at least as much and keeping every bound. Proves
+ * nothing. */
+struct cl_lns_out {
+  int windows, improved, nodes, max_free;
+};
+int cl_lns_windows(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+                   double deadline, int64_t lb, struct cl_state *best, struct cl_lns_out *out);
 /* The proof for markets above bb_max_offers (clear_sub.c): reduced-cost
  * fixing at the root (after cl_lp_cost_bound(lp, best->cov)) with the
  * answer's cost, then branch-and-bound on cost over the reduced market only
