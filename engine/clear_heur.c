@@ -23,6 +23,41 @@
 
 #include "engine/clear_internal.h"
 
+/* cl_isp_gain and fx_clear_order_power again, inline: the passes below
+ * evaluate them millions of times per proof, and a call into another file
+ * per ISP was most of their cost (the same values: test_clear_heur_fast.c
+ * runs the passes against plain versions built on the engine's own). */
+static inline int64_t gain(const struct cl_isp *t, int64_t d) {
+  if (!t->requested) return 0;
+  int64_t v = t->b + t->s * d, top = t->cap + t->m;
+  return (v < 0 ? 0 : v > top ? top : v) - t->m;
+}
+
+static inline int64_t opow(int64_t p, int k) {
+  int64_t q = p * k;
+  return q >= 0 ? (q + 50) / 100 : -((-q + 50) / 100);
+}
+
+/* What moving column c's order (its offer's, in st) from factor k0 to k1
+ * would make of st's coverage, and whether every ISP of c would keep its
+ * bounds (col_feasible after the move), without changing st: the passes
+ * below try a move far more often than they make it, and cl_state_set
+ * there and back is twice the work. */
+static int64_t move_cov(const struct cl_state *st, const struct cl_model *md, size_t c, int k0,
+                        int k1, bool *ok) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t cov = st->cov;
+  *ok = true;
+  for (size_t q = 0; q < cl->n; q++) {
+    int64_t dp = opow(cl->p[q], k1) - opow(cl->p[q], k0);
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    int64_t d = st->d[cl->first + q], v = t->s * (d + dp);
+    if (t->constrained && (v < t->lo || v > t->hi)) *ok = false;
+    if (dp && t->requested) cov += gain(t, d + dp) - gain(t, d);
+  }
+  return cov;
+}
+
 struct ranked {
   double key;
   size_t idx;
@@ -37,7 +72,7 @@ static int ranked_cmp(const void *a, const void *b) {
 double cl_merit_key(const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
   int64_t cov = 0;
-  for (size_t i = 0; i < cl->n; i++) cov += cl_isp_gain(&md->isp[cl->first + i], cl->p[i]);
+  for (size_t i = 0; i < cl->n; i++) cov += gain(&md->isp[cl->first + i], cl->p[i]);
   return cov > 0 ? (double)cl->price / (double)cov : HUGE_VAL;
 }
 
@@ -144,7 +179,7 @@ static int64_t cov_with(const struct cl_state *st, const struct cl_model *md, si
     const struct cl_isp *t = &md->isp[cl->first + q];
     if (!cl->p[q] || !t->requested) continue;
     int64_t d = st->d[cl->first + q];
-    g += cl_isp_gain(t, d + fx_clear_order_power(cl->p[q], k)) - cl_isp_gain(t, d);
+    g += gain(t, d + opow(cl->p[q], k)) - gain(t, d);
   }
   return g;
 }
@@ -198,7 +233,7 @@ static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_
     const struct cl_isp *t = &md->isp[cl->first + q];
     if (!cl->p[q] || !t->requested || t->s * cl->p[q] < 0) continue;
     int64_t d = st->d[cl->first + q];
-    if (cl_isp_gain(t, d + 2 * cl->p[q]) > cl_isp_gain(t, d)) return true;
+    if (gain(t, d + 2 * cl->p[q]) > gain(t, d)) return true;
   }
   return false;
 }
@@ -217,6 +252,7 @@ enum { FILL_STEPS = 64, SWAP_PASSES = 8 };
  * is the same, step for step. */
 struct fill_memo {
   bool valid;
+  int8_t gains; /* can_gain, while c's ISPs keep their totals: 0 unknown, 1 no, 2 yes */
   int k;
   double ratio;
   int64_t cov_hi, cov_at; /* coverage with the step, and the total, when found */
@@ -235,13 +271,22 @@ static void memo_step(struct cl_state *st, const struct cl_model *md, size_t c, 
   m->cov_at = cov_at, m->valid = !global;
 }
 
+/* can_gain depends only on the totals of c's ISPs, which a step changes
+ * only where it overlaps c (memo_forget): late in a search most columns
+ * fail it, step after step, unchanged. */
+static bool memo_can_gain(struct fill_memo *m, const struct cl_state *st,
+                          const struct cl_model *md, size_t c) {
+  if (!m->gains) m->gains = can_gain(st, md, c) ? 2 : 1;
+  return m->gains == 2;
+}
+
 /* After offer i's step on column c: forget the steps it may change. */
 static void memo_forget(struct fill_memo *memo, const struct cl_model *md, size_t c) {
   const struct cl_col *t = &md->col[c];
   for (size_t j = 0; j < md->n_cols; j++) {
     const struct cl_col *o = &md->col[j];
     if (o->offer == t->offer || (o->first < t->first + t->n && t->first < o->first + o->n))
-      memo[j].valid = false;
+      memo[j].valid = false, memo[j].gains = 0;
   }
 }
 
@@ -261,8 +306,8 @@ static void fill_skip(struct cl_state *st, const struct cl_model *md, int64_t ta
       int col = st->col[md->col[c].offer];
       if (md->col[c].offer == skip) continue;
       if ((col >= 0 && (size_t)col != c) || st->k[md->col[c].offer] == 100) continue;
-      if (!can_gain(st, md, c)) continue;
       struct fill_memo *m = memo ? &memo[c] : &one;
+      if (!(memo ? memo_can_gain(m, st, md, c) : can_gain(st, md, c))) continue;
       if (!memo || !memo_holds(m, st, target)) memo_step(st, md, c, target, m);
       if (m->k && m->ratio < best_ratio) best_ratio = m->ratio, best_c = c, best_k = m->k;
     }
@@ -303,9 +348,9 @@ int cl_prune(struct cl_state *st, const struct cl_model *md) {
   for (size_t j = 0; j < n; j++) {
     size_t i = r[j].idx;
     int c = st->col[i], k = st->k[i];
-    int64_t cov0 = st->cov;
-    cl_state_set(st, md, i, -1, 0);
-    if (st->cov != cov0 || !col_feasible(st, md, (size_t)c)) cl_state_set(st, md, i, c, k);
+    bool ok;
+    if (move_cov(st, md, (size_t)c, k, 0, &ok) == st->cov && ok)
+      cl_state_set(st, md, i, -1, 0);
   }
   free(r);
   return 0;
@@ -323,19 +368,20 @@ int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
     size_t i = r[j].idx;
     int c = st->col[i], k = st->k[i];
     if (md->col[c].price <= 0) continue;
-    cl_state_set(st, md, i, -1, 0);
-    if (st->cov < target || !col_feasible(st, md, (size_t)c)) cl_state_set(st, md, i, c, k);
+    bool ok;
+    if (move_cov(st, md, (size_t)c, k, 0, &ok) >= target && ok)
+      cl_state_set(st, md, i, -1, 0);
   }
   free(r);
   return 0;
 }
 
 /* Coverage may fall to floor (never below it, never below what it was when
- * that was less). */
-static bool trim_ok(struct cl_state *st, const struct cl_model *md, size_t i, int c, int k,
+ * that was less). The order is at k0 in st; tried read-only at k. */
+static bool trim_ok(const struct cl_state *st, const struct cl_model *md, int c, int k0, int k,
                     int64_t floor) {
-  cl_state_set(st, md, i, c, k);
-  return st->cov >= floor && col_feasible(st, md, (size_t)c);
+  bool ok;
+  return move_cov(st, md, (size_t)c, k0, k, &ok) >= floor && ok;
 }
 
 int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
@@ -349,10 +395,10 @@ int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
     int64_t floor = st->cov < target ? st->cov : target;
     while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
       int mid = lo + (hi - lo) / 2;
-      if (trim_ok(st, md, i, c, mid, floor)) hi = mid;
+      if (trim_ok(st, md, c, k, mid, floor)) hi = mid;
       else lo = mid + 1;
     }
-    if (!trim_ok(st, md, i, c, hi, floor)) cl_state_set(st, md, i, c, k);
+    if (hi < k && trim_ok(st, md, c, k, hi, floor)) cl_state_set(st, md, i, c, hi);
   }
   free(r);
   return 0;
@@ -416,15 +462,13 @@ enum { NUDGE_STEPS = 1024 };
 
 /* Cost per W of raising offer i's order by one hundredth; HUGE_VAL when
  * that gains nothing or breaks a bound. */
-static double nudge_ratio(struct cl_state *st, const struct cl_model *md, size_t i) {
+static double nudge_ratio(const struct cl_state *st, const struct cl_model *md, size_t i) {
   int c = st->col[i], k = st->k[i];
   if (c < 0 || k >= 100) return HUGE_VAL;
-  int64_t cov0 = st->cov, cost0 = st->cost;
-  cl_state_set(st, md, i, c, k + 1);
-  int64_t g = st->cov - cov0, dc = st->cost - cost0;
-  bool ok = g > 0 && col_feasible(st, md, (size_t)c);
-  cl_state_set(st, md, i, c, k);
-  return ok ? (double)dc / (double)g : HUGE_VAL;
+  bool ok;
+  int64_t g = move_cov(st, md, (size_t)c, k, k + 1, &ok) - st->cov;
+  int64_t dc = fx_clear_order_price(md->col[c].price, k + 1) - fx_clear_order_price(md->col[c].price, k);
+  return ok && g > 0 ? (double)dc / (double)g : HUGE_VAL;
 }
 
 int cl_nudge(struct cl_state *st, const struct cl_model *md, int64_t target) {
