@@ -170,54 +170,102 @@ int cl_repair(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
-/* Coverage column c at factor k adds to st (which holds no order of c's
- * offer): the sum cl_state_set would add, without changing st. */
-static int64_t cov_with(const struct cl_state *st, const struct cl_model *md, size_t c, int k) {
+/* Column c's ISPs as fill_step sees them, with its offer's order taken
+ * out: per Requested ISP where c has power, a = b + s·d (the coverage
+ * model's total without the order), P = s·p and top = cap + m. Coverage at
+ * factor k then differs from coverage without the order by
+ * Σ clamp(a + round(k·P/100), 0, top) − clamp(a, 0, top), exactly
+ * cl_isp_gain's differences (the rounding is odd, so s·round(k·p/100) =
+ * round(k·s·p/100)). One pass gathers them and the factor cap; each
+ * factor fill_step tries is then a short loop over this array. */
+struct fill_isp {
+  int64_t a, p, top, g0;
+};
+
+struct fill_col {
+  struct fill_isp *v;
+  size_t n;
+  int kmax;     /* cl_max_factor without the order (0: none) */
+  bool feas;    /* every bound of c's ISPs holds without the order */
+};
+
+/* Largest k <= kcap with s·round(k·|P|/100) within slack (cl_max_factor's
+ * per-ISP cap: half away from zero reaches slack + 1 exactly when
+ * k·|P| >= 100·slack + 50). */
+static int64_t isp_cap(int64_t k, int64_t slack, int64_t abs_p) {
+  int64_t lim = k < 100 ? k : 100;
+  if (slack < 0) return -1;
+  if (100 * slack + 49 >= lim * abs_p) return lim;
+  int64_t kt = (100 * slack + 49) / abs_p;
+  return kt < k ? kt : k;
+}
+
+static void fill_gather(const struct cl_state *st, const struct cl_model *md, size_t c, int k0,
+                        struct fill_col *fc) {
   const struct cl_col *cl = &md->col[c];
-  int64_t g = 0;
+  int64_t k = 100;
+  fc->n = 0, fc->feas = true;
   for (size_t q = 0; q < cl->n; q++) {
     const struct cl_isp *t = &md->isp[cl->first + q];
-    if (!cl->p[q] || !t->requested) continue;
-    int64_t d = st->d[cl->first + q];
-    g += gain(t, d + opow(cl->p[q], k)) - gain(t, d);
+    int64_t d = st->d[cl->first + q] - (k0 ? opow(cl->p[q], k0) : 0);
+    if (!t->constrained) continue;
+    int64_t sd = t->s * d, sp = t->s * cl->p[q];
+    if (sd < t->lo || sd > t->hi) fc->feas = false;
+    if (!sp) continue;
+    k = isp_cap(k, sp > 0 ? t->hi - sd : sd - t->lo, sp > 0 ? sp : -sp);
+    if (!t->requested) continue;
+    int64_t a = t->b + sd, top = t->cap + t->m;
+    fc->v[fc->n++] = (struct fill_isp){a, sp, top, a < 0 ? 0 : a > top ? top : a};
+  }
+  fc->kmax = k >= cl->min_af ? (int)k : 0;
+}
+
+/* What column c at factor k adds to the coverage without its order. */
+static int64_t fill_cov(const struct fill_col *fc, int k) {
+  int64_t g = 0;
+  for (size_t q = 0; q < fc->n; q++) {
+    const struct fill_isp *v = &fc->v[q];
+    int64_t x = v->a + opow(v->p, k);
+    g += (x < 0 ? 0 : x > v->top ? v->top : x) - v->g0;
   }
   return g;
 }
 
-/* The cheapest step towards target for offer i's column c from the current
- * state: the least factor above the current one that reaches the target, or
- * the largest one allowed. Cost per W gained in *ratio; 0 if none helps.
- * The factors are tried read-only (cov_with), the state changes only to
- * take the offer's order out and back. */
-static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, int64_t target,
-                     double *ratio, int64_t *cov_hi, bool *global) {
+/* The cheapest step towards target for column c from the current state
+ * (its offer orders nothing, or c): the least factor above the current one
+ * that reaches the target, or the largest one allowed. Cost per W gained
+ * in *ratio; 0 if none helps. Read-only: the offer's order is taken out in
+ * fill_gather's arithmetic, not in st. */
+static int fill_step(const struct cl_state *st, const struct cl_model *md, size_t c,
+                     int64_t target, struct fill_col *fc, double *ratio, int64_t *cov_hi,
+                     bool *global) {
   size_t i = md->col[c].offer;
-  int c0 = st->col[i], k0 = st->k[i];
-  int64_t cov0 = st->cov, cost0 = st->cost;
-  cl_state_set(st, md, i, -1, 0);
-  /* st held every bound; only c0's ISPs changed (a rebound it balanced). */
-  int hi = c0 < 0 || col_feasible(st, md, (size_t)c0) ? cl_max_factor(st, md, c, 100) : 0;
+  int k0 = st->k[i];
+  fill_gather(st, md, c, k0, fc);
+  int64_t cov_out = k0 ? st->cov - fill_cov(fc, k0) : st->cov;
+  int64_t cost_out = st->cost - fx_clear_order_price(md->col[c].price, k0);
+  /* st held every bound; only c's ISPs changed (a rebound it balanced). */
+  int hi = k0 == 0 || fc->feas ? fc->kmax : 0;
   int lo = k0 + 1 > md->col[c].min_af ? k0 + 1 : md->col[c].min_af;
   int k = 0;
   *global = false, *cov_hi = INT64_MIN;
   if (hi >= lo) {
     /* Where coverage is monotone in the factor and the largest one falls
      * short, the search below would end there: one trial instead of seven. */
-    int64_t cov = st->cov + cov_with(st, md, c, hi);
+    int64_t cov = cov_out + fill_cov(fc, hi);
     *cov_hi = cov;
     if (!md->col[c].monotone || cov >= target) {
       *global = true; /* the factor found depends on the total coverage */
       while (lo < hi) { /* least factor reaching target, if coverage is monotone */
         int mid = lo + (hi - lo) / 2;
-        if (st->cov + cov_with(st, md, c, mid) >= target) hi = mid;
+        if (cov_out + fill_cov(fc, mid) >= target) hi = mid;
         else lo = mid + 1;
       }
-      cov = st->cov + cov_with(st, md, c, hi);
+      cov = cov_out + fill_cov(fc, hi);
     }
-    int64_t cost = st->cost + fx_clear_order_price(md->col[c].price, hi);
-    if (cov > cov0) k = hi, *ratio = (double)(cost - cost0) / (double)(cov - cov0);
+    int64_t cost = cost_out + fx_clear_order_price(md->col[c].price, hi);
+    if (cov > st->cov) k = hi, *ratio = (double)(cost - st->cost) / (double)(cov - st->cov);
   }
-  cl_state_set(st, md, i, c0, k0);
   return k;
 }
 
@@ -253,6 +301,8 @@ enum { FILL_STEPS = 64, SWAP_PASSES = 8 };
 struct fill_memo {
   bool valid;
   int8_t gains; /* can_gain, while c's ISPs keep their totals: 0 unknown, 1 no, 2 yes */
+  bool lb_known;
+  double lb;    /* col_lb, once known (it depends on the model only) */
   int k;
   double ratio;
   int64_t cov_hi, cov_at; /* coverage with the step, and the total, when found */
@@ -262,12 +312,12 @@ static bool memo_holds(const struct fill_memo *m, const struct cl_state *st, int
   return m->valid && (m->cov_hi == INT64_MIN || m->cov_hi + (st->cov - m->cov_at) < target);
 }
 
-static void memo_step(struct cl_state *st, const struct cl_model *md, size_t c, int64_t target,
-                      struct fill_memo *m) {
+static void memo_step(const struct cl_state *st, const struct cl_model *md, size_t c,
+                      int64_t target, struct fill_col *fc, struct fill_memo *m) {
   bool global;
   int64_t cov_at = st->cov;
   m->ratio = HUGE_VAL;
-  m->k = fill_step(st, md, c, target, &m->ratio, &m->cov_hi, &global);
+  m->k = fill_step(st, md, c, target, fc, &m->ratio, &m->cov_hi, &global);
   m->cov_at = cov_at, m->valid = !global;
 }
 
@@ -278,6 +328,37 @@ static bool memo_can_gain(struct fill_memo *m, const struct cl_state *st,
                           const struct cl_model *md, size_t c) {
   if (!m->gains) m->gains = can_gain(st, md, c) ? 2 : 1;
   return m->gains == 2;
+}
+
+/* A lower bound on the ratio fill_step finds for a new order of column c
+ * (its offer orders nothing), whatever the state: at factor k it pays
+ * round(k·price/100) >= (k·price − 50)/100 and gains at most what its
+ * powers towards Requested ISPs add, Σ round(k·s·p/100) <= (k·S + 50·n)/100
+ * (S, n: their sum and count); the quotient rises with k for price > 0, so
+ * its value at min_af bounds every factor. Both ends are integers below
+ * 2^53, exact in double, and so is the engine's own ratio (a price and a
+ * coverage), so the rounded quotients keep the order: a column whose bound
+ * is above the best ratio found so far cannot be taken (fill takes a
+ * strictly lower ratio only), and need not be tried. -HUGE_VAL: no bound. */
+static double col_lb(const struct cl_model *md, size_t c) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t sum = 0, n = 0;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    int64_t sp = t->s * cl->p[q];
+    if (t->requested && sp > 0) sum += sp, n++;
+  }
+  const int64_t exact = INT64_C(1) << 53;
+  if (cl->price <= 0 || sum > exact / 101 || cl->price > exact / 101) return -HUGE_VAL;
+  int64_t num = cl->price * cl->min_af - 50, den = sum * cl->min_af + 50 * n;
+  if (num <= 0) return -HUGE_VAL;
+  return den > 0 ? (double)num / (double)den : HUGE_VAL;
+}
+
+static bool memo_beaten(struct fill_memo *m, const struct cl_model *md, size_t c,
+                        double best_ratio) {
+  if (!m->lb_known) m->lb = col_lb(md, c), m->lb_known = true;
+  return m->lb > best_ratio;
 }
 
 /* After offer i's step on column c: forget the steps it may change. */
@@ -293,11 +374,12 @@ static void memo_forget(struct fill_memo *memo, const struct cl_model *md, size_
 /* Fill that never touches offer skip (SIZE_MAX: none); *work counts the
  * columns it evaluates (as if none were remembered, so that the local
  * search's budget means what it did). */
-static void fill_skip(struct cl_state *st, const struct cl_model *md, int64_t target, size_t skip,
-                      long *work) {
+static int fill_skip(struct cl_state *st, const struct cl_model *md, int64_t target, size_t skip,
+                     long *work) {
   struct fill_memo *memo = calloc(md->n_cols ? md->n_cols : 1, sizeof *memo);
-  struct fill_memo one; /* without memory (allocation failed): every step again */
-  for (int step = 0; step < FILL_STEPS && st->cov < target; step++) {
+  struct fill_col fc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *fc.v), 0, 0, false};
+  int rc = memo && fc.v ? 0 : FX_CLEAR_ENOMEM;
+  for (int step = 0; !rc && step < FILL_STEPS && st->cov < target; step++) {
     double best_ratio = HUGE_VAL;
     size_t best_c = 0;
     int best_k = 0;
@@ -306,22 +388,29 @@ static void fill_skip(struct cl_state *st, const struct cl_model *md, int64_t ta
       int col = st->col[md->col[c].offer];
       if (md->col[c].offer == skip) continue;
       if ((col >= 0 && (size_t)col != c) || st->k[md->col[c].offer] == 100) continue;
-      struct fill_memo *m = memo ? &memo[c] : &one;
-      if (!(memo ? memo_can_gain(m, st, md, c) : can_gain(st, md, c))) continue;
-      if (!memo || !memo_holds(m, st, target)) memo_step(st, md, c, target, m);
+      struct fill_memo *m = &memo[c];
+      if (!memo_can_gain(m, st, md, c)) continue;
+      if (!memo_holds(m, st, target)) {
+        if (col < 0 && memo_beaten(m, md, c, best_ratio)) {
+          m->valid = false;
+          continue;
+        }
+        memo_step(st, md, c, target, &fc, m);
+      }
       if (m->k && m->ratio < best_ratio) best_ratio = m->ratio, best_c = c, best_k = m->k;
     }
     if (!best_k) break;
     cl_state_set(st, md, md->col[best_c].offer, (int)best_c, best_k);
-    if (memo) memo_forget(memo, md, best_c);
+    memo_forget(memo, md, best_c);
   }
   free(memo);
+  free(fc.v);
+  return rc;
 }
 
 int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
   long work = 0;
-  fill_skip(st, md, target, SIZE_MAX, &work);
-  return 0;
+  return fill_skip(st, md, target, SIZE_MAX, &work);
 }
 
 /* Orders by descending key (the most expensive first), later arrival first. */
@@ -414,7 +503,7 @@ static int swap_one(struct cl_state *st, struct cl_state *tmp, const struct cl_m
   cl_state_copy(tmp, st, md);
   cl_state_set(tmp, md, i, -1, 0);
   int rc = cl_repair(tmp, md);
-  if (!rc) fill_skip(tmp, md, target, i, work);
+  if (!rc) rc = fill_skip(tmp, md, target, i, work);
   if (!rc) rc = cl_prune(tmp, md);
   if (!rc) rc = cl_drop(tmp, md, target);
   if (!rc) rc = cl_trim(tmp, md, target);
