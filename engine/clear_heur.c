@@ -487,7 +487,7 @@ int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
       if (trim_ok(st, md, c, k, mid, floor)) hi = mid;
       else lo = mid + 1;
     }
-    if (hi < k && trim_ok(st, md, c, k, hi, floor)) cl_state_set(st, md, i, c, hi);
+    if (hi < k) cl_state_set(st, md, i, c, hi); /* hi < k: trim_ok(hi) held */
   }
   free(r);
   return 0;
