@@ -110,25 +110,27 @@ int cl_merit(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
-/* Lower offer i's factor until ISP t (violated in direction dir) holds, or
- * drop it when that is below its minimum. */
-static void repair_lower(struct cl_state *st, const struct cl_model *md, size_t i, size_t t, int dir) {
+/* The factor to which offer i's order is lowered so that ISP t (violated
+ * in direction dir) holds: at most one below the current one, 0 (dropped)
+ * when that is below its minimum. */
+static int repair_factor(const struct cl_state *st, const struct cl_model *md, size_t i, size_t t,
+                         int dir) {
   const struct cl_isp *is = &md->isp[t];
   int c = st->col[i], k = st->k[i];
   const struct cl_col *cl = &md->col[c];
-  cl_state_set(st, md, i, -1, 0);
-  int64_t sp = is->s * cl->p[t - cl->first], sd = is->s * st->d[t];
+  int64_t p = cl->p[t - cl->first];
+  int64_t sp = is->s * p, sd = is->s * (st->d[t] - opow(p, k)); /* without the order */
   int64_t slack = dir > 0 ? is->hi - sd : sd - is->lo;
   int64_t abs_p = sp > 0 ? sp : -sp;
   int64_t kt = slack < 0 ? -1 : (100 * slack + 49) / abs_p;
   int nk = kt < k - 1 ? (int)kt : k - 1;
-  cl_state_set(st, md, i, c, nk >= cl->min_af ? nk : 0);
+  return nk >= cl->min_af ? nk : 0;
 }
 
 /* The order to lower at violated ISP t: of those pushing t the wrong way,
  * the one whose lowering loses the least coverage, then saves the most,
  * then the latest arrival. */
-static long repair_pick(struct cl_state *st, const struct cl_model *md, size_t t, int dir) {
+static long repair_pick(const struct cl_state *st, const struct cl_model *md, size_t t, int dir) {
   long best = -1;
   int64_t best_loss = 0, best_save = 0;
   for (size_t i = 0; i < md->n_offers; i++) {
@@ -138,10 +140,10 @@ static long repair_pick(struct cl_state *st, const struct cl_model *md, size_t t
     if (t < cl->first || t >= cl->first + cl->n) continue;
     int64_t sp = md->isp[t].s * cl->p[t - cl->first];
     if ((dir > 0 && sp <= 0) || (dir < 0 && sp >= 0)) continue;
-    int64_t cov0 = st->cov, cost0 = st->cost;
-    repair_lower(st, md, i, t, dir);
-    int64_t loss = cov0 - st->cov, save = cost0 - st->cost;
-    cl_state_set(st, md, i, c, k);
+    bool ok;
+    int nk = repair_factor(st, md, i, t, dir);
+    int64_t loss = st->cov - move_cov(st, md, (size_t)c, k, nk, &ok);
+    int64_t save = fx_clear_order_price(cl->price, k) - fx_clear_order_price(cl->price, nk);
     if (best < 0 || loss < best_loss || (loss == best_loss && save >= best_save))
       best = (long)i, best_loss = loss, best_save = save;
   }
@@ -155,7 +157,7 @@ static bool repair_isp(struct cl_state *st, const struct cl_model *md, size_t t)
   if (!dir) return false;
   long i = repair_pick(st, md, t, dir);
   if (i < 0) return false; /* cannot happen: 0 is within bounds */
-  repair_lower(st, md, (size_t)i, t, dir);
+  cl_state_set(st, md, (size_t)i, st->col[i], repair_factor(st, md, (size_t)i, t, dir));
   return true;
 }
 

@@ -389,7 +389,8 @@ static void exact_totals(const struct cl_state *st, const struct cl_model *md) {
   cl_state_free(&x);
 }
 
-/* One random start: empty, merit order, or random orders repaired. */
+/* One random start: empty, merit order, or random orders (bounds broken
+ * as they come: repair is one of the passes compared). */
 static void random_start(struct cl_state *st, const struct cl_model *md, struct fx_cm_rng *r) {
   cl_state_clear(st, md);
   switch (fx_cm_uni(r, 0, 2)) {
@@ -402,7 +403,6 @@ static void random_start(struct cl_state *st, const struct cl_model *md, struct 
       size_t c = md->offer_col[i] + (size_t)fx_cm_uni(r, 0, (int64_t)n - 1);
       ref_set(st, md, i, (int)c, (int)fx_cm_uni(r, md->col[c].min_af, 100));
     }
-    ref_repair(st, md);
   }
 }
 
