@@ -467,31 +467,85 @@ int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
   return 0;
 }
 
+/* An order's ISPs as trim tries its lower factors: per constrained ISP
+ * where it has power, sd = s·d without the order, sp = s·p and the
+ * bounds; where the ISP is Requested, the coverage model's b and top and
+ * the clamped total with the order as it is (now). At factor k the ISP's
+ * s·total is sd + round(k·sp/100) and coverage moves by clamp(b + that)
+ * − now: move_cov's sums, one rounding per ISP and factor instead of two,
+ * on a dense array. ISPs where it has no power never change: whether they
+ * hold is one flag. */
+struct trim_isp {
+  int64_t sd, sp, lo, hi, b, top, now;
+  bool req;
+};
+
+struct trim_col {
+  struct trim_isp *v;
+  size_t n;
+  bool still_ok; /* the ISPs where c has no power keep their bounds */
+};
+
+static void trim_gather(const struct cl_state *st, const struct cl_model *md, size_t c, int k,
+                        struct trim_col *tc) {
+  const struct cl_col *cl = &md->col[c];
+  tc->n = 0, tc->still_ok = true;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!t->constrained) continue;
+    int64_t d = st->d[cl->first + q];
+    if (!cl->p[q]) {
+      if (t->s * d < t->lo || t->s * d > t->hi) tc->still_ok = false;
+      continue;
+    }
+    int64_t sp = t->s * cl->p[q], sd = t->s * d - opow(sp, k), top = t->cap + t->m;
+    int64_t v = t->b + sd + opow(sp, k);
+    tc->v[tc->n++] = (struct trim_isp){sd, sp, t->lo, t->hi, t->b, top,
+                                       v < 0 ? 0 : v > top ? top : v, t->requested};
+  }
+}
+
 /* Coverage may fall to floor (never below it, never below what it was when
- * that was less). The order is at k0 in st; tried read-only at k. */
-static bool trim_ok(const struct cl_state *st, const struct cl_model *md, int c, int k0, int k,
-                    int64_t floor) {
-  bool ok;
-  return move_cov(st, md, (size_t)c, k0, k, &ok) >= floor && ok;
+ * that was less); every bound of c's ISPs must hold. */
+static bool trim_ok(const struct cl_state *st, const struct trim_col *tc, int k, int64_t floor) {
+  int64_t cov = st->cov;
+  bool ok = tc->still_ok;
+  for (size_t q = 0; q < tc->n; q++) {
+    const struct trim_isp *v = &tc->v[q];
+    int64_t x = v->sd + opow(v->sp, k);
+    if (x < v->lo || x > v->hi) ok = false;
+    if (v->req) {
+      int64_t y = v->b + x;
+      cov += (y < 0 ? 0 : y > v->top ? v->top : y) - v->now;
+    }
+  }
+  return cov >= floor && ok;
 }
 
 int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
   size_t n;
   struct ranked *r = orders_desc(st, md, true, &n);
-  if (!r) return FX_CLEAR_ENOMEM;
+  struct trim_col tc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *tc.v), 0, true};
+  if (!r || !tc.v) {
+    free(r);
+    free(tc.v);
+    return FX_CLEAR_ENOMEM;
+  }
   for (size_t j = 0; j < n; j++) {
     size_t i = r[j].idx;
     int c = st->col[i], k = st->k[i], lo = md->col[c].min_af, hi = k;
     if (md->col[c].price <= 0 || k <= lo) continue;
     int64_t floor = st->cov < target ? st->cov : target;
+    trim_gather(st, md, (size_t)c, k, &tc);
     while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
       int mid = lo + (hi - lo) / 2;
-      if (trim_ok(st, md, c, k, mid, floor)) hi = mid;
+      if (trim_ok(st, &tc, mid, floor)) hi = mid;
       else lo = mid + 1;
     }
     if (hi < k) cl_state_set(st, md, i, c, hi); /* hi < k: trim_ok(hi) held */
   }
   free(r);
+  free(tc.v);
   return 0;
 }
 
