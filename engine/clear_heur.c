@@ -277,15 +277,19 @@ static int fill_step(const struct cl_state *st, const struct cl_model *md, size_
  * gains from 2p, no factor gains: fill_step would find nothing there. A
  * cheap test that keeps fill's result exactly; most columns fail it late
  * in a search, where fill_step's binary search was most of the cost. */
-static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_t c) {
+static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_t c,
+                     int64_t *room) {
   const struct cl_col *cl = &md->col[c];
+  bool can = false;
+  *room = 0;
   for (size_t q = 0; q < cl->n; q++) {
     const struct cl_isp *t = &md->isp[cl->first + q];
     if (!cl->p[q] || !t->requested || t->s * cl->p[q] < 0) continue;
-    int64_t d = st->d[cl->first + q];
-    if (gain(t, d + 2 * cl->p[q]) > gain(t, d)) return true;
+    int64_t d = st->d[cl->first + q], g = gain(t, d);
+    *room += t->cap - g;
+    if (gain(t, d + 2 * cl->p[q]) > g) can = true;
   }
-  return false;
+  return can;
 }
 
 /* Marginal fill: while short of target, take the step with the least cost
@@ -305,6 +309,7 @@ struct fill_memo {
   int8_t gains; /* can_gain, while c's ISPs keep their totals: 0 unknown, 1 no, 2 yes */
   bool lb_known;
   double lb;    /* col_lb, once known (it depends on the model only) */
+  double lb_room; /* room_lb, with gains */
   int k;
   double ratio;
   int64_t cov_hi, cov_at; /* coverage with the step, and the total, when found */
@@ -323,12 +328,32 @@ static void memo_step(const struct cl_state *st, const struct cl_model *md, size
   m->cov_at = cov_at, m->valid = !global;
 }
 
+/* The integers of col_lb and room_lb stay below 2^53: exact in double. */
+static const int64_t lb_exact = (INT64_C(1) << 53) / 101;
+
+/* A lower bound on fill_step's ratio for a new order of column c from the
+ * current state, as col_lb's but by the coverage still missing where c
+ * pushes towards the need (room: the Σ of cap − gain there, from
+ * can_gain): no factor gains more, and the price is least at min_af. Late
+ * in a fill, when most of the need is met, it is far above col_lb. */
+static double room_lb(const struct cl_model *md, size_t c, int64_t room) {
+  const struct cl_col *cl = &md->col[c];
+  if (cl->price <= 0 || cl->price > lb_exact || room > lb_exact) return -HUGE_VAL;
+  int64_t num = cl->price * cl->min_af - 50;
+  if (num <= 0) return -HUGE_VAL;
+  return room > 0 ? (double)num / (double)(100 * room) : HUGE_VAL;
+}
+
 /* can_gain depends only on the totals of c's ISPs, which a step changes
  * only where it overlaps c (memo_forget): late in a search most columns
  * fail it, step after step, unchanged. */
 static bool memo_can_gain(struct fill_memo *m, const struct cl_state *st,
                           const struct cl_model *md, size_t c) {
-  if (!m->gains) m->gains = can_gain(st, md, c) ? 2 : 1;
+  if (!m->gains) {
+    int64_t room;
+    m->gains = can_gain(st, md, c, &room) ? 2 : 1;
+    m->lb_room = room_lb(md, c, room);
+  }
   return m->gains == 2;
 }
 
@@ -350,8 +375,7 @@ static double col_lb(const struct cl_model *md, size_t c) {
     int64_t sp = t->s * cl->p[q];
     if (t->requested && sp > 0) sum += sp, n++;
   }
-  const int64_t exact = INT64_C(1) << 53;
-  if (cl->price <= 0 || sum > exact / 101 || cl->price > exact / 101) return -HUGE_VAL;
+  if (cl->price <= 0 || sum > lb_exact || cl->price > lb_exact) return -HUGE_VAL;
   int64_t num = cl->price * cl->min_af - 50, den = sum * cl->min_af + 50 * n;
   if (num <= 0) return -HUGE_VAL;
   return den > 0 ? (double)num / (double)den : HUGE_VAL;
@@ -360,7 +384,7 @@ static double col_lb(const struct cl_model *md, size_t c) {
 static bool memo_beaten(struct fill_memo *m, const struct cl_model *md, size_t c,
                         double best_ratio) {
   if (!m->lb_known) m->lb = col_lb(md, c), m->lb_known = true;
-  return m->lb > best_ratio;
+  return m->lb > best_ratio || m->lb_room > best_ratio;
 }
 
 /* After offer i's step on column c: forget the steps it may change. */
@@ -373,6 +397,52 @@ static void memo_forget(struct fill_memo *memo, const struct cl_model *md, size_
   }
 }
 
+/* Can fill raise column c (its offer orders nothing else, not at 100)? */
+static bool fill_open(const struct cl_state *st, const struct cl_model *md, size_t c, size_t skip) {
+  size_t i = md->col[c].offer;
+  int col = st->col[i];
+  return i != skip && (col < 0 || (size_t)col == c) && st->k[i] < 100;
+}
+
+struct fill_best {
+  double ratio;
+  size_t c;
+  int k;
+};
+
+/* fill's choice: the least ratio, the first column among equal ones. */
+static void fill_consider(struct fill_best *b, const struct fill_memo *m, size_t c) {
+  if (m->k && (m->ratio < b->ratio || (m->ratio == b->ratio && c < b->c)))
+    b->ratio = m->ratio, b->c = c, b->k = m->k;
+}
+
+/* One step's choice: the least ratio, the first column among equal ones.
+ * A column not remembered is tried only if its bounds (col_lb, room_lb)
+ * do not already put it above the best ratio so far. (Taking the
+ * remembered steps first, for a low best ratio from the start, was
+ * measured: the extra pass cost more than it spared.) */
+static struct fill_best fill_choose(const struct cl_state *st, const struct cl_model *md,
+                                    int64_t target, size_t skip, struct fill_memo *memo,
+                                    struct fill_col *fc) {
+  struct fill_best b = {HUGE_VAL, 0, 0};
+  for (size_t c = 0; c < md->n_cols; c++) {
+    struct fill_memo *m = &memo[c];
+    if (!fill_open(st, md, c, skip)) continue;
+    if (memo_holds(m, st, target)) {
+      fill_consider(&b, m, c);
+      continue;
+    }
+    if (!memo_can_gain(m, st, md, c)) continue;
+    if (st->col[md->col[c].offer] < 0 && memo_beaten(m, md, c, b.ratio)) {
+      m->valid = false;
+      continue;
+    }
+    memo_step(st, md, c, target, fc, m);
+    fill_consider(&b, m, c);
+  }
+  return b;
+}
+
 /* Fill that never touches offer skip (SIZE_MAX: none); *work counts the
  * columns it evaluates (as if none were remembered, so that the local
  * search's budget means what it did). */
@@ -382,28 +452,11 @@ static int fill_skip(struct cl_state *st, const struct cl_model *md, int64_t tar
   struct fill_col fc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *fc.v), 0, 0, false};
   int rc = memo && fc.v ? 0 : FX_CLEAR_ENOMEM;
   for (int step = 0; !rc && step < FILL_STEPS && st->cov < target; step++) {
-    double best_ratio = HUGE_VAL;
-    size_t best_c = 0;
-    int best_k = 0;
     *work += (long)md->n_cols;
-    for (size_t c = 0; c < md->n_cols; c++) {
-      int col = st->col[md->col[c].offer];
-      if (md->col[c].offer == skip) continue;
-      if ((col >= 0 && (size_t)col != c) || st->k[md->col[c].offer] == 100) continue;
-      struct fill_memo *m = &memo[c];
-      if (!memo_can_gain(m, st, md, c)) continue;
-      if (!memo_holds(m, st, target)) {
-        if (col < 0 && memo_beaten(m, md, c, best_ratio)) {
-          m->valid = false;
-          continue;
-        }
-        memo_step(st, md, c, target, &fc, m);
-      }
-      if (m->k && m->ratio < best_ratio) best_ratio = m->ratio, best_c = c, best_k = m->k;
-    }
-    if (!best_k) break;
-    cl_state_set(st, md, md->col[best_c].offer, (int)best_c, best_k);
-    memo_forget(memo, md, best_c);
+    struct fill_best b = fill_choose(st, md, target, skip, memo, &fc);
+    if (!b.k) break;
+    cl_state_set(st, md, md->col[b.c].offer, (int)b.c, b.k);
+    memo_forget(memo, md, b.c);
   }
   free(memo);
   free(fc.v);
