@@ -503,11 +503,8 @@ int cl_prune(struct cl_state *st, const struct cl_model *md) {
 /* Drop the most expensive orders per covered W while coverage stays at or
  * above target: the coverage the tolerance allows to give up, spent where it
  * saves the most. */
-int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
-  if (st->cov <= target) return 0;
-  size_t n;
-  struct ranked *r = orders_desc(st, md, true, &n);
-  if (!r) return FX_CLEAR_ENOMEM;
+static void drop_ranked(struct cl_state *st, const struct cl_model *md, int64_t target,
+                        const struct ranked *r, size_t n) {
   for (size_t j = 0; j < n && st->cov > target; j++) {
     size_t i = r[j].idx;
     int c = st->col[i], k = st->k[i];
@@ -516,6 +513,14 @@ int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
     if (move_cov(st, md, (size_t)c, k, 0, &ok) >= target && ok)
       cl_state_set(st, md, i, -1, 0);
   }
+}
+
+int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
+  if (st->cov <= target) return 0;
+  size_t n;
+  struct ranked *r = orders_desc(st, md, true, &n);
+  if (!r) return FX_CLEAR_ENOMEM;
+  drop_ranked(st, md, target, r, n);
   free(r);
   return 0;
 }
@@ -575,31 +580,43 @@ static bool trim_ok(const struct cl_state *st, const struct trim_col *tc, int k,
   return cov >= floor && ok;
 }
 
-int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
-  size_t n;
-  struct ranked *r = orders_desc(st, md, true, &n);
-  struct trim_col tc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *tc.v), 0, true};
-  if (!r || !tc.v) {
-    free(r);
-    free(tc.v);
-    return FX_CLEAR_ENOMEM;
-  }
+/* Trim the orders of r (by descending key) that st still holds. */
+static void trim_ranked(struct cl_state *st, const struct cl_model *md, int64_t target,
+                        const struct ranked *r, size_t n, struct trim_col *tc) {
   for (size_t j = 0; j < n; j++) {
     size_t i = r[j].idx;
-    int c = st->col[i], k = st->k[i], lo = md->col[c].min_af, hi = k;
-    if (md->col[c].price <= 0 || k <= lo) continue;
+    int c = st->col[i], k = st->k[i];
+    if (c < 0 || md->col[c].price <= 0 || k <= md->col[c].min_af) continue;
+    int lo = md->col[c].min_af, hi = k;
     int64_t floor = st->cov < target ? st->cov : target;
-    trim_gather(st, md, (size_t)c, k, &tc);
+    trim_gather(st, md, (size_t)c, k, tc);
     while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
       int mid = lo + (hi - lo) / 2;
-      if (trim_ok(st, &tc, mid, floor)) hi = mid;
+      if (trim_ok(st, tc, mid, floor)) hi = mid;
       else lo = mid + 1;
     }
     if (hi < k) cl_state_set(st, md, i, c, hi); /* hi < k: trim_ok(hi) held */
   }
+}
+
+/* Drop, then trim, on one ranking: the keys depend on the column alone and
+ * ties go by arrival, so the orders drop leaves, in drop's ranking, are
+ * the ranking trim would sort again. */
+static int drop_trim(struct cl_state *st, const struct cl_model *md, int64_t target,
+                     bool drop) {
+  size_t n;
+  struct ranked *r = orders_desc(st, md, true, &n);
+  struct trim_col tc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *tc.v), 0, true};
+  int rc = r && tc.v ? 0 : FX_CLEAR_ENOMEM;
+  if (!rc && drop) drop_ranked(st, md, target, r, n);
+  if (!rc) trim_ranked(st, md, target, r, n, &tc);
   free(r);
   free(tc.v);
-  return 0;
+  return rc;
+}
+
+int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
+  return drop_trim(st, md, target, false);
 }
 
 /* One swap move: without order i, fill towards target from the others
@@ -614,8 +631,7 @@ static int swap_one(struct cl_state *st, struct cl_state *tmp, const struct cl_m
   int rc = cl_repair(tmp, md);
   if (!rc) rc = fill_skip(tmp, md, target, i, work);
   if (!rc) rc = cl_prune(tmp, md);
-  if (!rc) rc = cl_drop(tmp, md, target);
-  if (!rc) rc = cl_trim(tmp, md, target);
+  if (!rc) rc = drop_trim(tmp, md, target, true);
   if (!rc && cl_state_feasible(tmp, md) && cl_state_better(tmp, st, target))
     cl_state_copy(st, tmp, md);
   return rc;
@@ -645,8 +661,7 @@ int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target) {
   int rc = cl_repair(st, md);
   if (!rc) rc = cl_fill(st, md, target);
   if (!rc) rc = cl_prune(st, md);
-  if (!rc) rc = cl_drop(st, md, target);
-  if (!rc) rc = cl_trim(st, md, target);
+  if (!rc) rc = drop_trim(st, md, target, true);
   return rc;
 }
 
