@@ -277,19 +277,29 @@ static int fill_step(const struct cl_state *st, const struct cl_model *md, size_
  * gains from 2p, no factor gains: fill_step would find nothing there. A
  * cheap test that keeps fill's result exactly; most columns fail it late
  * in a search, where fill_step's binary search was most of the cost. */
-static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_t c,
-                     int64_t *room) {
+static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
-  bool can = false;
-  *room = 0;
   for (size_t q = 0; q < cl->n; q++) {
     const struct cl_isp *t = &md->isp[cl->first + q];
     if (!cl->p[q] || !t->requested || t->s * cl->p[q] < 0) continue;
-    int64_t d = st->d[cl->first + q], g = gain(t, d);
-    *room += t->cap - g;
-    if (gain(t, d + 2 * cl->p[q]) > g) can = true;
+    int64_t d = st->d[cl->first + q];
+    if (gain(t, d + 2 * cl->p[q]) > gain(t, d)) return true;
   }
-  return can;
+  return false;
+}
+
+/* The coverage still missing where column c pushes towards the need: the
+ * Σ of cap − gain over those ISPs (for room_lb; kept like can_gain, and
+ * only asked for when col_lb does not settle it). */
+static int64_t col_room(const struct cl_state *st, const struct cl_model *md, size_t c) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t room = 0;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (cl->p[q] && t->requested && t->s * cl->p[q] > 0)
+      room += t->cap - gain(t, st->d[cl->first + q]);
+  }
+  return room;
 }
 
 /* Marginal fill: while short of target, take the step with the least cost
@@ -307,9 +317,10 @@ enum { FILL_STEPS = 64, SWAP_PASSES = 8 };
 struct fill_memo {
   bool valid;
   int8_t gains; /* can_gain, while c's ISPs keep their totals: 0 unknown, 1 no, 2 yes */
+  bool room_known; /* lb_room, as long as gains */
   bool lb_known;
   double lb;    /* col_lb, once known (it depends on the model only) */
-  double lb_room; /* room_lb, with gains */
+  double lb_room; /* room_lb */
   int k;
   double ratio;
   int64_t cov_hi, cov_at; /* coverage with the step, and the total, when found */
@@ -333,9 +344,9 @@ static const int64_t lb_exact = (INT64_C(1) << 53) / 101;
 
 /* A lower bound on fill_step's ratio for a new order of column c from the
  * current state, as col_lb's but by the coverage still missing where c
- * pushes towards the need (room: the Σ of cap − gain there, from
- * can_gain): no factor gains more, and the price is least at min_af. Late
- * in a fill, when most of the need is met, it is far above col_lb. */
+ * pushes towards the need (room, col_room): no factor gains more, and the
+ * price is least at min_af. Late in a fill, when most of the need is met,
+ * it is far above col_lb. */
 static double room_lb(const struct cl_model *md, size_t c, int64_t room) {
   const struct cl_col *cl = &md->col[c];
   if (cl->price <= 0 || cl->price > lb_exact || room > lb_exact) return -HUGE_VAL;
@@ -349,11 +360,7 @@ static double room_lb(const struct cl_model *md, size_t c, int64_t room) {
  * fail it, step after step, unchanged. */
 static bool memo_can_gain(struct fill_memo *m, const struct cl_state *st,
                           const struct cl_model *md, size_t c) {
-  if (!m->gains) {
-    int64_t room;
-    m->gains = can_gain(st, md, c, &room) ? 2 : 1;
-    m->lb_room = room_lb(md, c, room);
-  }
+  if (!m->gains) m->gains = can_gain(st, md, c) ? 2 : 1;
   return m->gains == 2;
 }
 
@@ -381,10 +388,12 @@ static double col_lb(const struct cl_model *md, size_t c) {
   return den > 0 ? (double)num / (double)den : HUGE_VAL;
 }
 
-static bool memo_beaten(struct fill_memo *m, const struct cl_model *md, size_t c,
-                        double best_ratio) {
+static bool memo_beaten(struct fill_memo *m, const struct cl_state *st,
+                        const struct cl_model *md, size_t c, double best_ratio) {
   if (!m->lb_known) m->lb = col_lb(md, c), m->lb_known = true;
-  return m->lb > best_ratio || m->lb_room > best_ratio;
+  if (m->lb > best_ratio) return true;
+  if (!m->room_known) m->lb_room = room_lb(md, c, col_room(st, md, c)), m->room_known = true;
+  return m->lb_room > best_ratio;
 }
 
 /* After offer i's step on column c: forget the steps it may change. */
@@ -393,7 +402,7 @@ static void memo_forget(struct fill_memo *memo, const struct cl_model *md, size_
   for (size_t j = 0; j < md->n_cols; j++) {
     const struct cl_col *o = &md->col[j];
     if (o->offer == t->offer || (o->first < t->first + t->n && t->first < o->first + o->n))
-      memo[j].valid = false, memo[j].gains = 0;
+      memo[j].valid = false, memo[j].gains = 0, memo[j].room_known = false;
   }
 }
 
@@ -433,7 +442,7 @@ static struct fill_best fill_choose(const struct cl_state *st, const struct cl_m
       continue;
     }
     if (!memo_can_gain(m, st, md, c)) continue;
-    if (st->col[md->col[c].offer] < 0 && memo_beaten(m, md, c, b.ratio)) {
+    if (st->col[md->col[c].offer] < 0 && memo_beaten(m, st, md, c, b.ratio)) {
       m->valid = false;
       continue;
     }
