@@ -16,7 +16,12 @@
  *           result when better; within a work budget.
  * target is the coverage the search aims for: the proven maximum less the
  * tolerance the caller allows (clear.c); INT64_MAX means "all there is".
- * Every pass is deterministic: ties go by arrival (offer index). */
+ * Every pass is deterministic: ties go by arrival (offer index).
+ * They run at every eighth node of a proof, so they are written for speed
+ * without changing what they compute: trials are read-only (move_cov, and
+ * the arrays fill and trim gather per column), the state changes once per
+ * move taken, and fill skips columns its lower bounds rule out.
+ * tests/test_clear_heur_fast.c holds each pass to its plain version. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
