@@ -16,12 +16,52 @@
  *           result when better; within a work budget.
  * target is the coverage the search aims for: the proven maximum less the
  * tolerance the caller allows (clear.c); INT64_MAX means "all there is".
- * Every pass is deterministic: ties go by arrival (offer index). */
+ * Every pass is deterministic: ties go by arrival (offer index).
+ * They run at every eighth node of a proof, so they are written for speed
+ * without changing what they compute: trials are read-only (move_cov, and
+ * the arrays fill and trim gather per column), the state changes once per
+ * move taken, and fill skips columns its lower bounds rule out.
+ * tests/test_clear_heur_fast.c holds each pass to its plain version. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "engine/clear_internal.h"
+
+/* cl_isp_gain and fx_clear_order_power again, inline: the passes below
+ * evaluate them millions of times per proof, and a call into another file
+ * per ISP was most of their cost (the same values: test_clear_heur_fast.c
+ * runs the passes against plain versions built on the engine's own). */
+static inline int64_t gain(const struct cl_isp *t, int64_t d) {
+  if (!t->requested) return 0;
+  int64_t v = t->b + t->s * d, top = t->cap + t->m;
+  return (v < 0 ? 0 : v > top ? top : v) - t->m;
+}
+
+static inline int64_t opow(int64_t p, int k) {
+  int64_t q = p * k;
+  return q >= 0 ? (q + 50) / 100 : -((-q + 50) / 100);
+}
+
+/* What moving column c's order (its offer's, in st) from factor k0 to k1
+ * would make of st's coverage, and whether every ISP of c would keep its
+ * bounds (col_feasible after the move), without changing st: the passes
+ * below try a move far more often than they make it, and cl_state_set
+ * there and back is twice the work. */
+static int64_t move_cov(const struct cl_state *st, const struct cl_model *md, size_t c, int k0,
+                        int k1, bool *ok) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t cov = st->cov;
+  *ok = true;
+  for (size_t q = 0; q < cl->n; q++) {
+    int64_t dp = opow(cl->p[q], k1) - opow(cl->p[q], k0);
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    int64_t d = st->d[cl->first + q], v = t->s * (d + dp);
+    if (t->constrained && (v < t->lo || v > t->hi)) *ok = false;
+    if (dp && t->requested) cov += gain(t, d + dp) - gain(t, d);
+  }
+  return cov;
+}
 
 struct ranked {
   double key;
@@ -37,7 +77,7 @@ static int ranked_cmp(const void *a, const void *b) {
 double cl_merit_key(const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
   int64_t cov = 0;
-  for (size_t i = 0; i < cl->n; i++) cov += cl_isp_gain(&md->isp[cl->first + i], cl->p[i]);
+  for (size_t i = 0; i < cl->n; i++) cov += gain(&md->isp[cl->first + i], cl->p[i]);
   return cov > 0 ? (double)cl->price / (double)cov : HUGE_VAL;
 }
 
@@ -75,25 +115,27 @@ int cl_merit(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
-/* Lower offer i's factor until ISP t (violated in direction dir) holds, or
- * drop it when that is below its minimum. */
-static void repair_lower(struct cl_state *st, const struct cl_model *md, size_t i, size_t t, int dir) {
+/* The factor to which offer i's order is lowered so that ISP t (violated
+ * in direction dir) holds: at most one below the current one, 0 (dropped)
+ * when that is below its minimum. */
+static int repair_factor(const struct cl_state *st, const struct cl_model *md, size_t i, size_t t,
+                         int dir) {
   const struct cl_isp *is = &md->isp[t];
   int c = st->col[i], k = st->k[i];
   const struct cl_col *cl = &md->col[c];
-  cl_state_set(st, md, i, -1, 0);
-  int64_t sp = is->s * cl->p[t - cl->first], sd = is->s * st->d[t];
+  int64_t p = cl->p[t - cl->first];
+  int64_t sp = is->s * p, sd = is->s * (st->d[t] - opow(p, k)); /* without the order */
   int64_t slack = dir > 0 ? is->hi - sd : sd - is->lo;
   int64_t abs_p = sp > 0 ? sp : -sp;
   int64_t kt = slack < 0 ? -1 : (100 * slack + 49) / abs_p;
   int nk = kt < k - 1 ? (int)kt : k - 1;
-  cl_state_set(st, md, i, c, nk >= cl->min_af ? nk : 0);
+  return nk >= cl->min_af ? nk : 0;
 }
 
 /* The order to lower at violated ISP t: of those pushing t the wrong way,
  * the one whose lowering loses the least coverage, then saves the most,
  * then the latest arrival. */
-static long repair_pick(struct cl_state *st, const struct cl_model *md, size_t t, int dir) {
+static long repair_pick(const struct cl_state *st, const struct cl_model *md, size_t t, int dir) {
   long best = -1;
   int64_t best_loss = 0, best_save = 0;
   for (size_t i = 0; i < md->n_offers; i++) {
@@ -103,10 +145,10 @@ static long repair_pick(struct cl_state *st, const struct cl_model *md, size_t t
     if (t < cl->first || t >= cl->first + cl->n) continue;
     int64_t sp = md->isp[t].s * cl->p[t - cl->first];
     if ((dir > 0 && sp <= 0) || (dir < 0 && sp >= 0)) continue;
-    int64_t cov0 = st->cov, cost0 = st->cost;
-    repair_lower(st, md, i, t, dir);
-    int64_t loss = cov0 - st->cov, save = cost0 - st->cost;
-    cl_state_set(st, md, i, c, k);
+    bool ok;
+    int nk = repair_factor(st, md, i, t, dir);
+    int64_t loss = st->cov - move_cov(st, md, (size_t)c, k, nk, &ok);
+    int64_t save = fx_clear_order_price(cl->price, k) - fx_clear_order_price(cl->price, nk);
     if (best < 0 || loss < best_loss || (loss == best_loss && save >= best_save))
       best = (long)i, best_loss = loss, best_save = save;
   }
@@ -120,7 +162,7 @@ static bool repair_isp(struct cl_state *st, const struct cl_model *md, size_t t)
   if (!dir) return false;
   long i = repair_pick(st, md, t, dir);
   if (i < 0) return false; /* cannot happen: 0 is within bounds */
-  repair_lower(st, md, (size_t)i, t, dir);
+  cl_state_set(st, md, (size_t)i, st->col[i], repair_factor(st, md, (size_t)i, t, dir));
   return true;
 }
 
@@ -135,54 +177,102 @@ int cl_repair(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
-/* Coverage column c at factor k adds to st (which holds no order of c's
- * offer): the sum cl_state_set would add, without changing st. */
-static int64_t cov_with(const struct cl_state *st, const struct cl_model *md, size_t c, int k) {
+/* Column c's ISPs as fill_step sees them, with its offer's order taken
+ * out: per Requested ISP where c has power, a = b + s·d (the coverage
+ * model's total without the order), P = s·p and top = cap + m. Coverage at
+ * factor k then differs from coverage without the order by
+ * Σ clamp(a + round(k·P/100), 0, top) − clamp(a, 0, top), exactly
+ * cl_isp_gain's differences (the rounding is odd, so s·round(k·p/100) =
+ * round(k·s·p/100)). One pass gathers them and the factor cap; each
+ * factor fill_step tries is then a short loop over this array. */
+struct fill_isp {
+  int64_t a, p, top, g0;
+};
+
+struct fill_col {
+  struct fill_isp *v;
+  size_t n;
+  int kmax;     /* cl_max_factor without the order (0: none) */
+  bool feas;    /* every bound of c's ISPs holds without the order */
+};
+
+/* Largest k <= kcap with s·round(k·|P|/100) within slack (cl_max_factor's
+ * per-ISP cap: half away from zero reaches slack + 1 exactly when
+ * k·|P| >= 100·slack + 50). */
+static int64_t isp_cap(int64_t k, int64_t slack, int64_t abs_p) {
+  int64_t lim = k < 100 ? k : 100;
+  if (slack < 0) return -1;
+  if (100 * slack + 49 >= lim * abs_p) return lim;
+  int64_t kt = (100 * slack + 49) / abs_p;
+  return kt < k ? kt : k;
+}
+
+static void fill_gather(const struct cl_state *st, const struct cl_model *md, size_t c, int k0,
+                        struct fill_col *fc) {
   const struct cl_col *cl = &md->col[c];
-  int64_t g = 0;
+  int64_t k = 100;
+  fc->n = 0, fc->feas = true;
   for (size_t q = 0; q < cl->n; q++) {
     const struct cl_isp *t = &md->isp[cl->first + q];
-    if (!cl->p[q] || !t->requested) continue;
-    int64_t d = st->d[cl->first + q];
-    g += cl_isp_gain(t, d + fx_clear_order_power(cl->p[q], k)) - cl_isp_gain(t, d);
+    int64_t d = st->d[cl->first + q] - (k0 ? opow(cl->p[q], k0) : 0);
+    if (!t->constrained) continue;
+    int64_t sd = t->s * d, sp = t->s * cl->p[q];
+    if (sd < t->lo || sd > t->hi) fc->feas = false;
+    if (!sp) continue;
+    k = isp_cap(k, sp > 0 ? t->hi - sd : sd - t->lo, sp > 0 ? sp : -sp);
+    if (!t->requested) continue;
+    int64_t a = t->b + sd, top = t->cap + t->m;
+    fc->v[fc->n++] = (struct fill_isp){a, sp, top, a < 0 ? 0 : a > top ? top : a};
+  }
+  fc->kmax = k >= cl->min_af ? (int)k : 0;
+}
+
+/* What column c at factor k adds to the coverage without its order. */
+static int64_t fill_cov(const struct fill_col *fc, int k) {
+  int64_t g = 0;
+  for (size_t q = 0; q < fc->n; q++) {
+    const struct fill_isp *v = &fc->v[q];
+    int64_t x = v->a + opow(v->p, k);
+    g += (x < 0 ? 0 : x > v->top ? v->top : x) - v->g0;
   }
   return g;
 }
 
-/* The cheapest step towards target for offer i's column c from the current
- * state: the least factor above the current one that reaches the target, or
- * the largest one allowed. Cost per W gained in *ratio; 0 if none helps.
- * The factors are tried read-only (cov_with), the state changes only to
- * take the offer's order out and back. */
-static int fill_step(struct cl_state *st, const struct cl_model *md, size_t c, int64_t target,
-                     double *ratio, int64_t *cov_hi, bool *global) {
+/* The cheapest step towards target for column c from the current state
+ * (its offer orders nothing, or c): the least factor above the current one
+ * that reaches the target, or the largest one allowed. Cost per W gained
+ * in *ratio; 0 if none helps. Read-only: the offer's order is taken out in
+ * fill_gather's arithmetic, not in st. */
+static int fill_step(const struct cl_state *st, const struct cl_model *md, size_t c,
+                     int64_t target, struct fill_col *fc, double *ratio, int64_t *cov_hi,
+                     bool *global) {
   size_t i = md->col[c].offer;
-  int c0 = st->col[i], k0 = st->k[i];
-  int64_t cov0 = st->cov, cost0 = st->cost;
-  cl_state_set(st, md, i, -1, 0);
-  /* st held every bound; only c0's ISPs changed (a rebound it balanced). */
-  int hi = c0 < 0 || col_feasible(st, md, (size_t)c0) ? cl_max_factor(st, md, c, 100) : 0;
+  int k0 = st->k[i];
+  fill_gather(st, md, c, k0, fc);
+  int64_t cov_out = k0 ? st->cov - fill_cov(fc, k0) : st->cov;
+  int64_t cost_out = st->cost - fx_clear_order_price(md->col[c].price, k0);
+  /* st held every bound; only c's ISPs changed (a rebound it balanced). */
+  int hi = k0 == 0 || fc->feas ? fc->kmax : 0;
   int lo = k0 + 1 > md->col[c].min_af ? k0 + 1 : md->col[c].min_af;
   int k = 0;
   *global = false, *cov_hi = INT64_MIN;
   if (hi >= lo) {
     /* Where coverage is monotone in the factor and the largest one falls
      * short, the search below would end there: one trial instead of seven. */
-    int64_t cov = st->cov + cov_with(st, md, c, hi);
+    int64_t cov = cov_out + fill_cov(fc, hi);
     *cov_hi = cov;
     if (!md->col[c].monotone || cov >= target) {
       *global = true; /* the factor found depends on the total coverage */
       while (lo < hi) { /* least factor reaching target, if coverage is monotone */
         int mid = lo + (hi - lo) / 2;
-        if (st->cov + cov_with(st, md, c, mid) >= target) hi = mid;
+        if (cov_out + fill_cov(fc, mid) >= target) hi = mid;
         else lo = mid + 1;
       }
-      cov = st->cov + cov_with(st, md, c, hi);
+      cov = cov_out + fill_cov(fc, hi);
     }
-    int64_t cost = st->cost + fx_clear_order_price(md->col[c].price, hi);
-    if (cov > cov0) k = hi, *ratio = (double)(cost - cost0) / (double)(cov - cov0);
+    int64_t cost = cost_out + fx_clear_order_price(md->col[c].price, hi);
+    if (cov > st->cov) k = hi, *ratio = (double)(cost - st->cost) / (double)(cov - st->cov);
   }
-  cl_state_set(st, md, i, c0, k0);
   return k;
 }
 
@@ -198,9 +288,23 @@ static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_
     const struct cl_isp *t = &md->isp[cl->first + q];
     if (!cl->p[q] || !t->requested || t->s * cl->p[q] < 0) continue;
     int64_t d = st->d[cl->first + q];
-    if (cl_isp_gain(t, d + 2 * cl->p[q]) > cl_isp_gain(t, d)) return true;
+    if (gain(t, d + 2 * cl->p[q]) > gain(t, d)) return true;
   }
   return false;
+}
+
+/* The coverage still missing where column c pushes towards the need: the
+ * Σ of cap − gain over those ISPs (for room_lb; kept like can_gain, and
+ * only asked for when col_lb does not settle it). */
+static int64_t col_room(const struct cl_state *st, const struct cl_model *md, size_t c) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t room = 0;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (cl->p[q] && t->requested && t->s * cl->p[q] > 0)
+      room += t->cap - gain(t, st->d[cl->first + q]);
+  }
+  return room;
 }
 
 /* Marginal fill: while short of target, take the step with the least cost
@@ -217,6 +321,11 @@ enum { FILL_STEPS = 64, SWAP_PASSES = 8 };
  * is the same, step for step. */
 struct fill_memo {
   bool valid;
+  int8_t gains; /* can_gain, while c's ISPs keep their totals: 0 unknown, 1 no, 2 yes */
+  bool room_known; /* lb_room, as long as gains */
+  bool lb_known;
+  double lb;    /* col_lb, once known (it depends on the model only) */
+  double lb_room; /* room_lb */
   int k;
   double ratio;
   int64_t cov_hi, cov_at; /* coverage with the step, and the total, when found */
@@ -226,13 +335,70 @@ static bool memo_holds(const struct fill_memo *m, const struct cl_state *st, int
   return m->valid && (m->cov_hi == INT64_MIN || m->cov_hi + (st->cov - m->cov_at) < target);
 }
 
-static void memo_step(struct cl_state *st, const struct cl_model *md, size_t c, int64_t target,
-                      struct fill_memo *m) {
+static void memo_step(const struct cl_state *st, const struct cl_model *md, size_t c,
+                      int64_t target, struct fill_col *fc, struct fill_memo *m) {
   bool global;
   int64_t cov_at = st->cov;
   m->ratio = HUGE_VAL;
-  m->k = fill_step(st, md, c, target, &m->ratio, &m->cov_hi, &global);
+  m->k = fill_step(st, md, c, target, fc, &m->ratio, &m->cov_hi, &global);
   m->cov_at = cov_at, m->valid = !global;
+}
+
+/* The integers of col_lb and room_lb stay below 2^53: exact in double. */
+static const int64_t lb_exact = (INT64_C(1) << 53) / 101;
+
+/* A lower bound on fill_step's ratio for a new order of column c from the
+ * current state, as col_lb's but by the coverage still missing where c
+ * pushes towards the need (room, col_room): no factor gains more, and the
+ * price is least at min_af. Late in a fill, when most of the need is met,
+ * it is far above col_lb. */
+static double room_lb(const struct cl_model *md, size_t c, int64_t room) {
+  const struct cl_col *cl = &md->col[c];
+  if (cl->price <= 0 || cl->price > lb_exact || room > lb_exact) return -HUGE_VAL;
+  int64_t num = cl->price * cl->min_af - 50;
+  if (num <= 0) return -HUGE_VAL;
+  return room > 0 ? (double)num / (double)(100 * room) : HUGE_VAL;
+}
+
+/* can_gain depends only on the totals of c's ISPs, which a step changes
+ * only where it overlaps c (memo_forget): late in a search most columns
+ * fail it, step after step, unchanged. */
+static bool memo_can_gain(struct fill_memo *m, const struct cl_state *st,
+                          const struct cl_model *md, size_t c) {
+  if (!m->gains) m->gains = can_gain(st, md, c) ? 2 : 1;
+  return m->gains == 2;
+}
+
+/* A lower bound on the ratio fill_step finds for a new order of column c
+ * (its offer orders nothing), whatever the state: at factor k it pays
+ * round(k·price/100) >= (k·price − 50)/100 and gains at most what its
+ * powers towards Requested ISPs add, Σ round(k·s·p/100) <= (k·S + 50·n)/100
+ * (S, n: their sum and count); the quotient rises with k for price > 0, so
+ * its value at min_af bounds every factor. Both ends are integers below
+ * 2^53, exact in double, and so is the engine's own ratio (a price and a
+ * coverage), so the rounded quotients keep the order: a column whose bound
+ * is above the best ratio found so far cannot be taken (fill takes a
+ * strictly lower ratio only), and need not be tried. -HUGE_VAL: no bound. */
+static double col_lb(const struct cl_model *md, size_t c) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t sum = 0, n = 0;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    int64_t sp = t->s * cl->p[q];
+    if (t->requested && sp > 0) sum += sp, n++;
+  }
+  if (cl->price <= 0 || sum > lb_exact || cl->price > lb_exact) return -HUGE_VAL;
+  int64_t num = cl->price * cl->min_af - 50, den = sum * cl->min_af + 50 * n;
+  if (num <= 0) return -HUGE_VAL;
+  return den > 0 ? (double)num / (double)den : HUGE_VAL;
+}
+
+static bool memo_beaten(struct fill_memo *m, const struct cl_state *st,
+                        const struct cl_model *md, size_t c, double best_ratio) {
+  if (!m->lb_known) m->lb = col_lb(md, c), m->lb_known = true;
+  if (m->lb > best_ratio) return true;
+  if (!m->room_known) m->lb_room = room_lb(md, c, col_room(st, md, c)), m->room_known = true;
+  return m->lb_room > best_ratio;
 }
 
 /* After offer i's step on column c: forget the steps it may change. */
@@ -241,42 +407,79 @@ static void memo_forget(struct fill_memo *memo, const struct cl_model *md, size_
   for (size_t j = 0; j < md->n_cols; j++) {
     const struct cl_col *o = &md->col[j];
     if (o->offer == t->offer || (o->first < t->first + t->n && t->first < o->first + o->n))
-      memo[j].valid = false;
+      memo[j].valid = false, memo[j].gains = 0, memo[j].room_known = false;
   }
+}
+
+/* Can fill raise column c (its offer orders nothing else, not at 100)? */
+static bool fill_open(const struct cl_state *st, const struct cl_model *md, size_t c, size_t skip) {
+  size_t i = md->col[c].offer;
+  int col = st->col[i];
+  return i != skip && (col < 0 || (size_t)col == c) && st->k[i] < 100;
+}
+
+struct fill_best {
+  double ratio;
+  size_t c;
+  int k;
+};
+
+/* fill's choice: the least ratio, the first column among equal ones. */
+static void fill_consider(struct fill_best *b, const struct fill_memo *m, size_t c) {
+  if (m->k && (m->ratio < b->ratio || (m->ratio == b->ratio && c < b->c)))
+    b->ratio = m->ratio, b->c = c, b->k = m->k;
+}
+
+/* One step's choice: the least ratio, the first column among equal ones.
+ * A column not remembered is tried only if its bounds (col_lb, room_lb)
+ * do not already put it above the best ratio so far. (Taking the
+ * remembered steps first, for a low best ratio from the start, was
+ * measured: the extra pass cost more than it spared.) */
+static struct fill_best fill_choose(const struct cl_state *st, const struct cl_model *md,
+                                    int64_t target, size_t skip, struct fill_memo *memo,
+                                    struct fill_col *fc) {
+  struct fill_best b = {HUGE_VAL, 0, 0};
+  for (size_t c = 0; c < md->n_cols; c++) {
+    struct fill_memo *m = &memo[c];
+    if (!fill_open(st, md, c, skip)) continue;
+    if (memo_holds(m, st, target)) {
+      fill_consider(&b, m, c);
+      continue;
+    }
+    if (!memo_can_gain(m, st, md, c)) continue;
+    if (st->col[md->col[c].offer] < 0 && memo_beaten(m, st, md, c, b.ratio)) {
+      m->valid = false;
+      continue;
+    }
+    memo_step(st, md, c, target, fc, m);
+    fill_consider(&b, m, c);
+  }
+  return b;
 }
 
 /* Fill that never touches offer skip (SIZE_MAX: none); *work counts the
  * columns it evaluates (as if none were remembered, so that the local
  * search's budget means what it did). */
-static void fill_skip(struct cl_state *st, const struct cl_model *md, int64_t target, size_t skip,
-                      long *work) {
+static int fill_skip(struct cl_state *st, const struct cl_model *md, int64_t target, size_t skip,
+                     long *work) {
   struct fill_memo *memo = calloc(md->n_cols ? md->n_cols : 1, sizeof *memo);
-  struct fill_memo one; /* without memory (allocation failed): every step again */
-  for (int step = 0; step < FILL_STEPS && st->cov < target; step++) {
-    double best_ratio = HUGE_VAL;
-    size_t best_c = 0;
-    int best_k = 0;
+  struct fill_col fc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *fc.v), 0, 0, false};
+  int rc = memo && fc.v ? 0 : FX_CLEAR_ENOMEM;
+  for (int step = 0; !rc && step < FILL_STEPS && st->cov < target; step++) {
     *work += (long)md->n_cols;
-    for (size_t c = 0; c < md->n_cols; c++) {
-      int col = st->col[md->col[c].offer];
-      if (md->col[c].offer == skip) continue;
-      if ((col >= 0 && (size_t)col != c) || st->k[md->col[c].offer] == 100) continue;
-      if (!can_gain(st, md, c)) continue;
-      struct fill_memo *m = memo ? &memo[c] : &one;
-      if (!memo || !memo_holds(m, st, target)) memo_step(st, md, c, target, m);
-      if (m->k && m->ratio < best_ratio) best_ratio = m->ratio, best_c = c, best_k = m->k;
-    }
-    if (!best_k) break;
-    cl_state_set(st, md, md->col[best_c].offer, (int)best_c, best_k);
-    if (memo) memo_forget(memo, md, best_c);
+    struct fill_best b = fill_choose(st, md, target, skip, memo, &fc);
+    if (!b.k) break;
+    cl_state_set(st, md, md->col[b.c].offer, (int)b.c, b.k);
+    memo_forget(memo, md, b.c);
   }
   free(memo);
+  free(fc.v);
+  return rc;
 }
 
 int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
   long work = 0;
-  fill_skip(st, md, target, SIZE_MAX, &work);
-  return 0;
+  return fill_skip(st, md, target, SIZE_MAX, &work);
 }
 
 /* Orders by descending key (the most expensive first), later arrival first. */
@@ -303,9 +506,9 @@ int cl_prune(struct cl_state *st, const struct cl_model *md) {
   for (size_t j = 0; j < n; j++) {
     size_t i = r[j].idx;
     int c = st->col[i], k = st->k[i];
-    int64_t cov0 = st->cov;
-    cl_state_set(st, md, i, -1, 0);
-    if (st->cov != cov0 || !col_feasible(st, md, (size_t)c)) cl_state_set(st, md, i, c, k);
+    bool ok;
+    if (move_cov(st, md, (size_t)c, k, 0, &ok) == st->cov && ok)
+      cl_state_set(st, md, i, -1, 0);
   }
   free(r);
   return 0;
@@ -314,48 +517,120 @@ int cl_prune(struct cl_state *st, const struct cl_model *md) {
 /* Drop the most expensive orders per covered W while coverage stays at or
  * above target: the coverage the tolerance allows to give up, spent where it
  * saves the most. */
+static void drop_ranked(struct cl_state *st, const struct cl_model *md, int64_t target,
+                        const struct ranked *r, size_t n) {
+  for (size_t j = 0; j < n && st->cov > target; j++) {
+    size_t i = r[j].idx;
+    int c = st->col[i], k = st->k[i];
+    if (md->col[c].price <= 0) continue;
+    bool ok;
+    if (move_cov(st, md, (size_t)c, k, 0, &ok) >= target && ok)
+      cl_state_set(st, md, i, -1, 0);
+  }
+}
+
 int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
   if (st->cov <= target) return 0;
   size_t n;
   struct ranked *r = orders_desc(st, md, true, &n);
   if (!r) return FX_CLEAR_ENOMEM;
-  for (size_t j = 0; j < n && st->cov > target; j++) {
-    size_t i = r[j].idx;
-    int c = st->col[i], k = st->k[i];
-    if (md->col[c].price <= 0) continue;
-    cl_state_set(st, md, i, -1, 0);
-    if (st->cov < target || !col_feasible(st, md, (size_t)c)) cl_state_set(st, md, i, c, k);
-  }
+  drop_ranked(st, md, target, r, n);
   free(r);
   return 0;
+}
+
+/* An order's ISPs as trim tries its lower factors: per constrained ISP
+ * where it has power, sd = s·d without the order, sp = s·p and the
+ * bounds; where the ISP is Requested, the coverage model's b and top and
+ * the clamped total with the order as it is (now). At factor k the ISP's
+ * s·total is sd + round(k·sp/100) and coverage moves by clamp(b + that)
+ * − now: move_cov's sums, one rounding per ISP and factor instead of two,
+ * on a dense array. ISPs where it has no power never change: whether they
+ * hold is one flag. */
+struct trim_isp {
+  int64_t sd, sp, lo, hi, b, top, now;
+  bool req;
+};
+
+struct trim_col {
+  struct trim_isp *v;
+  size_t n;
+  bool still_ok; /* the ISPs where c has no power keep their bounds */
+};
+
+static void trim_gather(const struct cl_state *st, const struct cl_model *md, size_t c, int k,
+                        struct trim_col *tc) {
+  const struct cl_col *cl = &md->col[c];
+  tc->n = 0, tc->still_ok = true;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!t->constrained) continue;
+    int64_t d = st->d[cl->first + q];
+    if (!cl->p[q]) {
+      if (t->s * d < t->lo || t->s * d > t->hi) tc->still_ok = false;
+      continue;
+    }
+    int64_t sp = t->s * cl->p[q], sd = t->s * d - opow(sp, k), top = t->cap + t->m;
+    int64_t v = t->b + sd + opow(sp, k);
+    tc->v[tc->n++] = (struct trim_isp){sd, sp, t->lo, t->hi, t->b, top,
+                                       v < 0 ? 0 : v > top ? top : v, t->requested};
+  }
 }
 
 /* Coverage may fall to floor (never below it, never below what it was when
- * that was less). */
-static bool trim_ok(struct cl_state *st, const struct cl_model *md, size_t i, int c, int k,
-                    int64_t floor) {
-  cl_state_set(st, md, i, c, k);
-  return st->cov >= floor && col_feasible(st, md, (size_t)c);
+ * that was less); every bound of c's ISPs must hold. */
+static bool trim_ok(const struct cl_state *st, const struct trim_col *tc, int k, int64_t floor) {
+  int64_t cov = st->cov;
+  bool ok = tc->still_ok;
+  for (size_t q = 0; q < tc->n; q++) {
+    const struct trim_isp *v = &tc->v[q];
+    int64_t x = v->sd + opow(v->sp, k);
+    if (x < v->lo || x > v->hi) ok = false;
+    if (v->req) {
+      int64_t y = v->b + x;
+      cov += (y < 0 ? 0 : y > v->top ? v->top : y) - v->now;
+    }
+  }
+  return cov >= floor && ok;
+}
+
+/* Trim the orders of r (by descending key) that st still holds. */
+static void trim_ranked(struct cl_state *st, const struct cl_model *md, int64_t target,
+                        const struct ranked *r, size_t n, struct trim_col *tc) {
+  for (size_t j = 0; j < n; j++) {
+    size_t i = r[j].idx;
+    int c = st->col[i], k = st->k[i];
+    if (c < 0 || md->col[c].price <= 0 || k <= md->col[c].min_af) continue;
+    int lo = md->col[c].min_af, hi = k;
+    int64_t floor = st->cov < target ? st->cov : target;
+    trim_gather(st, md, (size_t)c, k, tc);
+    while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
+      int mid = lo + (hi - lo) / 2;
+      if (trim_ok(st, tc, mid, floor)) hi = mid;
+      else lo = mid + 1;
+    }
+    if (hi < k) cl_state_set(st, md, i, c, hi); /* hi < k: trim_ok(hi) held */
+  }
+}
+
+/* Drop, then trim, on one ranking: the keys depend on the column alone and
+ * ties go by arrival, so the orders drop leaves, in drop's ranking, are
+ * the ranking trim would sort again. */
+static int drop_trim(struct cl_state *st, const struct cl_model *md, int64_t target,
+                     bool drop) {
+  size_t n;
+  struct ranked *r = orders_desc(st, md, true, &n);
+  struct trim_col tc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *tc.v), 0, true};
+  int rc = r && tc.v ? 0 : FX_CLEAR_ENOMEM;
+  if (!rc && drop) drop_ranked(st, md, target, r, n);
+  if (!rc) trim_ranked(st, md, target, r, n, &tc);
+  free(r);
+  free(tc.v);
+  return rc;
 }
 
 int cl_trim(struct cl_state *st, const struct cl_model *md, int64_t target) {
-  size_t n;
-  struct ranked *r = orders_desc(st, md, true, &n);
-  if (!r) return FX_CLEAR_ENOMEM;
-  for (size_t j = 0; j < n; j++) {
-    size_t i = r[j].idx;
-    int c = st->col[i], k = st->k[i], lo = md->col[c].min_af, hi = k;
-    if (md->col[c].price <= 0 || k <= lo) continue;
-    int64_t floor = st->cov < target ? st->cov : target;
-    while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
-      int mid = lo + (hi - lo) / 2;
-      if (trim_ok(st, md, i, c, mid, floor)) hi = mid;
-      else lo = mid + 1;
-    }
-    if (!trim_ok(st, md, i, c, hi, floor)) cl_state_set(st, md, i, c, k);
-  }
-  free(r);
-  return 0;
+  return drop_trim(st, md, target, false);
 }
 
 /* One swap move: without order i, fill towards target from the others
@@ -368,10 +643,9 @@ static int swap_one(struct cl_state *st, struct cl_state *tmp, const struct cl_m
   cl_state_copy(tmp, st, md);
   cl_state_set(tmp, md, i, -1, 0);
   int rc = cl_repair(tmp, md);
-  if (!rc) fill_skip(tmp, md, target, i, work);
+  if (!rc) rc = fill_skip(tmp, md, target, i, work);
   if (!rc) rc = cl_prune(tmp, md);
-  if (!rc) rc = cl_drop(tmp, md, target);
-  if (!rc) rc = cl_trim(tmp, md, target);
+  if (!rc) rc = drop_trim(tmp, md, target, true);
   if (!rc && cl_state_feasible(tmp, md) && cl_state_better(tmp, st, target))
     cl_state_copy(st, tmp, md);
   return rc;
@@ -401,8 +675,7 @@ int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target) {
   int rc = cl_repair(st, md);
   if (!rc) rc = cl_fill(st, md, target);
   if (!rc) rc = cl_prune(st, md);
-  if (!rc) rc = cl_drop(st, md, target);
-  if (!rc) rc = cl_trim(st, md, target);
+  if (!rc) rc = drop_trim(st, md, target, true);
   return rc;
 }
 
@@ -416,15 +689,13 @@ enum { NUDGE_STEPS = 1024 };
 
 /* Cost per W of raising offer i's order by one hundredth; HUGE_VAL when
  * that gains nothing or breaks a bound. */
-static double nudge_ratio(struct cl_state *st, const struct cl_model *md, size_t i) {
+static double nudge_ratio(const struct cl_state *st, const struct cl_model *md, size_t i) {
   int c = st->col[i], k = st->k[i];
   if (c < 0 || k >= 100) return HUGE_VAL;
-  int64_t cov0 = st->cov, cost0 = st->cost;
-  cl_state_set(st, md, i, c, k + 1);
-  int64_t g = st->cov - cov0, dc = st->cost - cost0;
-  bool ok = g > 0 && col_feasible(st, md, (size_t)c);
-  cl_state_set(st, md, i, c, k);
-  return ok ? (double)dc / (double)g : HUGE_VAL;
+  bool ok;
+  int64_t g = move_cov(st, md, (size_t)c, k, k + 1, &ok) - st->cov;
+  int64_t dc = fx_clear_order_price(md->col[c].price, k + 1) - fx_clear_order_price(md->col[c].price, k);
+  return ok && g > 0 ? (double)dc / (double)g : HUGE_VAL;
 }
 
 int cl_nudge(struct cl_state *st, const struct cl_model *md, int64_t target) {
