@@ -36,6 +36,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_gap = FX_CLEAR_TOLERANCE;
   p->bb_lazy_rows = true;
   p->bb_native_lp = true;
+  p->dive_native_lp = true;
   p->bb_sb_cands = 0;
   p->bb_sb_reliable = 1;
   p->bb_sb_pivots = 10;

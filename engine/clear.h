@@ -106,6 +106,10 @@ struct fx_clear_params {
    * GLPK's, which sets itself up again at every call; GLPK stays the
    * fallback when it fails (docs/clearing.md, round 8). */
   bool bb_native_lp;
+  /* The root's dives (steps 5, 8 and 13 of docs/clearing.md) re-solved on
+   * that simplex too, copied once per dive from GLPK's optimum; GLPK stays
+   * the fallback (docs/clearing.md, round 9). */
+  bool dive_native_lp;
   /* Reliability branching: of the bb_sb_cands candidates the pseudo-costs
    * rate best, those with fewer than bb_sb_reliable observations in a
    * direction get both children looked ahead by at most bb_sb_pivots dual

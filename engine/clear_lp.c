@@ -85,6 +85,11 @@ struct cl_lp {
   struct cl_dsx_snap *dsx_snap;
   double node_obj; /* the last node LP's objective (tests) */
   long native_solved; /* node LPs the native simplex solved (tests) */
+  /* dive_native_lp: a dive's warm re-solves on the same simplex, a copy
+   * of P taken when the dive starts; dive_dsx says dsx is the dive's (a
+   * branch-and-bound's, while one runs, is left alone). */
+  bool dive_native, dive_dsx, diving;
+  long dive_native_solved, dive_glpk_solved; /* tests and figures */
 };
 
 double cl_now_ms(void) {
@@ -219,6 +224,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->mip_nodes = p->exact_node_limit;
   lp->lazy = p->bb_lazy_rows;
   lp->native = p->bb_native_lp;
+  lp->dive_native = p->dive_native_lp;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -429,6 +435,78 @@ static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
   put_col(lp, c, lo * lp->xscale, hi * lp->xscale);
 }
 
+static void native_read(struct cl_lp *lp);
+
+/* The dives' native simplex (dive_native_lp): a copy of P from P's basis,
+ * which must be dual feasible for P's objective (an optimum, or one whose
+ * bound changes kept it so: cl_dsx_create checks). Installed as dsx, so
+ * put_col keeps it in step. None while a branch-and-bound runs (its nodes
+ * have their own), for the MILP's scaled columns, or when refused. */
+static int copy_basis(struct cl_lp *lp) {
+  int rc = cl_dsx_create(&lp->dsx, lp->P);
+  lp->dive_dsx = lp->dsx != NULL;
+  return rc == FX_CLEAR_ENOMEM ? rc : 0;
+}
+
+static int dive_native_begin(struct cl_lp *lp) {
+  if (!lp->dive_native || lp->dsx || lp->kr || lp->mip_built) return 0;
+  lp->diving = true;
+  return copy_basis(lp);
+}
+
+/* The copy gone (GLPK goes on alone until its next optimum); give: its
+ * basis to GLPK first, as GLPK's own solve would have left it. */
+static void drop_copy(struct cl_lp *lp, bool give) {
+  if (!lp->dive_dsx) return;
+  if (give) cl_dsx_to_glpk(lp->dsx, lp->P);
+  cl_dsx_free(lp->dsx);
+  lp->dsx = NULL, lp->dive_dsx = false;
+}
+
+static void dive_native_end(struct cl_lp *lp, bool give) {
+  drop_copy(lp, give);
+  lp->diving = false;
+}
+
+/* The total-coverage row's bounds, in GLPK and in the dive's copy (which
+ * is dropped if that leaves it dual infeasible). */
+static void put_total(struct cl_lp *lp, int type, double lo, double hi) {
+  glp_set_row_bnds(lp->P, lp->row_total, type, lo, hi);
+  if (lp->dive_dsx &&
+      !cl_dsx_set_row(lp->dsx, lp->row_total, type == GLP_LO || type == GLP_DB ? lo : -HUGE_VAL,
+                      type == GLP_UP || type == GLP_DB ? hi : HUGE_VAL))
+    drop_copy(lp, true);
+}
+
+/* A dive's warm re-solve after bound changes, as solve(GLP_DUALP) reports
+ * it: on the dive's copy while there is one; when that fails, GLPK from
+ * its basis, and (once GLPK has an optimum) a new copy of it. The copy
+ * has no set-up per call; GLPK sets up and refactorises at every one. */
+static bool dive_solve(struct cl_lp *lp) {
+  if (lp->dive_dsx) {
+    if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) {
+      lp->budget_hit = true;
+      return false;
+    }
+    long pivots = 0;
+    lp->solves++;
+    int rc = cl_dsx_solve(lp->dsx, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, false, &pivots);
+    if (rc == CL_DSX_OPT || rc == CL_DSX_ITLIM) {
+      native_read(lp);
+      lp->dive_native_solved++;
+      if (rc == CL_DSX_OPT) return true;
+      lp->budget_hit = true; /* as solve(): duals only from an optimum */
+      memset(lp->lam, 0, ((size_t)cl_dsx_rows(lp->dsx) + 1) * sizeof *lp->lam);
+      return false;
+    }
+    drop_copy(lp, true); /* infeasible, or numerical trouble: GLPK decides */
+  }
+  lp->dive_glpk_solved++;
+  bool ok = solve(lp, GLP_DUALP);
+  if (ok && lp->diving && copy_basis(lp)) return false; /* out of memory: stop the dive */
+  return ok;
+}
+
 static int frac_cmp(const void *a, const void *b) {
   const struct frac *x = a, *y = b;
   if (x->dist != y->dist) return x->dist < y->dist ? -1 : 1;
@@ -488,10 +566,10 @@ static void unforce(struct cl_lp *lp) {
  * simplex needs few pivots. Forced minimums that make it infeasible are
  * dropped to zero instead. */
 static bool resolve(struct cl_lp *lp) {
-  if (solve(lp, GLP_DUALP)) return true;
+  if (dive_solve(lp)) return true;
   if (lp->budget_hit) return false;
   unforce(lp);
-  return solve(lp, GLP_DUALP);
+  return dive_solve(lp);
 }
 
 static void to_state(const struct cl_lp *lp, struct cl_state *st) {
@@ -600,8 +678,14 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
   lp->capped_ok = solve(lp, GLP_PRIMAL);
   rc = save_basis(lp, &lp->capped_basis);
   if (rc) return rc;
-  if (lp->capped_ok) dive(lp, 1.0, lp->dive_rounds, st);
-  else to_state(lp, st);
+  if (lp->capped_ok) {
+    rc = dive_native_begin(lp);
+    if (rc) return rc;
+    dive(lp, 1.0, lp->dive_rounds, st);
+    dive_native_end(lp, true);
+  } else {
+    to_state(lp, st);
+  }
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
   return 0;
@@ -640,7 +724,10 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   if (!restore_basis(lp, &lp->capped_basis)) return 0;
   int rounds = (int)fmin(lp->dive_rounds / share, 4.0 * lp->dive_rounds);
-  if (solve(lp, GLP_DUALP)) dive(lp, share, rounds, st);
+  int rc = dive_native_begin(lp); /* from the capped LP's optimal basis, no GLPK solve */
+  if (rc) return rc;
+  if (dive_solve(lp)) dive(lp, share, rounds, st);
+  dive_native_end(lp, true);
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
   return 0;
@@ -1204,6 +1291,11 @@ double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
 
 double cl_lp_bb_objval(const struct cl_lp *lp) { return lp->node_obj; }
 int cl_lp_bb_rows(const struct cl_lp *lp) { return glp_get_num_rows(lp->P); }
+long cl_lp_dive_native(const struct cl_lp *lp, long *glpk) {
+  *glpk = lp->dive_glpk_solved;
+  return lp->dive_native_solved;
+}
+
 long cl_lp_bb_native(const struct cl_lp *lp) { return lp->native_solved; }
 
 /* Fix-and-LP (round 8). A rounded LP solution loses most of its value in
@@ -1290,7 +1382,7 @@ static void fixlp_factors(struct cl_lp *q, struct fixlp_frac *fr, double *x0) {
       set_col(q, c, k / 100.0, k / 100.0);
     }
     memcpy(x0, q->x, md->n_cols * sizeof *x0);
-    if (!solve(q, GLP_DUALP)) {
+    if (!dive_solve(q)) {
       memcpy(q->x, x0, md->n_cols * sizeof *x0);
       return;
     }
@@ -1313,8 +1405,8 @@ static int fixlp_finish(struct cl_lp *q, struct cl_state *out, int64_t target) {
     if (rc || out->cov >= target || a == FIXLP_RETRIES) break;
     lb += 2.0 * (double)(target - out->cov); /* short: ask for twice that more */
     fixlp_bounds(q, out);
-    glp_set_row_bnds(q->P, q->row_total, GLP_LO, lb, 0.0);
-    if (!solve(q, GLP_DUALP)) break;
+    put_total(q, GLP_LO, lb, 0.0);
+    if (!dive_solve(q)) break;
   }
   free(fr), free(x0);
   return rc ? rc : cl_polish(out, md, target);
@@ -1396,10 +1488,12 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target) {
                      (double)(target - md->deficit) + FIXLP_MARGIN * (double)target, 0.0);
     lp->it_lim = FIXLP_PIVOTS;
     ok = true; /* the margin is solved for with the dive's first round */
-    rc = fixlp_dive(lp, &cand, target, &ok);
+    rc = dive_native_begin(lp); /* the margin kept the basis dual feasible */
+    if (!rc) rc = fixlp_dive(lp, &cand, target, &ok);
     if (!rc && ok && cl_state_feasible(&cand, md) &&
         (!cl_state_feasible(st, md) || cl_state_better(&cand, st, target)))
       cl_state_copy(st, &cand, md);
+    dive_native_end(lp, false); /* fixlp_restore puts GLPK's basis back */
     if (node) slacks_open(lp, true);
     fixlp_restore(lp, &sv);
   }
