@@ -89,6 +89,7 @@ struct cl_lp {
    * of P taken when the dive starts; dive_dsx says dsx is the dive's (a
    * branch-and-bound's, while one runs, is left alone). */
   bool dive_native, dive_dsx, diving;
+  bool native_cap; /* and the least cost at the cap (no redives on this market) */
   long dive_native_solved, dive_glpk_solved; /* tests and figures */
 };
 
@@ -225,6 +226,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->lazy = p->bb_lazy_rows;
   lp->native = p->bb_native_lp;
   lp->dive_native = p->dive_native_lp;
+  lp->native_cap = p->dive_native_lp && md->n_offers > p->redive_max_offers;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -540,10 +542,13 @@ static bool unbox_rows(struct cl_lp *lp, const double *sv) {
  * itself (no row left at its second bound), its basis then GLPK's. Else
  * GLPK's primal simplex goes on, from P's basis as it was, or from the
  * copy's optimum with those rows put back on their own bound. Under the
- * switch and the kernel limit of the dives (dive_native_begin). */
+ * switch and the kernel limit of the dives (dive_native_begin), and only
+ * where no redives follow: the capped LP's vertex, which this changes, is
+ * where they start, and on markets of 300 offers their answers changed
+ * (better and worse; docs/clearing.md, round 9). */
 static int native_boxed(struct cl_lp *lp, bool *done) {
   *done = false;
-  if (!lp->dive_native || lp->dsx || lp->kr || lp->mip_built || !small_kernel(lp)) return 0;
+  if (!lp->native_cap || lp->dsx || lp->kr || lp->mip_built || !small_kernel(lp)) return 0;
   if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) return 0; /* solve() says so */
   int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
   double *sv = malloc(3 * ((size_t)nr + 1) * sizeof *sv), *val = malloc(((size_t)nc + 1) * sizeof *val);
@@ -745,10 +750,10 @@ static void dive(struct cl_lp *lp, double share, int rounds, struct cl_state *st
  * it started infeasible and went through the simplex's own phase 1 (406
  * pivots at 1,000 offers, docs/clearing.md, round 6). The basis is kept
  * for the cost bound, whose LP differs only in the coverage it asks.
- * With dive_native_lp the native dual simplex solves it first, from the
- * same basis with the tight one-sided rows boxed by their activity (201
- * pivots instead of GLPK's 385 primal ones at 1,000 offers and 0.4×, 379
- * instead of 828 at 2,000; round 9). */
+ * With dive_native_lp, above redive_max_offers, the native dual simplex
+ * solves it first, from the same basis with the tight one-sided rows
+ * boxed by their activity (201 pivots instead of GLPK's 385 primal ones
+ * at 1,000 offers and 0.4×, 379 instead of 828 at 2,000; round 9). */
 static int cost_at_cap(struct cl_lp *lp, const struct cl_lp_out *out) {
   int64_t cap = out->target + (out->coverage_ub - out->target) / 32;
   phase2(lp, fmin((double)(cap - lp->md->deficit), lp->cov_lp));
@@ -821,10 +826,10 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   if (!restore_basis(lp, &lp->capped_basis)) return 0;
   int rounds = (int)fmin(lp->dive_rounds / share, 4.0 * lp->dive_rounds);
-  int rc = dive_native_begin(lp); /* from the capped LP's optimal basis, no GLPK solve */
-  if (rc) return rc;
-  if (dive_solve(lp)) dive(lp, share, rounds, st);
-  dive_native_end(lp, true);
+  /* On GLPK: natively the partial fixings end elsewhere (other optimal
+   * vertices), and on 32 markets of 300 offers the answers changed,
+   * worse on 6 and better on 3 (docs/clearing.md, round 9). */
+  if (solve(lp, GLP_DUALP)) dive(lp, share, rounds, st);
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
   return 0;

@@ -232,10 +232,13 @@ static void root_dives(const struct fx_clear_market *m, const struct cl_model *m
 
 /* On 40 property markets the root's dives on the native simplex give
  * answers that keep every rule, the same ones twice, and the native
- * simplex solves most of their warm re-solves (switched off, none). */
+ * simplex solves the first dive's and the polish's warm re-solves
+ * (switched off, none; the redives stay GLPK's); on half of
+ * them no redives are expected (redive_max_offers 0), so the least cost
+ * at the cap is the native simplex's too. */
 Test(clear_rdsx, native_dives_keep_every_rule) {
   long native = 0, glpk = 0, off_native = 0, off_glpk = 0;
-  int differ = 0;
+  int differ = 0, with_native = 0, markets = 0;
   for (uint64_t seed = 900; seed < 940; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 31)), 60, seed % 4 == 0);
@@ -245,18 +248,21 @@ Test(clear_rdsx, native_dives_keep_every_rule) {
       cl_model_free(&md);
       continue;
     }
+    markets++;
     struct cl_state st[3];
     for (int v = 0; v < 3; v++) {
       struct fx_clear_params p;
       fx_clear_params_init(&p);
       p.exact_max_offers = 0;
       p.dive_native_lp = v < 2;
+      if (seed % 2) p.redive_max_offers = 0;
       struct cl_lp *lp = NULL;
       cr_assert_eq(cl_state_init(&st[v], &md), 0);
       cr_assert_eq(cl_lp_create(&lp, &md, &p, 0), 0);
       root_dives(&k.m, &md, lp, &st[v], seed);
       long g, n = cl_lp_dive_native(lp, &g);
       if (v == 0) native += n, glpk += g;
+      if (v == 0) with_native += n > 0;
       if (v == 2) off_native += n, off_glpk += g;
       cl_lp_free(lp);
     }
@@ -268,9 +274,9 @@ Test(clear_rdsx, native_dives_keep_every_rule) {
     for (int v = 0; v < 3; v++) cl_state_free(&st[v]);
     cl_model_free(&md);
   }
-  cr_log_info("native %ld, GLPK %ld (switched off: %ld, %ld); answers differ on %d markets",
-              native, glpk, off_native, off_glpk, differ);
-  cr_assert_gt(native, 10 * glpk, "the native simplex solved too few of the dives' LPs");
+  cr_log_info("native %ld, GLPK %ld (switched off: %ld, %ld); native on %d of %d markets; "
+              "answers differ on %d", native, glpk, off_native, off_glpk, with_native, markets, differ);
+  cr_assert_geq(4 * with_native, 3 * markets);
   cr_assert_eq(off_native, 0);
   cr_assert_gt(off_glpk, 0);
 }
