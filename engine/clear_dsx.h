@@ -68,8 +68,10 @@ long cl_lp_bb_native(const struct cl_lp *lp);
  * lost the bound its reduced cost holds it at): the copy must not be
  * solved, GLPK must take over. */
 bool cl_dsx_set_row(struct cl_dsx *d, int i, double lo, double hi);
-/* For tests (clear_lp.c): the dives' warm re-solves the native simplex
- * solved, and those GLPK solved (dive_native_lp), since cl_lp_create. */
+/* For tests (clear_lp.c): the root's LPs the native simplex solved under
+ * dive_native_lp (the dives' and the polish's warm re-solves, the least
+ * cost at the cap), and the dives' re-solves GLPK solved, since
+ * cl_lp_create. */
 long cl_lp_dive_native(const struct cl_lp *lp, long *glpk);
 
 #endif
