@@ -283,8 +283,9 @@ Test(clear_rdsx, native_dives_keep_every_rule) {
 
 /* Whole clearings on the path the dives run on at the root (the
  * neighbourhood search and the dive polish: no branch-and-bound of the
- * small markets, no MILP) with the native dives: every rule kept, and the
- * bounds bound the exhaustive search's optimum. */
+ * small markets, no MILP) with the native dives, and on half of them
+ * without redives (so the least cost at the cap is native too): every
+ * rule kept, and the bounds bound the exhaustive search's optimum. */
 Test(clear_rdsx, clearings_with_native_dives_keep_bounds) {
   int n_checked = 0;
   for (uint64_t seed = 300; seed < 340; seed++) {
@@ -294,6 +295,7 @@ Test(clear_rdsx, clearings_with_native_dives_keep_bounds) {
     fx_clear_params_init(&p);
     p.exact_max_offers = 0, p.bb_max_offers = 0, p.proof_max_offers = 0;
     p.dive_native_lp = true;
+    if (seed % 2) p.redive_max_offers = 0; /* the least cost at the cap natively too */
     struct fx_clear_result r;
     cr_assert_eq(fx_clear_solve(&k.m, &p, &r), 0, "seed %llu", (unsigned long long)seed);
     int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
