@@ -38,6 +38,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_lazy_rows = true;
   p->bb_native_lp = true;
   p->bb_node_dive = 16;
+  p->dive_native_lp = true;
   p->bb_sb_cands = 0;
   p->bb_sb_reliable = 1;
   p->bb_sb_pivots = 10;

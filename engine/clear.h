@@ -111,6 +111,10 @@ struct fx_clear_params {
    * fixed, factors rounded by the LP, then the integer polish) for a
    * candidate answer; needs bb_native_lp. 0 = off. */
   int bb_node_dive;
+  /* The root's dives (steps 5, 8 and 13 of docs/clearing.md) re-solved on
+   * that simplex too, copied once per dive from GLPK's optimum; GLPK stays
+   * the fallback (docs/clearing.md, round 9). */
+  bool dive_native_lp;
   /* Reliability branching: of the bb_sb_cands candidates the pseudo-costs
    * rate best, those with fewer than bb_sb_reliable observations in a
    * direction get both children looked ahead by at most bb_sb_pivots dual

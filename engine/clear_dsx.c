@@ -1003,3 +1003,20 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   memcpy(d->sv, s->sv, k * sizeof *d->sv), memcpy(d->rv, s->rv, k * sizeof *d->rv);
   for (size_t r = 0; r < k; r++) memcpy(E_row(d, (int)r), s->E + r * s->cap, k * sizeof *d->E);
 }
+
+/* Row i's bounds, as glp_set_row_bnds takes them (unscaled; -HUGE_VAL /
+ * HUGE_VAL: none; lo == hi: fixed): its auxiliary variable's, as
+ * cl_dsx_set_col sets a column's; false when that leaves the basis dual
+ * infeasible (a tight row whose bound on the side its reduced cost needs
+ * is gone). Relies on the row's variable being n + i - 1, on lo/hi holding
+ * it scaled by rs, on place(), and on dual_feasible()'s tolerance. */
+bool cl_dsx_set_row(struct cl_dsx *d, int i, double lo, double hi) {
+  int v = d->n + i - 1;
+  d->lo[v] = lo * d->rs[i - 1], d->hi[v] = hi * d->rs[i - 1];
+  if (d->st[v] == BASIC) return true;
+  place(d, v);
+  double tol = TOL_D * (1 + d->cmax);
+  return !((d->st[v] == AT_LO && !isfinite(d->hi[v]) && d->dj[v] < -tol) ||
+           (d->st[v] == AT_HI && !isfinite(d->lo[v]) && d->dj[v] > tol) ||
+           (d->st[v] == FREE && fabs(d->dj[v]) > tol));
+}

@@ -69,4 +69,15 @@ double cl_lp_bb_objval(const struct cl_lp *lp);
 int cl_lp_bb_rows(const struct cl_lp *lp);
 long cl_lp_bb_native(const struct cl_lp *lp);
 
+/* Row i's bounds, unscaled as GLPK's (-HUGE_VAL / HUGE_VAL: none; lo ==
+ * hi: fixed). false when the basis is then not dual feasible (a tight row
+ * lost the bound its reduced cost holds it at): the copy must not be
+ * solved, GLPK must take over. */
+bool cl_dsx_set_row(struct cl_dsx *d, int i, double lo, double hi);
+/* For tests (clear_lp.c): the root's LPs the native simplex solved under
+ * dive_native_lp (the dives' and the polish's warm re-solves, the least
+ * cost at the cap), and the dives' re-solves GLPK solved, since
+ * cl_lp_create. */
+long cl_lp_dive_native(const struct cl_lp *lp, long *glpk);
+
 #endif

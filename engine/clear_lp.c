@@ -85,6 +85,12 @@ struct cl_lp {
   struct cl_dsx_snap *dsx_snap;
   double node_obj; /* the last node LP's objective (tests) */
   long native_solved; /* node LPs the native simplex solved (tests) */
+  /* dive_native_lp: a dive's warm re-solves on the same simplex, a copy
+   * of P taken when the dive starts; dive_dsx says dsx is the dive's (a
+   * branch-and-bound's, while one runs, is left alone). */
+  bool dive_native, dive_dsx, diving;
+  bool native_cap; /* and the least cost at the cap (no redives on this market) */
+  long dive_native_solved, dive_glpk_solved; /* tests and figures */
 };
 
 double cl_now_ms(void) {
@@ -219,6 +225,8 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->mip_nodes = p->exact_node_limit;
   lp->lazy = p->bb_lazy_rows;
   lp->native = p->bb_native_lp;
+  lp->dive_native = p->dive_native_lp;
+  lp->native_cap = p->dive_native_lp && md->n_offers > p->redive_max_offers;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -429,6 +437,170 @@ static void set_col(struct cl_lp *lp, size_t c, double lo, double hi) {
   put_col(lp, c, lo * lp->xscale, hi * lp->xscale);
 }
 
+static void native_read(struct cl_lp *lp);
+
+/* The dives' native simplex (dive_native_lp): a copy of P from P's basis,
+ * which must be dual feasible for P's objective (an optimum, or one whose
+ * bound changes kept it so: cl_dsx_create checks). Installed as dsx, so
+ * put_col keeps it in step. None while a branch-and-bound runs (its nodes
+ * have their own), for the MILP's scaled columns, when refused, or when
+ * the basis has more than DIVE_NATIVE_MAX_K basic columns: the copy keeps
+ * K (about that square) dense, O(k²) a pivot and O(k³) a copy, and at the
+ * root of 1,000 offers and 1.2× (k = 389; 674 at 2,000) the dives cost
+ * more on it than on GLPK (docs/clearing.md, round 9). */
+enum { DIVE_NATIVE_MAX_K = 200 };
+
+static bool small_kernel(const struct cl_lp *lp) {
+  int k = 0;
+  for (int j = glp_get_num_cols(lp->P); j >= 1 && k <= DIVE_NATIVE_MAX_K; j--)
+    k += glp_get_col_stat(lp->P, j) == GLP_BS;
+  return k <= DIVE_NATIVE_MAX_K;
+}
+
+static int copy_basis(struct cl_lp *lp) {
+  if (!small_kernel(lp)) return 0;
+  int rc = cl_dsx_create(&lp->dsx, lp->P);
+  lp->dive_dsx = lp->dsx != NULL;
+  return rc == FX_CLEAR_ENOMEM ? rc : 0;
+}
+
+static int dive_native_begin(struct cl_lp *lp) {
+  if (!lp->dive_native || lp->dsx || lp->kr || lp->mip_built) return 0;
+  lp->diving = true;
+  return copy_basis(lp);
+}
+
+/* The copy gone (GLPK goes on alone until its next optimum); give: its
+ * basis to GLPK first, as GLPK's own solve would have left it. */
+static void drop_copy(struct cl_lp *lp, bool give) {
+  if (!lp->dive_dsx) return;
+  if (give) cl_dsx_to_glpk(lp->dsx, lp->P);
+  cl_dsx_free(lp->dsx);
+  lp->dsx = NULL, lp->dive_dsx = false;
+}
+
+static void dive_native_end(struct cl_lp *lp, bool give) {
+  drop_copy(lp, give);
+  lp->diving = false;
+}
+
+/* The total-coverage row's bounds, in GLPK and in the dive's copy (which
+ * is dropped if that leaves it dual infeasible). */
+static void put_total(struct cl_lp *lp, int type, double lo, double hi) {
+  glp_set_row_bnds(lp->P, lp->row_total, type, lo, hi);
+  if (lp->dive_dsx &&
+      !cl_dsx_set_row(lp->dsx, lp->row_total, type == GLP_LO || type == GLP_DB ? lo : -HUGE_VAL,
+                      type == GLP_UP || type == GLP_DB ? hi : HUGE_VAL))
+    drop_copy(lp, true);
+}
+
+/* Rows of P whose auxiliary variable is nonbasic at its only bound get a
+ * second one, the row's least or greatest activity over its columns'
+ * bounds: it never binds (the LP is the same), but with every nonbasic
+ * variable boxed any basis is dual feasible once each sits at the bound
+ * its reduced cost asks. The rows' types and bounds go to sv (3 per row,
+ * type 0: untouched). */
+static void box_rows(struct cl_lp *lp, double *sv, int *ind, double *val) {
+  int nr = glp_get_num_rows(lp->P);
+  for (int r = 1; r <= nr; r++) {
+    int type = glp_get_row_type(lp->P, r), st = glp_get_row_stat(lp->P, r);
+    sv[3 * r] = 0;
+    if ((type != GLP_LO && type != GLP_UP) || st == GLP_BS) continue;
+    double lo = 0, hi = 0;
+    for (int q = 1, len = glp_get_mat_row(lp->P, r, ind, val); q <= len; q++) {
+      double a = glp_get_col_lb(lp->P, ind[q]) * val[q], b = glp_get_col_ub(lp->P, ind[q]) * val[q];
+      lo += fmin(a, b), hi += fmax(a, b);
+    }
+    double lb = glp_get_row_lb(lp->P, r), ub = glp_get_row_ub(lp->P, r);
+    if (type == GLP_LO ? hi <= lb : lo >= ub) continue;
+    sv[3 * r] = type, sv[3 * r + 1] = lb, sv[3 * r + 2] = ub;
+    double slack = 1e-6 * (1.0 + fabs(hi) + fabs(lo)); /* strictly beyond the activity */
+    if (type == GLP_LO) glp_set_row_bnds(lp->P, r, GLP_DB, lb, hi + slack);
+    else glp_set_row_bnds(lp->P, r, GLP_DB, lo - slack, ub);
+  }
+}
+
+/* Their own bounds back; true when none of them is nonbasic at the
+ * second bound (the basis is then optimal for the LP itself). */
+static bool unbox_rows(struct cl_lp *lp, const double *sv) {
+  int nr = glp_get_num_rows(lp->P);
+  bool clean = true;
+  for (int r = 1; r <= nr; r++) {
+    int type = (int)sv[3 * r];
+    if (!type) continue;
+    int st = glp_get_row_stat(lp->P, r);
+    if ((type == GLP_LO && st == GLP_NU) || (type == GLP_UP && st == GLP_NL)) clean = false;
+    glp_set_row_bnds(lp->P, r, type, sv[3 * r + 1], sv[3 * r + 2]);
+    if (st != GLP_BS) glp_set_row_stat(lp->P, r, type == GLP_LO ? GLP_NL : GLP_NU);
+  }
+  return clean;
+}
+
+/* P's LP by the native dual simplex from P's current basis (a primal
+ * one: the phase-1 optimum for the least cost at the cap), made dual
+ * feasible by box_rows; *done when it solved it to an optimum of the LP
+ * itself (no row left at its second bound), its basis then GLPK's. Else
+ * GLPK's primal simplex goes on, from P's basis as it was, or from the
+ * copy's optimum with those rows put back on their own bound. Under the
+ * switch and the kernel limit of the dives (dive_native_begin), and only
+ * where no redives follow: the capped LP's vertex, which this changes, is
+ * where they start, and on markets of 300 offers their answers changed
+ * (better and worse; docs/clearing.md, round 9). */
+static int native_boxed(struct cl_lp *lp, bool *done) {
+  *done = false;
+  if (!lp->native_cap || lp->dsx || lp->kr || lp->mip_built || !small_kernel(lp)) return 0;
+  if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) return 0; /* solve() says so */
+  int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
+  double *sv = malloc(3 * ((size_t)nr + 1) * sizeof *sv), *val = malloc(((size_t)nc + 1) * sizeof *val);
+  int *ind = malloc(((size_t)nc + 1) * sizeof *ind);
+  if (!sv || !val || !ind) {
+    free(sv), free(val), free(ind);
+    return FX_CLEAR_ENOMEM;
+  }
+  box_rows(lp, sv, ind, val);
+  struct cl_dsx *d = NULL;
+  int rc = cl_dsx_create(&d, lp->P);
+  if (!rc) {
+    long pivots = 0;
+    lp->solves++;
+    *done = cl_dsx_solve(d, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, false, &pivots) == CL_DSX_OPT;
+    if (*done) cl_dsx_to_glpk(d, lp->P), lp->dive_native_solved++;
+  }
+  cl_dsx_free(d);
+  *done = unbox_rows(lp, sv) && *done;
+  free(sv), free(val), free(ind);
+  return rc == FX_CLEAR_ENOMEM ? rc : 0;
+}
+
+/* A dive's warm re-solve after bound changes, as solve(GLP_DUALP) reports
+ * it: on the dive's copy while there is one; when that fails, GLPK from
+ * its basis, and (once GLPK has an optimum) a new copy of it. The copy
+ * has no set-up per call; GLPK sets up and refactorises at every one. */
+static bool dive_solve(struct cl_lp *lp) {
+  if (lp->dive_dsx) {
+    if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) {
+      lp->budget_hit = true;
+      return false;
+    }
+    long pivots = 0;
+    lp->solves++;
+    int rc = cl_dsx_solve(lp->dsx, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, false, &pivots);
+    if (rc == CL_DSX_OPT || rc == CL_DSX_ITLIM) {
+      native_read(lp);
+      lp->dive_native_solved++;
+      if (rc == CL_DSX_OPT) return true;
+      lp->budget_hit = true; /* as solve(): duals only from an optimum */
+      memset(lp->lam, 0, ((size_t)cl_dsx_rows(lp->dsx) + 1) * sizeof *lp->lam);
+      return false;
+    }
+    drop_copy(lp, true); /* infeasible, or numerical trouble: GLPK decides */
+  }
+  lp->dive_glpk_solved++;
+  bool ok = solve(lp, GLP_DUALP);
+  if (ok && lp->diving && copy_basis(lp)) return false; /* out of memory: stop the dive */
+  return ok;
+}
+
 static int frac_cmp(const void *a, const void *b) {
   const struct frac *x = a, *y = b;
   if (x->dist != y->dist) return x->dist < y->dist ? -1 : 1;
@@ -488,10 +660,10 @@ static void unforce(struct cl_lp *lp) {
  * simplex needs few pivots. Forced minimums that make it infeasible are
  * dropped to zero instead. */
 static bool resolve(struct cl_lp *lp) {
-  if (solve(lp, GLP_DUALP)) return true;
+  if (dive_solve(lp)) return true;
   if (lp->budget_hit) return false;
   unforce(lp);
-  return solve(lp, GLP_DUALP);
+  return dive_solve(lp);
 }
 
 static void to_state(const struct cl_lp *lp, struct cl_state *st) {
@@ -577,11 +749,19 @@ static void dive(struct cl_lp *lp, double share, int rounds, struct cl_state *st
  * to its optimum (0 pivots on the bench's markets); from the phase-1 basis
  * it started infeasible and went through the simplex's own phase 1 (406
  * pivots at 1,000 offers, docs/clearing.md, round 6). The basis is kept
- * for the cost bound, whose LP differs only in the coverage it asks. */
+ * for the cost bound, whose LP differs only in the coverage it asks.
+ * With dive_native_lp, above redive_max_offers, the native dual simplex
+ * solves it first, from the same basis with the tight one-sided rows
+ * boxed by their activity (201 pivots instead of GLPK's 385 primal ones
+ * at 1,000 offers and 0.4×, 379 instead of 828 at 2,000; round 9). */
 static int cost_at_cap(struct cl_lp *lp, const struct cl_lp_out *out) {
   int64_t cap = out->target + (out->coverage_ub - out->target) / 32;
   phase2(lp, fmin((double)(cap - lp->md->deficit), lp->cov_lp));
-  return solve(lp, GLP_PRIMAL) ? save_basis(lp, &lp->cost_basis) : 0;
+  bool ok = false;
+  int rc = native_boxed(lp, &ok);
+  if (rc) return rc;
+  if (!ok) ok = solve(lp, GLP_PRIMAL);
+  return ok ? save_basis(lp, &lp->cost_basis) : 0;
 }
 
 int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
@@ -600,8 +780,14 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
   lp->capped_ok = solve(lp, GLP_PRIMAL);
   rc = save_basis(lp, &lp->capped_basis);
   if (rc) return rc;
-  if (lp->capped_ok) dive(lp, 1.0, lp->dive_rounds, st);
-  else to_state(lp, st);
+  if (lp->capped_ok) {
+    rc = dive_native_begin(lp);
+    if (rc) return rc;
+    dive(lp, 1.0, lp->dive_rounds, st);
+    dive_native_end(lp, true);
+  } else {
+    to_state(lp, st);
+  }
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
   return 0;
@@ -640,6 +826,9 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   if (!restore_basis(lp, &lp->capped_basis)) return 0;
   int rounds = (int)fmin(lp->dive_rounds / share, 4.0 * lp->dive_rounds);
+  /* On GLPK: natively the partial fixings end elsewhere (other optimal
+   * vertices), and on 32 markets of 300 offers the answers changed,
+   * worse on 6 and better on 3 (docs/clearing.md, round 9). */
   if (solve(lp, GLP_DUALP)) dive(lp, share, rounds, st);
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
@@ -1204,6 +1393,11 @@ double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
 
 double cl_lp_bb_objval(const struct cl_lp *lp) { return lp->node_obj; }
 int cl_lp_bb_rows(const struct cl_lp *lp) { return glp_get_num_rows(lp->P); }
+long cl_lp_dive_native(const struct cl_lp *lp, long *glpk) {
+  *glpk = lp->dive_glpk_solved;
+  return lp->dive_native_solved;
+}
+
 long cl_lp_bb_native(const struct cl_lp *lp) { return lp->native_solved; }
 
 /* Fix-and-LP (round 8). A rounded LP solution loses most of its value in
@@ -1290,7 +1484,7 @@ static void fixlp_factors(struct cl_lp *q, struct fixlp_frac *fr, double *x0) {
       set_col(q, c, k / 100.0, k / 100.0);
     }
     memcpy(x0, q->x, md->n_cols * sizeof *x0);
-    if (!solve(q, GLP_DUALP)) {
+    if (!dive_solve(q)) {
       memcpy(q->x, x0, md->n_cols * sizeof *x0);
       return;
     }
@@ -1313,8 +1507,8 @@ static int fixlp_finish(struct cl_lp *q, struct cl_state *out, int64_t target) {
     if (rc || out->cov >= target || a == FIXLP_RETRIES) break;
     lb += 2.0 * (double)(target - out->cov); /* short: ask for twice that more */
     fixlp_bounds(q, out);
-    glp_set_row_bnds(q->P, q->row_total, GLP_LO, lb, 0.0);
-    if (!solve(q, GLP_DUALP)) break;
+    put_total(q, GLP_LO, lb, 0.0);
+    if (!dive_solve(q)) break;
   }
   free(fr), free(x0);
   return rc ? rc : cl_polish(out, md, target);
@@ -1396,10 +1590,12 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target) {
                      (double)(target - md->deficit) + FIXLP_MARGIN * (double)target, 0.0);
     lp->it_lim = FIXLP_PIVOTS;
     ok = true; /* the margin is solved for with the dive's first round */
-    rc = fixlp_dive(lp, &cand, target, &ok);
+    rc = dive_native_begin(lp); /* the margin kept the basis dual feasible */
+    if (!rc) rc = fixlp_dive(lp, &cand, target, &ok);
     if (!rc && ok && cl_state_feasible(&cand, md) &&
         (!cl_state_feasible(st, md) || cl_state_better(&cand, st, target)))
       cl_state_copy(st, &cand, md);
+    dive_native_end(lp, false); /* fixlp_restore puts GLPK's basis back */
     if (node) slacks_open(lp, true);
     fixlp_restore(lp, &sv);
   }

@@ -364,6 +364,7 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
   if (!strcmp(k, "bb_gap")) return set_share(&p->bb_gap, v, 0.1);
   /* The nodes' own simplex (docs/clearing.md, round 8); off: GLPK's. */
   if (!strcmp(k, "bb_native_lp")) return set_bool(&p->bb_native_lp, v);
+  if (!strcmp(k, "dive_native_lp")) return set_bool(&p->dive_native_lp, v);
   size_t *offers = !strcmp(k, "bb_max_offers") ? &p->bb_max_offers
                    : !strcmp(k, "exact_max_offers") ? &p->exact_max_offers
                    : !strcmp(k, "local_search_max_offers") ? &p->local_search_max_offers
@@ -654,6 +655,7 @@ static const struct field fields[] = {
     MEM("market", "bb_sb_pivots", clear.bb_sb_pivots, RELOAD),
     MEM("market", "bb_native_lp", clear.bb_native_lp, RELOAD),
     MEM("market", "bb_node_dive", clear.bb_node_dive, RELOAD),
+    MEM("market", "dive_native_lp", clear.dive_native_lp, RELOAD),
 };
 
 static bool field_equal(const struct field *f, const struct fx_config *a, const struct fx_config *b) {
