@@ -54,6 +54,7 @@ struct cl_dsx {
   int m, n, cap;    /* rows, structural columns, row capacity */
   double dir;       /* +1 minimise, -1 maximise (the costs are dir·c) */
   double obj0, cmax; /* cmax: the largest |cost|, the scale of the duals */
+  int kmax;         /* the inverse's order that fails a solve (0: none) */
   int *cp, *ri;     /* structural columns, compressed, scaled rows */
   double *cv;
   int nnz, nnz_cap;
@@ -899,7 +900,7 @@ static int solve_loop(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
       continue;
     }
     ++*pivots;
-    if (it + 1 >= own) return CL_DSX_FAIL;
+    if (it + 1 >= own || (d->kmax && d->k > d->kmax)) return CL_DSX_FAIL;
     if (it + 1 >= it_lim) return CL_DSX_ITLIM;
     if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
   }
@@ -923,6 +924,8 @@ double cl_dsx_row_dual(const struct cl_dsx *d, int i) { return d->dir * d->y[i -
 int cl_dsx_rows(const struct cl_dsx *d) { return d->m; }
 
 void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs) { *k = d->k, *pairs = d->np; }
+
+void cl_dsx_set_kmax(struct cl_dsx *d, int kmax) { d->kmax = kmax; }
 
 void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P) {
   for (int v = 0; v < d->n + d->m; v++) {

@@ -60,6 +60,11 @@ void cl_dsx_snap_free(struct cl_dsx_snap *s);
  * pairs) and the pairs, offers' rows ("Σ x <= 1" with one basic column,
  * tight) that the simplex handles by a division each instead. */
 void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs);
+/* A solve whose inverse grows beyond order kmax fails (CL_DSX_FAIL, the
+ * caller's GLPK takes over): each pivot costs O(k²), a refactorisation
+ * O(k³), and where K grows into the thousands (the root of 10,000 offers
+ * at 1.2×) GLPK's sparse LU is far cheaper. 0 (the default): no limit. */
+void cl_dsx_set_kmax(struct cl_dsx *d, int kmax);
 
 /* For tests (defined in clear_lp.c): the objective of the branch-and-bound
  * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it; the

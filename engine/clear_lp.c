@@ -444,23 +444,46 @@ static void native_read(struct cl_lp *lp);
  * bound changes kept it so: cl_dsx_create checks). Installed as dsx, so
  * put_col keeps it in step. None while a branch-and-bound runs (its nodes
  * have their own), for the MILP's scaled columns, when refused, or when
- * the basis has more than DIVE_NATIVE_MAX_K basic columns: the copy keeps
- * K (about that square) dense, O(k²) a pivot and O(k³) a copy, and at the
- * root of 1,000 offers and 1.2× (k = 389; 674 at 2,000) the dives cost
- * more on it than on GLPK (docs/clearing.md, round 9). */
+ * the basis has more than DIVE_NATIVE_MAX_K basic columns outside the
+ * copy's pairs (pairs: false counts every basic column): the copy keeps
+ * that part of K dense, O(k²) a pivot and O(k³) a copy; counting every
+ * basic column, the root of 1,000 offers and 1.2× had k = 389 (674 at
+ * 2,000), and before the pairs the dives cost more on the copy than on
+ * GLPK there (docs/clearing.md, round 9). */
 enum { DIVE_NATIVE_MAX_K = 200 };
+/* The least cost at the cap (native_boxed) boxes the rows, which leaves
+ * the copy no pairs: every basic column counts. At 400 it runs where it
+ * pays (the root of 10,000 offers at 0.4×, k = 299: 4.5 → 1.5 s) and
+ * breaks even where it is largest (1,000 offers at 1.2×, k = 389). And a
+ * native solve whose K grows beyond NATIVE_FAIL_K fails to GLPK: let run
+ * at the root of 10,000 offers and 1.2×, K grew to 3,331 and the solve
+ * took 7 s, most of it refactorising. */
+enum { BOXED_NATIVE_MAX_K = 400, NATIVE_FAIL_K = 800 };
 
-static bool small_kernel(const struct cl_lp *lp) {
-  int k = 0;
-  for (int j = glp_get_num_cols(lp->P); j >= 1 && k <= DIVE_NATIVE_MAX_K; j--)
-    k += glp_get_col_stat(lp->P, j) == GLP_BS;
-  return k <= DIVE_NATIVE_MAX_K;
+static bool small_kernel(const struct cl_lp *lp, bool pairs, int kmax) {
+  const struct cl_model *md = lp->md;
+  int k = 0, row = lp->row_total + 1;
+  int nc = glp_get_num_cols(lp->P), xe = lp->x0 + (int)md->n_cols;
+  for (int j = 1; j <= nc; j++) k += (j < lp->x0 || j >= xe) && glp_get_col_stat(lp->P, j) == GLP_BS;
+  for (size_t i = 0; i < md->n_offers && k <= kmax; i++) {
+    int basic = 0;
+    bool multi = md->offer_col[i + 1] - md->offer_col[i] > 1;
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+      basic += glp_get_col_stat(lp->P, lp->x0 + (int)c) == GLP_BS;
+    /* A tight offer row with one basic column is a pair the copy keeps
+     * out of K (round 9, gub): it costs a division, not a row of K. */
+    if (pairs && multi && basic == 1 && glp_get_row_stat(lp->P, row) != GLP_BS) basic = 0;
+    row += multi;
+    k += basic;
+  }
+  return k <= kmax;
 }
 
 static int copy_basis(struct cl_lp *lp) {
-  if (!small_kernel(lp)) return 0;
+  if (!small_kernel(lp, true, DIVE_NATIVE_MAX_K)) return 0;
   int rc = cl_dsx_create(&lp->dsx, lp->P);
   lp->dive_dsx = lp->dsx != NULL;
+  if (lp->dsx) cl_dsx_set_kmax(lp->dsx, NATIVE_FAIL_K);
   return rc == FX_CLEAR_ENOMEM ? rc : 0;
 }
 
@@ -542,13 +565,13 @@ static bool unbox_rows(struct cl_lp *lp, const double *sv) {
  * itself (no row left at its second bound), its basis then GLPK's. Else
  * GLPK's primal simplex goes on, from P's basis as it was, or from the
  * copy's optimum with those rows put back on their own bound. Under the
- * switch and the kernel limit of the dives (dive_native_begin), and only
+ * switch and its own kernel limit (BOXED_NATIVE_MAX_K), and only
  * where no redives follow: the capped LP's vertex, which this changes, is
  * where they start, and on markets of 300 offers their answers changed
  * (better and worse; docs/clearing.md, round 9). */
 static int native_boxed(struct cl_lp *lp, bool *done) {
   *done = false;
-  if (!lp->native_cap || lp->dsx || lp->kr || lp->mip_built || !small_kernel(lp)) return 0;
+  if (!lp->native_cap || lp->dsx || lp->kr || lp->mip_built || !small_kernel(lp, false, BOXED_NATIVE_MAX_K)) return 0;
   if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) return 0; /* solve() says so */
   int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
   double *sv = malloc(3 * ((size_t)nr + 1) * sizeof *sv), *val = malloc(((size_t)nc + 1) * sizeof *val);
@@ -562,6 +585,7 @@ static int native_boxed(struct cl_lp *lp, bool *done) {
   int rc = cl_dsx_create(&d, lp->P);
   if (!rc) {
     long pivots = 0;
+    cl_dsx_set_kmax(d, NATIVE_FAIL_K);
     lp->solves++;
     *done = cl_dsx_solve(d, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, false, &pivots) == CL_DSX_OPT;
     if (*done) cl_dsx_to_glpk(d, lp->P), lp->dive_native_solved++;

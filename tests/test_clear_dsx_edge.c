@@ -379,3 +379,49 @@ Test(clear_dsx_edge, rows_appended_past_capacity_match_glpk) {
     glp_delete_prob(P);
   }
 }
+
+/* The kernel limit (cl_dsx_set_kmax): two copies of one LP see the same
+ * changes, one limited to the inverse's order at its start. The limited
+ * copy follows the same pivots while its inverse stays within the limit,
+ * so where it answers, it answers the same; where the free copy's inverse
+ * ends beyond the limit, the limited one must have failed; and it must
+ * fail somewhere, or the limit is not tested. */
+Test(clear_dsx_edge, kernel_limit_fails_a_solve_whose_inverse_grows_past_it) {
+  int failed = 0, agreed = 0;
+  for (uint64_t seed = 1; seed <= 20; seed++) {
+    glp_prob *P = small_lp(seed, 8, 12), *Q = glp_create_prob();
+    glp_copy_prob(Q, P, GLP_ON);
+    struct cl_dsx *free_d, *lim_d;
+    cr_assert_eq(cl_dsx_create(&free_d, P), 0);
+    cr_assert_eq(cl_dsx_create(&lim_d, Q), 0);
+    int kmax, pairs;
+    cl_dsx_shape(lim_d, &kmax, &pairs);
+    cl_dsx_set_kmax(lim_d, kmax);
+    struct fx_cm_rng r1 = {seed}, r2 = {seed};
+    for (int step = 0; step < 40; step++) {
+      change(P, free_d, &r1, 12, false);
+      change(Q, lim_d, &r2, 12, false);
+      long piv = 0;
+      int rf = cl_dsx_solve(free_d, INT32_MAX, false, &piv);
+      int rl = cl_dsx_solve(lim_d, INT32_MAX, false, &piv);
+      int kf, kl;
+      cl_dsx_shape(free_d, &kf, &pairs);
+      cl_dsx_shape(lim_d, &kl, &pairs);
+      if (rl == CL_DSX_FAIL) {
+        failed += rf == CL_DSX_OPT; /* the free copy's answer exists */
+        break;
+      }
+      cr_assert_eq(rf, rl, "seed %llu step %d", (unsigned long long)seed, step);
+      cr_assert(kl <= kmax);
+      cr_assert(rf != CL_DSX_OPT || kf <= kmax, "the free copy's inverse grew to %d beyond %d, "
+                "and the limited one did not fail", kf, kmax);
+      if (rf != CL_DSX_OPT) continue;
+      cr_assert_eq(cl_dsx_obj(free_d), cl_dsx_obj(lim_d));
+      agreed++;
+    }
+    cl_dsx_free(free_d), cl_dsx_free(lim_d);
+    glp_delete_prob(P), glp_delete_prob(Q);
+  }
+  cr_assert_gt(failed, 0, "no solve ran into the limit");
+  cr_assert_gt(agreed, 0);
+}
