@@ -1646,9 +1646,9 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target) {
  * Cheaper since round 9b (dvc; docs/clearing.md): the LP's own rounding is
  * tried first (the shortcut: nearest hundredths, repair, nudge), and where
  * it reaches the target the factor rounds are not solved at all; of those
- * rounds only the first half is solved, the rest rounded as the LP left
- * them (solving with every factor fixed moved the others a little, for
- * 38 pivots a dive); and the fix rounds stop after NDIVE_ROUNDS, their
+ * rounds only the first (half the factors fixed) is solved, the rest
+ * rounded where it left them (solving with every factor fixed moved the
+ * others a little, for about 38 pivots a dive); and the fix rounds stop after NDIVE_ROUNDS, their
  * tail of one-to-five-pivot solves left to the rounding, the choice's LP
  * solved only when the shortcut falls short. A dive costs about ten node
  * LPs' instructions instead of fifteen. */
@@ -1755,10 +1755,10 @@ static int ndive_mend(const struct cl_lp *lp, struct cl_state *st, int64_t targe
 }
 
 /* fixlp_finish on the node simplex, the shortcut first: the LP's rounding
- * as it stands (in st on entry), and only when that falls short of target the factor
- * rounds (the choice's LP solved first if stale), round, repair, nudge; a
- * rounding short of target asks the LP for twice the shortfall more, once.
- * *shortcut tells whether the factor rounds were skipped. */
+ * as it stands (in st on entry), mended; only when that falls short of
+ * target the factor rounds (the choice's LP solved first if stale), round,
+ * repair, nudge; a rounding short of target asks the LP for twice the
+ * shortfall more, once. *shortcut: the factor rounds were skipped. */
 static int ndive_finish(struct cl_lp *lp, struct ndive *d, struct cl_state *st, int64_t target,
                         double give, bool *shortcut) {
   const struct cl_model *md = lp->md;
