@@ -240,7 +240,8 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target);
  * into st. Only column bounds change, every solve warm and pivot-limited
  * (added to *pivots); the node's bounds, solution, duals, Lagrangian terms
  * and basis are put back. 1 when st holds a choice that keeps every bound
- * (its coverage may fall short of target), 0 when the dive found none or
+ * (its coverage may fall short of target; 2 when the LP's own rounding
+ * reached target and the factor rounds were skipped), 0 when the dive found none or
  * cannot run (no node simplex, on coverage, past the deadline), or
  * FX_CLEAR_ENOMEM. Deterministic. */
 int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *pivots);

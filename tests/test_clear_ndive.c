@@ -106,9 +106,11 @@ static void check_state(const struct fx_clear_market *m, const struct cl_model *
  * exhaustive search: every dive's choice keeps every rule, costs no less
  * than the least cost the search finds at its coverage, and comes out the
  * same from the same node; and some dives reach the target, some of them
- * at the exhaustive optimum. */
+ * at the exhaustive optimum. Both ways to a choice are taken: the
+ * shortcut (the LP's own rounding reached the target, return 2) and the
+ * factor rounds (return 1); the shortcut's choices reach the target. */
 Test(clear_ndive, dive_candidates_keep_every_rule) {
-  int dives = 0, chosen = 0, reached = 0, optimal = 0;
+  int dives = 0, chosen = 0, reached = 0, optimal = 0, shortcut = 0;
   for (uint64_t seed = 1; seed <= 80; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
@@ -129,9 +131,13 @@ Test(clear_ndive, dive_candidates_keep_every_rule) {
       cr_assert_eq(cl_lp_bb_dive(n.lp, &b, n.cov, &piv), rc, "seed %llu",
                    (unsigned long long)seed);
       dives++;
-      if (rc == 1) {
+      if (rc >= 1) {
         chosen++;
         check_state(&k.m, &n.md, &a, seed);
+        if (rc == 2) {
+          shortcut++;
+          cr_assert_geq(a.cov, n.cov, "seed %llu", (unsigned long long)seed);
+        }
         cr_assert_arr_eq(a.col, b.col, n.md.n_offers * sizeof *a.col);
         cr_assert_arr_eq(a.k, b.k, n.md.n_offers * sizeof *a.k);
         struct fx_cm_ex e = {.m = &k.m, .at_cov = a.cov};
@@ -148,9 +154,11 @@ Test(clear_ndive, dive_candidates_keep_every_rule) {
     cl_state_free(&a), cl_state_free(&b);
     node_close(&n);
   }
-  cr_log_info("%d dives: %d choices, %d at the target, %d of them optimal", dives, chosen,
-              reached, optimal);
+  cr_log_info("%d dives: %d choices (%d by the shortcut), %d at the target, %d of them optimal",
+              dives, chosen, shortcut, reached, optimal);
   cr_assert_gt(chosen, dives / 2, "%d of %d dives found a choice", chosen, dives);
+  cr_assert_gt(shortcut, 0, "the shortcut never gave a choice");
+  cr_assert_lt(shortcut, chosen, "the factor rounds never gave a choice");
   cr_assert_gt(reached, 0);
   cr_assert_gt(optimal, 0);
 }
@@ -158,9 +166,11 @@ Test(clear_ndive, dive_candidates_keep_every_rule) {
 /* Two copies of one node LP branched alike, one of them dived on at every
  * node: after each dive its solution and its Lagrangian child bounds are
  * what they were, and every node after it solves to the same status,
- * bound, objective and solution as in the copy without dives. */
+ * bound, objective and solution as in the copy without dives; the dives'
+ * choices on these larger markets keep every rule too, the shortcut's
+ * among them. */
 Test(clear_ndive, node_lp_put_back_exactly) {
-  int compared = 0, natively = 0;
+  int compared = 0, natively = 0, shortcut = 0;
   for (uint64_t seed = 900; seed < 940; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 23)), 60, seed % 4 == 0);
@@ -189,7 +199,10 @@ Test(clear_ndive, node_lp_put_back_exactly) {
         x[c] = cl_lp_bb_x(n1.lp, c), child[c] = cl_lp_bb_child(n1.lp, i, c, true);
       }
       long piv = 0;
-      cr_assert_geq(cl_lp_bb_dive(n1.lp, &a, n1.cov, &piv), 0);
+      int rc = cl_lp_bb_dive(n1.lp, &a, n1.cov, &piv);
+      cr_assert_geq(rc, 0);
+      if (rc >= 1) check_state(&k.m, &n1.md, &a, seed);
+      shortcut += rc == 2;
       for (size_t c = 0; c < n1.md.n_cols; c++) {
         cr_assert_eq(cl_lp_bb_x(n1.lp, c), x[c], "seed %llu: the dive moved the solution",
                      (unsigned long long)seed);
@@ -205,7 +218,8 @@ Test(clear_ndive, node_lp_put_back_exactly) {
     if (have) cl_state_free(&a);
     node_close(&n1), node_close(&n2);
   }
-  cr_log_info("%d nodes compared", compared);
+  cr_log_info("%d nodes compared, %d dives' choices by the shortcut", compared, shortcut);
+  cr_assert_gt(shortcut, 0);
   cr_assert_gt(natively, 20, "the node simplex ran on %d markets only", natively);
   cr_assert_gt(compared, 100);
 }
