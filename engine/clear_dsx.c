@@ -104,7 +104,9 @@ struct cl_dsx {
  * column's alpha comes out as the pivot row built it, term for term in the
  * same order (its rows upwards, then its paired offer row's), and its
  * reduced cost bit for bit as if it had been updated with every pivot.
- * sync per column: the pivots before it are in its dj. keep: the length
+ * sync per column: the pivots before it are in its dj; hit per row, so
+ * that a catch-up skips the rows every logged pivot left at zero (most of
+ * a column's: the ISP rows that stayed slack). keep: the length
  * at the last save, so that pricing keeps what a restore takes back to
  * (a snapshot's parked dj are as of its save); epoch counts clears. A
  * separate allocation: cl_dsx_save (const) marks keep. */
@@ -114,6 +116,7 @@ struct dsx_log {
   double *ts, *r;
   unsigned char *pf;
   int *sync;
+  unsigned char *hit; /* per row: nonzero in some pivot logged since empty */
 };
 
 #define LOG_CAP (REFACTOR + 56)
@@ -168,7 +171,10 @@ static void catch_up(struct cl_dsx *d, int j) {
   if (t0 >= lg->ln) return;
   int g = d->grp[j];
   double ag = 0, *v = d->g;
+  const unsigned char *hit = lg->hit;
+  if (g >= 0 && !hit[g]) g = -1;
   for (int e = d->cp[j]; e < d->cp[j + 1]; e++) { /* by row: a column is short */
+    if (!hit[d->ri[e]]) continue; /* zero in every pivot since: adds +0 */
     if (d->ri[e] == g) {
       ag = d->cv[e];
       continue;
@@ -178,15 +184,25 @@ static void catch_up(struct cl_dsx *d, int j) {
     o[z] = d->ri[e], v[z] = d->cv[e];
     lo += d->ri[e] < g;
   }
-  for (int t = t0; t < lg->ln; t++) {
-    const double *r = log_r(d, t);
+  /* (locals: the stores into dj would otherwise reload everything) */
+  const double *r = log_r(d, t0), *ts = lg->ts;
+  const unsigned char *pf = log_pf(d, t0);
+  double dj = d->dj[j];
+  size_t stride = (size_t)d->cap;
+  for (int t = t0, ln = lg->ln; t < ln; t++, r += stride, pf += stride) {
     double a = 0;
     for (int z = 0; z < lo; z++) a += r[o[z]] * v[z];
-    if (g >= 0 && !log_pf(d, t)[g]) a += r[g] * ag;
+    if (g >= 0 && !pf[g]) a += r[g] * ag;
     for (int z = lo; z < len; z++) a += r[o[z]] * v[z];
-    if (g >= 0 && log_pf(d, t)[g]) a += r[g] * ag;
-    d->dj[j] += lg->ts[t] * a;
+    if (g >= 0 && pf[g]) a += r[g] * ag;
+    dj += ts[t] * a;
   }
+  d->dj[j] = dj;
+}
+
+static void log_empty(struct cl_dsx *d) {
+  d->lg->ln = 0, d->lg->epoch++;
+  memset(d->lg->hit, 0, (size_t)d->m);
 }
 
 /* A full log while a save may be restored: longer (up to a limit), so
@@ -230,7 +246,7 @@ static void catch_up_all(struct cl_dsx *d) {
       acc[j] = 0.0;
     }
   }
-  lg->ln = 0, lg->epoch++;
+  log_empty(d);
   memset(lg->sync, 0, (size_t)d->n * sizeof *lg->sync);
 }
 
@@ -459,7 +475,7 @@ static void price(struct cl_dsx *d) {
   /* Every dj fresh: the log is done with, unless a restore may go back
    * into it (a snapshot's parked dj are as of its save). */
   struct dsx_log *lg = d->lg;
-  if (lg->keep < 0) lg->ln = 0, lg->epoch++;
+  if (lg->keep < 0) log_empty(d);
   for (int j = 0; j < d->n; j++) lg->sync[j] = lg->ln;
 }
 
@@ -497,6 +513,7 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->gnb, (size_t)cap), GROW(d->key, (size_t)cap), GROW(d->ppos, (size_t)cap);
   GROW(d->pl, (size_t)cap), GROW(d->ka, (size_t)cap), GROW(d->ra, (size_t)cap);
   GROW(d->lg->r, (size_t)cap * d->lg->cap), GROW(d->lg->pf, (size_t)cap * d->lg->cap); /* empty: see add_row */
+  GROW(d->lg->hit, (size_t)cap);
   if (!ok) { /* the copy stays as it was, at its old capacity */
     free(E), free(tmp);
     return FX_CLEAR_ENOMEM;
@@ -596,6 +613,7 @@ static int load(struct cl_dsx *d, glp_prob *P) {
   int rc = grow_rows(d, m + 16);
   if (rc) return rc;
   d->m = m;
+  memset(d->lg->hit, 0, (size_t)m);
   for (int i = 1; i <= m; i++) d->rs[i - 1] = glp_get_rii(P, i);
   for (int j = 1; j <= n; j++)
     if (glp_get_sjj(P, j) != 1.0) return CL_DSX_FAIL; /* only rows are scaled here */
@@ -636,7 +654,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
   free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
   free(d->ra), free(d->rpos), free(d->cidx);
-  if (d->lg) free(d->lg->ts), free(d->lg->r), free(d->lg->pf), free(d->lg->sync);
+  if (d->lg) free(d->lg->ts), free(d->lg->r), free(d->lg->pf), free(d->lg->sync), free(d->lg->hit);
   free(d->lg);
   free(d);
 }
@@ -717,6 +735,7 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
   d->lo[v] = -HUGE_VAL, d->hi[v] = hi, d->c[v] = 0.0, d->dj[v] = 0.0, d->y[i] = 0.0;
   d->x[v] = 0.0; /* basic: the next solve computes it (a save before copies it) */
   d->st[v] = BASIC, d->pos[v] = i, d->head[i] = v, d->slot[v] = -1, d->dw[v] = 1.0;
+  d->lg->hit[i] = 0;
   d->m++;
   rows_build(d, false); /* the columns' entries moved */
   gub_mark(d, i); /* basic: pairs and E stay as they are */
@@ -759,6 +778,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     double r = rho[i];
     d->ar[d->n + i] = -r;
     if (r == 0.0) continue;
+    d->lg->hit[i] = 1;
     for (int e = d->rp[i]; e < d->ra[i]; e++) d->ar[d->rc[e]] += r * d->rw[e];
   }
   /* The paired rows last: rho · key column must come to 1 for p's key and
@@ -768,6 +788,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     double rg = ((j == p) - d->ar[j]) / d->ka[g];
     rho[g] = rg, d->ar[d->n + g] = -rg;
     if (rg == 0.0) continue;
+    d->lg->hit[g] = 1;
     for (int e = d->rp[g]; e < d->ra[g]; e++) d->ar[d->rc[e]] += rg * d->rw[e];
   }
   int ln = d->lg->ln; /* logged here, counted once the duals move */
@@ -776,7 +797,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   memset(pf, 0, (size_t)d->m);
   for (int r = 0; r < d->np; r++) pf[d->pl[r]] = 1;
   for (int k = 0; k < d->n + d->m; k++) {
-    if (d->st[k] == BASIC || parked(d, k)) continue;
+    if (d->st[k] == BASIC || (d->st[k] == FIXED && k < d->n)) continue; /* (parked) */
     double a = d->ar[k];
     if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
     double as = sigma * a, ratio;
@@ -983,7 +1004,7 @@ static int iterate(struct cl_dsx *d) {
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
   double ts = theta * sigma;
   for (int v = 0; v < d->n + d->m; v++)
-    if (d->st[v] != BASIC && !parked(d, v)) d->dj[v] += ts * d->ar[v];
+    if (d->st[v] != BASIC && (d->st[v] != FIXED || v >= d->n)) d->dj[v] += ts * d->ar[v]; /* not parked */
   for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) {
