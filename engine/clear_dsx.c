@@ -32,6 +32,7 @@
  * rises (most columns are [0, 1]) and takes the largest pivot among near
  * ties. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,10 @@ struct cl_dsx {
    * the log when they are freed. */
   int *ra, *rpos, *cidx;
   struct dsx_log *lg;
+  /* One bit per variable that moves with the duals: nonbasic and not
+   * parked (the ratio test's candidates and the duals' update walk these,
+   * in increasing order as before, not every variable). */
+  uint64_t *mv;
 };
 
 /* The pivots a parked column's reduced cost has yet to take: per pivot
@@ -137,6 +142,18 @@ static bool boxed(const struct cl_dsx *d, int k) { return isfinite(d->lo[k]) && 
 static double *E_row(const struct cl_dsx *d, int s) { return d->E + (size_t)s * d->cap; }
 
 static bool parked(const struct cl_dsx *d, int v) { return v < d->n && d->st[v] == FIXED; }
+
+/* v's bit in mv from its status. */
+static void mv_set(struct cl_dsx *d, int v) {
+  uint64_t bit = (uint64_t)1 << (v & 63);
+  if (d->st[v] != BASIC && !parked(d, v)) d->mv[v >> 6] |= bit;
+  else d->mv[v >> 6] &= ~bit;
+}
+
+static void mv_all(struct cl_dsx *d) {
+  memset(d->mv, 0, ((size_t)d->n + (size_t)d->cap + 63) / 64 * sizeof *d->mv);
+  for (int v = 0; v < d->n + d->m; v++) mv_set(d, v);
+}
 
 static void row_swap(struct cl_dsx *d, int a, int b) {
   if (a == b) return;
@@ -281,6 +298,7 @@ static void place(struct cl_dsx *d, int k) {
     park(d, k, !was);
     if (!was) d->lg->sync[k] = d->lg->ln;
   }
+  mv_set(d, k);
   double old = d->x[k];
   d->x[k] = d->st[k] == AT_HI ? d->hi[k] : d->st[k] == FREE ? 0.0 : d->lo[k];
   if (d->x[k] != old) add_col(d, d->w0, k, old - d->x[k]);
@@ -514,6 +532,9 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->pl, (size_t)cap), GROW(d->ka, (size_t)cap), GROW(d->ra, (size_t)cap);
   GROW(d->lg->r, (size_t)cap * d->lg->cap), GROW(d->lg->pf, (size_t)cap * d->lg->cap); /* empty: see add_row */
   GROW(d->lg->hit, (size_t)cap);
+  size_t w0 = d->mv ? ((size_t)d->n + (size_t)d->cap + 63) / 64 : 0, w1 = (nv + 63) / 64;
+  GROW(d->mv, w1);
+  if (ok) memset(d->mv + w0, 0, (w1 - w0) * sizeof *d->mv); /* variables to come: none moves */
   if (!ok) { /* the copy stays as it was, at its old capacity */
     free(E), free(tmp);
     return FX_CLEAR_ENOMEM;
@@ -642,6 +663,7 @@ static int load(struct cl_dsx *d, glp_prob *P) {
     }
   }
   for (int i = 0; i < m; i++) gub_mark(d, i);
+  mv_all(d);
   return nb == m ? 0 : CL_DSX_FAIL;
 }
 
@@ -653,7 +675,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
   free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
-  free(d->ra), free(d->rpos), free(d->cidx);
+  free(d->ra), free(d->rpos), free(d->cidx), free(d->mv);
   if (d->lg) free(d->lg->ts), free(d->lg->r), free(d->lg->pf), free(d->lg->sync), free(d->lg->hit);
   free(d->lg);
   free(d);
@@ -735,6 +757,7 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
   d->lo[v] = -HUGE_VAL, d->hi[v] = hi, d->c[v] = 0.0, d->dj[v] = 0.0, d->y[i] = 0.0;
   d->x[v] = 0.0; /* basic: the next solve computes it (a save before copies it) */
   d->st[v] = BASIC, d->pos[v] = i, d->head[i] = v, d->slot[v] = -1, d->dw[v] = 1.0;
+  mv_set(d, v);
   d->lg->hit[i] = 0;
   d->m++;
   rows_build(d, false); /* the columns' entries moved */
@@ -796,18 +819,19 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   memcpy(log_r(d, ln), rho, (size_t)d->m * sizeof *rho);
   memset(pf, 0, (size_t)d->m);
   for (int r = 0; r < d->np; r++) pf[d->pl[r]] = 1;
-  for (int k = 0; k < d->n + d->m; k++) {
-    if (d->st[k] == BASIC || (d->st[k] == FIXED && k < d->n)) continue; /* (parked) */
-    double a = d->ar[k];
-    if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
-    double as = sigma * a, ratio;
-    /* (not fmax: a libm call here, per variable and pivot) */
-    if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = (d->dj[k] > 0.0 ? d->dj[k] : 0.0) / -as;
-    else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = (d->dj[k] < 0.0 ? -d->dj[k] : 0.0) / as;
-    else if (d->st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(d->dj[k]) / fabs(as);
-    else continue;
-    d->cd[nc++] = (struct cand){ratio, k};
-  }
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
+      int k = wi * 64 + __builtin_ctzll(b);
+      double a = d->ar[k];
+      if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
+      double as = sigma * a, ratio;
+      /* (not fmax: a libm call here, per variable and pivot) */
+      if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = (d->dj[k] > 0.0 ? d->dj[k] : 0.0) / -as;
+      else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = (d->dj[k] < 0.0 ? -d->dj[k] : 0.0) / as;
+      else if (d->st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(d->dj[k]) / fabs(as);
+      else continue;
+      d->cd[nc++] = (struct cand){ratio, k};
+    }
   if (!nc) return -1;
   /* Breakpoints in increasing order, found one at a time: the slope runs
    * out after a few (a sort of all of them cost more than the rest). */
@@ -986,6 +1010,7 @@ static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   int i = d->pos[p];
   d->head[i] = q, d->pos[q] = i, d->pos[p] = -1;
   d->st[q] = BASIC;
+  mv_set(d, q);
   d->n_upd++;
 }
 
@@ -1003,8 +1028,11 @@ static int iterate(struct cl_dsx *d) {
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
   double ts = theta * sigma;
-  for (int v = 0; v < d->n + d->m; v++)
-    if (d->st[v] != BASIC && (d->st[v] != FIXED || v >= d->n)) d->dj[v] += ts * d->ar[v]; /* not parked */
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
+      int v = wi * 64 + __builtin_ctzll(b);
+      d->dj[v] += ts * d->ar[v];
+    }
   for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) {
@@ -1025,6 +1053,7 @@ static int iterate(struct cl_dsx *d) {
   d->dj[p] = sigma * theta;
   d->st[p] = d->lo[p] == d->hi[p] ? FIXED : sigma > 0 ? AT_LO : AT_HI;
   if (parked(d, p)) park(d, p, true), d->lg->sync[p] = d->lg->ln;
+  mv_set(d, p);
   pair_after(d, p, q);
   return 0;
 }
@@ -1218,6 +1247,7 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   memcpy(d->ppos, s->ppos, m * sizeof *d->ppos), memcpy(d->ka, s->ka, m * sizeof *d->ka);
   memcpy(d->pl, s->pl, (size_t)s->np * sizeof *d->pl);
   memcpy(d->st, s->st, nv), memcpy(d->pos, s->pos, nv * sizeof *d->pos);
+  mv_all(d);
   memcpy(d->slot, s->slot, nv * sizeof *d->slot), memcpy(d->x, s->x, nv * sizeof *d->x);
   memcpy(d->dj, s->dj, nv * sizeof *d->dj), memcpy(d->y, s->y, m * sizeof *d->y);
   memcpy(d->w0, s->w0, m * sizeof *d->w0);
