@@ -155,21 +155,18 @@ static void mv_all(struct cl_dsx *d) {
   for (int v = 0; v < d->n + d->m; v++) mv_set(d, v);
 }
 
-static void row_swap(struct cl_dsx *d, int a, int b) {
-  if (a == b) return;
-  int c = d->rc[a], x = d->cidx[a];
-  double w = d->rw[a];
-  d->rc[a] = d->rc[b], d->rw[a] = d->rw[b], d->cidx[a] = d->cidx[b];
-  d->rc[b] = c, d->rw[b] = w, d->cidx[b] = x;
-  d->rpos[d->cidx[a]] = a, d->rpos[d->cidx[b]] = b;
-}
-
-/* Column j's row entries to the parked ends of their rows (on) or back. */
+/* Column j's row entries to the parked ends of their rows (on) or back:
+ * each swapped with the entry at the boundary, which moves the boundary
+ * past it (j's own entry is j, cv[e], e: only the other one is read). */
 static void park(struct cl_dsx *d, int j, bool on) {
+  int *rc = d->rc, *cidx = d->cidx, *rpos = d->rpos;
+  double *rw = d->rw;
   for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
-    int i = d->ri[e];
-    if (on) row_swap(d, d->rpos[e], --d->ra[i]);
-    else row_swap(d, d->rpos[e], d->ra[i]++);
+    int i = d->ri[e], a = rpos[e], b = on ? --d->ra[i] : d->ra[i]++;
+    if (a == b) continue;
+    int eb = cidx[b];
+    rc[a] = rc[b], rw[a] = rw[b], cidx[a] = eb, rpos[eb] = a;
+    rc[b] = j, rw[b] = d->cv[e], cidx[b] = e, rpos[e] = b;
   }
 }
 
@@ -320,7 +317,7 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
    * columns put on the other tight rows is taken off those rows' w. */
   for (int r = 0; r < d->np; r++) {
     int g = d->pl[r], j = d->key[g];
-    double z = w[g] / d->ka[g];
+    double z = w[g] != 0.0 ? w[g] / d->ka[g] : w[g]; /* (ka > 0: the same zero) */
     out[j] = z;
     if (z != 0.0) add_col(d, d->t, j, z);
   }
