@@ -30,7 +30,11 @@
  * ratio test flips
  * boxed columns past their breakpoints while the dual objective still
  * rises (most columns are [0, 1]) and takes the largest pivot among near
- * ties. */
+ * ties. Columns the node fixed (nonbasic, lo == hi: a third or more of
+ * them) are parked: the pivot row, the ratio test and the duals' update
+ * skip them, and their reduced costs are caught up from a log of the
+ * pivots when they are freed, summed as the pivot row would have summed
+ * them, so that every pivot is the one it was without parking. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
