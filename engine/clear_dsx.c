@@ -732,7 +732,7 @@ static int grow_nnz(struct cl_dsx *d, int more) {
 
 /* The new row is not tight (its variable is basic): K stays as it is. */
 int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, double hi) {
-  catch_up_all(d); /* the log is m wide, and its stride moves with cap */
+  if (d->m == d->cap) catch_up_all(d); /* the log's stride moves with cap */
   d->lg->keep = -1; /* a snapshot of fewer rows is not restored */
   int rc = d->m == d->cap ? grow_rows(d, d->cap * 2) : 0;
   if (!rc) rc = grow_nnz(d, n);
@@ -760,6 +760,7 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
   d->st[v] = BASIC, d->pos[v] = i, d->head[i] = v, d->slot[v] = -1, d->dw[v] = 1.0;
   mv_set(d, v);
   d->lg->hit[i] = 0;
+  for (int t = 0; t < d->lg->ln; t++) log_r(d, t)[i] = 0.0, log_pf(d, t)[i] = 0; /* the row was not there */
   d->m++;
   rows_build(d, false); /* the columns' entries moved */
   gub_mark(d, i); /* basic: pairs and E stay as they are */
