@@ -30,8 +30,13 @@
  * ratio test flips
  * boxed columns past their breakpoints while the dual objective still
  * rises (most columns are [0, 1]) and takes the largest pivot among near
- * ties. */
+ * ties. Columns the node fixed (nonbasic, lo == hi: a third or more of
+ * them) are parked: the pivot row, the ratio test and the duals' update
+ * skip them, and their reduced costs are caught up from a log of the
+ * pivots when they are freed, summed as the pivot row would have summed
+ * them, so that every pivot is the one it was without parking. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,20 +94,179 @@ struct cl_dsx {
    * its index in pl (np paired rows). */
   int *grp, *gnb, *key, *ppos, *pl, np;
   double *ka;
+  /* Parked columns: nonbasic and fixed (lo == hi), never to enter. Each
+   * row's entries on them sit at its end (rp[i] .. ra[i] the others), so
+   * that the pivot row skips them; rpos/cidx map a column's entry to its
+   * place in the rows and back. Their reduced costs are caught up from
+   * the log when they are freed. */
+  int *ra, *rpos, *cidx;
+  struct dsx_log *lg;
+  /* One bit per variable that moves with the duals: nonbasic and not
+   * parked (the ratio test's candidates and the duals' update walk these,
+   * in increasing order as before, not every variable). */
+  uint64_t *mv;
 };
 
+/* The pivots a parked column's reduced cost has yet to take: per pivot
+ * since the last pricing, theta·sigma and the complete pivot row of the
+ * inverse (r, m wide) with its paired rows marked (pf), so that the
+ * column's alpha comes out as the pivot row built it, term for term in the
+ * same order (its rows upwards, then its paired offer row's), and its
+ * reduced cost bit for bit as if it had been updated with every pivot.
+ * sync per column: the pivots before it are in its dj; hit per row, so
+ * that a catch-up skips the rows every logged pivot left at zero (most of
+ * a column's: the ISP rows that stayed slack). keep: the length
+ * at the last save, so that pricing keeps what a restore takes back to
+ * (a snapshot's parked dj are as of its save); epoch counts clears. A
+ * separate allocation: cl_dsx_save (const) marks keep. */
+struct dsx_log {
+  int cap, ln, keep;
+  unsigned long epoch;
+  double *ts, *r;
+  unsigned char *pf;
+  int *sync;
+  unsigned char *hit; /* per row: nonzero in some pivot logged since empty */
+};
+
+#define LOG_CAP (REFACTOR + 56)
+
 struct cl_dsx_snap {
-  int m, n, cap, k, n_upd, np;
+  int m, n, cap, k, n_upd, np, ln;
+  unsigned long epoch;
   signed char *st;
-  int *head, *pos, *sv, *rv, *slot, *gnb, *key, *ppos, *pl;
+  int *head, *pos, *sv, *rv, *slot, *gnb, *key, *ppos, *pl, *sync;
   double *x, *dj, *y, *w0, *E, *ka;
 };
 
 static bool dual_feasible(struct cl_dsx *d);
+static double entry(const struct cl_dsx *d, int i, int j);
 
 static bool boxed(const struct cl_dsx *d, int k) { return isfinite(d->lo[k]) && isfinite(d->hi[k]); }
 
 static double *E_row(const struct cl_dsx *d, int s) { return d->E + (size_t)s * d->cap; }
+
+static bool parked(const struct cl_dsx *d, int v) { return v < d->n && d->st[v] == FIXED; }
+
+/* v's bit in mv from its status. */
+static void mv_set(struct cl_dsx *d, int v) {
+  uint64_t bit = (uint64_t)1 << (v & 63);
+  if (d->st[v] != BASIC && !parked(d, v)) d->mv[v >> 6] |= bit;
+  else d->mv[v >> 6] &= ~bit;
+}
+
+static void mv_all(struct cl_dsx *d) {
+  memset(d->mv, 0, ((size_t)d->n + (size_t)d->cap + 63) / 64 * sizeof *d->mv);
+  for (int v = 0; v < d->n + d->m; v++) mv_set(d, v);
+}
+
+/* Column j's row entries to the parked ends of their rows (on) or back:
+ * each swapped with the entry at the boundary, which moves the boundary
+ * past it (j's own entry is j, cv[e], e: only the other one is read). */
+static void park(struct cl_dsx *d, int j, bool on) {
+  int *rc = d->rc, *cidx = d->cidx, *rpos = d->rpos;
+  double *rw = d->rw;
+  for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
+    int i = d->ri[e], a = rpos[e], b = on ? --d->ra[i] : d->ra[i]++;
+    if (a == b) continue;
+    int eb = cidx[b];
+    rc[a] = rc[b], rw[a] = rw[b], cidx[a] = eb, rpos[eb] = a;
+    rc[b] = j, rw[b] = d->cv[e], cidx[b] = e, rpos[e] = b;
+  }
+}
+
+static double *log_r(const struct cl_dsx *d, int t) { return d->lg->r + (size_t)t * d->cap; }
+static unsigned char *log_pf(const struct cl_dsx *d, int t) { return d->lg->pf + (size_t)t * d->cap; }
+
+/* Parked column j's reduced cost brought up to date: each logged pivot's
+ * alpha of j as ratio_test's scatter summed it (its rows upwards, but its
+ * offer row last when that row was paired), times theta·sigma, added in
+ * order. The rows with a zero multiplier, which the scatter skips, add a
+ * zero here: the same sum to the bit (a is never -0), without a branch. */
+static void catch_up(struct cl_dsx *d, int j) {
+  struct dsx_log *lg = d->lg;
+  int t0 = lg->sync[j], *o = d->nzi, len = 0, lo = 0;
+  lg->sync[j] = lg->ln;
+  if (t0 >= lg->ln) return;
+  int g = d->grp[j];
+  double ag = 0, *v = d->g;
+  const unsigned char *hit = lg->hit;
+  if (g >= 0 && !hit[g]) g = -1;
+  for (int e = d->cp[j]; e < d->cp[j + 1]; e++) { /* by row: a column is short */
+    if (!hit[d->ri[e]]) continue; /* zero in every pivot since: adds +0 */
+    if (d->ri[e] == g) {
+      ag = d->cv[e];
+      continue;
+    }
+    int z = len++;
+    for (; z > 0 && o[z - 1] > d->ri[e]; z--) o[z] = o[z - 1], v[z] = v[z - 1];
+    o[z] = d->ri[e], v[z] = d->cv[e];
+    lo += d->ri[e] < g;
+  }
+  /* (locals: the stores into dj would otherwise reload everything) */
+  const double *r = log_r(d, t0), *ts = lg->ts;
+  const unsigned char *pf = log_pf(d, t0);
+  double dj = d->dj[j];
+  size_t stride = (size_t)d->cap;
+  for (int t = t0, ln = lg->ln; t < ln; t++, r += stride, pf += stride) {
+    double a = 0;
+    for (int z = 0; z < lo; z++) a += r[o[z]] * v[z];
+    if (g >= 0 && !pf[g]) a += r[g] * ag;
+    for (int z = lo; z < len; z++) a += r[o[z]] * v[z];
+    if (g >= 0 && pf[g]) a += r[g] * ag;
+    dj += ts[t] * a;
+  }
+  d->dj[j] = dj;
+}
+
+static void log_empty(struct cl_dsx *d) {
+  d->lg->ln = 0, d->lg->epoch++;
+  memset(d->lg->hit, 0, (size_t)d->m);
+}
+
+/* A full log while a save may be restored: longer (up to a limit), so
+ * that the restore finds its part still there. */
+static bool log_grow(struct cl_dsx *d) {
+  struct dsx_log *lg = d->lg;
+  if (lg->keep < 0 || lg->cap >= 4 * LOG_CAP) return false;
+  int cap = 2 * lg->cap;
+  double *ts = realloc(lg->ts, (size_t)cap * sizeof *ts);
+  if (ts) lg->ts = ts;
+  double *r = realloc(lg->r, (size_t)cap * d->cap * sizeof *r);
+  if (r) lg->r = r;
+  unsigned char *pf = realloc(lg->pf, (size_t)cap * d->cap);
+  if (pf) lg->pf = pf;
+  if (!ts || !r || !pf) return false;
+  lg->cap = cap;
+  return true;
+}
+
+/* Every parked reduced cost up to date, row by row as the pivot row was
+ * built (as cheap as it was without parking), and the log emptied. */
+static void catch_up_all(struct cl_dsx *d) {
+  struct dsx_log *lg = d->lg;
+  double *acc = d->aq; /* scratch between pivots */
+  int t0 = lg->ln;
+  for (int j = 0; j < d->n; j++) {
+    acc[j] = 0.0;
+    if (parked(d, j) && lg->sync[j] < t0) t0 = lg->sync[j];
+  }
+  for (int t = t0; t < lg->ln; t++) {
+    const double *r = log_r(d, t);
+    const unsigned char *pf = log_pf(d, t);
+    for (int pass = 0; pass < 2; pass++) /* the rows, then the paired rows */
+      for (int i = 0; i < d->m; i++) {
+        if (r[i] == 0.0 || pf[i] != pass) continue;
+        for (int e = d->ra[i]; e < d->rp[i + 1]; e++) acc[d->rc[e]] += r[i] * d->rw[e];
+      }
+    for (int j = 0; j < d->n; j++) {
+      if (!parked(d, j)) continue;
+      if (lg->sync[j] <= t) d->dj[j] += lg->ts[t] * acc[j];
+      acc[j] = 0.0;
+    }
+  }
+  log_empty(d);
+  memset(lg->sync, 0, (size_t)d->n * sizeof *lg->sync);
+}
 
 /* rho · column k of [A -I]. */
 static double dot_col(const struct cl_dsx *d, const double *rho, int k) {
@@ -124,12 +288,18 @@ static void add_col(const struct cl_dsx *d, double *out, int k, double f) {
 /* Nonbasic status for variable k given its reduced cost: the bound that
  * keeps it dual feasible when there is a choice; w0 follows its value. */
 static void place(struct cl_dsx *d, int k) {
-  bool fl = isfinite(d->lo[k]), fh = isfinite(d->hi[k]);
+  bool fl = isfinite(d->lo[k]), fh = isfinite(d->hi[k]), was = parked(d, k);
+  if (was && !(fl && fh && d->lo[k] == d->hi[k])) catch_up(d, k); /* freed: its dj is read below */
   bool tie = fabs(d->dj[k]) <= TOL_D * (1 + fabs(d->c[k])) &&
              (d->st[k] == AT_LO || d->st[k] == AT_HI); /* no reason to move */
   if (fl && fh && d->lo[k] == d->hi[k]) d->st[k] = FIXED;
   else if (fl && fh) d->st[k] = tie ? d->st[k] : d->dj[k] >= 0 ? AT_LO : AT_HI;
   else d->st[k] = fl ? AT_LO : fh ? AT_HI : FREE;
+  if (was != parked(d, k)) {
+    park(d, k, !was);
+    if (!was) d->lg->sync[k] = d->lg->ln;
+  }
+  mv_set(d, k);
   double old = d->x[k];
   d->x[k] = d->st[k] == AT_HI ? d->hi[k] : d->st[k] == FREE ? 0.0 : d->lo[k];
   if (d->x[k] != old) add_col(d, d->w0, k, old - d->x[k]);
@@ -151,7 +321,7 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
    * columns put on the other tight rows is taken off those rows' w. */
   for (int r = 0; r < d->np; r++) {
     int g = d->pl[r], j = d->key[g];
-    double z = w[g] / d->ka[g];
+    double z = w[g] != 0.0 ? w[g] / d->ka[g] : w[g]; /* (ka > 0: the same zero) */
     out[j] = z;
     if (z != 0.0) add_col(d, d->t, j, z);
   }
@@ -321,6 +491,11 @@ static void price(struct cl_dsx *d) {
   for (int t = 0; t < k; t++) d->y[d->rv[t]] = d->h[t];
   price_pairs(d);
   for (int v = 0; v < d->n + d->m; v++) d->dj[v] = d->st[v] == BASIC ? 0.0 : d->c[v] - dot_col(d, d->y, v);
+  /* Every dj fresh: the log is done with, unless a restore may go back
+   * into it (a snapshot's parked dj are as of its save). */
+  struct dsx_log *lg = d->lg;
+  if (lg->keep < 0) log_empty(d);
+  for (int j = 0; j < d->n; j++) lg->sync[j] = lg->ln;
 }
 
 /* x_B from the nonbasic values. */
@@ -355,7 +530,12 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
   GROW(d->w0, (size_t)cap), GROW(d->dw, nv);
   GROW(d->gnb, (size_t)cap), GROW(d->key, (size_t)cap), GROW(d->ppos, (size_t)cap);
-  GROW(d->pl, (size_t)cap), GROW(d->ka, (size_t)cap);
+  GROW(d->pl, (size_t)cap), GROW(d->ka, (size_t)cap), GROW(d->ra, (size_t)cap);
+  GROW(d->lg->r, (size_t)cap * d->lg->cap), GROW(d->lg->pf, (size_t)cap * d->lg->cap); /* empty: see add_row */
+  GROW(d->lg->hit, (size_t)cap);
+  size_t w0 = d->mv ? ((size_t)d->n + (size_t)d->cap + 63) / 64 : 0, w1 = (nv + 63) / 64;
+  GROW(d->mv, w1);
+  if (ok) memset(d->mv + w0, 0, (w1 - w0) * sizeof *d->mv); /* variables to come: none moves */
   if (!ok) { /* the copy stays as it was, at its old capacity */
     free(E), free(tmp);
     return FX_CLEAR_ENOMEM;
@@ -376,10 +556,11 @@ static int load_cols(struct cl_dsx *d, glp_prob *P) {
   double *val = malloc(((size_t)m + 1) * sizeof *val);
   d->cp = malloc(((size_t)n + 1) * sizeof *d->cp);
   d->grp = malloc(((size_t)n + 1) * sizeof *d->grp);
+  d->lg->sync = calloc((size_t)n + 1, sizeof *d->lg->sync);
   d->nnz_cap = glp_get_num_nz(P) + 64;
   d->ri = malloc((size_t)d->nnz_cap * sizeof *d->ri);
   d->cv = malloc((size_t)d->nnz_cap * sizeof *d->cv);
-  if (!ind || !val || !d->cp || !d->grp || !d->ri || !d->cv) {
+  if (!ind || !val || !d->cp || !d->grp || !d->ri || !d->cv || !d->lg->sync) {
     free(ind), free(val);
     return FX_CLEAR_ENOMEM;
   }
@@ -394,21 +575,33 @@ static int load_cols(struct cl_dsx *d, glp_prob *P) {
   return 0;
 }
 
-/* The row-wise copy, from the columns. */
+/* The row-wise copy from the columns, each row's parked entries last
+ * (none while loading: every column is then free to move). */
+static void rows_build(struct cl_dsx *d, bool loading) {
+  int *at = d->flip, *pk = d->nzi; /* scratch: n + cap and cap entries, m each */
+  memset(d->rp, 0, ((size_t)d->m + 1) * sizeof *d->rp);
+  memset(pk, 0, (size_t)d->m * sizeof *pk);
+  for (int j = 0; j < d->n; j++)
+    for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
+      d->rp[d->ri[e] + 1]++;
+      if (!loading && parked(d, j)) pk[d->ri[e]]++;
+    }
+  for (int i = 0; i < d->m; i++) d->rp[i + 1] += d->rp[i];
+  for (int i = 0; i < d->m; i++) at[i] = d->rp[i], d->ra[i] = pk[i] = d->rp[i + 1] - pk[i];
+  for (int j = 0; j < d->n; j++)
+    for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
+      int i = d->ri[e], q = !loading && parked(d, j) ? pk[i]++ : at[i]++;
+      d->rc[q] = j, d->rw[q] = d->cv[e], d->cidx[q] = e, d->rpos[e] = q;
+    }
+}
+
 static int load_rows(struct cl_dsx *d) {
   d->rc = malloc((size_t)d->nnz_cap * sizeof *d->rc);
   d->rw = malloc((size_t)d->nnz_cap * sizeof *d->rw);
-  if (!d->rc || !d->rw) return FX_CLEAR_ENOMEM;
-  memset(d->rp, 0, ((size_t)d->m + 1) * sizeof *d->rp);
-  for (int e = 0; e < d->nnz; e++) d->rp[d->ri[e] + 1]++;
-  for (int i = 0; i < d->m; i++) d->rp[i + 1] += d->rp[i];
-  int *at = d->flip; /* scratch: n + cap entries, m needed */
-  memcpy(at, d->rp, (size_t)d->m * sizeof *at);
-  for (int j = 0; j < d->n; j++)
-    for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
-      int q = at[d->ri[e]]++;
-      d->rc[q] = j, d->rw[q] = d->cv[e];
-    }
+  d->rpos = malloc((size_t)d->nnz_cap * sizeof *d->rpos);
+  d->cidx = malloc((size_t)d->nnz_cap * sizeof *d->cidx);
+  if (!d->rc || !d->rw || !d->rpos || !d->cidx) return FX_CLEAR_ENOMEM;
+  rows_build(d, true);
   return 0;
 }
 
@@ -436,9 +629,13 @@ static void gub_mark(struct cl_dsx *d, int i) {
 static int load(struct cl_dsx *d, glp_prob *P) {
   int m = glp_get_num_rows(P), n = glp_get_num_cols(P);
   d->n = n, d->m = 0;
+  d->lg = calloc(1, sizeof *d->lg);
+  if (!d->lg || !(d->lg->ts = malloc(LOG_CAP * sizeof *d->lg->ts))) return FX_CLEAR_ENOMEM;
+  d->lg->cap = LOG_CAP, d->lg->keep = -1;
   int rc = grow_rows(d, m + 16);
   if (rc) return rc;
   d->m = m;
+  memset(d->lg->hit, 0, (size_t)m);
   for (int i = 1; i <= m; i++) d->rs[i - 1] = glp_get_rii(P, i);
   for (int j = 1; j <= n; j++)
     if (glp_get_sjj(P, j) != 1.0) return CL_DSX_FAIL; /* only rows are scaled here */
@@ -467,6 +664,7 @@ static int load(struct cl_dsx *d, glp_prob *P) {
     }
   }
   for (int i = 0; i < m; i++) gub_mark(d, i);
+  mv_all(d);
   return nb == m ? 0 : CL_DSX_FAIL;
 }
 
@@ -478,6 +676,9 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
   free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
+  free(d->ra), free(d->rpos), free(d->cidx), free(d->mv);
+  if (d->lg) free(d->lg->ts), free(d->lg->r), free(d->lg->pf), free(d->lg->sync), free(d->lg->hit);
+  free(d->lg);
   free(d);
 }
 
@@ -520,13 +721,19 @@ static int grow_nnz(struct cl_dsx *d, int more) {
   if (rc) d->rc = rc;
   double *rw = realloc(d->rw, (size_t)cap * sizeof *rw);
   if (rw) d->rw = rw;
-  if (!ri || !cv || !rc || !rw) return FX_CLEAR_ENOMEM;
+  int *rpos = realloc(d->rpos, (size_t)cap * sizeof *rpos);
+  if (rpos) d->rpos = rpos;
+  int *cidx = realloc(d->cidx, (size_t)cap * sizeof *cidx);
+  if (cidx) d->cidx = cidx;
+  if (!ri || !cv || !rc || !rw || !rpos || !cidx) return FX_CLEAR_ENOMEM;
   d->nnz_cap = cap;
   return 0;
 }
 
 /* The new row is not tight (its variable is basic): K stays as it is. */
 int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, double hi) {
+  if (d->m == d->cap) catch_up_all(d); /* the log's stride moves with cap */
+  d->lg->keep = -1; /* a snapshot of fewer rows is not restored */
   int rc = d->m == d->cap ? grow_rows(d, d->cap * 2) : 0;
   if (!rc) rc = grow_nnz(d, n);
   if (rc) return rc;
@@ -547,13 +754,15 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
   d->w0[i] = 0.0;
   for (int q = 1; q <= n; q++)
     if (d->st[ind[q] - 1] != BASIC) d->w0[i] -= val[q] * d->x[ind[q] - 1];
-  for (int q = 1; q <= n; q++) d->rc[d->rp[i] + q - 1] = ind[q] - 1, d->rw[d->rp[i] + q - 1] = val[q];
-  d->rp[i + 1] = d->rp[i] + n;
   d->rs[i] = 1.0;
   d->lo[v] = -HUGE_VAL, d->hi[v] = hi, d->c[v] = 0.0, d->dj[v] = 0.0, d->y[i] = 0.0;
   d->x[v] = 0.0; /* basic: the next solve computes it (a save before copies it) */
   d->st[v] = BASIC, d->pos[v] = i, d->head[i] = v, d->slot[v] = -1, d->dw[v] = 1.0;
+  mv_set(d, v);
+  d->lg->hit[i] = 0;
+  for (int t = 0; t < d->lg->ln; t++) log_r(d, t)[i] = 0.0, log_pf(d, t)[i] = 0; /* the row was not there */
   d->m++;
+  rows_build(d, false); /* the columns' entries moved */
   gub_mark(d, i); /* basic: pairs and E stay as they are */
   return 0;
 }
@@ -587,14 +796,15 @@ static int cand_cmp(const void *a, const void *b) {
 static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *nflip, double *theta) {
   double *rho = d->rho;
   int nc = 0;
-  /* By rows: rho is zero on the rows not tight but one. Fixed columns get
-   * their alpha too: their reduced costs are kept for when they are freed. */
+  /* By rows: rho is zero on the rows not tight but one. Parked columns
+   * get no alpha: the log below keeps what their reduced costs need. */
   memset(d->ar, 0, (size_t)d->n * sizeof *d->ar);
   for (int i = 0; i < d->m; i++) {
     double r = rho[i];
     d->ar[d->n + i] = -r;
     if (r == 0.0) continue;
-    for (int e = d->rp[i]; e < d->rp[i + 1]; e++) d->ar[d->rc[e]] += r * d->rw[e];
+    d->lg->hit[i] = 1;
+    for (int e = d->rp[i]; e < d->ra[i]; e++) d->ar[d->rc[e]] += r * d->rw[e];
   }
   /* The paired rows last: rho · key column must come to 1 for p's key and
    * 0 for the others, and what the other rows give it is its alpha now. */
@@ -603,20 +813,27 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     double rg = ((j == p) - d->ar[j]) / d->ka[g];
     rho[g] = rg, d->ar[d->n + g] = -rg;
     if (rg == 0.0) continue;
-    for (int e = d->rp[g]; e < d->rp[g + 1]; e++) d->ar[d->rc[e]] += rg * d->rw[e];
+    d->lg->hit[g] = 1;
+    for (int e = d->rp[g]; e < d->ra[g]; e++) d->ar[d->rc[e]] += rg * d->rw[e];
   }
-  for (int k = 0; k < d->n + d->m; k++) {
-    if (d->st[k] == BASIC) continue;
-    double a = d->ar[k];
-    if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
-    double as = sigma * a, ratio;
-    /* (not fmax: a libm call here, per variable and pivot) */
-    if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = (d->dj[k] > 0.0 ? d->dj[k] : 0.0) / -as;
-    else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = (d->dj[k] < 0.0 ? -d->dj[k] : 0.0) / as;
-    else if (d->st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(d->dj[k]) / fabs(as);
-    else continue;
-    d->cd[nc++] = (struct cand){ratio, k};
-  }
+  int ln = d->lg->ln; /* logged here, counted once the duals move */
+  unsigned char *pf = log_pf(d, ln);
+  memcpy(log_r(d, ln), rho, (size_t)d->m * sizeof *rho);
+  memset(pf, 0, (size_t)d->m);
+  for (int r = 0; r < d->np; r++) pf[d->pl[r]] = 1;
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
+      int k = wi * 64 + __builtin_ctzll(b);
+      double a = d->ar[k];
+      if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
+      double as = sigma * a, ratio;
+      /* (not fmax: a libm call here, per variable and pivot) */
+      if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = (d->dj[k] > 0.0 ? d->dj[k] : 0.0) / -as;
+      else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = (d->dj[k] < 0.0 ? -d->dj[k] : 0.0) / as;
+      else if (d->st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(d->dj[k]) / fabs(as);
+      else continue;
+      d->cd[nc++] = (struct cand){ratio, k};
+    }
   if (!nc) return -1;
   /* Breakpoints in increasing order, found one at a time: the slope runs
    * out after a few (a sort of all of them cost more than the rest). */
@@ -795,6 +1012,7 @@ static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   int i = d->pos[p];
   d->head[i] = q, d->pos[q] = i, d->pos[p] = -1;
   d->st[q] = BASIC;
+  mv_set(d, q);
   d->n_upd++;
 }
 
@@ -803,6 +1021,7 @@ static int iterate(struct cl_dsx *d) {
   double delta = 0;
   int p = choose_row(d, &delta);
   if (p < 0) return 1;
+  if (d->lg->ln == d->lg->cap && !log_grow(d)) catch_up_all(d);
   int nflip = 0;
   double sigma = delta < 0 ? 1.0 : -1.0, theta = 0;
   btran(d, p);
@@ -810,9 +1029,14 @@ static int iterate(struct cl_dsx *d) {
   if (q < 0) return CL_DSX_FAIL; /* dual unbounded: no feasible point */
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
-  for (int v = 0; v < d->n + d->m; v++)
-    if (d->st[v] != BASIC) d->dj[v] += theta * sigma * d->ar[v];
-  for (int i = 0; i < d->m; i++) d->y[i] -= theta * sigma * d->rho[i];
+  double ts = theta * sigma;
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
+      int v = wi * 64 + __builtin_ctzll(b);
+      d->dj[v] += ts * d->ar[v];
+    }
+  for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
+  d->lg->ts[d->lg->ln++] = ts;
   if (nflip) {
     memset(d->w, 0, (size_t)d->m * sizeof *d->w);
     for (int f = 0; f < nflip; f++) {
@@ -830,6 +1054,8 @@ static int iterate(struct cl_dsx *d) {
   d->dj[q] = 0.0;
   d->dj[p] = sigma * theta;
   d->st[p] = d->lo[p] == d->hi[p] ? FIXED : sigma > 0 ? AT_LO : AT_HI;
+  if (parked(d, p)) park(d, p, true), d->lg->sync[p] = d->lg->ln;
+  mv_set(d, p);
   pair_after(d, p, q);
   return 0;
 }
@@ -940,7 +1166,7 @@ void cl_dsx_snap_free(struct cl_dsx_snap *s) {
   if (!s) return;
   free(s->st), free(s->head), free(s->pos), free(s->sv), free(s->rv), free(s->slot);
   free(s->x), free(s->dj), free(s->y), free(s->w0), free(s->E);
-  free(s->gnb), free(s->key), free(s->ppos), free(s->pl), free(s->ka);
+  free(s->gnb), free(s->key), free(s->ppos), free(s->pl), free(s->ka), free(s->sync);
   free(s);
 }
 
@@ -958,9 +1184,10 @@ static int snap_alloc(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   s->gnb = malloc(cap * sizeof *s->gnb), s->key = malloc(cap * sizeof *s->key);
   s->ppos = malloc(cap * sizeof *s->ppos), s->pl = malloc(cap * sizeof *s->pl);
   s->ka = malloc(cap * sizeof *s->ka);
+  s->sync = malloc(((size_t)d->n + 1) * sizeof *s->sync);
   s->cap = d->cap, s->n = d->n, s->m = -1;
   bool ok = s->st && s->pos && s->slot && s->x && s->head && s->sv && s->rv && s->E && s->dj && s->y && s->w0 &&
-            s->gnb && s->key && s->ppos && s->pl && s->ka;
+            s->gnb && s->key && s->ppos && s->pl && s->ka && s->sync;
   if (ok) return 0;
   /* Not kept half-built: the next save would take it for a fitting one
    * and copy into its missing arrays. */
@@ -978,6 +1205,10 @@ int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   struct cl_dsx_snap *s = *out;
   size_t nv = (size_t)d->n + (size_t)d->m, m = (size_t)d->m, k = (size_t)d->k;
   s->m = d->m, s->k = d->k, s->n_upd = d->n_upd, s->np = d->np;
+  /* Parked dj stay as they are, with the log's length: a restore cuts the
+   * log back to it, and pricing meanwhile keeps the log (keep). */
+  s->ln = d->lg->ln, s->epoch = d->lg->epoch, d->lg->keep = d->lg->ln;
+  memcpy(s->sync, d->lg->sync, (size_t)d->n * sizeof *s->sync);
   memcpy(s->gnb, d->gnb, m * sizeof *s->gnb), memcpy(s->key, d->key, m * sizeof *s->key);
   memcpy(s->ppos, d->ppos, m * sizeof *s->ppos), memcpy(s->ka, d->ka, m * sizeof *s->ka);
   memcpy(s->pl, d->pl, (size_t)d->np * sizeof *s->pl);
@@ -991,20 +1222,41 @@ int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   return 0;
 }
 
+/* The log back to the save's, or when it was emptied since (a pricing or
+ * a full log after the save), the parked dj priced again from y: right to
+ * the last bits, not bit for bit. */
+static void restore_log(struct cl_dsx *d, const struct cl_dsx_snap *s) {
+  struct dsx_log *lg = d->lg;
+  lg->keep = -1;
+  if (s->epoch == lg->epoch && s->ln <= lg->ln) {
+    lg->ln = s->ln;
+    memcpy(lg->sync, s->sync, (size_t)d->n * sizeof *lg->sync);
+    return;
+  }
+  for (int j = 0; j < d->n; j++) {
+    if (parked(d, j)) d->dj[j] = d->c[j] - dot_col(d, d->y, j);
+    lg->sync[j] = lg->ln;
+  }
+}
+
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   if (s->m != d->m || s->cap != d->cap) return; /* rows came since: keep the current basis */
   size_t nv = (size_t)d->n + (size_t)d->m, m = (size_t)d->m, k = (size_t)s->k;
+  for (int j = 0; j < d->n; j++)
+    if ((d->st[j] == FIXED) != (s->st[j] == FIXED)) park(d, j, s->st[j] == FIXED);
   d->k = s->k, d->n_upd = s->n_upd, d->np = s->np;
   memcpy(d->gnb, s->gnb, m * sizeof *d->gnb), memcpy(d->key, s->key, m * sizeof *d->key);
   memcpy(d->ppos, s->ppos, m * sizeof *d->ppos), memcpy(d->ka, s->ka, m * sizeof *d->ka);
   memcpy(d->pl, s->pl, (size_t)s->np * sizeof *d->pl);
   memcpy(d->st, s->st, nv), memcpy(d->pos, s->pos, nv * sizeof *d->pos);
+  mv_all(d);
   memcpy(d->slot, s->slot, nv * sizeof *d->slot), memcpy(d->x, s->x, nv * sizeof *d->x);
   memcpy(d->dj, s->dj, nv * sizeof *d->dj), memcpy(d->y, s->y, m * sizeof *d->y);
   memcpy(d->w0, s->w0, m * sizeof *d->w0);
   memcpy(d->head, s->head, m * sizeof *d->head);
   memcpy(d->sv, s->sv, k * sizeof *d->sv), memcpy(d->rv, s->rv, k * sizeof *d->rv);
   for (size_t r = 0; r < k; r++) memcpy(E_row(d, (int)r), s->E + r * s->cap, k * sizeof *d->E);
+  restore_log(d, s);
 }
 
 /* Row i's bounds, as glp_set_row_bnds takes them (unscaled; -HUGE_VAL /
