@@ -3,7 +3,7 @@
  * costs are caught up from a log of the pivots when they are freed, term
  * for term as the pivot row would have summed them, and a restore cuts the
  * log back to its save). On the offer LPs of test_clear_dsx_gub.c, heavy
- * in fixings: every optimum against GLPK with the copy's duals as a
+ * in fixings (tests/support/dsx_offers.c): every optimum against GLPK with the copy's duals as a
  * certificate (a column whose reduced cost was not caught up is placed at
  * the wrong bound and breaks both), and bitwise comparisons between copies
  * fed the same branchings whose logs take different paths — kept across
@@ -21,125 +21,7 @@
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
 #include "tests/support/clear_markets.h"
-
-#define MAX_OFF 40
-#define MAX_COL (3 * MAX_OFF)
-
-/* The offers' columns: offer o has columns first[o] .. first[o + 1] - 1,
- * its row is row[o] once P has it (0 before; none for one option). */
-struct offers {
-  int n_off, n_col, first[MAX_OFF + 1], row[MAX_OFF];
-  bool lazy[MAX_OFF];
-};
-
-static int offer_row(glp_prob *P, const struct offers *o, int f, bool basic) {
-  int ind[4], len = 0;
-  double val[4];
-  for (int j = o->first[f]; j < o->first[f + 1]; j++) ++len, ind[len] = j, val[len] = 1.0;
-  int i = glp_add_rows(P, 1);
-  glp_set_mat_row(P, i, len, ind, val);
-  glp_set_row_bnds(P, i, GLP_UP, 0.0, 1.0);
-  if (basic) glp_set_row_stat(P, i, GLP_BS);
-  return i;
-}
-
-/* min Σ c·x, x in [0, 1], ISP rows Σ P·x >= need (need a share of the
- * supply, so most offers are ordered in full; an offer's options cover the
- * same ISPs, so that without its row the LP would take several), one row
- * per offer of two or more options (two thirds of them left for later:
- * lazy, appended violated). */
-static glp_prob *offer_lp(uint64_t seed, struct offers *o) {
-  struct fx_cm_rng r = {seed};
-  memset(o, 0, sizeof *o);
-  o->n_off = (int)fx_cm_uni(&r, 6, MAX_OFF);
-  for (int f = 0; f < o->n_off; f++) o->first[f + 1] = o->first[f] + (int)fx_cm_uni(&r, 1, 3);
-  o->n_col = o->first[o->n_off];
-  int n_isp = (int)fx_cm_uni(&r, 2, 6);
-  glp_prob *P = glp_create_prob();
-  glp_set_obj_dir(P, GLP_MIN);
-  glp_add_cols(P, o->n_col + 1); /* +1: columns start at 1, index 0 unused below */
-  glp_add_rows(P, n_isp);
-  for (int j = 1; j <= o->n_col + 1; j++) {
-    glp_set_col_bnds(P, j, GLP_DB, 0.0, 1.0);
-    glp_set_obj_coef(P, j, (double)fx_cm_uni(&r, 5, 100));
-  }
-  glp_set_obj_coef(P, o->n_col + 1, 1e4); /* an expensive way out: feasible whatever is fixed */
-  int ind[MAX_COL + 2];
-  double val[MAX_COL + 2];
-  bool on[MAX_OFF][6];
-  for (int f = 0; f < o->n_off; f++)
-    for (int i = 0; i < n_isp; i++) on[f][i] = fx_cm_uni(&r, 0, 1);
-  for (int i = 1; i <= n_isp; i++) {
-    int len = 0;
-    double supply = 0;
-    for (int f = 0; f < o->n_off; f++)
-      for (int j = o->first[f] + 1; on[f][i - 1] && j <= o->first[f + 1]; j++)
-        ++len, ind[len] = j, val[len] = (double)fx_cm_uni(&r, 4, 9), supply += val[len];
-    ++len, ind[len] = o->n_col + 1, val[len] = 1e3;
-    glp_set_mat_row(P, i, len, ind, val);
-    glp_set_row_bnds(P, i, GLP_LO, 0.4 * supply + 1.0, 0.0);
-  }
-  /* Columns 1.. are the options: offer f's are first[f] + 1 .. first[f + 1]. */
-  for (int f = 0; f <= o->n_off; f++) o->first[f] += 1;
-  for (int f = 0; f < o->n_off; f++) {
-    if (o->first[f + 1] - o->first[f] < 2) continue;
-    o->lazy[f] = fx_cm_uni(&r, 0, 2) != 0;
-    if (!o->lazy[f]) o->row[f] = offer_row(P, o, f, false);
-    if (o->row[f] && fx_cm_uni(&r, 0, 2) == 0) glp_set_rii(P, o->row[f], 0.25 * (double)fx_cm_uni(&r, 1, 8));
-  }
-  glp_smcp parm;
-  glp_init_smcp(&parm);
-  parm.msg_lev = GLP_MSG_OFF;
-  cr_assert_eq(glp_simplex(P, &parm), 0);
-  cr_assert_eq(glp_get_status(P), GLP_OPT);
-  return P;
-}
-
-/* The duals the copy reports certify its primal values: every row and
- * column within its bounds, a dual nonzero only at the bound it pushes on
- * (minimising: >= 0 at a lower bound, <= 0 at an upper one), and each
- * column's reduced cost c - Σ y·a likewise. */
-static void certify(glp_prob *P, const struct cl_dsx *d, const char *where) {
-  int m = cl_dsx_rows(d), n = glp_get_num_cols(P);
-  double *act = calloc((size_t)m + 1, sizeof *act), *dj = calloc((size_t)n + 1, sizeof *dj);
-  int *ind = malloc(((size_t)m + 1) * sizeof *ind);
-  double *val = malloc(((size_t)m + 1) * sizeof *val);
-  cr_assert(act && dj && ind && val);
-  for (int j = 1; j <= n; j++) {
-    double x = cl_dsx_col_prim(d, j), lo = glp_get_col_lb(P, j), hi = glp_get_col_ub(P, j);
-    if (glp_get_col_type(P, j) == GLP_FX) hi = lo;
-    cr_assert(x >= lo - 1e-7 && x <= hi + 1e-7, "%s: column %d at %g outside [%g, %g]", where, j, x, lo, hi);
-    dj[j] = glp_get_obj_coef(P, j);
-    int len = glp_get_mat_col(P, j, ind, val);
-    for (int e = 1; e <= len; e++) act[ind[e]] += val[e] * x, dj[j] -= cl_dsx_row_dual(d, ind[e]) * val[e];
-    cr_assert(dj[j] <= 1e-6 || x <= lo + 1e-7, "%s: column %d reduced cost %g, at %g", where, j, dj[j], x);
-    cr_assert(dj[j] >= -1e-6 || x >= hi - 1e-7, "%s: column %d reduced cost %g, at %g", where, j, dj[j], x);
-  }
-  for (int i = 1; i <= m; i++) {
-    double y = cl_dsx_row_dual(d, i);
-    int type = glp_get_row_type(P, i);
-    double lo = type == GLP_LO ? glp_get_row_lb(P, i) : -HUGE_VAL;
-    double hi = type == GLP_UP ? glp_get_row_ub(P, i) : HUGE_VAL;
-    cr_assert(act[i] >= lo - 1e-6 && act[i] <= hi + 1e-6, "%s: row %d at %g outside", where, i, act[i]);
-    cr_assert(y <= 1e-6 || act[i] <= lo + 1e-6, "%s: row %d dual %g, not at its lower bound", where, i, y);
-    cr_assert(y >= -1e-6 || act[i] >= hi - 1e-6, "%s: row %d dual %g, not at its upper bound", where, i, y);
-  }
-  free(act), free(dj), free(ind), free(val);
-}
-
-static double glpk_obj(glp_prob *P) {
-  glp_prob *Q = glp_create_prob();
-  glp_copy_prob(Q, P, GLP_ON);
-  glp_smcp parm;
-  glp_init_smcp(&parm);
-  parm.msg_lev = GLP_MSG_OFF;
-  parm.meth = GLP_DUALP;
-  cr_assert_eq(glp_simplex(Q, &parm), 0);
-  cr_assert_eq(glp_get_status(Q), GLP_OPT);
-  double v = glp_get_obj_val(Q);
-  glp_delete_prob(Q);
-  return v;
-}
+#include "tests/support/dsx_offers.h"
 
 /* Column j's bounds in P and in both copies (b may be NULL). */
 static void set_col(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, int j, double lo, double hi) {
@@ -152,7 +34,7 @@ static void set_col(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, int j, doub
  * excluded, an offer ordered on one option (its others excluded), an offer
  * released, or a lazy offer's row appended; now and then many options
  * fixed at 0 at once, or freed. */
-static void branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct offers *o, struct fx_cm_rng *r) {
+static void branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o, struct fx_cm_rng *r) {
   int f = (int)fx_cm_uni(r, 0, o->n_off - 1), lo = o->first[f], hi = o->first[f + 1];
   int what = (int)fx_cm_uni(r, 0, 5), c = (int)fx_cm_uni(r, lo, hi - 1);
   if (what == 0) {
@@ -169,7 +51,7 @@ static void branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct offer
     int ind[4], len = 0;
     double val[4];
     for (int j = lo; j < hi; j++) ++len, ind[len] = j, val[len] = 1.0;
-    o->row[f] = offer_row(P, o, f, true);
+    o->row[f] = fx_do_offer_row(P, o, f, true);
     cr_assert_eq(cl_dsx_add_row(a, len, ind, val, 1.0), 0);
     if (b) cr_assert_eq(cl_dsx_add_row(b, len, ind, val, 1.0), 0);
   }
@@ -200,8 +82,8 @@ Test(clear_dsx_prow, catch_up_paths_agree_bitwise) {
   long pa = 0, pb = 0;
   int solved = 0, long_runs = 0;
   for (uint64_t seed = 1; seed <= 30; seed++) {
-    struct offers o;
-    glp_prob *P = offer_lp(seed + 500, &o);
+    struct fx_do_offers o;
+    glp_prob *P = fx_do_offer_lp(seed + 500, &o);
     if (seed % 2) /* no rows appended: nothing empties b's log but its size */
       for (int f = 0; f < o.n_off; f++) o.lazy[f] = false;
     struct cl_dsx *a = NULL, *b = NULL;
@@ -220,9 +102,9 @@ Test(clear_dsx_prow, catch_up_paths_agree_bitwise) {
       cr_assert_eq(rb, ra, "%s", where);
       cr_assert_eq(pa, pb, "%s: %ld and %ld pivots", where, pa, pb);
       same_bits(P, a, b, where);
-      double g = glpk_obj(P), x = cl_dsx_obj(a);
+      double g = fx_do_glpk_obj(P), x = cl_dsx_obj(a);
       cr_assert(fabs(x - g) <= 1e-7 * fmax(1.0, fabs(g)), "%s: %.12g, GLPK %.12g", where, x, g);
-      certify(P, a, where);
+      fx_do_certify(P, a, where);
       cr_assert_eq(cl_dsx_save(b, &s), 0);
       solved++;
     }
@@ -244,8 +126,8 @@ Test(clear_dsx_prow, restore_is_bitwise) {
   long pa = 0, pb = 0, probe = 0;
   int compared = 0, probe_fail = 0;
   for (uint64_t seed = 1; seed <= 25; seed++) {
-    struct offers o;
-    glp_prob *P = offer_lp(seed + 900, &o);
+    struct fx_do_offers o;
+    glp_prob *P = fx_do_offer_lp(seed + 900, &o);
     for (int f = 0; f < o.n_off; f++) o.lazy[f] = false; /* rows appended would void the snapshot */
     struct cl_dsx *a = NULL, *b = NULL;
     struct cl_dsx_snap *s = NULL;

@@ -82,26 +82,6 @@ static bool branch(struct node *n, int dir) {
   return false;
 }
 
-/* A state of the engine against the rules written in clear_markets.c:
- * every bound holds on the rounded values, and its coverage and cost are
- * what its orders add up to. */
-static void check_state(const struct fx_clear_market *m, const struct cl_model *md,
-                        const struct cl_state *st, uint64_t seed) {
-  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
-  for (size_t i = 0; i < m->n_offers; i++) {
-    if (st->col[i] < 0) continue;
-    const struct fx_clear_option *o = &m->offers[i].options[md->col[st->col[i]].option];
-    cr_assert(st->k[i] >= o->min_af && st->k[i] <= 100, "seed %llu: factor %d",
-              (unsigned long long)seed, st->k[i]);
-    fx_cm_add(d, o, st->k[i], 1);
-    cost += fx_clear_order_price(o->price, st->k[i]);
-  }
-  bool ok;
-  cr_assert_eq(fx_cm_coverage(m, d, &ok), st->cov, "seed %llu", (unsigned long long)seed);
-  cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
-  cr_assert_eq(cost, st->cost, "seed %llu", (unsigned long long)seed);
-}
-
 /* Along a plunge of up to eight nodes of each market small enough for the
  * exhaustive search: every dive's choice keeps every rule, costs no less
  * than the least cost the search finds at its coverage, and comes out the
@@ -133,7 +113,7 @@ Test(clear_ndive, dive_candidates_keep_every_rule) {
       dives++;
       if (rc >= 1) {
         chosen++;
-        check_state(&k.m, &n.md, &a, seed);
+        fx_cm_check_state(&k.m, &n.md, &a, seed);
         if (rc == 2) {
           shortcut++;
           cr_assert_geq(a.cov, n.cov, "seed %llu", (unsigned long long)seed);
@@ -201,7 +181,7 @@ Test(clear_ndive, node_lp_put_back_exactly) {
       long piv = 0;
       int rc = cl_lp_bb_dive(n1.lp, &a, n1.cov, &piv);
       cr_assert_geq(rc, 0);
-      if (rc >= 1) check_state(&k.m, &n1.md, &a, seed);
+      if (rc >= 1) fx_cm_check_state(&k.m, &n1.md, &a, seed);
       shortcut += rc == 2;
       for (size_t c = 0; c < n1.md.n_cols; c++) {
         cr_assert_eq(cl_lp_bb_x(n1.lp, c), x[c], "seed %llu: the dive moved the solution",

@@ -521,26 +521,6 @@ Test(clear_props, identical_input_identical_output_with_look_ahead) {
   identical_on_the_proof_path(true);
 }
 
-/* A state of the engine, checked against the rules written here: every
- * bound holds on the rounded values, and its coverage and cost are what
- * its orders add up to. */
-static void check_state(const struct fx_clear_market *m, const struct cl_model *md,
-                        const struct cl_state *st, uint64_t seed) {
-  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
-  for (size_t i = 0; i < m->n_offers; i++) {
-    if (st->col[i] < 0) continue;
-    const struct fx_clear_option *o = &m->offers[i].options[md->col[st->col[i]].option];
-    cr_assert(st->k[i] >= o->min_af && st->k[i] <= 100, "seed %llu: factor %d",
-              (unsigned long long)seed, st->k[i]);
-    fx_cm_add(d, o, st->k[i], 1);
-    cost += fx_clear_order_price(o->price, st->k[i]);
-  }
-  bool ok;
-  cr_assert_eq(fx_cm_coverage(m, d, &ok), st->cov, "seed %llu", (unsigned long long)seed);
-  cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
-  cr_assert_eq(cost, st->cost, "seed %llu", (unsigned long long)seed);
-}
-
 /* The root as fx_clear_solve has it before the dive polish: merit order,
  * the dive, both polished, the better one, and the cost bound's LP at its
  * coverage. */
@@ -573,7 +553,7 @@ static void node_dive_polish(const struct fx_clear_market *m, const struct cl_mo
   cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
   int ok = cl_lp_bb_solve(lp, st->cov, &b1, &piv);
   cr_assert_eq(cl_lp_dive_polish(lp, st, in.cov), 0);
-  check_state(m, md, st, seed);
+  fx_cm_check_state(m, md, st, seed);
   cr_assert_geq(st->cov, in.cov, "seed %llu", (unsigned long long)seed);
   cr_assert_leq(st->cost, in.cost, "seed %llu", (unsigned long long)seed);
   if (ok == 1) {
@@ -616,7 +596,7 @@ Test(clear_props, dive_polish_keeps_every_rule_and_only_improves) {
     for (size_t c = 0; c < md.n_cols; c++) x[c] = cl_lp_bb_x(lp, c);
     cr_assert_eq(cl_lp_dive_polish(lp, &st, in.cov), 0);
     cr_assert_eq(cl_lp_dive_polish(lp2, &again, in.cov), 0);
-    check_state(&k.m, &md, &st, seed);
+    fx_cm_check_state(&k.m, &md, &st, seed);
     cr_assert_geq(st.cov, in.cov, "seed %llu", (unsigned long long)seed);
     cr_assert_leq(st.cost, in.cost, "seed %llu", (unsigned long long)seed);
     for (size_t c = 0; c < md.n_cols; c++)
@@ -662,7 +642,7 @@ Test(clear_props, nudge_keeps_every_rule_and_only_raises) {
     int64_t target = st.cov; /* merit order's: raising back reaches it */
     cl_state_copy(&st, &low, &md);
     cr_assert_eq(cl_nudge(&st, &md, target), 0);
-    check_state(&k.m, &md, &st, seed);
+    fx_cm_check_state(&k.m, &md, &st, seed);
     cr_assert_geq(st.cov, low.cov, "seed %llu", (unsigned long long)seed);
     for (size_t i = 0; i < md.n_offers; i++) {
       cr_assert_eq(st.col[i], low.col[i], "seed %llu", (unsigned long long)seed);

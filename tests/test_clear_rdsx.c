@@ -180,24 +180,6 @@ Test(clear_rdsx, set_row_moves_the_optimum) {
   glp_delete_prob(P);
 }
 
-/* A state of the engine, checked against the rules written here. */
-static void check_state(const struct fx_clear_market *m, const struct cl_model *md,
-                        const struct cl_state *st, uint64_t seed) {
-  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
-  for (size_t i = 0; i < m->n_offers; i++) {
-    if (st->col[i] < 0) continue;
-    const struct fx_clear_option *o = &m->offers[i].options[md->col[st->col[i]].option];
-    cr_assert(st->k[i] >= o->min_af && st->k[i] <= 100, "seed %llu: factor %d",
-              (unsigned long long)seed, st->k[i]);
-    fx_cm_add(d, o, st->k[i], 1);
-    cost += fx_clear_order_price(o->price, st->k[i]);
-  }
-  bool ok;
-  cr_assert_eq(fx_cm_coverage(m, d, &ok), st->cov, "seed %llu", (unsigned long long)seed);
-  cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
-  cr_assert_eq(cost, st->cost, "seed %llu", (unsigned long long)seed);
-}
-
 /* The root's dives as fx_clear_solve runs them (dive, redives, the cost
  * bound's LP, the dive polish), each answer checked; returns the polished
  * answer in out. */
@@ -212,19 +194,19 @@ static void root_dives(const struct fx_clear_market *m, const struct cl_model *m
   cr_assert_eq(cl_prune(&merit, md), 0);
   cr_assert_eq(cl_lp_dive(lp, out, &lo, &merit, FX_CLEAR_TOLERANCE), 0);
   cr_assert_eq(cl_polish(out, md, lo.target), 0);
-  check_state(m, md, out, seed);
+  fx_cm_check_state(m, md, out, seed);
   cr_assert_eq(cl_polish(&merit, md, lo.target), 0);
   if (cl_state_better(&merit, out, lo.target)) cl_state_copy(out, &merit, md);
   for (size_t j = 0; j < sizeof share / sizeof *share; j++) {
     cr_assert_eq(cl_lp_redive(lp, &dive, &lo, share[j]), 0);
     cr_assert_eq(cl_polish(&dive, md, lo.target), 0);
-    check_state(m, md, &dive, seed);
+    fx_cm_check_state(m, md, &dive, seed);
     if (cl_state_better(&dive, out, lo.target)) cl_state_copy(out, &dive, md);
   }
   cr_assert_eq(cl_lp_cost_bound(lp, out->cov, &lo), 0);
   cl_state_copy(&dive, out, md);
   cr_assert_eq(cl_lp_dive_polish(lp, out, dive.cov), 0);
-  check_state(m, md, out, seed);
+  fx_cm_check_state(m, md, out, seed);
   cr_assert_geq(out->cov, dive.cov, "seed %llu", (unsigned long long)seed);
   cr_assert_leq(out->cost, dive.cost, "seed %llu", (unsigned long long)seed);
   cl_state_free(&merit), cl_state_free(&dive);

@@ -4,7 +4,10 @@
  * DESIGN.md §4 the same way. */
 #include "tests/support/clear_markets.h"
 
+#include <criterion/criterion.h>
 #include <string.h>
+
+#include "engine/clear_internal.h"
 
 uint64_t fx_cm_next(struct fx_cm_rng *r) { /* splitmix64 */
   uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
@@ -166,4 +169,21 @@ void fx_cm_bb_params(struct fx_clear_params *p) {
   p->bb_gap = 0;
   p->bb_node_limit = 5000;
   p->bb_pivot_limit = 1000000;
+}
+
+void fx_cm_check_state(const struct fx_clear_market *m, const struct cl_model *md,
+                       const struct cl_state *st, uint64_t seed) {
+  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
+  for (size_t i = 0; i < m->n_offers; i++) {
+    if (st->col[i] < 0) continue;
+    const struct fx_clear_option *o = &m->offers[i].options[md->col[st->col[i]].option];
+    cr_assert(st->k[i] >= o->min_af && st->k[i] <= 100, "seed %llu: factor %d",
+              (unsigned long long)seed, st->k[i]);
+    fx_cm_add(d, o, st->k[i], 1);
+    cost += fx_clear_order_price(o->price, st->k[i]);
+  }
+  bool ok;
+  cr_assert_eq(fx_cm_coverage(m, d, &ok), st->cov, "seed %llu", (unsigned long long)seed);
+  cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
+  cr_assert_eq(cost, st->cost, "seed %llu", (unsigned long long)seed);
 }

@@ -78,4 +78,12 @@ void fx_cm_exhaustive(struct fx_cm_ex *e);
  * generator's small markets never reach: what the search is compared to. */
 void fx_cm_bb_params(struct fx_clear_params *p);
 
+/* Assert that st, an engine state on m (md its model), keeps every rule
+ * written here: factors within the options' ranges, every bound on the
+ * rounded values, and coverage and cost what its orders add up to. */
+struct cl_model;
+struct cl_state;
+void fx_cm_check_state(const struct fx_clear_market *m, const struct cl_model *md,
+                       const struct cl_state *st, uint64_t seed);
+
 #endif

@@ -1,0 +1,121 @@
+/* dsx_offers.c — the offer LPs the node simplex's suites share
+ * (test_clear_dsx_gub.c, test_clear_dsx_prow.c): GLPK problems shaped like
+ * the branch-and-bound's node LPs, and the optimality certificate their
+ * duals must give. See dsx_offers.h. */
+#include "tests/support/dsx_offers.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/support/clear_markets.h"
+
+int fx_do_offer_row(glp_prob *P, const struct fx_do_offers *o, int f, bool basic) {
+  int ind[4], len = 0;
+  double val[4];
+  for (int j = o->first[f]; j < o->first[f + 1]; j++) ++len, ind[len] = j, val[len] = 1.0;
+  int i = glp_add_rows(P, 1);
+  glp_set_mat_row(P, i, len, ind, val);
+  glp_set_row_bnds(P, i, GLP_UP, 0.0, 1.0);
+  if (basic) glp_set_row_stat(P, i, GLP_BS);
+  return i;
+}
+
+/* min Σ c·x, x in [0, 1], ISP rows Σ P·x >= need (need a share of the
+ * supply, so most offers are ordered in full; an offer's options cover the
+ * same ISPs, so that without its row the LP would take several), one row
+ * per offer of two or more options (two thirds of them left for later:
+ * lazy, appended violated). */
+glp_prob *fx_do_offer_lp(uint64_t seed, struct fx_do_offers *o) {
+  struct fx_cm_rng r = {seed};
+  memset(o, 0, sizeof *o);
+  o->n_off = (int)fx_cm_uni(&r, 6, FX_DO_MAX_OFF);
+  for (int f = 0; f < o->n_off; f++) o->first[f + 1] = o->first[f] + (int)fx_cm_uni(&r, 1, 3);
+  o->n_col = o->first[o->n_off];
+  int n_isp = (int)fx_cm_uni(&r, 2, 6);
+  glp_prob *P = glp_create_prob();
+  glp_set_obj_dir(P, GLP_MIN);
+  glp_add_cols(P, o->n_col + 1); /* +1: columns start at 1, index 0 unused below */
+  glp_add_rows(P, n_isp);
+  for (int j = 1; j <= o->n_col + 1; j++) {
+    glp_set_col_bnds(P, j, GLP_DB, 0.0, 1.0);
+    glp_set_obj_coef(P, j, (double)fx_cm_uni(&r, 5, 100));
+  }
+  glp_set_obj_coef(P, o->n_col + 1, 1e4); /* an expensive way out: feasible whatever is fixed */
+  int ind[FX_DO_MAX_COL + 2];
+  double val[FX_DO_MAX_COL + 2];
+  bool on[FX_DO_MAX_OFF][6];
+  for (int f = 0; f < o->n_off; f++)
+    for (int i = 0; i < n_isp; i++) on[f][i] = fx_cm_uni(&r, 0, 1);
+  for (int i = 1; i <= n_isp; i++) {
+    int len = 0;
+    double supply = 0;
+    for (int f = 0; f < o->n_off; f++)
+      for (int j = o->first[f] + 1; on[f][i - 1] && j <= o->first[f + 1]; j++)
+        ++len, ind[len] = j, val[len] = (double)fx_cm_uni(&r, 4, 9), supply += val[len];
+    ++len, ind[len] = o->n_col + 1, val[len] = 1e3;
+    glp_set_mat_row(P, i, len, ind, val);
+    glp_set_row_bnds(P, i, GLP_LO, 0.4 * supply + 1.0, 0.0);
+  }
+  /* Columns 1.. are the options: offer f's are first[f] + 1 .. first[f + 1]. */
+  for (int f = 0; f <= o->n_off; f++) o->first[f] += 1;
+  for (int f = 0; f < o->n_off; f++) {
+    if (o->first[f + 1] - o->first[f] < 2) continue;
+    o->lazy[f] = fx_cm_uni(&r, 0, 2) != 0;
+    if (!o->lazy[f]) o->row[f] = fx_do_offer_row(P, o, f, false);
+    if (o->row[f] && fx_cm_uni(&r, 0, 2) == 0) glp_set_rii(P, o->row[f], 0.25 * (double)fx_cm_uni(&r, 1, 8));
+  }
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  cr_assert_eq(glp_simplex(P, &parm), 0);
+  cr_assert_eq(glp_get_status(P), GLP_OPT);
+  return P;
+}
+
+/* The duals the copy reports certify its primal values: every row and
+ * column within its bounds, a dual nonzero only at the bound it pushes on
+ * (minimising: >= 0 at a lower bound, <= 0 at an upper one), and each
+ * column's reduced cost c - Σ y·a likewise. */
+void fx_do_certify(glp_prob *P, const struct cl_dsx *d, const char *where) {
+  int m = cl_dsx_rows(d), n = glp_get_num_cols(P);
+  double *act = calloc((size_t)m + 1, sizeof *act), *dj = calloc((size_t)n + 1, sizeof *dj);
+  int *ind = malloc(((size_t)m + 1) * sizeof *ind);
+  double *val = malloc(((size_t)m + 1) * sizeof *val);
+  cr_assert(act && dj && ind && val);
+  for (int j = 1; j <= n; j++) {
+    double x = cl_dsx_col_prim(d, j), lo = glp_get_col_lb(P, j), hi = glp_get_col_ub(P, j);
+    if (glp_get_col_type(P, j) == GLP_FX) hi = lo;
+    cr_assert(x >= lo - 1e-7 && x <= hi + 1e-7, "%s: column %d at %g outside [%g, %g]", where, j, x, lo, hi);
+    dj[j] = glp_get_obj_coef(P, j);
+    int len = glp_get_mat_col(P, j, ind, val);
+    for (int e = 1; e <= len; e++) act[ind[e]] += val[e] * x, dj[j] -= cl_dsx_row_dual(d, ind[e]) * val[e];
+    cr_assert(dj[j] <= 1e-6 || x <= lo + 1e-7, "%s: column %d reduced cost %g, at %g", where, j, dj[j], x);
+    cr_assert(dj[j] >= -1e-6 || x >= hi - 1e-7, "%s: column %d reduced cost %g, at %g", where, j, dj[j], x);
+  }
+  for (int i = 1; i <= m; i++) {
+    double y = cl_dsx_row_dual(d, i);
+    int type = glp_get_row_type(P, i);
+    double lo = type == GLP_LO ? glp_get_row_lb(P, i) : -HUGE_VAL;
+    double hi = type == GLP_UP ? glp_get_row_ub(P, i) : HUGE_VAL;
+    cr_assert(act[i] >= lo - 1e-6 && act[i] <= hi + 1e-6, "%s: row %d at %g outside", where, i, act[i]);
+    cr_assert(y <= 1e-6 || act[i] <= lo + 1e-6, "%s: row %d dual %g, not at its lower bound", where, i, y);
+    cr_assert(y >= -1e-6 || act[i] >= hi - 1e-6, "%s: row %d dual %g, not at its upper bound", where, i, y);
+  }
+  free(act), free(dj), free(ind), free(val);
+}
+
+double fx_do_glpk_obj(glp_prob *P) {
+  glp_prob *Q = glp_create_prob();
+  glp_copy_prob(Q, P, GLP_ON);
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  parm.meth = GLP_DUALP;
+  cr_assert_eq(glp_simplex(Q, &parm), 0);
+  cr_assert_eq(glp_get_status(Q), GLP_OPT);
+  double v = glp_get_obj_val(Q);
+  glp_delete_prob(Q);
+  return v;
+}

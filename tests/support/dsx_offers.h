@@ -1,0 +1,36 @@
+/* dsx_offers.h — offer LPs for the node simplex's suites (clear_dsx.c):
+ * min Σ c·x over options x in [0, 1], ISP rows Σ P·x >= need (a share of
+ * the supply, so most offers are ordered in full), one "Σ x <= 1" row per
+ * offer of two or more options (two thirds left for later: lazy, to be
+ * appended violated), solved by GLPK; and the check that a copy's duals
+ * certify its primal values. */
+#ifndef FLEXD_TESTS_SUPPORT_DSX_OFFERS_H
+#define FLEXD_TESTS_SUPPORT_DSX_OFFERS_H
+
+#include <glpk.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/clear_dsx.h"
+
+#define FX_DO_MAX_OFF 40
+#define FX_DO_MAX_COL (3 * FX_DO_MAX_OFF)
+
+/* The offers' columns: offer o has columns first[o] .. first[o + 1] - 1,
+ * its row is row[o] once P has it (0 before; none for one option). */
+struct fx_do_offers {
+  int n_off, n_col, first[FX_DO_MAX_OFF + 1], row[FX_DO_MAX_OFF];
+  bool lazy[FX_DO_MAX_OFF];
+};
+
+/* Append offer f's row Σ x <= 1 to P (its slack basic if basic); its index. */
+int fx_do_offer_row(glp_prob *P, const struct fx_do_offers *o, int f, bool basic);
+/* A new offer LP from seed, solved to its optimum; *o describes it. */
+glp_prob *fx_do_offer_lp(uint64_t seed, struct fx_do_offers *o);
+/* Assert that d's duals certify its primal values on P (bounds, signs,
+ * complementary slackness, reduced costs); where names the step. */
+void fx_do_certify(glp_prob *P, const struct cl_dsx *d, const char *where);
+/* GLPK's optimum of a copy of P, from P's basis by the dual simplex. */
+double fx_do_glpk_obj(glp_prob *P);
+
+#endif
