@@ -17,6 +17,7 @@
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
 #include "tests/support/clear_markets.h"
+#include "tests/support/dsx_offers.h"
 
 /* A small LP in GLPK's form, solved by GLPK: min Σ c·x over n boxed
  * columns x in [0, 1], rows Σ a·x >= 1 (dense, a from the seed), so that
@@ -46,15 +47,6 @@ static glp_prob *small_lp(uint64_t seed, int m, int n) {
   parm.msg_lev = GLP_MSG_OFF;
   cr_assert_eq(glp_simplex(P, &parm), 0);
   return P;
-}
-
-static int glpk_solve(glp_prob *P) {
-  glp_smcp parm;
-  glp_init_smcp(&parm);
-  parm.msg_lev = GLP_MSG_OFF;
-  parm.meth = GLP_DUALP;
-  if (glp_simplex(P, &parm)) return -1;
-  return glp_get_status(P);
 }
 
 /* One change to both: column j fixed at 0, at 1, at a half (a zero-width
@@ -93,7 +85,7 @@ static void api_step(glp_prob *P, struct cl_dsx **d, bool devex, struct api_coun
   long piv = 0;
   glp_prob *Q = glp_create_prob();
   glp_copy_prob(Q, P, GLP_ON); /* GLPK's own answer, from its own basis */
-  int gs = glpk_solve(Q);
+  int gs = fx_do_glpk_dual(Q);
   double gobj = glp_get_obj_val(Q);
   glp_delete_prob(Q);
   int rc = *d ? cl_dsx_solve(*d, INT32_MAX, devex, &piv) : CL_DSX_FAIL;
@@ -271,7 +263,7 @@ Test(clear_dsx_edge, extreme_coefficients_match_glpk_or_fail_cleanly) {
       glp_set_row_bnds(P, i, GLP_LO, 1.0, 0.0);
       glp_set_rii(P, i, 1.0 / big);
     }
-    cr_assert_eq(glpk_solve(P), GLP_OPT);
+    cr_assert_eq(fx_do_glpk_dual(P), GLP_OPT);
     struct cl_dsx *d = NULL;
     int crc = cl_dsx_create(&d, P);
     cr_assert(crc == 0 || crc == CL_DSX_FAIL);
@@ -307,7 +299,7 @@ Test(clear_dsx_edge, same_changes_same_answers) {
         if (rc == CL_DSX_FAIL) { /* as the caller does: a new copy of GLPK's optimum */
           for (int j = 1; j <= 11; j++) glp_set_col_bnds(P, j, GLP_DB, 0, 1);
           cl_dsx_free(d);
-          cr_assert_eq(glpk_solve(P), GLP_OPT);
+          cr_assert_eq(fx_do_glpk_dual(P), GLP_OPT);
           cr_assert_eq(cl_dsx_create(&d, P), 0);
         }
       }
@@ -369,7 +361,7 @@ Test(clear_dsx_edge, rows_appended_past_capacity_match_glpk) {
       cl_dsx_restore(d, snap); /* stale: rows came since */
       cr_assert_eq(cl_dsx_rows(d), glp_get_num_rows(P));
       cr_assert_eq(cl_dsx_solve(d, INT32_MAX, row % 2 == 0, &piv), CL_DSX_OPT);
-      cr_assert_eq(glpk_solve(P), GLP_OPT);
+      cr_assert_eq(fx_do_glpk_dual(P), GLP_OPT);
       double g = glp_get_obj_val(P), o = cl_dsx_obj(d);
       cr_assert(fabs(g - o) <= 1e-7 * fmax(1.0, fabs(g)), "seed %llu row %d: %.12g, GLPK %.12g",
                 (unsigned long long)seed, row, o, g);

@@ -11,35 +11,6 @@
 #include "engine/clear.h"
 #include "tests/support/clear_markets.h"
 
-/* The result is what its orders add up to, and it keeps every rule (the
- * rules as clear_markets.c reads them, not as the engine does). */
-static void check_result(const struct fx_clear_market *m, const struct fx_clear_result *r,
-                         uint64_t seed) {
-  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
-  size_t n = 0;
-  for (size_t i = 0; i < m->n_offers; i++) {
-    if (r->option[i] < 0) continue;
-    const struct fx_clear_option *o = &m->offers[i].options[r->option[i]];
-    cr_assert(r->factor[i] >= o->min_af && r->factor[i] <= 100, "seed %llu: factor %d",
-              (unsigned long long)seed, r->factor[i]);
-    cr_assert(fx_cm_useful(m, o), "seed %llu: offer %zu helps no Requested ISP",
-              (unsigned long long)seed, i);
-    cr_assert_eq(r->orders[n].offer, i);
-    cr_assert_eq(r->orders[n].price, fx_clear_order_price(o->price, r->factor[i]));
-    n++;
-    fx_cm_add(d, o, r->factor[i], 1);
-    cost += fx_clear_order_price(o->price, r->factor[i]);
-  }
-  bool ok;
-  cr_assert_eq(n, r->n_orders);
-  cr_assert_eq(fx_cm_coverage(m, d, &ok), r->coverage, "seed %llu", (unsigned long long)seed);
-  cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
-  cr_assert_eq(cost, r->cost, "seed %llu", (unsigned long long)seed);
-  for (size_t t = 0; t < m->request.n_isps; t++) cr_assert_eq(d[t], r->ordered[t]);
-  cr_assert_geq(r->coverage_ub, r->coverage);
-  cr_assert_leq(r->cost_lb, r->cost);
-}
-
 static struct fx_clear_result solve_with(const struct fx_clear_market *m,
                                         const struct fx_clear_params *p) {
   struct fx_clear_result r;
@@ -87,7 +58,7 @@ Test(clear_lns, windows_only_improve_and_keep_every_rule) {
     fx_cm_gen(&k, seed, (size_t)(20 + 3 * (seed % 33)), 60, seed % 4 == 0);
     struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
     struct fx_clear_result again = solve_with(&k.m, &with);
-    check_result(&k.m, &a, seed);
+    fx_cm_check_result(&k.m, &a, seed);
     same_answer(&a, &again, seed);
     cr_assert_eq(b.lns_windows, 0, "seed %llu: windows ran while off", (unsigned long long)seed);
     cr_assert_geq(a.coverage, b.coverage, "seed %llu", (unsigned long long)seed);
@@ -119,7 +90,7 @@ Test(clear_lns, the_work_budget_bounds_the_windows) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(40 + 3 * (seed % 20)), 60, false);
     struct fx_clear_result a = solve_with(&k.m, &big), b = solve_with(&k.m, &small);
-    check_result(&k.m, &b, seed);
+    fx_cm_check_result(&k.m, &b, seed);
     cr_assert_leq(b.lns_windows, a.lns_windows, "seed %llu", (unsigned long long)seed);
     fewer += b.lns_windows < a.lns_windows;
     fx_clear_result_free(&a);
@@ -149,7 +120,7 @@ Test(clear_lns, proof_from_the_windows_answer_matches_exhaustive_search) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
     struct fx_clear_result r = solve_with(&k.m, &p), again = solve_with(&k.m, &p);
-    check_result(&k.m, &r, seed);
+    fx_cm_check_result(&k.m, &r, seed);
     same_answer(&r, &again, seed);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
     fx_cm_exhaustive(&e);
@@ -186,7 +157,7 @@ Test(clear_lns, windows_alone_keep_true_bounds_on_small_markets) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(5 + seed % 4), 3, seed % 3 == 0);
     struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
-    check_result(&k.m, &a, seed);
+    fx_cm_check_result(&k.m, &a, seed);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = a.coverage};
     fx_cm_exhaustive(&e);
     cr_assert_geq(a.coverage_ub, e.best_cov, "seed %llu", (unsigned long long)seed);

@@ -15,31 +15,6 @@
 #include "engine/clear_internal.h"
 #include "tests/support/clear_markets.h"
 
-/* The result is what its orders add up to, and it keeps every rule. */
-static void check_result(const struct fx_clear_market *m, const struct fx_clear_result *r) {
-  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
-  size_t n = 0;
-  for (size_t i = 0; i < m->n_offers; i++) {
-    if (r->option[i] < 0) continue;
-    const struct fx_clear_option *o = &m->offers[i].options[r->option[i]];
-    cr_assert(r->factor[i] >= o->min_af && r->factor[i] <= 100, "factor %d", r->factor[i]);
-    cr_assert(fx_cm_useful(m, o), "offer %zu helps no Requested ISP", i);
-    cr_assert_eq(r->orders[n].offer, i);
-    cr_assert_eq(r->orders[n].price, fx_clear_order_price(o->price, r->factor[i]));
-    n++;
-    fx_cm_add(d, o, r->factor[i], 1);
-    cost += fx_clear_order_price(o->price, r->factor[i]);
-  }
-  bool ok;
-  cr_assert_eq(n, r->n_orders);
-  cr_assert_eq(fx_cm_coverage(m, d, &ok), r->coverage);
-  cr_assert(ok, "a bound is violated");
-  cr_assert_eq(cost, r->cost);
-  for (size_t t = 0; t < m->request.n_isps; t++) cr_assert_eq(d[t], r->ordered[t]);
-  cr_assert_geq(r->coverage_ub, r->coverage);
-  cr_assert_leq(r->cost_lb, r->cost);
-}
-
 struct merit_item {
   double key;
   size_t offer, opt;
@@ -115,7 +90,7 @@ Test(clear_props, small_markets_match_exhaustive_search) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(1 + seed % 6), 2, false);
     struct fx_clear_result r = solve(&k.m);
-    check_result(&k.m, &r);
+    fx_cm_check_result(&k.m, &r, seed);
     cr_assert(near_exhaustive(&k.m, &r, seed), "seed %llu: not the optimum", (unsigned long long)seed);
     fx_clear_result_free(&r);
   }
@@ -135,7 +110,7 @@ Test(clear_props, heuristics_alone_match_exhaustive_search) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(1 + seed % 6), 2, false);
     struct fx_clear_result r = solve_with(&k.m, &p);
-    check_result(&k.m, &r);
+    fx_cm_check_result(&k.m, &r, seed);
     near += near_exhaustive(&k.m, &r, seed);
     fx_clear_result_free(&r);
   }
@@ -162,7 +137,7 @@ static void bb_matches_exhaustive(bool lazy, bool look_ahead) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
     struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
-    check_result(&k.m, &r);
+    fx_cm_check_result(&k.m, &r, seed);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
     fx_cm_exhaustive(&e);
     cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu: the bound %lld is above the optimum %lld",
@@ -302,8 +277,8 @@ Test(clear_props, redives_and_local_search_never_dominated_by_one_dive) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(10 + 3 * (seed % 37)), 60, seed % 4 == 0);
     struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
-    check_result(&k.m, &a);
-    check_result(&k.m, &b);
+    fx_cm_check_result(&k.m, &a, seed);
+    fx_cm_check_result(&k.m, &b, seed);
     bool dominated = b.coverage >= a.coverage && b.cost <= a.cost &&
                      (b.coverage > a.coverage || b.cost < a.cost);
     cr_assert(!dominated, "seed %llu: %lld W for %lld, one dive %lld W for %lld",
@@ -321,7 +296,7 @@ Test(clear_props, never_worse_than_merit_order) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(5 + seed % 100), 60, seed % 3 == 0);
     struct fx_clear_result r = solve(&k.m);
-    check_result(&k.m, &r);
+    fx_cm_check_result(&k.m, &r, seed);
     int64_t mc, mk_cost;
     merit(&k.m, &mc, &mk_cost);
     cr_assert_geq(r.coverage, mc, "seed %llu", (unsigned long long)seed);
@@ -349,7 +324,7 @@ Test(clear_props, negative_prices_keep_every_rule) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(1 + seed % 8), 3, true);
     struct fx_clear_result r = solve(&k.m);
-    check_result(&k.m, &r);
+    fx_cm_check_result(&k.m, &r, seed);
     /* Every order adds coverage: without it, coverage drops or a bound breaks. */
     int64_t d[FX_CM_MAX_ISPS];
     memcpy(d, r.ordered, sizeof(int64_t) * k.m.request.n_isps);
@@ -384,7 +359,7 @@ Test(clear_props, neighbourhood_search_only_improves) {
     fx_cm_gen(&k, seed, (size_t)(20 + 3 * (seed % 33)), 60, seed % 4 == 0);
     struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
     struct fx_clear_result again = solve_with(&k.m, &with);
-    check_result(&k.m, &a);
+    fx_cm_check_result(&k.m, &a, seed);
     cr_assert_eq(a.n_orders, again.n_orders, "seed %llu", (unsigned long long)seed);
     cr_assert_arr_eq(a.orders, again.orders, a.n_orders * sizeof *a.orders);
     fx_clear_result_free(&again);
@@ -419,7 +394,7 @@ Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
     struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
-    check_result(&k.m, &r);
+    fx_cm_check_result(&k.m, &r, seed);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
     fx_cm_exhaustive(&e);
     cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu: the bound %lld is above the optimum %lld",
@@ -460,7 +435,7 @@ Test(clear_props, proof_runs_only_where_the_gap_stays_open) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(30 + 5 * (seed % 9)), 50, seed % 2 == 0);
     struct fx_clear_result a = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
-    check_result(&k.m, &a);
+    fx_cm_check_result(&k.m, &a, seed);
     if (o.cost_gap <= p.bb_gap) {
       cr_assert_eq(a.proof_cols, 0, "seed %llu: the proof ran on a proven answer", (unsigned long long)seed);
       cr_assert_eq(a.n_orders, o.n_orders, "seed %llu", (unsigned long long)seed);
@@ -495,7 +470,7 @@ static void identical_on_the_proof_path(bool look_ahead) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(50 + 10 * (seed % 6)), 50, seed % 2 == 0);
     struct fx_clear_result a = solve_with(&k.m, &p), b = solve_with(&k.m, &p);
-    check_result(&k.m, &a);
+    fx_cm_check_result(&k.m, &a, seed);
     cr_assert_eq(a.n_orders, b.n_orders);
     cr_assert_arr_eq(a.orders, b.orders, a.n_orders * sizeof *a.orders);
     cr_assert_eq(a.coverage_ub, b.coverage_ub);

@@ -17,6 +17,7 @@
 #include "engine/clear_internal.h"
 #include "engine/config.h"
 #include "tests/support/clear_markets.h"
+#include "tests/support/dsx_offers.h"
 
 /* min Σ c·x over n boxed columns in [0, 1], rows Σ a·x >= 1, each row
  * scaled to a largest entry of 1 as clear_lp.c scales its rows (so the
@@ -51,15 +52,6 @@ static glp_prob *scaled_lp(uint64_t seed, int m, int n) {
   parm.msg_lev = GLP_MSG_OFF;
   cr_assert_eq(glp_simplex(P, &parm), 0);
   return P;
-}
-
-static int glpk_dual(glp_prob *P) {
-  glp_smcp parm;
-  glp_init_smcp(&parm);
-  parm.msg_lev = GLP_MSG_OFF;
-  parm.meth = GLP_DUALP;
-  if (glp_simplex(P, &parm)) return -1;
-  return glp_get_status(P);
 }
 
 /* One change to both: a row's lower bound moved (as the dives move the
@@ -120,7 +112,7 @@ Test(clear_rdsx, set_row_matches_glpk) {
       }
       long piv = 0;
       int rc = kept ? cl_dsx_solve(d, 100000, false, &piv) : CL_DSX_FAIL;
-      int st = glpk_dual(P);
+      int st = fx_do_glpk_dual(P);
       if (st == GLP_OPT) {
         if (rc == CL_DSX_OPT) {
           double a = cl_dsx_obj(d), b = glp_get_obj_val(P);
@@ -140,7 +132,7 @@ Test(clear_rdsx, set_row_matches_glpk) {
         infeasible++;
         /* Back to a feasible LP before going on: every row at 0. */
         for (int i = 1; i <= m; i++) glp_set_row_bnds(P, i, GLP_LO, 0.0, 0.0);
-        if (glpk_dual(P) != GLP_OPT) break;
+        if (fx_do_glpk_dual(P) != GLP_OPT) break;
       }
       cl_dsx_free(d), d = NULL;
       if (cl_dsx_create(&d, P)) break; /* GLPK's optimum refused: next seed */
@@ -173,7 +165,7 @@ Test(clear_rdsx, set_row_moves_the_optimum) {
   cr_assert(cl_dsx_set_row(d, 1, lo, HUGE_VAL));
   glp_set_row_bnds(P, 1, GLP_LO, lo, 0.0);
   cr_assert_eq(cl_dsx_solve(d, 1000, false, &piv), CL_DSX_OPT);
-  cr_assert_eq(glpk_dual(P), GLP_OPT);
+  cr_assert_eq(fx_do_glpk_dual(P), GLP_OPT);
   cr_assert_gt(cl_dsx_obj(d), before + 1e-6);
   cr_assert(fabs(cl_dsx_obj(d) - glp_get_obj_val(P)) <= 1e-7 * fabs(glp_get_obj_val(P)));
   cl_dsx_free(d);

@@ -187,3 +187,30 @@ void fx_cm_check_state(const struct fx_clear_market *m, const struct cl_model *m
   cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
   cr_assert_eq(cost, st->cost, "seed %llu", (unsigned long long)seed);
 }
+
+void fx_cm_check_result(const struct fx_clear_market *m, const struct fx_clear_result *r,
+                        uint64_t seed) {
+  int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_offers; i++) {
+    if (r->option[i] < 0) continue;
+    const struct fx_clear_option *o = &m->offers[i].options[r->option[i]];
+    cr_assert(r->factor[i] >= o->min_af && r->factor[i] <= 100, "seed %llu: factor %d",
+              (unsigned long long)seed, r->factor[i]);
+    cr_assert(fx_cm_useful(m, o), "seed %llu: offer %zu helps no Requested ISP",
+              (unsigned long long)seed, i);
+    cr_assert_eq(r->orders[n].offer, i);
+    cr_assert_eq(r->orders[n].price, fx_clear_order_price(o->price, r->factor[i]));
+    n++;
+    fx_cm_add(d, o, r->factor[i], 1);
+    cost += fx_clear_order_price(o->price, r->factor[i]);
+  }
+  bool ok;
+  cr_assert_eq(n, r->n_orders);
+  cr_assert_eq(fx_cm_coverage(m, d, &ok), r->coverage, "seed %llu", (unsigned long long)seed);
+  cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
+  cr_assert_eq(cost, r->cost, "seed %llu", (unsigned long long)seed);
+  for (size_t t = 0; t < m->request.n_isps; t++) cr_assert_eq(d[t], r->ordered[t]);
+  cr_assert_geq(r->coverage_ub, r->coverage);
+  cr_assert_leq(r->cost_lb, r->cost);
+}

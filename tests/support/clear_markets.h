@@ -78,6 +78,12 @@ void fx_cm_exhaustive(struct fx_cm_ex *e);
  * generator's small markets never reach: what the search is compared to. */
 void fx_cm_bb_params(struct fx_clear_params *p);
 
+/* Assert that r is what its orders add up to (per ISP, coverage, cost,
+ * prices) and keeps every rule written here, with bounds that bound it;
+ * seed names the market in the messages. */
+void fx_cm_check_result(const struct fx_clear_market *m, const struct fx_clear_result *r,
+                        uint64_t seed);
+
 /* Assert that st, an engine state on m (md its model), keeps every rule
  * written here: factors within the options' ranges, every bound on the
  * rounded values, and coverage and cost what its orders add up to. */

@@ -119,3 +119,12 @@ double fx_do_glpk_obj(glp_prob *P) {
   glp_delete_prob(Q);
   return v;
 }
+
+int fx_do_glpk_dual(glp_prob *P) {
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  parm.meth = GLP_DUALP;
+  if (glp_simplex(P, &parm)) return -1;
+  return glp_get_status(P);
+}

@@ -30,6 +30,9 @@ glp_prob *fx_do_offer_lp(uint64_t seed, struct fx_do_offers *o);
 /* Assert that d's duals certify its primal values on P (bounds, signs,
  * complementary slackness, reduced costs); where names the step. */
 void fx_do_certify(glp_prob *P, const struct cl_dsx *d, const char *where);
+/* GLPK's dual simplex on P from its basis: P's status, or -1 when GLPK
+ * refuses to start. */
+int fx_do_glpk_dual(glp_prob *P);
 /* GLPK's optimum of a copy of P, from P's basis by the dual simplex. */
 double fx_do_glpk_obj(glp_prob *P);
 
