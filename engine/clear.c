@@ -39,7 +39,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_native_lp = true;
   p->bb_node_dive = 16;
   p->dive_native_lp = true;
-  p->bb_sb_cands = 0;
+  p->bb_sb_cands = 16;
   p->bb_sb_reliable = 1;
   p->bb_sb_pivots = 10;
   p->rins_max_offers = 2000;

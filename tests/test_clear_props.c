@@ -128,6 +128,7 @@ static void bb_matches_exhaustive(bool lazy, bool look_ahead) {
   struct fx_clear_params p, off;
   fx_cm_bb_params(&p);
   p.bb_lazy_rows = lazy;
+  p.bb_sb_cands = 0; /* the default looks ahead: the plain search is the other case */
   if (look_ahead) /* every candidate, every time, stopped after one pivot */
     p.bb_sb_cands = 100, p.bb_sb_reliable = 1000, p.bb_sb_pivots = 1;
   off = p;
@@ -463,6 +464,7 @@ static void identical_on_the_proof_path(bool look_ahead) {
   p.bb_max_offers = 0;
   p.proof_max_offers = 1000;
   p.bb_node_limit = 200;
+  p.bb_sb_cands = 0; /* the default looks ahead */
   plain = p;
   if (look_ahead) p.bb_sb_cands = 8, p.bb_sb_reliable = 2, p.bb_sb_pivots = 3;
   int reduced = 0, other = 0;
