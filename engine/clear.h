@@ -109,8 +109,10 @@ struct fx_clear_params {
   /* Node candidates by dives on the node simplex (docs/clearing.md, round
    * 9): every bb_node_dive-th node's LP (default 16) is dived on (offers
    * fixed, factors rounded by the LP, then the integer polish) for a
-   * candidate answer; needs bb_native_lp. 0 = off. */
-  int bb_node_dive;
+   * candidate answer; needs bb_native_lp. 0 = off. The first
+   * bb_dive_dense nodes are each dived on (round 10: the answers come
+   * early, while the incumbent still decides what gets fixed; 0 = none). */
+  int bb_node_dive, bb_dive_dense;
   /* The root's dives (steps 5, 8 and 13 of docs/clearing.md) re-solved on
    * that simplex too, copied once per dive from GLPK's optimum; GLPK stays
    * the fallback (docs/clearing.md, round 9). */
@@ -160,6 +162,14 @@ struct fx_clear_params {
   int lns_passes;
   int lns_work;
   bool lns_proof_start;
+  /* Crossover at the root (round 10, opt-in; 0 = off): on markets that get
+   * step 11's neighbourhood search, up to cross_max_offers, the offers on
+   * which the root's answers (the dive's, the neighbourhood search's and a
+   * dive polish's) do not all agree are cleared again as a sub-market with
+   * the neighbourhood search's budget. cross_proof_start: the proof starts
+   * from its answer instead of the root's. Deterministic. */
+  size_t cross_max_offers;
+  bool cross_proof_start;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
@@ -194,6 +204,8 @@ struct fx_clear_result {
   int lns_windows;               /* window neighbourhoods cleared */
   int lns_improved;              /* of which made the answer cheaper */
   int proof_cols;                /* options left in the proof's reduced market */
+  int cross_free;                /* offers the root's crossover cleared again (round 10) */
+  bool cross_improved;           /* and whether that made the answer cheaper */
 };
 
 #define FX_CLEAR_TOLERANCE 0.001 /* 0.1 %: DESIGN.md §4 */
