@@ -12,7 +12,9 @@
  * markets get a neighbourhood search instead (clear_sub.c: the offers the
  * answer and the LP disagree on, cleared again as a small market; opt-in,
  * windows of ISPs cleared again the same way) and a
- * dive from the cost bound's LP that the LP rounds (clear_lp.c), or, up
+ * dive from the cost bound's LP that the LP rounds (clear_lp.c; opt-in,
+ * the offers on which the root's answers disagree cleared again after it:
+ * clear_prim.c), or, up
  * to proof_max_offers, branch-and-bound on the market that reduced-cost
  * fixing at the root leaves. docs/clearing.md explains why this shape. */
 #include <math.h>
@@ -38,7 +40,6 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_lazy_rows = true;
   p->bb_native_lp = true;
   p->bb_node_dive = 16;
-  p->bb_dive_dense = 0;
   p->dive_native_lp = true;
   p->bb_sb_cands = 16;
   p->bb_sb_reliable = 1;

@@ -109,10 +109,8 @@ struct fx_clear_params {
   /* Node candidates by dives on the node simplex (docs/clearing.md, round
    * 9): every bb_node_dive-th node's LP (default 16) is dived on (offers
    * fixed, factors rounded by the LP, then the integer polish) for a
-   * candidate answer; needs bb_native_lp. 0 = off. The first
-   * bb_dive_dense nodes are each dived on (round 10: the answers come
-   * early, while the incumbent still decides what gets fixed; 0 = none). */
-  int bb_node_dive, bb_dive_dense;
+   * candidate answer; needs bb_native_lp. 0 = off. */
+  int bb_node_dive;
   /* The root's dives (steps 5, 8 and 13 of docs/clearing.md) re-solved on
    * that simplex too, copied once per dive from GLPK's optimum; GLPK stays
    * the fallback (docs/clearing.md, round 9). */

@@ -273,13 +273,10 @@ struct budget {
 
 /* Dive from the node's LP on the node simplex (round 9; cl_lp_bb_dive),
  * every bb_node_dive-th node that has something to branch on, on cost
- * only, and each of the first bb_dive_dense ones (round 10); the
- * candidate's rule decides. */
+ * only; the candidate's rule decides. */
 static bool dive_due(const struct bb *bb, const struct budget *bu) {
   int k = bb->p->bb_node_dive;
-  if (bb->cov) return false;
-  if (bu->nodes <= bb->p->bb_dive_dense) return true;
-  return k > 0 && bu->nodes % k == 1 % k;
+  return !bb->cov && k > 0 && bu->nodes % k == 1 % k;
 }
 
 static int dive(struct bb *bb) {
