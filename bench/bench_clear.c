@@ -20,7 +20,10 @@
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_ONE (one run per size), BB_LAZY (bb_lazy_rows: 0 or 1),
  * BB_NATIVE (bb_native_lp: 0 or 1), DIVE_NATIVE (dive_native_lp: 0 or 1),
- * BB_DIVE (bb_node_dive: every k-th node, 0 = off), BB_SIZE and
+ * BB_DIVE (bb_node_dive: every k-th node, 0 = off), REDIVE_MAX
+ * (redive_max_offers), the root's crossover (round 10, off by default):
+ * CROSS_MAX (cross_max_offers) and CROSS_PROOF (cross_proof_start: 0 or
+ * 1), BB_SIZE and
  * BB_SCARCITY (one market only); the window neighbourhoods (round 9, off
  * by default): LNS_MAX (lns_max_offers), LNS_WIDTH, LNS_SHARE, LNS_NODES,
  * LNS_PIVOTS, LNS_PASSES, LNS_WORK and LNS_PROOF (lns_proof_start: 0 or 1). */
@@ -140,6 +143,9 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
   if (getenv("BB_NATIVE")) p.bb_native_lp = atoi(getenv("BB_NATIVE")) != 0;
   if (getenv("BB_DIVE")) p.bb_node_dive = atoi(getenv("BB_DIVE"));
+  if (getenv("CROSS_MAX")) p.cross_max_offers = (size_t)atol(getenv("CROSS_MAX"));
+  if (getenv("CROSS_PROOF")) p.cross_proof_start = atoi(getenv("CROSS_PROOF")) != 0;
+  if (getenv("REDIVE_MAX")) p.redive_max_offers = (size_t)atol(getenv("REDIVE_MAX"));
   if (getenv("DIVE_NATIVE")) p.dive_native_lp = atoi(getenv("DIVE_NATIVE")) != 0;
   if (getenv("BB_PROOF")) p.proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
   if (getenv("BB_SB")) p.bb_sb_cands = atoi(getenv("BB_SB"));

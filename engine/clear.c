@@ -12,7 +12,9 @@
  * markets get a neighbourhood search instead (clear_sub.c: the offers the
  * answer and the LP disagree on, cleared again as a small market; opt-in,
  * windows of ISPs cleared again the same way) and a
- * dive from the cost bound's LP that the LP rounds (clear_lp.c), or, up
+ * dive from the cost bound's LP that the LP rounds (clear_lp.c; opt-in,
+ * the offers on which the root's answers disagree cleared again after it:
+ * clear_prim.c), or, up
  * to proof_max_offers, branch-and-bound on the market that reduced-cost
  * fixing at the root leaves. docs/clearing.md explains why this shape. */
 #include <math.h>
@@ -54,6 +56,8 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->lns_passes = 1;
   p->lns_work = 2000;
   p->lns_proof_start = false;
+  p->cross_max_offers = 0;
+  p->cross_proof_start = false;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
@@ -175,6 +179,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   struct cl_lp_out out = {0};
   struct cl_bb_out bo = {.bound = INT64_MIN}, bc = {0};
   struct cl_lns_out lo = {0};
+  struct cl_prim_out xo = {0};
   int n_free = 0, proof_cols = 0;
   double deadline = p->time_limit_ms > 0 ? cl_now_ms() + p->time_limit_ms : 0;
   int rc = cl_state_init(&best, md);
@@ -196,9 +201,15 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
      * instead: its bound is at that answer's coverage, which the final
      * answer covers at least too. */
     bool rins = !cl_lp_exact(lp) && !bb && md->n_offers <= p->rins_max_offers && p->rins_node_limit > 0;
-    if (!rc && proof) cl_state_copy(&other, &best, md);
+    bool xon = rins && md->n_offers <= p->cross_max_offers;
+    if (!rc && (proof || xon)) cl_state_copy(&other, &best, md);
     if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
-    if (!rc && rins) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb is at best.cov */
+    /* Crossover of the root's answers (opt-in; round 10): the dive polish
+     * is its first step */
+    bool cross = xon && gap_open(&best, out.cost_lb, p->bb_gap);
+    if (!rc && rins && !cross) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb is at best.cov */
+    if (!rc && cross) rc = cl_prim_cross(md, lp, p, deadline, &other, &best, &xo);
+    if (!rc && cross && proof && p->cross_proof_start) cl_state_copy(&other, &best, md);
     /* Window neighbourhoods where the gap stays open (opt-in; round 9) */
     bool lns = rins && md->n_offers <= p->lns_max_offers && gap_open(&best, out.cost_lb, p->bb_gap);
     if (!rc && lns) rc = cl_lns_windows(md, lp, p, deadline, out.cost_lb, &best, &lo);
@@ -222,6 +233,8 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     res->lns_windows = lo.windows;
     res->lns_improved = lo.improved;
     res->proof_cols = proof_cols;
+    res->cross_free = xo.n_free;
+    res->cross_improved = xo.improved;
     fill_gaps(res);
   }
   cl_lp_free(lp);

@@ -160,6 +160,14 @@ struct fx_clear_params {
   int lns_passes;
   int lns_work;
   bool lns_proof_start;
+  /* Crossover at the root (round 10, opt-in; 0 = off): on markets that get
+   * step 11's neighbourhood search, up to cross_max_offers, the offers on
+   * which the root's answers (the dive's, the neighbourhood search's and a
+   * dive polish's) do not all agree are cleared again as a sub-market with
+   * the neighbourhood search's budget. cross_proof_start: the proof starts
+   * from its answer instead of the root's. Deterministic. */
+  size_t cross_max_offers;
+  bool cross_proof_start;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
@@ -194,6 +202,8 @@ struct fx_clear_result {
   int lns_windows;               /* window neighbourhoods cleared */
   int lns_improved;              /* of which made the answer cheaper */
   int proof_cols;                /* options left in the proof's reduced market */
+  int cross_free;                /* offers the root's crossover cleared again (round 10) */
+  bool cross_improved;           /* and whether that made the answer cheaper */
 };
 
 #define FX_CLEAR_TOLERANCE 0.001 /* 0.1 %: DESIGN.md §4 */

@@ -224,6 +224,25 @@ int cl_lns_windows(const struct cl_model *md, struct cl_lp *lp, const struct fx_
  * columns. */
 int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
                   double deadline, struct cl_state *best, struct cl_bb_out *out, int *n_cols);
+/* The offers free_offer[i] cleared again as a sub-market with cl_rins's
+ * budget, every other offer fixed at best's order (clear_sub.c, round 10);
+ * best replaced (*better) when the whole keeps every bound, covers as much
+ * and costs less. Proves nothing. */
+int cl_sub_cross(const struct cl_model *md, const struct fx_clear_params *p, double deadline,
+                 const bool *free_offer, struct cl_state *best, int *n_free, bool *better);
+/* Crossover at the root (clear_prim.c, round 10): a second answer by the
+ * dive polish from the LP's solution (lp after cl_lp_cost_bound(lp,
+ * best->cov); put back), then the offers on which best, that answer and
+ * root (when not NULL) do not all agree cleared again by cl_sub_cross.
+ * best only gets cheaper, covering at least as much and keeping every
+ * bound. Deterministic; proves nothing. */
+struct cl_prim_out {
+  int n_free;    /* offers the crossover left free */
+  bool improved; /* it made best cheaper */
+};
+int cl_prim_cross(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+                  double deadline, const struct cl_state *root, struct cl_state *best,
+                  struct cl_prim_out *out);
 /* Dive-and-fix polish (clear_lp.c, round 8): from the LP's current
  * solution (the root's after cl_lp_cost_bound, or a branch-and-bound
  * node's on cost), a dive that fixes the offers the LP splits or activates

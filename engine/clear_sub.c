@@ -483,3 +483,13 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
   free(keep);
   return rc;
 }
+
+/* Crossover (round 10, clear_prim.c): the offers free_offer[i] cleared
+ * again with step 11's budget, every other offer fixed at best's order. */
+int cl_sub_cross(const struct cl_model *md, const struct fx_clear_params *p, double deadline,
+                 const bool *free_offer, struct cl_state *best, int *n_free, bool *better) {
+  int nodes;
+  struct sub_limits lim = {p->rins_node_limit, p->rins_pivot_limit, p->bb_gap,
+                           p->local_search_work};
+  return sub_clear(md, p, deadline, free_offer, &lim, best, n_free, &nodes, better);
+}
