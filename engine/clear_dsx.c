@@ -775,8 +775,10 @@ static int choose_row(const struct cl_dsx *d, double *delta) {
   for (int p = 0; p < d->m; p++) {
     int v = d->head[p];
     double x = d->x[v], inf = 0;
-    if (x < d->lo[v] - TOL_P * (1 + fabs(d->lo[v]))) inf = x - d->lo[v];
-    else if (x > d->hi[v] + TOL_P * (1 + fabs(d->hi[v]))) inf = x - d->hi[v];
+    /* (x < lo, x > hi first: the tolerances only widen the bounds, and
+     * most basic variables lie within them) */
+    if (x < d->lo[v] && x < d->lo[v] - TOL_P * (1 + fabs(d->lo[v]))) inf = x - d->lo[v];
+    else if (x > d->hi[v] && x > d->hi[v] + TOL_P * (1 + fabs(d->hi[v]))) inf = x - d->hi[v];
     double w = d->devex ? d->dw[v] : 1.0;
     if (inf != 0 && inf * inf > bv * w) bv = inf * inf / w, best = v, *delta = inf;
   }
@@ -825,6 +827,9 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
       int k = wi * 64 + __builtin_ctzll(b);
       double a = d->ar[k];
+      /* |sigma·a| = |a|: no candidate below the pivot tolerance (most
+       * of them, zero: their columns miss rho's rows), skipped at once */
+      if (fabs(a) <= TOL_PIV) continue;
       if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
       double as = sigma * a, ratio;
       /* (not fmax: a libm call here, per variable and pivot) */
