@@ -514,6 +514,16 @@ static int64_t cost_bound(struct cl_lp *lp, int64_t coverage) {
   return ceil_i64(lb);
 }
 
+long double cl_lp_lagrangian(struct cl_lp *lp, double *mu, bool cost, double total) {
+  return lagrangian(lp, mu, cost, total);
+}
+
+void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total) {
+  *a = lp->row_a[t], *b = lp->row_b[t], *total = lp->row_total;
+}
+
+int64_t cl_lp_ceil(long double x) { return ceil_i64(x); }
+
 /* Column c's bounds as the LP holds them (scaled), in GLPK and in the
  * nodes' own simplex while there is one: the two always see one LP. */
 static void put_col(struct cl_lp *lp, size_t c, double lo, double hi) {
