@@ -105,11 +105,12 @@ static bool same_ld(long double a, long double b) {
   return (a == b && signbit(a) == signbit(b)) || (isnan(a) && isnan(b));
 }
 
-/* A multiplier: zero now and then, else a full 53-bit significand at a
- * scale from 2^-30 to 2^30, either sign, so that summing two of them in
- * double rounds where long double would not. */
-static double rand_mu(struct fx_cm_rng *r) {
-  if (fx_cm_uni(r, 0, 5) == 0) return fx_cm_uni(r, 0, 1) ? 0.0 : -0.0;
+/* A multiplier: zero (either sign) one time in zeros, as the slack rows'
+ * are, else a full 53-bit significand at a scale from 2^-30 to 2^30,
+ * either sign, so that summing two of them in double rounds where long
+ * double would not. */
+static double rand_mu(struct fx_cm_rng *r, int zeros) {
+  if (fx_cm_uni(r, 1, zeros) == 1) return fx_cm_uni(r, 0, 1) ? 0.0 : -0.0;
   double m = (double)(fx_cm_next(r) >> 11) / 9007199254740992.0; /* [0, 1) */
   return (fx_cm_uni(r, 0, 1) ? 1 : -1) * ldexp(0.5 + m / 2, (int)fx_cm_uni(r, -30, 30));
 }
@@ -143,7 +144,7 @@ static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r
   double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
   cr_assert(m1 && m2);
   for (int round = 0; round < 8; round++) {
-    for (int i = 0; i <= nr; i++) m1[i] = m2[i] = rand_mu(r);
+    for (int i = 0; i <= nr; i++) m1[i] = m2[i] = rand_mu(r, round < 4 ? 6 : 2);
     bool cost = round % 2;
     double total = (double)fx_cm_uni(r, -1000000, 1000000);
     long double fast = cl_lp_lagrangian(lp, m1, cost, total);
@@ -199,7 +200,8 @@ Test(clear_nodec, lagrangian_is_the_plain_loop_bit_for_bit) {
 
 /* Odd powers of every size (the products then fill the long double's
  * significand), a base that leaves coverage deficits, some ISPs without
- * bounds and options with zeros among their powers. */
+ * bounds, options with zeros among their powers, and free options (a zero
+ * price starts a column's term at −0). */
 Test(clear_nodec, lagrangian_on_wide_markets_with_large_powers) {
   enum { NI = 40, NO = 80, NP = 3 };
   static struct fx_clear_isp isps[NI];
@@ -228,8 +230,8 @@ Test(clear_nodec, lagrangian_on_wide_markets_with_large_powers) {
         for (size_t t = 0; t < n; t++)
           pw[i][j][t] = fx_cm_uni(&r, 0, 5) == 0 ? 0
                                                  : dir * (fx_cm_uni(&r, 1, INT64_C(1) << fx_cm_uni(&r, 3, 36)) | 1);
-        opts[i][j] = (struct fx_clear_option){fx_cm_uni(&r, -(INT64_C(1) << 40), INT64_C(1) << 44),
-                                              (int)fx_cm_uni(&r, 1, 100), first, n, pw[i][j]};
+        int64_t price = fx_cm_uni(&r, 0, 4) ? fx_cm_uni(&r, -(INT64_C(1) << 40), INT64_C(1) << 44) : 0;
+        opts[i][j] = (struct fx_clear_option){price, (int)fx_cm_uni(&r, 1, 100), first, n, pw[i][j]};
       }
       offers[i] = (struct fx_clear_offer){n_opt, opts[i]};
     }
