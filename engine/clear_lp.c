@@ -45,8 +45,7 @@ struct basis {
 /* The Lagrangian's arithmetic laid out for its loop (lag_init): per column
  * its entries (first[c] .. first[c + 1]) on the constrained ISPs where it
  * has power, ISP t and s·p; per ISP, filled at each evaluation, the
- * multiplier on its power w (row A's plus row B's), half its size, and
- * whether it is zero (nz: 0 when it is). */
+ * multiplier on its power w (row A's plus row B's) and half its size. */
 struct lag_ent {
   int64_t sp;
   size_t t;
@@ -56,7 +55,6 @@ struct lag_tab {
   size_t *first;
   struct lag_ent *e;
   long double *w, *hw;
-  unsigned char *nz;
 };
 
 struct cl_lp {
@@ -370,17 +368,12 @@ static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c
  * (and price) at a partial factor. The ISPs' multipliers come from
  * lag_isps, so a column's entry is a product and three sums; every sum is
  * taken in the order and precision the plain loop over its ISPs took it
- * (tests/test_clear_nodec.c holds the bound to that loop, bit for bit).
- * An ISP whose multiplier is zero (a slack row: a third to a half of the
- * entries at a node) adds +0 to mag and noise, and to g a zero whose sign
- * no later value sees (g − v is −v for either zero; a zero g ends as b,
- * plus noise or +0), so it is skipped: the same bits. */
+ * (tests/test_clear_nodec.c holds the bound to that loop, bit for bit). */
 static long double col_term(const struct cl_lp *lp, size_t c, bool cost, long double *mag) {
   const struct cl_col *cl = &lp->md->col[c];
   const struct lag_tab *lg = &lp->lag;
   long double g = cost ? -(long double)cl->price : 0.0L, noise = cost ? 0.5L : 0.0L, m = *mag;
   for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
-    if (!lg->nz[lg->e[e].t]) continue;
     long double v = lg->w[lg->e[e].t] * (long double)lg->e[e].sp;
     g -= v;
     m += fabsl(v);
@@ -406,8 +399,7 @@ static int lag_init(struct cl_lp *lp) {
   lg->e = malloc((n ? n : 1) * sizeof *lg->e);
   lg->w = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->w);
   lg->hw = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->hw);
-  lg->nz = malloc(md->n_isps ? md->n_isps : 1);
-  if (!lg->first || !lg->e || !lg->w || !lg->hw || !lg->nz) return FX_CLEAR_ENOMEM;
+  if (!lg->first || !lg->e || !lg->w || !lg->hw) return FX_CLEAR_ENOMEM;
   n = 0;
   for (size_t c = 0; c < md->n_cols; c++) {
     const struct cl_col *cl = &md->col[c];
@@ -422,7 +414,7 @@ static int lag_init(struct cl_lp *lp) {
 }
 
 static void lag_free(struct lag_tab *lg) {
-  free(lg->first), free(lg->e), free(lg->w), free(lg->hw), free(lg->nz);
+  free(lg->first), free(lg->e), free(lg->w), free(lg->hw);
 }
 
 /* Per constrained ISP, the multiplier col_term applies to power there, as
@@ -435,7 +427,6 @@ static void lag_isps(struct cl_lp *lp, const double *mu) {
     double w = mu[lp->row_a[t]] + (lp->row_b[t] ? mu[lp->row_b[t]] : 0.0);
     lp->lag.w[t] = w;
     lp->lag.hw[t] = 0.5L * fabsl((long double)w);
-    lp->lag.nz[t] = w != 0.0;
   }
 }
 
