@@ -337,9 +337,13 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
     out[d->sv[s]] = v;
     if (v != 0.0) add_col(d, d->t, d->sv[s], v);
   }
-  for (int p = 0; p < d->m; p++) {
-    int q = d->head[p];
-    if (q >= d->n) out[q] = d->t[q - d->n] - w[q - d->n];
+  /* The basic row variables, by row rather than through head (the same
+   * writes, in a loop without a jump: a non-basic one keeps its value) */
+  double *ro = out + d->n;
+  const signed char *rs = d->st + d->n;
+  for (int i = 0; i < d->m; i++) {
+    double v = d->t[i] - w[i];
+    ro[i] = rs[i] == BASIC ? v : ro[i];
   }
 }
 
@@ -806,6 +810,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     d->ar[d->n + i] = -r;
     if (r == 0.0) continue;
     d->lg->hit[i] = 1;
+#pragma GCC unroll 4 /* a row's entries hit distinct columns: the loop's count and test, quartered */
     for (int e = d->rp[i]; e < d->ra[i]; e++) d->ar[d->rc[e]] += r * d->rw[e];
   }
   /* The paired rows last: rho · key column must come to 1 for p's key and

@@ -741,7 +741,7 @@ static bool frac_find(const struct cl_lp *lp, size_t i, struct frac *f) {
   for (size_t c = a; c < b; c++) {
     if (lp->x[c] > 1e-7) pos++;
     if (lp->x[c] > lp->x[best]) best = c;
-    sum += fmax(lp->x[c], 0.0);
+    sum += lp->x[c] > 0.0 ? lp->x[c] : 0.0; /* fmax's sum without the call (a -0 adds nothing either way) */
   }
   double lo = md->col[best].min_af / 100.0;
   if (pos == 0 || (pos == 1 && lp->x[best] >= lo - 1e-7)) return false;
