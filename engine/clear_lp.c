@@ -45,7 +45,9 @@ struct basis {
 /* The Lagrangian's arithmetic laid out for its loop (lag_init): per column
  * its entries (first[c] .. first[c + 1]) on the constrained ISPs where it
  * has power, ISP t and s·p; per ISP, filled at each evaluation, the
- * multiplier on its power w (row A's plus row B's) and half its size. */
+ * multiplier on its power w (row A's plus row B's: a double, widened
+ * exactly where it is loaded, an x87 load of one µop where a long double's
+ * is four). */
 struct lag_ent {
   int64_t sp;
   size_t t;
@@ -54,7 +56,7 @@ struct lag_ent {
 struct lag_tab {
   size_t *first;
   struct lag_ent *e;
-  long double *w, *hw;
+  double *w;
 };
 
 struct cl_lp {
@@ -374,10 +376,10 @@ static long double col_term(const struct cl_lp *lp, size_t c, bool cost, long do
   const struct lag_tab *lg = &lp->lag;
   long double g = cost ? -(long double)cl->price : 0.0L, noise = cost ? 0.5L : 0.0L, m = *mag;
   for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
-    long double v = lg->w[lg->e[e].t] * (long double)lg->e[e].sp;
+    long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
     g -= v;
     m += fabsl(v);
-    noise += lg->hw[lg->e[e].t];
+    noise += 0.5L * fabsl(w);
   }
   *mag = m;
   int k1, k2;
@@ -402,8 +404,7 @@ static int lag_init(struct cl_lp *lp) {
   lg->first = malloc((md->n_cols + 1) * sizeof *lg->first);
   lg->e = malloc((n ? n : 1) * sizeof *lg->e);
   lg->w = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->w);
-  lg->hw = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->hw);
-  if (!lg->first || !lg->e || !lg->w || !lg->hw) return FX_CLEAR_ENOMEM;
+  if (!lg->first || !lg->e || !lg->w) return FX_CLEAR_ENOMEM;
   n = 0;
   for (size_t c = 0; c < md->n_cols; c++) {
     const struct cl_col *cl = &md->col[c];
@@ -418,19 +419,17 @@ static int lag_init(struct cl_lp *lp) {
 }
 
 static void lag_free(struct lag_tab *lg) {
-  free(lg->first), free(lg->e), free(lg->w), free(lg->hw);
+  free(lg->first), free(lg->e), free(lg->w);
 }
 
 /* Per constrained ISP, the multiplier col_term applies to power there, as
- * the plain loop formed it (a sum of doubles, then widened), after the
- * signs are clamped. */
+ * the plain loop formed it (a sum of doubles, widened in col_term), after
+ * the signs are clamped. */
 static void lag_isps(struct cl_lp *lp, const double *mu) {
   const struct cl_model *md = lp->md;
   for (size_t t = 0; t < md->n_isps; t++) {
     if (!md->isp[t].constrained) continue;
-    double w = mu[lp->row_a[t]] + (lp->row_b[t] ? mu[lp->row_b[t]] : 0.0);
-    lp->lag.w[t] = w;
-    lp->lag.hw[t] = 0.5L * fabsl((long double)w);
+    lp->lag.w[t] = mu[lp->row_a[t]] + (lp->row_b[t] ? mu[lp->row_b[t]] : 0.0);
   }
 }
 
