@@ -801,7 +801,7 @@ static int cand_cmp(const void *a, const void *b) {
  * flip[] pass their breakpoints; *theta the dual step. */
 static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *nflip, double *theta) {
   double *rho = d->rho;
-  int nc = 0;
+  int nc = 0, mi0 = 0;
   /* By rows: rho is zero on the rows not tight but one. Parked columns
    * get no alpha: the log below keeps what their reduced costs need. */
   memset(d->ar, 0, (size_t)d->n * sizeof *d->ar);
@@ -842,6 +842,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
       else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = (d->dj[k] < 0.0 ? -d->dj[k] : 0.0) / as;
       else if (d->st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(d->dj[k]) / fabs(as);
       else continue;
+      if (!nc || ratio < d->cd[mi0].ratio) mi0 = nc; /* k rises: a tie keeps the first */
       d->cd[nc++] = (struct cand){ratio, k};
     }
   if (!nc) return -1;
@@ -853,8 +854,8 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   for (;; stop++) {
     if (stop == 32 && !sorted) /* many flips: sort the rest once */
       qsort(d->cd + stop, (size_t)(nc - stop), sizeof *d->cd, cand_cmp), sorted = true;
-    int mi = stop;
-    for (int t = stop + 1; !sorted && t < nc; t++)
+    int mi = stop ? stop : mi0; /* the first breakpoint was found while gathering */
+    for (int t = stop + 1; stop && !sorted && t < nc; t++)
       if (cand_cmp(&d->cd[t], &d->cd[mi]) < 0) mi = t;
     struct cand x = d->cd[mi];
     d->cd[mi] = d->cd[stop], d->cd[stop] = x;
