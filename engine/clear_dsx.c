@@ -338,7 +338,8 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
     if (v != 0.0) add_col(d, d->t, d->sv[s], v);
   }
   /* The basic row variables, by row rather than through head (the same
-   * writes, in a loop without a jump: a non-basic one keeps its value) */
+   * writes, in order where head scattered them; a non-basic one keeps its
+   * value) */
   double *ro = out + d->n;
   const signed char *rs = d->st + d->n;
   for (int i = 0; i < d->m; i++) {
