@@ -337,9 +337,14 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
     out[d->sv[s]] = v;
     if (v != 0.0) add_col(d, d->t, d->sv[s], v);
   }
-  for (int p = 0; p < d->m; p++) {
-    int q = d->head[p];
-    if (q >= d->n) out[q] = d->t[q - d->n] - w[q - d->n];
+  /* The basic row variables, by row rather than through head (the same
+   * writes, in order where head scattered them; a non-basic one keeps its
+   * value) */
+  double *ro = out + d->n;
+  const signed char *rs = d->st + d->n;
+  for (int i = 0; i < d->m; i++) {
+    double v = d->t[i] - w[i];
+    ro[i] = rs[i] == BASIC ? v : ro[i];
   }
 }
 
@@ -775,8 +780,10 @@ static int choose_row(const struct cl_dsx *d, double *delta) {
   for (int p = 0; p < d->m; p++) {
     int v = d->head[p];
     double x = d->x[v], inf = 0;
-    if (x < d->lo[v] - TOL_P * (1 + fabs(d->lo[v]))) inf = x - d->lo[v];
-    else if (x > d->hi[v] + TOL_P * (1 + fabs(d->hi[v]))) inf = x - d->hi[v];
+    /* (x < lo, x > hi first: the tolerances only widen the bounds, and
+     * most basic variables lie within them) */
+    if (x < d->lo[v] && x < d->lo[v] - TOL_P * (1 + fabs(d->lo[v]))) inf = x - d->lo[v];
+    else if (x > d->hi[v] && x > d->hi[v] + TOL_P * (1 + fabs(d->hi[v]))) inf = x - d->hi[v];
     double w = d->devex ? d->dw[v] : 1.0;
     if (inf != 0 && inf * inf > bv * w) bv = inf * inf / w, best = v, *delta = inf;
   }
@@ -795,7 +802,7 @@ static int cand_cmp(const void *a, const void *b) {
  * flip[] pass their breakpoints; *theta the dual step. */
 static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *nflip, double *theta) {
   double *rho = d->rho;
-  int nc = 0;
+  int nc = 0, mi0 = 0;
   /* By rows: rho is zero on the rows not tight but one. Parked columns
    * get no alpha: the log below keeps what their reduced costs need. */
   memset(d->ar, 0, (size_t)d->n * sizeof *d->ar);
@@ -804,6 +811,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     d->ar[d->n + i] = -r;
     if (r == 0.0) continue;
     d->lg->hit[i] = 1;
+#pragma GCC unroll 4 /* a row's entries hit distinct columns: the loop's count and test, quartered */
     for (int e = d->rp[i]; e < d->ra[i]; e++) d->ar[d->rc[e]] += r * d->rw[e];
   }
   /* The paired rows last: rho · key column must come to 1 for p's key and
@@ -825,6 +833,9 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
       int k = wi * 64 + __builtin_ctzll(b);
       double a = d->ar[k];
+      /* |sigma·a| = |a|: no candidate below the pivot tolerance (most
+       * of them, zero: their columns miss rho's rows), skipped at once */
+      if (fabs(a) <= TOL_PIV) continue;
       if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
       double as = sigma * a, ratio;
       /* (not fmax: a libm call here, per variable and pivot) */
@@ -832,6 +843,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
       else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = (d->dj[k] < 0.0 ? -d->dj[k] : 0.0) / as;
       else if (d->st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(d->dj[k]) / fabs(as);
       else continue;
+      if (!nc || ratio < d->cd[mi0].ratio) mi0 = nc; /* k rises: a tie keeps the first */
       d->cd[nc++] = (struct cand){ratio, k};
     }
   if (!nc) return -1;
@@ -843,8 +855,8 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   for (;; stop++) {
     if (stop == 32 && !sorted) /* many flips: sort the rest once */
       qsort(d->cd + stop, (size_t)(nc - stop), sizeof *d->cd, cand_cmp), sorted = true;
-    int mi = stop;
-    for (int t = stop + 1; !sorted && t < nc; t++)
+    int mi = stop ? stop : mi0; /* the first breakpoint was found while gathering */
+    for (int t = stop + 1; stop && !sorted && t < nc; t++)
       if (cand_cmp(&d->cd[t], &d->cd[mi]) < 0) mi = t;
     struct cand x = d->cd[mi];
     d->cd[mi] = d->cd[stop], d->cd[stop] = x;

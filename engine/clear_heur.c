@@ -25,6 +25,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/clear_internal.h"
 
@@ -482,10 +483,35 @@ int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
   return fill_skip(st, md, target, SIZE_MAX, &work);
 }
 
+static bool ranked_less(const struct ranked *x, const struct ranked *y) {
+  return x->key != y->key ? x->key < y->key : x->idx < y->idx;
+}
+
+/* r[0..n) in ranked_cmp's order, by merges of runs doubling from one (tmp:
+ * n more). The order is total (no key is NaN, no two idx are equal), so
+ * this is qsort's result; qsort called ranked_cmp through a pointer per
+ * comparison, and the orders are sorted at every polish of a candidate. */
+static void ranked_sort(struct ranked *r, struct ranked *tmp, size_t n) {
+  struct ranked *a = r, *b = tmp;
+  for (size_t w = 1; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) b[o++] = ranked_less(&a[j], &a[i]) ? a[j++] : a[i++];
+      while (i < mid) b[o++] = a[i++];
+      while (j < hi) b[o++] = a[j++];
+    }
+    struct ranked *x = a;
+    a = b, b = x;
+  }
+  if (a != r) memcpy(r, a, n * sizeof *r);
+}
+
 /* Orders by descending key (the most expensive first), later arrival first. */
 static struct ranked *orders_desc(const struct cl_state *st, const struct cl_model *md,
                                   bool by_unit, size_t *n) {
-  struct ranked *r = malloc((md->n_offers ? md->n_offers : 1) * sizeof *r);
+  size_t no = md->n_offers ? md->n_offers : 1;
+  struct ranked *r = malloc(2 * no * sizeof *r); /* the second half: the sort's */
   if (!r) return NULL;
   *n = 0;
   for (size_t i = 0; i < md->n_offers; i++) {
@@ -494,7 +520,7 @@ static struct ranked *orders_desc(const struct cl_state *st, const struct cl_mod
     double key = by_unit ? cl_merit_key(md, c) : (double)md->col[c].price;
     r[(*n)++] = (struct ranked){-key, md->n_offers - 1 - i};
   }
-  qsort(r, *n, sizeof *r, ranked_cmp);
+  ranked_sort(r, r + no, *n);
   for (size_t j = 0; j < *n; j++) r[j].idx = md->n_offers - 1 - r[j].idx;
   return r;
 }

@@ -264,6 +264,15 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target);
  * cannot run (no node simplex, on coverage, past the deadline), or
  * FX_CLEAR_ENOMEM. Deterministic. */
 int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *pivots);
+/* Tests (test_clear_nodec.c): the max-form Lagrangian bound of
+ * multipliers mu, one per row of the LP in GLPK's numbering (clamped to
+ * valid signs in place; cost: the cost objective, total: the coverage
+ * row's right-hand side), with the factors a running branch-and-bound
+ * allows; the rows of ISP t's power (A), coverage (B, 0: none) and the
+ * total coverage; and (int64_t)ceill(x) as the bounds round, |x| <= 9e18. */
+long double cl_lp_lagrangian(struct cl_lp *lp, double *mu, bool cost, double total);
+void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total);
+int64_t cl_lp_ceil(long double x);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);

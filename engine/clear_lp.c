@@ -17,6 +17,7 @@
  * multipliers. Any multipliers give a valid bound, so they stay proven when
  * the simplex stops early or its tolerances blur the duals; with optimal
  * duals they equal the LP bound up to half a watt per partial offer. */
+#include <float.h>
 #include <glpk.h>
 #include <math.h>
 #include <stdlib.h>
@@ -41,6 +42,23 @@ struct basis {
   int nr, nc;
 };
 
+/* The Lagrangian's arithmetic laid out for its loop (lag_init): per column
+ * its entries (first[c] .. first[c + 1]) on the constrained ISPs where it
+ * has power, ISP t and s·p; per ISP, filled at each evaluation, the
+ * multiplier on its power w (row A's plus row B's: a double, widened
+ * exactly where it is loaded, an x87 load of one µop where a long double's
+ * is four). */
+struct lag_ent {
+  int64_t sp;
+  size_t t;
+};
+
+struct lag_tab {
+  size_t *first;
+  struct lag_ent *e;
+  double *w;
+};
+
 struct cl_lp {
   const struct cl_model *md;
   glp_prob *P;
@@ -63,6 +81,7 @@ struct cl_lp {
    * per-column terms of the last node; the elastic slack columns. */
   const struct cl_krange *kr;
   long double *offer_best, *col_val, margin, sum;
+  struct lag_tab lag; /* the Lagrangian's terms, per column (lag_init) */
   int slack0, n_slack;
   bool bb_cov; /* branch-and-bound on coverage (phase 1), not on cost */
   /* Lazy rows (bb_lazy_rows): while branch-and-bound runs, P is a copy of
@@ -212,6 +231,9 @@ static int build(struct cl_lp *lp) {
   return 0;
 }
 
+static int lag_init(struct cl_lp *lp);
+static void lag_free(struct lag_tab *lg);
+
 int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_clear_params *p,
                  double deadline) {
   struct cl_lp *lp = calloc(1, sizeof *lp);
@@ -241,6 +263,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   glp_init_smcp(&lp->parm);
   lp->parm.msg_lev = GLP_MSG_OFF;
   int rc = build(lp);
+  if (!rc) rc = lag_init(lp);
   if (rc) return rc;
   lp->lam = calloc((size_t)glp_get_num_rows(lp->P) + 1, sizeof(double));
   return lp->lam ? 0 : FX_CLEAR_ENOMEM;
@@ -258,6 +281,7 @@ void cl_lp_free(struct cl_lp *lp) {
   free(lp->save_x), free(lp->save_lam), free(lp->save_best), free(lp->save_val);
   free(lp->probe_basis.stat);
   cl_dsx_free(lp->dsx), cl_dsx_snap_free(lp->dsx_snap);
+  lag_free(&lp->lag);
   free(lp);
 }
 
@@ -343,45 +367,89 @@ static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c
 
 /* Upper bound of one column's term in the max-form Lagrangian over its
  * factors [k1, k2]: linear in the factor plus the worst rounding of power
- * (and price) at a partial factor. */
-static long double col_term(const struct cl_lp *lp, const double *mu, size_t c, bool cost,
-                            long double *mag) {
-  const struct cl_model *md = lp->md;
-  const struct cl_col *cl = &md->col[c];
-  long double g = cost ? -(long double)cl->price : 0.0L, noise = cost ? 0.5L : 0.0L;
-  for (size_t q = 0; q < cl->n; q++) {
-    size_t t = cl->first + q;
-    if (!cl->p[q] || !md->isp[t].constrained) continue;
-    long double w = mu[lp->row_a[t]] + (lp->row_b[t] ? mu[lp->row_b[t]] : 0.0);
-    long double v = w * (long double)(md->isp[t].s * cl->p[q]);
+ * (and price) at a partial factor. The ISPs' multipliers come from
+ * lag_isps, so a column's entry is a product and three sums; every sum is
+ * taken in the order and precision the plain loop over its ISPs took it
+ * (tests/test_clear_nodec.c holds the bound to that loop, bit for bit). */
+static long double col_term(const struct cl_lp *lp, size_t c, bool cost, long double *mag) {
+  const struct cl_col *cl = &lp->md->col[c];
+  const struct lag_tab *lg = &lp->lag;
+  long double g = cost ? -(long double)cl->price : 0.0L, noise = cost ? 0.5L : 0.0L, m = *mag;
+  for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
+    long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
     g -= v;
-    *mag += fabsl(v);
+    m += fabsl(v);
     noise += 0.5L * fabsl(w);
   }
+  *mag = m;
   int k1, k2;
   col_range(lp, c, &k1, &k2);
-  long double a = g * k1 / 100.0L, b = g * k2 / 100.0L;
-  return (a > b ? a : b) + (k1 < 100 ? noise : 0.0L);
+  /* The larger of g·k1/100 and g·k2/100 (1 <= k1 <= k2), each rounded as
+   * written: rounding keeps order, so it is the one at k2 when g >= 0, at
+   * k1 when not (equal values tie; both carry g's sign), and one x87
+   * division per column is spared. */
+  long double x = g * (g >= 0 ? k2 : k1) / 100.0L;
+  return x + (k1 < 100 ? noise : 0.0L);
+}
+
+/* The column entries of col_term: what its loop over the ISPs skipped
+ * (no power, or an ISP without bounds) left out once. */
+static int lag_init(struct cl_lp *lp) {
+  const struct cl_model *md = lp->md;
+  struct lag_tab *lg = &lp->lag;
+  size_t n = 0;
+  for (size_t c = 0; c < md->n_cols; c++)
+    for (size_t q = 0; q < md->col[c].n; q++)
+      n += md->col[c].p[q] && md->isp[md->col[c].first + q].constrained;
+  lg->first = malloc((md->n_cols + 1) * sizeof *lg->first);
+  lg->e = malloc((n ? n : 1) * sizeof *lg->e);
+  lg->w = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->w);
+  if (!lg->first || !lg->e || !lg->w) return FX_CLEAR_ENOMEM;
+  n = 0;
+  for (size_t c = 0; c < md->n_cols; c++) {
+    const struct cl_col *cl = &md->col[c];
+    lg->first[c] = n;
+    for (size_t q = 0; q < cl->n; q++) {
+      const struct cl_isp *is = &md->isp[cl->first + q];
+      if (cl->p[q] && is->constrained) lg->e[n++] = (struct lag_ent){is->s * cl->p[q], cl->first + q};
+    }
+  }
+  lg->first[md->n_cols] = n;
+  return 0;
+}
+
+static void lag_free(struct lag_tab *lg) {
+  free(lg->first), free(lg->e), free(lg->w);
+}
+
+/* Per constrained ISP, the multiplier col_term applies to power there, as
+ * the plain loop formed it (a sum of doubles, widened in col_term), after
+ * the signs are clamped. */
+static void lag_isps(struct cl_lp *lp, const double *mu) {
+  const struct cl_model *md = lp->md;
+  for (size_t t = 0; t < md->n_isps; t++) {
+    if (!md->isp[t].constrained) continue;
+    lp->lag.w[t] = mu[lp->row_a[t]] + (lp->row_b[t] ? mu[lp->row_b[t]] : 0.0);
+  }
 }
 
 /* One offer's best term: none (0) or one allowed column, or the ordered
  * column alone while branch-and-bound orders one. Records the terms for
  * branch-and-bound's child bounds when it runs. */
-static long double offer_term(struct cl_lp *lp, const double *mu, size_t i, bool cost,
-                              long double *mag) {
+static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double *mag) {
   const struct cl_model *md = lp->md;
   long double best = 0.0L;
   for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
     int k1, k2;
     col_range(lp, c, &k1, &k2);
     if (k2 < k1) continue;
-    long double v = col_term(lp, mu, c, cost, mag);
+    long double v = col_term(lp, c, cost, mag);
     if (lp->col_val) lp->col_val[c] = v;
     if (col_on(lp, c)) {
       best = v;
       break;
     }
-    best = fmaxl(best, v);
+    best = v > best ? v : best; /* fmaxl's choice (a NaN v loses; v is never -0), without the call */
   }
   if (lp->offer_best) lp->offer_best[i] = best;
   return best;
@@ -405,10 +473,33 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
   }
-  for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, mu, i, cost, &mag);
+  lag_isps(lp, mu);
+  for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, i, cost, &mag);
   lp->margin = 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
   lp->sum = sum + lp->margin;
   return lp->sum;
+}
+
+/* (int64_t)ceill(x) for |x| <= 9e18, without glibc's x87 ceill, which
+ * switches the FPU's rounding mode twice per call (a pipeline drain each;
+ * branch-and-bound asks for it for every option at every node). With the
+ * x87's 64-bit significand, x + 1.5·2^63 lies in [2^63, 2^64) while
+ * |x| < 2^62, where the significand counts units: it is x rounded to an
+ * integer, in whichever direction the sum rounded; one comparison makes
+ * that the ceiling. Anything unexpected goes to ceill. */
+static int64_t ceil_i64(long double x) {
+#if LDBL_MANT_DIG == 64
+  if (fabsl(x) < 0x1p62L) {
+    const uint64_t c = UINT64_C(0xC000000000000000); /* 1.5·2^63 */
+    long double y = x + 0x1.8p63L;
+    uint64_t m;
+    memcpy(&m, &y, sizeof m); /* the significand, its integer bit explicit */
+    int64_t r = m >= c ? (int64_t)(m - c) : -(int64_t)(c - m);
+    if ((long double)r < x) r++;
+    if ((long double)r >= x && (long double)(r - 1) < x) return r;
+  }
+#endif
+  return (int64_t)ceill(x);
 }
 
 static int64_t coverage_bound(struct cl_lp *lp) {
@@ -423,8 +514,18 @@ static int64_t cost_bound(struct cl_lp *lp, int64_t coverage) {
   long double lb = -lagrangian(lp, lp->lam, true, (double)(coverage - lp->md->deficit));
   if (lb > 9e18L) return INT64_MAX;
   if (lb < -9e18L) return -INT64_MAX;
-  return (int64_t)ceill(lb);
+  return ceil_i64(lb);
 }
+
+long double cl_lp_lagrangian(struct cl_lp *lp, double *mu, bool cost, double total) {
+  return lagrangian(lp, mu, cost, total);
+}
+
+void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total) {
+  *a = lp->row_a[t], *b = lp->row_b[t], *total = lp->row_total;
+}
+
+int64_t cl_lp_ceil(long double x) { return ceil_i64(x); }
 
 /* Column c's bounds as the LP holds them (scaled), in GLPK and in the
  * nodes' own simplex while there is one: the two always see one LP. */
@@ -639,7 +740,7 @@ static bool frac_find(const struct cl_lp *lp, size_t i, struct frac *f) {
   for (size_t c = a; c < b; c++) {
     if (lp->x[c] > 1e-7) pos++;
     if (lp->x[c] > lp->x[best]) best = c;
-    sum += fmax(lp->x[c], 0.0);
+    sum += lp->x[c] > 0.0 ? lp->x[c] : 0.0; /* fmax's sum without the call (a -0 adds nothing either way) */
   }
   double lo = md->col[best].min_af / 100.0;
   if (pos == 0 || (pos == 1 && lp->x[best] >= lo - 1e-7)) return false;
@@ -1385,7 +1486,7 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
   long double lb = -v;
   if (lb > 9e18L) return INT64_MAX;
   if (lb < -9e18L) return -INT64_MAX;
-  return (int64_t)ceill(lb);
+  return ceil_i64(lb);
 }
 
 int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {

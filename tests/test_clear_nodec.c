@@ -1,0 +1,272 @@
+/* test_clear_nodec.c — the node's fast arithmetic (round 10) against the
+ * plain computations it replaces, bit for bit.
+ *
+ * The Lagrangian bound is evaluated at every node and look-ahead of a
+ * proof; clear_lp.c now reads each column's terms from a table of its
+ * entries (constrained ISPs where it has power, s·p) and the ISPs'
+ * multipliers formed once per evaluation, and rounds the bounds up without
+ * glibc's ceill. A bound is proven only as the arithmetic that proves it,
+ * and the search branches on the bounds' last bits, so the new code must
+ * compute exactly what the old did: the old loop is written here again (per
+ * column, per ISP: skip what has no power or no bound, w = the rows'
+ * multipliers summed as doubles, then long double products and sums in that
+ * order, fmaxl per offer) and both must give the same long double, bit for
+ * bit, for multipliers of every size and sign, both objectives, and the
+ * factor ranges a branch-and-bound node sets (columns excluded, ordered,
+ * narrowed). */
+#include <criterion/criterion.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clear.h"
+#include "engine/clear_dsx.h"
+#include "engine/clear_internal.h"
+#include "tests/support/clear_markets.h"
+
+/* ---- the plain Lagrangian, as clear_lp.c computed it before round 10 --- */
+
+struct plain {
+  const struct cl_model *md;
+  const struct cl_krange *kr; /* NULL: no branch-and-bound running */
+  int *ra, *rb, rt;
+};
+
+static void p_range(const struct plain *q, size_t c, int *k1, int *k2) {
+  int lo = q->kr ? q->kr[c].lo : 0;
+  *k1 = lo > q->md->col[c].min_af ? lo : q->md->col[c].min_af;
+  *k2 = q->kr ? q->kr[c].hi : 100;
+}
+
+static long double p_col_term(const struct plain *q, const double *mu, size_t c, bool cost,
+                              long double *mag) {
+  const struct cl_model *md = q->md;
+  const struct cl_col *cl = &md->col[c];
+  long double g = cost ? -(long double)cl->price : 0.0L, noise = cost ? 0.5L : 0.0L;
+  for (size_t j = 0; j < cl->n; j++) {
+    size_t t = cl->first + j;
+    if (!cl->p[j] || !md->isp[t].constrained) continue;
+    long double w = mu[q->ra[t]] + (q->rb[t] ? mu[q->rb[t]] : 0.0);
+    long double v = w * (long double)(md->isp[t].s * cl->p[j]);
+    g -= v;
+    *mag += fabsl(v);
+    noise += 0.5L * fabsl(w);
+  }
+  int k1, k2;
+  p_range(q, c, &k1, &k2);
+  long double a = g * k1 / 100.0L, b = g * k2 / 100.0L;
+  return (a > b ? a : b) + (k1 < 100 ? noise : 0.0L);
+}
+
+static long double p_offer_term(const struct plain *q, const double *mu, size_t i, bool cost,
+                                long double *mag) {
+  const struct cl_model *md = q->md;
+  long double best = 0.0L;
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    int k1, k2;
+    p_range(q, c, &k1, &k2);
+    if (k2 < k1) continue;
+    long double v = p_col_term(q, mu, c, cost, mag);
+    if (q->kr && q->kr[c].lo > 0) {
+      best = v;
+      break;
+    }
+    best = fmaxl(best, v);
+  }
+  return best;
+}
+
+static long double p_lagrangian(const struct plain *q, double *mu, bool cost, double total) {
+  const struct cl_model *md = q->md;
+  long double sum = 0.0L, mag = 0.0L;
+  if (!cost || mu[q->rt] > 0) mu[q->rt] = 0.0;
+  sum += mu[q->rt] * (long double)total;
+  for (size_t t = 0; t < md->n_isps; t++) {
+    const struct cl_isp *is = &md->isp[t];
+    if (!is->constrained) continue;
+    double a = mu[q->ra[t]];
+    sum += a * (long double)(a >= 0 ? is->hi : is->lo);
+    if (!q->rb[t]) continue;
+    if (mu[q->rb[t]] > 0) mu[q->rb[t]] = 0.0;
+    sum += mu[q->rb[t]] * (long double)-is->off;
+    long double cc = (cost ? 0.0L : 1.0L) + mu[q->rb[t]] - mu[q->rt];
+    sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
+  }
+  for (size_t i = 0; i < md->n_offers; i++) sum += p_offer_term(q, mu, i, cost, &mag);
+  long double margin = 1e-9L * (mag + fabsl(sum)) + 1e-6L;
+  return sum + margin;
+}
+
+/* ---- inputs ------------------------------------------------------------- */
+
+/* Equal to the last bit, the sign of zero included. */
+static bool same_ld(long double a, long double b) {
+  return (a == b && signbit(a) == signbit(b)) || (isnan(a) && isnan(b));
+}
+
+/* A multiplier: zero (either sign) one time in zeros, as the slack rows'
+ * are, else a full 53-bit significand at a scale from 2^-30 to 2^30,
+ * either sign, so that summing two of them in double rounds where long
+ * double would not. */
+static double rand_mu(struct fx_cm_rng *r, int zeros) {
+  if (fx_cm_uni(r, 1, zeros) == 1) return fx_cm_uni(r, 0, 1) ? 0.0 : -0.0;
+  double m = (double)(fx_cm_next(r) >> 11) / 9007199254740992.0; /* [0, 1) */
+  return (fx_cm_uni(r, 0, 1) ? 1 : -1) * ldexp(0.5 + m / 2, (int)fx_cm_uni(r, -30, 30));
+}
+
+/* A node's factor ranges: per offer maybe one ordered column (lo above 0),
+ * others excluded now and then (hi below the minimum), narrowed, or free. */
+static void rand_kr(struct fx_cm_rng *r, const struct cl_model *md, struct cl_krange *kr) {
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t a = md->offer_col[i], b = md->offer_col[i + 1];
+    size_t on = b > a && fx_cm_uni(r, 0, 3) == 0 ? a + (size_t)fx_cm_uni(r, 0, (int64_t)(b - a) - 1)
+                                                 : SIZE_MAX;
+    for (size_t c = a; c < b; c++) {
+      int lo = 0, hi = 100;
+      switch (fx_cm_uni(r, 0, 4)) {
+      case 0: hi = 0; break;                                  /* excluded */
+      case 1: hi = (int)fx_cm_uni(r, 0, 100); break;          /* capped */
+      case 2: lo = (int)fx_cm_uni(r, 0, 100), hi = 100; break; /* raised (lo > 0: ordered) */
+      default: break;
+      }
+      if (c == on) lo = (int)fx_cm_uni(r, 1, 100), hi = (int)fx_cm_uni(r, lo, 100);
+      else if (on != SIZE_MAX) lo = 0;
+      kr[c] = (struct cl_krange){(uint8_t)lo, (uint8_t)hi};
+    }
+  }
+}
+
+/* Both Lagrangians of the same multipliers: the same bits, and the same
+ * multipliers after both clamped them. */
+static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r, int nr,
+                    uint64_t seed) {
+  double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
+  cr_assert(m1 && m2);
+  for (int round = 0; round < 8; round++) {
+    for (int i = 0; i <= nr; i++) m1[i] = m2[i] = rand_mu(r, round < 4 ? 6 : 2);
+    bool cost = round % 2;
+    double total = (double)fx_cm_uni(r, -1000000, 1000000);
+    long double fast = cl_lp_lagrangian(lp, m1, cost, total);
+    long double plain = p_lagrangian(q, m2, cost, total);
+    cr_assert(same_ld(fast, plain), "seed %llu round %d: %La, plain %La",
+              (unsigned long long)seed, round, fast, plain);
+    cr_assert_eq(memcmp(m1, m2, ((size_t)nr + 1) * sizeof *m1), 0, "seed %llu: clamping differs",
+                 (unsigned long long)seed);
+  }
+  free(m1), free(m2);
+}
+
+static void run_market(const struct fx_clear_market *m, uint64_t seed, bool lazy) {
+  struct fx_cm_rng r = {seed * 7919 + 1};
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  p.bb_lazy_rows = lazy;
+  struct cl_model md;
+  cr_assert_eq(cl_model_init(&md, m), 0);
+  if (!md.n_cols) {
+    cl_model_free(&md);
+    return;
+  }
+  struct cl_lp *lp = NULL;
+  cr_assert_eq(cl_lp_create(&lp, &md, &p, 0), 0);
+  int *ra = calloc(md.n_isps + 1, sizeof *ra), *rb = calloc(md.n_isps + 1, sizeof *rb), rt = 0;
+  struct cl_krange *kr = malloc(md.n_cols * sizeof *kr);
+  cr_assert(ra && rb && kr);
+  for (size_t t = 0; t < md.n_isps; t++) cl_lp_isp_rows(lp, t, &ra[t], &rb[t], &rt);
+  struct plain q = {&md, NULL, ra, rb, rt};
+  compare(lp, &q, &r, cl_lp_bb_rows(lp), seed); /* no node: every factor allowed */
+  rand_kr(&r, &md, kr);
+  cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
+  q.kr = kr;
+  compare(lp, &q, &r, cl_lp_bb_rows(lp), seed);
+  for (int again = 0; again < 3; again++) { /* the node moves on; kr is read live */
+    rand_kr(&r, &md, kr);
+    compare(lp, &q, &r, cl_lp_bb_rows(lp), seed);
+  }
+  cl_lp_bb_end(lp);
+  cl_lp_free(lp);
+  cl_model_free(&md);
+  free(ra), free(rb), free(kr);
+}
+
+Test(clear_nodec, lagrangian_is_the_plain_loop_bit_for_bit) {
+  for (uint64_t seed = 1; seed <= 120; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(1 + seed % FX_CM_MAX_OFFERS), (int)(seed % 60), seed % 3 == 0);
+    run_market(&k.m, seed, seed % 2 == 0);
+  }
+}
+
+/* Odd powers of every size (the products then fill the long double's
+ * significand), a base that leaves coverage deficits, some ISPs without
+ * bounds, options with zeros among their powers, and free options (a zero
+ * price starts a column's term at −0). */
+Test(clear_nodec, lagrangian_on_wide_markets_with_large_powers) {
+  enum { NI = 40, NO = 80, NP = 3 };
+  static struct fx_clear_isp isps[NI];
+  static struct fx_clear_offer offers[NO];
+  static struct fx_clear_option opts[NO][NP];
+  static int64_t pw[NO][NP][NI], base[NI];
+  for (uint64_t seed = 1; seed <= 30; seed++) {
+    struct fx_cm_rng r = {seed};
+    size_t ni = (size_t)fx_cm_uni(&r, 8, NI), no = (size_t)fx_cm_uni(&r, 10, NO);
+    for (size_t t = 0; t < ni; t++) {
+      int64_t a = fx_cm_uni(&r, 0, INT64_C(1) << 38), b = a + fx_cm_uni(&r, 0, INT64_C(1) << 38);
+      switch (fx_cm_uni(&r, 0, 4)) {
+      case 0: isps[t] = (struct fx_clear_isp){FX_CLEAR_UNCONSTRAINED, 0, 0}; break;
+      case 1: isps[t] = (struct fx_clear_isp){FX_CLEAR_AVAILABLE, -b, a}; break;
+      case 2: isps[t] = (struct fx_clear_isp){FX_CLEAR_REQUESTED, -b, -a}; break;
+      default: isps[t] = (struct fx_clear_isp){FX_CLEAR_REQUESTED, a, b}; break;
+      }
+      base[t] = fx_cm_uni(&r, 0, 2) ? 0 : fx_cm_uni(&r, -(INT64_C(1) << 38), INT64_C(1) << 38);
+    }
+    for (size_t i = 0; i < no; i++) {
+      size_t n_opt = (size_t)fx_cm_uni(&r, 1, NP);
+      for (size_t j = 0; j < n_opt; j++) {
+        size_t first = (size_t)fx_cm_uni(&r, 0, (int64_t)ni - 1);
+        size_t n = (size_t)fx_cm_uni(&r, 1, (int64_t)(ni - first));
+        int64_t dir = fx_cm_uni(&r, 0, 3) ? -1 : 1;
+        for (size_t t = 0; t < n; t++)
+          pw[i][j][t] = fx_cm_uni(&r, 0, 5) == 0 ? 0
+                                                 : dir * (fx_cm_uni(&r, 1, INT64_C(1) << fx_cm_uni(&r, 3, 36)) | 1);
+        int64_t price = fx_cm_uni(&r, 0, 4) ? fx_cm_uni(&r, -(INT64_C(1) << 40), INT64_C(1) << 44) : 0;
+        opts[i][j] = (struct fx_clear_option){price, (int)fx_cm_uni(&r, 1, 100), first, n, pw[i][j]};
+      }
+      offers[i] = (struct fx_clear_offer){n_opt, opts[i]};
+    }
+    struct fx_clear_market m = {{ni, isps}, no, offers, seed % 2 ? base : NULL};
+    run_market(&m, seed, seed % 3 == 0);
+  }
+}
+
+/* ---- the bounds' ceiling ------------------------------------------------ */
+
+static void ceil_is_ceill(long double x) {
+  int64_t want = (int64_t)ceill(x), got = cl_lp_ceil(x);
+  cr_assert_eq(got, want, "ceil(%La): %lld, ceill %lld", x, (long long)got, (long long)want);
+}
+
+Test(clear_nodec, ceil_is_ceill_at_every_edge) {
+  /* integers and their neighbours one unit of the last place away, halves
+   * (the sum's rounding ties), and the magnitudes where the fast path ends */
+  const long double edges[] = {0.0L, 1.0L, 2.0L, 3.0L, 1e6L, 0x1p52L, 0x1p53L, 0x1p61L,
+                               0x1p62L - 1, 0x1p62L, 0x1p62L + 1, 0x1p63L - 1024, 9e18L};
+  for (size_t e = 0; e < sizeof edges / sizeof *edges; e++)
+    for (int sign = -1; sign <= 1; sign += 2) {
+      long double x = sign * edges[e];
+      ceil_is_ceill(x);
+      ceil_is_ceill(nextafterl(x, HUGE_VALL));
+      ceil_is_ceill(nextafterl(x, -HUGE_VALL));
+      if (fabsl(x) < 0x1p61L) ceil_is_ceill(x + 0.5L), ceil_is_ceill(x - 0.5L);
+    }
+  ceil_is_ceill(-0.0L);
+  ceil_is_ceill(LDBL_TRUE_MIN);
+  ceil_is_ceill(-LDBL_TRUE_MIN);
+  struct fx_cm_rng r = {42};
+  for (int i = 0; i < 200000; i++) { /* every scale, both signs, any fraction */
+    long double m = (long double)fx_cm_next(&r) / 0x1p64L;
+    long double x = ldexpl(m, (int)fx_cm_uni(&r, -70, 62)) * (fx_cm_uni(&r, 0, 1) ? 1 : -1);
+    if (fabsl(x) <= 9e18L) ceil_is_ceill(x);
+  }
+}
