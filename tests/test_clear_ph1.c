@@ -5,8 +5,9 @@
  * each coverage column at the coverage the start's power gives, is primal
  * feasible and its objective is that coverage; the LP solved from it ends
  * at the same optimum and the same proven coverage bound as GLPK's own
- * solve from its standard basis, a bound the exhaustive search never
- * beats; and whole clearings on that path give the same answer twice.
+ * solve from its standard basis (so does the proof's root LP, cl_lp_root,
+ * from an answer), a bound the exhaustive search never beats; and whole
+ * clearings on that path give the same answer twice.
  * Markets of the property generator (tests/support/clear_markets.c), some
  * with orders already placed (a base), since the coverage columns' start
  * reads the base's offsets. */
@@ -136,6 +137,36 @@ static double start_coverage(const struct cl_model *md, const struct cl_state *s
   return sum;
 }
 
+/* st := r's orders on md's columns. */
+static void answer_state(const struct cl_model *md, const struct fx_clear_result *r, struct cl_state *st) {
+  cl_state_clear(st, md);
+  for (size_t i = 0; i < md->n_offers; i++) {
+    if (r->option[i] < 0) continue;
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
+      if ((int)md->col[c].option == r->option[i]) cl_state_set(st, md, i, (int)c, r->factor[i]);
+  }
+}
+
+/* The proof's root LP (cl_lp_root) from a clearing's answer, partial
+ * orders and all, as the proof's reduced market starts it: its bound. */
+static int64_t proof_root_bound(const struct fx_clear_market *m, const struct cl_model *md,
+                                const struct fx_clear_params *p) {
+  struct fx_clear_result r;
+  cr_assert_eq(fx_clear_solve(m, p, &r), 0);
+  struct cl_state st;
+  cr_assert_eq(cl_state_init(&st, md), 0);
+  answer_state(md, &r, &st);
+  cr_assert_eq(st.cov, r.coverage);
+  struct cl_lp *lp = NULL;
+  struct cl_lp_out lo = {0};
+  cr_assert_eq(cl_lp_create(&lp, md, p, 0), 0);
+  cr_assert_eq(cl_lp_root(lp, &st, &lo), 0);
+  cl_lp_free(lp);
+  cl_state_free(&st);
+  fx_clear_result_free(&r);
+  return lo.coverage_ub;
+}
+
 static void phase1(const struct cl_model *md, const struct fx_clear_params *p,
                    const struct cl_state *start, bool scratch, struct cl_lp_phase1 *out) {
   struct cl_lp *lp = NULL;
@@ -147,7 +178,9 @@ static void phase1(const struct cl_model *md, const struct fx_clear_params *p,
 /* The start basis is primal feasible and its objective is the coverage
  * of cover order's choice; from it the LP reaches GLPK's optimum from the
  * standard basis and the same proven coverage bound; merit order's start
- * (cover order off) is feasible too on markets without a base. */
+ * (cover order off) is feasible too on markets without a base; and the
+ * proof's root LP, from a clearing's answer with its coverage columns set,
+ * has that bound too. */
 Test(clear_ph1, start_is_feasible_and_bound_matches_scratch) {
   int markets = 0;
   long piv_cover = 0, piv_scratch = 0, piv_merit = 0;
@@ -188,6 +221,7 @@ Test(clear_ph1, start_is_feasible_and_bound_matches_scratch) {
     cr_assert_eq(c.coverage_ub, s.coverage_ub, "seed %llu: %lld, from scratch %lld", sd,
                  (long long)c.coverage_ub, (long long)s.coverage_ub);
     cr_assert_eq(c.coverage_ub, m.coverage_ub, "seed %llu", sd);
+    cr_assert_eq(proof_root_bound(&k.m, &md, &on), s.coverage_ub, "seed %llu", sd);
     piv_cover += c.pivots, piv_scratch += s.pivots, piv_merit += m.pivots;
     cl_state_free(&merit), cl_state_free(&cover);
     cl_model_free(&md);
