@@ -730,9 +730,11 @@ static void capped(struct cl_lp *lp, int64_t target, int64_t ub) {
  * objective zero whatever it covered, and the primal simplex spent its
  * first ~600 pivots at 1,000 offers and 1.2× buying back coverage the
  * start already had (docs/clearing.md, round 10 ph1). Only cov_t and its
- * own row trade places, so the basis stays triangular there; cov_t's
- * value s·d_t + off_t lies within [covmin_t, cap_t], since the start
- * keeps s·d_t >= L_t and covmin_t <= off_t + L_t. */
+ * own row trade places, so the basis stays triangular there. Where the
+ * start keeps s·d_t >= L_t, cov_t's value s·d_t + off_t is within its
+ * bounds (covmin_t <= off_t + L_t); an answer's full orders alone (the
+ * proof's start) may not, and the primal simplex's own phase 1 then
+ * mends the start, as before. */
 static int cover_basis(struct cl_lp *lp, const struct cl_state *start) {
   const struct cl_model *md = lp->md;
   int64_t *sd = calloc(md->n_isps ? md->n_isps : 1, sizeof *sd);
