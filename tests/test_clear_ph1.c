@@ -1,7 +1,8 @@
 /* test_clear_ph1.c — the root LP's phase 1 from cover order (round 10,
- * ph1): cl_cover_order keeps every rule and is what it says (full
- * activations, most standalone coverage first, nothing left that fits and
- * adds coverage); the start basis it gives the maximum-coverage LP, with
+ * ph1): cl_cover_order keeps every rule and is its rule (full
+ * activations, most standalone coverage first, taken when every bound
+ * holds and coverage grows; written again here from the market); the
+ * start basis it gives the maximum-coverage LP, with
  * each coverage column at the coverage the start's power gives, is primal
  * feasible and its objective is that coverage; the LP solved from it ends
  * at the same optimum and the same proven coverage bound as GLPK's own
