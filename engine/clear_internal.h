@@ -73,6 +73,10 @@ int64_t cl_isp_gain(const struct cl_isp *t, int64_t d);
 /* Largest k in [min_af, kcap] keeping every bound of col's ISPs, given st
  * without offer's order; 0 if none. Bounds must hold before the call. */
 int cl_max_factor(const struct cl_state *st, const struct cl_model *md, size_t col, int kcap);
+/* Cover order, the maximum-coverage LP's start: most coverage an option
+ * adds alone first (price unseen), full activation, taken when every bound
+ * holds and coverage grows. */
+int cl_cover_order(struct cl_state *st, const struct cl_model *md);
 /* Both at or above target: less cost. Otherwise lexicographic: more
  * coverage, then less cost. */
 bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t target);
@@ -125,6 +129,19 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
 /* Only the root LP of cl_lp_dive (maximum coverage, from start) and the
  * coverage bound: what cl_lp_cost_bound needs. */
 int cl_lp_root(struct cl_lp *lp, const struct cl_state *start, struct cl_lp_out *out);
+/* cl_lp_dive's phase 1 alone (tests, figures): the maximum-coverage LP
+ * from the basis cl_lp_dive starts it at (merit order's start, or cover
+ * order's above redive_max_offers), or from GLPK's standard basis
+ * (scratch); feasible: that start basis is primal feasible; start_obj:
+ * its objective; the LP's optimum, pivots and proven coverage bound. */
+struct cl_lp_phase1 {
+  bool feasible, optimal;
+  double start_obj, cov_lp;
+  long pivots;
+  int64_t coverage_ub;
+};
+int cl_lp_phase1(struct cl_lp *lp, const struct cl_state *start, bool scratch,
+                 struct cl_lp_phase1 *out);
 /* Reduced-cost fixing at the root, after cl_lp_cost_bound(lp, coverage):
  * keep[c] is false when ordering column c proves, by the Lagrangian of that
  * LP's duals, a cost of at least u for every choice covering >= coverage. */

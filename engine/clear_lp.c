@@ -109,6 +109,7 @@ struct cl_lp {
    * branch-and-bound's, while one runs, is left alone). */
   bool dive_native, dive_dsx, diving;
   bool native_cap; /* and the least cost at the cap (no redives on this market) */
+  bool cover_start; /* phase 1 from cover order, its coverage columns set (no redives) */
   long dive_native_solved, dive_glpk_solved; /* tests and figures */
 };
 
@@ -249,6 +250,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->native = p->bb_native_lp;
   lp->dive_native = p->dive_native_lp;
   lp->native_cap = p->dive_native_lp && md->n_offers > p->redive_max_offers;
+  lp->cover_start = md->n_offers > p->redive_max_offers;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -823,15 +825,70 @@ static void capped(struct cl_lp *lp, int64_t target, int64_t ub) {
   glp_set_row_bnds(lp->P, lp->row_total, GLP_UP, 0.0, (double)(cap - lp->md->deficit));
 }
 
+/* Each coverage column at the coverage the start's power gives its ISP:
+ * at its cap, or basic in place of its row's slack (the row then tight).
+ * Left at their lower bound, as before round 10, they made the start's
+ * objective zero whatever it covered, and the primal simplex spent its
+ * first ~600 pivots at 1,000 offers and 1.2× buying back coverage the
+ * start already had (docs/clearing.md, round 10 ph1). Only cov_t and its
+ * own row trade places, so the basis stays triangular there. Where the
+ * start keeps s·d_t >= L_t, cov_t's value s·d_t + off_t is within its
+ * bounds (covmin_t <= off_t + L_t); an answer's full orders alone (the
+ * proof's start) may not, and the primal simplex's own phase 1 then
+ * mends the start, as before. */
+static int cover_basis(struct cl_lp *lp, const struct cl_state *start) {
+  const struct cl_model *md = lp->md;
+  int64_t *sd = calloc(md->n_isps ? md->n_isps : 1, sizeof *sd);
+  if (!sd) return FX_CLEAR_ENOMEM;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    if (start->col[i] < 0 || start->k[i] != 100) continue;
+    const struct cl_col *cl = &md->col[start->col[i]];
+    for (size_t q = 0; q < cl->n; q++) sd[cl->first + q] += md->isp[cl->first + q].s * cl->p[q];
+  }
+  for (size_t t = 0; t < md->n_isps; t++) {
+    const struct cl_isp *is = &md->isp[t];
+    if (!lp->cov_col[t] || is->covmin == is->cap) continue; /* fixed: GLP_NS already */
+    int64_t v = sd[t] + is->off;
+    if (v >= is->cap) {
+      glp_set_col_stat(lp->P, lp->cov_col[t], GLP_NU);
+    } else if (v > is->covmin) {
+      glp_set_col_stat(lp->P, lp->cov_col[t], GLP_BS);
+      glp_set_row_stat(lp->P, lp->row_b[t], GLP_NL);
+    } else { /* the standard basis takes the bound nearer zero: the cap, with a base */
+      glp_set_col_stat(lp->P, lp->cov_col[t], GLP_NL);
+    }
+  }
+  free(sd);
+  return 0;
+}
+
 /* Start the simplex at a feasible integer choice (full factors only, so it
- * holds on the continuous rows too): every row basic, the chosen columns at
- * their upper bound. It saves the pivots that would walk there from zero. */
-static void warm_basis(struct cl_lp *lp, const struct cl_state *start) {
+ * holds on the continuous rows too): every row basic but the coverage rows
+ * cover_basis makes tight, the chosen columns at their upper bound. It
+ * saves the pivots that would walk there from zero. */
+static int warm_basis(struct cl_lp *lp, const struct cl_state *start, bool cover) {
   const struct cl_model *md = lp->md;
   glp_std_basis(lp->P);
   for (size_t i = 0; i < md->n_offers; i++)
     if (start->col[i] >= 0 && start->k[i] == 100)
       glp_set_col_stat(lp->P, lp->x0 + start->col[i], GLP_NU);
+  return cover ? cover_basis(lp, start) : 0;
+}
+
+/* The maximum-coverage LP's start where cover_start is on: cover order's
+ * choice (cl_cover_order; merit order's, start, is kept for the target's
+ * floor). At 1,000 offers it leaves the answers as they were on the
+ * sixteen markets of the sweep; at 100 and 300 offers, where phase 1 is a
+ * small part and redives and the branch-and-bound start from the vertices
+ * that follow from phase 1's, it moved the answers both ways (round 10). */
+static int cover_start(struct cl_lp *lp, const struct cl_state *start) {
+  if (!lp->cover_start) return warm_basis(lp, start, false);
+  struct cl_state cs = {0};
+  int rc = cl_state_init(&cs, lp->md);
+  if (!rc) rc = cl_cover_order(&cs, lp->md);
+  if (!rc) rc = warm_basis(lp, &cs, true);
+  cl_state_free(&cs);
+  return rc;
 }
 
 static int save_basis(const struct cl_lp *lp, struct basis *b) {
@@ -893,13 +950,14 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
                const struct cl_state *start, double tol) {
   lp->floor_cov = start->cov;
   lp->tol = tol;
-  warm_basis(lp, start);
+  int rc = cover_start(lp, start);
+  if (rc) return rc;
   phase1(lp);
   bool ok = solve(lp, GLP_PRIMAL);
   if (ok) lp->cov_lp = glp_get_obj_val(lp->P);
   out->coverage_ub = coverage_bound(lp);
   out->target = coverage_target(lp, out->coverage_ub);
-  int rc = ok ? cost_at_cap(lp, out) : 0;
+  rc = ok ? cost_at_cap(lp, out) : 0;
   if (rc) return rc;
   capped(lp, out->target, out->coverage_ub);
   lp->capped_ok = solve(lp, GLP_PRIMAL);
@@ -918,13 +976,35 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
   return 0;
 }
 
+/* The proof's reduced market (clear_sub.c) from its answer: cover order
+ * there moved its branch-and-bound for the worse (round 10: 5,515 → 6,656
+ * nodes on the sixteen markets), the coverage columns at the answer's
+ * full orders' coverage did not (5,515 → 5,246; 9,602 → 9,131 on 32) and
+ * halve this solve. */
 int cl_lp_root(struct cl_lp *lp, const struct cl_state *start, struct cl_lp_out *out) {
-  warm_basis(lp, start);
+  int rc = warm_basis(lp, start, lp->cover_start);
+  if (rc) return rc;
   phase1(lp);
   if (solve(lp, GLP_PRIMAL)) lp->cov_lp = glp_get_obj_val(lp->P);
   out->coverage_ub = coverage_bound(lp);
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
+  return 0;
+}
+
+int cl_lp_phase1(struct cl_lp *lp, const struct cl_state *start, bool scratch,
+                 struct cl_lp_phase1 *out) {
+  memset(out, 0, sizeof *out);
+  int rc = scratch ? (glp_std_basis(lp->P), 0) : cover_start(lp, start);
+  if (rc) return rc;
+  phase1(lp);
+  out->feasible = glp_warm_up(lp->P) == 0 && glp_get_prim_stat(lp->P) == GLP_FEAS;
+  out->start_obj = glp_get_obj_val(lp->P);
+  int it0 = glp_get_it_cnt(lp->P);
+  out->optimal = solve(lp, GLP_PRIMAL);
+  out->pivots = glp_get_it_cnt(lp->P) - it0;
+  out->cov_lp = glp_get_obj_val(lp->P);
+  out->coverage_ub = coverage_bound(lp);
   return 0;
 }
 

@@ -297,3 +297,44 @@ bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t
   if (a->cov != b->cov) return a->cov > b->cov;
   return a->cost < b->cost;
 }
+
+struct cover_key {
+  int64_t cov;
+  size_t col;
+};
+
+/* Most coverage first, then the earlier column (deterministic). */
+static int cover_cmp(const void *a, const void *b) {
+  const struct cover_key *x = a, *y = b;
+  if (x->cov != y->cov) return x->cov > y->cov ? -1 : 1;
+  return x->col < y->col ? -1 : x->col > y->col;
+}
+
+/* Merit order ranks by price, which the maximum-coverage LP does not see:
+ * at 1,000 offers and 1.2× half of merit order's orders are not in that
+ * LP's optimum (another option of the same offer covers more), and the
+ * primal simplex walked from one to the other in ~800 pivots. Ranking by
+ * the coverage an option adds alone starts it ~500 pivots away instead
+ * (docs/clearing.md, round 10 ph1). Full activation only: the LP's start
+ * basis puts a column at a bound, not in between. */
+int cl_cover_order(struct cl_state *st, const struct cl_model *md) {
+  struct cover_key *r = malloc((md->n_cols ? md->n_cols : 1) * sizeof *r);
+  if (!r) return FX_CLEAR_ENOMEM;
+  for (size_t c = 0; c < md->n_cols; c++) {
+    const struct cl_col *cl = &md->col[c];
+    int64_t cov = 0;
+    for (size_t q = 0; q < cl->n; q++) cov += cl_isp_gain(&md->isp[cl->first + q], cl->p[q]);
+    r[c] = (struct cover_key){cov, c};
+  }
+  qsort(r, md->n_cols, sizeof *r, cover_cmp);
+  cl_state_clear(st, md);
+  for (size_t n = 0; n < md->n_cols; n++) {
+    size_t c = r[n].col, i = md->col[c].offer;
+    if (st->col[i] >= 0 || cl_max_factor(st, md, c, 100) < 100) continue;
+    int64_t cov0 = st->cov;
+    cl_state_set(st, md, i, (int)c, 100);
+    if (st->cov <= cov0) cl_state_set(st, md, i, -1, 0);
+  }
+  free(r);
+  return 0;
+}
