@@ -11,23 +11,11 @@
 #include "engine/clear.h"
 #include "tests/support/clear_markets.h"
 
-static struct fx_clear_result solve_with(const struct fx_clear_market *m,
-                                        const struct fx_clear_params *p) {
-  struct fx_clear_result r;
-  int rc = fx_clear_solve(m, p, &r);
-  cr_assert_eq(rc, 0, "rc %d", rc);
-  return r;
-}
-
+/* The same answer, and the same windows. */
 static void same_answer(const struct fx_clear_result *a, const struct fx_clear_result *b,
                         uint64_t seed) {
-  cr_assert_eq(a->n_orders, b->n_orders, "seed %llu", (unsigned long long)seed);
-  cr_assert_arr_eq(a->orders, b->orders, a->n_orders * sizeof *a->orders, "seed %llu",
-                   (unsigned long long)seed);
-  cr_assert_eq(a->coverage_ub, b->coverage_ub, "seed %llu", (unsigned long long)seed);
-  cr_assert_eq(a->cost_lb, b->cost_lb, "seed %llu", (unsigned long long)seed);
+  fx_cm_same_result(a, b, seed);
   cr_assert_eq(a->lns_windows, b->lns_windows, "seed %llu", (unsigned long long)seed);
-  cr_assert_eq(a->bb_nodes, b->bb_nodes, "seed %llu", (unsigned long long)seed);
 }
 
 /* The path where the windows run (after the neighbourhood search, on
@@ -56,8 +44,8 @@ Test(clear_lns, windows_only_improve_and_keep_every_rule) {
   for (uint64_t seed = 700; seed < 740; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(20 + 3 * (seed % 33)), 60, seed % 4 == 0);
-    struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
-    struct fx_clear_result again = solve_with(&k.m, &with);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &with), b = fx_cm_solve(&k.m, &without);
+    struct fx_clear_result again = fx_cm_solve(&k.m, &with);
     fx_cm_check_result(&k.m, &a, seed);
     same_answer(&a, &again, seed);
     cr_assert_eq(b.lns_windows, 0, "seed %llu: windows ran while off", (unsigned long long)seed);
@@ -89,7 +77,7 @@ Test(clear_lns, the_work_budget_bounds_the_windows) {
   for (uint64_t seed = 740; seed < 760; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(40 + 3 * (seed % 20)), 60, false);
-    struct fx_clear_result a = solve_with(&k.m, &big), b = solve_with(&k.m, &small);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &big), b = fx_cm_solve(&k.m, &small);
     fx_cm_check_result(&k.m, &b, seed);
     cr_assert_leq(b.lns_windows, a.lns_windows, "seed %llu", (unsigned long long)seed);
     fewer += b.lns_windows < a.lns_windows;
@@ -119,7 +107,7 @@ Test(clear_lns, proof_from_the_windows_answer_matches_exhaustive_search) {
   for (uint64_t seed = 1; seed <= 60; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
-    struct fx_clear_result r = solve_with(&k.m, &p), again = solve_with(&k.m, &p);
+    struct fx_clear_result r = fx_cm_solve(&k.m, &p), again = fx_cm_solve(&k.m, &p);
     fx_cm_check_result(&k.m, &r, seed);
     same_answer(&r, &again, seed);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
@@ -132,7 +120,7 @@ Test(clear_lns, proof_from_the_windows_answer_matches_exhaustive_search) {
                   (unsigned long long)seed);
     equal += r.cost == e.at_cost;
     ran += r.lns_windows > 0;
-    struct fx_clear_result o = solve_with(&k.m, &root); /* the proof from the root's answer */
+    struct fx_clear_result o = fx_cm_solve(&k.m, &root); /* the proof from the root's answer */
     moved += o.proof_cols != r.proof_cols || o.bb_nodes != r.bb_nodes;
     fx_clear_result_free(&o);
     fx_clear_result_free(&r);
@@ -156,7 +144,7 @@ Test(clear_lns, windows_alone_keep_true_bounds_on_small_markets) {
   for (uint64_t seed = 100; seed < 160; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(5 + seed % 4), 3, seed % 3 == 0);
-    struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &with), b = fx_cm_solve(&k.m, &without);
     fx_cm_check_result(&k.m, &a, seed);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = a.coverage};
     fx_cm_exhaustive(&e);

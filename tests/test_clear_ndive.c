@@ -204,13 +204,6 @@ Test(clear_ndive, node_lp_put_back_exactly) {
   cr_assert_gt(compared, 100);
 }
 
-static struct fx_clear_result solve_with(const struct fx_clear_market *m,
-                                         const struct fx_clear_params *p) {
-  struct fx_clear_result r;
-  cr_assert_eq(fx_clear_solve(m, p, &r), 0);
-  return r;
-}
-
 /* The engine's branch-and-bound run to a zero gap with a dive at every
  * node: on markets small enough for the exhaustive search the answer
  * covers the most there is, at its least cost, and the proven bound never
@@ -227,7 +220,7 @@ Test(clear_ndive, branch_and_bound_with_dives_matches_exhaustive_search) {
   for (uint64_t seed = 1; seed <= 60; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
-    struct fx_clear_result r = solve_with(&k.m, &p);
+    struct fx_clear_result r = fx_cm_solve(&k.m, &p);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
     fx_cm_exhaustive(&e);
     cr_assert(!r.budget_hit, "seed %llu: budget hit", (unsigned long long)seed);
@@ -242,7 +235,7 @@ Test(clear_ndive, branch_and_bound_with_dives_matches_exhaustive_search) {
   for (uint64_t seed = 300; seed < 320; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(20 + seed % 21), 60, seed % 4 == 0);
-    struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
+    struct fx_clear_result r = fx_cm_solve(&k.m, &p), o = fx_cm_solve(&k.m, &off);
     differ += r.bb_nodes != o.bb_nodes;
     if (!o.budget_hit) /* o.cost is the optimum: nothing covering as much is cheaper */
       cr_assert_leq(r.cost_lb, o.cost, "seed %llu", (unsigned long long)seed);

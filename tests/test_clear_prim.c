@@ -18,23 +18,11 @@
 
 #define MAX_COLS (FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS)
 
-static struct fx_clear_result solve_with(const struct fx_clear_market *m,
-                                        const struct fx_clear_params *p) {
-  struct fx_clear_result r;
-  int rc = fx_clear_solve(m, p, &r);
-  cr_assert_eq(rc, 0, "rc %d", rc);
-  return r;
-}
-
+/* The same answer, and the same crossover. */
 static void same_answer(const struct fx_clear_result *a, const struct fx_clear_result *b,
                         uint64_t seed) {
-  cr_assert_eq(a->n_orders, b->n_orders, "seed %llu", (unsigned long long)seed);
-  cr_assert_arr_eq(a->orders, b->orders, a->n_orders * sizeof *a->orders, "seed %llu",
-                   (unsigned long long)seed);
-  cr_assert_eq(a->coverage_ub, b->coverage_ub, "seed %llu", (unsigned long long)seed);
-  cr_assert_eq(a->cost_lb, b->cost_lb, "seed %llu", (unsigned long long)seed);
+  fx_cm_same_result(a, b, seed);
   cr_assert_eq(a->cross_free, b->cross_free, "seed %llu", (unsigned long long)seed);
-  cr_assert_eq(a->bb_nodes, b->bb_nodes, "seed %llu", (unsigned long long)seed);
 }
 
 /* The path where the crossover runs (after the neighbourhood search, on
@@ -61,8 +49,8 @@ Test(clear_prim, crossover_only_improves_and_keeps_every_rule) {
   for (uint64_t seed = 900; seed < 940; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(20 + 3 * (seed % 33)), 60, seed % 4 == 0);
-    struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
-    struct fx_clear_result again = solve_with(&k.m, &with);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &with), b = fx_cm_solve(&k.m, &without);
+    struct fx_clear_result again = fx_cm_solve(&k.m, &with);
     fx_cm_check_result(&k.m, &a, seed);
     same_answer(&a, &again, seed);
     cr_assert_eq(b.cross_free, 0, "seed %llu: the crossover ran while off",
@@ -188,7 +176,7 @@ Test(clear_prim, proof_after_the_crossover_matches_exhaustive_search) {
     for (uint64_t seed = 1; seed <= 60; seed++) {
       struct fx_cm_market k;
       fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
-      struct fx_clear_result r = solve_with(&k.m, &p), again = solve_with(&k.m, &p);
+      struct fx_clear_result r = fx_cm_solve(&k.m, &p), again = fx_cm_solve(&k.m, &p);
       fx_cm_check_result(&k.m, &r, seed);
       same_answer(&r, &again, seed);
       struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};

@@ -55,15 +55,7 @@ static void merit(const struct fx_clear_market *m, int64_t *cov_out, int64_t *co
   *cov_out = cov, *cost_out = cost;
 }
 
-static struct fx_clear_result solve_with(const struct fx_clear_market *m,
-                                        const struct fx_clear_params *p) {
-  struct fx_clear_result r;
-  int rc = fx_clear_solve(m, p, &r);
-  cr_assert_eq(rc, 0, "rc %d", rc);
-  return r;
-}
-
-static struct fx_clear_result solve(const struct fx_clear_market *m) { return solve_with(m, NULL); }
+static struct fx_clear_result solve(const struct fx_clear_market *m) { return fx_cm_solve(m, NULL); }
 
 /* The exhaustive comparison: the proven bounds really bound; returns whether
  * coverage is within the tolerance of the optimum and cost within it of the
@@ -109,7 +101,7 @@ Test(clear_props, heuristics_alone_match_exhaustive_search) {
   for (uint64_t seed = 1; seed <= 60; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(1 + seed % 6), 2, false);
-    struct fx_clear_result r = solve_with(&k.m, &p);
+    struct fx_clear_result r = fx_cm_solve(&k.m, &p);
     fx_cm_check_result(&k.m, &r, seed);
     near += near_exhaustive(&k.m, &r, seed);
     fx_clear_result_free(&r);
@@ -137,7 +129,7 @@ static void bb_matches_exhaustive(bool lazy, bool look_ahead) {
   for (uint64_t seed = 1; seed <= 60; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
-    struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
+    struct fx_clear_result r = fx_cm_solve(&k.m, &p), o = fx_cm_solve(&k.m, &off);
     fx_cm_check_result(&k.m, &r, seed);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
     fx_cm_exhaustive(&e);
@@ -277,7 +269,7 @@ Test(clear_props, redives_and_local_search_never_dominated_by_one_dive) {
   for (uint64_t seed = 400; seed < 430; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(10 + 3 * (seed % 37)), 60, seed % 4 == 0);
-    struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &with), b = fx_cm_solve(&k.m, &without);
     fx_cm_check_result(&k.m, &a, seed);
     fx_cm_check_result(&k.m, &b, seed);
     bool dominated = b.coverage >= a.coverage && b.cost <= a.cost &&
@@ -358,8 +350,8 @@ Test(clear_props, neighbourhood_search_only_improves) {
   for (uint64_t seed = 500; seed < 530; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(20 + 3 * (seed % 33)), 60, seed % 4 == 0);
-    struct fx_clear_result a = solve_with(&k.m, &with), b = solve_with(&k.m, &without);
-    struct fx_clear_result again = solve_with(&k.m, &with);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &with), b = fx_cm_solve(&k.m, &without);
+    struct fx_clear_result again = fx_cm_solve(&k.m, &with);
     fx_cm_check_result(&k.m, &a, seed);
     cr_assert_eq(a.n_orders, again.n_orders, "seed %llu", (unsigned long long)seed);
     cr_assert_arr_eq(a.orders, again.orders, a.n_orders * sizeof *a.orders);
@@ -394,7 +386,7 @@ Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
   for (uint64_t seed = 1; seed <= 60; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
-    struct fx_clear_result r = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
+    struct fx_clear_result r = fx_cm_solve(&k.m, &p), o = fx_cm_solve(&k.m, &off);
     fx_cm_check_result(&k.m, &r, seed);
     struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
     fx_cm_exhaustive(&e);
@@ -435,7 +427,7 @@ Test(clear_props, proof_runs_only_where_the_gap_stays_open) {
   for (uint64_t seed = 900; seed < 930; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(30 + 5 * (seed % 9)), 50, seed % 2 == 0);
-    struct fx_clear_result a = solve_with(&k.m, &p), o = solve_with(&k.m, &off);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &p), o = fx_cm_solve(&k.m, &off);
     fx_cm_check_result(&k.m, &a, seed);
     if (o.cost_gap <= p.bb_gap) {
       cr_assert_eq(a.proof_cols, 0, "seed %llu: the proof ran on a proven answer", (unsigned long long)seed);
@@ -471,7 +463,7 @@ static void identical_on_the_proof_path(bool look_ahead) {
   for (uint64_t seed = 600; seed < 606; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(50 + 10 * (seed % 6)), 50, seed % 2 == 0);
-    struct fx_clear_result a = solve_with(&k.m, &p), b = solve_with(&k.m, &p);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &p), b = fx_cm_solve(&k.m, &p);
     fx_cm_check_result(&k.m, &a, seed);
     cr_assert_eq(a.n_orders, b.n_orders);
     cr_assert_arr_eq(a.orders, b.orders, a.n_orders * sizeof *a.orders);
@@ -480,7 +472,7 @@ static void identical_on_the_proof_path(bool look_ahead) {
     cr_assert_eq(a.bb_nodes, b.bb_nodes);
     cr_assert_eq(a.bb_pivots, b.bb_pivots);
     reduced += a.proof_cols > 0 && a.bb_nodes > 0;
-    struct fx_clear_result c = solve_with(&k.m, &plain);
+    struct fx_clear_result c = fx_cm_solve(&k.m, &plain);
     other += c.bb_pivots != a.bb_pivots; /* the look-aheads ran (their pivots count) */
     fx_clear_result_free(&a);
     fx_clear_result_free(&b);

@@ -214,3 +214,21 @@ void fx_cm_check_result(const struct fx_clear_market *m, const struct fx_clear_r
   cr_assert_geq(r->coverage_ub, r->coverage);
   cr_assert_leq(r->cost_lb, r->cost);
 }
+
+struct fx_clear_result fx_cm_solve(const struct fx_clear_market *m,
+                                   const struct fx_clear_params *p) {
+  struct fx_clear_result r;
+  int rc = fx_clear_solve(m, p, &r);
+  cr_assert_eq(rc, 0, "rc %d", rc);
+  return r;
+}
+
+void fx_cm_same_result(const struct fx_clear_result *a, const struct fx_clear_result *b,
+                       uint64_t seed) {
+  unsigned long long s = (unsigned long long)seed;
+  cr_assert_eq(a->n_orders, b->n_orders, "seed %llu", s);
+  cr_assert_arr_eq(a->orders, b->orders, a->n_orders * sizeof *a->orders, "seed %llu", s);
+  cr_assert_eq(a->coverage_ub, b->coverage_ub, "seed %llu", s);
+  cr_assert_eq(a->cost_lb, b->cost_lb, "seed %llu", s);
+  cr_assert_eq(a->bb_nodes, b->bb_nodes, "seed %llu", s);
+}

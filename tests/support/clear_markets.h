@@ -78,6 +78,15 @@ void fx_cm_exhaustive(struct fx_cm_ex *e);
  * generator's small markets never reach: what the search is compared to. */
 void fx_cm_bb_params(struct fx_clear_params *p);
 
+/* fx_clear_solve(m, p), asserting it returns 0. */
+struct fx_clear_result fx_cm_solve(const struct fx_clear_market *m,
+                                   const struct fx_clear_params *p);
+
+/* Assert that a and b are the same answer: the same orders, bounds and
+ * branch-and-bound nodes (determinism checks; seed names the market). */
+void fx_cm_same_result(const struct fx_clear_result *a, const struct fx_clear_result *b,
+                       uint64_t seed);
+
 /* Assert that r is what its orders add up to (per ISP, coverage, cost,
  * prices) and keeps every rule written here, with bounds that bound it;
  * seed names the market in the messages. */
