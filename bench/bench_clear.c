@@ -146,10 +146,6 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_SB_REL")) p.bb_sb_reliable = atoi(getenv("BB_SB_REL"));
   if (getenv("BB_SB_PIV")) p.bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
   if (getenv("BB_SB_DEPTH")) p.bb_sb_depth = atoi(getenv("BB_SB_DEPTH"));
-  if (getenv("BB_SB_LOOK")) p.bb_sb_lookahead = atoi(getenv("BB_SB_LOOK"));
-  if (getenv("BB_SB_QUOT")) p.bb_sb_quot = atoi(getenv("BB_SB_QUOT"));
-  if (getenv("BB_SB_OFS")) p.bb_sb_ofs = atoi(getenv("BB_SB_OFS"));
-  if (getenv("BB_SB_ONEDIR")) p.bb_sb_onedir = atoi(getenv("BB_SB_ONEDIR")) != 0;
   if (getenv("BB_SB_STOP")) p.bb_sb_stop = atoi(getenv("BB_SB_STOP")) != 0;
   if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
   if (getenv("LNS_MAX")) p.lns_max_offers = (size_t)atol(getenv("LNS_MAX"));

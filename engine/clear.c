@@ -43,11 +43,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_sb_reliable = 1;
   p->bb_sb_pivots = 10;
   p->bb_sb_depth = 0;
-  p->bb_sb_lookahead = 0;
-  p->bb_sb_quot = 0;
-  p->bb_sb_ofs = 0;
   p->bb_sb_stop = false;
-  p->bb_sb_onedir = false;
   p->rins_max_offers = 2000;
   p->proof_max_offers = 2000;
   p->rins_node_limit = 100;

@@ -121,13 +121,12 @@ struct fx_clear_params {
    * simplex pivots each (their Lagrangian bounds are proven; they set the
    * pseudo-costs and the children's bounds). 0 candidates = off. */
   int bb_sb_cands, bb_sb_reliable, bb_sb_pivots;
-  /* Look-aheads only at nodes of depth <= bb_sb_depth (0 = every depth);
-   * at most bb_sb_lookahead look-aheads in a row that do not beat the best
-   * score so far (0 = no such stop); bb_sb_stop: a candidate's second
-   * child is not looked ahead once its first reaches the incumbent
-   * (docs/clearing.md, round 10 sbt). */
-  int bb_sb_depth, bb_sb_lookahead, bb_sb_quot, bb_sb_ofs;
-  bool bb_sb_stop, bb_sb_onedir;
+  /* Look-aheads only at nodes down to depth bb_sb_depth (0 = at every
+   * depth); bb_sb_stop: a candidate's second child is not looked ahead
+   * once its first reaches the incumbent, which decides the branching
+   * anyway (docs/clearing.md, round 10 sbt). */
+  int bb_sb_depth;
+  bool bb_sb_stop;
   /* Markets above bb_max_offers (and exact_max_offers) and up to
    * rins_max_offers get their answer improved in a neighbourhood: the
    * offers on which it and the LP at its coverage agree are fixed, the rest

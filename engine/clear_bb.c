@@ -341,19 +341,12 @@ static void learn(struct bb *bb, int dir, size_t c, int64_t gain, double dist) {
 /* Look ahead into both children of candidate p of a node whose bound was b
  * when the look-aheads began (the same base for every candidate's gains):
  * their proven bounds, the pseudo-costs they teach, and the score. */
-static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *bu, double r) {
-  double dist[2], gain[2];
+static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *bu) {
+  double dist[2];
   moves(bb, p, &dist[0], &dist[1]);
   p->lb[0] = p->lb[1] = b;
   for (int dir = 0; dir < 2; dir++) {
-    if (dir && bb->p->bb_sb_stop && p->lb[0] >= inc(bb)) { /* decided: see pick */
-      gain[dir] = 0.0;
-      break;
-    }
-    if (bb->p->bb_sb_onedir && bb->pc_n[dir][p->col] >= r) { /* this side is learnt */
-      gain[dir] = pc_est(bb, dir, p->col, dist[dir]);
-      continue;
-    }
+    if (dir && bb->p->bb_sb_stop && p->lb[0] >= inc(bb)) break; /* decided: see pick */
     child_set(bb, p, dir, false);
     int lim = bb->p->bb_sb_pivots > 0 ? bb->p->bb_sb_pivots : 1;
     long piv = 0;
@@ -363,10 +356,9 @@ static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *b
     if (rc < 0) return rc;
     if (p->lb[dir] < b) p->lb[dir] = b;
     learn(bb, dir, p->col, p->lb[dir] - b, dist[dir]);
-    gain[dir] = (double)(p->lb[dir] - b);
   }
   p->probed = true;
-  p->score = fmax(gain[0], 1e-6) * fmax(gain[1], 1e-6);
+  p->score = fmax((double)(p->lb[0] - b), 1e-6) * fmax((double)(p->lb[1] - b), 1e-6);
   return 0;
 }
 
@@ -397,20 +389,8 @@ static size_t candidates(struct bb *bb) {
   return n;
 }
 
-/* How many observations make a pseudo-cost reliable: bb_sb_reliable, or
- * with bb_sb_quot (SCIP's relpscost rule) from bb_sb_reliable down to 1 as
- * the look-aheads' pivots approach bb_sb_quot % of the nodes' plus
- * bb_sb_ofs. */
-static double reliability(const struct bb *bb, const struct budget *bu) {
-  int r = bb->p->bb_sb_reliable, q = bb->p->bb_sb_quot;
-  if (q <= 0) return r;
-  double node = (double)(bu->pivots - bu->sb_pivots), sb = (double)bu->sb_pivots;
-  double max = q / 100.0 * node + bb->p->bb_sb_ofs;
-  double prio = fmin(fmax((max - sb) / (sb + 1.0), 0.0), 1.0);
-  return (1.0 - prio) * 1.0 + prio * r;
-}
-
-static bool reliable(const struct bb *bb, size_t c, double r) {
+static bool reliable(const struct bb *bb, size_t c) {
+  int r = bb->p->bb_sb_reliable;
   return bb->pc_n[0][c] >= r && bb->pc_n[1][c] >= r;
 }
 
@@ -423,26 +403,21 @@ static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
   *out = (struct pick){0};
   if (!n) return 0;
   size_t m = bb->p->bb_sb_cands > 0 ? (size_t)bb->p->bb_sb_cands : 0;
-  int depth = bb->p->bb_sb_depth, la = bb->p->bb_sb_lookahead, since = 0;
-  if (depth > 0 && bb->node[k].depth > depth) m = 0;
+  if (bb->p->bb_sb_depth > 0 && bb->node[k].depth > bb->p->bb_sb_depth) m = 0;
   qsort(bb->cands, n, sizeof *bb->cands, score_cmp);
   bool synced = false;
   int64_t b = bb->node[k].bound;
-  double top = -1.0; /* the best probed score so far */
-  for (size_t q = 0; q < m && q < n && (la <= 0 || since < la); q++) {
+  for (size_t q = 0; q < m && q < n; q++) {
     struct pick *p = &bb->cands[q];
-    double r = reliability(bb, bu);
-    if (reliable(bb, p->col, r)) continue;
+    if (reliable(bb, p->col)) continue;
     if (!synced) sync(bb), synced = true;
-    int rc = look_ahead(bb, b, p, bu, r);
+    int rc = look_ahead(bb, b, p, bu);
     if (rc) return rc;
     if (p->lb[0] >= inc(bb) || p->lb[1] >= inc(bb)) {
       p->up = p->lb[0] >= inc(bb); /* plunge into the child that may be better */
       *out = *p;
       return 0;
     }
-    if (p->score > top) top = p->score, since = 0;
-    else since++;
   }
   *out = bb->cands[0];
   for (size_t q = 1; q < n; q++)

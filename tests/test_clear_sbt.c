@@ -1,14 +1,18 @@
 /* test_clear_sbt.c — the branch-and-bound's look-ahead rules of round 10
  * (docs/clearing.md, "Round 10 (sbt)"), run through cl_bb_run itself so
  * that the look-aheads it makes can be counted: look-aheads only at nodes
- * down to bb_sb_depth, and the search with that rule still proves the
- * exhaustive search's optimum (tests/support/clear_markets.c) with bounds
- * that hold. Small random markets, fixed seeds, bounded counts. */
+ * down to bb_sb_depth, a decided candidate's second child not looked
+ * ahead (bb_sb_stop), each search still proving the exhaustive search's
+ * optimum (tests/support/clear_markets.c) with bounds that hold; and the
+ * two [market] keys. Small random markets, fixed seeds, bounded counts. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/clear.h"
 #include "engine/clear_internal.h"
+#include "engine/config.h"
 #include "tests/support/clear_markets.h"
 
 /* The engine's branch-and-bound on cost at merit order's coverage, from
@@ -90,4 +94,56 @@ Test(clear_sbt, look_aheads_only_down_to_bb_sb_depth) {
   for (uint64_t seed = 1; seed <= 20; seed++) deeper += depth_one(seed, 30, false);
   cr_log_info("%d of 20 searches looked ahead below depth 1 without the rule", deeper);
   cr_assert_gt(deeper, 0, "no search looked ahead below depth 1: the rule is untested");
+}
+
+/* bb_sb_stop: once a candidate's first child (the one without it) reaches
+ * the incumbent, the branching is decided and its other child is not
+ * looked ahead. Without the rule every look-ahead comes in pairs (both
+ * children); with it some come single, and the search makes fewer on some
+ * markets. The children's bounds stay proven: the search finds the
+ * exhaustive optimum with bounds that hold. */
+Test(clear_sbt, a_decided_candidate_looks_ahead_at_one_child) {
+  int single = 0, fewer = 0;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct fx_cm_market k;
+    size_t n = seed <= 40 ? 6 + seed % 3 : 30;
+    fx_cm_gen(&k, seed, n, 2, seed % 5 == 0);
+    struct fx_clear_params stop, both;
+    look_everywhere(&stop, 0);
+    look_everywhere(&both, 0);
+    stop.bb_sb_stop = true;
+    struct run s = bb_on(&k.m, &stop), b = bb_on(&k.m, &both);
+    if (!s.ran) continue;
+    if (n <= 8) check_exhaustive(&k.m, &s, seed), check_exhaustive(&k.m, &b, seed);
+    cr_assert_eq(b.bo.sb_probes % 2, 0, "seed %llu: a look-ahead without its pair",
+                 (unsigned long long)seed);
+    single += s.bo.sb_probes % 2;
+    fewer += s.bo.sb_probes < b.bo.sb_probes;
+  }
+  cr_log_info("%d searches with a single look-ahead, %d with fewer", single, fewer);
+  cr_assert_gt(single, 0, "no candidate was looked ahead at one child: the rule is untested");
+  cr_assert_gt(fewer, 0);
+}
+
+/* The [market] keys: read, and a bad value refused naming its key. */
+Test(clear_sbt, config_reads_the_look_ahead_keys) {
+  struct fx_config c;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_sb_depth = 7\nbb_sb_stop = false\n", err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(c.clear.bb_sb_depth, 7);
+  cr_assert_eq(c.clear.bb_sb_stop, false);
+  fx_config_free(&c);
+  const char *bad[] = {"bb_sb_depth = -1", "bb_sb_depth = 1001", "bb_sb_stop = maybe"};
+  const char *key[] = {"bb_sb_depth", "bb_sb_depth", "bb_sb_stop"};
+  for (size_t i = 0; i < 3; i++) {
+    char text[128], want[64];
+    snprintf(text, sizeof text, "[market]\n%s\n", bad[i]);
+    snprintf(want, sizeof want, "bad value for '%s'", key[i]);
+    fx_config_defaults(&c);
+    cr_assert_eq(fx_config_parse(&c, text, err, sizeof err), -1, "accepted: %s", bad[i]);
+    cr_assert(strstr(err, want) != NULL, "error '%s' lacks '%s'", err, want);
+    fx_config_free(&c);
+  }
 }
