@@ -18,7 +18,8 @@
  * the library's 8000), BB_MAX (bb_max_offers; flexd serve's 400),
  * BB_PROOF (proof_max_offers), RINS_NODES (rins_node_limit), BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
- * bb_sb_pivots), BB_ONE (one run per size), BB_LAZY (bb_lazy_rows: 0 or 1),
+ * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
+ * round 10), BB_ONE (one run per size), BB_LAZY (bb_lazy_rows: 0 or 1),
  * BB_NATIVE (bb_native_lp: 0 or 1), DIVE_NATIVE (dive_native_lp: 0 or 1),
  * BB_DIVE (bb_node_dive: every k-th node, 0 = off), BB_SIZE and
  * BB_SCARCITY (one market only); the window neighbourhoods (round 9, off

@@ -18,9 +18,10 @@
  * child bound already reaches the incumbent (reduced-cost fixing). The
  * column to branch on is chosen by pseudo-costs (the bound gained per unit
  * the branching moved a factor, learnt from solved children), with
- * reliability branching (opt-in) first looking a few dual pivots into the
- * children of the best candidates whose pseudo-costs are not yet learnt:
- * those children's bounds are Lagrangian too, so proven. Nodes' LP
+ * reliability branching first looking a few dual pivots into the
+ * children of the best candidates whose pseudo-costs are not yet learnt
+ * (optionally only down to a depth, and not into a decided candidate's
+ * second child): those children's bounds are Lagrangian too, so proven. Nodes' LP
  * solutions are rounded and polished into candidate answers.
  *
  * Values are minimised: cost, or minus coverage. The proven bound is the
@@ -340,7 +341,9 @@ static void learn(struct bb *bb, int dir, size_t c, int64_t gain, double dist) {
 
 /* Look ahead into both children of candidate p of a node whose bound was b
  * when the look-aheads began (the same base for every candidate's gains):
- * their proven bounds, the pseudo-costs they teach, and the score. */
+ * their proven bounds, the pseudo-costs they teach, and the score. With
+ * bb_sb_stop the second is skipped when the first reaches the incumbent:
+ * pick branches on p then whatever the second says; its bound stays b. */
 static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *bu) {
   double dist[2];
   moves(bb, p, &dist[0], &dist[1]);
@@ -396,8 +399,10 @@ static bool reliable(const struct bb *bb, size_t c) {
 
 /* The offer to branch on: the best score; ties by arrival. With
  * reliability branching the best bb_sb_cands by pseudo-costs are looked
- * ahead where their pseudo-costs are unreliable, and a child the
- * look-ahead proves no better than the incumbent decides at once. */
+ * ahead where their pseudo-costs are unreliable (at nodes down to
+ * bb_sb_depth, if set: deeper, the dives of a plunge rather than its
+ * branching find the answers), and a child the look-ahead proves no
+ * better than the incumbent decides at once. */
 static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
   size_t n = candidates(bb);
   *out = (struct pick){0};
