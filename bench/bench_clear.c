@@ -18,7 +18,8 @@
  * the library's 8000), BB_MAX (bb_max_offers; flexd serve's 400),
  * BB_PROOF (proof_max_offers), RINS_NODES (rins_node_limit), BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
- * bb_sb_pivots), BB_ONE (one run per size), BB_LAZY (bb_lazy_rows: 0 or 1),
+ * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
+ * round 10), BB_ONE (one run per size), BB_LAZY (bb_lazy_rows: 0 or 1),
  * BB_NATIVE (bb_native_lp: 0 or 1), DIVE_NATIVE (dive_native_lp: 0 or 1),
  * BB_DIVE (bb_node_dive: every k-th node, 0 = off), REDIVE_MAX
  * (redive_max_offers), the root's crossover (round 10, off by default):
@@ -151,6 +152,8 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_SB")) p.bb_sb_cands = atoi(getenv("BB_SB"));
   if (getenv("BB_SB_REL")) p.bb_sb_reliable = atoi(getenv("BB_SB_REL"));
   if (getenv("BB_SB_PIV")) p.bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
+  if (getenv("BB_SB_DEPTH")) p.bb_sb_depth = atoi(getenv("BB_SB_DEPTH"));
+  if (getenv("BB_SB_STOP")) p.bb_sb_stop = atoi(getenv("BB_SB_STOP")) != 0;
   if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
   if (getenv("LNS_MAX")) p.lns_max_offers = (size_t)atol(getenv("LNS_MAX"));
   if (getenv("LNS_WIDTH")) p.lns_width = atoi(getenv("LNS_WIDTH"));

@@ -44,6 +44,8 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_sb_cands = 16;
   p->bb_sb_reliable = 1;
   p->bb_sb_pivots = 10;
+  p->bb_sb_depth = 0;
+  p->bb_sb_stop = false;
   p->rins_max_offers = 2000;
   p->proof_max_offers = 2000;
   p->rins_node_limit = 100;

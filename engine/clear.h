@@ -121,6 +121,12 @@ struct fx_clear_params {
    * simplex pivots each (their Lagrangian bounds are proven; they set the
    * pseudo-costs and the children's bounds). 0 candidates = off. */
   int bb_sb_cands, bb_sb_reliable, bb_sb_pivots;
+  /* Look-aheads only at nodes down to depth bb_sb_depth (0 = at every
+   * depth); bb_sb_stop: a candidate's second child is not looked ahead
+   * once its first reaches the incumbent, which decides the branching
+   * anyway (docs/clearing.md, round 10 sbt). */
+  int bb_sb_depth;
+  bool bb_sb_stop;
   /* Markets above bb_max_offers (and exact_max_offers) and up to
    * rins_max_offers get their answer improved in a neighbourhood: the
    * offers on which it and the LP at its coverage agree are fixed, the rest

@@ -18,9 +18,10 @@
  * child bound already reaches the incumbent (reduced-cost fixing). The
  * column to branch on is chosen by pseudo-costs (the bound gained per unit
  * the branching moved a factor, learnt from solved children), with
- * reliability branching (opt-in) first looking a few dual pivots into the
- * children of the best candidates whose pseudo-costs are not yet learnt:
- * those children's bounds are Lagrangian too, so proven. Nodes' LP
+ * reliability branching first looking a few dual pivots into the
+ * children of the best candidates whose pseudo-costs are not yet learnt
+ * (optionally only down to a depth, and not into a decided candidate's
+ * second child): those children's bounds are Lagrangian too, so proven. Nodes' LP
  * solutions are rounded and polished into candidate answers.
  *
  * Values are minimised: cost, or minus coverage. The proven bound is the
@@ -57,6 +58,7 @@ struct bb_node {
   int bcol;          /* the column its parent branched on, -1 at the root */
   int bdir;          /* 0 down, 1 up */
   double bdist;      /* how far that moved the column's factor (share of 1) */
+  int depth;         /* 0 at the root */
 };
 
 struct bb {
@@ -133,8 +135,9 @@ static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
 
 static int new_node(struct bb *bb, int parent, int64_t bound) {
   int k = (int)bb->n_node++;
-  bb->node[k] = (struct bb_node){
-      .parent = parent, .chg = bb->n_chg, .bound = bound, .pbound = bound, .bcol = -1};
+  bb->node[k] = (struct bb_node){.parent = parent, .chg = bb->n_chg, .bound = bound,
+                                 .pbound = bound, .bcol = -1,
+                                 .depth = parent >= 0 ? bb->node[parent].depth + 1 : 0};
   return k;
 }
 
@@ -268,6 +271,8 @@ static double pc_est(const struct bb *bb, int d, size_t c, double dist) {
 struct budget {
   int nodes, node_limit;
   long pivots, pivot_limit;
+  long sb_pivots; /* the look-aheads' share of pivots */
+  int sb_probes;
   bool hit;
 };
 
@@ -336,14 +341,20 @@ static void learn(struct bb *bb, int dir, size_t c, int64_t gain, double dist) {
 
 /* Look ahead into both children of candidate p of a node whose bound was b
  * when the look-aheads began (the same base for every candidate's gains):
- * their proven bounds, the pseudo-costs they teach, and the score. */
+ * their proven bounds, the pseudo-costs they teach, and the score. With
+ * bb_sb_stop the second is skipped when the first reaches the incumbent:
+ * pick branches on p then whatever the second says; its bound stays b. */
 static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *bu) {
   double dist[2];
   moves(bb, p, &dist[0], &dist[1]);
+  p->lb[0] = p->lb[1] = b;
   for (int dir = 0; dir < 2; dir++) {
+    if (dir && bb->p->bb_sb_stop && p->lb[0] >= inc(bb)) break; /* decided: see pick */
     child_set(bb, p, dir, false);
     int lim = bb->p->bb_sb_pivots > 0 ? bb->p->bb_sb_pivots : 1;
-    int rc = cl_lp_bb_probe(bb->lp, bb->coverage, lim, &p->lb[dir], &bu->pivots);
+    long piv = 0;
+    int rc = cl_lp_bb_probe(bb->lp, bb->coverage, lim, &p->lb[dir], &piv);
+    bu->pivots += piv, bu->sb_pivots += piv, bu->sb_probes++;
     child_set(bb, p, dir, true);
     if (rc < 0) return rc;
     if (p->lb[dir] < b) p->lb[dir] = b;
@@ -388,13 +399,16 @@ static bool reliable(const struct bb *bb, size_t c) {
 
 /* The offer to branch on: the best score; ties by arrival. With
  * reliability branching the best bb_sb_cands by pseudo-costs are looked
- * ahead where their pseudo-costs are unreliable, and a child the
- * look-ahead proves no better than the incumbent decides at once. */
+ * ahead where their pseudo-costs are unreliable (at nodes down to
+ * bb_sb_depth, if set: deeper, the dives of a plunge rather than its
+ * branching find the answers), and a child the look-ahead proves no
+ * better than the incumbent decides at once. */
 static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
   size_t n = candidates(bb);
   *out = (struct pick){0};
   if (!n) return 0;
   size_t m = bb->p->bb_sb_cands > 0 ? (size_t)bb->p->bb_sb_cands : 0;
+  if (bb->p->bb_sb_depth > 0 && bb->node[k].depth > bb->p->bb_sb_depth) m = 0;
   qsort(bb->cands, n, sizeof *bb->cands, score_cmp);
   bool synced = false;
   int64_t b = bb->node[k].bound;
@@ -532,5 +546,6 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   if (rc != FX_CLEAR_EINVAL) cl_lp_bb_end(lp);
   bb_free(&bb);
   out->nodes = bu.nodes, out->pivots = bu.pivots, out->budget_hit = bu.hit;
+  out->sb_probes = bu.sb_probes, out->sb_pivots = bu.sb_pivots;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
 }

@@ -204,6 +204,8 @@ struct cl_bb_out {
   int64_t bound;
   int nodes;
   long pivots;
+  int sb_probes;   /* look-aheads (one child each) */
+  long sb_pivots;  /* their share of pivots */
   bool budget_hit;
 };
 int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,

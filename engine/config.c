@@ -396,10 +396,13 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
     p->bb_node_dive = (int)x;
     return 0;
   }
-  /* Reliability branching (docs/clearing.md, round 7): off by default. */
+  /* Reliability branching (docs/clearing.md, round 7; on since round 10),
+   * and where it looks ahead (round 10 sbt). */
+  if (!strcmp(k, "bb_sb_stop")) return set_bool(&p->bb_sb_stop, v);
   int *sb = !strcmp(k, "bb_sb_cands")      ? &p->bb_sb_cands
             : !strcmp(k, "bb_sb_reliable") ? &p->bb_sb_reliable
             : !strcmp(k, "bb_sb_pivots")   ? &p->bb_sb_pivots
+            : !strcmp(k, "bb_sb_depth")    ? &p->bb_sb_depth
                                            : NULL;
   if (sb) {
     if (set_i64(&x, v, !strcmp(k, "bb_sb_pivots") ? 1 : 0, 1000)) return -1;
@@ -653,6 +656,8 @@ static const struct field fields[] = {
     MEM("market", "bb_sb_cands", clear.bb_sb_cands, RELOAD),
     MEM("market", "bb_sb_reliable", clear.bb_sb_reliable, RELOAD),
     MEM("market", "bb_sb_pivots", clear.bb_sb_pivots, RELOAD),
+    MEM("market", "bb_sb_depth", clear.bb_sb_depth, RELOAD),
+    MEM("market", "bb_sb_stop", clear.bb_sb_stop, RELOAD),
     MEM("market", "bb_native_lp", clear.bb_native_lp, RELOAD),
     MEM("market", "bb_node_dive", clear.bb_node_dive, RELOAD),
     MEM("market", "dive_native_lp", clear.dive_native_lp, RELOAD),

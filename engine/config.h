@@ -75,11 +75,13 @@
  *   exact_max_offers = 40         the answer depend on the machine)
  *   local_search_max_offers = 400
  *   time_limit_ms = 0
- *   proof_max_offers = 0          markets above bb_max_offers up to this get the
+ *   proof_max_offers = 2000       markets above bb_max_offers up to this get the
  *                                 proof on a reduced market (0 = off, 0..100000)
- *   bb_sb_cands = 0               reliability branching (0 = off, 0..1000):
+ *   bb_sb_cands = 16              reliability branching (0 = off, 0..1000):
  *   bb_sb_reliable = 1            look-aheads of at most bb_sb_pivots (1..1000)
- *   bb_sb_pivots = 10             dual pivots per child
+ *   bb_sb_pivots = 10             dual pivots per child; bb_sb_depth (0 = every
+ *   bb_sb_depth = 0               depth) and bb_sb_stop (one child when the first
+ *   bb_sb_stop = false            reaches the incumbent) opt in to round 10's rules
  *
  *   [contract ID]                 a bilateral contract (FlexOption) the platform
  *   agr = agr.example.com         manages on the DSO's behalf: the AGR,

@@ -1,0 +1,149 @@
+/* test_clear_sbt.c — the branch-and-bound's look-ahead rules of round 10
+ * (docs/clearing.md, "Round 10 (sbt)"), run through cl_bb_run itself so
+ * that the look-aheads it makes can be counted: look-aheads only at nodes
+ * down to bb_sb_depth, a decided candidate's second child not looked
+ * ahead (bb_sb_stop), each search still proving the exhaustive search's
+ * optimum (tests/support/clear_markets.c) with bounds that hold; and the
+ * two [market] keys. Small random markets, fixed seeds, bounded counts. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/clear.h"
+#include "engine/clear_internal.h"
+#include "engine/config.h"
+#include "tests/support/clear_markets.h"
+
+/* The engine's branch-and-bound on cost at merit order's coverage, from
+ * merit order's answer, as fx_clear_solve runs it after the root LP. */
+struct run {
+  struct cl_bb_out bo;
+  int64_t cov, cost;
+  bool ran;
+};
+
+static struct run bb_on(const struct fx_clear_market *m, const struct fx_clear_params *p) {
+  struct run r = {0};
+  struct cl_model md;
+  struct cl_lp *lp = NULL;
+  struct cl_state st = {0};
+  struct cl_lp_out out = {0};
+  cr_assert_eq(cl_model_init(&md, m), 0);
+  if (md.n_cols) {
+    cr_assert_eq(cl_lp_create(&lp, &md, p, 0), 0);
+    cr_assert_eq(cl_state_init(&st, &md), 0);
+    cr_assert_eq(cl_merit(&st, &md), 0);
+    cr_assert_eq(cl_lp_root(lp, &st, &out), 0);
+    cr_assert_eq(cl_lp_cost_bound(lp, st.cov, &out), 0);
+    r.cov = st.cov;
+    cr_assert_eq(cl_bb_run(&md, lp, p, &st, out.target, out.cost_lb, false, &r.bo), 0);
+    r.cost = st.cost, r.ran = true;
+    cr_assert_geq(st.cov, r.cov, "the answer lost coverage");
+  }
+  cl_lp_free(lp);
+  cl_state_free(&st);
+  cl_model_free(&md);
+  return r;
+}
+
+/* Every candidate looked ahead at every node it is allowed at, one pivot
+ * per child (so that the limit cuts them short), run to a zero gap. */
+static void look_everywhere(struct fx_clear_params *p, int depth) {
+  fx_cm_bb_params(p);
+  p->bb_sb_cands = 100, p->bb_sb_reliable = 1000, p->bb_sb_pivots = 1;
+  p->bb_sb_depth = depth;
+}
+
+/* The bound holds against the exhaustive search at the coverage searched,
+ * and a search run to its end found the least cost there. */
+static void check_exhaustive(const struct fx_clear_market *m, const struct run *r, uint64_t seed) {
+  struct fx_cm_ex e = {.m = m, .at_cov = r->cov};
+  fx_cm_exhaustive(&e);
+  cr_assert_leq(r->bo.bound, e.at_cost, "seed %llu: bound %lld above the optimum %lld",
+                (unsigned long long)seed, (long long)r->bo.bound, (long long)e.at_cost);
+  if (!r->bo.budget_hit)
+    cr_assert_eq(r->cost, e.at_cost, "seed %llu: %lld, least cost %lld", (unsigned long long)seed,
+                 (long long)r->cost, (long long)e.at_cost);
+}
+
+/* bb_sb_depth = 1: only the root and its two children look ahead, so at
+ * most 3 nodes × 2 children × every offer look-aheads. On markets of a
+ * handful of offers the search finds the exhaustive optimum with bounds
+ * that hold, with the rule and without; on markets of 30 offers (too many
+ * for the exhaustive search) the search without the rule looks ahead
+ * deeper on some, so the count would catch a rule that did nothing. */
+static bool depth_one(uint64_t seed, size_t n, bool exhaustive) {
+  struct fx_cm_market k;
+  fx_cm_gen(&k, seed, n, 2, seed % 5 == 0);
+  struct fx_clear_params top, all;
+  look_everywhere(&top, 1);
+  look_everywhere(&all, 0);
+  struct run t = bb_on(&k.m, &top), a = bb_on(&k.m, &all);
+  if (!t.ran) return false;
+  if (exhaustive) check_exhaustive(&k.m, &t, seed), check_exhaustive(&k.m, &a, seed);
+  cr_assert_leq(t.bo.sb_probes, (int)(6 * n), "seed %llu: %d look-aheads below depth 1",
+                (unsigned long long)seed, t.bo.sb_probes);
+  cr_assert_leq(t.bo.sb_pivots, t.bo.sb_probes, "one pivot per look-ahead at most");
+  return a.bo.sb_probes > (int)(6 * n);
+}
+
+Test(clear_sbt, look_aheads_only_down_to_bb_sb_depth) {
+  for (uint64_t seed = 1; seed <= 60; seed++) depth_one(seed, 6 + seed % 3, true);
+  int deeper = 0;
+  for (uint64_t seed = 1; seed <= 20; seed++) deeper += depth_one(seed, 30, false);
+  cr_log_info("%d of 20 searches looked ahead below depth 1 without the rule", deeper);
+  cr_assert_gt(deeper, 0, "no search looked ahead below depth 1: the rule is untested");
+}
+
+/* bb_sb_stop: once a candidate's first child (the one without it) reaches
+ * the incumbent, the branching is decided and its other child is not
+ * looked ahead. Without the rule every look-ahead comes in pairs (both
+ * children); with it some come single, and the search makes fewer on some
+ * markets. The children's bounds stay proven: the search finds the
+ * exhaustive optimum with bounds that hold. */
+Test(clear_sbt, a_decided_candidate_looks_ahead_at_one_child) {
+  int single = 0, fewer = 0;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct fx_cm_market k;
+    size_t n = seed <= 40 ? 6 + seed % 3 : 30;
+    fx_cm_gen(&k, seed, n, 2, seed % 5 == 0);
+    struct fx_clear_params stop, both;
+    look_everywhere(&stop, 0);
+    look_everywhere(&both, 0);
+    stop.bb_sb_stop = true;
+    struct run s = bb_on(&k.m, &stop), b = bb_on(&k.m, &both);
+    if (!s.ran) continue;
+    if (n <= 8) check_exhaustive(&k.m, &s, seed), check_exhaustive(&k.m, &b, seed);
+    cr_assert_eq(b.bo.sb_probes % 2, 0, "seed %llu: a look-ahead without its pair",
+                 (unsigned long long)seed);
+    single += s.bo.sb_probes % 2;
+    fewer += s.bo.sb_probes < b.bo.sb_probes;
+  }
+  cr_log_info("%d searches with a single look-ahead, %d with fewer", single, fewer);
+  cr_assert_gt(single, 0, "no candidate was looked ahead at one child: the rule is untested");
+  cr_assert_gt(fewer, 0);
+}
+
+/* The [market] keys: read, and a bad value refused naming its key. */
+Test(clear_sbt, config_reads_the_look_ahead_keys) {
+  struct fx_config c;
+  char err[256];
+  fx_config_defaults(&c);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_sb_depth = 7\nbb_sb_stop = false\n", err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(c.clear.bb_sb_depth, 7);
+  cr_assert_eq(c.clear.bb_sb_stop, false);
+  fx_config_free(&c);
+  const char *bad[] = {"bb_sb_depth = -1", "bb_sb_depth = 1001", "bb_sb_stop = maybe"};
+  const char *key[] = {"bb_sb_depth", "bb_sb_depth", "bb_sb_stop"};
+  for (size_t i = 0; i < 3; i++) {
+    char text[128], want[64];
+    snprintf(text, sizeof text, "[market]\n%s\n", bad[i]);
+    snprintf(want, sizeof want, "bad value for '%s'", key[i]);
+    fx_config_defaults(&c);
+    cr_assert_eq(fx_config_parse(&c, text, err, sizeof err), -1, "accepted: %s", bad[i]);
+    cr_assert(strstr(err, want) != NULL, "error '%s' lacks '%s'", err, want);
+    fx_config_free(&c);
+  }
+}
