@@ -48,6 +48,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_sb_stop = false;
   p->rins_max_offers = 2000;
   p->proof_max_offers = 2000;
+  p->proof_first_ratio = 2.0;
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
   p->lns_max_offers = 0;
@@ -116,6 +117,18 @@ static void fill_gaps(struct fx_clear_result *res) {
 static bool gap_open(const struct cl_state *best, int64_t lb, double gap) {
   double kref = fmax(fabs((double)lb), (double)FX_CLEAR_GAP_FLOOR_PRICE);
   return best->cost > lb && ((double)best->cost - (double)lb) / kref > gap;
+}
+
+/* Step 12's proof on the reduced market from start (the root's answer,
+ * which it improves): the cheaper of it and best is the answer, and its
+ * bound, at start's coverage (which both keep at least), proves it. */
+static int proof_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
+                     double deadline, struct cl_state *best, struct cl_state *start,
+                     struct cl_lp_out *out, struct cl_bb_out *bo, int *proof_cols) {
+  int rc = cl_reduced_bb(md, lp, p, deadline, start, bo, proof_cols);
+  if (!rc && cl_state_better(start, best, out->target)) cl_state_copy(best, start, md);
+  if (!rc && bo->bound > out->cost_lb) out->cost_lb = bo->bound;
+  return rc;
 }
 
 /* Dives that fix a share of the fractional offers per round: slower than
@@ -205,6 +218,18 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     bool rins = !cl_lp_exact(lp) && !bb && md->n_offers <= p->rins_max_offers && p->rins_node_limit > 0;
     bool xon = rins && md->n_offers <= p->cross_max_offers;
     if (!rc && (proof || xon)) cl_state_copy(&other, &best, md);
+    /* The proof first where the root's gap is wide (proof_first_ratio,
+     * round 10b): where it closes the gap, the stages below, whose answers
+     * it would only compete with, are spared (a third of the root at
+     * 1,000 offers) */
+    bool later = p->lns_proof_start || p->cross_proof_start; /* asked to start from their answers */
+    if (!rc && proof && !bb && !later && p->proof_first_ratio > 0 &&
+        gap_open(&best, out.cost_lb, p->proof_first_ratio * p->bb_gap)) {
+      rc = proof_run(md, lp, p, deadline, &best, &other, &out, &bo, &proof_cols);
+      proof = false;
+      rins = rins && gap_open(&best, out.cost_lb, p->bb_gap);
+      xon = xon && rins;
+    }
     if (!rc && rins) rc = cl_rins(md, lp, p, deadline, &best, &n_free);
     /* Crossover of the root's answers (opt-in; round 10): the dive polish
      * is its first step */
@@ -218,9 +243,8 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     if (!rc && lns && proof && p->lns_proof_start) cl_state_copy(&other, &best, md);
     if (!rc && proof && !gap_open(&best, out.cost_lb, p->bb_gap)) proof = false;
     if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
-    else if (!rc && proof) rc = cl_reduced_bb(md, lp, p, deadline, &other, &bo, &proof_cols);
-    if (!rc && proof && !bb && cl_state_better(&other, &best, out.target)) cl_state_copy(&best, &other, md);
-    if (!rc && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
+    else if (!rc && proof) rc = proof_run(md, lp, p, deadline, &best, &other, &out, &bo, &proof_cols);
+    if (!rc && bb && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
   }
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
   if (!rc) rc = fill_result(res, &best, md);

@@ -142,6 +142,18 @@ struct fx_clear_params {
    * (reduced-cost fixing at the root) left out, with the bb_* limits; the
    * cheaper answer wins (docs/clearing.md, step 12). 0 = off. */
   size_t proof_max_offers;
+  /* The proof before the neighbourhood search (round 10b): where the
+   * root's answer is at least proof_first_ratio × bb_gap above its bound,
+   * the proof (above) runs from it first, and the neighbourhood search,
+   * the dive polish and the opt-in stages after it only where the proof
+   * leaves the gap above bb_gap. The proof's search is the same either
+   * way (it starts from the root's answer and LP); what the order saves
+   * is those stages where it closes the gap. Below the ratio they run
+   * first, since they often close a small gap alone (2,000 offers), and
+   * the proof only where they leave it open. 0 = never first (before
+   * round 10b). Default 2. lns_proof_start and cross_proof_start, which
+   * ask the proof to start from those stages' answers, keep the old order. */
+  double proof_first_ratio;
   int rins_node_limit;
   long rins_pivot_limit;
   /* Window neighbourhoods (docs/clearing.md, round 9; 0 = off, the

@@ -362,6 +362,9 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
   int64_t x;
   if (!strcmp(k, "coverage_tolerance")) return set_share(&p->coverage_tolerance, v, 0.1);
   if (!strcmp(k, "bb_gap")) return set_share(&p->bb_gap, v, 0.1);
+  /* The proof before the neighbourhood search where the root's gap is at
+   * least this many bb_gaps (docs/clearing.md, round 10b); 0 = never. */
+  if (!strcmp(k, "proof_first_ratio")) return set_share(&p->proof_first_ratio, v, 1000.0);
   /* The nodes' own simplex (docs/clearing.md, round 8); off: GLPK's. */
   if (!strcmp(k, "bb_native_lp")) return set_bool(&p->bb_native_lp, v);
   if (!strcmp(k, "dive_native_lp")) return set_bool(&p->dive_native_lp, v);
@@ -653,6 +656,7 @@ static const struct field fields[] = {
     MEM("market", "local_search_max_offers", clear.local_search_max_offers, RELOAD),
     MEM("market", "time_limit_ms", clear.time_limit_ms, RELOAD),
     MEM("market", "proof_max_offers", clear.proof_max_offers, RELOAD),
+    MEM("market", "proof_first_ratio", clear.proof_first_ratio, RELOAD),
     MEM("market", "bb_sb_cands", clear.bb_sb_cands, RELOAD),
     MEM("market", "bb_sb_reliable", clear.bb_sb_reliable, RELOAD),
     MEM("market", "bb_sb_pivots", clear.bb_sb_pivots, RELOAD),

@@ -39,6 +39,7 @@ Test(config_clearing, reads_every_clearing_key) {
                                "local_search_max_offers = 0\n"
                                "time_limit_ms = 250\n"
                                "proof_max_offers = 2000\n"
+                               "proof_first_ratio = 3.5\n"
                                "bb_sb_cands = 16\n"
                                "bb_sb_reliable = 4\n"
                                "bb_sb_pivots = 20\n",
@@ -53,6 +54,7 @@ Test(config_clearing, reads_every_clearing_key) {
   cr_assert_eq(c.clear.local_search_max_offers, 0);
   cr_assert_eq(c.clear.time_limit_ms, 250);
   cr_assert_eq(c.clear.proof_max_offers, 2000);
+  cr_assert_float_eq(c.clear.proof_first_ratio, 3.5, 1e-12);
   cr_assert_eq(c.clear.bb_sb_cands, 16);
   cr_assert_eq(c.clear.bb_sb_reliable, 4);
   cr_assert_eq(c.clear.bb_sb_pivots, 20);
@@ -84,6 +86,7 @@ Test(config_clearing, refuses_bad_values_naming_the_key) {
   expect_refused("local_search_max_offers = many", "local_search_max_offers");
   expect_refused("time_limit_ms = 3600001", "time_limit_ms");
   expect_refused("proof_max_offers = 100001", "proof_max_offers");
+  expect_refused("proof_first_ratio = -1", "proof_first_ratio");
   expect_refused("bb_sb_cands = -1", "bb_sb_cands");
   expect_refused("bb_sb_reliable = 1001", "bb_sb_reliable");
   expect_refused("bb_sb_pivots = 0", "bb_sb_pivots");
