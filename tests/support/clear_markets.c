@@ -232,3 +232,15 @@ void fx_cm_same_result(const struct fx_clear_result *a, const struct fx_clear_re
   cr_assert_eq(a->cost_lb, b->cost_lb, "seed %llu", s);
   cr_assert_eq(a->bb_nodes, b->bb_nodes, "seed %llu", s);
 }
+
+bool fx_cm_check_bounds(const struct fx_clear_market *m, const struct fx_clear_result *r,
+                        uint64_t seed) {
+  unsigned long long sd = (unsigned long long)seed;
+  struct fx_cm_ex e = {.m = m, .at_cov = r->coverage};
+  fx_cm_exhaustive(&e);
+  cr_assert_geq(r->coverage_ub, e.best_cov, "seed %llu: the coverage bound is no bound", sd);
+  cr_assert_leq(r->cost_lb, e.at_cost, "seed %llu: the bound %lld is above the optimum %lld", sd,
+                (long long)r->cost_lb, (long long)e.at_cost);
+  cr_assert_geq(r->cost, e.at_cost, "seed %llu: cheaper than the optimum", sd);
+  return r->cost == e.at_cost;
+}

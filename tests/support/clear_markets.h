@@ -87,6 +87,13 @@ struct fx_clear_result fx_cm_solve(const struct fx_clear_market *m,
 void fx_cm_same_result(const struct fx_clear_result *a, const struct fx_clear_result *b,
                        uint64_t seed);
 
+/* Assert that r's bounds bound the exhaustive search of m: no choice
+ * covers more than coverage_ub, none covering r's coverage costs less
+ * than cost_lb, nor than r. Returns whether r is the least cost at its
+ * coverage (seed names the market in the messages). */
+bool fx_cm_check_bounds(const struct fx_clear_market *m, const struct fx_clear_result *r,
+                        uint64_t seed);
+
 /* Assert that r is what its orders add up to (per ISP, coverage, cost,
  * prices) and keeps every rule written here, with bounds that bound it;
  * seed names the market in the messages. */
