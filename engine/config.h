@@ -77,6 +77,8 @@
  *   time_limit_ms = 0
  *   proof_max_offers = 2000       markets above bb_max_offers up to this get the
  *                                 proof on a reduced market (0 = off, 0..100000)
+ *   proof_first_ratio = 2         that proof before the neighbourhood search where
+ *                                 the root's gap is this many bb_gaps (0..1000)
  *   bb_sb_cands = 16              reliability branching (0 = off, 0..1000):
  *   bb_sb_reliable = 1            look-aheads of at most bb_sb_pivots (1..1000)
  *   bb_sb_pivots = 10             dual pivots per child; bb_sb_depth (0 = every
