@@ -19,36 +19,6 @@
 #include "tests/support/clear_markets.h"
 #include "tests/support/dsx_offers.h"
 
-/* A small LP in GLPK's form, solved by GLPK: min Σ c·x over n boxed
- * columns x in [0, 1], rows Σ a·x >= 1 (dense, a from the seed), so that
- * the dual simplex has work when bounds move. */
-static glp_prob *small_lp(uint64_t seed, int m, int n) {
-  struct fx_cm_rng r = {seed};
-  glp_prob *P = glp_create_prob();
-  glp_set_obj_dir(P, GLP_MIN);
-  glp_add_rows(P, m);
-  glp_add_cols(P, n);
-  int ind[64];
-  double val[64];
-  for (int j = 1; j <= n; j++) {
-    glp_set_col_bnds(P, j, GLP_DB, 0.0, 1.0);
-    glp_set_obj_coef(P, j, (double)fx_cm_uni(&r, 1, 100));
-  }
-  for (int i = 1; i <= m; i++) {
-    int len = 0;
-    for (int j = 1; j <= n; j++)
-      if (fx_cm_uni(&r, 0, 2) == 0) ++len, ind[len] = j, val[len] = (double)fx_cm_uni(&r, 1, 9);
-    if (!len) ind[1] = 1 + i % n, val[1] = 1.0, len = 1;
-    glp_set_mat_row(P, i, len, ind, val);
-    glp_set_row_bnds(P, i, GLP_LO, 1.0, 0.0);
-  }
-  glp_smcp parm;
-  glp_init_smcp(&parm);
-  parm.msg_lev = GLP_MSG_OFF;
-  cr_assert_eq(glp_simplex(P, &parm), 0);
-  return P;
-}
-
 /* One change to both: column j fixed at 0, at 1, at a half (a zero-width
  * column inside its box), or released; or a row Σ -a·x <= -1 appended
  * (its slack basic, violated or not). */
@@ -128,7 +98,7 @@ static void api_step(glp_prob *P, struct cl_dsx **d, bool devex, struct api_coun
 Test(clear_dsx_edge, api_bound_changes_and_rows_match_glpk) {
   struct api_count c = {0};
   for (uint64_t seed = 1; seed <= 30; seed++) {
-    glp_prob *P = small_lp(seed, 4 + (int)(seed % 5), 6 + (int)(seed % 7));
+    glp_prob *P = fx_do_small_lp(seed, 4 + (int)(seed % 5), 6 + (int)(seed % 7), false);
     struct cl_dsx *d = NULL;
     cr_assert_eq(cl_dsx_create(&d, P), 0, "seed %llu", (unsigned long long)seed);
     struct fx_cm_rng r = {seed * 31};
@@ -188,7 +158,7 @@ Test(clear_dsx_edge, create_refuses_singular_and_dual_infeasible_bases) {
  * bounded number of pivots, on the first solve and on the next. */
 Test(clear_dsx_edge, infeasible_lp_fails_and_stays_failed) {
   for (uint64_t seed = 1; seed <= 10; seed++) {
-    glp_prob *P = small_lp(seed, 6, 9);
+    glp_prob *P = fx_do_small_lp(seed, 6, 9, false);
     struct cl_dsx *d;
     cr_assert_eq(cl_dsx_create(&d, P), 0);
     for (int j = 1; j <= 9; j++) cl_dsx_set_col(d, j, 0.0, 0.0);
@@ -207,7 +177,7 @@ Test(clear_dsx_edge, infeasible_lp_fails_and_stays_failed) {
  * snapshot is rows_appended_past_capacity_match_glpk's). */
 Test(clear_dsx_edge, save_and_restore_leave_no_trace) {
   for (uint64_t seed = 1; seed <= 12; seed++) {
-    glp_prob *P = small_lp(seed, 5, 10);
+    glp_prob *P = fx_do_small_lp(seed, 5, 10, false);
     struct cl_dsx *d;
     struct cl_dsx_snap *s = NULL;
     cr_assert_eq(cl_dsx_create(&d, P), 0);
@@ -287,7 +257,7 @@ Test(clear_dsx_edge, same_changes_same_answers) {
     double obj[2][60];
     long piv[2] = {0, 0};
     for (int run = 0; run < 2; run++) {
-      glp_prob *P = small_lp(seed, 6, 11);
+      glp_prob *P = fx_do_small_lp(seed, 6, 11, false);
       struct cl_dsx *d;
       cr_assert_eq(cl_dsx_create(&d, P), 0);
       struct fx_cm_rng r = {seed};
@@ -319,7 +289,7 @@ Test(clear_dsx_edge, same_changes_same_answers) {
 Test(clear_dsx_edge, overflow_fails_instead_of_answering_nan) {
   int failed = 0;
   for (uint64_t seed = 1; seed <= 10; seed++) {
-    glp_prob *P = small_lp(seed, 6, 9);
+    glp_prob *P = fx_do_small_lp(seed, 6, 9, false);
     struct cl_dsx *d;
     cr_assert_eq(cl_dsx_create(&d, P), 0);
     long piv = 0;
@@ -344,7 +314,7 @@ Test(clear_dsx_edge, overflow_fails_instead_of_answering_nan) {
  * before a growth is stale after it, and restoring it changes nothing. */
 Test(clear_dsx_edge, rows_appended_past_capacity_match_glpk) {
   for (uint64_t seed = 1; seed <= 6; seed++) {
-    glp_prob *P = small_lp(seed, 6, 10);
+    glp_prob *P = fx_do_small_lp(seed, 6, 10, false);
     struct cl_dsx *d;
     struct cl_dsx_snap *snap = NULL;
     cr_assert_eq(cl_dsx_create(&d, P), 0);
@@ -381,7 +351,7 @@ Test(clear_dsx_edge, rows_appended_past_capacity_match_glpk) {
 Test(clear_dsx_edge, kernel_limit_fails_a_solve_whose_inverse_grows_past_it) {
   int failed = 0, agreed = 0;
   for (uint64_t seed = 1; seed <= 20; seed++) {
-    glp_prob *P = small_lp(seed, 8, 12), *Q = glp_create_prob();
+    glp_prob *P = fx_do_small_lp(seed, 8, 12, false), *Q = glp_create_prob();
     glp_copy_prob(Q, P, GLP_ON);
     struct cl_dsx *free_d, *lim_d;
     cr_assert_eq(cl_dsx_create(&free_d, P), 0);

@@ -19,41 +19,6 @@
 #include "tests/support/clear_markets.h"
 #include "tests/support/dsx_offers.h"
 
-/* min Σ c·x over n boxed columns in [0, 1], rows Σ a·x >= 1, each row
- * scaled to a largest entry of 1 as clear_lp.c scales its rows (so the
- * copy's scaled row bounds are exercised); solved by GLPK. */
-static glp_prob *scaled_lp(uint64_t seed, int m, int n) {
-  struct fx_cm_rng r = {seed};
-  glp_prob *P = glp_create_prob();
-  glp_set_obj_dir(P, GLP_MIN);
-  glp_add_rows(P, m);
-  glp_add_cols(P, n);
-  int ind[64];
-  double val[64];
-  for (int j = 1; j <= n; j++) {
-    glp_set_col_bnds(P, j, GLP_DB, 0.0, 1.0);
-    glp_set_obj_coef(P, j, (double)fx_cm_uni(&r, 1, 100));
-  }
-  for (int i = 1; i <= m; i++) {
-    int len = 0;
-    double big = 0;
-    for (int j = 1; j <= n; j++)
-      if (fx_cm_uni(&r, 0, 2) == 0) {
-        ++len, ind[len] = j, val[len] = (double)fx_cm_uni(&r, 1, 9) * 1e3;
-        big = fmax(big, val[len]);
-      }
-    if (!len) ind[1] = 1 + i % n, val[1] = big = 1e3, len = 1;
-    glp_set_mat_row(P, i, len, ind, val);
-    glp_set_row_bnds(P, i, GLP_LO, 1e3, 0.0);
-    glp_set_rii(P, i, 1.0 / big);
-  }
-  glp_smcp parm;
-  glp_init_smcp(&parm);
-  parm.msg_lev = GLP_MSG_OFF;
-  cr_assert_eq(glp_simplex(P, &parm), 0);
-  return P;
-}
-
 /* One change to both: a row's lower bound moved (as the dives move the
  * coverage row's), a row boxed or its upper bound dropped, or a column
  * fixed or released; false when the copy says it is no longer dual
@@ -95,7 +60,7 @@ Test(clear_rdsx, set_row_matches_glpk) {
   int compared = 0, infeasible = 0, row_moves = 0, refused = 0;
   for (uint64_t seed = 1; seed <= 60; seed++) {
     int m = 4 + (int)(seed % 9), n = 6 + (int)(seed % 13);
-    glp_prob *P = scaled_lp(seed, m, n);
+    glp_prob *P = fx_do_small_lp(seed, m, n, true);
     struct cl_dsx *d = NULL;
     cr_assert_eq(cl_dsx_create(&d, P), 0, "seed %llu", (unsigned long long)seed);
     struct fx_cm_rng r = {seed * 7919};
@@ -151,7 +116,7 @@ Test(clear_rdsx, set_row_matches_glpk) {
  * a covering row's bound above what the optimum gives it changes the
  * optimum (the function does something, and the scaling is applied). */
 Test(clear_rdsx, set_row_moves_the_optimum) {
-  glp_prob *P = scaled_lp(99, 6, 10);
+  glp_prob *P = fx_do_small_lp(99, 6, 10, true);
   struct cl_dsx *d = NULL;
   cr_assert_eq(cl_dsx_create(&d, P), 0);
   long piv = 0;
@@ -270,25 +235,9 @@ Test(clear_rdsx, clearings_with_native_dives_keep_bounds) {
     p.exact_max_offers = 0, p.bb_max_offers = 0, p.proof_max_offers = 0;
     p.dive_native_lp = true;
     if (seed % 2) p.redive_max_offers = 0; /* the least cost at the cap natively too */
-    struct fx_clear_result r;
-    cr_assert_eq(fx_clear_solve(&k.m, &p, &r), 0, "seed %llu", (unsigned long long)seed);
-    int64_t d[FX_CM_MAX_ISPS] = {0}, cost = 0;
-    for (size_t i = 0; i < k.m.n_offers; i++) {
-      if (r.option[i] < 0) continue;
-      const struct fx_clear_option *o = &k.m.offers[i].options[r.option[i]];
-      cr_assert(r.factor[i] >= o->min_af && r.factor[i] <= 100);
-      fx_cm_add(d, o, r.factor[i], 1);
-      cost += fx_clear_order_price(o->price, r.factor[i]);
-    }
-    bool ok;
-    cr_assert_eq(fx_cm_coverage(&k.m, d, &ok), r.coverage, "seed %llu", (unsigned long long)seed);
-    cr_assert(ok, "seed %llu: a bound is violated", (unsigned long long)seed);
-    cr_assert_eq(cost, r.cost);
-    struct fx_cm_ex e = {.m = &k.m, .at_cov = r.coverage};
-    fx_cm_exhaustive(&e);
-    cr_assert_geq(r.coverage_ub, e.best_cov, "seed %llu", (unsigned long long)seed);
-    cr_assert_leq(r.cost_lb, e.at_cost, "seed %llu: the cost bound cuts off the optimum",
-                  (unsigned long long)seed);
+    struct fx_clear_result r = fx_cm_solve(&k.m, &p);
+    fx_cm_check_result(&k.m, &r, seed); /* factors, every bound, coverage and cost */
+    fx_cm_check_bounds(&k.m, &r, seed);
     n_checked++;
     fx_clear_result_free(&r);
   }

@@ -128,3 +128,36 @@ int fx_do_glpk_dual(glp_prob *P) {
   if (glp_simplex(P, &parm)) return -1;
   return glp_get_status(P);
 }
+
+glp_prob *fx_do_small_lp(uint64_t seed, int m, int n, bool scaled) {
+  struct fx_cm_rng r = {seed};
+  double unit = scaled ? 1e3 : 1.0;
+  glp_prob *P = glp_create_prob();
+  glp_set_obj_dir(P, GLP_MIN);
+  glp_add_rows(P, m);
+  glp_add_cols(P, n);
+  int ind[64];
+  double val[64];
+  for (int j = 1; j <= n; j++) {
+    glp_set_col_bnds(P, j, GLP_DB, 0.0, 1.0);
+    glp_set_obj_coef(P, j, (double)fx_cm_uni(&r, 1, 100));
+  }
+  for (int i = 1; i <= m; i++) {
+    int len = 0;
+    double big = 0;
+    for (int j = 1; j <= n; j++)
+      if (fx_cm_uni(&r, 0, 2) == 0) {
+        ++len, ind[len] = j, val[len] = (double)fx_cm_uni(&r, 1, 9) * unit;
+        big = fmax(big, val[len]);
+      }
+    if (!len) ind[1] = 1 + i % n, val[1] = big = unit, len = 1;
+    glp_set_mat_row(P, i, len, ind, val);
+    glp_set_row_bnds(P, i, GLP_LO, unit, 0.0);
+    if (scaled) glp_set_rii(P, i, 1.0 / big);
+  }
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  cr_assert_eq(glp_simplex(P, &parm), 0);
+  return P;
+}

@@ -23,6 +23,12 @@ struct fx_do_offers {
   bool lazy[FX_DO_MAX_OFF];
 };
 
+/* min Σ c·x over n boxed columns x in [0, 1], rows Σ a·x >= 1 (a from
+ * the seed, about a third dense), solved by GLPK. scaled: entries and
+ * right-hand sides × 1e3 and each row scaled to a largest entry of 1, as
+ * clear_lp.c scales its rows (the same LP otherwise). */
+glp_prob *fx_do_small_lp(uint64_t seed, int m, int n, bool scaled);
+
 /* Append offer f's row Σ x <= 1 to P (its slack basic if basic); its index. */
 int fx_do_offer_row(glp_prob *P, const struct fx_do_offers *o, int f, bool basic);
 /* A new offer LP from seed, solved to its optimum; *o describes it. */
