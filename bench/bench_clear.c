@@ -140,6 +140,7 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   fx_clear_params_init(&p);
   p.coverage_tolerance = tol;
   if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
+  if (getenv("BB_GAP")) p.bb_gap = atof(getenv("BB_GAP"));
   if (getenv("BB_PIVOTS")) p.bb_pivot_limit = atol(getenv("BB_PIVOTS"));
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
