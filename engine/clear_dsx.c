@@ -78,7 +78,14 @@ struct cl_dsx {
   int k;
   double *E;
   int *sv, *rv, *slot;
+  /* Work vectors kept zero between uses, cleared where they were written
+   * (a memset per pivot of m or n entries was most of the pivot's
+   * stores): t and w over rows, ar on the variables that move and the
+   * keys (a basic column's entry is left as the scatter made it: it is
+   * never read while basic, and cleared when the column leaves), rho on
+   * its rz list (nrz rows: the tight rows, the leaving row, the pairs). */
   double *y, *rho, *w, *t, *g, *h; /* cap each */
+  int *rz, nrz;
   double *w0; /* -N x_N, kept as nonbasic values change: x_B = B^-1 w0 */
   struct cand *cd;  /* n + cap */
   int *flip, *nzi;
@@ -315,8 +322,7 @@ static double entry(const struct cl_dsx *d, int i, int j) {
 /* out (per basic variable) = B^-1 w, w dense over rows: the basic columns
  * through K's inverse, the basic row variables from their rows. */
 static void solve_b(struct cl_dsx *d, const double *w, double *out) {
-  int k = d->k, nz = 0;
-  memset(d->t, 0, (size_t)d->m * sizeof *d->t);
+  int k = d->k, nz = 0; /* t: zero (left so below) */
   /* The keys first (their rows hold nothing else basic); what their
    * columns put on the other tight rows is taken off those rows' w. */
   for (int r = 0; r < d->np; r++) {
@@ -340,10 +346,11 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
   /* The basic row variables, by row rather than through head (the same
    * writes, in order where head scattered them; a non-basic one keeps its
    * value) */
-  double *ro = out + d->n;
+  double *ro = out + d->n, *tt = d->t;
   const signed char *rs = d->st + d->n;
   for (int i = 0; i < d->m; i++) {
-    double v = d->t[i] - w[i];
+    double v = tt[i] - w[i];
+    tt[i] = 0.0;
     ro[i] = rs[i] == BASIC ? v : ro[i];
   }
 }
@@ -363,7 +370,8 @@ static void price_pairs(struct cl_dsx *d) {
  * rows in K's inverse. */
 static void btran(struct cl_dsx *d, int p) {
   int k = d->k;
-  memset(d->rho, 0, (size_t)d->m * sizeof *d->rho);
+  for (int z = 0; z < d->nrz; z++) d->rho[d->rz[z]] = 0.0;
+  d->nrz = 0;
   if (p < d->n && d->slot[p] < 0) { /* a key: its row alone */
     memset(d->h, 0, (size_t)k * sizeof *d->h);
   } else if (p < d->n) {
@@ -377,9 +385,9 @@ static void btran(struct cl_dsx *d, int p) {
       const double *e = E_row(d, s);
       for (int t = 0; t < k; t++) d->h[t] += a * e[t];
     }
-    d->rho[i0] = -1.0;
+    d->rho[i0] = -1.0, d->rz[d->nrz++] = i0;
   }
-  for (int t = 0; t < k; t++) d->rho[d->rv[t]] = d->h[t];
+  for (int t = 0; t < k; t++) d->rho[d->rv[t]] = d->h[t], d->rz[d->nrz++] = d->rv[t];
 }
 
 static bool is_key(const struct cl_dsx *d, int v) { return v < d->n && d->grp[v] >= 0 && d->key[d->grp[v]] == v; }
@@ -531,7 +539,7 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->slot, nv), GROW(d->cd, nv), GROW(d->flip, nv), GROW(d->head, (size_t)cap);
   GROW(d->nzi, (size_t)cap);
   GROW(d->sv, (size_t)cap), GROW(d->rv, (size_t)cap), GROW(d->y, (size_t)cap);
-  GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap);
+  GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap), GROW(d->rz, (size_t)cap);
   GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
   GROW(d->w0, (size_t)cap), GROW(d->dw, nv);
   GROW(d->gnb, (size_t)cap), GROW(d->key, (size_t)cap), GROW(d->ppos, (size_t)cap);
@@ -541,6 +549,13 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   size_t w0 = d->mv ? ((size_t)d->n + (size_t)d->cap + 63) / 64 : 0, w1 = (nv + 63) / 64;
   GROW(d->mv, w1);
   if (ok) memset(d->mv + w0, 0, (w1 - w0) * sizeof *d->mv); /* variables to come: none moves */
+  if (ok) { /* the zero work vectors: their new entries too (all of them at first) */
+    size_t c0 = d->E ? (size_t)d->cap : 0, v0 = d->E ? (size_t)d->n + c0 : 0;
+    memset(d->ar + v0, 0, (nv - v0) * sizeof *d->ar);
+    memset(d->rho + c0, 0, ((size_t)cap - c0) * sizeof *d->rho);
+    memset(d->w + c0, 0, ((size_t)cap - c0) * sizeof *d->w);
+    memset(d->t + c0, 0, ((size_t)cap - c0) * sizeof *d->t);
+  }
   if (!ok) { /* the copy stays as it was, at its old capacity */
     free(E), free(tmp);
     return FX_CLEAR_ENOMEM;
@@ -679,6 +694,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->lo), free(d->hi), free(d->c), free(d->x), free(d->dj), free(d->ar), free(d->aq);
   free(d->st), free(d->pos), free(d->slot), free(d->cd), free(d->flip), free(d->nzi), free(d->head);
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
+  free(d->rz);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
   free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
   free(d->ra), free(d->rpos), free(d->cidx), free(d->mv);
@@ -790,6 +806,13 @@ static int choose_row(const struct cl_dsx *d, double *delta) {
   return best;
 }
 
+/* ar zero again (for a ratio test that gives up: the duals' update, which
+ * clears it, does not come); -1. */
+static int ar_clear(struct cl_dsx *d) {
+  memset(d->ar, 0, (size_t)d->n * sizeof *d->ar);
+  return -1;
+}
+
 static int cand_cmp(const void *a, const void *b) {
   const struct cand *x = a, *y = b;
   if (x->ratio != y->ratio) return x->ratio < y->ratio ? -1 : 1;
@@ -804,8 +827,10 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   double *rho = d->rho;
   int nc = 0, mi0 = 0;
   /* By rows: rho is zero on the rows not tight but one. Parked columns
-   * get no alpha: the log below keeps what their reduced costs need. */
-  memset(d->ar, 0, (size_t)d->n * sizeof *d->ar);
+   * get no alpha: the log below keeps what their reduced costs need. ar
+   * is zero where it is read (the moving variables, cleared by the duals'
+   * update, and the keys, here) */
+  for (int r = 0; r < d->np; r++) d->ar[d->key[d->pl[r]]] = 0.0;
   for (int i = 0; i < d->m; i++) {
     double r = rho[i];
     d->ar[d->n + i] = -r;
@@ -819,7 +844,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   for (int r = 0; r < d->np; r++) {
     int g = d->pl[r], j = d->key[g];
     double rg = ((j == p) - d->ar[j]) / d->ka[g];
-    rho[g] = rg, d->ar[d->n + g] = -rg;
+    rho[g] = rg, d->ar[d->n + g] = -rg, d->rz[d->nrz++] = g;
     if (rg == 0.0) continue;
     d->lg->hit[g] = 1;
     for (int e = d->rp[g]; e < d->ra[g]; e++) d->ar[d->rc[e]] += rg * d->rw[e];
@@ -836,7 +861,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
       /* |sigma·a| = |a|: no candidate below the pivot tolerance (most
        * of them, zero: their columns miss rho's rows), skipped at once */
       if (fabs(a) <= TOL_PIV) continue;
-      if (!isfinite(a)) return -1; /* overflow: no ratio test to trust */
+      if (!isfinite(a)) return ar_clear(d); /* overflow: no ratio test to trust */
       double as = sigma * a, ratio;
       /* (not fmax: a libm call here, per variable and pivot) */
       if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = (d->dj[k] > 0.0 ? d->dj[k] : 0.0) / -as;
@@ -846,7 +871,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
       if (!nc || ratio < d->cd[mi0].ratio) mi0 = nc; /* k rises: a tie keeps the first */
       d->cd[nc++] = (struct cand){ratio, k};
     }
-  if (!nc) return -1;
+  if (!nc) return ar_clear(d);
   /* Breakpoints in increasing order, found one at a time: the slope runs
    * out after a few (a sort of all of them cost more than the rest). */
   int stop = 0;
@@ -1004,9 +1029,11 @@ static void pair_after(struct cl_dsx *d, int p, int q) {
 
 /* Swap q into the basis for p (p goes to bound). */
 static void pivot(struct cl_dsx *d, int p, int q, double bound) {
-  memset(d->w, 0, (size_t)d->m * sizeof *d->w);
-  add_col(d, d->w, q, 1.0);
+  add_col(d, d->w, q, 1.0); /* (w: zero) */
   solve_b(d, d->w, d->aq);
+  if (q >= d->n) d->w[q - d->n] = 0.0;
+  else
+    for (int e = d->cp[q]; e < d->cp[q + 1]; e++) d->w[d->ri[e]] = 0.0;
   add_col(d, d->w0, q, d->x[q]); /* q's value leaves w0, p's comes in */
   add_col(d, d->w0, p, -bound);
   double th = (d->x[p] - bound) / d->aq[p], wp = d->dw[p], ap = d->aq[p];
@@ -1041,16 +1068,16 @@ static int iterate(struct cl_dsx *d) {
   if (q < 0) return CL_DSX_FAIL; /* dual unbounded: no feasible point */
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
-  double ts = theta * sigma;
+  double ts = theta * sigma, arq = d->ar[q], *ar = d->ar;
   for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
     for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
       int v = wi * 64 + __builtin_ctzll(b);
-      d->dj[v] += ts * d->ar[v];
+      d->dj[v] += ts * ar[v];
+      ar[v] = 0.0;
     }
   for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
   d->lg->ts[d->lg->ln++] = ts;
-  if (nflip) {
-    memset(d->w, 0, (size_t)d->m * sizeof *d->w);
+  if (nflip) { /* (w: zero, and left so) */
     for (int f = 0; f < nflip; f++) {
       int v = d->flip[f];
       double to = d->st[v] == AT_LO ? d->hi[v] : d->lo[v];
@@ -1058,10 +1085,11 @@ static int iterate(struct cl_dsx *d) {
       d->x[v] = to, d->st[v] = d->st[v] == AT_LO ? AT_HI : AT_LO;
     }
     solve_b(d, d->w, d->aq);
-    for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= d->aq[d->head[i]], d->w0[i] -= d->w[i];
+    for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= d->aq[d->head[i]], d->w0[i] -= d->w[i], d->w[i] = 0.0;
   }
-  double bound = sigma > 0 ? d->lo[p] : d->hi[p], arq = d->ar[q];
+  double bound = sigma > 0 ? d->lo[p] : d->hi[p];
   pivot(d, p, q, bound);
+  if (p < d->n) ar[p] = 0.0; /* what the scatters left while it was basic */
   if (!(fabs(d->aq[p] - arq) <= 1e-7 * (1 + fabs(arq)))) d->n_upd = REFACTOR; /* drift, or NaN */
   d->dj[q] = 0.0;
   d->dj[p] = sigma * theta;
@@ -1269,6 +1297,7 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   memcpy(d->sv, s->sv, k * sizeof *d->sv), memcpy(d->rv, s->rv, k * sizeof *d->rv);
   for (size_t r = 0; r < k; r++) memcpy(E_row(d, (int)r), s->E + r * s->cap, k * sizeof *d->E);
   restore_log(d, s);
+  memset(d->ar, 0, (size_t)d->n * sizeof *d->ar); /* columns basic since may move now */
 }
 
 /* Row i's bounds, as glp_set_row_bnds takes them (unscaled; -HUGE_VAL /
