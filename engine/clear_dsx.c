@@ -89,6 +89,10 @@ struct cl_dsx {
   double *w0; /* -N x_N, kept as nonbasic values change: x_B = B^-1 w0 */
   struct cand *cd;  /* n + cap */
   int *flip, *nzi;
+  /* The moving variables the duals' update must visit (nmz): alpha not +0,
+   * or a zero reduced cost (-0 + +0 is +0: the one way a +0 alpha changes
+   * a reduced cost's bits); n + cap. */
+  int *mz, nmz;
   double *tmp;      /* cap × cap, the refactorisation's scratch */
   int n_upd;
   /* Pairs (generalised upper bounds): an offer's row (grp: per column, its
@@ -536,7 +540,7 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   void *q;
   GROW(d->rs, (size_t)cap), GROW(d->lo, nv), GROW(d->hi, nv), GROW(d->c, nv), GROW(d->x, nv);
   GROW(d->dj, nv), GROW(d->ar, nv), GROW(d->aq, nv), GROW(d->st, nv), GROW(d->pos, nv);
-  GROW(d->slot, nv), GROW(d->cd, nv), GROW(d->flip, nv), GROW(d->head, (size_t)cap);
+  GROW(d->slot, nv), GROW(d->cd, nv), GROW(d->flip, nv), GROW(d->mz, nv), GROW(d->head, (size_t)cap);
   GROW(d->nzi, (size_t)cap);
   GROW(d->sv, (size_t)cap), GROW(d->rv, (size_t)cap), GROW(d->y, (size_t)cap);
   GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap), GROW(d->rz, (size_t)cap);
@@ -694,7 +698,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->lo), free(d->hi), free(d->c), free(d->x), free(d->dj), free(d->ar), free(d->aq);
   free(d->st), free(d->pos), free(d->slot), free(d->cd), free(d->flip), free(d->nzi), free(d->head);
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
-  free(d->rz);
+  free(d->rz), free(d->mz);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
   free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
   free(d->ra), free(d->rpos), free(d->cidx), free(d->mv);
@@ -841,26 +845,30 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   }
   /* The paired rows last: rho · key column must come to 1 for p's key and
    * 0 for the others, and what the other rows give it is its alpha now. */
+  int ln = d->lg->ln; /* logged here, counted once the duals move */
+  unsigned char *pf = log_pf(d, ln);
+  memset(pf, 0, (size_t)d->m);
   for (int r = 0; r < d->np; r++) {
     int g = d->pl[r], j = d->key[g];
     double rg = ((j == p) - d->ar[j]) / d->ka[g];
-    rho[g] = rg, d->ar[d->n + g] = -rg, d->rz[d->nrz++] = g;
+    rho[g] = rg, d->ar[d->n + g] = -rg, d->rz[d->nrz++] = g, pf[g] = 1;
     if (rg == 0.0) continue;
     d->lg->hit[g] = 1;
     for (int e = d->rp[g]; e < d->ra[g]; e++) d->ar[d->rc[e]] += rg * d->rw[e];
   }
-  int ln = d->lg->ln; /* logged here, counted once the duals move */
-  unsigned char *pf = log_pf(d, ln);
   memcpy(log_r(d, ln), rho, (size_t)d->m * sizeof *rho);
-  memset(pf, 0, (size_t)d->m);
-  for (int r = 0; r < d->np; r++) pf[d->pl[r]] = 1;
+  int *mz = d->mz, nmz = 0;
   for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
     for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
       int k = wi * 64 + __builtin_ctzll(b);
       double a = d->ar[k];
       /* |sigma·a| = |a|: no candidate below the pivot tolerance (most
        * of them, zero: their columns miss rho's rows), skipped at once */
-      if (fabs(a) <= TOL_PIV) continue;
+      if (fabs(a) <= TOL_PIV) {
+        if (a != 0.0 || signbit(a) || d->dj[k] == 0.0) mz[nmz++] = k;
+        continue;
+      }
+      mz[nmz++] = k;
       if (!isfinite(a)) return ar_clear(d); /* overflow: no ratio test to trust */
       double as = sigma * a, ratio;
       /* (not fmax: a libm call here, per variable and pivot) */
@@ -871,6 +879,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
       if (!nc || ratio < d->cd[mi0].ratio) mi0 = nc; /* k rises: a tie keeps the first */
       d->cd[nc++] = (struct cand){ratio, k};
     }
+  d->nmz = nmz;
   if (!nc) return ar_clear(d);
   /* Breakpoints in increasing order, found one at a time: the slope runs
    * out after a few (a sort of all of them cost more than the rest). */
@@ -964,16 +973,16 @@ static void update_E(struct cl_dsx *d, int p, int q) {
  * [S x; 0 a]^-1 = [S^-1, -S^-1 x / a; 0, 1/a], x the key's column on E's
  * rows. */
 static void unpair(struct cl_dsx *d, int g) {
-  int j = d->key[g], k = d->k;
-  double a = d->ka[g];
+  int j = d->key[g], k = d->k, nx = 0, *xt = d->nzi;
+  double a = d->ka[g], *xv = d->g;
+  for (int q = d->cp[j]; q < d->cp[j + 1]; q++) { /* x: its entries on E's rows, in order */
+    int t = d->slot[d->n + d->ri[q]];
+    if (t >= 0) xt[nx] = t, xv[nx++] = d->cv[q];
+  }
   for (int s = 0; s < k; s++) {
-    const double *e = E_row(d, s);
-    double u = 0;
-    for (int q = d->cp[j]; q < d->cp[j + 1]; q++) {
-      int t = d->slot[d->n + d->ri[q]];
-      if (t >= 0) u += e[t] * d->cv[q];
-    }
-    E_row(d, s)[k] = -u / a;
+    double *e = E_row(d, s), u = 0;
+    for (int z = 0; z < nx; z++) u += e[xt[z]] * xv[z];
+    e[k] = -u / a;
   }
   double *e = E_row(d, k);
   memset(e, 0, (size_t)k * sizeof *e);
@@ -1069,12 +1078,11 @@ static int iterate(struct cl_dsx *d) {
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
   double ts = theta * sigma, arq = d->ar[q], *ar = d->ar;
-  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
-    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
-      int v = wi * 64 + __builtin_ctzll(b);
-      d->dj[v] += ts * ar[v];
-      ar[v] = 0.0;
-    }
+  for (int z = 0, *mz = d->mz; z < d->nmz; z++) { /* the others: +0 added to a nonzero dj */
+    int v = mz[z];
+    d->dj[v] += ts * ar[v];
+    ar[v] = 0.0;
+  }
   for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) { /* (w: zero, and left so) */
