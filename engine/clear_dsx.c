@@ -1046,11 +1046,11 @@ static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   add_col(d, d->w0, q, d->x[q]); /* q's value leaves w0, p's comes in */
   add_col(d, d->w0, p, -bound);
   double th = (d->x[p] - bound) / d->aq[p], wp = d->dw[p], ap = d->aq[p];
-  for (int i = 0; i < d->m; i++) {
+  for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= th * d->aq[d->head[i]];
+  for (int i = 0; d->devex && i < d->m; i++) {
     int v = d->head[i];
-    d->x[v] -= th * d->aq[v];
     double r = d->aq[v] / ap; /* dual Devex: the reference framework's weights */
-    if (d->devex && v != p && r * r * wp > d->dw[v]) d->dw[v] = r * r * wp;
+    if (v != p && r * r * wp > d->dw[v]) d->dw[v] = r * r * wp;
   }
   d->dw[q] = fmax(wp / (ap * ap), 1.0);
   d->x[q] += th;
@@ -1290,8 +1290,10 @@ static void restore_log(struct cl_dsx *d, const struct cl_dsx_snap *s) {
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   if (s->m != d->m || s->cap != d->cap) return; /* rows came since: keep the current basis */
   size_t nv = (size_t)d->n + (size_t)d->m, m = (size_t)d->m, k = (size_t)s->k;
-  for (int j = 0; j < d->n; j++)
+  for (int j = 0; j < d->n; j++) {
     if ((d->st[j] == FIXED) != (s->st[j] == FIXED)) park(d, j, s->st[j] == FIXED);
+    if (d->st[j] == BASIC) d->ar[j] = 0.0; /* what the scatters left: it may move now */
+  }
   d->k = s->k, d->n_upd = s->n_upd, d->np = s->np;
   memcpy(d->gnb, s->gnb, m * sizeof *d->gnb), memcpy(d->key, s->key, m * sizeof *d->key);
   memcpy(d->ppos, s->ppos, m * sizeof *d->ppos), memcpy(d->ka, s->ka, m * sizeof *d->ka);
@@ -1305,7 +1307,6 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   memcpy(d->sv, s->sv, k * sizeof *d->sv), memcpy(d->rv, s->rv, k * sizeof *d->rv);
   for (size_t r = 0; r < k; r++) memcpy(E_row(d, (int)r), s->E + r * s->cap, k * sizeof *d->E);
   restore_log(d, s);
-  memset(d->ar, 0, (size_t)d->n * sizeof *d->ar); /* columns basic since may move now */
 }
 
 /* Row i's bounds, as glp_set_row_bnds takes them (unscaled; -HUGE_VAL /
