@@ -376,14 +376,19 @@ static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c
 static long double col_term(const struct cl_lp *lp, size_t c, bool cost, long double *mag) {
   const struct cl_col *cl = &lp->md->col[c];
   const struct lag_tab *lg = &lp->lag;
-  long double g = cost ? -(long double)cl->price : 0.0L, noise = cost ? 0.5L : 0.0L, m = *mag;
+  /* noise is 0.5 + Σ 0.5·|w| (cost) or Σ 0.5·|w|, summed as halves; the
+   * sum of the whole |w| from 1 or 0, halved once, is the same long double:
+   * halving is exact (no long double here comes near the subnormals) and
+   * commutes with rounding. */
+  long double g = cost ? -(long double)cl->price : 0.0L, noise2 = cost ? 1.0L : 0.0L, m = *mag;
   for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
     long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
     g -= v;
     m += fabsl(v);
-    noise += 0.5L * fabsl(w);
+    noise2 += fabsl(w);
   }
   *mag = m;
+  long double noise = 0.5L * noise2;
   int k1, k2;
   col_range(lp, c, &k1, &k2);
   /* The larger of g·k1/100 and g·k2/100 (1 <= k1 <= k2), each rounded as
