@@ -1201,6 +1201,19 @@ void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs) { *k = d->k, *pair
 
 void cl_dsx_set_kmax(struct cl_dsx *d, int kmax) { d->kmax = kmax; }
 
+static bool plus_zero(double v) { return v == 0.0 && !signbit(v); }
+
+bool cl_dsx_scratch_clean(const struct cl_dsx *d) {
+  for (int i = 0; i < d->cap; i++) { /* (the rows to come too) */
+    bool listed = false;
+    for (int z = 0; z < d->nrz && !listed; z++) listed = d->rz[z] == i;
+    if (!plus_zero(d->t[i]) || !plus_zero(d->w[i]) || (!listed && !plus_zero(d->rho[i]))) return false;
+  }
+  for (int j = 0; j < d->n; j++)
+    if (d->st[j] != BASIC && !plus_zero(d->ar[j])) return false;
+  return true;
+}
+
 void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P) {
   for (int v = 0; v < d->n + d->m; v++) {
     int st = d->st[v] == BASIC ? GLP_BS : d->st[v] == AT_HI ? GLP_NU : d->st[v] == FREE ? GLP_NF

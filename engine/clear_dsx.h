@@ -66,6 +66,13 @@ void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs);
  * at 1.2×) GLPK's sparse LU is far cheaper. 0 (the default): no limit. */
 void cl_dsx_set_kmax(struct cl_dsx *d, int kmax);
 
+/* For tests: the work vectors a solve keeps zero between its uses are
+ * zero (cleared where they were written instead of in full per pivot: a
+ * missed entry would corrupt a later pivot): the rows' accumulators, the
+ * row of the inverse off its list, the pivot row on every nonbasic
+ * column. */
+bool cl_dsx_scratch_clean(const struct cl_dsx *d);
+
 /* For tests (defined in clear_lp.c): the objective of the branch-and-bound
  * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it; the
  * node LP's rows (lazy rows come back); how many node LPs the native

@@ -23,40 +23,6 @@
 #include "tests/support/clear_markets.h"
 #include "tests/support/dsx_offers.h"
 
-/* Column j's bounds in P and in both copies (b may be NULL). */
-static void set_col(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, int j, double lo, double hi) {
-  glp_set_col_bnds(P, j, lo == hi ? GLP_FX : GLP_DB, lo, hi);
-  cl_dsx_set_col(a, j, lo, hi);
-  if (b) cl_dsx_set_col(b, j, lo, hi);
-}
-
-/* One branching step, as test_clear_dsx_gub.c's, on both copies: an option
- * excluded, an offer ordered on one option (its others excluded), an offer
- * released, or a lazy offer's row appended; now and then many options
- * fixed at 0 at once, or freed. */
-static void branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o, struct fx_cm_rng *r) {
-  int f = (int)fx_cm_uni(r, 0, o->n_off - 1), lo = o->first[f], hi = o->first[f + 1];
-  int what = (int)fx_cm_uni(r, 0, 5), c = (int)fx_cm_uni(r, lo, hi - 1);
-  if (what == 0) {
-    set_col(P, a, b, c, 0.0, 0.0);
-  } else if (what == 1) {
-    for (int j = lo; j < hi; j++) set_col(P, a, b, j, j == c ? (fx_cm_uni(r, 0, 1) ? 1.0 : 0.5) : 0.0, j == c ? 1.0 : 0.0);
-  } else if (what == 5) {
-    double to = fx_cm_uni(r, 0, 2) == 0 ? 1.0 : 0.0;
-    for (int j = 1; j <= o->n_col; j++)
-      if (fx_cm_uni(r, 0, 3) == 0) set_col(P, a, b, j, 0.0, to);
-  } else if (what == 2 || !o->lazy[f] || o->row[f]) {
-    for (int j = lo; j < hi; j++) set_col(P, a, b, j, 0.0, 1.0);
-  } else {
-    int ind[4], len = 0;
-    double val[4];
-    for (int j = lo; j < hi; j++) ++len, ind[len] = j, val[len] = 1.0;
-    o->row[f] = fx_do_offer_row(P, o, f, true);
-    cr_assert_eq(cl_dsx_add_row(a, len, ind, val, 1.0), 0);
-    if (b) cr_assert_eq(cl_dsx_add_row(b, len, ind, val, 1.0), 0);
-  }
-}
-
 /* Both copies' state after a solve, bit for bit: the objective, every
  * column's value and every row's dual. */
 static void same_bits(glp_prob *P, const struct cl_dsx *a, const struct cl_dsx *b, const char *where) {
@@ -95,7 +61,7 @@ Test(clear_dsx_prow, catch_up_paths_agree_bitwise) {
     for (int step = 0; step < (seed % 2 ? 600 : 150); step++) {
       char where[64];
       snprintf(where, sizeof where, "seed %llu step %d", (unsigned long long)seed, step);
-      for (int k = 0; k < 3; k++) branch(P, a, b, &o, &r);
+      for (int k = 0; k < 3; k++) fx_do_branch(P, a, b, &o, &r);
       bool devex = step % 5 == 4;
       int ra = cl_dsx_solve(a, INT32_MAX, devex, &pa), rb = cl_dsx_solve(b, INT32_MAX, devex, &pb);
       cr_assert_eq(ra, CL_DSX_OPT, "%s: rc %d", where, ra);
@@ -150,7 +116,7 @@ Test(clear_dsx_prow, restore_is_bitwise) {
         cl_dsx_set_col(a, j, lo, glp_get_col_type(P, j) == GLP_FX ? lo : glp_get_col_ub(P, j));
       }
       cl_dsx_restore(a, s);
-      for (int k = 0; k < 2; k++) branch(P, a, b, &o, &r);
+      for (int k = 0; k < 2; k++) fx_do_branch(P, a, b, &o, &r);
       int ra = cl_dsx_solve(a, INT32_MAX, false, &pa), rb = cl_dsx_solve(b, INT32_MAX, false, &pb);
       cr_assert_eq(ra, CL_DSX_OPT, "%s: rc %d", where, ra);
       cr_assert_eq(rb, ra, "%s", where);

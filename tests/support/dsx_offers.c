@@ -1,5 +1,5 @@
 /* dsx_offers.c — the offer LPs the node simplex's suites share
- * (test_clear_dsx_gub.c, test_clear_dsx_prow.c): GLPK problems shaped like
+ * (test_clear_dsx_gub.c, test_clear_dsx_prow.c, test_clear_dsxc.c): GLPK problems shaped like
  * the branch-and-bound's node LPs, and the optimality certificate their
  * duals must give. See dsx_offers.h. */
 #include "tests/support/dsx_offers.h"
@@ -72,6 +72,36 @@ glp_prob *fx_do_offer_lp(uint64_t seed, struct fx_do_offers *o) {
   cr_assert_eq(glp_simplex(P, &parm), 0);
   cr_assert_eq(glp_get_status(P), GLP_OPT);
   return P;
+}
+
+/* Column j's bounds in P and in both copies (b may be NULL). */
+static void branch_col(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, int j, double lo, double hi) {
+  glp_set_col_bnds(P, j, lo == hi ? GLP_FX : GLP_DB, lo, hi);
+  cl_dsx_set_col(a, j, lo, hi);
+  if (b) cl_dsx_set_col(b, j, lo, hi);
+}
+
+void fx_do_branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o, struct fx_cm_rng *r) {
+  int f = (int)fx_cm_uni(r, 0, o->n_off - 1), lo = o->first[f], hi = o->first[f + 1];
+  int what = (int)fx_cm_uni(r, 0, 5), c = (int)fx_cm_uni(r, lo, hi - 1);
+  if (what == 0) {
+    branch_col(P, a, b, c, 0.0, 0.0);
+  } else if (what == 1) {
+    for (int j = lo; j < hi; j++) branch_col(P, a, b, j, j == c ? (fx_cm_uni(r, 0, 1) ? 1.0 : 0.5) : 0.0, j == c ? 1.0 : 0.0);
+  } else if (what == 5) {
+    double to = fx_cm_uni(r, 0, 2) == 0 ? 1.0 : 0.0;
+    for (int j = 1; j <= o->n_col; j++)
+      if (fx_cm_uni(r, 0, 3) == 0) branch_col(P, a, b, j, 0.0, to);
+  } else if (what == 2 || !o->lazy[f] || o->row[f]) {
+    for (int j = lo; j < hi; j++) branch_col(P, a, b, j, 0.0, 1.0);
+  } else {
+    int ind[4], len = 0;
+    double val[4];
+    for (int j = lo; j < hi; j++) ++len, ind[len] = j, val[len] = 1.0;
+    o->row[f] = fx_do_offer_row(P, o, f, true);
+    cr_assert_eq(cl_dsx_add_row(a, len, ind, val, 1.0), 0);
+    if (b) cr_assert_eq(cl_dsx_add_row(b, len, ind, val, 1.0), 0);
+  }
 }
 
 /* The duals the copy reports certify its primal values: every row and

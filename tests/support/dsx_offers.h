@@ -33,6 +33,12 @@ glp_prob *fx_do_small_lp(uint64_t seed, int m, int n, bool scaled);
 int fx_do_offer_row(glp_prob *P, const struct fx_do_offers *o, int f, bool basic);
 /* A new offer LP from seed, solved to its optimum; *o describes it. */
 glp_prob *fx_do_offer_lp(uint64_t seed, struct fx_do_offers *o);
+struct fx_cm_rng;
+/* One branching step on P and on copies a and b (b may be NULL), as
+ * test_clear_dsx_gub.c's: an option excluded, an offer ordered on one
+ * option (its others excluded), an offer released, or a lazy offer's row
+ * appended; now and then many options fixed at 0 at once, or freed. */
+void fx_do_branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o, struct fx_cm_rng *r);
 /* Assert that d's duals certify its primal values on P (bounds, signs,
  * complementary slackness, reduced costs); where names the step. */
 void fx_do_certify(glp_prob *P, const struct cl_dsx *d, const char *where);
