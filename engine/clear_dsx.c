@@ -890,8 +890,11 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     if (stop == 32 && !sorted) /* many flips: sort the rest once */
       qsort(d->cd + stop, (size_t)(nc - stop), sizeof *d->cd, cand_cmp), sorted = true;
     int mi = stop ? stop : mi0; /* the first breakpoint was found while gathering */
-    for (int t = stop + 1; stop && !sorted && t < nc; t++)
-      if (cand_cmp(&d->cd[t], &d->cd[mi]) < 0) mi = t;
+    double rm = d->cd[mi].ratio; /* (cand_cmp's order, the least kept at hand: NaN is never less) */
+    for (int t = stop + 1, jm = d->cd[mi].j; stop && !sorted && t < nc; t++) {
+      double rt = d->cd[t].ratio;
+      if (rt < rm || (rt == rm && d->cd[t].j < jm)) mi = t, rm = rt, jm = d->cd[t].j;
+    }
     struct cand x = d->cd[mi];
     d->cd[mi] = d->cd[stop], d->cd[stop] = x;
     int v = x.j;
@@ -903,8 +906,9 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   /* Largest pivot among the near ties at the stopping breakpoint. */
   int q = stop;
   double lim = d->cd[stop].ratio + 1e-12 + 1e-9 * d->cd[stop].ratio;
+  double aq = fabs(d->ar[d->cd[q].j]);
   for (int t = stop + 1; t < nc; t++)
-    if (d->cd[t].ratio <= lim && fabs(d->ar[d->cd[t].j]) > fabs(d->ar[d->cd[q].j])) q = t;
+    if (d->cd[t].ratio <= lim && fabs(d->ar[d->cd[t].j]) > aq) q = t, aq = fabs(d->ar[d->cd[t].j]);
   for (int t = 0; t < stop; t++) d->flip[(*nflip)++] = d->cd[t].j;
   *theta = d->cd[q].ratio;
   return d->cd[q].j;
@@ -1151,8 +1155,8 @@ static int recheck(struct cl_dsx *d) {
  * (choose_row would call it optimal) and the caller turns the duals into
  * integer bounds. Overflow is the one way here: finite inputs, no limits. */
 static bool finite_state(const struct cl_dsx *d) {
-  for (int v = 0; v < d->n + d->m; v++)
-    if (!isfinite(d->x[v])) return false;
+  for (int i = 0; i < d->m; i++) /* (a nonbasic value is a finite bound, or 0) */
+    if (!isfinite(d->x[d->head[i]])) return false;
   for (int i = 0; i < d->m; i++)
     if (!isfinite(d->y[i])) return false;
   return true;
