@@ -823,13 +823,47 @@ static int cand_cmp(const void *a, const void *b) {
   return x->j - y->j;
 }
 
+/* The ratio test's candidates (cd, nc; mi0 the least ratio, the first of
+ * equal ones) over the moving variables in increasing order, and the
+ * duals' update's list (mz); false on an alpha that overflowed. */
+static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
+  const double *ar = d->ar, *dj = d->dj;
+  const signed char *st = d->st;
+  const uint64_t *mv = d->mv;
+  struct cand *cd = d->cd;
+  int *mz = d->mz, nmz = 0, nc = 0, mi0 = 0;
+  double r0 = 0;
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = mv[wi]; b; b &= b - 1) {
+      int k = wi * 64 + __builtin_ctzll(b);
+      double a = ar[k];
+      /* |sigma·a| = |a|: no candidate below the pivot tolerance (most
+       * of them, zero: their columns miss rho's rows), skipped at once */
+      if (fabs(a) <= TOL_PIV) {
+        if (a != 0.0 || signbit(a) || dj[k] == 0.0) mz[nmz++] = k;
+        continue;
+      }
+      mz[nmz++] = k;
+      if (!isfinite(a)) return false; /* overflow: no ratio test to trust */
+      double as = sigma * a, ratio;
+      /* (not fmax: a libm call here, per variable and pivot) */
+      if (st[k] == AT_LO && as < -TOL_PIV) ratio = (dj[k] > 0.0 ? dj[k] : 0.0) / -as;
+      else if (st[k] == AT_HI && as > TOL_PIV) ratio = (dj[k] < 0.0 ? -dj[k] : 0.0) / as;
+      else if (st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(dj[k]) / fabs(as);
+      else continue;
+      if (!nc || ratio < r0) mi0 = nc, r0 = ratio; /* k rises: a tie keeps the first */
+      cd[nc++] = (struct cand){ratio, k};
+    }
+  d->nmz = nmz, *ncp = nc, *mi0p = mi0;
+  return true;
+}
+
 /* Pivot row alpha_r (rho: the row of the inverse) over the nonbasic variables and the dual ratio test
  * with bound flipping. sigma: +1 when the leaving variable goes up to its
  * lower bound. Returns the entering variable or -1; *nflip variables in
  * flip[] pass their breakpoints; *theta the dual step. */
 static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *nflip, double *theta) {
   double *rho = d->rho;
-  int nc = 0, mi0 = 0;
   /* By rows: rho is zero on the rows not tight but one. Parked columns
    * get no alpha: the log below keeps what their reduced costs need. ar
    * is zero where it is read (the moving variables, cleared by the duals'
@@ -857,29 +891,8 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     for (int e = d->rp[g]; e < d->ra[g]; e++) d->ar[d->rc[e]] += rg * d->rw[e];
   }
   memcpy(log_r(d, ln), rho, (size_t)d->m * sizeof *rho);
-  int *mz = d->mz, nmz = 0;
-  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
-    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
-      int k = wi * 64 + __builtin_ctzll(b);
-      double a = d->ar[k];
-      /* |sigma·a| = |a|: no candidate below the pivot tolerance (most
-       * of them, zero: their columns miss rho's rows), skipped at once */
-      if (fabs(a) <= TOL_PIV) {
-        if (a != 0.0 || signbit(a) || d->dj[k] == 0.0) mz[nmz++] = k;
-        continue;
-      }
-      mz[nmz++] = k;
-      if (!isfinite(a)) return ar_clear(d); /* overflow: no ratio test to trust */
-      double as = sigma * a, ratio;
-      /* (not fmax: a libm call here, per variable and pivot) */
-      if (d->st[k] == AT_LO && as < -TOL_PIV) ratio = (d->dj[k] > 0.0 ? d->dj[k] : 0.0) / -as;
-      else if (d->st[k] == AT_HI && as > TOL_PIV) ratio = (d->dj[k] < 0.0 ? -d->dj[k] : 0.0) / as;
-      else if (d->st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(d->dj[k]) / fabs(as);
-      else continue;
-      if (!nc || ratio < d->cd[mi0].ratio) mi0 = nc; /* k rises: a tie keeps the first */
-      d->cd[nc++] = (struct cand){ratio, k};
-    }
-  d->nmz = nmz;
+  int nc = 0, mi0 = 0;
+  if (!gather(d, sigma, &nc, &mi0)) return ar_clear(d);
   if (!nc) return ar_clear(d);
   /* Breakpoints in increasing order, found one at a time: the slope runs
    * out after a few (a sort of all of them cost more than the rest). */
