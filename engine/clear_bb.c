@@ -280,8 +280,8 @@ struct budget {
  * every bb_node_dive-th node that has something to branch on, on cost
  * only; the candidate's rule decides. With bb_dive_cut (round 11) the dive
  * is abandoned once a fix round's LP proves its fixings no cheaper than the
- * incumbent: half the dives, a third of their pivots, and on the 32
- * markets measured never one whose answer would have been taken. */
+ * incumbent: a third of the dives, a quarter of their pivots, and on
+ * the 32 markets measured never one whose answer would have been taken. */
 static bool dive_due(const struct bb *bb, const struct budget *bu) {
   int k = bb->p->bb_node_dive;
   return !bb->cov && k > 0 && bu->nodes % k == 1 % k;
