@@ -227,12 +227,13 @@ static void same_choice(const struct node *n, const struct cl_state *a, const st
 
 /* The cut-off, along plunges of the larger markets: without one
  * (INT64_MAX) the dive is cl_lp_bb_dive's, choice for choice; below
- * anything an LP can cost it abandons every dive that solves a fix round,
- * with nothing chosen; at the full dive's own answer's cost it either
- * abandons (and then so does every lower cut-off) or is the full dive
- * step for step (the same return and choice); and after an abandoned dive
- * the node's solution and Lagrangian child bounds are what they were, so
- * the search goes on as without the dive. */
+ * anything an LP can cost it abandons the dives that solve a fix round
+ * (most of them), with nothing chosen, and the others are the full dive;
+ * at the full dive's own answer's cost it either abandons (and then so
+ * does the lowest cut-off) or is the full dive step for step (the same
+ * return and choice); and after an abandoned dive the node's solution and
+ * Lagrangian child bounds are what they were, so the search goes on as
+ * without the dive. */
 Test(clear_ndive, cut_off_abandons_or_is_the_same_dive) {
   int dives = 0, low = 0, at_own = 0, kept = 0;
   for (uint64_t seed = 900; seed < 930; seed++) {
