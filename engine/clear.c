@@ -40,6 +40,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_lazy_rows = true;
   p->bb_native_lp = true;
   p->bb_node_dive = 16;
+  p->bb_dive_cut = true;
   p->dive_native_lp = true;
   p->bb_sb_cands = 16;
   p->bb_sb_reliable = 1;

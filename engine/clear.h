@@ -111,6 +111,11 @@ struct fx_clear_params {
    * fixed, factors rounded by the LP, then the integer polish) for a
    * candidate answer; needs bb_native_lp. 0 = off. */
   int bb_node_dive;
+  /* A node dive is abandoned once one of its fix rounds' LPs proves that
+   * nothing inside its fixings is cheaper than the incumbent: a heuristic
+   * cut-off (the dive's answer may leave the fixings) that proves nothing
+   * about the market (docs/clearing.md, round 11 ndv2). */
+  bool bb_dive_cut;
   /* The root's dives (steps 5, 8 and 13 of docs/clearing.md) re-solved on
    * that simplex too, copied once per dive from GLPK's optimum; GLPK stays
    * the fallback (docs/clearing.md, round 9). */

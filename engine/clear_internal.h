@@ -283,6 +283,14 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target);
  * cannot run (no node simplex, on coverage, past the deadline), or
  * FX_CLEAR_ENOMEM. Deterministic. */
 int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *pivots);
+/* cl_lp_bb_dive abandoned (0, *cut set) once one of its fix rounds' LPs
+ * proves that no choice inside the round's fixings covering target costs
+ * less than cutoff (round 11, ndv2; the incumbent's cost): a heuristic
+ * cut-off, since the dive's answer may leave those fixings; it proves
+ * nothing about the market. Until then the same dive, step for step;
+ * cutoff INT64_MAX: never abandoned, cl_lp_bb_dive. */
+int cl_lp_bb_dive_cut(struct cl_lp *lp, struct cl_state *st, int64_t target, int64_t cutoff,
+                      long *pivots, bool *cut);
 /* Tests (test_clear_nodec.c): the max-form Lagrangian bound of
  * multipliers mu, one per row of the LP in GLPK's numbering (clamped to
  * valid signs in place; cost: the cost objective, total: the coverage

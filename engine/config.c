@@ -399,6 +399,7 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
     p->bb_node_dive = (int)x;
     return 0;
   }
+  if (!strcmp(k, "bb_dive_cut")) return set_bool(&p->bb_dive_cut, v); /* round 11 */
   /* Reliability branching (docs/clearing.md, round 7; on since round 10),
    * and where it looks ahead (round 10 sbt). */
   if (!strcmp(k, "bb_sb_stop")) return set_bool(&p->bb_sb_stop, v);
@@ -664,6 +665,7 @@ static const struct field fields[] = {
     MEM("market", "bb_sb_stop", clear.bb_sb_stop, RELOAD),
     MEM("market", "bb_native_lp", clear.bb_native_lp, RELOAD),
     MEM("market", "bb_node_dive", clear.bb_node_dive, RELOAD),
+    MEM("market", "bb_dive_cut", clear.bb_dive_cut, RELOAD),
     MEM("market", "dive_native_lp", clear.dive_native_lp, RELOAD),
 };
 

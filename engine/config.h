@@ -84,6 +84,8 @@
  *   bb_sb_pivots = 10             dual pivots per child; bb_sb_depth (0 = every
  *   bb_sb_depth = 0               depth) and bb_sb_stop (one child when the first
  *   bb_sb_stop = false            reaches the incumbent) opt in to round 10's rules
+ *   bb_dive_cut = true            a node dive stops once a fix round's LP proves
+ *                                 its fixings no cheaper than the incumbent
  *
  *   [contract ID]                 a bilateral contract (FlexOption) the platform
  *   agr = agr.example.com         manages on the DSO's behalf: the AGR,

@@ -6,7 +6,9 @@
  * LP comes back exactly (its solution, its Lagrangian child bounds, and
  * every later node solved as if the dive had not been); and the engine's
  * branch-and-bound with a dive at every node still ends at the exhaustive
- * optimum with bounds that bound. Fixed seeds, bounded counts. */
+ * optimum with bounds that bound; a dive given a cut-off (round 11, ndv2)
+ * is either abandoned, the node's LP put back as well, or the same dive
+ * step for step. Fixed seeds, bounded counts. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +206,93 @@ Test(clear_ndive, node_lp_put_back_exactly) {
   cr_assert_gt(compared, 100);
 }
 
+/* Whether the dive at n abandoned at cutoff u (ENOMEM fails the test);
+ * *rc its return, st its choice. */
+static bool dive_cut(struct node *n, struct cl_state *st, int64_t u, int *rc) {
+  long piv = 0;
+  bool cut = true;
+  *rc = cl_lp_bb_dive_cut(n->lp, st, n->cov, u, &piv, &cut);
+  cr_assert_geq(*rc, 0);
+  cr_assert(!cut || *rc == 0, "an abandoned dive returned a choice");
+  return cut;
+}
+
+static void same_choice(const struct node *n, const struct cl_state *a, const struct cl_state *b,
+                        uint64_t seed) {
+  cr_assert_arr_eq(a->col, b->col, n->md.n_offers * sizeof *a->col, "seed %llu",
+                   (unsigned long long)seed);
+  cr_assert_arr_eq(a->k, b->k, n->md.n_offers * sizeof *a->k, "seed %llu",
+                   (unsigned long long)seed);
+}
+
+/* The cut-off, along plunges of the larger markets: without one
+ * (INT64_MAX) the dive is cl_lp_bb_dive's, choice for choice; below
+ * anything an LP can cost it abandons the dives that solve a fix round
+ * (most of them), with nothing chosen, and the others are the full dive;
+ * at the full dive's own answer's cost it either abandons (and then so
+ * does the lowest cut-off) or is the full dive step for step (the same
+ * return and choice); and after an abandoned dive the node's solution and
+ * Lagrangian child bounds are what they were, so the search goes on as
+ * without the dive. */
+Test(clear_ndive, cut_off_abandons_or_is_the_same_dive) {
+  int dives = 0, low = 0, at_own = 0, kept = 0;
+  for (uint64_t seed = 900; seed < 930; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 23)), 60, seed % 4 == 0);
+    struct node n;
+    struct cl_state f = {0}, a = {0};
+    if (!node_open(&n, &k.m)) {
+      node_close(&n);
+      continue;
+    }
+    cr_assert_eq(cl_state_init(&f, &n.md), 0);
+    cr_assert_eq(cl_state_init(&a, &n.md), 0);
+    int64_t bound, child[MAX_COLS];
+    double x[MAX_COLS];
+    int ok = solve(&n, &bound);
+    for (int depth = 0; ok == 1 && depth < 8; depth++) {
+      for (size_t c = 0; c < n.md.n_cols; c++)
+        x[c] = cl_lp_bb_x(n.lp, c), child[c] = cl_lp_bb_child(n.lp, n.md.col[c].offer, c, true);
+      long piv = 0;
+      int rf = cl_lp_bb_dive(n.lp, &f, n.cov, &piv), rc;
+      cr_assert_geq(rf, 0);
+      dives++;
+      cr_assert(!dive_cut(&n, &a, INT64_MAX, &rc), "seed %llu: no cut-off, abandoned",
+                (unsigned long long)seed);
+      cr_assert_eq(rc, rf, "seed %llu", (unsigned long long)seed);
+      if (rf >= 1) same_choice(&n, &a, &f, seed);
+      bool cut_low = dive_cut(&n, &a, -(INT64_MAX / 4), &rc);
+      low += cut_low;
+      if (!cut_low) cr_assert_eq(rc, rf, "seed %llu", (unsigned long long)seed);
+      if (rf >= 1) {
+        bool cut = dive_cut(&n, &a, f.cost, &rc);
+        at_own += cut;
+        if (cut) {
+          cr_assert(cut_low, "seed %llu: abandoned at %lld, not below", (unsigned long long)seed,
+                    (long long)f.cost);
+        } else {
+          kept++;
+          cr_assert_eq(rc, rf, "seed %llu", (unsigned long long)seed);
+          same_choice(&n, &a, &f, seed);
+        }
+      }
+      for (size_t c = 0; c < n.md.n_cols; c++) {
+        cr_assert_eq(cl_lp_bb_x(n.lp, c), x[c], "seed %llu: an abandoned dive moved the LP",
+                     (unsigned long long)seed);
+        cr_assert_eq(cl_lp_bb_child(n.lp, n.md.col[c].offer, c, true), child[c]);
+      }
+      if (!branch(&n, (int)((seed + (uint64_t)depth) % 2))) break;
+      ok = solve(&n, &bound);
+    }
+    cl_state_free(&f), cl_state_free(&a);
+    node_close(&n);
+  }
+  cr_log_info("%d dives: %d abandoned below every cost, %d at their own answer's cost, %d not",
+              dives, low, at_own, kept);
+  cr_assert_gt(low, dives / 2, "the cut-off abandoned %d of %d dives", low, dives);
+  cr_assert_gt(kept, 0);
+}
+
 /* The engine's branch-and-bound run to a zero gap with a dive at every
  * node: on markets small enough for the exhaustive search the answer
  * covers the most there is, at its least cost, and the proven bound never
@@ -257,7 +346,8 @@ Test(clear_ndive, branch_and_bound_with_dives_matches_exhaustive_search) {
 
 /* The switch: every 16th node by default, in the library and in the
  * platform's configuration; [market] bb_node_dive sets it (0 = off) and
- * refuses what is not a count. */
+ * refuses what is not a count; bb_dive_cut, the dives' cut-off, is on by
+ * default and [market] turns it off. */
 Test(clear_ndive, switch_defaults_to_sixteen_and_is_read_from_market_section) {
   struct fx_clear_params p;
   fx_clear_params_init(&p);
@@ -272,5 +362,9 @@ Test(clear_ndive, switch_defaults_to_sixteen_and_is_read_from_market_section) {
   cr_assert_eq(c.clear.bb_node_dive, 8);
   cr_assert_neq(fx_config_parse(&c, "[market]\nbb_node_dive = -1\n", err, sizeof err), 0);
   cr_assert(strstr(err, "bb_node_dive"), "%s", err);
+  cr_assert(p.bb_dive_cut);
+  cr_assert(c.clear.bb_dive_cut);
+  cr_assert_eq(fx_config_parse(&c, "[market]\nbb_dive_cut = false\n", err, sizeof err), 0, "%s", err);
+  cr_assert(!c.clear.bb_dive_cut);
   fx_config_free(&c);
 }
