@@ -64,17 +64,6 @@ static int64_t move_cov(const struct cl_state *st, const struct cl_model *md, si
   return cov;
 }
 
-struct ranked {
-  double key;
-  size_t idx;
-};
-
-static int ranked_cmp(const void *a, const void *b) {
-  const struct ranked *x = a, *y = b;
-  if (x->key != y->key) return x->key < y->key ? -1 : 1;
-  return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
 double cl_merit_key(const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
   int64_t cov = 0;
@@ -93,26 +82,17 @@ static bool col_feasible(const struct cl_state *st, const struct cl_model *md, s
   return true;
 }
 
-static struct ranked *merit_order(const struct cl_model *md) {
-  struct ranked *r = malloc((md->n_cols ? md->n_cols : 1) * sizeof *r);
-  if (!r) return NULL;
-  for (size_t c = 0; c < md->n_cols; c++) r[c] = (struct ranked){cl_merit_key(md, c), c};
-  qsort(r, md->n_cols, sizeof *r, ranked_cmp);
-  return r;
-}
-
+/* Merit order: the model's rank_unit read backwards, the cheapest per W
+ * first and the earlier column among equal keys. */
 int cl_merit(struct cl_state *st, const struct cl_model *md) {
-  struct ranked *r = merit_order(md);
-  if (!r) return FX_CLEAR_ENOMEM;
   cl_state_clear(st, md);
-  for (size_t n = 0; n < md->n_cols; n++) {
-    size_t c = r[n].idx, i = md->col[c].offer;
+  for (size_t n = md->n_cols; n-- > 0;) {
+    size_t c = md->rank_unit[n], i = md->col[c].offer;
     if (st->col[i] >= 0) continue;
     int64_t cov0 = st->cov;
     cl_state_set(st, md, i, (int)c, 100);
     if (!col_feasible(st, md, c) || st->cov <= cov0) cl_state_set(st, md, i, -1, 0);
   }
-  free(r);
   return 0;
 }
 
@@ -483,56 +463,56 @@ int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
   return fill_skip(st, md, target, SIZE_MAX, &work);
 }
 
-static bool ranked_less(const struct ranked *x, const struct ranked *y) {
-  return x->key != y->key ? x->key < y->key : x->idx < y->idx;
-}
-
-/* r[0..n) in ranked_cmp's order, by merges of runs doubling from one (tmp:
- * n more). The order is total (no key is NaN, no two idx are equal), so
- * this is qsort's result; qsort called ranked_cmp through a pointer per
- * comparison, and the orders are sorted at every polish of a candidate. */
-static void ranked_sort(struct ranked *r, struct ranked *tmp, size_t n) {
-  struct ranked *a = r, *b = tmp;
-  for (size_t w = 1; w < n; w *= 2) {
-    for (size_t lo = 0; lo < n; lo += 2 * w) {
-      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-      size_t i = lo, j = mid, o = lo;
-      while (i < mid && j < hi) b[o++] = ranked_less(&a[j], &a[i]) ? a[j++] : a[i++];
-      while (i < mid) b[o++] = a[i++];
-      while (j < hi) b[o++] = a[j++];
-    }
-    struct ranked *x = a;
-    a = b, b = x;
-  }
-  if (a != r) memcpy(r, a, n * sizeof *r);
-}
-
-/* Orders by descending key (the most expensive first), later arrival first. */
-static struct ranked *orders_desc(const struct cl_state *st, const struct cl_model *md,
-                                  bool by_unit, size_t *n) {
-  size_t no = md->n_offers ? md->n_offers : 1;
-  struct ranked *r = malloc(2 * no * sizeof *r); /* the second half: the sort's */
-  if (!r) return NULL;
+/* The offers st orders, by descending key (price, or price per covered W)
+ * of their column, later arrival first: the model's ranking of every
+ * column, filtered. The keys depend on the column alone, so this is the
+ * order a sort of the orders by those keys would give; the sort, with a
+ * merit key computed per order, was a fifth of the polish (round 11). */
+static size_t *orders_desc(const struct cl_state *st, const struct cl_model *md, bool by_unit,
+                           size_t *n) {
+  size_t *r = malloc((md->n_offers ? md->n_offers : 1) * sizeof *r);
   *n = 0;
-  for (size_t i = 0; i < md->n_offers; i++) {
-    if (st->col[i] < 0) continue;
-    size_t c = (size_t)st->col[i];
-    double key = by_unit ? cl_merit_key(md, c) : (double)md->col[c].price;
-    r[(*n)++] = (struct ranked){-key, md->n_offers - 1 - i};
+  if (!r) return NULL;
+  const size_t *rank = by_unit ? md->rank_unit : md->rank_price;
+  for (size_t j = 0; j < md->n_cols; j++) {
+    size_t c = rank[j], i = md->col[c].offer;
+    if (st->col[i] == (int)c) r[(*n)++] = i;
   }
-  ranked_sort(r, r + no, *n);
-  for (size_t j = 0; j < *n; j++) r[j].idx = md->n_offers - 1 - r[j].idx;
   return r;
 }
 
+/* Would lowering column c's order from k0 to k1 < k0 take st's coverage
+ * below floor? Only for monotone columns: lowering one can only lower each
+ * ISP's gain, so coverage is below floor as soon as a partial sum is. Most
+ * orders in a polished state cover some need alone, and the first ISP
+ * that loses coverage settles them, where move_cov (or trim's search)
+ * sums every ISP and checks every bound (round 11). false: not settled
+ * (run the full test). */
+static bool falls_below(const struct cl_state *st, const struct cl_model *md, size_t c, int k0,
+                        int k1, int64_t floor) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t cov = st->cov;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!t->requested || !cl->p[q]) continue;
+    int64_t d = st->d[cl->first + q], dp = (k1 ? opow(cl->p[q], k1) : 0) - opow(cl->p[q], k0);
+    cov += gain(t, d + dp) - gain(t, d);
+    if (cov < floor) return true;
+  }
+  return false;
+}
+
+/* Taking the order out of a monotone column either keeps coverage or
+ * lowers it, so one that falls below it stays (falls_below). */
 int cl_prune(struct cl_state *st, const struct cl_model *md) {
   size_t n;
-  struct ranked *r = orders_desc(st, md, false, &n);
+  size_t *r = orders_desc(st, md, false, &n);
   if (!r) return FX_CLEAR_ENOMEM;
   for (size_t j = 0; j < n; j++) {
-    size_t i = r[j].idx;
+    size_t i = r[j];
     int c = st->col[i], k = st->k[i];
     bool ok;
+    if (md->col[c].monotone && falls_below(st, md, (size_t)c, k, 0, st->cov)) continue;
     if (move_cov(st, md, (size_t)c, k, 0, &ok) == st->cov && ok)
       cl_state_set(st, md, i, -1, 0);
   }
@@ -544,11 +524,12 @@ int cl_prune(struct cl_state *st, const struct cl_model *md) {
  * above target: the coverage the tolerance allows to give up, spent where it
  * saves the most. */
 static void drop_ranked(struct cl_state *st, const struct cl_model *md, int64_t target,
-                        const struct ranked *r, size_t n) {
+                        const size_t *r, size_t n) {
   for (size_t j = 0; j < n && st->cov > target; j++) {
-    size_t i = r[j].idx;
+    size_t i = r[j];
     int c = st->col[i], k = st->k[i];
     if (md->col[c].price <= 0) continue;
+    if (md->col[c].monotone && falls_below(st, md, (size_t)c, k, 0, target)) continue;
     bool ok;
     if (move_cov(st, md, (size_t)c, k, 0, &ok) >= target && ok)
       cl_state_set(st, md, i, -1, 0);
@@ -558,7 +539,7 @@ static void drop_ranked(struct cl_state *st, const struct cl_model *md, int64_t 
 int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
   if (st->cov <= target) return 0;
   size_t n;
-  struct ranked *r = orders_desc(st, md, true, &n);
+  size_t *r = orders_desc(st, md, true, &n);
   if (!r) return FX_CLEAR_ENOMEM;
   drop_ranked(st, md, target, r, n);
   free(r);
@@ -622,13 +603,17 @@ static bool trim_ok(const struct cl_state *st, const struct trim_col *tc, int k,
 
 /* Trim the orders of r (by descending key) that st still holds. */
 static void trim_ranked(struct cl_state *st, const struct cl_model *md, int64_t target,
-                        const struct ranked *r, size_t n, struct trim_col *tc) {
+                        const size_t *r, size_t n, struct trim_col *tc) {
   for (size_t j = 0; j < n; j++) {
-    size_t i = r[j].idx;
+    size_t i = r[j];
     int c = st->col[i], k = st->k[i];
     if (c < 0 || md->col[c].price <= 0 || k <= md->col[c].min_af) continue;
     int lo = md->col[c].min_af, hi = k;
     int64_t floor = st->cov < target ? st->cov : target;
+    /* A monotone column's coverage falls with its factor: if k − 1 is
+     * below floor, so is every factor the search below would try, and it
+     * would end at k. */
+    if (md->col[c].monotone && falls_below(st, md, (size_t)c, k, k - 1, floor)) continue;
     trim_gather(st, md, (size_t)c, k, tc);
     while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
       int mid = lo + (hi - lo) / 2;
@@ -645,7 +630,7 @@ static void trim_ranked(struct cl_state *st, const struct cl_model *md, int64_t 
 static int drop_trim(struct cl_state *st, const struct cl_model *md, int64_t target,
                      bool drop) {
   size_t n;
-  struct ranked *r = orders_desc(st, md, true, &n);
+  size_t *r = orders_desc(st, md, true, &n);
   struct trim_col tc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *tc.v), 0, true};
   int rc = r && tc.v ? 0 : FX_CLEAR_ENOMEM;
   if (!rc && drop) drop_ranked(st, md, target, r, n);
@@ -685,10 +670,10 @@ int cl_swap(struct cl_state *st, const struct cl_model *md, int64_t target, long
   for (int pass = 0; !rc && pass < SWAP_PASSES && work < budget; pass++) {
     int64_t cost0 = st->cost, cov0 = st->cov;
     size_t n;
-    struct ranked *r = orders_desc(st, md, true, &n);
+    size_t *r = orders_desc(st, md, true, &n);
     if (!r) rc = FX_CLEAR_ENOMEM;
     for (size_t j = 0; !rc && j < n && work < budget; j++)
-      if (st->col[r[j].idx] >= 0) rc = swap_one(st, &tmp, md, r[j].idx, target, &work);
+      if (st->col[r[j]] >= 0) rc = swap_one(st, &tmp, md, r[j], target, &work);
     free(r);
     if (st->cost == cost0 && st->cov == cov0) break;
   }
