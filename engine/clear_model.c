@@ -265,19 +265,18 @@ static inline int64_t order_power(int64_t p, int k) {
  * dropped), whose rounding is not computed (round 11). */
 static void state_move(struct cl_state *st, const struct cl_model *md, size_t c, int k0, int k1) {
   const struct cl_col *cl = &md->col[c];
+  const struct cl_isp *isp = md->isp + cl->first;
+  int64_t *d = st->d + cl->first, cov = st->cov; /* cov in a register: d may alias it */
   for (size_t i = 0; i < cl->n; i++) {
     int64_t dp = (k1 ? order_power(cl->p[i], k1) : 0) - (k0 ? order_power(cl->p[i], k0) : 0);
-    if (!dp) continue;
-    size_t t = cl->first + i;
-    const struct cl_isp *is = &md->isp[t];
-    if (!is->requested) {
-      st->d[t] += dp;
-      continue;
-    }
-    int64_t before = cl_isp_gain(is, st->d[t]);
-    st->d[t] += dp;
-    st->cov += cl_isp_gain(is, st->d[t]) - before;
+    int64_t d0 = d[i];
+    d[i] = d0 + dp;
+    if (!dp || !isp[i].requested) continue;
+    /* cl_isp_gain's difference: the m of both ends cancels */
+    int64_t top = isp[i].cap + isp[i].m, v0 = isp[i].b + isp[i].s * d0, v1 = v0 + isp[i].s * dp;
+    cov += clamp64(v1, 0, top) - clamp64(v0, 0, top);
   }
+  st->cov = cov;
   st->cost += (k1 ? fx_clear_order_price(cl->price, k1) : 0) -
               (k0 ? fx_clear_order_price(cl->price, k0) : 0);
 }
