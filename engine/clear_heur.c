@@ -113,6 +113,24 @@ static int repair_factor(const struct cl_state *st, const struct cl_model *md, s
   return nk >= cl->min_af ? nk : 0;
 }
 
+/* The coverage st loses when column c's order is lowered from k0 to k1
+ * (move_cov's difference, without its bounds), or, for a monotone column,
+ * any value above limit once the loss exceeds it: each ISP only loses
+ * there, so the partial sums only rise (round 11). */
+static int64_t lower_loss(const struct cl_state *st, const struct cl_model *md, size_t c, int k0,
+                          int k1, int64_t limit) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t loss = 0;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!t->requested || !cl->p[q]) continue;
+    int64_t d = st->d[cl->first + q], dp = (k1 ? opow(cl->p[q], k1) : 0) - opow(cl->p[q], k0);
+    loss += gain(t, d) - gain(t, d + dp);
+    if (loss > limit && cl->monotone) return loss;
+  }
+  return loss;
+}
+
 /* The order to lower at violated ISP t: of those pushing t the wrong way,
  * the one whose lowering loses the least coverage, then saves the most,
  * then the latest arrival. */
@@ -126,9 +144,9 @@ static long repair_pick(const struct cl_state *st, const struct cl_model *md, si
     if (t < cl->first || t >= cl->first + cl->n) continue;
     int64_t sp = md->isp[t].s * cl->p[t - cl->first];
     if ((dir > 0 && sp <= 0) || (dir < 0 && sp >= 0)) continue;
-    bool ok;
     int nk = repair_factor(st, md, i, t, dir);
-    int64_t loss = st->cov - move_cov(st, md, (size_t)c, k, nk, &ok);
+    /* one losing more than the best so far cannot be picked */
+    int64_t loss = lower_loss(st, md, (size_t)c, k, nk, best < 0 ? INT64_MAX : best_loss);
     int64_t save = fx_clear_order_price(cl->price, k) - fx_clear_order_price(cl->price, nk);
     if (best < 0 || loss < best_loss || (loss == best_loss && save >= best_save))
       best = (long)i, best_loss = loss, best_save = save;
