@@ -20,7 +20,10 @@
  * They run at every eighth node of a proof, so they are written for speed
  * without changing what they compute: trials are read-only (move_cov, and
  * the arrays fill and trim gather per column), the state changes once per
- * move taken, and fill skips columns its lower bounds rule out.
+ * move taken, and fill skips columns its lower bounds rule out; since
+ * round 11 the orders come in the model's rankings instead of a sort per
+ * pass, fill reads only the columns it may still raise, and prune, drop,
+ * trim and repair stop at the first ISPs that settle an order.
  * tests/test_clear_heur_fast.c holds each pass to its plain version. */
 #include <math.h>
 #include <stdint.h>
