@@ -20,7 +20,10 @@
  * They run at every eighth node of a proof, so they are written for speed
  * without changing what they compute: trials are read-only (move_cov, and
  * the arrays fill and trim gather per column), the state changes once per
- * move taken, and fill skips columns its lower bounds rule out.
+ * move taken, and fill skips columns its lower bounds rule out; since
+ * round 11 the orders come in the model's rankings instead of a sort per
+ * pass, fill reads only the columns it may still raise, and prune, drop,
+ * trim and repair stop at the first ISPs that settle an order.
  * tests/test_clear_heur_fast.c holds each pass to its plain version. */
 #include <math.h>
 #include <stdint.h>
@@ -64,17 +67,6 @@ static int64_t move_cov(const struct cl_state *st, const struct cl_model *md, si
   return cov;
 }
 
-struct ranked {
-  double key;
-  size_t idx;
-};
-
-static int ranked_cmp(const void *a, const void *b) {
-  const struct ranked *x = a, *y = b;
-  if (x->key != y->key) return x->key < y->key ? -1 : 1;
-  return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
 double cl_merit_key(const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
   int64_t cov = 0;
@@ -93,26 +85,17 @@ static bool col_feasible(const struct cl_state *st, const struct cl_model *md, s
   return true;
 }
 
-static struct ranked *merit_order(const struct cl_model *md) {
-  struct ranked *r = malloc((md->n_cols ? md->n_cols : 1) * sizeof *r);
-  if (!r) return NULL;
-  for (size_t c = 0; c < md->n_cols; c++) r[c] = (struct ranked){cl_merit_key(md, c), c};
-  qsort(r, md->n_cols, sizeof *r, ranked_cmp);
-  return r;
-}
-
+/* Merit order: the model's rank_unit read backwards, the cheapest per W
+ * first and the earlier column among equal keys. */
 int cl_merit(struct cl_state *st, const struct cl_model *md) {
-  struct ranked *r = merit_order(md);
-  if (!r) return FX_CLEAR_ENOMEM;
   cl_state_clear(st, md);
-  for (size_t n = 0; n < md->n_cols; n++) {
-    size_t c = r[n].idx, i = md->col[c].offer;
+  for (size_t n = md->n_cols; n-- > 0;) {
+    size_t c = md->rank_unit[n], i = md->col[c].offer;
     if (st->col[i] >= 0) continue;
     int64_t cov0 = st->cov;
     cl_state_set(st, md, i, (int)c, 100);
     if (!col_feasible(st, md, c) || st->cov <= cov0) cl_state_set(st, md, i, -1, 0);
   }
-  free(r);
   return 0;
 }
 
@@ -133,6 +116,24 @@ static int repair_factor(const struct cl_state *st, const struct cl_model *md, s
   return nk >= cl->min_af ? nk : 0;
 }
 
+/* The coverage st loses when column c's order is lowered from k0 to k1
+ * (move_cov's difference, without its bounds), or, for a monotone column,
+ * any value above limit once the loss exceeds it: each ISP only loses
+ * there, so the partial sums only rise (round 11). */
+static int64_t lower_loss(const struct cl_state *st, const struct cl_model *md, size_t c, int k0,
+                          int k1, int64_t limit) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t loss = 0;
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!t->requested || !cl->p[q]) continue;
+    int64_t d = st->d[cl->first + q], dp = (k1 ? opow(cl->p[q], k1) : 0) - opow(cl->p[q], k0);
+    loss += gain(t, d) - gain(t, d + dp);
+    if (loss > limit && cl->monotone) return loss;
+  }
+  return loss;
+}
+
 /* The order to lower at violated ISP t: of those pushing t the wrong way,
  * the one whose lowering loses the least coverage, then saves the most,
  * then the latest arrival. */
@@ -146,9 +147,9 @@ static long repair_pick(const struct cl_state *st, const struct cl_model *md, si
     if (t < cl->first || t >= cl->first + cl->n) continue;
     int64_t sp = md->isp[t].s * cl->p[t - cl->first];
     if ((dir > 0 && sp <= 0) || (dir < 0 && sp >= 0)) continue;
-    bool ok;
     int nk = repair_factor(st, md, i, t, dir);
-    int64_t loss = st->cov - move_cov(st, md, (size_t)c, k, nk, &ok);
+    /* one losing more than the best so far cannot be picked */
+    int64_t loss = lower_loss(st, md, (size_t)c, k, nk, best < 0 ? INT64_MAX : best_loss);
     int64_t save = fx_clear_order_price(cl->price, k) - fx_clear_order_price(cl->price, nk);
     if (best < 0 || loss < best_loss || (loss == best_loss && save >= best_save))
       best = (long)i, best_loss = loss, best_save = save;
@@ -402,21 +403,47 @@ static bool memo_beaten(struct fill_memo *m, const struct cl_state *st,
   return m->lb_room > best_ratio;
 }
 
-/* After offer i's step on column c: forget the steps it may change. */
-static void memo_forget(struct fill_memo *memo, const struct cl_model *md, size_t c) {
-  const struct cl_col *t = &md->col[c];
-  for (size_t j = 0; j < md->n_cols; j++) {
-    const struct cl_col *o = &md->col[j];
-    if (o->offer == t->offer || (o->first < t->first + t->n && t->first < o->first + o->n))
-      memo[j].valid = false, memo[j].gains = 0, memo[j].room_known = false;
-  }
-}
-
 /* Can fill raise column c (its offer orders nothing else, not at 100)? */
 static bool fill_open(const struct cl_state *st, const struct cl_model *md, size_t c, size_t skip) {
   size_t i = md->col[c].offer;
   int col = st->col[i];
   return i != skip && (col < 0 || (size_t)col == c) && st->k[i] < 100;
+}
+
+/* A column fill may raise, with what fill remembers of it. A step raises
+ * one order and changes nothing else, so it closes its offer's other
+ * columns (and its own at 100) and opens none: fill keeps the open
+ * columns in a list, in column order, and reads only that (round 11; at
+ * 1,000 offers about half the columns are closed, and testing every
+ * column at every step was a fifth of fill). */
+struct fill_cand {
+  size_t c;
+  struct fill_memo m;
+};
+
+static size_t fill_list(const struct cl_state *st, const struct cl_model *md, size_t skip,
+                        struct fill_cand *fl) {
+  size_t n = 0;
+  for (size_t c = 0; c < md->n_cols; c++)
+    if (fill_open(st, md, c, skip)) fl[n++] = (struct fill_cand){c, {0}};
+  return n;
+}
+
+/* After the step on column c: drop the columns it closed, forget the
+ * steps it may change (those sharing an ISP or the offer). */
+static size_t fill_forget(const struct cl_state *st, const struct cl_model *md, size_t c,
+                          struct fill_cand *fl, size_t n) {
+  const struct cl_col *t = &md->col[c];
+  size_t w = 0;
+  for (size_t j = 0; j < n; j++) {
+    const struct cl_col *o = &md->col[fl[j].c];
+    if (o->offer == t->offer && (fl[j].c != c || st->k[t->offer] >= 100)) continue;
+    if (o->offer == t->offer || (o->first < t->first + t->n && t->first < o->first + o->n))
+      fl[j].m.valid = false, fl[j].m.gains = 0, fl[j].m.room_known = false;
+    if (w != j) fl[w] = fl[j];
+    w++;
+  }
+  return w;
 }
 
 struct fill_best {
@@ -437,12 +464,12 @@ static void fill_consider(struct fill_best *b, const struct fill_memo *m, size_t
  * remembered steps first, for a low best ratio from the start, was
  * measured: the extra pass cost more than it spared.) */
 static struct fill_best fill_choose(const struct cl_state *st, const struct cl_model *md,
-                                    int64_t target, size_t skip, struct fill_memo *memo,
+                                    int64_t target, struct fill_cand *fl, size_t n,
                                     struct fill_col *fc) {
   struct fill_best b = {HUGE_VAL, 0, 0};
-  for (size_t c = 0; c < md->n_cols; c++) {
-    struct fill_memo *m = &memo[c];
-    if (!fill_open(st, md, c, skip)) continue;
+  for (size_t j = 0; j < n; j++) {
+    size_t c = fl[j].c;
+    struct fill_memo *m = &fl[j].m;
     if (memo_holds(m, st, target)) {
       fill_consider(&b, m, c);
       continue;
@@ -463,17 +490,19 @@ static struct fill_best fill_choose(const struct cl_state *st, const struct cl_m
  * search's budget means what it did). */
 static int fill_skip(struct cl_state *st, const struct cl_model *md, int64_t target, size_t skip,
                      long *work) {
-  struct fill_memo *memo = calloc(md->n_cols ? md->n_cols : 1, sizeof *memo);
+  if (st->cov >= target) return 0;
+  struct fill_cand *fl = malloc((md->n_cols ? md->n_cols : 1) * sizeof *fl);
   struct fill_col fc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *fc.v), 0, 0, false};
-  int rc = memo && fc.v ? 0 : FX_CLEAR_ENOMEM;
+  int rc = fl && fc.v ? 0 : FX_CLEAR_ENOMEM;
+  size_t n = rc ? 0 : fill_list(st, md, skip, fl);
   for (int step = 0; !rc && step < FILL_STEPS && st->cov < target; step++) {
     *work += (long)md->n_cols;
-    struct fill_best b = fill_choose(st, md, target, skip, memo, &fc);
+    struct fill_best b = fill_choose(st, md, target, fl, n, &fc);
     if (!b.k) break;
     cl_state_set(st, md, md->col[b.c].offer, (int)b.c, b.k);
-    memo_forget(memo, md, b.c);
+    n = fill_forget(st, md, b.c, fl, n);
   }
-  free(memo);
+  free(fl);
   free(fc.v);
   return rc;
 }
@@ -483,56 +512,65 @@ int cl_fill(struct cl_state *st, const struct cl_model *md, int64_t target) {
   return fill_skip(st, md, target, SIZE_MAX, &work);
 }
 
-static bool ranked_less(const struct ranked *x, const struct ranked *y) {
-  return x->key != y->key ? x->key < y->key : x->idx < y->idx;
-}
-
-/* r[0..n) in ranked_cmp's order, by merges of runs doubling from one (tmp:
- * n more). The order is total (no key is NaN, no two idx are equal), so
- * this is qsort's result; qsort called ranked_cmp through a pointer per
- * comparison, and the orders are sorted at every polish of a candidate. */
-static void ranked_sort(struct ranked *r, struct ranked *tmp, size_t n) {
-  struct ranked *a = r, *b = tmp;
-  for (size_t w = 1; w < n; w *= 2) {
-    for (size_t lo = 0; lo < n; lo += 2 * w) {
-      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-      size_t i = lo, j = mid, o = lo;
-      while (i < mid && j < hi) b[o++] = ranked_less(&a[j], &a[i]) ? a[j++] : a[i++];
-      while (i < mid) b[o++] = a[i++];
-      while (j < hi) b[o++] = a[j++];
-    }
-    struct ranked *x = a;
-    a = b, b = x;
-  }
-  if (a != r) memcpy(r, a, n * sizeof *r);
-}
-
-/* Orders by descending key (the most expensive first), later arrival first. */
-static struct ranked *orders_desc(const struct cl_state *st, const struct cl_model *md,
-                                  bool by_unit, size_t *n) {
-  size_t no = md->n_offers ? md->n_offers : 1;
-  struct ranked *r = malloc(2 * no * sizeof *r); /* the second half: the sort's */
-  if (!r) return NULL;
+/* The offers st orders, by descending key (price, or price per covered W)
+ * of their column, later arrival first: the model's ranking of every
+ * column, filtered. The keys depend on the column alone, so this is the
+ * order a sort of the orders by those keys would give; the sort, with a
+ * merit key computed per order, was a fifth of the polish (round 11). */
+static size_t *orders_desc(const struct cl_state *st, const struct cl_model *md, bool by_unit,
+                           size_t *n) {
+  size_t *r = malloc((md->n_offers ? md->n_offers : 1) * sizeof *r);
   *n = 0;
-  for (size_t i = 0; i < md->n_offers; i++) {
-    if (st->col[i] < 0) continue;
-    size_t c = (size_t)st->col[i];
-    double key = by_unit ? cl_merit_key(md, c) : (double)md->col[c].price;
-    r[(*n)++] = (struct ranked){-key, md->n_offers - 1 - i};
+  if (!r) return NULL;
+  const size_t *rank = by_unit ? md->rank_unit : md->rank_price;
+  for (size_t j = 0; j < md->n_cols; j++) {
+    size_t c = rank[j], i = md->col[c].offer;
+    if (st->col[i] == (int)c) r[(*n)++] = i;
   }
-  ranked_sort(r, r + no, *n);
-  for (size_t j = 0; j < *n; j++) r[j].idx = md->n_offers - 1 - r[j].idx;
   return r;
 }
 
+/* Would moving column c's order from k0 down to any factor in [0, k1]
+ * (k1 < k0) take st's coverage below floor? An upper bound on that
+ * coverage, per Requested ISP: the gain at k1 where c pushes towards the
+ * need (lowering only loses there), at 0 where it pushes against it
+ * (lowering only gains there); exact at k1 = 0, and for a monotone column
+ * at k1. The gains are summed first, so that the sum of the losses is
+ * below floor as soon as a partial one is: most orders of a polished
+ * state cover some need alone, and the first ISP that loses coverage
+ * settles them, where move_cov (or trim's search) sums every ISP and
+ * checks every bound (round 11). false: not settled. */
+static bool falls_below(const struct cl_state *st, const struct cl_model *md, size_t c, int k0,
+                        int k1, int64_t floor) {
+  const struct cl_col *cl = &md->col[c];
+  int64_t cov = st->cov;
+  for (size_t q = 0; q < cl->n && !cl->monotone; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!t->requested || t->s * cl->p[q] >= 0) continue;
+    int64_t d = st->d[cl->first + q];
+    cov += gain(t, d - opow(cl->p[q], k0)) - gain(t, d);
+  }
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (!t->requested || t->s * cl->p[q] <= 0) continue;
+    int64_t d = st->d[cl->first + q], dp = (k1 ? opow(cl->p[q], k1) : 0) - opow(cl->p[q], k0);
+    cov += gain(t, d + dp) - gain(t, d);
+    if (cov < floor) return true;
+  }
+  return cov < floor;
+}
+
+/* An order whose removal falls below the coverage stays (falls_below,
+ * exact for a removal). */
 int cl_prune(struct cl_state *st, const struct cl_model *md) {
   size_t n;
-  struct ranked *r = orders_desc(st, md, false, &n);
+  size_t *r = orders_desc(st, md, false, &n);
   if (!r) return FX_CLEAR_ENOMEM;
   for (size_t j = 0; j < n; j++) {
-    size_t i = r[j].idx;
+    size_t i = r[j];
     int c = st->col[i], k = st->k[i];
     bool ok;
+    if (falls_below(st, md, (size_t)c, k, 0, st->cov)) continue;
     if (move_cov(st, md, (size_t)c, k, 0, &ok) == st->cov && ok)
       cl_state_set(st, md, i, -1, 0);
   }
@@ -544,11 +582,12 @@ int cl_prune(struct cl_state *st, const struct cl_model *md) {
  * above target: the coverage the tolerance allows to give up, spent where it
  * saves the most. */
 static void drop_ranked(struct cl_state *st, const struct cl_model *md, int64_t target,
-                        const struct ranked *r, size_t n) {
+                        const size_t *r, size_t n) {
   for (size_t j = 0; j < n && st->cov > target; j++) {
-    size_t i = r[j].idx;
+    size_t i = r[j];
     int c = st->col[i], k = st->k[i];
     if (md->col[c].price <= 0) continue;
+    if (falls_below(st, md, (size_t)c, k, 0, target)) continue;
     bool ok;
     if (move_cov(st, md, (size_t)c, k, 0, &ok) >= target && ok)
       cl_state_set(st, md, i, -1, 0);
@@ -558,7 +597,7 @@ static void drop_ranked(struct cl_state *st, const struct cl_model *md, int64_t 
 int cl_drop(struct cl_state *st, const struct cl_model *md, int64_t target) {
   if (st->cov <= target) return 0;
   size_t n;
-  struct ranked *r = orders_desc(st, md, true, &n);
+  size_t *r = orders_desc(st, md, true, &n);
   if (!r) return FX_CLEAR_ENOMEM;
   drop_ranked(st, md, target, r, n);
   free(r);
@@ -622,13 +661,15 @@ static bool trim_ok(const struct cl_state *st, const struct trim_col *tc, int k,
 
 /* Trim the orders of r (by descending key) that st still holds. */
 static void trim_ranked(struct cl_state *st, const struct cl_model *md, int64_t target,
-                        const struct ranked *r, size_t n, struct trim_col *tc) {
+                        const size_t *r, size_t n, struct trim_col *tc) {
   for (size_t j = 0; j < n; j++) {
-    size_t i = r[j].idx;
+    size_t i = r[j];
     int c = st->col[i], k = st->k[i];
     if (c < 0 || md->col[c].price <= 0 || k <= md->col[c].min_af) continue;
     int lo = md->col[c].min_af, hi = k;
     int64_t floor = st->cov < target ? st->cov : target;
+    /* If no factor below k reaches floor, the search below ends at k. */
+    if (falls_below(st, md, (size_t)c, k, k - 1, floor)) continue;
     trim_gather(st, md, (size_t)c, k, tc);
     while (lo < hi) { /* smallest factor that keeps coverage, if monotone */
       int mid = lo + (hi - lo) / 2;
@@ -645,7 +686,7 @@ static void trim_ranked(struct cl_state *st, const struct cl_model *md, int64_t 
 static int drop_trim(struct cl_state *st, const struct cl_model *md, int64_t target,
                      bool drop) {
   size_t n;
-  struct ranked *r = orders_desc(st, md, true, &n);
+  size_t *r = orders_desc(st, md, true, &n);
   struct trim_col tc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *tc.v), 0, true};
   int rc = r && tc.v ? 0 : FX_CLEAR_ENOMEM;
   if (!rc && drop) drop_ranked(st, md, target, r, n);
@@ -685,10 +726,10 @@ int cl_swap(struct cl_state *st, const struct cl_model *md, int64_t target, long
   for (int pass = 0; !rc && pass < SWAP_PASSES && work < budget; pass++) {
     int64_t cost0 = st->cost, cov0 = st->cov;
     size_t n;
-    struct ranked *r = orders_desc(st, md, true, &n);
+    size_t *r = orders_desc(st, md, true, &n);
     if (!r) rc = FX_CLEAR_ENOMEM;
     for (size_t j = 0; !rc && j < n && work < budget; j++)
-      if (st->col[r[j].idx] >= 0) rc = swap_one(st, &tmp, md, r[j].idx, target, &work);
+      if (st->col[r[j]] >= 0) rc = swap_one(st, &tmp, md, r[j], target, &work);
     free(r);
     if (st->cost == cost0 && st->cov == cov0) break;
   }

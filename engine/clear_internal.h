@@ -47,6 +47,11 @@ struct cl_model {
   struct cl_isp *isp;
   struct cl_col *col;      /* by offer, then option */
   size_t *offer_col;       /* n_offers + 1 offsets into col */
+  /* Every column, dearest first by price (rank_price) or by cl_merit_key
+   * (rank_unit), the later column first among equal keys: sorted once here,
+   * so that the integer passes list a state's orders in their order by a
+   * scan instead of a sort per pass (round 11, polc). */
+  size_t *rank_price, *rank_unit;
   int64_t need;            /* sum of cap */
   int64_t deficit;         /* sum of max(0, -b) over Requested: model slack, see clear_lp.c */
 };

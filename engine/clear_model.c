@@ -151,6 +151,43 @@ static int model_cols(struct cl_model *md) {
   return 0;
 }
 
+struct col_key {
+  double key;
+  size_t col;
+};
+
+/* The larger key first, then the later column (a total order: the
+ * columns of an offer are consecutive, so "later column" is "later
+ * arrival" between offers). */
+static int col_key_desc(const void *a, const void *b) {
+  const struct col_key *x = a, *y = b;
+  if (x->key != y->key) return x->key > y->key ? -1 : 1;
+  return x->col > y->col ? -1 : x->col < y->col;
+}
+
+static size_t *model_rank(const struct cl_model *md, bool by_unit) {
+  size_t n = md->n_cols ? md->n_cols : 1;
+  struct col_key *k = malloc(n * sizeof *k);
+  size_t *r = malloc(n * sizeof *r);
+  if (k && r) {
+    for (size_t c = 0; c < md->n_cols; c++)
+      k[c] = (struct col_key){by_unit ? cl_merit_key(md, c) : (double)md->col[c].price, c};
+    qsort(k, md->n_cols, sizeof *k, col_key_desc);
+    for (size_t j = 0; j < md->n_cols; j++) r[j] = k[j].col;
+  } else {
+    free(r);
+    r = NULL;
+  }
+  free(k);
+  return r;
+}
+
+static int model_ranks(struct cl_model *md) {
+  md->rank_price = model_rank(md, false);
+  md->rank_unit = model_rank(md, true);
+  return md->rank_price && md->rank_unit ? 0 : FX_CLEAR_ENOMEM;
+}
+
 int cl_model_init(struct cl_model *md, const struct fx_clear_market *m) {
   memset(md, 0, sizeof *md);
   if (!m || (m->n_offers && !m->offers) || m->n_offers > UINT32_MAX / 4) return FX_CLEAR_EINVAL;
@@ -159,6 +196,7 @@ int cl_model_init(struct cl_model *md, const struct fx_clear_market *m) {
   md->n_offers = m->n_offers;
   int rc = model_isps(md);
   if (!rc) rc = model_cols(md);
+  if (!rc) rc = model_ranks(md);
   if (rc) cl_model_free(md);
   return rc;
 }
@@ -167,6 +205,8 @@ void cl_model_free(struct cl_model *md) {
   free(md->isp);
   free(md->col);
   free(md->offer_col);
+  free(md->rank_price);
+  free(md->rank_unit);
   memset(md, 0, sizeof *md);
 }
 
@@ -220,23 +260,25 @@ static inline int64_t order_power(int64_t p, int k) {
 /* Move column c's order from factor k0 to k1 (0: none), keeping d, cov and
  * cost exact. One pass for both ends: coverage is a sum of per-ISP gain
  * differences, so going there directly adds what taking the order out and
- * putting it back in would (the sums telescope) in half the work. */
+ * putting it back in would (the sums telescope) in half the work. Most
+ * moves start or end at none (a state built from an LP solution, an order
+ * dropped), whose rounding is not computed (round 11). */
 static void state_move(struct cl_state *st, const struct cl_model *md, size_t c, int k0, int k1) {
   const struct cl_col *cl = &md->col[c];
+  const struct cl_isp *isp = md->isp + cl->first;
+  int64_t *d = st->d + cl->first, cov = st->cov; /* cov in a register: d may alias it */
   for (size_t i = 0; i < cl->n; i++) {
-    int64_t dp = order_power(cl->p[i], k1) - order_power(cl->p[i], k0);
-    if (!dp) continue;
-    size_t t = cl->first + i;
-    const struct cl_isp *is = &md->isp[t];
-    if (!is->requested) {
-      st->d[t] += dp;
-      continue;
-    }
-    int64_t before = cl_isp_gain(is, st->d[t]);
-    st->d[t] += dp;
-    st->cov += cl_isp_gain(is, st->d[t]) - before;
+    int64_t dp = (k1 ? order_power(cl->p[i], k1) : 0) - (k0 ? order_power(cl->p[i], k0) : 0);
+    int64_t d0 = d[i];
+    d[i] = d0 + dp;
+    if (!dp || !isp[i].requested) continue;
+    /* cl_isp_gain's difference: the m of both ends cancels */
+    int64_t top = isp[i].cap + isp[i].m, v0 = isp[i].b + isp[i].s * d0, v1 = v0 + isp[i].s * dp;
+    cov += clamp64(v1, 0, top) - clamp64(v0, 0, top);
   }
-  st->cost += fx_clear_order_price(cl->price, k1) - fx_clear_order_price(cl->price, k0);
+  st->cov = cov;
+  st->cost += (k1 ? fx_clear_order_price(cl->price, k1) : 0) -
+              (k0 ? fx_clear_order_price(cl->price, k0) : 0);
 }
 
 void cl_state_set(struct cl_state *st, const struct cl_model *md, size_t offer, int col, int k) {

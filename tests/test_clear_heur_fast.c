@@ -13,7 +13,12 @@
  * each fast pass must leave exactly the state its plain twin leaves — same
  * orders, totals, coverage and cost — on random markets: the small ones of
  * tests/support/clear_markets.h (negative prices, every disposition) and
- * wider ones below (more ISPs, rebounds, re-clearing on a base). */
+ * wider ones below (more ISPs, rebounds, re-clearing on a base), and ones
+ * where offers come in identical pairs (the market day's worst case: every
+ * key ties). Round 11 (polc) added the model's column rankings, which
+ * replace a sort of the orders per pass, and the early exits of prune,
+ * drop and trim: the same plain passes hold them, and the rankings are
+ * held to a plain sort of every column. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -81,6 +86,13 @@ static void wide_gen(struct wide *w, uint64_t seed, size_t n_offers, bool tiny) 
   }
   w->m = (struct fx_clear_market){{n_isps, w->isps}, n_offers, w->offers,
                                   with_base ? w->base : NULL};
+}
+
+/* Every odd offer a copy of the even one before it: identical columns, so
+ * equal keys everywhere and ties decided by arrival alone (the options are
+ * shared, which the model allows: it only reads them). */
+static void wide_twins(struct wide *w) {
+  for (size_t i = 1; i < w->m.n_offers; i += 2) w->offers[i] = w->offers[i - 1];
 }
 
 /* ---- the plain computations ------------------------------------------ */
@@ -435,6 +447,9 @@ static void each_market(int n, market_fn fn) {
     made += fn(&w->m, 7000 + (uint64_t)s);
     wide_gen(w, 9000 + (uint64_t)s, 10 + (size_t)s % (W_OFFERS - 10), true);
     made += fn(&w->m, 9000 + (uint64_t)s);
+    wide_gen(w, 11000 + (uint64_t)s, 10 + (size_t)s % (W_OFFERS - 10), s % 2);
+    wide_twins(w);
+    made += fn(&w->m, 11000 + (uint64_t)s);
     free(k);
     free(w);
   }
@@ -624,6 +639,72 @@ Test(clear_heur_fast, merit_key_is_the_plain_price_per_covered_watt) {
     cl_model_free(&md);
   }
   free(w);
+}
+
+/* The model's rankings against an insertion sort of every column on the
+ * plain keys: the larger key first, the later column first among equal
+ * ones (the order the passes' per-pass sorts of the orders gave). */
+static void ref_rank(const struct cl_model *md, bool by_unit, size_t *out) {
+  for (size_t c = 0; c < md->n_cols; c++) {
+    double kc = by_unit ? ref_merit_key(md, c) : (double)md->col[c].price;
+    size_t b = c;
+    for (; b > 0; b--) {
+      size_t o = out[b - 1];
+      double ko = by_unit ? ref_merit_key(md, o) : (double)md->col[o].price;
+      if (!(kc > ko || (kc == ko && c > o))) break;
+      out[b] = o;
+    }
+    out[b] = c;
+  }
+}
+
+static int check_rank(const struct fx_clear_market *m, uint64_t seed) {
+  struct cl_model md;
+  cr_assert_eq(cl_model_init(&md, m), 0);
+  size_t *ref = malloc((md.n_cols + 1) * sizeof *ref);
+  cr_assert(ref);
+  for (int by_unit = 0; by_unit <= 1; by_unit++) {
+    ref_rank(&md, by_unit, ref);
+    const size_t *got = by_unit ? md.rank_unit : md.rank_price;
+    for (size_t j = 0; j < md.n_cols; j++)
+      cr_assert_eq(got[j], ref[j], "seed %llu: %s rank %zu", (unsigned long long)seed,
+                   by_unit ? "unit" : "price", j);
+  }
+  int n = (int)md.n_cols;
+  free(ref);
+  cl_model_free(&md);
+  return n;
+}
+
+Test(clear_heur_fast, model_rankings_are_a_plain_sort_of_every_column) {
+  each_market(40, check_rank);
+}
+
+/* Merit order as it read: the cheapest per covered W first (the ranking
+ * backwards: the earlier column first among equal keys), full
+ * activation, kept when every bound holds and coverage grows. */
+static int check_merit(const struct fx_clear_market *m, uint64_t seed) {
+  struct twin tw;
+  twin_init(&tw, m);
+  size_t *ref = malloc((tw.md.n_cols + 1) * sizeof *ref);
+  cr_assert(ref);
+  ref_rank(&tw.md, true, ref);
+  for (size_t n = tw.md.n_cols; n-- > 0;) {
+    size_t c = ref[n], i = tw.md.col[c].offer;
+    if (tw.b.col[i] >= 0) continue;
+    int64_t cov0 = tw.b.cov;
+    ref_set(&tw.b, &tw.md, i, (int)c, 100);
+    if (!ref_col_ok(&tw.b, &tw.md, c) || tw.b.cov <= cov0) ref_set(&tw.b, &tw.md, i, -1, 0);
+  }
+  cr_assert_eq(cl_merit(&tw.a, &tw.md), 0);
+  same_state(&tw.a, &tw.b, &tw.md, "merit order", seed);
+  free(ref);
+  twin_free(&tw);
+  return 1;
+}
+
+Test(clear_heur_fast, merit_order_is_the_plain_one) {
+  each_market(40, check_merit);
 }
 
 /* Every bound at and next to the rounding's edges: one offer covering a
