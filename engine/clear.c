@@ -222,8 +222,12 @@ static int coverage_repair(const struct cl_model *md, const struct fx_clear_para
   int rc = cl_state_init(&shortfall, md);
   if (!rc) cl_state_copy(&shortfall, best, md);
   if (!rc) rc = coverage_bb(md, p, lp, best, other, out, bc);
-  bool *free_offer = !rc && best->cov > shortfall.cov ? disagreements(md, &shortfall, best) : NULL;
-  if (!rc && best->cov > shortfall.cov && !free_offer) rc = FX_CLEAR_ENOMEM;
+  /* a lowered target may be within the short answer's reach (BB_SEED=62) */
+  bool back = !rc && cl_state_better(&shortfall, best, out->target);
+  if (back) cl_state_copy(best, &shortfall, md);
+  bool cross = !rc && !back && best->cov > shortfall.cov;
+  bool *free_offer = cross ? disagreements(md, &shortfall, best) : NULL;
+  if (cross && !free_offer) rc = FX_CLEAR_ENOMEM;
   if (!rc && free_offer) rc = cl_sub_cross(md, p, deadline, free_offer, best, &n_free, &better);
   free(free_offer);
   cl_state_free(&shortfall);
