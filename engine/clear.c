@@ -202,9 +202,9 @@ static bool *disagreements(const struct cl_model *md, const struct cl_state *a,
 
 /* The root's answer of a market above bb_max_offers falls short of the
  * coverage target (round 11, covx): the root's answers are the cheapest the
- * dives found, and where the bands of Available ISPs bind, no step of fill
- * reaches the target from them (one order more breaks a band; it takes a
- * swap). Step 10's coverage phase on the full LP: its first node's
+ * dives found, and no step of fill reaches the target from them (it takes
+ * swaps; the local search, off above 400 offers, found none there with
+ * 200,000 evaluations). Step 10's coverage phase on the full LP: its first node's
  * Lagrangian coverage bound is tighter than the LP's (a lower target), and
  * its rounded nodes reach the target, but from the maximum-coverage LP, so
  * dearly (5 % above the short answer on the bench's BB_SEED=9 × 1.2). The
