@@ -33,11 +33,12 @@ static int64_t wanted(const struct fx_clear_market *m) {
 
 /* The root's answer alone (no branch-and-bound: bb_node_limit 0) falls
  * short of the target on some of these markets by tens or hundreds of
- * watts (one covers nothing where 110 W are possible); with the coverage
- * phase every answer reaches it, up to one watt: an integral leaf of the
- * coverage branch-and-bound keeps its LP bound, which the rounding of
- * watts can put a watt above what the leaf's choice covers (step 10 on
- * small markets leaves the same four markets of 1,500 a watt short). The
+ * watts (seed 1496, beyond these, covers nothing where 110 W are
+ * possible); with the coverage phase every answer reaches it, up to one
+ * watt: an integral leaf of the coverage branch-and-bound keeps its LP
+ * bound, which the rounding of watts can put a watt above what the leaf's
+ * choice covers (step 10 on small markets leaves the same four markets of
+ * 1,500 a watt short). The
  * answers keep every rule, their bounds bound the exhaustive search, and
  * they are the same twice. */
 static void reaches_target(const struct fx_clear_params *params, const char *name) {
