@@ -484,7 +484,8 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
   return rc;
 }
 
-/* Crossover (round 10, clear_prim.c): the offers free_offer[i] cleared
+/* Crossover (round 10, clear_prim.c), and the coverage repair (round 11,
+ * clear.c): the offers free_offer[i] cleared
  * again with step 11's budget, every other offer fixed at best's order. */
 int cl_sub_cross(const struct cl_model *md, const struct fx_clear_params *p, double deadline,
                  const bool *free_offer, struct cl_state *best, int *n_free, bool *better) {
