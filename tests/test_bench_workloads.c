@@ -200,7 +200,8 @@ Test(bench_workloads, a_market_day_clears_at_expiry_meters_and_settles) {
   struct fx_bench_opts o = run_opts(200); /* 16 FlexRequestResponses + 184 offers */
   o.agrs = 4;
   o.cps = 4;
-  o.duration_s = 2; /* the requests expire after it: a short market */
+  o.duration_s = 4; /* the requests expire after it: a short market, with room for a
+                     * loaded machine (ASan, other jobs) to send all 200 in time */
   o.settle = true;
   struct outcome r;
   run(&fx_workload_market_day, &o, &r);
