@@ -23,22 +23,6 @@
 #include "tests/support/clear_markets.h"
 #include "tests/support/dsx_offers.h"
 
-/* Both copies' state after a solve, bit for bit: the objective, every
- * column's value and every row's dual. */
-static void same_bits(glp_prob *P, const struct cl_dsx *a, const struct cl_dsx *b, const char *where) {
-  double oa = cl_dsx_obj(a), ob = cl_dsx_obj(b);
-  cr_assert(memcmp(&oa, &ob, sizeof oa) == 0, "%s: objective %.17g and %.17g", where, oa, ob);
-  cr_assert_eq(cl_dsx_rows(a), cl_dsx_rows(b), "%s", where);
-  for (int j = 1; j <= glp_get_num_cols(P); j++) {
-    double xa = cl_dsx_col_prim(a, j), xb = cl_dsx_col_prim(b, j);
-    cr_assert(memcmp(&xa, &xb, sizeof xa) == 0, "%s: column %d at %.17g and %.17g", where, j, xa, xb);
-  }
-  for (int i = 1; i <= cl_dsx_rows(a); i++) {
-    double ya = cl_dsx_row_dual(a, i), yb = cl_dsx_row_dual(b, i);
-    cr_assert(memcmp(&ya, &yb, sizeof ya) == 0, "%s: row %d dual %.17g and %.17g", where, i, ya, yb);
-  }
-}
-
 /* Copy a never saves: each pricing (every 200 pivots) empties its log and
  * a freed column catches up over the pivots since. Copy b saves after
  * every solve and never restores: its log outlives the pricings, grows,
@@ -67,7 +51,7 @@ Test(clear_dsx_prow, catch_up_paths_agree_bitwise) {
       cr_assert_eq(ra, CL_DSX_OPT, "%s: rc %d", where, ra);
       cr_assert_eq(rb, ra, "%s", where);
       cr_assert_eq(pa, pb, "%s: %ld and %ld pivots", where, pa, pb);
-      same_bits(P, a, b, where);
+      fx_do_same_bits(P, a, b, where);
       double g = fx_do_glpk_obj(P), x = cl_dsx_obj(a);
       cr_assert(fabs(x - g) <= 1e-7 * fmax(1.0, fabs(g)), "%s: %.12g, GLPK %.12g", where, x, g);
       fx_do_certify(P, a, where);
@@ -121,7 +105,7 @@ Test(clear_dsx_prow, restore_is_bitwise) {
       cr_assert_eq(ra, CL_DSX_OPT, "%s: rc %d", where, ra);
       cr_assert_eq(rb, ra, "%s", where);
       cr_assert_eq(pa, pb, "%s: %ld and %ld pivots", where, pa, pb);
-      same_bits(P, a, b, where);
+      fx_do_same_bits(P, a, b, where);
       compared++;
     }
     cl_dsx_snap_free(s);

@@ -22,20 +22,6 @@
 #include "tests/support/clear_markets.h"
 #include "tests/support/dsx_offers.h"
 
-static void same_bits(glp_prob *P, const struct cl_dsx *a, const struct cl_dsx *b, const char *where) {
-  double oa = cl_dsx_obj(a), ob = cl_dsx_obj(b);
-  cr_assert(memcmp(&oa, &ob, sizeof oa) == 0, "%s: objective %.17g and %.17g", where, oa, ob);
-  cr_assert_eq(cl_dsx_rows(a), cl_dsx_rows(b), "%s", where);
-  for (int j = 1; j <= glp_get_num_cols(P); j++) {
-    double xa = cl_dsx_col_prim(a, j), xb = cl_dsx_col_prim(b, j);
-    cr_assert(memcmp(&xa, &xb, sizeof xa) == 0, "%s: column %d at %.17g and %.17g", where, j, xa, xb);
-  }
-  for (int i = 1; i <= cl_dsx_rows(a); i++) {
-    double ya = cl_dsx_row_dual(a, i), yb = cl_dsx_row_dual(b, i);
-    cr_assert(memcmp(&ya, &yb, sizeof ya) == 0, "%s: row %d dual %.17g and %.17g", where, i, ya, yb);
-  }
-}
-
 struct tally {
   int rc[3]; /* look-aheads by outcome: CL_DSX_OPT, _ITLIM, _FAIL */
   int grown;  /* sequences that appended more rows than the first capacity */
@@ -90,7 +76,7 @@ static void sequence(uint64_t seed, struct tally *ty, long *pivots) {
     cr_assert_eq(ra, CL_DSX_OPT, "%s: rc %d", where, ra);
     cr_assert_eq(rb, ra, "%s", where);
     cr_assert(cl_dsx_scratch_clean(a) && cl_dsx_scratch_clean(b), "%s: dirty after a solve", where);
-    same_bits(P, a, b, where);
+    fx_do_same_bits(P, a, b, where);
     double g = fx_do_glpk_obj(P), x = cl_dsx_obj(a);
     cr_assert(fabs(x - g) <= 1e-7 * fmax(1.0, fabs(g)), "%s: %.12g, GLPK %.12g", where, x, g);
     fx_do_certify(P, a, where);

@@ -191,3 +191,19 @@ glp_prob *fx_do_small_lp(uint64_t seed, int m, int n, bool scaled) {
   cr_assert_eq(glp_simplex(P, &parm), 0);
   return P;
 }
+
+/* Both copies' state after a solve, bit for bit: the objective, every
+ * column's value and every row's dual. */
+void fx_do_same_bits(glp_prob *P, const struct cl_dsx *a, const struct cl_dsx *b, const char *where) {
+  double oa = cl_dsx_obj(a), ob = cl_dsx_obj(b);
+  cr_assert(memcmp(&oa, &ob, sizeof oa) == 0, "%s: objective %.17g and %.17g", where, oa, ob);
+  cr_assert_eq(cl_dsx_rows(a), cl_dsx_rows(b), "%s", where);
+  for (int j = 1; j <= glp_get_num_cols(P); j++) {
+    double xa = cl_dsx_col_prim(a, j), xb = cl_dsx_col_prim(b, j);
+    cr_assert(memcmp(&xa, &xb, sizeof xa) == 0, "%s: column %d at %.17g and %.17g", where, j, xa, xb);
+  }
+  for (int i = 1; i <= cl_dsx_rows(a); i++) {
+    double ya = cl_dsx_row_dual(a, i), yb = cl_dsx_row_dual(b, i);
+    cr_assert(memcmp(&ya, &yb, sizeof ya) == 0, "%s: row %d dual %.17g and %.17g", where, i, ya, yb);
+  }
+}

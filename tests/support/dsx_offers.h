@@ -41,6 +41,10 @@ struct fx_cm_rng;
 void fx_do_branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o, struct fx_cm_rng *r);
 /* Assert that d's duals certify its primal values on P (bounds, signs,
  * complementary slackness, reduced costs); where names the step. */
+/* Both copies' state after a solve, bit for bit: the objective, every
+ * column's value and every row's dual (criterion assertions, `where` in
+ * the message). */
+void fx_do_same_bits(glp_prob *P, const struct cl_dsx *a, const struct cl_dsx *b, const char *where);
 void fx_do_certify(glp_prob *P, const struct cl_dsx *d, const char *where);
 /* GLPK's dual simplex on P from its basis: P's status, or -1 when GLPK
  * refuses to start. */
