@@ -142,6 +142,17 @@ struct cl_lp_phase1 {
 };
 int cl_lp_phase1(struct cl_lp *lp, const struct cl_state *start, bool scratch,
                  struct cl_lp_phase1 *out);
+/* The root's least cost at the cap (cl_lp_dive) as it last ran (tests,
+ * figures): whether the native simplex solved it, how many rows it gave
+ * a second bound (box_rows) of those nonbasic at their only bound (before
+ * round 11 every one of them), and the LP's optimal objective (0 when
+ * not solved). */
+struct cl_lp_cap {
+  bool native, optimal;
+  int boxed, eligible;
+  double obj;
+};
+void cl_lp_cap_figures(const struct cl_lp *lp, struct cl_lp_cap *out);
 /* Reduced-cost fixing at the root, after cl_lp_cost_bound(lp, coverage):
  * keep[c] is false when ordering column c proves, by the Lagrangian of that
  * LP's duals, a cost of at least u for every choice covering >= coverage. */
