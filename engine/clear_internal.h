@@ -131,11 +131,13 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
 int cl_lp_root(struct cl_lp *lp, const struct cl_state *start, struct cl_lp_out *out);
 /* cl_lp_dive's phase 1 alone (tests, figures): the maximum-coverage LP
  * from the basis cl_lp_dive starts it at (merit order's start, or cover
- * order's above redive_max_offers), or from GLPK's standard basis
- * (scratch); feasible: that start basis is primal feasible; start_obj:
- * its objective; the LP's optimum, pivots and proven coverage bound. */
+ * order's above redive_max_offers, priced as cl_lp_dive prices it), or
+ * from GLPK's standard basis (scratch, GLPK's default pricing); feasible:
+ * that start basis is primal feasible; start_obj: its objective; the
+ * LP's optimum, pivots and proven coverage bound. */
 struct cl_lp_phase1 {
   bool feasible, optimal;
+  bool dantzig; /* priced by Dantzig's rule (cover order's start, round 11) */
   double start_obj, cov_lp;
   long pivots;
   int64_t coverage_ub;
