@@ -148,9 +148,10 @@ int cl_lp_phase1(struct cl_lp *lp, const struct cl_state *start, bool scratch,
  * figures): whether the native simplex solved it, how many rows it gave
  * a second bound (box_rows) of those nonbasic at their only bound (before
  * round 11 every one of them), and the LP's optimal objective (0 when
- * not solved). */
+ * not solved); capped_native: the capped LP after it was solved on the
+ * dive's copy (round 11), not by GLPK. */
 struct cl_lp_cap {
-  bool native, optimal;
+  bool native, optimal, capped_native;
   int boxed, eligible;
   double obj;
 };

@@ -2,7 +2,7 @@
  * at the cap on the native simplex boxes only the rows whose reduced cost
  * has the wrong sign for it (box_rows), and ends at GLPK's optimum; fewer
  * boxes really happen (the test fails if every eligible row is boxed);
- * and whole clearings on that path keep every rule, give the same answer
+ * the capped LP is solved on the dive's copy; and whole clearings on that path keep every rule, give the same answer
  * twice and keep bounds that bound the exhaustive search. Markets of the
  * property generator (tests/support/clear_markets.c). */
 #include <criterion/criterion.h>
@@ -35,9 +35,10 @@ static struct cl_lp_cap cap_of(const struct cl_model *md, const struct fx_clear_
 /* With the native simplex the least cost at the cap reaches GLPK's
  * optimum (its primal simplex, the switch off); it boxes at most the rows
  * eligible, and on some markets fewer (rows whose reduced cost already
- * has the right sign keep their one bound). */
+ * has the right sign keep their one bound); and the capped LP after it is
+ * solved on the dive's copy (GLPK only with the switch off). */
 Test(clear_root2, cap_boxes_fewer_rows_and_reaches_glpk_optimum) {
-  int markets = 0, native = 0, fewer = 0, compared = 0;
+  int markets = 0, native = 0, fewer = 0, compared = 0, capped = 0;
   long boxed = 0, eligible = 0;
   for (uint64_t seed = 700; seed < 780; seed++) {
     struct fx_cm_market k;
@@ -56,7 +57,8 @@ Test(clear_root2, cap_boxes_fewer_rows_and_reaches_glpk_optimum) {
     off.dive_native_lp = false;
     struct cl_lp_cap a = cap_of(&md, &on), b = cap_of(&md, &off);
     unsigned long long sd = (unsigned long long)seed;
-    cr_assert(!b.native && b.boxed == 0, "seed %llu: off, GLPK alone", sd);
+    cr_assert(!b.native && b.boxed == 0 && !b.capped_native, "seed %llu: off, GLPK alone", sd);
+    capped += a.capped_native;
     cr_assert_leq(a.boxed, a.eligible, "seed %llu", sd);
     if (a.native) {
       native++;
@@ -70,12 +72,14 @@ Test(clear_root2, cap_boxes_fewer_rows_and_reaches_glpk_optimum) {
     }
     cl_model_free(&md);
   }
-  cr_log_info("least cost at the cap: %d markets, %d native, %d with fewer boxes (%ld of %ld rows)",
-              markets, native, fewer, boxed, eligible);
+  cr_log_info("least cost at the cap: %d markets, %d native, %d with fewer boxes (%ld of %ld rows); "
+              "the capped LP on the dive's copy on %d",
+              markets, native, fewer, boxed, eligible, capped);
   cr_assert_gt(markets, 60);
   cr_assert_gt(compared, 60);
   cr_assert_gt(native, markets / 2);
   cr_assert_gt(fewer, native / 4, "the rule boxes fewer rows than all eligible on some markets");
+  cr_assert_gt(capped, markets / 2, "the capped LP solved on the dive's copy, not by GLPK");
 }
 
 /* Whole clearings on the path where the least cost at the cap runs on
