@@ -136,17 +136,31 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
 int cl_lp_root(struct cl_lp *lp, const struct cl_state *start, struct cl_lp_out *out);
 /* cl_lp_dive's phase 1 alone (tests, figures): the maximum-coverage LP
  * from the basis cl_lp_dive starts it at (merit order's start, or cover
- * order's above redive_max_offers), or from GLPK's standard basis
- * (scratch); feasible: that start basis is primal feasible; start_obj:
- * its objective; the LP's optimum, pivots and proven coverage bound. */
+ * order's above redive_max_offers, priced as cl_lp_dive prices it), or
+ * from GLPK's standard basis (scratch, GLPK's default pricing); feasible:
+ * that start basis is primal feasible; start_obj: its objective; the
+ * LP's optimum, pivots and proven coverage bound. */
 struct cl_lp_phase1 {
   bool feasible, optimal;
+  bool dantzig; /* priced by Dantzig's rule (cover order's start, round 11) */
   double start_obj, cov_lp;
   long pivots;
   int64_t coverage_ub;
 };
 int cl_lp_phase1(struct cl_lp *lp, const struct cl_state *start, bool scratch,
                  struct cl_lp_phase1 *out);
+/* The root's least cost at the cap (cl_lp_dive) as it last ran (tests,
+ * figures): whether the native simplex solved it, how many rows it gave
+ * a second bound (box_rows) of those nonbasic at their only bound (before
+ * round 11 every one of them), and the LP's optimal objective (0 when
+ * not solved); capped_native: the capped LP after it was solved on the
+ * dive's copy (round 11), not by GLPK. */
+struct cl_lp_cap {
+  bool native, optimal, capped_native;
+  int boxed, eligible;
+  double obj;
+};
+void cl_lp_cap_figures(const struct cl_lp *lp, struct cl_lp_cap *out);
 /* Reduced-cost fixing at the root, after cl_lp_cost_bound(lp, coverage):
  * keep[c] is false when ordering column c proves, by the Lagrangian of that
  * LP's duals, a cost of at least u for every choice covering >= coverage. */

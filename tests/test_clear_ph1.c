@@ -5,8 +5,9 @@
  * start basis it gives the maximum-coverage LP, with
  * each coverage column at the coverage the start's power gives, is primal
  * feasible and its objective is that coverage; the LP solved from it ends
- * at the same optimum and the same proven coverage bound as GLPK's own
- * solve from its standard basis (so does the proof's root LP, cl_lp_root,
+ * (priced by Dantzig's rule since round 11) at the same optimum and the
+ * same proven coverage bound as GLPK's own solve from its standard basis
+ * with its default pricing (so does the proof's root LP, cl_lp_root,
  * from an answer), a bound the exhaustive search never beats; and whole
  * clearings on that path give the same answer twice.
  * Markets of the property generator (tests/support/clear_markets.c), some
@@ -211,6 +212,9 @@ Test(clear_ph1, start_is_feasible_and_bound_matches_scratch) {
     phase1(&md, &off, &merit, false, &m);
     unsigned long long sd = (unsigned long long)seed;
     cr_assert(c.feasible, "seed %llu", sd);
+    /* cover order's start prices by Dantzig's rule (round 11), the others
+     * by GLPK's default: the same bound either way (below) */
+    cr_assert(c.dantzig && !s.dantzig && !m.dantzig, "seed %llu", sd);
     /* With a base, GLPK's standard basis may put a coverage column at its
      * cap (the bound nearer zero), which merit order's start keeps. */
     if (!k.m.base) cr_assert(m.feasible, "seed %llu", sd);
