@@ -798,21 +798,33 @@ static bool resolve(struct cl_lp *lp) {
   return dive_solve(lp);
 }
 
-static void to_state(const struct cl_lp *lp, struct cl_state *st) {
+/* Each offer on its largest LP column at a hundredth of it (up: the next
+ * one; else the nearest), not below the column's minimum (below half of
+ * it: nothing). The orders are written first and the state built from them
+ * in one pass (cl_state_rebuild): setting them one by one computed the
+ * coverage of every ISP of every order, 2.3 % of a 1,000-offer run (round
+ * 11, tost). */
+static void round_state(const struct cl_lp *lp, bool up, struct cl_state *st) {
   const struct cl_model *md = lp->md;
-  cl_state_clear(st, md);
   for (size_t i = 0; i < md->n_offers; i++) {
     size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
-    if (a == b) continue;
-    for (size_t c = a; c < b; c++)
-      if (lp->x[c] > lp->x[best]) best = c;
-    /* Up to the next hundredth: the dive met the target in the LP, and
-     * rounding down would fall short of it; trim takes back what is spare. */
-    long k = (long)ceil(fmin(fmax(lp->x[best], 0.0), 1.0) * 100.0 - 1e-6);
-    if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
-    cl_state_set(st, md, i, (int)best, (int)k);
+    long k = 0;
+    if (a < b) {
+      for (size_t c = a; c < b; c++)
+        if (lp->x[c] > lp->x[best]) best = c;
+      double v = fmin(fmax(lp->x[best], 0.0), 1.0) * 100.0;
+      k = up ? (long)ceil(v - 1e-6) : (long)floor(v + 0.5);
+      if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
+    }
+    st->col[i] = k > 0 ? (int)best : -1;
+    st->k[i] = k > 0 ? (int)k : 0;
   }
+  cl_state_rebuild(st, md);
 }
+
+/* Up to the next hundredth: the dive met the target in the LP, and
+ * rounding down would fall short of it; trim takes back what is spare. */
+static void to_state(const struct cl_lp *lp, struct cl_state *st) { round_state(lp, true, st); }
 
 /* The coverage the search aims for: the proven maximum less the tolerance
  * (rounded so the coverage gap stays within it), never below floor. */
@@ -1658,19 +1670,7 @@ static int fixlp_frac_cmp(const void *a, const void *b) {
 
 /* The LP's largest column per offer at its nearest hundredth, not below its
  * minimum (below half of it: nothing). */
-static void fixlp_round(const struct cl_lp *q, struct cl_state *st) {
-  const struct cl_model *md = q->md;
-  cl_state_clear(st, md);
-  for (size_t i = 0; i < md->n_offers; i++) {
-    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
-    if (a == b) continue;
-    for (size_t c = a; c < b; c++)
-      if (q->x[c] > q->x[best]) best = c;
-    long k = (long)floor(fmin(fmax(q->x[best], 0.0), 1.0) * 100.0 + 0.5);
-    if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
-    cl_state_set(st, md, i, (int)best, (int)k);
-  }
-}
+static void fixlp_round(const struct cl_lp *q, struct cl_state *st) { round_state(q, false, st); }
 
 /* Fix half of the factors between two hundredths (those nearest one
  * first) at their nearest hundredth and re-solve, round by round, all of

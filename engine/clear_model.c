@@ -294,6 +294,27 @@ void cl_state_set(struct cl_state *st, const struct cl_model *md, size_t offer, 
   st->k[offer] = k;
 }
 
+/* The orders' powers summed per ISP first, then coverage once per ISP: the
+ * gain of an ISP is a function of its total alone, and state_move's per-order
+ * differences of it telescope to that (clamp(b, 0, cap + m) is m), so the
+ * sums are the ones setting the orders in turn reaches, exact integers in
+ * any order. Costs one pass over the orders' ISPs without the clamps. */
+void cl_state_rebuild(struct cl_state *st, const struct cl_model *md) {
+  memset(st->d, 0, md->n_isps * sizeof *st->d);
+  int64_t cost = 0, cov = 0;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    if (st->col[i] < 0) continue;
+    const struct cl_col *cl = &md->col[st->col[i]];
+    int k = st->k[i];
+    int64_t *d = st->d + cl->first;
+    for (size_t q = 0; q < cl->n; q++) d[q] += order_power(cl->p[q], k);
+    cost += fx_clear_order_price(cl->price, k);
+  }
+  for (size_t t = 0; t < md->n_isps; t++) cov += cl_isp_gain(&md->isp[t], st->d[t]);
+  st->cov = cov;
+  st->cost = cost;
+}
+
 bool cl_state_feasible(const struct cl_state *st, const struct cl_model *md) {
   for (size_t t = 0; t < md->n_isps; t++) {
     const struct cl_isp *is = &md->isp[t];

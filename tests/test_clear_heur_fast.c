@@ -18,7 +18,9 @@
  * key ties). Round 11 (polc) added the model's column rankings, which
  * replace a sort of the orders per pass, and the early exits of prune,
  * drop and trim: the same plain passes hold them, and the rankings are
- * held to a plain sort of every column. */
+ * held to a plain sort of every column. Round 11 (tost) builds the LP's
+ * rounded candidates in one pass (cl_state_rebuild) instead of order by
+ * order: the rebuilt states are held to the orders set one by one. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -750,4 +752,100 @@ Test(clear_heur_fast, factor_caps_at_the_rounding_edges) {
       }
   cr_assert_gt(exact, 50);
   cr_assert_gt(checked, 1000);
+}
+
+/* ---- states built in one pass (round 11, tost) ------------------------- */
+
+/* cl_state_rebuild against the same orders set one by one: after every
+ * few moves of a random walk (new orders, factor changes, orders taken
+ * out), a second state whose totals are stale (the walk's earlier ones)
+ * gets the walk's orders and is rebuilt; it must match the walk's state,
+ * set order by order with cl_state_set, and the plain sums of ref_set. */
+static int check_rebuild(const struct fx_clear_market *m, uint64_t seed) {
+  struct twin tw;
+  twin_init(&tw, m);
+  struct fx_cm_rng r = {seed ^ 0x7057};
+  int n = 0;
+  for (int step = 0; step < 300 && tw.md.n_cols; step++) {
+    size_t c = (size_t)fx_cm_uni(&r, 0, (int64_t)tw.md.n_cols - 1), i = tw.md.col[c].offer;
+    int k = fx_cm_uni(&r, 0, 4) == 0 ? 0 : (int)fx_cm_uni(&r, 1, 100);
+    if (tw.a.col[i] >= 0 && fx_cm_uni(&r, 0, 1)) c = (size_t)tw.a.col[i];
+    cl_state_set(&tw.a, &tw.md, i, (int)c, k);
+    if (fx_cm_uni(&r, 0, 6)) continue;
+    memcpy(tw.b.col, tw.a.col, tw.md.n_offers * sizeof *tw.b.col);
+    memcpy(tw.b.k, tw.a.k, tw.md.n_offers * sizeof *tw.b.k);
+    cl_state_rebuild(&tw.b, &tw.md);
+    same_state(&tw.b, &tw.a, &tw.md, "rebuilt against set one by one", seed);
+    exact_totals(&tw.b, &tw.md);
+    n++;
+  }
+  cl_state_clear(&tw.a, &tw.md);
+  for (size_t i = 0; i < tw.md.n_offers; i++) tw.b.col[i] = -1, tw.b.k[i] = 0;
+  cl_state_rebuild(&tw.b, &tw.md);
+  same_state(&tw.b, &tw.a, &tw.md, "rebuilt with no order", seed);
+  twin_free(&tw);
+  return n;
+}
+
+Test(clear_heur_fast, state_rebuilt_in_one_pass_matches_orders_set_one_by_one) {
+  each_market(60, check_rebuild);
+}
+
+/* A node LP's candidate (cl_lp_bb_state, built in one pass) against the
+ * rounding written plainly and set order by order: each offer on its
+ * largest column (the first among equal values), the factor up to the next
+ * hundredth, below the minimum: the minimum from half of it, else none. */
+static void ref_lp_state(const struct cl_lp *lp, const struct cl_model *md, struct cl_state *st) {
+  cl_state_clear(st, md);
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
+    if (a == b) continue;
+    for (size_t c = a + 1; c < b; c++)
+      if (cl_lp_bb_x(lp, c) > cl_lp_bb_x(lp, best)) best = c;
+    double x = cl_lp_bb_x(lp, best);
+    long k = (long)ceil((x < 0 ? 0 : x > 1 ? 1 : x) * 100.0 - 1e-6);
+    int mn = md->col[best].min_af;
+    if (k < mn) k = 2 * k >= mn ? mn : 0;
+    ref_set(st, md, i, (int)best, (int)k);
+  }
+}
+
+static int check_lp_state(const struct fx_clear_market *m, uint64_t seed) {
+  struct fx_clear_params p;
+  struct cl_lp_out out = {0};
+  struct twin tw;
+  struct cl_lp *lp = NULL;
+  fx_clear_params_init(&p);
+  twin_init(&tw, m);
+  if (!tw.md.n_cols) {
+    twin_free(&tw);
+    return 0;
+  }
+  struct cl_krange *kr = malloc(tw.md.n_cols * sizeof *kr);
+  cr_assert(kr);
+  for (size_t c = 0; c < tw.md.n_cols; c++) kr[c] = (struct cl_krange){0, 100};
+  cr_assert_eq(cl_lp_create(&lp, &tw.md, &p, 0), 0);
+  cr_assert_eq(cl_merit(&tw.tmp, &tw.md), 0);
+  cr_assert_eq(cl_lp_root(lp, &tw.tmp, &out), 0);
+  cr_assert_eq(cl_lp_cost_bound(lp, tw.tmp.cov, &out), 0);
+  cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
+  int64_t bound = 0;
+  long piv = 0;
+  int n = 0;
+  if (cl_lp_bb_solve(lp, tw.tmp.cov, &bound, &piv) == 1) {
+    cl_state_copy(&tw.a, &tw.tmp, &tw.md); /* orders and totals for cl_lp_bb_state to replace */
+    cl_lp_bb_state(lp, &tw.a);
+    ref_lp_state(lp, &tw.md, &tw.b);
+    same_state(&tw.a, &tw.b, &tw.md, "node LP's candidate", seed);
+    n = 1;
+  }
+  cl_lp_bb_end(lp);
+  cl_lp_free(lp);
+  free(kr);
+  twin_free(&tw);
+  return n;
+}
+
+Test(clear_heur_fast, node_lp_candidate_is_its_rounding_set_order_by_order) {
+  each_market(30, check_lp_state);
 }
