@@ -812,9 +812,15 @@ static void round_state(const struct cl_lp *lp, bool up, struct cl_state *st) {
     if (a < b) {
       for (size_t c = a; c < b; c++)
         if (lp->x[c] > lp->x[best]) best = c;
-      double v = fmin(fmax(lp->x[best], 0.0), 1.0) * 100.0;
-      k = up ? (long)ceil(v - 1e-6) : (long)floor(v + 0.5);
-      if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
+      /* Most offers are out of the LP's solution or wholly in: no rounding */
+      double v = lp->x[best];
+      if (v >= 1.0) {
+        k = 100;
+      } else if (v > 0.0) {
+        v *= 100.0;
+        k = up ? (long)ceil(v - 1e-6) : (long)floor(v + 0.5);
+        if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
+      }
     }
     st->col[i] = k > 0 ? (int)best : -1;
     st->k[i] = k > 0 ? (int)k : 0;

@@ -307,7 +307,10 @@ void cl_state_rebuild(struct cl_state *st, const struct cl_model *md) {
     const struct cl_col *cl = &md->col[st->col[i]];
     int k = st->k[i];
     int64_t *d = st->d + cl->first;
-    for (size_t q = 0; q < cl->n; q++) d[q] += order_power(cl->p[q], k);
+    if (k == 100) /* order_power(p, 100) is p: most LP columns round to whole orders */
+      for (size_t q = 0; q < cl->n; q++) d[q] += cl->p[q];
+    else
+      for (size_t q = 0; q < cl->n; q++) d[q] += order_power(cl->p[q], k);
     cost += fx_clear_order_price(cl->price, k);
   }
   for (size_t t = 0; t < md->n_isps; t++) cov += cl_isp_gain(&md->isp[t], st->d[t]);

@@ -768,7 +768,9 @@ static int check_rebuild(const struct fx_clear_market *m, uint64_t seed) {
   int n = 0;
   for (int step = 0; step < 300 && tw.md.n_cols; step++) {
     size_t c = (size_t)fx_cm_uni(&r, 0, (int64_t)tw.md.n_cols - 1), i = tw.md.col[c].offer;
-    int k = fx_cm_uni(&r, 0, 4) == 0 ? 0 : (int)fx_cm_uni(&r, 1, 100);
+    /* whole orders often: the rebuild adds their powers unrounded */
+    int64_t pick = fx_cm_uni(&r, 0, 7);
+    int k = pick == 0 ? 0 : pick < 3 ? 100 : (int)fx_cm_uni(&r, 1, 100);
     if (tw.a.col[i] >= 0 && fx_cm_uni(&r, 0, 1)) c = (size_t)tw.a.col[i];
     cl_state_set(&tw.a, &tw.md, i, (int)c, k);
     if (fx_cm_uni(&r, 0, 6)) continue;
