@@ -77,6 +77,12 @@ void cl_state_set(struct cl_state *st, const struct cl_model *md, size_t offer, 
  * else k in [1, 100]), in one pass: bit for bit what setting every order
  * in turn on a cleared state with cl_state_set leaves. */
 void cl_state_rebuild(struct cl_state *st, const struct cl_model *md);
+/* An LP solution x (per column) rounded into st, built as cl_state_rebuild
+ * does: each offer on its largest column (the first of equal ones), the
+ * factor x·100 up to the next hundredth (up; less 1e-6 of slack) or to
+ * the nearest, x clamped to [0, 1]; below the column's minimum: the
+ * minimum from half of it on, else no order. */
+void cl_state_round(struct cl_state *st, const struct cl_model *md, const double *x, bool up);
 bool cl_state_feasible(const struct cl_state *st, const struct cl_model *md);
 int64_t cl_isp_gain(const struct cl_isp *t, int64_t d);
 /* Largest k in [min_af, kcap] keeping every bound of col's ISPs, given st

@@ -798,39 +798,11 @@ static bool resolve(struct cl_lp *lp) {
   return dive_solve(lp);
 }
 
-/* Each offer on its largest LP column at a hundredth of it (up: the next
- * one; else the nearest), not below the column's minimum (below half of
- * it: nothing). The orders are written first and the state built from them
- * in one pass (cl_state_rebuild): setting them one by one computed the
- * coverage of every ISP of every order, 2.3 % of a 1,000-offer run (round
- * 11, tost). */
-static void round_state(const struct cl_lp *lp, bool up, struct cl_state *st) {
-  const struct cl_model *md = lp->md;
-  for (size_t i = 0; i < md->n_offers; i++) {
-    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
-    long k = 0;
-    if (a < b) {
-      for (size_t c = a; c < b; c++)
-        if (lp->x[c] > lp->x[best]) best = c;
-      /* Most offers are out of the LP's solution or wholly in: no rounding */
-      double v = lp->x[best];
-      if (v >= 1.0) {
-        k = 100;
-      } else if (v > 0.0) {
-        v *= 100.0;
-        k = up ? (long)ceil(v - 1e-6) : (long)floor(v + 0.5);
-        if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
-      }
-    }
-    st->col[i] = k > 0 ? (int)best : -1;
-    st->k[i] = k > 0 ? (int)k : 0;
-  }
-  cl_state_rebuild(st, md);
-}
-
 /* Up to the next hundredth: the dive met the target in the LP, and
  * rounding down would fall short of it; trim takes back what is spare. */
-static void to_state(const struct cl_lp *lp, struct cl_state *st) { round_state(lp, true, st); }
+static void to_state(const struct cl_lp *lp, struct cl_state *st) {
+  cl_state_round(st, lp->md, lp->x, true);
+}
 
 /* The coverage the search aims for: the proven maximum less the tolerance
  * (rounded so the coverage gap stays within it), never below floor. */
@@ -1676,7 +1648,9 @@ static int fixlp_frac_cmp(const void *a, const void *b) {
 
 /* The LP's largest column per offer at its nearest hundredth, not below its
  * minimum (below half of it: nothing). */
-static void fixlp_round(const struct cl_lp *q, struct cl_state *st) { round_state(q, false, st); }
+static void fixlp_round(const struct cl_lp *q, struct cl_state *st) {
+  cl_state_round(st, q->md, q->x, false);
+}
 
 /* Fix half of the factors between two hundredths (those nearest one
  * first) at their nearest hundredth and re-solve, round by round, all of

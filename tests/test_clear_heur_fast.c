@@ -793,23 +793,74 @@ Test(clear_heur_fast, state_rebuilt_in_one_pass_matches_orders_set_one_by_one) {
   each_market(60, check_rebuild);
 }
 
-/* A node LP's candidate (cl_lp_bb_state, built in one pass) against the
- * rounding written plainly and set order by order: each offer on its
- * largest column (the first among equal values), the factor up to the next
- * hundredth, below the minimum: the minimum from half of it, else none. */
-static void ref_lp_state(const struct cl_lp *lp, const struct cl_model *md, struct cl_state *st) {
+/* The rounding of an LP solution as to_state and fixlp_round wrote it, set
+ * order by order: each offer on its largest column (the first among equal
+ * values), x clamped to [0, 1], the factor up to the next hundredth (up)
+ * or to the nearest, below the minimum: the minimum from half of it, else
+ * none. */
+static void ref_round(struct cl_state *st, const struct cl_model *md, const double *x, bool up) {
   cl_state_clear(st, md);
   for (size_t i = 0; i < md->n_offers; i++) {
     size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
     if (a == b) continue;
     for (size_t c = a + 1; c < b; c++)
-      if (cl_lp_bb_x(lp, c) > cl_lp_bb_x(lp, best)) best = c;
-    double x = cl_lp_bb_x(lp, best);
-    long k = (long)ceil((x < 0 ? 0 : x > 1 ? 1 : x) * 100.0 - 1e-6);
+      if (x[c] > x[best]) best = c;
+    double v = fmin(fmax(x[best], 0.0), 1.0) * 100.0;
+    long k = up ? (long)ceil(v - 1e-6) : (long)floor(v + 0.5);
     int mn = md->col[best].min_af;
     if (k < mn) k = 2 * k >= mn ? mn : 0;
     ref_set(st, md, i, (int)best, (int)k);
   }
+}
+
+/* LP values where the rounding turns: the ends and beyond, a hair inside
+ * them, each hundredth and its half exactly and a hair either side, the
+ * slack of rounding up, ties between an offer's columns, NaN. */
+static double edge_x(struct fx_cm_rng *r, const double *prev, size_t n_prev) {
+  double h = (double)fx_cm_uni(r, 0, 100) / 100.0, eps[] = {0, 1e-12, -1e-12, 1e-8, -1e-8, 5e-9};
+  switch (fx_cm_uni(r, 0, 9)) {
+  case 0: return (double)fx_cm_uni(r, -2, 2) * 0.5; /* -1, -0.5, 0, 0.5, 1 */
+  case 1: return fx_cm_uni(r, 0, 1) ? 1.0 - 1e-9 : 1e-9;
+  case 2: return fx_cm_uni(r, 0, 1) ? 1.0 + 1e-9 : -1e-9;
+  case 3: return h + eps[fx_cm_uni(r, 0, 5)];
+  case 4: return h + 0.005 + eps[fx_cm_uni(r, 0, 5)];
+  case 5: return h + 1e-8 * (double)fx_cm_uni(r, 0, 2); /* within the 1e-6/100 slack */
+  case 6: return n_prev ? prev[n_prev - 1] : 0.0;        /* a tie with the column before */
+  case 7: return fx_cm_uni(r, 0, 9) ? (double)fx_cm_uni(r, 0, 1000000) / 1e6 : NAN;
+  default: return (double)fx_cm_uni(r, 0, 1000000) / 1e6;
+  }
+}
+
+static int check_round(const struct fx_clear_market *m, uint64_t seed) {
+  struct twin tw;
+  twin_init(&tw, m);
+  double *x = malloc((tw.md.n_cols + 1) * sizeof *x);
+  cr_assert(x);
+  struct fx_cm_rng r = {seed ^ 0x7057e};
+  int n = 0;
+  for (; n < 40 && tw.md.n_cols; n++) {
+    for (size_t c = 0; c < tw.md.n_cols; c++) x[c] = edge_x(&r, x, c);
+    bool up = n % 2;
+    cl_state_round(&tw.a, &tw.md, x, up); /* over the last round's state */
+    ref_round(&tw.b, &tw.md, x, up);
+    same_state(&tw.a, &tw.b, &tw.md, up ? "rounded up" : "rounded to the nearest", seed);
+  }
+  free(x);
+  twin_free(&tw);
+  return n;
+}
+
+Test(clear_heur_fast, lp_rounding_is_the_plain_rounding_set_order_by_order) {
+  each_market(60, check_round);
+}
+
+/* The same through a node LP (cl_lp_bb_state: to_state on its solution). */
+static void ref_lp_state(const struct cl_lp *lp, const struct cl_model *md, struct cl_state *st) {
+  double *x = malloc((md->n_cols + 1) * sizeof *x);
+  cr_assert(x);
+  for (size_t c = 0; c < md->n_cols; c++) x[c] = cl_lp_bb_x(lp, c);
+  ref_round(st, md, x, true);
+  free(x);
 }
 
 static int check_lp_state(const struct fx_clear_market *m, uint64_t seed) {
