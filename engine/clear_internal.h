@@ -73,6 +73,16 @@ void cl_state_copy(struct cl_state *dst, const struct cl_state *src, const struc
 void cl_state_clear(struct cl_state *st, const struct cl_model *md);
 /* Set offer's choice (col -1 or k 0 = none); keeps d, cov, cost exact. */
 void cl_state_set(struct cl_state *st, const struct cl_model *md, size_t offer, int col, int k);
+/* Build d, cov and cost from col and k alone (col -1 exactly when k is 0,
+ * else k in [1, 100]), in one pass: bit for bit what setting every order
+ * in turn on a cleared state with cl_state_set leaves. */
+void cl_state_rebuild(struct cl_state *st, const struct cl_model *md);
+/* An LP solution x (per column) rounded into st, built as cl_state_rebuild
+ * does: each offer on its largest column (the first of equal ones), the
+ * factor x·100 up to the next hundredth (up; less 1e-6 of slack) or to
+ * the nearest, x clamped to [0, 1]; below the column's minimum: the
+ * minimum from half of it on, else no order. */
+void cl_state_round(struct cl_state *st, const struct cl_model *md, const double *x, bool up);
 bool cl_state_feasible(const struct cl_state *st, const struct cl_model *md);
 int64_t cl_isp_gain(const struct cl_isp *t, int64_t d);
 /* Largest k in [min_af, kcap] keeping every bound of col's ISPs, given st

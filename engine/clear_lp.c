@@ -824,20 +824,10 @@ static bool resolve(struct cl_lp *lp) {
   return dive_solve(lp);
 }
 
+/* Up to the next hundredth: the dive met the target in the LP, and
+ * rounding down would fall short of it; trim takes back what is spare. */
 static void to_state(const struct cl_lp *lp, struct cl_state *st) {
-  const struct cl_model *md = lp->md;
-  cl_state_clear(st, md);
-  for (size_t i = 0; i < md->n_offers; i++) {
-    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
-    if (a == b) continue;
-    for (size_t c = a; c < b; c++)
-      if (lp->x[c] > lp->x[best]) best = c;
-    /* Up to the next hundredth: the dive met the target in the LP, and
-     * rounding down would fall short of it; trim takes back what is spare. */
-    long k = (long)ceil(fmin(fmax(lp->x[best], 0.0), 1.0) * 100.0 - 1e-6);
-    if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
-    cl_state_set(st, md, i, (int)best, (int)k);
-  }
+  cl_state_round(st, lp->md, lp->x, true);
 }
 
 /* The coverage the search aims for: the proven maximum less the tolerance
@@ -1734,17 +1724,7 @@ static int fixlp_frac_cmp(const void *a, const void *b) {
 /* The LP's largest column per offer at its nearest hundredth, not below its
  * minimum (below half of it: nothing). */
 static void fixlp_round(const struct cl_lp *q, struct cl_state *st) {
-  const struct cl_model *md = q->md;
-  cl_state_clear(st, md);
-  for (size_t i = 0; i < md->n_offers; i++) {
-    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
-    if (a == b) continue;
-    for (size_t c = a; c < b; c++)
-      if (q->x[c] > q->x[best]) best = c;
-    long k = (long)floor(fmin(fmax(q->x[best], 0.0), 1.0) * 100.0 + 0.5);
-    if (k < md->col[best].min_af) k = 2 * k >= md->col[best].min_af ? md->col[best].min_af : 0;
-    cl_state_set(st, md, i, (int)best, (int)k);
-  }
+  cl_state_round(st, q->md, q->x, false);
 }
 
 /* Fix half of the factors between two hundredths (those nearest one

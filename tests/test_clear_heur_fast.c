@@ -18,7 +18,9 @@
  * key ties). Round 11 (polc) added the model's column rankings, which
  * replace a sort of the orders per pass, and the early exits of prune,
  * drop and trim: the same plain passes hold them, and the rankings are
- * held to a plain sort of every column. */
+ * held to a plain sort of every column. Round 11 (tost) builds the LP's
+ * rounded candidates in one pass (cl_state_rebuild) instead of order by
+ * order: the rebuilt states are held to the orders set one by one. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -750,4 +752,153 @@ Test(clear_heur_fast, factor_caps_at_the_rounding_edges) {
       }
   cr_assert_gt(exact, 50);
   cr_assert_gt(checked, 1000);
+}
+
+/* ---- states built in one pass (round 11, tost) ------------------------- */
+
+/* cl_state_rebuild against the same orders set one by one: after every
+ * few moves of a random walk (new orders, factor changes, orders taken
+ * out), a second state whose totals are stale (the walk's earlier ones)
+ * gets the walk's orders and is rebuilt; it must match the walk's state,
+ * set order by order with cl_state_set, and the plain sums of ref_set. */
+static int check_rebuild(const struct fx_clear_market *m, uint64_t seed) {
+  struct twin tw;
+  twin_init(&tw, m);
+  struct fx_cm_rng r = {seed ^ 0x7057};
+  int n = 0;
+  for (int step = 0; step < 300 && tw.md.n_cols; step++) {
+    size_t c = (size_t)fx_cm_uni(&r, 0, (int64_t)tw.md.n_cols - 1), i = tw.md.col[c].offer;
+    /* whole orders often: the rebuild adds their powers unrounded */
+    int64_t pick = fx_cm_uni(&r, 0, 7);
+    int k = pick == 0 ? 0 : pick < 3 ? 100 : (int)fx_cm_uni(&r, 1, 100);
+    if (tw.a.col[i] >= 0 && fx_cm_uni(&r, 0, 1)) c = (size_t)tw.a.col[i];
+    cl_state_set(&tw.a, &tw.md, i, (int)c, k);
+    if (fx_cm_uni(&r, 0, 6)) continue;
+    memcpy(tw.b.col, tw.a.col, tw.md.n_offers * sizeof *tw.b.col);
+    memcpy(tw.b.k, tw.a.k, tw.md.n_offers * sizeof *tw.b.k);
+    cl_state_rebuild(&tw.b, &tw.md);
+    same_state(&tw.b, &tw.a, &tw.md, "rebuilt against set one by one", seed);
+    exact_totals(&tw.b, &tw.md);
+    n++;
+  }
+  cl_state_clear(&tw.a, &tw.md);
+  for (size_t i = 0; i < tw.md.n_offers; i++) tw.b.col[i] = -1, tw.b.k[i] = 0;
+  cl_state_rebuild(&tw.b, &tw.md);
+  same_state(&tw.b, &tw.a, &tw.md, "rebuilt with no order", seed);
+  twin_free(&tw);
+  return n;
+}
+
+Test(clear_heur_fast, state_rebuilt_in_one_pass_matches_orders_set_one_by_one) {
+  each_market(60, check_rebuild);
+}
+
+/* The rounding of an LP solution as to_state and fixlp_round wrote it, set
+ * order by order: each offer on its largest column (the first among equal
+ * values), x clamped to [0, 1], the factor up to the next hundredth (up)
+ * or to the nearest, below the minimum: the minimum from half of it, else
+ * none. */
+static void ref_round(struct cl_state *st, const struct cl_model *md, const double *x, bool up) {
+  cl_state_clear(st, md);
+  for (size_t i = 0; i < md->n_offers; i++) {
+    size_t a = md->offer_col[i], b = md->offer_col[i + 1], best = a;
+    if (a == b) continue;
+    for (size_t c = a + 1; c < b; c++)
+      if (x[c] > x[best]) best = c;
+    double v = fmin(fmax(x[best], 0.0), 1.0) * 100.0;
+    long k = up ? (long)ceil(v - 1e-6) : (long)floor(v + 0.5);
+    int mn = md->col[best].min_af;
+    if (k < mn) k = 2 * k >= mn ? mn : 0;
+    ref_set(st, md, i, (int)best, (int)k);
+  }
+}
+
+/* LP values where the rounding turns: the ends and beyond, a hair inside
+ * them, each hundredth and its half exactly and a hair either side, the
+ * slack of rounding up, ties between an offer's columns, NaN. */
+static double edge_x(struct fx_cm_rng *r, const double *prev, size_t n_prev) {
+  double h = (double)fx_cm_uni(r, 0, 100) / 100.0, eps[] = {0, 1e-12, -1e-12, 1e-8, -1e-8, 5e-9};
+  switch (fx_cm_uni(r, 0, 9)) {
+  case 0: return (double)fx_cm_uni(r, -2, 2) * 0.5; /* -1, -0.5, 0, 0.5, 1 */
+  case 1: return fx_cm_uni(r, 0, 1) ? 1.0 - 1e-9 : 1e-9;
+  case 2: return fx_cm_uni(r, 0, 1) ? 1.0 + 1e-9 : -1e-9;
+  case 3: return h + eps[fx_cm_uni(r, 0, 5)];
+  case 4: return h + 0.005 + eps[fx_cm_uni(r, 0, 5)];
+  case 5: return h + 1e-8 * (double)fx_cm_uni(r, 0, 2); /* within the 1e-6/100 slack */
+  case 6: return n_prev ? prev[n_prev - 1] : 0.0;        /* a tie with the column before */
+  case 7: return fx_cm_uni(r, 0, 9) ? (double)fx_cm_uni(r, 0, 1000000) / 1e6 : NAN;
+  default: return (double)fx_cm_uni(r, 0, 1000000) / 1e6;
+  }
+}
+
+static int check_round(const struct fx_clear_market *m, uint64_t seed) {
+  struct twin tw;
+  twin_init(&tw, m);
+  double *x = malloc((tw.md.n_cols + 1) * sizeof *x);
+  cr_assert(x);
+  struct fx_cm_rng r = {seed ^ 0x7057e};
+  int n = 0;
+  for (; n < 40 && tw.md.n_cols; n++) {
+    for (size_t c = 0; c < tw.md.n_cols; c++) x[c] = edge_x(&r, x, c);
+    bool up = n % 2;
+    cl_state_round(&tw.a, &tw.md, x, up); /* over the last round's state */
+    ref_round(&tw.b, &tw.md, x, up);
+    same_state(&tw.a, &tw.b, &tw.md, up ? "rounded up" : "rounded to the nearest", seed);
+  }
+  free(x);
+  twin_free(&tw);
+  return n;
+}
+
+Test(clear_heur_fast, lp_rounding_is_the_plain_rounding_set_order_by_order) {
+  each_market(60, check_round);
+}
+
+/* The same through a node LP (cl_lp_bb_state: to_state on its solution). */
+static void ref_lp_state(const struct cl_lp *lp, const struct cl_model *md, struct cl_state *st) {
+  double *x = malloc((md->n_cols + 1) * sizeof *x);
+  cr_assert(x);
+  for (size_t c = 0; c < md->n_cols; c++) x[c] = cl_lp_bb_x(lp, c);
+  ref_round(st, md, x, true);
+  free(x);
+}
+
+static int check_lp_state(const struct fx_clear_market *m, uint64_t seed) {
+  struct fx_clear_params p;
+  struct cl_lp_out out = {0};
+  struct twin tw;
+  struct cl_lp *lp = NULL;
+  fx_clear_params_init(&p);
+  twin_init(&tw, m);
+  if (!tw.md.n_cols) {
+    twin_free(&tw);
+    return 0;
+  }
+  struct cl_krange *kr = malloc(tw.md.n_cols * sizeof *kr);
+  cr_assert(kr);
+  for (size_t c = 0; c < tw.md.n_cols; c++) kr[c] = (struct cl_krange){0, 100};
+  cr_assert_eq(cl_lp_create(&lp, &tw.md, &p, 0), 0);
+  cr_assert_eq(cl_merit(&tw.tmp, &tw.md), 0);
+  cr_assert_eq(cl_lp_root(lp, &tw.tmp, &out), 0);
+  cr_assert_eq(cl_lp_cost_bound(lp, tw.tmp.cov, &out), 0);
+  cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
+  int64_t bound = 0;
+  long piv = 0;
+  int n = 0;
+  if (cl_lp_bb_solve(lp, tw.tmp.cov, &bound, &piv) == 1) {
+    cl_state_copy(&tw.a, &tw.tmp, &tw.md); /* orders and totals for cl_lp_bb_state to replace */
+    cl_lp_bb_state(lp, &tw.a);
+    ref_lp_state(lp, &tw.md, &tw.b);
+    same_state(&tw.a, &tw.b, &tw.md, "node LP's candidate", seed);
+    n = 1;
+  }
+  cl_lp_bb_end(lp);
+  cl_lp_free(lp);
+  free(kr);
+  twin_free(&tw);
+  return n;
+}
+
+Test(clear_heur_fast, node_lp_candidate_is_its_rounding_set_order_by_order) {
+  each_market(30, check_lp_state);
 }
