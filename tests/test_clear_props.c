@@ -548,11 +548,7 @@ Test(clear_props, dive_polish_keeps_every_rule_and_only_improves) {
     struct cl_model md;
     struct cl_lp *lp = NULL, *lp2 = NULL;
     struct cl_state st, in, again;
-    cr_assert_eq(cl_model_init(&md, &k.m), 0);
-    if (!md.n_cols) {
-      cl_model_free(&md);
-      continue;
-    }
+    if (!fx_cm_model(&md, &k.m)) continue;
     cr_assert_eq(cl_state_init(&st, &md), 0);
     cr_assert_eq(cl_state_init(&in, &md), 0);
     cr_assert_eq(cl_state_init(&again, &md), 0);

@@ -182,11 +182,7 @@ Test(clear_rdsx, native_dives_keep_every_rule) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 31)), 60, seed % 4 == 0);
     struct cl_model md;
-    cr_assert_eq(cl_model_init(&md, &k.m), 0);
-    if (!md.n_cols) {
-      cl_model_free(&md);
-      continue;
-    }
+    if (!fx_cm_model(&md, &k.m)) continue;
     markets++;
     struct cl_state st[3];
     for (int v = 0; v < 3; v++) {

@@ -244,3 +244,10 @@ bool fx_cm_check_bounds(const struct fx_clear_market *m, const struct fx_clear_r
   cr_assert_geq(r->cost, e.at_cost, "seed %llu: cheaper than the optimum", sd);
   return r->cost == e.at_cost;
 }
+
+bool fx_cm_model(struct cl_model *md, const struct fx_clear_market *m) {
+  cr_assert_eq(cl_model_init(md, m), 0);
+  if (md->n_cols) return true;
+  cl_model_free(md);
+  return false;
+}

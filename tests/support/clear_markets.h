@@ -105,6 +105,9 @@ void fx_cm_check_result(const struct fx_clear_market *m, const struct fx_clear_r
  * rounded values, and coverage and cost what its orders add up to. */
 struct cl_model;
 struct cl_state;
+/* Assert that md initialises from m; false (md freed) when m has no
+ * column the engine would consider, so a property loop can skip it. */
+bool fx_cm_model(struct cl_model *md, const struct fx_clear_market *m);
 void fx_cm_check_state(const struct fx_clear_market *m, const struct cl_model *md,
                        const struct cl_state *st, uint64_t seed);
 
