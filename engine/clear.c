@@ -197,7 +197,7 @@ static bool *disagreements(const struct cl_model *md, const struct cl_state *a,
                            const struct cl_state *b) {
   bool *d = malloc((md->n_offers ? md->n_offers : 1) * sizeof *d);
   for (size_t i = 0; d && i < md->n_offers; i++)
-    d[i] = a->col[i] != b->col[i] || (a->col[i] >= 0 && a->k[i] != b->k[i]);
+    d[i] = !cl_state_same_order(a, b, i);
   return d;
 }
 

@@ -95,6 +95,9 @@ int cl_cover_order(struct cl_state *st, const struct cl_model *md);
 /* Both at or above target: less cost. Otherwise lexicographic: more
  * coverage, then less cost. */
 bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t target);
+/* Do a and b order the same on offer i: the same column at the same
+ * factor, or nothing? */
+bool cl_state_same_order(const struct cl_state *a, const struct cl_state *b, size_t i);
 
 /* Heuristics (clear_heur.c). merit: cheapest price per standalone covered W
  * first, full activation, taken if feasible and it adds coverage. */

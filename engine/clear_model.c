@@ -393,6 +393,11 @@ bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t
   return a->cost < b->cost;
 }
 
+bool cl_state_same_order(const struct cl_state *a, const struct cl_state *b, size_t i) {
+  if (a->col[i] != b->col[i]) return false;
+  return a->col[i] < 0 || a->k[i] == b->k[i];
+}
+
 struct cover_key {
   int64_t cov;
   size_t col;

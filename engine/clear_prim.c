@@ -15,13 +15,6 @@
 
 #include "engine/clear_internal.h"
 
-/* Do a and b order the same on offer i (the same column and factor, or
- * nothing)? */
-static bool same(const struct cl_state *a, const struct cl_state *b, size_t i) {
-  if (a->col[i] != b->col[i]) return false;
-  return a->col[i] < 0 || a->k[i] == b->k[i];
-}
-
 int cl_prim_cross(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
                   double deadline, const struct cl_state *root, struct cl_state *best,
                   struct cl_prim_out *out) {
@@ -35,7 +28,7 @@ int cl_prim_cross(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
     cl_state_copy(best, &pol, md), out->improved = true;
   size_t n = 0;
   for (size_t i = 0; !rc && i < md->n_offers; i++) {
-    free_offer[i] = !same(best, &pol, i) || (root && !same(best, root, i));
+    free_offer[i] = !cl_state_same_order(best, &pol, i) || (root && !cl_state_same_order(best, root, i));
     n += free_offer[i];
   }
   bool better = false;
