@@ -261,7 +261,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     /* The neighbourhood search and the dive polish make the root's answer
      * cheaper, keeping its coverage; the proof, where they leave the cost
      * gap above bb_gap, starts again from the root's answer (a better
-     * incumbent misleads its search: docs/clearing.md, rounds 6 and 8).
+     * incumbent misleads its search: docs/clearing-rounds.md, rounds 6 and 8).
      * Every bound is at the root answer's coverage, which both answers keep
      * at least, so the cheaper of the two is proven by the better bound.
      * With lns_proof_start the proof starts from the windows' answer

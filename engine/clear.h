@@ -99,14 +99,14 @@ struct fx_clear_params {
   double bb_gap;
   /* Node LPs without the offers' "one option" rows that the root leaves
    * slack; a row comes back once a node's LP splits its offer beyond one
-   * (same LP optimum, a smaller basis; docs/clearing.md, round 5). */
+   * (same LP optimum, a smaller basis; docs/clearing-rounds.md, round 5). */
   bool bb_lazy_rows;
   /* Node LPs (and look-aheads) solved by the engine's own bounded dual
    * simplex, which keeps its basis inverse from node to node, instead of
    * GLPK's, which sets itself up again at every call; GLPK stays the
-   * fallback when it fails (docs/clearing.md, round 8). */
+   * fallback when it fails (docs/clearing-rounds.md, round 8). */
   bool bb_native_lp;
-  /* Node candidates by dives on the node simplex (docs/clearing.md, round
+  /* Node candidates by dives on the node simplex (docs/clearing-rounds.md, round
    * 9): every bb_node_dive-th node's LP (default 16) is dived on (offers
    * fixed, factors rounded by the LP, then the integer polish) for a
    * candidate answer; needs bb_native_lp. 0 = off. */
@@ -114,11 +114,11 @@ struct fx_clear_params {
   /* A node dive is abandoned once one of its fix rounds' LPs proves that
    * nothing inside its fixings is cheaper than the incumbent: a heuristic
    * cut-off (the dive's answer may leave the fixings) that proves nothing
-   * about the market (docs/clearing.md, round 11 ndv2). */
+   * about the market (docs/clearing-rounds.md, round 11 ndv2). */
   bool bb_dive_cut;
   /* The root's dives (steps 5, 8 and 13 of docs/clearing.md) re-solved on
    * that simplex too, copied once per dive from GLPK's optimum; GLPK stays
-   * the fallback (docs/clearing.md, round 9). */
+   * the fallback (docs/clearing-rounds.md, round 9). */
   bool dive_native_lp;
   /* Reliability branching: of the bb_sb_cands candidates the pseudo-costs
    * rate best, those with fewer than bb_sb_reliable observations in a
@@ -129,14 +129,14 @@ struct fx_clear_params {
   /* Look-aheads only at nodes down to depth bb_sb_depth (0 = at every
    * depth); bb_sb_stop: a candidate's second child is not looked ahead
    * once its first reaches the incumbent, which decides the branching
-   * anyway (docs/clearing.md, round 10 sbt). */
+   * anyway (docs/clearing-rounds.md, round 10 sbt). */
   int bb_sb_depth;
   bool bb_sb_stop;
   /* Markets above bb_max_offers (and exact_max_offers) and up to
    * rins_max_offers get their answer improved in a neighbourhood: the
    * offers on which it and the LP at its coverage agree are fixed, the rest
    * cleared as a small market with a branch-and-bound of rins_node_limit
-   * nodes / rins_pivot_limit pivots (docs/clearing.md, round 6), then the
+   * nodes / rins_pivot_limit pivots (docs/clearing-rounds.md, round 6), then the
    * dive polish. Markets with the full branch-and-bound (bb_max_offers) do
    * without: its changed answer misleads that search. 0 nodes = off. */
   size_t rins_max_offers;
@@ -161,7 +161,7 @@ struct fx_clear_params {
   double proof_first_ratio;
   int rins_node_limit;
   long rins_pivot_limit;
-  /* Window neighbourhoods (docs/clearing.md, round 9; 0 = off, the
+  /* Window neighbourhoods (docs/clearing-rounds.md, round 9; 0 = off, the
    * default): markets where the neighbourhood search runs, up to
    * lns_max_offers, whose answer is not proven within bb_gap after it and
    * the dive polish, then get windows of lns_width consecutive ISPs,

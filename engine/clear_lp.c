@@ -558,7 +558,7 @@ static void native_read(struct cl_lp *lp);
  * that part of K dense, O(k²) a pivot and O(k³) a copy; counting every
  * basic column, the root of 1,000 offers and 1.2× had k = 389 (674 at
  * 2,000), and before the pairs the dives cost more on the copy than on
- * GLPK there (docs/clearing.md, round 9). */
+ * GLPK there (docs/clearing-rounds.md, round 9). */
 enum { DIVE_NATIVE_MAX_K = 200 };
 /* The least cost at the cap (native_boxed) boxes the rows, which leaves
  * the copy no pairs: every basic column counts. At 400 it runs where it
@@ -648,7 +648,7 @@ static bool row_dual_ok(const struct cl_lp *lp, int r, int type, double margin) 
  * upper bound for the copy, so it cannot pair it with its basic column,
  * and at 1,000 offers and 1.2× boxing 228 rows instead of 381 made the
  * copy 24 → 9 M instructions and its solve 53 → 35 M, ending at the same
- * optimum (docs/clearing.md, round 11). When GLPK cannot price the basis
+ * optimum (docs/clearing-rounds.md, round 11). When GLPK cannot price the basis
  * (glp_warm_up fails) every such row is boxed, as before. The rows' types
  * and bounds go to sv (3 per row, type 0: untouched). */
 static void box_rows(struct cl_lp *lp, double *sv, int *ind, double *val) {
@@ -702,7 +702,7 @@ static bool unbox_rows(struct cl_lp *lp, const double *sv) {
  * switch and its own kernel limit (BOXED_NATIVE_MAX_K), and only
  * where no redives follow: the capped LP's vertex, which this changes, is
  * where they start, and on markets of 300 offers their answers changed
- * (better and worse; docs/clearing.md, round 9). */
+ * (better and worse; docs/clearing-rounds.md, round 9). */
 static int native_boxed(struct cl_lp *lp, bool *done) {
   *done = false;
   if (!lp->native_cap || lp->dsx || lp->kr || lp->mip_built || !small_kernel(lp, false, BOXED_NATIVE_MAX_K)) return 0;
@@ -851,7 +851,7 @@ static void capped(struct cl_lp *lp, int64_t target, int64_t ub) {
  * Left at their lower bound, as before round 10, they made the start's
  * objective zero whatever it covered, and the primal simplex spent its
  * first ~600 pivots at 1,000 offers and 1.2× buying back coverage the
- * start already had (docs/clearing.md, round 10 ph1). Only cov_t and its
+ * start already had (docs/clearing-rounds.md, round 10 ph1). Only cov_t and its
  * own row trade places, so the basis stays triangular there. Where the
  * start keeps s·d_t >= L_t, cov_t's value s·d_t + off_t is within its
  * bounds (covmin_t <= off_t + L_t); an answer's full orders alone (the
@@ -952,7 +952,7 @@ static void dive(struct cl_lp *lp, double share, int rounds, struct cl_state *st
  * the least cost at the cap after it ends at the same optimum on every
  * market measured (the 32 of the sweep: the same answers, bounds and
  * nodes), and with it the root's LPs cost 12 % fewer instructions there
- * together with box_rows' rule (docs/clearing.md, round 11). Merit
+ * together with box_rows' rule (docs/clearing-rounds.md, round 11). Merit
  * order's start (up to redive_max_offers, where the redives start from
  * the capped LP's vertex) keeps GLPK's default. */
 static bool phase1_solve(struct cl_lp *lp) {
@@ -968,7 +968,7 @@ static bool phase1_solve(struct cl_lp *lp) {
  * weight exceeds any offer's price per watt), so it then starts at or next
  * to its optimum (0 pivots on the bench's markets); from the phase-1 basis
  * it started infeasible and went through the simplex's own phase 1 (406
- * pivots at 1,000 offers, docs/clearing.md, round 6). The basis is kept
+ * pivots at 1,000 offers, docs/clearing-rounds.md, round 6). The basis is kept
  * for the cost bound, whose LP differs only in the coverage it asks.
  * With dive_native_lp, above redive_max_offers, the native dual simplex
  * solves it first, from the same basis with the tight one-sided rows
@@ -1103,7 +1103,7 @@ int cl_lp_redive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out, d
   int rounds = (int)fmin(lp->dive_rounds / share, 4.0 * lp->dive_rounds);
   /* On GLPK: natively the partial fixings end elsewhere (other optimal
    * vertices), and on 32 markets of 300 offers the answers changed,
-   * worse on 6 and better on 3 (docs/clearing.md, round 9). */
+   * worse on 6 and better on 3 (docs/clearing-rounds.md, round 9). */
   if (solve(lp, GLP_DUALP)) dive(lp, share, rounds, st);
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
@@ -1884,7 +1884,7 @@ int cl_lp_dive_polish(struct cl_lp *lp, struct cl_state *st, int64_t target) {
  * inverse are put back (the probe's snapshot), so the search goes on as if
  * there had been no dive. Proves nothing.
  *
- * Cheaper since round 9b (dvc; docs/clearing.md): the LP's own rounding is
+ * Cheaper since round 9b (dvc; docs/clearing-rounds.md): the LP's own rounding is
  * tried first (the shortcut: nearest hundredths, repair, nudge), and where
  * it reaches the target the factor rounds are not solved at all; of those
  * rounds only the first (half the factors fixed) is solved, the rest

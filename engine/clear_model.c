@@ -415,7 +415,7 @@ static int cover_cmp(const void *a, const void *b) {
  * LP's optimum (another option of the same offer covers more), and the
  * primal simplex walked from one to the other in ~800 pivots. Ranking by
  * the coverage an option adds alone starts it ~500 pivots away instead
- * (docs/clearing.md, round 10 ph1). Full activation only: the LP's start
+ * (docs/clearing-rounds.md, round 10 ph1). Full activation only: the LP's start
  * basis puts a column at a bound, not in between. */
 int cl_cover_order(struct cl_state *st, const struct cl_model *md) {
   struct cover_key *r = malloc((md->n_cols ? md->n_cols : 1) * sizeof *r);

@@ -44,7 +44,7 @@ void fx_config_defaults(struct fx_config *cfg) {
   cfg->prognosis_power_bound = 1000000000;
   fx_clear_params_init(&cfg->clear);
   /* Clearing runs off the sequencer thread, so the product affords round 4's
-   * branch-and-bound budget on markets up to 400 offers (docs/clearing.md,
+   * branch-and-bound budget on markets up to 400 offers (docs/clearing-rounds.md,
    * "Why the branch-and-bound's defaults are small"): a 300-offer market then
    * clears 1.2 % cheaper with a 0.1 % proof in about a second of the clearing
    * thread; larger markets would take seconds each. */
@@ -363,9 +363,9 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
   if (!strcmp(k, "coverage_tolerance")) return set_share(&p->coverage_tolerance, v, 0.1);
   if (!strcmp(k, "bb_gap")) return set_share(&p->bb_gap, v, 0.1);
   /* The proof before the neighbourhood search where the root's gap is at
-   * least this many bb_gaps (docs/clearing.md, round 10b); 0 = never. */
+   * least this many bb_gaps (docs/clearing-rounds.md, round 10b); 0 = never. */
   if (!strcmp(k, "proof_first_ratio")) return set_share(&p->proof_first_ratio, v, 1000.0);
-  /* The nodes' own simplex (docs/clearing.md, round 8); off: GLPK's. */
+  /* The nodes' own simplex (docs/clearing-rounds.md, round 8); off: GLPK's. */
   if (!strcmp(k, "bb_native_lp")) return set_bool(&p->bb_native_lp, v);
   if (!strcmp(k, "dive_native_lp")) return set_bool(&p->dive_native_lp, v);
   size_t *offers = !strcmp(k, "bb_max_offers") ? &p->bb_max_offers
@@ -393,14 +393,14 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
     p->time_limit_ms = (int)x;
     return 0;
   }
-  /* Node dives (docs/clearing.md, round 9): every k-th node, 0 = off. */
+  /* Node dives (docs/clearing-rounds.md, round 9): every k-th node, 0 = off. */
   if (!strcmp(k, "bb_node_dive")) {
     if (set_i64(&x, v, 0, 1000000)) return -1;
     p->bb_node_dive = (int)x;
     return 0;
   }
   if (!strcmp(k, "bb_dive_cut")) return set_bool(&p->bb_dive_cut, v); /* round 11 */
-  /* Reliability branching (docs/clearing.md, round 7; on since round 10),
+  /* Reliability branching (docs/clearing-rounds.md, round 7; on since round 10),
    * and where it looks ahead (round 10 sbt). */
   if (!strcmp(k, "bb_sb_stop")) return set_bool(&p->bb_sb_stop, v);
   int *sb = !strcmp(k, "bb_sb_cands")      ? &p->bb_sb_cands

@@ -1,5 +1,5 @@
 /* Answers that miss the coverage target on the root path (round 11, covx;
- * docs/clearing.md "Round 11 (covx)"): markets above bb_max_offers whose
+ * docs/clearing-rounds.md "Round 11 (covx)"): markets above bb_max_offers whose
  * root answer falls short of the target get step 10's coverage phase and a
  * neighbourhood of the short and the covering answer's disagreements
  * cleared again for cost, before the proof. Small markets stand in for the

@@ -1,5 +1,5 @@
 /* The proof before the neighbourhood search (proof_first_ratio, round 10b;
- * docs/clearing.md "Round 10 (pfirst)"): with either order the bounds hold
+ * docs/clearing-rounds.md "Round 10 (pfirst)"): with either order the bounds hold
  * against the exhaustive search and the answer is the same twice; and
  * where the root's gap is wide the proof runs first and, where it closes
  * the gap, the neighbourhood search is spared. */

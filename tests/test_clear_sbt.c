@@ -1,5 +1,5 @@
 /* test_clear_sbt.c — the branch-and-bound's look-ahead rules of round 10
- * (docs/clearing.md, "Round 10 (sbt)"), run through cl_bb_run itself so
+ * (docs/clearing-rounds.md, "Round 10 (sbt)"), run through cl_bb_run itself so
  * that the look-aheads it makes can be counted: look-aheads only at nodes
  * down to bb_sb_depth, a decided candidate's second child not looked
  * ahead (bb_sb_stop), each search still proving the exhaustive search's
