@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "engine/clear_dsx.h"
+#include "engine/clear_glpk.h"
 #include "engine/clear_internal.h"
 
 /* An offer the LP leaves fractional: split between options, or activated
@@ -288,6 +289,31 @@ void cl_lp_free(struct cl_lp *lp) {
   free(lp);
 }
 
+int cl_glpk_simplex(glp_prob *P, glp_smcp *parm, bool *switched) {
+  int lim = parm->it_lim, pricing = parm->pricing;
+  int nr = glp_get_num_rows(P), nc = glp_get_num_cols(P), cap = 2 * (nr + nc) + 1000;
+  *switched = false;
+  if (lim <= cap) return glp_simplex(P, parm);
+  char *st = malloc((size_t)(nr + nc));
+  if (!st) return glp_simplex(P, parm); /* no room to guard: GLPK's own limit */
+  for (int r = 1; r <= nr; r++) st[r - 1] = (char)glp_get_row_stat(P, r);
+  for (int c = 1; c <= nc; c++) st[nr + c - 1] = (char)glp_get_col_stat(P, c);
+  int it0 = glp_get_it_cnt(P);
+  parm->it_lim = cap;
+  int rc = glp_simplex(P, parm);
+  if (rc == GLP_EITLIM) { /* stalled: again from the start, by the other rule */
+    for (int r = 1; r <= nr; r++) glp_set_row_stat(P, r, st[r - 1]);
+    for (int c = 1; c <= nc; c++) glp_set_col_stat(P, c, st[nr + c - 1]);
+    parm->pricing = pricing == GLP_PT_STD ? GLP_PT_PSE : GLP_PT_STD;
+    parm->it_lim = lim - (glp_get_it_cnt(P) - it0);
+    rc = glp_simplex(P, parm);
+    *switched = true;
+  }
+  free(st);
+  parm->it_lim = lim, parm->pricing = pricing;
+  return rc;
+}
+
 /* One simplex run; true when the LP is solved to optimality. Duals and the
  * primal are read whatever happened (the bounds stay valid). */
 static bool solve(struct cl_lp *lp, int meth) {
@@ -303,11 +329,12 @@ static bool solve(struct cl_lp *lp, int meth) {
     lp->parm.tm_lim = (int)left;
   }
   lp->solves++;
-  int rc = glp_simplex(lp->P, &lp->parm);
+  bool switched; /* a stall the guard caught: the solve goes on */
+  int rc = cl_glpk_simplex(lp->P, &lp->parm, &switched);
   if (rc == GLP_EITLIM || rc == GLP_ETMLIM) lp->budget_hit = true;
   if (rc != 0 && rc != GLP_EITLIM && rc != GLP_ETMLIM) {
     glp_std_basis(lp->P); /* a singular or ill-conditioned basis: restart once */
-    rc = glp_simplex(lp->P, &lp->parm);
+    rc = cl_glpk_simplex(lp->P, &lp->parm, &switched);
   }
   int nr = glp_get_num_rows(lp->P);
   bool duals = rc == 0 || (lp->probing && rc == GLP_EITLIM); /* any multipliers bound */

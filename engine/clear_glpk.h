@@ -1,0 +1,25 @@
+/* clear_glpk.h — the one GLPK call the clearing guards, shared by
+ * clear_lp.c and its tests.
+ *
+ * GLPK's simplex can stall on a degenerate vertex: the reduced market of
+ * a 1,000-offer market, started from an answer's cover (docs/clearing.md,
+ * "Stalls"), ran 200,000 primal pivots (7 s) under projected steepest
+ * edge without proving the optimum that Dantzig's rule reaches in 232. */
+#ifndef FLEXD_ENGINE_CLEAR_GLPK_H
+#define FLEXD_ENGINE_CLEAR_GLPK_H
+
+#include <glpk.h>
+#include <stdbool.h>
+
+/* glp_simplex(P, parm) with a stall guard: where parm's iteration limit is
+ * above 2 (rows + columns) + 1000, that many pivots run under parm's
+ * pricing and, if they do not end the solve, the rest of the limit runs
+ * under the other rule (Dantzig's ↔ projected steepest edge) from the
+ * basis the solve started at (from where steepest edge stalled, Dantzig's
+ * rule stalls too); *switched says so. No healthy solve of the bench's
+ * markets comes near that share (128 markets of 1,000 offers, 100 to
+ * 10,000 offers: never switched). parm is left as it came.
+ * Deterministic: pivot counts only. */
+int cl_glpk_simplex(glp_prob *P, glp_smcp *parm, bool *switched);
+
+#endif
