@@ -146,6 +146,7 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
   if (getenv("BB_NATIVE")) p.bb_native_lp = atoi(getenv("BB_NATIVE")) != 0;
   if (getenv("BB_DIVE")) p.bb_node_dive = atoi(getenv("BB_DIVE"));
+  if (getenv("BB_CUTOFF")) p.bb_cutoff = atof(getenv("BB_CUTOFF"));
   if (getenv("DIVE_CUT")) p.bb_dive_cut = atoi(getenv("DIVE_CUT")) != 0;
   if (getenv("CROSS_MAX")) p.cross_max_offers = (size_t)atol(getenv("CROSS_MAX"));
   if (getenv("CROSS_PROOF")) p.cross_proof_start = atoi(getenv("CROSS_PROOF")) != 0;

@@ -40,6 +40,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_node_limit = 2000;
   p->bb_pivot_limit = 8000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
+  p->bb_cutoff = 0.5;
   p->bb_lazy_rows = true;
   p->bb_native_lp = true;
   p->bb_node_dive = 16;

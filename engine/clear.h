@@ -97,6 +97,14 @@ struct fx_clear_params {
   int bb_node_limit;
   long bb_pivot_limit;
   double bb_gap;
+  /* The share of bb_gap a cost branch-and-bound that proves (step 10 and
+   * the proof of step 12; not the neighbourhood searches) prunes by
+   * (round 12): a node, a look-ahead's child or an option whose bound is
+   * within bb_cutoff·bb_gap of the incumbent is treated as no better.
+   * The proven gap still holds, and ends at most bb_gap as before, but a
+   * better answer inside that share is no longer searched for. 0 = off:
+   * only what cannot beat the incumbent is pruned. */
+  double bb_cutoff;
   /* Node LPs without the offers' "one option" rows that the root leaves
    * slack; a row comes back once a node's LP splits its offer beyond one
    * (same LP optimum, a smaller basis; docs/clearing-rounds.md, round 5). */

@@ -83,10 +83,33 @@ struct bb {
   int pc_alln[2];
   struct pick *cands; /* scratch: per offer, the branching candidates */
   const struct fx_clear_params *p;
+  int64_t cut_lo; /* the least value cut has pruned by (INT64_MAX: none) */
 };
 
 /* The incumbent's value in minimisation form. */
 static int64_t inc(const struct bb *bb) { return bb->cov ? -bb->best->cov : bb->best->cost; }
+
+int64_t cl_bb_cutoff(int64_t u, double g) {
+  if (g <= 0 || u <= 0) return u;
+  double floor_ = FX_CLEAR_GAP_FLOOR_PRICE;
+  int64_t v = (double)u / (1.0 + g) >= floor_ ? (int64_t)ceil((double)u / (1.0 + g))
+                                              : u - (int64_t)(g * floor_);
+  if (v > u) v = u;
+  for (int k = 0; k < 4 && v < u && (double)(u - v) > g * fmax(fabs((double)v), floor_); k++) v++;
+  return (double)(u - v) > g * fmax(fabs((double)v), floor_) ? u : v;
+}
+
+/* What a node must beat to matter: the incumbent's value, or with
+ * bb_cutoff (round 12) the least value it is within bb_cutoff·bb_gap of.
+ * A choice costing that or more cannot take the proof past that share of
+ * the gap, so the search prunes, fixes and decides by it (on cost only).
+ * Everything pruned so costs at least the least value used (cut_lo),
+ * which therefore bounds the proof (proven). */
+static int64_t cut(struct bb *bb) {
+  int64_t v = bb->cov ? inc(bb) : cl_bb_cutoff(inc(bb), bb->p->bb_cutoff * bb->gap);
+  if (v < bb->cut_lo) bb->cut_lo = v;
+  return v;
+}
 
 static const struct cl_krange FULL = {0, 100};
 
@@ -101,6 +124,7 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
   bb->cur = malloc(md->n_cols * sizeof *bb->cur);
   bb->keep = malloc(md->n_cols * sizeof *bb->keep);
   bb->leaf_lb = INT64_MAX;
+  bb->cut_lo = INT64_MAX;
   bb->cands = malloc((md->n_offers ? md->n_offers : 1) * sizeof *bb->cands);
   if (!bb->cands) return FX_CLEAR_ENOMEM;
   for (int d = 0; d < 2; d++) {
@@ -172,16 +196,18 @@ static int64_t open_min(const struct bb *bb, size_t *at) {
   return lb;
 }
 
-/* The proven bound now: nothing cheaper than the incumbent lies outside
+/* The proven bound now: nothing cheaper than the least value the search
+ * has pruned by (the incumbent's, or below it with bb_cutoff) lies outside
  * the open nodes and the integral leaves. */
-static int64_t proven(const struct bb *bb) {
+static int64_t proven(struct bb *bb) {
   size_t at = 0;
   int64_t lb = open_min(bb, &at);
   if (bb->leaf_lb < lb) lb = bb->leaf_lb;
-  return inc(bb) < lb ? inc(bb) : lb;
+  cut(bb);
+  return bb->cut_lo < lb ? bb->cut_lo : lb;
 }
 
-static bool gap_closed(const struct bb *bb) {
+static bool gap_closed(struct bb *bb) {
   int64_t lb = proven(bb);
   double floor = bb->cov ? FX_CLEAR_GAP_FLOOR_W : FX_CLEAR_GAP_FLOOR_PRICE;
   double ref = fmax(fabs((double)lb), floor);
@@ -231,7 +257,7 @@ static int fix_offer(struct bb *bb, size_t i, int64_t u) {
 static int fix(struct bb *bb, int k) {
   int rc = 0;
   bb->node[k].fix = bb->n_chg;
-  for (size_t i = 0; !rc && i < bb->md->n_offers; i++) rc = fix_offer(bb, i, inc(bb));
+  for (size_t i = 0; !rc && i < bb->md->n_offers; i++) rc = fix_offer(bb, i, cut(bb));
   bb->node[k].n_fix = bb->n_chg - bb->node[k].fix;
   return rc;
 }
@@ -354,7 +380,7 @@ static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *b
   moves(bb, p, &dist[0], &dist[1]);
   p->lb[0] = p->lb[1] = b;
   for (int dir = 0; dir < 2; dir++) {
-    if (dir && bb->p->bb_sb_stop && p->lb[0] >= inc(bb)) break; /* decided: see pick */
+    if (dir && bb->p->bb_sb_stop && p->lb[0] >= cut(bb)) break; /* decided: see pick */
     child_set(bb, p, dir, false);
     int lim = bb->p->bb_sb_pivots > 0 ? bb->p->bb_sb_pivots : 1;
     long piv = 0;
@@ -423,8 +449,8 @@ static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
     if (!synced) sync(bb), synced = true;
     int rc = look_ahead(bb, b, p, bu);
     if (rc) return rc;
-    if (p->lb[0] >= inc(bb) || p->lb[1] >= inc(bb)) {
-      p->up = p->lb[0] >= inc(bb); /* plunge into the child that may be better */
+    if (p->lb[0] >= cut(bb) || p->lb[1] >= cut(bb)) {
+      p->up = p->lb[0] >= cut(bb); /* plunge into the child that may be better */
       *out = *p;
       return 0;
     }
@@ -487,7 +513,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   if (nd->bcol >= 0 && bound < INT64_MAX / 2) /* learn the pseudo-cost */
     learn(bb, nd->bdir, (size_t)nd->bcol, bound - nd->pbound, nd->bdist);
   if (bound > nd->bound) nd->bound = bound;
-  if (nd->bound >= inc(bb)) return 0;
+  if (nd->bound >= cut(bb)) return 0;
   if (!ok) { /* no solution to branch on: the node's bound stands */
     if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
     return 0;
@@ -502,7 +528,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
     return 0;
   }
-  if (nd->bound >= inc(bb)) return 0; /* the candidate closed it */
+  if (nd->bound >= cut(bb)) return 0; /* the candidate closed it */
   return branch(bb, k, &p, next);
 }
 
@@ -511,7 +537,7 @@ static int search(struct bb *bb, struct budget *bu) {
   while (!rc) {
     if (k < 0) k = pop_best(bb);
     if (k < 0) break;
-    if (bb->node[k].bound >= inc(bb)) {
+    if (bb->node[k].bound >= cut(bb)) {
       k = -1;
       continue;
     }

@@ -240,6 +240,10 @@ struct cl_bb_out {
   long sb_pivots;  /* their share of pivots */
   bool budget_hit;
 };
+/* The least cost v that u is within share g of (u − v <= g·max(|v|, the
+ * gap's floor), as the gaps are measured): a choice costing v or more
+ * cannot take a proof of u past g. u itself where g <= 0 or u <= 0. */
+int64_t cl_bb_cutoff(int64_t u, double g);
 int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
               struct cl_state *best, int64_t target, int64_t bound, bool coverage,
               struct cl_bb_out *out);

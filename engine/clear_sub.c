@@ -136,6 +136,7 @@ static int sub_solve(const struct cl_model *sm, const struct fx_clear_params *p,
   bool hit = false;
   struct fx_clear_params q = *p;
   q.bb_node_limit = lim->nodes, q.bb_pivot_limit = lim->pivots, q.bb_gap = lim->gap;
+  q.bb_cutoff = 0.0; /* it searches for answers, it proves nothing */
   int64_t c0 = sbest->cov;
   int rc = cl_state_init(&dive, sm);
   if (!rc) rc = cl_lp_create(&lp, sm, &q, deadline);
@@ -459,7 +460,9 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
   struct reduced r = {0};
   struct cl_model rm = {0};
   struct cl_state st = {0}, cand = {0};
-  int64_t u = best->cost, c0 = best->cov;
+  /* with bb_cutoff, a choice costing cl_bb_cutoff(u) or more cannot take
+   * the proof past that share of the gap: the market is reduced by it */
+  int64_t u = cl_bb_cutoff(best->cost, p->bb_cutoff * p->bb_gap), c0 = best->cov;
   bool *keep = calloc(md->n_cols ? md->n_cols : 1, sizeof *keep);
   memset(out, 0, sizeof *out);
   out->bound = INT64_MIN;

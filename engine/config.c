@@ -362,6 +362,7 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
   int64_t x;
   if (!strcmp(k, "coverage_tolerance")) return set_share(&p->coverage_tolerance, v, 0.1);
   if (!strcmp(k, "bb_gap")) return set_share(&p->bb_gap, v, 0.1);
+  if (!strcmp(k, "bb_cutoff")) return set_share(&p->bb_cutoff, v, 1.0); /* round 12 */
   /* The proof before the neighbourhood search where the root's gap is at
    * least this many bb_gaps (docs/clearing-rounds.md, round 10b); 0 = never. */
   if (!strcmp(k, "proof_first_ratio")) return set_share(&p->proof_first_ratio, v, 1000.0);
@@ -650,6 +651,7 @@ static const struct field fields[] = {
     MEM("market", "dso_sees_agr_per_connection", dso_sees_agr_per_connection, RELOAD),
     MEM("market", "coverage_tolerance", clear.coverage_tolerance, RELOAD),
     MEM("market", "bb_gap", clear.bb_gap, RELOAD),
+    MEM("market", "bb_cutoff", clear.bb_cutoff, RELOAD),
     MEM("market", "bb_max_offers", clear.bb_max_offers, RELOAD),
     MEM("market", "bb_node_limit", clear.bb_node_limit, RELOAD),
     MEM("market", "bb_pivot_limit", clear.bb_pivot_limit, RELOAD),

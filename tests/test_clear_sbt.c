@@ -15,38 +15,6 @@
 #include "engine/config.h"
 #include "tests/support/clear_markets.h"
 
-/* The engine's branch-and-bound on cost at merit order's coverage, from
- * merit order's answer, as fx_clear_solve runs it after the root LP. */
-struct run {
-  struct cl_bb_out bo;
-  int64_t cov, cost;
-  bool ran;
-};
-
-static struct run bb_on(const struct fx_clear_market *m, const struct fx_clear_params *p) {
-  struct run r = {0};
-  struct cl_model md;
-  struct cl_lp *lp = NULL;
-  struct cl_state st = {0};
-  struct cl_lp_out out = {0};
-  cr_assert_eq(cl_model_init(&md, m), 0);
-  if (md.n_cols) {
-    cr_assert_eq(cl_lp_create(&lp, &md, p, 0), 0);
-    cr_assert_eq(cl_state_init(&st, &md), 0);
-    cr_assert_eq(cl_merit(&st, &md), 0);
-    cr_assert_eq(cl_lp_root(lp, &st, &out), 0);
-    cr_assert_eq(cl_lp_cost_bound(lp, st.cov, &out), 0);
-    r.cov = st.cov;
-    cr_assert_eq(cl_bb_run(&md, lp, p, &st, out.target, out.cost_lb, false, &r.bo), 0);
-    r.cost = st.cost, r.ran = true;
-    cr_assert_geq(st.cov, r.cov, "the answer lost coverage");
-  }
-  cl_lp_free(lp);
-  cl_state_free(&st);
-  cl_model_free(&md);
-  return r;
-}
-
 /* Every candidate looked ahead at every node it is allowed at, one pivot
  * per child (so that the limit cuts them short), run to a zero gap. */
 static void look_everywhere(struct fx_clear_params *p, int depth) {
@@ -57,7 +25,7 @@ static void look_everywhere(struct fx_clear_params *p, int depth) {
 
 /* The bound holds against the exhaustive search at the coverage searched,
  * and a search run to its end found the least cost there. */
-static void check_exhaustive(const struct fx_clear_market *m, const struct run *r, uint64_t seed) {
+static void check_exhaustive(const struct fx_clear_market *m, const struct fx_cm_bb *r, uint64_t seed) {
   struct fx_cm_ex e = {.m = m, .at_cov = r->cov};
   fx_cm_exhaustive(&e);
   cr_assert_leq(r->bo.bound, e.at_cost, "seed %llu: bound %lld above the optimum %lld",
@@ -79,7 +47,7 @@ static bool depth_one(uint64_t seed, size_t n, bool exhaustive) {
   struct fx_clear_params top, all;
   look_everywhere(&top, 1);
   look_everywhere(&all, 0);
-  struct run t = bb_on(&k.m, &top), a = bb_on(&k.m, &all);
+  struct fx_cm_bb t = fx_cm_bb_merit(&k.m, &top), a = fx_cm_bb_merit(&k.m, &all);
   if (!t.ran) return false;
   if (exhaustive) check_exhaustive(&k.m, &t, seed), check_exhaustive(&k.m, &a, seed);
   cr_assert_leq(t.bo.sb_probes, (int)(6 * n), "seed %llu: %d look-aheads below depth 1",
@@ -112,7 +80,7 @@ Test(clear_sbt, a_decided_candidate_looks_ahead_at_one_child) {
     look_everywhere(&stop, 0);
     look_everywhere(&both, 0);
     stop.bb_sb_stop = true;
-    struct run s = bb_on(&k.m, &stop), b = bb_on(&k.m, &both);
+    struct fx_cm_bb s = fx_cm_bb_merit(&k.m, &stop), b = fx_cm_bb_merit(&k.m, &both);
     if (!s.ran) continue;
     if (n <= 8) check_exhaustive(&k.m, &s, seed), check_exhaustive(&k.m, &b, seed);
     cr_assert_eq(b.bo.sb_probes % 2, 0, "seed %llu: a look-ahead without its pair",

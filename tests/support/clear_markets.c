@@ -161,6 +161,30 @@ void fx_cm_exhaustive(struct fx_cm_ex *e) {
   ex_rec(e, 0);
 }
 
+struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_clear_params *p) {
+  struct fx_cm_bb r = {0};
+  struct cl_model md;
+  struct cl_lp *lp = NULL;
+  struct cl_state st = {0};
+  struct cl_lp_out out = {0};
+  cr_assert_eq(cl_model_init(&md, m), 0);
+  if (md.n_cols) {
+    cr_assert_eq(cl_lp_create(&lp, &md, p, 0), 0);
+    cr_assert_eq(cl_state_init(&st, &md), 0);
+    cr_assert_eq(cl_merit(&st, &md), 0);
+    cr_assert_eq(cl_lp_root(lp, &st, &out), 0);
+    cr_assert_eq(cl_lp_cost_bound(lp, st.cov, &out), 0);
+    r.cov = st.cov;
+    cr_assert_eq(cl_bb_run(&md, lp, p, &st, out.target, out.cost_lb, false, &r.bo), 0);
+    r.cost = st.cost, r.ran = true;
+    cr_assert_geq(st.cov, r.cov, "the answer lost coverage");
+  }
+  cl_lp_free(lp);
+  cl_state_free(&st);
+  cl_model_free(&md);
+  return r;
+}
+
 void fx_cm_bb_params(struct fx_clear_params *p) {
   fx_clear_params_init(p);
   p->exact_max_offers = 0;

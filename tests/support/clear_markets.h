@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "engine/clear.h"
+#include "engine/clear_internal.h"
 
 #define FX_CM_MAX_ISPS 6
 #define FX_CM_MAX_OFFERS 120
@@ -77,6 +78,17 @@ void fx_cm_exhaustive(struct fx_cm_ex *e);
  * extra dives and local search off) run to a zero gap within budgets the
  * generator's small markets never reach: what the search is compared to. */
 void fx_cm_bb_params(struct fx_clear_params *p);
+
+/* The engine's branch-and-bound (cl_bb_run) on cost at merit order's
+ * coverage, from merit order's answer, as fx_clear_solve runs it after
+ * the root LP: its output, the coverage it searched at and the answer's
+ * cost (ran: false where m has no column). */
+struct fx_cm_bb {
+  struct cl_bb_out bo;
+  int64_t cov, cost;
+  bool ran;
+};
+struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_clear_params *p);
 
 /* fx_clear_solve(m, p), asserting it returns 0. */
 struct fx_clear_result fx_cm_solve(const struct fx_clear_market *m,
