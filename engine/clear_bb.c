@@ -99,6 +99,10 @@ int64_t cl_bb_cutoff(int64_t u, double g) {
   return (double)(u - v) > g * fmax(fabs((double)v), floor_) ? u : v;
 }
 
+double cl_bb_cut_share(const struct fx_clear_params *p) {
+  return fmin(fmax(p->bb_cutoff, 0.0), 1.0) * p->bb_gap;
+}
+
 /* What a node must beat to matter: the incumbent's value, or with
  * bb_cutoff (round 12) the least value it is within bb_cutoff·bb_gap of.
  * A choice costing that or more cannot take the proof past that share of
@@ -106,7 +110,7 @@ int64_t cl_bb_cutoff(int64_t u, double g) {
  * Everything pruned so costs at least the least value used (cut_lo),
  * which therefore bounds the proof (proven). */
 static int64_t cut(struct bb *bb) {
-  int64_t v = bb->cov ? inc(bb) : cl_bb_cutoff(inc(bb), bb->p->bb_cutoff * bb->gap);
+  int64_t v = bb->cov ? inc(bb) : cl_bb_cutoff(inc(bb), cl_bb_cut_share(bb->p));
   if (v < bb->cut_lo) bb->cut_lo = v;
   return v;
 }

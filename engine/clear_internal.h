@@ -244,6 +244,9 @@ struct cl_bb_out {
  * gap's floor), as the gaps are measured): a choice costing v or more
  * cannot take a proof of u past g. u itself where g <= 0 or u <= 0. */
 int64_t cl_bb_cutoff(int64_t u, double g);
+/* The share the proving search prunes by: bb_cutoff (clamped to 0..1)
+ * times bb_gap. */
+double cl_bb_cut_share(const struct fx_clear_params *p);
 int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear_params *p,
               struct cl_state *best, int64_t target, int64_t bound, bool coverage,
               struct cl_bb_out *out);

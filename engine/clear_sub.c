@@ -462,7 +462,7 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
   struct cl_state st = {0}, cand = {0};
   /* with bb_cutoff, a choice costing cl_bb_cutoff(u) or more cannot take
    * the proof past that share of the gap: the market is reduced by it */
-  int64_t u = cl_bb_cutoff(best->cost, p->bb_cutoff * p->bb_gap), c0 = best->cov;
+  int64_t u = cl_bb_cutoff(best->cost, cl_bb_cut_share(p)), c0 = best->cov;
   bool *keep = calloc(md->n_cols ? md->n_cols : 1, sizeof *keep);
   memset(out, 0, sizeof *out);
   out->bound = INT64_MIN;
