@@ -20,6 +20,7 @@
  *
  *   ORDER object: id = FlexOrder MessageID, ref = offer, owner AGR, body = its XML */
 #include <glpk.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,10 +198,24 @@ static void expire_offers(struct fx_seq_ctx *ctx, struct mk_market *m, int64_t n
   }
 }
 
-/* What a clearing found, kept on the market for the query API. */
-static void note_result(struct mk_market *m, const struct fx_clear_result *res) {
+/* What a clearing found, kept on the market for the query API, and logged
+ * for the operator (event clearing_done): what it ordered and covered, its
+ * proven gaps in millionths, whether a budget stopped it, the
+ * branch-and-bound's nodes and the solve's time on the clearing thread
+ * (-1 where the sequencer solved it inline, without a runner). */
+static void note_result(const struct fx_market *mk, struct mk_market *m,
+                        const struct fx_clear_result *res, int64_t solve_us) {
   m->need = res->need, m->coverage = res->coverage, m->cost = res->cost;
   m->coverage_gap = res->coverage_gap, m->cost_gap = res->cost_gap;
+  fx_log_emit(&(struct fx_log){.format = mk->cfg->log_format, .fd = 2}, FX_LOG_INFO, "clearing_done",
+              FX_LOG_KV(FX_LS("market", m->key), FX_LN("orders", res->n_orders),
+                        FX_LN("need_w", res->need), FX_LN("coverage_w", res->coverage),
+                        FX_LN("cost", res->cost), FX_LN("coverage_gap_ppm", llround(res->coverage_gap * 1e6)),
+                        FX_LN("cost_gap_ppm", llround(res->cost_gap * 1e6)),
+                        FX_LN("budget_hit", res->budget_hit), FX_LN("nodes", res->bb_nodes),
+                        FX_LN("solve_us", solve_us)),
+              "market %s: cleared, %zu orders, proven gaps %.3f %% coverage and %.3f %% cost", m->key,
+              res->n_orders, 100 * res->coverage_gap, 100 * res->cost_gap);
 }
 
 /* ---- re-clearings that survive a restart ----
@@ -331,7 +346,7 @@ static int clear_inline(struct fx_market *mk, struct fx_seq_ctx *ctx, struct mk_
     for (size_t i = 0; i < res.n_orders; i++)
       if (place_order(mk, ctx, m, cv.idx[res.orders[i].offer], (int)res.orders[i].option, res.orders[i].factor) == 0)
         n++;
-    note_result(m, &res);
+    note_result(mk, m, &res, -1); /* inline: not timed */
     fx_clear_result_free(&res);
   }
   mk_clear_view_free(&cv);
@@ -680,7 +695,7 @@ static void settle_result(struct fx_market *mk, struct fx_seq_ctx *ctx, struct m
     j->placed = place_open(mk, ctx, m, j, at);
   free(at);
   if (fresh) {
-    note_result(m, res);
+    note_result(mk, m, res, j->run.solve_us);
     mark_cleared(mk, ctx, m, j->asked);
     j->final = true;
     if (j->again) /* what changed meanwhile (a rejected order) is cleared next */

@@ -102,18 +102,24 @@ static void send_offers(int64_t supply[100]) {
   }
 }
 
+/* The first line of flexd.log that names what, into line. */
+static bool log_line(const char *what, char *line, size_t len) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/flexd.log", fx_sim_dir(peer));
+  FILE *f = fopen(path, "r");
+  bool found = false;
+  while (f && !found && fgets(line, (int)len, f))
+    found = strstr(line, what) != NULL;
+  if (f)
+    fclose(f);
+  return found;
+}
+
 /* Whether flexd's log has a line with `what` (bounded wait of timeout_ms). */
 static bool log_has(const char *what, int timeout_ms) {
-  char path[512], line[4096];
-  snprintf(path, sizeof path, "%s/flexd.log", fx_sim_dir(peer));
+  char line[4096];
   for (int i = 0; i <= timeout_ms / 5; i++) {
-    FILE *f = fopen(path, "r");
-    bool found = false;
-    while (f && !found && fgets(line, sizeof line, f))
-      found = strstr(line, what) != NULL;
-    if (f)
-      fclose(f);
-    if (found)
+    if (log_line(what, line, sizeof line))
       return true;
     usleep(5000);
   }
@@ -165,4 +171,13 @@ Test(clearing_async_http, sigterm_during_a_clearing_exits_0_and_a_restart_clears
   for (int i = 0; i < 1000 && strcmp(request_state(), "cleared"); i++)
     usleep(10000);
   cr_assert_str_eq(request_state(), "cleared");
+  /* The committed result is logged for the operator, once, with what the
+   * clearing thread measured: the orders it placed and its proven gaps. */
+  cr_assert(log_has("clearing_done", WAIT_MS), "no clearing_done line for the committed clearing");
+  char line[4096];
+  cr_assert(log_line("clearing_done", line, sizeof line));
+  cr_assert_not_null(strstr(line, "orders"), "%s", line);
+  cr_assert_not_null(strstr(line, "cost_gap_ppm"), "%s", line);
+  cr_assert_null(strstr(line, "solve_us=-1"), "the runner's solve was not timed: %s", line);
+  cr_assert_null(strstr(line, "\"solve_us\":-1"), "the runner's solve was not timed: %s", line);
 }
