@@ -194,40 +194,52 @@ static int model_ranks(struct cl_model *md) {
 /* Symmetry classes (round 12, symm). The search sees an offer only
  * through its columns, so offers whose columns agree field by field are
  * interchangeable: swapping their choices keeps every ISP total, the
- * coverage and the cost. Offers are sorted by their columns' content
- * (arrival breaking ties) and equal neighbours chained: O(n log n)
- * comparisons, most of which stop at the price. */
-static int cmp64(int64_t a, int64_t b) { return (a > b) - (a < b); }
+ * coverage and the cost. Offers are sorted by a 64-bit hash of their
+ * columns' content (arrival breaking ties) and neighbours of equal hash
+ * chained once their columns compare equal: a collision between offers
+ * that differ can only split a class (a missed link), never join two.
+ * Hashing, not sorting by content, since the classes are built for every
+ * sub-market too: a content sort cost 0.4 % of a 1,000-offer clearing. */
+/* FNV-1a over 64-bit words: two instructions a value (the powers are
+ * most of what is hashed); equal hashes are compared in full anyway. */
+static uint64_t mix(uint64_t h, int64_t v) { return (h ^ (uint64_t)v) * 0x100000001b3u; }
 
 /* price false: the coverage search's classes, which the price does not
  * split (a twin there needs the same coverage and totals only). */
-static int col_cmp(const struct cl_col *a, const struct cl_col *b, bool price) {
-  int r = price ? cmp64(a->price, b->price) : 0;
-  if (!r) r = cmp64(a->min_af, b->min_af);
-  if (!r) r = cmp64((int64_t)a->first, (int64_t)b->first);
-  if (!r) r = cmp64((int64_t)a->n, (int64_t)b->n);
-  for (size_t q = 0; !r && q < a->n; q++) r = cmp64(a->p[q], b->p[q]);
-  return r;
+static uint64_t offer_hash(const struct cl_model *md, size_t i, bool price) {
+  uint64_t h = mix(0xcbf29ce484222325u, (int64_t)(md->offer_col[i + 1] - md->offer_col[i]));
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    const struct cl_col *cl = &md->col[c];
+    h = mix(mix(mix(h, price ? cl->price : 0), cl->min_af), (int64_t)cl->first);
+    h = mix(h, (int64_t)cl->n);
+    for (size_t q = 0; q < cl->n; q++) h = mix(h, cl->p[q]);
+  }
+  return h;
 }
 
-static int offer_cmp(const struct cl_model *md, size_t a, size_t b, bool price) {
-  size_t na = md->offer_col[a + 1] - md->offer_col[a], nb = md->offer_col[b + 1] - md->offer_col[b];
-  int r = cmp64((int64_t)na, (int64_t)nb);
-  for (size_t q = 0; !r && q < na; q++)
-    r = col_cmp(&md->col[md->offer_col[a] + q], &md->col[md->offer_col[b] + q], price);
-  return r;
+static bool col_same(const struct cl_col *a, const struct cl_col *b, bool price) {
+  return (!price || a->price == b->price) && a->min_af == b->min_af && a->first == b->first &&
+         a->n == b->n && !memcmp(a->p, b->p, a->n * sizeof *a->p);
 }
 
-struct sym_key { /* qsort has no context argument: each key carries it */
-  const struct cl_model *md;
+static bool offer_same(const struct cl_model *md, size_t a, size_t b, bool price) {
+  size_t n = md->offer_col[a + 1] - md->offer_col[a];
+  if (n != md->offer_col[b + 1] - md->offer_col[b]) return false;
+  for (size_t q = 0; q < n; q++)
+    if (!col_same(&md->col[md->offer_col[a] + q], &md->col[md->offer_col[b] + q], price))
+      return false;
+  return true;
+}
+
+struct sym_key {
+  uint64_t h;
   size_t offer;
-  bool price;
 };
 
 static int sym_key_cmp(const void *x, const void *y) {
   const struct sym_key *a = x, *b = y;
-  int r = offer_cmp(a->md, a->offer, b->offer, a->price);
-  return r ? r : cmp64((int64_t)a->offer, (int64_t)b->offer);
+  if (a->h != b->h) return a->h < b->h ? -1 : 1;
+  return (a->offer > b->offer) - (a->offer < b->offer);
 }
 
 static int model_chain(const struct cl_model *md, bool price, struct cl_sym *cs) {
@@ -241,11 +253,11 @@ static int model_chain(const struct cl_model *md, bool price, struct cl_sym *cs)
   }
   for (size_t i = 0; i < md->n_offers; i++) {
     cs->prev[i] = cs->next[i] = -1;
-    if (md->offer_col[i + 1] > md->offer_col[i]) k[m++] = (struct sym_key){md, i, price};
+    if (md->offer_col[i + 1] > md->offer_col[i]) k[m++] = (struct sym_key){offer_hash(md, i, price), i};
   }
   qsort(k, m, sizeof *k, sym_key_cmp);
   for (size_t j = 1; j < m; j++) {
-    if (offer_cmp(md, k[j - 1].offer, k[j].offer, price)) continue;
+    if (k[j - 1].h != k[j].h || !offer_same(md, k[j - 1].offer, k[j].offer, price)) continue;
     cs->n_classes += cs->prev[k[j - 1].offer] < 0;
     cs->n_linked++;
     cs->next[k[j - 1].offer] = (int)k[j].offer;
