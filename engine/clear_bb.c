@@ -209,9 +209,10 @@ static bool allowed(const struct bb *bb, size_t c) { return bb->kr[c].hi >= firs
  * lowered to i's; and once j must order column q (lo > 0) from factor f,
  * i's columns before q are excluded, and where q is i's last allowed
  * column, i must order it from f (lo raised). A forward pass carries the
- * caps down a class, a backward one the floors up; neither pass moves
- * what the other reads (caps read hi, floors lo), so one of each is a
- * fixpoint. */
+ * caps down a class, a backward one the floors up. The backward pass only
+ * excludes columns below an offer's last allowed one and raises floors
+ * (closing the node where that empties a column), so every cap the
+ * forward pass read stands: one pass of each is a fixpoint. */
 static size_t col_pos(const struct cl_model *md, size_t c) {
   return c - md->offer_col[md->col[c].offer];
 }
