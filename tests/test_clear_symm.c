@@ -22,7 +22,7 @@
  * steps factors below 100); with near, about a quarter are near twins:
  * one option's price doubled, or its minimum factor one lower. */
 static void gen_symm(struct fx_cm_market *k, uint64_t seed, size_t n, int steps, bool near) {
-  static struct fx_cm_market base; /* large; the suite is single-threaded per test */
+  struct fx_cm_market base;
   fx_cm_gen(&base, seed, DISTINCT, steps, seed % 5 == 0);
   struct fx_cm_rng r = {seed * 7919 + 1};
   memcpy(k->isps, base.isps, sizeof k->isps);
