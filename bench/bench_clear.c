@@ -28,7 +28,9 @@
  * 1), BB_SIZE and
  * BB_SCARCITY (one market only); the window neighbourhoods (round 9, off
  * by default): LNS_MAX (lns_max_offers), LNS_WIDTH, LNS_SHARE, LNS_NODES,
- * LNS_PIVOTS, LNS_PASSES, LNS_WORK and LNS_PROOF (lns_proof_start: 0 or 1). */
+ * LNS_PIVOTS, LNS_PASSES, LNS_WORK and LNS_PROOF (lns_proof_start: 0 or 1);
+ * BB_SYMM (bb_symmetry: 0 or 1) and BB_DUP=k (each generated offer k
+ * times, identical, the request's bounds k times as wide; round 12). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +125,20 @@ static double clock_ms(clockid_t id) {
 static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 static double cpu_ms(void) { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
 
+/* BB_DUP=k (round 12, symm): every generated offer k times in a row,
+ * identical (the same options), and every ISP's bounds k times as wide,
+ * so that the market's scarcity stays what BB_SCARCITY says: the market
+ * day's fleets of alike offers on the bench's market. The generator is
+ * untouched; the copies point into its options. */
+static struct fx_clear_offer *duplicate(struct gen *g, size_t k) {
+  struct fx_clear_offer *o = malloc(g->n_offers * k * sizeof *o);
+  if (!o) exit(1);
+  for (size_t i = 0; i < g->n_offers * k; i++) o[i] = g->offers[i / k];
+  for (size_t t = 0; t < N_ISPS; t++)
+    g->isps[t].min_power *= (int64_t)k, g->isps[t].max_power *= (int64_t)k;
+  return o;
+}
+
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -133,7 +149,9 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   /* BB_SEED=s: another market of the same shape (s = 0 is the bench's). */
   uint64_t seed = 42 + n + (getenv("BB_SEED") ? strtoull(getenv("BB_SEED"), NULL, 10) : 0);
   gen_market(&g, n, seed, 0, scarcity);
-  struct fx_clear_market m = {{N_ISPS, g.isps}, n, g.offers, NULL};
+  size_t dup = getenv("BB_DUP") ? strtoul(getenv("BB_DUP"), NULL, 10) : 1;
+  struct fx_clear_offer *copies = dup > 1 ? duplicate(&g, dup) : NULL;
+  struct fx_clear_market m = {{N_ISPS, g.isps}, copies ? n * dup : n, copies ? copies : g.offers, NULL};
   double t[9], cpu[9];
   struct fx_clear_result res = {0};
   struct fx_clear_params p;
@@ -143,6 +161,7 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("BB_GAP")) p.bb_gap = atof(getenv("BB_GAP"));
   if (getenv("BB_PIVOTS")) p.bb_pivot_limit = atol(getenv("BB_PIVOTS"));
   if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
+  if (getenv("BB_SYMM")) p.bb_symmetry = atoi(getenv("BB_SYMM")) != 0;
   if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
   if (getenv("BB_NATIVE")) p.bb_native_lp = atoi(getenv("BB_NATIVE")) != 0;
   if (getenv("BB_DIVE")) p.bb_node_dive = atoi(getenv("BB_DIVE"));
@@ -181,11 +200,12 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   }
   qsort(t, (size_t)runs, sizeof *t, cmp_d);
   qsort(cpu, (size_t)runs, sizeof *cpu, cmp_d);
-  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %5d %7ld %4d %5d %s%s\n", n, scarcity,
+  printf("%7zu %5.2f %10.1f %8.1f %7zu %6.3f%% %8.3f%% %12lld %12lld %5d %5d %7ld %4d %5d %s%s\n", m.n_offers, scarcity,
          t[runs / 2], cpu[runs / 2], res.n_orders, 100 * res.coverage_gap, 100 * res.cost_gap,
          (long long)res.cost, (long long)res.cost_lb, res.lp_solves, res.bb_nodes, res.bb_pivots, res.rins_free, res.proof_cols, res.optimal ? "yes" : "no",
          res.budget_hit ? " (budget hit)" : "");
   fx_clear_result_free(&res);
+  free(copies);
   gen_free(&g);
 }
 

@@ -41,6 +41,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_pivot_limit = 8000;
   p->bb_gap = FX_CLEAR_TOLERANCE;
   p->bb_cutoff = 0.5;
+  p->bb_symmetry = true;
   p->bb_lazy_rows = true;
   p->bb_native_lp = true;
   p->bb_node_dive = 16;
@@ -299,6 +300,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     else if (!rc && proof) rc = proof_run(md, lp, p, deadline, &best, &other, &out, &bo, &proof_cols);
     if (!rc && bb && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
   }
+  if (!rc && p->bb_symmetry) rc = cl_state_canon(&best, md);
   if (!rc && !cl_state_feasible(&best, md)) rc = FX_CLEAR_ESOLVER; /* never: repair ran */
   if (!rc) rc = fill_result(res, &best, md);
   if (!rc) {

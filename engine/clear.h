@@ -105,6 +105,15 @@ struct fx_clear_params {
    * better answer inside that share is no longer searched for. 0 = off:
    * only what cannot beat the incumbent is pruned. */
   double bb_cutoff;
+  /* Symmetry breaking (round 12, symm): offers identical in every option
+   * the engine considers form a class (on coverage, identical but for the
+   * price); every branch-and-bound (step 10, the proof's reduced market,
+   * the neighbourhood searches) searches only the choices where an
+   * earlier offer of a class ranks at least as high as a later one (none,
+   * then option by option, factor by factor), which loses no cost or
+   * coverage, and the answer's orders are dealt to a class's offers in
+   * that order (the earlier arrival holds the order). */
+  bool bb_symmetry;
   /* Node LPs without the offers' "one option" rows that the root leaves
    * slack; a row comes back once a node's LP splits its offer beyond one
    * (same LP optimum, a smaller basis; docs/clearing-rounds.md, round 5). */

@@ -84,6 +84,7 @@ struct bb {
   struct pick *cands; /* scratch: per offer, the branching candidates */
   const struct fx_clear_params *p;
   int64_t cut_lo; /* the least value cut has pruned by (INT64_MAX: none) */
+  const struct cl_sym *sym; /* the classes the rule runs on (NULL: off) */
 };
 
 /* The incumbent's value in minimisation form. */
@@ -173,9 +174,122 @@ static void apply_range(struct bb *bb, size_t first, size_t n) {
   for (size_t e = first; e < first + n; e++) bb->kr[bb->chg[e].col] = bb->chg[e].r;
 }
 
-/* Column states of node k (root first, so later decisions win), then the
- * LP's bounds brought in step where they differ. */
-static void apply(struct bb *bb, int k) {
+static int first_factor(const struct bb *bb, size_t c) {
+  int m = bb->md->col[c].min_af;
+  return bb->kr[c].lo > m ? bb->kr[c].lo : m;
+}
+
+static bool allowed(const struct bb *bb, size_t c) { return bb->kr[c].hi >= first_factor(bb, c); }
+
+/* Symmetry breaking (round 12, symm; bb_symmetry). The rule: within a
+ * class of identical offers (clear_model.c), an earlier offer's choice
+ * ranks at least as high as a later one's, by none < column 0 at factor
+ * 1..100 < column 1 ... (cl_sym_rank). Every choice of the market has a
+ * twin that keeps the rule — each class's choices sorted into arrival
+ * order — ordering the same columns at the same factors, so with the same
+ * ISP totals, coverage and cost: the least value over the rule-keeping
+ * choices is the least over all. On coverage the value is the coverage
+ * alone, so there the classes ignore the price (md->sym_cov): the twin
+ * keeps totals and coverage, and only its cost, which that search's
+ * bound does not speak of, may differ. The search therefore runs over the
+ * rule-keeping choices from the root on (a global, static restriction,
+ * not a per-node one: the twin of a choice a node holds may lie in another
+ * node, which is why nothing here looks beyond the node's own ranges and
+ * the rule): a node stands for its rule-keeping choices, and sym_close
+ * only removes from its factor ranges choices that break the rule for
+ * some pair of neighbours of a class, given those ranges. Every bound of
+ * the node (Lagrangian, over its ranges) then bounds its rule-keeping
+ * choices, and the least over open nodes, leaves and the values pruned by
+ * still bounds the whole market. A node whose ranges leave an offer that
+ * must order no factor holds no rule-keeping choice and is closed.
+ *
+ * What the ranges express, for neighbours i before j (rank(i) >= rank(j)):
+ * j cannot rank above i's highest allowed choice (its last allowed column
+ * at that column's hi): j's later columns excluded, that column's hi
+ * lowered to i's; and once j must order column q (lo > 0) from factor f,
+ * i's columns before q are excluded, and where q is i's last allowed
+ * column, i must order it from f (lo raised). A forward pass carries the
+ * caps down a class, a backward one the floors up. The backward pass only
+ * excludes columns below an offer's last allowed one and raises floors
+ * (closing the node where that empties a column), so every cap the
+ * forward pass read stands: one pass of each is a fixpoint. */
+static size_t col_pos(const struct cl_model *md, size_t c) {
+  return c - md->offer_col[md->col[c].offer];
+}
+
+/* Offer i's last allowed column, or -1. */
+static int top_col(const struct bb *bb, size_t i) {
+  for (size_t c = bb->md->offer_col[i + 1]; c-- > bb->md->offer_col[i];)
+    if (allowed(bb, c)) return (int)c;
+  return -1;
+}
+
+/* The column offer i must order (lo > 0), or -1. */
+static int must_col(const struct bb *bb, size_t i) {
+  for (size_t c = bb->md->offer_col[i]; c < bb->md->offer_col[i + 1]; c++)
+    if (bb->kr[c].lo > 0) return (int)c;
+  return -1;
+}
+
+/* Exclude column c: false when it must be ordered (the node is empty). */
+static bool sym_exclude(struct bb *bb, size_t c) {
+  if (bb->kr[c].lo > 0) return false;
+  if (allowed(bb, c)) bb->kr[c].hi = 0;
+  return true;
+}
+
+/* Offer j ranks at most column pos (-1: none) at factor hi. */
+static bool sym_cap(struct bb *bb, size_t j, int pos, int hi) {
+  for (size_t c = bb->md->offer_col[j]; c < bb->md->offer_col[j + 1]; c++) {
+    int q = (int)col_pos(bb->md, c);
+    if (q > pos && !sym_exclude(bb, c)) return false;
+    if (q != pos || !allowed(bb, c) || bb->kr[c].hi <= hi) continue;
+    bb->kr[c].hi = (uint8_t)hi;
+    if (bb->kr[c].lo > 0 && !allowed(bb, c)) return false;
+  }
+  return true;
+}
+
+/* Offer i ranks at least column pos at factor f. */
+static bool sym_raise(struct bb *bb, size_t i, int pos, int f) {
+  const struct cl_model *md = bb->md;
+  int at = -1;
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    int q = (int)col_pos(md, c);
+    if (q < pos && !sym_exclude(bb, c)) return false;
+    if (q > pos && allowed(bb, c)) return true; /* "c, or a later column": not a range */
+    if (q == pos) at = (int)c;
+  }
+  if (at < 0 || !allowed(bb, (size_t)at)) return false; /* nothing left at or above pos */
+  if (bb->kr[at].lo < f) bb->kr[at].lo = (uint8_t)f;
+  return allowed(bb, (size_t)at);
+}
+
+/* The rule applied to the node's ranges in kr; false: the node is empty. */
+static bool sym_close(struct bb *bb) {
+  const struct cl_model *md = bb->md;
+  const struct cl_sym *cs = bb->sym;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    if (cs->next[i] < 0) continue;
+    int c = top_col(bb, i);
+    int pos = c < 0 ? -1 : (int)col_pos(md, (size_t)c), hi = c < 0 ? 0 : bb->kr[c].hi;
+    if (!sym_cap(bb, (size_t)cs->next[i], pos, hi)) return false;
+  }
+  for (size_t j = md->n_offers; j-- > 0;) {
+    if (cs->prev[j] < 0) continue;
+    int c = must_col(bb, j);
+    if (c >= 0 && !sym_raise(bb, (size_t)cs->prev[j], (int)col_pos(md, (size_t)c),
+                             first_factor(bb, (size_t)c)))
+      return false;
+  }
+  return true;
+}
+
+/* Column states of node k (root first, so later decisions win), closed
+ * under the symmetry rule (bb_symmetry), then the LP's bounds brought in
+ * step where they differ. False: the rule leaves the node empty (the LP
+ * untouched). */
+static bool apply(struct bb *bb, int k) {
   size_t n = 0;
   for (int j = k; j >= 0; j = bb->node[j].parent) bb->path[n++] = j;
   for (size_t c = 0; c < bb->md->n_cols; c++) bb->kr[c] = FULL;
@@ -184,11 +298,13 @@ static void apply(struct bb *bb, int k) {
     apply_range(bb, nd->chg, nd->n_chg);
     apply_range(bb, nd->fix, nd->n_fix);
   }
+  if (bb->sym && !sym_close(bb)) return false;
   for (size_t c = 0; c < bb->md->n_cols; c++) {
     if (bb->kr[c].lo == bb->cur[c].lo && bb->kr[c].hi == bb->cur[c].hi) continue;
     cl_lp_bb_set(bb->lp, c, bb->kr[c]);
     bb->cur[c] = bb->kr[c];
   }
+  return true;
 }
 
 static int64_t open_min(const struct bb *bb, size_t *at) {
@@ -228,13 +344,6 @@ static int pop_best(struct bb *bb) {
   bb->n_open--;
   return k;
 }
-
-static int first_factor(const struct bb *bb, size_t c) {
-  int m = bb->md->col[c].min_af;
-  return bb->kr[c].lo > m ? bb->kr[c].lo : m;
-}
-
-static bool allowed(const struct bb *bb, size_t c) { return bb->kr[c].hi >= first_factor(bb, c); }
 
 /* Reduced-cost fixing for node k's subtree: a column whose ordering alone
  * proves a cost at or above the incumbent's is excluded; the last column an
@@ -303,6 +412,7 @@ struct budget {
   long pivots, pivot_limit;
   long sb_pivots; /* the look-aheads' share of pivots */
   int sb_probes;
+  int sym_closed; /* nodes the symmetry rule closed unsolved */
   bool hit;
 };
 
@@ -504,7 +614,10 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   int64_t bound;
   long piv = 0;
   *next = -1;
-  apply(bb, k);
+  if (!apply(bb, k)) { /* no rule-keeping choice inside: closed */
+    bu->sym_closed++;
+    return 0;
+  }
   int ok = cl_lp_bb_solve(bb->lp, bb->coverage, &bound, &piv);
   bu->nodes++, bu->pivots += piv;
   if (ok == FX_CLEAR_ENOMEM) return ok;
@@ -570,6 +683,8 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   int rc = bb_init(&bb, md, lp, p->bb_node_limit);
   bb.best = best, bb.coverage = best->cov, bb.target = target, bb.gap = p->bb_gap;
   bb.cov = coverage, bb.p = p;
+  const struct cl_sym *cs = coverage ? &md->sym_cov : &md->sym;
+  bb.sym = p->bb_symmetry && cs->n_linked ? cs : NULL;
   if (!rc) rc = cl_lp_bb_begin(lp, bb.kr, coverage);
   if (!rc) {
     new_node(&bb, -1, coverage ? -bound : bound);
@@ -581,6 +696,6 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   if (rc != FX_CLEAR_EINVAL) cl_lp_bb_end(lp);
   bb_free(&bb);
   out->nodes = bu.nodes, out->pivots = bu.pivots, out->budget_hit = bu.hit;
-  out->sb_probes = bu.sb_probes, out->sb_pivots = bu.sb_pivots;
+  out->sb_probes = bu.sb_probes, out->sb_pivots = bu.sb_pivots, out->sym_closed = bu.sym_closed;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
 }

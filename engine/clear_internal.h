@@ -41,6 +41,15 @@ struct cl_col {
                     never falls as its factor rises */
 };
 
+/* A partition of the offers into classes, each chained by arrival:
+ * prev / next per offer, -1 at either end and for offers in no class of
+ * two or more. */
+struct cl_sym {
+  int *prev, *next;
+  size_t n_classes; /* classes of two or more offers */
+  size_t n_linked;  /* offers that have a previous one in theirs */
+};
+
 struct cl_model {
   const struct fx_clear_market *m;
   size_t n_isps, n_offers, n_cols;
@@ -52,6 +61,12 @@ struct cl_model {
    * so that the integer passes list a state's orders in their order by a
    * scan instead of a sort per pass (round 11, polc). */
   size_t *rank_price, *rank_unit;
+  /* Symmetry classes (round 12, symm): offers identical in everything the
+   * model keeps of their columns (the same columns in the same order:
+   * price, minimum factor, ISP window and powers), chained by arrival;
+   * sym_cov: the same but for the price, which the coverage search does
+   * not see. Column q of one member is column q of every other. */
+  struct cl_sym sym, sym_cov;
   int64_t need;            /* sum of cap */
   int64_t deficit;         /* sum of max(0, -b) over Requested: model slack, see clear_lp.c */
 };
@@ -95,6 +110,15 @@ int cl_cover_order(struct cl_state *st, const struct cl_model *md);
 /* Both at or above target: less cost. Otherwise lexicographic: more
  * coverage, then less cost. */
 bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t target);
+/* The rule of symmetry breaking (round 12, symm): within a class, an
+ * earlier offer's choice ranks at least as high as a later one's, by
+ * none < column 0 at factor 1..100 < column 1 ... (cl_sym_rank). Puts st's
+ * choices in that order, class by class (the same orders moved between
+ * identical offers: totals, coverage and cost unchanged), so that among
+ * identical offers the earlier arrival holds the order (DESIGN.md §4). */
+int cl_state_canon(struct cl_state *st, const struct cl_model *md);
+/* The rank of column c (or -1: none) at factor k in that order. */
+int cl_sym_rank(const struct cl_model *md, int c, int k);
 /* Do a and b order the same on offer i: the same column at the same
  * factor, or nothing? */
 bool cl_state_same_order(const struct cl_state *a, const struct cl_state *b, size_t i);
@@ -238,6 +262,7 @@ struct cl_bb_out {
   long pivots;
   int sb_probes;   /* look-aheads (one child each) */
   long sb_pivots;  /* their share of pivots */
+  int sym_closed;  /* nodes the symmetry rule left empty, closed unsolved */
   bool budget_hit;
 };
 /* The least cost v that u is within share g of (u − v <= g·max(|v|, the

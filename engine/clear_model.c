@@ -5,7 +5,9 @@
  * coverage caps (see clear_internal.h) and its offers into columns, one per
  * useful option. The state is the answer being built: per offer a column and
  * factor, with the ISP totals, coverage and cost kept exact in integers after
- * every change, so no heuristic can ever report a violated bound. */
+ * every change, so no heuristic can ever report a violated bound. The model
+ * also chains identical offers into classes (round 12, symm), on which the
+ * branch-and-bound breaks symmetry and the answer is put in arrival order. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +191,87 @@ static int model_ranks(struct cl_model *md) {
   return md->rank_price && md->rank_unit ? 0 : FX_CLEAR_ENOMEM;
 }
 
+/* Symmetry classes (round 12, symm). The search sees an offer only
+ * through its columns, so offers whose columns agree field by field are
+ * interchangeable: swapping their choices keeps every ISP total, the
+ * coverage and the cost. Offers are sorted by a 64-bit hash of their
+ * columns' content (arrival breaking ties) and neighbours of equal hash
+ * chained once their columns compare equal: a collision between offers
+ * that differ can only split a class (a missed link), never join two.
+ * Hashing, not sorting by content, since the classes are built for every
+ * sub-market too: a content sort cost 0.4 % of a 1,000-offer clearing. */
+/* FNV-1a over 64-bit words: two instructions a value (the powers are
+ * most of what is hashed); equal hashes are compared in full anyway. */
+static uint64_t mix(uint64_t h, int64_t v) { return (h ^ (uint64_t)v) * 0x100000001b3u; }
+
+/* price false: the coverage search's classes, which the price does not
+ * split (a twin there needs the same coverage and totals only). */
+static uint64_t offer_hash(const struct cl_model *md, size_t i, bool price) {
+  uint64_t h = mix(0xcbf29ce484222325u, (int64_t)(md->offer_col[i + 1] - md->offer_col[i]));
+  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+    const struct cl_col *cl = &md->col[c];
+    h = mix(mix(mix(h, price ? cl->price : 0), cl->min_af), (int64_t)cl->first);
+    h = mix(h, (int64_t)cl->n);
+    for (size_t q = 0; q < cl->n; q++) h = mix(h, cl->p[q]);
+  }
+  return h;
+}
+
+static bool col_same(const struct cl_col *a, const struct cl_col *b, bool price) {
+  return (!price || a->price == b->price) && a->min_af == b->min_af && a->first == b->first &&
+         a->n == b->n && !memcmp(a->p, b->p, a->n * sizeof *a->p);
+}
+
+static bool offer_same(const struct cl_model *md, size_t a, size_t b, bool price) {
+  size_t n = md->offer_col[a + 1] - md->offer_col[a];
+  if (n != md->offer_col[b + 1] - md->offer_col[b]) return false;
+  for (size_t q = 0; q < n; q++)
+    if (!col_same(&md->col[md->offer_col[a] + q], &md->col[md->offer_col[b] + q], price))
+      return false;
+  return true;
+}
+
+struct sym_key {
+  uint64_t h;
+  size_t offer;
+};
+
+static int sym_key_cmp(const void *x, const void *y) {
+  const struct sym_key *a = x, *b = y;
+  if (a->h != b->h) return a->h < b->h ? -1 : 1;
+  return (a->offer > b->offer) - (a->offer < b->offer);
+}
+
+static int model_chain(const struct cl_model *md, bool price, struct cl_sym *cs) {
+  size_t n = md->n_offers ? md->n_offers : 1, m = 0;
+  cs->prev = malloc(n * sizeof *cs->prev);
+  cs->next = malloc(n * sizeof *cs->next);
+  struct sym_key *k = malloc(n * sizeof *k);
+  if (!cs->prev || !cs->next || !k) {
+    free(k);
+    return FX_CLEAR_ENOMEM;
+  }
+  for (size_t i = 0; i < md->n_offers; i++) {
+    cs->prev[i] = cs->next[i] = -1;
+    if (md->offer_col[i + 1] > md->offer_col[i]) k[m++] = (struct sym_key){offer_hash(md, i, price), i};
+  }
+  qsort(k, m, sizeof *k, sym_key_cmp);
+  for (size_t j = 1; j < m; j++) {
+    if (k[j - 1].h != k[j].h || !offer_same(md, k[j - 1].offer, k[j].offer, price)) continue;
+    cs->n_classes += cs->prev[k[j - 1].offer] < 0;
+    cs->n_linked++;
+    cs->next[k[j - 1].offer] = (int)k[j].offer;
+    cs->prev[k[j].offer] = (int)k[j - 1].offer;
+  }
+  free(k);
+  return 0;
+}
+
+static int model_classes(struct cl_model *md) {
+  int rc = model_chain(md, true, &md->sym);
+  return rc ? rc : model_chain(md, false, &md->sym_cov);
+}
+
 int cl_model_init(struct cl_model *md, const struct fx_clear_market *m) {
   memset(md, 0, sizeof *md);
   if (!m || (m->n_offers && !m->offers) || m->n_offers > UINT32_MAX / 4) return FX_CLEAR_EINVAL;
@@ -198,6 +281,7 @@ int cl_model_init(struct cl_model *md, const struct fx_clear_market *m) {
   int rc = model_isps(md);
   if (!rc) rc = model_cols(md);
   if (!rc) rc = model_ranks(md);
+  if (!rc) rc = model_classes(md);
   if (rc) cl_model_free(md);
   return rc;
 }
@@ -208,6 +292,8 @@ void cl_model_free(struct cl_model *md) {
   free(md->offer_col);
   free(md->rank_price);
   free(md->rank_unit);
+  free(md->sym.prev), free(md->sym.next);
+  free(md->sym_cov.prev), free(md->sym_cov.next);
   memset(md, 0, sizeof *md);
 }
 
@@ -391,6 +477,37 @@ bool cl_state_better(const struct cl_state *a, const struct cl_state *b, int64_t
   if (a_ok && b_ok && a->cost != b->cost) return a->cost < b->cost;
   if (a->cov != b->cov) return a->cov > b->cov;
   return a->cost < b->cost;
+}
+
+int cl_sym_rank(const struct cl_model *md, int c, int k) {
+  if (c < 0 || k <= 0) return -1;
+  return (int)((size_t)c - md->offer_col[md->col[c].offer]) * 101 + k;
+}
+
+static int rank_desc(const void *x, const void *y) {
+  int a = *(const int *)x, b = *(const int *)y;
+  return (a < b) - (a > b);
+}
+
+/* Each class's ranks sorted, highest first, and dealt out again in
+ * arrival order: member e gets column (rank / 101) of its own at factor
+ * rank % 101. The columns are identical, so d, cov and cost stay exact. */
+int cl_state_canon(struct cl_state *st, const struct cl_model *md) {
+  int *r = malloc((md->n_offers ? md->n_offers : 1) * sizeof *r);
+  if (!r) return FX_CLEAR_ENOMEM;
+  for (size_t h = 0; h < md->n_offers; h++) {
+    if (md->sym.prev[h] >= 0 || md->sym.next[h] < 0) continue; /* not a class's first */
+    size_t n = 0;
+    for (int e = (int)h; e >= 0; e = md->sym.next[e]) r[n++] = cl_sym_rank(md, st->col[e], st->k[e]);
+    qsort(r, n, sizeof *r, rank_desc);
+    n = 0;
+    for (int e = (int)h; e >= 0; e = md->sym.next[e], n++) {
+      st->col[e] = r[n] < 0 ? -1 : (int)md->offer_col[e] + r[n] / 101;
+      st->k[e] = r[n] < 0 ? 0 : r[n] % 101;
+    }
+  }
+  free(r);
+  return 0;
 }
 
 bool cl_state_same_order(const struct cl_state *a, const struct cl_state *b, size_t i) {

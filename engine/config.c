@@ -401,6 +401,7 @@ static int market_clear_key(struct fx_clear_params *p, const char *k, const char
     return 0;
   }
   if (!strcmp(k, "bb_dive_cut")) return set_bool(&p->bb_dive_cut, v); /* round 11 */
+  if (!strcmp(k, "bb_symmetry")) return set_bool(&p->bb_symmetry, v); /* round 12 */
   /* Reliability branching (docs/clearing-rounds.md, round 7; on since round 10),
    * and where it looks ahead (round 10 sbt). */
   if (!strcmp(k, "bb_sb_stop")) return set_bool(&p->bb_sb_stop, v);
@@ -668,6 +669,7 @@ static const struct field fields[] = {
     MEM("market", "bb_native_lp", clear.bb_native_lp, RELOAD),
     MEM("market", "bb_node_dive", clear.bb_node_dive, RELOAD),
     MEM("market", "bb_dive_cut", clear.bb_dive_cut, RELOAD),
+    MEM("market", "bb_symmetry", clear.bb_symmetry, RELOAD),
     MEM("market", "dive_native_lp", clear.dive_native_lp, RELOAD),
 };
 

@@ -86,6 +86,9 @@
  *   bb_sb_stop = false            reaches the incumbent) opt in to round 10's rules
  *   bb_dive_cut = true            a node dive stops once a fix round's LP proves
  *                                 its fixings no cheaper than the incumbent
+ *   bb_symmetry = true            identical offers: the branch-and-bound searches
+ *                                 only choices where the earlier ranks at least as
+ *                                 high, and the earlier holds the order on a tie
  *
  *   [contract ID]                 a bilateral contract (FlexOption) the platform
  *   agr = agr.example.com         manages on the DSO's behalf: the AGR,
