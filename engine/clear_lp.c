@@ -289,6 +289,12 @@ void cl_lp_free(struct cl_lp *lp) {
   free(lp);
 }
 
+/* Back to the basis a guarded solve started at. */
+static void restart(glp_prob *P, const char *st, int nr, int nc) {
+  for (int r = 1; r <= nr; r++) glp_set_row_stat(P, r, st[r - 1]);
+  for (int c = 1; c <= nc; c++) glp_set_col_stat(P, c, st[nr + c - 1]);
+}
+
 int cl_glpk_simplex(glp_prob *P, glp_smcp *parm, bool *switched) {
   int lim = parm->it_lim, pricing = parm->pricing;
   int nr = glp_get_num_rows(P), nc = glp_get_num_cols(P), cap = 2 * (nr + nc) + 1000;
@@ -298,19 +304,25 @@ int cl_glpk_simplex(glp_prob *P, glp_smcp *parm, bool *switched) {
   if (!st) return glp_simplex(P, parm); /* no room to guard: GLPK's own limit */
   for (int r = 1; r <= nr; r++) st[r - 1] = (char)glp_get_row_stat(P, r);
   for (int c = 1; c <= nc; c++) st[nr + c - 1] = (char)glp_get_col_stat(P, c);
-  int it0 = glp_get_it_cnt(P);
+  int it0 = glp_get_it_cnt(P), meth = parm->meth;
   parm->it_lim = cap;
   int rc = glp_simplex(P, parm);
   if (rc == GLP_EITLIM) { /* stalled: again from the start, by the other rule */
-    for (int r = 1; r <= nr; r++) glp_set_row_stat(P, r, st[r - 1]);
-    for (int c = 1; c <= nc; c++) glp_set_col_stat(P, c, st[nr + c - 1]);
+    restart(P, st, nr, nc);
     parm->pricing = pricing == GLP_PT_STD ? GLP_PT_PSE : GLP_PT_STD;
-    parm->it_lim = lim - (glp_get_it_cnt(P) - it0);
+    int left = lim - (glp_get_it_cnt(P) - it0);
+    parm->it_lim = left > cap ? cap : left;
     rc = glp_simplex(P, parm);
     *switched = true;
+    if (rc == GLP_EITLIM && left > cap) { /* both rules stall: the other method */
+      restart(P, st, nr, nc);
+      parm->meth = meth == GLP_PRIMAL ? GLP_DUALP : GLP_PRIMAL, parm->pricing = pricing;
+      parm->it_lim = lim - (glp_get_it_cnt(P) - it0);
+      rc = glp_simplex(P, parm);
+    }
   }
   free(st);
-  parm->it_lim = lim, parm->pricing = pricing;
+  parm->it_lim = lim, parm->pricing = pricing, parm->meth = meth;
   return rc;
 }
 

@@ -1,0 +1,129 @@
+/* test_clear_fuzzfound.c — markets tests/fuzz/fuzz_clear.c found the
+ * clearing engine wrong or stuck on, kept as reproducers (the fuzzer's
+ * parameters: the defaults with the small budgets it runs under).
+ *
+ * 1. Ten offers whose powers run from 2 W to 8 GW (one option of 8.09e9 W
+ *    beside options of a few watts): the exact path's LP (54 rows, 32
+ *    columns) made GLPK's primal simplex cycle under both pricing rules,
+ *    so the stall guard (cl_glpk_simplex) handed a stalled solve on to the
+ *    other rule, which ran to the 200,000-pivot limit: three such solves
+ *    per clearing, ~5 s (release) for a 10-offer market, and the exact
+ *    cost bound lost (the limit counts as a budget hit). The guard now
+ *    caps the other rule as it caps the first and gives the rest to the
+ *    dual simplex, which ends there in tens of pivots.
+ *
+ * 2. NOT FIXED (the test is disabled; fuzz_clear does not judge the bounds
+ *    of such markets until it is): the exact path's cost bound is above
+ *    the answer. One Requested ISP [-1 TW, 0]; two offers identical but
+ *    for the price (24,900 and 13,800) of -972,986,945,304 W each. The
+ *    answer is the cheaper one (cost 13,800, the optimum), but cost_lb is
+ *    24,896. GLPK's LP relaxation under the MILP (mip_cost_bound) stops
+ *    with the coverage column at its upper bound 1e12 with a reduced cost
+ *    of 2.6e-8, inside GLPK's dual tolerance, which over a range of 2.7e10
+ *    W is worth ~690 of cost (LP value 14,491 where the true one is
+ *    13,800); intopt then trusts that relaxation and proves 24,900. The
+ *    bound's slack (1e-7 relative, half a unit per offer) does not cover
+ *    a tolerance scaled by the coverage column's range. Only the exact
+ *    path (exact_max_offers, GLPK's MILP); the engine's own
+ *    branch-and-bound and the proof path give a valid bound (-11,100). */
+#include <criterion/criterion.h>
+
+#include "engine/clear.h"
+
+static void fuzz_params(struct fx_clear_params *p) {
+  fx_clear_params_init(p);
+  p->exact_node_limit = 200;
+  p->bb_node_limit = 200;
+  p->bb_pivot_limit = 4000;
+  p->local_search_work = 20000;
+  p->rins_node_limit = 50;
+  p->bb_cutoff = 0;
+}
+
+static const struct fx_clear_isp stall_isps[8] = {
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 200, 400},
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 400, 800},
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 600, 1200},
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 800, 1600},
+};
+
+static const int64_t p00[] = {150, 90, -30}, p01[] = {100, 100, 100, 100, 100, 100, 100, 100},
+                     p02[] = {200, 200, 200, 200}, p10[] = {150, 90, -30},
+                     p11[] = {100, 100, -14135, -14135, -14135, -14135, -14135, -14135},
+                     p12[] = {-14135}, p20[] = {-14135}, p21[] = {2, 100, 100, 100, 0},
+                     p30[] = {8088838688, 10, 53506}, p31[] = {-30, 0, 0, 0}, p40[] = {2, 2, 2},
+                     p41[] = {20}, p50[] = {532, 200, 200}, p51[] = {20, 2},
+                     p52[] = {0, 0, 20, 2, 2}, p60[] = {2, -64266},
+                     p61[] = {0, 20, -21, -1616, 20, 0}, p70[] = {20}, p80[] = {532},
+                     p81[] = {0, 150}, p90[] = {2}, p91[] = {2, 0, -54277};
+
+#define OPT(price, af, first, pw) {price, af, first, sizeof pw / sizeof pw[0], pw}
+
+static const struct fx_clear_option o0[] = {OPT(0, 80, 0, p00), OPT(0, 100, 0, p01),
+                                            OPT(700, 60, 4, p02)};
+static const struct fx_clear_option o1[] = {OPT(1000, 81, 1, p10), OPT(500, 100, 0, p11),
+                                            OPT(-5500, 93, 7, p12)};
+static const struct fx_clear_option o2[] = {OPT(-5500, 93, 7, p20), OPT(1000, 98, 2, p21)};
+static const struct fx_clear_option o3[] = {OPT(-10270, 98, 4, p30), OPT(200, 93, 2, p31)};
+static const struct fx_clear_option o4[] = {OPT(1000, 98, 2, p40), OPT(95060, 94, 2, p41)};
+static const struct fx_clear_option o5[] = {OPT(18700, 96, 3, p50), OPT(100, 98, 4, p51),
+                                            OPT(3400, 97, 1, p52)};
+static const struct fx_clear_option o6[] = {OPT(200, 100, 2, p60), OPT(100, 95, 0, p61)};
+static const struct fx_clear_option o7[] = {OPT(0, 96, 0, p70)};
+static const struct fx_clear_option o8[] = {OPT(5000, 65, 0, p80), OPT(100, 94, 6, p81)};
+static const struct fx_clear_option o9[] = {OPT(0, 100, 7, p90), OPT(5220, 98, 2, p91)};
+
+static const struct fx_clear_offer stall_offers[10] = {
+    {3, o0}, {3, o1}, {2, o2}, {2, o3}, {2, o4}, {3, o5}, {2, o6}, {1, o7}, {2, o8}, {2, o9},
+};
+
+Test(clear_fuzzfound, a_badly_scaled_market_clears_within_its_budget) {
+  struct fx_clear_market m = {{8, stall_isps}, 10, stall_offers, NULL};
+  struct fx_clear_params p;
+  fuzz_params(&p);
+  struct fx_clear_result r, again;
+  cr_assert_eq(fx_clear_solve(&m, &p, &r), 0);
+  /* the stalled LPs ran to the iteration limit, which is a budget hit */
+  cr_assert_not(r.budget_hit, "a limit stopped the exact path of a 10-offer market");
+  cr_assert_leq(r.coverage, r.coverage_ub);
+  cr_assert_leq(r.cost_lb, r.cost);
+  /* the exact MILP's cost bound (lost with the stall: the LP bound alone
+   * was 29,881 below the answer) is within 1.5 % of the answer */
+  cr_assert_leq(r.cost - r.cost_lb, r.cost / 66, "cost %lld, bound %lld", (long long)r.cost,
+                (long long)r.cost_lb);
+  cr_assert_eq(fx_clear_solve(&m, &p, &again), 0);
+  cr_assert_eq(again.n_orders, r.n_orders);
+  cr_assert_arr_eq(again.orders, r.orders, r.n_orders * sizeof *r.orders);
+  fx_clear_result_free(&again);
+  fx_clear_result_free(&r);
+}
+
+/* 2. (see the top of the file): disabled until the exact path's bound
+ * holds on powers of this size. */
+static const struct fx_clear_isp tw_isp[1] = {{FX_CLEAR_REQUESTED, -1000000000000, 0}};
+static const int64_t q00[] = {1970}, q10[] = {999999999998}, q11[] = {-972986945304},
+                     q30[] = {0};
+static const struct fx_clear_option t0[] = {OPT(-403, 100, 0, q00)};
+static const struct fx_clear_option t1[] = {OPT(-100000000000000, 100, 0, q10),
+                                            OPT(24900, 100, 0, q11)};
+static const struct fx_clear_option t2[] = {OPT(24001, 100, 0, q10), OPT(13800, 100, 0, q11)};
+static const struct fx_clear_option t3[] = {OPT(0, 100, 0, q30), OPT(0, 100, 0, q30),
+                                            OPT(0, 100, 0, q30)};
+static const struct fx_clear_option t4[] = {OPT(0, 100, 0, q30)};
+static const struct fx_clear_offer tw_offers[7] = {
+    {1, t0}, {2, t1}, {2, t2}, {3, t3}, {1, t4}, {1, t4}, {1, t4},
+};
+
+Test(clear_fuzzfound, the_exact_paths_cost_bound_holds_at_terawatts, .disabled = true) {
+  struct fx_clear_market m = {{1, tw_isp}, 7, tw_offers, NULL};
+  struct fx_clear_params p;
+  fuzz_params(&p);
+  p.bb_lazy_rows = false;
+  struct fx_clear_result r;
+  cr_assert_eq(fx_clear_solve(&m, &p, &r), 0);
+  cr_assert_eq(r.coverage, 972986945304);
+  cr_assert_eq(r.cost, 13800, "the cheaper of the two identical offers");
+  cr_assert_leq(r.cost_lb, r.cost, "cost_lb %lld above the optimum %lld", (long long)r.cost_lb,
+                (long long)r.cost);
+  fx_clear_result_free(&r);
+}
