@@ -484,6 +484,13 @@ static void learn(struct bb *bb, int dir, size_t c, int64_t gain, double dist) {
   bb->pc_all[dir] += g, bb->pc_alln[dir]++;
 }
 
+/* A child's bound lb above its parent's b; an infeasible child's bound is
+ * INT64_MAX, which less a negative b does not fit (fuzz_clear: signed
+ * overflow): it saturates, as it does where b >= 0. */
+static int64_t bound_gain(int64_t lb, int64_t b) {
+  return b < 0 && lb > INT64_MAX + b ? INT64_MAX : lb - b;
+}
+
 /* Look ahead into both children of candidate p of a node whose bound was b
  * when the look-aheads began (the same base for every candidate's gains):
  * their proven bounds, the pseudo-costs they teach, and the score. With
@@ -503,10 +510,10 @@ static int look_ahead(struct bb *bb, int64_t b, struct pick *p, struct budget *b
     child_set(bb, p, dir, true);
     if (rc < 0) return rc;
     if (p->lb[dir] < b) p->lb[dir] = b;
-    learn(bb, dir, p->col, p->lb[dir] - b, dist[dir]);
+    learn(bb, dir, p->col, bound_gain(p->lb[dir], b), dist[dir]);
   }
   p->probed = true;
-  p->score = fmax((double)(p->lb[0] - b), 1e-6) * fmax((double)(p->lb[1] - b), 1e-6);
+  p->score = fmax((double)bound_gain(p->lb[0], b), 1e-6) * fmax((double)bound_gain(p->lb[1], b), 1e-6);
   return 0;
 }
 

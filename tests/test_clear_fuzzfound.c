@@ -25,7 +25,14 @@
  *    bound's slack (1e-7 relative, half a unit per offer) does not cover
  *    a tolerance scaled by the coverage column's range. Only the exact
  *    path (exact_max_offers, GLPK's MILP); the engine's own
- *    branch-and-bound and the proof path give a valid bound (-11,100). */
+ *    branch-and-bound and the proof path give a valid bound (-11,100).
+ *
+ * 3. Signed overflow (UBSan, under ./dev test's sanitizer build): the
+ *    branch-and-bound's look-ahead (clear_bb.c look_ahead) took a child's
+ *    bound less its parent's, and an infeasible child's bound is
+ *    INT64_MAX, which less a negative parent bound (-1.7e8 here: offers of
+ *    price 1e10 currency units) does not fit. The gain now saturates, as
+ *    it did where the parent's bound was not negative. */
 #include <criterion/criterion.h>
 
 #include "engine/clear.h"
@@ -125,5 +132,48 @@ Test(clear_fuzzfound, the_exact_paths_cost_bound_holds_at_terawatts, .disabled =
   cr_assert_eq(r.cost, 13800, "the cheaper of the two identical offers");
   cr_assert_leq(r.cost_lb, r.cost, "cost_lb %lld above the optimum %lld", (long long)r.cost_lb,
                 (long long)r.cost);
+  fx_clear_result_free(&r);
+}
+
+/* 3. (see the top of the file): the neighbourhood search's look-aheads
+ * (exact, bb and proof off; no tolerance, no gap) into an infeasible child
+ * below a negative bound; UBSan fails the sanitizer build where that
+ * overflows. */
+static const struct fx_clear_isp ovf_isps[8] = {
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 200, 400},
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 400, 800},
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 600, 1200},
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 800, 1600},
+};
+static const int64_t ovf_base[8] = {0, 0, 0, 20, 2, 340, 0, 0};
+static const int64_t v5[] = {100, 100, 100, 100, 100}, v10[] = {2, 1, 0},
+                     v11[] = {150, -7924604960, 20}, v12[] = {10, 416208, 2, 2, 2, 2, 2},
+                     v20[] = {0, -999999999787}, v21[] = {10}, v40[] = {1792}, vz[] = {0};
+static const struct fx_clear_option w0[] = {OPT(200, 98, 2, v5)};
+static const struct fx_clear_option w1[] = {OPT(5220, 98, 2, v10),
+                                            OPT(100000000000000, 83, 3, v11),
+                                            OPT(1500, 98, 1, v12)};
+static const struct fx_clear_option w2[] = {OPT(1000, 98, 2, v20), OPT(100, 98, 7, v21)};
+static const struct fx_clear_option w3[] = {OPT(0, 93, 2, v5)};
+static const struct fx_clear_option w4[] = {OPT(5220, 99, 1, v40), OPT(1500, 99, 3, vz),
+                                            OPT(200, 98, 2, v5)};
+static const struct fx_clear_option w5[] = {OPT(0, 100, 0, vz), OPT(0, 100, 0, vz),
+                                            OPT(0, 100, 0, vz)};
+static const struct fx_clear_option w6[] = {OPT(0, 100, 0, vz)};
+static const struct fx_clear_offer ovf_offers[8] = {
+    {1, w0}, {3, w1}, {2, w2}, {1, w3}, {3, w4}, {3, w5}, {1, w6}, {1, w6},
+};
+
+Test(clear_fuzzfound, look_aheads_below_a_negative_bound_do_not_overflow) {
+  struct fx_clear_market m = {{8, ovf_isps}, 8, ovf_offers, ovf_base};
+  struct fx_clear_params p;
+  fuzz_params(&p);
+  p.exact_max_offers = 0, p.bb_max_offers = 0, p.proof_max_offers = 0;
+  p.coverage_tolerance = 0, p.bb_gap = 0;
+  struct fx_clear_result r;
+  cr_assert_eq(fx_clear_solve(&m, &p, &r), 0);
+  cr_assert_lt(r.cost_lb, 0, "the bound the look-aheads start from is negative");
+  cr_assert_leq(r.coverage, r.coverage_ub);
+  cr_assert_leq(r.cost_lb, r.cost);
   fx_clear_result_free(&r);
 }
