@@ -22,7 +22,9 @@
  *     earlier arrival holds the order (clear.h, bb_symmetry).
  *
  * Any violation aborts. No global mutable state: everything lives in one
- * heap block per input.
+ * heap block per input. One known engine bug is not judged until it is
+ * fixed (bounds_judged); FUZZ_CLEAR_ALL_BOUNDS=1 judges it anyway, and
+ * FUZZ_CLEAR_VERBOSE=1 prints each decoded market and its answer.
  *
  * Input layout (missing bytes read as 0): n_isps, n_offers, flags, two
  * parameter bytes, then per ISP a disposition byte and two powers, then
@@ -541,7 +543,7 @@ static bool tiny(const struct fm *f) {
 /* FUZZ_CLEAR_VERBOSE=1: the decoded market and params, as a reproducer's
  * starting point. */
 static void dump(const struct fm *f) {
-  static const char *disp[] = {"UNCONSTRAINED", "AVAILABLE", "REQUESTED"};
+  static const char *const disp[] = {"UNCONSTRAINED", "AVAILABLE", "REQUESTED"};
   const struct fx_clear_params *p = &f->p;
   fprintf(stderr, "params: exact_max_offers %zu bb_max_offers %zu proof_max_offers %zu sym %d cutoff %g "
           "tol %g bb_gap %g redive %zu ls %zu native %d lazy %d sb %d pfr %g dive %d nodes %d lns %zu cross %zu\n",
