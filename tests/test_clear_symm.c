@@ -196,32 +196,10 @@ Test(clear_symm, bounds_hold_and_the_rule_saves_nodes) {
   }
 }
 
-/* The cost branch-and-bound from cover order's answer (price unseen, so
- * mostly dearer than the least cost at its coverage: the search has to
- * find the cheaper choices a wrong rule would exclude, where from merit
- * order's answer it often starts at them), as fx_cm_bb_merit runs it. */
-static struct fx_cm_bb bb_cover(const struct fx_clear_market *m, const struct fx_clear_params *p) {
-  struct fx_cm_bb r = {0};
-  struct cl_model md;
-  struct cl_lp *lp = NULL;
-  struct cl_state st = {0};
-  struct cl_lp_out out = {0};
-  if (!fx_cm_model(&md, m)) return r;
-  cr_assert_eq(cl_lp_create(&lp, &md, p, 0), 0);
-  cr_assert_eq(cl_state_init(&st, &md), 0);
-  cr_assert_eq(cl_cover_order(&st, &md), 0);
-  cr_assert_eq(cl_lp_root(lp, &st, &out), 0);
-  cr_assert_eq(cl_lp_cost_bound(lp, st.cov, &out), 0);
-  r.cov = st.cov;
-  cr_assert_eq(cl_bb_run(&md, lp, p, &st, out.target, out.cost_lb, false, &r.bo), 0);
-  r.cost = st.cost, r.ran = true;
-  cl_lp_free(lp);
-  cl_state_free(&st);
-  cl_model_free(&md);
-  return r;
-}
-
-/* The search itself, from merit order's and from cover order's answer,
+/* The search itself (fx_cm_bb_from), from merit order's and from cover
+ * order's answer (price unseen, so mostly dearer than the least cost at
+ * its coverage: the search has to find the cheaper choices a wrong rule
+ * would exclude, where from merit order's answer it often starts at them),
  * to a zero gap: its bound never passes the least cost at the coverage
  * it searched, it ends at that least cost where the plain search does,
  * in fewer nodes. */
@@ -234,8 +212,8 @@ Test(clear_symm, the_search_finds_the_least_cost) {
     struct fx_cm_market k;
     uint64_t seed = run / 2 + 1;
     gen_symm(&k, seed, (size_t)(6 + seed % 4), 1, seed % 3 != 0);
-    struct fx_cm_bb r = run % 2 ? bb_cover(&k.m, &on) : fx_cm_bb_merit(&k.m, &on);
-    struct fx_cm_bb q = run % 2 ? bb_cover(&k.m, &off) : fx_cm_bb_merit(&k.m, &off);
+    struct fx_cm_bb r = run % 2 ? fx_cm_bb_from(&k.m, &on, cl_cover_order) : fx_cm_bb_merit(&k.m, &on);
+    struct fx_cm_bb q = run % 2 ? fx_cm_bb_from(&k.m, &off, cl_cover_order) : fx_cm_bb_merit(&k.m, &off);
     if (!r.ran) continue;
     struct fx_cm_ex e = {.m = &k.m, .at_cov = r.cov};
     fx_cm_exhaustive(&e);

@@ -161,7 +161,8 @@ void fx_cm_exhaustive(struct fx_cm_ex *e) {
   ex_rec(e, 0);
 }
 
-struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_clear_params *p) {
+struct fx_cm_bb fx_cm_bb_from(const struct fx_clear_market *m, const struct fx_clear_params *p,
+                              int (*start)(struct cl_state *, const struct cl_model *)) {
   struct fx_cm_bb r = {0};
   struct cl_model md;
   struct cl_lp *lp = NULL;
@@ -171,7 +172,7 @@ struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_
   if (md.n_cols) {
     cr_assert_eq(cl_lp_create(&lp, &md, p, 0), 0);
     cr_assert_eq(cl_state_init(&st, &md), 0);
-    cr_assert_eq(cl_merit(&st, &md), 0);
+    cr_assert_eq(start(&st, &md), 0);
     cr_assert_eq(cl_lp_root(lp, &st, &out), 0);
     cr_assert_eq(cl_lp_cost_bound(lp, st.cov, &out), 0);
     r.cov = st.cov;
@@ -183,6 +184,10 @@ struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_
   cl_state_free(&st);
   cl_model_free(&md);
   return r;
+}
+
+struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_clear_params *p) {
+  return fx_cm_bb_from(m, p, cl_merit);
 }
 
 void fx_cm_bb_params(struct fx_clear_params *p) {

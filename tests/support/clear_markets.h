@@ -79,15 +79,18 @@ void fx_cm_exhaustive(struct fx_cm_ex *e);
  * generator's small markets never reach: what the search is compared to. */
 void fx_cm_bb_params(struct fx_clear_params *p);
 
-/* The engine's branch-and-bound (cl_bb_run) on cost at merit order's
- * coverage, from merit order's answer, as fx_clear_solve runs it after
- * the root LP: its output, the coverage it searched at and the answer's
- * cost (ran: false where m has no column). */
+/* The engine's branch-and-bound (cl_bb_run) on cost at a start answer's
+ * coverage, from that answer (start: cl_merit, cl_cover_order, ...), as
+ * fx_clear_solve runs it after the root LP: its output, the coverage it
+ * searched at and the answer's cost (ran: false where m has no column).
+ * fx_cm_bb_merit: from merit order's answer. */
 struct fx_cm_bb {
   struct cl_bb_out bo;
   int64_t cov, cost;
   bool ran;
 };
+struct fx_cm_bb fx_cm_bb_from(const struct fx_clear_market *m, const struct fx_clear_params *p,
+                              int (*start)(struct cl_state *, const struct cl_model *));
 struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_clear_params *p);
 
 /* fx_clear_solve(m, p), asserting it returns 0. */
