@@ -1278,7 +1278,13 @@ static bool mip_solve(struct cl_lp *lp, bool *have) {
     return false;
   }
   lp->solves++;
+  /* msg_lev does not reach everything inside intopt: its basis
+   * construction (glp_adv_basis) prints to standard output whatever it
+   * says (fuzz_clear; test_clear_fuzzfound.c), which `flexd clear --json`
+   * writes its document to. GLPK's terminal output is per thread. */
+  int term = glp_term_out(GLP_OFF);
   int rc = glp_intopt(lp->P, &parm);
+  glp_term_out(term);
   int st = glp_mip_status(lp->P);
   if (rc == GLP_ETMLIM || rc == GLP_ESTOP) lp->budget_hit = true;
   *have = st == GLP_OPT || st == GLP_FEAS;

@@ -34,6 +34,9 @@
  *    price 1e10 currency units) does not fit. The gain now saturates, as
  *    it did where the parent's bound was not negative. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "engine/clear.h"
 
@@ -206,6 +209,70 @@ Test(clear_fuzzfound, look_aheads_below_a_negative_bound_do_not_overflow) {
   cr_assert_eq(fx_clear_solve(&m, &p, &r), 0);
   cr_assert_lt(r.cost_lb, 0, "the bound the look-aheads start from is negative");
   cr_assert_leq(r.coverage, r.coverage_ub);
+  cr_assert_leq(r.cost_lb, r.cost);
+  fx_clear_result_free(&r);
+}
+
+/* 4. GLPK's MILP (the exact path, glp_intopt) wrote "Constructing initial
+ * basis..." to standard output from inside its search on this market
+ * (powers of a few watts beside -78 GW and -1 TW): noise in flexd serve's
+ * output, and a broken document where `flexd clear --json` writes its
+ * answer to standard output. The exact path now turns GLPK's terminal
+ * output off around the call. */
+static const struct fx_clear_isp quiet_isps[8] = {
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 200, 400},
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 400, 800},
+    {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 600, 1200},
+    {FX_CLEAR_REQUESTED, 340, 640},  {FX_CLEAR_REQUESTED, 800, 1600},
+};
+static const int64_t qp0[] = {150, 90, -30}, qp1[] = {100, 100, 100, 100, 100, 100, 100, 100},
+                     qp2[] = {200, 200, 200, 200}, qp3[] = {200, 0, 8707, 0}, qp4[] = {2},
+                     qp5[] = {2, 2, 2}, qp6[] = {-77877879248, 532, 10}, qp7[] = {90, -30, 0, 416208},
+                     qp8[] = {30}, qp9[] = {200, 10, -999999999787}, qp10[] = {10},
+                     qp11[] = {532, 200, 200}, qp12[] = {0, 150};
+static const struct fx_clear_option qo0[] = {OPT(0, 80, 0, qp0), OPT(0, 100, 0, qp1),
+                                            OPT(700, 60, 4, qp2)};
+static const struct fx_clear_option qo1[] = {OPT(1000, 81, 1, qp0), OPT(500, 100, 0, qp1),
+                                            OPT(700, 60, 4, qp2)};
+static const struct fx_clear_option qo2[] = {OPT(2000, 82, 2, qp0), OPT(1000, 100, 0, qp1),
+                                            OPT(700, 60, 4, qp2)};
+static const struct fx_clear_option qo3[] = {OPT(3000, 83, 3, qp0), OPT(1500, 100, 0, qp1),
+                                            OPT(700, 60, 4, qp2)};
+static const struct fx_clear_option qo4[] = {OPT(4000, 84, 4, qp0), OPT(2000, 100, 0, qp1),
+                                            OPT(700, 60, 4, qp3)};
+static const struct fx_clear_option qo5[] = {OPT(0, 100, 7, qp4), OPT(5220, 98, 2, qp5),
+                                            OPT(10250, 93, 3, qp6)};
+static const struct fx_clear_option qo6[] = {OPT(503, 98, 2, qp7), OPT(5220, 98, 2, qp5),
+                                            OPT(5220, 99, 7, qp8)};
+static const struct fx_clear_option qo7[] = {OPT(200, 96, 2, qp9), OPT(100, 98, 7, qp10),
+                                            OPT(100000000000000, 100, 0, qp1)};
+static const struct fx_clear_option qo8[] = {OPT(18700, 96, 3, qp11), OPT(100, 94, 6, qp12)};
+static const struct fx_clear_option qo9[] = {OPT(0, 100, 7, qp4), OPT(5220, 98, 2, qp5)};
+static const struct fx_clear_offer quiet_offers[10] = {
+    {3, qo0}, {3, qo1}, {3, qo2}, {3, qo3}, {3, qo4}, {3, qo5}, {3, qo6}, {3, qo7}, {2, qo8}, {2, qo9},
+};
+
+Test(clear_fuzzfound, the_exact_path_writes_nothing_to_standard_output) {
+  struct fx_clear_market m = {{8, quiet_isps}, 10, quiet_offers, NULL};
+  struct fx_clear_params p;
+  fuzz_params(&p);
+  char path[] = "/tmp/flexd-quiet-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  fflush(stdout);
+  int saved = dup(1);
+  cr_assert_geq(saved, 0);
+  cr_assert_eq(dup2(fd, 1), 1);
+  struct fx_clear_result r;
+  int rc = fx_clear_solve(&m, &p, &r);
+  fflush(stdout);
+  cr_assert_eq(dup2(saved, 1), 1);
+  close(saved);
+  off_t written = lseek(fd, 0, SEEK_END);
+  close(fd);
+  unlink(path);
+  cr_assert_eq(rc, 0);
+  cr_assert_eq(written, 0, "the clearing wrote %lld bytes to standard output", (long long)written);
   cr_assert_leq(r.cost_lb, r.cost);
   fx_clear_result_free(&r);
 }
