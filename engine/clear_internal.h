@@ -46,7 +46,6 @@ struct cl_col {
  * two or more. */
 struct cl_sym {
   int *prev, *next;
-  size_t n_classes; /* classes of two or more offers */
   size_t n_linked;  /* offers that have a previous one in theirs */
 };
 

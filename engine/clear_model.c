@@ -258,7 +258,6 @@ static int model_chain(const struct cl_model *md, bool price, struct cl_sym *cs)
   qsort(k, m, sizeof *k, sym_key_cmp);
   for (size_t j = 1; j < m; j++) {
     if (k[j - 1].h != k[j].h || !offer_same(md, k[j - 1].offer, k[j].offer, price)) continue;
-    cs->n_classes += cs->prev[k[j - 1].offer] < 0;
     cs->n_linked++;
     cs->next[k[j - 1].offer] = (int)k[j].offer;
     cs->prev[k[j].offer] = (int)k[j - 1].offer;
