@@ -57,6 +57,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->proof_first_ratio = 2.0;
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
+  p->proof_rins_node = 30;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;
@@ -296,7 +297,9 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     if (!rc && lns) rc = cl_lns_windows(md, lp, p, deadline, out.cost_lb, &best, &lo);
     if (!rc && lns && proof && p->lns_proof_start) cl_state_copy(&other, &best, md);
     if (!rc && proof && !gap_open(&best, out.cost_lb, p->bb_gap)) proof = false;
-    if (!rc && bb) rc = cl_bb_run(md, lp, p, &best, out.target, out.cost_lb, false, &bo);
+    struct fx_clear_params pb = *p;
+    pb.proof_rins_node = 0; /* the proof's (step 12) only: measured there */
+    if (!rc && bb) rc = cl_bb_run(md, lp, &pb, &best, out.target, out.cost_lb, false, &bo);
     else if (!rc && proof) rc = proof_run(md, lp, p, deadline, &best, &other, &out, &bo, &proof_cols);
     if (!rc && bb && bo.bound > out.cost_lb) out.cost_lb = bo.bound;
   }
@@ -316,6 +319,8 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     res->proof_cols = proof_cols;
     res->cross_free = xo.n_free;
     res->cross_improved = xo.improved;
+    res->proof_rins = bo.rins > 0;
+    res->proof_rins_improved = bo.rins_improved > 0;
     fill_gaps(res);
   }
   cl_lp_free(lp);

@@ -178,6 +178,13 @@ struct fx_clear_params {
   double proof_first_ratio;
   int rins_node_limit;
   long rins_pivot_limit;
+  /* The neighbourhood search inside the proof (round 13): step 12's
+   * branch-and-bound runs step 11's search once, from the LP solution of
+   * its node proof_rins_node (rins_node_limit nodes / rins_pivot_limit
+   * pivots, a tenth of local_search_work); a cheaper answer lowers what
+   * the search prunes by from there on, and the search keeps its tree.
+   * Proves nothing. Default 30; 0 = off. */
+  int proof_rins_node;
   /* Window neighbourhoods (docs/clearing-rounds.md, round 9; 0 = off, the
    * default): markets where the neighbourhood search runs, up to
    * lns_max_offers, whose answer is not proven within bb_gap after it and
@@ -244,6 +251,8 @@ struct fx_clear_result {
   int proof_cols;                /* options left in the proof's reduced market */
   int cross_free;                /* offers the root's crossover cleared again (round 10) */
   bool cross_improved;           /* and whether that made the answer cheaper */
+  bool proof_rins;               /* the proof ran its neighbourhood search (round 13) */
+  bool proof_rins_improved;      /* and it made the answer cheaper */
 };
 
 #define FX_CLEAR_TOLERANCE 0.001 /* 0.1 %: DESIGN.md §4 */

@@ -413,8 +413,24 @@ struct budget {
   long sb_pivots; /* the look-aheads' share of pivots */
   int sb_probes;
   int sym_closed; /* nodes the symmetry rule closed unsolved */
+  int rins, rins_improved;
   bool hit;
 };
+
+/* The neighbourhood search of step 11 from the node's LP solution (round
+ * 13; clear_sub.c), once, at node proof_rins_node, on cost only. A
+ * cheaper answer lowers cut() for the rest of the search; what was pruned
+ * before stays counted in cut_lo, so the bound holds. */
+static bool rins_due(const struct bb *bb, const struct budget *bu) {
+  return !bb->cov && bb->p->proof_rins_node > 0 && bu->nodes == bb->p->proof_rins_node;
+}
+
+static int node_rins(struct bb *bb, struct budget *bu) {
+  bool better = false;
+  int rc = cl_node_rins(bb->md, bb->lp, bb->p, bb->best, &better);
+  bu->rins++, bu->rins_improved += better;
+  return rc;
+}
 
 /* Dive from the node's LP on the node simplex (round 9; cl_lp_bb_dive),
  * every bb_node_dive-th node that has something to branch on, on cost
@@ -643,6 +659,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     return 0;
   }
   int rc = fix(bb, k);
+  if (!rc && rins_due(bb, bu)) rc = node_rins(bb, bu);
   struct pick p = {0};
   if (!rc) rc = pick(bb, k, bu, &p);
   if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
@@ -704,5 +721,6 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   bb_free(&bb);
   out->nodes = bu.nodes, out->pivots = bu.pivots, out->budget_hit = bu.hit;
   out->sb_probes = bu.sb_probes, out->sb_pivots = bu.sb_pivots, out->sym_closed = bu.sym_closed;
+  out->rins = bu.rins, out->rins_improved = bu.rins_improved;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
 }

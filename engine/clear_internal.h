@@ -248,6 +248,7 @@ int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, doubl
 int cl_lp_bb_floor(const struct cl_lp *lp, size_t col);
 double cl_lp_bb_value(const struct cl_lp *lp, size_t col); /* its LP value */
 double cl_lp_bb_x(const struct cl_lp *lp, size_t col);
+double cl_lp_deadline(const struct cl_lp *lp); /* cl_lp_create's (0: none) */
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st);
 
 /* Branch-and-bound on the offers the LP leaves fractional (clear_bb.c).
@@ -262,6 +263,7 @@ struct cl_bb_out {
   int sb_probes;   /* look-aheads (one child each) */
   long sb_pivots;  /* their share of pivots */
   int sym_closed;  /* nodes the symmetry rule left empty, closed unsolved */
+  int rins, rins_improved; /* neighbourhood searches from a node (round 13), improving */
   bool budget_hit;
 };
 /* The least cost v that u is within share g of (u − v <= g·max(|v|, the
@@ -281,6 +283,11 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
  * nothing. */
 int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_clear_params *p,
             double deadline, struct cl_state *best, int *n_free);
+/* cl_rins from inside the proof's branch-and-bound (round 13,
+ * proof_rins_node): lp holds the node's LP solution; a tenth of
+ * local_search_work; *better when best got cheaper. */
+int cl_node_rins(const struct cl_model *md, const struct cl_lp *lp,
+                 const struct fx_clear_params *p, struct cl_state *best, bool *better);
 /* Window neighbourhoods (clear_sub.c, round 9): windows of lns_width ISPs
  * slide by half a width over the span the columns cover; in each, the
  * offers lying wholly inside it or touching the Requested ISP best leaves

@@ -1710,6 +1710,7 @@ int cl_lp_bb_floor(const struct cl_lp *lp, size_t c) { return (int)floor(lp->x[c
 
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }
 double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
+double cl_lp_deadline(const struct cl_lp *lp) { return lp->deadline; }
 
 double cl_lp_bb_objval(const struct cl_lp *lp) { return lp->node_obj; }
 int cl_lp_bb_rows(const struct cl_lp *lp) { return glp_get_num_rows(lp->P); }

@@ -1,0 +1,119 @@
+/* test_clear_prim13.c — the neighbourhood search inside the proof (round
+ * 13; proof_rins_node, cl_node_rins in clear_sub.c, called by clear_bb.c): on the clearing suites' random markets
+ * (tests/support/clear_markets.h), judged by the rules written there and
+ * by the exhaustive search, the proof's answer keeps every rule, is never
+ * worse than the answer the search started from, covers at least the
+ * coverage it proves at, the same market gives the same answer twice, the
+ * searches do find cheaper answers, and the proven bounds still hold —
+ * the search prunes by the cheaper incumbent from then on, and what it
+ * pruned before must still count. Fixed seeds, bounded counts. */
+#include <criterion/criterion.h>
+
+#include "engine/clear.h"
+#include "engine/clear_internal.h"
+#include "tests/support/clear_markets.h"
+
+
+/* Merit order's cost on m: where the search below starts. */
+static int64_t merit_cost(const struct fx_clear_market *m) {
+  struct cl_model md;
+  struct cl_state st = {0};
+  cr_assert_eq(cl_model_init(&md, m), 0);
+  cr_assert_eq(cl_state_init(&st, &md), 0);
+  cr_assert_eq(cl_merit(&st, &md), 0);
+  int64_t cost = st.cost;
+  cl_state_free(&st);
+  cl_model_free(&md);
+  return cost;
+}
+
+/* The branch-and-bound on cost from merit order's answer (often far above
+ * the least cost), with the gap as cutoff: the searches from its nodes
+ * make the answer cheaper, never dearer than the start, and the bound
+ * still holds at the coverage searched (fx_cm_bb_from asserts the answer
+ * keeps that coverage); the same search twice gives the same result. */
+Test(clear_prim13, node_searches_only_improve_and_the_bound_holds) {
+  struct fx_clear_params p;
+  fx_cm_bb_params(&p);
+  p.bb_gap = 0.02, p.bb_cutoff = 1.0;
+  int improved = 0, runs = 0, n = 0;
+  for (uint64_t seed = 1; seed <= 120; seed++) {
+    p.proof_rins_node = 1 + (int)(seed % 3);
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(6 + seed % 4), 2, seed % 7 == 0);
+    struct fx_cm_bb r = fx_cm_bb_merit(&k.m, &p), again = fx_cm_bb_merit(&k.m, &p);
+    if (!r.ran) continue;
+    struct fx_cm_ex e = {.m = &k.m, .at_cov = r.cov};
+    fx_cm_exhaustive(&e);
+    cr_assert_leq(r.bo.bound, e.at_cost, "seed %llu: bound %lld above the optimum %lld",
+                  (unsigned long long)seed, (long long)r.bo.bound, (long long)e.at_cost);
+    cr_assert_geq(r.cost, e.at_cost, "seed %llu", (unsigned long long)seed);
+    cr_assert_leq(r.cost, merit_cost(&k.m), "seed %llu: dearer than the start",
+                  (unsigned long long)seed);
+    cr_assert_eq(r.cost, again.cost, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(r.bo.bound, again.bo.bound, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(r.bo.nodes, again.bo.nodes, "seed %llu", (unsigned long long)seed);
+    cr_assert_eq(r.bo.rins, again.bo.rins, "seed %llu", (unsigned long long)seed);
+    cr_assert_leq(r.bo.rins, 1, "seed %llu: more than one search", (unsigned long long)seed);
+    improved += r.bo.rins_improved, runs += r.bo.rins, n++;
+  }
+  cr_log_info("%d node searches on %d markets, %d made the answer cheaper", runs, n, improved);
+  cr_assert_gt(runs, 0, "no search ran");
+  cr_assert_gt(improved, 0, "no search made an answer cheaper");
+}
+
+/* Once, at the node asked (when the search solves that many nodes);
+ * never at 0, never on coverage (coverage_bb), nor inside the searches'
+ * own branch-and-bound (which would recurse). */
+Test(clear_prim13, one_search_at_the_node_asked) {
+  int runs = 0;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(7 + seed % 3), 2, false);
+    for (int at = 0; at <= 3; at++) {
+      struct fx_clear_params p;
+      fx_cm_bb_params(&p);
+      p.proof_rins_node = at;
+      struct fx_cm_bb r = fx_cm_bb_merit(&k.m, &p);
+      if (!r.ran) continue;
+      cr_assert_leq(r.bo.rins, 1, "seed %llu", (unsigned long long)seed);
+      cr_assert_leq(r.bo.rins_improved, r.bo.rins);
+      if (at == 0 || r.bo.nodes < at)
+        cr_assert_eq(r.bo.rins, 0, "seed %llu: a search at node %d of %d",
+                     (unsigned long long)seed, at, r.bo.nodes);
+      runs += r.bo.rins;
+    }
+  }
+  cr_assert_gt(runs, 0, "no search ran");
+}
+
+/* Through fx_clear_solve: the proof on the reduced market (step 12,
+ * moved down to markets of a few offers) with the search at its first node
+ * keeps every rule and bounds that hold against the exhaustive search,
+ * deterministically; the branch-and-bound of markets up to bb_max_offers
+ * (step 10, the 100-offer default path) never runs them. */
+Test(clear_prim13, the_proof_with_node_searches_matches_exhaustive_search) {
+  int runs = 0;
+  for (int proof = 0; proof < 2; proof++) {
+    struct fx_clear_params p;
+    fx_cm_bb_params(&p);
+    p.proof_rins_node = 1;
+    if (proof) p.bb_max_offers = 0, p.proof_max_offers = 1000;
+    for (uint64_t seed = 1; seed <= 80; seed++) {
+      struct fx_cm_market k;
+      fx_cm_gen(&k, seed, (size_t)(7 + seed % 3), 2, seed % 6 == 0);
+      struct fx_clear_result r = fx_cm_solve(&k.m, &p), again = fx_cm_solve(&k.m, &p);
+      fx_cm_check_result(&k.m, &r, seed);
+      fx_cm_same_result(&r, &again, seed);
+      fx_cm_check_bounds(&k.m, &r, seed);
+      cr_assert_eq(r.proof_rins, again.proof_rins, "seed %llu", (unsigned long long)seed);
+      cr_assert(!r.proof_rins_improved || r.proof_rins);
+      if (!proof) cr_assert_eq(r.proof_rins, 0, "seed %llu: step 10 ran one", (unsigned long long)seed);
+      runs += r.proof_rins;
+      fx_clear_result_free(&r);
+      fx_clear_result_free(&again);
+    }
+  }
+  cr_log_info("%d proofs ran the search", runs);
+  cr_assert_gt(runs, 0, "the proof ran no search");
+}
