@@ -97,9 +97,13 @@ Test(clear_fuzzfound, a_badly_scaled_market_clears_within_its_budget) {
   cr_assert_not(r.budget_hit, "a limit stopped the exact path of a 10-offer market");
   cr_assert_leq(r.coverage, r.coverage_ub);
   cr_assert_leq(r.cost_lb, r.cost);
-  /* the exact MILP's cost bound (lost with the stall: the LP bound alone
-   * was 29,881 below the answer) is within 1.5 % of the answer */
-  cr_assert_leq(r.cost - r.cost_lb, r.cost / 66, "cost %lld, bound %lld", (long long)r.cost,
+  /* the exact path's cost proof (lost with the stall: the LP bound alone
+   * was 29,881 below the answer) is within 5 % of the answer. Before
+   * round 13 GLPK's MILP optimum, 1.5 % below, was taken for the bound;
+   * on powers of 8 GW beside a few watts that is no proof (2. below), and
+   * the engine's Lagrangian proof ends 4.3 % below: its integral leaf's
+   * duals, from an LP this badly scaled, prove no more. */
+  cr_assert_leq(r.cost - r.cost_lb, r.cost / 20, "cost %lld, bound %lld", (long long)r.cost,
                 (long long)r.cost_lb);
   cr_assert_eq(fx_clear_solve(&m, &p, &again), 0);
   cr_assert_eq(again.n_orders, r.n_orders);
@@ -124,7 +128,7 @@ static const struct fx_clear_offer tw_offers[7] = {
     {1, t0}, {2, t1}, {2, t2}, {3, t3}, {1, t4}, {1, t4}, {1, t4},
 };
 
-Test(clear_fuzzfound, the_exact_paths_cost_bound_holds_at_terawatts, .disabled = true) {
+Test(clear_fuzzfound, the_exact_paths_cost_bound_holds_at_terawatts) {
   struct fx_clear_market m = {{1, tw_isp}, 7, tw_offers, NULL};
   struct fx_clear_params p;
   fuzz_params(&p);
@@ -158,7 +162,7 @@ static const struct fx_clear_offer mixed_offers[10] = {
     {3, u0}, {3, u1}, {3, u2}, {3, u3}, {3, u4}, {3, u5}, {3, u6}, {3, u7}, {1, t4}, {1, t4},
 };
 
-Test(clear_fuzzfound, the_exact_paths_cost_bound_holds_beside_gigawatts, .disabled = true) {
+Test(clear_fuzzfound, the_exact_paths_cost_bound_holds_beside_gigawatts) {
   struct fx_clear_market m = {{8, stall_isps}, 10, mixed_offers, NULL};
   struct fx_clear_params p;
   fuzz_params(&p);
