@@ -280,3 +280,40 @@ Test(clear_fuzzfound, the_exact_path_writes_nothing_to_standard_output) {
   cr_assert_leq(r.cost_lb, r.cost);
   fx_clear_result_free(&r);
 }
+
+/* 5. GLPK aborted the process: an assertion inside glp_intopt's primal
+ * simplex ("teta_lim >= 0.0", simplex/spxprim.c) on this market, an
+ * option of 1 TW (999,999,999,790 W at one ISP) among powers of 2 W to a
+ * few kW. The exact path no longer hands markets whose powers span more
+ * than 10^9 to GLPK's MILP (clear_lp.c, MIP_MAX_SPAN): it only found
+ * answers, and the engine's own steps clear them, with a proof. */
+static const int64_t ab_a[] = {150, 90, -30}, ab_b[] = {100, 100, 100, 100, 100, 100, 100, 100},
+                     ab_c[] = {200, 200, 200, 200}, ab_d[] = {100, 100, 100, 100, 100, 100, 0, 0},
+                     ab_e[] = {1870, 30}, ab_f[] = {200, 10, 999999999790}, ab_g[] = {340},
+                     ab_h[] = {20}, ab_i[] = {2, 2, 2}, ab_j[] = {30}, ab_k[] = {200, 10, 2110},
+                     ab_l[] = {2, 2}, ab_m[] = {200, 10, -54277}, ab_n[] = {-30, 0, 416208, 2};
+static const struct fx_clear_option a0[] = {OPT(0, 80, 0, ab_a), OPT(0, 100, 0, ab_b), OPT(700, 60, 4, ab_c)};
+static const struct fx_clear_option a1[] = {OPT(1000, 81, 1, ab_a), OPT(500, 100, 0, ab_b), OPT(700, 60, 4, ab_c)};
+static const struct fx_clear_option a2[] = {OPT(2000, 82, 2, ab_a), OPT(1000, 100, 0, ab_d), OPT(0, 100, 0, q30)};
+static const struct fx_clear_option a3[] = {OPT(1000, 98, 2, ab_e)};
+static const struct fx_clear_option a4[] = {OPT(200, 96, 2, ab_f), OPT(200, 98, 7, ab_g), OPT(100, 93, 0, ab_h)};
+static const struct fx_clear_option a5[] = {OPT(1000, 98, 2, ab_i), OPT(5220, 99, 7, ab_j)};
+static const struct fx_clear_option a6[] = {OPT(200, 96, 2, ab_k), OPT(200, 98, 7, ab_g), OPT(100, 96, 0, ab_h)};
+static const struct fx_clear_option a7[] = {OPT(1000, 98, 2, ab_l), OPT(5220, 98, 2, ab_e)};
+static const struct fx_clear_option a8[] = {OPT(200, 96, 2, ab_m), OPT(200, 93, 2, ab_n), OPT(5220, 98, 2, ab_i)};
+static const struct fx_clear_option a9[] = {OPT(700, 60, 4, ab_c), OPT(100, 96, 5, q30)};
+static const struct fx_clear_offer abort_offers[10] = {
+    {3, a0}, {3, a1}, {3, a2}, {1, a3}, {3, a4}, {2, a5}, {3, a6}, {2, a7}, {3, a8}, {2, a9},
+};
+
+Test(clear_fuzzfound, glpk_does_not_abort_on_a_terawatt_option) {
+  struct fx_clear_market m = {{8, stall_isps}, 10, abort_offers, NULL};
+  struct fx_clear_params p;
+  fuzz_params(&p);
+  struct fx_clear_result r;
+  cr_assert_eq(fx_clear_solve(&m, &p, &r), 0);
+  cr_assert_eq(r.coverage, 1600);
+  cr_assert_leq(r.coverage, r.coverage_ub);
+  cr_assert_leq(r.cost_lb, r.cost);
+  fx_clear_result_free(&r);
+}
