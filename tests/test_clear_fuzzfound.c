@@ -12,9 +12,9 @@
  *    caps the other rule as it caps the first and gives the rest to the
  *    dual simplex, which ends there in tens of pivots.
  *
- * 2. NOT FIXED (the test is disabled; fuzz_clear does not judge the bounds
- *    of such markets until it is): the exact path's cost bound is above
- *    the answer. One Requested ISP [-1 TW, 0]; two offers identical but
+ * 2. The exact path's cost bound was above the answer (fixed in round 13:
+ *    GLPK's MILP no longer gives bounds, the engine's branch-and-bound
+ *    proves them on the exact path too; fuzz_clear judges every bound). One Requested ISP [-1 TW, 0]; two offers identical but
  *    for the price (24,900 and 13,800) of -972,986,945,304 W each. The
  *    answer is the cheaper one (cost 13,800, the optimum), but cost_lb is
  *    24,896. GLPK's LP relaxation under the MILP (mip_cost_bound) stops
@@ -25,14 +25,17 @@
  *    bound's slack (1e-7 relative, half a unit per offer) does not cover
  *    a tolerance scaled by the coverage column's range. Only the exact
  *    path (exact_max_offers, GLPK's MILP); the engine's own
- *    branch-and-bound and the proof path give a valid bound (-11,100).
+ *    branch-and-bound and the proof path gave a valid bound (-11,100).
  *
  * 3. Signed overflow (UBSan, under ./dev test's sanitizer build): the
  *    branch-and-bound's look-ahead (clear_bb.c look_ahead) took a child's
  *    bound less its parent's, and an infeasible child's bound is
  *    INT64_MAX, which less a negative parent bound (-1.7e8 here: offers of
  *    price 1e10 currency units) does not fit. The gain now saturates, as
- *    it did where the parent's bound was not negative. */
+ *    it did where the parent's bound was not negative.
+ *
+ * 4. and 5. are described at their tests: GLPK writing to standard output
+ *    from inside glp_intopt, and GLPK aborting the process there. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +115,8 @@ Test(clear_fuzzfound, a_badly_scaled_market_clears_within_its_budget) {
   fx_clear_result_free(&r);
 }
 
-/* 2. (see the top of the file): disabled until the exact path's bound
- * holds on powers of this size. */
+/* 2. (see the top of the file): the exact path's bound holds on powers of
+ * this size. */
 static const struct fx_clear_isp tw_isp[1] = {{FX_CLEAR_REQUESTED, -1000000000000, 0}};
 static const int64_t q00[] = {1970}, q10[] = {999999999998}, q11[] = {-972986945304},
                      q30[] = {0};
@@ -145,7 +148,7 @@ Test(clear_fuzzfound, the_exact_paths_cost_bound_holds_at_terawatts) {
 /* 2b. The same bug at a need of 2 kW: ten offers of a few hundred watts,
  * with two options of -15.6 GW and -1 TW that help nothing (against the
  * Requested ISPs' direction) beside them. The answer costs 2,590, the
- * bound says 3,570. Disabled with 2. */
+ * bound said 3,570. Fixed with 2. */
 static const int64_t s_a[] = {150, 90, -30}, s_b[] = {100, 100, 100, 100, 100, 100, 100, 100},
                      s_c[] = {200, 200, 200, 200}, s_d[] = {100, 100, 100, 10, 100, 100, 100, 100},
                      s_e[] = {150, 90}, s_f[] = {100, 100, 100, 100, -15614992928, 200, 200, 200},
