@@ -158,6 +158,7 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   struct fx_clear_params p;
   fx_clear_params_init(&p);
   p.coverage_tolerance = tol;
+  if (getenv("EXACT_MAX")) p.exact_max_offers = (size_t)atol(getenv("EXACT_MAX"));
   if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
   if (getenv("BB_GAP")) p.bb_gap = atof(getenv("BB_GAP"));
   if (getenv("BB_PIVOTS")) p.bb_pivot_limit = atol(getenv("BB_PIVOTS"));

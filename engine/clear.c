@@ -138,6 +138,54 @@ static int proof_run(const struct cl_model *md, struct cl_lp *lp, const struct f
   return rc;
 }
 
+/* The exact path's proofs: step 10's branch-and-bound run to a zero gap
+ * (no cutoff) within exact_node_limit nodes, the budget GLPK's search had
+ * when its optimum was taken for the bounds, with bb_pivot_limit's pivots
+ * per node. A small market is cleared to its optimum where that budget
+ * suffices (docs/clearing.md, step 7). */
+static struct fx_clear_params exact_params(const struct fx_clear_params *p) {
+  struct fx_clear_params q = *p;
+  if (q.exact_node_limit > q.bb_node_limit) {
+    double per_node = (double)q.bb_pivot_limit / (q.bb_node_limit > 0 ? q.bb_node_limit : 1);
+    q.bb_pivot_limit = (long)(per_node * q.exact_node_limit);
+    q.bb_node_limit = q.exact_node_limit;
+  }
+  q.bb_gap = 0, q.bb_cutoff = 0;
+  return q;
+}
+
+/* The cost proof of a small market (exact_max_offers). GLPK's MILP finds
+ * answers, but its optimum proves nothing: on badly scaled markets its
+ * tolerances, scaled by a column's range, made it claim a least cost
+ * above the true one (docs/clearing.md, "Proven bounds";
+ * test_clear_fuzzfound.c). The MILP changed the search's LP, so the proof
+ * gets its own: the root at the answer, then step 10's branch-and-bound
+ * on cost at the answer's coverage, whose bounds are Lagrangian. */
+static int exact_proof(const struct cl_model *md, const struct fx_clear_params *p,
+                       double deadline, struct cl_state *best, struct cl_lp_out *out,
+                       struct cl_bb_out *bo) {
+  struct cl_lp *lp = NULL;
+  struct cl_lp_out lo = {0};
+  struct fx_clear_params q = exact_params(p);
+  int rc = cl_lp_create(&lp, md, &q, deadline);
+  if (!rc) cl_lp_exact_terms(lp);
+  if (!rc) rc = cl_lp_root(lp, best, &lo);
+  if (!rc && lo.coverage_ub < out->coverage_ub)
+    out->coverage_ub = lo.coverage_ub > best->cov ? lo.coverage_ub : best->cov;
+  if (!rc) rc = cl_lp_cost_bound(lp, best->cov, &lo);
+  if (!rc) out->cost_lb = lo.cost_lb;
+  if (!rc) rc = cl_bb_run(md, lp, &q, best, out->target, out->cost_lb, false, bo);
+  if (!rc && bo->bound > out->cost_lb) out->cost_lb = bo->bound;
+  out->solves += lo.solves;
+  out->budget_hit = out->budget_hit || lo.budget_hit;
+  cl_lp_free(lp);
+  return rc;
+}
+
+static int coverage_bb(const struct cl_model *md, const struct fx_clear_params *p,
+                       struct cl_lp *lp, struct cl_state *best, struct cl_state *other,
+                       struct cl_lp_out *out, struct cl_bb_out *bc);
+
 /* Dives that fix a share of the fractional offers per round: slower than
  * fixing all at once, better on markets where coverage cannot spare the
  * cheap offers a blanket rounding drops (docs/clearing.md). */
@@ -158,7 +206,8 @@ static int redives(const struct cl_model *md, struct cl_lp *lp, struct cl_state 
  * dive(s) and, for small markets, branch-and-bound, each polished towards
  * the target; the better lands in *best, which local search then improves. */
 static int search(const struct cl_model *md, const struct fx_clear_params *p, struct cl_lp *lp,
-                  struct cl_state *best, struct cl_state *other, struct cl_lp_out *out) {
+                  struct cl_state *best, struct cl_state *other, struct cl_lp_out *out,
+                  struct cl_bb_out *bc) {
   int rc = cl_merit(other, md);
   if (!rc) rc = cl_prune(other, md);
   if (!rc) rc = cl_lp_dive(lp, best, out, other, p->coverage_tolerance);
@@ -168,6 +217,11 @@ static int search(const struct cl_model *md, const struct fx_clear_params *p, st
   if (!rc) rc = cl_polish(best, md, out->target);
   if (!rc && cl_state_better(other, best, out->target)) cl_state_copy(best, other, md);
   if (!rc && md->n_offers <= p->redive_max_offers) rc = redives(md, lp, best, other, out);
+  /* Small markets: the coverage proof first, on the LP the MILP is about
+   * to change, so that GLPK's search aims at a target from a proven bound */
+  struct fx_clear_params q = exact_params(p);
+  if (!rc && cl_lp_exact(lp) && best->cov < out->target)
+    rc = coverage_bb(md, &q, lp, best, other, out, bc);
   if (!rc && cl_lp_exact(lp)) {
     rc = cl_lp_mip(lp, other, out);
     if (!rc) rc = cl_polish(other, md, out->target);
@@ -252,15 +306,17 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
   if (!rc) rc = cl_state_init(&other, md);
   if (!rc && md->n_cols) {
     rc = cl_lp_create(&lp, md, p, deadline);
+    if (!rc && cl_lp_exact(lp)) cl_lp_exact_terms(lp);
     bool bb = !cl_lp_exact(lp) && md->n_offers <= p->bb_max_offers;
     bool proof = !cl_lp_exact(lp) && md->n_offers <= p->proof_max_offers && p->bb_node_limit > 0;
-    if (!rc) rc = search(md, p, lp, &best, &other, &out);
+    if (!rc) rc = search(md, p, lp, &best, &other, &out, &bc);
     if (!rc && bb && best.cov < out.target) rc = coverage_bb(md, p, lp, &best, &other, &out, &bc);
     bool sub = !cl_lp_exact(lp) && !bb &&
                (md->n_offers <= p->proof_max_offers || md->n_offers <= p->rins_max_offers);
     if (!rc && sub && best.cov < out.target)
       rc = coverage_repair(md, p, deadline, lp, &best, &other, &out, &bc);
-    if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
+    if (!rc && cl_lp_exact(lp)) rc = exact_proof(md, p, deadline, &best, &out, &bo);
+    else if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
     /* The neighbourhood search and the dive polish make the root's answer
      * cheaper, keeping its coverage; the proof, where they leave the cost
      * gap above bb_gap, starts again from the root's answer (a better

@@ -201,10 +201,15 @@ void cl_lp_cap_figures(const struct cl_lp *lp, struct cl_lp_cap *out);
  * keep[c] is false when ordering column c proves, by the Lagrangian of that
  * LP's duals, a cost of at least u for every choice covering >= coverage. */
 int cl_lp_root_fix(struct cl_lp *lp, int64_t coverage, int64_t u, bool *keep);
-/* Small markets: GLPK branch-and-bound on the MILP with binary choices, its
- * rows widened by the worst rounding so that its optimum is a proven bound. */
+/* Small markets: GLPK branch-and-bound on the MILP with binary choices, for
+ * answers only (its optimum is no bound: clear.c's exact_proof proves); not
+ * run where the powers span more than 10^9 (GLPK aborted on one). */
 bool cl_lp_exact(const struct cl_lp *lp);
 int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
+/* The Lagrangian's per-column terms taken on each factor's rounded power
+ * and price instead of the linear term plus the rounding's worst case:
+ * tighter, dearer (the exact path's LPs). */
+void cl_lp_exact_terms(struct cl_lp *lp);
 /* Proven cost lower bound over every choice covering >= coverage. */
 int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out);
 

@@ -22,9 +22,8 @@
  *     earlier arrival holds the order (clear.h, bb_symmetry).
  *
  * Any violation aborts. No global mutable state: everything lives in one
- * heap block per input. One known engine bug is not judged until it is
- * fixed (bounds_judged); FUZZ_CLEAR_ALL_BOUNDS=1 judges it anyway, and
- * FUZZ_CLEAR_VERBOSE=1 prints each decoded market and its answer.
+ * heap block per input. FUZZ_CLEAR_VERBOSE=1 prints each decoded market
+ * and its answer.
  *
  * Input layout (missing bytes read as 0): n_isps, n_offers, flags, two
  * parameter bytes, then per ISP a disposition byte and two powers, then
@@ -358,34 +357,6 @@ static void check_gaps(const struct fx_clear_result *r) {
   CHECK(r->optimal == (r->coverage_gap <= FX_CLEAR_TOLERANCE && r->cost_gap <= FX_CLEAR_TOLERANCE));
 }
 
-/* Known engine bug, reported (tests/test_clear_fuzzfound.c, the disabled
- * tests): on the exact path (GLPK's MILP, n_offers <= exact_max_offers)
- * the MILP's bounds trust GLPK's optimum, and GLPK's tolerances on a
- * model with powers of 1e10 W or more beside ones of 100 W are worth
- * hundreds of currency units, so cost_lb can exceed the true optimum.
- * Until it is fixed the bounds of such markets (the exact path with any
- * power, ISP bound or base of KNOWN_BUG_W or more) are not judged;
- * everything else still is. FUZZ_CLEAR_ALL_BOUNDS=1 judges them anyway. */
-#define KNOWN_BUG_W INT64_C(100000000)
-
-static int64_t max_power(const struct fm *f) {
-  int64_t v = 0;
-  for (size_t t = 0; t < f->m.request.n_isps; t++) {
-    v = max64(v, max64(abs64(f->isps[t].min_power), abs64(f->isps[t].max_power)));
-    v = max64(v, f->m.base ? abs64(f->base[t]) : 0);
-  }
-  for (size_t i = 0; i < f->m.n_offers; i++)
-    for (size_t j = 0; j < f->offers[i].n_options; j++)
-      for (size_t q = 0; q < f->opts[i][j].n_power; q++) v = max64(v, abs64(f->opts[i][j].power[q]));
-  return v;
-}
-
-static bool bounds_judged(const struct fm *f) {
-  const char *all = getenv("FUZZ_CLEAR_ALL_BOUNDS");
-  if (all && !strcmp(all, "1")) return true;
-  return f->m.n_offers > f->p.exact_max_offers || max_power(f) < KNOWN_BUG_W;
-}
-
 static void check_result(const struct fm *f, const struct rule *rules, const struct fx_clear_result *r) {
   int64_t d[MAX_ISPS] = {0}, cost = 0, need = 0;
   size_t n_isps = f->m.request.n_isps;
@@ -399,7 +370,7 @@ static void check_result(const struct fm *f, const struct rule *rules, const str
   }
   CHECK(r->coverage == cov && r->cost == cost && r->need == need);
   check_gaps(r);
-  if (bounds_judged(f)) CHECK(r->coverage <= r->coverage_ub && r->cost_lb <= r->cost);
+  CHECK(r->coverage <= r->coverage_ub && r->cost_lb <= r->cost);
 }
 
 static void check_same(const struct fx_clear_result *a, const struct fx_clear_result *b) {
@@ -592,7 +563,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_same(&a, &b);
     fx_clear_result_free(&b);
     if (f->p.bb_symmetry) check_symmetry(f, &a);
-    if (tiny(f) && bounds_judged(f)) check_exhaustive(f, rules, &a);
+    if (tiny(f)) check_exhaustive(f, rules, &a);
     fx_clear_result_free(&a);
   }
   free(f);
