@@ -49,11 +49,8 @@ static void reaches_target(const struct fx_clear_params *params, const char *nam
     struct fx_cm_market k;
     gen(&k, seed);
     int64_t want = wanted(&k.m);
-    struct fx_clear_result r = fx_cm_solve(&k.m, &p), again = fx_cm_solve(&k.m, &p);
+    struct fx_clear_result r = fx_cm_solve_checked(&k.m, &p, seed, NULL);
     struct fx_clear_result r0 = fx_cm_solve(&k.m, &root);
-    fx_cm_check_result(&k.m, &r, seed);
-    fx_cm_check_bounds(&k.m, &r, seed);
-    fx_cm_same_result(&r, &again, seed);
     cr_assert_geq(r.coverage, want - 1, "seed %llu: covers %lld, %lld is possible",
                   (unsigned long long)seed, (long long)r.coverage, (long long)want);
     if (r0.coverage < want - 1) {
@@ -61,7 +58,6 @@ static void reaches_target(const struct fx_clear_params *params, const char *nam
       reached += r.coverage >= want;
     }
     fx_clear_result_free(&r);
-    fx_clear_result_free(&again);
     fx_clear_result_free(&r0);
   }
   cr_log_info("%s: the root's answer short on %d of %d markets; the target reached on %d of them",

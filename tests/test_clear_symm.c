@@ -173,10 +173,9 @@ Test(clear_symm, bounds_hold_and_the_rule_saves_nodes) {
       n++;
       for (int s = 0; s < 2; s++) {
         struct fx_clear_params p = params(s, proof);
-        struct fx_clear_result r = fx_cm_solve(&k.m, &p), again = fx_cm_solve(&k.m, &p);
-        fx_cm_check_result(&k.m, &r, seed);
-        fx_cm_same_result(&r, &again, seed);
-        least[s] += fx_cm_check_bounds(&k.m, &r, seed);
+        bool is_least;
+        struct fx_clear_result r = fx_cm_solve_checked(&k.m, &p, seed, &is_least);
+        least[s] += is_least;
         nodes[s] += r.bb_nodes;
         for (size_t i = 0; s && i + 1 < k.m.n_offers; i++)
           for (size_t j = i + 1; j < k.m.n_offers; j++)
@@ -186,7 +185,6 @@ Test(clear_symm, bounds_hold_and_the_rule_saves_nodes) {
                         "seed %llu: offer %zu ranks below its later twin %zu",
                         (unsigned long long)seed, i, j);
         fx_clear_result_free(&r);
-        fx_clear_result_free(&again);
       }
     }
     cr_log_info("%s: nodes %ld plain, %ld with the rule; least cost on %d / %d of %d",

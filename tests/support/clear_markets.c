@@ -280,3 +280,15 @@ bool fx_cm_model(struct cl_model *md, const struct fx_clear_market *m) {
   cl_model_free(md);
   return false;
 }
+
+struct fx_clear_result fx_cm_solve_checked(const struct fx_clear_market *m,
+                                           const struct fx_clear_params *p, uint64_t seed,
+                                           bool *least) {
+  struct fx_clear_result r = fx_cm_solve(m, p), again = fx_cm_solve(m, p);
+  fx_cm_check_result(m, &r, seed);
+  fx_cm_same_result(&r, &again, seed);
+  bool l = fx_cm_check_bounds(m, &r, seed);
+  if (least) *least = l;
+  fx_clear_result_free(&again);
+  return r;
+}

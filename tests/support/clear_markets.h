@@ -115,6 +115,14 @@ bool fx_cm_check_bounds(const struct fx_clear_market *m, const struct fx_clear_r
 void fx_cm_check_result(const struct fx_clear_market *m, const struct fx_clear_result *r,
                         uint64_t seed);
 
+/* fx_cm_solve twice, asserting that the answer keeps every rule
+ * (fx_cm_check_result), comes out the same the second time
+ * (fx_cm_same_result) and is bounded by the exhaustive search
+ * (fx_cm_check_bounds, whose verdict goes to *least unless NULL). */
+struct fx_clear_result fx_cm_solve_checked(const struct fx_clear_market *m,
+                                           const struct fx_clear_params *p, uint64_t seed,
+                                           bool *least);
+
 /* Assert that st, an engine state on m (md its model), keeps every rule
  * written here: factors within the options' ranges, every bound on the
  * rounded values, and coverage and cost what its orders add up to. */
