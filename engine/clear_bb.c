@@ -415,6 +415,7 @@ struct budget {
   int sb_probes;
   int sym_closed; /* nodes the symmetry rule closed unsolved */
   int reprices;   /* raises of the slacks' price (slack_leaf) */
+  bool unpriced;  /* a raise was taken back: no more */
   int rins, rins_improved;
   bool hit;
 };
@@ -645,7 +646,7 @@ enum { SLACK_RAISES = 2 };
 static const double SLACK_STEP = 100.0;
 
 static bool slack_leaf(struct bb *bb, const struct budget *bu) {
-  return bu->reprices < SLACK_RAISES && cl_lp_bb_slack_used(bb->lp);
+  return !bu->unpriced && bu->reprices < SLACK_RAISES && cl_lp_bb_slack_used(bb->lp);
 }
 
 static int resolve(struct bb *bb, int k, struct budget *bu, int *next) {
@@ -666,7 +667,7 @@ static bool reprice_lost(struct bb *bb, const struct bb_node *nd, int64_t bound,
                          struct budget *bu) {
   if (!nd->repriced || bound >= bb->node[nd->parent].bound) return false;
   cl_lp_bb_reprice(bb->lp, 1.0 / SLACK_STEP);
-  bu->reprices = SLACK_RAISES;
+  bu->unpriced = true;
   if (nd->bound < bb->leaf_lb) bb->leaf_lb = nd->bound;
   return true;
 }
@@ -763,5 +764,6 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   out->nodes = bu.nodes, out->pivots = bu.pivots, out->budget_hit = bu.hit;
   out->sb_probes = bu.sb_probes, out->sb_pivots = bu.sb_pivots, out->sym_closed = bu.sym_closed;
   out->rins = bu.rins, out->rins_improved = bu.rins_improved;
+  out->reprices = bu.reprices;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
 }
