@@ -27,8 +27,10 @@
  * Values are minimised: cost, or minus coverage. The proven bound is the
  * least of the incumbent's value, the open nodes' bounds and the bounds of
  * leaves the LP left integral (the rounding of watts may still cost more
- * there). Work is bounded by a node and a pivot count, so the answer is
- * the same on every machine. */
+ * there). An integral node whose LP breaks a row through its elastic slack
+ * is no such leaf: the slacks' price is raised and it is solved again
+ * (slack_leaf). Work is bounded by a node and a pivot count, so the answer
+ * is the same on every machine. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
