@@ -232,6 +232,12 @@ void cl_lp_bb_set(struct cl_lp *lp, size_t col, struct cl_krange r);
  * solved, 0 when the simplex failed (the bound holds, the solution is not
  * one), -1 when a limit stopped it (no bound). pivots: iterations spent. */
 int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots);
+/* Whether the last node's LP solution uses an elastic slack (half a watt
+ * or more): its bound then rests on the slacks' price, not on the rows. */
+bool cl_lp_bb_slack_used(const struct cl_lp *lp);
+/* The elastic slacks' price times factor until cl_lp_bb_end (any price
+ * leaves every bound proven: bounds are Lagrangian). */
+void cl_lp_bb_reprice(struct cl_lp *lp, double factor);
 /* Strong branching's look-ahead: the LP with the columns' bounds the caller
  * set (a child's, through cl_lp_bb_set and the kr it reads) re-solved by at
  * most it_lim dual simplex pivots; *bound is the Lagrangian of wherever the
@@ -269,6 +275,7 @@ struct cl_bb_out {
   long sb_pivots;  /* their share of pivots */
   int sym_closed;  /* nodes the symmetry rule left empty, closed unsolved */
   int rins, rins_improved; /* neighbourhood searches from a node (round 13), improving */
+  int reprices;    /* raises of the elastic slacks' price at integral nodes (round 13) */
   bool budget_hit;
 };
 /* The least cost v that u is within share g of (u − v <= g·max(|v|, the

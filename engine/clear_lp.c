@@ -85,6 +85,7 @@ struct cl_lp {
   long double *offer_best, *col_val, margin, sum;
   struct lag_tab lag; /* the Lagrangian's terms, per column (lag_init) */
   int slack0, n_slack;
+  double slack_mult; /* the slacks' price over slacks_open's base (cl_lp_bb_reprice) */
   bool bb_cov; /* branch-and-bound on coverage (phase 1), not on cost */
   /* Lazy rows (bb_lazy_rows): while branch-and-bound runs, P is a copy of
    * the LP (full keeps the original) without the offers' one-option rows
@@ -1414,7 +1415,7 @@ static void add_slacks(struct cl_lp *lp) {
 static void slacks_open(struct cl_lp *lp, bool open) {
   /* The price of a watt beyond a bound: above any offer's price per covered
    * watt (cost), or a thousand covered watts (coverage). */
-  double w = !open ? 0.0 : lp->bb_cov ? -1e3 : coverage_weight(lp->md);
+  double w = !open ? 0.0 : (lp->bb_cov ? -1e3 : coverage_weight(lp->md)) * lp->slack_mult;
   for (size_t t = 0; t < lp->md->n_isps; t++) {
     const struct cl_isp *is = &lp->md->isp[t];
     if (!lp->cov_col[t]) continue;
@@ -1433,6 +1434,29 @@ void cl_lp_bb_set(struct cl_lp *lp, size_t c, struct cl_krange r) {
   int k1 = r.lo > lp->md->col[c].min_af ? r.lo : lp->md->col[c].min_af;
   double lo = r.hi < k1 || !r.lo ? 0.0 : k1 / 100.0, hi = r.hi < k1 ? 0.0 : r.hi / 100.0;
   set_col(lp, c, lo, hi);
+}
+
+/* Whether the last node's LP solution leans on an elastic slack: half a
+ * watt or more on any row (below that, the rounding of watts). */
+bool cl_lp_bb_slack_used(const struct cl_lp *lp) {
+  for (int j = lp->slack0; j < lp->slack0 + lp->n_slack; j++) {
+    double v = lp->dsx ? cl_dsx_col_prim(lp->dsx, j) : glp_get_col_prim(lp->P, j);
+    if (fabs(v) >= 0.5) return true;
+  }
+  return false;
+}
+
+/* The slacks' price times factor, for the rest of the search. A raised
+ * price may leave the basis dual infeasible, which the native dual simplex
+ * cannot start from: GLPK solves the next node from it (native_fallback
+ * hands the nodes back to a fresh native simplex at GLPK's optimum). */
+void cl_lp_bb_reprice(struct cl_lp *lp, double factor) {
+  lp->slack_mult *= factor;
+  double w = (lp->bb_cov ? -1e3 : coverage_weight(lp->md)) * lp->slack_mult;
+  for (int j = lp->slack0; j < lp->slack0 + lp->n_slack; j++) glp_set_obj_coef(lp->P, j, w);
+  if (!lp->dsx) return;
+  cl_dsx_to_glpk(lp->dsx, lp->P);
+  cl_dsx_free(lp->dsx), lp->dsx = NULL;
 }
 
 /* The node LP of the lazy mode: a copy without the one-option rows whose
@@ -1495,6 +1519,7 @@ int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) 
     lp->n_slack = 0; /* the copy gets its own */
   }
   if (!lp->n_slack) add_slacks(lp);
+  lp->slack_mult = 1.0;
   slacks_open(lp, true);
   lp->kr = kr;
   lp->native_solved = 0;
