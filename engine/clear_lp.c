@@ -1311,7 +1311,8 @@ static bool mip_solve(struct cl_lp *lp, bool *have) {
   lp->solves++;
   /* msg_lev does not reach everything inside intopt: its basis
    * construction (glp_adv_basis) prints to standard output whatever it
-   * says (fuzz_clear; test_clear_fuzzfound.c), which `flexd clear --json`
+   * says (found by fuzz_clear on a market that MIP_MAX_SPAN now keeps
+   * from here; test_clear_fuzzfound.c, 4.), which `flexd clear --json`
    * writes its document to. GLPK's terminal output is per thread. */
   int term = glp_term_out(GLP_OFF);
   int rc = glp_intopt(lp->P, &parm);

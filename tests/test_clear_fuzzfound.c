@@ -224,8 +224,14 @@ Test(clear_fuzzfound, look_aheads_below_a_negative_bound_do_not_overflow) {
  * basis..." to standard output from inside its search on this market
  * (powers of a few watts beside -78 GW and -1 TW): noise in flexd serve's
  * output, and a broken document where `flexd clear --json` writes its
- * answer to standard output. The exact path now turns GLPK's terminal
- * output off around the call. */
+ * answer to standard output. The exact path turned GLPK's terminal output
+ * off around the call. Since round 13 this market (its powers span more
+ * than 10^9) no longer reaches glp_intopt at all (MIP_MAX_SPAN, 5.
+ * below), so the test now holds the whole clearing of such a market to
+ * writing nothing, not that guard: with the guard removed it still
+ * passes, and 150 s of fuzz_clear with the guard removed found no market
+ * within the span on which glp_intopt prints. The guard stays in
+ * mip_solve as a defence for the markets that do reach it. */
 static const struct fx_clear_isp quiet_isps[8] = {
     {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 200, 400},
     {FX_CLEAR_AVAILABLE, -300, 300}, {FX_CLEAR_REQUESTED, 400, 800},
@@ -259,7 +265,7 @@ static const struct fx_clear_offer quiet_offers[10] = {
     {3, qo0}, {3, qo1}, {3, qo2}, {3, qo3}, {3, qo4}, {3, qo5}, {3, qo6}, {3, qo7}, {2, qo8}, {2, qo9},
 };
 
-Test(clear_fuzzfound, the_exact_path_writes_nothing_to_standard_output) {
+Test(clear_fuzzfound, a_badly_scaled_market_writes_nothing_to_standard_output) {
   struct fx_clear_market m = {{8, quiet_isps}, 10, quiet_offers, NULL};
   struct fx_clear_params p;
   fuzz_params(&p);
