@@ -116,6 +116,7 @@ struct cl_dsx {
    * parked (the ratio test's candidates and the duals' update walk these,
    * in increasing order as before, not every variable). */
   uint64_t *mv;
+  uint64_t *rb; /* one bit per row, zero between uses: scatter_rows' rows */
 };
 
 /* The pivots a parked column's reduced cost has yet to take: per pivot
@@ -553,6 +554,9 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   size_t w0 = d->mv ? ((size_t)d->n + (size_t)d->cap + 63) / 64 : 0, w1 = (nv + 63) / 64;
   GROW(d->mv, w1);
   if (ok) memset(d->mv + w0, 0, (w1 - w0) * sizeof *d->mv); /* variables to come: none moves */
+  size_t r0 = d->rb ? ((size_t)d->cap + 63) / 64 : 0, r1 = ((size_t)cap + 63) / 64;
+  GROW(d->rb, r1);
+  if (ok) memset(d->rb + r0, 0, (r1 - r0) * sizeof *d->rb);
   if (ok) { /* the zero work vectors: their new entries too (all of them at first) */
     size_t c0 = d->E ? (size_t)d->cap : 0, v0 = d->E ? (size_t)d->n + c0 : 0;
     memset(d->ar + v0, 0, (nv - v0) * sizeof *d->ar);
@@ -701,7 +705,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->rz), free(d->mz);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
   free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
-  free(d->ra), free(d->rpos), free(d->cidx), free(d->mv);
+  free(d->ra), free(d->rpos), free(d->cidx), free(d->mv), free(d->rb);
   if (d->lg) free(d->lg->ts), free(d->lg->r), free(d->lg->pf), free(d->lg->sync), free(d->lg->hit);
   free(d->lg);
   free(d);
@@ -804,8 +808,9 @@ static int choose_row(const struct cl_dsx *d, double *delta) {
      * most basic variables lie within them) */
     if (x < d->lo[v] && x < d->lo[v] - TOL_P * (1 + fabs(d->lo[v]))) inf = x - d->lo[v];
     else if (x > d->hi[v] && x > d->hi[v] + TOL_P * (1 + fabs(d->hi[v]))) inf = x - d->hi[v];
+    if (inf == 0) continue;
     double w = d->devex ? d->dw[v] : 1.0;
-    if (inf != 0 && inf * inf > bv * w) bv = inf * inf / w, best = v, *delta = inf;
+    if (inf * inf > bv * w) bv = inf * inf / w, best = v, *delta = inf;
   }
   return best;
 }
@@ -858,6 +863,36 @@ static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
   return true;
 }
 
+/* The pivot row from rho's rows but the paired ones (those come after):
+ * rho is +0 off its list rz, whose rows are every nonbasic row variable
+ * (the tight rows, E's and the paired ones) and the leaving row. So the
+ * moving row variables' alphas (-rho) are written from the list (a basic
+ * one's is never read), and the rows with rho nonzero are marked in rb
+ * and scattered in increasing order, as a walk over every row did. */
+static void scatter_rows(struct cl_dsx *d) {
+  const double *rho = d->rho;
+  double *ar = d->ar, *arow = d->ar + d->n;
+  const int *rc = d->rc, *rp = d->rp, *ra = d->ra;
+  const double *rw = d->rw;
+  uint64_t *rb = d->rb;
+  for (int z = 0; z < d->nrz; z++) {
+    int i = d->rz[z];
+    double r = rho[i];
+    arow[i] = -r;
+    if (r != 0.0) rb[i >> 6] |= (uint64_t)1 << (i & 63);
+  }
+  for (int wi = 0, nw = (d->m + 63) / 64; wi < nw; wi++) {
+    for (uint64_t b = rb[wi]; b; b &= b - 1) {
+      int i = wi * 64 + __builtin_ctzll(b);
+      double r = rho[i];
+      d->lg->hit[i] = 1;
+#pragma GCC unroll 4 /* a row's entries hit distinct columns: the loop's count and test, quartered */
+      for (int e = rp[i]; e < ra[i]; e++) ar[rc[e]] += r * rw[e];
+    }
+    rb[wi] = 0;
+  }
+}
+
 /* Pivot row alpha_r (rho: the row of the inverse) over the nonbasic variables and the dual ratio test
  * with bound flipping. sigma: +1 when the leaving variable goes up to its
  * lower bound. Returns the entering variable or -1; *nflip variables in
@@ -869,14 +904,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
    * is zero where it is read (the moving variables, cleared by the duals'
    * update, and the keys, here) */
   for (int r = 0; r < d->np; r++) d->ar[d->key[d->pl[r]]] = 0.0;
-  for (int i = 0; i < d->m; i++) {
-    double r = rho[i];
-    d->ar[d->n + i] = -r;
-    if (r == 0.0) continue;
-    d->lg->hit[i] = 1;
-#pragma GCC unroll 4 /* a row's entries hit distinct columns: the loop's count and test, quartered */
-    for (int e = d->rp[i]; e < d->ra[i]; e++) d->ar[d->rc[e]] += r * d->rw[e];
-  }
+  scatter_rows(d);
   /* The paired rows last: rho · key column must come to 1 for p's key and
    * 0 for the others, and what the other rows give it is its alpha now. */
   int ln = d->lg->ln; /* logged here, counted once the duals move */
@@ -1100,7 +1128,12 @@ static int iterate(struct cl_dsx *d) {
     d->dj[v] += ts * ar[v];
     ar[v] = 0.0;
   }
-  for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
+  /* Off rz, rho is +0: y - ts·(+0) is y itself when ts·(+0) is +0 (ts a
+   * number without its sign bit); a -0 dual there turns +0 otherwise. */
+  if (!signbit(ts) && isfinite(ts))
+    for (int z = 0; z < d->nrz; z++) d->y[d->rz[z]] -= ts * d->rho[d->rz[z]];
+  else
+    for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) { /* (w: zero, and left so) */
     for (int f = 0; f < nflip; f++) {
