@@ -1128,12 +1128,7 @@ static int iterate(struct cl_dsx *d) {
     d->dj[v] += ts * ar[v];
     ar[v] = 0.0;
   }
-  /* Off rz, rho is +0: y - ts·(+0) is y itself when ts·(+0) is +0 (ts a
-   * number without its sign bit); a -0 dual there turns +0 otherwise. */
-  if (!signbit(ts) && isfinite(ts))
-    for (int z = 0; z < d->nrz; z++) d->y[d->rz[z]] -= ts * d->rho[d->rz[z]];
-  else
-    for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
+  for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) { /* (w: zero, and left so) */
     for (int f = 0; f < nflip; f++) {
