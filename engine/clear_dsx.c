@@ -325,8 +325,11 @@ static double entry(const struct cl_dsx *d, int i, int j) {
 }
 
 /* out (per basic variable) = B^-1 w, w dense over rows: the basic columns
- * through K's inverse, the basic row variables from their rows. */
-static void solve_b(struct cl_dsx *d, const double *w, double *out) {
+ * through K's inverse, the basic row variables from their rows. keep: a
+ * non-basic row variable's entry of out is left as it was (x holds its
+ * value there); else it is overwritten (aq: only its basic entries are
+ * read), which spares the loop over the rows its test. */
+static void solve_b(struct cl_dsx *d, const double *w, double *out, bool keep) {
   int k = d->k, nz = 0; /* t: zero (left so below) */
   /* The keys first (their rows hold nothing else basic); what their
    * columns put on the other tight rows is taken off those rows' w. */
@@ -353,6 +356,10 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out) {
    * value) */
   double *ro = out + d->n, *tt = d->t;
   const signed char *rs = d->st + d->n;
+  if (!keep) {
+    for (int i = 0; i < d->m; i++) ro[i] = tt[i] - w[i], tt[i] = 0.0;
+    return;
+  }
   for (int i = 0; i < d->m; i++) {
     double v = tt[i] - w[i];
     tt[i] = 0.0;
@@ -517,7 +524,7 @@ static void price(struct cl_dsx *d) {
 }
 
 /* x_B from the nonbasic values. */
-static void primal(struct cl_dsx *d) { solve_b(d, d->w0, d->x); }
+static void primal(struct cl_dsx *d) { solve_b(d, d->w0, d->x, true); }
 
 /* w0 again from every nonbasic value (its updates drift), then x_B. */
 static void primal_full(struct cl_dsx *d) {
@@ -1084,7 +1091,7 @@ static void pair_after(struct cl_dsx *d, int p, int q) {
 /* Swap q into the basis for p (p goes to bound). */
 static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   add_col(d, d->w, q, 1.0); /* (w: zero) */
-  solve_b(d, d->w, d->aq);
+  solve_b(d, d->w, d->aq, false);
   if (q >= d->n) d->w[q - d->n] = 0.0;
   else
     for (int e = d->cp[q]; e < d->cp[q + 1]; e++) d->w[d->ri[e]] = 0.0;
@@ -1137,7 +1144,7 @@ static int iterate(struct cl_dsx *d) {
       add_col(d, d->w, v, to - d->x[v]);
       d->x[v] = to, d->st[v] = d->st[v] == AT_LO ? AT_HI : AT_LO;
     }
-    solve_b(d, d->w, d->aq);
+    solve_b(d, d->w, d->aq, false);
     for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= d->aq[d->head[i]], d->w0[i] -= d->w[i], d->w[i] = 0.0;
   }
   double bound = sigma > 0 ? d->lo[p] : d->hi[p];
