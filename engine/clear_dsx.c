@@ -1148,6 +1148,7 @@ static int iterate(struct cl_dsx *d) {
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
   double ts = theta * sigma, arq = d->ar[q], *ar = d->ar;
+#pragma GCC unroll 4
   for (int z = 0, *mz = d->mz; z < d->nmz; z++) { /* the others: +0 added to a nonzero dj */
     int v = mz[z];
     d->dj[v] += ts * ar[v];
