@@ -1116,7 +1116,11 @@ static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   add_col(d, d->w0, q, d->x[q]); /* q's value leaves w0, p's comes in */
   add_col(d, d->w0, p, -bound);
   double th = (d->x[p] - bound) / d->aq[p], wp = d->dw[p], ap = d->aq[p];
-  for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= th * d->aq[d->head[i]];
+  double *x = d->x;
+  const double *aq = d->aq;
+  const int *head = d->head;
+#pragma GCC unroll 4
+  for (int i = 0; i < d->m; i++) x[head[i]] -= th * aq[head[i]];
   for (int i = 0; d->devex && i < d->m; i++) {
     int v = d->head[i];
     double r = d->aq[v] / ap; /* dual Devex: the reference framework's weights */
