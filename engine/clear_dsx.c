@@ -826,13 +826,16 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
 static int choose_row(const struct cl_dsx *d, double *delta) {
   int best = -1;
   double bv = 0;
+  const int *head = d->head;
+  const double *xs = d->x, *lo = d->lo, *hi = d->hi;
+#pragma GCC unroll 4
   for (int p = 0; p < d->m; p++) {
-    int v = d->head[p];
-    double x = d->x[v], inf = 0;
+    int v = head[p];
+    double x = xs[v], inf = 0;
     /* (x < lo, x > hi first: the tolerances only widen the bounds, and
      * most basic variables lie within them) */
-    if (x < d->lo[v] && x < d->lo[v] - TOL_P * (1 + fabs(d->lo[v]))) inf = x - d->lo[v];
-    else if (x > d->hi[v] && x > d->hi[v] + TOL_P * (1 + fabs(d->hi[v]))) inf = x - d->hi[v];
+    if (x < lo[v] && x < lo[v] - TOL_P * (1 + fabs(lo[v]))) inf = x - lo[v];
+    else if (x > hi[v] && x > hi[v] + TOL_P * (1 + fabs(hi[v]))) inf = x - hi[v];
     if (inf == 0) continue;
     double w = d->devex ? d->dw[v] : 1.0;
     if (inf * inf > bv * w) bv = inf * inf / w, best = v, *delta = inf;
