@@ -1171,7 +1171,11 @@ static int iterate(struct cl_dsx *d) {
       d->x[v] = to, d->st[v] = d->st[v] == AT_LO ? AT_HI : AT_LO;
     }
     solve_b(d, d->w, d->aq, false);
-    for (int i = 0; i < d->m; i++) d->x[d->head[i]] -= d->aq[d->head[i]], d->w0[i] -= d->w[i], d->w[i] = 0.0;
+    double *x = d->x, *w0 = d->w0, *w = d->w;
+    const double *aq = d->aq;
+    const int *head = d->head;
+#pragma GCC unroll 4
+    for (int i = 0; i < d->m; i++) x[head[i]] -= aq[head[i]], w0[i] -= w[i], w[i] = 0.0;
   }
   double bound = sigma > 0 ? d->lo[p] : d->hi[p];
   pivot(d, p, q, bound);
