@@ -219,7 +219,23 @@ static void catch_up(struct cl_dsx *d, int j) {
   const unsigned char *pf = log_pf(d, t0);
   double dj = d->dj[j];
   size_t stride = (size_t)d->cap;
-  for (int t = t0, ln = lg->ln; t < ln; t++, r += stride, pf += stride) {
+  int t = t0, ln = lg->ln;
+  /* Two logged pivots at a time share the loads of j's rows and entries;
+   * each alpha summed in its order, the dj added in theirs. */
+  for (; t + 2 <= ln; t += 2, r += 2 * stride, pf += 2 * stride) {
+    const double *r1 = r + stride;
+    const unsigned char *pf1 = pf + stride;
+    double a0 = 0, a1 = 0;
+    for (int z = 0; z < lo; z++) a0 += r[o[z]] * v[z], a1 += r1[o[z]] * v[z];
+    if (g >= 0 && !pf[g]) a0 += r[g] * ag;
+    if (g >= 0 && !pf1[g]) a1 += r1[g] * ag;
+    for (int z = lo; z < len; z++) a0 += r[o[z]] * v[z], a1 += r1[o[z]] * v[z];
+    if (g >= 0 && pf[g]) a0 += r[g] * ag;
+    if (g >= 0 && pf1[g]) a1 += r1[g] * ag;
+    dj += ts[t] * a0;
+    dj += ts[t + 1] * a1;
+  }
+  for (; t < ln; t++, r += stride, pf += stride) {
     double a = 0;
     for (int z = 0; z < lo; z++) a += r[o[z]] * v[z];
     if (g >= 0 && !pf[g]) a += r[g] * ag;
