@@ -310,7 +310,10 @@ static void add_col(const struct cl_dsx *d, double *out, int k, double f) {
     out[k - d->n] -= f;
     return;
   }
-  for (int e = d->cp[k]; e < d->cp[k + 1]; e++) out[d->ri[e]] += f * d->cv[e];
+  const int *ri = d->ri;
+  const double *cv = d->cv;
+#pragma GCC unroll 4
+  for (int e = d->cp[k]; e < d->cp[k + 1]; e++) out[ri[e]] += f * cv[e];
 }
 
 /* Nonbasic status for variable k given its reduced cost: the bound that
