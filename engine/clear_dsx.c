@@ -436,7 +436,9 @@ static void btran(struct cl_dsx *d, int p) {
     }
     d->rho[i0] = -1.0, d->rz[d->nrz++] = i0;
   }
-  for (int t = 0; t < k; t++) d->rho[d->rv[t]] = d->h[t], d->rz[d->nrz++] = d->rv[t];
+  int *rz = d->rz, nrz = d->nrz;
+  for (int t = 0; t < k; t++) d->rho[d->rv[t]] = d->h[t], rz[nrz++] = d->rv[t];
+  d->nrz = nrz;
 }
 
 static bool is_key(const struct cl_dsx *d, int v) { return v < d->n && d->grp[v] >= 0 && d->key[d->grp[v]] == v; }
@@ -957,14 +959,22 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   int ln = d->lg->ln; /* logged here, counted once the duals move */
   unsigned char *pf = log_pf(d, ln);
   memset(pf, 0, (size_t)d->m);
-  for (int r = 0; r < d->np; r++) {
-    int g = d->pl[r], j = d->key[g];
-    double rg = ((j == p) - d->ar[j]) / d->ka[g];
-    rho[g] = rg, d->ar[d->n + g] = -rg, d->rz[d->nrz++] = g, pf[g] = 1;
+  /* (locals: the byte stores into pf and hit would otherwise reload d's
+   * fields, and rz's stores its count) */
+  const int *pl = d->pl, *key = d->key, *rp = d->rp, *ra = d->ra, *rc = d->rc;
+  const double *ka = d->ka, *rw = d->rw;
+  double *ar = d->ar, *arow = d->ar + d->n;
+  unsigned char *hit = d->lg->hit;
+  int *rz = d->rz, nrz = d->nrz;
+  for (int r = 0, np = d->np; r < np; r++) {
+    int g = pl[r], j = key[g];
+    double rg = ((j == p) - ar[j]) / ka[g];
+    rho[g] = rg, arow[g] = -rg, rz[nrz++] = g, pf[g] = 1;
     if (rg == 0.0) continue;
-    d->lg->hit[g] = 1;
-    for (int e = d->rp[g]; e < d->ra[g]; e++) d->ar[d->rc[e]] += rg * d->rw[e];
+    hit[g] = 1;
+    for (int e = rp[g]; e < ra[g]; e++) ar[rc[e]] += rg * rw[e];
   }
+  d->nrz = nrz;
   memcpy(log_r(d, ln), rho, (size_t)d->m * sizeof *rho);
   int nc = 0, mi0 = 0;
   if (!gather(d, sigma, &nc, &mi0)) return ar_clear(d);
