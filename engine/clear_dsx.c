@@ -1326,6 +1326,8 @@ void cl_dsx_set_kmax(struct cl_dsx *d, int kmax) { d->kmax = kmax; }
 static bool plus_zero(double v) { return v == 0.0 && !signbit(v); }
 
 bool cl_dsx_scratch_clean(const struct cl_dsx *d) {
+  for (int w = 0; w < (d->cap + 63) / 64; w++) /* scatter_rows' marks */
+    if (d->rb[w]) return false;
   for (int i = 0; i < d->cap; i++) { /* (the rows to come too) */
     bool listed = false;
     for (int z = 0; z < d->nrz && !listed; z++) listed = d->rz[z] == i;
