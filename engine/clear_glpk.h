@@ -11,8 +11,18 @@
 #include <glpk.h>
 #include <stdbool.h>
 
+/* The pivots a guarded solve runs under the pricing asked: (rows +
+ * columns) / 2 + 1000. It was 2 (rows + columns) + 1000 until round 14
+ * (groot): the reduced market of BB_SEED=37 × 1.2 at 1,000 offers then
+ * ran its phase 1 3,400 steepest-edge pivots into a stall before
+ * Dantzig's rule ended it in 181 (1.36 G of the run's 1.83 G
+ * instructions). The healthy solves stay at least 900 pivots below it:
+ * at most 0.65 (rows + columns) on 96 markets of 1,000 offers (seeds
+ * 0–47 × 0.4/1.2), 64 of 100 and 300, 8 of 2,000 and 2 of 10,000. */
+int cl_glpk_stall_cap(int rows, int cols);
+
 /* glp_simplex(P, parm) with a stall guard: where parm's iteration limit is
- * above 2 (rows + columns) + 1000, that many pivots run under parm's
+ * above cl_glpk_stall_cap, that many pivots run under parm's
  * pricing and, if they do not end the solve, the rest of the limit runs
  * under the other rule (Dantzig's ↔ projected steepest edge) from the
  * basis the solve started at (from where steepest edge stalled, Dantzig's
