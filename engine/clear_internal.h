@@ -212,11 +212,6 @@ int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
 void cl_lp_exact_terms(struct cl_lp *lp);
 /* Proven cost lower bound over every choice covering >= coverage. */
 int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out);
-/* How many of lp's cost bounds started at an optimal basis and were read
- * from it without a simplex call (tests, figures). */
-int cl_lp_cost_asis(const struct cl_lp *lp);
-/* Every cost bound of lp by a simplex call, as before (tests). */
-void cl_lp_no_asis(struct cl_lp *lp);
 
 /* Branch-and-bound support: the LP of cl_lp_cost_bound with the factors
  * of each column restricted and elastic rows. A column's factor k lies in

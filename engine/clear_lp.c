@@ -115,8 +115,6 @@ struct cl_lp {
   bool cover_start; /* phase 1 from cover order, its coverage columns set (no redives) */
   struct cl_lp_cap cap; /* the least cost at the cap as it last ran (cl_lp_cap_figures) */
   long dive_native_solved, dive_glpk_solved; /* tests and figures */
-  int cost_asis; /* cost bounds found optimal as they stood (cl_lp_cost_asis) */
-  bool no_asis;  /* always the simplex call (cl_lp_no_asis, tests) */
 };
 
 double cl_now_ms(void) {
@@ -332,15 +330,6 @@ int cl_glpk_simplex(glp_prob *P, glp_smcp *parm, bool *switched) {
   return rc;
 }
 
-/* P's last solution into x and lam (zeros unless duals: multipliers that
- * bound nothing are no use). */
-static void read_solution(struct cl_lp *lp, bool duals) {
-  int nr = glp_get_num_rows(lp->P);
-  for (int r = 1; r <= nr; r++) lp->lam[r] = duals ? glp_get_row_dual(lp->P, r) : 0.0;
-  for (size_t c = 0; c < lp->md->n_cols; c++)
-    lp->x[c] = glp_get_col_prim(lp->P, lp->x0 + (int)c) / lp->xscale;
-}
-
 /* One simplex run; true when the LP is solved to optimality. Duals and the
  * primal are read whatever happened (the bounds stay valid). */
 static bool solve(struct cl_lp *lp, int meth) {
@@ -363,45 +352,12 @@ static bool solve(struct cl_lp *lp, int meth) {
     glp_std_basis(lp->P); /* a singular or ill-conditioned basis: restart once */
     rc = cl_glpk_simplex(lp->P, &lp->parm, &switched);
   }
-  read_solution(lp, rc == 0 || (lp->probing && rc == GLP_EITLIM)); /* any multipliers bound */
+  int nr = glp_get_num_rows(lp->P);
+  bool duals = rc == 0 || (lp->probing && rc == GLP_EITLIM); /* any multipliers bound */
+  for (int r = 1; r <= nr; r++) lp->lam[r] = duals ? glp_get_row_dual(lp->P, r) : 0.0;
+  for (size_t c = 0; c < lp->md->n_cols; c++)
+    lp->x[c] = glp_get_col_prim(lp->P, lp->x0 + (int)c) / lp->xscale;
   return rc == 0 && glp_get_status(lp->P) == GLP_OPT;
-}
-
-/* Is a variable with bounds of type t lo..hi, status st, value v and
- * reduced cost d (of a minimisation) optimal as it stands? Tolerances far
- * inside GLPK's own (1e-7), so that where this says yes its simplex would
- * not pivot either. */
-static bool var_ok(int t, double lo, double hi, int st, double v, double d) {
-  const double eps = 1e-9;
-  if (st == GLP_BS)
-    return (t == GLP_FR || t == GLP_UP || v >= lo - eps * (1.0 + fabs(lo))) &&
-           (t == GLP_FR || t == GLP_LO || v <= hi + eps * (1.0 + fabs(hi)));
-  if (st == GLP_NS) return true;
-  if (st == GLP_NL) return d >= -eps;
-  if (st == GLP_NU) return d <= eps;
-  return fabs(d) <= eps; /* GLP_NF */
-}
-
-/* The basis in P optimal as it stands (primal and dual feasible for a
- * minimisation)? glp_warm_up factorises it and computes its solution into
- * P, as a simplex call that made no pivot would, without that call's
- * set-up (it copies the LP into its working form first): at 1,000 offers
- * the cost bound, whose basis is the least cost at the cap's with only
- * the coverage asked changed, 3.4-4.1 M instructions by glp_simplex,
- * about 1.7 M fewer so. */
-static bool optimal_as_is(struct cl_lp *lp) {
-  glp_prob *P = lp->P;
-  if (glp_get_obj_dir(P) != GLP_MIN || glp_warm_up(P) != 0) return false;
-  int nr = glp_get_num_rows(P), nc = glp_get_num_cols(P);
-  for (int r = 1; r <= nr; r++)
-    if (!var_ok(glp_get_row_type(P, r), glp_get_row_lb(P, r), glp_get_row_ub(P, r),
-                glp_get_row_stat(P, r), glp_get_row_prim(P, r), glp_get_row_dual(P, r)))
-      return false;
-  for (int c = 1; c <= nc; c++)
-    if (!var_ok(glp_get_col_type(P, c), glp_get_col_lb(P, c), glp_get_col_ub(P, c),
-                glp_get_col_stat(P, c), glp_get_col_prim(P, c), glp_get_col_dual(P, c)))
-      return false;
-  return true;
 }
 
 static void phase1(struct cl_lp *lp) {
@@ -1117,9 +1073,6 @@ static int cost_at_cap(struct cl_lp *lp, const struct cl_lp_out *out) {
 
 void cl_lp_cap_figures(const struct cl_lp *lp, struct cl_lp_cap *out) { *out = lp->cap; }
 
-int cl_lp_cost_asis(const struct cl_lp *lp) { return lp->cost_asis; }
-void cl_lp_no_asis(struct cl_lp *lp) { lp->no_asis = true; }
-
 /* The capped LP, from the least cost at the cap's optimum, which is its
  * own wherever the weight buys coverage up to the cap (0 pivots on the
  * bench's markets). With dive_native_lp the dive's copy is taken first
@@ -1424,10 +1377,7 @@ int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) 
    * dual feasible, and the dual simplex re-solves in a few pivots. */
   bool warm = !lp->mip_built && restore_basis(lp, &lp->cost_basis);
   int meth = warm ? GLP_DUALP : GLP_PRIMAL;
-  /* Mostly it stays optimal (0 pivots): then no simplex call at all. */
-  bool asis = warm && !lp->no_asis && optimal_as_is(lp);
-  if (asis) lp->solves++, lp->cost_asis++, read_solution(lp, true);
-  if (!asis && !solve(lp, meth)) {
+  if (!solve(lp, meth)) {
     int nr = glp_get_num_rows(lp->P);
     memset(lp->lam, 0, ((size_t)nr + 1) * sizeof *lp->lam); /* trivial, still valid */
   }
