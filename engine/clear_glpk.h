@@ -11,8 +11,21 @@
 #include <glpk.h>
 #include <stdbool.h>
 
+/* The pivots a guarded solve runs under the pricing asked: (rows +
+ * columns) / 2 + 1000. It was 2 (rows + columns) + 1000 until round 14
+ * (groot): the proof's reduced market of BB_SEED=37 × 1.2 at 1,000
+ * offers (292 rows, 908 columns) then ran its phase 1 3,400
+ * steepest-edge pivots into a stall before Dantzig's rule ended it in
+ * 181 (1.83 G instructions for the run, 1.12 G with this cap, the same
+ * answer). Every other solve measured ends at least 900 pivots below it
+ * (at most 0.65 (rows + columns), on small LPs), so nothing else
+ * changes: 96 markets of 1,000 offers (seeds 0–47 × 0.4/1.2; of their
+ * 870 solves that one alone passed 700 pivots), 64 of 100 and 300
+ * offers, 8 of 2,000 and 2 of 10,000. */
+int cl_glpk_stall_cap(int rows, int cols);
+
 /* glp_simplex(P, parm) with a stall guard: where parm's iteration limit is
- * above 2 (rows + columns) + 1000, that many pivots run under parm's
+ * above cl_glpk_stall_cap, that many pivots run under parm's
  * pricing and, if they do not end the solve, the rest of the limit runs
  * under the other rule (Dantzig's ↔ projected steepest edge) from the
  * basis the solve started at (from where steepest edge stalled, Dantzig's
@@ -21,9 +34,7 @@
  * two-phase dual) from that basis: fuzz_clear found a 10-offer market with
  * powers from 2 W to 8 GW whose primal simplex cycles under both rules
  * (200,000 pivots each, seconds) where the dual ends in ~40 pivots
- * (tests/test_clear_fuzzfound.c). No healthy solve of the bench's
- * markets comes near that share (128 markets of 1,000 offers, 100 to
- * 10,000 offers: never switched). parm is left as it came.
+ * (tests/test_clear_fuzzfound.c). parm is left as it came.
  * Deterministic: pivot counts only. */
 int cl_glpk_simplex(glp_prob *P, glp_smcp *parm, bool *switched);
 

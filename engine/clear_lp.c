@@ -298,9 +298,11 @@ static void restart(glp_prob *P, const char *st, int nr, int nc) {
   for (int c = 1; c <= nc; c++) glp_set_col_stat(P, c, st[nr + c - 1]);
 }
 
+int cl_glpk_stall_cap(int rows, int cols) { return (rows + cols) / 2 + 1000; }
+
 int cl_glpk_simplex(glp_prob *P, glp_smcp *parm, bool *switched) {
   int lim = parm->it_lim, pricing = parm->pricing;
-  int nr = glp_get_num_rows(P), nc = glp_get_num_cols(P), cap = 2 * (nr + nc) + 1000;
+  int nr = glp_get_num_rows(P), nc = glp_get_num_cols(P), cap = cl_glpk_stall_cap(nr, nc);
   *switched = false;
   if (lim <= cap) return glp_simplex(P, parm);
   char *st = malloc((size_t)(nr + nc));

@@ -63,10 +63,10 @@ static double dantzig_optimum(int *pivots) {
 }
 
 Test(clear_stall, the_guard_switches_pricing_and_reaches_the_optimum) {
-  int cap = 2 * (298 + 934) + 1000, dz_pivots;
+  int cap = cl_glpk_stall_cap(298, 934), dz_pivots;
   double z = dantzig_optimum(&dz_pivots);
   glp_prob *P = load();
-  glp_smcp parm = primal(GLP_PT_PSE, 10 * cap);
+  glp_smcp parm = primal(GLP_PT_PSE, 34640); /* ten times the guard's cap before round 14 */
   int rc = glp_simplex(P, &parm); /* unguarded: does this GLPK still stall here? */
   bool stalls = rc == GLP_EITLIM;
   glp_delete_prob(P);
