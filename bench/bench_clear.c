@@ -17,7 +17,8 @@
  * limit lifted), BB_PIVOTS (pivot limit; flexd serve's default is 15000,
  * the library's 8000), BB_MAX (bb_max_offers; flexd serve's 400),
  * BB_PROOF (proof_max_offers), PROOF_FIRST (proof_first_ratio; 0 = the
- * neighbourhood search first), RINS_NODES (rins_node_limit), PROOF_RINS
+ * neighbourhood search first), BB_WARM (proof_warm_basis: 0 or 1; rounds 10
+ * and 14), RINS_NODES (rins_node_limit), PROOF_RINS
  * (proof_rins_node; round 13), BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
@@ -174,6 +175,7 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   if (getenv("REDIVE_MAX")) p.redive_max_offers = (size_t)atol(getenv("REDIVE_MAX"));
   if (getenv("DIVE_NATIVE")) p.dive_native_lp = atoi(getenv("DIVE_NATIVE")) != 0;
   if (getenv("BB_PROOF")) p.proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
+  if (getenv("BB_WARM")) p.proof_warm_basis = atoi(getenv("BB_WARM")) != 0;
   if (getenv("PROOF_FIRST")) p.proof_first_ratio = atof(getenv("PROOF_FIRST"));
   if (getenv("BB_SB")) p.bb_sb_cands = atoi(getenv("BB_SB"));
   if (getenv("BB_SB_REL")) p.bb_sb_reliable = atoi(getenv("BB_SB_REL"));

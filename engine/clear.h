@@ -215,6 +215,12 @@ struct fx_clear_params {
    * from its answer instead of the root's. Deterministic. */
   size_t cross_max_offers;
   bool cross_proof_start;
+  /* The proof's reduced LP from the full LP's basis (rounds 10 and 14,
+   * opt-in, measured): the cost-bound optimum of the whole market,
+   * restricted to the reduced market's rows and columns, starts the
+   * reduced cost bound (no phase 1 from the answer) where GLPK finds it
+   * dual feasible. Another optimal vertex, so another search. */
+  bool proof_warm_basis;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

@@ -212,6 +212,13 @@ int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out);
 void cl_lp_exact_terms(struct cl_lp *lp);
 /* Proven cost lower bound over every choice covering >= coverage. */
 int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out);
+/* cl_lp_cost_bound on lp, the reduced market's LP (clear_sub.c), started
+ * from full's basis (after cl_lp_cost_bound(full, coverage)): offer_map[j]
+ * is reduced offer j's full offer, col_map[q] reduced column q's full
+ * column. false (lp's basis then left for cl_lp_root) where the basis does
+ * not map (a dropped column or row was basic) or is not dual feasible. */
+bool cl_lp_cost_bound_from(struct cl_lp *lp, const struct cl_lp *full, const size_t *offer_map,
+                           const int *col_map, int64_t coverage, struct cl_lp_out *out);
 
 /* Branch-and-bound support: the LP of cl_lp_cost_bound with the factors
  * of each column restricted and elastic rows. A column's factor k lies in

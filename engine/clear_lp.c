@@ -1370,14 +1370,15 @@ int cl_lp_mip(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out) {
   return 0;
 }
 
-int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) {
+/* The cost-bound LP: every column free in [0, 1], cost minimised at
+ * coverage (less a margin below the maximum, cov_lp). */
+static void cost_lp(struct cl_lp *lp, int64_t coverage) {
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   double target = fmin((double)(coverage - lp->md->deficit), lp->cov_lp - fmax(1e-9 * fabs(lp->cov_lp), 1e-6));
   phase2(lp, target);
-  /* Only the rhs differs from the LP at the cap: its optimal basis stays
-   * dual feasible, and the dual simplex re-solves in a few pivots. */
-  bool warm = !lp->mip_built && restore_basis(lp, &lp->cost_basis);
-  int meth = warm ? GLP_DUALP : GLP_PRIMAL;
+}
+
+static void cost_solve(struct cl_lp *lp, int meth, int64_t coverage, struct cl_lp_out *out) {
   if (!solve(lp, meth)) {
     int nr = glp_get_num_rows(lp->P);
     memset(lp->lam, 0, ((size_t)nr + 1) * sizeof *lp->lam); /* trivial, still valid */
@@ -1385,7 +1386,95 @@ int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) 
   out->cost_lb = cost_bound(lp, coverage);
   out->budget_hit = lp->budget_hit;
   out->solves = lp->solves;
+}
+
+int cl_lp_cost_bound(struct cl_lp *lp, int64_t coverage, struct cl_lp_out *out) {
+  cost_lp(lp, coverage);
+  /* Only the rhs differs from the LP at the cap: its optimal basis stays
+   * dual feasible, and the dual simplex re-solves in a few pivots. */
+  bool warm = !lp->mip_built && restore_basis(lp, &lp->cost_basis);
+  cost_solve(lp, warm ? GLP_DUALP : GLP_PRIMAL, coverage, out);
   return 0;
+}
+
+/* row[i]: offer i's row (offers of two columns or more have one, in order
+ * after the total row, as build_matrix lays them), 0 = none. */
+static void offer_rows(const struct cl_lp *lp, int *row) {
+  const struct cl_model *md = lp->md;
+  int r = lp->row_total + 1;
+  for (size_t i = 0; i < md->n_offers; i++)
+    row[i] = md->offer_col[i + 1] - md->offer_col[i] > 1 ? r++ : 0;
+}
+
+/* The ISP rows, the total row and the coverage columns are laid out alike
+ * (the reduced market keeps every ISP). */
+static bool same_isp_layout(const struct cl_lp *a, const struct cl_lp *b) {
+  if (a->md->n_isps != b->md->n_isps || a->row_total != b->row_total || a->x0 != b->x0) return false;
+  for (size_t t = 0; t < a->md->n_isps; t++)
+    if (a->row_a[t] != b->row_a[t] || a->row_b[t] != b->row_b[t] || a->cov_col[t] != b->cov_col[t])
+      return false;
+  return true;
+}
+
+/* full's basis through the maps into b, in lp's shape. A row dropped with
+ * all but one of its offer's columns, where it was tight, gives its place
+ * in the basis to that column, at its upper bound. *ok false where the
+ * count of basic rows and columns comes out wrong (something dropped was
+ * basic). */
+static int map_basis(const struct cl_lp *lp, const struct cl_lp *full, const size_t *offer_map,
+                     const int *col_map, struct basis *b, bool *ok) {
+  const struct cl_model *rm = lp->md, *md = full->md;
+  int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
+  int *frow = malloc((md->n_offers ? md->n_offers : 1) * sizeof *frow);
+  int *rrow = malloc((rm->n_offers ? rm->n_offers : 1) * sizeof *rrow);
+  b->stat = malloc(((size_t)nr + (size_t)nc + 1) * sizeof *b->stat);
+  b->nr = nr, b->nc = nc;
+  *ok = false;
+  if (!frow || !rrow || !b->stat) {
+    free(frow), free(rrow);
+    return FX_CLEAR_ENOMEM;
+  }
+  offer_rows(full, frow), offer_rows(lp, rrow);
+  for (int r = 1; r <= lp->row_total; r++) b->stat[r] = (char)glp_get_row_stat(full->P, r);
+  for (int j = 1; j < lp->x0; j++) b->stat[nr + j] = (char)glp_get_col_stat(full->P, j);
+  for (size_t q = 0; q < rm->n_cols; q++)
+    b->stat[nr + lp->x0 + (int)q] = (char)glp_get_col_stat(full->P, full->x0 + col_map[q]);
+  for (size_t j = 0; j < rm->n_offers; j++) {
+    int fr = frow[offer_map[j]];
+    if (rrow[j]) b->stat[rrow[j]] = fr ? (char)glp_get_row_stat(full->P, fr) : GLP_BS;
+    else if (fr && glp_get_row_stat(full->P, fr) != GLP_BS) {
+      char *st = &b->stat[nr + lp->x0 + (int)rm->offer_col[j]];
+      if (*st == GLP_BS) *st = GLP_NU;
+    }
+  }
+  int basic = 0;
+  for (int k = 1; k <= nr + nc; k++) basic += b->stat[k] == GLP_BS;
+  *ok = basic == nr;
+  free(frow), free(rrow);
+  return 0;
+}
+
+bool cl_lp_cost_bound_from(struct cl_lp *lp, const struct cl_lp *full, const size_t *offer_map,
+                           const int *col_map, int64_t coverage, struct cl_lp_out *out) {
+  struct basis b = {0};
+  bool ok = false;
+  if (!lp->mip_built && !full->mip_built && !full->full && !full->kr && same_isp_layout(lp, full) &&
+      map_basis(lp, full, offer_map, col_map, &b, &ok) != 0)
+    ok = false;
+  double cov_lp = lp->cov_lp;
+  if (ok) {
+    lp->cov_lp = full->cov_lp; /* only the target's margin reads it */
+    cost_lp(lp, coverage);
+    restore_basis(lp, &b);
+    ok = glp_warm_up(lp->P) == 0 && glp_get_dual_stat(lp->P) == GLP_FEAS;
+  }
+  free(b.stat);
+  if (!ok) {
+    lp->cov_lp = cov_lp;
+    return false;
+  }
+  cost_solve(lp, GLP_DUALP, coverage, out);
+  return true;
 }
 
 /* Branch-and-bound support (clear_bb.c). Nodes differ from the LP of

@@ -465,16 +465,35 @@ static void reduced_merge(const struct reduced *r, const struct cl_model *rm,
     cl_state_copy(best, cand, md);
 }
 
+/* The reduced LP's cost bound from the full LP's basis (proof_warm_basis);
+ * false where it was not taken. */
+static int reduced_warm(const struct reduced *r, const struct cl_model *rm, const struct cl_lp *full,
+                        struct cl_lp *lp, int64_t c0, struct cl_lp_out *lo, bool *taken) {
+  int *col_map = malloc((rm->n_cols ? rm->n_cols : 1) * sizeof *col_map);
+  *taken = false;
+  if (!col_map) return FX_CLEAR_ENOMEM;
+  bool mapped = true;
+  for (size_t j = 0; j < rm->n_offers; j++)
+    for (size_t q = rm->offer_col[j]; q < rm->offer_col[j + 1]; q++)
+      mapped &= (col_map[q] = reduced_full(r, rm, j, q)) >= 0;
+  *taken = mapped && cl_lp_cost_bound_from(lp, full, r->map, col_map, c0, lo);
+  free(col_map);
+  return 0;
+}
+
 /* The reduced market's LP at the answer's coverage and its branch-and-bound
  * on cost; its proven bound in out. */
-static int reduced_search(const struct cl_model *rm, const struct fx_clear_params *p,
-                          double deadline, struct cl_state *st, struct cl_bb_out *out) {
+static int reduced_search(const struct reduced *r, const struct cl_model *rm, const struct cl_lp *full,
+                          const struct fx_clear_params *p, double deadline, struct cl_state *st,
+                          struct cl_bb_out *out) {
   struct cl_lp *lp = NULL;
   struct cl_lp_out lo = {0};
   int64_t c0 = st->cov;
+  bool warm = false;
   int rc = cl_lp_create(&lp, rm, p, deadline);
-  if (!rc) rc = cl_lp_root(lp, st, &lo);
-  if (!rc) rc = cl_lp_cost_bound(lp, c0, &lo);
+  if (!rc && p->proof_warm_basis) rc = reduced_warm(r, rm, full, lp, c0, &lo, &warm);
+  if (!rc && !warm) rc = cl_lp_root(lp, st, &lo);
+  if (!rc && !warm) rc = cl_lp_cost_bound(lp, c0, &lo);
   if (!rc) rc = cl_bb_run(rm, lp, p, st, c0, lo.cost_lb, false, out);
   if (!rc && lo.cost_lb > out->bound) out->bound = lo.cost_lb;
   cl_lp_free(lp);
@@ -502,7 +521,7 @@ int cl_reduced_bb(const struct cl_model *md, struct cl_lp *lp, const struct fx_c
   if (!rc) rc = cl_state_init(&cand, md);
   if (!rc && rm.n_cols && reduced_start(&r, &rm, best, &st)) {
     *n_cols = (int)rm.n_cols;
-    rc = reduced_search(&rm, p, deadline, &st, out);
+    rc = reduced_search(&r, &rm, lp, p, deadline, &st, out);
     if (!rc) reduced_merge(&r, &rm, &st, &cand, best);
     if (!rc && out->bound > u) out->bound = u; /* nothing outside costs less than u */
   }
