@@ -58,6 +58,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
   p->proof_rins_node = 30;
+  p->proof_warm_basis = true;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;
@@ -377,6 +378,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     res->cross_improved = xo.improved;
     res->proof_rins = bo.rins > 0;
     res->proof_rins_improved = bo.rins_improved > 0;
+    res->proof_warm = bo.warm;
     fill_gaps(res);
   }
   cl_lp_free(lp);

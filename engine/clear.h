@@ -215,11 +215,11 @@ struct fx_clear_params {
    * from its answer instead of the root's. Deterministic. */
   size_t cross_max_offers;
   bool cross_proof_start;
-  /* The proof's reduced LP from the full LP's basis (rounds 10 and 14,
-   * opt-in, measured): the cost-bound optimum of the whole market,
-   * restricted to the reduced market's rows and columns, starts the
-   * reduced cost bound (no phase 1 from the answer) where GLPK finds it
-   * dual feasible. Another optimal vertex, so another search. */
+  /* The proof's reduced LP from the full LP's basis (rounds 10 and 14;
+   * default on since round 14): the cost-bound optimum of the whole
+   * market, restricted to the reduced market's rows and columns, starts
+   * the reduced cost bound (no phase 1 from the answer) where GLPK finds
+   * it dual feasible. Another optimal vertex, so another search. */
   bool proof_warm_basis;
 };
 
@@ -259,6 +259,7 @@ struct fx_clear_result {
   bool cross_improved;           /* and whether that made the answer cheaper */
   bool proof_rins;               /* the proof ran its neighbourhood search (round 13) */
   bool proof_rins_improved;      /* and it made the answer cheaper */
+  bool proof_warm;               /* the proof's reduced LP started from the whole market's basis */
 };
 
 #define FX_CLEAR_TOLERANCE 0.001 /* 0.1 %: DESIGN.md §4 */

@@ -283,6 +283,7 @@ struct cl_bb_out {
   int sym_closed;  /* nodes the symmetry rule left empty, closed unsolved */
   int rins, rins_improved; /* neighbourhood searches from a node (round 13), improving */
   int reprices;    /* raises of the elastic slacks' price at integral nodes (round 13) */
+  bool warm;       /* the proof's reduced LP started from the full LP's basis (round 14) */
   bool budget_hit;
 };
 /* The least cost v that u is within share g of (u − v <= g·max(|v|, the

@@ -496,6 +496,7 @@ static int reduced_search(const struct reduced *r, const struct cl_model *rm, co
   if (!rc && !warm) rc = cl_lp_cost_bound(lp, c0, &lo);
   if (!rc) rc = cl_bb_run(rm, lp, p, st, c0, lo.cost_lb, false, out);
   if (!rc && lo.cost_lb > out->bound) out->bound = lo.cost_lb;
+  out->warm = warm;
   cl_lp_free(lp);
   return rc;
 }

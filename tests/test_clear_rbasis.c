@@ -1,7 +1,8 @@
 /* The proof's reduced LP from the full LP's basis (proof_warm_basis,
- * rounds 10 and 14, opt-in): its cost bound starts from the whole
- * market's cost-bound optimum restricted to the reduced market, and the
- * bounds it proves still hold against the exhaustive search. */
+ * rounds 10 and 14, on by default since round 14): its cost bound starts
+ * from the whole market's cost-bound optimum restricted to the reduced
+ * market, the path is taken (proof_warm), and the bounds it proves still
+ * hold against the exhaustive search. */
 #include <criterion/criterion.h>
 
 #include "engine/clear.h"
@@ -17,7 +18,7 @@ Test(clear_rbasis, warm_reduced_lp_bounds_hold) {
     p.bb_max_offers = 0;
     p.proof_max_offers = 1000;
     p.proof_warm_basis = warm;
-    int equal = 0, proofs = 0;
+    int equal = 0, proofs = 0, warmed = 0;
     for (uint64_t seed = 1; seed <= 60; seed++) {
       struct fx_cm_market k;
       fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
@@ -25,12 +26,17 @@ Test(clear_rbasis, warm_reduced_lp_bounds_hold) {
       struct fx_clear_result r = fx_cm_solve_checked(&k.m, &p, seed, &least);
       equal += least;
       proofs += r.proof_cols > 0;
+      warmed += r.proof_warm;
       fx_clear_result_free(&r);
     }
-    cr_log_info("reduced LP %s: proof on %d of 60 markets, least cost on %d", warm ? "warm" : "cold",
-                proofs, equal);
+    cr_log_info("reduced LP %s: proof on %d of 60 markets (warm on %d), least cost on %d",
+                warm ? "warm" : "cold", proofs, warmed, equal);
     cr_assert_gt(proofs, 10);
     cr_assert_gt(equal, 50);
+    if (warm)
+      cr_assert_geq(2 * warmed, proofs, "the warm start is taken on most proofs (%d of %d)", warmed, proofs);
+    else
+      cr_assert_eq(warmed, 0, "off means off");
   }
 }
 
@@ -41,7 +47,7 @@ Test(clear_rbasis, warm_reduced_lp_keeps_the_rules) {
   fx_clear_params_init(&p);
   p.exact_max_offers = 0;
   p.bb_max_offers = 0;
-  p.proof_warm_basis = true;
+  cr_assert(p.proof_warm_basis, "on by default");
   int proofs = 0;
   for (uint64_t seed = 700; seed < 740; seed++) {
     struct fx_cm_market k;
