@@ -292,3 +292,18 @@ struct fx_clear_result fx_cm_solve_checked(const struct fx_clear_market *m,
   fx_clear_result_free(&again);
   return r;
 }
+
+struct fx_cm_sweep fx_cm_small_sweep(const struct fx_clear_params *p) {
+  struct fx_cm_sweep w = {0};
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
+    bool least;
+    struct fx_clear_result r = fx_cm_solve_checked(&k.m, p, seed, &least);
+    w.least += least;
+    w.proofs += r.proof_cols > 0;
+    w.warm += r.proof_warm;
+    fx_clear_result_free(&r);
+  }
+  return w;
+}
