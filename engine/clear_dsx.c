@@ -1081,18 +1081,7 @@ static void unpair(struct cl_dsx *d, int g) {
     int t = d->slot[d->n + d->ri[q]];
     if (t >= 0) xt[nx] = t, xv[nx++] = d->cv[q];
   }
-  int s = 0;
-  for (; s + 4 <= k; s += 4) { /* four rows a time, as in solve_b */
-    double *e0 = E_row(d, s), *e1 = E_row(d, s + 1), *e2 = E_row(d, s + 2), *e3 = E_row(d, s + 3);
-    double u0 = 0, u1 = 0, u2 = 0, u3 = 0;
-    for (int z = 0; z < nx; z++) {
-      int t = xt[z];
-      double xz = xv[z];
-      u0 += e0[t] * xz, u1 += e1[t] * xz, u2 += e2[t] * xz, u3 += e3[t] * xz;
-    }
-    e0[k] = -u0 / a, e1[k] = -u1 / a, e2[k] = -u2 / a, e3[k] = -u3 / a;
-  }
-  for (; s < k; s++) {
+  for (int s = 0; s < k; s++) {
     double *e = E_row(d, s), u = 0;
     for (int z = 0; z < nx; z++) u += e[xt[z]] * xv[z];
     e[k] = -u / a;
