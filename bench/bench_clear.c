@@ -32,7 +32,13 @@
  * by default): LNS_MAX (lns_max_offers), LNS_WIDTH, LNS_SHARE, LNS_NODES,
  * LNS_PIVOTS, LNS_PASSES, LNS_WORK and LNS_PROOF (lns_proof_start: 0 or 1);
  * BB_SYMM (bb_symmetry: 0 or 1) and BB_DUP=k (each generated offer k
- * times, identical, the request's bounds k times as wide; round 12). */
+ * times, identical, the request's bounds k times as wide; round 12).
+ * With BB_SIZE: BB_RUNS=k runs of the market (median; default 1) and
+ * BB_PRIOR=s (the market of seed s cleared first, untimed: the steady state
+ * of a server's clearing thread instead of a fresh process's first
+ * clearing; round 15). BB_KEEP=0 leaves glibc's memory defaults
+ * (fx_clear_keep_memory is called otherwise, as flexd's clearing runner
+ * does). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +152,60 @@ static int cmp_d(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static void bench_params(struct fx_clear_params *p, double tol) {
+  fx_clear_params_init(p);
+  p->coverage_tolerance = tol;
+  if (getenv("EXACT_MAX")) p->exact_max_offers = (size_t)atol(getenv("EXACT_MAX"));
+  if (getenv("BB_NODES")) p->bb_node_limit = atoi(getenv("BB_NODES")), p->bb_pivot_limit = 100000000;
+  if (getenv("BB_GAP")) p->bb_gap = atof(getenv("BB_GAP"));
+  if (getenv("BB_PIVOTS")) p->bb_pivot_limit = atol(getenv("BB_PIVOTS"));
+  if (getenv("BB_MAX")) p->bb_max_offers = (size_t)atol(getenv("BB_MAX"));
+  if (getenv("BB_SYMM")) p->bb_symmetry = atoi(getenv("BB_SYMM")) != 0;
+  if (getenv("BB_LAZY")) p->bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
+  if (getenv("BB_NATIVE")) p->bb_native_lp = atoi(getenv("BB_NATIVE")) != 0;
+  if (getenv("BB_DIVE")) p->bb_node_dive = atoi(getenv("BB_DIVE"));
+  if (getenv("BB_CUTOFF")) p->bb_cutoff = atof(getenv("BB_CUTOFF"));
+  if (getenv("DIVE_CUT")) p->bb_dive_cut = atoi(getenv("DIVE_CUT")) != 0;
+  if (getenv("CROSS_MAX")) p->cross_max_offers = (size_t)atol(getenv("CROSS_MAX"));
+  if (getenv("CROSS_PROOF")) p->cross_proof_start = atoi(getenv("CROSS_PROOF")) != 0;
+  if (getenv("REDIVE_MAX")) p->redive_max_offers = (size_t)atol(getenv("REDIVE_MAX"));
+  if (getenv("DIVE_NATIVE")) p->dive_native_lp = atoi(getenv("DIVE_NATIVE")) != 0;
+  if (getenv("BB_PROOF")) p->proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
+  if (getenv("BB_WARM")) p->proof_warm_basis = atoi(getenv("BB_WARM")) != 0;
+  if (getenv("PROOF_FIRST")) p->proof_first_ratio = atof(getenv("PROOF_FIRST"));
+  if (getenv("BB_SB")) p->bb_sb_cands = atoi(getenv("BB_SB"));
+  if (getenv("BB_SB_REL")) p->bb_sb_reliable = atoi(getenv("BB_SB_REL"));
+  if (getenv("BB_SB_PIV")) p->bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
+  if (getenv("BB_SB_DEPTH")) p->bb_sb_depth = atoi(getenv("BB_SB_DEPTH"));
+  if (getenv("BB_SB_STOP")) p->bb_sb_stop = atoi(getenv("BB_SB_STOP")) != 0;
+  if (getenv("RINS_NODES")) p->rins_node_limit = atoi(getenv("RINS_NODES"));
+  if (getenv("PROOF_RINS")) p->proof_rins_node = atoi(getenv("PROOF_RINS"));
+  if (getenv("LNS_MAX")) p->lns_max_offers = (size_t)atol(getenv("LNS_MAX"));
+  if (getenv("LNS_WIDTH")) p->lns_width = atoi(getenv("LNS_WIDTH"));
+  if (getenv("LNS_SHARE")) p->lns_share = atof(getenv("LNS_SHARE"));
+  if (getenv("LNS_NODES")) p->lns_node_limit = atoi(getenv("LNS_NODES"));
+  if (getenv("LNS_PIVOTS")) p->lns_pivot_limit = atol(getenv("LNS_PIVOTS"));
+  if (getenv("LNS_PASSES")) p->lns_passes = atoi(getenv("LNS_PASSES"));
+  if (getenv("LNS_WORK")) p->lns_work = atoi(getenv("LNS_WORK"));
+  if (getenv("LNS_PROOF")) p->lns_proof_start = atoi(getenv("LNS_PROOF")) != 0;
+}
+
+/* BB_PRIOR=s: clear the market of seed s (same size and scarcity) first,
+ * untimed, so that the measured clearing finds the process as a server's
+ * clearing thread does: its heap grown and kept (fx_clear_keep_memory), its
+ * code and the solver's paged in — not a fresh process's first clearing. */
+static void bench_prior(size_t n, double scarcity, const struct fx_clear_params *p) {
+  if (!getenv("BB_PRIOR"))
+    return;
+  struct gen g;
+  gen_market(&g, n, 42 + n + strtoull(getenv("BB_PRIOR"), NULL, 10), 0, scarcity);
+  struct fx_clear_market m = {{N_ISPS, g.isps}, n, g.offers, NULL};
+  struct fx_clear_result res = {0};
+  if (fx_clear_solve(&m, p, &res) == 0)
+    fx_clear_result_free(&res);
+  gen_free(&g);
+}
+
 static void bench_size(size_t n, int runs, double scarcity, double tol) {
   struct gen g;
   /* BB_SEED=s: another market of the same shape (s = 0 is the bench's). */
@@ -157,41 +217,8 @@ static void bench_size(size_t n, int runs, double scarcity, double tol) {
   double t[9], cpu[9];
   struct fx_clear_result res = {0};
   struct fx_clear_params p;
-  fx_clear_params_init(&p);
-  p.coverage_tolerance = tol;
-  if (getenv("EXACT_MAX")) p.exact_max_offers = (size_t)atol(getenv("EXACT_MAX"));
-  if (getenv("BB_NODES")) p.bb_node_limit = atoi(getenv("BB_NODES")), p.bb_pivot_limit = 100000000;
-  if (getenv("BB_GAP")) p.bb_gap = atof(getenv("BB_GAP"));
-  if (getenv("BB_PIVOTS")) p.bb_pivot_limit = atol(getenv("BB_PIVOTS"));
-  if (getenv("BB_MAX")) p.bb_max_offers = (size_t)atol(getenv("BB_MAX"));
-  if (getenv("BB_SYMM")) p.bb_symmetry = atoi(getenv("BB_SYMM")) != 0;
-  if (getenv("BB_LAZY")) p.bb_lazy_rows = atoi(getenv("BB_LAZY")) != 0;
-  if (getenv("BB_NATIVE")) p.bb_native_lp = atoi(getenv("BB_NATIVE")) != 0;
-  if (getenv("BB_DIVE")) p.bb_node_dive = atoi(getenv("BB_DIVE"));
-  if (getenv("BB_CUTOFF")) p.bb_cutoff = atof(getenv("BB_CUTOFF"));
-  if (getenv("DIVE_CUT")) p.bb_dive_cut = atoi(getenv("DIVE_CUT")) != 0;
-  if (getenv("CROSS_MAX")) p.cross_max_offers = (size_t)atol(getenv("CROSS_MAX"));
-  if (getenv("CROSS_PROOF")) p.cross_proof_start = atoi(getenv("CROSS_PROOF")) != 0;
-  if (getenv("REDIVE_MAX")) p.redive_max_offers = (size_t)atol(getenv("REDIVE_MAX"));
-  if (getenv("DIVE_NATIVE")) p.dive_native_lp = atoi(getenv("DIVE_NATIVE")) != 0;
-  if (getenv("BB_PROOF")) p.proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
-  if (getenv("BB_WARM")) p.proof_warm_basis = atoi(getenv("BB_WARM")) != 0;
-  if (getenv("PROOF_FIRST")) p.proof_first_ratio = atof(getenv("PROOF_FIRST"));
-  if (getenv("BB_SB")) p.bb_sb_cands = atoi(getenv("BB_SB"));
-  if (getenv("BB_SB_REL")) p.bb_sb_reliable = atoi(getenv("BB_SB_REL"));
-  if (getenv("BB_SB_PIV")) p.bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
-  if (getenv("BB_SB_DEPTH")) p.bb_sb_depth = atoi(getenv("BB_SB_DEPTH"));
-  if (getenv("BB_SB_STOP")) p.bb_sb_stop = atoi(getenv("BB_SB_STOP")) != 0;
-  if (getenv("RINS_NODES")) p.rins_node_limit = atoi(getenv("RINS_NODES"));
-  if (getenv("PROOF_RINS")) p.proof_rins_node = atoi(getenv("PROOF_RINS"));
-  if (getenv("LNS_MAX")) p.lns_max_offers = (size_t)atol(getenv("LNS_MAX"));
-  if (getenv("LNS_WIDTH")) p.lns_width = atoi(getenv("LNS_WIDTH"));
-  if (getenv("LNS_SHARE")) p.lns_share = atof(getenv("LNS_SHARE"));
-  if (getenv("LNS_NODES")) p.lns_node_limit = atoi(getenv("LNS_NODES"));
-  if (getenv("LNS_PIVOTS")) p.lns_pivot_limit = atol(getenv("LNS_PIVOTS"));
-  if (getenv("LNS_PASSES")) p.lns_passes = atoi(getenv("LNS_PASSES"));
-  if (getenv("LNS_WORK")) p.lns_work = atoi(getenv("LNS_WORK"));
-  if (getenv("LNS_PROOF")) p.lns_proof_start = atoi(getenv("LNS_PROOF")) != 0;
+  bench_params(&p, tol);
+  bench_prior(n, scarcity, &p);
   for (int i = 0; i < runs; i++) {
     fx_clear_result_free(&res);
     double t0 = now_ms(), c0 = cpu_ms();
@@ -282,7 +309,8 @@ static void bench_exact(uint64_t seed) {
 static bool bench_one(void) {
   if (!getenv("BB_SIZE")) return false;
   double sc = getenv("BB_SCARCITY") ? atof(getenv("BB_SCARCITY")) : 0.4;
-  bench_size(strtoul(getenv("BB_SIZE"), NULL, 10), 1, sc, FX_CLEAR_TOLERANCE);
+  int runs = getenv("BB_RUNS") ? atoi(getenv("BB_RUNS")) : 1;
+  bench_size(strtoul(getenv("BB_SIZE"), NULL, 10), runs < 1 ? 1 : runs > 9 ? 9 : runs, sc, FX_CLEAR_TOLERANCE);
   return true;
 }
 
@@ -290,6 +318,9 @@ int main(int argc, char **argv) {
   size_t max = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
   printf("offers scarc    median_ms  cpu_ms  orders cov_gap  cost_gap         cost      cost_lb"
          "   LPs nodes pivots free pcols optimal (proven gaps)\n");
+  /* As flexd's clearing runner does; BB_KEEP=0 measures without. */
+  if (!getenv("BB_KEEP") || atoi(getenv("BB_KEEP")))
+    fx_clear_keep_memory();
   if (bench_one()) return 0;
   for (size_t n = 10; n <= max; n *= 10) {
     bench_size(n, n >= 10000 || getenv("BB_ONE") ? 1 : 5, 0.4, FX_CLEAR_TOLERANCE);

@@ -23,8 +23,21 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "engine/clear_internal.h"
+
+int fx_clear_keep_memory(void) {
+#ifdef __GLIBC__
+  /* 32 MB is the largest mmap threshold glibc accepts on 64-bit; setting it
+   * also stops glibc's own adjustment of both thresholds. */
+  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) && mallopt(M_TRIM_THRESHOLD, 128 << 20))
+    return 0;
+#endif
+  return -1;
+}
 
 void fx_clear_params_init(struct fx_clear_params *p) {
   p->lp_iteration_limit = 200000;

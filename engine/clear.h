@@ -274,6 +274,18 @@ int fx_clear_solve(const struct fx_clear_market *m, const struct fx_clear_params
                    struct fx_clear_result *res);
 void fx_clear_result_free(struct fx_clear_result *res);
 
+/* Asks the C library to keep the memory a clearing frees inside the
+ * process, for the next clearing to reuse. A clearing of 1,000 offers
+ * allocates and frees about 10 MB, much of it in blocks glibc would return
+ * to the kernel (mmap'd above 128 KB, or trimmed off the heap's top); the
+ * next clearing then faults every page in again, and on the project's
+ * virtual machine those ~700 page faults cost about 10 ms a clearing, a
+ * tenth of it (docs/clearing.md, "Memory"). Blocks up to 32 MB come from
+ * the heap and up to 128 MB of free heap is kept. Process-wide: call once,
+ * before starting threads (the clearing runner's start does). Returns 0, or
+ * -1 where the C library is not glibc or refused (nothing changes then). */
+int fx_clear_keep_memory(void);
+
 /* The rounding every bound and price is judged on (DESIGN.md §4):
  * power = round-half-away-from-zero(factor/100 × power) W,
  * price = factor/100 × price rounded half away from zero to 1e-4 units
