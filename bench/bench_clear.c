@@ -172,6 +172,8 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("DIVE_NATIVE")) p->dive_native_lp = atoi(getenv("DIVE_NATIVE")) != 0;
   if (getenv("BB_PROOF")) p->proof_max_offers = (size_t)atol(getenv("BB_PROOF"));
   if (getenv("BB_WARM")) p->proof_warm_basis = atoi(getenv("BB_WARM")) != 0;
+  if (getenv("NATIVE_PH1")) p->root_native_phase1 = atoi(getenv("NATIVE_PH1")) != 0;
+  if (getenv("NATIVE_PH1_MAX")) p->root_native_phase1_max_offers = (size_t)atol(getenv("NATIVE_PH1_MAX"));
   if (getenv("PROOF_FIRST")) p->proof_first_ratio = atof(getenv("PROOF_FIRST"));
   if (getenv("BB_SB")) p->bb_sb_cands = atoi(getenv("BB_SB"));
   if (getenv("BB_SB_REL")) p->bb_sb_reliable = atoi(getenv("BB_SB_REL"));

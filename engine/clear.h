@@ -221,6 +221,16 @@ struct fx_clear_params {
    * the reduced cost bound (no phase 1 from the answer) where GLPK finds
    * it dual feasible. Another optimal vertex, so another search. */
   bool proof_warm_basis;
+  /* The root's maximum-coverage LP (step 3's phase 1) on the engine's own
+   * dual simplex (round 15): cover order's choice with every row basic
+   * and the coverage columns at their caps is dual feasible (the options
+   * cost nothing), so the dual simplex repairs the coverage rows it leaves
+   * short; its optimum goes back to GLPK for the least cost at the cap.
+   * Only where cover order starts phase 1 (above redive_max_offers) and
+   * up to root_native_phase1_max_offers offers; GLPK's primal simplex
+   * whenever the copy refuses or fails. Another optimal vertex. */
+  bool root_native_phase1;
+  size_t root_native_phase1_max_offers;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

@@ -179,6 +179,7 @@ int cl_lp_root(struct cl_lp *lp, const struct cl_state *start, struct cl_lp_out 
 struct cl_lp_phase1 {
   bool feasible, optimal;
   bool dantzig; /* priced by Dantzig's rule (cover order's start, round 11) */
+  bool native;  /* solved by the native dual simplex (root_native_phase1, round 15) */
   double start_obj, cov_lp;
   long pivots;
   int64_t coverage_ub;

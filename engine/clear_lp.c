@@ -114,6 +114,9 @@ struct cl_lp {
   bool dive_native, dive_dsx, diving;
   bool native_cap; /* and the least cost at the cap (no redives on this market) */
   bool cover_start; /* phase 1 from cover order, its coverage columns set (no redives) */
+  bool native_ph1;  /* and on the native dual simplex (root_native_phase1) */
+  bool ph1_native;  /* the last phase 1 was solved natively (tests, figures) */
+  long ph1_pivots;  /* its native pivots */
   struct cl_lp_cap cap; /* the least cost at the cap as it last ran (cl_lp_cap_figures) */
   long dive_native_solved, dive_glpk_solved; /* tests and figures */
 };
@@ -256,6 +259,7 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   lp->dive_native = p->dive_native_lp;
   lp->native_cap = p->dive_native_lp && md->n_offers > p->redive_max_offers;
   lp->cover_start = md->n_offers > p->redive_max_offers;
+  lp->native_ph1 = p->root_native_phase1 && lp->cover_start && md->n_offers <= p->root_native_phase1_max_offers;
   size_t ni = md->n_isps + 1;
   lp->row_a = calloc(ni, sizeof(int));
   lp->row_b = calloc(ni, sizeof(int));
@@ -1029,6 +1033,72 @@ static void dive(struct cl_lp *lp, double share, int rounds, struct cl_state *st
   to_state(lp, st);
 }
 
+/* The maximum-coverage LP on the native dual simplex (root_native_phase1,
+ * round 15), from cover order's choice cs: its options at 1, the others
+ * at 0, every row basic, each coverage column at its cap. The options
+ * cost nothing, so with every row basic their reduced costs are 0 and
+ * either bound is dual feasible; a coverage column (cost 1, maximised)
+ * is dual feasible at its upper bound. The dual simplex then only repairs
+ * the coverage rows cover order leaves short of their caps (GLPK's primal
+ * simplex instead walks from the start's coverage up, pricing all 1,683
+ * columns over a fresh LU per refactorisation). *done when it reached an
+ * optimum: its basis is then P's, and the duals, x and cov_lp are read
+ * from it. Else P's basis is left for the caller to set again (GLPK's
+ * phase 1 from cover_basis goes on as before). K grows with the coverage
+ * rows made tight; past NATIVE_PH1_MAX_K the solve fails to GLPK. */
+enum { NATIVE_PH1_MAX_K = 400 };
+static int native_phase1(struct cl_lp *lp, const struct cl_state *cs, bool *done) {
+  *done = false, lp->ph1_native = false, lp->ph1_pivots = 0;
+  if (!lp->native_ph1 || lp->dsx || lp->kr || lp->mip_built) return 0;
+  if (lp->deadline > 0 && lp->deadline - cl_now_ms() < 1) return 0; /* solve() says so */
+  int rc = warm_basis(lp, cs, false);
+  if (rc) return rc;
+  for (size_t t = 0; t < lp->md->n_isps; t++)
+    if (lp->cov_col[t] && glp_get_col_type(lp->P, lp->cov_col[t]) == GLP_DB)
+      glp_set_col_stat(lp->P, lp->cov_col[t], GLP_NU);
+  phase1(lp);
+  struct cl_dsx *d = NULL;
+  rc = cl_dsx_create(&d, lp->P);
+  if (rc) return rc == FX_CLEAR_ENOMEM ? rc : 0;
+  cl_dsx_set_kmax(d, NATIVE_PH1_MAX_K);
+  lp->solves++;
+  *done = cl_dsx_solve(d, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, false, &lp->ph1_pivots) == CL_DSX_OPT;
+  if (*done) {
+    cl_dsx_to_glpk(d, lp->P);
+    int nr = cl_dsx_rows(d);
+    for (int r = 1; r <= nr; r++) lp->lam[r] = cl_dsx_row_dual(d, r);
+    for (size_t c = 0; c < lp->md->n_cols; c++) lp->x[c] = cl_dsx_col_prim(d, lp->x0 + (int)c) / lp->xscale;
+    lp->cov_lp = cl_dsx_obj(d);
+    lp->ph1_native = true;
+  }
+  cl_dsx_free(d);
+  return 0;
+}
+
+static bool phase1_solve(struct cl_lp *lp);
+
+/* Phase 1 of the root (cl_lp_dive): natively where native_ph1 allows and
+ * the copy solves it, else GLPK's primal simplex from cover_start's basis.
+ * *ok: solved to optimality (cov_lp, lam and x then set). */
+static int root_phase1(struct cl_lp *lp, const struct cl_state *start, bool *ok) {
+  *ok = false;
+  struct cl_state cs = {0};
+  int rc = 0;
+  if (lp->native_ph1) {
+    rc = cl_state_init(&cs, lp->md);
+    if (!rc) rc = cl_cover_order(&cs, lp->md);
+    if (!rc) rc = native_phase1(lp, &cs, ok);
+  }
+  if (!rc && !*ok) {
+    rc = lp->native_ph1 ? warm_basis(lp, &cs, true) : cover_start(lp, start);
+    phase1(lp);
+    if (!rc) *ok = phase1_solve(lp);
+    if (*ok) lp->cov_lp = glp_get_obj_val(lp->P);
+  }
+  cl_state_free(&cs);
+  return rc;
+}
+
 /* Phase 1 (maximum coverage) by GLPK's primal simplex. From cover order's
  * start (cover_start) it prices by Dantzig's rule, not GLPK's projected
  * steepest edge: more pivots (590 instead of 502 at 1,000 offers and
@@ -1102,11 +1172,9 @@ int cl_lp_dive(struct cl_lp *lp, struct cl_state *st, struct cl_lp_out *out,
                const struct cl_state *start, double tol) {
   lp->floor_cov = start->cov;
   lp->tol = tol;
-  int rc = cover_start(lp, start);
+  bool ok;
+  int rc = root_phase1(lp, start, &ok);
   if (rc) return rc;
-  phase1(lp);
-  bool ok = phase1_solve(lp);
-  if (ok) lp->cov_lp = glp_get_obj_val(lp->P);
   out->coverage_ub = coverage_bound(lp);
   out->target = coverage_target(lp, out->coverage_ub);
   rc = ok ? cost_at_cap(lp, out) : 0;
@@ -1154,10 +1222,17 @@ int cl_lp_phase1(struct cl_lp *lp, const struct cl_state *start, bool scratch,
   out->feasible = glp_warm_up(lp->P) == 0 && glp_get_prim_stat(lp->P) == GLP_FEAS;
   out->start_obj = glp_get_obj_val(lp->P);
   int it0 = glp_get_it_cnt(lp->P);
-  out->optimal = scratch ? solve(lp, GLP_PRIMAL) : phase1_solve(lp);
-  out->dantzig = !scratch && lp->cover_start;
-  out->pivots = glp_get_it_cnt(lp->P) - it0;
-  out->cov_lp = glp_get_obj_val(lp->P);
+  if (scratch) {
+    out->optimal = solve(lp, GLP_PRIMAL);
+    lp->cov_lp = glp_get_obj_val(lp->P);
+  } else {
+    rc = root_phase1(lp, start, &out->optimal);
+    if (rc) return rc;
+  }
+  out->native = !scratch && lp->ph1_native;
+  out->dantzig = !scratch && lp->cover_start && !out->native;
+  out->pivots = out->native ? lp->ph1_pivots : glp_get_it_cnt(lp->P) - it0;
+  out->cov_lp = lp->cov_lp;
   out->coverage_ub = coverage_bound(lp);
   return 0;
 }
