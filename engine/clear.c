@@ -59,6 +59,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->rins_pivot_limit = 1000;
   p->proof_rins_node = 30;
   p->proof_warm_basis = true;
+  p->proof_rins_again = 100;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;

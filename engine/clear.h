@@ -221,6 +221,12 @@ struct fx_clear_params {
    * the reduced cost bound (no phase 1 from the answer) where GLPK finds
    * it dual feasible. Another optimal vertex, so another search. */
   bool proof_warm_basis;
+  /* The neighbourhood search inside the proof a second time (round 15,
+   * srcs): at node proof_rins_again, from that node's LP, as at
+   * proof_rins_node (and only where that one is on). By then the dives
+   * have usually moved the incumbent, so the two disagree on other
+   * offers. Proves nothing. Default 100; 0 = once. */
+  int proof_rins_again;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
