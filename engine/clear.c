@@ -60,6 +60,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->proof_rins_node = 30;
   p->proof_warm_basis = true;
   p->proof_rins_again = 100;
+  p->proof_sb_cands = 24;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;

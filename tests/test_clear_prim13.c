@@ -118,6 +118,32 @@ Test(clear_prim13, a_second_search_at_the_node_asked) {
   cr_assert_gt(twice, 0, "no search ran twice");
 }
 
+/* The proof's own look-ahead width (round 15, proof_sb_cands; 24 by
+ * default against bb_sb_cands' 16): through fx_clear_solve on the proof
+ * path, one candidate against 24 changes the proof's search on some
+ * markets (the field reaches it), and every answer keeps the rules. */
+Test(clear_prim13, the_proof_looks_ahead_at_its_own_width) {
+  struct fx_clear_params d;
+  fx_clear_params_init(&d);
+  cr_assert_gt(d.proof_sb_cands, d.bb_sb_cands, "wider in the proof by default");
+  int differ = 0;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(8 + seed % 3), 2, false);
+    struct fx_clear_result r[2];
+    for (int w = 0; w < 2; w++) {
+      struct fx_clear_params p;
+      fx_cm_bb_params(&p);
+      p.bb_max_offers = 0, p.proof_max_offers = 1000;
+      p.proof_sb_cands = w ? 24 : 1;
+      r[w] = fx_cm_solve_checked(&k.m, &p, seed, NULL);
+    }
+    differ += r[0].bb_pivots != r[1].bb_pivots || r[0].bb_nodes != r[1].bb_nodes;
+    fx_clear_result_free(&r[0]), fx_clear_result_free(&r[1]);
+  }
+  cr_assert_gt(differ, 0, "proof_sb_cands never changed the proof");
+}
+
 /* Through fx_clear_solve: the proof on the reduced market (step 12,
  * moved down to markets of a few offers) with the search at its first node
  * keeps every rule and bounds that hold against the exhaustive search,
