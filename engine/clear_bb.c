@@ -423,11 +423,16 @@ struct budget {
 };
 
 /* The neighbourhood search of step 11 from the node's LP solution (round
- * 13; clear_sub.c), once, at node proof_rins_node, on cost only. A
- * cheaper answer lowers cut() for the rest of the search; what was pruned
- * before stays counted in cut_lo, so the bound holds. */
+ * 13; clear_sub.c), at node proof_rins_node and again at proof_rins_again
+ * (round 15), on cost only. A cheaper answer lowers cut() for the rest of
+ * the search; what was pruned before stays counted in cut_lo, so the
+ * bound holds. proof_rins_node 0 (the sub-markets', step 10's) turns both
+ * off. */
 static bool rins_due(const struct bb *bb, const struct budget *bu) {
-  return !bb->cov && bb->p->proof_rins_node > 0 && bu->nodes == bb->p->proof_rins_node;
+  const struct fx_clear_params *p = bb->p;
+  if (bb->cov || p->proof_rins_node <= 0) return false;
+  return bu->nodes == p->proof_rins_node ||
+         (p->proof_rins_again > 0 && bu->nodes == p->proof_rins_again);
 }
 
 static int node_rins(struct bb *bb, struct budget *bu) {

@@ -494,7 +494,9 @@ static int reduced_search(const struct reduced *r, const struct cl_model *rm, co
   if (!rc && p->proof_warm_basis) rc = reduced_warm(r, rm, full, lp, c0, &lo, &warm);
   if (!rc && !warm) rc = cl_lp_root(lp, st, &lo);
   if (!rc && !warm) rc = cl_lp_cost_bound(lp, c0, &lo);
-  if (!rc) rc = cl_bb_run(rm, lp, p, st, c0, lo.cost_lb, false, out);
+  struct fx_clear_params q = *p; /* the proof's own look-ahead width (round 15) */
+  if (p->proof_sb_cands > 0) q.bb_sb_cands = p->proof_sb_cands;
+  if (!rc) rc = cl_bb_run(rm, lp, &q, st, c0, lo.cost_lb, false, out);
   if (!rc && lo.cost_lb > out->bound) out->bound = lo.cost_lb;
   out->warm = warm;
   cl_lp_free(lp);
