@@ -72,7 +72,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->rins_pivot_limit = 1000;
   p->proof_rins_node = 30;
   p->proof_warm_basis = true;
-  p->root_native_phase1 = false;
+  p->root_native_phase1 = true;
   p->root_native_phase1_max_offers = 2000;
   p->proof_rins_again = 100;
   p->proof_sb_cands = 24;

@@ -228,7 +228,10 @@ struct fx_clear_params {
    * short; its optimum goes back to GLPK for the least cost at the cap.
    * Only where cover order starts phase 1 (above redive_max_offers) and
    * up to root_native_phase1_max_offers offers; GLPK's primal simplex
-   * whenever the copy refuses or fails. Another optimal vertex. */
+   * whenever the copy refuses or fails. Another optimal vertex, so another
+   * search downstream. Default on, up to 2,000 offers (round 15: 96 markets
+   * of 1,000 offers 4 % fewer instructions than with it off; at 10,000
+   * offers K outgrows the copy and the wasted pivots cost 1 s). */
   bool root_native_phase1;
   size_t root_native_phase1_max_offers;
   /* The neighbourhood search inside the proof a second time (round 15,
