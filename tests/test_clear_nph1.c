@@ -154,16 +154,8 @@ Test(clear_nph1, bound_bounds_the_exhaustive_search) {
 /* Whole clearings on the root path with it on: every rule, bounds that
  * bound the exhaustive search, the same answer twice (fx_cm_solve_checked). */
 Test(clear_nph1, clearings_keep_rules_bounds_and_determinism) {
-  int checked = 0;
-  for (uint64_t seed = 500; seed < 540; seed++) {
-    struct fx_cm_market k;
-    fx_cm_gen(&k, seed, (size_t)(4 + seed % 5), 3, seed % 5 == 0);
-    struct fx_clear_params p;
-    params(&p, true);
-    p.exact_max_offers = 0, p.bb_max_offers = 0;
-    struct fx_clear_result r = fx_cm_solve_checked(&k.m, &p, seed, NULL);
-    checked++;
-    fx_clear_result_free(&r);
-  }
-  cr_assert_eq(checked, 40);
+  struct fx_clear_params p;
+  params(&p, true);
+  p.exact_max_offers = 0, p.bb_max_offers = 0;
+  cr_assert_eq(fx_cm_tiny_clearings(&p), 40);
 }

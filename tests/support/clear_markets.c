@@ -293,6 +293,18 @@ struct fx_clear_result fx_cm_solve_checked(const struct fx_clear_market *m,
   return r;
 }
 
+int fx_cm_tiny_clearings(const struct fx_clear_params *p) {
+  int checked = 0;
+  for (uint64_t seed = 500; seed < 540; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(4 + seed % 5), 3, seed % 5 == 0);
+    struct fx_clear_result r = fx_cm_solve_checked(&k.m, p, seed, NULL);
+    checked++;
+    fx_clear_result_free(&r);
+  }
+  return checked;
+}
+
 struct fx_cm_sweep fx_cm_small_sweep(const struct fx_clear_params *p) {
   struct fx_cm_sweep w = {0};
   for (uint64_t seed = 1; seed <= 60; seed++) {

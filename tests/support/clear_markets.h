@@ -131,6 +131,10 @@ struct fx_cm_sweep {
   int least, proofs, warm;
 };
 struct fx_cm_sweep fx_cm_small_sweep(const struct fx_clear_params *p);
+/* Whole clearings of 40 tiny markets (seeds 500-539, 4-8 offers, three
+ * factor steps) with fx_cm_solve_checked under p: every rule, bounds that
+ * bound the exhaustive search, the same answer twice. Returns how many ran. */
+int fx_cm_tiny_clearings(const struct fx_clear_params *p);
 
 /* Assert that st, an engine state on m (md its model), keeps every rule
  * written here: factors within the options' ranges, every bound on the
