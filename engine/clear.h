@@ -306,7 +306,8 @@ void fx_clear_result_free(struct fx_clear_result *res);
  * virtual machine those ~700 page faults cost about 10 ms a clearing, a
  * tenth of it (docs/clearing.md, "Memory"). Blocks up to 32 MB come from
  * the heap and up to 128 MB of free heap is kept. Process-wide: call once,
- * before starting threads (the clearing runner's start does). Returns 0, or
+ * before starting threads (glibc's malloc settings may not change while
+ * other threads allocate); flexd's main does, for every command. Returns 0, or
  * -1 where the C library is not glibc or refused (nothing changes then). */
 int fx_clear_keep_memory(void);
 

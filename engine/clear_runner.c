@@ -85,7 +85,6 @@ static void *run(void *arg) {
 }
 
 int fx_clear_runner_start(struct fx_clear_runner **out) {
-  fx_clear_keep_memory(); /* best effort: without it clearing is only slower */
   struct fx_clear_runner *r = calloc(1, sizeof *r);
   if (!r)
     return -1;

@@ -37,8 +37,9 @@ struct fx_clear_job {
   void *ud;
 };
 
-/* Starts the thread. 0, or -1 (nothing allocated). Also asks the C library
- * to keep freed memory for the next clearing (fx_clear_keep_memory). */
+/* Starts the thread. 0, or -1 (nothing allocated). A process that clears
+ * repeatedly should call fx_clear_keep_memory first, before its threads
+ * (flexd's main does). */
 int fx_clear_runner_start(struct fx_clear_runner **out);
 /* Any thread. Queues job behind those already queued; returns false (and
  * queues nothing, calls nothing) once the runner is stopping. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/clear.h"
 #include "engine/cli.h"
 
 static const struct fx_cli_command commands[] = {
@@ -30,6 +31,10 @@ int main(int argc, char **argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  /* Before any thread starts (glibc's malloc settings are not safe to change
+   * while other threads allocate): a server clears market after market, and
+   * without it each clearing faults its memory in again. Best effort. */
+  fx_clear_keep_memory();
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[1], commands[i].name))
       return commands[i].run(argc - 1, argv + 1);
