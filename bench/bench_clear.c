@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/clear.h"
 
@@ -210,6 +211,11 @@ static void bench_prior(size_t n, double scarcity, const struct fx_clear_params 
   if (fx_clear_solve(&m, p, &res) == 0)
     fx_clear_result_free(&res);
   gen_free(&g);
+  /* BB_PRIOR_SLEEP=s: then idle s seconds, as a server between clearings
+   * (an allocator that gives idle memory back, as jemalloc does after its
+   * decay time, shows it). */
+  if (getenv("BB_PRIOR_SLEEP"))
+    sleep((unsigned)atoi(getenv("BB_PRIOR_SLEEP")));
 }
 
 static void bench_size(size_t n, int runs, double scarcity, double tol) {

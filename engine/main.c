@@ -8,6 +8,15 @@
 #include "engine/clear.h"
 #include "engine/cli.h"
 
+#ifdef FLEXD_JEMALLOC
+/* Read by jemalloc, flexd's allocator, at its first allocation (a setting,
+ * never written): transparent huge pages for its memory where the kernel's
+ * THP mode allows it (madvise or always). A 1,000-offer clearing then takes
+ * about a tenth less CPU: fewer page faults and TLB misses (docs/clearing.md,
+ * "Memory"). MALLOC_CONF in the environment still applies on top. */
+const char *malloc_conf = "thp:always";
+#endif
+
 static const struct fx_cli_command commands[] = {
     {"version", fx_cli_version, "print the version"},
     {"serve", fx_cli_serve, "run the platform: flexd serve --config FILE"},
@@ -31,10 +40,14 @@ int main(int argc, char **argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
-  /* Before any thread starts (glibc's malloc settings are not safe to change
-   * while other threads allocate): a server clears market after market, and
-   * without it each clearing faults its memory in again. Best effort. */
+#ifndef FLEXD_JEMALLOC
+  /* Built on glibc's malloc: before any thread starts (its settings are not
+   * safe to change while other threads allocate). A server clears market
+   * after market, and without it each clearing faults its memory in again.
+   * jemalloc keeps freed memory until its decay, which only allocator
+   * activity advances. Best effort. */
   fx_clear_keep_memory();
+#endif
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[1], commands[i].name))
       return commands[i].run(argc - 1, argv + 1);

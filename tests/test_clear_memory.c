@@ -1,5 +1,7 @@
-/* test_clear_memory.c — fx_clear_keep_memory: memory a clearing frees is
- * reused by the next one without page faults (round 15).
+/* test_clear_memory.c — the memory settings a clearing process runs with
+ * (round 15): fx_clear_keep_memory (glibc's malloc: memory a clearing frees
+ * is reused by the next one without page faults), and the transparent huge
+ * pages flexd asks of jemalloc, its allocator.
  *
  * A clearing of 1,000 offers frees about 10 MB, much of it in blocks above
  * glibc's default mmap threshold; without the setting every clearing faults
@@ -9,11 +11,13 @@
  * Sanitizer builds replace malloc, so the check is skipped there. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/clear.h"
+#include "tests/support/run.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -23,6 +27,11 @@
 #endif
 #endif
 
+#if defined(SANITIZED) || !defined(__GLIBC__)
+Test(clear_memory, freed_blocks_are_reused_without_faults) {
+  cr_skip_test("needs glibc's own malloc (sanitizers replace it)");
+}
+#else
 #define BLOCK (8u << 20)
 
 /* Writes every page; volatile, so the compiler keeps stores that a free
@@ -75,9 +84,6 @@ static long second_use_faults(bool keep) {
 }
 
 Test(clear_memory, freed_blocks_are_reused_without_faults) {
-#if defined(SANITIZED) || !defined(__GLIBC__)
-  cr_skip_test("needs glibc's own malloc (sanitizers replace it)");
-#else
   long without = second_use_faults(false), with = second_use_faults(true);
   cr_assert_geq(without, 0);
   cr_assert_geq(with, 0);
@@ -85,5 +91,17 @@ Test(clear_memory, freed_blocks_are_reused_without_faults) {
    * again; kept, the block is reused as it is. */
   cr_expect_gt(without, 1000, "without the setting the block faults again (%ld)", without);
   cr_expect_lt(with, 50, "kept, the second use faults %ld pages", with);
+}
 #endif
+
+/* flexd's main sets jemalloc's malloc_conf; jemalloc confirms each setting
+ * it takes when asked to (confirm_conf). A flexd built without jemalloc
+ * (sanitizer builds, or jemalloc not installed) has nothing to check. */
+Test(clear_memory, flexd_asks_jemalloc_for_huge_pages) {
+  setenv("MALLOC_CONF", "confirm_conf:true", 1);
+  char out[8192];
+  cr_assert_eq(fx_test_run("version", out, sizeof out), 0);
+  if (!strstr(out, "<jemalloc>"))
+    cr_skip_test("flexd is built without jemalloc");
+  cr_expect(strstr(out, "Set conf value: thp:always"), "jemalloc said:\n%s", out);
 }
