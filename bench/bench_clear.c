@@ -38,7 +38,8 @@
  * With BB_SIZE: BB_RUNS=k runs of the market (median; default 1) and
  * BB_PRIOR=s (the market of seed s cleared first, untimed: the steady state
  * of a server's clearing thread instead of a fresh process's first
- * clearing; round 15). BB_KEEP=0 leaves glibc's memory defaults
+ * clearing; round 15), BB_PRIOR_SLEEP=s (then idle s seconds). BB_KEEP=0
+ * leaves glibc's memory defaults
  * (fx_clear_keep_memory is called otherwise, as flexd's clearing runner
  * does). */
 #include <math.h>
