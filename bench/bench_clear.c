@@ -40,8 +40,9 @@
  * of a server's clearing thread instead of a fresh process's first
  * clearing; round 15), BB_PRIOR_SLEEP=s (then idle s seconds). BB_KEEP=0
  * leaves glibc's memory defaults
- * (fx_clear_keep_memory is called otherwise, as flexd's clearing runner
- * does). */
+ * (fx_clear_keep_memory is called otherwise, as flexd does where it is
+ * built on glibc's malloc; the flexd binary normally runs on jemalloc:
+ * docs/clearing.md, "Memory"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
