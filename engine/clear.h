@@ -307,8 +307,10 @@ void fx_clear_result_free(struct fx_clear_result *res);
  * tenth of it (docs/clearing.md, "Memory"). Blocks up to 32 MB come from
  * the heap and up to 128 MB of free heap is kept. Process-wide: call once,
  * before starting threads (glibc's malloc settings may not change while
- * other threads allocate); flexd's main does, for every command. Returns 0, or
- * -1 where the C library is not glibc or refused (nothing changes then). */
+ * other threads allocate). flexd's main does where flexd is built on
+ * glibc's malloc (it normally runs on jemalloc, which keeps freed memory
+ * by itself). Returns 0, or -1 where the C library is not glibc or refused
+ * (nothing changes then). */
 int fx_clear_keep_memory(void);
 
 /* The rounding every bound and price is judged on (DESIGN.md §4):
