@@ -12,7 +12,7 @@
 /* Read by jemalloc, flexd's allocator, at its first allocation (a setting,
  * never written): transparent huge pages for its memory where the kernel's
  * THP mode allows it (madvise or always). A 1,000-offer clearing then takes
- * about a tenth less CPU: fewer page faults and TLB misses (docs/clearing.md,
+ * about a fifth less CPU: fewer page faults and TLB misses (docs/clearing.md,
  * "Memory"). MALLOC_CONF in the environment still applies on top. */
 const char *malloc_conf = "thp:always";
 #endif
