@@ -17,21 +17,6 @@
 #include "engine/clear_internal.h"
 #include "tests/support/clear_markets.h"
 
-static void gen_base(int64_t *base, size_t n_isps, uint64_t seed) {
-  struct fx_cm_rng r = {seed * 7919 + 1};
-  for (size_t t = 0; t < n_isps; t++) base[t] = fx_cm_uni(&r, -300, 300);
-}
-
-/* Half of the markets with orders already placed (a base): the coverage
- * columns' caps and the rows' offsets read it. */
-static void market(struct fx_cm_market *k, int64_t *base, uint64_t seed, size_t n, int steps) {
-  fx_cm_gen(k, seed, n, steps, seed % 4 == 0);
-  if (seed % 2) {
-    gen_base(base, k->m.request.n_isps, seed);
-    k->m.base = base;
-  }
-}
-
 /* Cover order's start on every market size, native phase 1 as asked. */
 static void params(struct fx_clear_params *p, bool native) {
   fx_clear_params_init(p);
@@ -55,7 +40,7 @@ Test(clear_nph1, taken_and_same_optimum_as_glpk) {
   for (uint64_t seed = 200; seed < 300; seed++) {
     struct fx_cm_market k;
     int64_t base[FX_CM_MAX_ISPS];
-    market(&k, base, seed, (size_t)(10 + 3 * (seed % 37)), 60);
+    fx_cm_gen_based(&k, base, seed, (size_t)(10 + 3 * (seed % 37)), 60);
     struct cl_model md;
     if (!fx_cm_model(&md, &k.m)) continue;
     markets++;
@@ -96,7 +81,7 @@ Test(clear_nph1, not_taken_outside_its_markets) {
   for (uint64_t seed = 300; seed < 330; seed++) {
     struct fx_cm_market k;
     int64_t base[FX_CM_MAX_ISPS];
-    market(&k, base, seed, (size_t)(20 + seed % 40), 20);
+    fx_cm_gen_based(&k, base, seed, (size_t)(20 + seed % 40), 20);
     struct cl_model md;
     if (!fx_cm_model(&md, &k.m)) continue;
     markets++;
@@ -128,7 +113,7 @@ Test(clear_nph1, bound_bounds_the_exhaustive_search) {
   for (uint64_t seed = 400; seed < 460; seed++) {
     struct fx_cm_market k;
     int64_t base[FX_CM_MAX_ISPS];
-    market(&k, base, seed, (size_t)(3 + seed % 5), 3);
+    fx_cm_gen_based(&k, base, seed, (size_t)(3 + seed % 5), 3);
     if (k.m.base) continue;
     struct cl_model md;
     cr_assert_eq(cl_model_init(&md, &k.m), 0);

@@ -22,21 +22,6 @@
 #include "engine/clear_internal.h"
 #include "tests/support/clear_markets.h"
 
-/* A base for half of the markets: a few hundred watts either way per ISP,
- * as a re-clearing after placed orders has. */
-static void gen_base(int64_t *base, size_t n_isps, uint64_t seed) {
-  struct fx_cm_rng r = {seed * 7919 + 1};
-  for (size_t t = 0; t < n_isps; t++) base[t] = fx_cm_uni(&r, -300, 300);
-}
-
-static void market(struct fx_cm_market *k, int64_t *base, uint64_t seed, size_t n, int steps) {
-  fx_cm_gen(k, seed, n, steps, seed % 4 == 0);
-  if (seed % 2) {
-    gen_base(base, k->m.request.n_isps, seed);
-    k->m.base = base;
-  }
-}
-
 /* The cover order's parameters: on for every market size, phase 1 on
  * GLPK's primal simplex (the native one's fallback since round 15;
  * test_clear_nph1.c covers the native phase 1). */
@@ -96,7 +81,7 @@ Test(clear_ph1, cover_order_keeps_every_rule_and_is_its_rule) {
   for (uint64_t seed = 100; seed < 160; seed++) {
     struct fx_cm_market k;
     int64_t base[FX_CM_MAX_ISPS];
-    market(&k, base, seed, (size_t)(10 + seed % 50), 40);
+    fx_cm_gen_based(&k, base, seed, (size_t)(10 + seed % 50), 40);
     struct cl_model md;
     cr_assert_eq(cl_model_init(&md, &k.m), 0);
     struct cl_state a, b;
@@ -192,7 +177,7 @@ Test(clear_ph1, start_is_feasible_and_bound_matches_scratch) {
   for (uint64_t seed = 200; seed < 280; seed++) {
     struct fx_cm_market k;
     int64_t base[FX_CM_MAX_ISPS];
-    market(&k, base, seed, (size_t)(10 + 3 * (seed % 37)), 60);
+    fx_cm_gen_based(&k, base, seed, (size_t)(10 + 3 * (seed % 37)), 60);
     struct cl_model md;
     if (!fx_cm_model(&md, &k.m)) continue;
     markets++;
@@ -242,7 +227,7 @@ Test(clear_ph1, bound_bounds_the_exhaustive_search) {
   for (uint64_t seed = 400; seed < 460; seed++) {
     struct fx_cm_market k;
     int64_t base[FX_CM_MAX_ISPS];
-    market(&k, base, seed, (size_t)(3 + seed % 5), 3);
+    fx_cm_gen_based(&k, base, seed, (size_t)(3 + seed % 5), 3);
     if (k.m.base) continue; /* the search counts coverage without a base */
     struct cl_model md;
     cr_assert_eq(cl_model_init(&md, &k.m), 0);

@@ -30,6 +30,16 @@ static void gen_isp(struct fx_cm_rng *r, struct fx_clear_isp *is) {
   }
 }
 
+void fx_cm_gen_based(struct fx_cm_market *k, int64_t *base, uint64_t seed, size_t n_offers, int steps) {
+  fx_cm_gen(k, seed, n_offers, steps, seed % 4 == 0);
+  if (seed % 2 == 0)
+    return;
+  struct fx_cm_rng r = {seed * 7919 + 1};
+  for (size_t t = 0; t < k->m.request.n_isps; t++)
+    base[t] = fx_cm_uni(&r, -300, 300);
+  k->m.base = base;
+}
+
 void fx_cm_link(struct fx_cm_market *k, size_t n_isps, size_t n_offers) {
   for (size_t i = 0; i < n_offers; i++) {
     for (size_t j = 0; j < k->offers[i].n_options; j++) k->opts[i][j].power = k->pw[i][j];

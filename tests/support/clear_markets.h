@@ -43,6 +43,11 @@ struct fx_cm_market {
 /* n_offers (<= FX_CM_MAX_OFFERS) random offers; steps: how many factors
  * below 100 an option may allow; negative: prices may be below zero. */
 void fx_cm_gen(struct fx_cm_market *k, uint64_t seed, size_t n_offers, int steps, bool negative);
+/* fx_cm_gen with seed % 4 == 0 markets allowing negative prices, and for odd
+ * seeds orders already placed: a base of a few hundred watts either way per
+ * ISP, written to base (FX_CM_MAX_ISPS entries), which k->m then points at,
+ * as a re-clearing has. */
+void fx_cm_gen_based(struct fx_cm_market *k, int64_t *base, uint64_t seed, size_t n_offers, int steps);
 /* Points k->m at k's own storage (after filling or copying k by hand). */
 void fx_cm_link(struct fx_cm_market *k, size_t n_isps, size_t n_offers);
 
