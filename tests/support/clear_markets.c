@@ -315,6 +315,35 @@ int fx_cm_tiny_clearings(const struct fx_clear_params *p) {
   return checked;
 }
 
+int fx_cm_phase1_bound_sweep(const struct fx_clear_params *p) {
+  int checked = 0;
+  for (uint64_t seed = 400; seed < 460; seed++) {
+    struct fx_cm_market k;
+    int64_t base[FX_CM_MAX_ISPS];
+    fx_cm_gen_based(&k, base, seed, (size_t)(3 + seed % 5), 3);
+    if (k.m.base) continue; /* the search counts coverage without a base */
+    struct cl_model md;
+    cr_assert_eq(cl_model_init(&md, &k.m), 0);
+    if (md.n_cols) {
+      struct cl_state merit;
+      struct cl_lp *lp = NULL;
+      struct cl_lp_phase1 c = {0};
+      cr_assert_eq(cl_state_init(&merit, &md), 0);
+      cr_assert_eq(cl_merit(&merit, &md), 0);
+      cr_assert_eq(cl_lp_create(&lp, &md, p, 0), 0);
+      cr_assert_eq(cl_lp_phase1(lp, &merit, false, &c), 0);
+      cl_lp_free(lp);
+      cl_state_free(&merit);
+      struct fx_cm_ex e = {.m = &k.m, .at_cov = 0};
+      fx_cm_exhaustive(&e);
+      cr_assert_geq(c.coverage_ub, e.best_cov, "seed %llu", (unsigned long long)seed);
+      checked++;
+    }
+    cl_model_free(&md);
+  }
+  return checked;
+}
+
 struct fx_cm_sweep fx_cm_small_sweep(const struct fx_clear_params *p) {
   struct fx_cm_sweep w = {0};
   for (uint64_t seed = 1; seed <= 60; seed++) {

@@ -140,6 +140,11 @@ struct fx_cm_sweep fx_cm_small_sweep(const struct fx_clear_params *p);
  * factor steps) with fx_cm_solve_checked under p: every rule, bounds that
  * bound the exhaustive search, the same answer twice. Returns how many ran. */
 int fx_cm_tiny_clearings(const struct fx_clear_params *p);
+/* Phase 1 of the root (cl_lp_phase1 from merit order's state) under p on
+ * small markets without a base (seeds 400-459): asserts its coverage bound
+ * is never below the exhaustive search's most coverage. Returns how many
+ * markets were checked. */
+int fx_cm_phase1_bound_sweep(const struct fx_clear_params *p);
 
 /* Assert that st, an engine state on m (md its model), keeps every rule
  * written here: factors within the options' ranges, every bound on the
