@@ -38,11 +38,11 @@
  * With BB_SIZE: BB_RUNS=k runs of the market (median; default 1) and
  * BB_PRIOR=s (the market of seed s cleared first, untimed: the steady state
  * of a server's clearing thread instead of a fresh process's first
- * clearing; round 15), BB_PRIOR_SLEEP=s (then idle s seconds). BB_KEEP=0
- * leaves glibc's memory defaults
- * (fx_clear_keep_memory is called otherwise, as flexd does where it is
- * built on glibc's malloc; the flexd binary normally runs on jemalloc:
- * docs/clearing.md, "Memory"). */
+ * clearing; round 15), BB_PRIOR_SLEEP=s (then idle s seconds).
+ * The bench runs on flexd's allocator (round 16): jemalloc with huge pages
+ * (engine/malloc_conf.c) where flexd is built with it, and it prints which
+ * on stderr. On glibc's malloc it calls fx_clear_keep_memory, as flexd
+ * does there, unless BB_KEEP=0 (docs/clearing.md, "Memory"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,9 +332,15 @@ int main(int argc, char **argv) {
   size_t max = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
   printf("offers scarc    median_ms  cpu_ms  orders cov_gap  cost_gap         cost      cost_lb"
          "   LPs nodes pivots free pcols optimal (proven gaps)\n");
-  /* As flexd's clearing runner does; BB_KEEP=0 measures without. */
+#ifdef FLEXD_JEMALLOC
+  fprintf(stderr, "bench_clear: allocator jemalloc (thp:always), as flexd\n");
+#else
+  /* As flexd's main does on glibc's malloc; BB_KEEP=0 measures without. */
+  fprintf(stderr, "bench_clear: allocator glibc's malloc%s\n",
+          getenv("BB_KEEP") && !atoi(getenv("BB_KEEP")) ? "" : ", memory kept");
   if (!getenv("BB_KEEP") || atoi(getenv("BB_KEEP")))
     fx_clear_keep_memory();
+#endif
   if (bench_one()) return 0;
   for (size_t n = 10; n <= max; n *= 10) {
     bench_size(n, n >= 10000 || getenv("BB_ONE") ? 1 : 5, 0.4, FX_CLEAR_TOLERANCE);

@@ -8,14 +8,7 @@
 #include "engine/clear.h"
 #include "engine/cli.h"
 
-#ifdef FLEXD_JEMALLOC
-/* Read by jemalloc, flexd's allocator, at its first allocation (a setting,
- * never written): transparent huge pages for its memory where the kernel's
- * THP mode allows it (madvise or always). A 1,000-offer clearing then takes
- * about a fifth less CPU: fewer page faults and TLB misses (docs/clearing.md,
- * "Memory"). MALLOC_CONF in the environment still applies on top. */
-const char *malloc_conf = "thp:always";
-#endif
+/* jemalloc's settings (huge pages) are in malloc_conf.c, linked beside. */
 
 static const struct fx_cli_command commands[] = {
     {"version", fx_cli_version, "print the version"},

@@ -1,7 +1,8 @@
 /* test_clear_memory.c — the memory settings a clearing process runs with
  * (round 15): fx_clear_keep_memory (glibc's malloc: memory a clearing frees
  * is reused by the next one without page faults), and the transparent huge
- * pages flexd asks of jemalloc, its allocator.
+ * pages flexd asks of jemalloc, its allocator, and that the clearing bench
+ * runs on the same allocator with the same settings (round 16).
  *
  * A clearing of 1,000 offers frees about 10 MB, much of it in blocks above
  * glibc's default mmap threshold; without the setting every clearing faults
@@ -104,4 +105,20 @@ Test(clear_memory, flexd_asks_jemalloc_for_huge_pages) {
   if (!strstr(out, "<jemalloc>"))
     cr_skip_test("flexd is built without jemalloc");
   cr_expect(strstr(out, "Set conf value: thp:always"), "jemalloc said:\n%s", out);
+}
+
+/* The bench measures what flexd runs: the same allocator and settings
+ * (engine/malloc_conf.c, linked into both). Without it the bench's figures
+ * would be glibc's malloc's, as they were until round 16. */
+Test(clear_memory, the_bench_runs_on_flexds_allocator) {
+  char flexd[8192], bench[8192];
+  setenv("MALLOC_CONF", "confirm_conf:true", 1);
+  cr_assert_eq(fx_test_run("version", flexd, sizeof flexd), 0);
+  setenv("BB_SIZE", "10", 1);
+  setenv("BB_ONE", "1", 1);
+  cr_assert_eq(fx_test_run_at(FLEXD_BENCH_CLEAR, "", bench, sizeof bench), 0, "%s", bench);
+  bool jemalloc = strstr(flexd, "<jemalloc>") != NULL;
+  cr_expect_eq(strstr(bench, "<jemalloc>") != NULL, jemalloc, "flexd:\n%s\nbench:\n%s", flexd, bench);
+  if (jemalloc)
+    cr_expect(strstr(bench, "Set conf value: thp:always"), "bench said:\n%s", bench);
 }
