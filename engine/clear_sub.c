@@ -241,12 +241,14 @@ int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_c
  * it gets proof_rins_swap_share of that work, by default none: the
  * sub-market's branch-and-bound finds what these searches find (73 of 78
  * improvements on 96 markets), and the local search after it cost 4-11 %
- * of a search for 7. */
+ * of a search for 7; and proof_rins_node_limit nodes (50) instead of
+ * rins_node_limit's 100. */
 int cl_node_rins(const struct cl_model *md, const struct cl_lp *lp,
                  const struct fx_clear_params *p, struct cl_state *best, bool *better) {
   int n_free;
   double share = p->proof_rins_swap_share > 0 ? p->proof_rins_swap_share : 0.0;
-  struct sub_limits lim = {p->rins_node_limit, p->rins_pivot_limit, p->bb_gap,
+  int nodes = p->proof_rins_node_limit > 0 ? p->proof_rins_node_limit : p->rins_node_limit;
+  struct sub_limits lim = {nodes, p->rins_pivot_limit, p->bb_gap,
                            (long)(share * (double)p->local_search_work)};
   return rins(md, lp, p, cl_lp_deadline(lp), &lim, best, &n_free, better);
 }

@@ -1,10 +1,10 @@
-/* test_clear_xover.c — the proof's node searches without their local
- * search (round 16, xover; proof_rins_swap_share, cl_node_rins in
- * clear_sub.c). Off by default; the share reaches the searches (0.1, the
- * rounds 13-15 value, searches differently on some markets); either way
- * the answers keep every rule, are never dearer than the search's start,
- * and the bounds hold against the exhaustive search. Fixed seeds, bounded
- * counts. */
+/* test_clear_xover.c — the proof's node searches, cheaper (round 16,
+ * xover; proof_rins_swap_share and proof_rins_node_limit, cl_node_rins in
+ * clear_sub.c): without their local search and with 50 sub-market nodes
+ * by default; each field reaches the searches (another value searches
+ * differently on some markets); either way the answers keep every rule,
+ * are never dearer than the search's start, and the bounds hold against
+ * the exhaustive search. Fixed seeds, bounded counts. */
 #include <criterion/criterion.h>
 
 #include "engine/clear.h"
@@ -25,15 +25,13 @@ static int64_t merit_cost(const struct fx_clear_market *m) {
 }
 
 /* The proof's branch-and-bound from merit order's answer with node
- * searches at nodes 1 and 3, their local search off (the default) and at
- * a tenth of the work: the share changes the search on some markets (it
- * reaches the searches), and either way the answer is never dearer than
- * the start, never below the exhaustive optimum at the coverage searched,
- * the bound holds, and the same search twice gives the same result. */
-Test(clear_xover, the_node_searches_local_search_share) {
-  struct fx_clear_params d;
-  fx_clear_params_init(&d);
-  cr_assert_eq(d.proof_rins_swap_share, 0.0, "off by default");
+ * searches at nodes 1 and 3, in two settings (set: one changes the
+ * other's field); the settings search differently on some markets (the
+ * field reaches the searches), and either way the answer is never dearer
+ * than the start, never below the exhaustive optimum at the coverage
+ * searched, the bound holds, and the same search twice gives the same
+ * result. */
+static void node_search_settings(void (*set)(struct fx_clear_params *, int), const char *what) {
   int differ = 0, runs = 0;
   for (uint64_t seed = 1; seed <= 120; seed++) {
     struct fx_cm_market k;
@@ -44,7 +42,7 @@ Test(clear_xover, the_node_searches_local_search_share) {
       fx_cm_bb_params(&p);
       p.bb_gap = 0.02, p.bb_cutoff = 1.0;
       p.proof_rins_node = 1, p.proof_rins_again = 3;
-      p.proof_rins_swap_share = on ? 0.1 : 0.0;
+      set(&p, on);
       r[on] = fx_cm_bb_merit(&k.m, &p);
       struct fx_cm_bb again = fx_cm_bb_merit(&k.m, &p);
       if (!r[on].ran) continue;
@@ -62,9 +60,32 @@ Test(clear_xover, the_node_searches_local_search_share) {
       differ += r[0].bo.nodes != r[1].bo.nodes || r[0].cost != r[1].cost ||
                 r[0].bo.pivots != r[1].bo.pivots || r[0].bo.rins_improved != r[1].bo.rins_improved;
   }
-  cr_log_info("%d node searches; %d markets searched differently", runs, differ);
+  cr_log_info("%s: %d node searches; %d markets searched differently", what, runs, differ);
   cr_assert_gt(runs, 0, "no node search ran");
-  cr_assert_gt(differ, 0, "proof_rins_swap_share never changed a search");
+  cr_assert_gt(differ, 0, "%s never changed a search", what);
+}
+
+static void swap_share(struct fx_clear_params *p, int on) {
+  p->proof_rins_swap_share = on ? 0.1 : 0.0;
+}
+
+static void node_limit(struct fx_clear_params *p, int on) {
+  p->proof_rins_node_limit = on ? 1 : 0; /* 0: rins_node_limit's */
+}
+
+Test(clear_xover, the_node_searches_local_search_share) {
+  struct fx_clear_params d;
+  fx_clear_params_init(&d);
+  cr_assert_eq(d.proof_rins_swap_share, 0.0, "off by default");
+  node_search_settings(swap_share, "proof_rins_swap_share");
+}
+
+Test(clear_xover, the_node_searches_node_limit) {
+  struct fx_clear_params d;
+  fx_clear_params_init(&d);
+  cr_assert_eq(d.proof_rins_node_limit, 50, "50 by default");
+  cr_assert_gt(d.rins_node_limit, d.proof_rins_node_limit, "below step 11's");
+  node_search_settings(node_limit, "proof_rins_node_limit");
 }
 
 /* Through fx_clear_solve on the proof path (moved down to markets of a few
