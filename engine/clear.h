@@ -180,9 +180,11 @@ struct fx_clear_params {
   long rins_pivot_limit;
   /* The neighbourhood search inside the proof (round 13): step 12's
    * branch-and-bound runs step 11's search once, from the LP solution of
-   * its node proof_rins_node (rins_node_limit nodes / rins_pivot_limit
-   * pivots, a tenth of local_search_work); a cheaper answer lowers what
-   * the search prunes by from there on, and the search keeps its tree.
+   * its node proof_rins_node (proof_rins_node_limit nodes /
+   * rins_pivot_limit pivots, proof_rins_swap_share of local_search_work;
+   * rins_node_limit nodes and a tenth before round 16); a cheaper answer
+   * lowers what the search prunes by from there on, and the search keeps
+   * its tree.
    * Proves nothing. Default 30; 0 = off. */
   int proof_rins_node;
   /* Window neighbourhoods (docs/clearing-rounds.md, round 9; 0 = off, the
@@ -245,6 +247,22 @@ struct fx_clear_params {
    * 15, srcs: 24 changed 13 of 96 measured markets, all at 0.4x, for
    * 3.5-5.7 % fewer instructions; identical elsewhere). 0 = bb_sb_cands. */
   int proof_sb_cands;
+  /* The local search's share in the proof's node searches (round 16,
+   * xover): those searches' sub-markets get proof_rins_swap_share of
+   * local_search_work (0.1 in rounds 13-15). Of 101 node searches on 96
+   * markets of 1,000 offers it made 7 cheaper after the sub-market's
+   * branch-and-bound, at 4-11 % of a search's instructions; without it
+   * 31 of 32 markets gave the same nodes and answer. Default 0 (off). */
+  double proof_rins_swap_share;
+  /* The node limit of the proof's node searches' sub-market
+   * branch-and-bound (round 16, xover); 0 = rins_node_limit (100, as in
+   * rounds 13-15). 80 of 101 such searches on 96 markets of 1,000 offers
+   * ran to their 100 nodes, and the improvement came from the search in
+   * 73 of 78. At 50 (with proof_rins_swap_share 0): 32 markets 17.09 ->
+   * 16.65 G instructions, 64 more 31.36 -> 31.28 G, none unproven; a
+   * fixed saving per search, and the proof's search changes on 27 of 96
+   * markets (luck both ways). Default 50. */
+  int proof_rins_node_limit;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

@@ -305,8 +305,8 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
 int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_clear_params *p,
             double deadline, struct cl_state *best, int *n_free);
 /* cl_rins from inside the proof's branch-and-bound (round 13,
- * proof_rins_node): lp holds the node's LP solution; a tenth of
- * local_search_work; *better when best got cheaper. */
+ * proof_rins_node): lp holds the node's LP solution; proof_rins_swap_share
+ * of local_search_work; *better when best got cheaper. */
 int cl_node_rins(const struct cl_model *md, const struct cl_lp *lp,
                  const struct fx_clear_params *p, struct cl_state *best, bool *better);
 /* Window neighbourhoods (clear_sub.c, round 9): windows of lns_width ISPs
