@@ -20,7 +20,7 @@
  * neighbourhood search first), BB_WARM (proof_warm_basis: 0 or 1; rounds 10
  * and 14), RINS_NODES (rins_node_limit), PROOF_RINS
  * (proof_rins_node; round 13), PROOF_RINS2 (proof_rins_again; round 15),
- * PROOF_SB (proof_sb_cands; round 15),
+ * PROOF_SB (proof_sb_cands; round 15), GDIVE (bb_guided_dive; round 16),
  * BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
@@ -189,6 +189,7 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("PROOF_RINS")) p->proof_rins_node = atoi(getenv("PROOF_RINS"));
   if (getenv("PROOF_RINS2")) p->proof_rins_again = atoi(getenv("PROOF_RINS2"));
   if (getenv("PROOF_SB")) p->proof_sb_cands = atoi(getenv("PROOF_SB"));
+  if (getenv("GDIVE")) p->bb_guided_dive = atoi(getenv("GDIVE"));
   if (getenv("LNS_MAX")) p->lns_max_offers = (size_t)atol(getenv("LNS_MAX"));
   if (getenv("LNS_WIDTH")) p->lns_width = atoi(getenv("LNS_WIDTH"));
   if (getenv("LNS_SHARE")) p->lns_share = atof(getenv("LNS_SHARE"));

@@ -76,6 +76,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->root_native_phase1_max_offers = 2000;
   p->proof_rins_again = 100;
   p->proof_sb_cands = 24;
+  p->bb_guided_dive = 0;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;

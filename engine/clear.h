@@ -245,6 +245,12 @@ struct fx_clear_params {
    * 15, srcs: 24 changed 13 of 96 measured markets, all at 0.4x, for
    * 3.5-5.7 % fewer instructions; identical elsewhere). 0 = bb_sb_cands. */
   int proof_sb_cands;
+  /* Guided node dives (round 16, gdive): every bb_guided_dive-th node,
+   * half a period after bb_node_dive's nodes, a node dive that rounds the
+   * offers its LP splits towards the incumbent's choice instead of to
+   * their largest option, in addition to the plain dives. Proves nothing.
+   * 0 = off. */
+  int bb_guided_dive;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
