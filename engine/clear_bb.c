@@ -454,14 +454,15 @@ static bool dive_due(const struct bb *bb, const struct budget *bu) {
 }
 
 /* A dive guided towards the incumbent (round 16, gdive; cl_lp_bb_dive_guided)
- * every bb_guided_dive-th node, half a period after the plain dives' nodes
- * (nodes 9, 25, 41, ... at 16), on cost only: in addition to them, not
- * instead. Replacing every plain dive, or every second, by a guided one
- * took 5-45 % more nodes on the 96 markets measured; as a dive of its own
- * between them, fewer (docs/clearing-rounds.md, round 16). */
+ * every bb_guided_dive-th node, half of bb_node_dive after the plain
+ * dives' nodes (nodes 9, 25, 41, ... at 16 and 16), on cost only, in
+ * addition to the plain dives. Replacing them, all or every second, took
+ * more nodes; in addition, fewer nodes but more instructions on the
+ * bench's 96 markets, so it is off by default (docs/clearing-rounds.md,
+ * round 16). */
 static bool guided_dive_due(const struct bb *bb, const struct budget *bu) {
-  int k = bb->p->bb_guided_dive;
-  return !bb->cov && k > 0 && bu->nodes % k == (1 + k / 2) % k;
+  int k = bb->p->bb_guided_dive, half = bb->p->bb_node_dive > 0 ? bb->p->bb_node_dive / 2 : 0;
+  return !bb->cov && k > 0 && bu->nodes % k == (1 + half) % k;
 }
 
 static int dive(struct bb *bb, bool guided) {
