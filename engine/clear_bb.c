@@ -453,11 +453,24 @@ static bool dive_due(const struct bb *bb, const struct budget *bu) {
   return !bb->cov && k > 0 && bu->nodes % k == 1 % k;
 }
 
-static int dive(struct bb *bb) {
+/* A dive guided towards the incumbent (round 16, gdive; cl_lp_bb_dive_guided)
+ * every bb_guided_dive-th node, half of bb_node_dive after the plain
+ * dives' nodes (nodes 9, 25, 41, ... at 16 and 16), on cost only, in
+ * addition to the plain dives. Replacing them, all or every second, took
+ * more nodes; in addition, fewer nodes but more instructions on the
+ * bench's 96 markets, so it is off by default (docs/clearing-rounds.md,
+ * round 16). */
+static bool guided_dive_due(const struct bb *bb, const struct budget *bu) {
+  int k = bb->p->bb_guided_dive, half = bb->p->bb_node_dive > 0 ? bb->p->bb_node_dive / 2 : 0;
+  return !bb->cov && k > 0 && bu->nodes % k == (1 + half) % k;
+}
+
+static int dive(struct bb *bb, bool guided) {
   long pivots = 0; /* bounded per dive (clear_lp.c); not the search's */
   bool cut;
   int64_t u = bb->p->bb_dive_cut ? bb->best->cost : INT64_MAX;
-  int rc = cl_lp_bb_dive_cut(bb->lp, &bb->cand, bb->coverage, u, &pivots, &cut);
+  int rc = cl_lp_bb_dive_guided(bb->lp, &bb->cand, bb->coverage, u, guided ? bb->best : NULL,
+                                &pivots, &cut);
   if (rc <= 0) return rc;
   if (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost &&
       cl_state_better(&bb->cand, bb->best, bb->target))
@@ -711,7 +724,8 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   struct pick p = {0};
   if (!rc) rc = pick(bb, k, bu, &p);
   if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
-  if (!rc && p.kind && dive_due(bb, bu)) rc = dive(bb);
+  if (!rc && p.kind && dive_due(bb, bu)) rc = dive(bb, false);
+  else if (!rc && p.kind && guided_dive_due(bb, bu)) rc = dive(bb, true);
   if (rc) return rc;
   if (!p.kind && slack_leaf(bb, bu)) return resolve(bb, k, bu, next);
   if (!p.kind) { /* integral: the rounding of watts is all that is left */

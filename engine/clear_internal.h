@@ -382,6 +382,15 @@ int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *p
  * cutoff INT64_MAX: never abandoned, cl_lp_bb_dive. */
 int cl_lp_bb_dive_cut(struct cl_lp *lp, struct cl_state *st, int64_t target, int64_t cutoff,
                       long *pivots, bool *cut);
+/* cl_lp_bb_dive_cut guided towards guide (round 16, gdive; a choice on
+ * the same market, the incumbent): each fix round rounds the offers the
+ * LP splits or runs below their minimum towards guide's choice (its
+ * option kept, the factor free from its minimum; or nothing) instead of
+ * to their largest option, except where the node's bounds exclude that.
+ * The factor rounds and the integer passes are the unguided dive's.
+ * guide NULL: cl_lp_bb_dive_cut, step for step. */
+int cl_lp_bb_dive_guided(struct cl_lp *lp, struct cl_state *st, int64_t target, int64_t cutoff,
+                         const struct cl_state *guide, long *pivots, bool *cut);
 /* Tests (test_clear_nodec.c): the max-form Lagrangian bound of
  * multipliers mu, one per row of the LP in GLPK's numbering (clamped to
  * valid signs in place; cost: the cost objective, total: the coverage

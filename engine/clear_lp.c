@@ -2186,6 +2186,7 @@ struct ndive {
   bool stale;
   long double cut; /* an LP proving this much or more ends the dive */
   double give;     /* the coverage asked beyond the target */
+  const struct cl_state *guide; /* guided: rounds towards this choice (NULL: not) */
 };
 
 static void ndive_free(struct ndive *d) { free(d->lo), free(d->hi), free(d->x0), free(d->fr); }
@@ -2237,13 +2238,45 @@ static int ndive_check(const struct cl_lp *lp, const struct ndive *d, int ok) {
   return s >= d->cut ? NDIVE_CUT : ok;
 }
 
+/* Guided dives (gdive): offer i, which the LP splits or runs below its
+ * minimum (f: fix_fractional's rounding of it), rounded towards the
+ * guide's choice instead of to its largest option: the guide's option
+ * kept, its factor free from its minimum up, the offer's others out; or
+ * the offer out where the guide orders nothing from it. Where the node
+ * excludes the guide's option, or forces an order the guide does not
+ * have, the offer keeps f. */
+static void guide_offer(struct cl_lp *lp, const struct ndive *d, size_t i, const struct frac *f) {
+  const struct cl_model *md = lp->md;
+  size_t a = md->offer_col[i], b = md->offer_col[i + 1];
+  int gc = d->guide->col[i];
+  bool forced_on = false;
+  for (size_t c = a; c < b; c++) forced_on |= d->lo[c] > 0.0;
+  if ((gc >= 0 && d->hi[gc] <= 0.0) || (gc < 0 && forced_on)) gc = f->up ? (int)f->col : -1;
+  for (size_t c = a; c < b; c++)
+    if ((int)c != gc) set_col(lp, c, 0.0, 0.0);
+  if (gc >= 0) set_col(lp, (size_t)gc, md->col[gc].min_af / 100.0, 1.0);
+  lp->forced[i] = gc >= 0;
+}
+
+/* fix_fractional (share 1) for a guided dive: every offer the LP splits
+ * or runs below its minimum rounded by guide_offer. Returns how many. */
+static int fix_guided(struct cl_lp *lp, const struct ndive *d) {
+  int n = 0;
+  for (size_t i = 0; i < lp->md->n_offers; i++) {
+    struct frac f;
+    lp->forced[i] = 0;
+    if (frac_find(lp, i, &f)) guide_offer(lp, d, i, &f), n++;
+  }
+  return n;
+}
+
 /* The rounds of fix-and-resolve, NDIVE_ROUNDS at most: 1 when nothing is
  * left split, 2 when the rounds ran out first (the rounding takes the
  * rest), 0 when a solve failed, or ENOMEM. */
 static int ndive_fix(struct cl_lp *lp, struct ndive *d) {
   int rounds = lp->dive_rounds < NDIVE_ROUNDS ? lp->dive_rounds : NDIVE_ROUNDS;
   for (int r = 0; r < rounds; r++) {
-    if (!fix_fractional(lp, 1.0)) return 1;
+    if (!(d->guide ? fix_guided(lp, d) : fix_fractional(lp, 1.0))) return 1;
     int ok = ndive_solve(lp, d);
     if (ok == 1 && ndive_breaks(lp)) unforce(lp), ok = ndive_solve(lp, d);
     ok = ndive_check(lp, d, ok);
@@ -2333,8 +2366,13 @@ int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *p
 
 int cl_lp_bb_dive_cut(struct cl_lp *lp, struct cl_state *st, int64_t target, int64_t cutoff,
                       long *pivots, bool *cut) {
+  return cl_lp_bb_dive_guided(lp, st, target, cutoff, NULL, pivots, cut);
+}
+
+int cl_lp_bb_dive_guided(struct cl_lp *lp, struct cl_state *st, int64_t target, int64_t cutoff,
+                         const struct cl_state *guide, long *pivots, bool *cut) {
   const struct cl_model *md = lp->md;
-  struct ndive d = {0};
+  struct ndive d = {.guide = guide};
   bool shortcut = false;
   *cut = false;
   if (!lp->dsx || !lp->kr || lp->bb_cov || lp->mip_built || target <= 0) return 0;
