@@ -77,7 +77,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->proof_rins_again = 100;
   p->proof_sb_cands = 24;
   p->proof_rins_swap_share = 0.0;
-  p->proof_rins_node_limit = 50;
+  p->proof_rins_node_limit = 0;
   p->bb_guided_dive = 0;
   p->lns_max_offers = 0;
   p->lns_width = 16;

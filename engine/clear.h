@@ -180,9 +180,9 @@ struct fx_clear_params {
   long rins_pivot_limit;
   /* The neighbourhood search inside the proof (round 13): step 12's
    * branch-and-bound runs step 11's search once, from the LP solution of
-   * its node proof_rins_node (proof_rins_node_limit nodes /
-   * rins_pivot_limit pivots, proof_rins_swap_share of local_search_work;
-   * rins_node_limit nodes and a tenth before round 16); a cheaper answer
+   * its node proof_rins_node (rins_node_limit nodes, or
+   * proof_rins_node_limit where set / rins_pivot_limit pivots,
+   * proof_rins_swap_share of local_search_work; a tenth before round 16); a cheaper answer
    * lowers what the search prunes by from there on, and the search keeps
    * its tree.
    * Proves nothing. Default 30; 0 = off. */
@@ -255,13 +255,13 @@ struct fx_clear_params {
    * 31 of 32 markets gave the same nodes and answer. Default 0 (off). */
   double proof_rins_swap_share;
   /* The node limit of the proof's node searches' sub-market
-   * branch-and-bound (round 16, xover); 0 = rins_node_limit (100, as in
-   * rounds 13-15). 80 of 101 such searches on 96 markets of 1,000 offers
-   * ran to their 100 nodes, and the improvement came from the search in
-   * 73 of 78. At 50 (with proof_rins_swap_share 0): 32 markets 17.09 ->
-   * 16.65 G instructions, 64 more 31.36 -> 31.28 G, none unproven; a
-   * fixed saving per search, and the proof's search changes on 27 of 96
-   * markets (luck both ways). Default 50. */
+   * branch-and-bound (round 16, xover); 0 = rins_node_limit (100). 80 of
+   * 101 such searches on 96 markets of 1,000 offers ran to their 100
+   * nodes. 50 (with proof_rins_swap_share 0) won on the tuned seeds 0-47
+   * (32 markets 17.09 -> 16.65 G instructions, 64 more 31.36 -> 31.28 G)
+   * and lost on fresh seeds 48-95 (53.27 -> 53.90 G, answers dearer on 26
+   * of 96 and cheaper on 14): it moves the proof's search on a third of
+   * the markets, luck both ways. Default 0. */
   int proof_rins_node_limit;
   /* Guided node dives (round 16, gdive): every bb_guided_dive-th node,
    * half of bb_node_dive after the plain dives' nodes, a node dive that

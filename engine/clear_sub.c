@@ -241,8 +241,9 @@ int cl_rins(const struct cl_model *md, const struct cl_lp *lp, const struct fx_c
  * it gets proof_rins_swap_share of that work, by default none: the
  * sub-market's branch-and-bound finds what these searches find (73 of 78
  * improvements on 96 markets), and the local search after it cost 4-11 %
- * of a search for 7; and proof_rins_node_limit nodes (50) instead of
- * rins_node_limit's 100. */
+ * of a search for 7. proof_rins_node_limit, when set, replaces
+ * rins_node_limit's 100 nodes (default 0: 50 won on the tuned seeds and
+ * lost on fresh ones). */
 int cl_node_rins(const struct cl_model *md, const struct cl_lp *lp,
                  const struct fx_clear_params *p, struct cl_state *best, bool *better) {
   int n_free;
