@@ -18,69 +18,16 @@
 
 #define MAX_COLS (FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS)
 
-/* A node of the branch-and-bound, built by hand as test_clear_ndive.c
- * builds it: the LP begun on cost at merit order's coverage; guide is
- * merit order's choice (a feasible choice the LP's solution differs from,
- * as it differs from the incumbent in the search). */
-struct node {
-  struct cl_model md;
-  struct cl_lp *lp;
-  struct cl_state guide;
-  struct cl_krange kr[MAX_COLS];
-  int64_t cov;
-  bool begun;
-};
-
-static bool node_open(struct node *n, const struct fx_clear_market *m) {
-  struct fx_clear_params p;
-  struct cl_lp_out out = {0};
-  memset(n, 0, sizeof *n);
-  fx_clear_params_init(&p);
-  cr_assert_eq(cl_model_init(&n->md, m), 0);
-  if (!n->md.n_cols) return false;
-  cr_assert_eq(cl_lp_create(&n->lp, &n->md, &p, 0), 0);
-  cr_assert_eq(cl_state_init(&n->guide, &n->md), 0);
-  cr_assert_eq(cl_merit(&n->guide, &n->md), 0);
-  cr_assert_eq(cl_lp_root(n->lp, &n->guide, &out), 0);
-  cr_assert_eq(cl_lp_cost_bound(n->lp, n->guide.cov, &out), 0);
-  for (size_t c = 0; c < n->md.n_cols; c++) n->kr[c] = (struct cl_krange){0, 100};
-  cr_assert_eq(cl_lp_bb_begin(n->lp, n->kr, false), 0);
-  n->cov = n->guide.cov, n->begun = true;
-  return true;
-}
-
-static void node_close(struct node *n) {
-  if (n->begun) cl_lp_bb_end(n->lp);
-  cl_lp_free(n->lp);
-  if (n->guide.col) cl_state_free(&n->guide);
-  cl_model_free(&n->md);
-}
-
-static int solve(struct node *n) {
+static int solve(struct fx_cm_node *n) {
   long piv = 0;
   int64_t bound;
   return cl_lp_bb_solve(n->lp, n->cov, &bound, &piv);
 }
 
-/* The child on the first fractional offer (test_clear_ndive.c's rule). */
-static bool branch(struct node *n, int dir) {
-  for (size_t i = 0; i < n->md.n_offers; i++) {
-    size_t c;
-    bool up;
-    double dist;
-    if (cl_lp_bb_frac(n->lp, i, &c, &up, &dist) != 1) continue;
-    for (size_t j = n->md.offer_col[i]; j < n->md.offer_col[i + 1]; j++) {
-      if (dir == 0 && j == c) n->kr[j].hi = 0;
-      if (dir == 1 && j == c) n->kr[j].lo = (uint8_t)n->md.col[c].min_af;
-      if (dir == 1 && j != c) n->kr[j].hi = 0;
-      cl_lp_bb_set(n->lp, j, n->kr[j]);
-    }
-    return true;
-  }
-  return false;
-}
-
-static int dive(struct node *n, struct cl_state *st, const struct cl_state *guide) {
+/* The guide below is the node's merit order choice (fx_cm_node): a
+ * feasible choice the LP's solution differs from, as it differs from the
+ * incumbent in the search. */
+static int dive(struct fx_cm_node *n, struct cl_state *st, const struct cl_state *guide) {
   long piv = 0;
   bool cut = true;
   int rc = cl_lp_bb_dive_guided(n->lp, st, n->cov, INT64_MAX, guide, &piv, &cut);
@@ -89,16 +36,16 @@ static int dive(struct node *n, struct cl_state *st, const struct cl_state *guid
   return rc;
 }
 
-static bool same_choice(const struct node *n, const struct cl_state *a, const struct cl_state *b) {
+static bool same_choice(const struct fx_cm_node *n, const struct cl_state *a, const struct cl_state *b) {
   return !memcmp(a->col, b->col, n->md.n_offers * sizeof *a->col) &&
          !memcmp(a->k, b->k, n->md.n_offers * sizeof *a->k);
 }
 
-/* Offers on which st orders what the guide orders (the same option, or
- * nothing). */
-static int agreed(const struct node *n, const struct cl_state *st) {
+/* Offers on which st orders what the guide (merit order) orders (the
+ * same option, or nothing). */
+static int agreed(const struct fx_cm_node *n, const struct cl_state *st) {
   int a = 0;
-  for (size_t i = 0; i < n->md.n_offers; i++) a += st->col[i] == n->guide.col[i];
+  for (size_t i = 0; i < n->md.n_offers; i++) a += st->col[i] == n->merit.col[i];
   return a;
 }
 
@@ -114,10 +61,10 @@ Test(clear_gdive, guided_dives_keep_every_rule_and_lean_to_the_guide) {
   for (uint64_t seed = 900; seed < 940; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 23)), 60, seed % 4 == 0);
-    struct node n;
+    struct fx_cm_node n;
     struct cl_state f = {0}, a = {0}, b = {0};
-    if (!node_open(&n, &k.m)) {
-      node_close(&n);
+    if (!fx_cm_node_open(&n, &k.m)) {
+      fx_cm_node_close(&n);
       continue;
     }
     cr_assert_eq(cl_state_init(&f, &n.md), 0);
@@ -134,8 +81,8 @@ Test(clear_gdive, guided_dives_keep_every_rule_and_lean_to_the_guide) {
       cr_assert_eq(dive(&n, &a, NULL), rf, "seed %llu", (unsigned long long)seed);
       if (rf >= 1) cr_assert(same_choice(&n, &a, &f), "seed %llu: no guide, another dive",
                              (unsigned long long)seed);
-      int rg = dive(&n, &a, &n.guide);
-      cr_assert_eq(dive(&n, &b, &n.guide), rg, "seed %llu", (unsigned long long)seed);
+      int rg = dive(&n, &a, &n.merit);
+      cr_assert_eq(dive(&n, &b, &n.merit), rg, "seed %llu", (unsigned long long)seed);
       dives++;
       if (rg >= 1) {
         chosen++;
@@ -151,11 +98,11 @@ Test(clear_gdive, guided_dives_keep_every_rule_and_lean_to_the_guide) {
                      (unsigned long long)seed);
         cr_assert_eq(cl_lp_bb_child(n.lp, n.md.col[c].offer, c, true), child[c]);
       }
-      if (!branch(&n, (int)((seed + (uint64_t)depth) % 2))) break;
+      if (!fx_cm_node_branch(&n, (int)((seed + (uint64_t)depth) % 2))) break;
       ok = solve(&n);
     }
     cl_state_free(&f), cl_state_free(&a), cl_state_free(&b);
-    node_close(&n);
+    fx_cm_node_close(&n);
   }
   cr_log_info("%d guided dives, %d choices, %d unlike the plain dive's; offers agreeing with the "
               "guide: %d guided, %d plain",

@@ -21,68 +21,11 @@
 
 #define MAX_COLS (FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS)
 
-/* A node of the branch-and-bound, built by hand: the model, its LP begun
- * for branch-and-bound on cost at merit order's coverage, the column
- * states, and merit order's choice. */
-struct node {
-  struct cl_model md;
-  struct cl_lp *lp;
-  struct cl_state st;
-  struct cl_krange kr[MAX_COLS];
-  int64_t cov;
-  bool begun;
-};
-
-/* false when the market has no useful option (nothing to dive on). */
-static bool node_open(struct node *n, const struct fx_clear_market *m) {
-  struct fx_clear_params p;
-  struct cl_lp_out out = {0};
-  memset(n, 0, sizeof *n);
-  fx_clear_params_init(&p);
-  cr_assert_eq(cl_model_init(&n->md, m), 0);
-  if (!n->md.n_cols) return false;
-  cr_assert_eq(cl_lp_create(&n->lp, &n->md, &p, 0), 0);
-  cr_assert_eq(cl_state_init(&n->st, &n->md), 0);
-  cr_assert_eq(cl_merit(&n->st, &n->md), 0);
-  cr_assert_eq(cl_lp_root(n->lp, &n->st, &out), 0);
-  cr_assert_eq(cl_lp_cost_bound(n->lp, n->st.cov, &out), 0);
-  for (size_t c = 0; c < n->md.n_cols; c++) n->kr[c] = (struct cl_krange){0, 100};
-  cr_assert_eq(cl_lp_bb_begin(n->lp, n->kr, false), 0);
-  n->cov = n->st.cov, n->begun = true;
-  return true;
-}
-
-static void node_close(struct node *n) {
-  if (n->begun) cl_lp_bb_end(n->lp);
-  cl_lp_free(n->lp);
-  if (n->st.col) cl_state_free(&n->st);
-  cl_model_free(&n->md);
-}
-
-static int solve(struct node *n, int64_t *bound) {
+static int solve(struct fx_cm_node *n, int64_t *bound) {
   long piv = 0;
   return cl_lp_bb_solve(n->lp, n->cov, bound, &piv);
 }
 
-/* The child a branch-and-bound makes on the first fractional offer: its
- * largest column excluded (dir 0) or ordered, the others out (dir 1).
- * false when no offer is fractional. */
-static bool branch(struct node *n, int dir) {
-  for (size_t i = 0; i < n->md.n_offers; i++) {
-    size_t c;
-    bool up;
-    double dist;
-    if (cl_lp_bb_frac(n->lp, i, &c, &up, &dist) != 1) continue;
-    for (size_t j = n->md.offer_col[i]; j < n->md.offer_col[i + 1]; j++) {
-      if (dir == 0 && j == c) n->kr[j].hi = 0;
-      if (dir == 1 && j == c) n->kr[j].lo = (uint8_t)n->md.col[c].min_af;
-      if (dir == 1 && j != c) n->kr[j].hi = 0;
-      cl_lp_bb_set(n->lp, j, n->kr[j]);
-    }
-    return true;
-  }
-  return false;
-}
 
 /* Along a plunge of up to eight nodes of each market small enough for the
  * exhaustive search: every dive's choice keeps every rule, costs no less
@@ -96,10 +39,10 @@ Test(clear_ndive, dive_candidates_keep_every_rule) {
   for (uint64_t seed = 1; seed <= 80; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(6 + seed % 3), 2, seed % 5 == 0);
-    struct node n;
+    struct fx_cm_node n;
     struct cl_state a = {0}, b = {0};
-    if (!node_open(&n, &k.m)) {
-      node_close(&n);
+    if (!fx_cm_node_open(&n, &k.m)) {
+      fx_cm_node_close(&n);
       continue;
     }
     cr_assert_eq(cl_state_init(&a, &n.md), 0);
@@ -130,11 +73,11 @@ Test(clear_ndive, dive_candidates_keep_every_rule) {
         fx_cm_exhaustive(&t);
         optimal += a.cov >= n.cov && a.cost == t.at_cost;
       }
-      if (!branch(&n, (int)((seed + (uint64_t)depth) % 2))) break;
+      if (!fx_cm_node_branch(&n, (int)((seed + (uint64_t)depth) % 2))) break;
       ok = solve(&n, &bound);
     }
     cl_state_free(&a), cl_state_free(&b);
-    node_close(&n);
+    fx_cm_node_close(&n);
   }
   cr_log_info("%d dives: %d choices (%d by the shortcut), %d at the target, %d of them optimal",
               dives, chosen, shortcut, reached, optimal);
@@ -156,9 +99,9 @@ Test(clear_ndive, node_lp_put_back_exactly) {
   for (uint64_t seed = 900; seed < 940; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 23)), 60, seed % 4 == 0);
-    struct node n1, n2;
-    bool have = node_open(&n1, &k.m);
-    cr_assert_eq(node_open(&n2, &k.m), have);
+    struct fx_cm_node n1, n2;
+    bool have = fx_cm_node_open(&n1, &k.m);
+    cr_assert_eq(fx_cm_node_open(&n2, &k.m), have);
     struct cl_state a = {0};
     double x[MAX_COLS];
     int64_t child[MAX_COLS];
@@ -191,14 +134,14 @@ Test(clear_ndive, node_lp_put_back_exactly) {
         cr_assert_eq(cl_lp_bb_child(n1.lp, n1.md.col[c].offer, c, true), child[c]);
       }
       int dir = (int)((seed + (uint64_t)depth) % 2);
-      bool more = branch(&n1, dir);
-      cr_assert_eq(branch(&n2, dir), more);
+      bool more = fx_cm_node_branch(&n1, dir);
+      cr_assert_eq(fx_cm_node_branch(&n2, dir), more);
       if (!more) break;
       ok1 = solve(&n1, &b1), ok2 = solve(&n2, &b2);
     }
     if (have) natively += cl_lp_bb_native(n1.lp) > 0;
     if (have) cl_state_free(&a);
-    node_close(&n1), node_close(&n2);
+    fx_cm_node_close(&n1), fx_cm_node_close(&n2);
   }
   cr_log_info("%d nodes compared, %d dives' choices by the shortcut", compared, shortcut);
   cr_assert_gt(shortcut, 0);
@@ -208,7 +151,7 @@ Test(clear_ndive, node_lp_put_back_exactly) {
 
 /* Whether the dive at n abandoned at cutoff u (ENOMEM fails the test);
  * *rc its return, st its choice. */
-static bool dive_cut(struct node *n, struct cl_state *st, int64_t u, int *rc) {
+static bool dive_cut(struct fx_cm_node *n, struct cl_state *st, int64_t u, int *rc) {
   long piv = 0;
   bool cut = true;
   *rc = cl_lp_bb_dive_cut(n->lp, st, n->cov, u, &piv, &cut);
@@ -217,7 +160,7 @@ static bool dive_cut(struct node *n, struct cl_state *st, int64_t u, int *rc) {
   return cut;
 }
 
-static void same_choice(const struct node *n, const struct cl_state *a, const struct cl_state *b,
+static void same_choice(const struct fx_cm_node *n, const struct cl_state *a, const struct cl_state *b,
                         uint64_t seed) {
   cr_assert_arr_eq(a->col, b->col, n->md.n_offers * sizeof *a->col, "seed %llu",
                    (unsigned long long)seed);
@@ -239,10 +182,10 @@ Test(clear_ndive, cut_off_abandons_or_is_the_same_dive) {
   for (uint64_t seed = 900; seed < 930; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(15 + 3 * (seed % 23)), 60, seed % 4 == 0);
-    struct node n;
+    struct fx_cm_node n;
     struct cl_state f = {0}, a = {0};
-    if (!node_open(&n, &k.m)) {
-      node_close(&n);
+    if (!fx_cm_node_open(&n, &k.m)) {
+      fx_cm_node_close(&n);
       continue;
     }
     cr_assert_eq(cl_state_init(&f, &n.md), 0);
@@ -281,11 +224,11 @@ Test(clear_ndive, cut_off_abandons_or_is_the_same_dive) {
                      (unsigned long long)seed);
         cr_assert_eq(cl_lp_bb_child(n.lp, n.md.col[c].offer, c, true), child[c]);
       }
-      if (!branch(&n, (int)((seed + (uint64_t)depth) % 2))) break;
+      if (!fx_cm_node_branch(&n, (int)((seed + (uint64_t)depth) % 2))) break;
       ok = solve(&n, &bound);
     }
     cl_state_free(&f), cl_state_free(&a);
-    node_close(&n);
+    fx_cm_node_close(&n);
   }
   cr_log_info("%d dives: %d abandoned below every cost, %d at their own answer's cost, %d not",
               dives, low, at_own, kept);

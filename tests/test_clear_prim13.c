@@ -15,18 +15,6 @@
 #include "tests/support/clear_markets.h"
 
 
-/* Merit order's cost on m: where the search below starts. */
-static int64_t merit_cost(const struct fx_clear_market *m) {
-  struct cl_model md;
-  struct cl_state st = {0};
-  cr_assert_eq(cl_model_init(&md, m), 0);
-  cr_assert_eq(cl_state_init(&st, &md), 0);
-  cr_assert_eq(cl_merit(&st, &md), 0);
-  int64_t cost = st.cost;
-  cl_state_free(&st);
-  cl_model_free(&md);
-  return cost;
-}
 
 /* The branch-and-bound on cost from merit order's answer (often far above
  * the least cost), with the gap as cutoff: the searches from its nodes
@@ -50,7 +38,7 @@ Test(clear_prim13, node_searches_only_improve_and_the_bound_holds) {
     cr_assert_leq(r.bo.bound, e.at_cost, "seed %llu: bound %lld above the optimum %lld",
                   (unsigned long long)seed, (long long)r.bo.bound, (long long)e.at_cost);
     cr_assert_geq(r.cost, e.at_cost, "seed %llu", (unsigned long long)seed);
-    cr_assert_leq(r.cost, merit_cost(&k.m), "seed %llu: dearer than the start",
+    cr_assert_leq(r.cost, fx_cm_merit_cost(&k.m), "seed %llu: dearer than the start",
                   (unsigned long long)seed);
     cr_assert_eq(r.cost, again.cost, "seed %llu", (unsigned long long)seed);
     cr_assert_eq(r.bo.bound, again.bo.bound, "seed %llu", (unsigned long long)seed);

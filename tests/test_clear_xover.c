@@ -11,18 +11,6 @@
 #include "engine/clear_internal.h"
 #include "tests/support/clear_markets.h"
 
-/* Merit order's cost on m: where the search below starts. */
-static int64_t merit_cost(const struct fx_clear_market *m) {
-  struct cl_model md;
-  struct cl_state st = {0};
-  cr_assert_eq(cl_model_init(&md, m), 0);
-  cr_assert_eq(cl_state_init(&st, &md), 0);
-  cr_assert_eq(cl_merit(&st, &md), 0);
-  int64_t cost = st.cost;
-  cl_state_free(&st);
-  cl_model_free(&md);
-  return cost;
-}
 
 /* The proof's branch-and-bound from merit order's answer with node
  * searches at nodes 1 and 3, in two settings (set: one changes the
@@ -50,7 +38,7 @@ static void node_search_settings(void (*set)(struct fx_clear_params *, int), con
       fx_cm_exhaustive(&e);
       cr_assert_leq(r[on].bo.bound, e.at_cost, "seed %llu", (unsigned long long)seed);
       cr_assert_geq(r[on].cost, e.at_cost, "seed %llu", (unsigned long long)seed);
-      cr_assert_leq(r[on].cost, merit_cost(&k.m), "seed %llu: dearer than the start",
+      cr_assert_leq(r[on].cost, fx_cm_merit_cost(&k.m), "seed %llu: dearer than the start",
                     (unsigned long long)seed);
       cr_assert_eq(r[on].cost, again.cost, "seed %llu", (unsigned long long)seed);
       cr_assert_eq(r[on].bo.nodes, again.bo.nodes, "seed %llu", (unsigned long long)seed);

@@ -358,3 +358,57 @@ struct fx_cm_sweep fx_cm_small_sweep(const struct fx_clear_params *p) {
   }
   return w;
 }
+
+int64_t fx_cm_merit_cost(const struct fx_clear_market *m) {
+  struct cl_model md;
+  struct cl_state st = {0};
+  cr_assert_eq(cl_model_init(&md, m), 0);
+  cr_assert_eq(cl_state_init(&st, &md), 0);
+  cr_assert_eq(cl_merit(&st, &md), 0);
+  int64_t cost = st.cost;
+  cl_state_free(&st);
+  cl_model_free(&md);
+  return cost;
+}
+
+bool fx_cm_node_open(struct fx_cm_node *n, const struct fx_clear_market *m) {
+  struct fx_clear_params p;
+  struct cl_lp_out out = {0};
+  memset(n, 0, sizeof *n);
+  fx_clear_params_init(&p);
+  cr_assert_eq(cl_model_init(&n->md, m), 0);
+  if (!n->md.n_cols) return false;
+  cr_assert_eq(cl_lp_create(&n->lp, &n->md, &p, 0), 0);
+  cr_assert_eq(cl_state_init(&n->merit, &n->md), 0);
+  cr_assert_eq(cl_merit(&n->merit, &n->md), 0);
+  cr_assert_eq(cl_lp_root(n->lp, &n->merit, &out), 0);
+  cr_assert_eq(cl_lp_cost_bound(n->lp, n->merit.cov, &out), 0);
+  for (size_t c = 0; c < n->md.n_cols; c++) n->kr[c] = (struct cl_krange){0, 100};
+  cr_assert_eq(cl_lp_bb_begin(n->lp, n->kr, false), 0);
+  n->cov = n->merit.cov, n->begun = true;
+  return true;
+}
+
+void fx_cm_node_close(struct fx_cm_node *n) {
+  if (n->begun) cl_lp_bb_end(n->lp);
+  cl_lp_free(n->lp);
+  if (n->merit.col) cl_state_free(&n->merit);
+  cl_model_free(&n->md);
+}
+
+bool fx_cm_node_branch(struct fx_cm_node *n, int dir) {
+  for (size_t i = 0; i < n->md.n_offers; i++) {
+    size_t c;
+    bool up;
+    double dist;
+    if (cl_lp_bb_frac(n->lp, i, &c, &up, &dist) != 1) continue;
+    for (size_t j = n->md.offer_col[i]; j < n->md.offer_col[i + 1]; j++) {
+      if (dir == 0 && j == c) n->kr[j].hi = 0;
+      if (dir == 1 && j == c) n->kr[j].lo = (uint8_t)n->md.col[c].min_af;
+      if (dir == 1 && j != c) n->kr[j].hi = 0;
+      cl_lp_bb_set(n->lp, j, n->kr[j]);
+    }
+    return true;
+  }
+  return false;
+}

@@ -157,4 +157,27 @@ bool fx_cm_model(struct cl_model *md, const struct fx_clear_market *m);
 void fx_cm_check_state(const struct fx_clear_market *m, const struct cl_model *md,
                        const struct cl_state *st, uint64_t seed);
 
+/* Merit order's cost on m: where a search from merit order starts. */
+int64_t fx_cm_merit_cost(const struct fx_clear_market *m);
+
+/* A node of the branch-and-bound built by hand (the node dive tests): the
+ * LP begun on cost at merit order's coverage (cov), every column's factors
+ * in kr, free to start with; merit is merit order's choice. */
+struct fx_cm_node {
+  struct cl_model md;
+  struct cl_lp *lp;
+  struct cl_state merit;
+  struct cl_krange kr[FX_CM_MAX_OFFERS * FX_CM_MAX_OPTS];
+  int64_t cov;
+  bool begun;
+};
+/* false when the market has no useful option (nothing to dive on); close
+ * the node either way. */
+bool fx_cm_node_open(struct fx_cm_node *n, const struct fx_clear_market *m);
+void fx_cm_node_close(struct fx_cm_node *n);
+/* The child a branch-and-bound makes on the node's first fractional
+ * offer: its largest column excluded (dir 0) or ordered, the others out
+ * (dir 1); kr and the LP's bounds set. false when no offer is fractional. */
+bool fx_cm_node_branch(struct fx_cm_node *n, int dir);
+
 #endif
