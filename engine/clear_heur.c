@@ -26,6 +26,7 @@
  * trim and repair stop at the first ISPs that settle an order.
  * tests/test_clear_heur_fast.c holds each pass to its plain version. */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -784,4 +785,78 @@ int cl_nudge(struct cl_state *st, const struct cl_model *md, int64_t target) {
     }
   }
   return 0;
+}
+
+/* THROW-AWAY (SHORT_LOG): why fill finds nothing on a short choice. */
+void cl_short_diag(const struct cl_state *st, const struct cl_model *md) {
+  int n_short = 0, other = 0, full = 0, bound = 0, infeas = 0, open = 0, nohelp = 0;
+  struct fill_col fc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *fc.v), 0, 0, false};
+  for (size_t t = 0; t < md->n_isps; t++)
+    if (md->isp[t].requested && gain(&md->isp[t], st->d[t]) < md->isp[t].cap) n_short++;
+  for (size_t c = 0; c < md->n_cols; c++) {
+    const struct cl_col *cl = &md->col[c];
+    bool helps = false;
+    for (size_t q = 0; q < cl->n; q++) {
+      const struct cl_isp *t = &md->isp[cl->first + q];
+      if (t->requested && t->s * cl->p[q] > 0 && gain(t, st->d[cl->first + q]) < t->cap) helps = true;
+    }
+    if (!helps) { nohelp++; continue; }
+    size_t i = cl->offer;
+    if (st->col[i] >= 0 && (size_t)st->col[i] != c) { other++; continue; }
+    if (st->k[i] >= 100) { full++; continue; }
+    fill_gather(st, md, c, st->k[i], &fc);
+    if (st->k[i] && !fc.feas) { infeas++; continue; }
+    int lo = st->k[i] + 1 > cl->min_af ? st->k[i] + 1 : cl->min_af;
+    if (fc.kmax < lo) { bound++; continue; }
+    open++;
+  }
+  fprintf(stderr, "  diag short_isps %d cols: other %d full %d bound %d infeas %d open %d\n", n_short,
+          other, full, bound, infeas, open);
+  free(fc.v);
+}
+
+/* Does column c push some Requested ISP still short of its need? */
+static bool mend_helps(const struct cl_state *st, const struct cl_model *md, size_t c) {
+  const struct cl_col *cl = &md->col[c];
+  for (size_t q = 0; q < cl->n; q++) {
+    const struct cl_isp *t = &md->isp[cl->first + q];
+    if (t->requested && t->s * cl->p[q] > 0 && gain(t, st->d[cl->first + q]) < t->cap) return true;
+  }
+  return false;
+}
+
+/* One trial: offer i on column c at factor k, then repair; the cost per W
+ * gained (HUGE_VAL: no gain). tmp holds the result. */
+static double mend_try(const struct cl_state *st, struct cl_state *tmp, const struct cl_model *md,
+                       size_t c, int k) {
+  cl_state_copy(tmp, st, md);
+  cl_state_set(tmp, md, md->col[c].offer, (int)c, k);
+  cl_repair(tmp, md);
+  if (tmp->cov <= st->cov) return HUGE_VAL;
+  return (double)(tmp->cost - st->cost) / (double)(tmp->cov - st->cov);
+}
+
+int cl_mend(struct cl_state *st, const struct cl_model *md, int64_t target, int steps) {
+  struct cl_state tmp = {0}, best = {0};
+  int rc = cl_state_init(&tmp, md);
+  if (!rc) rc = cl_state_init(&best, md);
+  for (int s = 0; !rc && s < steps && st->cov < target; s++) {
+    double br = HUGE_VAL;
+    for (size_t c = 0; c < md->n_cols; c++) {
+      size_t i = md->col[c].offer;
+      if (!mend_helps(st, md, c)) continue;
+      int k0 = st->col[i] == (int)c ? st->k[i] : 0;
+      if (k0 >= 100) continue;
+      int lo = k0 + 1 > md->col[c].min_af ? k0 + 1 : md->col[c].min_af;
+      int ks[2] = {lo, 100};
+      for (int j = 0; j < 2; j++) {
+        double r = mend_try(st, &tmp, md, c, ks[j]);
+        if (r < br) br = r, cl_state_copy(&best, &tmp, md);
+      }
+    }
+    if (br == HUGE_VAL) break;
+    cl_state_copy(st, &best, md);
+  }
+  cl_state_free(&tmp), cl_state_free(&best);
+  return rc;
 }
