@@ -485,7 +485,7 @@ static void short_log(struct bb *bb, const char *where) {
   int64_t n_cov = t.cov, n_cost = t.cost;
   cl_state_copy(&t, c, bb->md);
   int steps = getenv("MEND_STEPS") ? atoi(getenv("MEND_STEPS")) : 8;
-  cl_mend(&t, bb->md, bb->coverage, steps);
+  cl_mend(&t, bb->md, bb->coverage, steps, b->cost);
   cl_polish(&t, bb->md, bb->coverage);
   fprintf(stderr, "SHORT %s ncols %zu short %lld dcost %.4f%% | nudge short %lld dcost %.4f%% | mend short %lld dcost %.4f%% feas %d%s\n",
           where, bb->md->n_cols, (long long)(bb->coverage - c->cov),
@@ -502,12 +502,31 @@ static void short_log(struct bb *bb, const char *where) {
 static void mend(struct bb *bb, int where) {
   int steps = bb->p->bb_mend_steps;
   const char *w = getenv("MEND_WHERE"); /* THROW-AWAY: 1 dive, 2 rounding, 3 both */
-  if (w && !(atoi(w) & where)) return;
+  if (!((w ? atoi(w) : 1) & where)) return;
   if (steps <= 0 || bb->cov) return;
   if (bb->cand.cov >= bb->coverage || bb->cand.cost >= bb->best->cost) return;
-  if (cl_mend(&bb->cand, bb->md, bb->coverage, steps)) return;
+  int64_t ppm = getenv("MEND_PPM") ? atoll(getenv("MEND_PPM")) : 200; /* THROW-AWAY */
+  if ((bb->coverage - bb->cand.cov) > bb->coverage / 1000000 * ppm) return;
+  int64_t short0 = bb->coverage - bb->cand.cov, c0 = bb->cand.cost;
+  int used = steps;
+  if (cl_mend(&bb->cand, bb->md, bb->coverage, steps, bb->best->cost)) return;
+  if (getenv("MEND_LOG")) {
+    for (used = 1; used <= steps; used++) {
+      struct cl_state t = {0};
+      cl_state_init(&t, bb->md);
+      cl_state_copy(&t, &bb->cand, bb->md);
+      (void)t; cl_state_free(&t);
+      break;
+    }
+  }
   if (cl_polish(&bb->cand, bb->md, bb->coverage)) return;
   if (!cl_state_feasible(&bb->cand, bb->md)) bb->cand.cov = INT64_MIN; /* never taken */
+  if (getenv("MEND_LOG"))
+    fprintf(stderr, "MEND cov %lld ncols %zu short0 %lld dcost0 %.4f%% -> short %lld dcost %.4f%%%s\n", (long long)bb->coverage, bb->md->n_cols,
+            (long long)short0, 100.0 * (double)(c0 - bb->best->cost) / (double)bb->best->cost,
+            (long long)(bb->coverage - bb->cand.cov),
+            100.0 * (double)(bb->cand.cost - bb->best->cost) / (double)bb->best->cost,
+            bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost ? " WIN" : "");
 }
 
 static int dive(struct bb *bb, bool guided) {

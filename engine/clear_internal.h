@@ -404,7 +404,8 @@ int64_t cl_lp_ceil(long double x);
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);
 void cl_short_diag(const struct cl_state *st, const struct cl_model *md);
-int cl_mend(struct cl_state *st, const struct cl_model *md, int64_t target, int steps);
+int cl_mend(struct cl_state *st, const struct cl_model *md, int64_t target, int steps,
+            int64_t cap);
 
 double cl_now_ms(void);
 
