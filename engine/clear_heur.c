@@ -26,7 +26,6 @@
  * trim and repair stop at the first ISPs that settle an order.
  * tests/test_clear_heur_fast.c holds each pass to its plain version. */
 #include <math.h>
-#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -795,33 +794,10 @@ int cl_nudge(struct cl_state *st, const struct cl_model *md, int64_t target) {
   return 0;
 }
 
-/* THROW-AWAY (SHORT_LOG): why fill finds nothing on a short choice. */
-void cl_short_diag(const struct cl_state *st, const struct cl_model *md) {
-  int n_short = 0, other = 0, full = 0, bound = 0, infeas = 0, open = 0, nohelp = 0;
-  struct fill_col fc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *fc.v), 0, 0, false};
-  for (size_t t = 0; t < md->n_isps; t++)
-    if (md->isp[t].requested && gain(&md->isp[t], st->d[t]) < md->isp[t].cap) n_short++;
-  for (size_t c = 0; c < md->n_cols; c++) {
-    const struct cl_col *cl = &md->col[c];
-    bool helps = false;
-    for (size_t q = 0; q < cl->n; q++) {
-      const struct cl_isp *t = &md->isp[cl->first + q];
-      if (t->requested && t->s * cl->p[q] > 0 && gain(t, st->d[cl->first + q]) < t->cap) helps = true;
-    }
-    if (!helps) { nohelp++; continue; }
-    size_t i = cl->offer;
-    if (st->col[i] >= 0 && (size_t)st->col[i] != c) { other++; continue; }
-    if (st->k[i] >= 100) { full++; continue; }
-    fill_gather(st, md, c, st->k[i], &fc);
-    if (st->k[i] && !fc.feas) { infeas++; continue; }
-    int lo = st->k[i] + 1 > cl->min_af ? st->k[i] + 1 : cl->min_af;
-    if (fc.kmax < lo) { bound++; continue; }
-    open++;
-  }
-  fprintf(stderr, "  diag short_isps %d cols: other %d full %d bound %d infeas %d open %d\n", n_short,
-          other, full, bound, infeas, open);
-  free(fc.v);
-}
+/* cl_mend's trials per step: the columns best by mend_raw. At 64 of
+ * about 900 (every column: 16.8 -> 24.5 G instructions on the bench's 32
+ * markets; 64: 16.7 G, nodes as with every column within luck). */
+enum { MEND_WIDTH = 64 };
 
 /* Does column c push some Requested ISP still short of its need? */
 static bool mend_helps(const struct cl_state *st, const struct cl_model *md, size_t c) {
@@ -963,16 +939,14 @@ int cl_mend(struct cl_state *st, const struct cl_model *md, int64_t target, int 
             int64_t cap) {
   struct cl_state tmp = {0}, best = {0};
   struct mend_ix ix = {malloc((md->n_isps + 1) * sizeof *ix.start), NULL};
-  size_t width = getenv("MEND_W") ? (size_t)atoi(getenv("MEND_W")) : 16; /* THROW-AWAY */
-  if (!width) width = md->n_cols;
-  struct mend_cand *sl = malloc((width ? width : 1) * sizeof *sl);
+  struct mend_cand *sl = malloc(MEND_WIDTH * sizeof *sl);
   int rc = sl ? cl_state_init(&tmp, md) : FX_CLEAR_ENOMEM;
   if (!rc) rc = cl_state_init(&best, md);
   for (int s = 0; !rc && s < steps && st->cov < target; s++) {
     double br = HUGE_VAL;
     rc = mend_ix_build(&ix, st, md);
     if (rc) break;
-    size_t n = mend_shortlist(st, md, sl, width);
+    size_t n = mend_shortlist(st, md, sl, MEND_WIDTH);
     for (size_t m = 0; m < n; m++) {
       size_t c = sl[m].c, i = md->col[c].offer;
       int k0 = st->col[i] == (int)c ? st->k[i] : 0;
@@ -985,7 +959,6 @@ int cl_mend(struct cl_state *st, const struct cl_model *md, int64_t target, int 
     }
     if (br == HUGE_VAL) break;
     cl_state_copy(st, &best, md);
-    if (getenv("MEND_LOG")) fprintf(stderr, "  step %d short %lld cost-cap %lld ratio %.3f\n", s, (long long)(target - st->cov), (long long)(st->cost - cap), br);
     /* the rest of the shortfall at this step's price: past cap, give up */
     if (st->cov < target &&
         (double)st->cost + br * (double)(target - st->cov) >= (double)cap) break;
