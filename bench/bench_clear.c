@@ -23,7 +23,8 @@
  * PROOF_SB (proof_sb_cands; round 15), PROOF_RINS_SWAP
  * (proof_rins_swap_share; round 16; 0.1 before), PROOF_RINS_NODES
  * (proof_rins_node_limit; round 16; 0 = RINS_NODES),
- * GDIVE (bb_guided_dive; round 16),
+ * GDIVE (bb_guided_dive; round 16), MEND, MEND_PPM (bb_mend_steps,
+ * bb_mend_short_ppm; round 16, short),
  * BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
@@ -195,6 +196,8 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("PROOF_RINS_SWAP")) p->proof_rins_swap_share = atof(getenv("PROOF_RINS_SWAP"));
   if (getenv("PROOF_RINS_NODES")) p->proof_rins_node_limit = atoi(getenv("PROOF_RINS_NODES"));
   if (getenv("GDIVE")) p->bb_guided_dive = atoi(getenv("GDIVE"));
+  if (getenv("MEND")) p->bb_mend_steps = atoi(getenv("MEND"));
+  if (getenv("MEND_PPM")) p->bb_mend_short_ppm = atof(getenv("MEND_PPM"));
   if (getenv("LNS_MAX")) p->lns_max_offers = (size_t)atol(getenv("LNS_MAX"));
   if (getenv("LNS_WIDTH")) p->lns_width = atoi(getenv("LNS_WIDTH"));
   if (getenv("LNS_SHARE")) p->lns_share = atof(getenv("LNS_SHARE"));

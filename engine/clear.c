@@ -79,6 +79,8 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->proof_rins_swap_share = 0.0;
   p->proof_rins_node_limit = 0;
   p->bb_guided_dive = 0;
+  p->bb_mend_steps = 0;
+  p->bb_mend_short_ppm = 1000;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;

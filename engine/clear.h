@@ -270,6 +270,18 @@ struct fx_clear_params {
    * Proves nothing. 0 = off (the default: fewer nodes, more instructions
    * on the 96 markets measured). */
   int bb_guided_dive;
+  /* Mending short candidates (round 16, short): a node dive's answer that
+   * costs less than the incumbent but covers less than the search's
+   * coverage is mended (cl_mend: at most bb_mend_steps
+   * steps, each one order raised or moved to another option, then the
+   * bounds repaired, the least cost per W gained first) and polished, and
+   * taken when it then covers enough and still costs less, where the
+   * shortfall is at most bb_mend_short_ppm millionths of the coverage.
+   * bb_mend_steps 0 = off, the default: 8 steps gave fewer instructions
+   * in total on 192 markets but more on most of them, the totals carried
+   * by a few long proofs (docs/clearing-rounds.md, round 16). */
+  int bb_mend_steps;
+  double bb_mend_short_ppm;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

@@ -403,6 +403,17 @@ int64_t cl_lp_ceil(long double x);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);
+/* Mend (round 16, short): while st is short of target, at most steps
+ * steps, each the trial of least cost per W gained of one order raised
+ * (to its next hundredth, or to 100) or moved to another of its offer's
+ * options, the bounds it breaks then repaired as cl_repair would, over
+ * the MEND_WIDTH columns that help a short ISP at the least cost per W
+ * without the bounds. Fill stops where every raise breaks a bound; this
+ * trades the order that breaks it for the raise. Gives up when the rest
+ * of the shortfall at the last step's price would reach cap. Every bound
+ * holds after a step when it held before; coverage never falls. */
+int cl_mend(struct cl_state *st, const struct cl_model *md, int64_t target, int steps,
+            int64_t cap);
 
 double cl_now_ms(void);
 
