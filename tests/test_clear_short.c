@@ -97,18 +97,10 @@ Test(clear_short, no_steps_or_no_shortfall_change_nothing) {
  * rule, bounds that bound it, the same answer twice
  * (fx_cm_solve_checked); with and without the proof's reduced market. */
 Test(clear_short, clearing_with_mending_matches_exhaustive_search) {
-  for (int proof = 0; proof < 2; proof++) {
-    struct fx_clear_params p;
-    fx_cm_bb_params(&p);
-    if (proof) p.bb_max_offers = 0, p.proof_max_offers = 1000;
-    p.bb_mend_steps = 8, p.bb_node_dive = 1, p.bb_mend_short_ppm = 1e6;
-    for (uint64_t seed = 1; seed <= 80; seed++) {
-      struct fx_cm_market k;
-      fx_cm_gen(&k, seed, (size_t)(7 + seed % 3), 2, seed % 6 == 0);
-      struct fx_clear_result r = fx_cm_solve_checked(&k.m, &p, seed, NULL);
-      fx_clear_result_free(&r);
-    }
-  }
+  struct fx_clear_params p;
+  fx_cm_bb_params(&p);
+  p.bb_mend_steps = 8, p.bb_node_dive = 1, p.bb_mend_short_ppm = 1e6;
+  fx_cm_small_both_paths(&p);
 }
 
 /* On larger markets (20-40 offers; the search without mending, run to a
@@ -122,21 +114,7 @@ Test(clear_short, branch_and_bound_with_mending_ends_at_the_same_optimum) {
   p.bb_node_limit = 2000, p.bb_node_dive = 1;
   off = p;
   p.bb_mend_steps = 8, p.bb_mend_short_ppm = 1e6; /* small markets: large shortfalls */
-  int differ = 0, proven = 0;
-  for (uint64_t seed = 300; seed < 340; seed++) {
-    struct fx_cm_market k;
-    fx_cm_gen(&k, seed, (size_t)(20 + seed % 21), 60, seed % 4 == 0);
-    struct fx_clear_result r = fx_cm_solve(&k.m, &p), o = fx_cm_solve(&k.m, &off);
-    fx_cm_check_result(&k.m, &r, seed);
-    differ += r.bb_nodes != o.bb_nodes || r.cost != o.cost;
-    if (!o.budget_hit) cr_assert_leq(r.cost_lb, o.cost, "seed %llu", (unsigned long long)seed);
-    if (!r.budget_hit && !o.budget_hit) {
-      proven++;
-      cr_assert_eq(r.coverage, o.coverage, "seed %llu", (unsigned long long)seed);
-      cr_assert_eq(r.cost, o.cost, "seed %llu", (unsigned long long)seed);
-    }
-    fx_clear_result_free(&r), fx_clear_result_free(&o);
-  }
+  int proven, differ = fx_cm_same_optimum(&p, &off, 300, 340, &proven);
   cr_log_info("%d markets proven both ways; mending changed the search on %d", proven, differ);
   cr_assert_geq(proven, 12);
   cr_assert_gt(differ, 0, "mending never changed a search");

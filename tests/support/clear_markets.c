@@ -412,3 +412,38 @@ bool fx_cm_node_branch(struct fx_cm_node *n, int dir) {
   }
   return false;
 }
+
+void fx_cm_small_both_paths(const struct fx_clear_params *p) {
+  for (int proof = 0; proof < 2; proof++) {
+    struct fx_clear_params q = *p;
+    if (proof) q.bb_max_offers = 0, q.proof_max_offers = 1000;
+    for (uint64_t seed = 1; seed <= 80; seed++) {
+      struct fx_cm_market k;
+      fx_cm_gen(&k, seed, (size_t)(7 + seed % 3), 2, seed % 6 == 0);
+      struct fx_clear_result r = fx_cm_solve_checked(&k.m, &q, seed, NULL);
+      fx_clear_result_free(&r);
+    }
+  }
+}
+
+int fx_cm_same_optimum(const struct fx_clear_params *on, const struct fx_clear_params *off,
+                       uint64_t first, uint64_t last, int *proven) {
+  int differ = 0;
+  *proven = 0;
+  for (uint64_t seed = first; seed < last; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(20 + seed % 21), 60, seed % 4 == 0);
+    struct fx_clear_result r = fx_cm_solve(&k.m, on), o = fx_cm_solve(&k.m, off);
+    fx_cm_check_result(&k.m, &r, seed);
+    differ += r.bb_nodes != o.bb_nodes || r.cost != o.cost;
+    if (!o.budget_hit) cr_assert_leq(r.cost_lb, o.cost, "seed %llu", (unsigned long long)seed);
+    if (!r.budget_hit && !o.budget_hit) {
+      (*proven)++;
+      cr_assert_eq(r.coverage, o.coverage, "seed %llu", (unsigned long long)seed);
+      cr_assert_eq(r.cost, o.cost, "seed %llu: %lld on, %lld off", (unsigned long long)seed,
+                   (long long)r.cost, (long long)o.cost);
+    }
+    fx_clear_result_free(&r), fx_clear_result_free(&o);
+  }
+  return differ;
+}

@@ -157,6 +157,18 @@ bool fx_cm_model(struct cl_model *md, const struct fx_clear_market *m);
 void fx_cm_check_state(const struct fx_clear_market *m, const struct cl_model *md,
                        const struct cl_state *st, uint64_t seed);
 
+/* Markets of 7-9 offers (seeds 1-80), small enough for the exhaustive
+ * search, cleared under p on step 10's path and again on the proof's
+ * (moved down to them): fx_cm_solve_checked on each. */
+void fx_cm_small_both_paths(const struct fx_clear_params *p);
+/* Markets of 20-40 offers (seeds first..last-1) cleared under on and off:
+ * every rule under on; on's bound never above off's answer where off ends
+ * within its budget; the same coverage and cost where both do. Returns
+ * how many markets on searched differently (nodes or cost); *proven is
+ * how many both proved. */
+int fx_cm_same_optimum(const struct fx_clear_params *on, const struct fx_clear_params *off,
+                       uint64_t first, uint64_t last, int *proven);
+
 /* Merit order's cost on m: where a search from merit order starts. */
 int64_t fx_cm_merit_cost(const struct fx_clear_market *m);
 
