@@ -378,7 +378,6 @@ static int fix(struct bb *bb, int k) {
   return rc;
 }
 
-
 /* Round the node's LP solution and polish it. On cost: at the B&B's
  * coverage, kept when it covers as much and costs less; on coverage:
  * towards the target, kept when better. */

@@ -134,9 +134,7 @@ static int64_t lower_loss(const struct cl_state *st, const struct cl_model *md, 
   return loss;
 }
 
-/* The order to lower at violated ISP t: of those pushing t the wrong way,
- * the one whose lowering loses the least coverage, then saves the most,
- * then the latest arrival. */
+/* The best order to lower so far (i < 0: none), as repair_pick weighs it. */
 struct repair_best {
   long i;
   int64_t loss, save;
@@ -159,6 +157,9 @@ static void repair_consider(const struct cl_state *st, const struct cl_model *md
     b->i = (long)i, b->loss = loss, b->save = save;
 }
 
+/* The order to lower at violated ISP t: of those pushing t the wrong way,
+ * the one whose lowering loses the least coverage, then saves the most,
+ * then the latest arrival. */
 static long repair_pick(const struct cl_state *st, const struct cl_model *md, size_t t, int dir) {
   struct repair_best b = {-1, 0, 0};
   for (size_t i = 0; i < md->n_offers; i++) repair_consider(st, md, t, dir, i, &b);
@@ -809,8 +810,6 @@ static bool mend_helps(const struct cl_state *st, const struct cl_model *md, siz
   return false;
 }
 
-/* One trial: offer i on column c at factor k, then repair; the cost per W
- * gained (HUGE_VAL: no gain). tmp holds the result. */
 /* Per ISP, the offers st orders on a column whose window holds it, in
  * arrival order: the only ones repair_pick can pick there, as long as no
  * other offer is ordered (a trial orders one more, which mend_pick adds).
@@ -884,6 +883,8 @@ static void mend_repair(struct cl_state *st, const struct cl_model *md, const st
   }
 }
 
+/* One trial: column c's offer ordered on c at factor k, then repair; the cost per W
+ * gained (HUGE_VAL: no gain). tmp holds the result. */
 static double mend_try(const struct cl_state *st, struct cl_state *tmp, const struct cl_model *md,
                        const struct mend_ix *ix, size_t c, int k) {
   cl_state_copy(tmp, st, md);
