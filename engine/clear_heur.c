@@ -166,25 +166,37 @@ static long repair_pick(const struct cl_state *st, const struct cl_model *md, si
   return b.i;
 }
 
-static bool repair_isp(struct cl_state *st, const struct cl_model *md, size_t t) {
+struct mend_ix;
+static long mend_pick(const struct cl_state *st, const struct cl_model *md,
+                      const struct mend_ix *ix, size_t t, int dir, size_t extra);
+
+/* With ix (cl_mend's trials: st as ix was built, offer extra moved), the
+ * pick reads the index instead of scanning every offer; the same pick. */
+static bool repair_isp(struct cl_state *st, const struct cl_model *md, size_t t,
+                       const struct mend_ix *ix, size_t extra) {
   const struct cl_isp *is = &md->isp[t];
   int64_t v = is->s * st->d[t];
   int dir = v > is->hi ? 1 : v < is->lo ? -1 : 0;
   if (!dir) return false;
-  long i = repair_pick(st, md, t, dir);
+  long i = ix ? mend_pick(st, md, ix, t, dir, extra) : repair_pick(st, md, t, dir);
   if (i < 0) return false; /* cannot happen: 0 is within bounds */
   cl_state_set(st, md, (size_t)i, st->col[i], repair_factor(st, md, (size_t)i, t, dir));
   return true;
 }
 
-int cl_repair(struct cl_state *st, const struct cl_model *md) {
+static void repair_all(struct cl_state *st, const struct cl_model *md, const struct mend_ix *ix,
+                       size_t extra) {
   /* Each step lowers some factor, so this ends within sum(k) steps. */
   bool changed = true;
   while (changed) {
     changed = false;
     for (size_t t = 0; t < md->n_isps; t++)
-      while (md->isp[t].constrained && repair_isp(st, md, t)) changed = true;
+      while (md->isp[t].constrained && repair_isp(st, md, t, ix, extra)) changed = true;
   }
+}
+
+int cl_repair(struct cl_state *st, const struct cl_model *md) {
+  repair_all(st, md, NULL, 0);
   return 0;
 }
 
@@ -863,33 +875,13 @@ static long mend_pick(const struct cl_state *st, const struct cl_model *md,
   return b.i;
 }
 
-/* cl_repair on a trial (st as ix was built, with offer extra moved). */
-static void mend_repair(struct cl_state *st, const struct cl_model *md, const struct mend_ix *ix,
-                        size_t extra) {
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    for (size_t t = 0; t < md->n_isps; t++) {
-      const struct cl_isp *is = &md->isp[t];
-      while (is->constrained) {
-        int64_t v = is->s * st->d[t];
-        int dir = v > is->hi ? 1 : v < is->lo ? -1 : 0;
-        long i = dir ? mend_pick(st, md, ix, t, dir, extra) : -1;
-        if (i < 0) break;
-        cl_state_set(st, md, (size_t)i, st->col[i], repair_factor(st, md, (size_t)i, t, dir));
-        changed = true;
-      }
-    }
-  }
-}
-
 /* One trial: column c's offer ordered on c at factor k, then repair; the cost per W
  * gained (HUGE_VAL: no gain). tmp holds the result. */
 static double mend_try(const struct cl_state *st, struct cl_state *tmp, const struct cl_model *md,
                        const struct mend_ix *ix, size_t c, int k) {
   cl_state_copy(tmp, st, md);
   cl_state_set(tmp, md, md->col[c].offer, (int)c, k);
-  mend_repair(tmp, md, ix, md->col[c].offer);
+  repair_all(tmp, md, ix, md->col[c].offer);
   if (tmp->cov <= st->cov) return HUGE_VAL;
   return (double)(tmp->cost - st->cost) / (double)(tmp->cov - st->cov);
 }
