@@ -282,6 +282,24 @@ struct fx_clear_params {
    * by a few long proofs (docs/clearing-rounds.md, round 16). */
   int bb_mend_steps;
   double bb_mend_short_ppm;
+  /* Bounded plunges (round 17, plng). After a node branches, the search
+   * plunges into one child; with bb_plunge_abort = a > 0 it does not when
+   * that child's bound exceeds the least open bound lb by more than
+   * a·(cutoff − lb), and with bb_plunge_depth = d > 0 not after d nodes
+   * of one plunge: the child goes open (keeping its bound) and the least
+   * bound is popped instead. 0 = off (the default). */
+  double bb_plunge_abort;
+  int bb_plunge_depth;
+  /* Guided plunges (round 17, plng): the plunge goes into the child that
+   * holds the incumbent's choice of the branched column (ordered: up; not
+   * ordered or at most the down child's factor: down), the LP's lean
+   * where neither does. false = the LP's lean always (the default). */
+  bool bb_plunge_guide;
+  /* Near-ties when popping (round 17, plng): among open nodes whose bound
+   * is within bb_pop_near (a share of the least bound) of the least, the
+   * deepest is popped (ties by creation order). 0 = the least bound
+   * exactly (the default). */
+  double bb_pop_near;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
