@@ -337,33 +337,6 @@ static bool gap_closed(struct bb *bb) {
   return (double)(inc(bb) - lb) <= bb->gap * ref;
 }
 
-/* With bb_pop_near (round 17, plng): the deepest open node whose bound is
- * within that share of the least bound lb (the first such in the list
- * where several are as deep); at is the least bound's. Any open node may
- * be popped: the proven bound is the least over all of them. */
-static size_t deepest_near(const struct bb *bb, int64_t lb, size_t at) {
-  double floor = bb->cov ? FX_CLEAR_GAP_FLOOR_W : FX_CLEAR_GAP_FLOOR_PRICE;
-  double lim = (double)lb + bb->p->bb_pop_near * fmax(fabs((double)lb), floor);
-  for (size_t q = 0; q < bb->n_open; q++) {
-    const struct bb_node *nd = &bb->node[bb->open[q]];
-    if ((double)nd->bound <= lim && nd->depth > bb->node[bb->open[at]].depth) at = q;
-  }
-  return at;
-}
-
-/* Best bound first; ties by creation order (deterministic); near-ties by
- * depth with bb_pop_near. */
-static int pop_best(struct bb *bb) {
-  size_t at = 0;
-  if (!bb->n_open) return -1;
-  int64_t lb = open_min(bb, &at);
-  if (bb->p->bb_pop_near > 0) at = deepest_near(bb, lb, at);
-  int k = bb->open[at];
-  memmove(&bb->open[at], &bb->open[at + 1], (bb->n_open - at - 1) * sizeof *bb->open);
-  bb->n_open--;
-  return k;
-}
-
 /* Reduced-cost fixing for node k's subtree: a column whose ordering alone
  * proves a cost at or above the incumbent's is excluded; the last column an
  * offer has left is ordered when leaving the offer out proves the same. */
@@ -436,6 +409,7 @@ struct budget {
   bool unpriced;  /* a raise was taken back: no more */
   int rins, rins_improved;
   int plunge_aborts, plunge_guided; /* round 17: bb_plunge_abort/_depth, bb_plunge_guide */
+  int plunge_longest, pops_near;
   bool hit;
 };
 
@@ -806,6 +780,37 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   return branch(bb, k, &p, next, bu);
 }
 
+/* With bb_pop_near (round 17, plng): the deepest open node whose bound is
+ * within that share of the least bound lb (the first such in the list
+ * where several are as deep); at is the least bound's. Any open node may
+ * be popped: the proven bound is the least over all of them. */
+static size_t deepest_near(const struct bb *bb, int64_t lb, size_t at) {
+  double floor = bb->cov ? FX_CLEAR_GAP_FLOOR_W : FX_CLEAR_GAP_FLOOR_PRICE;
+  double lim = (double)lb + bb->p->bb_pop_near * fmax(fabs((double)lb), floor);
+  for (size_t q = 0; q < bb->n_open; q++) {
+    const struct bb_node *nd = &bb->node[bb->open[q]];
+    if ((double)nd->bound <= lim && nd->depth > bb->node[bb->open[at]].depth) at = q;
+  }
+  return at;
+}
+
+/* Best bound first; ties by creation order (deterministic); near-ties by
+ * depth with bb_pop_near. */
+static int pop_best(struct bb *bb, struct budget *bu) {
+  size_t at = 0;
+  if (!bb->n_open) return -1;
+  int64_t lb = open_min(bb, &at);
+  if (bb->p->bb_pop_near > 0) {
+    size_t least = at;
+    at = deepest_near(bb, lb, at);
+    bu->pops_near += at != least;
+  }
+  int k = bb->open[at];
+  memmove(&bb->open[at], &bb->open[at + 1], (bb->n_open - at - 1) * sizeof *bb->open);
+  bb->n_open--;
+  return k;
+}
+
 /* Whether the plunge stops before child k, after len nodes of it (round
  * 17, plng): k's bound exceeds the least open bound lb by more than
  * bb_plunge_abort of the gap cut − lb, or the plunge is bb_plunge_depth
@@ -822,6 +827,10 @@ static bool plunge_stops(struct bb *bb, int k, int len) {
   return (double)bb->node[k].bound > (double)lb + p->bb_plunge_abort * (double)(u - lb);
 }
 
+/* Node by node: a plunge goes on into the child visit returns (unless
+ * plunge_stops), else the open node with the least bound is popped; len
+ * counts the plunge's nodes, a node solved again at a raised price
+ * (resolve) not counted. */
 static int search(struct bb *bb, struct budget *bu) {
   int k = 0, rc = 0, len = 0;
   while (!rc) {
@@ -830,7 +839,7 @@ static int search(struct bb *bb, struct budget *bu) {
       bu->plunge_aborts++;
       k = -1;
     }
-    if (k < 0) k = pop_best(bb), len = 0;
+    if (k < 0) k = pop_best(bb, bu), len = 0;
     if (k < 0) break;
     if (bb->node[k].bound >= cut(bb)) {
       k = -1;
@@ -844,8 +853,9 @@ static int search(struct bb *bb, struct budget *bu) {
       break;
     }
     bb->n_open--;
+    bool again = bb->node[k].repriced; /* solved again: not a step of the plunge */
     rc = visit(bb, k, bu, &k);
-    len++;
+    if (!again && ++len > bu->plunge_longest) bu->plunge_longest = len;
     if (bu->hit) break;
   }
   return rc;
@@ -879,5 +889,6 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   out->rins = bu.rins, out->rins_improved = bu.rins_improved;
   out->reprices = bu.reprices;
   out->plunge_aborts = bu.plunge_aborts, out->plunge_guided = bu.plunge_guided;
+  out->plunge_longest = bu.plunge_longest, out->pops_near = bu.pops_near;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
 }
