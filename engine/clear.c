@@ -81,10 +81,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_guided_dive = 0;
   p->bb_mend_steps = 0;
   p->bb_mend_short_ppm = 1000;
-  p->bb_plunge_abort = 0.0;
-  p->bb_plunge_depth = 0;
-  p->bb_plunge_guide = false;
-  p->bb_pop_near = 0.0;
+  p->bb_plunge_abort = 0.6;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;

@@ -337,6 +337,17 @@ static bool gap_closed(struct bb *bb) {
   return (double)(inc(bb) - lb) <= bb->gap * ref;
 }
 
+/* Best bound first; ties by creation order (deterministic). */
+static int pop_best(struct bb *bb) {
+  size_t at = 0;
+  if (!bb->n_open) return -1;
+  open_min(bb, &at);
+  int k = bb->open[at];
+  memmove(&bb->open[at], &bb->open[at + 1], (bb->n_open - at - 1) * sizeof *bb->open);
+  bb->n_open--;
+  return k;
+}
+
 /* Reduced-cost fixing for node k's subtree: a column whose ordering alone
  * proves a cost at or above the incumbent's is excluded; the last column an
  * offer has left is ordered when leaving the offer out proves the same. */
@@ -408,8 +419,7 @@ struct budget {
   int reprices;   /* raises of the slacks' price (slack_leaf) */
   bool unpriced;  /* a raise was taken back: no more */
   int rins, rins_improved;
-  int plunge_aborts, plunge_guided; /* round 17: bb_plunge_abort/_depth, bb_plunge_guide */
-  int plunge_longest, pops_near;
+  int plunge_aborts, plunge_longest; /* round 17: bb_plunge_abort */
   bool hit;
 };
 
@@ -640,47 +650,14 @@ static int only(struct bb *bb, size_t i, size_t c) {
   return rc;
 }
 
-/* Whether factor k (0: not ordered) lies in range r of column c. */
-static bool in_range(const struct bb *bb, size_t c, struct cl_krange r, int k) {
-  if (!k) return r.lo == 0;
-  int lo = r.lo > bb->md->col[c].min_af ? r.lo : bb->md->col[c].min_af;
-  return k >= lo && k <= r.hi;
-}
-
-/* The child of p's branching (rd down, ru up) that holds the incumbent's
- * choice of p's column (bb_plunge_guide, round 17): 0 down, 1 up, -1
- * neither. */
-static int guide_dir(const struct bb *bb, const struct pick *p, struct cl_krange rd,
-                     struct cl_krange ru) {
-  size_t i = p->offer;
-  int k = bb->best->col[i] == (int)p->col ? bb->best->k[i] : 0;
-  if (in_range(bb, p->col, ru, k) && k) return 1; /* the up child orders c */
-  if (in_range(bb, p->col, rd, k)) return 0;
-  return -1;
-}
-
-/* The child to plunge into: the LP's lean (p->up), or where a look-ahead
- * proved one child no better than the cutoff, the other (pick); with
- * bb_plunge_guide otherwise the incumbent's side where it lies in one. */
-static bool plunge_up(struct bb *bb, const struct pick *p, struct cl_krange rd,
-                      struct cl_krange ru, struct budget *bu) {
-  if (!bb->p->bb_plunge_guide) return p->up;
-  if (p->probed && (p->lb[0] >= cut(bb) || p->lb[1] >= cut(bb))) return p->up;
-  int g = guide_dir(bb, p, rd, ru);
-  if (g < 0 || (g == 1) == p->up) return p->up;
-  bu->plunge_guided++;
-  return g == 1;
-}
-
 /* Two children of node k: for a split or an offer below its minimum, its
  * largest column c ordered (at least its minimum) or not; for a factor
  * between hundredths f and f+1, c at most f or at least f+1 (ordered).
  * Returns the child to plunge into in *plunge, the other goes open. */
-static int branch(struct bb *bb, int k, const struct pick *p, int *plunge, struct budget *bu) {
+static int branch(struct bb *bb, int k, const struct pick *p, int *plunge) {
   int64_t b = bb->node[k].bound;
   size_t c = p->col;
   struct cl_krange r = bb->kr[c], rd = child_range(bb, p, 0), ru = child_range(bb, p, 1);
-  bool up = plunge_up(bb, p, rd, ru, bu);
   double dd, du;
   moves(bb, p, &dd, &du);
   int down = new_node(bb, k, p->probed && p->lb[0] > b ? p->lb[0] : b);
@@ -694,8 +671,8 @@ static int branch(struct bb *bb, int k, const struct pick *p, int *plunge, struc
   if (!rc) rc = only(bb, p->offer, c);
   bb->node[upk].n_chg = bb->n_chg - bb->node[upk].chg;
   bb->node[down].pbound = bb->node[upk].pbound = b;
-  *plunge = up ? upk : down;
-  bb->open[bb->n_open++] = up ? down : upk;
+  *plunge = p->up ? upk : down;
+  bb->open[bb->n_open++] = p->up ? down : upk;
   return rc;
 }
 
@@ -777,54 +754,23 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     return 0;
   }
   if (nd->bound >= cut(bb)) return 0; /* the candidate closed it */
-  return branch(bb, k, &p, next, bu);
+  return branch(bb, k, &p, next);
 }
 
-/* With bb_pop_near (round 17, plng): the deepest open node whose bound is
- * within that share of the least bound lb (the first such in the list
- * where several are as deep); at is the least bound's. Any open node may
- * be popped: the proven bound is the least over all of them. */
-static size_t deepest_near(const struct bb *bb, int64_t lb, size_t at) {
-  double floor = bb->cov ? FX_CLEAR_GAP_FLOOR_W : FX_CLEAR_GAP_FLOOR_PRICE;
-  double lim = (double)lb + bb->p->bb_pop_near * fmax(fabs((double)lb), floor);
-  for (size_t q = 0; q < bb->n_open; q++) {
-    const struct bb_node *nd = &bb->node[bb->open[q]];
-    if ((double)nd->bound <= lim && nd->depth > bb->node[bb->open[at]].depth) at = q;
-  }
-  return at;
-}
-
-/* Best bound first; ties by creation order (deterministic); near-ties by
- * depth with bb_pop_near. */
-static int pop_best(struct bb *bb, struct budget *bu) {
-  size_t at = 0;
-  if (!bb->n_open) return -1;
-  int64_t lb = open_min(bb, &at);
-  if (bb->p->bb_pop_near > 0) {
-    size_t least = at;
-    at = deepest_near(bb, lb, at);
-    bu->pops_near += at != least;
-  }
-  int k = bb->open[at];
-  memmove(&bb->open[at], &bb->open[at + 1], (bb->n_open - at - 1) * sizeof *bb->open);
-  bb->n_open--;
-  return k;
-}
-
-/* Whether the plunge stops before child k, after len nodes of it (round
- * 17, plng): k's bound exceeds the least open bound lb by more than
- * bb_plunge_abort of the gap cut − lb, or the plunge is bb_plunge_depth
- * nodes long. A node solved again at a raised price (resolve) is the same
- * node: never stopped. */
-static bool plunge_stops(struct bb *bb, int k, int len) {
-  const struct fx_clear_params *p = bb->p;
-  if (bb->node[k].repriced || bb->node[k].bound >= cut(bb)) return false; /* pruned anyway */
-  if (p->bb_plunge_depth > 0 && len >= p->bb_plunge_depth) return true;
-  if (p->bb_plunge_abort <= 0 || !bb->n_open) return false;
+/* Whether the plunge stops before child k (round 17, plng): k's bound
+ * exceeds the least open bound lb by more than bb_plunge_abort of the gap
+ * cut − lb. Plunging keeps the simplex warm and its dives find answers,
+ * but deep in a subtree far above lb it spends nodes that a better
+ * incumbent would prune, while lb, which the proof waits on, stands still.
+ * A node solved again at a raised price (resolve) is the same node: never
+ * stopped. */
+static bool plunge_stops(struct bb *bb, int k) {
+  double a = bb->p->bb_plunge_abort;
+  if (a <= 0 || !bb->n_open || bb->node[k].repriced || bb->node[k].bound >= cut(bb)) return false;
   size_t at = 0;
   int64_t lb = open_min(bb, &at), u = cut(bb);
   if (lb >= u) return false;
-  return (double)bb->node[k].bound > (double)lb + p->bb_plunge_abort * (double)(u - lb);
+  return (double)bb->node[k].bound > (double)lb + a * (double)(u - lb);
 }
 
 /* Node by node: a plunge goes on into the child visit returns (unless
@@ -834,12 +780,12 @@ static bool plunge_stops(struct bb *bb, int k, int len) {
 static int search(struct bb *bb, struct budget *bu) {
   int k = 0, rc = 0, len = 0;
   while (!rc) {
-    if (k >= 0 && len > 0 && plunge_stops(bb, k, len)) { /* k goes open, bound kept */
+    if (k >= 0 && len > 0 && plunge_stops(bb, k)) { /* k goes open, bound kept */
       bb->open[bb->n_open++] = k;
       bu->plunge_aborts++;
       k = -1;
     }
-    if (k < 0) k = pop_best(bb, bu), len = 0;
+    if (k < 0) k = pop_best(bb), len = 0;
     if (k < 0) break;
     if (bb->node[k].bound >= cut(bb)) {
       k = -1;
@@ -888,7 +834,6 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   out->sb_probes = bu.sb_probes, out->sb_pivots = bu.sb_pivots, out->sym_closed = bu.sym_closed;
   out->rins = bu.rins, out->rins_improved = bu.rins_improved;
   out->reprices = bu.reprices;
-  out->plunge_aborts = bu.plunge_aborts, out->plunge_guided = bu.plunge_guided;
-  out->plunge_longest = bu.plunge_longest, out->pops_near = bu.pops_near;
+  out->plunge_aborts = bu.plunge_aborts, out->plunge_longest = bu.plunge_longest;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
 }

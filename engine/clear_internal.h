@@ -285,10 +285,8 @@ struct cl_bb_out {
   int rins, rins_improved; /* neighbourhood searches from a node (round 13), improving */
   int reprices;    /* raises of the elastic slacks' price at integral nodes (round 13) */
   bool warm;       /* the proof's reduced LP started from the full LP's basis (round 14) */
-  int plunge_aborts; /* plunges stopped by bb_plunge_abort / bb_plunge_depth (round 17) */
-  int plunge_guided; /* plunges turned from the LP's lean to the incumbent's side (round 17) */
+  int plunge_aborts;  /* plunges stopped by bb_plunge_abort (round 17) */
   int plunge_longest; /* nodes in the longest plunge (a popped node and the children after it) */
-  int pops_near;      /* pops of a deeper node than the least bound's (bb_pop_near, round 17) */
   bool budget_hit;
 };
 /* The least cost v that u is within share g of (u − v <= g·max(|v|, the

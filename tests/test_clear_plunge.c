@@ -1,13 +1,11 @@
-/* test_clear_plunge.c — where the proof's branch-and-bound goes after a
- * node (round 17, plng), run through cl_bb_run so that its plunges can be
- * counted: bounded plunges (bb_plunge_depth: no plunge longer;
- * bb_plunge_abort: the plunge stops where the child's bound is far above
- * the least open one), guided plunges (bb_plunge_guide: into the
- * incumbent's side) and near-ties popped deepest (bb_pop_near). Each rule
- * is off by default, does something where on (its count, which undoing it
- * would zero), and leaves every search's answer the exhaustive search's
- * optimum with a bound that holds. Small random markets, fixed seeds,
- * bounded counts. */
+/* test_clear_plunge.c — bounded plunges in the proof's branch-and-bound
+ * (round 17, plng; bb_plunge_abort), run through cl_bb_run so that its
+ * plunges can be counted: a plunge stops where the child's bound is more
+ * than a share of the gap above the least open bound, and the child goes
+ * open. On by default (0.6); 0 turns it off; where on it stops plunges
+ * (its count, which undoing it would zero) and shortens them, and every
+ * search's answer stays the exhaustive search's optimum with a bound that
+ * holds. Small random markets, fixed seeds, bounded counts. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +36,7 @@ static void plain(struct fx_clear_params *p) {
 }
 
 struct sums {
-  int ran, aborts, guided, near, longest, nodes;
+  int ran, aborts, longest, nodes;
 };
 
 /* The search from merit order on n-offer markets of seeds first..last-1
@@ -52,42 +50,23 @@ static struct sums sweep(const struct fx_clear_params *p, uint64_t first, uint64
     struct fx_cm_bb r = fx_cm_bb_merit(&k.m, p);
     if (!r.ran) continue;
     if (exhaustive) check_exhaustive(&k.m, &r, seed);
-    s.ran++, s.aborts += r.bo.plunge_aborts, s.guided += r.bo.plunge_guided;
-    s.near += r.bo.pops_near, s.nodes += r.bo.nodes;
+    s.ran++, s.aborts += r.bo.plunge_aborts, s.nodes += r.bo.nodes;
     if (r.bo.plunge_longest > s.longest) s.longest = r.bo.plunge_longest;
   }
   return s;
 }
 
-Test(clear_plunge, off_by_default) {
+/* 0.6 by default; at 0 no plunge stops (rounds 4-16's search). */
+Test(clear_plunge, on_by_default_and_off_at_zero) {
   struct fx_clear_params d;
   fx_clear_params_init(&d);
-  cr_assert_eq(d.bb_plunge_abort, 0.0);
-  cr_assert_eq(d.bb_plunge_depth, 0);
-  cr_assert(!d.bb_plunge_guide);
-  cr_assert_eq(d.bb_pop_near, 0.0);
+  cr_assert_eq(d.bb_plunge_abort, 0.6);
   struct fx_clear_params p;
   plain(&p);
+  p.bb_plunge_abort = 0;
   struct sums s = sweep(&p, 1, 21, 30, false);
-  cr_assert_eq(s.aborts + s.guided + s.near, 0, "a rule acted while off");
-}
-
-/* bb_plunge_depth = 2: no plunge solves more than 2 nodes, where without
- * the rule some plunge on these markets solves more; the optimum and the
- * bound stand on the small markets. */
-Test(clear_plunge, no_plunge_longer_than_bb_plunge_depth) {
-  struct fx_clear_params on, off;
-  plain(&off);
-  on = off;
-  on.bb_plunge_depth = 2;
-  struct sums a = sweep(&off, 1, 21, 30, false), b = sweep(&on, 1, 21, 30, false);
-  cr_log_info("longest plunge %d without the rule, %d with; %d stopped", a.longest, b.longest,
-              b.aborts);
-  cr_assert_gt(a.longest, 2, "no plunge longer than 2 nodes anyway: the rule is untested");
-  cr_assert_leq(b.longest, 2);
-  cr_assert_gt(b.aborts, 0);
-  struct sums c = sweep(&on, 1, 61, 7, true);
-  cr_assert_gt(c.ran, 40);
+  cr_assert_eq(s.aborts, 0, "a plunge stopped while off");
+  cr_assert_gt(s.longest, 2, "no plunge longer than 2 nodes: the rule below is untested");
 }
 
 /* bb_plunge_abort: a tiny share stops every plunge whose child's bound is
@@ -97,6 +76,7 @@ Test(clear_plunge, no_plunge_longer_than_bb_plunge_depth) {
 Test(clear_plunge, plunges_stop_far_above_the_least_open_bound) {
   struct fx_clear_params tiny, half, off;
   plain(&off);
+  off.bb_plunge_abort = 0;
   tiny = half = off;
   tiny.bb_plunge_abort = 1e-9, half.bb_plunge_abort = 0.5;
   struct sums a = sweep(&off, 1, 21, 30, false), t = sweep(&tiny, 1, 21, 30, false),
@@ -111,39 +91,12 @@ Test(clear_plunge, plunges_stop_far_above_the_least_open_bound) {
   cr_assert_gt(c.ran + d.ran, 80);
 }
 
-/* bb_plunge_guide turns some plunges to the incumbent's side; the
- * optimum and the bound stand. */
-Test(clear_plunge, guided_plunges_turn_to_the_incumbent) {
-  struct fx_clear_params p;
-  plain(&p);
-  p.bb_plunge_guide = true;
-  struct sums s = sweep(&p, 1, 21, 30, false);
-  cr_log_info("%d plunges turned to the incumbent's side", s.guided);
-  cr_assert_gt(s.guided, 0, "no plunge turned");
-  struct sums c = sweep(&p, 1, 61, 7, true);
-  cr_assert_gt(c.ran, 40);
-}
-
-/* bb_pop_near: with a share as wide as the gap, some pops take a deeper
- * node than the least bound's; the optimum and the bound stand. */
-Test(clear_plunge, near_ties_pop_the_deepest) {
-  struct fx_clear_params p;
-  plain(&p);
-  p.bb_pop_near = 0.01;
-  struct sums s = sweep(&p, 1, 21, 30, false);
-  cr_log_info("%d pops of a deeper node", s.near);
-  cr_assert_gt(s.near, 0, "no pop took a deeper node");
-  struct sums c = sweep(&p, 1, 61, 7, true);
-  cr_assert_gt(c.ran, 40);
-}
-
-/* All four on, through fx_clear_solve on step 10's path and the proof's:
- * every rule, bounds that bound the exhaustive search, the same answer
- * twice. */
-Test(clear_plunge, clearing_with_every_rule_matches_exhaustive_search) {
+/* A share that stops most plunges, through fx_clear_solve on step 10's
+ * path and the proof's: every rule, bounds that bound the exhaustive
+ * search, the same answer twice. */
+Test(clear_plunge, clearing_with_short_plunges_matches_exhaustive_search) {
   struct fx_clear_params p;
   fx_cm_bb_params(&p);
-  p.bb_plunge_abort = 0.25, p.bb_plunge_depth = 3, p.bb_plunge_guide = true;
-  p.bb_pop_near = 1e-3;
+  p.bb_plunge_abort = 0.1;
   fx_cm_small_both_paths(&p);
 }

@@ -30,6 +30,8 @@ static void node_search_settings(void (*set)(struct fx_clear_params *, int), con
       fx_cm_bb_params(&p);
       p.bb_gap = 0.02, p.bb_cutoff = 1.0;
       p.proof_rins_node = 1, p.proof_rins_again = 3;
+      p.bb_plunge_abort = 0; /* (round 17's bounded plunges leave these tiny
+                              * searches no node where the share matters) */
       set(&p, on);
       r[on] = fx_cm_bb_merit(&k.m, &p);
       struct fx_cm_bb again = fx_cm_bb_merit(&k.m, &p);
