@@ -14,19 +14,6 @@
 #include "engine/clear_internal.h"
 #include "tests/support/clear_markets.h"
 
-/* The bound holds against the exhaustive search at the coverage searched,
- * and a search run to its end found the least cost there. */
-static void check_exhaustive(const struct fx_clear_market *m, const struct fx_cm_bb *r,
-                             uint64_t seed) {
-  struct fx_cm_ex e = {.m = m, .at_cov = r->cov};
-  fx_cm_exhaustive(&e);
-  cr_assert_leq(r->bo.bound, e.at_cost, "seed %llu: bound %lld above the optimum %lld",
-                (unsigned long long)seed, (long long)r->bo.bound, (long long)e.at_cost);
-  if (!r->bo.budget_hit)
-    cr_assert_eq(r->cost, e.at_cost, "seed %llu: %lld, least cost %lld", (unsigned long long)seed,
-                 (long long)r->cost, (long long)e.at_cost);
-}
-
 /* The engine's own search to a zero gap without dives, look-aheads or
  * node neighbourhood searches (so that plunges are long and decided by
  * the rules under test alone). */
@@ -49,7 +36,7 @@ static struct sums sweep(const struct fx_clear_params *p, uint64_t first, uint64
     fx_cm_gen(&k, seed, n, 4, seed % 5 == 0);
     struct fx_cm_bb r = fx_cm_bb_merit(&k.m, p);
     if (!r.ran) continue;
-    if (exhaustive) check_exhaustive(&k.m, &r, seed);
+    if (exhaustive) fx_cm_check_bb_exhaustive(&k.m, &r, seed);
     s.ran++, s.aborts += r.bo.plunge_aborts, s.nodes += r.bo.nodes;
     if (r.bo.plunge_longest > s.longest) s.longest = r.bo.plunge_longest;
   }

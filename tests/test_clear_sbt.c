@@ -23,18 +23,6 @@ static void look_everywhere(struct fx_clear_params *p, int depth) {
   p->bb_sb_depth = depth;
 }
 
-/* The bound holds against the exhaustive search at the coverage searched,
- * and a search run to its end found the least cost there. */
-static void check_exhaustive(const struct fx_clear_market *m, const struct fx_cm_bb *r, uint64_t seed) {
-  struct fx_cm_ex e = {.m = m, .at_cov = r->cov};
-  fx_cm_exhaustive(&e);
-  cr_assert_leq(r->bo.bound, e.at_cost, "seed %llu: bound %lld above the optimum %lld",
-                (unsigned long long)seed, (long long)r->bo.bound, (long long)e.at_cost);
-  if (!r->bo.budget_hit)
-    cr_assert_eq(r->cost, e.at_cost, "seed %llu: %lld, least cost %lld", (unsigned long long)seed,
-                 (long long)r->cost, (long long)e.at_cost);
-}
-
 /* bb_sb_depth = 1: only the root and its two children look ahead, so at
  * most 3 nodes × 2 children × every offer look-aheads. On markets of a
  * handful of offers the search finds the exhaustive optimum with bounds
@@ -49,7 +37,8 @@ static bool depth_one(uint64_t seed, size_t n, bool exhaustive) {
   look_everywhere(&all, 0);
   struct fx_cm_bb t = fx_cm_bb_merit(&k.m, &top), a = fx_cm_bb_merit(&k.m, &all);
   if (!t.ran) return false;
-  if (exhaustive) check_exhaustive(&k.m, &t, seed), check_exhaustive(&k.m, &a, seed);
+  if (exhaustive)
+    fx_cm_check_bb_exhaustive(&k.m, &t, seed), fx_cm_check_bb_exhaustive(&k.m, &a, seed);
   cr_assert_leq(t.bo.sb_probes, (int)(6 * n), "seed %llu: %d look-aheads below depth 1",
                 (unsigned long long)seed, t.bo.sb_probes);
   cr_assert_leq(t.bo.sb_pivots, t.bo.sb_probes, "one pivot per look-ahead at most");
@@ -82,7 +71,8 @@ Test(clear_sbt, a_decided_candidate_looks_ahead_at_one_child) {
     stop.bb_sb_stop = true;
     struct fx_cm_bb s = fx_cm_bb_merit(&k.m, &stop), b = fx_cm_bb_merit(&k.m, &both);
     if (!s.ran) continue;
-    if (n <= 8) check_exhaustive(&k.m, &s, seed), check_exhaustive(&k.m, &b, seed);
+    if (n <= 8)
+      fx_cm_check_bb_exhaustive(&k.m, &s, seed), fx_cm_check_bb_exhaustive(&k.m, &b, seed);
     cr_assert_eq(b.bo.sb_probes % 2, 0, "seed %llu: a look-ahead without its pair",
                  (unsigned long long)seed);
     single += s.bo.sb_probes % 2;

@@ -200,6 +200,17 @@ struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_
   return fx_cm_bb_from(m, p, cl_merit);
 }
 
+void fx_cm_check_bb_exhaustive(const struct fx_clear_market *m, const struct fx_cm_bb *r,
+                               uint64_t seed) {
+  struct fx_cm_ex e = {.m = m, .at_cov = r->cov};
+  fx_cm_exhaustive(&e);
+  cr_assert_leq(r->bo.bound, e.at_cost, "seed %llu: bound %lld above the optimum %lld",
+                (unsigned long long)seed, (long long)r->bo.bound, (long long)e.at_cost);
+  if (!r->bo.budget_hit)
+    cr_assert_eq(r->cost, e.at_cost, "seed %llu: %lld, least cost %lld", (unsigned long long)seed,
+                 (long long)r->cost, (long long)e.at_cost);
+}
+
 void fx_cm_bb_params(struct fx_clear_params *p) {
   fx_clear_params_init(p);
   p->exact_max_offers = 0;

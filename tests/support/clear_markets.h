@@ -97,6 +97,11 @@ struct fx_cm_bb {
 struct fx_cm_bb fx_cm_bb_from(const struct fx_clear_market *m, const struct fx_clear_params *p,
                               int (*start)(struct cl_state *, const struct cl_model *));
 struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_clear_params *p);
+/* Assert that r's bound holds against the exhaustive search of m at the
+ * coverage r searched, and that a search run to its end (no budget hit)
+ * found the least cost there; seed names the market. */
+void fx_cm_check_bb_exhaustive(const struct fx_clear_market *m, const struct fx_cm_bb *r,
+                               uint64_t seed);
 
 /* fx_clear_solve(m, p), asserting it returns 0. */
 struct fx_clear_result fx_cm_solve(const struct fx_clear_market *m,
