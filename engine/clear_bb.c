@@ -22,7 +22,10 @@
  * children of the best candidates whose pseudo-costs are not yet learnt
  * (optionally only down to a depth, and not into a decided candidate's
  * second child): those children's bounds are Lagrangian too, so proven. Nodes' LP
- * solutions are rounded and polished into candidate answers.
+ * solutions are rounded and polished into candidate answers. The search
+ * plunges into one child of each branching and pops the least bound when
+ * a plunge ends, or (bb_plunge_abort, round 17) when the child's bound
+ * lies far above the least open one.
  *
  * Values are minimised: cost, or minus coverage. The proven bound is the
  * least of the incumbent's value, the open nodes' bounds and the bounds of
