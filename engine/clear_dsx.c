@@ -43,6 +43,23 @@
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
 
+/* The element-wise loops over K's inverse and the rows (update_E,
+ * gauss_jordan, solve_b's rows, the duals' step) compiled twice, for AVX2
+ * (4 doubles a step) and for baseline x86-64 (SSE2: 2), the copy chosen
+ * once when the program loads (an ifunc: glibc's x86-64 only). Only
+ * "avx2", not FMA: a fused a·b + c rounds once, and the bits of every
+ * pivot must be those of the baseline build (C17 keeps gcc's contraction
+ * off; clang would contract within a statement where FMA exists). No
+ * loop in these reassociates a sum: each entry is its own a - f·b. */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CL_SIMD __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef CL_SIMD
+#define CL_SIMD
+#endif
+
 #define REFACTOR 200
 #define TOL_P 1e-9   /* primal feasibility, relative to the bound */
 #define TOL_D 1e-9   /* dual feasibility, relative to the cost */
@@ -343,6 +360,21 @@ static double entry(const struct cl_dsx *d, int i, int j) {
   return 0.0;
 }
 
+/* solve_b's row variables: ro = tt - w, tt zero again; keep: a nonbasic
+ * row's ro left as it was (rs: the rows' statuses). */
+CL_SIMD static void rows_out(double *restrict ro, double *restrict tt, const double *restrict w,
+                             const signed char *restrict rs, int m, bool keep) {
+  if (!keep) {
+    for (int i = 0; i < m; i++) ro[i] = tt[i] - w[i], tt[i] = 0.0;
+    return;
+  }
+  for (int i = 0; i < m; i++) {
+    double v = tt[i] - w[i];
+    tt[i] = 0.0;
+    ro[i] = rs[i] == BASIC ? v : ro[i];
+  }
+}
+
 /* out (per basic variable) = B^-1 w, w dense over rows: the basic columns
  * through K's inverse, the basic row variables from their rows. keep: a
  * non-basic row variable's entry of out is left as it was (x holds its
@@ -391,17 +423,7 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out, bool keep) {
   /* The basic row variables, by row rather than through head (the same
    * writes, in order where head scattered them; a non-basic one keeps its
    * value) */
-  double *ro = out + d->n, *tt = d->t;
-  const signed char *rs = d->st + d->n;
-  if (!keep) {
-    for (int i = 0; i < d->m; i++) ro[i] = tt[i] - w[i], tt[i] = 0.0;
-    return;
-  }
-  for (int i = 0; i < d->m; i++) {
-    double v = tt[i] - w[i];
-    tt[i] = 0.0;
-    ro[i] = rs[i] == BASIC ? v : ro[i];
-  }
+  rows_out(out + d->n, d->t, w, d->st + d->n, d->m, keep);
 }
 
 /* The paired rows' entries of c_B B^-1 whose other entries are in y:
@@ -493,25 +515,9 @@ static bool slots(struct cl_dsx *d) {
   return ns == nt;
 }
 
-/* Gauss-Jordan with partial pivoting on K; false when it is singular. */
-static bool refactor(struct cl_dsx *d) {
-  if (!slots(d)) return false;
-  int k = d->k, cap = d->cap;
-  double *a = d->tmp, *b = d->E;
-  for (int r = 0; r < k; r++) {
-    memset(a + (size_t)r * cap, 0, (size_t)k * sizeof *a);
-    memset(b + (size_t)r * cap, 0, (size_t)k * sizeof *b);
-    b[(size_t)r * cap + r] = 1.0;
-  }
-  for (int s = 0; s < k; s++) {
-    int j = d->sv[s];
-    for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
-      int t = d->slot[d->n + d->ri[e]];
-      if (t >= 0) a[(size_t)t * cap + s] = d->cv[e];
-    }
-  }
-  /* Rows of a are K's rows (t), columns its columns (s); reducing a to I
-   * turns b into K^-1, whose rows are then s and columns t. */
+/* Rows of a are K's rows (t), columns its columns (s); reducing a to I
+ * turns b (I at first) into K^-1, whose rows are then s and columns t. */
+CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t cap, int k) {
   for (int col = 0; col < k; col++) {
     int piv = col;
     for (int r = col + 1; r < k; r++)
@@ -536,6 +542,27 @@ static bool refactor(struct cl_dsx *d) {
       for (int j = 0; j < k; j++) br[j] -= f * bc[j];
     }
   }
+  return true;
+}
+
+/* Gauss-Jordan with partial pivoting on K; false when it is singular. */
+static bool refactor(struct cl_dsx *d) {
+  if (!slots(d)) return false;
+  int k = d->k, cap = d->cap;
+  double *a = d->tmp, *b = d->E;
+  for (int r = 0; r < k; r++) {
+    memset(a + (size_t)r * cap, 0, (size_t)k * sizeof *a);
+    memset(b + (size_t)r * cap, 0, (size_t)k * sizeof *b);
+    b[(size_t)r * cap + r] = 1.0;
+  }
+  for (int s = 0; s < k; s++) {
+    int j = d->sv[s];
+    for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
+      int t = d->slot[d->n + d->ri[e]];
+      if (t >= 0) a[(size_t)t * cap + s] = d->cv[e];
+    }
+  }
+  if (!gauss_jordan(a, b, (size_t)cap, k)) return false;
   d->n_upd = 0;
   return true;
 }
@@ -1014,7 +1041,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
 
 /* K's inverse after basic variable p leaves and q enters; aq holds
  * B^-1 · q's column, h the tight rows' part of p's row of B^-1. */
-static void update_E(struct cl_dsx *d, int p, int q) {
+CL_SIMD static void update_E(struct cl_dsx *d, int p, int q) {
   int k = d->k;
   double *g = d->g, *h = d->h;
   for (int s = 0; s < k; s++) g[s] = d->aq[d->sv[s]];
@@ -1034,9 +1061,12 @@ static void update_E(struct cl_dsx *d, int p, int q) {
     int t1 = d->slot[q];
     double den = h[t1];
     for (int s = 0; s < k; s++) {
-      double *e = E_row(d, s), f = e[t1] / den;
+      double *e = E_row(d, s), f = e[t1] / den, e1 = e[t1];
       if (f == 0.0) continue;
-      for (int t = 0; t < k; t++) e[t] -= f * (h[t] - (t == t1));
+      /* (h[t] - 0 is h[t] to the bit, -0 included: t1's term apart, the
+       * loop has no test in it) */
+      for (int t = 0; t < k; t++) e[t] -= f * h[t];
+      e[t1] = e1 - f * (h[t1] - 1);
     }
     d->rv[t1] = p - d->n, d->slot[p] = t1, d->slot[q] = -1;
   } else if (q < d->n) { /* column replaced */
@@ -1170,6 +1200,11 @@ static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   d->n_upd++;
 }
 
+/* y -= a·x (the duals' step along rho). */
+CL_SIMD static void sub_scaled(double *restrict y, const double *restrict x, double a, int m) {
+  for (int i = 0; i < m; i++) y[i] -= a * x[i];
+}
+
 /* One dual simplex iteration; 1 optimal, 0 pivoted, CL_DSX_FAIL. */
 static int iterate(struct cl_dsx *d) {
   double delta = 0;
@@ -1190,7 +1225,7 @@ static int iterate(struct cl_dsx *d) {
     d->dj[v] += ts * ar[v];
     ar[v] = 0.0;
   }
-  for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
+  sub_scaled(d->y, d->rho, ts, d->m);
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) { /* (w: zero, and left so) */
     for (int f = 0; f < nflip; f++) {
