@@ -375,6 +375,31 @@ CL_SIMD static void rows_out(double *restrict ro, double *restrict tt, const dou
   }
 }
 
+/* vs[s] = row s of E times g (nz entries, on the tight rows' slots nzi),
+ * for the k rows. Four rows at a time share the loads of nzi and g, their
+ * four sums side by side (one vector: the four never mix, each is summed
+ * in z's order as alone). */
+CL_SIMD static void E_times(const double *restrict E, size_t cap, int k, const int *restrict nzi,
+                            const double *restrict g, int nz, double *restrict vs) {
+  int s = 0;
+  for (; s + 4 <= k; s += 4) {
+    const double *e0 = E + (size_t)s * cap, *e1 = e0 + cap, *e2 = e1 + cap, *e3 = e2 + cap;
+    double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+    for (int z = 0; z < nz; z++) {
+      int t = nzi[z];
+      double gt = g[z];
+      v0 += e0[t] * gt, v1 += e1[t] * gt, v2 += e2[t] * gt, v3 += e3[t] * gt;
+    }
+    vs[s] = v0, vs[s + 1] = v1, vs[s + 2] = v2, vs[s + 3] = v3;
+  }
+  for (; s < k; s++) {
+    const double *e = E + (size_t)s * cap;
+    double v = 0;
+    for (int z = 0; z < nz; z++) v += e[nzi[z]] * g[z];
+    vs[s] = v;
+  }
+}
+
 /* out (per basic variable) = B^-1 w, w dense over rows: the basic columns
  * through K's inverse, the basic row variables from their rows. keep: a
  * non-basic row variable's entry of out is left as it was (x holds its
@@ -395,30 +420,13 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out, bool keep) {
     double v = w[d->rv[t]] - d->t[d->rv[t]];
     if (v != 0.0) d->nzi[nz] = t, d->g[nz++] = v;
   }
-  /* Four rows of E at a time share the loads of the tight rows' entries;
-   * each sum in its own order, and t taken up row after row as before. */
-  const int *nzi = d->nzi;
-  const double *gz = d->g;
-  int s = 0;
-  for (; s + 4 <= k; s += 4) {
-    const double *e0 = E_row(d, s), *e1 = E_row(d, s + 1), *e2 = E_row(d, s + 2), *e3 = E_row(d, s + 3);
-    double v[4] = {0, 0, 0, 0};
-    for (int z = 0; z < nz; z++) {
-      int t = nzi[z];
-      double gt = gz[z];
-      v[0] += e0[t] * gt, v[1] += e1[t] * gt, v[2] += e2[t] * gt, v[3] += e3[t] * gt;
-    }
-    for (int u = 0; u < 4; u++) {
-      out[d->sv[s + u]] = v[u];
-      if (v[u] != 0.0) add_col(d, d->t, d->sv[s + u], v[u]);
-    }
-  }
-  for (; s < k; s++) {
-    const double *e = E_row(d, s);
-    double v = 0;
-    for (int z = 0; z < nz; z++) v += e[nzi[z]] * gz[z];
-    out[d->sv[s]] = v;
-    if (v != 0.0) add_col(d, d->t, d->sv[s], v);
+  /* E times those entries (into tmp: refactor's scratch, free here), then
+   * t taken up row after row as before */
+  double *vs = d->tmp;
+  E_times(d->E, (size_t)d->cap, k, d->nzi, d->g, nz, vs);
+  for (int s = 0; s < k; s++) {
+    out[d->sv[s]] = vs[s];
+    if (vs[s] != 0.0) add_col(d, d->t, d->sv[s], vs[s]);
   }
   /* The basic row variables, by row rather than through head (the same
    * writes, in order where head scattered them; a non-basic one keeps its
