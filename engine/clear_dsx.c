@@ -1119,11 +1119,9 @@ static void unpair(struct cl_dsx *d, int g) {
     int t = d->slot[d->n + d->ri[q]];
     if (t >= 0) xt[nx] = t, xv[nx++] = d->cv[q];
   }
-  for (int s = 0; s < k; s++) {
-    double *e = E_row(d, s), u = 0;
-    for (int z = 0; z < nx; z++) u += e[xt[z]] * xv[z];
-    e[k] = -u / a;
-  }
+  double *u = d->tmp; /* E·x (refactor's scratch, free here) */
+  E_times(d->E, (size_t)d->cap, k, xt, xv, nx, u);
+  for (int s = 0; s < k; s++) E_row(d, s)[k] = -u[s] / a;
   double *e = E_row(d, k);
   memset(e, 0, (size_t)k * sizeof *e);
   e[k] = 1.0 / a;
@@ -1213,6 +1211,11 @@ CL_SIMD static void sub_scaled(double *restrict y, const double *restrict x, dou
   for (int i = 0; i < m; i++) y[i] -= a * x[i];
 }
 
+/* y -= x, x zero again (the flips' values into w0). */
+CL_SIMD static void sub_clear(double *restrict y, double *restrict x, int m) {
+  for (int i = 0; i < m; i++) y[i] -= x[i], x[i] = 0.0;
+}
+
 /* One dual simplex iteration; 1 optimal, 0 pivoted, CL_DSX_FAIL. */
 static int iterate(struct cl_dsx *d) {
   double delta = 0;
@@ -1243,11 +1246,12 @@ static int iterate(struct cl_dsx *d) {
       d->x[v] = to, d->st[v] = d->st[v] == AT_LO ? AT_HI : AT_LO;
     }
     solve_b(d, d->w, d->aq, false);
-    double *x = d->x, *w0 = d->w0, *w = d->w;
+    double *x = d->x;
     const double *aq = d->aq;
     const int *head = d->head;
 #pragma GCC unroll 4
-    for (int i = 0; i < d->m; i++) x[head[i]] -= aq[head[i]], w0[i] -= w[i], w[i] = 0.0;
+    for (int i = 0; i < d->m; i++) x[head[i]] -= aq[head[i]];
+    sub_clear(d->w0, d->w, d->m);
   }
   double bound = sigma > 0 ? d->lo[p] : d->hi[p];
   pivot(d, p, q, bound);
