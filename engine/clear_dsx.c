@@ -44,14 +44,16 @@
 #include "engine/clear_dsx.h"
 
 /* The element-wise loops over K's inverse and the rows (update_E,
- * gauss_jordan, solve_b's rows, the duals' step) compiled twice, for AVX2
+ * gauss_jordan, E_times, rows_out, sub_scaled, sub_clear) compiled twice, for AVX2
  * (4 doubles a step) and for baseline x86-64 (SSE2: 2), the copy chosen
  * once when the program loads (an ifunc: glibc's x86-64 only). Only
  * "avx2", not FMA: a fused a·b + c rounds once, and the bits of every
  * pivot must be those of the baseline build (C17 keeps gcc's contraction
  * off; clang would contract within a statement where FMA exists). No
- * loop in these reassociates a sum: each entry is its own a - f·b. */
-#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+ * loop in these reassociates a sum: each entry is its own a - f·b, and
+ * E_times's four sums side by side stay four sums. -DCL_SIMD= builds the
+ * baseline copy alone (to compare the two). */
+#if !defined(CL_SIMD) && defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define CL_SIMD __attribute__((target_clones("avx2", "default")))
 #endif
