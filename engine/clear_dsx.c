@@ -44,7 +44,7 @@
 #include "engine/clear_dsx.h"
 
 /* The element-wise loops over K's inverse and the rows (update_E,
- * gauss_jordan, E_times, rows_out, sub_scaled, sub_clear) compiled twice, for AVX2
+ * gauss_jordan, E_times, rows_out, sub_scaled, sub_zero) compiled twice, for AVX2
  * (4 doubles a step) and for baseline x86-64 (SSE2: 2), the copy chosen
  * once when the program loads (an ifunc: glibc's x86-64 only). Only
  * "avx2", not FMA: a fused a·b + c rounds once, and the bits of every
@@ -1214,7 +1214,7 @@ CL_SIMD static void sub_scaled(double *restrict y, const double *restrict x, dou
 }
 
 /* y -= x, x zero again (the flips' values into w0). */
-CL_SIMD static void sub_clear(double *restrict y, double *restrict x, int m) {
+CL_SIMD static void sub_zero(double *restrict y, double *restrict x, int m) {
   for (int i = 0; i < m; i++) y[i] -= x[i], x[i] = 0.0;
 }
 
@@ -1253,7 +1253,7 @@ static int iterate(struct cl_dsx *d) {
     const int *head = d->head;
 #pragma GCC unroll 4
     for (int i = 0; i < d->m; i++) x[head[i]] -= aq[head[i]];
-    sub_clear(d->w0, d->w, d->m);
+    sub_zero(d->w0, d->w, d->m);
   }
   double bound = sigma > 0 ? d->lo[p] : d->hi[p];
   pivot(d, p, q, bound);
