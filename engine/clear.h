@@ -293,6 +293,13 @@ struct fx_clear_params {
    * 48-95 -6.6 %, on the tuned seeds 0-47 +1.8 % (three long proofs at
    * 0.4x; at 1.2x -4.2 %). 0 = plunges unbounded (rounds 4-16). */
   double bb_plunge_abort;
+  /* Jumps from the parent's basis (round 18, jump). A node popped from
+   * the open list rather than plunged into starts the node simplex from
+   * the basis its parent ended with (kept when the parent branched), not
+   * from the last node's, when bb_jump_warm > 0 and the node's ranges
+   * differ from the last node's in at least bb_jump_warm columns.
+   * 0 = off. */
+  int bb_jump_warm;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);
