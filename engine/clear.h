@@ -300,10 +300,6 @@ struct fx_clear_params {
    * differ from the last node's in at least bb_jump_warm columns.
    * 0 = off. */
   int bb_jump_warm;
-  /* Near-tied pops (round 18, jump; measured): among the open nodes whose
-   * bound lies within this share of the gap (cutoff - least bound) of the
-   * least, pop the one nearest the last node visited. 0 = off. */
-  double bb_pop_near_share;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

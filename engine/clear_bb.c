@@ -104,7 +104,6 @@ struct bb {
   int old_cap;
   int walked;            /* ranges the last apply changed */
   bool jumped;           /* the node being visited was popped, not plunged into */
-  int *mark, stamp, last; /* pop_near: the last node's ancestors; the last node */
 };
 
 /* The incumbent's value in minimisation form. */
@@ -149,8 +148,6 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
   bb->cur = malloc(md->n_cols * sizeof *bb->cur);
   bb->keep = malloc(md->n_cols * sizeof *bb->keep);
   bb->bas = calloc(bb->cap_node, sizeof *bb->bas);
-  bb->mark = calloc(bb->cap_node, sizeof *bb->mark);
-  bb->last = -1;
   bb->leaf_lb = INT64_MAX;
   bb->cut_lo = INT64_MAX;
   bb->cands = malloc((md->n_offers ? md->n_offers : 1) * sizeof *bb->cands);
@@ -160,7 +157,7 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
     bb->pc_n[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_n[d]);
     if (!bb->pc_sum[d] || !bb->pc_n[d]) return FX_CLEAR_ENOMEM;
   }
-  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur || !bb->keep || !bb->bas || !bb->mark)
+  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur || !bb->keep || !bb->bas)
     return FX_CLEAR_ENOMEM;
   for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = FULL;
   return cl_state_init(&bb->cand, md);
@@ -170,7 +167,7 @@ static void bb_free(struct bb *bb) {
   free(bb->node), free(bb->open), free(bb->path), free(bb->kr), free(bb->cur), free(bb->chg);
   free(bb->keep), free(bb->cands);
   for (size_t k = 0; bb->bas && k < bb->n_node; k++) free(bb->bas[k]);
-  free(bb->bas), free(bb->old), free(bb->mark);
+  free(bb->bas), free(bb->old);
   cl_state_free(&bb->cand);
   for (int d = 0; d < 2; d++) free(bb->pc_sum[d]), free(bb->pc_n[d]);
 }
@@ -361,41 +358,11 @@ static bool gap_closed(struct bb *bb) {
   return (double)(inc(bb) - lb) <= bb->gap * ref;
 }
 
-/* How deep the nearest common ancestor of node k and the last node
- * visited lies (their shared path from the root); mark holds the last
- * node's ancestors, stamped last. */
-static int shared_depth(const struct bb *bb, int k) {
-  for (int j = k; j >= 0; j = bb->node[j].parent)
-    if (bb->mark[j] == bb->stamp) return bb->node[j].depth;
-  return -1;
-}
-
-/* Among the open nodes whose bound lies within bb_pop_near_share of the
- * gap (cut - lb) above the least, the one nearest the last node visited
- * (the deepest shared path), ties by bound, then creation order. */
-static size_t pop_near(struct bb *bb, size_t at) {
-  int64_t lb = bb->node[bb->open[at]].bound, u = cut(bb);
-  double a = bb->p->bb_pop_near_share;
-  if (a <= 0 || bb->last < 0 || lb >= u) return at;
-  double lim = (double)lb + a * (double)(u - lb);
-  bb->stamp++;
-  for (int j = bb->last; j >= 0; j = bb->node[j].parent) bb->mark[j] = bb->stamp;
-  int best = shared_depth(bb, bb->open[at]);
-  for (size_t q = 0; q < bb->n_open; q++) {
-    const struct bb_node *nd = &bb->node[bb->open[q]];
-    if ((double)nd->bound > lim) continue;
-    int d = shared_depth(bb, bb->open[q]);
-    if (d > best || (d == best && nd->bound < bb->node[bb->open[at]].bound)) best = d, at = q;
-  }
-  return at;
-}
-
 /* Best bound first; ties by creation order (deterministic). */
 static int pop_best(struct bb *bb) {
   size_t at = 0;
   if (!bb->n_open) return -1;
   open_min(bb, &at);
-  at = pop_near(bb, at);
   int k = bb->open[at];
   memmove(&bb->open[at], &bb->open[at + 1], (bb->n_open - at - 1) * sizeof *bb->open);
   bb->n_open--;
@@ -898,7 +865,6 @@ static int search(struct bb *bb, struct budget *bu) {
     bb->n_open--;
     bool again = bb->node[k].repriced; /* solved again: not a step of the plunge */
     bb->jumped = len == 0 && k != 0;
-    bb->last = k;
     rc = visit(bb, k, bu, &k);
     if (!again && ++len > bu->plunge_longest) bu->plunge_longest = len;
     if (bu->hit) break;
