@@ -25,7 +25,8 @@
  * (proof_rins_node_limit; round 16; 0 = RINS_NODES),
  * GDIVE (bb_guided_dive; round 16), MEND, MEND_PPM (bb_mend_steps,
  * bb_mend_short_ppm; round 16, short), PLUNGE_ABORT (bb_plunge_abort;
- * round 17, plng; 0 = plunges unbounded),
+ * round 17, plng; 0 = plunges unbounded), JUMP_WARM (bb_jump_warm; round
+ * 18, jump; 0 = off),
  * BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
