@@ -2,7 +2,7 @@
  * bb_jump_warm): a node the search pops rather than plunges into starts
  * the node simplex from the basis its parent ended with, saved as one
  * byte per variable (cl_lp_bb_basis_get) and put back by refactorising
- * (cl_lp_bb_warm). Off by default. A saved optimal basis put back at its
+ * (cl_lp_bb_warm). On by default (1). A saved optimal basis put back at its
  * own bounds is optimal again without a pivot, whatever the node LP
  * solved in between; in the search, jumps then take fewer pivots, and
  * every search's answer stays the exhaustive search's optimum with a
@@ -23,10 +23,10 @@ static void plain(struct fx_clear_params *p) {
   p->bb_node_dive = 0, p->proof_rins_node = 0, p->bb_sb_cands = 0;
 }
 
-Test(clear_jump, off_by_default) {
+Test(clear_jump, on_by_default) {
   struct fx_clear_params d;
   fx_clear_params_init(&d);
-  cr_assert_eq(d.bb_jump_warm, 0);
+  cr_assert_eq(d.bb_jump_warm, 1);
 }
 
 /* The node LP of market k at the root, on the native simplex: a saved
@@ -134,6 +134,7 @@ static struct sums sweep(const struct fx_clear_params *p, uint64_t first, uint64
 Test(clear_jump, jumps_from_the_parents_basis_take_fewer_pivots) {
   struct fx_clear_params off, on;
   plain(&off);
+  off.bb_jump_warm = 0;
   on = off;
   on.bb_jump_warm = 1;
   struct sums a = sweep(&off, 1, 21, 40, false), b = sweep(&on, 1, 21, 40, false);
