@@ -13,7 +13,9 @@
  * bound is the Lagrangian of the INTEGER problem with the node's duals and
  * restrictions (clear_lp.c), so it is proven whatever the simplex's
  * tolerances; a child starts from the LP's current basis (its parent's on
- * a plunge), bounds changed only, so the dual simplex stays warm. Each
+ * a plunge), bounds changed only, so the dual simplex stays warm; a node
+ * popped from elsewhere (a jump) starts from its parent's final basis,
+ * kept when the parent branched (bb_jump_warm, round 18). Each
  * solved node also fixes, for its subtree, the columns whose Lagrangian
  * child bound already reaches the incumbent (reduced-cost fixing). The
  * column to branch on is chosen by pseudo-costs (the bound gained per unit

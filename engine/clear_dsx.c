@@ -1467,8 +1467,12 @@ static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
   return i == d->m;
 }
 
+/* A saved basis in place of the current one (a jump in the branch-and-bound:
+ * the parent's optimum is a few pivots from the child's, the last node's
+ * many): a refactorisation and a pricing, about five pivots' worth at 1,000
+ * offers. A save cannot have more rows than now (rows are only appended). */
 int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed char *old) {
-  if (len > d->n + d->m) return CL_DSX_FAIL;
+  if (len > d->n + d->m) return CL_DSX_ITLIM;
   cl_dsx_basis_get(d, old);
   if (statuses(d, st, len) && fresh(d)) return CL_DSX_OPT;
   if (statuses(d, old, d->n + d->m) && fresh(d)) return CL_DSX_ITLIM; /* the basis as it was */

@@ -65,7 +65,8 @@ void cl_dsx_basis_get(const struct cl_dsx *d, signed char *st);
  * priced, nonbasic columns to the bounds their reduced costs ask.
  * CL_DSX_OPT when taken; CL_DSX_ITLIM when it is singular or not dual
  * feasible (the current one kept, refactorised; old: scratch of
- * cl_dsx_basis_len bytes); CL_DSX_FAIL when neither holds. */
+ * cl_dsx_basis_len bytes) or longer than the variables (untouched);
+ * CL_DSX_FAIL when neither holds. */
 int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed char *old);
 /* For tests and figures: the order of the inverse kept (K without the
  * pairs) and the pairs, offers' rows ("Σ x <= 1" with one basic column,
