@@ -1484,6 +1484,50 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   restore_log(d, s);
 }
 
+int cl_dsx_basis_len(const struct cl_dsx *d) { return d->n + d->m; }
+
+void cl_dsx_basis_get(const struct cl_dsx *d, signed char *st) {
+  for (int v = 0; v < d->n + d->m; v++) st[v] = d->st[v] == BASIC;
+}
+
+/* The statuses of basis st (len variables; a row appended since is
+ * basic) in place of the current ones, nonbasic variables to be placed by
+ * their reduced costs once priced; false when the count is not m. */
+static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
+  for (int v = 0; v < d->n + d->m; v++) {
+    bool basic = v < len ? st[v] != 0 : true;
+    if (basic == (d->st[v] == BASIC)) continue;
+    if (basic) {
+      if (parked(d, v)) park(d, v, false);
+      d->st[v] = BASIC;
+    } else {
+      if (v < d->n) d->ar[v] = 0.0; /* what the scatters left while it was basic */
+      d->st[v] = AT_LO;
+    }
+  }
+  int i = 0;
+  for (int v = 0; v < d->n + d->m; v++) {
+    d->pos[v] = -1;
+    if (d->st[v] != BASIC) continue;
+    if (i == d->m) return false;
+    d->head[i] = v, d->pos[v] = i++;
+  }
+  mv_all(d);
+  return i == d->m;
+}
+
+/* A saved basis in place of the current one (a jump in the branch-and-bound:
+ * the parent's optimum is a few pivots from the child's, the last node's
+ * many): a refactorisation and a pricing, about five pivots' worth at 1,000
+ * offers. A save cannot have more rows than now (rows are only appended). */
+int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed char *old) {
+  if (len > d->n + d->m) return CL_DSX_ITLIM;
+  cl_dsx_basis_get(d, old);
+  if (statuses(d, st, len) && fresh(d)) return CL_DSX_OPT;
+  if (statuses(d, old, d->n + d->m) && fresh(d)) return CL_DSX_ITLIM; /* the basis as it was */
+  return CL_DSX_FAIL;
+}
+
 /* Row i's bounds, as glp_set_row_bnds takes them (unscaled; -HUGE_VAL /
  * HUGE_VAL: none; lo == hi: fixed): its auxiliary variable's, as
  * cl_dsx_set_col sets a column's; false when that leaves the basis dual
