@@ -853,7 +853,8 @@ static int search(struct bb *bb, struct budget *bu) {
     }
     if (k < 0) k = pop_best(bb), len = 0;
     if (k < 0) break;
-    if (bb->node[k].bound >= cut(bb)) {
+    if (bb->node[k].bound >= cut(bb)) { /* pruned unvisited: its parent's basis may go */
+      release_basis(bb, k);
       k = -1;
       continue;
     }
