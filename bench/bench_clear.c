@@ -26,7 +26,8 @@
  * GDIVE (bb_guided_dive; round 16), MEND, MEND_PPM (bb_mend_steps,
  * bb_mend_short_ppm; round 16, short), PLUNGE_ABORT (bb_plunge_abort;
  * round 17, plng; 0 = plunges unbounded), JUMP_WARM (bb_jump_warm; round
- * 18, jump; 0 = off),
+ * 18, jump; 0 = off), BEST_FIRST_GAP (proof_best_first_gap; round 18,
+ * brch; 0 = off),
  * BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
@@ -191,6 +192,7 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("BB_SB_PIV")) p->bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
   if (getenv("BB_SB_DEPTH")) p->bb_sb_depth = atoi(getenv("BB_SB_DEPTH"));
   if (getenv("BB_SB_STOP")) p->bb_sb_stop = atoi(getenv("BB_SB_STOP")) != 0;
+  if (getenv("BEST_FIRST_GAP")) p->proof_best_first_gap = atof(getenv("BEST_FIRST_GAP"));
   if (getenv("RINS_NODES")) p->rins_node_limit = atoi(getenv("RINS_NODES"));
   if (getenv("PROOF_RINS")) p->proof_rins_node = atoi(getenv("PROOF_RINS"));
   if (getenv("PROOF_RINS2")) p->proof_rins_again = atoi(getenv("PROOF_RINS2"));

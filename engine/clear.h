@@ -149,6 +149,13 @@ struct fx_clear_params {
    * anyway (docs/clearing-rounds.md, round 10 sbt). */
   int bb_sb_depth;
   bool bb_sb_stop;
+  /* Once the proof's proven gap is within this share of the incumbent's
+   * value (0 = never), a plunge goes on only into a child at the least
+   * open bound (best first). Late in a proof the answer rarely moves and
+   * the nodes only raise the bound, which best first does in the fewest
+   * nodes. Step 12's proof only (searches with proof_rins_node > 0; the
+   * sub-markets' and step 10's run with 0). Round 18, brch. */
+  double proof_best_first_gap;
   /* Markets above bb_max_offers (and exact_max_offers) and up to
    * rins_max_offers get their answer improved in a neighbourhood: the
    * offers on which it and the LP at its coverage agree are fixed, the rest

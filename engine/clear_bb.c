@@ -106,6 +106,7 @@ struct bb {
   int old_cap;
   int walked;            /* ranges the last apply changed */
   bool jumped;           /* the node being visited was popped, not plunged into */
+  bool best_first; /* late (proof_best_first_gap): the plunge goes on at the least bound only */
 };
 
 /* The incumbent's value in minimisation form. */
@@ -632,13 +633,33 @@ static bool reliable(const struct bb *bb, size_t c) {
   return bb->pc_n[0][c] >= r && bb->pc_n[1][c] >= r;
 }
 
+/* Whether the proof's gap is within proof_best_first_gap of the
+ * incumbent's value (round 18, brch). Step 12's proof only: the
+ * sub-markets' and step 10's searches run with proof_rins_node 0
+ * (rins_due's test). From there on the answer rarely moves (about a
+ * fifth to a third of the proofs' nodes come after their last answer)
+ * and nodes only raise the least bound, which best first does in the
+ * fewest nodes; plunges into the LP's side, which find answers early,
+ * there only spend nodes above it. */
+static bool late(struct bb *bb) {
+  double g = bb->p->proof_best_first_gap;
+  if (g <= 0 || bb->cov || bb->p->proof_rins_node <= 0) return false;
+  int64_t u = inc(bb), lb = proven(bb);
+  return (double)(u - lb) <= g * fabs((double)u);
+}
+
 /* The offer to branch on: the best score; ties by arrival. With
  * reliability branching the best bb_sb_cands by pseudo-costs are looked
  * ahead where their pseudo-costs are unreliable (at nodes down to
  * bb_sb_depth, if set: deeper, the dives of a plunge rather than its
  * branching find the answers), and a child the look-ahead proves no
- * better than the incumbent decides at once. */
+ * better than the incumbent decides at once. Late in a proof (late) the
+ * chosen branching's plunge goes on only into a child at the least open
+ * bound (plunge_stops): best first; one a look-ahead decided is still
+ * plunged into as before. */
 static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
+  bool bf = late(bb);
+  bb->best_first = false;
   size_t n = candidates(bb);
   *out = (struct pick){0};
   if (!n) return 0;
@@ -662,6 +683,7 @@ static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
   *out = bb->cands[0];
   for (size_t q = 1; q < n; q++)
     if (score_cmp(&bb->cands[q], out) < 0) *out = bb->cands[q];
+  bb->best_first = bf;
   return 0;
 }
 
@@ -829,9 +851,10 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
  * but deep in a subtree far above lb it spends nodes that a better
  * incumbent would prune, while lb, which the proof waits on, stands still.
  * A node solved again at a raised price (resolve) is the same node: never
- * stopped. */
+ * stopped. Late in a proof (best_first, set by the parent's pick) any
+ * child above the least open bound stops it. */
 static bool plunge_stops(struct bb *bb, int k) {
-  double a = bb->p->bb_plunge_abort;
+  double a = bb->best_first ? 1e-9 : bb->p->bb_plunge_abort;
   if (a <= 0 || !bb->n_open || bb->node[k].repriced || bb->node[k].bound >= cut(bb)) return false;
   size_t at = 0;
   int64_t lb = open_min(bb, &at), u = cut(bb);
