@@ -65,7 +65,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_sb_pivots = 10;
   p->bb_sb_depth = 0;
   p->bb_sb_stop = false;
-  p->proof_best_first_gap = 0.0;
+  p->proof_best_first_gap = 0.0013;
   p->rins_max_offers = 2000;
   p->proof_max_offers = 2000;
   p->proof_first_ratio = 2.0;
