@@ -25,7 +25,9 @@
  * (proof_rins_node_limit; round 16; 0 = RINS_NODES),
  * GDIVE (bb_guided_dive; round 16), MEND, MEND_PPM (bb_mend_steps,
  * bb_mend_short_ppm; round 16, short), PLUNGE_ABORT (bb_plunge_abort;
- * round 17, plng; 0 = plunges unbounded),
+ * round 17, plng; 0 = plunges unbounded), JUMP_WARM (bb_jump_warm; round
+ * 18, jump; 0 = off), BEST_FIRST_GAP (proof_best_first_gap; round 18,
+ * brch; 0 = off),
  * BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
@@ -190,6 +192,7 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("BB_SB_PIV")) p->bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
   if (getenv("BB_SB_DEPTH")) p->bb_sb_depth = atoi(getenv("BB_SB_DEPTH"));
   if (getenv("BB_SB_STOP")) p->bb_sb_stop = atoi(getenv("BB_SB_STOP")) != 0;
+  if (getenv("BEST_FIRST_GAP")) p->proof_best_first_gap = atof(getenv("BEST_FIRST_GAP"));
   if (getenv("RINS_NODES")) p->rins_node_limit = atoi(getenv("RINS_NODES"));
   if (getenv("PROOF_RINS")) p->proof_rins_node = atoi(getenv("PROOF_RINS"));
   if (getenv("PROOF_RINS2")) p->proof_rins_again = atoi(getenv("PROOF_RINS2"));
@@ -200,6 +203,7 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("MEND")) p->bb_mend_steps = atoi(getenv("MEND"));
   if (getenv("MEND_PPM")) p->bb_mend_short_ppm = atof(getenv("MEND_PPM"));
   if (getenv("PLUNGE_ABORT")) p->bb_plunge_abort = atof(getenv("PLUNGE_ABORT"));
+  if (getenv("JUMP_WARM")) p->bb_jump_warm = atoi(getenv("JUMP_WARM"));
   if (getenv("LNS_MAX")) p->lns_max_offers = (size_t)atol(getenv("LNS_MAX"));
   if (getenv("LNS_WIDTH")) p->lns_width = atoi(getenv("LNS_WIDTH"));
   if (getenv("LNS_SHARE")) p->lns_share = atof(getenv("LNS_SHARE"));

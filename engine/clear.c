@@ -65,6 +65,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_sb_pivots = 10;
   p->bb_sb_depth = 0;
   p->bb_sb_stop = false;
+  p->proof_best_first_gap = 0.0013;
   p->rins_max_offers = 2000;
   p->proof_max_offers = 2000;
   p->proof_first_ratio = 2.0;
@@ -82,6 +83,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_mend_steps = 0;
   p->bb_mend_short_ppm = 1000;
   p->bb_plunge_abort = 0.6;
+  p->bb_jump_warm = 1;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;

@@ -149,6 +149,17 @@ struct fx_clear_params {
    * anyway (docs/clearing-rounds.md, round 10 sbt). */
   int bb_sb_depth;
   bool bb_sb_stop;
+  /* Once the proof's proven gap is within this share of the incumbent's
+   * value (0 = never), a plunge goes on only into a child at the least
+   * open bound (best first). Late in a proof the answer rarely moves and
+   * the nodes only raise the bound, which best first does in the fewest
+   * nodes. Step 12's proof only (searches with proof_rins_node > 0; the
+   * sub-markets' and step 10's run with 0). Round 18, brch: 0.0013 (the
+   * default; the proof ends at bb_gap 0.001), chosen by nodes on seeds
+   * 0-143; on seeds 144-191 (x 0.4/1.2, 1,000 offers, held out) with
+   * bb_jump_warm on 48.09 -> 44.08 G instructions (-8.3 %), 9,880 ->
+   * 7,624 nodes, every proof kept. 0 = never (rounds 4-17). */
+  double proof_best_first_gap;
   /* Markets above bb_max_offers (and exact_max_offers) and up to
    * rins_max_offers get their answer improved in a neighbourhood: the
    * offers on which it and the LP at its coverage agree are fixed, the rest
@@ -293,6 +304,19 @@ struct fx_clear_params {
    * 48-95 -6.6 %, on the tuned seeds 0-47 +1.8 % (three long proofs at
    * 0.4x; at 1.2x -4.2 %). 0 = plunges unbounded (rounds 4-16). */
   double bb_plunge_abort;
+  /* Jumps from the parent's basis (round 18, jump). A node popped from
+   * the open list rather than plunged into starts the node simplex from
+   * the basis its parent ended with (kept when the parent branched), not
+   * from the last node's, when bb_jump_warm > 0 and the node's ranges
+   * differ from the last node's in at least bb_jump_warm columns.
+   * Jumps took 56 % of the node LPs' pivots on seeds 0-15 (x 0.4/1.2),
+   * about 29 a jump against 4-5 a plunge. 1 (the default): 1,000 offers,
+   * seeds 0-47 / 48-95 / 96-143 (x 0.4/1.2): 49.87 / 50.27 / 49.44 ->
+   * 48.63 / 49.32 / 47.51 G instructions (-2.5 / -1.9 / -3.9 %), pivots
+   * -19 %, every proof kept; the same search on 246 of 288 markets (a
+   * different start may end at another optimal basis of a degenerate LP:
+   * other duals, bounds and branchings). 0 = off (rounds 8-17). */
+  int bb_jump_warm;
 };
 
 void fx_clear_params_init(struct fx_clear_params *p);

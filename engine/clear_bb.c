@@ -13,7 +13,9 @@
  * bound is the Lagrangian of the INTEGER problem with the node's duals and
  * restrictions (clear_lp.c), so it is proven whatever the simplex's
  * tolerances; a child starts from the LP's current basis (its parent's on
- * a plunge), bounds changed only, so the dual simplex stays warm. Each
+ * a plunge), bounds changed only, so the dual simplex stays warm; a node
+ * popped from elsewhere (a jump) starts from its parent's final basis,
+ * kept when the parent branched (bb_jump_warm, round 18). Each
  * solved node also fixes, for its subtree, the columns whose Lagrangian
  * child bound already reaches the incumbent (reduced-cost fixing). The
  * column to branch on is chosen by pseudo-costs (the bound gained per unit
@@ -65,6 +67,14 @@ struct bb_node {
   double bdist;      /* how far that moved the column's factor (share of 1) */
   int depth;         /* 0 at the root */
   bool repriced;     /* its parent's ranges, solved again at a raised price */
+  int kids_left;     /* children not yet visited, while it keeps a basis */
+};
+
+/* A branched node's final basis, for its children to jump to
+ * (bb_jump_warm): one byte per variable of the node simplex. */
+struct bb_basis {
+  int len;
+  signed char st[];
 };
 
 struct bb {
@@ -91,6 +101,12 @@ struct bb {
   const struct fx_clear_params *p;
   int64_t cut_lo; /* the least value cut has pruned by (INT64_MAX: none) */
   const struct cl_sym *sym; /* the classes the rule runs on (NULL: off) */
+  struct bb_basis **bas; /* per node: its final basis while children need it */
+  signed char *old;      /* scratch for cl_lp_bb_warm */
+  int old_cap;
+  int walked;            /* ranges the last apply changed */
+  bool jumped;           /* the node being visited was popped, not plunged into */
+  bool best_first; /* late (proof_best_first_gap): the plunge goes on at the least bound only */
 };
 
 /* The incumbent's value in minimisation form. */
@@ -134,6 +150,7 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
   bb->kr = malloc(md->n_cols * sizeof *bb->kr);
   bb->cur = malloc(md->n_cols * sizeof *bb->cur);
   bb->keep = malloc(md->n_cols * sizeof *bb->keep);
+  bb->bas = calloc(bb->cap_node, sizeof *bb->bas);
   bb->leaf_lb = INT64_MAX;
   bb->cut_lo = INT64_MAX;
   bb->cands = malloc((md->n_offers ? md->n_offers : 1) * sizeof *bb->cands);
@@ -143,7 +160,7 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
     bb->pc_n[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_n[d]);
     if (!bb->pc_sum[d] || !bb->pc_n[d]) return FX_CLEAR_ENOMEM;
   }
-  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur || !bb->keep)
+  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur || !bb->keep || !bb->bas)
     return FX_CLEAR_ENOMEM;
   for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = FULL;
   return cl_state_init(&bb->cand, md);
@@ -152,6 +169,8 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
 static void bb_free(struct bb *bb) {
   free(bb->node), free(bb->open), free(bb->path), free(bb->kr), free(bb->cur), free(bb->chg);
   free(bb->keep), free(bb->cands);
+  for (size_t k = 0; bb->bas && k < bb->n_node; k++) free(bb->bas[k]);
+  free(bb->bas), free(bb->old);
   cl_state_free(&bb->cand);
   for (int d = 0; d < 2; d++) free(bb->pc_sum[d]), free(bb->pc_n[d]);
 }
@@ -305,10 +324,12 @@ static bool apply(struct bb *bb, int k) {
     apply_range(bb, nd->fix, nd->n_fix);
   }
   if (bb->sym && !sym_close(bb)) return false;
+  bb->walked = 0;
   for (size_t c = 0; c < bb->md->n_cols; c++) {
     if (bb->kr[c].lo == bb->cur[c].lo && bb->kr[c].hi == bb->cur[c].hi) continue;
     cl_lp_bb_set(bb->lp, c, bb->kr[c]);
     bb->cur[c] = bb->kr[c];
+    bb->walked++;
   }
   return true;
 }
@@ -612,13 +633,33 @@ static bool reliable(const struct bb *bb, size_t c) {
   return bb->pc_n[0][c] >= r && bb->pc_n[1][c] >= r;
 }
 
+/* Whether the proof's gap is within proof_best_first_gap of the
+ * incumbent's value (round 18, brch). Step 12's proof only: the
+ * sub-markets' and step 10's searches run with proof_rins_node 0
+ * (rins_due's test). From there on the answer rarely moves (about a
+ * fifth to a third of the proofs' nodes come after their last answer)
+ * and nodes only raise the least bound, which best first does in the
+ * fewest nodes; plunges into the LP's side, which find answers early,
+ * there only spend nodes above it. */
+static bool late(struct bb *bb) {
+  double g = bb->p->proof_best_first_gap;
+  if (g <= 0 || bb->cov || bb->p->proof_rins_node <= 0) return false;
+  int64_t u = inc(bb), lb = proven(bb);
+  return (double)(u - lb) <= g * fabs((double)u);
+}
+
 /* The offer to branch on: the best score; ties by arrival. With
  * reliability branching the best bb_sb_cands by pseudo-costs are looked
  * ahead where their pseudo-costs are unreliable (at nodes down to
  * bb_sb_depth, if set: deeper, the dives of a plunge rather than its
  * branching find the answers), and a child the look-ahead proves no
- * better than the incumbent decides at once. */
+ * better than the incumbent decides at once. Late in a proof (late) the
+ * chosen branching's plunge goes on only into a child at the least open
+ * bound (plunge_stops): best first; one a look-ahead decided is still
+ * plunged into as before. */
 static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
+  bool bf = late(bb);
+  bb->best_first = false;
   size_t n = candidates(bb);
   *out = (struct pick){0};
   if (!n) return 0;
@@ -642,6 +683,7 @@ static int pick(struct bb *bb, int k, struct budget *bu, struct pick *out) {
   *out = bb->cands[0];
   for (size_t q = 1; q < n; q++)
     if (score_cmp(&bb->cands[q], out) < 0) *out = bb->cands[q];
+  bb->best_first = bf;
   return 0;
 }
 
@@ -716,15 +758,57 @@ static bool reprice_lost(struct bb *bb, const struct bb_node *nd, int64_t bound,
   return true;
 }
 
+/* Node k's final basis kept for its children's jumps (bb_jump_warm): a
+ * byte per variable, freed once both children have been visited. */
+static int keep_basis(struct bb *bb, int k) {
+  int len = cl_lp_bb_basis_len(bb->lp);
+  if (bb->p->bb_jump_warm <= 0 || len <= 0) return 0;
+  struct bb_basis *b = malloc(sizeof *b + (size_t)len);
+  if (!b) return FX_CLEAR_ENOMEM;
+  b->len = len;
+  cl_lp_bb_basis_get(bb->lp, b->st);
+  bb->bas[k] = b, bb->node[k].kids_left = 2;
+  return 0;
+}
+
+/* Node k, popped (a jump) with ranges at least bb_jump_warm columns from
+ * the last node's, starts from its parent's final basis: the last node's
+ * belongs to another part of the tree, and the dual simplex walked from
+ * it about 30 pivots a jump against 4-5 a plunge (round 18). */
+static int jump_warm(struct bb *bb, int k) {
+  int par = bb->node[k].parent;
+  const struct bb_basis *b = par >= 0 ? bb->bas[par] : NULL;
+  if (!b || !bb->jumped || bb->walked < bb->p->bb_jump_warm) return 0;
+  int len = cl_lp_bb_basis_len(bb->lp);
+  if (len > bb->old_cap) {
+    signed char *o = realloc(bb->old, (size_t)len);
+    if (!o) return FX_CLEAR_ENOMEM;
+    bb->old = o, bb->old_cap = len;
+  }
+  cl_lp_bb_warm(bb->lp, b->st, b->len, bb->old);
+  return 0;
+}
+
+/* A child of k's parent visited: the parent's basis goes with the last. */
+static void release_basis(struct bb *bb, int k) {
+  int par = bb->node[k].parent;
+  if (par < 0 || !bb->bas[par] || --bb->node[par].kids_left > 0) return;
+  free(bb->bas[par]), bb->bas[par] = NULL;
+}
+
 /* Solve node k and branch; *next is the child to plunge into, or -1. */
 static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   int64_t bound;
   long piv = 0;
   *next = -1;
   if (!apply(bb, k)) { /* no rule-keeping choice inside: closed */
+    release_basis(bb, k);
     bu->sym_closed++;
     return 0;
   }
+  int wrc = jump_warm(bb, k);
+  release_basis(bb, k);
+  if (wrc) return wrc;
   int ok = cl_lp_bb_solve(bb->lp, bb->coverage, &bound, &piv);
   bu->nodes++, bu->pivots += piv;
   if (ok == FX_CLEAR_ENOMEM) return ok;
@@ -757,7 +841,8 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     return 0;
   }
   if (nd->bound >= cut(bb)) return 0; /* the candidate closed it */
-  return branch(bb, k, &p, next);
+  rc = keep_basis(bb, k);
+  return rc ? rc : branch(bb, k, &p, next);
 }
 
 /* Whether the plunge stops before child k (round 17, plng): k's bound
@@ -766,9 +851,10 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
  * but deep in a subtree far above lb it spends nodes that a better
  * incumbent would prune, while lb, which the proof waits on, stands still.
  * A node solved again at a raised price (resolve) is the same node: never
- * stopped. */
+ * stopped. Late in a proof (best_first, set by the parent's pick) any
+ * child above the least open bound stops it. */
 static bool plunge_stops(struct bb *bb, int k) {
-  double a = bb->p->bb_plunge_abort;
+  double a = bb->best_first ? 1e-9 : bb->p->bb_plunge_abort;
   if (a <= 0 || !bb->n_open || bb->node[k].repriced || bb->node[k].bound >= cut(bb)) return false;
   size_t at = 0;
   int64_t lb = open_min(bb, &at), u = cut(bb);
@@ -790,7 +876,8 @@ static int search(struct bb *bb, struct budget *bu) {
     }
     if (k < 0) k = pop_best(bb), len = 0;
     if (k < 0) break;
-    if (bb->node[k].bound >= cut(bb)) {
+    if (bb->node[k].bound >= cut(bb)) { /* pruned unvisited: its parent's basis may go */
+      release_basis(bb, k);
       k = -1;
       continue;
     }
@@ -803,6 +890,7 @@ static int search(struct bb *bb, struct budget *bu) {
     }
     bb->n_open--;
     bool again = bb->node[k].repriced; /* solved again: not a step of the plunge */
+    bb->jumped = len == 0 && k != 0;
     rc = visit(bb, k, bu, &k);
     if (!again && ++len > bu->plunge_longest) bu->plunge_longest = len;
     if (bu->hit) break;

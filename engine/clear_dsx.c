@@ -43,6 +43,25 @@
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
 
+/* The element-wise loops over K's inverse and the rows (update_E,
+ * gauss_jordan, E_times, rows_out, sub_scaled, sub_zero) compiled twice, for AVX2
+ * (4 doubles a step) and for baseline x86-64 (SSE2: 2), the copy chosen
+ * once when the program loads (an ifunc: glibc's x86-64 only). Only
+ * "avx2", not FMA: a fused a·b + c rounds once, and the bits of every
+ * pivot must be those of the baseline build (C17 keeps gcc's contraction
+ * off; clang would contract within a statement where FMA exists). No
+ * loop in these reassociates a sum: each entry is its own a - f·b, and
+ * E_times's four sums side by side stay four sums. -DCL_SIMD= builds the
+ * baseline copy alone (to compare the two). */
+#if !defined(CL_SIMD) && defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CL_SIMD __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef CL_SIMD
+#define CL_SIMD
+#endif
+
 #define REFACTOR 200
 #define TOL_P 1e-9   /* primal feasibility, relative to the bound */
 #define TOL_D 1e-9   /* dual feasibility, relative to the cost */
@@ -343,6 +362,46 @@ static double entry(const struct cl_dsx *d, int i, int j) {
   return 0.0;
 }
 
+/* solve_b's row variables: ro = tt - w, tt zero again; keep: a nonbasic
+ * row's ro left as it was (rs: the rows' statuses). */
+CL_SIMD static void rows_out(double *restrict ro, double *restrict tt, const double *restrict w,
+                             const signed char *restrict rs, int m, bool keep) {
+  if (!keep) {
+    for (int i = 0; i < m; i++) ro[i] = tt[i] - w[i], tt[i] = 0.0;
+    return;
+  }
+  for (int i = 0; i < m; i++) {
+    double v = tt[i] - w[i];
+    tt[i] = 0.0;
+    ro[i] = rs[i] == BASIC ? v : ro[i];
+  }
+}
+
+/* vs[s] = row s of E times g (nz entries, on the tight rows' slots nzi),
+ * for the k rows. Four rows at a time share the loads of nzi and g, their
+ * four sums side by side (one vector: the four never mix, each is summed
+ * in z's order as alone). */
+CL_SIMD static void E_times(const double *restrict E, size_t cap, int k, const int *restrict nzi,
+                            const double *restrict g, int nz, double *restrict vs) {
+  int s = 0;
+  for (; s + 4 <= k; s += 4) {
+    const double *e0 = E + (size_t)s * cap, *e1 = e0 + cap, *e2 = e1 + cap, *e3 = e2 + cap;
+    double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+    for (int z = 0; z < nz; z++) {
+      int t = nzi[z];
+      double gt = g[z];
+      v0 += e0[t] * gt, v1 += e1[t] * gt, v2 += e2[t] * gt, v3 += e3[t] * gt;
+    }
+    vs[s] = v0, vs[s + 1] = v1, vs[s + 2] = v2, vs[s + 3] = v3;
+  }
+  for (; s < k; s++) {
+    const double *e = E + (size_t)s * cap;
+    double v = 0;
+    for (int z = 0; z < nz; z++) v += e[nzi[z]] * g[z];
+    vs[s] = v;
+  }
+}
+
 /* out (per basic variable) = B^-1 w, w dense over rows: the basic columns
  * through K's inverse, the basic row variables from their rows. keep: a
  * non-basic row variable's entry of out is left as it was (x holds its
@@ -363,45 +422,18 @@ static void solve_b(struct cl_dsx *d, const double *w, double *out, bool keep) {
     double v = w[d->rv[t]] - d->t[d->rv[t]];
     if (v != 0.0) d->nzi[nz] = t, d->g[nz++] = v;
   }
-  /* Four rows of E at a time share the loads of the tight rows' entries;
-   * each sum in its own order, and t taken up row after row as before. */
-  const int *nzi = d->nzi;
-  const double *gz = d->g;
-  int s = 0;
-  for (; s + 4 <= k; s += 4) {
-    const double *e0 = E_row(d, s), *e1 = E_row(d, s + 1), *e2 = E_row(d, s + 2), *e3 = E_row(d, s + 3);
-    double v[4] = {0, 0, 0, 0};
-    for (int z = 0; z < nz; z++) {
-      int t = nzi[z];
-      double gt = gz[z];
-      v[0] += e0[t] * gt, v[1] += e1[t] * gt, v[2] += e2[t] * gt, v[3] += e3[t] * gt;
-    }
-    for (int u = 0; u < 4; u++) {
-      out[d->sv[s + u]] = v[u];
-      if (v[u] != 0.0) add_col(d, d->t, d->sv[s + u], v[u]);
-    }
-  }
-  for (; s < k; s++) {
-    const double *e = E_row(d, s);
-    double v = 0;
-    for (int z = 0; z < nz; z++) v += e[nzi[z]] * gz[z];
-    out[d->sv[s]] = v;
-    if (v != 0.0) add_col(d, d->t, d->sv[s], v);
+  /* E times those entries (into tmp: refactor's scratch, free here), then
+   * t taken up row after row as before */
+  double *vs = d->tmp;
+  E_times(d->E, (size_t)d->cap, k, d->nzi, d->g, nz, vs);
+  for (int s = 0; s < k; s++) {
+    out[d->sv[s]] = vs[s];
+    if (vs[s] != 0.0) add_col(d, d->t, d->sv[s], vs[s]);
   }
   /* The basic row variables, by row rather than through head (the same
    * writes, in order where head scattered them; a non-basic one keeps its
    * value) */
-  double *ro = out + d->n, *tt = d->t;
-  const signed char *rs = d->st + d->n;
-  if (!keep) {
-    for (int i = 0; i < d->m; i++) ro[i] = tt[i] - w[i], tt[i] = 0.0;
-    return;
-  }
-  for (int i = 0; i < d->m; i++) {
-    double v = tt[i] - w[i];
-    tt[i] = 0.0;
-    ro[i] = rs[i] == BASIC ? v : ro[i];
-  }
+  rows_out(out + d->n, d->t, w, d->st + d->n, d->m, keep);
 }
 
 /* The paired rows' entries of c_B B^-1 whose other entries are in y:
@@ -493,25 +525,9 @@ static bool slots(struct cl_dsx *d) {
   return ns == nt;
 }
 
-/* Gauss-Jordan with partial pivoting on K; false when it is singular. */
-static bool refactor(struct cl_dsx *d) {
-  if (!slots(d)) return false;
-  int k = d->k, cap = d->cap;
-  double *a = d->tmp, *b = d->E;
-  for (int r = 0; r < k; r++) {
-    memset(a + (size_t)r * cap, 0, (size_t)k * sizeof *a);
-    memset(b + (size_t)r * cap, 0, (size_t)k * sizeof *b);
-    b[(size_t)r * cap + r] = 1.0;
-  }
-  for (int s = 0; s < k; s++) {
-    int j = d->sv[s];
-    for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
-      int t = d->slot[d->n + d->ri[e]];
-      if (t >= 0) a[(size_t)t * cap + s] = d->cv[e];
-    }
-  }
-  /* Rows of a are K's rows (t), columns its columns (s); reducing a to I
-   * turns b into K^-1, whose rows are then s and columns t. */
+/* Rows of a are K's rows (t), columns its columns (s); reducing a to I
+ * turns b (I at first) into K^-1, whose rows are then s and columns t. */
+CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t cap, int k) {
   for (int col = 0; col < k; col++) {
     int piv = col;
     for (int r = col + 1; r < k; r++)
@@ -536,6 +552,27 @@ static bool refactor(struct cl_dsx *d) {
       for (int j = 0; j < k; j++) br[j] -= f * bc[j];
     }
   }
+  return true;
+}
+
+/* Gauss-Jordan with partial pivoting on K; false when it is singular. */
+static bool refactor(struct cl_dsx *d) {
+  if (!slots(d)) return false;
+  int k = d->k, cap = d->cap;
+  double *a = d->tmp, *b = d->E;
+  for (int r = 0; r < k; r++) {
+    memset(a + (size_t)r * cap, 0, (size_t)k * sizeof *a);
+    memset(b + (size_t)r * cap, 0, (size_t)k * sizeof *b);
+    b[(size_t)r * cap + r] = 1.0;
+  }
+  for (int s = 0; s < k; s++) {
+    int j = d->sv[s];
+    for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
+      int t = d->slot[d->n + d->ri[e]];
+      if (t >= 0) a[(size_t)t * cap + s] = d->cv[e];
+    }
+  }
+  if (!gauss_jordan(a, b, (size_t)cap, k)) return false;
   d->n_upd = 0;
   return true;
 }
@@ -1014,7 +1051,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
 
 /* K's inverse after basic variable p leaves and q enters; aq holds
  * B^-1 · q's column, h the tight rows' part of p's row of B^-1. */
-static void update_E(struct cl_dsx *d, int p, int q) {
+CL_SIMD static void update_E(struct cl_dsx *d, int p, int q) {
   int k = d->k;
   double *g = d->g, *h = d->h;
   for (int s = 0; s < k; s++) g[s] = d->aq[d->sv[s]];
@@ -1034,9 +1071,12 @@ static void update_E(struct cl_dsx *d, int p, int q) {
     int t1 = d->slot[q];
     double den = h[t1];
     for (int s = 0; s < k; s++) {
-      double *e = E_row(d, s), f = e[t1] / den;
+      double *e = E_row(d, s), f = e[t1] / den, e1 = e[t1];
       if (f == 0.0) continue;
-      for (int t = 0; t < k; t++) e[t] -= f * (h[t] - (t == t1));
+      /* (h[t] - 0 is h[t] to the bit, -0 included: t1's term apart, the
+       * loop has no test in it) */
+      for (int t = 0; t < k; t++) e[t] -= f * h[t];
+      e[t1] = e1 - f * (h[t1] - 1);
     }
     d->rv[t1] = p - d->n, d->slot[p] = t1, d->slot[q] = -1;
   } else if (q < d->n) { /* column replaced */
@@ -1081,11 +1121,9 @@ static void unpair(struct cl_dsx *d, int g) {
     int t = d->slot[d->n + d->ri[q]];
     if (t >= 0) xt[nx] = t, xv[nx++] = d->cv[q];
   }
-  for (int s = 0; s < k; s++) {
-    double *e = E_row(d, s), u = 0;
-    for (int z = 0; z < nx; z++) u += e[xt[z]] * xv[z];
-    e[k] = -u / a;
-  }
+  double *u = d->tmp; /* E·x (refactor's scratch, free here) */
+  E_times(d->E, (size_t)d->cap, k, xt, xv, nx, u);
+  for (int s = 0; s < k; s++) E_row(d, s)[k] = -u[s] / a;
   double *e = E_row(d, k);
   memset(e, 0, (size_t)k * sizeof *e);
   e[k] = 1.0 / a;
@@ -1170,6 +1208,16 @@ static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   d->n_upd++;
 }
 
+/* y -= a·x (the duals' step along rho). */
+CL_SIMD static void sub_scaled(double *restrict y, const double *restrict x, double a, int m) {
+  for (int i = 0; i < m; i++) y[i] -= a * x[i];
+}
+
+/* y -= x, x zero again (the flips' values into w0). */
+CL_SIMD static void sub_zero(double *restrict y, double *restrict x, int m) {
+  for (int i = 0; i < m; i++) y[i] -= x[i], x[i] = 0.0;
+}
+
 /* One dual simplex iteration; 1 optimal, 0 pivoted, CL_DSX_FAIL. */
 static int iterate(struct cl_dsx *d) {
   double delta = 0;
@@ -1190,7 +1238,7 @@ static int iterate(struct cl_dsx *d) {
     d->dj[v] += ts * ar[v];
     ar[v] = 0.0;
   }
-  for (int i = 0; i < d->m; i++) d->y[i] -= ts * d->rho[i];
+  sub_scaled(d->y, d->rho, ts, d->m);
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) { /* (w: zero, and left so) */
     for (int f = 0; f < nflip; f++) {
@@ -1200,11 +1248,12 @@ static int iterate(struct cl_dsx *d) {
       d->x[v] = to, d->st[v] = d->st[v] == AT_LO ? AT_HI : AT_LO;
     }
     solve_b(d, d->w, d->aq, false);
-    double *x = d->x, *w0 = d->w0, *w = d->w;
+    double *x = d->x;
     const double *aq = d->aq;
     const int *head = d->head;
 #pragma GCC unroll 4
-    for (int i = 0; i < d->m; i++) x[head[i]] -= aq[head[i]], w0[i] -= w[i], w[i] = 0.0;
+    for (int i = 0; i < d->m; i++) x[head[i]] -= aq[head[i]];
+    sub_zero(d->w0, d->w, d->m);
   }
   double bound = sigma > 0 ? d->lo[p] : d->hi[p];
   pivot(d, p, q, bound);
@@ -1433,6 +1482,50 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   memcpy(d->sv, s->sv, k * sizeof *d->sv), memcpy(d->rv, s->rv, k * sizeof *d->rv);
   for (size_t r = 0; r < k; r++) memcpy(E_row(d, (int)r), s->E + r * s->cap, k * sizeof *d->E);
   restore_log(d, s);
+}
+
+int cl_dsx_basis_len(const struct cl_dsx *d) { return d->n + d->m; }
+
+void cl_dsx_basis_get(const struct cl_dsx *d, signed char *st) {
+  for (int v = 0; v < d->n + d->m; v++) st[v] = d->st[v] == BASIC;
+}
+
+/* The statuses of basis st (len variables; a row appended since is
+ * basic) in place of the current ones, nonbasic variables to be placed by
+ * their reduced costs once priced; false when the count is not m. */
+static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
+  for (int v = 0; v < d->n + d->m; v++) {
+    bool basic = v < len ? st[v] != 0 : true;
+    if (basic == (d->st[v] == BASIC)) continue;
+    if (basic) {
+      if (parked(d, v)) park(d, v, false);
+      d->st[v] = BASIC;
+    } else {
+      if (v < d->n) d->ar[v] = 0.0; /* what the scatters left while it was basic */
+      d->st[v] = AT_LO;
+    }
+  }
+  int i = 0;
+  for (int v = 0; v < d->n + d->m; v++) {
+    d->pos[v] = -1;
+    if (d->st[v] != BASIC) continue;
+    if (i == d->m) return false;
+    d->head[i] = v, d->pos[v] = i++;
+  }
+  mv_all(d);
+  return i == d->m;
+}
+
+/* A saved basis in place of the current one (a jump in the branch-and-bound:
+ * the parent's optimum is a few pivots from the child's, the last node's
+ * many): a refactorisation and a pricing, about five pivots' worth at 1,000
+ * offers. A save cannot have more rows than now (rows are only appended). */
+int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed char *old) {
+  if (len > d->n + d->m) return CL_DSX_ITLIM;
+  cl_dsx_basis_get(d, old);
+  if (statuses(d, st, len) && fresh(d)) return CL_DSX_OPT;
+  if (statuses(d, old, d->n + d->m) && fresh(d)) return CL_DSX_ITLIM; /* the basis as it was */
+  return CL_DSX_FAIL;
 }
 
 /* Row i's bounds, as glp_set_row_bnds takes them (unscaled; -HUGE_VAL /

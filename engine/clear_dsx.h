@@ -56,6 +56,18 @@ void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P);
 int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **s);
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s);
 void cl_dsx_snap_free(struct cl_dsx_snap *s);
+/* The basis as one byte per variable (columns, then rows; 1: basic),
+ * cl_dsx_basis_len of them, for cl_dsx_basis_set to start from later. */
+int cl_dsx_basis_len(const struct cl_dsx *d);
+void cl_dsx_basis_get(const struct cl_dsx *d, signed char *st);
+/* Start from basis st (len bytes from cl_dsx_basis_get; rows appended
+ * since have their slacks basic) at the current bounds: K refactorised,
+ * priced, nonbasic columns to the bounds their reduced costs ask.
+ * CL_DSX_OPT when taken; CL_DSX_ITLIM when it is singular or not dual
+ * feasible (the current one kept, refactorised; old: scratch of
+ * cl_dsx_basis_len bytes) or longer than the variables (untouched);
+ * CL_DSX_FAIL when neither holds. */
+int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed char *old);
 /* For tests and figures: the order of the inverse kept (K without the
  * pairs) and the pairs, offers' rows ("Σ x <= 1" with one basic column,
  * tight) that the simplex handles by a division each instead. */

@@ -240,6 +240,13 @@ void cl_lp_bb_set(struct cl_lp *lp, size_t col, struct cl_krange r);
  * solved, 0 when the simplex failed (the bound holds, the solution is not
  * one), -1 when a limit stopped it (no bound). pivots: iterations spent. */
 int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *pivots);
+/* The node simplex's basis (one byte per variable, cl_lp_bb_basis_len of
+ * them; 0 when GLPK holds the node LP), and a start from one saved so,
+ * at the current bounds (round 18, jump): 1 taken, 0 not (the current
+ * basis kept). old: scratch of cl_lp_bb_basis_len bytes. */
+int cl_lp_bb_basis_len(const struct cl_lp *lp);
+void cl_lp_bb_basis_get(const struct cl_lp *lp, signed char *st);
+int cl_lp_bb_warm(struct cl_lp *lp, const signed char *st, int len, signed char *old);
 /* Whether the last node's LP solution uses an elastic slack (half a watt
  * or more): its bound then rests on the slacks' price, not on the rows. */
 bool cl_lp_bb_slack_used(const struct cl_lp *lp);

@@ -1811,6 +1811,19 @@ int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *piv
   return ok;
 }
 
+int cl_lp_bb_basis_len(const struct cl_lp *lp) { return lp->dsx ? cl_dsx_basis_len(lp->dsx) : 0; }
+
+void cl_lp_bb_basis_get(const struct cl_lp *lp, signed char *st) {
+  if (lp->dsx) cl_dsx_basis_get(lp->dsx, st);
+}
+
+int cl_lp_bb_warm(struct cl_lp *lp, const signed char *st, int len, signed char *old) {
+  if (!lp->dsx || len <= 0) return 0;
+  int rc = cl_dsx_basis_set(lp->dsx, st, len, old);
+  if (rc == CL_DSX_FAIL) cl_dsx_free(lp->dsx), lp->dsx = NULL; /* GLPK solves the node */
+  return rc == CL_DSX_OPT;
+}
+
 /* The node's state a probe must leave as it found: solution, duals,
  * Lagrangian sum and basis. The node's Lagrangian terms (read by
  * cl_lp_bb_child) need no copy: the probe's Lagrangian does not record

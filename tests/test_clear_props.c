@@ -407,7 +407,10 @@ Test(clear_props, reduced_branch_and_bound_matches_exhaustive_search) {
   cr_log_info("optimal answers %d of 60 (without it %d), proven within 0.1 %%: %d (%d), "
               "reduced market searched on %d", equal, equal_off, proven, proven_off, reduced);
   cr_assert_gt(reduced, 30);
-  cr_assert_lt(equal_off, equal);
+  /* Since jumps start from the parent's basis (round 18) the search
+   * without the proof path finds the optimum on all 60 too (fewer before):
+   * the answers may tie, the proofs may not. */
+  cr_assert_leq(equal_off, equal);
   cr_assert_lt(proven_off, proven);
 }
 
