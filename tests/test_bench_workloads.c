@@ -203,6 +203,9 @@ Test(bench_workloads, a_market_day_clears_at_expiry_meters_and_settles) {
   o.duration_s = 4; /* the requests expire after it: a short market, with room for a
                      * loaded machine (ASan, other jobs) to send all 200 in time */
   o.settle = true;
+  o.timeout_s = 30; /* also the wait for the clearing after the expiry: under ASan
+                     * the four ~40-offer markets take about 1.1 s on a quiet machine
+                     * and took over 5 s on a loaded one; when is not what is tested */
   struct outcome r;
   run(&fx_workload_market_day, &o, &r);
   assert_answered(&r, 200, 184); /* FlexRequestResponses are not answered */
@@ -221,6 +224,7 @@ Test(bench_workloads, a_market_day_cleared_by_the_operator) {
   o.agrs = 2;
   o.cps = 2;
   o.clear_operator = true;
+  o.timeout_s = 30; /* per operator request and for the orders: room for a loaded machine */
   struct outcome r;
   run(&fx_workload_market_day, &o, &r);
   assert_answered(&r, 40, 36);
