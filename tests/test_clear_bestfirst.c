@@ -23,26 +23,6 @@ static void plain(struct fx_clear_params *p, bool proof, double gap) {
   p->proof_best_first_gap = gap;
 }
 
-struct sums {
-  int ran, aborts, longest, nodes;
-  long pivots;
-};
-
-static struct sums sweep(const struct fx_clear_params *p, uint64_t first, uint64_t last, size_t n,
-                         bool exhaustive) {
-  struct sums s = {0};
-  for (uint64_t seed = first; seed < last; seed++) {
-    struct fx_cm_market k;
-    fx_cm_gen(&k, seed, n, 4, seed % 5 == 0);
-    struct fx_cm_bb r = fx_cm_bb_merit(&k.m, p);
-    if (!r.ran) continue;
-    if (exhaustive) fx_cm_check_bb_exhaustive(&k.m, &r, seed);
-    s.ran++, s.aborts += r.bo.plunge_aborts, s.nodes += r.bo.nodes, s.pivots += r.bo.pivots;
-    if (r.bo.plunge_longest > s.longest) s.longest = r.bo.plunge_longest;
-  }
-  return s;
-}
-
 /* On by default, at 0.13 % (the proof ends at 0.1 %). */
 Test(clear_bestfirst, on_by_default) {
   struct fx_clear_params d;
@@ -57,12 +37,12 @@ Test(clear_bestfirst, late_plunges_go_on_at_the_least_bound_only) {
   struct fx_clear_params on, off;
   plain(&on, true, 1.0);
   plain(&off, true, 0.0);
-  struct sums a = sweep(&off, 1, 21, 30, false), b = sweep(&on, 1, 21, 30, false);
+  struct fx_cm_sums a = fx_cm_sweep(&off, 1, 21, 30, false), b = fx_cm_sweep(&on, 1, 21, 30, false);
   cr_log_info("stopped plunges %d -> %d, longest %d -> %d, nodes %d -> %d", a.aborts, b.aborts,
               a.longest, b.longest, a.nodes, b.nodes);
   cr_assert_gt(b.aborts, a.aborts, "no more plunges stopped");
   cr_assert_lt(b.longest, a.longest, "the plunges are as long as without the rule");
-  struct sums c = sweep(&on, 1, 61, 7, true);
+  struct fx_cm_sums c = fx_cm_sweep(&on, 1, 61, 7, true);
   cr_assert_gt(c.ran, 40);
 }
 
@@ -72,7 +52,7 @@ Test(clear_bestfirst, other_searches_unchanged) {
   struct fx_clear_params on, off;
   plain(&on, false, 1.0);
   plain(&off, false, 0.0);
-  struct sums a = sweep(&off, 1, 21, 30, false), b = sweep(&on, 1, 21, 30, false);
+  struct fx_cm_sums a = fx_cm_sweep(&off, 1, 21, 30, false), b = fx_cm_sweep(&on, 1, 21, 30, false);
   cr_assert_eq(a.nodes, b.nodes);
   cr_assert_eq(a.pivots, b.pivots);
   cr_assert_eq(a.aborts, b.aborts);

@@ -108,27 +108,6 @@ Test(clear_jump, a_saved_basis_is_optimal_again_at_its_bounds) {
   cr_assert_gt(without, 0, "the LP never left the first optimum: the round trip is untested");
 }
 
-struct sums {
-  int ran, nodes;
-  long pivots;
-};
-
-/* The search from merit order on n-offer markets of seeds first..last-1
- * under p, checked against the exhaustive search where small. */
-static struct sums sweep(const struct fx_clear_params *p, uint64_t first, uint64_t last, size_t n,
-                         bool exhaustive) {
-  struct sums s = {0};
-  for (uint64_t seed = first; seed < last; seed++) {
-    struct fx_cm_market k;
-    fx_cm_gen(&k, seed, n, 4, seed % 5 == 0);
-    struct fx_cm_bb r = fx_cm_bb_merit(&k.m, p);
-    if (!r.ran) continue;
-    if (exhaustive) fx_cm_check_bb_exhaustive(&k.m, &r, seed);
-    s.ran++, s.nodes += r.bo.nodes, s.pivots += r.bo.pivots;
-  }
-  return s;
-}
-
 /* With bb_jump_warm the node LPs take fewer pivots per node (jumps start
  * near their optimum); the optimum and the bound stand on small markets. */
 Test(clear_jump, jumps_from_the_parents_basis_take_fewer_pivots) {
@@ -137,12 +116,12 @@ Test(clear_jump, jumps_from_the_parents_basis_take_fewer_pivots) {
   off.bb_jump_warm = 0;
   on = off;
   on.bb_jump_warm = 1;
-  struct sums a = sweep(&off, 1, 21, 40, false), b = sweep(&on, 1, 21, 40, false);
+  struct fx_cm_sums a = fx_cm_sweep(&off, 1, 21, 40, false), b = fx_cm_sweep(&on, 1, 21, 40, false);
   cr_log_info("pivots per node: %.2f off (%d nodes), %.2f on (%d nodes)",
               (double)a.pivots / a.nodes, a.nodes, (double)b.pivots / b.nodes, b.nodes);
   cr_assert_gt(a.nodes, 100, "too few nodes to tell");
   cr_assert_lt((double)b.pivots / b.nodes, 0.9 * (double)a.pivots / a.nodes);
-  struct sums c = sweep(&on, 1, 61, 7, true);
+  struct fx_cm_sums c = fx_cm_sweep(&on, 1, 61, 7, true);
   cr_assert_gt(c.ran, 40);
 }
 

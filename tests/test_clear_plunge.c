@@ -20,27 +20,6 @@ static void plain(struct fx_clear_params *p) {
   p->bb_node_dive = 0, p->proof_rins_node = 0, p->bb_sb_cands = 0;
 }
 
-struct sums {
-  int ran, aborts, longest;
-};
-
-/* The search from merit order on n-offer markets of seeds first..last-1
- * under p, checked against the exhaustive search where small. */
-static struct sums sweep(const struct fx_clear_params *p, uint64_t first, uint64_t last, size_t n,
-                         bool exhaustive) {
-  struct sums s = {0};
-  for (uint64_t seed = first; seed < last; seed++) {
-    struct fx_cm_market k;
-    fx_cm_gen(&k, seed, n, 4, seed % 5 == 0);
-    struct fx_cm_bb r = fx_cm_bb_merit(&k.m, p);
-    if (!r.ran) continue;
-    if (exhaustive) fx_cm_check_bb_exhaustive(&k.m, &r, seed);
-    s.ran++, s.aborts += r.bo.plunge_aborts;
-    if (r.bo.plunge_longest > s.longest) s.longest = r.bo.plunge_longest;
-  }
-  return s;
-}
-
 /* 0.6 by default; at 0 no plunge stops (rounds 4-16's search). */
 Test(clear_plunge, on_by_default_and_off_at_zero) {
   struct fx_clear_params d;
@@ -49,7 +28,7 @@ Test(clear_plunge, on_by_default_and_off_at_zero) {
   struct fx_clear_params p;
   plain(&p);
   p.bb_plunge_abort = 0;
-  struct sums s = sweep(&p, 1, 21, 30, false);
+  struct fx_cm_sums s = fx_cm_sweep(&p, 1, 21, 30, false);
   cr_assert_eq(s.aborts, 0, "a plunge stopped while off");
   cr_assert_gt(s.longest, 2, "no plunge longer than 2 nodes: the rule below is untested");
 }
@@ -64,15 +43,15 @@ Test(clear_plunge, plunges_stop_far_above_the_least_open_bound) {
   off.bb_plunge_abort = 0;
   tiny = half = off;
   tiny.bb_plunge_abort = 1e-9, half.bb_plunge_abort = 0.5;
-  struct sums a = sweep(&off, 1, 21, 30, false), t = sweep(&tiny, 1, 21, 30, false),
-              h = sweep(&half, 1, 21, 30, false);
+  struct fx_cm_sums a = fx_cm_sweep(&off, 1, 21, 30, false), t = fx_cm_sweep(&tiny, 1, 21, 30, false),
+              h = fx_cm_sweep(&half, 1, 21, 30, false);
   cr_log_info("stopped plunges: %d at a tiny share, %d at 0.5; longest %d, %d, %d without",
               t.aborts, h.aborts, t.longest, h.longest, a.longest);
   cr_assert_gt(t.aborts, 0, "no plunge stopped");
   cr_assert_leq(h.aborts, t.aborts);
   cr_assert_lt(t.longest, a.longest, "the plunges are as long as without the rule");
-  struct sums c = sweep(&tiny, 1, 61, 7, true);
-  struct sums d = sweep(&half, 1, 61, 7, true);
+  struct fx_cm_sums c = fx_cm_sweep(&tiny, 1, 61, 7, true);
+  struct fx_cm_sums d = fx_cm_sweep(&half, 1, 61, 7, true);
   cr_assert_gt(c.ran + d.ran, 80);
 }
 

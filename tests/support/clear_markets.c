@@ -211,6 +211,21 @@ void fx_cm_check_bb_exhaustive(const struct fx_clear_market *m, const struct fx_
                  (long long)r->cost, (long long)e.at_cost);
 }
 
+struct fx_cm_sums fx_cm_sweep(const struct fx_clear_params *p, uint64_t first, uint64_t last,
+                              size_t n, bool exhaustive) {
+  struct fx_cm_sums s = {0};
+  for (uint64_t seed = first; seed < last; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, n, 4, seed % 5 == 0);
+    struct fx_cm_bb r = fx_cm_bb_merit(&k.m, p);
+    if (!r.ran) continue;
+    if (exhaustive) fx_cm_check_bb_exhaustive(&k.m, &r, seed);
+    s.ran++, s.nodes += r.bo.nodes, s.pivots += r.bo.pivots, s.aborts += r.bo.plunge_aborts;
+    if (r.bo.plunge_longest > s.longest) s.longest = r.bo.plunge_longest;
+  }
+  return s;
+}
+
 void fx_cm_bb_params(struct fx_clear_params *p) {
   fx_clear_params_init(p);
   p->exact_max_offers = 0;

@@ -103,6 +103,17 @@ struct fx_cm_bb fx_cm_bb_merit(const struct fx_clear_market *m, const struct fx_
 void fx_cm_check_bb_exhaustive(const struct fx_clear_market *m, const struct fx_cm_bb *r,
                                uint64_t seed);
 
+/* Sums over a sweep of generated markets (fx_cm_sweep). */
+struct fx_cm_sums {
+  int ran, nodes, aborts, longest; /* longest: the longest plunge of any */
+  long pivots;
+};
+/* The search from merit order (fx_cm_bb_merit) under p on the n-offer
+ * markets of fx_cm_gen's seeds first..last-1 (every fifth with rebounds),
+ * each checked against the exhaustive search where exhaustive. */
+struct fx_cm_sums fx_cm_sweep(const struct fx_clear_params *p, uint64_t first, uint64_t last,
+                              size_t n, bool exhaustive);
+
 /* fx_clear_solve(m, p), asserting it returns 0. */
 struct fx_clear_result fx_cm_solve(const struct fx_clear_market *m,
                                    const struct fx_clear_params *p);
