@@ -34,33 +34,19 @@ Test(clear_jump, on_by_default) {
  * there, is optimal again at the first bounds with no pivot and the same
  * objective. Returns the pivots the LP took back to the first bounds
  * without the saved basis (-1: the market has no node LP to try). */
-static long round_trip(uint64_t seed, size_t n) {
+static long round_trip(uint64_t seed, size_t n_offers) {
   struct fx_cm_market k;
-  fx_cm_gen(&k, seed, n, 4, false);
-  struct cl_model md;
-  cr_assert_eq(cl_model_init(&md, &k.m), 0);
-  if (md.n_cols < 4) {
-    cl_model_free(&md);
+  fx_cm_gen(&k, seed, n_offers, 4, false);
+  struct fx_cm_node n;
+  if (!fx_cm_node_open(&n, &k.m) || n.md.n_cols < 4) {
+    fx_cm_node_close(&n);
     return -1;
   }
-  struct fx_clear_params p;
-  fx_clear_params_init(&p);
-  struct cl_lp *lp = NULL;
-  struct cl_state st = {0};
-  struct cl_lp_out out = {0};
-  struct cl_krange *kr = malloc(md.n_cols * sizeof *kr);
-  cr_assert(kr);
-  for (size_t c = 0; c < md.n_cols; c++) kr[c] = (struct cl_krange){0, 100};
-  cr_assert_eq(cl_lp_create(&lp, &md, &p, 0), 0);
-  cr_assert_eq(cl_state_init(&st, &md), 0);
-  cr_assert_eq(cl_merit(&st, &md), 0);
-  cr_assert_eq(cl_lp_root(lp, &st, &out), 0);
-  cr_assert_eq(cl_lp_cost_bound(lp, st.cov, &out), 0);
-  cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
+  struct cl_lp *lp = n.lp;
   int64_t b0, b;
   long piv = 0, back = 0;
-  cl_lp_bb_solve(lp, st.cov, &b0, &piv); /* GLPK's; the native simplex starts at its optimum */
-  cl_lp_bb_solve(lp, st.cov, &b0, &piv);
+  cl_lp_bb_solve(lp, n.cov, &b0, &piv); /* GLPK's; the native simplex starts at its optimum */
+  cl_lp_bb_solve(lp, n.cov, &b0, &piv);
   double obj0 = cl_lp_bb_objval(lp);
   int len = cl_lp_bb_basis_len(lp);
   cr_assert_gt(len, 0, "seed %llu: no native simplex", (unsigned long long)seed);
@@ -68,15 +54,15 @@ static long round_trip(uint64_t seed, size_t n) {
   cr_assert(saved && old);
   cl_lp_bb_basis_get(lp, saved);
   for (int twice = 0; twice < 2; twice++) {
-    for (size_t c = 0; c < md.n_cols; c += 3) /* every third column out */
+    for (size_t c = 0; c < n.md.n_cols; c += 3) /* every third column out */
       cl_lp_bb_set(lp, c, (struct cl_krange){0, 0});
-    cl_lp_bb_solve(lp, st.cov, &b, &piv);
-    for (size_t c = 0; c < md.n_cols; c += 3) cl_lp_bb_set(lp, c, kr[c]);
+    cl_lp_bb_solve(lp, n.cov, &b, &piv);
+    for (size_t c = 0; c < n.md.n_cols; c += 3) cl_lp_bb_set(lp, c, n.kr[c]);
     cr_assert_leq(cl_lp_bb_basis_len(lp), len + 64);
     piv = 0;
     if (twice) cr_assert_eq(cl_lp_bb_warm(lp, saved, len, old), 1, "seed %llu: basis refused",
                             (unsigned long long)seed);
-    cl_lp_bb_solve(lp, st.cov, &b, &piv);
+    cl_lp_bb_solve(lp, n.cov, &b, &piv);
     if (!twice) {
       back = piv;
       continue;
@@ -87,11 +73,8 @@ static long round_trip(uint64_t seed, size_t n) {
     cr_assert_leq(fabs(obj - obj0), 1e-7 * fmax(1.0, fabs(obj0)), "seed %llu: %.9g, was %.9g",
                   (unsigned long long)seed, obj, obj0);
   }
-  free(saved), free(old), free(kr);
-  cl_lp_bb_end(lp);
-  cl_lp_free(lp);
-  cl_state_free(&st);
-  cl_model_free(&md);
+  free(saved), free(old);
+  fx_cm_node_close(&n);
   return back;
 }
 
