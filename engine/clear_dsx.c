@@ -936,13 +936,19 @@ static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
     for (uint64_t b = mv[wi]; b; b &= b - 1) {
       int k = wi * 64 + __builtin_ctzll(b);
       double a = ar[k];
-      /* |sigma·a| = |a|: no candidate below the pivot tolerance (most
-       * of them, zero: their columns miss rho's rows), skipped at once */
-      if (fabs(a) <= TOL_PIV) {
-        if (a != 0.0 || signbit(a) || dj[k] == 0.0) mz[nmz++] = k;
+      uint64_t bits;
+      memcpy(&bits, &a, sizeof bits);
+      /* +0 (most of them: their columns miss rho's rows) skipped at once
+       * by its bits, unless its dj is a zero the update may turn; any
+       * other alpha is updated, and one with |sigma·a| = |a| below the
+       * pivot tolerance is no candidate (fabs(a) <= TOL_PIV's outcome,
+       * tested first, in fewer instructions) */
+      if (!bits) {
+        if (dj[k] == 0.0) mz[nmz++] = k;
         continue;
       }
       mz[nmz++] = k;
+      if (fabs(a) <= TOL_PIV) continue;
       if (!isfinite(a)) return false; /* overflow: no ratio test to trust */
       double as = sigma * a, ratio;
       /* (not fmax: a libm call here, per variable and pivot) */
@@ -1518,8 +1524,9 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
 
 int cl_dsx_basis_len(const struct cl_dsx *d) { return d->n + d->m; }
 
-void cl_dsx_basis_get(const struct cl_dsx *d, signed char *st) {
-  for (int v = 0; v < d->n + d->m; v++) st[v] = d->st[v] == BASIC;
+void cl_dsx_basis_get(const struct cl_dsx *d, signed char *restrict st) {
+  const signed char *restrict from = d->st; /* (restrict: a vector loop, st being no copy of d's) */
+  for (int v = 0, nv = d->n + d->m; v < nv; v++) st[v] = from[v] == BASIC;
 }
 
 /* The statuses of basis st (len variables; a row appended since is
