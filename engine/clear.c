@@ -94,6 +94,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->lns_proof_start = false;
   p->cross_max_offers = 0;
   p->cross_proof_start = false;
+  p->proof_rins_start = false;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
@@ -359,7 +360,8 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
      * round 10b): where it closes the gap, the stages below, whose answers
      * it would only compete with, are spared (a third of the root at
      * 1,000 offers) */
-    bool later = p->lns_proof_start || p->cross_proof_start; /* asked to start from their answers */
+    bool later = p->lns_proof_start || p->cross_proof_start || /* asked to start from their answers */
+                 p->proof_rins_start;
     if (!rc && proof && !bb && !later && p->proof_first_ratio > 0 &&
         gap_open(&best, out.cost_lb, p->proof_first_ratio * p->bb_gap)) {
       rc = proof_run(md, lp, p, deadline, &best, &other, &out, &bo, &proof_cols);
@@ -372,6 +374,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
      * is its first step */
     bool cross = xon && gap_open(&best, out.cost_lb, p->bb_gap);
     if (!rc && rins && !cross) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb is at best.cov */
+    if (!rc && rins && proof && p->proof_rins_start) cl_state_copy(&other, &best, md);
     if (!rc && cross) rc = cl_prim_cross(md, lp, p, deadline, &other, &best, &xo);
     if (!rc && cross && proof && p->cross_proof_start) cl_state_copy(&other, &best, md);
     /* Window neighbourhoods where the gap stays open (opt-in; round 9) */

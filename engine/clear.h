@@ -228,6 +228,12 @@ struct fx_clear_params {
    * from its answer instead of the root's. Deterministic. */
   size_t cross_max_offers;
   bool cross_proof_start;
+  /* The proof from the neighbourhood search's answer (round 19, opt-in;
+   * false = off): on markets that get both, step 11's search and step
+   * 13's dive polish run before the proof (whatever proof_first_ratio
+   * says), and the proof starts from their answer instead of the root's;
+   * its bound is at that answer's coverage, which the final answer keeps. */
+  bool proof_rins_start;
   /* The proof's reduced LP from the full LP's basis (rounds 10 and 14;
    * default on since round 14): the cost-bound optimum of the whole
    * market, restricted to the reduced market's rows and columns, starts
