@@ -40,7 +40,7 @@
  * BB_SCARCITY (one market only); the window neighbourhoods (round 9, off
  * by default): LNS_MAX (lns_max_offers), LNS_WIDTH, LNS_SHARE, LNS_NODES,
  * LNS_PIVOTS, LNS_PASSES, LNS_WORK and LNS_PROOF (lns_proof_start: 0 or 1);
- * RINS_PROOF (proof_rins_start: 0 or 1; round 19, off by default);
+ * RINS_PROOF (proof_rins_start: 0 or 1; round 19, on by default);
  * BB_SYMM (bb_symmetry: 0 or 1) and BB_DUP=k (each generated offer k
  * times, identical, the request's bounds k times as wide; round 12).
  * With BB_SIZE: BB_RUNS=k runs of the market (median; default 1) and

@@ -228,11 +228,12 @@ struct fx_clear_params {
    * from its answer instead of the root's. Deterministic. */
   size_t cross_max_offers;
   bool cross_proof_start;
-  /* The proof from the neighbourhood search's answer (round 19, opt-in;
-   * false = off): on markets that get both, step 11's search and step
-   * 13's dive polish run before the proof (whatever proof_first_ratio
-   * says), and the proof starts from their answer instead of the root's;
-   * its bound is at that answer's coverage, which the final answer keeps. */
+  /* The proof from the neighbourhood search's answer (round 19): where
+   * step 11's search and step 13's dive polish run before the proof (the
+   * root's gap below proof_first_ratio × bb_gap; everywhere with ratio 0),
+   * the proof starts from their answer instead of the root's; its bound
+   * is at that answer's coverage, which the final answer keeps. Default
+   * on; false: from the root's answer, as before round 19. */
   bool proof_rins_start;
   /* The proof's reduced LP from the full LP's basis (rounds 10 and 14;
    * default on since round 14): the cost-bound optimum of the whole
