@@ -69,6 +69,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->rins_max_offers = 2000;
   p->proof_max_offers = 2000;
   p->proof_first_ratio = 2.0;
+  p->proof_first_max_ratio = 0;
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
   p->proof_rins_node = 30;
@@ -362,9 +363,13 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     /* The proof first where the root's gap is wide (proof_first_ratio,
      * round 10b): where it closes the gap, the stages below, whose answers
      * it would only compete with, are spared (a third of the root at
-     * 1,000 offers) */
+     * 1,000 offers); not where it is wider than proof_first_max_ratio
+     * (opt-in, round 19), where the proof rarely closes before finding
+     * better answers and the search's answer shortens it more often */
     bool later = p->lns_proof_start || p->cross_proof_start; /* asked to start from their answers */
-    if (!rc && proof && !bb && !later && p->proof_first_ratio > 0 &&
+    bool wide = p->proof_first_max_ratio > 0 &&
+                gap_open(&best, out.cost_lb, p->proof_first_max_ratio * p->bb_gap);
+    if (!rc && proof && !bb && !later && !wide && p->proof_first_ratio > 0 &&
         gap_open(&best, out.cost_lb, p->proof_first_ratio * p->bb_gap)) {
       rc = proof_run(md, lp, p, deadline, &best, &other, &out, &bo, &proof_cols);
       proof = false;

@@ -65,3 +65,39 @@ Test(clear_rstart, the_proof_starts_from_the_searchs_answer) {
     if (!ratio) cr_assert_gt(smaller, 0, "the proof never started from the search's answer");
   }
 }
+
+/* proof_first_max_ratio (round 19, opt-in): where the root's gap is above
+ * it the search runs first, as with proof_first_ratio 0. With the limit
+ * at proof_first_ratio (nothing left between them) every market clears as
+ * with the search first everywhere, and some that ran the proof first by
+ * default now get the search; with the limit far above any gap, as by
+ * default. */
+Test(clear_rstart, a_wide_root_gap_gets_the_search_first) {
+  struct fx_clear_params dflt, first, capped, loose;
+  fx_clear_params_init(&dflt);
+  dflt.exact_max_offers = 0;
+  dflt.bb_max_offers = 0;
+  cr_assert_eq(dflt.proof_first_max_ratio, 0, "off by default");
+  first = dflt, capped = dflt, loose = dflt;
+  first.proof_first_ratio = 0;
+  capped.proof_first_max_ratio = dflt.proof_first_ratio;
+  loose.proof_first_max_ratio = 1e6;
+  int moved = 0;
+  for (uint64_t seed = 700; seed < 760; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(20 + 3 * (seed % 27)), 60, seed % 4 == 0);
+    struct fx_clear_result a = fx_cm_solve(&k.m, &dflt), b = fx_cm_solve(&k.m, &first),
+                           c = fx_cm_solve(&k.m, &capped), d = fx_cm_solve(&k.m, &loose);
+    fx_cm_check_result(&k.m, &c, seed);
+    fx_cm_same_result(&c, &b, seed);
+    cr_assert_eq(c.rins_free, b.rins_free, "seed %llu", (unsigned long long)seed);
+    fx_cm_same_result(&d, &a, seed);
+    moved += a.rins_free == 0 && c.rins_free > 0;
+    fx_clear_result_free(&a);
+    fx_clear_result_free(&b);
+    fx_clear_result_free(&c);
+    fx_clear_result_free(&d);
+  }
+  cr_log_info("the search first on %d of 60 markets that ran the proof first by default", moved);
+  cr_assert_gt(moved, 0, "a wide gap never got the search first");
+}
