@@ -40,6 +40,8 @@
  * BB_SCARCITY (one market only); the window neighbourhoods (round 9, off
  * by default): LNS_MAX (lns_max_offers), LNS_WIDTH, LNS_SHARE, LNS_NODES,
  * LNS_PIVOTS, LNS_PASSES, LNS_WORK and LNS_PROOF (lns_proof_start: 0 or 1);
+ * RINS_PROOF (proof_rins_start: 0 or 1; round 19, on by default);
+ * PROOF_FIRST_MAX (proof_first_max_ratio; round 19, 0 = off by default);
  * BB_SYMM (bb_symmetry: 0 or 1) and BB_DUP=k (each generated offer k
  * times, identical, the request's bounds k times as wide; round 12).
  * With BB_SIZE: BB_RUNS=k runs of the market (median; default 1) and
@@ -187,6 +189,7 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("NATIVE_PH1")) p->root_native_phase1 = atoi(getenv("NATIVE_PH1")) != 0;
   if (getenv("NATIVE_PH1_MAX")) p->root_native_phase1_max_offers = (size_t)atol(getenv("NATIVE_PH1_MAX"));
   if (getenv("PROOF_FIRST")) p->proof_first_ratio = atof(getenv("PROOF_FIRST"));
+  if (getenv("PROOF_FIRST_MAX")) p->proof_first_max_ratio = atof(getenv("PROOF_FIRST_MAX"));
   if (getenv("BB_SB")) p->bb_sb_cands = atoi(getenv("BB_SB"));
   if (getenv("BB_SB_REL")) p->bb_sb_reliable = atoi(getenv("BB_SB_REL"));
   if (getenv("BB_SB_PIV")) p->bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
@@ -211,6 +214,7 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("LNS_PIVOTS")) p->lns_pivot_limit = atol(getenv("LNS_PIVOTS"));
   if (getenv("LNS_PASSES")) p->lns_passes = atoi(getenv("LNS_PASSES"));
   if (getenv("LNS_WORK")) p->lns_work = atoi(getenv("LNS_WORK"));
+  if (getenv("RINS_PROOF")) p->proof_rins_start = atoi(getenv("RINS_PROOF")) != 0;
   if (getenv("LNS_PROOF")) p->lns_proof_start = atoi(getenv("LNS_PROOF")) != 0;
 }
 

@@ -187,6 +187,15 @@ struct fx_clear_params {
    * round 10b). Default 2. lns_proof_start and cross_proof_start, which
    * ask the proof to start from those stages' answers, keep the old order. */
   double proof_first_ratio;
+  /* The proof not first where the root's gap is above
+   * proof_first_max_ratio × bb_gap (round 19, opt-in; 0 = no limit, the
+   * default): there the neighbourhood search and the dive polish run
+   * first, as below proof_first_ratio, and the proof, with
+   * proof_rins_start, from their answer. On the bench's three sets
+   * at 7 (0.7 %) 39 of 288 markets change, the hardest gain most, the sum
+   * falls 1.4 % and the tuned set loses 0.35 %: luck of a few long proofs
+   * (docs/clearing-rounds.md, round 19). */
+  double proof_first_max_ratio;
   int rins_node_limit;
   long rins_pivot_limit;
   /* The neighbourhood search inside the proof (round 13): step 12's
@@ -228,6 +237,13 @@ struct fx_clear_params {
    * from its answer instead of the root's. Deterministic. */
   size_t cross_max_offers;
   bool cross_proof_start;
+  /* The proof from the neighbourhood search's answer (round 19): where
+   * step 11's search and step 13's dive polish run before the proof (the
+   * root's gap below proof_first_ratio × bb_gap; everywhere with ratio 0),
+   * the proof starts from their answer instead of the root's; its bound
+   * is at that answer's coverage, which the final answer keeps. Default
+   * on; false: from the root's answer, as before round 19. */
+  bool proof_rins_start;
   /* The proof's reduced LP from the full LP's basis (rounds 10 and 14;
    * default on since round 14): the cost-bound optimum of the whole
    * market, restricted to the reduced market's rows and columns, starts
