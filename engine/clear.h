@@ -253,6 +253,18 @@ struct fx_clear_params {
    * have usually moved the incumbent, so the two disagree on other
    * offers. Proves nothing. Default 100; 0 = once. */
   int proof_rins_again;
+  /* The neighbourhood search inside the proof once more when the proof
+   * goes late (round 19, ans19): at the first node after proof_rins_node
+   * where the proven gap is within proof_best_first_gap of the
+   * incumbent's value, from that node's LP (after a stopped plunge, the
+   * least bound's). Late, the bound is near and a cheaper answer often
+   * ends the proof at once. Only where proof_rins_node is on. */
+  bool proof_rins_late;
+  /* The neighbourhood search inside the proof again whenever the proof
+   * stalls (round 19, ans19): after node proof_rins_again, at a node
+   * proof_rins_stall nodes after both the incumbent's last improvement
+   * and the last search. Only long proofs get it. 0 = off. */
+  int proof_rins_stall;
   /* Look-ahead candidates in the proof's branch-and-bound (step 12, and the
    * node searches' sub-markets inside it) instead of bb_sb_cands (round
    * 15, srcs: 24 changed 13 of 96 measured markets, all at 0.4x, for
