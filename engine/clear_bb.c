@@ -446,6 +446,7 @@ struct budget {
   int plunge_aborts, plunge_longest; /* round 17: bb_plunge_abort */
   int last_better; /* the node the incumbent last improved at (round 19) */
   int last_rins;   /* the node of the last node search */
+  int late_at;     /* the first node after proof_rins_node found late (0: none yet) */
   bool late_rins;  /* proof_rins_late's search has run */
   bool hit;
 };
@@ -461,16 +462,19 @@ static bool late(struct bb *bb);
 /* Round 19 (ans19): most of a long proof's nodes wait for its final
  * answer, which comes late (on the bench's 1.2x at the last node of 225;
  * given it from the root, 29 nodes). Two more searches, each off by
- * default: one when the proof first goes late (proof_rins_late: the gap
- * is within proof_best_first_gap, so a cheaper answer often closes it
- * at once) and, after proof_rins_again, one whenever proof_rins_stall
- * nodes have passed since both the last improvement and the last
- * search (proof_rins_stall). */
+ * default: one proof_rins_late_wait nodes after the proof goes late
+ * (proof_rins_late: the gap is within proof_best_first_gap, so a cheaper
+ * answer often closes it at once; late stays late, as the incumbent only
+ * falls and the bound only rises) and, after proof_rins_again, one
+ * whenever proof_rins_stall nodes have passed since both the last
+ * improvement and the last search (proof_rins_stall). */
 static bool rins_more(struct bb *bb, struct budget *bu) {
   const struct fx_clear_params *p = bb->p;
   int n = bu->nodes;
-  if (p->proof_rins_late && !bu->late_rins && n > p->proof_rins_node && late(bb))
-    return bu->late_rins = true;
+  if (p->proof_rins_late && !bu->late_rins && n > p->proof_rins_node) {
+    if (!bu->late_at && late(bb)) bu->late_at = n;
+    if (bu->late_at && n >= bu->late_at + p->proof_rins_late_wait) return bu->late_rins = true;
+  }
   int s = p->proof_rins_stall;
   return s > 0 && n > p->proof_rins_again && n - bu->last_better >= s && n - bu->last_rins >= s;
 }

@@ -41,14 +41,16 @@ static void params(struct fx_clear_params *p, bool rins_late, int stall, double 
   fx_cm_bb_params(p);
   p->proof_rins_node = 1, p->proof_rins_again = 2;
   p->proof_best_first_gap = late_gap;
-  p->proof_rins_late = rins_late, p->proof_rins_stall = stall;
+  p->proof_rins_late = rins_late, p->proof_rins_late_wait = 0, p->proof_rins_stall = stall;
 }
 
-/* Both off by default (measured, docs/clearing-rounds.md round 19). */
+/* Both off by default (measured, docs/clearing-rounds.md round 19); the
+ * late search's wait 30 nodes. */
 Test(clear_rinslate, off_by_default) {
   struct fx_clear_params d;
   fx_clear_params_init(&d);
   cr_assert(!d.proof_rins_late);
+  cr_assert_eq(d.proof_rins_late_wait, 30);
   cr_assert_eq(d.proof_rins_stall, 0);
 }
 
@@ -68,6 +70,35 @@ Test(clear_rinslate, one_more_search_when_the_proof_goes_late) {
   cr_assert_leq(a.most, 1);
   cr_assert_leq(b.most, 2, "more than one search for going late");
   cr_assert_gt(b.rins, a.rins, "no search when the proof went late");
+}
+
+/* With a wait, the search comes that many nodes after the proof goes
+ * late: never on a proof that ends sooner, so fewer searches than
+ * without; one at most. */
+Test(clear_rinslate, the_late_search_waits) {
+  struct fx_clear_params now, later, off;
+  params(&now, true, 0, 1.0);
+  params(&later, true, 0, 1.0);
+  params(&off, false, 0, 1.0);
+  now.proof_rins_again = later.proof_rins_again = off.proof_rins_again = 0;
+  later.proof_rins_late_wait = 4;
+  int n_now = 0, n_later = 0, fired = 0;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(7 + seed % 3), 4, seed % 5 == 0);
+    struct fx_cm_bb a = fx_cm_bb_merit(&k.m, &now), b = fx_cm_bb_merit(&k.m, &later),
+                    o = fx_cm_bb_merit(&k.m, &off);
+    if (!a.ran) continue;
+    /* late from node 2 on: the search waits until node 6 at the earliest */
+    if (b.bo.nodes < 6)
+      cr_assert_eq(b.bo.rins, o.bo.rins, "seed %llu: a search at %d nodes",
+                   (unsigned long long)seed, b.bo.nodes);
+    cr_assert_leq(b.bo.rins, o.bo.rins + 1, "seed %llu", (unsigned long long)seed);
+    n_now += a.bo.rins, n_later += b.bo.rins, fired += b.bo.rins > o.bo.rins;
+  }
+  cr_log_info("searches %d at once, %d after the wait (%d proofs)", n_now, n_later, fired);
+  cr_assert_lt(n_later, n_now, "the wait changed nothing");
+  cr_assert_gt(fired, 0, "no search after the wait");
 }
 
 /* Never late (a share of 0): the rule never fires. */
@@ -110,6 +141,6 @@ Test(clear_rinslate, other_searches_unchanged) {
 Test(clear_rinslate, clearing_with_both_matches_exhaustive_search) {
   struct fx_clear_params p;
   fx_cm_bb_params(&p);
-  p.proof_rins_late = true, p.proof_rins_stall = 1;
+  p.proof_rins_late = true, p.proof_rins_late_wait = 0, p.proof_rins_stall = 1;
   fx_cm_small_both_paths(&p);
 }
