@@ -461,13 +461,14 @@ static bool late(struct bb *bb);
 
 /* Round 19 (ans19): most of a long proof's nodes wait for its final
  * answer, which comes late (on the bench's 1.2x at the last node of 225;
- * given it from the root, 29 nodes). Two more searches, each off by
- * default: one proof_rins_late_wait nodes after the proof goes late
+ * given it from the root, 29 nodes). Two more searches: one (on by
+ * default) proof_rins_late_wait nodes after the proof goes late
  * (proof_rins_late: the gap is within proof_best_first_gap, so a cheaper
  * answer often closes it at once; late stays late, as the incumbent only
  * falls and the bound only rises) and, after proof_rins_again, one
  * whenever proof_rins_stall nodes have passed since both the last
- * improvement and the last search (proof_rins_stall). */
+ * improvement and the last search (proof_rins_stall; off: it lost on
+ * the sets measured). */
 static bool rins_more(struct bb *bb, struct budget *bu) {
   const struct fx_clear_params *p = bb->p;
   int n = bu->nodes;

@@ -2,8 +2,9 @@
  * when it stalls (round 19, ans19; proof_rins_late, proof_rins_stall;
  * rins_more in clear_bb.c). Run through cl_bb_run from merit order's
  * answer so that the searches can be counted: each rule adds searches
- * where it should (late: one, at the first node after proof_rins_node
- * where the gap is within proof_best_first_gap; stall: after
+ * where it should (late: one, proof_rins_late_wait nodes after the
+ * first node after proof_rins_node where the gap is within
+ * proof_best_first_gap; stall: after
  * proof_rins_again, one whenever that many nodes passed since the last
  * improvement and the last search), none where proof_rins_node is 0 (the
  * sub-markets' and step 10's searches); every search's answer stays the
@@ -44,12 +45,12 @@ static void params(struct fx_clear_params *p, bool rins_late, int stall, double 
   p->proof_rins_late = rins_late, p->proof_rins_late_wait = 0, p->proof_rins_stall = stall;
 }
 
-/* Both off by default (measured, docs/clearing-rounds.md round 19); the
- * late search's wait 30 nodes. */
-Test(clear_rinslate, off_by_default) {
+/* The late search on by default, after a wait of 30 nodes; the stall's
+ * searches off (measured, docs/clearing-rounds.md round 19). */
+Test(clear_rinslate, defaults) {
   struct fx_clear_params d;
   fx_clear_params_init(&d);
-  cr_assert(!d.proof_rins_late);
+  cr_assert(d.proof_rins_late);
   cr_assert_eq(d.proof_rins_late_wait, 30);
   cr_assert_eq(d.proof_rins_stall, 0);
 }
