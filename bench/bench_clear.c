@@ -27,7 +27,9 @@
  * bb_mend_short_ppm; round 16, short), PLUNGE_ABORT (bb_plunge_abort;
  * round 17, plng; 0 = plunges unbounded), JUMP_WARM (bb_jump_warm; round
  * 18, jump; 0 = off), BEST_FIRST_GAP (proof_best_first_gap; round 18,
- * brch; 0 = off),
+ * brch; 0 = off), PROOF_RINS_LATE, PROOF_RINS_LATE_WAIT,
+ * PROOF_RINS_STALL (proof_rins_late: 0 or 1, proof_rins_late_wait,
+ * proof_rins_stall; round 19, ans19; 0 = off),
  * BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
@@ -199,6 +201,9 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("RINS_NODES")) p->rins_node_limit = atoi(getenv("RINS_NODES"));
   if (getenv("PROOF_RINS")) p->proof_rins_node = atoi(getenv("PROOF_RINS"));
   if (getenv("PROOF_RINS2")) p->proof_rins_again = atoi(getenv("PROOF_RINS2"));
+  if (getenv("PROOF_RINS_LATE")) p->proof_rins_late = atoi(getenv("PROOF_RINS_LATE")) != 0;
+  if (getenv("PROOF_RINS_LATE_WAIT")) p->proof_rins_late_wait = atoi(getenv("PROOF_RINS_LATE_WAIT"));
+  if (getenv("PROOF_RINS_STALL")) p->proof_rins_stall = atoi(getenv("PROOF_RINS_STALL"));
   if (getenv("PROOF_SB")) p->proof_sb_cands = atoi(getenv("PROOF_SB"));
   if (getenv("PROOF_RINS_SWAP")) p->proof_rins_swap_share = atof(getenv("PROOF_RINS_SWAP"));
   if (getenv("PROOF_RINS_NODES")) p->proof_rins_node_limit = atoi(getenv("PROOF_RINS_NODES"));

@@ -77,6 +77,9 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->root_native_phase1 = true;
   p->root_native_phase1_max_offers = 2000;
   p->proof_rins_again = 100;
+  p->proof_rins_late = true;
+  p->proof_rins_late_wait = 30;
+  p->proof_rins_stall = 0;
   p->proof_sb_cands = 24;
   p->proof_rins_swap_share = 0.0;
   p->proof_rins_node_limit = 0;

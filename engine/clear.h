@@ -269,6 +269,27 @@ struct fx_clear_params {
    * have usually moved the incumbent, so the two disagree on other
    * offers. Proves nothing. Default 100; 0 = once. */
   int proof_rins_again;
+  /* The neighbourhood search inside the proof once more when the proof
+   * is late (round 19, ans19): proof_rins_late_wait nodes after the
+   * first node after proof_rins_node where the proven gap is within
+   * proof_best_first_gap of the incumbent's value, from that node's LP
+   * (best first by then: the least bound's). Late, the bound is near and
+   * a cheaper answer often ends the proof at once; the wait leaves out
+   * the proofs that end soon anyway, where the search costs more (40-60 M
+   * instructions, about 22 nodes) than it can save. Only where
+   * proof_rins_node is on. Default on, after 30 nodes: on the three sets
+   * of 96 markets of 1,000 offers (seeds 0-143 x 0.4/1.2) 137.13 ->
+   * 134.79 G instructions (-1.77 / -2.00 / -1.35 % per set), every
+   * proof kept; it runs on the 56 proofs late for 30 nodes, costs
+   * 40-67 M where it finds nothing and saves up to 926 M (a 1,042-node
+   * proof down to 592) where it does (docs/clearing-rounds.md round 19). */
+  bool proof_rins_late;
+  int proof_rins_late_wait;
+  /* The neighbourhood search inside the proof again whenever the proof
+   * stalls (round 19, ans19): after node proof_rins_again, at a node
+   * proof_rins_stall nodes after both the incumbent's last improvement
+   * and the last search. Only long proofs get it. 0 = off. */
+  int proof_rins_stall;
   /* Look-ahead candidates in the proof's branch-and-bound (step 12, and the
    * node searches' sub-markets inside it) instead of bb_sb_cands (round
    * 15, srcs: 24 changed 13 of 96 measured markets, all at 0.4x, for
