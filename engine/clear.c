@@ -77,7 +77,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->root_native_phase1 = true;
   p->root_native_phase1_max_offers = 2000;
   p->proof_rins_again = 100;
-  p->proof_rins_late = true;
+  p->proof_rins_late = false;
   p->proof_rins_late_wait = 30;
   p->proof_rins_stall = 0;
   p->proof_sb_cands = 24;

@@ -277,12 +277,13 @@ struct fx_clear_params {
    * a cheaper answer often ends the proof at once; the wait leaves out
    * the proofs that end soon anyway, where the search costs more (40-60 M
    * instructions, about 22 nodes) than it can save. Only where
-   * proof_rins_node is on. Default on, after 30 nodes: on the three sets
-   * of 96 markets of 1,000 offers (seeds 0-143 x 0.4/1.2) 137.13 ->
-   * 134.79 G instructions (-1.77 / -2.00 / -1.35 % per set), every
-   * proof kept; it runs on the 56 proofs late for 30 nodes, costs
-   * 40-67 M where it finds nothing and saves up to 926 M (a 1,042-node
-   * proof down to 592) where it does (docs/clearing-rounds.md round 19). */
+   * proof_rins_node is on. Default off (wait 30 when on): on the three
+   * sets of 96 markets of 1,000 offers it was chosen on (seeds 0-143 x
+   * 0.4/1.2) 137.13 -> 134.79 G instructions (-1.77 / -2.00 / -1.35 %
+   * per set), every proof kept, but the sums rode on a few long proofs
+   * (up to -926 M, a 1,042-node proof down to 592) against 40-67 M for
+   * each search that finds nothing; on seeds 144-239, held out, +0.17 /
+   * +0.83 % with nodes -4.2 / -3.0 % (docs/clearing-rounds.md round 19). */
   bool proof_rins_late;
   int proof_rins_late_wait;
   /* The neighbourhood search inside the proof again whenever the proof
