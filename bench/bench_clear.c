@@ -27,7 +27,9 @@
  * bb_mend_short_ppm; round 16, short), PLUNGE_ABORT (bb_plunge_abort;
  * round 17, plng; 0 = plunges unbounded), JUMP_WARM (bb_jump_warm; round
  * 18, jump; 0 = off), BEST_FIRST_GAP (proof_best_first_gap; round 18,
- * brch; 0 = off),
+ * brch; 0 = off), PROOF_RINS_LATE, PROOF_RINS_LATE_WAIT,
+ * PROOF_RINS_STALL (proof_rins_late: 0 or 1, proof_rins_late_wait,
+ * proof_rins_stall; round 19, ans19; 0 = off),
  * BB_SB,
  * BB_SB_REL, BB_SB_PIV (reliability branching: bb_sb_cands, bb_sb_reliable,
  * bb_sb_pivots), BB_SB_DEPTH, BB_SB_STOP (bb_sb_depth, bb_sb_stop: 0 or 1;
@@ -40,6 +42,8 @@
  * BB_SCARCITY (one market only); the window neighbourhoods (round 9, off
  * by default): LNS_MAX (lns_max_offers), LNS_WIDTH, LNS_SHARE, LNS_NODES,
  * LNS_PIVOTS, LNS_PASSES, LNS_WORK and LNS_PROOF (lns_proof_start: 0 or 1);
+ * RINS_PROOF (proof_rins_start: 0 or 1; round 19, on by default);
+ * PROOF_FIRST_MAX (proof_first_max_ratio; round 19, 0 = off by default);
  * BB_SYMM (bb_symmetry: 0 or 1) and BB_DUP=k (each generated offer k
  * times, identical, the request's bounds k times as wide; round 12).
  * With BB_SIZE: BB_RUNS=k runs of the market (median; default 1) and
@@ -187,6 +191,7 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("NATIVE_PH1")) p->root_native_phase1 = atoi(getenv("NATIVE_PH1")) != 0;
   if (getenv("NATIVE_PH1_MAX")) p->root_native_phase1_max_offers = (size_t)atol(getenv("NATIVE_PH1_MAX"));
   if (getenv("PROOF_FIRST")) p->proof_first_ratio = atof(getenv("PROOF_FIRST"));
+  if (getenv("PROOF_FIRST_MAX")) p->proof_first_max_ratio = atof(getenv("PROOF_FIRST_MAX"));
   if (getenv("BB_SB")) p->bb_sb_cands = atoi(getenv("BB_SB"));
   if (getenv("BB_SB_REL")) p->bb_sb_reliable = atoi(getenv("BB_SB_REL"));
   if (getenv("BB_SB_PIV")) p->bb_sb_pivots = atoi(getenv("BB_SB_PIV"));
@@ -196,6 +201,9 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("RINS_NODES")) p->rins_node_limit = atoi(getenv("RINS_NODES"));
   if (getenv("PROOF_RINS")) p->proof_rins_node = atoi(getenv("PROOF_RINS"));
   if (getenv("PROOF_RINS2")) p->proof_rins_again = atoi(getenv("PROOF_RINS2"));
+  if (getenv("PROOF_RINS_LATE")) p->proof_rins_late = atoi(getenv("PROOF_RINS_LATE")) != 0;
+  if (getenv("PROOF_RINS_LATE_WAIT")) p->proof_rins_late_wait = atoi(getenv("PROOF_RINS_LATE_WAIT"));
+  if (getenv("PROOF_RINS_STALL")) p->proof_rins_stall = atoi(getenv("PROOF_RINS_STALL"));
   if (getenv("PROOF_SB")) p->proof_sb_cands = atoi(getenv("PROOF_SB"));
   if (getenv("PROOF_RINS_SWAP")) p->proof_rins_swap_share = atof(getenv("PROOF_RINS_SWAP"));
   if (getenv("PROOF_RINS_NODES")) p->proof_rins_node_limit = atoi(getenv("PROOF_RINS_NODES"));
@@ -211,6 +219,7 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("LNS_PIVOTS")) p->lns_pivot_limit = atol(getenv("LNS_PIVOTS"));
   if (getenv("LNS_PASSES")) p->lns_passes = atoi(getenv("LNS_PASSES"));
   if (getenv("LNS_WORK")) p->lns_work = atoi(getenv("LNS_WORK"));
+  if (getenv("RINS_PROOF")) p->proof_rins_start = atoi(getenv("RINS_PROOF")) != 0;
   if (getenv("LNS_PROOF")) p->lns_proof_start = atoi(getenv("LNS_PROOF")) != 0;
 }
 

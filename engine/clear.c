@@ -69,6 +69,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->rins_max_offers = 2000;
   p->proof_max_offers = 2000;
   p->proof_first_ratio = 2.0;
+  p->proof_first_max_ratio = 0;
   p->rins_node_limit = 100;
   p->rins_pivot_limit = 1000;
   p->proof_rins_node = 30;
@@ -76,6 +77,9 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->root_native_phase1 = true;
   p->root_native_phase1_max_offers = 2000;
   p->proof_rins_again = 100;
+  p->proof_rins_late = false;
+  p->proof_rins_late_wait = 30;
+  p->proof_rins_stall = 0;
   p->proof_sb_cands = 24;
   p->proof_rins_swap_share = 0.0;
   p->proof_rins_node_limit = 0;
@@ -94,6 +98,7 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->lns_proof_start = false;
   p->cross_max_offers = 0;
   p->cross_proof_start = false;
+  p->proof_rins_start = true;
 }
 
 /* Half away from zero of q/100, q = factor × value (fits: both are bounded). */
@@ -345,22 +350,29 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
     else if (!rc) rc = cl_lp_cost_bound(lp, best.cov, &out);
     /* The neighbourhood search and the dive polish make the root's answer
      * cheaper, keeping its coverage; the proof, where they leave the cost
-     * gap above bb_gap, starts again from the root's answer (a better
-     * incumbent misleads its search: docs/clearing-rounds.md, rounds 6 and 8).
-     * Every bound is at the root answer's coverage, which both answers keep
-     * at least, so the cheaper of the two is proven by the better bound.
-     * With lns_proof_start the proof starts from the windows' answer
-     * instead: its bound is at that answer's coverage, which the final
-     * answer covers at least too. */
+     * gap above bb_gap, starts from their answer (proof_rins_start, round
+     * 19: on markets whose root gap is narrow the proof then often closes
+     * before its own node search at node 30, which it spares) or, with
+     * proof_rins_start off, again from the root's answer (before round 19:
+     * a better incumbent misled its search, docs/clearing-rounds.md,
+     * rounds 6 and 8). Every bound is at the root answer's coverage, which
+     * both answers keep at least, so the cheaper of the two is proven by
+     * the better bound. With lns_proof_start the proof starts from the
+     * windows' answer instead: its bound is at that answer's coverage,
+     * which the final answer covers at least too. */
     bool rins = !cl_lp_exact(lp) && !bb && md->n_offers <= p->rins_max_offers && p->rins_node_limit > 0;
     bool xon = rins && md->n_offers <= p->cross_max_offers;
     if (!rc && (proof || xon)) cl_state_copy(&other, &best, md);
     /* The proof first where the root's gap is wide (proof_first_ratio,
      * round 10b): where it closes the gap, the stages below, whose answers
      * it would only compete with, are spared (a third of the root at
-     * 1,000 offers) */
+     * 1,000 offers); not where it is wider than proof_first_max_ratio
+     * (opt-in, round 19), where the proof rarely closes before finding
+     * better answers and the search's answer shortens it more often */
     bool later = p->lns_proof_start || p->cross_proof_start; /* asked to start from their answers */
-    if (!rc && proof && !bb && !later && p->proof_first_ratio > 0 &&
+    bool wide = p->proof_first_max_ratio > 0 &&
+                gap_open(&best, out.cost_lb, p->proof_first_max_ratio * p->bb_gap);
+    if (!rc && proof && !bb && !later && !wide && p->proof_first_ratio > 0 &&
         gap_open(&best, out.cost_lb, p->proof_first_ratio * p->bb_gap)) {
       rc = proof_run(md, lp, p, deadline, &best, &other, &out, &bo, &proof_cols);
       proof = false;
@@ -372,6 +384,7 @@ static int solve_model(const struct cl_model *md, const struct fx_clear_params *
      * is its first step */
     bool cross = xon && gap_open(&best, out.cost_lb, p->bb_gap);
     if (!rc && rins && !cross) rc = cl_lp_dive_polish(lp, &best, best.cov); /* cost_lb is at best.cov */
+    if (!rc && rins && proof && p->proof_rins_start) cl_state_copy(&other, &best, md);
     if (!rc && cross) rc = cl_prim_cross(md, lp, p, deadline, &other, &best, &xo);
     if (!rc && cross && proof && p->cross_proof_start) cl_state_copy(&other, &best, md);
     /* Window neighbourhoods where the gap stays open (opt-in; round 9) */

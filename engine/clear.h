@@ -187,6 +187,15 @@ struct fx_clear_params {
    * round 10b). Default 2. lns_proof_start and cross_proof_start, which
    * ask the proof to start from those stages' answers, keep the old order. */
   double proof_first_ratio;
+  /* The proof not first where the root's gap is above
+   * proof_first_max_ratio × bb_gap (round 19, opt-in; 0 = no limit, the
+   * default): there the neighbourhood search and the dive polish run
+   * first, as below proof_first_ratio, and the proof, with
+   * proof_rins_start, from their answer. On the bench's three sets
+   * at 7 (0.7 %) 39 of 288 markets change, the hardest gain most, the sum
+   * falls 1.4 % and the tuned set loses 0.35 %: luck of a few long proofs
+   * (docs/clearing-rounds.md, round 19). */
+  double proof_first_max_ratio;
   int rins_node_limit;
   long rins_pivot_limit;
   /* The neighbourhood search inside the proof (round 13): step 12's
@@ -228,6 +237,13 @@ struct fx_clear_params {
    * from its answer instead of the root's. Deterministic. */
   size_t cross_max_offers;
   bool cross_proof_start;
+  /* The proof from the neighbourhood search's answer (round 19): where
+   * step 11's search and step 13's dive polish run before the proof (the
+   * root's gap below proof_first_ratio × bb_gap; everywhere with ratio 0),
+   * the proof starts from their answer instead of the root's; its bound
+   * is at that answer's coverage, which the final answer keeps. Default
+   * on; false: from the root's answer, as before round 19. */
+  bool proof_rins_start;
   /* The proof's reduced LP from the full LP's basis (rounds 10 and 14;
    * default on since round 14): the cost-bound optimum of the whole
    * market, restricted to the reduced market's rows and columns, starts
@@ -253,6 +269,28 @@ struct fx_clear_params {
    * have usually moved the incumbent, so the two disagree on other
    * offers. Proves nothing. Default 100; 0 = once. */
   int proof_rins_again;
+  /* The neighbourhood search inside the proof once more when the proof
+   * is late (round 19, ans19): proof_rins_late_wait nodes after the
+   * first node after proof_rins_node where the proven gap is within
+   * proof_best_first_gap of the incumbent's value, from that node's LP
+   * (best first by then: the least bound's). Late, the bound is near and
+   * a cheaper answer often ends the proof at once; the wait leaves out
+   * the proofs that end soon anyway, where the search costs more (40-60 M
+   * instructions, about 22 nodes) than it can save. Only where
+   * proof_rins_node is on. Default off (wait 30 when on): on the three
+   * sets of 96 markets of 1,000 offers it was chosen on (seeds 0-143 x
+   * 0.4/1.2) 137.13 -> 134.79 G instructions (-1.77 / -2.00 / -1.35 %
+   * per set), every proof kept, but the sums rode on a few long proofs
+   * (up to -926 M, a 1,042-node proof down to 592) against 40-67 M for
+   * each search that finds nothing; on seeds 144-239, held out, +0.17 /
+   * +0.83 % with nodes -4.2 / -3.0 % (docs/clearing-rounds.md round 19). */
+  bool proof_rins_late;
+  int proof_rins_late_wait;
+  /* The neighbourhood search inside the proof again whenever the proof
+   * stalls (round 19, ans19): after node proof_rins_again, at a node
+   * proof_rins_stall nodes after both the incumbent's last improvement
+   * and the last search. Only long proofs get it. 0 = off. */
+  int proof_rins_stall;
   /* Look-ahead candidates in the proof's branch-and-bound (step 12, and the
    * node searches' sub-markets inside it) instead of bb_sb_cands (round
    * 15, srcs: 24 changed 13 of 96 measured markets, all at 0.4x, for

@@ -167,6 +167,7 @@ struct cl_dsx_snap {
   signed char *st;
   int *head, *pos, *sv, *rv, *slot, *gnb, *key, *ppos, *pl, *sync;
   double *x, *dj, *y, *w0, *E, *ka;
+  uint64_t *mv; /* the moving variables: st's, as mv_all would build them */
 };
 
 static bool dual_feasible(struct cl_dsx *d);
@@ -185,8 +186,11 @@ static void mv_set(struct cl_dsx *d, int v) {
   else d->mv[v >> 6] &= ~bit;
 }
 
+/* mv's length in words (every variable the capacity allows). */
+static size_t mv_words(const struct cl_dsx *d) { return ((size_t)d->n + (size_t)d->cap + 63) / 64; }
+
 static void mv_all(struct cl_dsx *d) {
-  memset(d->mv, 0, ((size_t)d->n + (size_t)d->cap + 63) / 64 * sizeof *d->mv);
+  memset(d->mv, 0, mv_words(d) * sizeof *d->mv);
   for (int v = 0; v < d->n + d->m; v++) mv_set(d, v);
 }
 
@@ -615,7 +619,11 @@ static void primal_full(struct cl_dsx *d) {
 
 static int grow_rows(struct cl_dsx *d, int cap) {
   size_t nv = (size_t)d->n + (size_t)cap;
-  double *E = calloc((size_t)cap * cap, sizeof *E), *tmp = malloc((size_t)cap * cap * sizeof *tmp);
+  /* (not zeroed: K's inverse is read only within k x k, where refactor,
+   * update_E and unpair write every entry before it is read; calloc's
+   * clearing of up to cap^2 doubles was 1.2 % of the instructions at
+   * 1,000 offers) */
+  double *E = malloc((size_t)cap * cap * sizeof *E), *tmp = malloc((size_t)cap * cap * sizeof *tmp);
   if (!E || !tmp) {
     free(E), free(tmp);
     return FX_CLEAR_ENOMEM;
@@ -928,13 +936,19 @@ static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
     for (uint64_t b = mv[wi]; b; b &= b - 1) {
       int k = wi * 64 + __builtin_ctzll(b);
       double a = ar[k];
-      /* |sigma·a| = |a|: no candidate below the pivot tolerance (most
-       * of them, zero: their columns miss rho's rows), skipped at once */
-      if (fabs(a) <= TOL_PIV) {
-        if (a != 0.0 || signbit(a) || dj[k] == 0.0) mz[nmz++] = k;
+      uint64_t bits;
+      memcpy(&bits, &a, sizeof bits);
+      /* +0 (most of them: their columns miss rho's rows) skipped at once
+       * by its bits, unless its dj is a zero the update may turn; any
+       * other alpha is updated, and one with |sigma·a| = |a| below the
+       * pivot tolerance is no candidate (fabs(a) <= TOL_PIV's outcome,
+       * tested first, in fewer instructions) */
+      if (!bits) {
+        if (dj[k] == 0.0) mz[nmz++] = k;
         continue;
       }
       mz[nmz++] = k;
+      if (fabs(a) <= TOL_PIV) continue;
       if (!isfinite(a)) return false; /* overflow: no ratio test to trust */
       double as = sigma * a, ratio;
       /* (not fmax: a libm call here, per variable and pivot) */
@@ -1357,6 +1371,13 @@ double cl_dsx_row_dual(const struct cl_dsx *d, int i) { return d->dir * d->y[i -
 
 int cl_dsx_rows(const struct cl_dsx *d) { return d->m; }
 
+void cl_dsx_read(const struct cl_dsx *d, double *lam, double *x, int first, size_t n, double scale) {
+  for (int i = 0; i < d->m; i++) lam[i + 1] = d->dir * d->y[i] * d->rs[i];
+  if (!x) return;
+  const double *xs = d->x + (first - 1);
+  for (size_t c = 0; c < n; c++) x[c] = xs[c] / scale;
+}
+
 void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs) { *k = d->k, *pairs = d->np; }
 
 void cl_dsx_set_kmax(struct cl_dsx *d, int kmax) { d->kmax = kmax; }
@@ -1390,6 +1411,7 @@ void cl_dsx_snap_free(struct cl_dsx_snap *s) {
   free(s->st), free(s->head), free(s->pos), free(s->sv), free(s->rv), free(s->slot);
   free(s->x), free(s->dj), free(s->y), free(s->w0), free(s->E);
   free(s->gnb), free(s->key), free(s->ppos), free(s->pl), free(s->ka), free(s->sync);
+  free(s->mv);
   free(s);
 }
 
@@ -1408,9 +1430,10 @@ static int snap_alloc(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   s->ppos = malloc(cap * sizeof *s->ppos), s->pl = malloc(cap * sizeof *s->pl);
   s->ka = malloc(cap * sizeof *s->ka);
   s->sync = malloc(((size_t)d->n + 1) * sizeof *s->sync);
+  s->mv = malloc(mv_words(d) * sizeof *s->mv);
   s->cap = d->cap, s->n = d->n, s->m = -1;
   bool ok = s->st && s->pos && s->slot && s->x && s->head && s->sv && s->rv && s->E && s->dj && s->y && s->w0 &&
-            s->gnb && s->key && s->ppos && s->pl && s->ka && s->sync;
+            s->gnb && s->key && s->ppos && s->pl && s->ka && s->sync && s->mv;
   if (ok) return 0;
   /* Not kept half-built: the next save would take it for a fitting one
    * and copy into its missing arrays. */
@@ -1441,6 +1464,7 @@ int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   memcpy(s->w0, d->w0, m * sizeof *s->w0);
   memcpy(s->head, d->head, m * sizeof *s->head);
   memcpy(s->sv, d->sv, k * sizeof *s->sv), memcpy(s->rv, d->rv, k * sizeof *s->rv);
+  memcpy(s->mv, d->mv, mv_words(d) * sizeof *s->mv);
   for (size_t r = 0; r < k; r++) memcpy(s->E + r * s->cap, E_row(d, (int)r), k * sizeof *s->E);
   return 0;
 }
@@ -1462,19 +1486,33 @@ static void restore_log(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   }
 }
 
+/* The columns parked or freed since save s (a column that left the basis
+ * at a fixed bound, or came back into it) parked as s has them. Compared
+ * 64 columns at a time: a look-ahead's few pivots change one or two. */
+static void unpark_since(struct cl_dsx *d, const struct cl_dsx_snap *s) {
+  const signed char *a = d->st, *b = s->st;
+  for (int j0 = 0; j0 < d->n; j0 += 64) {
+    int j1 = d->n - j0 < 64 ? d->n : j0 + 64;
+    unsigned char diff = 0;
+    for (int j = j0; j < j1; j++) diff |= (unsigned char)((a[j] == FIXED) ^ (b[j] == FIXED));
+    if (!diff) continue;
+    for (int j = j0; j < j1; j++)
+      if ((a[j] == FIXED) != (b[j] == FIXED)) park(d, j, b[j] == FIXED);
+  }
+}
+
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   if (s->m != d->m || s->cap != d->cap) return; /* rows came since: keep the current basis */
   size_t nv = (size_t)d->n + (size_t)d->m, m = (size_t)d->m, k = (size_t)s->k;
-  for (int j = 0; j < d->n; j++) {
-    if ((d->st[j] == FIXED) != (s->st[j] == FIXED)) park(d, j, s->st[j] == FIXED);
-    if (d->st[j] == BASIC) d->ar[j] = 0.0; /* what the scatters left: it may move now */
-  }
+  unpark_since(d, s);
+  for (int i = 0; i < d->m; i++) /* the basic columns: what the scatters left, it may move now */
+    if (d->head[i] < d->n) d->ar[d->head[i]] = 0.0;
   d->k = s->k, d->n_upd = s->n_upd, d->np = s->np;
   memcpy(d->gnb, s->gnb, m * sizeof *d->gnb), memcpy(d->key, s->key, m * sizeof *d->key);
   memcpy(d->ppos, s->ppos, m * sizeof *d->ppos), memcpy(d->ka, s->ka, m * sizeof *d->ka);
   memcpy(d->pl, s->pl, (size_t)s->np * sizeof *d->pl);
   memcpy(d->st, s->st, nv), memcpy(d->pos, s->pos, nv * sizeof *d->pos);
-  mv_all(d);
+  memcpy(d->mv, s->mv, mv_words(d) * sizeof *d->mv); /* (mv_all's, from st, at a fortieth of the work) */
   memcpy(d->slot, s->slot, nv * sizeof *d->slot), memcpy(d->x, s->x, nv * sizeof *d->x);
   memcpy(d->dj, s->dj, nv * sizeof *d->dj), memcpy(d->y, s->y, m * sizeof *d->y);
   memcpy(d->w0, s->w0, m * sizeof *d->w0);
@@ -1486,8 +1524,9 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
 
 int cl_dsx_basis_len(const struct cl_dsx *d) { return d->n + d->m; }
 
-void cl_dsx_basis_get(const struct cl_dsx *d, signed char *st) {
-  for (int v = 0; v < d->n + d->m; v++) st[v] = d->st[v] == BASIC;
+void cl_dsx_basis_get(const struct cl_dsx *d, signed char *restrict st) {
+  const signed char *restrict from = d->st; /* (restrict: a vector loop, st being no copy of d's) */
+  for (int v = 0, nv = d->n + d->m; v < nv; v++) st[v] = from[v] == BASIC;
 }
 
 /* The statuses of basis st (len variables; a row appended since is

@@ -50,6 +50,10 @@ double cl_dsx_col_prim(const struct cl_dsx *d, int j);
 /* As glp_get_row_dual would report it. */
 double cl_dsx_row_dual(const struct cl_dsx *d, int i);
 int cl_dsx_rows(const struct cl_dsx *d);
+/* Every row's dual as cl_dsx_row_dual reports it (lam[1..m]), and, unless
+ * x is NULL, columns first..first+n-1's values over scale (x[0..n-1]):
+ * the same values in one call, not one call per entry. */
+void cl_dsx_read(const struct cl_dsx *d, double *lam, double *x, int first, size_t n, double scale);
 /* Put the basis into P (same shape), for GLPK to go on from it. */
 void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P);
 /* The basis and its inverse, for a look-ahead to put back. */

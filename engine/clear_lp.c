@@ -1065,9 +1065,7 @@ static int native_phase1(struct cl_lp *lp, const struct cl_state *cs, bool *done
   *done = cl_dsx_solve(d, lp->it_lim > 0 ? lp->it_lim : INT32_MAX, false, &lp->ph1_pivots) == CL_DSX_OPT;
   if (*done) {
     cl_dsx_to_glpk(d, lp->P);
-    int nr = cl_dsx_rows(d);
-    for (int r = 1; r <= nr; r++) lp->lam[r] = cl_dsx_row_dual(d, r);
-    for (size_t c = 0; c < lp->md->n_cols; c++) lp->x[c] = cl_dsx_col_prim(d, lp->x0 + (int)c) / lp->xscale;
+    cl_dsx_read(d, lp->lam, lp->x, lp->x0, lp->md->n_cols, lp->xscale);
     lp->cov_lp = cl_dsx_obj(d);
     lp->ph1_native = true;
   }
@@ -1755,10 +1753,7 @@ static int glpk_node(struct cl_lp *lp, long *pivots, bool *hit) {
 
 /* The solution and duals of the native simplex, as solve() reads GLPK's. */
 static void native_read(struct cl_lp *lp) {
-  int nr = cl_dsx_rows(lp->dsx);
-  for (int r = 1; r <= nr; r++) lp->lam[r] = cl_dsx_row_dual(lp->dsx, r);
-  for (size_t c = 0; c < lp->md->n_cols; c++)
-    lp->x[c] = cl_dsx_col_prim(lp->dsx, lp->x0 + (int)c) / lp->xscale;
+  cl_dsx_read(lp->dsx, lp->lam, lp->x, lp->x0, lp->md->n_cols, lp->xscale);
 }
 
 /* The native simplex for the node, and again for the rows the lazy mode
@@ -1871,7 +1866,10 @@ static int native_probe(struct cl_lp *lp, int it_lim, long *pivots) {
   int rc = cl_dsx_solve(lp->dsx, lim, true, pivots); /* Devex: cut short, every pivot counts */
   if (rc == FX_CLEAR_ENOMEM) return rc;
   if (rc != CL_DSX_FAIL) {
-    native_read(lp);
+    /* The duals alone: the bound reads nothing else, and probe_restore
+     * puts the node's solution back (the columns' values, read for
+     * nothing, were 0.1 % of the instructions at 1,000 offers) */
+    cl_dsx_read(lp->dsx, lp->lam, NULL, 0, 0, 1.0);
     return rc == CL_DSX_OPT;
   }
   cl_dsx_to_glpk(lp->dsx, lp->P);
