@@ -81,12 +81,9 @@ Test(clear_lookahead_state, restore_before_bounds_back_is_bitwise) {
   int compared = 0, moved = 0;
   for (uint64_t seed = 1; seed <= 25; seed++) {
     struct fx_do_offers o;
-    glp_prob *P = fx_do_offer_lp(seed + 1300, &o);
-    for (int f = 0; f < o.n_off; f++) o.lazy[f] = false; /* rows appended would void the snapshot */
-    struct cl_dsx *a = NULL, *b = NULL;
+    struct cl_dsx *a, *b;
+    glp_prob *P = fx_do_twins(seed + 1300, &o, &a, &b);
     struct cl_dsx_snap *s = NULL;
-    cr_assert_eq(cl_dsx_create(&a, P), 0);
-    cr_assert_eq(cl_dsx_create(&b, P), 0);
     struct fx_cm_rng r = {seed * 3571};
     for (int step = 0; step < 120; step++) {
       char where[64];

@@ -74,6 +74,15 @@ glp_prob *fx_do_offer_lp(uint64_t seed, struct fx_do_offers *o) {
   return P;
 }
 
+glp_prob *fx_do_twins(uint64_t seed, struct fx_do_offers *o, struct cl_dsx **a, struct cl_dsx **b) {
+  glp_prob *P = fx_do_offer_lp(seed, o);
+  for (int f = 0; f < o->n_off; f++) o->lazy[f] = false;
+  *a = *b = NULL;
+  cr_assert_eq(cl_dsx_create(a, P), 0);
+  cr_assert_eq(cl_dsx_create(b, P), 0);
+  return P;
+}
+
 /* Column j's bounds in P and in both copies (b may be NULL). */
 static void branch_col(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, int j, double lo, double hi) {
   glp_set_col_bnds(P, j, lo == hi ? GLP_FX : GLP_DB, lo, hi);

@@ -33,6 +33,11 @@ glp_prob *fx_do_small_lp(uint64_t seed, int m, int n, bool scaled);
 int fx_do_offer_row(glp_prob *P, const struct fx_do_offers *o, int f, bool basic);
 /* A new offer LP from seed, solved to its optimum; *o describes it. */
 glp_prob *fx_do_offer_lp(uint64_t seed, struct fx_do_offers *o);
+/* fx_do_offer_lp with every offer's row taken as present (none lazy: a
+ * row appended would void a snapshot) and two copies of the simplex on
+ * it, *a and *b, for the suites that compare a copy that looks ahead
+ * with one that does not (criterion assertions). */
+glp_prob *fx_do_twins(uint64_t seed, struct fx_do_offers *o, struct cl_dsx **a, struct cl_dsx **b);
 struct fx_cm_rng;
 /* One branching step on P and on copies a and b (b may be NULL), as
  * test_clear_dsx_gub.c's: an option excluded, an offer ordered on one
