@@ -44,10 +44,7 @@ static void look_ahead(glp_prob *P, struct cl_dsx *a, struct cl_dsx_snap **s, co
   cr_assert(rc >= 0 && rc <= 2, "%s: look-ahead rc %d", where, rc);
   ty->rc[rc]++;
   cr_assert(cl_dsx_scratch_clean(a), "%s: work vectors left dirty by a look-ahead (rc %d)", where, rc);
-  for (int j = 1; j <= o->n_col; j++) {
-    double lo = glp_get_col_lb(P, j);
-    cl_dsx_set_col(a, j, lo, glp_get_col_type(P, j) == GLP_FX ? lo : glp_get_col_ub(P, j));
-  }
+  fx_do_bounds_back(P, a);
   cl_dsx_restore(a, *s);
   cr_assert(cl_dsx_scratch_clean(a), "%s: work vectors dirty after a restore", where);
 }

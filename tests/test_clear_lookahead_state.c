@@ -105,16 +105,8 @@ Test(clear_lookahead_state, restore_before_bounds_back_is_bitwise) {
       cl_dsx_restore(a, s);
       for (int j = 1; j <= o.n_col; j++) /* what the save had */
         moved += cl_dsx_col_prim(a, j) != x0[j];
-      for (int j = 1; j <= o.n_col; j++) { /* the node's bounds back, as P has them */
-        double lo = glp_get_col_lb(P, j);
-        cl_dsx_set_col(a, j, lo, glp_get_col_type(P, j) == GLP_FX ? lo : glp_get_col_ub(P, j));
-      }
-      for (int k = 0; k < 2; k++) fx_do_branch(P, a, b, &o, &r);
-      int ra = cl_dsx_solve(a, INT32_MAX, false, &pa), rb = cl_dsx_solve(b, INT32_MAX, false, &pb);
-      cr_assert_eq(ra, CL_DSX_OPT, "%s: rc %d", where, ra);
-      cr_assert_eq(rb, ra, "%s", where);
-      cr_assert_eq(pa, pb, "%s: %ld and %ld pivots", where, pa, pb);
-      fx_do_same_bits(P, a, b, where);
+      fx_do_bounds_back(P, a); /* the node's bounds back, as P has them */
+      fx_do_branch_both(P, a, b, &o, &r, &pa, &pb, where);
       compared++;
     }
     cl_dsx_snap_free(s);

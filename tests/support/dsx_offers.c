@@ -74,6 +74,23 @@ glp_prob *fx_do_offer_lp(uint64_t seed, struct fx_do_offers *o) {
   return P;
 }
 
+void fx_do_bounds_back(glp_prob *P, struct cl_dsx *d) {
+  for (int j = 1; j <= glp_get_num_cols(P); j++) {
+    double lo = glp_get_col_lb(P, j);
+    cl_dsx_set_col(d, j, lo, glp_get_col_type(P, j) == GLP_FX ? lo : glp_get_col_ub(P, j));
+  }
+}
+
+void fx_do_branch_both(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o,
+                       struct fx_cm_rng *r, long *pa, long *pb, const char *where) {
+  for (int k = 0; k < 2; k++) fx_do_branch(P, a, b, o, r);
+  int ra = cl_dsx_solve(a, INT32_MAX, false, pa), rb = cl_dsx_solve(b, INT32_MAX, false, pb);
+  cr_assert_eq(ra, CL_DSX_OPT, "%s: rc %d", where, ra);
+  cr_assert_eq(rb, ra, "%s", where);
+  cr_assert_eq(*pa, *pb, "%s: %ld and %ld pivots", where, *pa, *pb);
+  fx_do_same_bits(P, a, b, where);
+}
+
 glp_prob *fx_do_twins(uint64_t seed, struct fx_do_offers *o, struct cl_dsx **a, struct cl_dsx **b) {
   glp_prob *P = fx_do_offer_lp(seed, o);
   for (int f = 0; f < o->n_off; f++) o->lazy[f] = false;

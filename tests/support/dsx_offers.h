@@ -44,6 +44,15 @@ struct fx_cm_rng;
  * option (its others excluded), an offer released, or a lazy offer's row
  * appended; now and then many options fixed at 0 at once, or freed. */
 void fx_do_branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o, struct fx_cm_rng *r);
+/* Copy d's column bounds back to P's (the node's, after a look-ahead's
+ * child bounds). */
+void fx_do_bounds_back(glp_prob *P, struct cl_dsx *d);
+/* Two branching steps (fx_do_branch) on P, a and b, then both copies
+ * solved to their optimum: the same status, the same pivot counts (*pa,
+ * *pb summed) and the same bits (criterion assertions, `where` in the
+ * message). */
+void fx_do_branch_both(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o,
+                       struct fx_cm_rng *r, long *pa, long *pb, const char *where);
 /* Assert that d's duals certify its primal values on P (bounds, signs,
  * complementary slackness, reduced costs); where names the step. */
 /* Both copies' state after a solve, bit for bit: the objective, every
