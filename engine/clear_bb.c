@@ -454,6 +454,7 @@ struct budget {
   int round_every; /* the every-8th node rounding's period now (bb_round_backoff) */
   int round_fails; /* its roundings in a row that did not improve, at this period */
   int rounds, rounds_improved;
+  int round_backoffs, round_resets; /* doublings of round_every; improvements that undid them */
   bool hit;
 };
 
@@ -519,13 +520,14 @@ static void round_done(const struct bb *bb, struct budget *bu, bool better) {
   const struct fx_clear_params *p = bb->p;
   bu->rounds++, bu->rounds_improved += better;
   if (better) {
+    bu->round_resets += bu->round_every > ROUND_EVERY;
     bu->round_every = ROUND_EVERY, bu->round_fails = 0;
     return;
   }
   if (bb->cov || p->bb_round_backoff <= 0 || bu->nodes < p->bb_round_backoff_node) return;
   if (++bu->round_fails < p->bb_round_backoff || 2 * bu->round_every > p->bb_round_period_max)
     return;
-  bu->round_every *= 2, bu->round_fails = 0;
+  bu->round_every *= 2, bu->round_fails = 0, bu->round_backoffs++;
 }
 
 /* Dive from the node's LP on the node simplex (round 9; cl_lp_bb_dive),
@@ -995,6 +997,6 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   out->reprices = bu.reprices;
   out->plunge_aborts = bu.plunge_aborts, out->plunge_longest = bu.plunge_longest;
   out->rounds = bu.rounds, out->rounds_improved = bu.rounds_improved;
-  out->round_every = bu.round_every;
+  out->round_backoffs = bu.round_backoffs, out->round_resets = bu.round_resets;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
 }
