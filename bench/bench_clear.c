@@ -212,6 +212,9 @@ static void bench_params(struct fx_clear_params *p, double tol) {
   if (getenv("MEND_PPM")) p->bb_mend_short_ppm = atof(getenv("MEND_PPM"));
   if (getenv("PLUNGE_ABORT")) p->bb_plunge_abort = atof(getenv("PLUNGE_ABORT"));
   if (getenv("JUMP_WARM")) p->bb_jump_warm = atoi(getenv("JUMP_WARM"));
+  if (getenv("ROUND_BACKOFF")) p->bb_round_backoff = atoi(getenv("ROUND_BACKOFF"));
+  if (getenv("ROUND_BACKOFF_NODE")) p->bb_round_backoff_node = atoi(getenv("ROUND_BACKOFF_NODE"));
+  if (getenv("ROUND_PERIOD_MAX")) p->bb_round_period_max = atoi(getenv("ROUND_PERIOD_MAX"));
   if (getenv("LNS_MAX")) p->lns_max_offers = (size_t)atol(getenv("LNS_MAX"));
   if (getenv("LNS_WIDTH")) p->lns_width = atoi(getenv("LNS_WIDTH"));
   if (getenv("LNS_SHARE")) p->lns_share = atof(getenv("LNS_SHARE"));

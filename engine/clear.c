@@ -88,6 +88,9 @@ void fx_clear_params_init(struct fx_clear_params *p) {
   p->bb_mend_short_ppm = 1000;
   p->bb_plunge_abort = 0.6;
   p->bb_jump_warm = 1;
+  p->bb_round_backoff = 4;
+  p->bb_round_backoff_node = 128;
+  p->bb_round_period_max = 64;
   p->lns_max_offers = 0;
   p->lns_width = 16;
   p->lns_share = 0.05;

@@ -408,12 +408,12 @@ static int fix(struct bb *bb, int k) {
 /* Round the node's LP solution and polish it. On cost: at the B&B's
  * coverage, kept when it covers as much and costs less; on coverage:
  * towards the target, kept when better. */
-static int candidate(struct bb *bb) {
+static int candidate(struct bb *bb, bool *better) {
   cl_lp_bb_state(bb->lp, &bb->cand);
   int rc = cl_polish(&bb->cand, bb->md, bb->cov ? bb->target : bb->coverage);
   bool keep = bb->cov || (bb->cand.cov >= bb->coverage && bb->cand.cost < bb->best->cost);
-  if (!rc && keep && cl_state_better(&bb->cand, bb->best, bb->target))
-    cl_state_copy(bb->best, &bb->cand, bb->md);
+  *better = !rc && keep && cl_state_better(&bb->cand, bb->best, bb->target);
+  if (*better) cl_state_copy(bb->best, &bb->cand, bb->md);
   return rc;
 }
 
@@ -451,6 +451,10 @@ struct budget {
   int last_rins;   /* the node of the last node search */
   int late_at;     /* the first node after proof_rins_node found late (0: none yet) */
   bool late_rins;  /* proof_rins_late's search has run */
+  int round_every; /* the every-8th node rounding's period now (bb_round_backoff) */
+  int round_fails; /* its roundings in a row that did not improve, at this period */
+  int rounds, rounds_improved;
+  int round_backoffs, round_resets; /* doublings of round_every; improvements that undid them */
   bool hit;
 };
 
@@ -496,6 +500,34 @@ static int node_rins(struct bb *bb, struct budget *bu) {
   bu->rins++, bu->rins_improved += better;
   bu->last_rins = bu->nodes;
   return rc;
+}
+
+/* The node's rounding (candidate) is due: at integral nodes always,
+ * else every round_every-th node (8, or more after failures on cost:
+ * bb_round_backoff). */
+enum { ROUND_EVERY = 8 };
+
+static bool round_due(const struct budget *bu, bool integral) {
+  return integral || bu->nodes % bu->round_every == 1;
+}
+
+/* After a rounding at a fractional node: from node bb_round_backoff_node
+ * on, bb_round_backoff failures in a row double the period (at most
+ * bb_round_period_max); an improvement brings it back to ROUND_EVERY.
+ * Powers of two times ROUND_EVERY, so the nodes rounded are a subset of
+ * the every-8th. */
+static void round_done(const struct bb *bb, struct budget *bu, bool better) {
+  const struct fx_clear_params *p = bb->p;
+  bu->rounds++, bu->rounds_improved += better;
+  if (better) {
+    bu->round_resets += bu->round_every > ROUND_EVERY;
+    bu->round_every = ROUND_EVERY, bu->round_fails = 0;
+    return;
+  }
+  if (bb->cov || p->bb_round_backoff <= 0 || bu->nodes < p->bb_round_backoff_node) return;
+  if (++bu->round_fails < p->bb_round_backoff || 2 * bu->round_every > p->bb_round_period_max)
+    return;
+  bu->round_every *= 2, bu->round_fails = 0, bu->round_backoffs++;
 }
 
 /* Dive from the node's LP on the node simplex (round 9; cl_lp_bb_dive),
@@ -862,7 +894,11 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   if (!rc && rins_due(bb, bu)) rc = node_rins(bb, bu);
   struct pick p = {0};
   if (!rc) rc = pick(bb, k, bu, &p);
-  if (!rc && (!p.kind || bu->nodes % 8 == 1)) rc = candidate(bb);
+  if (!rc && round_due(bu, !p.kind)) {
+    bool better = false;
+    rc = candidate(bb, &better);
+    if (!rc && p.kind) round_done(bb, bu, better);
+  }
   if (!rc && p.kind && dive_due(bb, bu)) rc = dive(bb, false);
   else if (!rc && p.kind && guided_dive_due(bb, bu)) rc = dive(bb, true);
   if (rc) return rc;
@@ -935,7 +971,8 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
               struct cl_state *best, int64_t target, int64_t bound, bool coverage,
               struct cl_bb_out *out) {
   struct bb bb;
-  struct budget bu = {.node_limit = p->bb_node_limit, .pivot_limit = p->bb_pivot_limit};
+  struct budget bu = {.node_limit = p->bb_node_limit, .pivot_limit = p->bb_pivot_limit,
+                      .round_every = ROUND_EVERY};
   memset(out, 0, sizeof *out);
   out->bound = bound;
   if (p->bb_node_limit <= 0 || !md->n_cols) return 0;
@@ -959,5 +996,7 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   out->rins = bu.rins, out->rins_improved = bu.rins_improved;
   out->reprices = bu.reprices;
   out->plunge_aborts = bu.plunge_aborts, out->plunge_longest = bu.plunge_longest;
+  out->rounds = bu.rounds, out->rounds_improved = bu.rounds_improved;
+  out->round_backoffs = bu.round_backoffs, out->round_resets = bu.round_resets;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
 }

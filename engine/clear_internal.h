@@ -294,6 +294,9 @@ struct cl_bb_out {
   bool warm;       /* the proof's reduced LP started from the full LP's basis (round 14) */
   int plunge_aborts;  /* plunges stopped by bb_plunge_abort (round 17) */
   int plunge_longest; /* nodes in the longest plunge (a popped node and the children after it) */
+  int rounds, rounds_improved; /* the every-8th node's roundings (fractional nodes), improving */
+  int round_backoffs; /* times their period doubled after failures (bb_round_backoff) */
+  int round_resets;   /* improving roundings that brought a doubled period back to 8 */
   bool budget_hit;
 };
 /* The least cost v that u is within share g of (u − v <= g·max(|v|, the

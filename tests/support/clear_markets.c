@@ -222,6 +222,8 @@ struct fx_cm_sums fx_cm_sweep(const struct fx_clear_params *p, uint64_t first, u
     if (exhaustive) fx_cm_check_bb_exhaustive(&k.m, &r, seed);
     s.ran++, s.nodes += r.bo.nodes, s.pivots += r.bo.pivots, s.aborts += r.bo.plunge_aborts;
     if (r.bo.plunge_longest > s.longest) s.longest = r.bo.plunge_longest;
+    s.rounds += r.bo.rounds, s.round_backoffs += r.bo.round_backoffs;
+    s.round_resets += r.bo.round_resets;
   }
   return s;
 }
