@@ -1292,6 +1292,9 @@ static int iterate(struct cl_dsx *d) {
 static bool dual_feasible(struct cl_dsx *d) {
   for (int v = 0; v < d->n + d->m; v++) {
     if (d->st[v] == BASIC) continue;
+    /* A parked column still fixed: place would leave it as it is (FIXED,
+     * its bit clear, its value the bound), and FIXED needs no check. */
+    if (parked(d, v) && d->lo[v] == d->hi[v] && isfinite(d->lo[v])) continue;
     place(d, v);
     double tol = TOL_D * (1 + d->cmax);
     if ((d->st[v] == AT_LO && !isfinite(d->hi[v]) && d->dj[v] < -tol) ||

@@ -1912,24 +1912,42 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
   return ceil_i64(lb);
 }
 
-int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
+/* cl_lp_bb_frac for an offer whose first column above 1e-7 is c0 (not
+ * inlined: its register saves would be paid by every offer, most of which
+ * never get here). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int frac_from(const struct cl_lp *lp, size_t i, size_t c0, size_t *col, bool *up, double *dist) {
   struct frac f;
   if (frac_find(lp, i, &f)) {
     *col = f.col, *up = f.up, *dist = f.dist;
     return 1;
   }
-  const struct cl_model *md = lp->md;
   /* Tolerances: the simplex leaves a fixed basic column within 1e-7 of
-   * its value, and a branch that cannot cut the solution off would repeat. */
-  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+   * its value, and a branch that cannot cut the solution off would repeat.
+   * (The columns before c0 are skipped by the first test.) */
+  for (size_t c = c0, b = lp->md->offer_col[i + 1]; c < b; c++) {
+    if (lp->x[c] <= 1e-7) continue;
     double k = lp->x[c] * 100.0, fl = floor(k + 1e-4), fr = k - fl;
     int k1, k2;
     col_range(lp, c, &k1, &k2);
-    if (lp->x[c] <= 1e-7 || fr <= 1e-4 || fr >= 1.0 - 1e-4 || fl < k1 || fl >= k2) continue;
+    if (fr <= 1e-4 || fr >= 1.0 - 1e-4 || fl < k1 || fl >= k2) continue;
     *col = c, *up = fr >= 0.5, *dist = fmin(fr, 1.0 - fr) / 100.0;
     return 2;
   }
   return 0;
+}
+
+int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
+  const size_t *oc = lp->md->offer_col;
+  size_t c0 = oc[i], b = oc[i + 1];
+  /* Most offers have no column above 1e-7 in a node's solution (the
+   * branch-and-bound asks for every offer at every node): frac_find
+   * counts no positive column there, and frac_from's loop skips every
+   * column, so the answer is 0 without either. */
+  while (c0 < b && lp->x[c0] <= 1e-7) c0++;
+  return c0 == b ? 0 : frac_from(lp, i, c0, col, up, dist);
 }
 
 double cl_lp_bb_value(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
