@@ -140,6 +140,7 @@ struct cl_dsx {
   /* basis_set: its pricing keeps the log (a column freed without its
    * catch-up may need it), emptied after as pricing would have (held) */
   bool hold, held;
+  long n_late, n_ties; /* figures: columns freed late, ties settled from the log */
 };
 
 /* Column bounds set but not yet taken in (cl_dsx_set_col queues them):
@@ -437,6 +438,7 @@ static void take_bounds_late(struct cl_dsx *d) {
     bool fixed = isfinite(lo) && isfinite(hi) && lo == hi;
     if (d->st[v] != BASIC && parked(d, v) && !fixed && lg->sync[v] < lg->ln && !q->late[v]) {
       q->late[v] = 1, q->dj[v] = d->dj[v], q->sync[v] = lg->sync[v], q->list[q->nl++] = v;
+      d->n_late++;
       lg->sync[v] = lg->ln; /* place's catch-up: nothing */
     }
     set_now(d, v, lo, hi);
@@ -459,6 +461,7 @@ static void late_status(struct cl_dsx *d, int v) {
   int sync = lg->sync[v];
   d->dj[v] = q->dj[v], lg->sync[v] = q->sync[v];
   catch_up(d, v);
+  d->n_ties++;
   d->st[v] = d->dj[v] >= 0 ? AT_LO : AT_HI;
   d->dj[v] = fresh, lg->sync[v] = sync;
 }
@@ -1496,6 +1499,8 @@ void cl_dsx_read(struct cl_dsx *d, double *lam, double *x, int first, size_t n, 
 }
 
 void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs) { *k = d->k, *pairs = d->np; }
+
+void cl_dsx_late_counts(const struct cl_dsx *d, long *late, long *ties) { *late = d->n_late, *ties = d->n_ties; }
 
 void cl_dsx_set_kmax(struct cl_dsx *d, int kmax) { d->kmax = kmax; }
 

@@ -79,6 +79,10 @@ int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed ch
  * pairs) and the pairs, offers' rows ("Σ x <= 1" with one basic column,
  * tight) that the simplex handles by a division each instead. */
 void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs);
+/* For tests and figures, since cl_dsx_create: the parked columns
+ * cl_dsx_basis_set freed without catching up their reduced costs, and
+ * the ties among them it settled from the log (late_status). */
+void cl_dsx_late_counts(const struct cl_dsx *d, long *late, long *ties);
 /* A solve whose inverse grows beyond order kmax fails (CL_DSX_FAIL, the
  * caller's GLPK takes over): each pivot costs O(k²), a refactorisation
  * O(k³), and where K grows into the thousands (the root of 10,000 offers
