@@ -97,7 +97,8 @@ void cl_dsx_set_kmax(struct cl_dsx *d, int kmax);
 bool cl_dsx_scratch_clean(const struct cl_dsx *d);
 
 /* For tests (defined in clear_lp.c): the objective of the branch-and-bound
- * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it; the
+ * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it
+ * (the native simplex's summed when asked: ask before the LP moves on); the
  * node LP's rows (lazy rows come back); how many node LPs the native
  * simplex solved itself since cl_lp_bb_begin. */
 double cl_lp_bb_objval(const struct cl_lp *lp);
