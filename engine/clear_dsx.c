@@ -104,6 +104,10 @@ struct cl_dsx {
    * never read while basic, and cleared when the column leaves), rho on
    * its rz list (nrz rows: the tight rows, the leaving row, the pairs). */
   double *y, *rho, *w, *t, *g, *h; /* cap each */
+  /* yp: y when price() last left the parked columns' reduced costs for
+   * later (UNPRICED: c - yp·a once read, as price would have had it);
+   * yq: yp as a basis put back found it, for its late columns */
+  double *yp, *yq;
   int *rz, nrz;
   double *w0; /* -N x_N, kept as nonbasic values change: x_B = B^-1 w0 */
   struct cand *cd;  /* n + cap */
@@ -137,6 +141,7 @@ struct cl_dsx {
   uint64_t *mv;
   uint64_t *rb; /* one bit per row, zero between uses: scatter_rows' rows */
   struct dsx_queue *q;
+  bool need_yq; /* a late column's reduced cost was UNPRICED */
   /* basis_set: its pricing keeps the log (a column freed without its
    * catch-up may need it), emptied after as pricing would have (held) */
   bool hold, held;
@@ -195,8 +200,27 @@ struct cl_dsx_snap {
 
 static bool dual_feasible(struct cl_dsx *d);
 static double entry(const struct cl_dsx *d, int i, int j);
+static double dot_col(const struct cl_dsx *d, const double *rho, int k);
 
 static bool boxed(const struct cl_dsx *d, int k) { return isfinite(d->lo[k]) && isfinite(d->hi[k]); }
+
+/* A parked column's reduced cost that price() left for later (a NaN no
+ * arithmetic here makes: it is tested before it is read). Most parked
+ * columns stay parked until the next pricing, which prices them again. */
+#define UNPRICED_BITS UINT64_C(0x7ffc0ffee5eed001)
+
+static bool unpriced(double v) {
+  uint64_t b;
+  memcpy(&b, &v, sizeof b);
+  return b == UNPRICED_BITS;
+}
+
+static double unpriced_mark(void) {
+  double v;
+  uint64_t b = UNPRICED_BITS;
+  memcpy(&v, &b, sizeof v);
+  return v;
+}
 
 static double *E_row(const struct cl_dsx *d, int s) { return d->E + (size_t)s * d->cap; }
 
@@ -242,6 +266,7 @@ static unsigned char *log_pf(const struct cl_dsx *d, int t) { return d->lg->pf +
  * zero here: the same sum to the bit (a is never -0), without a branch. */
 static void catch_up(struct cl_dsx *d, int j) {
   struct dsx_log *lg = d->lg;
+  if (unpriced(d->dj[j])) d->dj[j] = d->c[j] - dot_col(d, d->yp, j); /* price()'s, then the log since */
   int t0 = lg->sync[j], *o = d->nzi, len = 0, lo = 0;
   lg->sync[j] = lg->ln;
   if (t0 >= lg->ln) return;
@@ -322,6 +347,7 @@ static void catch_up_all(struct cl_dsx *d) {
   int t0 = lg->ln;
   for (int j = 0; j < d->n; j++) {
     acc[j] = 0.0;
+    if (parked(d, j) && unpriced(d->dj[j])) d->dj[j] = d->c[j] - dot_col(d, d->yp, j);
     if (parked(d, j) && lg->sync[j] < t0) t0 = lg->sync[j];
   }
   for (int t = t0; t < lg->ln; t++) {
@@ -436,10 +462,11 @@ static void take_bounds_late(struct cl_dsx *d) {
     int v = q->v[z];
     double lo = q->lo[z], hi = q->hi[z];
     bool fixed = isfinite(lo) && isfinite(hi) && lo == hi;
-    if (d->st[v] != BASIC && parked(d, v) && !fixed && lg->sync[v] < lg->ln && !q->late[v]) {
+    if (d->st[v] != BASIC && parked(d, v) && !fixed && (lg->sync[v] < lg->ln || unpriced(d->dj[v])) &&
+        !q->late[v]) {
       q->late[v] = 1, q->dj[v] = d->dj[v], q->sync[v] = lg->sync[v], q->list[q->nl++] = v;
-      d->n_late++;
-      lg->sync[v] = lg->ln; /* place's catch-up: nothing */
+      d->n_late++, d->need_yq |= unpriced(d->dj[v]);
+      d->dj[v] = 0.0, lg->sync[v] = lg->ln; /* place's catch-up: nothing */
     }
     set_now(d, v, lo, hi);
   }
@@ -459,7 +486,7 @@ static void late_status(struct cl_dsx *d, int v) {
   if (!(fabs(d->dj[v]) <= TOL_D * (1 + fabs(d->c[v])))) return; /* (place's test) */
   double fresh = d->dj[v];
   int sync = lg->sync[v];
-  d->dj[v] = q->dj[v], lg->sync[v] = q->sync[v];
+  d->dj[v] = unpriced(q->dj[v]) ? d->c[v] - dot_col(d, d->yq, v) : q->dj[v], lg->sync[v] = q->sync[v];
   catch_up(d, v);
   d->n_ties++;
   d->st[v] = d->dj[v] >= 0 ? AT_LO : AT_HI;
@@ -702,10 +729,16 @@ static void price(struct cl_dsx *d) {
   }
   for (int t = 0; t < k; t++) d->y[d->rv[t]] = d->h[t];
   price_pairs(d);
-  for (int v = 0; v < d->n + d->m; v++) d->dj[v] = d->st[v] == BASIC ? 0.0 : d->c[v] - dot_col(d, d->y, v);
+  /* The parked columns' left UNPRICED, from a copy of y, unless a restore
+   * may go back to a save whose UNPRICED ones are yp's */
+  struct dsx_log *lg = d->lg;
+  bool later = lg->keep < 0;
+  double mark = unpriced_mark();
+  if (later) memcpy(d->yp, d->y, (size_t)d->m * sizeof *d->yp);
+  for (int v = 0; v < d->n + d->m; v++)
+    d->dj[v] = d->st[v] == BASIC ? 0.0 : later && parked(d, v) ? mark : d->c[v] - dot_col(d, d->y, v);
   /* Every dj fresh: the log is done with, unless a restore may go back
    * into it (a snapshot's parked dj are as of its save). */
-  struct dsx_log *lg = d->lg;
   if (lg->keep < 0 && d->hold) d->held = true; /* emptied once basis_set is done with it */
   else if (lg->keep < 0) log_empty(d);
   for (int j = 0; j < d->n; j++) lg->sync[j] = lg->ln;
@@ -745,7 +778,7 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->sv, (size_t)cap), GROW(d->rv, (size_t)cap), GROW(d->y, (size_t)cap);
   GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap), GROW(d->rz, (size_t)cap);
   GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
-  GROW(d->w0, (size_t)cap), GROW(d->dw, nv);
+  GROW(d->w0, (size_t)cap), GROW(d->dw, nv), GROW(d->yp, (size_t)cap), GROW(d->yq, (size_t)cap);
   GROW(d->gnb, (size_t)cap), GROW(d->key, (size_t)cap), GROW(d->ppos, (size_t)cap);
   GROW(d->pl, (size_t)cap), GROW(d->ka, (size_t)cap), GROW(d->ra, (size_t)cap);
   GROW(d->lg->r, (size_t)cap * d->lg->cap), GROW(d->lg->pf, (size_t)cap * d->lg->cap); /* empty: see add_row */
@@ -901,7 +934,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->lo), free(d->hi), free(d->c), free(d->x), free(d->dj), free(d->ar), free(d->aq);
   free(d->st), free(d->pos), free(d->slot), free(d->cd), free(d->flip), free(d->nzi), free(d->head);
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
-  free(d->rz), free(d->mz);
+  free(d->rz), free(d->mz), free(d->yp), free(d->yq);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
   free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
   free(d->ra), free(d->rpos), free(d->cidx), free(d->mv), free(d->rb);
@@ -962,6 +995,8 @@ static int grow_nnz(struct cl_dsx *d, int more) {
 /* The new row is not tight (its variable is basic): K stays as it is. */
 int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, double hi) {
   take_bounds(d);
+  for (int j = 0; j < d->n; j++) /* priced before the columns get the row's entries (yp has none) */
+    if (parked(d, j) && unpriced(d->dj[j])) d->dj[j] = d->c[j] - dot_col(d, d->yp, j);
   if (d->m == d->cap) catch_up_all(d); /* the log's stride moves with cap */
   d->lg->keep = -1; /* a snapshot of fewer rows is not restored */
   int rc = d->m == d->cap ? grow_rows(d, d->cap * 2) : 0;
@@ -1688,6 +1723,8 @@ static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
 int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed char *old) {
   if (len > d->n + d->m) return CL_DSX_ITLIM;
   take_bounds_late(d);
+  if (d->need_yq) memcpy(d->yq, d->yp, (size_t)d->m * sizeof *d->yq); /* (the pricing below moves yp) */
+  d->need_yq = false;
   cl_dsx_basis_get(d, old);
   d->hold = true;
   int rc = CL_DSX_FAIL;
