@@ -1954,7 +1954,16 @@ int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, doubl
    * counts no positive column there, and frac_from's loop skips every
    * column, so the answer is 0 without either. */
   while (c0 < b && lp->x[c0] <= 1e-7) c0++;
-  return c0 == b ? 0 : frac_from(lp, i, c0, col, up, dist);
+  if (c0 == b) return 0;
+  /* Nor in one ordered in full on one option and nothing on the others
+   * (most ordered offers): frac_find finds one positive column at or above
+   * its minimum, and its factor, 100 hundredths, is no fraction. */
+  if (lp->x[c0] == 1.0) {
+    size_t c = c0 + 1;
+    while (c < b && lp->x[c] <= 1e-7) c++;
+    if (c == b) return 0;
+  }
+  return frac_from(lp, i, c0, col, up, dist);
 }
 
 double cl_lp_bb_value(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
