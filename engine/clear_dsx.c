@@ -236,9 +236,19 @@ static void mv_set(struct cl_dsx *d, int v) {
 /* mv's length in words (every variable the capacity allows). */
 static size_t mv_words(const struct cl_dsx *d) { return ((size_t)d->n + (size_t)d->cap + 63) / 64; }
 
+/* mv from every status: mv_set's bits, a word at a time (basis_set's
+ * every jump). */
 static void mv_all(struct cl_dsx *d) {
-  memset(d->mv, 0, mv_words(d) * sizeof *d->mv);
-  for (int v = 0; v < d->n + d->m; v++) mv_set(d, v);
+  int nv = d->n + d->m;
+  size_t nw = mv_words(d), used = ((size_t)nv + 63) / 64;
+  const signed char *st = d->st;
+  for (size_t w = 0; w < used; w++) {
+    uint64_t bits = 0;
+    for (int j = 0, v = (int)w * 64; j < 64 && v < nv; j++, v++)
+      bits |= (uint64_t)(st[v] != BASIC && !(v < d->n && st[v] == FIXED)) << j;
+    d->mv[w] = bits;
+  }
+  memset(d->mv + used, 0, (nw - used) * sizeof *d->mv);
 }
 
 /* Column j's row entries to the parked ends of their rows (on) or back:
