@@ -177,7 +177,7 @@ struct dsx_queue {
  * a column's: the ISP rows that stayed slack). keep: the length
  * at the last save, so that pricing keeps what a restore takes back to
  * (a snapshot's parked dj are as of its save); epoch counts clears. A
- * separate allocation: cl_dsx_save (const) marks keep. */
+ * separate allocation (cl_dsx_save marks keep). */
 struct dsx_log {
   int cap, ln, keep;
   unsigned long epoch;
@@ -739,8 +739,9 @@ static void price(struct cl_dsx *d) {
   }
   for (int t = 0; t < k; t++) d->y[d->rv[t]] = d->h[t];
   price_pairs(d);
-  /* The parked columns' left UNPRICED, from a copy of y, unless a restore
-   * may go back to a save whose UNPRICED ones are yp's */
+  /* The parked columns' reduced costs left UNPRICED, to be priced from a
+   * copy of y (yp) when read; not while a restore may go back to a save,
+   * whose UNPRICED ones are the copy's there is now */
   struct dsx_log *lg = d->lg;
   bool later = lg->keep < 0;
   double mark = unpriced_mark();
