@@ -104,6 +104,10 @@ struct cl_dsx {
    * never read while basic, and cleared when the column leaves), rho on
    * its rz list (nrz rows: the tight rows, the leaving row, the pairs). */
   double *y, *rho, *w, *t, *g, *h; /* cap each */
+  /* yp: y when price() last left the parked columns' reduced costs for
+   * later (UNPRICED: c - yp·a once read, as price would have had it);
+   * yq: yp as a basis put back found it, for its late columns */
+  double *yp, *yq;
   int *rz, nrz;
   double *w0; /* -N x_N, kept as nonbasic values change: x_B = B^-1 w0 */
   struct cand *cd;  /* n + cap */
@@ -136,6 +140,30 @@ struct cl_dsx {
    * in increasing order as before, not every variable). */
   uint64_t *mv;
   uint64_t *rb; /* one bit per row, zero between uses: scatter_rows' rows */
+  struct dsx_queue *q;
+  bool need_yq; /* a late column's reduced cost was UNPRICED */
+  /* basis_set: its pricing keeps the log (a column freed without its
+   * catch-up may need it), emptied after as pricing would have (held) */
+  bool hold, held;
+  long n_late, n_ties; /* figures: columns freed late, ties settled from the log */
+};
+
+/* Column bounds set but not yet taken in (cl_dsx_set_col queues them):
+ * every entry point that reads or moves the state first takes them in, in
+ * order (take_bounds: the same place() calls as one at a time). A jump's
+ * bounds (a hundred or more columns, many of them parked ones freed) are
+ * followed by cl_dsx_basis_set, whose pricing makes every reduced cost
+ * fresh: it takes them in without the freed columns' catch-ups from the
+ * log (87 % of the catch-ups' work on a long proof), which only a tie
+ * reads (late_status). late: per column, such a column's reduced cost
+ * and log position as it was freed (dj, sync), listed in list. */
+struct dsx_queue {
+  int n, cap;
+  int *v;
+  double *lo, *hi;
+  unsigned char *late;
+  double *dj;
+  int *sync, *list, nl;
 };
 
 /* The pivots a parked column's reduced cost has yet to take: per pivot
@@ -149,7 +177,7 @@ struct cl_dsx {
  * a column's: the ISP rows that stayed slack). keep: the length
  * at the last save, so that pricing keeps what a restore takes back to
  * (a snapshot's parked dj are as of its save); epoch counts clears. A
- * separate allocation: cl_dsx_save (const) marks keep. */
+ * separate allocation (cl_dsx_save marks keep). */
 struct dsx_log {
   int cap, ln, keep;
   unsigned long epoch;
@@ -172,8 +200,27 @@ struct cl_dsx_snap {
 
 static bool dual_feasible(struct cl_dsx *d);
 static double entry(const struct cl_dsx *d, int i, int j);
+static double dot_col(const struct cl_dsx *d, const double *rho, int k);
 
 static bool boxed(const struct cl_dsx *d, int k) { return isfinite(d->lo[k]) && isfinite(d->hi[k]); }
+
+/* A parked column's reduced cost that price() left for later (a NaN no
+ * arithmetic here makes: it is tested before it is read). Most parked
+ * columns stay parked until the next pricing, which prices them again. */
+#define UNPRICED_BITS UINT64_C(0x7ffc0ffee5eed001)
+
+static bool unpriced(double v) {
+  uint64_t b;
+  memcpy(&b, &v, sizeof b);
+  return b == UNPRICED_BITS;
+}
+
+static double unpriced_mark(void) {
+  double v;
+  uint64_t b = UNPRICED_BITS;
+  memcpy(&v, &b, sizeof v);
+  return v;
+}
 
 static double *E_row(const struct cl_dsx *d, int s) { return d->E + (size_t)s * d->cap; }
 
@@ -189,9 +236,19 @@ static void mv_set(struct cl_dsx *d, int v) {
 /* mv's length in words (every variable the capacity allows). */
 static size_t mv_words(const struct cl_dsx *d) { return ((size_t)d->n + (size_t)d->cap + 63) / 64; }
 
+/* mv from every status: mv_set's bits, a word at a time (basis_set's
+ * every jump). */
 static void mv_all(struct cl_dsx *d) {
-  memset(d->mv, 0, mv_words(d) * sizeof *d->mv);
-  for (int v = 0; v < d->n + d->m; v++) mv_set(d, v);
+  int nv = d->n + d->m;
+  size_t nw = mv_words(d), used = ((size_t)nv + 63) / 64;
+  const signed char *st = d->st;
+  for (size_t w = 0; w < used; w++) {
+    uint64_t bits = 0;
+    for (int j = 0, v = (int)w * 64; j < 64 && v < nv; j++, v++)
+      bits |= (uint64_t)(st[v] != BASIC && !(v < d->n && st[v] == FIXED)) << j;
+    d->mv[w] = bits;
+  }
+  memset(d->mv + used, 0, (nw - used) * sizeof *d->mv);
 }
 
 /* Column j's row entries to the parked ends of their rows (on) or back:
@@ -219,6 +276,7 @@ static unsigned char *log_pf(const struct cl_dsx *d, int t) { return d->lg->pf +
  * zero here: the same sum to the bit (a is never -0), without a branch. */
 static void catch_up(struct cl_dsx *d, int j) {
   struct dsx_log *lg = d->lg;
+  if (unpriced(d->dj[j])) d->dj[j] = d->c[j] - dot_col(d, d->yp, j); /* price()'s, then the log since */
   int t0 = lg->sync[j], *o = d->nzi, len = 0, lo = 0;
   lg->sync[j] = lg->ln;
   if (t0 >= lg->ln) return;
@@ -299,6 +357,7 @@ static void catch_up_all(struct cl_dsx *d) {
   int t0 = lg->ln;
   for (int j = 0; j < d->n; j++) {
     acc[j] = 0.0;
+    if (parked(d, j) && unpriced(d->dj[j])) d->dj[j] = d->c[j] - dot_col(d, d->yp, j);
     if (parked(d, j) && lg->sync[j] < t0) t0 = lg->sync[j];
   }
   for (int t = t0; t < lg->ln; t++) {
@@ -357,6 +416,91 @@ static void place(struct cl_dsx *d, int k) {
   double old = d->x[k];
   d->x[k] = d->st[k] == AT_HI ? d->hi[k] : d->st[k] == FREE ? 0.0 : d->lo[k];
   if (d->x[k] != old) add_col(d, d->w0, k, old - d->x[k]);
+}
+
+static void set_now(struct cl_dsx *d, int v, double lo, double hi) {
+  d->lo[v] = lo, d->hi[v] = hi;
+  if (d->st[v] != BASIC) place(d, v);
+}
+
+/* The queued bounds taken in, in the order they were set. */
+static void take_bounds(struct cl_dsx *d) {
+  struct dsx_queue *q = d->q;
+  for (int z = 0; z < q->n; z++) set_now(d, q->v[z], q->lo[z], q->hi[z]);
+  q->n = 0;
+}
+
+static bool queue_grow(struct dsx_queue *q) {
+  int cap = 2 * q->cap;
+  int *v = realloc(q->v, (size_t)cap * sizeof *v);
+  if (v) q->v = v;
+  double *lo = realloc(q->lo, (size_t)cap * sizeof *lo);
+  if (lo) q->lo = lo;
+  double *hi = realloc(q->hi, (size_t)cap * sizeof *hi);
+  if (hi) q->hi = hi;
+  if (!v || !lo || !hi) return false;
+  q->cap = cap;
+  return true;
+}
+
+static void queue_free(struct dsx_queue *q) {
+  if (q) free(q->v), free(q->lo), free(q->hi), free(q->late), free(q->dj), free(q->sync), free(q->list);
+  free(q);
+}
+
+static int queue_alloc(struct cl_dsx *d) {
+  struct dsx_queue *q = calloc(1, sizeof *q);
+  d->q = q;
+  if (!q) return FX_CLEAR_ENOMEM;
+  size_t n = (size_t)d->n + 1;
+  q->cap = (int)n + 15;
+  q->v = malloc((size_t)q->cap * sizeof *q->v);
+  q->lo = malloc((size_t)q->cap * sizeof *q->lo), q->hi = malloc((size_t)q->cap * sizeof *q->hi);
+  q->late = calloc(n, 1), q->dj = malloc(n * sizeof *q->dj);
+  q->sync = malloc(n * sizeof *q->sync), q->list = malloc(n * sizeof *q->list);
+  return q->v && q->lo && q->hi && q->late && q->dj && q->sync && q->list ? 0 : FX_CLEAR_ENOMEM;
+}
+
+/* take_bounds before a basis is put back (basis_set prices every reduced
+ * cost after): a parked column freed with pivots to catch up is freed
+ * without them (its status from its stale reduced cost, to be decided
+ * again once priced) and marked late with what the catch-up needs. */
+static void take_bounds_late(struct cl_dsx *d) {
+  struct dsx_queue *q = d->q;
+  struct dsx_log *lg = d->lg;
+  for (int z = 0; z < q->n; z++) {
+    int v = q->v[z];
+    double lo = q->lo[z], hi = q->hi[z];
+    bool fixed = isfinite(lo) && isfinite(hi) && lo == hi;
+    if (d->st[v] != BASIC && parked(d, v) && !fixed && (lg->sync[v] < lg->ln || unpriced(d->dj[v])) &&
+        !q->late[v]) {
+      q->late[v] = 1, q->dj[v] = d->dj[v], q->sync[v] = lg->sync[v], q->list[q->nl++] = v;
+      d->n_late++, d->need_yq |= unpriced(d->dj[v]);
+      d->dj[v] = 0.0, lg->sync[v] = lg->ln; /* place's catch-up: nothing */
+    }
+    set_now(d, v, lo, hi);
+  }
+  q->n = 0;
+}
+
+/* Late column v about to be placed after pricing: place keeps its status
+ * where its fresh reduced cost ties (the status taking its bounds in
+ * would have given it: dj >= 0 at its lower bound, from the reduced cost
+ * caught up then), and decides by the fresh one elsewhere. Only a tie
+ * pays the catch-up, from the log basis_set kept. */
+static void late_status(struct cl_dsx *d, int v) {
+  struct dsx_queue *q = d->q;
+  struct dsx_log *lg = d->lg;
+  q->late[v] = 0;
+  if (!boxed(d, v) || d->lo[v] == d->hi[v]) return; /* FIXED, or one-sided: the status is moot */
+  if (!(fabs(d->dj[v]) <= TOL_D * (1 + fabs(d->c[v])))) return; /* (place's test) */
+  double fresh = d->dj[v];
+  int sync = lg->sync[v];
+  d->dj[v] = unpriced(q->dj[v]) ? d->c[v] - dot_col(d, d->yq, v) : q->dj[v], lg->sync[v] = q->sync[v];
+  catch_up(d, v);
+  d->n_ties++;
+  d->st[v] = d->dj[v] >= 0 ? AT_LO : AT_HI;
+  d->dj[v] = fresh, lg->sync[v] = sync;
 }
 
 /* Row i's entry in structural column j (0 when none). */
@@ -595,11 +739,19 @@ static void price(struct cl_dsx *d) {
   }
   for (int t = 0; t < k; t++) d->y[d->rv[t]] = d->h[t];
   price_pairs(d);
-  for (int v = 0; v < d->n + d->m; v++) d->dj[v] = d->st[v] == BASIC ? 0.0 : d->c[v] - dot_col(d, d->y, v);
+  /* The parked columns' reduced costs left UNPRICED, to be priced from a
+   * copy of y (yp) when read; not while a restore may go back to a save,
+   * whose UNPRICED ones are the copy's there is now */
+  struct dsx_log *lg = d->lg;
+  bool later = lg->keep < 0;
+  double mark = unpriced_mark();
+  if (later) memcpy(d->yp, d->y, (size_t)d->m * sizeof *d->yp);
+  for (int v = 0; v < d->n + d->m; v++)
+    d->dj[v] = d->st[v] == BASIC ? 0.0 : later && parked(d, v) ? mark : d->c[v] - dot_col(d, d->y, v);
   /* Every dj fresh: the log is done with, unless a restore may go back
    * into it (a snapshot's parked dj are as of its save). */
-  struct dsx_log *lg = d->lg;
-  if (lg->keep < 0) log_empty(d);
+  if (lg->keep < 0 && d->hold) d->held = true; /* emptied once basis_set is done with it */
+  else if (lg->keep < 0) log_empty(d);
   for (int j = 0; j < d->n; j++) lg->sync[j] = lg->ln;
 }
 
@@ -637,7 +789,7 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->sv, (size_t)cap), GROW(d->rv, (size_t)cap), GROW(d->y, (size_t)cap);
   GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap), GROW(d->rz, (size_t)cap);
   GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
-  GROW(d->w0, (size_t)cap), GROW(d->dw, nv);
+  GROW(d->w0, (size_t)cap), GROW(d->dw, nv), GROW(d->yp, (size_t)cap), GROW(d->yq, (size_t)cap);
   GROW(d->gnb, (size_t)cap), GROW(d->key, (size_t)cap), GROW(d->ppos, (size_t)cap);
   GROW(d->pl, (size_t)cap), GROW(d->ka, (size_t)cap), GROW(d->ra, (size_t)cap);
   GROW(d->lg->r, (size_t)cap * d->lg->cap), GROW(d->lg->pf, (size_t)cap * d->lg->cap); /* empty: see add_row */
@@ -691,7 +843,7 @@ static int load_cols(struct cl_dsx *d, glp_prob *P) {
   }
   d->cp[n] = d->nnz = e;
   free(ind), free(val);
-  return 0;
+  return queue_alloc(d);
 }
 
 /* The row-wise copy from the columns, each row's parked entries last
@@ -793,12 +945,13 @@ void cl_dsx_free(struct cl_dsx *d) {
   free(d->lo), free(d->hi), free(d->c), free(d->x), free(d->dj), free(d->ar), free(d->aq);
   free(d->st), free(d->pos), free(d->slot), free(d->cd), free(d->flip), free(d->nzi), free(d->head);
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
-  free(d->rz), free(d->mz);
+  free(d->rz), free(d->mz), free(d->yp), free(d->yq);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
   free(d->grp), free(d->gnb), free(d->key), free(d->ppos), free(d->pl), free(d->ka);
   free(d->ra), free(d->rpos), free(d->cidx), free(d->mv), free(d->rb);
   if (d->lg) free(d->lg->ts), free(d->lg->r), free(d->lg->pf), free(d->lg->sync), free(d->lg->hit);
   free(d->lg);
+  queue_free(d->q);
   free(d);
 }
 
@@ -825,9 +978,9 @@ int cl_dsx_create(struct cl_dsx **out, glp_prob *P) {
 }
 
 void cl_dsx_set_col(struct cl_dsx *d, int j, double lo, double hi) {
-  int v = j - 1;
-  d->lo[v] = lo, d->hi[v] = hi;
-  if (d->st[v] != BASIC) place(d, v);
+  struct dsx_queue *q = d->q;
+  if (q->n == q->cap && !queue_grow(q)) take_bounds(d); /* (out of memory: taken in now) */
+  q->v[q->n] = j - 1, q->lo[q->n] = lo, q->hi[q->n++] = hi;
 }
 
 static int grow_nnz(struct cl_dsx *d, int more) {
@@ -852,6 +1005,9 @@ static int grow_nnz(struct cl_dsx *d, int more) {
 
 /* The new row is not tight (its variable is basic): K stays as it is. */
 int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, double hi) {
+  take_bounds(d);
+  for (int j = 0; j < d->n; j++) /* priced before the columns get the row's entries (yp has none) */
+    if (parked(d, j) && unpriced(d->dj[j])) d->dj[j] = d->c[j] - dot_col(d, d->yp, j);
   if (d->m == d->cap) catch_up_all(d); /* the log's stride moves with cap */
   d->lg->keep = -1; /* a snapshot of fewer rows is not restored */
   int rc = d->m == d->cap ? grow_rows(d, d->cap * 2) : 0;
@@ -1292,6 +1448,10 @@ static int iterate(struct cl_dsx *d) {
 static bool dual_feasible(struct cl_dsx *d) {
   for (int v = 0; v < d->n + d->m; v++) {
     if (d->st[v] == BASIC) continue;
+    /* A parked column still fixed: place would leave it as it is (FIXED,
+     * its bit clear, its value the bound), and FIXED needs no check. */
+    if (parked(d, v) && d->lo[v] == d->hi[v] && isfinite(d->lo[v])) continue;
+    if (d->q->nl && v < d->n && d->q->late[v]) late_status(d, v);
     place(d, v);
     double tol = TOL_D * (1 + d->cmax);
     if ((d->st[v] == AT_LO && !isfinite(d->hi[v]) && d->dj[v] < -tol) ||
@@ -1355,23 +1515,29 @@ static int solve_loop(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
 }
 
 int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
+  take_bounds(d);
   int rc = solve_loop(d, it_lim, devex, pivots);
   return rc != CL_DSX_FAIL && !finite_state(d) ? CL_DSX_FAIL : rc;
 }
 
-double cl_dsx_obj(const struct cl_dsx *d) {
+double cl_dsx_obj(struct cl_dsx *d) {
+  take_bounds(d);
   double s = d->obj0;
   for (int j = 0; j < d->n; j++) s += d->dir * d->c[j] * d->x[j];
   return s;
 }
 
-double cl_dsx_col_prim(const struct cl_dsx *d, int j) { return d->x[j - 1]; }
+double cl_dsx_col_prim(struct cl_dsx *d, int j) {
+  take_bounds(d);
+  return d->x[j - 1];
+}
 
 double cl_dsx_row_dual(const struct cl_dsx *d, int i) { return d->dir * d->y[i - 1] * d->rs[i - 1]; }
 
 int cl_dsx_rows(const struct cl_dsx *d) { return d->m; }
 
-void cl_dsx_read(const struct cl_dsx *d, double *lam, double *x, int first, size_t n, double scale) {
+void cl_dsx_read(struct cl_dsx *d, double *lam, double *x, int first, size_t n, double scale) {
+  take_bounds(d);
   for (int i = 0; i < d->m; i++) lam[i + 1] = d->dir * d->y[i] * d->rs[i];
   if (!x) return;
   const double *xs = d->x + (first - 1);
@@ -1379,6 +1545,8 @@ void cl_dsx_read(const struct cl_dsx *d, double *lam, double *x, int first, size
 }
 
 void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs) { *k = d->k, *pairs = d->np; }
+
+void cl_dsx_late_counts(const struct cl_dsx *d, long *late, long *ties) { *late = d->n_late, *ties = d->n_ties; }
 
 void cl_dsx_set_kmax(struct cl_dsx *d, int kmax) { d->kmax = kmax; }
 
@@ -1397,7 +1565,8 @@ bool cl_dsx_scratch_clean(const struct cl_dsx *d) {
   return true;
 }
 
-void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P) {
+void cl_dsx_to_glpk(struct cl_dsx *d, glp_prob *P) {
+  take_bounds(d);
   for (int v = 0; v < d->n + d->m; v++) {
     int st = d->st[v] == BASIC ? GLP_BS : d->st[v] == AT_HI ? GLP_NU : d->st[v] == FREE ? GLP_NF
              : d->st[v] == FIXED ? GLP_NS : GLP_NL;
@@ -1442,7 +1611,8 @@ static int snap_alloc(const struct cl_dsx *d, struct cl_dsx_snap **out) {
   return FX_CLEAR_ENOMEM;
 }
 
-int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **out) {
+int cl_dsx_save(struct cl_dsx *d, struct cl_dsx_snap **out) {
+  take_bounds(d);
   if (*out && ((*out)->cap != d->cap || (*out)->n != d->n)) cl_dsx_snap_free(*out), *out = NULL;
   if (!*out) {
     int rc = snap_alloc(d, out);
@@ -1502,6 +1672,7 @@ static void unpark_since(struct cl_dsx *d, const struct cl_dsx_snap *s) {
 }
 
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
+  take_bounds(d);
   if (s->m != d->m || s->cap != d->cap) return; /* rows came since: keep the current basis */
   size_t nv = (size_t)d->n + (size_t)d->m, m = (size_t)d->m, k = (size_t)s->k;
   unpark_since(d, s);
@@ -1536,6 +1707,7 @@ static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
   for (int v = 0; v < d->n + d->m; v++) {
     bool basic = v < len ? st[v] != 0 : true;
     if (basic == (d->st[v] == BASIC)) continue;
+    if (v < d->n) d->q->late[v] = 0; /* its status now statuses' */
     if (basic) {
       if (parked(d, v)) park(d, v, false);
       d->st[v] = BASIC;
@@ -1561,10 +1733,24 @@ static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
  * offers. A save cannot have more rows than now (rows are only appended). */
 int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed char *old) {
   if (len > d->n + d->m) return CL_DSX_ITLIM;
+  take_bounds_late(d);
+  if (d->need_yq) memcpy(d->yq, d->yp, (size_t)d->m * sizeof *d->yq); /* (the pricing below moves yp) */
+  d->need_yq = false;
   cl_dsx_basis_get(d, old);
-  if (statuses(d, st, len) && fresh(d)) return CL_DSX_OPT;
-  if (statuses(d, old, d->n + d->m) && fresh(d)) return CL_DSX_ITLIM; /* the basis as it was */
-  return CL_DSX_FAIL;
+  d->hold = true;
+  int rc = CL_DSX_FAIL;
+  if (statuses(d, st, len) && fresh(d)) rc = CL_DSX_OPT;
+  else if (statuses(d, old, d->n + d->m) && fresh(d)) rc = CL_DSX_ITLIM; /* the basis as it was */
+  d->hold = false;
+  struct dsx_queue *q = d->q;
+  for (int z = 0; z < q->nl; z++) q->late[q->list[z]] = 0;
+  q->nl = 0;
+  if (d->held) { /* what pricing left the log as */
+    d->held = false;
+    log_empty(d);
+    memset(d->lg->sync, 0, (size_t)d->n * sizeof *d->lg->sync);
+  }
+  return rc;
 }
 
 /* Row i's bounds, as glp_set_row_bnds takes them (unscaled; -HUGE_VAL /
@@ -1574,6 +1760,7 @@ int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed ch
  * is gone). Relies on the row's variable being n + i - 1, on lo/hi holding
  * it scaled by rs, on place(), and on dual_feasible()'s tolerance. */
 bool cl_dsx_set_row(struct cl_dsx *d, int i, double lo, double hi) {
+  take_bounds(d);
   int v = d->n + i - 1;
   d->lo[v] = lo * d->rs[i - 1], d->hi[v] = hi * d->rs[i - 1];
   if (d->st[v] == BASIC) return true;

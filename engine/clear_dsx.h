@@ -34,7 +34,10 @@ enum {
  * feasible, or P's columns are scaled; *d is NULL unless 0. */
 int cl_dsx_create(struct cl_dsx **d, glp_prob *P);
 void cl_dsx_free(struct cl_dsx *d);
-/* Column j's bounds (lo == hi: fixed). */
+/* Column j's bounds (lo == hi: fixed). Queued: the next call that reads
+ * or moves the state takes them in, in order, as if set one at a time;
+ * cl_dsx_basis_set takes them in without the catch-ups its pricing makes
+ * moot (so the readers below are not const). */
 void cl_dsx_set_col(struct cl_dsx *d, int j, double lo, double hi);
 /* Append the row Σ val·x <= hi over columns ind[1..n], its slack basic
  * (the row may be violated: the dual simplex's to fix). */
@@ -45,19 +48,19 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
  * CL_DSX_OPT, _ITLIM or _FAIL; _OPT and _ITLIM only with every value and
  * dual finite (overflow fails). */
 int cl_dsx_solve(struct cl_dsx *d, int it_lim, bool devex, long *pivots);
-double cl_dsx_obj(const struct cl_dsx *d);
-double cl_dsx_col_prim(const struct cl_dsx *d, int j);
+double cl_dsx_obj(struct cl_dsx *d);
+double cl_dsx_col_prim(struct cl_dsx *d, int j);
 /* As glp_get_row_dual would report it. */
 double cl_dsx_row_dual(const struct cl_dsx *d, int i);
 int cl_dsx_rows(const struct cl_dsx *d);
 /* Every row's dual as cl_dsx_row_dual reports it (lam[1..m]), and, unless
  * x is NULL, columns first..first+n-1's values over scale (x[0..n-1]):
  * the same values in one call, not one call per entry. */
-void cl_dsx_read(const struct cl_dsx *d, double *lam, double *x, int first, size_t n, double scale);
+void cl_dsx_read(struct cl_dsx *d, double *lam, double *x, int first, size_t n, double scale);
 /* Put the basis into P (same shape), for GLPK to go on from it. */
-void cl_dsx_to_glpk(const struct cl_dsx *d, glp_prob *P);
+void cl_dsx_to_glpk(struct cl_dsx *d, glp_prob *P);
 /* The basis and its inverse, for a look-ahead to put back. */
-int cl_dsx_save(const struct cl_dsx *d, struct cl_dsx_snap **s);
+int cl_dsx_save(struct cl_dsx *d, struct cl_dsx_snap **s);
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s);
 void cl_dsx_snap_free(struct cl_dsx_snap *s);
 /* The basis as one byte per variable (columns, then rows; 1: basic),
@@ -76,6 +79,10 @@ int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed ch
  * pairs) and the pairs, offers' rows ("Σ x <= 1" with one basic column,
  * tight) that the simplex handles by a division each instead. */
 void cl_dsx_shape(const struct cl_dsx *d, int *k, int *pairs);
+/* For tests and figures, since cl_dsx_create: the parked columns
+ * cl_dsx_basis_set freed without catching up their reduced costs, and
+ * the ties among them it settled from the log (late_status). */
+void cl_dsx_late_counts(const struct cl_dsx *d, long *late, long *ties);
 /* A solve whose inverse grows beyond order kmax fails (CL_DSX_FAIL, the
  * caller's GLPK takes over): each pivot costs O(k²), a refactorisation
  * O(k³), and where K grows into the thousands (the root of 10,000 offers
@@ -90,7 +97,8 @@ void cl_dsx_set_kmax(struct cl_dsx *d, int kmax);
 bool cl_dsx_scratch_clean(const struct cl_dsx *d);
 
 /* For tests (defined in clear_lp.c): the objective of the branch-and-bound
- * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it; the
+ * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it
+ * (the native simplex's summed when asked: ask before the LP moves on); the
  * node LP's rows (lazy rows come back); how many node LPs the native
  * simplex solved itself since cl_lp_bb_begin. */
 double cl_lp_bb_objval(const struct cl_lp *lp);

@@ -106,7 +106,11 @@ struct cl_lp {
   bool native;
   struct cl_dsx *dsx;
   struct cl_dsx_snap *dsx_snap;
-  double node_obj; /* the last node LP's objective (tests) */
+  /* The last node LP's objective, for tests alone: GLPK's, or, when
+   * node_native, the native simplex's, summed when asked (over every
+   * column at every node it was 0.5 % of a long proof's instructions) */
+  double node_obj;
+  bool node_native;
   long native_solved; /* node LPs the native simplex solved (tests) */
   /* dive_native_lp: a dive's warm re-solves on the same simplex, a copy
    * of P taken when the dive starts; dive_dsx says dsx is the dive's (a
@@ -1769,7 +1773,7 @@ static int native_node(struct cl_lp *lp, long *pivots) {
     if (!lazy_rows(lp)) break;
     if (!lp->dsx) return 0; /* it ran out of memory adding the row */
   }
-  lp->node_obj = cl_dsx_obj(lp->dsx);
+  lp->node_native = true;
   lp->native_solved++;
   return 1;
 }
@@ -1779,7 +1783,7 @@ static int native_fallback(struct cl_lp *lp, long *pivots, bool *hit) {
   if (lp->dsx) cl_dsx_to_glpk(lp->dsx, lp->P);
   cl_dsx_free(lp->dsx), lp->dsx = NULL;
   int ok = glpk_node(lp, pivots, hit);
-  lp->node_obj = glp_get_obj_val(lp->P);
+  lp->node_obj = glp_get_obj_val(lp->P), lp->node_native = false;
   if (ok == 1) {
     int rc = native_begin(lp);
     if (rc) return rc;
@@ -1794,7 +1798,10 @@ int cl_lp_bb_solve(struct cl_lp *lp, int64_t coverage, int64_t *bound, long *piv
   if (lp->dsx) ok = native_node(lp, pivots);
   if (ok == -1) lp->budget_hit = hit = true, ok = 0;
   else if (ok == 0 && lp->native) ok = native_fallback(lp, pivots, &hit);
-  else if (ok == 0) ok = glpk_node(lp, pivots, &hit), lp->node_obj = glp_get_obj_val(lp->P);
+  else if (ok == 0) {
+    ok = glpk_node(lp, pivots, &hit);
+    lp->node_obj = glp_get_obj_val(lp->P), lp->node_native = false;
+  }
   if (ok < 0) return ok;
   if (!ok && hit) return -1; /* stopped by a limit: lam may be stale, no bound */
   if (lp->bb_cov) {
@@ -1912,24 +1919,51 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
   return ceil_i64(lb);
 }
 
-int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
+/* cl_lp_bb_frac for an offer whose first column above 1e-7 is c0 (not
+ * inlined: its register saves would be paid by every offer, most of which
+ * never get here). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int frac_from(const struct cl_lp *lp, size_t i, size_t c0, size_t *col, bool *up, double *dist) {
   struct frac f;
   if (frac_find(lp, i, &f)) {
     *col = f.col, *up = f.up, *dist = f.dist;
     return 1;
   }
-  const struct cl_model *md = lp->md;
   /* Tolerances: the simplex leaves a fixed basic column within 1e-7 of
-   * its value, and a branch that cannot cut the solution off would repeat. */
-  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+   * its value, and a branch that cannot cut the solution off would repeat.
+   * (The columns before c0 are skipped by the first test.) */
+  for (size_t c = c0, b = lp->md->offer_col[i + 1]; c < b; c++) {
+    if (lp->x[c] <= 1e-7) continue;
     double k = lp->x[c] * 100.0, fl = floor(k + 1e-4), fr = k - fl;
     int k1, k2;
     col_range(lp, c, &k1, &k2);
-    if (lp->x[c] <= 1e-7 || fr <= 1e-4 || fr >= 1.0 - 1e-4 || fl < k1 || fl >= k2) continue;
+    if (fr <= 1e-4 || fr >= 1.0 - 1e-4 || fl < k1 || fl >= k2) continue;
     *col = c, *up = fr >= 0.5, *dist = fmin(fr, 1.0 - fr) / 100.0;
     return 2;
   }
   return 0;
+}
+
+int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
+  const size_t *oc = lp->md->offer_col;
+  size_t c0 = oc[i], b = oc[i + 1];
+  /* Most offers have no column above 1e-7 in a node's solution (the
+   * branch-and-bound asks for every offer at every node): frac_find
+   * counts no positive column there, and frac_from's loop skips every
+   * column, so the answer is 0 without either. */
+  while (c0 < b && lp->x[c0] <= 1e-7) c0++;
+  if (c0 == b) return 0;
+  /* Nor in one ordered in full on one option and nothing on the others
+   * (most ordered offers): frac_find finds one positive column at or above
+   * its minimum, and its factor, 100 hundredths, is no fraction. */
+  if (lp->x[c0] == 1.0) {
+    size_t c = c0 + 1;
+    while (c < b && lp->x[c] <= 1e-7) c++;
+    if (c == b) return 0;
+  }
+  return frac_from(lp, i, c0, col, up, dist);
 }
 
 double cl_lp_bb_value(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
@@ -1940,7 +1974,11 @@ void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, 
 double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
 double cl_lp_deadline(const struct cl_lp *lp) { return lp->deadline; }
 
-double cl_lp_bb_objval(const struct cl_lp *lp) { return lp->node_obj; }
+/* (the native simplex's as it is when asked: the tests ask right after
+ * cl_lp_bb_solve) */
+double cl_lp_bb_objval(const struct cl_lp *lp) {
+  return lp->node_native && lp->dsx ? cl_dsx_obj(lp->dsx) : lp->node_obj;
+}
 int cl_lp_bb_rows(const struct cl_lp *lp) { return glp_get_num_rows(lp->P); }
 long cl_lp_dive_native(const struct cl_lp *lp, long *glpk) {
   *glpk = lp->dive_glpk_solved;

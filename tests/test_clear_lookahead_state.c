@@ -23,7 +23,7 @@
 
 /* cl_dsx_read against cl_dsx_row_dual and cl_dsx_col_prim over scale, bit
  * for bit; with x NULL the duals alone. */
-static void same_read(glp_prob *P, const struct cl_dsx *d, double scale, const char *where) {
+static void same_read(glp_prob *P, struct cl_dsx *d, double scale, const char *where) {
   int m = cl_dsx_rows(d), n = glp_get_num_cols(P);
   double *lam = calloc((size_t)m + 1, sizeof *lam), *lam2 = calloc((size_t)m + 1, sizeof *lam2);
   double *x = calloc((size_t)n, sizeof *x);

@@ -134,7 +134,7 @@ void fx_do_branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_
  * column within its bounds, a dual nonzero only at the bound it pushes on
  * (minimising: >= 0 at a lower bound, <= 0 at an upper one), and each
  * column's reduced cost c - Σ y·a likewise. */
-void fx_do_certify(glp_prob *P, const struct cl_dsx *d, const char *where) {
+void fx_do_certify(glp_prob *P, struct cl_dsx *d, const char *where) {
   int m = cl_dsx_rows(d), n = glp_get_num_cols(P);
   double *act = calloc((size_t)m + 1, sizeof *act), *dj = calloc((size_t)n + 1, sizeof *dj);
   int *ind = malloc(((size_t)m + 1) * sizeof *ind);
@@ -220,7 +220,7 @@ glp_prob *fx_do_small_lp(uint64_t seed, int m, int n, bool scaled) {
 
 /* Both copies' state after a solve, bit for bit: the objective, every
  * column's value and every row's dual. */
-void fx_do_same_bits(glp_prob *P, const struct cl_dsx *a, const struct cl_dsx *b, const char *where) {
+void fx_do_same_bits(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, const char *where) {
   double oa = cl_dsx_obj(a), ob = cl_dsx_obj(b);
   cr_assert(memcmp(&oa, &ob, sizeof oa) == 0, "%s: objective %.17g and %.17g", where, oa, ob);
   cr_assert_eq(cl_dsx_rows(a), cl_dsx_rows(b), "%s", where);

@@ -58,8 +58,8 @@ void fx_do_branch_both(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct f
 /* Both copies' state after a solve, bit for bit: the objective, every
  * column's value and every row's dual (criterion assertions, `where` in
  * the message). */
-void fx_do_same_bits(glp_prob *P, const struct cl_dsx *a, const struct cl_dsx *b, const char *where);
-void fx_do_certify(glp_prob *P, const struct cl_dsx *d, const char *where);
+void fx_do_same_bits(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, const char *where);
+void fx_do_certify(glp_prob *P, struct cl_dsx *d, const char *where);
 /* GLPK's dual simplex on P from its basis: P's status, or -1 when GLPK
  * refuses to start. */
 int fx_do_glpk_dual(glp_prob *P);
