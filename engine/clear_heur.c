@@ -299,19 +299,40 @@ static int fill_step(const struct cl_state *st, const struct cl_model *md, size_
   return k;
 }
 
+/* Each ISP as fill's quick tests read it, kept for the current totals
+ * (fill_view_set after every step, on the ISPs of the column it raised):
+ * sreq = s where the ISP is Requested (else 0), scon = s where it is
+ * constrained (else 0); v = b + s·d and top = cap + m, the coverage
+ * model's total and its ceiling; room = cap − cl_isp_gain (the need still
+ * missing); up = U − s·d and dn = s·d − L, the slack either way. A gain
+ * per ISP and column was most of can_gain's and col_room's work, and
+ * nearly every step changes some ISPs of most columns (round 20). */
+struct fill_view {
+  int64_t v, top, room, up, dn;
+  int sreq, scon;
+};
+
+static void fill_view_set(struct fill_view *w, const struct cl_isp *t, int64_t d) {
+  int64_t sd = t->s * d;
+  *w = (struct fill_view){0, 0, 0, t->hi - sd, sd - t->lo, t->requested ? t->s : 0,
+                          t->constrained ? t->s : 0};
+  if (t->requested) w->v = t->b + sd, w->top = t->cap + t->m, w->room = t->cap - gain(t, d);
+}
+
 /* Can raising column c's factor (its offer orders nothing else) add any
  * coverage? The raise moves each of c's ISPs by at most |p| + 1 (<= 2|p|)
  * watts in p's direction and coverage is nondecreasing in s·d, so if no ISP
  * gains from 2p, no factor gains: fill_step would find nothing there. A
  * cheap test that keeps fill's result exactly; most columns fail it late
- * in a search, where fill_step's binary search was most of the cost. */
-static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_t c) {
+ * in a search, where fill_step's binary search was most of the cost.
+ * For s·p > 0, gain(d + 2p) > gain(d) exactly when v < top and
+ * v + 2·s·p > 0 (top > 0: cap > 0 wherever an ISP is Requested). */
+static bool can_gain(const struct fill_view *vw, const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
+  const struct fill_view *w = &vw[cl->first];
   for (size_t q = 0; q < cl->n; q++) {
-    const struct cl_isp *t = &md->isp[cl->first + q];
-    if (!cl->p[q] || !t->requested || t->s * cl->p[q] < 0) continue;
-    int64_t d = st->d[cl->first + q];
-    if (gain(t, d + 2 * cl->p[q]) > gain(t, d)) return true;
+    int64_t sp = w[q].sreq * cl->p[q];
+    if (sp > 0 && w[q].v < w[q].top && w[q].v + 2 * sp > 0) return true;
   }
   return false;
 }
@@ -319,14 +340,12 @@ static bool can_gain(const struct cl_state *st, const struct cl_model *md, size_
 /* The coverage still missing where column c pushes towards the need: the
  * Σ of cap − gain over those ISPs (for room_lb; kept like can_gain, and
  * only asked for when col_lb does not settle it). */
-static int64_t col_room(const struct cl_state *st, const struct cl_model *md, size_t c) {
+static int64_t col_room(const struct fill_view *vw, const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
+  const struct fill_view *w = &vw[cl->first];
   int64_t room = 0;
-  for (size_t q = 0; q < cl->n; q++) {
-    const struct cl_isp *t = &md->isp[cl->first + q];
-    if (cl->p[q] && t->requested && t->s * cl->p[q] > 0)
-      room += t->cap - gain(t, st->d[cl->first + q]);
-  }
+  for (size_t q = 0; q < cl->n; q++)
+    if (w[q].sreq * cl->p[q] > 0) room += w[q].room;
   return room;
 }
 
@@ -386,9 +405,9 @@ static double room_lb(const struct cl_model *md, size_t c, int64_t room) {
 /* can_gain depends only on the totals of c's ISPs, which a step changes
  * only where it overlaps c (memo_forget): late in a search most columns
  * fail it, step after step, unchanged. */
-static bool memo_can_gain(struct fill_memo *m, const struct cl_state *st,
+static bool memo_can_gain(struct fill_memo *m, const struct fill_view *vw,
                           const struct cl_model *md, size_t c) {
-  if (!m->gains) m->gains = can_gain(st, md, c) ? 2 : 1;
+  if (!m->gains) m->gains = can_gain(vw, md, c) ? 2 : 1;
   return m->gains == 2;
 }
 
@@ -424,14 +443,13 @@ static double col_lb(const struct cl_model *md, size_t c) {
  * of the new orders fill still tries end there (at 1,000 offers and 0.4×
  * three in five of its evaluations, at 1.2× nearly all), and fill_step
  * would find nothing after a whole gather. */
-static bool new_blocked(const struct cl_state *st, const struct cl_model *md, size_t c, int lo) {
+static bool new_blocked(const struct fill_view *vw, const struct cl_model *md, size_t c, int lo) {
   const struct cl_col *cl = &md->col[c];
+  const struct fill_view *w = &vw[cl->first];
   for (size_t q = 0; q < cl->n; q++) {
-    const struct cl_isp *t = &md->isp[cl->first + q];
-    int64_t sp = t->s * cl->p[q];
-    if (!t->constrained || !sp) continue;
-    int64_t sd = t->s * st->d[cl->first + q];
-    int64_t slack = sp > 0 ? t->hi - sd : sd - t->lo;
+    int64_t sp = w[q].scon * cl->p[q];
+    if (!sp) continue;
+    int64_t slack = sp > 0 ? w[q].up : w[q].dn;
     if (slack < 0 || 100 * slack + 49 < lo * (sp > 0 ? sp : -sp)) return true;
   }
   return false;
@@ -443,11 +461,11 @@ static void memo_none(const struct cl_state *st, struct fill_memo *m) {
   m->k = 0, m->ratio = HUGE_VAL, m->cov_hi = INT64_MIN, m->cov_at = st->cov, m->valid = true;
 }
 
-static bool memo_beaten(struct fill_memo *m, const struct cl_state *st,
+static bool memo_beaten(struct fill_memo *m, const struct fill_view *vw,
                         const struct cl_model *md, size_t c, double best_ratio) {
   if (!m->lb_known) m->lb = col_lb(md, c), m->lb_known = true;
   if (m->lb > best_ratio) return true;
-  if (!m->room_known) m->lb_room = room_lb(md, c, col_room(st, md, c)), m->room_known = true;
+  if (!m->room_known) m->lb_room = room_lb(md, c, col_room(vw, md, c)), m->room_known = true;
   return m->lb_room > best_ratio;
 }
 
@@ -512,8 +530,8 @@ static void fill_consider(struct fill_best *b, const struct fill_memo *m, size_t
  * remembered steps first, for a low best ratio from the start, was
  * measured: the extra pass cost more than it spared.) */
 static struct fill_best fill_choose(const struct cl_state *st, const struct cl_model *md,
-                                    int64_t target, struct fill_cand *fl, size_t n,
-                                    struct fill_col *fc) {
+                                    const struct fill_view *vw, int64_t target,
+                                    struct fill_cand *fl, size_t n, struct fill_col *fc) {
   struct fill_best b = {HUGE_VAL, 0, 0};
   for (size_t j = 0; j < n; j++) {
     size_t c = fl[j].c;
@@ -522,14 +540,14 @@ static struct fill_best fill_choose(const struct cl_state *st, const struct cl_m
       fill_consider(&b, m, c);
       continue;
     }
-    if (!memo_can_gain(m, st, md, c)) continue;
+    if (!memo_can_gain(m, vw, md, c)) continue;
     if (st->col[md->col[c].offer] < 0) {
-      if (memo_beaten(m, st, md, c, b.ratio)) {
+      if (memo_beaten(m, vw, md, c, b.ratio)) {
         m->valid = false;
         continue;
       }
       int lo = md->col[c].min_af > 1 ? md->col[c].min_af : 1;
-      if (new_blocked(st, md, c, lo)) {
+      if (new_blocked(vw, md, c, lo)) {
         memo_none(st, m);
         continue;
       }
@@ -548,17 +566,23 @@ static int fill_skip(struct cl_state *st, const struct cl_model *md, int64_t tar
   if (st->cov >= target) return 0;
   struct fill_cand *fl = malloc((md->n_cols ? md->n_cols : 1) * sizeof *fl);
   struct fill_col fc = {malloc((md->n_isps ? md->n_isps : 1) * sizeof *fc.v), 0, 0, false};
-  int rc = fl && fc.v ? 0 : FX_CLEAR_ENOMEM;
+  struct fill_view *vw = malloc((md->n_isps ? md->n_isps : 1) * sizeof *vw);
+  int rc = fl && fc.v && vw ? 0 : FX_CLEAR_ENOMEM;
   size_t n = rc ? 0 : fill_list(st, md, skip, fl);
+  for (size_t t = 0; !rc && t < md->n_isps; t++) fill_view_set(&vw[t], &md->isp[t], st->d[t]);
   for (int step = 0; !rc && step < FILL_STEPS && st->cov < target; step++) {
     *work += (long)md->n_cols;
-    struct fill_best b = fill_choose(st, md, target, fl, n, &fc);
+    struct fill_best b = fill_choose(st, md, vw, target, fl, n, &fc);
     if (!b.k) break;
     cl_state_set(st, md, md->col[b.c].offer, (int)b.c, b.k);
+    const struct cl_col *cl = &md->col[b.c];
+    for (size_t t = cl->first; t < cl->first + cl->n; t++)
+      fill_view_set(&vw[t], &md->isp[t], st->d[t]);
     n = fill_forget(st, md, b.c, fl, n);
   }
   free(fl);
   free(fc.v);
+  free(vw);
   return rc;
 }
 
