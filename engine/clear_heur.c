@@ -200,6 +200,26 @@ int cl_repair(struct cl_state *st, const struct cl_model *md) {
   return 0;
 }
 
+/* Each ISP as fill's quick tests read it, kept for the current totals
+ * (fill_view_set after every step, on the ISPs of the column it raised):
+ * sreq = s where the ISP is Requested (else 0), scon = s where it is
+ * constrained (else 0); v = b + s·d and top = cap + m, the coverage
+ * model's total and its ceiling; room = cap − cl_isp_gain (the need still
+ * missing); up = U − s·d and dn = s·d − L, the slack either way. A gain
+ * per ISP and column was most of can_gain's and room_lb's work, and
+ * nearly every step changes some ISPs of most columns (round 20). */
+struct fill_view {
+  int64_t v, top, room, up, dn;
+  int sreq, scon;
+};
+
+static void fill_view_set(struct fill_view *w, const struct cl_isp *t, int64_t d) {
+  int64_t sd = t->s * d;
+  *w = (struct fill_view){0, 0, 0, t->hi - sd, sd - t->lo, t->requested ? t->s : 0,
+                          t->constrained ? t->s : 0};
+  if (t->requested) w->v = t->b + sd, w->top = t->cap + t->m, w->room = t->cap - gain(t, d);
+}
+
 /* Column c's ISPs as fill_step sees them, with its offer's order taken
  * out: per Requested ISP where c has power, a = b + s·d (the coverage
  * model's total without the order), P = s·p and top = cap + m. Coverage at
@@ -250,6 +270,26 @@ static void fill_gather(const struct cl_state *st, const struct cl_model *md, si
   fc->kmax = k >= cl->min_af ? (int)k : 0;
 }
 
+/* fill_gather for a new order (its offer orders nothing: the totals are
+ * already without it), from fill_view: the same array and cap. feas is
+ * left true: fill_step reads it only for an order being raised. */
+static void fill_gather_new(const struct fill_view *vw, const struct cl_model *md, size_t c,
+                            struct fill_col *fc) {
+  const struct cl_col *cl = &md->col[c];
+  const struct fill_view *w = &vw[cl->first];
+  int64_t k = 100;
+  fc->n = 0, fc->feas = true;
+  for (size_t q = 0; q < cl->n; q++) {
+    int64_t sp = w[q].scon * cl->p[q];
+    if (!sp) continue;
+    k = isp_cap(k, sp > 0 ? w[q].up : w[q].dn, sp > 0 ? sp : -sp);
+    if (!w[q].sreq) continue;
+    int64_t a = w[q].v, top = w[q].top;
+    fc->v[fc->n++] = (struct fill_isp){a, sp, top, a < 0 ? 0 : a > top ? top : a};
+  }
+  fc->kmax = k >= cl->min_af ? (int)k : 0;
+}
+
 /* What column c at factor k adds to the coverage without its order. */
 static int64_t fill_cov(const struct fill_col *fc, int k) {
   int64_t g = 0;
@@ -266,12 +306,14 @@ static int64_t fill_cov(const struct fill_col *fc, int k) {
  * that reaches the target, or the largest one allowed. Cost per W gained
  * in *ratio; 0 if none helps. Read-only: the offer's order is taken out in
  * fill_gather's arithmetic, not in st. */
-static int fill_step(const struct cl_state *st, const struct cl_model *md, size_t c,
+static int fill_step(const struct cl_state *st, const struct cl_model *md,
+                     const struct fill_view *vw, size_t c,
                      int64_t target, struct fill_col *fc, double *ratio, int64_t *cov_hi,
                      bool *global) {
   size_t i = md->col[c].offer;
   int k0 = st->k[i];
-  fill_gather(st, md, c, k0, fc);
+  if (k0) fill_gather(st, md, c, k0, fc);
+  else fill_gather_new(vw, md, c, fc);
   int64_t cov_out = k0 ? st->cov - fill_cov(fc, k0) : st->cov;
   int64_t cost_out = st->cost - fx_clear_order_price(md->col[c].price, k0);
   /* st held every bound; only c's ISPs changed (a rebound it balanced). */
@@ -297,26 +339,6 @@ static int fill_step(const struct cl_state *st, const struct cl_model *md, size_
     if (cov > st->cov) k = hi, *ratio = (double)(cost - st->cost) / (double)(cov - st->cov);
   }
   return k;
-}
-
-/* Each ISP as fill's quick tests read it, kept for the current totals
- * (fill_view_set after every step, on the ISPs of the column it raised):
- * sreq = s where the ISP is Requested (else 0), scon = s where it is
- * constrained (else 0); v = b + s·d and top = cap + m, the coverage
- * model's total and its ceiling; room = cap − cl_isp_gain (the need still
- * missing); up = U − s·d and dn = s·d − L, the slack either way. A gain
- * per ISP and column was most of can_gain's and room_lb's work, and
- * nearly every step changes some ISPs of most columns (round 20). */
-struct fill_view {
-  int64_t v, top, room, up, dn;
-  int sreq, scon;
-};
-
-static void fill_view_set(struct fill_view *w, const struct cl_isp *t, int64_t d) {
-  int64_t sd = t->s * d;
-  *w = (struct fill_view){0, 0, 0, t->hi - sd, sd - t->lo, t->requested ? t->s : 0,
-                          t->constrained ? t->s : 0};
-  if (t->requested) w->v = t->b + sd, w->top = t->cap + t->m, w->room = t->cap - gain(t, d);
 }
 
 /* Can raising column c's factor (its offer orders nothing else) add any
@@ -365,12 +387,13 @@ static bool memo_holds(const struct fill_memo *m, const struct cl_state *st, int
   return m->valid && (m->cov_hi == INT64_MIN || m->cov_hi + (st->cov - m->cov_at) < target);
 }
 
-static void memo_step(const struct cl_state *st, const struct cl_model *md, size_t c,
+static void memo_step(const struct cl_state *st, const struct cl_model *md,
+                      const struct fill_view *vw, size_t c,
                       int64_t target, struct fill_col *fc, struct fill_memo *m) {
   bool global;
   int64_t cov_at = st->cov;
   m->ratio = HUGE_VAL;
-  m->k = fill_step(st, md, c, target, fc, &m->ratio, &m->cov_hi, &global);
+  m->k = fill_step(st, md, vw, c, target, fc, &m->ratio, &m->cov_hi, &global);
   m->cov_at = cov_at, m->valid = !global;
 }
 
@@ -569,7 +592,7 @@ static struct fill_best fill_choose(const struct cl_state *st, const struct cl_m
         continue;
       }
     }
-    memo_step(st, md, c, target, fc, m);
+    memo_step(st, md, vw, c, target, fc, m);
     fill_consider(&b, m, c);
   }
   return b;
