@@ -727,6 +727,53 @@ Test(clear_heur_fast, polish_and_local_search_on_the_bench_shape) {
   each_dense(40, check_polish_swap);
 }
 
+/* room_lb where it is tightest: a new order B whose least factor lo is
+ * also its largest (an Available ISP caps it there), whose power rounds
+ * half up at lo (lo·s·p = 100·g − 50: it gains g W, the bound's most) and
+ * whose price rounds down by 49 (lo·price = 100·c + 49: it pays c, the
+ * bound's least), so its ratio c/g is the bound's quotient but for one
+ * unit of the numerator. An order A before it (column 0, tried first)
+ * costs a thousandth of a unit per W more than B's ratio. Fill asked for
+ * one watt more takes one step: B's. A bound one unit too high in the
+ * numerator (−48 for −49 or −50) or one too low in the denominator (+49
+ * for +50) would put B above A's ratio, B would not be tried, and fill
+ * would take A. */
+static int room_edge_case(int lo, int64_t sp, int64_t price) {
+  int64_t g = (lo * sp + 50) / 100, c = (lo * price - 49) / 100;
+  struct fx_clear_isp isps[2] = {{FX_CLEAR_REQUESTED, 100000000, 200000000},
+                                 {FX_CLEAR_AVAILABLE, 0, lo}};
+  int64_t pa[1] = {1000 * g}, pb[2] = {sp, 100};
+  struct fx_clear_option oa = {1000 * c + 1, 100, 0, 1, pa}, ob = {price, lo, 0, 2, pb};
+  struct fx_clear_offer of[2] = {{1, &oa}, {1, &ob}};
+  struct fx_clear_market m = {{2, isps}, 2, of, NULL};
+  struct twin tw;
+  twin_init(&tw, &m);
+  cr_assert_eq(tw.md.n_cols, 2);
+  cr_assert_eq(fx_clear_order_power(sp, lo), g);
+  cr_assert_eq(fx_clear_order_price(price, lo), c);
+  long work = 0;
+  cr_assert_eq(cl_fill(&tw.a, &tw.md, 1), 0);
+  ref_fill(&tw.b, &tw.md, 1, SIZE_MAX, &work);
+  same_state(&tw.a, &tw.b, &tw.md, "fill at the room bound's edge", (uint64_t)lo);
+  cr_assert(tw.a.col[0] < 0 && tw.a.col[1] == 1 && tw.a.k[1] == lo,
+            "lo %d s·p %lld price %lld: B's step", lo, (long long)sp, (long long)price);
+  twin_free(&tw);
+  return 1;
+}
+
+Test(clear_heur_fast, room_bound_at_the_rounding_edges) {
+  int checked = 0;
+  for (int lo = 1; lo < 100; lo += 2) {
+    if (lo % 5 == 0) continue; /* lo·price = 100·c + 49 needs lo prime to 10 */
+    for (int64_t sp = 50; sp <= 2050; sp += 500) {
+      int64_t price = 20 * sp;
+      while ((lo * price) % 100 != 49) price++;
+      checked += room_edge_case(lo, sp, price);
+    }
+  }
+  cr_assert_gt(checked, 150);
+}
+
 Test(clear_heur_fast, merit_key_is_the_plain_price_per_covered_watt) {
   struct wide *w = malloc(sizeof *w);
   cr_assert(w);
