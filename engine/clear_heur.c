@@ -414,7 +414,9 @@ static const int64_t lb_exact = (INT64_C(1) << 53) / 101;
  * tried, after a whole gather, lost to the best step (at 1,000 offers
  * and 0.4×) with this bound above it. Both ends are integers below 2^53
  * (or no bound), exact in double; a column whose bound is above the best
- * ratio so far cannot be taken (see col_lb). */
+ * ratio so far cannot be taken (see col_lb). Powers and needs are at most
+ * FX_CLEAR_MAX_ABS_POWER = 10^12 (clear_model.c), so each term is below
+ * 2^47 and the running sum, checked after each, cannot overflow. */
 static double room_lb(const struct fill_view *vw, const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
   const struct fill_view *w = &vw[cl->first];
@@ -425,7 +427,6 @@ static double room_lb(const struct fill_view *vw, const struct cl_model *md, siz
   for (size_t q = 0; q < cl->n; q++) {
     int64_t sp = w[q].sreq * cl->p[q];
     if (sp <= 0) continue;
-    if (sp > lb_exact || w[q].room > lb_exact) return -HUGE_VAL;
     int64_t a = 100 * w[q].room, b = lo * sp + 50;
     den += a < b ? a : b;
     if (den > lb_exact * 100) return -HUGE_VAL;
