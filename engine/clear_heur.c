@@ -204,12 +204,13 @@ int cl_repair(struct cl_state *st, const struct cl_model *md) {
  * (fill_view_set after every step, on the ISPs of the column it raised):
  * sreq = s where the ISP is Requested (else 0), scon = s where it is
  * constrained (else 0); v = b + s·d and top = cap + m, the coverage
- * model's total and its ceiling; room = cap − cl_isp_gain (the need still
- * missing); up = U − s·d and dn = s·d − L, the slack either way. A gain
+ * model's total and its ceiling; room100 = 100·(cap − cl_isp_gain) (the
+ * need still missing, in room_lb's unit); up = U − s·d and dn = s·d − L,
+ * the slack either way. A gain
  * per ISP and column was most of can_gain's and room_lb's work, and
  * nearly every step changes some ISPs of most columns (round 20). */
 struct fill_view {
-  int64_t v, top, room, up, dn;
+  int64_t v, top, room100, up, dn;
   int sreq, scon;
 };
 
@@ -217,7 +218,7 @@ static void fill_view_set(struct fill_view *w, const struct cl_isp *t, int64_t d
   int64_t sd = t->s * d;
   *w = (struct fill_view){0, 0, 0, t->hi - sd, sd - t->lo, t->requested ? t->s : 0,
                           t->constrained ? t->s : 0};
-  if (t->requested) w->v = t->b + sd, w->top = t->cap + t->m, w->room = t->cap - gain(t, d);
+  if (t->requested) w->v = t->b + sd, w->top = t->cap + t->m, w->room100 = 100 * (t->cap - gain(t, d));
 }
 
 /* Column c's ISPs as fill_step sees them, with its offer's order taken
@@ -417,7 +418,8 @@ static const int64_t lb_exact = (INT64_C(1) << 53) / 101;
  * (or no bound), exact in double; a column whose bound is above the best
  * ratio so far cannot be taken (see col_lb). Powers and needs are at most
  * FX_CLEAR_MAX_ABS_POWER = 10^12 (clear_model.c), so each term is below
- * 2^47 and the running sum, checked after each, cannot overflow. */
+ * 2^47 (and 100·room below 2^48): a sum of fewer than 2^15 terms cannot
+ * overflow, and only wider columns check it after each term. */
 static double room_lb(const struct fill_view *vw, const struct cl_model *md, size_t c) {
   const struct cl_col *cl = &md->col[c];
   const struct fill_view *w = &vw[cl->first];
@@ -425,13 +427,15 @@ static double room_lb(const struct fill_view *vw, const struct cl_model *md, siz
   if (cl->price <= 0 || cl->price > lb_exact) return -HUGE_VAL;
   int64_t num = cl->price * lo - 50, den = 0;
   if (num <= 0) return -HUGE_VAL;
+  bool wide = cl->n >= 1 << 15; /* below, the sum of terms < 2^47 fits: one check */
   for (size_t q = 0; q < cl->n; q++) {
     int64_t sp = w[q].sreq * cl->p[q];
     if (sp <= 0) continue;
-    int64_t a = 100 * w[q].room, b = lo * sp + 50;
-    den += a < b ? a : b;
-    if (den > lb_exact * 100) return -HUGE_VAL;
+    int64_t b = lo * sp + 50;
+    den += w[q].room100 < b ? w[q].room100 : b;
+    if (wide && den > lb_exact * 100) return -HUGE_VAL;
   }
+  if (den > lb_exact * 100) return -HUGE_VAL;
   return den > 0 ? (double)num / (double)den : HUGE_VAL;
 }
 
