@@ -202,8 +202,9 @@ int cl_repair(struct cl_state *st, const struct cl_model *md) {
 
 /* Each ISP as fill's quick tests read it, kept for the current totals
  * (fill_view_set after every step, on the ISPs of the column it raised):
- * sreq = s where the ISP is Requested (else 0), scon = s where it is
- * constrained (else 0); v = b + s·d and top = cap + m, the coverage
+ * sreq = s where the ISP is Requested (else 0), sopen = s where it is
+ * Requested and short of its ceiling (v < top; else 0), scon = s where
+ * it is constrained (else 0); v = b + s·d and top = cap + m, the coverage
  * model's total and its ceiling; room100 = 100·(cap − cl_isp_gain) (the
  * need still missing, in room_lb's unit); up = U − s·d and dn = s·d − L,
  * the slack either way. A gain
@@ -211,14 +212,16 @@ int cl_repair(struct cl_state *st, const struct cl_model *md) {
  * nearly every step changes some ISPs of most columns (round 20). */
 struct fill_view {
   int64_t v, top, room100, up, dn;
-  int sreq, scon;
+  int sreq, sopen, scon;
 };
 
 static void fill_view_set(struct fill_view *w, const struct cl_isp *t, int64_t d) {
   int64_t sd = t->s * d;
-  *w = (struct fill_view){0, 0, 0, t->hi - sd, sd - t->lo, t->requested ? t->s : 0,
-                          t->constrained ? t->s : 0};
-  if (t->requested) w->v = t->b + sd, w->top = t->cap + t->m, w->room100 = 100 * (t->cap - gain(t, d));
+  *w = (struct fill_view){.up = t->hi - sd, .dn = sd - t->lo, .sreq = t->requested ? t->s : 0,
+                          .scon = t->constrained ? t->s : 0};
+  if (!t->requested) return;
+  w->v = t->b + sd, w->top = t->cap + t->m, w->room100 = 100 * (t->cap - gain(t, d));
+  w->sopen = w->v < w->top ? t->s : 0;
 }
 
 /* Column c's ISPs as fill_step sees them, with its offer's order taken
@@ -354,8 +357,8 @@ static bool can_gain(const struct fill_view *vw, const struct cl_model *md, size
   const struct cl_col *cl = &md->col[c];
   const struct fill_view *w = &vw[cl->first];
   for (size_t q = 0; q < cl->n; q++) {
-    int64_t sp = w[q].sreq * cl->p[q];
-    if (sp > 0 && w[q].v < w[q].top && w[q].v + 2 * sp > 0) return true;
+    int64_t sp = w[q].sopen * cl->p[q];
+    if (sp > 0 && w[q].v + 2 * sp > 0) return true;
   }
   return false;
 }
