@@ -627,6 +627,153 @@ Test(clear_heur_fast, polish_and_local_search_leave_the_plain_state) {
   each_market(40, check_polish_swap);
 }
 
+/* ---- fill on the bench's shape (round 20, pol20) ----------------------- */
+
+/* Markets shaped like the bench's (bench/bench_clear.c): a block of
+ * Requested ISPs in the middle whose need is a share (scarcity) of what
+ * the offers could bring there, Available ISPs either side whose bands are
+ * a fifth of that supply plus a little, so that late in a fill most new
+ * orders are stopped by a bound at their least factor; offers over windows
+ * of 3–8 ISPs pushing towards the need, a rebound now and then, full or
+ * partial activation. Fill since round 20 asks first whether a bound stops
+ * a new order (new_blocked, on fill_view's slacks), reads can_gain and the
+ * room from fill_view, and skips new orders by a bound that caps each
+ * ISP's gain at the order's power at its least factor (room_lb): the
+ * plain fill, which tries every column at every step, must take the same
+ * steps. */
+static void dense_gen(struct wide *w, uint64_t seed, size_t n_offers, int scarcity_pct) {
+  struct fx_cm_rng r = {seed};
+  size_t n_isps = W_ISPS;
+  int64_t supply[W_ISPS] = {0};
+  for (size_t i = 0; i < n_offers; i++) {
+    size_t n_opt = (size_t)fx_cm_uni(&r, 1, W_OPTS);
+    size_t first = (size_t)fx_cm_uni(&r, 0, (int64_t)n_isps - 3), len = (size_t)fx_cm_uni(&r, 3, 8);
+    if (first + len > n_isps) len = n_isps - first;
+    for (size_t j = 0; j < n_opt; j++) {
+      int64_t kw = fx_cm_uni(&r, 10, 500), sum = 0;
+      for (size_t q = 0; q < len; q++) {
+        w->pw[i][j][q] = -1000 * (kw + fx_cm_uni(&r, -kw / 4, kw / 4)) - fx_cm_uni(&r, 0, 99);
+        sum -= w->pw[i][j][q];
+      }
+      if (fx_cm_uni(&r, 0, 3) == 0) w->pw[i][j][len - 1] = -w->pw[i][j][len - 1] / 2;
+      int min_af = fx_cm_uni(&r, 0, 2) == 0 ? 100 : 100 - (int)fx_cm_uni(&r, 0, 99);
+      w->opts[i][j] = (struct fx_clear_option){fx_cm_uni(&r, 10, 200) * sum / 100, min_af, first,
+                                               len, w->pw[i][j]};
+      if (j == 0)
+        for (size_t q = 0; q < len; q++) supply[first + q] -= w->pw[i][j][q];
+    }
+    w->offers[i] = (struct fx_clear_offer){n_opt, w->opts[i]};
+  }
+  for (size_t t = 0; t < n_isps; t++) {
+    int64_t sup = supply[t] > 0 ? supply[t] : 0;
+    if (t >= n_isps / 3 && t < 2 * n_isps / 3) {
+      int64_t need = sup * scarcity_pct / 100 + 1000;
+      w->isps[t] = (struct fx_clear_isp){FX_CLEAR_REQUESTED, -3 * need / 2, -need};
+    } else if (t % 7 == 3) {
+      w->isps[t] = (struct fx_clear_isp){FX_CLEAR_UNCONSTRAINED, 0, 0};
+    } else {
+      int64_t band = sup / 5 + fx_cm_uni(&r, 0, 50000);
+      w->isps[t] = (struct fx_clear_isp){FX_CLEAR_AVAILABLE, -band, band / 4};
+    }
+  }
+  w->m = (struct fx_clear_market){{n_isps, w->isps}, n_offers, w->offers, NULL};
+}
+
+/* n markets of the bench's shape at scarcities 0.2–1.4 through fn. */
+static void each_dense(int n, market_fn fn) {
+  int made = 0;
+  struct wide *w = malloc(sizeof *w);
+  cr_assert(w);
+  for (int s = 0; s < n; s++) {
+    dense_gen(w, 13000 + (uint64_t)s, 20 + (size_t)s % (W_OFFERS - 19), 20 + 30 * (s % 5));
+    made += fn(&w->m, 13000 + (uint64_t)s);
+  }
+  free(w);
+  cr_assert_geq(made, n, "%d comparisons", made);
+}
+
+/* Fill from a polished state short of a target that asks for more: the
+ * proof's roundings are repaired, filled and trimmed, and fill's later
+ * steps run where most ISPs are near their bounds and most of the need is
+ * met (where new_blocked and room_lb settle most columns). */
+static int check_dense_fill(const struct fx_clear_market *m, uint64_t seed) {
+  struct twin tw;
+  twin_init(&tw, m);
+  struct fx_cm_rng r = {seed};
+  int steps = 0;
+  for (int n = 0; n < 8; n++) {
+    random_start(&tw.a, &tw.md, &r);
+    cr_assert_eq(cl_repair(&tw.a, &tw.md), 0);
+    if (n % 2) { /* polished to a lower target first */
+      cr_assert_eq(cl_polish(&tw.a, &tw.md, tw.a.cov + (tw.md.need - tw.a.cov) / 2), 0);
+    }
+    cl_state_copy(&tw.b, &tw.a, &tw.md);
+    int64_t target = n % 4 == 3 ? INT64_MAX : random_target(&tw.a, &tw.md, &r);
+    long work = 0;
+    cr_assert_eq(cl_fill(&tw.a, &tw.md, target), 0);
+    ref_fill(&tw.b, &tw.md, target, SIZE_MAX, &work);
+    same_state(&tw.a, &tw.b, &tw.md, "fill, the bench's shape", seed);
+    steps += work > 0;
+  }
+  twin_free(&tw);
+  return steps;
+}
+
+Test(clear_heur_fast, fill_takes_the_plain_steps_on_the_bench_shape) {
+  each_dense(120, check_dense_fill);
+}
+
+Test(clear_heur_fast, polish_and_local_search_on_the_bench_shape) {
+  each_dense(40, check_polish_swap);
+}
+
+/* room_lb where it is tightest: a new order B whose least factor lo is
+ * also its largest (an Available ISP caps it there), whose power rounds
+ * half up at lo (lo·s·p = 100·g − 50: it gains g W, the bound's most) and
+ * whose price rounds down by 49 (lo·price = 100·c + 49: it pays c, the
+ * bound's least), so its ratio c/g is the bound's quotient but for one
+ * unit of the numerator. An order A before it (column 0, tried first)
+ * costs a thousandth of a unit per W more than B's ratio. Fill asked for
+ * one watt more takes one step: B's. A bound one unit too high in the
+ * numerator (−48 for −49 or −50) or one too low in the denominator (+49
+ * for +50) would put B above A's ratio, B would not be tried, and fill
+ * would take A. */
+static int room_edge_case(int lo, int64_t sp, int64_t price) {
+  int64_t g = (lo * sp + 50) / 100, c = (lo * price - 49) / 100;
+  struct fx_clear_isp isps[2] = {{FX_CLEAR_REQUESTED, 100000000, 200000000},
+                                 {FX_CLEAR_AVAILABLE, 0, lo}};
+  int64_t pa[1] = {1000 * g}, pb[2] = {sp, 100};
+  struct fx_clear_option oa = {1000 * c + 1, 100, 0, 1, pa}, ob = {price, lo, 0, 2, pb};
+  struct fx_clear_offer of[2] = {{1, &oa}, {1, &ob}};
+  struct fx_clear_market m = {{2, isps}, 2, of, NULL};
+  struct twin tw;
+  twin_init(&tw, &m);
+  cr_assert_eq(tw.md.n_cols, 2);
+  cr_assert_eq(fx_clear_order_power(sp, lo), g);
+  cr_assert_eq(fx_clear_order_price(price, lo), c);
+  long work = 0;
+  cr_assert_eq(cl_fill(&tw.a, &tw.md, 1), 0);
+  ref_fill(&tw.b, &tw.md, 1, SIZE_MAX, &work);
+  same_state(&tw.a, &tw.b, &tw.md, "fill at the room bound's edge", (uint64_t)lo);
+  cr_assert(tw.a.col[0] < 0 && tw.a.col[1] == 1 && tw.a.k[1] == lo,
+            "lo %d s·p %lld price %lld: B's step", lo, (long long)sp, (long long)price);
+  twin_free(&tw);
+  return 1;
+}
+
+Test(clear_heur_fast, room_bound_at_the_rounding_edges) {
+  int checked = 0;
+  for (int lo = 1; lo < 100; lo += 2) {
+    if (lo % 5 == 0) continue; /* lo·price = 100·c + 49 needs lo prime to 10 */
+    for (int64_t sp = 50; sp <= 2050; sp += 500) {
+      int64_t price = 20 * sp;
+      while ((lo * price) % 100 != 49) price++;
+      checked += room_edge_case(lo, sp, price);
+    }
+  }
+  cr_assert_gt(checked, 150);
+}
+
 Test(clear_heur_fast, merit_key_is_the_plain_price_per_covered_watt) {
   struct wide *w = malloc(sizeof *w);
   cr_assert(w);
