@@ -47,6 +47,10 @@ Test(clear_rback, the_rounding_backs_off_and_comes_back) {
   cr_assert_gt(b.round_backoffs, 0, "the period never doubled");
   cr_assert_gt(b.round_resets, 0, "no improving rounding brought the period back");
   cr_assert_lt(b.rounds, a.rounds, "no rounding was left out");
+  /* a return is an improving rounding at a doubled period */
+  cr_assert_leq(b.round_resets, b.rounds_improved, "returns %d, improvements %d", b.round_resets,
+                b.rounds_improved);
+  cr_assert_leq(b.rounds_improved, b.rounds);
 }
 
 /* The period is capped: at bb_round_period_max 8 nothing is left out, and

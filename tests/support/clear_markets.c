@@ -223,7 +223,7 @@ struct fx_cm_sums fx_cm_sweep(const struct fx_clear_params *p, uint64_t first, u
     s.ran++, s.nodes += r.bo.nodes, s.pivots += r.bo.pivots, s.aborts += r.bo.plunge_aborts;
     if (r.bo.plunge_longest > s.longest) s.longest = r.bo.plunge_longest;
     s.rounds += r.bo.rounds, s.round_backoffs += r.bo.round_backoffs;
-    s.round_resets += r.bo.round_resets;
+    s.round_resets += r.bo.round_resets, s.rounds_improved += r.bo.rounds_improved;
   }
   return s;
 }

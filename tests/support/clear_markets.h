@@ -106,7 +106,7 @@ void fx_cm_check_bb_exhaustive(const struct fx_clear_market *m, const struct fx_
 /* Sums over a sweep of generated markets (fx_cm_sweep). */
 struct fx_cm_sums {
   int ran, nodes, aborts, longest; /* longest: the longest plunge of any */
-  int rounds, round_backoffs, round_resets; /* the every-8th node's roundings (cl_bb_out) */
+  int rounds, rounds_improved, round_backoffs, round_resets; /* the every-8th node's roundings (cl_bb_out) */
   long pivots;
 };
 /* The search from merit order (fx_cm_bb_merit) under p on the n-offer
