@@ -1671,9 +1671,27 @@ static void unpark_since(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   }
 }
 
+/* The queued bounds taken in as bounds only, for a restore: place()'s
+ * work on them (statuses, values, w0, parking, catch-ups, sync) is all
+ * overwritten by the snapshot, and the columns it would have parked or
+ * freed are parked as the snapshot has them by unpark_since, which
+ * compares the statuses as they stand (each column parked or not as its
+ * status says either way). Only the order of a row's entries can differ,
+ * which no sum reads: each entry of a row is another column's. After a
+ * dive's fixlp_bounds and put-back, the queue holds two settings of every
+ * column, and their place() calls were most of the restore. */
+static void take_bounds_only(struct cl_dsx *d) {
+  struct dsx_queue *q = d->q;
+  for (int z = 0; z < q->n; z++) d->lo[q->v[z]] = q->lo[z], d->hi[q->v[z]] = q->hi[z];
+  q->n = 0;
+}
+
 void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
-  take_bounds(d);
-  if (s->m != d->m || s->cap != d->cap) return; /* rows came since: keep the current basis */
+  if (s->m != d->m || s->cap != d->cap) { /* rows came since: keep the current basis */
+    take_bounds(d);
+    return;
+  }
+  take_bounds_only(d);
   size_t nv = (size_t)d->n + (size_t)d->m, m = (size_t)d->m, k = (size_t)s->k;
   unpark_since(d, s);
   for (int i = 0; i < d->m; i++) /* the basic columns: what the scatters left, it may move now */
