@@ -874,6 +874,21 @@ static bool frac_find(const struct cl_lp *lp, size_t i, struct frac *f) {
   return true;
 }
 
+/* No fraction in offer i for frac_find to find, told from its first
+ * column above 1e-7 (most offers of a dive's solution: none, or one at 1
+ * and none after it): frac_find counts no positive column there, or one
+ * at 1, at or above its minimum, and says false after summing them all.
+ * cl_lp_bb_frac skips the same offers the same way. */
+static bool frac_none(const struct cl_lp *lp, size_t i) {
+  const size_t *oc = lp->md->offer_col;
+  size_t c = oc[i], b = oc[i + 1];
+  while (c < b && lp->x[c] <= 1e-7) c++;
+  if (c == b) return true;
+  if (lp->x[c] != 1.0) return false;
+  for (c++; c < b && lp->x[c] <= 1e-7; c++) continue;
+  return c == b;
+}
+
 /* Fix the share of fractional offers whose rounding moves them least: keep
  * the largest option; raise it to its minimum or drop it. Fixing a few at a
  * time lets the LP re-balance the rest around them (fixing all at once
@@ -884,7 +899,7 @@ static int fix_fractional(struct cl_lp *lp, double share) {
   size_t n = 0;
   for (size_t i = 0; i < md->n_offers; i++) {
     lp->forced[i] = 0;
-    if (frac_find(lp, i, &lp->frac[n])) n++;
+    if (!frac_none(lp, i) && frac_find(lp, i, &lp->frac[n])) n++;
   }
   qsort(lp->frac, n, sizeof *lp->frac, frac_cmp);
   size_t nfix = (size_t)ceil(share * (double)n);
@@ -2314,7 +2329,7 @@ static int fix_guided(struct cl_lp *lp, const struct ndive *d) {
   for (size_t i = 0; i < lp->md->n_offers; i++) {
     struct frac f;
     lp->forced[i] = 0;
-    if (frac_find(lp, i, &f)) guide_offer(lp, d, i, &f), n++;
+    if (!frac_none(lp, i) && frac_find(lp, i, &f)) guide_offer(lp, d, i, &f), n++;
   }
   return n;
 }
