@@ -2034,13 +2034,14 @@ static const double FIXLP_MARGIN = 5e-6;
 
 /* Each offer on its column of in, with its factor free in [min, 100]; the
  * other columns out. */
-static void fixlp_bounds(struct cl_lp *q, const struct cl_state *in) {
+static void fixlp_cols(struct cl_lp *q, const int *col) {
   const struct cl_model *md = q->md;
   for (size_t i = 0; i < md->n_offers; i++)
     for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
-      set_col(q, c, in->col[i] == (int)c ? md->col[c].min_af / 100.0 : 0.0,
-              in->col[i] == (int)c ? 1.0 : 0.0);
+      set_col(q, c, col[i] == (int)c ? md->col[c].min_af / 100.0 : 0.0, col[i] == (int)c ? 1.0 : 0.0);
 }
+
+static void fixlp_bounds(struct cl_lp *q, const struct cl_state *in) { fixlp_cols(q, in->col); }
 
 static int fixlp_frac_cmp(const void *a, const void *b) {
   const struct fixlp_frac *x = a, *y = b;
@@ -2245,6 +2246,7 @@ enum { NDIVE_CUT = -100 }; /* internal: the dive was abandoned */
  * fixlp_bounds (the fix rounds ran out with offers still split). */
 struct ndive {
   double *lo, *hi, *x0;
+  int *col; /* the LP's rounding as the fix rounds left it (ndive_finish) */
   struct fixlp_frac *fr;
   long pivots;
   bool stale;
@@ -2253,7 +2255,7 @@ struct ndive {
   const struct cl_state *guide; /* guided: rounds towards this choice (NULL: not) */
 };
 
-static void ndive_free(struct ndive *d) { free(d->lo), free(d->hi), free(d->x0), free(d->fr); }
+static void ndive_free(struct ndive *d) { free(d->lo), free(d->hi), free(d->x0), free(d->fr), free(d->col); }
 
 static int ndive_init(struct ndive *d, struct cl_lp *lp) {
   size_t nc = lp->md->n_cols;
@@ -2261,7 +2263,8 @@ static int ndive_init(struct ndive *d, struct cl_lp *lp) {
   d->hi = malloc((nc + 1) * sizeof *d->hi);
   d->x0 = malloc((nc + 1) * sizeof *d->x0);
   d->fr = malloc((nc + 1) * sizeof *d->fr);
-  if (!d->lo || !d->hi || !d->x0 || !d->fr) return FX_CLEAR_ENOMEM;
+  d->col = malloc((lp->md->n_offers + 1) * sizeof *d->col);
+  if (!d->lo || !d->hi || !d->x0 || !d->fr || !d->col) return FX_CLEAR_ENOMEM;
   for (size_t c = 0; c < nc; c++) {
     int j = lp->x0 + (int)c;
     d->lo[c] = glp_get_col_lb(lp->P, j), d->hi[c] = glp_get_col_ub(lp->P, j);
@@ -2387,15 +2390,22 @@ static int ndive_mend(const struct cl_lp *lp, struct cl_state *st, int64_t targe
 
 /* fixlp_finish on the node simplex, the shortcut first: the LP's rounding
  * as it stands (in st on entry), mended; only when that falls short of
- * target the factor rounds (the choice's LP solved first if stale), round,
- * repair, nudge; a rounding short of target asks the LP for twice the
- * shortfall more, once. *shortcut: the factor rounds were skipped. */
+ * target the factor rounds (the choice's LP, the rounding's choice fixed
+ * by fixlp_bounds, solved first if stale), round, repair, nudge; a
+ * rounding short of target asks the LP for twice the shortfall more, once.
+ * *shortcut: the factor rounds were skipped. The choice is fixed only
+ * when they come (most dives take the shortcut, and then every column
+ * set, in GLPK and the node simplex, was put back by ndive_restore for
+ * nothing); the mending reads no bound, and the same bounds reach the
+ * simplex in the same order before its next solve. */
 static int ndive_finish(struct cl_lp *lp, struct ndive *d, struct cl_state *st, int64_t target,
                         double give, bool *shortcut) {
   const struct cl_model *md = lp->md;
+  memcpy(d->col, st->col, md->n_offers * sizeof *d->col);
   int rc = ndive_mend(lp, st, target);
   *shortcut = !rc && st->cov >= target;
   if (rc || *shortcut) return rc ? rc : cl_polish(st, md, target);
+  fixlp_cols(lp, d->col);
   int ok = d->stale ? ndive_solve(lp, d) : 1;
   for (int a = 0; ok == 1; a++) {
     rc = ndive_factors(lp, d);
@@ -2453,7 +2463,6 @@ int cl_lp_bb_dive_guided(struct cl_lp *lp, struct cl_state *st, int64_t target, 
     if (ok >= 1) {
       d.stale = ok == 2;
       fixlp_round(lp, st);
-      fixlp_bounds(lp, st);
       rc = ndive_finish(lp, &d, st, target, give, &shortcut);
       ok = !rc && cl_state_feasible(st, md);
     }
