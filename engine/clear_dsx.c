@@ -1711,6 +1711,11 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   restore_log(d, s);
 }
 
+void cl_dsx_col_bounds(struct cl_dsx *d, int first, size_t n, double *lo, double *hi) {
+  take_bounds(d);
+  memcpy(lo, d->lo + (first - 1), n * sizeof *lo), memcpy(hi, d->hi + (first - 1), n * sizeof *hi);
+}
+
 int cl_dsx_basis_len(const struct cl_dsx *d) { return d->n + d->m; }
 
 void cl_dsx_basis_get(const struct cl_dsx *d, signed char *restrict st) {

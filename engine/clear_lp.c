@@ -2264,12 +2264,14 @@ static int ndive_init(struct ndive *d, struct cl_lp *lp) {
   d->x0 = malloc((nc + 1) * sizeof *d->x0);
   d->fr = malloc((nc + 1) * sizeof *d->fr);
   d->col = malloc((lp->md->n_offers + 1) * sizeof *d->col);
-  if (!d->lo || !d->hi || !d->x0 || !d->fr || !d->col) return FX_CLEAR_ENOMEM;
-  for (size_t c = 0; c < nc; c++) {
-    int j = lp->x0 + (int)c;
-    d->lo[c] = glp_get_col_lb(lp->P, j), d->hi[c] = glp_get_col_ub(lp->P, j);
-  }
-  return 0;
+  return d->lo && d->hi && d->x0 && d->fr && d->col ? 0 : FX_CLEAR_ENOMEM;
+}
+
+/* The node's column bounds, from the node simplex, which holds GLPK's
+ * bits (put_col sets both; a thousand GLPK calls a side cost more than
+ * the dive's fix rounds outside the simplex). */
+static void ndive_node_bounds(struct ndive *d, struct cl_lp *lp) {
+  cl_dsx_col_bounds(lp->dsx, lp->x0, lp->md->n_cols, d->lo, d->hi);
 }
 
 /* The coverage row's elastic slack: at least -give (give >= 0: that much
@@ -2456,6 +2458,7 @@ int cl_lp_bb_dive_guided(struct cl_lp *lp, struct cl_state *st, int64_t target, 
   d.cut = cutoff < INT64_MAX ? (long double)cutoff : HUGE_VALL;
   if (!rc) rc = probe_save(lp);
   if (!rc) {
+    ndive_node_bounds(&d, lp);
     double give = FIXLP_MARGIN * (double)target;
     d.give = give;
     ndive_give(lp, give);
