@@ -1711,6 +1711,18 @@ void cl_dsx_restore(struct cl_dsx *d, const struct cl_dsx_snap *s) {
   restore_log(d, s);
 }
 
+void cl_dsx_restore_cols(struct cl_dsx *d, const struct cl_dsx_snap *s, int first, size_t n, const double *lo,
+                         const double *hi) {
+  if (s->m != d->m || s->cap != d->cap) { /* no restore: the bounds placed, as when queued */
+    for (size_t c = 0; c < n; c++) cl_dsx_set_col(d, first + (int)c, lo[c], hi[c]);
+    cl_dsx_restore(d, s);
+    return;
+  }
+  take_bounds_only(d); /* (the columns' bounds after any queued) */
+  memcpy(d->lo + (first - 1), lo, n * sizeof *lo), memcpy(d->hi + (first - 1), hi, n * sizeof *hi);
+  cl_dsx_restore(d, s);
+}
+
 void cl_dsx_col_bounds(struct cl_dsx *d, int first, size_t n, double *lo, double *hi) {
   take_bounds(d);
   memcpy(lo, d->lo + (first - 1), n * sizeof *lo), memcpy(hi, d->hi + (first - 1), n * sizeof *hi);

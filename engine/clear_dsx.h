@@ -66,6 +66,11 @@ void cl_dsx_snap_free(struct cl_dsx_snap *s);
 /* Columns first..first+n-1's bounds as set (cl_dsx_set_col's lo, hi:
  * GLPK's lb and ub, bit for bit), into lo[0..n-1] and hi[0..n-1]. */
 void cl_dsx_col_bounds(struct cl_dsx *d, int first, size_t n, double *lo, double *hi);
+/* cl_dsx_restore after columns first..first+n-1's bounds are set to lo,
+ * hi (as cl_dsx_set_col after every bound queued), without placing them:
+ * the snapshot puts back what placing would change. */
+void cl_dsx_restore_cols(struct cl_dsx *d, const struct cl_dsx_snap *s, int first, size_t n, const double *lo,
+                         const double *hi);
 /* The basis as one byte per variable (columns, then rows; 1: basic),
  * cl_dsx_basis_len of them, for cl_dsx_basis_set to start from later. */
 int cl_dsx_basis_len(const struct cl_dsx *d);

@@ -106,6 +106,10 @@ struct cl_lp {
   bool native;
   struct cl_dsx *dsx;
   struct cl_dsx_snap *dsx_snap;
+  /* A node dive runs (cl_lp_bb_dive_guided): its bounds go to dsx alone,
+   * which it puts back from the node's own at its end; P keeps the
+   * node's throughout (nothing reads P's bounds during a dive). */
+  bool ndive_on;
   /* The last node LP's objective, for tests alone: GLPK's, or, when
    * node_native, the native simplex's, summed when asked (over every
    * column at every node it was 0.5 % of a long proof's instructions) */
@@ -628,9 +632,11 @@ void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total
 int64_t cl_lp_ceil(long double x) { return ceil_i64(x); }
 
 /* Column c's bounds as the LP holds them (scaled), in GLPK and in the
- * nodes' own simplex while there is one: the two always see one LP. */
+ * nodes' own simplex while there is one: the two always see one LP, but
+ * for a node dive's bounds, on the simplex alone until it puts the
+ * node's back (ndive_on). */
 static void put_col(struct cl_lp *lp, size_t c, double lo, double hi) {
-  glp_set_col_bnds(lp->P, lp->x0 + (int)c, lo == hi ? GLP_FX : GLP_DB, lo, hi);
+  if (!lp->ndive_on) glp_set_col_bnds(lp->P, lp->x0 + (int)c, lo == hi ? GLP_FX : GLP_DB, lo, hi);
   if (lp->dsx) cl_dsx_set_col(lp->dsx, lp->x0 + (int)c, lo, hi);
 }
 
@@ -2422,17 +2428,18 @@ static int ndive_finish(struct cl_lp *lp, struct ndive *d, struct cl_state *st, 
   return rc ? rc : cl_polish(st, md, target);
 }
 
-/* Only the columns the dive moved are put back: the rest hold their bounds
- * already, and the simplex's state of every column comes back with the
- * snapshot (a dive fixes tens of columns of a thousand). */
+/* probe_restore with the node's bounds back on the simplex, every
+ * column's from d (P never had the dive's: nothing to read or put back
+ * there), the simplex's state of every column with the snapshot. */
 static void ndive_restore(struct cl_lp *lp, const struct ndive *d) {
-  for (size_t c = 0; c < lp->md->n_cols; c++) {
-    int j = lp->x0 + (int)c;
-    if (glp_get_col_lb(lp->P, j) != d->lo[c] || glp_get_col_ub(lp->P, j) != d->hi[c])
-      put_col(lp, c, d->lo[c], d->hi[c]);
-  }
+  const struct cl_model *md = lp->md;
+  int nr = glp_get_num_rows(lp->P);
+  lp->ndive_on = false;
   ndive_give(lp, 0.0);
-  probe_restore(lp);
+  memcpy(lp->x, lp->save_x, md->n_cols * sizeof *lp->x);
+  memcpy(lp->lam, lp->save_lam, ((size_t)nr + 1) * sizeof *lp->lam);
+  lp->sum = lp->save_sum, lp->margin = lp->save_margin;
+  cl_dsx_restore_cols(lp->dsx, lp->dsx_snap, lp->x0, md->n_cols, d->lo, d->hi);
 }
 
 int cl_lp_bb_dive(struct cl_lp *lp, struct cl_state *st, int64_t target, long *pivots) {
@@ -2459,6 +2466,7 @@ int cl_lp_bb_dive_guided(struct cl_lp *lp, struct cl_state *st, int64_t target, 
   if (!rc) rc = probe_save(lp);
   if (!rc) {
     ndive_node_bounds(&d, lp);
+    lp->ndive_on = true;
     double give = FIXLP_MARGIN * (double)target;
     d.give = give;
     ndive_give(lp, give);
