@@ -903,8 +903,14 @@ static bool frac_none(const struct cl_lp *lp, size_t i) {
 static int fix_fractional(struct cl_lp *lp, double share) {
   const struct cl_model *md = lp->md;
   size_t n = 0;
-  for (size_t i = 0; i < md->n_offers; i++) {
-    lp->forced[i] = 0;
+  memset(lp->forced, 0, md->n_offers * sizeof *lp->forced);
+  /* The offers in order by their columns, most of which are 0 in a dive's
+   * solution: an offer's first column above 1e-7 leads to it (one with
+   * none has no fraction), and its other columns are frac_find's. */
+  for (size_t c = 0; c < md->n_cols; c++) {
+    if (lp->x[c] <= 1e-7) continue;
+    size_t i = md->col[c].offer;
+    c = md->offer_col[i + 1] - 1;
     if (!frac_none(lp, i) && frac_find(lp, i, &lp->frac[n])) n++;
   }
   qsort(lp->frac, n, sizeof *lp->frac, frac_cmp);
@@ -2336,10 +2342,14 @@ static void guide_offer(struct cl_lp *lp, const struct ndive *d, size_t i, const
 /* fix_fractional (share 1) for a guided dive: every offer the LP splits
  * or runs below its minimum rounded by guide_offer. Returns how many. */
 static int fix_guided(struct cl_lp *lp, const struct ndive *d) {
+  const struct cl_model *md = lp->md;
   int n = 0;
-  for (size_t i = 0; i < lp->md->n_offers; i++) {
+  memset(lp->forced, 0, md->n_offers * sizeof *lp->forced);
+  for (size_t c = 0; c < md->n_cols; c++) { /* (as fix_fractional) */
+    if (lp->x[c] <= 1e-7) continue;
+    size_t i = md->col[c].offer;
+    c = md->offer_col[i + 1] - 1;
     struct frac f;
-    lp->forced[i] = 0;
     if (!frac_none(lp, i) && frac_find(lp, i, &f)) guide_offer(lp, d, i, &f), n++;
   }
   return n;
