@@ -10,11 +10,16 @@
  * (every column placed, as before) and then restores; copy b restores
  * with the queue still full. After the restore both have the same bits
  * (values, duals, objective), and every later branching solves to the
- * same pivots and bits on both. */
+ * same pivots and bits on both. And a node dive that sets its bounds on
+ * the simplex alone (clear_lp.c, ndive_on) reads the node's from it
+ * (cl_dsx_col_bounds: GLPK's bits) and puts them back with the snapshot
+ * (cl_dsx_restore_cols): the same bits as every column's bounds queued
+ * and a restore. */
 #include <criterion/criterion.h>
 #include <glpk.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/clear_dsx.h"
 #include "tests/support/clear_markets.h"
@@ -78,6 +83,51 @@ Test(clear_restore_bounds, restore_with_bounds_queued_is_bitwise) {
       cr_assert(cl_dsx_scratch_clean(a) && cl_dsx_scratch_clean(b), "%s: dirty after a restore", where);
       fx_do_same_bits(P, a, b, where);
       fx_do_branch_both(P, a, b, &o, &r, &pa, &pb, where); /* later nodes: the same pivots and bits */
+      compared++;
+    }
+    cl_dsx_snap_free(sa), cl_dsx_snap_free(sb);
+    cl_dsx_free(a), cl_dsx_free(b);
+    glp_delete_prob(P);
+  }
+  cr_log_info("%d restores compared, %ld pivots after them, %ld in the dives", compared, pa, in_dives);
+  cr_assert_gt(in_dives, 1000, "dives too short");
+}
+
+/* Copy a puts the node's bounds back as clear_lp.c did before round 21
+ * (every column queued, then the restore), copy b as a node dive now does
+ * (cl_dsx_restore_cols with the bounds cl_dsx_col_bounds gave at the
+ * save, which are P's to the bit). */
+Test(clear_restore_bounds, restore_cols_is_bounds_back_then_restore) {
+  long pa = 0, pb = 0, in_dives = 0;
+  int compared = 0;
+  for (uint64_t seed = 1; seed <= 30; seed++) {
+    struct fx_do_offers o;
+    struct cl_dsx *a, *b;
+    glp_prob *P = fx_do_twins(seed + 2200, &o, &a, &b);
+    int nc = glp_get_num_cols(P);
+    struct cl_dsx_snap *sa = NULL, *sb = NULL;
+    struct fx_cm_rng r = {seed * 104729};
+    double lo[FX_DO_MAX_COL + 1], hi[FX_DO_MAX_COL + 1];
+    for (int step = 0; step < 80; step++) {
+      char where[64];
+      snprintf(where, sizeof where, "seed %llu step %d", (unsigned long long)seed, step);
+      cr_assert_eq(cl_dsx_save(a, &sa), 0);
+      cr_assert_eq(cl_dsx_save(b, &sb), 0);
+      cl_dsx_col_bounds(b, 1, (size_t)nc, lo, hi);
+      for (int j = 1; j <= nc; j++) {
+        double pl = glp_get_col_lb(P, j), pu = glp_get_col_ub(P, j);
+        cr_assert(memcmp(&lo[j - 1], &pl, sizeof pl) == 0 && memcmp(&hi[j - 1], &pu, sizeof pu) == 0,
+                  "%s: column %d [%.17g, %.17g], P [%.17g, %.17g]", where, j, lo[j - 1], hi[j - 1], pl, pu);
+      }
+      bool same;
+      in_dives += dive(a, b, &o, &r, &same);
+      cr_assert(same, "%s: the dives' solves differ", where);
+      fx_do_bounds_back(P, a);
+      cl_dsx_restore(a, sa);
+      cl_dsx_restore_cols(b, sb, 1, (size_t)nc, lo, hi);
+      cr_assert(cl_dsx_scratch_clean(a) && cl_dsx_scratch_clean(b), "%s: dirty after a restore", where);
+      fx_do_same_bits(P, a, b, where);
+      fx_do_branch_both(P, a, b, &o, &r, &pa, &pb, where);
       compared++;
     }
     cl_dsx_snap_free(sa), cl_dsx_snap_free(sb);
