@@ -2253,7 +2253,8 @@ enum { NDIVE_PIVOTS = 500, NDIVE_ROUNDS = 6 };
 enum { NDIVE_CUT = -100 }; /* internal: the dive was abandoned */
 
 /* What the dive changes besides the probe's snapshot: the columns' bounds
- * (as GLPK holds them, in step with the node simplex) and scratch; stale
+ * (the node's, as the node simplex and GLPK hold them; the dive sets its
+ * own on the simplex alone, ndive_on) and scratch; stale
  * when the LP's solution is not yet one of the choice fixed by
  * fixlp_bounds (the fix rounds ran out with offers still split). */
 struct ndive {
@@ -2413,9 +2414,9 @@ static int ndive_mend(const struct cl_lp *lp, struct cl_state *st, int64_t targe
  * rounding short of target asks the LP for twice the shortfall more, once.
  * *shortcut: the factor rounds were skipped. The choice is fixed only
  * when they come (most dives take the shortcut, and then every column
- * set, in GLPK and the node simplex, was put back by ndive_restore for
- * nothing); the mending reads no bound, and the same bounds reach the
- * simplex in the same order before its next solve. */
+ * set was put back by the restore for nothing); the mending reads no
+ * bound, and the same bounds reach the simplex in the same order before
+ * its next solve. */
 static int ndive_finish(struct cl_lp *lp, struct ndive *d, struct cl_state *st, int64_t target,
                         double give, bool *shortcut) {
   const struct cl_model *md = lp->md;
