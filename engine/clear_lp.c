@@ -58,6 +58,8 @@ struct lag_tab {
   size_t *first;
   struct lag_ent *e;
   double *w;
+  int *min_af;     /* per column, the model's (read without col[c]'s stride) */
+  int64_t *price;  /* per column, the model's */
 };
 
 struct cl_lp {
@@ -421,19 +423,19 @@ static void col_range(const struct cl_lp *lp, size_t c, int *k1, int *k2) {
 static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c].lo > 0; }
 
 /* Upper bound of one column's term in the max-form Lagrangian over its
- * factors [k1, k2]: linear in the factor plus the worst rounding of power
- * (and price) at a partial factor. The ISPs' multipliers come from
- * lag_isps, so a column's entry is a product and three sums; every sum is
- * taken in the order and precision the plain loop over its ISPs took it
- * (tests/test_clear_nodec.c holds the bound to that loop, bit for bit). */
-static long double col_term(const struct cl_lp *lp, size_t c, bool cost, long double *mag) {
-  const struct cl_col *cl = &lp->md->col[c];
-  const struct lag_tab *lg = &lp->lag;
+ * factors [k1, k2] (k1 <= k2, from col_range): linear in the factor plus
+ * the worst rounding of power (and price) at a partial factor. The ISPs'
+ * multipliers come from lag_isps, so a column's entry is a product and
+ * three sums; every sum is taken in the order and precision the plain
+ * loop over its ISPs took it (tests/test_clear_nodec.c holds the bound to
+ * that loop, bit for bit). */
+static inline long double col_term(const struct lag_tab *lg, size_t c, int k1, int k2, bool cost,
+                                   long double *mag) {
   /* noise is 0.5 + Σ 0.5·|w| (cost) or Σ 0.5·|w|, summed as halves; the
    * sum of the whole |w| from 1 or 0, halved once, is the same long double:
    * halving is exact (no long double here comes near the subnormals) and
    * commutes with rounding. */
-  long double g = cost ? -(long double)cl->price : 0.0L, noise2 = cost ? 1.0L : 0.0L, m = *mag;
+  long double g = cost ? -(long double)lg->price[c] : 0.0L, noise2 = cost ? 1.0L : 0.0L, m = *mag;
   for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
     long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
     g -= v;
@@ -442,8 +444,6 @@ static long double col_term(const struct cl_lp *lp, size_t c, bool cost, long do
   }
   *mag = m;
   long double noise = 0.5L * noise2;
-  int k1, k2;
-  col_range(lp, c, &k1, &k2);
   /* The larger of g·k1/100 and g·k2/100 (1 <= k1 <= k2), each rounded as
    * written: rounding keeps order, so it is the one at k2 when g >= 0, at
    * k1 when not (equal values tie; both carry g's sign), and one x87
@@ -504,11 +504,14 @@ static int lag_init(struct cl_lp *lp) {
   lg->first = malloc((md->n_cols + 1) * sizeof *lg->first);
   lg->e = malloc((n ? n : 1) * sizeof *lg->e);
   lg->w = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->w);
-  if (!lg->first || !lg->e || !lg->w) return FX_CLEAR_ENOMEM;
+  lg->min_af = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->min_af);
+  lg->price = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->price);
+  if (!lg->first || !lg->e || !lg->w || !lg->min_af || !lg->price) return FX_CLEAR_ENOMEM;
   n = 0;
   for (size_t c = 0; c < md->n_cols; c++) {
     const struct cl_col *cl = &md->col[c];
     lg->first[c] = n;
+    lg->min_af[c] = cl->min_af, lg->price[c] = cl->price;
     for (size_t q = 0; q < cl->n; q++) {
       const struct cl_isp *is = &md->isp[cl->first + q];
       if (cl->p[q] && is->constrained) lg->e[n++] = (struct lag_ent){is->s * cl->p[q], cl->first + q};
@@ -519,7 +522,7 @@ static int lag_init(struct cl_lp *lp) {
 }
 
 static void lag_free(struct lag_tab *lg) {
-  free(lg->first), free(lg->e), free(lg->w);
+  free(lg->first), free(lg->e), free(lg->w), free(lg->min_af), free(lg->price);
 }
 
 /* Per constrained ISP, the multiplier col_term applies to power there, as
@@ -535,7 +538,8 @@ static void lag_isps(struct cl_lp *lp, const double *mu) {
 
 /* One offer's best term: none (0) or one allowed column, or the ordered
  * column alone while branch-and-bound orders one. Records the terms for
- * branch-and-bound's child bounds when it runs. */
+ * branch-and-bound's child bounds when it runs. col_exact's (the exact
+ * path's) per offer; lag_offers is the same loop with col_term's terms. */
 static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double *mag) {
   const struct cl_model *md = lp->md;
   long double best = 0.0L;
@@ -543,7 +547,7 @@ static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double
     int k1, k2;
     col_range(lp, c, &k1, &k2);
     if (k2 < k1) continue;
-    long double v = lp->exact_terms ? col_exact(lp, c, cost, mag) : col_term(lp, c, cost, mag);
+    long double v = col_exact(lp, c, cost, mag);
     if (lp->col_val) lp->col_val[c] = v;
     if (col_on(lp, c)) {
       best = v;
@@ -553,6 +557,36 @@ static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double
   }
   if (lp->offer_best) lp->offer_best[i] = best;
   return best;
+}
+
+/* offer_term with col_term's terms over every offer, added to sum in offer
+ * order: col_range and col_on read from lag_tab's per-column copies of the
+ * model's minimum factor (without cl_col's 56-byte stride) and the node's
+ * ranges, the tests of what one evaluation never changes (a node running,
+ * terms recorded) out of col_term. Every value and sum is offer_term's. */
+static long double lag_offers(struct cl_lp *lp, bool cost, long double sum, long double *mag) {
+  const struct cl_model *md = lp->md;
+  const struct lag_tab *lg = &lp->lag;
+  const struct cl_krange *kr = lp->kr;
+  long double *val = lp->col_val, *obest = lp->offer_best;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    long double best = 0.0L;
+    for (size_t c = md->offer_col[i], end = md->offer_col[i + 1]; c < end; c++) {
+      int lo = kr ? kr[c].lo : 0, k2 = kr ? kr[c].hi : 100;
+      int k1 = lo > lg->min_af[c] ? lo : lg->min_af[c];
+      if (k2 < k1) continue;
+      long double v = col_term(lg, c, k1, k2, cost, mag);
+      if (val) val[c] = v;
+      if (lo > 0) { /* col_on */
+        best = v;
+        break;
+      }
+      best = v > best ? v : best;
+    }
+    if (obest) obest[i] = best;
+    sum += best;
+  }
+  return sum;
 }
 
 /* Max-form Lagrangian bound for multipliers mu (clamped to valid signs).
@@ -574,7 +608,10 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
   }
   lag_isps(lp, mu);
-  for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, i, cost, &mag);
+  if (lp->exact_terms)
+    for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, i, cost, &mag);
+  else
+    sum = lag_offers(lp, cost, sum, &mag);
   lp->margin = 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
   lp->sum = sum + lp->margin;
   return lp->sum;
