@@ -619,21 +619,20 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
 
 /* (int64_t)ceill(x) for |x| <= 9e18, without glibc's x87 ceill, which
  * switches the FPU's rounding mode twice per call (a pipeline drain each;
- * branch-and-bound asks for it for every option at every node). With the
- * x87's 64-bit significand, x + 1.5·2^63 lies in [2^63, 2^64) while
- * |x| < 2^62, where the significand counts units: it is x rounded to an
- * integer, in whichever direction the sum rounded; one comparison makes
- * that the ceiling. Anything unexpected goes to ceill. */
+ * branch-and-bound asks for it for every option at every node). On the
+ * x87 (64-bit significand), fistp stores x as an integer r rounded in the
+ * current mode, whichever it is: |r − x| < 1 while |x| < 2^62 (no
+ * overflow), and r and x compare exactly, so r < x means r is the floor of
+ * a non-integer and r + 1 its ceiling, else r is the ceiling. Compilers
+ * call llrintl for that unless told errno is never set (its overflow
+ * cannot happen here), hence the one instruction written out. Elsewhere,
+ * and beyond 2^62, ceill. */
 static int64_t ceil_i64(long double x) {
-#if LDBL_MANT_DIG == 64
+#if LDBL_MANT_DIG == 64 && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
   if (fabsl(x) < 0x1p62L) {
-    const uint64_t c = UINT64_C(0xC000000000000000); /* 1.5·2^63 */
-    long double y = x + 0x1.8p63L;
-    uint64_t m;
-    memcpy(&m, &y, sizeof m); /* the significand, its integer bit explicit */
-    int64_t r = m >= c ? (int64_t)(m - c) : -(int64_t)(c - m);
-    if ((long double)r < x) r++;
-    if ((long double)r >= x && (long double)(r - 1) < x) return r;
+    long long r;
+    __asm__("fistpll %0" : "=m"(r) : "t"(x) : "st");
+    return (int64_t)r + ((long double)r < x);
   }
 #endif
   return (int64_t)ceill(x);
