@@ -436,6 +436,7 @@ static inline long double col_term(const struct lag_tab *lg, size_t c, int k1, i
    * halving is exact (no long double here comes near the subnormals) and
    * commutes with rounding. */
   long double g = cost ? -(long double)lg->price[c] : 0.0L, noise2 = cost ? 1.0L : 0.0L, m = *mag;
+#pragma GCC unroll 2
   for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
     long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
     g -= v;
