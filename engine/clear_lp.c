@@ -563,12 +563,13 @@ static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double
 /* offer_term with col_term's terms over every offer, added to sum in offer
  * order: col_range and col_on read from lag_tab's per-column copies of the
  * model's minimum factor (without cl_col's 56-byte stride) and the node's
- * ranges, the tests of what one evaluation never changes (a node running,
- * terms recorded) out of col_term. Every value and sum is offer_term's. */
-static long double lag_offers(struct cl_lp *lp, bool cost, long double sum, long double *mag) {
+ * ranges kr (NULL: none). Every value and sum is offer_term's. Inlined in
+ * lag_offers with cost and whether kr is NULL constant, so that neither
+ * is tested per column. */
+static inline long double offers_sum(struct cl_lp *lp, const struct cl_krange *kr, bool cost,
+                                     long double sum, long double *mag) {
   const struct cl_model *md = lp->md;
   const struct lag_tab *lg = &lp->lag;
-  const struct cl_krange *kr = lp->kr;
   long double *val = lp->col_val, *obest = lp->offer_best;
   for (size_t i = 0; i < md->n_offers; i++) {
     long double best = 0.0L;
@@ -588,6 +589,12 @@ static long double lag_offers(struct cl_lp *lp, bool cost, long double sum, long
     sum += best;
   }
   return sum;
+}
+
+static long double lag_offers(struct cl_lp *lp, bool cost, long double sum, long double *mag) {
+  if (lp->kr)
+    return cost ? offers_sum(lp, lp->kr, true, sum, mag) : offers_sum(lp, lp->kr, false, sum, mag);
+  return cost ? offers_sum(lp, NULL, true, sum, mag) : offers_sum(lp, NULL, false, sum, mag);
 }
 
 /* Max-form Lagrangian bound for multipliers mu (clamped to valid signs).
