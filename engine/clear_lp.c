@@ -425,10 +425,10 @@ static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c
 /* Upper bound of one column's term in the max-form Lagrangian over its
  * factors [k1, k2] (k1 <= k2, from col_range): linear in the factor plus
  * the worst rounding of power (and price) at a partial factor. The ISPs'
- * multipliers come from lag_isps, so a column's entry is a product and
- * three sums; every sum is taken in the order and precision the plain
- * loop over its ISPs took it (tests/test_clear_nodec.c holds the bound to
- * that loop, bit for bit). */
+ * multipliers w are formed once per evaluation (lagrangian), so a
+ * column's entry is a product and three sums; every sum is taken in the
+ * order and precision the plain loop over its ISPs took it
+ * (tests/test_clear_nodec.c holds the bound to that loop, bit for bit). */
 static inline long double col_term(const struct lag_tab *lg, size_t c, int k1, int k2, bool cost,
                                    long double *mag) {
   /* noise is 0.5 + Σ 0.5·|w| (cost) or Σ 0.5·|w|, summed as halves; the
@@ -526,17 +526,6 @@ static void lag_free(struct lag_tab *lg) {
   free(lg->first), free(lg->e), free(lg->w), free(lg->min_af), free(lg->price);
 }
 
-/* Per constrained ISP, the multiplier col_term applies to power there, as
- * the plain loop formed it (a sum of doubles, widened in col_term), after
- * the signs are clamped. */
-static void lag_isps(struct cl_lp *lp, const double *mu) {
-  const struct cl_model *md = lp->md;
-  for (size_t t = 0; t < md->n_isps; t++) {
-    if (!md->isp[t].constrained) continue;
-    lp->lag.w[t] = mu[lp->row_a[t]] + (lp->row_b[t] ? mu[lp->row_b[t]] : 0.0);
-  }
-}
-
 /* One offer's best term: none (0) or one allowed column, or the ordered
  * column alone while branch-and-bound orders one. Records the terms for
  * branch-and-bound's child bounds when it runs. col_exact's (the exact
@@ -604,18 +593,24 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
   long double sum = 0.0L, mag = 0.0L;
   if (!cost || mu[lp->row_total] > 0) mu[lp->row_total] = 0.0; /* >= rows: mu <= 0 */
   sum += mu[lp->row_total] * (long double)total;
+  /* Per constrained ISP also the multiplier col_term applies to power there,
+   * w (lag_tab), as the plain loop formed it: a sum of doubles (widened in
+   * col_term), after its rows' signs are clamped (each ISP's own rows). */
   for (size_t t = 0; t < md->n_isps; t++) {
     const struct cl_isp *is = &md->isp[t];
     if (!is->constrained) continue;
     double a = mu[lp->row_a[t]];
     sum += a * (long double)(a >= 0 ? is->hi : is->lo);
-    if (!lp->row_b[t]) continue;
+    if (!lp->row_b[t]) {
+      lp->lag.w[t] = a + 0.0; /* + 0.0: a −0 multiplier enters as +0, as it did */
+      continue;
+    }
     if (mu[lp->row_b[t]] > 0) mu[lp->row_b[t]] = 0.0;
+    lp->lag.w[t] = a + mu[lp->row_b[t]];
     sum += mu[lp->row_b[t]] * (long double)-is->off;
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
   }
-  lag_isps(lp, mu);
   if (lp->exact_terms)
     for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, i, cost, &mag);
   else
