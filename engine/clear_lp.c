@@ -549,17 +549,23 @@ static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double
   return best;
 }
 
+/* Whether offers_sum records the terms for the child bounds: branch-and-
+ * bound's nodes do (col_val and offer_best set), its look-aheads do not
+ * (both NULL); anything else asks per term. */
+enum lag_rec { LAG_REC_NONE, LAG_REC_ALL, LAG_REC_ASK };
+
 /* offer_term with col_term's terms over every offer, added to sum in offer
  * order: col_range and col_on read from lag_tab's per-column copies of the
  * model's minimum factor (without cl_col's 56-byte stride) and the node's
  * ranges kr (NULL: none). Every value and sum is offer_term's. Inlined in
- * lag_offers with cost and whether kr is NULL constant, so that neither
- * is tested per column. */
+ * lag_offers with cost, rec and whether kr is NULL constant, so that none
+ * of them is tested per column. */
 static inline long double offers_sum(struct cl_lp *lp, const struct cl_krange *kr, bool cost,
-                                     long double sum, long double *mag) {
+                                     enum lag_rec rec, long double sum, long double *mag) {
   const struct cl_model *md = lp->md;
   const struct lag_tab *lg = &lp->lag;
-  long double *val = lp->col_val, *obest = lp->offer_best;
+  long double *val = rec == LAG_REC_NONE ? NULL : lp->col_val;
+  long double *obest = rec == LAG_REC_NONE ? NULL : lp->offer_best;
   for (size_t i = 0; i < md->n_offers; i++) {
     long double best = 0.0L;
     for (size_t c = md->offer_col[i], end = md->offer_col[i + 1]; c < end; c++) {
@@ -567,23 +573,32 @@ static inline long double offers_sum(struct cl_lp *lp, const struct cl_krange *k
       int k1 = lo > lg->min_af[c] ? lo : lg->min_af[c];
       if (k2 < k1) continue;
       long double v = col_term(lg, c, k1, k2, cost, mag);
-      if (val) val[c] = v;
+      if (rec == LAG_REC_ALL || (rec == LAG_REC_ASK && val)) val[c] = v;
       if (lo > 0) { /* col_on */
         best = v;
         break;
       }
       best = v > best ? v : best;
     }
-    if (obest) obest[i] = best;
+    if (rec == LAG_REC_ALL || (rec == LAG_REC_ASK && obest)) obest[i] = best;
     sum += best;
   }
   return sum;
 }
 
+/* offers_sum's copies: a node's or a look-ahead's (kr set, the terms
+ * recorded or not) per objective, and one for the rest (no node running:
+ * a few evaluations a proof). */
 static long double lag_offers(struct cl_lp *lp, bool cost, long double sum, long double *mag) {
-  if (lp->kr)
-    return cost ? offers_sum(lp, lp->kr, true, sum, mag) : offers_sum(lp, lp->kr, false, sum, mag);
-  return cost ? offers_sum(lp, NULL, true, sum, mag) : offers_sum(lp, NULL, false, sum, mag);
+  const struct cl_krange *kr = lp->kr;
+  if (kr && lp->col_val && lp->offer_best)
+    return cost ? offers_sum(lp, kr, true, LAG_REC_ALL, sum, mag)
+                : offers_sum(lp, kr, false, LAG_REC_ALL, sum, mag);
+  if (kr && !lp->col_val && !lp->offer_best)
+    return cost ? offers_sum(lp, kr, true, LAG_REC_NONE, sum, mag)
+                : offers_sum(lp, kr, false, LAG_REC_NONE, sum, mag);
+  return cost ? offers_sum(lp, kr, true, LAG_REC_ASK, sum, mag)
+              : offers_sum(lp, kr, false, LAG_REC_ASK, sum, mag);
 }
 
 /* Max-form Lagrangian bound for multipliers mu (clamped to valid signs).
