@@ -675,6 +675,14 @@ long double cl_lp_lagrangian(struct cl_lp *lp, double *mu, bool cost, double tot
   return lagrangian(lp, mu, cost, total);
 }
 
+long double cl_lp_lagrangian_ahead(struct cl_lp *lp, double *mu, bool cost, double total) {
+  long double *best = lp->offer_best, *val = lp->col_val, margin = lp->margin, sum = lp->sum;
+  lp->offer_best = NULL, lp->col_val = NULL; /* as cl_lp_bb_probe */
+  long double v = lagrangian(lp, mu, cost, total);
+  lp->offer_best = best, lp->col_val = val, lp->margin = margin, lp->sum = sum;
+  return v;
+}
+
 void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total) {
   *a = lp->row_a[t], *b = lp->row_b[t], *total = lp->row_total;
 }

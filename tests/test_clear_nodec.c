@@ -197,7 +197,8 @@ static void compare_children(struct cl_lp *lp, const struct plain *q, const doub
 static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r, int nr,
                     uint64_t seed) {
   double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
-  cr_assert(m1 && m2);
+  double *m3 = malloc(((size_t)nr + 1) * sizeof *m3), *m4 = malloc(((size_t)nr + 1) * sizeof *m4);
+  cr_assert(m1 && m2 && m3 && m4);
   for (int round = 0; round < 8; round++) {
     for (int i = 0; i <= nr; i++) m1[i] = m2[i] = rand_mu(r, round < 4 ? 6 : 2);
     bool cost = round % 2;
@@ -208,9 +209,17 @@ static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r
               (unsigned long long)seed, round, fast, plain);
     cr_assert_eq(memcmp(m1, m2, ((size_t)nr + 1) * sizeof *m1), 0, "seed %llu: clamping differs",
                  (unsigned long long)seed);
-    if (q->kr) compare_children(lp, q, m2, cost, plain, seed);
+    if (!q->kr) continue;
+    /* a look-ahead's evaluation of other multipliers: the plain loop's
+     * value, and the node's terms untouched */
+    for (int i = 0; i <= nr; i++) m3[i] = m4[i] = rand_mu(r, round < 4 ? 6 : 2);
+    long double ahead = cl_lp_lagrangian_ahead(lp, m3, cost, total);
+    long double ahead_plain = p_lagrangian(q, m4, cost, total);
+    cr_assert(same_ld(ahead, ahead_plain), "seed %llu round %d look-ahead: %La, plain %La",
+              (unsigned long long)seed, round, ahead, ahead_plain);
+    compare_children(lp, q, m2, cost, plain, seed);
   }
-  free(m1), free(m2);
+  free(m1), free(m2), free(m3), free(m4);
 }
 
 static void run_market(const struct fx_clear_market *m, uint64_t seed, bool lazy) {
