@@ -410,6 +410,9 @@ int cl_lp_bb_dive_guided(struct cl_lp *lp, struct cl_state *st, int64_t target, 
  * allows; the rows of ISP t's power (A), coverage (B, 0: none) and the
  * total coverage; and (int64_t)ceill(x) as the bounds round, |x| <= 9e18. */
 long double cl_lp_lagrangian(struct cl_lp *lp, double *mu, bool cost, double total);
+/* The same as a look-ahead evaluates it: no terms recorded, and the last
+ * node's terms and sum (the child bounds' inputs) left as they were. */
+long double cl_lp_lagrangian_ahead(struct cl_lp *lp, double *mu, bool cost, double total);
 void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total);
 int64_t cl_lp_ceil(long double x);
 /* The coverage the search aims for, given a proven coverage bound. */

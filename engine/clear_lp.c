@@ -58,6 +58,8 @@ struct lag_tab {
   size_t *first;
   struct lag_ent *e;
   double *w;
+  int *min_af;     /* per column, the model's (read without col[c]'s stride) */
+  int64_t *price;  /* per column, the model's */
 };
 
 struct cl_lp {
@@ -425,19 +427,20 @@ static void col_range(const struct cl_lp *lp, size_t c, int *k1, int *k2) {
 static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c].lo > 0; }
 
 /* Upper bound of one column's term in the max-form Lagrangian over its
- * factors [k1, k2]: linear in the factor plus the worst rounding of power
- * (and price) at a partial factor. The ISPs' multipliers come from
- * lag_isps, so a column's entry is a product and three sums; every sum is
- * taken in the order and precision the plain loop over its ISPs took it
+ * factors [k1, k2] (k1 <= k2, from col_range): linear in the factor plus
+ * the worst rounding of power (and price) at a partial factor. The ISPs'
+ * multipliers w are formed once per evaluation (lagrangian), so a
+ * column's entry is a product and three sums; every sum is taken in the
+ * order and precision the plain loop over its ISPs took it
  * (tests/test_clear_nodec.c holds the bound to that loop, bit for bit). */
-static long double col_term(const struct cl_lp *lp, size_t c, bool cost, long double *mag) {
-  const struct cl_col *cl = &lp->md->col[c];
-  const struct lag_tab *lg = &lp->lag;
+static inline long double col_term(const struct lag_tab *lg, size_t c, int k1, int k2, bool cost,
+                                   long double *mag) {
   /* noise is 0.5 + Σ 0.5·|w| (cost) or Σ 0.5·|w|, summed as halves; the
    * sum of the whole |w| from 1 or 0, halved once, is the same long double:
    * halving is exact (no long double here comes near the subnormals) and
    * commutes with rounding. */
-  long double g = cost ? -(long double)cl->price : 0.0L, noise2 = cost ? 1.0L : 0.0L, m = *mag;
+  long double g = cost ? -(long double)lg->price[c] : 0.0L, noise2 = cost ? 1.0L : 0.0L, m = *mag;
+#pragma GCC unroll 2
   for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
     long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
     g -= v;
@@ -446,8 +449,6 @@ static long double col_term(const struct cl_lp *lp, size_t c, bool cost, long do
   }
   *mag = m;
   long double noise = 0.5L * noise2;
-  int k1, k2;
-  col_range(lp, c, &k1, &k2);
   /* The larger of g·k1/100 and g·k2/100 (1 <= k1 <= k2), each rounded as
    * written: rounding keeps order, so it is the one at k2 when g >= 0, at
    * k1 when not (equal values tie; both carry g's sign), and one x87
@@ -508,11 +509,14 @@ static int lag_init(struct cl_lp *lp) {
   lg->first = malloc((md->n_cols + 1) * sizeof *lg->first);
   lg->e = malloc((n ? n : 1) * sizeof *lg->e);
   lg->w = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->w);
-  if (!lg->first || !lg->e || !lg->w) return FX_CLEAR_ENOMEM;
+  lg->min_af = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->min_af);
+  lg->price = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->price);
+  if (!lg->first || !lg->e || !lg->w || !lg->min_af || !lg->price) return FX_CLEAR_ENOMEM;
   n = 0;
   for (size_t c = 0; c < md->n_cols; c++) {
     const struct cl_col *cl = &md->col[c];
     lg->first[c] = n;
+    lg->min_af[c] = cl->min_af, lg->price[c] = cl->price;
     for (size_t q = 0; q < cl->n; q++) {
       const struct cl_isp *is = &md->isp[cl->first + q];
       if (cl->p[q] && is->constrained) lg->e[n++] = (struct lag_ent){is->s * cl->p[q], cl->first + q};
@@ -523,23 +527,13 @@ static int lag_init(struct cl_lp *lp) {
 }
 
 static void lag_free(struct lag_tab *lg) {
-  free(lg->first), free(lg->e), free(lg->w);
-}
-
-/* Per constrained ISP, the multiplier col_term applies to power there, as
- * the plain loop formed it (a sum of doubles, widened in col_term), after
- * the signs are clamped. */
-static void lag_isps(struct cl_lp *lp, const double *mu) {
-  const struct cl_model *md = lp->md;
-  for (size_t t = 0; t < md->n_isps; t++) {
-    if (!md->isp[t].constrained) continue;
-    lp->lag.w[t] = mu[lp->row_a[t]] + (lp->row_b[t] ? mu[lp->row_b[t]] : 0.0);
-  }
+  free(lg->first), free(lg->e), free(lg->w), free(lg->min_af), free(lg->price);
 }
 
 /* One offer's best term: none (0) or one allowed column, or the ordered
  * column alone while branch-and-bound orders one. Records the terms for
- * branch-and-bound's child bounds when it runs. */
+ * branch-and-bound's child bounds when it runs. col_exact's (the exact
+ * path's) per offer; lag_offers is the same loop with col_term's terms. */
 static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double *mag) {
   const struct cl_model *md = lp->md;
   long double best = 0.0L;
@@ -547,7 +541,7 @@ static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double
     int k1, k2;
     col_range(lp, c, &k1, &k2);
     if (k2 < k1) continue;
-    long double v = lp->exact_terms ? col_exact(lp, c, cost, mag) : col_term(lp, c, cost, mag);
+    long double v = col_exact(lp, c, cost, mag);
     if (lp->col_val) lp->col_val[c] = v;
     if (col_on(lp, c)) {
       best = v;
@@ -559,6 +553,58 @@ static long double offer_term(struct cl_lp *lp, size_t i, bool cost, long double
   return best;
 }
 
+/* Whether offers_sum records the terms for the child bounds: branch-and-
+ * bound's nodes do (col_val and offer_best set), its look-aheads do not
+ * (both NULL); anything else asks per term. */
+enum lag_rec { LAG_REC_NONE, LAG_REC_ALL, LAG_REC_ASK };
+
+/* offer_term with col_term's terms over every offer, added to sum in offer
+ * order: col_range and col_on read from lag_tab's per-column copies of the
+ * model's minimum factor (without cl_col's 56-byte stride) and the node's
+ * ranges kr (NULL: none). Every value and sum is offer_term's. Inlined in
+ * lag_offers with cost, rec and whether kr is NULL constant, so that none
+ * of them is tested per column. */
+static inline long double offers_sum(struct cl_lp *lp, const struct cl_krange *kr, bool cost,
+                                     enum lag_rec rec, long double sum, long double *mag) {
+  const struct cl_model *md = lp->md;
+  const struct lag_tab *lg = &lp->lag;
+  long double *val = rec == LAG_REC_NONE ? NULL : lp->col_val;
+  long double *obest = rec == LAG_REC_NONE ? NULL : lp->offer_best;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    long double best = 0.0L;
+    for (size_t c = md->offer_col[i], end = md->offer_col[i + 1]; c < end; c++) {
+      int lo = kr ? kr[c].lo : 0, k2 = kr ? kr[c].hi : 100;
+      int k1 = lo > lg->min_af[c] ? lo : lg->min_af[c];
+      if (k2 < k1) continue;
+      long double v = col_term(lg, c, k1, k2, cost, mag);
+      if (rec == LAG_REC_ALL || (rec == LAG_REC_ASK && val)) val[c] = v;
+      if (lo > 0) { /* col_on */
+        best = v;
+        break;
+      }
+      best = v > best ? v : best;
+    }
+    if (rec == LAG_REC_ALL || (rec == LAG_REC_ASK && obest)) obest[i] = best;
+    sum += best;
+  }
+  return sum;
+}
+
+/* offers_sum's copies: a node's or a look-ahead's (kr set, the terms
+ * recorded or not) per objective, and one for the rest (no node running:
+ * a few evaluations a proof). */
+static long double lag_offers(struct cl_lp *lp, bool cost, long double sum, long double *mag) {
+  const struct cl_krange *kr = lp->kr;
+  if (kr && lp->col_val && lp->offer_best)
+    return cost ? offers_sum(lp, kr, true, LAG_REC_ALL, sum, mag)
+                : offers_sum(lp, kr, false, LAG_REC_ALL, sum, mag);
+  if (kr && !lp->col_val && !lp->offer_best)
+    return cost ? offers_sum(lp, kr, true, LAG_REC_NONE, sum, mag)
+                : offers_sum(lp, kr, false, LAG_REC_NONE, sum, mag);
+  return cost ? offers_sum(lp, kr, true, LAG_REC_ASK, sum, mag)
+              : offers_sum(lp, kr, false, LAG_REC_ASK, sum, mag);
+}
+
 /* Max-form Lagrangian bound for multipliers mu (clamped to valid signs).
  * cost: objective -price (phase 2), else Σ cov; total: rhs of the coverage row. */
 static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double total) {
@@ -566,19 +612,28 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
   long double sum = 0.0L, mag = 0.0L;
   if (!cost || mu[lp->row_total] > 0) mu[lp->row_total] = 0.0; /* >= rows: mu <= 0 */
   sum += mu[lp->row_total] * (long double)total;
+  /* Per constrained ISP also the multiplier col_term applies to power there,
+   * w (lag_tab), as the plain loop formed it: a sum of doubles (widened in
+   * col_term), after its rows' signs are clamped (each ISP's own rows). */
   for (size_t t = 0; t < md->n_isps; t++) {
     const struct cl_isp *is = &md->isp[t];
     if (!is->constrained) continue;
     double a = mu[lp->row_a[t]];
     sum += a * (long double)(a >= 0 ? is->hi : is->lo);
-    if (!lp->row_b[t]) continue;
+    if (!lp->row_b[t]) {
+      lp->lag.w[t] = a + 0.0; /* + 0.0: a −0 multiplier enters as +0, as it did */
+      continue;
+    }
     if (mu[lp->row_b[t]] > 0) mu[lp->row_b[t]] = 0.0;
+    lp->lag.w[t] = a + mu[lp->row_b[t]];
     sum += mu[lp->row_b[t]] * (long double)-is->off;
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
   }
-  lag_isps(lp, mu);
-  for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, i, cost, &mag);
+  if (lp->exact_terms)
+    for (size_t i = 0; i < md->n_offers; i++) sum += offer_term(lp, i, cost, &mag);
+  else
+    sum = lag_offers(lp, cost, sum, &mag);
   lp->margin = 1e-9L * (mag + fabsl(sum)) + 1e-6L; /* floating-point safety */
   lp->sum = sum + lp->margin;
   return lp->sum;
@@ -586,21 +641,20 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
 
 /* (int64_t)ceill(x) for |x| <= 9e18, without glibc's x87 ceill, which
  * switches the FPU's rounding mode twice per call (a pipeline drain each;
- * branch-and-bound asks for it for every option at every node). With the
- * x87's 64-bit significand, x + 1.5·2^63 lies in [2^63, 2^64) while
- * |x| < 2^62, where the significand counts units: it is x rounded to an
- * integer, in whichever direction the sum rounded; one comparison makes
- * that the ceiling. Anything unexpected goes to ceill. */
+ * branch-and-bound asks for it for every option at every node). On the
+ * x87 (64-bit significand), fistp stores x as an integer r rounded in the
+ * current mode, whichever it is: |r − x| < 1 while |x| < 2^62 (no
+ * overflow), and r and x compare exactly, so r < x means r is the floor of
+ * a non-integer and r + 1 its ceiling, else r is the ceiling. Compilers
+ * call llrintl for that unless told errno is never set (its overflow
+ * cannot happen here), hence the one instruction written out. Elsewhere,
+ * and beyond 2^62, ceill. */
 static int64_t ceil_i64(long double x) {
-#if LDBL_MANT_DIG == 64
+#if LDBL_MANT_DIG == 64 && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
   if (fabsl(x) < 0x1p62L) {
-    const uint64_t c = UINT64_C(0xC000000000000000); /* 1.5·2^63 */
-    long double y = x + 0x1.8p63L;
-    uint64_t m;
-    memcpy(&m, &y, sizeof m); /* the significand, its integer bit explicit */
-    int64_t r = m >= c ? (int64_t)(m - c) : -(int64_t)(c - m);
-    if ((long double)r < x) r++;
-    if ((long double)r >= x && (long double)(r - 1) < x) return r;
+    long long r;
+    __asm__("fistpll %0" : "=m"(r) : "t"(x) : "st");
+    return (int64_t)r + ((long double)r < x);
   }
 #endif
   return (int64_t)ceill(x);
@@ -623,6 +677,14 @@ static int64_t cost_bound(struct cl_lp *lp, int64_t coverage) {
 
 long double cl_lp_lagrangian(struct cl_lp *lp, double *mu, bool cost, double total) {
   return lagrangian(lp, mu, cost, total);
+}
+
+long double cl_lp_lagrangian_ahead(struct cl_lp *lp, double *mu, bool cost, double total) {
+  long double *best = lp->offer_best, *val = lp->col_val, margin = lp->margin, sum = lp->sum;
+  lp->offer_best = NULL, lp->col_val = NULL; /* as cl_lp_bb_probe */
+  long double v = lagrangian(lp, mu, cost, total);
+  lp->offer_best = best, lp->col_val = val, lp->margin = margin, lp->sum = sum;
+  return v;
 }
 
 void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total) {

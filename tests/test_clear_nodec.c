@@ -13,8 +13,16 @@
  * order, fmaxl per offer) and both must give the same long double, bit for
  * bit, for multipliers of every size and sign, both objectives, and the
  * factor ranges a branch-and-bound node sets (columns excluded, ordered,
- * narrowed). */
+ * narrowed).
+ *
+ * Round 21 (lag21) wrote the offer loop out over per-column copies of the
+ * model's minimum factors and prices, unrolled the entries' loop and
+ * specialised it for the objective and for a node running, and rounds the
+ * bounds up with one fistp: the per-column terms and per-offer maxima it
+ * records for branch-and-bound's child bounds, and the ceiling in every
+ * rounding mode, are held to the plain computations too. */
 #include <criterion/criterion.h>
+#include <fenv.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -137,12 +145,60 @@ static void rand_kr(struct fx_cm_rng *r, const struct cl_model *md, struct cl_kr
   }
 }
 
+/* The child bound cl_lp_bb_child gives for offer i on column c (or with c
+ * excluded) after the Lagrangian sum of multipliers mu (already clamped),
+ * from the plain loop's terms: a proven bound in minimisation form. */
+static int64_t p_child(const struct plain *q, const double *mu, bool cost, long double sum, size_t i,
+                       size_t c, bool on) {
+  const struct cl_model *md = q->md;
+  long double scratch = 0.0L, best = p_offer_term(q, mu, i, cost, &scratch);
+  long double nb = on ? p_col_term(q, mu, c, cost, &scratch) : 0.0L;
+  for (size_t j = md->offer_col[i]; !on && j < md->offer_col[i + 1]; j++) {
+    int k1, k2;
+    p_range(q, j, &k1, &k2);
+    if (q->kr[j].lo > 0) return INT64_MAX;
+    if (j == c || k2 < k1) continue;
+    nb = fmaxl(nb, p_col_term(q, mu, j, cost, &scratch));
+  }
+  long double d = nb - best, lb = -(sum + d + 1e-9L * fabsl(d));
+  if (lb > 9e18L) return INT64_MAX;
+  if (lb < -9e18L) return -INT64_MAX;
+  return (int64_t)ceill(lb);
+}
+
+/* Every child bound of the last evaluation: each allowed column excluded,
+ * and ordered where the loop reached it (not past an offer's ordered
+ * column, whose terms it never records). Each evaluation records over the
+ * last one's terms, so a term not written is a stale one and differs. */
+static void compare_children(struct cl_lp *lp, const struct plain *q, const double *mu, bool cost,
+                             long double sum, uint64_t seed) {
+  const struct cl_model *md = q->md;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    bool past_on = false;
+    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
+      int k1, k2;
+      p_range(q, c, &k1, &k2);
+      if (k2 < k1) continue;
+      int64_t off = cl_lp_bb_child(lp, i, c, false), want = p_child(q, mu, cost, sum, i, c, false);
+      cr_assert_eq(off, want, "seed %llu offer %zu column %zu excluded: %lld, plain %lld",
+                   (unsigned long long)seed, i, c, (long long)off, (long long)want);
+      if (past_on) continue;
+      int64_t on = cl_lp_bb_child(lp, i, c, true);
+      want = p_child(q, mu, cost, sum, i, c, true);
+      cr_assert_eq(on, want, "seed %llu offer %zu column %zu ordered: %lld, plain %lld",
+                   (unsigned long long)seed, i, c, (long long)on, (long long)want);
+      past_on = q->kr[c].lo > 0;
+    }
+  }
+}
+
 /* Both Lagrangians of the same multipliers: the same bits, and the same
  * multipliers after both clamped them. */
 static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r, int nr,
                     uint64_t seed) {
   double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
-  cr_assert(m1 && m2);
+  double *m3 = malloc(((size_t)nr + 1) * sizeof *m3), *m4 = malloc(((size_t)nr + 1) * sizeof *m4);
+  cr_assert(m1 && m2 && m3 && m4);
   for (int round = 0; round < 8; round++) {
     for (int i = 0; i <= nr; i++) m1[i] = m2[i] = rand_mu(r, round < 4 ? 6 : 2);
     bool cost = round % 2;
@@ -153,8 +209,17 @@ static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r
               (unsigned long long)seed, round, fast, plain);
     cr_assert_eq(memcmp(m1, m2, ((size_t)nr + 1) * sizeof *m1), 0, "seed %llu: clamping differs",
                  (unsigned long long)seed);
+    if (!q->kr) continue;
+    /* a look-ahead's evaluation of other multipliers: the plain loop's
+     * value, and the node's terms untouched */
+    for (int i = 0; i <= nr; i++) m3[i] = m4[i] = rand_mu(r, round < 4 ? 6 : 2);
+    long double ahead = cl_lp_lagrangian_ahead(lp, m3, cost, total);
+    long double ahead_plain = p_lagrangian(q, m4, cost, total);
+    cr_assert(same_ld(ahead, ahead_plain), "seed %llu round %d look-ahead: %La, plain %La",
+              (unsigned long long)seed, round, ahead, ahead_plain);
+    compare_children(lp, q, m2, cost, plain, seed);
   }
-  free(m1), free(m2);
+  free(m1), free(m2), free(m3), free(m4);
 }
 
 static void run_market(const struct fx_clear_market *m, uint64_t seed, bool lazy) {
@@ -247,7 +312,8 @@ static void ceil_is_ceill(long double x) {
   cr_assert_eq(got, want, "ceil(%La): %lld, ceill %lld", x, (long long)got, (long long)want);
 }
 
-Test(clear_nodec, ceil_is_ceill_at_every_edge) {
+/* The edges and random values below, ceil_is_ceill on each. */
+static void ceil_cases(int n_random) {
   /* integers and their neighbours one unit of the last place away, halves
    * (the sum's rounding ties), and the magnitudes where the fast path ends */
   const long double edges[] = {0.0L, 1.0L, 2.0L, 3.0L, 1e6L, 0x1p52L, 0x1p53L, 0x1p61L,
@@ -264,9 +330,21 @@ Test(clear_nodec, ceil_is_ceill_at_every_edge) {
   ceil_is_ceill(LDBL_TRUE_MIN);
   ceil_is_ceill(-LDBL_TRUE_MIN);
   struct fx_cm_rng r = {42};
-  for (int i = 0; i < 200000; i++) { /* every scale, both signs, any fraction */
+  for (int i = 0; i < n_random; i++) { /* every scale, both signs, any fraction */
     long double m = (long double)fx_cm_next(&r) / 0x1p64L;
     long double x = ldexpl(m, (int)fx_cm_uni(&r, -70, 62)) * (fx_cm_uni(&r, 0, 1) ? 1 : -1);
     if (fabsl(x) <= 9e18L) ceil_is_ceill(x);
+  }
+}
+
+Test(clear_nodec, ceil_is_ceill_at_every_edge) { ceil_cases(200000); }
+
+/* The ceiling rounds x to an integer in the FPU's current mode and then
+ * corrects it: right in every mode, not only the default nearest one. */
+Test(clear_nodec, ceil_is_ceill_in_every_rounding_mode) {
+  const int modes[] = {FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO, FE_TONEAREST};
+  for (size_t k = 0; k < sizeof modes / sizeof *modes; k++) {
+    cr_assert_eq(fesetround(modes[k]), 0);
+    ceil_cases(50000);
   }
 }
