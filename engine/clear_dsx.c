@@ -298,14 +298,18 @@ static uint64_t nonzero_bytes(uint64_t w) {
  * each swapped with the entry at the boundary, which moves the boundary
  * past it (j's own entry is j, cv[e], e: only the other one is read). */
 static void park(struct cl_dsx *d, int j, bool on) {
-  int *rc = d->rc, *cidx = d->cidx, *rpos = d->rpos;
-  double *rw = d->rw;
-  for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
-    int i = d->ri[e], a = rpos[e], b = on ? --d->ra[i] : d->ra[i]++;
+  /* (restrict: the row arrays are apart, and the loop's bound and the
+   * row's boundary need no reload after each store) */
+  int *restrict rc = d->rc, *restrict cidx = d->cidx, *restrict rpos = d->rpos, *restrict ra = d->ra;
+  double *restrict rw = d->rw;
+  const int *restrict ri = d->ri;
+  const double *restrict cv = d->cv;
+  for (int e = d->cp[j], e1 = d->cp[j + 1]; e < e1; e++) {
+    int i = ri[e], a = rpos[e], b = on ? --ra[i] : ra[i]++;
     if (a == b) continue;
     int eb = cidx[b];
     rc[a] = rc[b], rw[a] = rw[b], cidx[a] = eb, rpos[eb] = a;
-    rc[b] = j, rw[b] = d->cv[e], cidx[b] = e, rpos[e] = b;
+    rc[b] = j, rw[b] = cv[e], cidx[b] = e, rpos[e] = b;
   }
 }
 
@@ -1588,13 +1592,14 @@ static bool dual_feasible_plain(struct cl_dsx *d) {
 static bool dual_feasible(struct cl_dsx *d) {
   if (d->plain) return dual_feasible_plain(d);
   double tol = TOL_D * (1 + d->cmax);
+  const unsigned char *late = d->q->nl ? d->q->late : NULL; /* (late_status keeps nl) */
   /* The variables that are not basic and not parked: mv's (a parked
    * column is fixed here, its bounds taken in, and place would leave it
    * as it is: FIXED, its bit clear, its value the bound) */
   for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
     for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
       int v = wi * 64 + __builtin_ctzll(b);
-      if (d->q->nl && v < d->n && d->q->late[v]) late_status(d, v);
+      if (late && v < d->n && late[v]) late_status(d, v);
       else if (stays(d, v)) continue;
       place(d, v);
       if ((d->st[v] == AT_LO && !isfinite(d->hi[v]) && d->dj[v] < -tol) ||
