@@ -837,6 +837,21 @@ static bool refactor(struct cl_dsx *d) {
   return true;
 }
 
+/* price()'s reduced costs when it leaves the parked ones for later: a
+ * basic variable's 0, a parked one's mark, every other (mv's bit set)
+ * c - y·a. The first pass is a select per variable (no call, no branch);
+ * the second walks mv's bits, a jump's 700 or so of 4,000 variables. */
+static void price_moving(struct cl_dsx *d, double mark) {
+  const signed char *restrict st = d->st;
+  double *restrict dj = d->dj;
+  for (int v = 0, nv = d->n + d->m; v < nv; v++) dj[v] = st[v] == BASIC ? 0.0 : mark;
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
+      int v = wi * 64 + __builtin_ctzll(b);
+      dj[v] = d->c[v] - dot_col(d, d->y, v);
+    }
+}
+
 /* y = c_B B^-1 (the row variables cost nothing: y is 0 on rows not tight),
  * then every nonbasic reduced cost. */
 static void price(struct cl_dsx *d) {
@@ -858,8 +873,14 @@ static void price(struct cl_dsx *d) {
   bool later = lg->keep < 0;
   double mark = unpriced_mark();
   if (later) memcpy(d->yp, d->y, (size_t)d->m * sizeof *d->yp);
-  for (int v = 0; v < d->n + d->m; v++)
-    d->dj[v] = d->st[v] == BASIC ? 0.0 : later && parked(d, v) ? mark : d->c[v] - dot_col(d, d->y, v);
+  if (later && !d->plain) {
+    /* The same values in two passes: every variable 0 or UNPRICED, then
+     * the moving ones (mv's: not basic, not parked) priced. */
+    price_moving(d, mark);
+  } else {
+    for (int v = 0; v < d->n + d->m; v++)
+      d->dj[v] = d->st[v] == BASIC ? 0.0 : later && parked(d, v) ? mark : d->c[v] - dot_col(d, d->y, v);
+  }
   /* Every dj fresh: the log is done with, unless a restore may go back
    * into it (a snapshot's parked dj are as of its save). */
   if (lg->keep < 0 && d->hold) d->held = true; /* emptied once basis_set is done with it */
