@@ -888,7 +888,11 @@ static void price(struct cl_dsx *d) {
    * into it (a snapshot's parked dj are as of its save). */
   if (lg->keep < 0 && d->hold) d->held = true; /* emptied once basis_set is done with it */
   else if (lg->keep < 0) log_empty(d);
-  for (int j = 0; j < d->n; j++) lg->sync[j] = lg->ln;
+  /* (held: basis_set sets every sync to 0 with the log emptied, and
+   * nothing reads one before: place catches up no parked column there,
+   * late_status sets the one it reads) */
+  if (!d->held || d->plain)
+    for (int j = 0; j < d->n; j++) lg->sync[j] = lg->ln;
 }
 
 /* x_B from the nonbasic values. */
