@@ -1593,13 +1593,6 @@ static bool stays(const struct cl_dsx *d, int v) {
   return false;
 }
 
-/* Boxed columns to the bound their reduced cost asks; false when a one-sided
- * or free column is dual infeasible (the dual simplex cannot start).
- * Relative to the largest cost, as GLPK judges its optimum: with prices of
- * 1e14 and rows scaled down by 1e12, a cost-free coverage column's reduced
- * cost comes out at 10 or 1,000 in a basis GLPK calls optimal, and judged
- * against its own zero cost the copy refused it (168 of 261 copies of the
- * test's extreme markets, each node then GLPK's and a copy refused again). */
 /* dual_feasible as it was before round 21 (for tests: cl_dsx_set_plain):
  * every variable scanned, every moving one placed. */
 static bool dual_feasible_plain(struct cl_dsx *d) {
@@ -1617,6 +1610,13 @@ static bool dual_feasible_plain(struct cl_dsx *d) {
   return true;
 }
 
+/* Boxed columns to the bound their reduced cost asks; false when a one-sided
+ * or free column is dual infeasible (the dual simplex cannot start).
+ * Relative to the largest cost, as GLPK judges its optimum: with prices of
+ * 1e14 and rows scaled down by 1e12, a cost-free coverage column's reduced
+ * cost comes out at 10 or 1,000 in a basis GLPK calls optimal, and judged
+ * against its own zero cost the copy refused it (168 of 261 copies of the
+ * test's extreme markets, each node then GLPK's and a copy refused again). */
 static bool dual_feasible(struct cl_dsx *d) {
   if (d->plain) return dual_feasible_plain(d);
   double tol = TOL_D * (1 + d->cmax);
@@ -1766,7 +1766,7 @@ bool cl_dsx_same_state(const struct cl_dsx *a, const struct cl_dsx *b) {
               same_mem(a->rpos, b->rpos, nnz * sizeof *a->rpos) && same_mem(a->ar, b->ar, nv * sizeof *a->ar) &&
               a->lg->ln == b->lg->ln &&
               same_mem(a->lg->sync, b->lg->sync, n * sizeof *a->lg->sync);
-  for (int r = 0; same && r < a->np; r++) /* (ka is set for paired rows alone) */
+  for (int r = 0; same && r < a->np; r++)
     same = same_mem(&a->ka[a->pl[r]], &b->ka[a->pl[r]], sizeof *a->ka);
   for (size_t s = 0; same && s < k; s++) same = same_mem(E_row(a, (int)s), E_row(b, (int)s), k * sizeof *a->E);
   return same;
