@@ -146,6 +146,25 @@ struct cl_dsx {
    * catch-up may need it), emptied after as pricing would have (held) */
   bool hold, held;
   long n_late, n_ties; /* figures: columns freed late, ties settled from the log */
+  /* slot is -1 but on sv[0..k) and rv[0..k) (as every pivot leaves it;
+   * not after slots() found K not square, nor at first): slots() resets
+   * those alone */
+  bool slots_kept;
+  struct dsx_fact *fc; /* the last jump's factorisation (refactor) */
+  bool fc_keep;        /* refactor keeps what it computes in fc (a jump's) */
+  bool plain;          /* for tests: bases put back as before round 21 */
+  long n_fact_hits;    /* figures: refactorisations taken from fc */
+};
+
+/* K's inverse as refactor computed it for the last basis put back, with
+ * its slots (k columns sv, k rows rv; E compact, k × k): a node's two
+ * children are often popped one after the other, and the second puts the
+ * same basis back (one jump in six on the tail's markets). The same K
+ * gives Gauss-Jordan the same steps, so a copy is its bits. */
+struct dsx_fact {
+  int k, cap; /* k < 0: nothing kept */
+  int *sv, *rv;
+  double *E;
 };
 
 /* Column bounds set but not yet taken in (cl_dsx_set_col queues them):
@@ -251,18 +270,46 @@ static void mv_all(struct cl_dsx *d) {
   memset(d->mv + used, 0, (nw - used) * sizeof *d->mv);
 }
 
+/* Eight statuses at a time (a jump changes about 30 of 4,000 variables'
+ * statuses, and a basis has one in 25 basic): the bytes v .. v + 7 as one
+ * word. Its bytes' order (the first the lowest) is little-endian's; on
+ * another byte order the scans go a variable at a time. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ST_WORDS 1
+#else
+#define ST_WORDS 0
+#endif
+#define BYTES_HI UINT64_C(0x8080808080808080)
+
+static uint64_t st_word(const signed char *st, int v) {
+  uint64_t w;
+  memcpy(&w, st + v, sizeof w);
+  return w;
+}
+
+/* Per byte of w: its high bit set where the byte is not zero (no carry
+ * crosses a byte: each sum is at most 0x7f + 0x7f), nothing else set. */
+static uint64_t nonzero_bytes(uint64_t w) {
+  const uint64_t lo7 = ~BYTES_HI;
+  return (((w & lo7) + lo7) | w) & BYTES_HI;
+}
+
 /* Column j's row entries to the parked ends of their rows (on) or back:
  * each swapped with the entry at the boundary, which moves the boundary
  * past it (j's own entry is j, cv[e], e: only the other one is read). */
 static void park(struct cl_dsx *d, int j, bool on) {
-  int *rc = d->rc, *cidx = d->cidx, *rpos = d->rpos;
-  double *rw = d->rw;
-  for (int e = d->cp[j]; e < d->cp[j + 1]; e++) {
-    int i = d->ri[e], a = rpos[e], b = on ? --d->ra[i] : d->ra[i]++;
+  /* (restrict: the row arrays are apart, and the loop's bound and the
+   * row's boundary need no reload after each store) */
+  int *restrict rc = d->rc, *restrict cidx = d->cidx, *restrict rpos = d->rpos, *restrict ra = d->ra;
+  double *restrict rw = d->rw;
+  const int *restrict ri = d->ri;
+  const double *restrict cv = d->cv;
+  for (int e = d->cp[j], e1 = d->cp[j + 1]; e < e1; e++) {
+    int i = ri[e], a = rpos[e], b = on ? --ra[i] : ra[i]++;
     if (a == b) continue;
     int eb = cidx[b];
     rc[a] = rc[b], rw[a] = rw[b], cidx[a] = eb, rpos[eb] = a;
-    rc[b] = j, rw[b] = d->cv[e], cidx[b] = e, rpos[e] = b;
+    rc[b] = j, rw[b] = cv[e], cidx[b] = e, rpos[e] = b;
   }
 }
 
@@ -381,8 +428,11 @@ static void catch_up_all(struct cl_dsx *d) {
 /* rho · column k of [A -I]. */
 static double dot_col(const struct cl_dsx *d, const double *rho, int k) {
   if (k >= d->n) return -rho[k - d->n];
+  const int *ri = d->ri;
+  const double *cv = d->cv;
   double s = 0;
-  for (int e = d->cp[k]; e < d->cp[k + 1]; e++) s += rho[d->ri[e]] * d->cv[e];
+#pragma GCC unroll 4 /* (the sum still in order: one add after another) */
+  for (int e = d->cp[k], e1 = d->cp[k + 1]; e < e1; e++) s += rho[ri[e]] * cv[e];
   return s;
 }
 
@@ -643,16 +693,29 @@ static int only_basic(const struct cl_dsx *d, int g, double *a) {
   return -1;
 }
 
-/* Groups' basic columns counted again and every tight GUB row with one
- * basic column paired (before E is built). */
-static void pairs_again(struct cl_dsx *d) {
+/* The basic columns in increasing order into list (n entries at most),
+ * eight statuses at a time where st's bytes allow (a basis has one column
+ * in 25 or fewer basic); their count. */
+static int basic_cols(const struct cl_dsx *d, int *list) {
+  int n = d->n, nb = 0, v0 = 0;
+  for (; ST_WORDS && !d->plain && v0 + 8 <= n; v0 += 8)
+    for (uint64_t z = ~nonzero_bytes(st_word(d->st, v0)) & BYTES_HI; z; z &= z - 1)
+      list[nb++] = v0 + __builtin_ctzll(z) / 8;
+  for (int v = v0; v < n; v++)
+    if (d->st[v] == BASIC) list[nb++] = v;
+  return nb;
+}
+
+/* Groups' basic columns (bc, nb of them) counted again and every tight
+ * GUB row with one basic column paired (before E is built). */
+static void pairs_again(struct cl_dsx *d, const int *bc, int nb) {
   d->np = 0;
   for (int i = 0; i < d->m; i++) {
     if (d->gnb[i] >= 0) d->gnb[i] = 0;
     d->key[i] = -1;
   }
-  for (int j = 0; j < d->n; j++)
-    if (d->grp[j] >= 0 && d->st[j] == BASIC) d->gnb[d->grp[j]]++;
+  for (int z = 0; z < nb; z++)
+    if (d->grp[bc[z]] >= 0) d->gnb[d->grp[bc[z]]]++;
   for (int i = 0; i < d->m; i++) {
     double a = 0;
     int j = d->gnb[i] == 1 && d->st[d->n + i] != BASIC ? only_basic(d, i, &a) : -1;
@@ -660,16 +723,22 @@ static void pairs_again(struct cl_dsx *d) {
   }
 }
 
-/* Slots from the statuses: the basic columns and the tight rows. */
+/* Slots from the statuses: the basic columns and the tight rows (each in
+ * increasing order). */
 static bool slots(struct cl_dsx *d) {
-  int ns = 0, nt = 0;
-  pairs_again(d);
-  for (int v = 0; v < d->n + d->m; v++) {
-    d->slot[v] = -1;
-    if (v < d->n && d->st[v] == BASIC && !is_key(d, v)) d->sv[ns] = v, d->slot[v] = ns++;
-    if (v >= d->n && d->st[v] != BASIC && d->key[v - d->n] < 0) d->rv[nt] = v - d->n, d->slot[v] = nt++;
+  int ns = 0, nt = 0, *bc = d->flip, nb = basic_cols(d, bc); /* (flip: free outside a pivot) */
+  pairs_again(d, bc, nb);
+  if (d->slots_kept && !d->plain) {
+    for (int s = 0; s < d->k; s++) d->slot[d->sv[s]] = -1, d->slot[d->n + d->rv[s]] = -1;
+  } else {
+    for (int v = 0; v < d->n + d->m; v++) d->slot[v] = -1;
   }
+  for (int z = 0; z < nb; z++)
+    if (!is_key(d, bc[z])) d->sv[ns] = bc[z], d->slot[bc[z]] = ns++;
+  for (int i = 0; i < d->m; i++)
+    if (d->st[d->n + i] != BASIC && d->key[i] < 0) d->rv[nt] = i, d->slot[d->n + i] = nt++;
   d->k = ns;
+  d->slots_kept = ns == nt;
   return ns == nt;
 }
 
@@ -703,10 +772,55 @@ CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t 
   return true;
 }
 
-/* Gauss-Jordan with partial pivoting on K; false when it is singular. */
+/* K's inverse from fc when fc holds this K's (the same slots). */
+static bool fact_hit(struct cl_dsx *d) {
+  const struct dsx_fact *f = d->fc;
+  int k = d->k;
+  if (!f || f->k != k || d->plain || memcmp(f->sv, d->sv, (size_t)k * sizeof *f->sv) ||
+      memcmp(f->rv, d->rv, (size_t)k * sizeof *f->rv))
+    return false;
+  for (int s = 0; s < k; s++) memcpy(E_row(d, s), f->E + (size_t)s * k, (size_t)k * sizeof *f->E);
+  d->n_fact_hits++;
+  return true;
+}
+
+/* K's inverse just computed kept in fc (nothing kept when out of memory:
+ * fc is only a short cut). */
+static void fact_keep(struct cl_dsx *d) {
+  struct dsx_fact *f = d->fc;
+  int k = d->k;
+  if (!f && !(f = d->fc = calloc(1, sizeof *f))) return;
+  f->k = -1;
+  if (k > f->cap) {
+    int *sv = realloc(f->sv, (size_t)k * sizeof *sv);
+    if (sv) f->sv = sv;
+    int *rv = realloc(f->rv, (size_t)k * sizeof *rv);
+    if (rv) f->rv = rv;
+    double *E = realloc(f->E, (size_t)k * k * sizeof *E);
+    if (E) f->E = E;
+    if (!sv || !rv || !E) return;
+    f->cap = k;
+  }
+  memcpy(f->sv, d->sv, (size_t)k * sizeof *f->sv), memcpy(f->rv, d->rv, (size_t)k * sizeof *f->rv);
+  for (int s = 0; s < k; s++) memcpy(f->E + (size_t)s * k, E_row(d, s), (size_t)k * sizeof *f->E);
+  f->k = k;
+}
+
+static void fact_free(struct dsx_fact *f) {
+  if (f) free(f->sv), free(f->rv), free(f->E);
+  free(f);
+}
+
+/* Gauss-Jordan with partial pivoting on K; false when it is singular. A
+ * jump's K is kept, and taken from there when the next refactorisation's
+ * K is the same. */
 static bool refactor(struct cl_dsx *d) {
   if (!slots(d)) return false;
   int k = d->k, cap = d->cap;
+  if (fact_hit(d)) {
+    d->n_upd = 0;
+    return true;
+  }
   double *a = d->tmp, *b = d->E;
   for (int r = 0; r < k; r++) {
     memset(a + (size_t)r * cap, 0, (size_t)k * sizeof *a);
@@ -721,8 +835,24 @@ static bool refactor(struct cl_dsx *d) {
     }
   }
   if (!gauss_jordan(a, b, (size_t)cap, k)) return false;
+  if (d->fc_keep) fact_keep(d);
   d->n_upd = 0;
   return true;
+}
+
+/* price()'s reduced costs when it leaves the parked ones for later: a
+ * basic variable's 0, a parked one's mark, every other (mv's bit set)
+ * c - y·a. The first pass is a select per variable (no call, no branch);
+ * the second walks mv's bits, a jump's 700 or so of 4,000 variables. */
+static void price_moving(struct cl_dsx *d, double mark) {
+  const signed char *restrict st = d->st;
+  double *restrict dj = d->dj;
+  for (int v = 0, nv = d->n + d->m; v < nv; v++) dj[v] = st[v] == BASIC ? 0.0 : mark;
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
+      int v = wi * 64 + __builtin_ctzll(b);
+      dj[v] = d->c[v] - dot_col(d, d->y, v);
+    }
 }
 
 /* y = c_B B^-1 (the row variables cost nothing: y is 0 on rows not tight),
@@ -746,13 +876,23 @@ static void price(struct cl_dsx *d) {
   bool later = lg->keep < 0;
   double mark = unpriced_mark();
   if (later) memcpy(d->yp, d->y, (size_t)d->m * sizeof *d->yp);
-  for (int v = 0; v < d->n + d->m; v++)
-    d->dj[v] = d->st[v] == BASIC ? 0.0 : later && parked(d, v) ? mark : d->c[v] - dot_col(d, d->y, v);
+  if (later && !d->plain) {
+    /* The same values in two passes: every variable 0 or UNPRICED, then
+     * the moving ones (mv's: not basic, not parked) priced. */
+    price_moving(d, mark);
+  } else {
+    for (int v = 0; v < d->n + d->m; v++)
+      d->dj[v] = d->st[v] == BASIC ? 0.0 : later && parked(d, v) ? mark : d->c[v] - dot_col(d, d->y, v);
+  }
   /* Every dj fresh: the log is done with, unless a restore may go back
    * into it (a snapshot's parked dj are as of its save). */
   if (lg->keep < 0 && d->hold) d->held = true; /* emptied once basis_set is done with it */
   else if (lg->keep < 0) log_empty(d);
-  for (int j = 0; j < d->n; j++) lg->sync[j] = lg->ln;
+  /* (held: basis_set sets every sync to 0 with the log emptied, and
+   * nothing reads one before: place catches up no parked column there,
+   * late_status sets the one it reads) */
+  if (!d->held || d->plain)
+    for (int j = 0; j < d->n; j++) lg->sync[j] = lg->ln;
 }
 
 /* x_B from the nonbasic values. */
@@ -952,6 +1092,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   if (d->lg) free(d->lg->ts), free(d->lg->r), free(d->lg->pf), free(d->lg->sync), free(d->lg->hit);
   free(d->lg);
   queue_free(d->q);
+  fact_free(d->fc);
   free(d);
 }
 
@@ -1438,18 +1579,25 @@ static int iterate(struct cl_dsx *d) {
   return 0;
 }
 
-/* Boxed columns to the bound their reduced cost asks; false when a one-sided
- * or free column is dual infeasible (the dual simplex cannot start).
- * Relative to the largest cost, as GLPK judges its optimum: with prices of
- * 1e14 and rows scaled down by 1e12, a cost-free coverage column's reduced
- * cost comes out at 10 or 1,000 in a basis GLPK calls optimal, and judged
- * against its own zero cost the copy refused it (168 of 261 copies of the
- * test's extreme markets, each node then GLPK's and a copy refused again). */
-static bool dual_feasible(struct cl_dsx *d) {
+static bool same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* place(v) would change nothing of moving variable v (not parked: no
+ * catch-up; its bit set): at a bound, not fixed, which its reduced cost
+ * keeps whether or not it ties (dj >= 0 at the lower, dj < 0 at the
+ * upper: the one-sided ones' only status too), its value that bound's
+ * bits; nor is it dual infeasible there. Most of a jump's 700. */
+static bool stays(const struct cl_dsx *d, int v) {
+  double lo = d->lo[v], hi = d->hi[v];
+  if (d->st[v] == AT_LO) return d->dj[v] >= 0 && isfinite(lo) && lo != hi && same_bits(d->x[v], lo);
+  if (d->st[v] == AT_HI) return d->dj[v] < 0 && isfinite(hi) && lo != hi && same_bits(d->x[v], hi);
+  return false;
+}
+
+/* dual_feasible as it was before round 21 (for tests: cl_dsx_set_plain):
+ * every variable scanned, every moving one placed. */
+static bool dual_feasible_plain(struct cl_dsx *d) {
   for (int v = 0; v < d->n + d->m; v++) {
     if (d->st[v] == BASIC) continue;
-    /* A parked column still fixed: place would leave it as it is (FIXED,
-     * its bit clear, its value the bound), and FIXED needs no check. */
     if (parked(d, v) && d->lo[v] == d->hi[v] && isfinite(d->lo[v])) continue;
     if (d->q->nl && v < d->n && d->q->late[v]) late_status(d, v);
     place(d, v);
@@ -1459,6 +1607,34 @@ static bool dual_feasible(struct cl_dsx *d) {
         (d->st[v] == FREE && fabs(d->dj[v]) > tol))
       return false;
   }
+  return true;
+}
+
+/* Boxed columns to the bound their reduced cost asks; false when a one-sided
+ * or free column is dual infeasible (the dual simplex cannot start).
+ * Relative to the largest cost, as GLPK judges its optimum: with prices of
+ * 1e14 and rows scaled down by 1e12, a cost-free coverage column's reduced
+ * cost comes out at 10 or 1,000 in a basis GLPK calls optimal, and judged
+ * against its own zero cost the copy refused it (168 of 261 copies of the
+ * test's extreme markets, each node then GLPK's and a copy refused again). */
+static bool dual_feasible(struct cl_dsx *d) {
+  if (d->plain) return dual_feasible_plain(d);
+  double tol = TOL_D * (1 + d->cmax);
+  const unsigned char *late = d->q->nl ? d->q->late : NULL; /* (late_status keeps nl) */
+  /* The variables that are not basic and not parked: mv's (a parked
+   * column is fixed here, its bounds taken in, and place would leave it
+   * as it is: FIXED, its bit clear, its value the bound) */
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = d->mv[wi]; b; b &= b - 1) {
+      int v = wi * 64 + __builtin_ctzll(b);
+      if (late && v < d->n && late[v]) late_status(d, v);
+      else if (stays(d, v)) continue;
+      place(d, v);
+      if ((d->st[v] == AT_LO && !isfinite(d->hi[v]) && d->dj[v] < -tol) ||
+          (d->st[v] == AT_HI && !isfinite(d->lo[v]) && d->dj[v] > tol) ||
+          (d->st[v] == FREE && fabs(d->dj[v]) > tol))
+        return false;
+    }
   return true;
 }
 
@@ -1563,6 +1739,37 @@ bool cl_dsx_scratch_clean(const struct cl_dsx *d) {
   for (int j = 0; j < d->n; j++)
     if (d->st[j] != BASIC && !plus_zero(d->ar[j])) return false;
   return true;
+}
+
+void cl_dsx_set_plain(struct cl_dsx *d, bool plain) { d->plain = plain; }
+
+long cl_dsx_fact_hits(const struct cl_dsx *d) { return d->n_fact_hits; }
+
+static bool same_mem(const void *a, const void *b, size_t n) { return n == 0 || memcmp(a, b, n) == 0; }
+
+/* (yp is not compared: its entries for rows appended since the pricing
+ * are never read, and what is read shows in the reduced costs it prices;
+ * ka is set on the paired rows alone.) */
+bool cl_dsx_same_state(const struct cl_dsx *a, const struct cl_dsx *b) {
+  if (a->m != b->m || a->n != b->n || a->k != b->k || a->np != b->np || a->n_upd != b->n_upd) return false;
+  size_t nv = (size_t)a->n + (size_t)a->m, m = (size_t)a->m, k = (size_t)a->k, n = (size_t)a->n;
+  size_t nnz = (size_t)a->cp[a->n];
+  bool same = same_mem(a->st, b->st, nv) && same_mem(a->x, b->x, nv * sizeof *a->x) &&
+              same_mem(a->dj, b->dj, nv * sizeof *a->dj) && same_mem(a->pos, b->pos, nv * sizeof *a->pos) &&
+              same_mem(a->slot, b->slot, nv * sizeof *a->slot) && same_mem(a->y, b->y, m * sizeof *a->y) &&
+              same_mem(a->w0, b->w0, m * sizeof *a->w0) && same_mem(a->head, b->head, m * sizeof *a->head) &&
+              same_mem(a->mv, b->mv, mv_words(a) * sizeof *a->mv) && same_mem(a->sv, b->sv, k * sizeof *a->sv) &&
+              same_mem(a->rv, b->rv, k * sizeof *a->rv) && same_mem(a->gnb, b->gnb, m * sizeof *a->gnb) &&
+              same_mem(a->key, b->key, m * sizeof *a->key) && same_mem(a->pl, b->pl, (size_t)a->np * sizeof *a->pl) &&
+              same_mem(a->ra, b->ra, m * sizeof *a->ra) &&
+              same_mem(a->rc, b->rc, nnz * sizeof *a->rc) && same_mem(a->rw, b->rw, nnz * sizeof *a->rw) &&
+              same_mem(a->rpos, b->rpos, nnz * sizeof *a->rpos) && same_mem(a->ar, b->ar, nv * sizeof *a->ar) &&
+              a->lg->ln == b->lg->ln &&
+              same_mem(a->lg->sync, b->lg->sync, n * sizeof *a->lg->sync);
+  for (int r = 0; same && r < a->np; r++)
+    same = same_mem(&a->ka[a->pl[r]], &b->ka[a->pl[r]], sizeof *a->ka);
+  for (size_t s = 0; same && s < k; s++) same = same_mem(E_row(a, (int)s), E_row(b, (int)s), k * sizeof *a->E);
+  return same;
 }
 
 void cl_dsx_to_glpk(struct cl_dsx *d, glp_prob *P) {
@@ -1735,19 +1942,53 @@ void cl_dsx_basis_get(const struct cl_dsx *d, signed char *restrict st) {
   for (int v = 0, nv = d->n + d->m; v < nv; v++) st[v] = from[v] == BASIC;
 }
 
-/* The statuses of basis st (len variables; a row appended since is
- * basic) in place of the current ones, nonbasic variables to be placed by
- * their reduced costs once priced; false when the count is not m. */
-static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
+/* Variable v basic (basic) or not, as the plain scan sets it: a column
+ * made basic unparked, one made nonbasic at its lower bound for the
+ * pricing to place, with its bit in mv and its place in pos (-1) kept as
+ * every status change keeps them. */
+static void status_to(struct cl_dsx *d, int v, bool basic) {
+  if (basic == (d->st[v] == BASIC)) return;
+  if (v < d->n) d->q->late[v] = 0; /* its status now statuses' */
+  if (basic) {
+    if (parked(d, v)) park(d, v, false);
+    d->st[v] = BASIC;
+  } else {
+    if (v < d->n) d->ar[v] = 0.0; /* what the scatters left while it was basic */
+    d->st[v] = AT_LO, d->pos[v] = -1;
+  }
+  mv_set(d, v);
+}
+
+/* head: the basic variables in increasing order, pos their places
+ * (a nonbasic variable's pos is -1 already); false when more than m. */
+static bool heads(struct cl_dsx *d) {
+  int nv = d->n + d->m, i = 0, v0 = 0;
+  for (; ST_WORDS && v0 + 8 <= nv; v0 += 8)
+    for (uint64_t z = ~nonzero_bytes(st_word(d->st, v0)) & BYTES_HI; z; z &= z - 1) {
+      int v = v0 + __builtin_ctzll(z) / 8;
+      if (i == d->m) return false;
+      d->head[i] = v, d->pos[v] = i++;
+    }
+  for (int v = v0; v < nv; v++) {
+    if (d->st[v] != BASIC) continue;
+    if (i == d->m) return false;
+    d->head[i] = v, d->pos[v] = i++;
+  }
+  return i == d->m;
+}
+
+/* statuses as it was before round 21 (for tests: cl_dsx_set_plain):
+ * every variable, head and pos rebuilt, mv from every status. */
+static bool statuses_plain(struct cl_dsx *d, const signed char *st, int len) {
   for (int v = 0; v < d->n + d->m; v++) {
     bool basic = v < len ? st[v] != 0 : true;
     if (basic == (d->st[v] == BASIC)) continue;
-    if (v < d->n) d->q->late[v] = 0; /* its status now statuses' */
+    if (v < d->n) d->q->late[v] = 0;
     if (basic) {
       if (parked(d, v)) park(d, v, false);
       d->st[v] = BASIC;
     } else {
-      if (v < d->n) d->ar[v] = 0.0; /* what the scatters left while it was basic */
+      if (v < d->n) d->ar[v] = 0.0;
       d->st[v] = AT_LO;
     }
   }
@@ -1762,6 +2003,23 @@ static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
   return i == d->m;
 }
 
+/* The statuses of basis st (len variables; a row appended since is
+ * basic) in place of the current ones, nonbasic variables to be placed by
+ * their reduced costs once priced; false when the count is not m. Eight
+ * variables whose basic or not is st's already are passed at once. */
+static bool statuses(struct cl_dsx *d, const signed char *st, int len) {
+  int nv = d->n + d->m;
+  if (d->plain) return statuses_plain(d, st, len);
+  for (int v0 = 0; v0 < nv; v0 += 8) {
+    int v1 = v0 + 8 < nv ? v0 + 8 : nv;
+    /* (st not zero where basic, d->st zero where basic: equal-zeroness is a change) */
+    if (v0 + 8 <= len && !(~(nonzero_bytes(st_word(st, v0)) ^ nonzero_bytes(st_word(d->st, v0))) & BYTES_HI))
+      continue;
+    for (int v = v0; v < v1; v++) status_to(d, v, v < len ? st[v] != 0 : true);
+  }
+  return heads(d);
+}
+
 /* A saved basis in place of the current one (a jump in the branch-and-bound:
  * the parent's optimum is a few pivots from the child's, the last node's
  * many): a refactorisation and a pricing, about five pivots' worth at 1,000
@@ -1772,11 +2030,11 @@ int cl_dsx_basis_set(struct cl_dsx *d, const signed char *st, int len, signed ch
   if (d->need_yq) memcpy(d->yq, d->yp, (size_t)d->m * sizeof *d->yq); /* (the pricing below moves yp) */
   d->need_yq = false;
   cl_dsx_basis_get(d, old);
-  d->hold = true;
+  d->hold = true, d->fc_keep = true;
   int rc = CL_DSX_FAIL;
   if (statuses(d, st, len) && fresh(d)) rc = CL_DSX_OPT;
   else if (statuses(d, old, d->n + d->m) && fresh(d)) rc = CL_DSX_ITLIM; /* the basis as it was */
-  d->hold = false;
+  d->hold = false, d->fc_keep = false;
   struct dsx_queue *q = d->q;
   for (int z = 0; z < q->nl; z++) q->late[q->list[z]] = 0;
   q->nl = 0;

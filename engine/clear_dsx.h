@@ -103,6 +103,16 @@ void cl_dsx_set_kmax(struct cl_dsx *d, int kmax);
  * row of the inverse off its list, the pivot row on every nonbasic
  * column. */
 bool cl_dsx_scratch_clean(const struct cl_dsx *d);
+/* For tests: put bases back as before round 21 (plain: every variable
+ * scanned, placed and refactorised; no factorisation kept), to hold the
+ * short cuts to; and whether two copies' states are the same bits (every
+ * status, value, reduced cost, dual, the inverse, its slots and pairs,
+ * the rows' parked ends, the log's length). */
+void cl_dsx_set_plain(struct cl_dsx *d, bool plain);
+bool cl_dsx_same_state(const struct cl_dsx *a, const struct cl_dsx *b);
+/* For tests and figures, since cl_dsx_create: the refactorisations that
+ * took K's inverse from the one kept at the last basis put back. */
+long cl_dsx_fact_hits(const struct cl_dsx *d);
 
 /* For tests (defined in clear_lp.c): the objective of the branch-and-bound
  * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it
