@@ -32,56 +32,6 @@
 
 #define SAVES 8
 
-struct saved {
-  signed char *st;
-  int len;
-  double lo[FX_DO_MAX_COL + 2], hi[FX_DO_MAX_COL + 2];
-};
-
-/* P's column bounds and b's basis, as a node that branched keeps them. */
-static void keep(glp_prob *P, struct cl_dsx *b, struct saved *s) {
-  s->len = cl_dsx_basis_len(b);
-  s->st = realloc(s->st, (size_t)s->len);
-  cr_assert(s->st);
-  cl_dsx_basis_get(b, s->st);
-  for (int j = 1; j <= glp_get_num_cols(P); j++) {
-    s->lo[j] = glp_get_col_lb(P, j);
-    s->hi[j] = glp_get_col_type(P, j) == GLP_FX ? s->lo[j] : glp_get_col_ub(P, j);
-  }
-}
-
-/* A jump to saved node s on both copies: its bounds (a few columns fixed
- * first, as a jump's apply() may set a column twice), then its basis, now
- * and then with basic and nonbasic variables swapped (refused, mostly:
- * the one before is put back). Both put-backs must answer alike and
- * leave the same bits. */
-static void jump(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, const struct saved *s, struct fx_cm_rng *r,
-                 int *back, const char *where) {
-  int n = glp_get_num_cols(P);
-  for (int k = 0; k < 3; k++) {
-    int j = (int)fx_cm_uni(r, 1, n);
-    cl_dsx_set_col(a, j, 0.0, 0.0), cl_dsx_set_col(b, j, 0.0, 0.0);
-  }
-  for (int j = 1; j <= n; j++) {
-    glp_set_col_bnds(P, j, s->lo[j] == s->hi[j] ? GLP_FX : GLP_DB, s->lo[j], s->hi[j]);
-    cl_dsx_set_col(a, j, s->lo[j], s->hi[j]), cl_dsx_set_col(b, j, s->lo[j], s->hi[j]);
-  }
-  int len = cl_dsx_basis_len(a);
-  signed char *old = malloc((size_t)len), *st = malloc((size_t)s->len);
-  cr_assert(old && st);
-  memcpy(st, s->st, (size_t)s->len);
-  for (int k = fx_cm_uni(r, 0, 3) ? 0 : (int)fx_cm_uni(r, 1, 4); k > 0; k--) {
-    int u = (int)fx_cm_uni(r, 0, s->len - 1), w = (int)fx_cm_uni(r, 0, s->len - 1);
-    if (st[u] != st[w]) st[u] = !st[u], st[w] = !st[w];
-  }
-  int ra = cl_dsx_basis_set(a, st, s->len, old), rb = cl_dsx_basis_set(b, st, s->len, old);
-  free(old), free(st);
-  cr_assert_eq(ra, rb, "%s: basis put back %d and %d", where, ra, rb);
-  cr_assert_neq(ra, CL_DSX_FAIL, "%s", where);
-  *back += ra == CL_DSX_ITLIM;
-  cr_assert(cl_dsx_same_state(a, b), "%s: the basis put back leaves other bits", where);
-}
-
 Test(clear_basis_back, short_cuts_leave_the_plain_bits) {
   long pa = 0, pb = 0, hits = 0;
   int jumps = 0, again = 0, back = 0, appended = 0;
@@ -93,7 +43,7 @@ Test(clear_basis_back, short_cuts_leave_the_plain_bits) {
     cr_assert_eq(cl_dsx_create(&b, P), 0);
     cl_dsx_set_plain(a, true);
     cr_assert(cl_dsx_same_state(a, b), "seed %llu: created apart", (unsigned long long)seed);
-    struct saved sv[SAVES] = {{0}};
+    struct fx_do_kept sv[SAVES] = {{0}};
     int n_sv = 0, last = -1, rows0 = cl_dsx_rows(b);
     struct fx_cm_rng r = {seed * 104729};
     for (int step = 0; step < 120; step++) {
@@ -103,14 +53,15 @@ Test(clear_basis_back, short_cuts_leave_the_plain_bits) {
         /* a third of the jumps go back to the last one's basis: refactor's kept K */
         bool twice = last >= 0 && fx_cm_uni(&r, 0, 2) == 0;
         int t = twice ? last : (int)fx_cm_uni(&r, 0, n_sv - 1);
-        jump(P, a, b, &sv[t], &r, &back, where);
+        fx_do_jump(P, a, b, glp_get_num_cols(P), &sv[t], &r, 4, false, &back, where);
+        cr_assert(cl_dsx_same_state(a, b), "%s: the basis put back leaves other bits", where);
         jumps++, again += twice, last = t;
       }
       fx_do_branch_both(P, a, b, &o, &r, &pa, &pb, where); /* two branchings, both solved alike */
       cr_assert(cl_dsx_same_state(a, b), "%s: solved to other bits", where);
       if (fx_cm_uni(&r, 0, 2) == 0) {
         int t = n_sv < SAVES ? n_sv++ : (int)fx_cm_uni(&r, 0, SAVES - 1);
-        keep(P, b, &sv[t]);
+        fx_do_keep(P, b, glp_get_num_cols(P), &sv[t]);
         if (t == last) last = -1;
       }
     }

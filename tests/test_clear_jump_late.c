@@ -25,58 +25,6 @@
 
 #define SAVES 8
 
-struct saved {
-  signed char *st;
-  int len;
-  double lo[FX_DO_MAX_COL + 1], hi[FX_DO_MAX_COL + 1];
-};
-
-/* P's column bounds and a's basis, as a node that branched keeps them. */
-static void keep(glp_prob *P, struct cl_dsx *a, const struct fx_do_offers *o, struct saved *s) {
-  s->len = cl_dsx_basis_len(a);
-  s->st = realloc(s->st, (size_t)s->len);
-  cr_assert(s->st);
-  cl_dsx_basis_get(a, s->st);
-  for (int j = 1; j <= o->n_col; j++) {
-    s->lo[j] = glp_get_col_lb(P, j);
-    s->hi[j] = glp_get_col_type(P, j) == GLP_FX ? s->lo[j] : glp_get_col_ub(P, j);
-  }
-}
-
-/* A jump to saved node s: its bounds on P and both copies (the columns
- * that differ, as the search's apply() sets them), then a few columns
- * fixed and freed again on top (a column set twice before the take-in);
- * copy a takes them in at once, b when its basis is put back. */
-static void jump(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, const struct fx_do_offers *o,
-                 const struct saved *s, struct fx_cm_rng *r, int *back, const char *where) {
-  for (int k = 0; k < 3; k++) {
-    int j = (int)fx_cm_uni(r, 1, o->n_col);
-    cl_dsx_set_col(a, j, 0.0, 0.0), cl_dsx_set_col(b, j, 0.0, 0.0);
-  }
-  for (int j = 1; j <= o->n_col; j++) {
-    glp_set_col_bnds(P, j, s->lo[j] == s->hi[j] ? GLP_FX : GLP_DB, s->lo[j], s->hi[j]);
-    cl_dsx_set_col(a, j, s->lo[j], s->hi[j]), cl_dsx_set_col(b, j, s->lo[j], s->hi[j]);
-  }
-  (void)cl_dsx_col_prim(a, 1); /* a: every bound taken in, parked columns caught up */
-  int len = cl_dsx_basis_len(a);
-  signed char *old = malloc((size_t)len), *st = malloc((size_t)s->len);
-  cr_assert(old && st);
-  memcpy(st, s->st, (size_t)s->len);
-  /* now and then a basis that is no node's (basic and nonbasic variables
-   * swapped): singular, or not dual feasible, and the one before is put
-   * back, after the first try placed some columns or made them basic */
-  for (int k = fx_cm_uni(r, 0, 2) ? 0 : (int)fx_cm_uni(r, 1, 4); k > 0; k--) {
-    int u = (int)fx_cm_uni(r, 0, s->len - 1), w = (int)fx_cm_uni(r, 0, s->len - 1);
-    if (st[u] != st[w]) st[u] = !st[u], st[w] = !st[w];
-  }
-  int ra = cl_dsx_basis_set(a, st, s->len, old), rb = cl_dsx_basis_set(b, st, s->len, old);
-  free(old), free(st);
-  cr_assert_eq(ra, rb, "%s: basis put back %d and %d", where, ra, rb);
-  *back += ra == CL_DSX_ITLIM;
-  cr_assert_neq(ra, CL_DSX_FAIL, "%s", where);
-  fx_do_same_bits(P, a, b, where);
-}
-
 /* An offer LP whose last offers repeat earlier ones' options (the same
  * costs and entries): a duplicate's reduced cost is its twin's, a tie
  * whenever the twin is basic. */
@@ -119,18 +67,20 @@ Test(clear_jump_late, basis_put_back_takes_bounds_in_bitwise) {
     struct fx_do_offers o;
     struct cl_dsx *a, *b;
     glp_prob *P = with_twins(seed + 2000, &o, &a, &b);
-    struct saved sv[SAVES] = {{0}};
+    struct fx_do_kept sv[SAVES] = {{0}};
     int n_sv = 0;
     struct fx_cm_rng r = {seed * 7919};
     for (int step = 0; step < 150; step++) {
       char where[64];
       snprintf(where, sizeof where, "seed %llu step %d", (unsigned long long)seed, step);
       if (n_sv && fx_cm_uni(&r, 0, 3) == 0) {
-        jump(P, a, b, &o, &sv[fx_cm_uni(&r, 0, n_sv - 1)], &r, &back, where);
+        /* copy a takes the bounds in at once, b when its basis is put back */
+        fx_do_jump(P, a, b, o.n_col, &sv[fx_cm_uni(&r, 0, n_sv - 1)], &r, 3, true, &back, where);
+        fx_do_same_bits(P, a, b, where);
         jumps++;
       }
       fx_do_branch_both(P, a, b, &o, &r, &pa, &pb, where); /* two branchings, both solved */
-      if (fx_cm_uni(&r, 0, 2) == 0) keep(P, a, &o, &sv[n_sv < SAVES ? n_sv++ : (int)fx_cm_uni(&r, 0, SAVES - 1)]);
+      if (fx_cm_uni(&r, 0, 2) == 0) fx_do_keep(P, a, o.n_col, &sv[n_sv < SAVES ? n_sv++ : (int)fx_cm_uni(&r, 0, SAVES - 1)]);
     }
     long l, t, l2, t2;
     cl_dsx_late_counts(b, &l, &t), cl_dsx_late_counts(a, &l2, &t2);

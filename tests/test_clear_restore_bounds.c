@@ -58,28 +58,54 @@ static long dive(struct cl_dsx *a, struct cl_dsx *b, const struct fx_do_offers *
   return pa;
 }
 
-Test(clear_restore_bounds, restore_with_bounds_queued_is_bitwise) {
+/* Copy b's node bounds as cl_dsx_col_bounds gives them at a save: P's,
+ * to the bit. */
+static void col_bounds(glp_prob *P, struct cl_dsx *b, double *lo, double *hi, const char *where) {
+  int nc = glp_get_num_cols(P);
+  cl_dsx_col_bounds(b, 1, (size_t)nc, lo, hi);
+  for (int j = 1; j <= nc; j++) {
+    double pl = glp_get_col_lb(P, j), pu = glp_get_col_ub(P, j);
+    cr_assert(memcmp(&lo[j - 1], &pl, sizeof pl) == 0 && memcmp(&hi[j - 1], &pu, sizeof pu) == 0,
+              "%s: column %d [%.17g, %.17g], P [%.17g, %.17g]", where, j, lo[j - 1], hi[j - 1], pl, pu);
+  }
+}
+
+/* 30 offer LPs, 80 saves each, a node dive on both copies after each and
+ * both put back. cols false: copy a as a restore did before round 21
+ * (the node's bounds queued, every queued column placed by a read, then
+ * the restore), copy b with the queue still full. cols true: copy a as
+ * clear_lp.c's dive did before round 21 (the node's bounds queued, then
+ * the restore), copy b as a node dive now does (cl_dsx_restore_cols with
+ * the bounds cl_dsx_col_bounds gave at the save). Then both must hold the same bits and solve a
+ * later branching to the same pivots and bits. */
+static void restores(bool cols, uint64_t seed0, uint64_t mult) {
   long pa = 0, pb = 0, in_dives = 0;
   int compared = 0;
   for (uint64_t seed = 1; seed <= 30; seed++) {
     struct fx_do_offers o;
     struct cl_dsx *a, *b;
-    glp_prob *P = fx_do_twins(seed + 2100, &o, &a, &b);
+    glp_prob *P = fx_do_twins(seed + seed0, &o, &a, &b);
     struct cl_dsx_snap *sa = NULL, *sb = NULL;
-    struct fx_cm_rng r = {seed * 7919};
+    struct fx_cm_rng r = {seed * mult};
+    double lo[FX_DO_MAX_COL + 1], hi[FX_DO_MAX_COL + 1];
     for (int step = 0; step < 80; step++) {
       char where[64];
       snprintf(where, sizeof where, "seed %llu step %d", (unsigned long long)seed, step);
       cr_assert_eq(cl_dsx_save(a, &sa), 0);
       cr_assert_eq(cl_dsx_save(b, &sb), 0);
+      if (cols) col_bounds(P, b, lo, hi, where);
       bool same;
       in_dives += dive(a, b, &o, &r, &same);
       cr_assert(same, "%s: the dives' solves differ", where);
       fx_do_bounds_back(P, a); /* the node's bounds back, queued */
-      fx_do_bounds_back(P, b);
-      (void)cl_dsx_obj(a); /* a: every queued column placed, as a restore did */
+      if (!cols) (void)cl_dsx_obj(a); /* a: every queued column placed, as a restore did */
       cl_dsx_restore(a, sa);
-      cl_dsx_restore(b, sb); /* b: the queue taken in by the restore */
+      if (cols) {
+        cl_dsx_restore_cols(b, sb, 1, (size_t)glp_get_num_cols(P), lo, hi);
+      } else {
+        fx_do_bounds_back(P, b);
+        cl_dsx_restore(b, sb); /* b: the queue taken in by the restore */
+      }
       cr_assert(cl_dsx_scratch_clean(a) && cl_dsx_scratch_clean(b), "%s: dirty after a restore", where);
       fx_do_same_bits(P, a, b, where);
       fx_do_branch_both(P, a, b, &o, &r, &pa, &pb, where); /* later nodes: the same pivots and bits */
@@ -93,47 +119,6 @@ Test(clear_restore_bounds, restore_with_bounds_queued_is_bitwise) {
   cr_assert_gt(in_dives, 1000, "dives too short");
 }
 
-/* Copy a puts the node's bounds back as clear_lp.c did before round 21
- * (every column queued, then the restore), copy b as a node dive now does
- * (cl_dsx_restore_cols with the bounds cl_dsx_col_bounds gave at the
- * save, which are P's to the bit). */
-Test(clear_restore_bounds, restore_cols_is_bounds_back_then_restore) {
-  long pa = 0, pb = 0, in_dives = 0;
-  int compared = 0;
-  for (uint64_t seed = 1; seed <= 30; seed++) {
-    struct fx_do_offers o;
-    struct cl_dsx *a, *b;
-    glp_prob *P = fx_do_twins(seed + 2200, &o, &a, &b);
-    int nc = glp_get_num_cols(P);
-    struct cl_dsx_snap *sa = NULL, *sb = NULL;
-    struct fx_cm_rng r = {seed * 104729};
-    double lo[FX_DO_MAX_COL + 1], hi[FX_DO_MAX_COL + 1];
-    for (int step = 0; step < 80; step++) {
-      char where[64];
-      snprintf(where, sizeof where, "seed %llu step %d", (unsigned long long)seed, step);
-      cr_assert_eq(cl_dsx_save(a, &sa), 0);
-      cr_assert_eq(cl_dsx_save(b, &sb), 0);
-      cl_dsx_col_bounds(b, 1, (size_t)nc, lo, hi);
-      for (int j = 1; j <= nc; j++) {
-        double pl = glp_get_col_lb(P, j), pu = glp_get_col_ub(P, j);
-        cr_assert(memcmp(&lo[j - 1], &pl, sizeof pl) == 0 && memcmp(&hi[j - 1], &pu, sizeof pu) == 0,
-                  "%s: column %d [%.17g, %.17g], P [%.17g, %.17g]", where, j, lo[j - 1], hi[j - 1], pl, pu);
-      }
-      bool same;
-      in_dives += dive(a, b, &o, &r, &same);
-      cr_assert(same, "%s: the dives' solves differ", where);
-      fx_do_bounds_back(P, a);
-      cl_dsx_restore(a, sa);
-      cl_dsx_restore_cols(b, sb, 1, (size_t)nc, lo, hi);
-      cr_assert(cl_dsx_scratch_clean(a) && cl_dsx_scratch_clean(b), "%s: dirty after a restore", where);
-      fx_do_same_bits(P, a, b, where);
-      fx_do_branch_both(P, a, b, &o, &r, &pa, &pb, where);
-      compared++;
-    }
-    cl_dsx_snap_free(sa), cl_dsx_snap_free(sb);
-    cl_dsx_free(a), cl_dsx_free(b);
-    glp_delete_prob(P);
-  }
-  cr_log_info("%d restores compared, %ld pivots after them, %ld in the dives", compared, pa, in_dives);
-  cr_assert_gt(in_dives, 1000, "dives too short");
-}
+Test(clear_restore_bounds, restore_with_bounds_queued_is_bitwise) { restores(false, 2100, 7919); }
+
+Test(clear_restore_bounds, restore_cols_is_bounds_back_then_restore) { restores(true, 2200, 104729); }

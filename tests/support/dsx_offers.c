@@ -81,6 +81,43 @@ void fx_do_bounds_back(glp_prob *P, struct cl_dsx *d) {
   }
 }
 
+void fx_do_keep(glp_prob *P, const struct cl_dsx *d, int n, struct fx_do_kept *s) {
+  s->len = cl_dsx_basis_len(d);
+  s->st = realloc(s->st, (size_t)s->len);
+  cr_assert(s->st);
+  cl_dsx_basis_get(d, s->st);
+  for (int j = 1; j <= n; j++) {
+    s->lo[j] = glp_get_col_lb(P, j);
+    s->hi[j] = glp_get_col_type(P, j) == GLP_FX ? s->lo[j] : glp_get_col_ub(P, j);
+  }
+}
+
+void fx_do_jump(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, int n, const struct fx_do_kept *s,
+                struct fx_cm_rng *r, int swap_one_in, bool take_in, int *back, const char *where) {
+  for (int k = 0; k < 3; k++) {
+    int j = (int)fx_cm_uni(r, 1, n);
+    cl_dsx_set_col(a, j, 0.0, 0.0), cl_dsx_set_col(b, j, 0.0, 0.0);
+  }
+  for (int j = 1; j <= n; j++) {
+    glp_set_col_bnds(P, j, s->lo[j] == s->hi[j] ? GLP_FX : GLP_DB, s->lo[j], s->hi[j]);
+    cl_dsx_set_col(a, j, s->lo[j], s->hi[j]), cl_dsx_set_col(b, j, s->lo[j], s->hi[j]);
+  }
+  if (take_in) (void)cl_dsx_col_prim(a, 1); /* every bound taken in, parked columns caught up */
+  int len = cl_dsx_basis_len(a);
+  signed char *old = malloc((size_t)len), *st = malloc((size_t)s->len);
+  cr_assert(old && st);
+  memcpy(st, s->st, (size_t)s->len);
+  for (int k = fx_cm_uni(r, 0, swap_one_in - 1) ? 0 : (int)fx_cm_uni(r, 1, 4); k > 0; k--) {
+    int u = (int)fx_cm_uni(r, 0, s->len - 1), w = (int)fx_cm_uni(r, 0, s->len - 1);
+    if (st[u] != st[w]) st[u] = !st[u], st[w] = !st[w];
+  }
+  int ra = cl_dsx_basis_set(a, st, s->len, old), rb = cl_dsx_basis_set(b, st, s->len, old);
+  free(old), free(st);
+  cr_assert_eq(ra, rb, "%s: basis put back %d and %d", where, ra, rb);
+  cr_assert_neq(ra, CL_DSX_FAIL, "%s", where);
+  *back += ra == CL_DSX_ITLIM;
+}
+
 void fx_do_branch_both(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_offers *o,
                        struct fx_cm_rng *r, long *pa, long *pb, const char *where) {
   for (int k = 0; k < 2; k++) fx_do_branch(P, a, b, o, r);

@@ -47,6 +47,25 @@ void fx_do_branch(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, struct fx_do_
 /* Copy d's column bounds back to P's (the node's, after a look-ahead's
  * child bounds). */
 void fx_do_bounds_back(glp_prob *P, struct cl_dsx *d);
+/* A node that branched, as the search keeps it: the bounds of P's
+ * columns 1..n (all, or the offers' alone) and a copy's basis
+ * (fx_do_keep). */
+struct fx_do_kept {
+  signed char *st; /* malloc'd, the caller frees it */
+  int len;
+  double lo[FX_DO_MAX_COL + 2], hi[FX_DO_MAX_COL + 2]; /* the offers' and the way out */
+};
+void fx_do_keep(glp_prob *P, const struct cl_dsx *d, int n, struct fx_do_kept *s);
+/* A jump to kept node s on P and both copies: a few of columns 1..n
+ * fixed first (a jump's apply() may set a column twice), then s's bounds
+ * on them, then its
+ * basis, in one of swap_one_in jumps with up to four basic and nonbasic
+ * variables swapped (refused, mostly: the basis before is put back).
+ * take_in: copy a takes its bounds in before the put-back, b leaves them
+ * to it. Both put-backs must answer alike and neither fail (criterion
+ * assertions); *back counts the refused. */
+void fx_do_jump(glp_prob *P, struct cl_dsx *a, struct cl_dsx *b, int n, const struct fx_do_kept *s,
+                struct fx_cm_rng *r, int swap_one_in, bool take_in, int *back, const char *where);
 /* Two branching steps (fx_do_branch) on P, a and b, then both copies
  * solved to their optimum: the same status, the same pivot counts (*pa,
  * *pb summed) and the same bits (criterion assertions, `where` in the
