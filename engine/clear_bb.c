@@ -881,8 +881,12 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
     return 0;
   }
   struct bb_node *nd = &bb->node[k];
-  if (nd->bcol >= 0 && bound < INT64_MAX / 2) /* learn the pseudo-cost */
-    learn(bb, nd->bdir, (size_t)nd->bcol, bound - nd->pbound, nd->bdist);
+  /* learn the pseudo-cost: a gain, none where the bound fell (learn
+   * counts that as 0 anyway; a bound of -INT64_MAX, the Lagrangian's
+   * floor on a market of extreme prices, less a positive parent's would
+   * not fit: fuzz_clear, signed overflow) */
+  if (nd->bcol >= 0 && bound < INT64_MAX / 2)
+    learn(bb, nd->bdir, (size_t)nd->bcol, bound > nd->pbound ? bound_gain(bound, nd->pbound) : 0, nd->bdist);
   if (reprice_lost(bb, nd, bound, bu)) return 0;
   if (bound > nd->bound) nd->bound = bound;
   if (nd->bound >= cut(bb)) return 0;

@@ -326,3 +326,37 @@ Test(clear_fuzzfound, glpk_does_not_abort_on_a_terawatt_option) {
   cr_assert_leq(r.cost_lb, r.cost);
   fx_clear_result_free(&r);
 }
+
+/* 6. (above) */
+static const int64_t g0[] = {150, 90, -30}, g1[] = {100, 100, 100, 100, 100, 100, 100, 100},
+                     g2[] = {200, 200, 200, 200}, g3[] = {200, 200, 60, 300}, g4[] = {20},
+                     g5[] = {-200, 200}, g6[] = {0, 0, 0}, g7[] = {0}, g8[] = {100, 400, 0},
+                     g9[] = {7936731368, 2171, 0}, g10[] = {200, 10, 53506, 0, 150},
+                     g11[] = {0, 0, 20, 2}, g12[] = {2, 2, 2}, g13[] = {100, 100, 100, 10, 100, 100, 100, 100},
+                     g14[] = {150, 90}, g15[] = {100, 100, 100, 100, -15614992928, 200, 200, 200},
+                     g16[] = {0, 150};
+static const struct fx_clear_option go0[] = {OPT(0, 80, 0, g0), OPT(0, 100, 0, g1), OPT(700, 60, 4, g2)};
+static const struct fx_clear_option go1[] = {OPT(1000, 81, 1, g0), OPT(500, 100, 0, g1), OPT(700, 60, 4, g3)};
+static const struct fx_clear_option go2[] = {OPT(100000000000000, 100, 6, g4), OPT(100000000000000, 98, 6, g5),
+                                             OPT(200, 98, 2, g6)};
+static const struct fx_clear_option go3[] = {OPT(100, 100, 0, g7), OPT(0, 100, 2, g8)};
+static const struct fx_clear_option go4[] = {OPT(0, 100, 1, g9), OPT(0, 98, 0, g10)};
+static const struct fx_clear_option go5[] = {OPT(3400, 97, 1, g11), OPT(5220, 98, 2, g12), OPT(2630, 60, 4, g2)};
+static const struct fx_clear_option go6[] = {OPT(3000, 83, 3, g0), OPT(1500, 100, 0, g1), OPT(700, 60, 4, g2)};
+static const struct fx_clear_option go7[] = {OPT(800, 84, 4, g0), OPT(2000, 100, 0, g13), OPT(700, 60, 4, g2)};
+static const struct fx_clear_option go8[] = {OPT(5000, 85, 5, g0), OPT(2500, 100, 0, g1), OPT(700, 60, 4, g2)};
+static const struct fx_clear_option go9[] = {OPT(6000, 86, 6, g14), OPT(3000, 100, 0, g15), OPT(100, 94, 6, g16)};
+static const struct fx_clear_offer gain_offers[10] = {
+    {3, go0}, {3, go1}, {3, go2}, {2, go3}, {2, go4}, {3, go5}, {3, go6}, {3, go7}, {3, go8}, {3, go9},
+};
+
+Test(clear_fuzzfound, a_pseudo_cost_below_a_positive_parent_does_not_overflow) {
+  struct fx_clear_market m = {{8, stall_isps}, 10, gain_offers, NULL};
+  struct fx_clear_params p;
+  fuzz_params(&p);
+  struct fx_clear_result r;
+  cr_assert_eq(fx_clear_solve(&m, &p, &r), 0);
+  cr_assert_leq(r.coverage, r.coverage_ub);
+  cr_assert_leq(r.cost_lb, r.cost);
+  fx_clear_result_free(&r);
+}
