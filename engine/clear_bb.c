@@ -354,11 +354,17 @@ static int64_t proven(struct bb *bb) {
   return bb->cut_lo < lb ? bb->cut_lo : lb;
 }
 
+/* a − b as a double, for the gap's tests: the same value as (double)(a −
+ * b) while both lie within 2^53 (each converts exactly, and the one
+ * subtraction rounds as the conversion did), and no overflow where a
+ * bound is the Lagrangian's floor −INT64_MAX (fuzz_clear, UBSan). */
+static double gap_of(int64_t a, int64_t b) { return (double)a - (double)b; }
+
 static bool gap_closed(struct bb *bb) {
   int64_t lb = proven(bb);
   double floor = bb->cov ? FX_CLEAR_GAP_FLOOR_W : FX_CLEAR_GAP_FLOOR_PRICE;
   double ref = fmax(fabs((double)lb), floor);
-  return (double)(inc(bb) - lb) <= bb->gap * ref;
+  return gap_of(inc(bb), lb) <= bb->gap * ref;
 }
 
 /* Best bound first; ties by creation order (deterministic). */
@@ -708,7 +714,7 @@ static bool late(struct bb *bb) {
   double g = bb->p->proof_best_first_gap;
   if (g <= 0 || bb->cov || bb->p->proof_rins_node <= 0) return false;
   int64_t u = inc(bb), lb = proven(bb);
-  return (double)(u - lb) <= g * fabs((double)u);
+  return gap_of(u, lb) <= g * fabs((double)u);
 }
 
 /* The offer to branch on: the best score; ties by arrival. With
@@ -930,7 +936,7 @@ static bool plunge_stops(struct bb *bb, int k) {
   size_t at = 0;
   int64_t lb = open_min(bb, &at), u = cut(bb);
   if (lb >= u) return false;
-  return (double)bb->node[k].bound > (double)lb + a * (double)(u - lb);
+  return (double)bb->node[k].bound > (double)lb + a * gap_of(u, lb);
 }
 
 /* Node by node: a plunge goes on into the child visit returns (unless

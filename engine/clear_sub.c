@@ -363,7 +363,9 @@ int cl_lns_windows(const struct cl_model *md, struct cl_lp *lp, const struct fx_
   memset(out, 0, sizeof *out);
   struct lns w = {md, p, deadline, NULL, NULL,
                   {p->lns_node_limit, p->lns_pivot_limit, 0.0, p->local_search_work / 10}, 0, 0};
-  if (!column_span(md, &w.r0, &w.r1) || best->cost <= lb) return 0;
+  /* (a bound at the Lagrangian's floor, -INT64_MAX, bounds nothing a
+   * window could use, and best->cost - lb would not fit) */
+  if (!column_span(md, &w.r0, &w.r1) || best->cost <= lb || lb < -INT64_MAX / 2) return 0;
   bool *keep = calloc(md->n_cols ? md->n_cols : 1, sizeof *keep);
   w.free_offer = malloc((md->n_offers ? md->n_offers : 1) * sizeof *w.free_offer);
   w.keep = keep;
