@@ -86,8 +86,15 @@ struct bb {
   size_t n_chg, cap_chg;
   int *open; /* unsolved nodes */
   size_t n_open;
+  /* the least open bound and its first place, while omin_ok (open_min) */
+  int64_t omin;
+  size_t omin_at;
+  bool omin_ok;
   int *path;             /* scratch: a node's ancestors */
   struct cl_krange *kr, *cur; /* per column: the node's factors, the LP's */
+  /* per column, a bit: clear where kr and cur are both FULL for sure, so
+   * that apply and sync go over the columns some node touched, not all */
+  uint64_t *dirty;
   struct cl_krange *keep;     /* per column: scratch for look-aheads */
   struct cl_state cand, *best;
   int64_t coverage, target, leaf_lb;
@@ -150,6 +157,7 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
   bb->kr = malloc(md->n_cols * sizeof *bb->kr);
   bb->cur = malloc(md->n_cols * sizeof *bb->cur);
   bb->keep = malloc(md->n_cols * sizeof *bb->keep);
+  bb->dirty = calloc(md->n_cols / 64 + 1, sizeof *bb->dirty);
   bb->bas = calloc(bb->cap_node, sizeof *bb->bas);
   bb->leaf_lb = INT64_MAX;
   bb->cut_lo = INT64_MAX;
@@ -160,7 +168,8 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
     bb->pc_n[d] = calloc(md->n_cols ? md->n_cols : 1, sizeof *bb->pc_n[d]);
     if (!bb->pc_sum[d] || !bb->pc_n[d]) return FX_CLEAR_ENOMEM;
   }
-  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur || !bb->keep || !bb->bas)
+  if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur || !bb->keep || !bb->bas ||
+      !bb->dirty)
     return FX_CLEAR_ENOMEM;
   for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = FULL;
   return cl_state_init(&bb->cand, md);
@@ -168,12 +177,15 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
 
 static void bb_free(struct bb *bb) {
   free(bb->node), free(bb->open), free(bb->path), free(bb->kr), free(bb->cur), free(bb->chg);
-  free(bb->keep), free(bb->cands);
+  free(bb->keep), free(bb->cands), free(bb->dirty);
   for (size_t k = 0; bb->bas && k < bb->n_node; k++) free(bb->bas[k]);
   free(bb->bas), free(bb->old);
   cl_state_free(&bb->cand);
   for (int d = 0; d < 2; d++) free(bb->pc_sum[d]), free(bb->pc_n[d]);
 }
+
+/* Column c's ranges may leave FULL: kr is about to change there. */
+static void mark(struct bb *bb, size_t c) { bb->dirty[c / 64] |= (uint64_t)1 << (c % 64); }
 
 static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
   if (bb->n_chg == bb->cap_chg) {
@@ -183,6 +195,7 @@ static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
     bb->chg = c, bb->cap_chg = cap;
   }
   bb->chg[bb->n_chg++] = (struct bb_chg){(uint32_t)col, {(uint8_t)lo, (uint8_t)hi}};
+  mark(bb, col);
   bb->kr[col] = bb->chg[bb->n_chg - 1].r;
   return 0;
 }
@@ -196,7 +209,10 @@ static int new_node(struct bb *bb, int parent, int64_t bound) {
 }
 
 static void apply_range(struct bb *bb, size_t first, size_t n) {
-  for (size_t e = first; e < first + n; e++) bb->kr[bb->chg[e].col] = bb->chg[e].r;
+  for (size_t e = first; e < first + n; e++) {
+    mark(bb, bb->chg[e].col);
+    bb->kr[bb->chg[e].col] = bb->chg[e].r;
+  }
 }
 
 static int first_factor(const struct bb *bb, size_t c) {
@@ -259,7 +275,7 @@ static int must_col(const struct bb *bb, size_t i) {
 /* Exclude column c: false when it must be ordered (the node is empty). */
 static bool sym_exclude(struct bb *bb, size_t c) {
   if (bb->kr[c].lo > 0) return false;
-  if (allowed(bb, c)) bb->kr[c].hi = 0;
+  if (allowed(bb, c)) mark(bb, c), bb->kr[c].hi = 0;
   return true;
 }
 
@@ -269,7 +285,7 @@ static bool sym_cap(struct bb *bb, size_t j, int pos, int hi) {
     int q = (int)col_pos(bb->md, c);
     if (q > pos && !sym_exclude(bb, c)) return false;
     if (q != pos || !allowed(bb, c) || bb->kr[c].hi <= hi) continue;
-    bb->kr[c].hi = (uint8_t)hi;
+    mark(bb, c), bb->kr[c].hi = (uint8_t)hi;
     if (bb->kr[c].lo > 0 && !allowed(bb, c)) return false;
   }
   return true;
@@ -286,7 +302,7 @@ static bool sym_raise(struct bb *bb, size_t i, int pos, int f) {
     if (q == pos) at = (int)c;
   }
   if (at < 0 || !allowed(bb, (size_t)at)) return false; /* nothing left at or above pos */
-  if (bb->kr[at].lo < f) bb->kr[at].lo = (uint8_t)f;
+  if (bb->kr[at].lo < f) mark(bb, (size_t)at), bb->kr[at].lo = (uint8_t)f;
   return allowed(bb, (size_t)at);
 }
 
@@ -310,37 +326,65 @@ static bool sym_close(struct bb *bb) {
   return true;
 }
 
+/* The LP's bounds brought in step with kr where they differ, in column
+ * order (as a pass over every column would: the columns outside dirty
+ * are FULL in both); a column FULL in both leaves dirty. How many moved. */
+static int steps(struct bb *bb) {
+  int moved = 0;
+  for (size_t w = 0, nw = bb->md->n_cols / 64 + 1; w < nw; w++)
+    for (uint64_t m = bb->dirty[w]; m; m &= m - 1) {
+      size_t c = w * 64 + (size_t)__builtin_ctzll(m);
+      if (bb->kr[c].lo != bb->cur[c].lo || bb->kr[c].hi != bb->cur[c].hi) {
+        cl_lp_bb_set(bb->lp, c, bb->kr[c]);
+        bb->cur[c] = bb->kr[c];
+        moved++;
+      }
+      if (bb->kr[c].lo == FULL.lo && bb->kr[c].hi == FULL.hi) bb->dirty[w] &= ~(m & -m);
+    }
+  return moved;
+}
+
 /* Column states of node k (root first, so later decisions win), closed
  * under the symmetry rule (bb_symmetry), then the LP's bounds brought in
  * step where they differ. False: the rule leaves the node empty (the LP
- * untouched). */
+ * untouched). kr starts FULL: only the columns in dirty can be other. */
 static bool apply(struct bb *bb, int k) {
   size_t n = 0;
   for (int j = k; j >= 0; j = bb->node[j].parent) bb->path[n++] = j;
-  for (size_t c = 0; c < bb->md->n_cols; c++) bb->kr[c] = FULL;
+  for (size_t w = 0, nw = bb->md->n_cols / 64 + 1; w < nw; w++)
+    for (uint64_t m = bb->dirty[w]; m; m &= m - 1) bb->kr[w * 64 + (size_t)__builtin_ctzll(m)] = FULL;
   while (n-- > 0) {
     const struct bb_node *nd = &bb->node[bb->path[n]];
     apply_range(bb, nd->chg, nd->n_chg);
     apply_range(bb, nd->fix, nd->n_fix);
   }
   if (bb->sym && !sym_close(bb)) return false;
-  bb->walked = 0;
-  for (size_t c = 0; c < bb->md->n_cols; c++) {
-    if (bb->kr[c].lo == bb->cur[c].lo && bb->kr[c].hi == bb->cur[c].hi) continue;
-    cl_lp_bb_set(bb->lp, c, bb->kr[c]);
-    bb->cur[c] = bb->kr[c];
-    bb->walked++;
-  }
+  bb->walked = steps(bb);
   return true;
 }
 
-static int64_t open_min(const struct bb *bb, size_t *at) {
-  int64_t lb = INT64_MAX;
-  for (size_t q = 0; q < bb->n_open; q++) {
-    int64_t b = bb->node[bb->open[q]].bound;
-    if (b < lb) lb = b, *at = q;
+/* The least bound of the open nodes (INT64_MAX: none) and in *at the
+ * first place holding it (left as it was where every bound is INT64_MAX).
+ * Kept between calls: a push can only lower it (open_push), and only a
+ * pop from the middle (pop_best) makes the scan necessary again; open
+ * bounds do not change while open. */
+static int64_t open_min(struct bb *bb, size_t *at) {
+  if (!bb->omin_ok) {
+    bb->omin = INT64_MAX, bb->omin_at = SIZE_MAX;
+    for (size_t q = 0; q < bb->n_open; q++) {
+      int64_t b = bb->node[bb->open[q]].bound;
+      if (b < bb->omin) bb->omin = b, bb->omin_at = q;
+    }
+    bb->omin_ok = true;
   }
-  return lb;
+  if (bb->omin_at != SIZE_MAX) *at = bb->omin_at;
+  return bb->omin;
+}
+
+static void open_push(struct bb *bb, int k) {
+  int64_t b = bb->node[k].bound;
+  if (bb->omin_ok && b < bb->omin) bb->omin = b, bb->omin_at = bb->n_open;
+  bb->open[bb->n_open++] = k;
 }
 
 /* The proven bound now: nothing cheaper than the least value the search
@@ -375,6 +419,7 @@ static int pop_best(struct bb *bb) {
   int k = bb->open[at];
   memmove(&bb->open[at], &bb->open[at + 1], (bb->n_open - at - 1) * sizeof *bb->open);
   bb->n_open--;
+  bb->omin_ok = false;
   return k;
 }
 
@@ -603,13 +648,7 @@ static struct cl_krange child_range(const struct bb *bb, const struct pick *p, i
 
 /* The LP's column bounds brought in step with the node's states (the
  * fixings found at this node), so that look-aheads see them. */
-static void sync(struct bb *bb) {
-  for (size_t c = 0; c < bb->md->n_cols; c++) {
-    if (bb->kr[c].lo == bb->cur[c].lo && bb->kr[c].hi == bb->cur[c].hi) continue;
-    cl_lp_bb_set(bb->lp, c, bb->kr[c]);
-    bb->cur[c] = bb->kr[c];
-  }
-}
+static void sync(struct bb *bb) { steps(bb); }
 
 /* Set offer p->offer's columns as child dir has them (undo: back to the
  * node's), in kr and in the LP. */
@@ -620,6 +659,7 @@ static void child_set(struct bb *bb, const struct pick *p, int dir, bool undo) {
       bb->kr[j] = bb->keep[j];
     } else {
       bb->keep[j] = bb->kr[j];
+      mark(bb, j);
       if (j == p->col) bb->kr[j] = child_range(bb, p, dir);
       else if (dir && allowed(bb, j)) bb->kr[j].hi = 0;
     }
@@ -786,7 +826,7 @@ static int branch(struct bb *bb, int k, const struct pick *p, int *plunge) {
   bb->node[upk].n_chg = bb->n_chg - bb->node[upk].chg;
   bb->node[down].pbound = bb->node[upk].pbound = b;
   *plunge = p->up ? upk : down;
-  bb->open[bb->n_open++] = p->up ? down : upk;
+  open_push(bb, p->up ? down : upk);
   return rc;
 }
 
@@ -882,7 +922,7 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   bu->nodes++, bu->pivots += piv;
   if (ok == FX_CLEAR_ENOMEM) return ok;
   if (ok < 0) { /* a limit stopped the simplex: the node stays open */
-    bb->open[bb->n_open++] = k;
+    open_push(bb, k);
     bu->hit = true;
     return 0;
   }
@@ -947,7 +987,7 @@ static int search(struct bb *bb, struct budget *bu) {
   int k = 0, rc = 0, len = 0;
   while (!rc) {
     if (k >= 0 && len > 0 && plunge_stops(bb, k)) { /* k goes open, bound kept */
-      bb->open[bb->n_open++] = k;
+      open_push(bb, k);
       bu->plunge_aborts++;
       k = -1;
     }
@@ -958,7 +998,12 @@ static int search(struct bb *bb, struct budget *bu) {
       k = -1;
       continue;
     }
-    bb->open[bb->n_open++] = k; /* counted while deciding whether to stop */
+    /* counted while deciding whether to stop; taken back with the least
+     * bound as it was (only open_min read the list meanwhile) */
+    int64_t omin = bb->omin;
+    size_t omin_at = bb->omin_at;
+    bool omin_ok = bb->omin_ok;
+    open_push(bb, k);
     if (gap_closed(bb)) break;
     if (bu->nodes >= bu->node_limit || bu->pivots >= bu->pivot_limit ||
         bb->n_node + 2 > bb->cap_node) {
@@ -966,6 +1011,8 @@ static int search(struct bb *bb, struct budget *bu) {
       break;
     }
     bb->n_open--;
+    if (omin_ok) bb->omin = omin, bb->omin_at = omin_at, bb->omin_ok = true;
+    else if (bb->omin_at == bb->n_open) bb->omin_ok = false; /* k held it */
     bool again = bb->node[k].repriced; /* solved again: not a step of the plunge */
     bb->jumped = len == 0 && k != 0;
     int64_t before = inc(bb);
