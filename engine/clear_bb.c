@@ -426,21 +426,21 @@ static int pop_best(struct bb *bb) {
 /* Reduced-cost fixing for node k's subtree: a column whose ordering alone
  * proves a cost at or above the incumbent's is excluded; the last column an
  * offer has left is ordered when leaving the offer out proves the same. */
-static int fix_offer(struct bb *bb, size_t i, int64_t u) {
+static int fix_offer(struct bb *bb, size_t i, int64_t u, const struct cl_reach *q) {
   const struct cl_model *md = bb->md;
   size_t left = 0, last = 0;
   for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++)
     if (bb->kr[c].lo > 0) return 0; /* ordered already */
   for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
     if (!allowed(bb, c)) continue;
-    if (cl_lp_bb_child(bb->lp, i, c, true) >= u) {
+    if (!cl_reach_below(q, i, c, true) && cl_lp_bb_child(bb->lp, i, c, true) >= u) {
       int rc = add_chg(bb, c, 0, 0);
       if (rc) return rc;
     } else {
       left++, last = c;
     }
   }
-  if (left == 1 && cl_lp_bb_child(bb->lp, i, last, false) >= u)
+  if (left == 1 && !cl_reach_below(q, i, last, false) && cl_lp_bb_child(bb->lp, i, last, false) >= u)
     return add_chg(bb, last, first_factor(bb, last), bb->kr[last].hi);
   return 0;
 }
@@ -451,7 +451,9 @@ static int fix(struct bb *bb, int k) {
   /* (the cutoff once: fixing leaves the incumbent as it is; per offer it
    * was 1.5 % of the instructions at 1,000 offers) */
   int64_t u = cut(bb);
-  for (size_t i = 0; !rc && i < bb->md->n_offers; i++) rc = fix_offer(bb, i, u);
+  struct cl_reach q;
+  cl_lp_bb_reach(bb->lp, u, &q);
+  for (size_t i = 0; !rc && i < bb->md->n_offers; i++) rc = fix_offer(bb, i, u, &q);
   bb->node[k].n_fix = bb->n_chg - bb->node[k].fix;
   return rc;
 }

@@ -266,6 +266,24 @@ int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *boun
  * col (on) or col excluded (!on), from its multipliers, without solving
  * (minimisation form, as cl_lp_bb_solve). */
 int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t col, bool on);
+/* A test that settles most cl_lp_bb_child(lp, i, col, on) >= u without
+ * the bound (cl_lp_bb_reach sets it up for the last solved node and u):
+ * cl_reach_below true means the child's bound is below u. The node's
+ * Lagrangian terms and a threshold on a child's term less its offer's. */
+struct cl_reach {
+  const long double *val, *best;
+  long double t, dmax;
+  bool on; /* false: nothing settled */
+};
+void cl_lp_bb_reach(const struct cl_lp *lp, int64_t u, struct cl_reach *r);
+/* off: only for an offer none of whose columns must be ordered (lo > 0:
+ * then the child is INT64_MAX); nothing ordered is a 0 term there, so
+ * the child's d is at least −best[i]. */
+static inline bool cl_reach_below(const struct cl_reach *r, size_t i, size_t col, bool on) {
+  if (!r->on) return false;
+  long double d = on ? r->val[col] - r->best[i] : -r->best[i];
+  return d >= r->t && d <= r->dmax;
+}
 /* Is offer i fractional in the last LP solution? 1: split, or below its
  * minimum (col: its largest column); 2: col's factor between two
  * hundredths (cl_lp_bb_floor: the lower); 0: neither. up: rounding would

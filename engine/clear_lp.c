@@ -2008,6 +2008,25 @@ int64_t cl_lp_bb_child(const struct cl_lp *lp, size_t i, size_t c, bool on) {
   return ceil_i64(lb);
 }
 
+/* Reduced-cost fixing's quick test (clear_bb.c's fix asks
+ * cl_lp_bb_child >= u of every allowed column of every offer at every
+ * node; few reach u). The child's bound is ceil(−v), v = sum + d +
+ * 1e-9·|d| with d its best term less offer i's, so v >= sum + d: a d at
+ * or above 1 − u − sum puts the bound at u − 1 or below. The threshold
+ * takes a margin of 1 plus a millionth of the magnitudes, far above the
+ * rounding of either side (long double, or double under valgrind), for
+ * d up to a bound; u within 2^62, so that the bound cannot saturate. On
+ * cost only (off: none settled). */
+void cl_lp_bb_reach(const struct cl_lp *lp, int64_t u, struct cl_reach *r) {
+  *r = (struct cl_reach){.val = lp->col_val, .best = lp->offer_best};
+  if (lp->bb_cov || !lp->col_val || !lp->offer_best || !(u > -0x1p62 && u < 0x1p62)) return;
+  long double s = fabsl(lp->sum) + fabsl((long double)u) + 1.0L;
+  if (!(s < 0x1p80L)) return; /* NaN or past any bound's range */
+  r->dmax = 2.0L * s + 2.0L;
+  r->t = 1.0L - (long double)u - lp->sum + 1.0L + 1e-6L * (s + r->dmax);
+  r->on = true;
+}
+
 /* cl_lp_bb_frac for an offer whose first column above 1e-7 is c0 (not
  * inlined: its register saves would be paid by every offer, most of which
  * never get here). */
