@@ -47,6 +47,19 @@ struct bb_chg {
   struct cl_krange r;
 };
 
+/* A column's ranges before a node's change was applied to bb.base. */
+struct bb_undo {
+  uint32_t col;
+  struct cl_krange r;
+};
+
+/* A node whose changes bb.base holds: the fixings it had then, and where
+ * its entries begin in bb.undo. */
+struct bb_lvl {
+  int node;
+  size_t n_fix, undo0;
+};
+
 struct pick {
   int kind; /* 0: none; 1: split or below minimum; 2: between hundredths */
   size_t offer, col;
@@ -92,8 +105,17 @@ struct bb {
   bool omin_ok;
   int *path;             /* scratch: a node's ancestors */
   struct cl_krange *kr, *cur; /* per column: the node's factors, the LP's */
-  /* per column, a bit: clear where kr and cur are both FULL for sure, so
-   * that apply and sync go over the columns some node touched, not all */
+  /* base: per column, the ranges of the nodes in lvl (root first, later
+   * ones win: a node's change and fixing lists), kept from node to node
+   * and undone only down to the path the next node shares (apply); undo
+   * holds what they replaced. dirty: per column, a bit, clear where kr,
+   * base and cur agree for sure, so that apply and sync go over the
+   * columns changed since, not all. */
+  struct cl_krange *base;
+  struct bb_undo *undo;
+  size_t n_undo, cap_undo;
+  struct bb_lvl *lvl;
+  size_t n_lvl;
   uint64_t *dirty;
   struct cl_krange *keep;     /* per column: scratch for look-aheads */
   struct cl_state cand, *best;
@@ -158,6 +180,8 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
   bb->cur = malloc(md->n_cols * sizeof *bb->cur);
   bb->keep = malloc(md->n_cols * sizeof *bb->keep);
   bb->dirty = calloc(md->n_cols / 64 + 1, sizeof *bb->dirty);
+  bb->base = malloc((md->n_cols ? md->n_cols : 1) * sizeof *bb->base);
+  bb->lvl = malloc(bb->cap_node * sizeof *bb->lvl);
   bb->bas = calloc(bb->cap_node, sizeof *bb->bas);
   bb->leaf_lb = INT64_MAX;
   bb->cut_lo = INT64_MAX;
@@ -169,22 +193,22 @@ static int bb_init(struct bb *bb, const struct cl_model *md, struct cl_lp *lp, i
     if (!bb->pc_sum[d] || !bb->pc_n[d]) return FX_CLEAR_ENOMEM;
   }
   if (!bb->node || !bb->open || !bb->path || !bb->kr || !bb->cur || !bb->keep || !bb->bas ||
-      !bb->dirty)
+      !bb->dirty || !bb->base || !bb->lvl)
     return FX_CLEAR_ENOMEM;
-  for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = FULL;
+  for (size_t c = 0; c < md->n_cols; c++) bb->kr[c] = bb->cur[c] = bb->base[c] = FULL;
   return cl_state_init(&bb->cand, md);
 }
 
 static void bb_free(struct bb *bb) {
   free(bb->node), free(bb->open), free(bb->path), free(bb->kr), free(bb->cur), free(bb->chg);
-  free(bb->keep), free(bb->cands), free(bb->dirty);
+  free(bb->keep), free(bb->cands), free(bb->dirty), free(bb->base), free(bb->undo), free(bb->lvl);
   for (size_t k = 0; bb->bas && k < bb->n_node; k++) free(bb->bas[k]);
   free(bb->bas), free(bb->old);
   cl_state_free(&bb->cand);
   for (int d = 0; d < 2; d++) free(bb->pc_sum[d]), free(bb->pc_n[d]);
 }
 
-/* Column c's ranges may leave FULL: kr is about to change there. */
+/* kr is about to change at column c (or base): no longer known to agree. */
 static void mark(struct bb *bb, size_t c) { bb->dirty[c / 64] |= (uint64_t)1 << (c % 64); }
 
 static int add_chg(struct bb *bb, size_t col, int lo, int hi) {
@@ -208,10 +232,14 @@ static int new_node(struct bb *bb, int parent, int64_t bound) {
   return k;
 }
 
+/* Entries first..first+n of chg applied to base, what they replace
+ * logged in undo (room for them made by apply). */
 static void apply_range(struct bb *bb, size_t first, size_t n) {
   for (size_t e = first; e < first + n; e++) {
-    mark(bb, bb->chg[e].col);
-    bb->kr[bb->chg[e].col] = bb->chg[e].r;
+    uint32_t c = bb->chg[e].col;
+    mark(bb, c);
+    bb->undo[bb->n_undo++] = (struct bb_undo){c, bb->base[c]};
+    bb->base[c] = bb->chg[e].r;
   }
 }
 
@@ -327,8 +355,8 @@ static bool sym_close(struct bb *bb) {
 }
 
 /* The LP's bounds brought in step with kr where they differ, in column
- * order (as a pass over every column would: the columns outside dirty
- * are FULL in both); a column FULL in both leaves dirty. How many moved. */
+ * order (as a pass over every column would: outside dirty they agree); a
+ * column where kr is base's again leaves dirty. How many moved. */
 static int steps(struct bb *bb) {
   int moved = 0;
   for (size_t w = 0, nw = bb->md->n_cols / 64 + 1; w < nw; w++)
@@ -339,35 +367,54 @@ static int steps(struct bb *bb) {
         bb->cur[c] = bb->kr[c];
         moved++;
       }
-      if (bb->kr[c].lo == FULL.lo && bb->kr[c].hi == FULL.hi) bb->dirty[w] &= ~(m & -m);
+      if (bb->kr[c].lo == bb->base[c].lo && bb->kr[c].hi == bb->base[c].hi)
+        bb->dirty[w] &= ~(m & -m);
     }
   return moved;
 }
 
 /* Column states of node k (root first, so later decisions win), closed
  * under the symmetry rule (bb_symmetry), then the LP's bounds brought in
- * step where they differ. False: the rule leaves the node empty (the LP
- * untouched). kr starts FULL: only the columns in dirty can be other. */
-static bool apply(struct bb *bb, int k) {
-  size_t n = 0;
+ * step where they differ. 0: the rule leaves the node empty (the LP
+ * untouched); 1: applied; or FX_CLEAR_ENOMEM. base keeps the last node's
+ * path: the nodes k's path shares with it (with the same fixings) stay,
+ * the others' entries are undone and k's path's applied, so a plunge's
+ * step applies one node's lists, not every ancestor's; kr is then base's
+ * wherever it may differ (dirty), which is kr from FULL, as it was. */
+static int apply(struct bb *bb, int k) {
+  size_t n = 0, same = 0;
   for (int j = k; j >= 0; j = bb->node[j].parent) bb->path[n++] = j;
-  for (size_t w = 0, nw = bb->md->n_cols / 64 + 1; w < nw; w++)
-    for (uint64_t m = bb->dirty[w]; m; m &= m - 1) bb->kr[w * 64 + (size_t)__builtin_ctzll(m)] = FULL;
-  while (n-- > 0) {
-    const struct bb_node *nd = &bb->node[bb->path[n]];
+  while (same < bb->n_lvl && same < n && bb->lvl[same].node == bb->path[n - 1 - same] &&
+         bb->lvl[same].n_fix == bb->node[bb->path[n - 1 - same]].n_fix)
+    same++;
+  for (size_t e = bb->n_undo; bb->n_lvl > same && e-- > bb->lvl[same].undo0;) {
+    mark(bb, bb->undo[e].col);
+    bb->base[bb->undo[e].col] = bb->undo[e].r;
+  }
+  if (bb->n_lvl > same) bb->n_undo = bb->lvl[same].undo0;
+  bb->n_lvl = same;
+  if (bb->cap_undo < bb->n_chg) { /* a path holds at most every entry */
+    size_t cap = bb->cap_chg;
+    struct bb_undo *u = realloc(bb->undo, cap * sizeof *u);
+    if (!u) return FX_CLEAR_ENOMEM;
+    bb->undo = u, bb->cap_undo = cap;
+  }
+  for (size_t q = same; q < n; q++) {
+    const struct bb_node *nd = &bb->node[bb->path[n - 1 - q]];
+    bb->lvl[bb->n_lvl++] = (struct bb_lvl){bb->path[n - 1 - q], nd->n_fix, bb->n_undo};
     apply_range(bb, nd->chg, nd->n_chg);
     apply_range(bb, nd->fix, nd->n_fix);
   }
-  if (bb->sym && !sym_close(bb)) return false;
+  for (size_t w = 0, nw = bb->md->n_cols / 64 + 1; w < nw; w++)
+    for (uint64_t m = bb->dirty[w]; m; m &= m - 1) {
+      size_t c = w * 64 + (size_t)__builtin_ctzll(m);
+      bb->kr[c] = bb->base[c];
+    }
+  if (bb->sym && !sym_close(bb)) return 0;
   bb->walked = steps(bb);
-  return true;
+  return 1;
 }
 
-/* The least bound of the open nodes (INT64_MAX: none) and in *at the
- * first place holding it (left as it was where every bound is INT64_MAX).
- * Kept between calls: a push can only lower it (open_push), and only a
- * pop from the middle (pop_best) makes the scan necessary again; open
- * bounds do not change while open. */
 static int64_t open_min(struct bb *bb, size_t *at) {
   if (!bb->omin_ok) {
     bb->omin = INT64_MAX, bb->omin_at = SIZE_MAX;
@@ -912,7 +959,9 @@ static int visit(struct bb *bb, int k, struct budget *bu, int *next) {
   int64_t bound;
   long piv = 0;
   *next = -1;
-  if (!apply(bb, k)) { /* no rule-keeping choice inside: closed */
+  int arc = apply(bb, k);
+  if (arc < 0) return arc;
+  if (!arc) { /* no rule-keeping choice inside: closed */
     release_basis(bb, k);
     bu->sym_closed++;
     return 0;
