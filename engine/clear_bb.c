@@ -772,11 +772,14 @@ static int score_cmp(const void *x, const void *y) {
 static size_t candidates(struct bb *bb) {
   size_t n = 0;
   int kind = 3;
-  for (size_t i = 0; i < bb->md->n_offers; i++) {
-    struct pick p = {.offer = i};
+  for (size_t i = 0;; i++) {
+    size_t col;
+    bool up;
     double dist;
-    p.kind = cl_lp_bb_frac(bb->lp, i, &p.col, &p.up, &dist);
-    if (!p.kind || p.kind > kind || !allowed(bb, p.col)) continue; /* just fixed: would repeat */
+    int k = cl_lp_bb_frac_next(bb->lp, &i, &col, &up, &dist);
+    if (!k) break;
+    if (k > kind || !allowed(bb, col)) continue; /* just fixed: would repeat */
+    struct pick p = {.kind = k, .offer = i, .col = col, .up = up};
     if (p.kind < kind) kind = p.kind, n = 0;
     double dd, du;
     moves(bb, &p, &dd, &du);

@@ -289,6 +289,9 @@ static inline bool cl_reach_below(const struct cl_reach *r, size_t i, size_t col
  * hundredths (cl_lp_bb_floor: the lower); 0: neither. up: rounding would
  * raise it; dist: how far rounding moves it (as a share of full factor). */
 int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist);
+/* The first offer from *i on that cl_lp_bb_frac finds fractional, its
+ * answer returned (*i: that offer; n_offers, 0 returned, when none is). */
+int cl_lp_bb_frac_next(const struct cl_lp *lp, size_t *i, size_t *col, bool *up, double *dist);
 int cl_lp_bb_floor(const struct cl_lp *lp, size_t col);
 double cl_lp_bb_value(const struct cl_lp *lp, size_t col); /* its LP value */
 double cl_lp_bb_x(const struct cl_lp *lp, size_t col);

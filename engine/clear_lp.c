@@ -2054,15 +2054,11 @@ static int frac_from(const struct cl_lp *lp, size_t i, size_t c0, size_t *col, b
   return 0;
 }
 
-int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
-  const size_t *oc = lp->md->offer_col;
-  size_t c0 = oc[i], b = oc[i + 1];
-  /* Most offers have no column above 1e-7 in a node's solution (the
-   * branch-and-bound asks for every offer at every node): frac_find
-   * counts no positive column there, and frac_from's loop skips every
-   * column, so the answer is 0 without either. */
-  while (c0 < b && lp->x[c0] <= 1e-7) c0++;
-  if (c0 == b) return 0;
+/* cl_lp_bb_frac's answer for offer i, whose first column above 1e-7 is
+ * c0. */
+static inline int frac_at(const struct cl_lp *lp, size_t i, size_t c0, size_t *col, bool *up,
+                          double *dist) {
+  size_t b = lp->md->offer_col[i + 1];
   /* Nor in one ordered in full on one option and nothing on the others
    * (most ordered offers): frac_find finds one positive column at or above
    * its minimum, and its factor, 100 hundredths, is no fraction. */
@@ -2072,6 +2068,42 @@ int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, doubl
     if (c == b) return 0;
   }
   return frac_from(lp, i, c0, col, up, dist);
+}
+
+int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, double *dist) {
+  const size_t *oc = lp->md->offer_col;
+  size_t c0 = oc[i], b = oc[i + 1];
+  /* Most offers have no column above 1e-7 in a node's solution (the
+   * branch-and-bound asks for every offer at every node): frac_find
+   * counts no positive column there, and frac_from's loop skips every
+   * column, so the answer is 0 without either. */
+  while (c0 < b && lp->x[c0] <= 1e-7) c0++;
+  if (c0 == b) return 0;
+  return frac_at(lp, i, c0, col, up, dist);
+}
+
+/* The first offer from *i on that cl_lp_bb_frac finds fractional, with
+ * its answer (*i: the offer; n_offers and 0 when none is): one pass over
+ * the columns' values to the next one above 1e-7, where asking every
+ * offer in turn paid a call per offer, most of which have none. */
+int cl_lp_bb_frac_next(const struct cl_lp *lp, size_t *i, size_t *col, bool *up, double *dist) {
+  const struct cl_model *md = lp->md;
+  size_t n = md->n_cols;
+  for (size_t c = *i < md->n_offers ? md->offer_col[*i] : n; c < n;) {
+    if (lp->x[c] <= 1e-7) {
+      c++;
+      continue;
+    }
+    size_t o = md->col[c].offer;
+    int kind = frac_at(lp, o, c, col, up, dist);
+    if (kind) {
+      *i = o;
+      return kind;
+    }
+    c = md->offer_col[o + 1];
+  }
+  *i = md->n_offers;
+  return 0;
 }
 
 double cl_lp_bb_value(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
