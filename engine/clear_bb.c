@@ -57,7 +57,7 @@ struct bb_undo {
  * its entries begin in bb.undo. */
 struct bb_lvl {
   int node;
-  size_t n_fix, undo0;
+  size_t fix, n_fix, undo0;
 };
 
 struct pick {
@@ -385,6 +385,7 @@ static int apply(struct bb *bb, int k) {
   size_t n = 0, same = 0;
   for (int j = k; j >= 0; j = bb->node[j].parent) bb->path[n++] = j;
   while (same < bb->n_lvl && same < n && bb->lvl[same].node == bb->path[n - 1 - same] &&
+         bb->lvl[same].fix == bb->node[bb->path[n - 1 - same]].fix &&
          bb->lvl[same].n_fix == bb->node[bb->path[n - 1 - same]].n_fix)
     same++;
   for (size_t e = bb->n_undo; bb->n_lvl > same && e-- > bb->lvl[same].undo0;) {
@@ -401,7 +402,7 @@ static int apply(struct bb *bb, int k) {
   }
   for (size_t q = same; q < n; q++) {
     const struct bb_node *nd = &bb->node[bb->path[n - 1 - q]];
-    bb->lvl[bb->n_lvl++] = (struct bb_lvl){bb->path[n - 1 - q], nd->n_fix, bb->n_undo};
+    bb->lvl[bb->n_lvl++] = (struct bb_lvl){bb->path[n - 1 - q], nd->fix, nd->n_fix, bb->n_undo};
     apply_range(bb, nd->chg, nd->n_chg);
     apply_range(bb, nd->fix, nd->n_fix);
   }
@@ -700,7 +701,8 @@ static struct cl_krange child_range(const struct bb *bb, const struct pick *p, i
 static void sync(struct bb *bb) { steps(bb); }
 
 /* Set offer p->offer's columns as child dir has them (undo: back to the
- * node's), in kr and in the LP. */
+ * node's), in kr and in the LP. (No column goes into dirty: the undo,
+ * before any other apply or sync, puts kr and cur back as they were.) */
 static void child_set(struct bb *bb, const struct pick *p, int dir, bool undo) {
   const struct cl_model *md = bb->md;
   for (size_t j = md->offer_col[p->offer]; j < md->offer_col[p->offer + 1]; j++) {
@@ -708,7 +710,6 @@ static void child_set(struct bb *bb, const struct pick *p, int dir, bool undo) {
       bb->kr[j] = bb->keep[j];
     } else {
       bb->keep[j] = bb->kr[j];
-      mark(bb, j);
       if (j == p->col) bb->kr[j] = child_range(bb, p, dir);
       else if (dir && allowed(bb, j)) bb->kr[j].hi = 0;
     }
@@ -1110,4 +1111,101 @@ int cl_bb_run(const struct cl_model *md, struct cl_lp *lp, const struct fx_clear
   out->rounds = bu.rounds, out->rounds_improved = bu.rounds_improved;
   out->round_backoffs = bu.round_backoffs, out->round_resets = bu.round_resets;
   return rc == FX_CLEAR_EINVAL ? 0 : rc;
+}
+
+/* For the tests (test_clear_apply): apply's ranges against the full
+ * recomputation it replaced. A random tree over md's columns is grown
+ * and visited in random order, nodes visited again with new fixings; at
+ * each visit apply runs, then the reference from scratch: every column
+ * FULL, the path's change and fixing lists root first, sym_close (with
+ * sym, on md's classes); kr must be the reference's, the LP's bounds as
+ * set (cur) kr's, and walked the count of columns the reference moves
+ * from the last node's. Between visits the node changes kr as visit
+ * does: fixings (add_chg), a look-ahead's set and undo (sync,
+ * child_set) and a branching (branch, into both children). lp: a begun
+ * branch-and-bound LP, whose bounds the visits set. The mismatches, or
+ * FX_CLEAR_ENOMEM. */
+static uint64_t check_rand(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static int check_one(struct bb *bb, int k, struct cl_krange *ref, struct cl_krange *prev,
+                     uint64_t *dsave) {
+  const struct cl_model *md = bb->md;
+  size_t nw = md->n_cols / 64 + 1, n = 0;
+  int bad = 0;
+  memcpy(prev, bb->cur, md->n_cols * sizeof *prev);
+  int a = apply(bb, k);
+  if (a < 0) return a;
+  for (size_t c = 0; c < md->n_cols; c++) ref[c] = FULL;
+  for (int j = k; j >= 0; j = bb->node[j].parent) bb->path[n++] = j;
+  while (n-- > 0) {
+    const struct bb_node *nd = &bb->node[bb->path[n]];
+    for (size_t e = nd->chg; e < nd->chg + nd->n_chg; e++) ref[bb->chg[e].col] = bb->chg[e].r;
+    for (size_t e = nd->fix; e < nd->fix + nd->n_fix; e++) ref[bb->chg[e].col] = bb->chg[e].r;
+  }
+  bool kept = true;
+  if (bb->sym) { /* on the reference, dirty as it was */
+    struct cl_krange *kr = bb->kr;
+    memcpy(dsave, bb->dirty, nw * sizeof *dsave);
+    bb->kr = ref, kept = sym_close(bb), bb->kr = kr;
+    memcpy(bb->dirty, dsave, nw * sizeof *dsave);
+  }
+  if (kept != (a == 1)) return 1;
+  int moved = 0;
+  for (size_t c = 0; c < md->n_cols; c++) {
+    struct cl_krange want = a ? ref[c] : prev[c];
+    bad += a && (bb->kr[c].lo != ref[c].lo || bb->kr[c].hi != ref[c].hi);
+    bad += bb->cur[c].lo != want.lo || bb->cur[c].hi != want.hi;
+    moved += prev[c].lo != want.lo || prev[c].hi != want.hi;
+  }
+  return bad + (a && moved != bb->walked);
+}
+
+/* Node k's changes after its apply, as visit makes them. */
+static int check_changes(struct bb *bb, int k, uint64_t *s) {
+  const struct cl_model *md = bb->md;
+  int rc = 0;
+  bb->node[k].fix = bb->n_chg;
+  for (int f = (int)(check_rand(s) % 6); !rc && f > 0; f--) {
+    size_t c = check_rand(s) % md->n_cols;
+    int lo = check_rand(s) % 3 ? 0 : (int)(check_rand(s) % 101), hi = (int)(check_rand(s) % 101);
+    rc = add_chg(bb, c, lo, hi < lo ? lo : check_rand(s) % 2 ? hi : 0);
+  }
+  bb->node[k].n_fix = bb->n_chg - bb->node[k].fix;
+  size_t c = check_rand(s) % md->n_cols;
+  struct pick p = {.kind = 1, .offer = md->col[c].offer, .col = c, .up = check_rand(s) % 2};
+  if (!rc && check_rand(s) % 2) {
+    sync(bb);
+    child_set(bb, &p, (int)(check_rand(s) % 2), false);
+    child_set(bb, &p, p.up, true);
+  }
+  int next = -1;
+  if (!rc && bb->n_node + 2 <= bb->cap_node && check_rand(s) % 4) rc = branch(bb, k, &p, &next);
+  return rc;
+}
+
+int cl_bb_apply_check(const struct cl_model *md, struct cl_lp *lp, bool sym, uint64_t seed,
+                      int visits) {
+  struct bb bb;
+  uint64_t s = seed;
+  int bad = 0, rc = bb_init(&bb, md, lp, visits + 1);
+  struct cl_krange *ref = malloc((md->n_cols ? md->n_cols : 1) * sizeof *ref);
+  struct cl_krange *prev = malloc((md->n_cols ? md->n_cols : 1) * sizeof *prev);
+  uint64_t *dsave = malloc((md->n_cols / 64 + 1) * sizeof *dsave);
+  if (!ref || !prev || !dsave) rc = FX_CLEAR_ENOMEM;
+  bb.sym = sym && md->sym.n_linked ? &md->sym : NULL;
+  if (!rc && md->n_cols) new_node(&bb, -1, 0);
+  for (int v = 0; !rc && md->n_cols && v < visits; v++) {
+    int k = (int)(check_rand(&s) % bb.n_node), r = check_one(&bb, k, ref, prev, dsave);
+    if (r < 0) rc = r;
+    else bad += r;
+    if (!rc && !r) rc = check_changes(&bb, k, &s);
+  }
+  free(ref), free(prev), free(dsave);
+  bb_free(&bb);
+  return rc ? rc : bad;
 }

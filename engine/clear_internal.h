@@ -324,6 +324,12 @@ struct cl_bb_out {
  * gap's floor), as the gaps are measured): a choice costing v or more
  * cannot take a proof of u past g. u itself where g <= 0 or u <= 0. */
 int64_t cl_bb_cutoff(int64_t u, double g);
+/* For the tests: the branch-and-bound's node ranges, kept from node to
+ * node, against their recomputation from scratch on visits random trees
+ * over md's columns (sym: under md's symmetry classes); lp a begun
+ * branch-and-bound LP. The mismatches, or FX_CLEAR_ENOMEM. */
+int cl_bb_apply_check(const struct cl_model *md, struct cl_lp *lp, bool sym, uint64_t seed,
+                      int visits);
 /* The share the proving search prunes by: bb_cutoff (clamped to 0..1)
  * times bb_gap. */
 double cl_bb_cut_share(const struct fx_clear_params *p);
