@@ -2089,14 +2089,8 @@ int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, doubl
 int cl_lp_bb_frac_next(const struct cl_lp *lp, size_t *i, size_t *col, bool *up, double *dist) {
   const struct cl_model *md = lp->md;
   size_t n = md->n_cols;
-  const double *x = lp->x;
   for (size_t c = *i < md->n_offers ? md->offer_col[*i] : n; c < n;) {
-    /* four values a branch (most are 0), each test as the one below */
-    while (c + 4 <= n && !(!(x[c] <= 1e-7) | !(x[c + 1] <= 1e-7) | !(x[c + 2] <= 1e-7) |
-                           !(x[c + 3] <= 1e-7)))
-      c += 4;
-    if (c == n) break;
-    if (x[c] <= 1e-7) {
+    if (lp->x[c] <= 1e-7) {
       c++;
       continue;
     }
