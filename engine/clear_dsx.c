@@ -1186,7 +1186,7 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
 
 /* The leaving variable: the largest infeasibility (squared, per Devex
  * weight when pricing so); -1 when primal feasible. */
-static int choose_row(const struct cl_dsx *d, double *delta) {
+CL_SIMD static int choose_row(const struct cl_dsx *d, double *delta) {
   int best = -1;
   double bv = 0;
   const int *head = d->head;
@@ -1222,29 +1222,32 @@ static int cand_cmp(const void *a, const void *b) {
 /* The ratio test's candidates (cd, nc; mi0 the least ratio, the first of
  * equal ones) over the moving variables in increasing order, and the
  * duals' update's list (mz); false on an alpha that overflowed. */
-static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
+CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
   const double *ar = d->ar, *dj = d->dj;
   const signed char *st = d->st;
   const uint64_t *mv = d->mv;
   struct cand *cd = d->cd;
-  int *mz = d->mz, nmz = 0, nc = 0, mi0 = 0;
+  int *mz = d->mz;
+  size_t nmz = 0, nc = 0, mi0 = 0; /* (size_t: the stores' indices need no sign extension) */
   double r0 = 0;
-  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+  for (size_t wi = 0, nw = ((size_t)d->n + (size_t)d->m + 63) / 64; wi < nw; wi++)
     for (uint64_t b = mv[wi]; b; b &= b - 1) {
-      int k = wi * 64 + __builtin_ctzll(b);
-      double a = ar[k];
+      /* (k a size_t; alpha's bits read as an integer, the double loaded
+       * only where they are not +0's) */
+      size_t k = wi * 64 + (unsigned)__builtin_ctzll(b);
       uint64_t bits;
-      memcpy(&bits, &a, sizeof bits);
+      memcpy(&bits, ar + k, sizeof bits);
       /* +0 (most of them: their columns miss rho's rows) skipped at once
        * by its bits, unless its dj is a zero the update may turn; any
        * other alpha is updated, and one with |sigma·a| = |a| below the
        * pivot tolerance is no candidate (fabs(a) <= TOL_PIV's outcome,
        * tested first, in fewer instructions) */
       if (!bits) {
-        if (dj[k] == 0.0) mz[nmz++] = k;
+        if (dj[k] == 0.0) mz[nmz++] = (int)k;
         continue;
       }
-      mz[nmz++] = k;
+      mz[nmz++] = (int)k;
+      double a = ar[k];
       if (fabs(a) <= TOL_PIV) continue;
       if (!isfinite(a)) return false; /* overflow: no ratio test to trust */
       double as = sigma * a, ratio;
@@ -1254,9 +1257,9 @@ static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
       else if (st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(dj[k]) / fabs(as);
       else continue;
       if (!nc || ratio < r0) mi0 = nc, r0 = ratio; /* k rises: a tie keeps the first */
-      cd[nc++] = (struct cand){ratio, k};
+      cd[nc++] = (struct cand){ratio, (int)k};
     }
-  d->nmz = nmz, *ncp = nc, *mi0p = mi0;
+  d->nmz = (int)nmz, *ncp = (int)nc, *mi0p = (int)mi0;
   return true;
 }
 
@@ -1266,7 +1269,7 @@ static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
  * moving row variables' alphas (-rho) are written from the list (a basic
  * one's is never read), and the rows with rho nonzero are marked in rb
  * and scattered in increasing order, as a walk over every row did. */
-static void scatter_rows(struct cl_dsx *d) {
+CL_SIMD static void scatter_rows(struct cl_dsx *d) {
   const double *rho = d->rho;
   double *ar = d->ar, *arow = d->ar + d->n;
   const int *rc = d->rc, *rp = d->rp, *ra = d->ra;
@@ -1530,6 +1533,18 @@ CL_SIMD static void sub_zero(double *restrict y, double *restrict x, int m) {
 }
 
 /* One dual simplex iteration; 1 optimal, 0 pivoted, CL_DSX_FAIL. */
+/* The moving variables' reduced costs along the pivot row: ts·alpha added
+ * on gather's list mz (the others would add +0 to a nonzero dj), ar zero
+ * again there. */
+CL_SIMD static void duals_move(double *restrict dj, double *restrict ar, const int *restrict mz, int nmz, double ts) {
+#pragma GCC unroll 4
+  for (int z = 0; z < nmz; z++) {
+    int v = mz[z];
+    dj[v] += ts * ar[v];
+    ar[v] = 0.0;
+  }
+}
+
 static int iterate(struct cl_dsx *d) {
   double delta = 0;
   int p = choose_row(d, &delta);
@@ -1543,12 +1558,7 @@ static int iterate(struct cl_dsx *d) {
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
   double ts = theta * sigma, arq = d->ar[q], *ar = d->ar;
-#pragma GCC unroll 4
-  for (int z = 0, *mz = d->mz; z < d->nmz; z++) { /* the others: +0 added to a nonzero dj */
-    int v = mz[z];
-    d->dj[v] += ts * ar[v];
-    ar[v] = 0.0;
-  }
+  duals_move(d->dj, ar, d->mz, d->nmz, ts);
   sub_scaled(d->y, d->rho, ts, d->m);
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) { /* (w: zero, and left so) */
