@@ -1206,6 +1206,41 @@ CL_SIMD static int choose_row(const struct cl_dsx *d, double *delta) {
   return best;
 }
 
+/* p itself, as a pointer the compiler cannot trace to p (an empty asm
+ * with p in and out of a register): a loop that loads a[c] through one and
+ * stores a[c] through the other gets two addresses of base + 8·c instead
+ * of one computed into a register (gcc's choice, an instruction more per
+ * entry). The same loads and stores in the same order: the compiler must
+ * still take them as aliasing. */
+static inline double *opaque(double *p) {
+#if defined(__GNUC__)
+  __asm__("" : "+r"(p));
+#endif
+  return p;
+}
+
+/* ar[rc[e]] += r·rw[e] over e0 .. e1, in order (one row's entries: distinct
+ * columns), eight entries a step: the pivot row's scatter. */
+static inline void row_add(double *ar, const int *rc, const double *rw, int e0, int e1, double r) {
+  const double *al = opaque(ar);
+  int e = e0;
+  for (; e + 8 <= e1; e += 8) {
+    int c0 = rc[e], c1 = rc[e + 1], c2 = rc[e + 2], c3 = rc[e + 3];
+    int c4 = rc[e + 4], c5 = rc[e + 5], c6 = rc[e + 6], c7 = rc[e + 7];
+    ar[c0] = al[c0] + r * rw[e], ar[c1] = al[c1] + r * rw[e + 1];
+    ar[c2] = al[c2] + r * rw[e + 2], ar[c3] = al[c3] + r * rw[e + 3];
+    ar[c4] = al[c4] + r * rw[e + 4], ar[c5] = al[c5] + r * rw[e + 5];
+    ar[c6] = al[c6] + r * rw[e + 6], ar[c7] = al[c7] + r * rw[e + 7];
+  }
+  if (e + 4 <= e1) {
+    int c0 = rc[e], c1 = rc[e + 1], c2 = rc[e + 2], c3 = rc[e + 3];
+    ar[c0] = al[c0] + r * rw[e], ar[c1] = al[c1] + r * rw[e + 1];
+    ar[c2] = al[c2] + r * rw[e + 2], ar[c3] = al[c3] + r * rw[e + 3];
+    e += 4;
+  }
+  for (; e < e1; e++) ar[rc[e]] = al[rc[e]] + r * rw[e];
+}
+
 /* ar zero again (for a ratio test that gives up: the duals' update, which
  * clears it, does not come); -1. */
 static int ar_clear(struct cl_dsx *d) {
@@ -1275,6 +1310,7 @@ CL_SIMD static void scatter_rows(struct cl_dsx *d) {
   const int *rc = d->rc, *rp = d->rp, *ra = d->ra;
   const double *rw = d->rw;
   uint64_t *rb = d->rb;
+  unsigned char *hit = d->lg->hit; /* (a local: its byte stores would reload d's fields) */
   for (int z = 0; z < d->nrz; z++) {
     int i = d->rz[z];
     double r = rho[i];
@@ -1285,9 +1321,8 @@ CL_SIMD static void scatter_rows(struct cl_dsx *d) {
     for (uint64_t b = rb[wi]; b; b &= b - 1) {
       int i = wi * 64 + __builtin_ctzll(b);
       double r = rho[i];
-      d->lg->hit[i] = 1;
-#pragma GCC unroll 16 /* a row's entries hit distinct columns: the loop's count and test, 1/16 as often */
-      for (int e = rp[i]; e < ra[i]; e++) ar[rc[e]] += r * rw[e];
+      hit[i] = 1;
+      row_add(ar, rc, rw, rp[i], ra[i], r);
     }
     rb[wi] = 0;
   }
@@ -1323,7 +1358,7 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     rho[g] = rg, arow[g] = -rg, rz[nrz++] = g, pf[g] = 1;
     if (rg == 0.0) continue;
     hit[g] = 1;
-    for (int e = rp[g]; e < ra[g]; e++) ar[rc[e]] += rg * rw[e];
+    row_add(ar, rc, rw, rp[g], ra[g], rg);
   }
   d->nrz = nrz;
   memcpy(log_r(d, ln), rho, (size_t)d->m * sizeof *rho);
@@ -1536,11 +1571,12 @@ CL_SIMD static void sub_zero(double *restrict y, double *restrict x, int m) {
 /* The moving variables' reduced costs along the pivot row: ts·alpha added
  * on gather's list mz (the others would add +0 to a nonzero dj), ar zero
  * again there. */
-CL_SIMD static void duals_move(double *restrict dj, double *restrict ar, const int *restrict mz, int nmz, double ts) {
+CL_SIMD static void duals_move(double *dj, double *ar, const int *restrict mz, int nmz, double ts) {
+  const double *al = opaque(ar), *dl = opaque(dj); /* (opaque: base + 8·v in each access) */
 #pragma GCC unroll 4
   for (int z = 0; z < nmz; z++) {
     int v = mz[z];
-    dj[v] += ts * ar[v];
+    dj[v] = dl[v] + ts * al[v];
     ar[v] = 0.0;
   }
 }
