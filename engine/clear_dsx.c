@@ -153,6 +153,7 @@ struct cl_dsx {
   struct dsx_fact *fc; /* the last jump's factorisation (refactor) */
   bool fc_keep;        /* refactor keeps what it computes in fc (a jump's) */
   bool plain;          /* for tests: bases put back as before round 21 */
+  bool plain_row;      /* for tests: the pivot row, gather and the duals' update as before round 22 */
   long n_fact_hits;    /* figures: refactorisations taken from fc */
 };
 
@@ -1241,6 +1242,28 @@ static inline void row_add(double *ar, const int *rc, const double *rw, int e0, 
   for (; e < e1; e++) ar[rc[e]] = al[rc[e]] + r * rw[e];
 }
 
+/* For tests (plain_row): row_add as before round 22, one entry a step. */
+static void row_add_plain(double *ar, const int *rc, const double *rw, int e0, int e1, double r) {
+  for (int e = e0; e < e1; e++) ar[rc[e]] += r * rw[e];
+}
+
+/* For tests (plain_row): scatter_rows as before round 22. */
+static void scatter_rows_plain(struct cl_dsx *d) {
+  for (int z = 0; z < d->nrz; z++) {
+    int i = d->rz[z];
+    d->ar[d->n + i] = -d->rho[i];
+    if (d->rho[i] != 0.0) d->rb[i >> 6] |= (uint64_t)1 << (i & 63);
+  }
+  for (int wi = 0, nw = (d->m + 63) / 64; wi < nw; wi++) {
+    for (uint64_t b = d->rb[wi]; b; b &= b - 1) {
+      int i = wi * 64 + __builtin_ctzll(b);
+      d->lg->hit[i] = 1;
+      row_add_plain(d->ar, d->rc, d->rw, d->rp[i], d->ra[i], d->rho[i]);
+    }
+    d->rb[wi] = 0;
+  }
+}
+
 /* ar zero again (for a ratio test that gives up: the duals' update, which
  * clears it, does not come); -1. */
 static int ar_clear(struct cl_dsx *d) {
@@ -1298,6 +1321,40 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
   return true;
 }
 
+/* For tests (plain_row): gather as before round 22 (int indices, the
+ * alpha loaded as a double, compiled for the baseline alone). */
+static bool gather_plain(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
+  const double *ar = d->ar, *dj = d->dj;
+  const signed char *st = d->st;
+  const uint64_t *mv = d->mv;
+  struct cand *cd = d->cd;
+  int *mz = d->mz, nmz = 0, nc = 0, mi0 = 0;
+  double r0 = 0;
+  for (int wi = 0, nw = (d->n + d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = mv[wi]; b; b &= b - 1) {
+      int k = wi * 64 + __builtin_ctzll(b);
+      double a = ar[k];
+      uint64_t bits;
+      memcpy(&bits, &a, sizeof bits);
+      if (!bits) {
+        if (dj[k] == 0.0) mz[nmz++] = k;
+        continue;
+      }
+      mz[nmz++] = k;
+      if (fabs(a) <= TOL_PIV) continue;
+      if (!isfinite(a)) return false;
+      double as = sigma * a, ratio;
+      if (st[k] == AT_LO && as < -TOL_PIV) ratio = (dj[k] > 0.0 ? dj[k] : 0.0) / -as;
+      else if (st[k] == AT_HI && as > TOL_PIV) ratio = (dj[k] < 0.0 ? -dj[k] : 0.0) / as;
+      else if (st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(dj[k]) / fabs(as);
+      else continue;
+      if (!nc || ratio < r0) mi0 = nc, r0 = ratio;
+      cd[nc++] = (struct cand){ratio, k};
+    }
+  d->nmz = nmz, *ncp = nc, *mi0p = mi0;
+  return true;
+}
+
 /* The pivot row from rho's rows but the paired ones (those come after):
  * rho is +0 off its list rz, whose rows are every nonbasic row variable
  * (the tight rows, E's and the paired ones) and the leaving row. So the
@@ -1339,7 +1396,9 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
    * is zero where it is read (the moving variables, cleared by the duals'
    * update, and the keys, here) */
   for (int r = 0; r < d->np; r++) d->ar[d->key[d->pl[r]]] = 0.0;
-  scatter_rows(d);
+  bool plain = d->plain_row; /* (for tests) */
+  if (plain) scatter_rows_plain(d);
+  else scatter_rows(d);
   /* The paired rows last: rho · key column must come to 1 for p's key and
    * 0 for the others, and what the other rows give it is its alpha now. */
   int ln = d->lg->ln; /* logged here, counted once the duals move */
@@ -1358,12 +1417,12 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     rho[g] = rg, arow[g] = -rg, rz[nrz++] = g, pf[g] = 1;
     if (rg == 0.0) continue;
     hit[g] = 1;
-    row_add(ar, rc, rw, rp[g], ra[g], rg);
+    row_add(ar, rc, rw, rp[g], ra[g], rg); /* (plain_row too: the scatter's rows hold row_add to the plain loop) */
   }
   d->nrz = nrz;
   memcpy(log_r(d, ln), rho, (size_t)d->m * sizeof *rho);
   int nc = 0, mi0 = 0;
-  if (!gather(d, sigma, &nc, &mi0)) return ar_clear(d);
+  if (!(plain ? gather_plain(d, sigma, &nc, &mi0) : gather(d, sigma, &nc, &mi0))) return ar_clear(d);
   if (!nc) return ar_clear(d);
   /* Breakpoints in increasing order, found one at a time: the slope runs
    * out after a few (a sort of all of them cost more than the rest). */
@@ -1581,6 +1640,15 @@ CL_SIMD static void duals_move(double *dj, double *ar, const int *restrict mz, i
   }
 }
 
+/* For tests (plain_row): the duals' update as before round 22. */
+static void duals_plain(struct cl_dsx *d, double ts) {
+  for (int z = 0, *mz = d->mz; z < d->nmz; z++) {
+    int v = mz[z];
+    d->dj[v] += ts * d->ar[v];
+    d->ar[v] = 0.0;
+  }
+}
+
 static int iterate(struct cl_dsx *d) {
   double delta = 0;
   int p = choose_row(d, &delta);
@@ -1594,7 +1662,8 @@ static int iterate(struct cl_dsx *d) {
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
   double ts = theta * sigma, arq = d->ar[q], *ar = d->ar;
-  duals_move(d->dj, ar, d->mz, d->nmz, ts);
+  if (d->plain_row) duals_plain(d, ts);
+  else duals_move(d->dj, ar, d->mz, d->nmz, ts);
   sub_scaled(d->y, d->rho, ts, d->m);
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) { /* (w: zero, and left so) */
@@ -1788,6 +1857,8 @@ bool cl_dsx_scratch_clean(const struct cl_dsx *d) {
 }
 
 void cl_dsx_set_plain(struct cl_dsx *d, bool plain) { d->plain = plain; }
+
+void cl_dsx_set_plain_row(struct cl_dsx *d, bool plain) { d->plain_row = plain; }
 
 long cl_dsx_fact_hits(const struct cl_dsx *d) { return d->n_fact_hits; }
 
