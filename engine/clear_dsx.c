@@ -1299,9 +1299,10 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
   const double *ar = d->ar, *dj = d->dj;
   const signed char *st = d->st;
   const uint64_t *mv = d->mv;
-  struct cand *cd = d->cd;
-  int *mz = d->mz;
-  size_t nmz = 0, nc = 0, mi0 = 0; /* (size_t: the stores' indices need no sign extension) */
+  /* (the lists written through pointers that move on: a store and an
+   * add per entry, no index arithmetic) */
+  struct cand *cd = d->cd, *ce = cd, *c0 = cd;
+  int *mz = d->mz, *me = mz;
   double r0 = 0;
   for (size_t wi = 0, nw = ((size_t)d->n + (size_t)d->m + 63) / 64; wi < nw; wi++)
     for (uint64_t b = mv[wi]; b; b &= b - 1) {
@@ -1316,10 +1317,10 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
        * pivot tolerance is no candidate (fabs(a) <= TOL_PIV's outcome,
        * tested first, in fewer instructions) */
       if (!bits) {
-        if (dj[k] == 0.0) mz[nmz++] = (int)k;
+        if (dj[k] == 0.0) *me++ = (int)k;
         continue;
       }
-      mz[nmz++] = (int)k;
+      *me++ = (int)k;
       double a = ar[k], fa = fabs(a);
       if (fa <= TOL_PIV) continue;
       if (!isfinite(a)) return false; /* overflow: no ratio test to trust */
@@ -1332,10 +1333,10 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
       else if (st[k] == AT_HI && as > TOL_PIV) ratio = (-dj[k] > 0.0 ? -dj[k] : 0.0) / fa;
       else if (st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(dj[k]) / fa;
       else continue;
-      if (!nc || ratio < r0) mi0 = nc, r0 = ratio; /* k rises: a tie keeps the first */
-      cd[nc++] = (struct cand){ratio, (int)k};
+      if (ce == cd || ratio < r0) c0 = ce, r0 = ratio; /* k rises: a tie keeps the first */
+      *ce++ = (struct cand){ratio, (int)k};
     }
-  d->nmz = (int)nmz, *ncp = (int)nc, *mi0p = (int)mi0;
+  d->nmz = (int)(me - mz), *ncp = (int)(ce - cd), *mi0p = (int)(c0 - cd);
   return true;
 }
 
