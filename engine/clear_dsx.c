@@ -153,6 +153,7 @@ struct cl_dsx {
   struct dsx_fact *fc; /* the last jump's factorisation (refactor) */
   bool fc_keep;        /* refactor keeps what it computes in fc (a jump's) */
   bool plain;          /* for tests: bases put back as before round 21 */
+  bool plain_row;      /* for tests: the pivot row, gather and the duals' update as before round 22 */
   long n_fact_hits;    /* figures: refactorisations taken from fc */
 };
 
@@ -1186,7 +1187,7 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
 
 /* The leaving variable: the largest infeasibility (squared, per Devex
  * weight when pricing so); -1 when primal feasible. */
-static int choose_row(const struct cl_dsx *d, double *delta) {
+CL_SIMD static int choose_row(const struct cl_dsx *d, double *delta) {
   int best = -1;
   double bv = 0;
   const int *head = d->head;
@@ -1206,6 +1207,63 @@ static int choose_row(const struct cl_dsx *d, double *delta) {
   return best;
 }
 
+/* p itself, as a pointer the compiler cannot trace to p (an empty asm
+ * with p in and out of a register): a loop that loads a[c] through one and
+ * stores a[c] through the other gets two addresses of base + 8·c instead
+ * of one computed into a register (gcc's choice, an instruction more per
+ * entry). The same loads and stores in the same order: the compiler must
+ * still take them as aliasing. */
+static inline double *opaque(double *p) {
+#if defined(__GNUC__)
+  __asm__("" : "+r"(p));
+#endif
+  return p;
+}
+
+/* ar[rc[e]] += r·rw[e] over e0 .. e1, in order (one row's entries: distinct
+ * columns), eight entries a step: the pivot row's scatter. */
+static inline void row_add(double *ar, const int *rc, const double *rw, int e0, int e1, double r) {
+  const double *al = opaque(ar);
+  int e = e0;
+  for (; e + 8 <= e1; e += 8) {
+    int c0 = rc[e], c1 = rc[e + 1], c2 = rc[e + 2], c3 = rc[e + 3];
+    int c4 = rc[e + 4], c5 = rc[e + 5], c6 = rc[e + 6], c7 = rc[e + 7];
+    ar[c0] = al[c0] + r * rw[e], ar[c1] = al[c1] + r * rw[e + 1];
+    ar[c2] = al[c2] + r * rw[e + 2], ar[c3] = al[c3] + r * rw[e + 3];
+    ar[c4] = al[c4] + r * rw[e + 4], ar[c5] = al[c5] + r * rw[e + 5];
+    ar[c6] = al[c6] + r * rw[e + 6], ar[c7] = al[c7] + r * rw[e + 7];
+  }
+  if (e + 4 <= e1) {
+    int c0 = rc[e], c1 = rc[e + 1], c2 = rc[e + 2], c3 = rc[e + 3];
+    ar[c0] = al[c0] + r * rw[e], ar[c1] = al[c1] + r * rw[e + 1];
+    ar[c2] = al[c2] + r * rw[e + 2], ar[c3] = al[c3] + r * rw[e + 3];
+    e += 4;
+  }
+  for (; e < e1; e++) ar[rc[e]] = al[rc[e]] + r * rw[e];
+}
+
+/* For tests (plain_row): row_add as before round 22, one entry a step. */
+static void row_add_plain(double *ar, const int *rc, const double *rw, int e0, int e1, double r) {
+  for (int e = e0; e < e1; e++) ar[rc[e]] += r * rw[e];
+}
+
+/* For tests (plain_row): scatter_rows as before round 22. */
+static void scatter_rows_plain(struct cl_dsx *d) {
+  for (int z = 0; z < d->nrz; z++) {
+    int i = d->rz[z];
+    d->ar[d->n + i] = -d->rho[i];
+    if (d->rho[i] != 0.0) d->rb[i >> 6] |= (uint64_t)1 << (i & 63);
+  }
+  for (int wi = 0, nw = (d->m + 63) / 64; wi < nw; wi++) {
+    for (uint64_t b = d->rb[wi]; b; b &= b - 1) {
+      int i = wi * 64 + __builtin_ctzll(b);
+      d->lg->hit[i] = 1;
+      row_add_plain(d->ar, d->rc, d->rw, d->rp[i], d->ra[i], d->rho[i]);
+    }
+    d->rb[wi] = 0;
+  }
+}
+
 /* ar zero again (for a ratio test that gives up: the duals' update, which
  * clears it, does not come); -1. */
 static int ar_clear(struct cl_dsx *d) {
@@ -1219,10 +1277,72 @@ static int cand_cmp(const void *a, const void *b) {
   return x->j - y->j;
 }
 
+/* The index of b's lowest set bit (b nonzero), as a size_t: gcc 12 sign-
+ * extends __builtin_ctzll's int and clears the register before each
+ * tzcnt (a false dependency on some Intel cores), two instructions per
+ * moving variable in gather's walk; tzcnt alone gives the same index
+ * (and runs as bsf, the same for a nonzero b, where BMI is missing). */
+static inline size_t low_bit(uint64_t b) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  uint64_t t;
+  __asm__("tzcnt %1, %0" : "=r"(t) : "rm"(b) : "cc");
+  return (size_t)t;
+#else
+  return (size_t)__builtin_ctzll(b);
+#endif
+}
+
 /* The ratio test's candidates (cd, nc; mi0 the least ratio, the first of
  * equal ones) over the moving variables in increasing order, and the
  * duals' update's list (mz); false on an alpha that overflowed. */
-static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
+CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
+  const double *ar = d->ar, *dj = d->dj;
+  const signed char *st = d->st;
+  const uint64_t *mv = d->mv;
+  /* (the lists written through pointers that move on: a store and an
+   * add per entry, no index arithmetic) */
+  struct cand *cd = d->cd, *ce = cd, *c0 = cd;
+  int *mz = d->mz, *me = mz;
+  double r0 = 0;
+  for (size_t wi = 0, nw = ((size_t)d->n + (size_t)d->m + 63) / 64; wi < nw; wi++)
+    for (uint64_t b = mv[wi]; b; b &= b - 1) {
+      /* (k a size_t; alpha's bits read as an integer, the double loaded
+       * only where they are not +0's) */
+      size_t k = wi * 64 + low_bit(b);
+      uint64_t bits;
+      memcpy(&bits, ar + k, sizeof bits);
+      /* +0 (most of them: their columns miss rho's rows) skipped at once
+       * by its bits, unless its dj is a zero the update may turn; any
+       * other alpha is updated, and one with |sigma·a| = |a| below the
+       * pivot tolerance is no candidate (fabs(a) <= TOL_PIV's outcome,
+       * tested first, in fewer instructions) */
+      if (!bits) {
+        if (dj[k] == 0.0) *me++ = (int)k;
+        continue;
+      }
+      *me++ = (int)k;
+      double a = ar[k], fa = fabs(a);
+      if (fa <= TOL_PIV) continue;
+      if (!isfinite(a)) return false; /* overflow: no ratio test to trust */
+      double as = sigma * a, ratio;
+      /* sigma is ±1: |as| is |a| to the bit, so each division by -as, as
+       * or |as| is one by |a|; and dj < 0 ? -dj : 0 is -dj > 0 ? -dj : 0
+       * (a NaN or a zero gives +0 either way). x > 0 ? x : 0 is one maxsd
+       * (not fmax: a libm call here, per variable and pivot). */
+      if (st[k] == AT_LO && as < -TOL_PIV) ratio = (dj[k] > 0.0 ? dj[k] : 0.0) / fa;
+      else if (st[k] == AT_HI && as > TOL_PIV) ratio = (-dj[k] > 0.0 ? -dj[k] : 0.0) / fa;
+      else if (st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(dj[k]) / fa;
+      else continue;
+      if (ce == cd || ratio < r0) c0 = ce, r0 = ratio; /* k rises: a tie keeps the first */
+      *ce++ = (struct cand){ratio, (int)k};
+    }
+  d->nmz = (int)(me - mz), *ncp = (int)(ce - cd), *mi0p = (int)(c0 - cd);
+  return true;
+}
+
+/* For tests (plain_row): gather as before round 22 (int indices, the
+ * alpha loaded as a double, compiled for the baseline alone). */
+static bool gather_plain(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
   const double *ar = d->ar, *dj = d->dj;
   const signed char *st = d->st;
   const uint64_t *mv = d->mv;
@@ -1235,25 +1355,19 @@ static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
       double a = ar[k];
       uint64_t bits;
       memcpy(&bits, &a, sizeof bits);
-      /* +0 (most of them: their columns miss rho's rows) skipped at once
-       * by its bits, unless its dj is a zero the update may turn; any
-       * other alpha is updated, and one with |sigma·a| = |a| below the
-       * pivot tolerance is no candidate (fabs(a) <= TOL_PIV's outcome,
-       * tested first, in fewer instructions) */
       if (!bits) {
         if (dj[k] == 0.0) mz[nmz++] = k;
         continue;
       }
       mz[nmz++] = k;
       if (fabs(a) <= TOL_PIV) continue;
-      if (!isfinite(a)) return false; /* overflow: no ratio test to trust */
+      if (!isfinite(a)) return false;
       double as = sigma * a, ratio;
-      /* (not fmax: a libm call here, per variable and pivot) */
       if (st[k] == AT_LO && as < -TOL_PIV) ratio = (dj[k] > 0.0 ? dj[k] : 0.0) / -as;
       else if (st[k] == AT_HI && as > TOL_PIV) ratio = (dj[k] < 0.0 ? -dj[k] : 0.0) / as;
       else if (st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(dj[k]) / fabs(as);
       else continue;
-      if (!nc || ratio < r0) mi0 = nc, r0 = ratio; /* k rises: a tie keeps the first */
+      if (!nc || ratio < r0) mi0 = nc, r0 = ratio;
       cd[nc++] = (struct cand){ratio, k};
     }
   d->nmz = nmz, *ncp = nc, *mi0p = mi0;
@@ -1266,12 +1380,13 @@ static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
  * moving row variables' alphas (-rho) are written from the list (a basic
  * one's is never read), and the rows with rho nonzero are marked in rb
  * and scattered in increasing order, as a walk over every row did. */
-static void scatter_rows(struct cl_dsx *d) {
+CL_SIMD static void scatter_rows(struct cl_dsx *d) {
   const double *rho = d->rho;
   double *ar = d->ar, *arow = d->ar + d->n;
   const int *rc = d->rc, *rp = d->rp, *ra = d->ra;
   const double *rw = d->rw;
   uint64_t *rb = d->rb;
+  unsigned char *hit = d->lg->hit; /* (a local: its byte stores would reload d's fields) */
   for (int z = 0; z < d->nrz; z++) {
     int i = d->rz[z];
     double r = rho[i];
@@ -1282,9 +1397,8 @@ static void scatter_rows(struct cl_dsx *d) {
     for (uint64_t b = rb[wi]; b; b &= b - 1) {
       int i = wi * 64 + __builtin_ctzll(b);
       double r = rho[i];
-      d->lg->hit[i] = 1;
-#pragma GCC unroll 16 /* a row's entries hit distinct columns: the loop's count and test, 1/16 as often */
-      for (int e = rp[i]; e < ra[i]; e++) ar[rc[e]] += r * rw[e];
+      hit[i] = 1;
+      row_add(ar, rc, rw, rp[i], ra[i], r);
     }
     rb[wi] = 0;
   }
@@ -1301,7 +1415,9 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
    * is zero where it is read (the moving variables, cleared by the duals'
    * update, and the keys, here) */
   for (int r = 0; r < d->np; r++) d->ar[d->key[d->pl[r]]] = 0.0;
-  scatter_rows(d);
+  bool plain = d->plain_row; /* (for tests) */
+  if (plain) scatter_rows_plain(d);
+  else scatter_rows(d);
   /* The paired rows last: rho · key column must come to 1 for p's key and
    * 0 for the others, and what the other rows give it is its alpha now. */
   int ln = d->lg->ln; /* logged here, counted once the duals move */
@@ -1320,12 +1436,12 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
     rho[g] = rg, arow[g] = -rg, rz[nrz++] = g, pf[g] = 1;
     if (rg == 0.0) continue;
     hit[g] = 1;
-    for (int e = rp[g]; e < ra[g]; e++) ar[rc[e]] += rg * rw[e];
+    row_add(ar, rc, rw, rp[g], ra[g], rg); /* (plain_row too: the scatter's rows hold row_add to the plain loop) */
   }
   d->nrz = nrz;
   memcpy(log_r(d, ln), rho, (size_t)d->m * sizeof *rho);
   int nc = 0, mi0 = 0;
-  if (!gather(d, sigma, &nc, &mi0)) return ar_clear(d);
+  if (!(plain ? gather_plain(d, sigma, &nc, &mi0) : gather(d, sigma, &nc, &mi0))) return ar_clear(d);
   if (!nc) return ar_clear(d);
   /* Breakpoints in increasing order, found one at a time: the slope runs
    * out after a few (a sort of all of them cost more than the rest). */
@@ -1530,6 +1646,28 @@ CL_SIMD static void sub_zero(double *restrict y, double *restrict x, int m) {
 }
 
 /* One dual simplex iteration; 1 optimal, 0 pivoted, CL_DSX_FAIL. */
+/* The moving variables' reduced costs along the pivot row: ts·alpha added
+ * on gather's list mz (the others would add +0 to a nonzero dj), ar zero
+ * again there. */
+CL_SIMD static void duals_move(double *dj, double *ar, const int *restrict mz, int nmz, double ts) {
+  const double *al = opaque(ar), *dl = opaque(dj); /* (opaque: base + 8·v in each access) */
+#pragma GCC unroll 4
+  for (int z = 0; z < nmz; z++) {
+    int v = mz[z];
+    dj[v] = dl[v] + ts * al[v];
+    ar[v] = 0.0;
+  }
+}
+
+/* For tests (plain_row): the duals' update as before round 22. */
+static void duals_plain(struct cl_dsx *d, double ts) {
+  for (int z = 0, *mz = d->mz; z < d->nmz; z++) {
+    int v = mz[z];
+    d->dj[v] += ts * d->ar[v];
+    d->ar[v] = 0.0;
+  }
+}
+
 static int iterate(struct cl_dsx *d) {
   double delta = 0;
   int p = choose_row(d, &delta);
@@ -1543,12 +1681,8 @@ static int iterate(struct cl_dsx *d) {
   /* The duals move along p's row of the inverse: y -= t·rho makes p's
    * reduced cost t = sigma·theta and moves the others by t·alpha. */
   double ts = theta * sigma, arq = d->ar[q], *ar = d->ar;
-#pragma GCC unroll 4
-  for (int z = 0, *mz = d->mz; z < d->nmz; z++) { /* the others: +0 added to a nonzero dj */
-    int v = mz[z];
-    d->dj[v] += ts * ar[v];
-    ar[v] = 0.0;
-  }
+  if (d->plain_row) duals_plain(d, ts);
+  else duals_move(d->dj, ar, d->mz, d->nmz, ts);
   sub_scaled(d->y, d->rho, ts, d->m);
   d->lg->ts[d->lg->ln++] = ts;
   if (nflip) { /* (w: zero, and left so) */
@@ -1742,6 +1876,8 @@ bool cl_dsx_scratch_clean(const struct cl_dsx *d) {
 }
 
 void cl_dsx_set_plain(struct cl_dsx *d, bool plain) { d->plain = plain; }
+
+void cl_dsx_set_plain_row(struct cl_dsx *d, bool plain) { d->plain_row = plain; }
 
 long cl_dsx_fact_hits(const struct cl_dsx *d) { return d->n_fact_hits; }
 

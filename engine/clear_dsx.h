@@ -109,6 +109,10 @@ bool cl_dsx_scratch_clean(const struct cl_dsx *d);
  * status, value, reduced cost, dual, the inverse, its slots and pairs,
  * the rows' parked ends, the log's length). */
 void cl_dsx_set_plain(struct cl_dsx *d, bool plain);
+/* For tests: the pivot row's scatter, the ratio test's gather and the
+ * duals' update as before round 22 (plain loops, the baseline's code), to
+ * hold the faster copies to. */
+void cl_dsx_set_plain_row(struct cl_dsx *d, bool plain);
 bool cl_dsx_same_state(const struct cl_dsx *a, const struct cl_dsx *b);
 /* For tests and figures, since cl_dsx_create: the refactorisations that
  * took K's inverse from the one kept at the last basis put back. */
