@@ -560,6 +560,16 @@ static double entry(const struct cl_dsx *d, int i, int j) {
   return 0.0;
 }
 
+/* c ? a : b by the bits (a mask, no branch: the rows' loops below stay
+ * one vector loop); the same value as the select. */
+static inline double pick(bool c, double a, double b) {
+  uint64_t ua, ub, mk = (uint64_t)0 - (uint64_t)c;
+  memcpy(&ua, &a, sizeof ua), memcpy(&ub, &b, sizeof ub);
+  ua = (ua & mk) | (ub & ~mk);
+  memcpy(&a, &ua, sizeof a);
+  return a;
+}
+
 /* solve_b's row variables: ro = tt - w, tt zero again; keep: a nonbasic
  * row's ro left as it was (rs: the rows' statuses). */
 CL_SIMD static void rows_out(double *restrict ro, double *restrict tt, const double *restrict w,
@@ -571,7 +581,7 @@ CL_SIMD static void rows_out(double *restrict ro, double *restrict tt, const dou
   for (int i = 0; i < m; i++) {
     double v = tt[i] - w[i];
     tt[i] = 0.0;
-    ro[i] = rs[i] == BASIC ? v : ro[i];
+    ro[i] = pick(rs[i] == BASIC, v, ro[i]);
   }
 }
 
@@ -604,8 +614,11 @@ CL_SIMD static void E_times(const double *restrict E, size_t cap, int k, const i
  * through K's inverse, the basic row variables from their rows. keep: a
  * non-basic row variable's entry of out is left as it was (x holds its
  * value there); else it is overwritten (aq: only its basic entries are
- * read), which spares the loop over the rows its test. */
-static void solve_b(struct cl_dsx *d, const double *w, double *out, bool keep) {
+ * read), which spares the loop over the rows its test. Compiled twice
+ * too (CL_SIMD): the AVX2 copy's scalar products and sums of add_col,
+ * inlined, are the same operations in three-operand form, five
+ * instructions an entry instead of six. */
+CL_SIMD static void solve_b(struct cl_dsx *d, const double *w, double *out, bool keep) {
   int k = d->k, nz = 0; /* t: zero (left so below) */
   /* The keys first (their rows hold nothing else basic); what their
    * columns put on the other tight rows is taken off those rows' w. */
@@ -844,7 +857,7 @@ static bool refactor(struct cl_dsx *d) {
  * basic variable's 0, a parked one's mark, every other (mv's bit set)
  * c - y·a. The first pass is a select per variable (no call, no branch);
  * the second walks mv's bits, a jump's 700 or so of 4,000 variables. */
-static void price_moving(struct cl_dsx *d, double mark) {
+CL_SIMD static void price_moving(struct cl_dsx *d, double mark) {
   const signed char *restrict st = d->st;
   double *restrict dj = d->dj;
   for (int v = 0, nv = d->n + d->m; v < nv; v++) dj[v] = st[v] == BASIC ? 0.0 : mark;
@@ -857,7 +870,7 @@ static void price_moving(struct cl_dsx *d, double mark) {
 
 /* y = c_B B^-1 (the row variables cost nothing: y is 0 on rows not tight),
  * then every nonbasic reduced cost. */
-static void price(struct cl_dsx *d) {
+CL_SIMD static void price(struct cl_dsx *d) {
   int k = d->k;
   memset(d->y, 0, (size_t)d->m * sizeof *d->y);
   memset(d->h, 0, (size_t)k * sizeof *d->h);
@@ -899,7 +912,7 @@ static void price(struct cl_dsx *d) {
 static void primal(struct cl_dsx *d) { solve_b(d, d->w0, d->x, true); }
 
 /* w0 again from every nonbasic value (its updates drift), then x_B. */
-static void primal_full(struct cl_dsx *d) {
+CL_SIMD static void primal_full(struct cl_dsx *d) {
   memset(d->w0, 0, (size_t)d->m * sizeof *d->w0);
   for (int v = 0; v < d->n + d->m; v++)
     if (d->st[v] != BASIC && d->x[v] != 0.0) add_col(d, d->w0, v, -d->x[v]);
@@ -1488,7 +1501,7 @@ static void pair_after(struct cl_dsx *d, int p, int q) {
 }
 
 /* Swap q into the basis for p (p goes to bound). */
-static void pivot(struct cl_dsx *d, int p, int q, double bound) {
+CL_SIMD static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   add_col(d, d->w, q, 1.0); /* (w: zero) */
   solve_b(d, d->w, d->aq, false);
   if (q >= d->n) d->w[q - d->n] = 0.0;
