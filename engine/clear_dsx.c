@@ -1373,6 +1373,35 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   return d->cd[q].j;
 }
 
+/* Row s of E -= f[s] · e0 for every s with f[s] != 0 (e0 is no such
+ * row), four rows at a time (one load of e0 for them; restrict: the
+ * copies vectorise without a test for overlap). Each entry is its own
+ * e - f·e0 as one row at a time had it: the order of rows is no bit. */
+static inline void row_less(double *restrict e, double f, const double *restrict e0, int k) {
+  for (int t = 0; t < k; t++) e[t] -= f * e0[t];
+}
+
+static inline void four_rows_less(double *restrict ea, double fa, double *restrict eb, double fb,
+                                  double *restrict ec, double fc, double *restrict ed, double fd,
+                                  const double *restrict e0, int k) {
+  for (int t = 0; t < k; t++) {
+    double x = e0[t];
+    ea[t] -= fa * x, eb[t] -= fb * x, ec[t] -= fc * x, ed[t] -= fd * x;
+  }
+}
+
+static inline void rows_less(struct cl_dsx *d, const double *f, const double *e0, int k) {
+  int *sl = d->nzi, ns = 0; /* (nzi: solve_b's, free here) */
+  for (int s = 0; s < k; s++)
+    if (f[s] != 0.0) sl[ns++] = s;
+  int z = 0;
+  for (; z + 4 <= ns; z += 4) {
+    int a = sl[z], b = sl[z + 1], c = sl[z + 2], e = sl[z + 3];
+    four_rows_less(E_row(d, a), f[a], E_row(d, b), f[b], E_row(d, c), f[c], E_row(d, e), f[e], e0, k);
+  }
+  for (; z < ns; z++) row_less(E_row(d, sl[z]), f[sl[z]], e0, k);
+}
+
 /* K's inverse after basic variable p leaves and q enters; aq holds
  * B^-1 · q's column, h the tight rows' part of p's row of B^-1. */
 CL_SIMD static void update_E(struct cl_dsx *d, int p, int q) {
@@ -1407,20 +1436,15 @@ CL_SIMD static void update_E(struct cl_dsx *d, int p, int q) {
     int s0 = d->slot[p];
     double *e0 = E_row(d, s0), inv = 1.0 / g[s0];
     for (int t = 0; t < k; t++) e0[t] *= inv;
-    for (int s = 0; s < k; s++) {
-      double *e = E_row(d, s), f = g[s];
-      if (s == s0 || f == 0.0) continue;
-      for (int t = 0; t < k; t++) e[t] -= f * e0[t];
-    }
+    g[s0] = 0.0; /* (row s0 skipped, as a zero f is) */
+    rows_less(d, g, e0, k);
     d->sv[s0] = q, d->slot[q] = s0, d->slot[p] = -1;
   } else { /* a column leaves, its row goes slack: K shrinks */
     int s0 = d->slot[p], t1 = d->slot[q];
     double *e0 = E_row(d, s0), piv = e0[t1];
-    for (int s = 0; s < k; s++) {
-      double *e = E_row(d, s), f = e[t1] / piv;
-      if (s == s0 || f == 0.0) continue;
-      for (int t = 0; t < k; t++) e[t] -= f * e0[t];
-    }
+    for (int s = 0; s < k; s++) g[s] = E_row(d, s)[t1] / piv; /* (each row's before any moves) */
+    g[s0] = 0.0;
+    rows_less(d, g, e0, k);
     if (s0 != k - 1) {
       memcpy(e0, E_row(d, k - 1), (size_t)k * sizeof *e0);
       d->sv[s0] = d->sv[k - 1], d->slot[d->sv[s0]] = s0;
