@@ -152,7 +152,7 @@ struct cl_dsx {
   bool slots_kept;
   struct dsx_fact *fc; /* the last jump's factorisation (refactor) */
   bool fc_keep;        /* refactor keeps what it computes in fc (a jump's) */
-  bool plain;          /* for tests: bases put back as before round 21 */
+  bool plain;          /* for tests: bases put back as before round 21, E updated as before 22 */
   long n_fact_hits;    /* figures: refactorisations taken from fc */
 };
 
@@ -1402,6 +1402,19 @@ static inline void rows_less(struct cl_dsx *d, const double *f, const double *e0
   for (; z < ns; z++) row_less(E_row(d, sl[z]), f[sl[z]], e0, k);
 }
 
+/* update_E's eliminations as before round 22 (for tests:
+ * cl_dsx_set_plain): row s of E -= f·e0 a row at a time, f = fs[s] or,
+ * without fs, row s's entry t1 over piv as the row comes; s0 and a zero
+ * f skipped. */
+static void rows_less_plain(struct cl_dsx *d, const double *fs, int t1, double piv, int s0, int k) {
+  const double *e0 = E_row(d, s0);
+  for (int s = 0; s < k; s++) {
+    double *e = E_row(d, s), f = fs ? fs[s] : e[t1] / piv;
+    if (s == s0 || f == 0.0) continue;
+    for (int t = 0; t < k; t++) e[t] -= f * e0[t];
+  }
+}
+
 /* K's inverse after basic variable p leaves and q enters; aq holds
  * B^-1 · q's column, h the tight rows' part of p's row of B^-1. */
 CL_SIMD static void update_E(struct cl_dsx *d, int p, int q) {
@@ -1436,15 +1449,23 @@ CL_SIMD static void update_E(struct cl_dsx *d, int p, int q) {
     int s0 = d->slot[p];
     double *e0 = E_row(d, s0), inv = 1.0 / g[s0];
     for (int t = 0; t < k; t++) e0[t] *= inv;
-    g[s0] = 0.0; /* (row s0 skipped, as a zero f is) */
-    rows_less(d, g, e0, k);
+    if (d->plain) {
+      rows_less_plain(d, g, -1, 0.0, s0, k);
+    } else {
+      g[s0] = 0.0; /* (row s0 skipped, as a zero f is) */
+      rows_less(d, g, e0, k);
+    }
     d->sv[s0] = q, d->slot[q] = s0, d->slot[p] = -1;
   } else { /* a column leaves, its row goes slack: K shrinks */
     int s0 = d->slot[p], t1 = d->slot[q];
     double *e0 = E_row(d, s0), piv = e0[t1];
-    for (int s = 0; s < k; s++) g[s] = E_row(d, s)[t1] / piv; /* (each row's before any moves) */
-    g[s0] = 0.0;
-    rows_less(d, g, e0, k);
+    if (d->plain) {
+      rows_less_plain(d, NULL, t1, piv, s0, k);
+    } else {
+      for (int s = 0; s < k; s++) g[s] = E_row(d, s)[t1] / piv; /* (each row's before any moves) */
+      g[s0] = 0.0;
+      rows_less(d, g, e0, k);
+    }
     if (s0 != k - 1) {
       memcpy(e0, E_row(d, k - 1), (size_t)k * sizeof *e0);
       d->sv[s0] = d->sv[k - 1], d->slot[d->sv[s0]] = s0;
