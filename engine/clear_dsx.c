@@ -757,7 +757,46 @@ static bool slots(struct cl_dsx *d) {
 
 /* Rows of a are K's rows (t), columns its columns (s); reducing a to I
  * turns b (I at first) into K^-1, whose rows are then s and columns t. */
-CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t cap, int k) {
+/* One Gauss-Jordan column's eliminations: every row r but col whose
+ * entry f in column col is not zero loses f times row col, in a from col
+ * on and in b, four rows at a time (the rows with f != 0 listed first in
+ * rl: each f is its own row's entry, which no other row's elimination
+ * touches). Each entry is its own x - f·y as one row at a time had it. */
+static inline void gj_four(double *restrict a0, double *restrict a1, double *restrict a2, double *restrict a3,
+                           const double *restrict ac, const double *f, int from, int k) {
+  for (int j = from; j < k; j++) {
+    double y = ac[j];
+    a0[j] -= f[0] * y, a1[j] -= f[1] * y, a2[j] -= f[2] * y, a3[j] -= f[3] * y;
+  }
+}
+
+static inline void gj_one(double *restrict ar, const double *restrict ac, double f, int from, int k) {
+  for (int j = from; j < k; j++) ar[j] -= f * ac[j];
+}
+
+static inline void gj_rows(double *restrict a, double *restrict b, size_t cap, int k, int col, int *rl) {
+  const double *ac = a + (size_t)col * cap, *bc = b + (size_t)col * cap;
+  int n = 0;
+  for (int r = 0; r < k; r++)
+    if (r != col && a[(size_t)r * cap + col] != 0.0) rl[n++] = r;
+  int z = 0;
+  for (; z + 4 <= n; z += 4) {
+    double f[4];
+    double *ra[4], *rb[4];
+    for (int i = 0; i < 4; i++)
+      f[i] = a[(size_t)rl[z + i] * cap + col], ra[i] = a + (size_t)rl[z + i] * cap, rb[i] = b + (size_t)rl[z + i] * cap;
+    gj_four(ra[0], ra[1], ra[2], ra[3], ac, f, col, k);
+    gj_four(rb[0], rb[1], rb[2], rb[3], bc, f, 0, k);
+  }
+  for (; z < n; z++) {
+    double f = a[(size_t)rl[z] * cap + col];
+    gj_one(a + (size_t)rl[z] * cap, ac, f, col, k);
+    gj_one(b + (size_t)rl[z] * cap, bc, f, 0, k);
+  }
+}
+
+/* rl: scratch of k (rows grouped as above), or NULL: a row at a time. */
+CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t cap, int k, int *rl) {
   for (int col = 0; col < k; col++) {
     int piv = col;
     for (int r = col + 1; r < k; r++)
@@ -774,7 +813,11 @@ CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t 
     double inv = 1.0 / pv;
     double *ac = a + (size_t)col * cap, *bc = b + (size_t)col * cap;
     for (int j = 0; j < k; j++) ac[j] *= inv, bc[j] *= inv;
-    for (int r = 0; r < k; r++) {
+    if (rl) {
+      gj_rows(a, b, cap, k, col, rl);
+      continue;
+    }
+    for (int r = 0; r < k; r++) { /* (for tests' plain copies: as before round 22) */
       double f = a[(size_t)r * cap + col];
       if (r == col || f == 0.0) continue;
       double *ar = a + (size_t)r * cap, *br = b + (size_t)r * cap;
@@ -847,7 +890,7 @@ static bool refactor(struct cl_dsx *d) {
       if (t >= 0) a[(size_t)t * cap + s] = d->cv[e];
     }
   }
-  if (!gauss_jordan(a, b, (size_t)cap, k)) return false;
+  if (!gauss_jordan(a, b, (size_t)cap, k, d->plain ? NULL : d->nzi)) return false;
   if (d->fc_keep) fact_keep(d);
   d->n_upd = 0;
   return true;
