@@ -12,20 +12,24 @@
  * limit as a look-ahead is, with dual Devex pricing) their whole states
  * must be the same bits (cl_dsx_same_state: the inverse and its slots,
  * values, reduced costs, duals) and every pivot the same. On the offer
- * LPs of tests/support/dsx_offers.c, rows appended as the branchings go. */
+ * LPs of tests/support/dsx_offers.c, rows appended as the branchings go,
+ * with jumps to kept nodes' bases (fx_do_jump: a refactorisation each). */
 #include <criterion/criterion.h>
 #include <glpk.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
 #include "tests/support/clear_markets.h"
 #include "tests/support/dsx_offers.h"
 
+#define KEPT 6
+
 Test(clear_update_rows, grouped_rows_leave_the_plain_inverse) {
   long pa = 0, pb = 0, cut = 0;
-  int rows = 0;
+  int rows = 0, jumps = 0, back = 0;
   for (uint64_t seed = 1; seed <= 300; seed++) {
     struct fx_do_offers o;
     glp_prob *P = fx_do_offer_lp(seed + 22000, &o);
@@ -33,11 +37,17 @@ Test(clear_update_rows, grouped_rows_leave_the_plain_inverse) {
     cr_assert_eq(cl_dsx_create(&a, P), 0);
     cr_assert_eq(cl_dsx_create(&b, P), 0);
     cl_dsx_set_plain(a, true);
-    int rows0 = cl_dsx_rows(b);
+    int rows0 = cl_dsx_rows(b), n_kept = 0;
+    struct fx_do_kept kept[KEPT] = {{0}};
     struct fx_cm_rng r = {seed * 7919};
     for (int step = 0; step < 80; step++) {
       char where[64];
       snprintf(where, sizeof where, "seed %llu step %d", (unsigned long long)seed, step);
+      if (n_kept && fx_cm_uni(&r, 0, 3) == 0) { /* a jump: the kept basis refactorised */
+        fx_do_jump(P, a, b, glp_get_num_cols(P), &kept[fx_cm_uni(&r, 0, n_kept - 1)], &r, 4, false, &back, where);
+        cr_assert(cl_dsx_same_state(a, b), "%s: the basis put back leaves other bits", where);
+        jumps++;
+      }
       if (fx_cm_uni(&r, 0, 3) == 0) { /* a look-ahead's solve: a few Devex pivots, cut short */
         for (int k = 0; k < 2; k++) fx_do_branch(P, a, b, &o, &r);
         int lim = (int)fx_cm_uni(&r, 1, 4);
@@ -51,13 +61,16 @@ Test(clear_update_rows, grouped_rows_leave_the_plain_inverse) {
       }
       fx_do_branch_both(P, a, b, &o, &r, &pa, &pb, where); /* two branchings, both solved alike */
       cr_assert(cl_dsx_same_state(a, b), "%s: solved to other bits", where);
+      if (fx_cm_uni(&r, 0, 2) == 0) fx_do_keep(P, b, glp_get_num_cols(P), &kept[n_kept < KEPT ? n_kept++ : (int)fx_cm_uni(&r, 0, KEPT - 1)]);
     }
+    for (int z = 0; z < KEPT; z++) free(kept[z].st);
     rows += cl_dsx_rows(b) - rows0;
     cl_dsx_free(a), cl_dsx_free(b);
     glp_delete_prob(P);
   }
   cr_assert_eq(pa, pb, "pivots %ld and %ld", pa, pb);
-  cr_log_info("%ld pivots, %ld solves cut short, %d rows appended", pa, cut, rows);
+  cr_log_info("%ld pivots, %ld solves cut short, %d jumps (%d refused), %d rows appended", pa, cut, jumps, back, rows);
   cr_assert_gt(pa, 30000, "too few pivots");
   cr_assert_gt(cut, 1000, "too few solves cut short");
+  cr_assert_gt(jumps, 2000, "too few jumps");
 }
