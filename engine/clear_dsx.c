@@ -152,7 +152,7 @@ struct cl_dsx {
   bool slots_kept;
   struct dsx_fact *fc; /* the last jump's factorisation (refactor) */
   bool fc_keep;        /* refactor keeps what it computes in fc (a jump's) */
-  bool plain;          /* for tests: bases put back as before round 21 */
+  bool plain;          /* for tests: bases put back as before round 21, E updated as before 22 */
   bool plain_row;      /* for tests: the pivot row, gather and the duals' update as before round 22 */
   long n_fact_hits;    /* figures: refactorisations taken from fc */
 };
@@ -561,6 +561,16 @@ static double entry(const struct cl_dsx *d, int i, int j) {
   return 0.0;
 }
 
+/* c ? a : b by the bits (a mask, no branch: the rows' loops below stay
+ * one vector loop); the same value as the select. */
+static inline double pick(bool c, double a, double b) {
+  uint64_t ua, ub, mk = (uint64_t)0 - (uint64_t)c;
+  memcpy(&ua, &a, sizeof ua), memcpy(&ub, &b, sizeof ub);
+  ua = (ua & mk) | (ub & ~mk);
+  memcpy(&a, &ua, sizeof a);
+  return a;
+}
+
 /* solve_b's row variables: ro = tt - w, tt zero again; keep: a nonbasic
  * row's ro left as it was (rs: the rows' statuses). */
 CL_SIMD static void rows_out(double *restrict ro, double *restrict tt, const double *restrict w,
@@ -572,7 +582,7 @@ CL_SIMD static void rows_out(double *restrict ro, double *restrict tt, const dou
   for (int i = 0; i < m; i++) {
     double v = tt[i] - w[i];
     tt[i] = 0.0;
-    ro[i] = rs[i] == BASIC ? v : ro[i];
+    ro[i] = pick(rs[i] == BASIC, v, ro[i]);
   }
 }
 
@@ -605,8 +615,11 @@ CL_SIMD static void E_times(const double *restrict E, size_t cap, int k, const i
  * through K's inverse, the basic row variables from their rows. keep: a
  * non-basic row variable's entry of out is left as it was (x holds its
  * value there); else it is overwritten (aq: only its basic entries are
- * read), which spares the loop over the rows its test. */
-static void solve_b(struct cl_dsx *d, const double *w, double *out, bool keep) {
+ * read), which spares the loop over the rows its test. Compiled twice
+ * too (CL_SIMD): the AVX2 copy's scalar products and sums of add_col,
+ * inlined, are the same operations in three-operand form, five
+ * instructions an entry instead of six. */
+CL_SIMD static void solve_b(struct cl_dsx *d, const double *w, double *out, bool keep) {
   int k = d->k, nz = 0; /* t: zero (left so below) */
   /* The keys first (their rows hold nothing else basic); what their
    * columns put on the other tight rows is taken off those rows' w. */
@@ -745,7 +758,46 @@ static bool slots(struct cl_dsx *d) {
 
 /* Rows of a are K's rows (t), columns its columns (s); reducing a to I
  * turns b (I at first) into K^-1, whose rows are then s and columns t. */
-CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t cap, int k) {
+/* One Gauss-Jordan column's eliminations: every row r but col whose
+ * entry f in column col is not zero loses f times row col, in a from col
+ * on and in b, four rows at a time (the rows with f != 0 listed first in
+ * rl: each f is its own row's entry, which no other row's elimination
+ * touches). Each entry is its own x - f·y as one row at a time had it. */
+static inline void gj_four(double *restrict a0, double *restrict a1, double *restrict a2, double *restrict a3,
+                           const double *restrict ac, const double *f, int from, int k) {
+  for (int j = from; j < k; j++) {
+    double y = ac[j];
+    a0[j] -= f[0] * y, a1[j] -= f[1] * y, a2[j] -= f[2] * y, a3[j] -= f[3] * y;
+  }
+}
+
+static inline void gj_one(double *restrict ar, const double *restrict ac, double f, int from, int k) {
+  for (int j = from; j < k; j++) ar[j] -= f * ac[j];
+}
+
+static inline void gj_rows(double *restrict a, double *restrict b, size_t cap, int k, int col, int *rl) {
+  const double *ac = a + (size_t)col * cap, *bc = b + (size_t)col * cap;
+  int n = 0;
+  for (int r = 0; r < k; r++)
+    if (r != col && a[(size_t)r * cap + col] != 0.0) rl[n++] = r;
+  int z = 0;
+  for (; z + 4 <= n; z += 4) {
+    double f[4];
+    double *ra[4], *rb[4];
+    for (int i = 0; i < 4; i++)
+      f[i] = a[(size_t)rl[z + i] * cap + col], ra[i] = a + (size_t)rl[z + i] * cap, rb[i] = b + (size_t)rl[z + i] * cap;
+    gj_four(ra[0], ra[1], ra[2], ra[3], ac, f, col, k);
+    gj_four(rb[0], rb[1], rb[2], rb[3], bc, f, 0, k);
+  }
+  for (; z < n; z++) {
+    double f = a[(size_t)rl[z] * cap + col];
+    gj_one(a + (size_t)rl[z] * cap, ac, f, col, k);
+    gj_one(b + (size_t)rl[z] * cap, bc, f, 0, k);
+  }
+}
+
+/* rl: scratch of k (rows grouped as above), or NULL: a row at a time. */
+CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t cap, int k, int *rl) {
   for (int col = 0; col < k; col++) {
     int piv = col;
     for (int r = col + 1; r < k; r++)
@@ -762,7 +814,11 @@ CL_SIMD static bool gauss_jordan(double *restrict a, double *restrict b, size_t 
     double inv = 1.0 / pv;
     double *ac = a + (size_t)col * cap, *bc = b + (size_t)col * cap;
     for (int j = 0; j < k; j++) ac[j] *= inv, bc[j] *= inv;
-    for (int r = 0; r < k; r++) {
+    if (rl) {
+      gj_rows(a, b, cap, k, col, rl);
+      continue;
+    }
+    for (int r = 0; r < k; r++) { /* (for tests' plain copies: as before round 22) */
       double f = a[(size_t)r * cap + col];
       if (r == col || f == 0.0) continue;
       double *ar = a + (size_t)r * cap, *br = b + (size_t)r * cap;
@@ -835,7 +891,7 @@ static bool refactor(struct cl_dsx *d) {
       if (t >= 0) a[(size_t)t * cap + s] = d->cv[e];
     }
   }
-  if (!gauss_jordan(a, b, (size_t)cap, k)) return false;
+  if (!gauss_jordan(a, b, (size_t)cap, k, d->plain ? NULL : d->nzi)) return false;
   if (d->fc_keep) fact_keep(d);
   d->n_upd = 0;
   return true;
@@ -845,7 +901,7 @@ static bool refactor(struct cl_dsx *d) {
  * basic variable's 0, a parked one's mark, every other (mv's bit set)
  * c - y·a. The first pass is a select per variable (no call, no branch);
  * the second walks mv's bits, a jump's 700 or so of 4,000 variables. */
-static void price_moving(struct cl_dsx *d, double mark) {
+CL_SIMD static void price_moving(struct cl_dsx *d, double mark) {
   const signed char *restrict st = d->st;
   double *restrict dj = d->dj;
   for (int v = 0, nv = d->n + d->m; v < nv; v++) dj[v] = st[v] == BASIC ? 0.0 : mark;
@@ -858,7 +914,7 @@ static void price_moving(struct cl_dsx *d, double mark) {
 
 /* y = c_B B^-1 (the row variables cost nothing: y is 0 on rows not tight),
  * then every nonbasic reduced cost. */
-static void price(struct cl_dsx *d) {
+CL_SIMD static void price(struct cl_dsx *d) {
   int k = d->k;
   memset(d->y, 0, (size_t)d->m * sizeof *d->y);
   memset(d->h, 0, (size_t)k * sizeof *d->h);
@@ -900,7 +956,7 @@ static void price(struct cl_dsx *d) {
 static void primal(struct cl_dsx *d) { solve_b(d, d->w0, d->x, true); }
 
 /* w0 again from every nonbasic value (its updates drift), then x_B. */
-static void primal_full(struct cl_dsx *d) {
+CL_SIMD static void primal_full(struct cl_dsx *d) {
   memset(d->w0, 0, (size_t)d->m * sizeof *d->w0);
   for (int v = 0; v < d->n + d->m; v++)
     if (d->st[v] != BASIC && d->x[v] != 0.0) add_col(d, d->w0, v, -d->x[v]);
@@ -1476,6 +1532,48 @@ static int ratio_test(struct cl_dsx *d, int p, double sigma, double slope, int *
   return d->cd[q].j;
 }
 
+/* Row s of E -= f[s] · e0 for every s with f[s] != 0 (e0 is no such
+ * row), four rows at a time (one load of e0 for them; restrict: the
+ * copies vectorise without a test for overlap). Each entry is its own
+ * e - f·e0 as one row at a time had it: the order of rows is no bit. */
+static inline void row_less(double *restrict e, double f, const double *restrict e0, int k) {
+  for (int t = 0; t < k; t++) e[t] -= f * e0[t];
+}
+
+static inline void four_rows_less(double *restrict ea, double fa, double *restrict eb, double fb,
+                                  double *restrict ec, double fc, double *restrict ed, double fd,
+                                  const double *restrict e0, int k) {
+  for (int t = 0; t < k; t++) {
+    double x = e0[t];
+    ea[t] -= fa * x, eb[t] -= fb * x, ec[t] -= fc * x, ed[t] -= fd * x;
+  }
+}
+
+static inline void rows_less(struct cl_dsx *d, const double *f, const double *e0, int k) {
+  int *sl = d->nzi, ns = 0; /* (nzi: solve_b's, free here) */
+  for (int s = 0; s < k; s++)
+    if (f[s] != 0.0) sl[ns++] = s;
+  int z = 0;
+  for (; z + 4 <= ns; z += 4) {
+    int a = sl[z], b = sl[z + 1], c = sl[z + 2], e = sl[z + 3];
+    four_rows_less(E_row(d, a), f[a], E_row(d, b), f[b], E_row(d, c), f[c], E_row(d, e), f[e], e0, k);
+  }
+  for (; z < ns; z++) row_less(E_row(d, sl[z]), f[sl[z]], e0, k);
+}
+
+/* update_E's eliminations as before round 22 (for tests:
+ * cl_dsx_set_plain): row s of E -= f·e0 a row at a time, f = fs[s] or,
+ * without fs, row s's entry t1 over piv as the row comes; s0 and a zero
+ * f skipped. */
+static void rows_less_plain(struct cl_dsx *d, const double *fs, int t1, double piv, int s0, int k) {
+  const double *e0 = E_row(d, s0);
+  for (int s = 0; s < k; s++) {
+    double *e = E_row(d, s), f = fs ? fs[s] : e[t1] / piv;
+    if (s == s0 || f == 0.0) continue;
+    for (int t = 0; t < k; t++) e[t] -= f * e0[t];
+  }
+}
+
 /* K's inverse after basic variable p leaves and q enters; aq holds
  * B^-1 · q's column, h the tight rows' part of p's row of B^-1. */
 CL_SIMD static void update_E(struct cl_dsx *d, int p, int q) {
@@ -1510,19 +1608,22 @@ CL_SIMD static void update_E(struct cl_dsx *d, int p, int q) {
     int s0 = d->slot[p];
     double *e0 = E_row(d, s0), inv = 1.0 / g[s0];
     for (int t = 0; t < k; t++) e0[t] *= inv;
-    for (int s = 0; s < k; s++) {
-      double *e = E_row(d, s), f = g[s];
-      if (s == s0 || f == 0.0) continue;
-      for (int t = 0; t < k; t++) e[t] -= f * e0[t];
+    if (d->plain) {
+      rows_less_plain(d, g, -1, 0.0, s0, k);
+    } else {
+      g[s0] = 0.0; /* (row s0 skipped, as a zero f is) */
+      rows_less(d, g, e0, k);
     }
     d->sv[s0] = q, d->slot[q] = s0, d->slot[p] = -1;
   } else { /* a column leaves, its row goes slack: K shrinks */
     int s0 = d->slot[p], t1 = d->slot[q];
     double *e0 = E_row(d, s0), piv = e0[t1];
-    for (int s = 0; s < k; s++) {
-      double *e = E_row(d, s), f = e[t1] / piv;
-      if (s == s0 || f == 0.0) continue;
-      for (int t = 0; t < k; t++) e[t] -= f * e0[t];
+    if (d->plain) {
+      rows_less_plain(d, NULL, t1, piv, s0, k);
+    } else {
+      for (int s = 0; s < k; s++) g[s] = E_row(d, s)[t1] / piv; /* (each row's before any moves) */
+      g[s0] = 0.0;
+      rows_less(d, g, e0, k);
     }
     if (s0 != k - 1) {
       memcpy(e0, E_row(d, k - 1), (size_t)k * sizeof *e0);
@@ -1604,7 +1705,7 @@ static void pair_after(struct cl_dsx *d, int p, int q) {
 }
 
 /* Swap q into the basis for p (p goes to bound). */
-static void pivot(struct cl_dsx *d, int p, int q, double bound) {
+CL_SIMD static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   add_col(d, d->w, q, 1.0); /* (w: zero) */
   solve_b(d, d->w, d->aq, false);
   if (q >= d->n) d->w[q - d->n] = 0.0;
