@@ -1,5 +1,5 @@
-/* test_clear_prow22.c — the pivot row's chain in fewer instructions
- * (round 22, prow22), the same bits. The node simplex's scatter of rho's
+/* test_clear_pivot_row.c — the pivot row's chain in fewer instructions
+ * (round 22), the same bits. The node simplex's scatter of rho's
  * rows into the pivot row (row_add: eight entries a step, through an
  * opaque copy of the pointer so that gcc addresses each access as
  * base + 8·index), the ratio test's gather (size_t indices, alpha's bits
@@ -100,7 +100,7 @@ static void sequence(uint64_t seed, struct tally *ty) {
   glp_delete_prob(P);
 }
 
-Test(clear_prow22, fast_pivot_row_leaves_the_plain_bits) {
+Test(clear_pivot_row, fast_pivot_row_leaves_the_plain_bits) {
   struct tally ty = {{0, 0, 0}, 0, 0, 0, 0, 0};
   for (uint64_t seed = 1; seed <= 60; seed++) sequence(seed + 2200, &ty);
   cr_assert_eq(ty.pa, ty.pb, "pivots %ld and %ld", ty.pa, ty.pb);
