@@ -80,34 +80,6 @@ static void same_candidates(const struct fx_cm_node *n, int *found, const char *
   cr_assert_eq(at, n->md.n_offers, "%s", where);
 }
 
-/* Node LPs down both sides of 60 small markets; each node checked by f. */
-static int walk(void (*f)(const struct fx_cm_node *, void *, const char *), void *arg) {
-  int nodes = 0;
-  for (uint64_t seed = 1; seed <= 60; seed++) {
-    struct fx_cm_market k;
-    fx_cm_gen(&k, seed, (size_t)(20 + seed % 21), 4, seed % 4 == 0);
-    for (int dir = 0; dir < 2; dir++) {
-      struct fx_cm_node n;
-      if (!fx_cm_node_open(&n, &k.m)) {
-        fx_cm_node_close(&n);
-        break;
-      }
-      int64_t b;
-      long piv = 0;
-      for (int depth = 0; depth < 25; depth++) {
-        char where[64];
-        snprintf(where, sizeof where, "seed %llu dir %d depth %d", (unsigned long long)seed, dir, depth);
-        if (cl_lp_bb_solve(n.lp, n.cov, &b, &piv) != 1) break;
-        f(&n, arg, where);
-        nodes++;
-        if (!fx_cm_node_branch(&n, dir)) break;
-      }
-      fx_cm_node_close(&n);
-    }
-  }
-  return nodes;
-}
-
 static void fixing_at(const struct fx_cm_node *n, void *arg, const char *where) { same_fixing(n, arg, where); }
 static void candidates_at(const struct fx_cm_node *n, void *arg, const char *where) {
   same_candidates(n, arg, where);
@@ -115,7 +87,7 @@ static void candidates_at(const struct fx_cm_node *n, void *arg, const char *whe
 
 Test(clear_fixscan, the_quick_test_settles_only_children_below_the_cutoff) {
   struct tally t = {0};
-  int nodes = walk(fixing_at, &t);
+  int nodes = fx_cm_node_walk(fixing_at, &t);
   cr_log_info("%d nodes; %d asked, %d settled; far above: %d, %d settled", nodes, t.asked, t.settled, t.far,
               t.far_settled);
   cr_assert_gt(nodes, 300);
@@ -124,7 +96,7 @@ Test(clear_fixscan, the_quick_test_settles_only_children_below_the_cutoff) {
 
 Test(clear_fixscan, the_next_fractional_offer_is_cl_lp_bb_fracs) {
   int found = 0;
-  int nodes = walk(candidates_at, &found);
+  int nodes = fx_cm_node_walk(candidates_at, &found);
   cr_log_info("%d nodes, %d fractional offers", nodes, found);
   cr_assert_gt(nodes, 300);
   cr_assert_gt(found, 300);

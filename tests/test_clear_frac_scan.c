@@ -67,31 +67,19 @@ static void same_scan(const struct fx_cm_node *n, int *kinds, const char *where)
   }
 }
 
+struct tally {
+  int kinds[3], full;
+};
+
+static void scan_at(const struct fx_cm_node *n, void *arg, const char *where) {
+  struct tally *t = arg;
+  same_scan(n, t->kinds, where);
+  for (size_t c = 0; c < n->md.n_cols; c++) t->full += cl_lp_bb_x(n->lp, c) == 1.0;
+}
+
 Test(clear_frac_scan, the_plain_scans_answer_on_node_lps) {
-  int kinds[3] = {0}, nodes = 0, full = 0;
-  for (uint64_t seed = 1; seed <= 60; seed++) {
-    struct fx_cm_market k;
-    fx_cm_gen(&k, seed, (size_t)(20 + seed % 21), 4, seed % 4 == 0);
-    for (int dir = 0; dir < 2; dir++) { /* down the excluded side, then the ordered one */
-      struct fx_cm_node n;
-      if (!fx_cm_node_open(&n, &k.m)) {
-        fx_cm_node_close(&n);
-        break;
-      }
-      int64_t b;
-      long piv = 0;
-      for (int depth = 0; depth < 25; depth++) {
-        char where[64];
-        snprintf(where, sizeof where, "seed %llu dir %d depth %d", (unsigned long long)seed, dir, depth);
-        if (cl_lp_bb_solve(n.lp, n.cov, &b, &piv) != 1) break;
-        same_scan(&n, kinds, where);
-        nodes++;
-        for (size_t c = 0; c < n.md.n_cols; c++) full += cl_lp_bb_x(n.lp, c) == 1.0;
-        if (!fx_cm_node_branch(&n, dir)) break;
-      }
-      fx_cm_node_close(&n);
-    }
-  }
+  struct tally t = {{0}, 0};
+  int nodes = fx_cm_node_walk(scan_at, &t), *kinds = t.kinds, full = t.full;
   cr_log_info("%d nodes; offers: %d none, %d kind 1, %d kind 2; %d options ordered in full", nodes, kinds[0],
               kinds[1], kinds[2], full);
   cr_assert_gt(nodes, 300);

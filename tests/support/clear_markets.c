@@ -5,6 +5,7 @@
 #include "tests/support/clear_markets.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/clear_internal.h"
@@ -474,4 +475,31 @@ int fx_cm_same_optimum(const struct fx_clear_params *on, const struct fx_clear_p
     fx_clear_result_free(&r), fx_clear_result_free(&o);
   }
   return differ;
+}
+
+int fx_cm_node_walk(void (*f)(const struct fx_cm_node *n, void *arg, const char *where), void *arg) {
+  int nodes = 0;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    struct fx_cm_market k;
+    fx_cm_gen(&k, seed, (size_t)(20 + seed % 21), 4, seed % 4 == 0);
+    for (int dir = 0; dir < 2; dir++) { /* down the excluded side, then the ordered one */
+      struct fx_cm_node n;
+      if (!fx_cm_node_open(&n, &k.m)) {
+        fx_cm_node_close(&n);
+        break;
+      }
+      int64_t b;
+      long piv = 0;
+      for (int depth = 0; depth < 25; depth++) {
+        char where[64];
+        snprintf(where, sizeof where, "seed %llu dir %d depth %d", (unsigned long long)seed, dir, depth);
+        if (cl_lp_bb_solve(n.lp, n.cov, &b, &piv) != 1) break;
+        f(&n, arg, where);
+        nodes++;
+        if (!fx_cm_node_branch(&n, dir)) break;
+      }
+      fx_cm_node_close(&n);
+    }
+  }
+  return nodes;
 }

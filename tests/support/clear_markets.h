@@ -208,5 +208,9 @@ void fx_cm_node_close(struct fx_cm_node *n);
  * offer: its largest column excluded (dir 0) or ordered, the others out
  * (dir 1); kr and the LP's bounds set. false when no offer is fractional. */
 bool fx_cm_node_branch(struct fx_cm_node *n, int dir);
+/* Node LPs down both sides (fx_cm_node_branch's dir 0, then 1) of 60
+ * small markets (seeds 1-60, 20-40 offers), at most 25 deep; f sees each
+ * solved node with a "seed S dir D depth K" label. Returns the nodes. */
+int fx_cm_node_walk(void (*f)(const struct fx_cm_node *n, void *arg, const char *where), void *arg);
 
 #endif
