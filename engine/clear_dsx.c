@@ -39,6 +39,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "engine/clear.h"
 #include "engine/clear_dsx.h"
@@ -68,6 +71,8 @@
 #define TOL_PIV 1e-9 /* smallest pivot the ratio test accepts */
 
 enum { BASIC = 0, AT_LO, AT_HI, FREE, FIXED };
+_Static_assert(AT_LO == 1 && AT_HI == 2 && FREE == 3 && FIXED == 4, "gather reads AT_HI's bit 2");
+
 
 struct cand {
   double ratio;
@@ -1333,6 +1338,16 @@ static int cand_cmp(const void *a, const void *b) {
   return x->j - y->j;
 }
 
+/* x > 0 ? x : 0 (+0 for a NaN or a zero), as one maxsd where SSE2 is
+ * (gcc otherwise makes a compare and a blend of it). */
+static inline double pos_part(double x) {
+#if defined(__SSE2__)
+  return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd()));
+#else
+  return x > 0.0 ? x : 0.0;
+#endif
+}
+
 /* The index of b's lowest set bit (b nonzero), as a size_t: gcc 12 sign-
  * extends __builtin_ctzll's int and clears the register before each
  * tzcnt (a false dependency on some Intel cores), two instructions per
@@ -1350,7 +1365,15 @@ static inline size_t low_bit(uint64_t b) {
 
 /* The ratio test's candidates (cd, nc; mi0 the least ratio, the first of
  * equal ones) over the moving variables in increasing order, and the
- * duals' update's list (mz); false on an alpha that overflowed. */
+ * duals' update's list (mz); false on an alpha that overflowed.
+ *
+ * Branch-free but for the +0 alphas (a quarter, in runs): whether a
+ * nonzero alpha makes a candidate is a data-dependent coin (a third of
+ * the proof's mispredicted branches were here), so every nonzero one
+ * has its ratio computed and stored at the list's end, and the end moves
+ * on by the test's outcome (0 or 1); the least so far is kept by selects.
+ * The same candidates, ratios and mz in the same order as the branches
+ * gave: see gather_plain. */
 CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
   const double *ar = d->ar, *dj = d->dj;
   const signed char *st = d->st;
@@ -1359,39 +1382,53 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
    * add per entry, no index arithmetic) */
   struct cand *cd = d->cd, *ce = cd, *c0 = cd;
   int *mz = d->mz, *me = mz;
-  double r0 = 0;
+  /* sigma's sign bit: as = sigma·a is negative exactly when a's sign bit
+   * differs from it (a not zero: sigma is ±1, as is ±a to the bit). */
+  uint64_t sgn;
+  memcpy(&sgn, &sigma, sizeof sgn);
+  sgn &= UINT64_C(1) << 63;
   for (size_t wi = 0, nw = ((size_t)d->n + (size_t)d->m + 63) / 64; wi < nw; wi++)
     for (uint64_t b = mv[wi]; b; b &= b - 1) {
-      /* (k a size_t; alpha's bits read as an integer, the double loaded
-       * only where they are not +0's) */
+      /* (k a size_t; alpha's bits read as an integer) */
       size_t k = wi * 64 + low_bit(b);
       uint64_t bits;
       memcpy(&bits, ar + k, sizeof bits);
       /* +0 (most of them: their columns miss rho's rows) skipped at once
        * by its bits, unless its dj is a zero the update may turn; any
-       * other alpha is updated, and one with |sigma·a| = |a| below the
-       * pivot tolerance is no candidate (fabs(a) <= TOL_PIV's outcome,
-       * tested first, in fewer instructions) */
+       * other alpha is updated */
       if (!bits) {
         if (dj[k] == 0.0) *me++ = (int)k;
         continue;
       }
       *me++ = (int)k;
-      double a = ar[k], fa = fabs(a);
-      if (fa <= TOL_PIV) continue;
+      double a = ar[k], fa = fabs(a), dk = dj[k];
       if (!isfinite(a)) return false; /* overflow: no ratio test to trust */
-      double as = sigma * a, ratio;
-      /* sigma is ±1: |as| is |a| to the bit, so each division by -as, as
-       * or |as| is one by |a|; and dj < 0 ? -dj : 0 is -dj > 0 ? -dj : 0
-       * (a NaN or a zero gives +0 either way). x > 0 ? x : 0 is one maxsd
-       * (not fmax: a libm call here, per variable and pivot). */
-      if (st[k] == AT_LO && as < -TOL_PIV) ratio = (dj[k] > 0.0 ? dj[k] : 0.0) / fa;
-      else if (st[k] == AT_HI && as > TOL_PIV) ratio = (-dj[k] > 0.0 ? -dj[k] : 0.0) / fa;
-      else if (st[k] == FREE && fabs(as) > TOL_PIV) ratio = fabs(dj[k]) / fa;
-      else continue;
-      if (ce == cd || ratio < r0) c0 = ce, r0 = ratio; /* k rises: a tie keeps the first */
-      *ce++ = (struct cand){ratio, (int)k};
+      unsigned s = (unsigned)(unsigned char)st[k];
+      if (s >= FREE) { /* (rare: a free variable, or a fixed row's, which never enters) */
+        if (s == FREE && fa > TOL_PIV) *ce++ = (struct cand){fabs(dk) / fa, (int)k};
+        continue;
+      }
+      /* At a bound (AT_LO, AT_HI): a candidate when |a| is above the
+       * pivot tolerance (|sigma·a| = |a|) and sigma·a < 0 at the lower
+       * bound, > 0 at the upper: given |a| > TOL_PIV, sigma·a's sign bit
+       * (a's, flipped by sigma's), flipped again at the upper bound (hb). */
+      uint64_t hb = (uint64_t)(s & 2) << 62, tb = bits ^ sgn ^ hb;
+      unsigned ok = (unsigned)(fa > TOL_PIV) & (unsigned)(tb >> 63);
+      /* The ratio as the branches had it: dj > 0 ? dj : 0 at the lower
+       * bound, -dj > 0 ? -dj : 0 at the upper (dj's sign bit flipped by
+       * hb: -dj to the bit), over |a|; x > 0 ? x : 0 is one maxsd */
+      uint64_t xb;
+      memcpy(&xb, &dk, sizeof xb);
+      xb ^= hb;
+      double x;
+      memcpy(&x, &xb, sizeof x);
+      *ce = (struct cand){pos_part(x) / fa, (int)k};
+      ce += ok;
     }
+  /* The least ratio, the first of equal ones (NaN is never less) */
+  double r0 = ce > cd ? cd->ratio : 0.0;
+  for (struct cand *c = cd + 1; c < ce; c++)
+    if (c->ratio < r0) c0 = c, r0 = c->ratio;
   d->nmz = (int)(me - mz), *ncp = (int)(ce - cd), *mi0p = (int)(c0 - cd);
   return true;
 }
