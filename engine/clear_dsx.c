@@ -431,6 +431,19 @@ static void catch_up_all(struct cl_dsx *d) {
   memset(lg->sync, 0, (size_t)d->n * sizeof *lg->sync);
 }
 
+/* p itself, as a pointer the compiler cannot trace to p (an empty asm
+ * with p in and out of a register): a loop that loads a[c] through one and
+ * stores a[c] through the other gets two addresses of base + 8·c instead
+ * of one computed into a register (gcc's choice, an instruction more per
+ * entry). The same loads and stores in the same order: the compiler must
+ * still take them as aliasing. */
+static inline double *opaque(double *p) {
+#if defined(__GNUC__)
+  __asm__("" : "+r"(p));
+#endif
+  return p;
+}
+
 /* rho · column k of [A -I]. */
 static double dot_col(const struct cl_dsx *d, const double *rho, int k) {
   if (k >= d->n) return -rho[k - d->n];
@@ -449,9 +462,9 @@ static void add_col(const struct cl_dsx *d, double *out, int k, double f) {
     return;
   }
   const int *ri = d->ri;
-  const double *cv = d->cv;
+  const double *cv = d->cv, *ol = opaque(out); /* (base + 8·row in each access: see opaque) */
 #pragma GCC unroll 4
-  for (int e = d->cp[k]; e < d->cp[k + 1]; e++) out[ri[e]] += f * cv[e];
+  for (int e = d->cp[k], e1 = d->cp[k + 1]; e < e1; e++) out[ri[e]] = ol[ri[e]] + f * cv[e];
 }
 
 /* Nonbasic status for variable k given its reduced cost: the bound that
@@ -1268,19 +1281,6 @@ CL_SIMD static int choose_row(const struct cl_dsx *d, double *delta) {
   return best;
 }
 
-/* p itself, as a pointer the compiler cannot trace to p (an empty asm
- * with p in and out of a register): a loop that loads a[c] through one and
- * stores a[c] through the other gets two addresses of base + 8·c instead
- * of one computed into a register (gcc's choice, an instruction more per
- * entry). The same loads and stores in the same order: the compiler must
- * still take them as aliasing. */
-static inline double *opaque(double *p) {
-#if defined(__GNUC__)
-  __asm__("" : "+r"(p));
-#endif
-  return p;
-}
-
 /* ar[rc[e]] += r·rw[e] over e0 .. e1, in order (one row's entries: distinct
  * columns), eight entries a step: the pivot row's scatter. */
 static inline void row_add(double *ar, const int *rc, const double *rw, int e0, int e1, double r) {
@@ -1338,12 +1338,15 @@ static int cand_cmp(const void *a, const void *b) {
   return x->j - y->j;
 }
 
-/* x > 0 ? x : 0 (+0 for a NaN or a zero), as one maxsd where SSE2 is
- * (gcc otherwise makes a compare and a blend of it). */
-static inline double pos_part(double x) {
-#if defined(__SSE2__)
-  return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd()));
+/* x > 0 ? x : 0 (+0 for a NaN or a zero) for the double whose bits are
+ * xb, as one maxsd where SSE2 is (gcc otherwise makes a compare and a
+ * blend of it, and a move more to clear the vector's upper half). */
+static inline double pos_part_bits(uint64_t xb) {
+#if defined(__SSE2__) && defined(__x86_64__)
+  return _mm_cvtsd_f64(_mm_max_sd(_mm_castsi128_pd(_mm_cvtsi64_si128((long long)xb)), _mm_setzero_pd()));
 #else
+  double x;
+  memcpy(&x, &xb, sizeof x);
   return x > 0.0 ? x : 0.0;
 #endif
 }
@@ -1408,21 +1411,21 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
         if (s == FREE && fa > TOL_PIV) *ce++ = (struct cand){fabs(dk) / fa, (int)k};
         continue;
       }
-      /* At a bound (AT_LO, AT_HI): a candidate when |a| is above the
-       * pivot tolerance (|sigma·a| = |a|) and sigma·a < 0 at the lower
-       * bound, > 0 at the upper: given |a| > TOL_PIV, sigma·a's sign bit
-       * (a's, flipped by sigma's), flipped again at the upper bound (hb). */
+      /* At a bound (AT_LO, AT_HI): a candidate when sigma·a < -TOL_PIV
+       * at the lower bound, sigma·a > TOL_PIV at the upper, that is
+       * t < -TOL_PIV for t = sigma·a (a's sign bit flipped by sigma's: the
+       * same bits), negated at the upper bound (hb: AT_HI's bit 2 as the
+       * sign bit; FREE and FIXED went above) */
       uint64_t hb = (uint64_t)(s & 2) << 62, tb = bits ^ sgn ^ hb;
-      unsigned ok = (unsigned)(fa > TOL_PIV) & (unsigned)(tb >> 63);
+      double t;
+      memcpy(&t, &tb, sizeof t);
+      unsigned ok = t < -TOL_PIV;
       /* The ratio as the branches had it: dj > 0 ? dj : 0 at the lower
        * bound, -dj > 0 ? -dj : 0 at the upper (dj's sign bit flipped by
        * hb: -dj to the bit), over |a|; x > 0 ? x : 0 is one maxsd */
       uint64_t xb;
       memcpy(&xb, &dk, sizeof xb);
-      xb ^= hb;
-      double x;
-      memcpy(&x, &xb, sizeof x);
-      *ce = (struct cand){pos_part(x) / fa, (int)k};
+      *ce = (struct cand){pos_part_bits(xb ^ hb) / fa, (int)k};
       ce += ok;
     }
   /* The least ratio, the first of equal ones (NaN is never less) */
