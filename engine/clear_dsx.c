@@ -160,6 +160,7 @@ struct cl_dsx {
   bool plain;          /* for tests: bases put back as before round 21, E updated as before 22 */
   bool plain_row;      /* for tests: the pivot row, gather and the duals' update as before round 22 */
   long n_fact_hits;    /* figures: refactorisations taken from fc */
+  long n_rare[2];      /* for tests: gather's nonzero alphas on fixed row variables [0] and free ones [1] */
 };
 
 /* K's inverse as refactor computed it for the last basis put back, with
@@ -1390,6 +1391,7 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
   uint64_t sgn;
   memcpy(&sgn, &sigma, sizeof sgn);
   sgn &= UINT64_C(1) << 63;
+  long rare[2] = {0, 0};
   for (size_t wi = 0, nw = ((size_t)d->n + (size_t)d->m + 63) / 64; wi < nw; wi++)
     for (uint64_t b = mv[wi]; b; b &= b - 1) {
       /* (k a size_t; alpha's bits read as an integer) */
@@ -1409,6 +1411,7 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
       unsigned s = (unsigned)(unsigned char)st[k];
       if (s >= FREE) { /* (rare: a free variable, or a fixed row's, which never enters) */
         if (s == FREE && fa > TOL_PIV) *ce++ = (struct cand){fabs(dk) / fa, (int)k};
+        rare[s == FREE]++;
         continue;
       }
       /* At a bound (AT_LO, AT_HI): a candidate when sigma·a < -TOL_PIV
@@ -1433,6 +1436,7 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
   for (struct cand *c = cd + 1; c < ce; c++)
     if (c->ratio < r0) c0 = c, r0 = c->ratio;
   d->nmz = (int)(me - mz), *ncp = (int)(ce - cd), *mi0p = (int)(c0 - cd);
+  d->n_rare[0] += rare[0], d->n_rare[1] += rare[1];
   return true;
 }
 
@@ -2021,6 +2025,8 @@ void cl_dsx_set_plain(struct cl_dsx *d, bool plain) { d->plain = plain; }
 void cl_dsx_set_plain_row(struct cl_dsx *d, bool plain) { d->plain_row = plain; }
 
 long cl_dsx_fact_hits(const struct cl_dsx *d) { return d->n_fact_hits; }
+
+void cl_dsx_gather_rare(const struct cl_dsx *d, long *fixed, long *free) { *fixed = d->n_rare[0], *free = d->n_rare[1]; }
 
 static bool same_mem(const void *a, const void *b, size_t n) { return n == 0 || memcmp(a, b, n) == 0; }
 

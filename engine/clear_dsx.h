@@ -117,6 +117,11 @@ bool cl_dsx_same_state(const struct cl_dsx *a, const struct cl_dsx *b);
 /* For tests and figures, since cl_dsx_create: the refactorisations that
  * took K's inverse from the one kept at the last basis put back. */
 long cl_dsx_fact_hits(const struct cl_dsx *d);
+/* For tests, since cl_dsx_create: the moving variables with a nonzero
+ * alpha that the ratio test's gather took past its branch-free path (a
+ * fixed row's variable, which never enters; a free one), counted by the
+ * faster copy alone (not under cl_dsx_set_plain_row). */
+void cl_dsx_gather_rare(const struct cl_dsx *d, long *fixed, long *free);
 
 /* For tests (defined in clear_lp.c): the objective of the branch-and-bound
  * node's LP last solved by cl_lp_bb_solve, whichever simplex solved it
