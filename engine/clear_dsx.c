@@ -71,7 +71,7 @@
 #define TOL_PIV 1e-9 /* smallest pivot the ratio test accepts */
 
 enum { BASIC = 0, AT_LO, AT_HI, FREE, FIXED };
-_Static_assert(AT_LO == 1 && AT_HI == 2 && FREE == 3 && FIXED == 4, "gather reads AT_HI's bit 2");
+_Static_assert(BASIC < FREE && AT_LO < FREE && AT_HI < FREE && FIXED > FREE, "gather: FREE and above are rare");
 
 
 struct cand {
@@ -1378,6 +1378,9 @@ static inline size_t low_bit(uint64_t b) {
  * on by the test's outcome (0 or 1); the least so far is kept by selects.
  * The same candidates, ratios and mz in the same order as the branches
  * gave: see gather_plain. */
+/* Per status below FREE: the sign bit at the upper bound (gather). */
+static const uint64_t upper_sign[FREE] = {[AT_HI] = UINT64_C(1) << 63};
+
 CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
   const double *ar = d->ar, *dj = d->dj;
   const signed char *st = d->st;
@@ -1417,9 +1420,9 @@ CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) 
       /* At a bound (AT_LO, AT_HI): a candidate when sigma·a < -TOL_PIV
        * at the lower bound, sigma·a > TOL_PIV at the upper, that is
        * t < -TOL_PIV for t = sigma·a (a's sign bit flipped by sigma's: the
-       * same bits), negated at the upper bound (hb: AT_HI's bit 2 as the
-       * sign bit; FREE and FIXED went above) */
-      uint64_t hb = (uint64_t)(s & 2) << 62, tb = bits ^ sgn ^ hb;
+       * same bits), negated at the upper bound (hb: the sign bit at
+       * AT_HI alone; FREE and FIXED went above) */
+      uint64_t hb = upper_sign[s], tb = bits ^ sgn ^ hb;
       double t;
       memcpy(&t, &tb, sizeof t);
       unsigned ok = t < -TOL_PIV;
