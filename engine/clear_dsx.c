@@ -95,6 +95,12 @@ struct cl_dsx {
   bool devex;
   signed char *st;
   int *head, *pos;  /* the m basic variables; variable → index in head or -1 */
+  /* The positions in head whose variable lies outside its bounds (no
+   * tolerance: a superset of choose_row's), in increasing order, as the
+   * last pivot left x (ob_ok): the next choose_row walks them instead of
+   * every row. nob of them; cap. */
+  int *ob, nob;
+  bool ob_ok;
   /* K's inverse E (cap × cap, E[s·cap + t]): its rows are the basic
    * structural columns' slots s (sv: slot → variable), its columns the
    * tight rows' slots t (rv: slot → row). slot: per variable, a basic
@@ -972,7 +978,10 @@ CL_SIMD static void price(struct cl_dsx *d) {
 }
 
 /* x_B from the nonbasic values. */
-static void primal(struct cl_dsx *d) { solve_b(d, d->w0, d->x, true); }
+static void primal(struct cl_dsx *d) {
+  d->ob_ok = false; /* (x moves: the list is the last pivot's) */
+  solve_b(d, d->w0, d->x, true);
+}
 
 /* w0 again from every nonbasic value (its updates drift), then x_B. */
 CL_SIMD static void primal_full(struct cl_dsx *d) {
@@ -1001,7 +1010,7 @@ static int grow_rows(struct cl_dsx *d, int cap) {
   GROW(d->rs, (size_t)cap), GROW(d->lo, nv), GROW(d->hi, nv), GROW(d->c, nv), GROW(d->x, nv);
   GROW(d->dj, nv), GROW(d->ar, nv), GROW(d->aq, nv), GROW(d->st, nv), GROW(d->pos, nv);
   GROW(d->slot, nv), GROW(d->cd, nv), GROW(d->flip, nv), GROW(d->mz, nv), GROW(d->head, (size_t)cap);
-  GROW(d->nzi, (size_t)cap);
+  GROW(d->nzi, (size_t)cap), GROW(d->ob, (size_t)cap);
   GROW(d->sv, (size_t)cap), GROW(d->rv, (size_t)cap), GROW(d->y, (size_t)cap);
   GROW(d->rho, (size_t)cap), GROW(d->w, (size_t)cap), GROW(d->t, (size_t)cap), GROW(d->rz, (size_t)cap);
   GROW(d->g, (size_t)cap), GROW(d->h, (size_t)cap), GROW(d->rp, (size_t)cap + 1);
@@ -1159,7 +1168,7 @@ void cl_dsx_free(struct cl_dsx *d) {
   if (!d) return;
   free(d->cp), free(d->ri), free(d->cv), free(d->rs);
   free(d->lo), free(d->hi), free(d->c), free(d->x), free(d->dj), free(d->ar), free(d->aq);
-  free(d->st), free(d->pos), free(d->slot), free(d->cd), free(d->flip), free(d->nzi), free(d->head);
+  free(d->st), free(d->pos), free(d->slot), free(d->cd), free(d->flip), free(d->nzi), free(d->ob), free(d->head);
   free(d->sv), free(d->rv), free(d->y), free(d->rho), free(d->w), free(d->t), free(d->g), free(d->h);
   free(d->rz), free(d->mz), free(d->yp), free(d->yq);
   free(d->E), free(d->tmp), free(d->rp), free(d->rc), free(d->rw), free(d->w0), free(d->dw);
@@ -1260,25 +1269,36 @@ int cl_dsx_add_row(struct cl_dsx *d, int n, const int *ind, const double *val, d
   return 0;
 }
 
+/* choose_row's step at position p (its variable's infeasibility beyond
+ * the tolerance, the largest so far kept: the first of equal ones). */
+static inline void choose_at(const struct cl_dsx *d, int p, int *best, double *bv, double *delta) {
+  int v = d->head[p];
+  const double *lo = d->lo, *hi = d->hi;
+  double x = d->x[v], inf = 0;
+  /* (x < lo, x > hi first: the tolerances only widen the bounds, and
+   * most basic variables lie within them) */
+  if (x < lo[v] && x < lo[v] - TOL_P * (1 + fabs(lo[v]))) inf = x - lo[v];
+  else if (x > hi[v] && x > hi[v] + TOL_P * (1 + fabs(hi[v]))) inf = x - hi[v];
+  if (inf == 0) return;
+  double w = d->devex ? d->dw[v] : 1.0;
+  if (inf * inf > *bv * w) *bv = inf * inf / w, *best = v, *delta = inf;
+}
+
 /* The leaving variable: the largest infeasibility (squared, per Devex
- * weight when pricing so); -1 when primal feasible. */
+ * weight when pricing so); -1 when primal feasible. After a pivot (ob_ok)
+ * over the positions it listed outside their bounds, in increasing order:
+ * every other position's infeasibility is 0 (within its bounds), which
+ * the walk over every row skips, so the same row (not under plain_row:
+ * for tests, every row). */
 CL_SIMD static int choose_row(const struct cl_dsx *d, double *delta) {
   int best = -1;
   double bv = 0;
-  const int *head = d->head;
-  const double *xs = d->x, *lo = d->lo, *hi = d->hi;
-#pragma GCC unroll 4
-  for (int p = 0; p < d->m; p++) {
-    int v = head[p];
-    double x = xs[v], inf = 0;
-    /* (x < lo, x > hi first: the tolerances only widen the bounds, and
-     * most basic variables lie within them) */
-    if (x < lo[v] && x < lo[v] - TOL_P * (1 + fabs(lo[v]))) inf = x - lo[v];
-    else if (x > hi[v] && x > hi[v] + TOL_P * (1 + fabs(hi[v]))) inf = x - hi[v];
-    if (inf == 0) continue;
-    double w = d->devex ? d->dw[v] : 1.0;
-    if (inf * inf > bv * w) bv = inf * inf / w, best = v, *delta = inf;
+  if (d->ob_ok && !d->plain_row) {
+    for (int z = 0; z < d->nob; z++) choose_at(d, d->ob[z], &best, &bv, delta);
+    return best;
   }
+#pragma GCC unroll 4
+  for (int p = 0; p < d->m; p++) choose_at(d, p, &best, &bv, delta);
   return best;
 }
 
@@ -1762,10 +1782,19 @@ CL_SIMD static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   add_col(d, d->w0, p, -bound);
   double th = (d->x[p] - bound) / d->aq[p], wp = d->dw[p], ap = d->aq[p];
   double *x = d->x;
-  const double *aq = d->aq;
+  const double *aq = d->aq, *lo = d->lo, *hi = d->hi;
   const int *head = d->head;
+  /* x_B along q's column, and the positions left outside their bounds
+   * listed for the next choose_row (a few in 265: a branch taken
+   * seldom) */
+  int *ob = d->ob, nob = 0;
 #pragma GCC unroll 4
-  for (int i = 0; i < d->m; i++) x[head[i]] -= th * aq[head[i]];
+  for (int i = 0; i < d->m; i++) {
+    int v = head[i];
+    double xv = x[v] - th * aq[v];
+    x[v] = xv;
+    if (xv < lo[v] || xv > hi[v]) ob[nob++] = i;
+  }
   for (int i = 0; d->devex && i < d->m; i++) {
     int v = d->head[i];
     double r = d->aq[v] / ap; /* dual Devex: the reference framework's weights */
@@ -1781,6 +1810,14 @@ CL_SIMD static void pivot(struct cl_dsx *d, int p, int q, double bound) {
   d->st[q] = BASIC;
   mv_set(d, q);
   d->n_upd++;
+  /* Position i holds q now, at x[q]: listed exactly when q is outside
+   * its bounds (p's entry, if any, out) */
+  int z = 0;
+  while (z < nob && ob[z] < i) z++;
+  bool there = z < nob && ob[z] == i, out = x[q] < lo[q] || x[q] > hi[q];
+  if (there && !out) memmove(ob + z, ob + z + 1, (size_t)(nob - z - 1) * sizeof *ob), nob--;
+  else if (!there && out) memmove(ob + z + 1, ob + z, (size_t)(nob - z) * sizeof *ob), ob[z] = i, nob++;
+  d->nob = nob, d->ob_ok = true;
 }
 
 /* y -= a·x (the duals' step along rho). */
@@ -1819,6 +1856,7 @@ static void duals_plain(struct cl_dsx *d, double ts) {
 static int iterate(struct cl_dsx *d) {
   double delta = 0;
   int p = choose_row(d, &delta);
+  d->ob_ok = false; /* (the flips below move x) */
   if (p < 0) return 1;
   if (d->lg->ln == d->lg->cap && !log_grow(d)) catch_up_all(d);
   int nflip = 0;
@@ -1951,7 +1989,7 @@ static bool finite_state(const struct cl_dsx *d) {
 }
 
 static int solve_loop(struct cl_dsx *d, int it_lim, bool devex, long *pivots) {
-  d->devex = devex;
+  d->devex = devex, d->ob_ok = false;
   for (int p = 0; devex && p < d->m; p++) d->dw[d->head[p]] = 1.0; /* a new reference framework */
   if (d->n_upd >= REFACTOR && !fresh(d)) return CL_DSX_FAIL;
   primal(d);
