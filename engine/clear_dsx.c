@@ -1387,20 +1387,22 @@ static inline size_t low_bit(uint64_t b) {
 #endif
 }
 
+/* Per status below FREE: the sign bit at the upper bound (gather). */
+static const uint64_t upper_sign[FREE] = {[AT_HI] = UINT64_C(1) << 63};
+
 /* The ratio test's candidates (cd, nc; mi0 the least ratio, the first of
  * equal ones) over the moving variables in increasing order, and the
  * duals' update's list (mz); false on an alpha that overflowed.
  *
- * Branch-free but for the +0 alphas (a quarter, in runs): whether a
- * nonzero alpha makes a candidate is a data-dependent coin (a third of
- * the proof's mispredicted branches were here), so every nonzero one
+ * Without branches but for the +0 alphas (a quarter, in runs) and the
+ * rare statuses (free, fixed rows): whether a nonzero alpha makes a
+ * candidate is a data-dependent coin (a third of a proof's mispredicted
+ * branches were here before round 23), so every nonzero one at a bound
  * has its ratio computed and stored at the list's end, and the end moves
- * on by the test's outcome (0 or 1); the least so far is kept by selects.
- * The same candidates, ratios and mz in the same order as the branches
- * gave: see gather_plain. */
-/* Per status below FREE: the sign bit at the upper bound (gather). */
-static const uint64_t upper_sign[FREE] = {[AT_HI] = UINT64_C(1) << 63};
-
+ * on by the test's outcome (0 or 1); the least ratio is found after, in
+ * one pass over the candidates. The same candidates, ratios, mi0 and mz
+ * in the same order as the branches gave: see gather_plain
+ * (tests/test_clear_pivot_row.c, tests/test_clear_gather_status.c). */
 CL_SIMD static bool gather(struct cl_dsx *d, double sigma, int *ncp, int *mi0p) {
   const double *ar = d->ar, *dj = d->dj;
   const signed char *st = d->st;
