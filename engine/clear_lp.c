@@ -54,12 +54,35 @@ struct lag_ent {
   size_t t;
 };
 
+/* A column's ISP window for the loop over its nonzero multipliers
+ * (col_term), as the 64-bit word read at nz, a byte of the multipliers'
+ * bitset (lag_tab): bit j of mask set where the column has an entry at the
+ * j-th ISP from that byte's first, whose multiplier is w[j] and s·p sp[j]
+ * (the window laid out densely in spd, 0 where there is no entry). Windows
+ * of up to 57 ISPs fit whatever their first ISP. */
+struct lag_win {
+  uint64_t mask;
+  const unsigned char *nz;
+  const double *w;
+  const int64_t *sp;
+};
+
 struct lag_tab {
   size_t *first;
   struct lag_ent *e;
   double *w;
   int *min_af;     /* per column, the model's (read without col[c]'s stride) */
   int64_t *price;  /* per column, the model's */
+  /* Per evaluation, bit t of nz (bit t & 7 of byte t >> 3) set where w[t]
+   * is not zero (nor −0), eight bytes of zeros past the last ISP's; per
+   * column its window (win, spd). wide: some column's window is over 57
+   * ISPs (or the machine is not little-endian), and col_term walks the
+   * entries (first, e) instead. */
+  unsigned char *nz;
+  struct lag_win *win;
+  int64_t *spd;
+  size_t nz_bytes;
+  bool wide;
 };
 
 struct cl_lp {
@@ -426,6 +449,21 @@ static void col_range(const struct cl_lp *lp, size_t c, int *k1, int *k2) {
 
 static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c].lo > 0; }
 
+/* The lowest set bit's index of b (b != 0). */
+static inline size_t lag_low_bit(uint64_t b) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  uint64_t q; /* bsf's result (tzcnt's where there is one) in 64 bits: no sign extension */
+  __asm__("rep bsfq %1, %0" : "=r"(q) : "rm"(b) : "cc");
+  return q;
+#elif defined(__GNUC__)
+  return (size_t)__builtin_ctzll(b);
+#else
+  size_t q = 0;
+  while (!(b & 1)) b >>= 1, q++;
+  return q;
+#endif
+}
+
 /* Upper bound of one column's term in the max-form Lagrangian over its
  * factors [k1, k2] (k1 <= k2, from col_range): linear in the factor plus
  * the worst rounding of power (and price) at a partial factor. The ISPs'
@@ -440,12 +478,35 @@ static inline long double col_term(const struct lag_tab *lg, size_t c, int k1, i
    * halving is exact (no long double here comes near the subnormals) and
    * commutes with rounding. */
   long double g = cost ? -(long double)lg->price[c] : 0.0L, noise2 = cost ? 1.0L : 0.0L, m = *mag;
+  if (!lg->wide) {
+    /* The entries whose multiplier is not zero, in the entries' order
+     * (ISP order). An entry on w = ±0 changes nothing: v is ±0, m and
+     * noise2 (sums of magnitudes from +0 or 1, never −0) stay as they are,
+     * and g stays but for the sign of a zero, which the return below does
+     * not see (g = ±0 takes k2 either way, x is ±0, and ±0 + noise with
+     * noise +0 or above is noise, +0 included). */
+    const struct lag_win *wn = &lg->win[c];
+    uint64_t bits;
+    memcpy(&bits, wn->nz, sizeof bits); /* little-endian: bit j is the byte's j-th ISP */
+    bits &= wn->mask;
+    const double *wf = wn->w;
+    const int64_t *sp = wn->sp;
+    while (bits) {
+      size_t j = lag_low_bit(bits);
+      bits &= bits - 1;
+      long double w = wf[j], v = w * (long double)sp[j];
+      g -= v;
+      m += fabsl(v);
+      noise2 += fabsl(w);
+    }
+  } else {
 #pragma GCC unroll 2
-  for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
-    long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
-    g -= v;
-    m += fabsl(v);
-    noise2 += fabsl(w);
+    for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
+      long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
+      g -= v;
+      m += fabsl(v);
+      noise2 += fabsl(w);
+    }
   }
   *mag = m;
   long double noise = 0.5L * noise2;
@@ -511,16 +572,36 @@ static int lag_init(struct cl_lp *lp) {
   lg->w = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->w);
   lg->min_af = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->min_af);
   lg->price = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->price);
-  if (!lg->first || !lg->e || !lg->w || !lg->min_af || !lg->price) return FX_CLEAR_ENOMEM;
-  n = 0;
+  /* spd: each column's window from 8·byte (its first ISP rounded down to
+   * a multiple of eight) to its end */
+  size_t dense = 0;
+  lg->wide = false;
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  lg->wide = true;
+#endif
+  for (size_t c = 0; c < md->n_cols; c++)
+    dense += md->col[c].first % 8 + md->col[c].n, lg->wide |= md->col[c].n > 57;
+  lg->nz_bytes = md->n_isps / 8 + 9;
+  lg->nz = calloc(lg->nz_bytes, 1);
+  lg->win = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->win);
+  lg->spd = calloc(dense ? dense : 1, sizeof *lg->spd);
+  if (!lg->first || !lg->e || !lg->w || !lg->min_af || !lg->price || !lg->nz || !lg->win || !lg->spd)
+    return FX_CLEAR_ENOMEM;
+  n = 0, dense = 0;
   for (size_t c = 0; c < md->n_cols; c++) {
     const struct cl_col *cl = &md->col[c];
+    size_t sh = cl->first % 8;
     lg->first[c] = n;
     lg->min_af[c] = cl->min_af, lg->price[c] = cl->price;
+    lg->win[c] = (struct lag_win){0, lg->nz + cl->first / 8, lg->w + cl->first / 8 * 8, lg->spd + dense};
     for (size_t q = 0; q < cl->n; q++) {
       const struct cl_isp *is = &md->isp[cl->first + q];
-      if (cl->p[q] && is->constrained) lg->e[n++] = (struct lag_ent){is->s * cl->p[q], cl->first + q};
+      if (!cl->p[q] || !is->constrained) continue;
+      lg->e[n++] = (struct lag_ent){is->s * cl->p[q], cl->first + q};
+      lg->spd[dense + sh + q] = is->s * cl->p[q];
+      if (sh + q < 64) lg->win[c].mask |= UINT64_C(1) << (sh + q);
     }
+    dense += sh + cl->n;
   }
   lg->first[md->n_cols] = n;
   return 0;
@@ -528,6 +609,7 @@ static int lag_init(struct cl_lp *lp) {
 
 static void lag_free(struct lag_tab *lg) {
   free(lg->first), free(lg->e), free(lg->w), free(lg->min_af), free(lg->price);
+  free(lg->nz), free(lg->win), free(lg->spd);
 }
 
 /* One offer's best term: none (0) or one allowed column, or the ordered
@@ -615,6 +697,8 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
   /* Per constrained ISP also the multiplier col_term applies to power there,
    * w (lag_tab), as the plain loop formed it: a sum of doubles (widened in
    * col_term), after its rows' signs are clamped (each ISP's own rows). */
+  unsigned char *nz = lp->lag.nz;
+  memset(nz, 0, lp->lag.nz_bytes);
   for (size_t t = 0; t < md->n_isps; t++) {
     const struct cl_isp *is = &md->isp[t];
     if (!is->constrained) continue;
@@ -622,10 +706,12 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     sum += a * (long double)(a >= 0 ? is->hi : is->lo);
     if (!lp->row_b[t]) {
       lp->lag.w[t] = a + 0.0; /* + 0.0: a −0 multiplier enters as +0, as it did */
+      nz[t >> 3] |= (unsigned char)((a != 0) << (t & 7));
       continue;
     }
     if (mu[lp->row_b[t]] > 0) mu[lp->row_b[t]] = 0.0;
-    lp->lag.w[t] = a + mu[lp->row_b[t]];
+    double w = lp->lag.w[t] = a + mu[lp->row_b[t]];
+    nz[t >> 3] |= (unsigned char)((w != 0) << (t & 7));
     sum += mu[lp->row_b[t]] * (long double)-is->off;
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
