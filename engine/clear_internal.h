@@ -442,6 +442,10 @@ long double cl_lp_lagrangian(struct cl_lp *lp, double *mu, bool cost, double tot
 long double cl_lp_lagrangian_ahead(struct cl_lp *lp, double *mu, bool cost, double total);
 void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total);
 int64_t cl_lp_ceil(long double x);
+/* Tests (test_clear_lag_skip.c): whether the Lagrangian walks every
+ * column's entries (some column's ISP window is over 57 ISPs) rather than
+ * its entries of nonzero multipliers by the window's mask. */
+bool cl_lp_lag_wide(const struct cl_lp *lp);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);

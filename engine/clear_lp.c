@@ -778,6 +778,7 @@ void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total
 }
 
 int64_t cl_lp_ceil(long double x) { return ceil_i64(x); }
+bool cl_lp_lag_wide(const struct cl_lp *lp) { return lp->lag.wide; }
 
 /* Column c's bounds as the LP holds them (scaled), in GLPK and in the
  * nodes' own simplex while there is one: the two always see one LP, but
