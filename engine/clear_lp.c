@@ -92,6 +92,7 @@ struct cl_lp {
   int *row_a, *row_b, *cov_col; /* per ISP, GLPK indices, 0 = none */
   int row_total, x0;            /* column of x for model column c: x0 + c */
   double *x, *lam;              /* LP primal per model column, dual per row */
+  size_t lam_cap;               /* lam's entries (save_lam has as many) */
   char *forced;                 /* per offer: lower bound forced this round */
   struct frac *frac;            /* per offer: scratch for fix_fractional */
   struct basis capped_basis;     /* the capped LP's optimum: every dive starts there */
@@ -120,10 +121,13 @@ struct cl_lp {
   int *gub_row;
   /* Strong branching's look-ahead (cl_lp_bb_probe): the node's solution,
    * duals, Lagrangian sum and basis, put back after each probe (its
-   * Lagrangian records no terms, so the node's stay as they are). */
+   * Lagrangian records no terms, so the node's stay as they are); a node
+   * dive's copies of the solution and duals (probe_save). A look-ahead
+   * writes its solution and duals to save_x and save_lam instead. */
   double *save_x, *save_lam;
   long double save_margin, save_sum;
   struct basis probe_basis;
+  bool probe_copy; /* tests: the look-ahead copies the node's instead (cl_lp_probe_copy) */
   bool probing; /* read the duals even when the iteration limit stopped it */
   /* bb_native_lp: the nodes' LP solved by clear_dsx.c, which keeps its
    * basis inverse between nodes; P stays in step (bounds, rows) for GLPK
@@ -309,7 +313,8 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   int rc = build(lp);
   if (!rc) rc = lag_init(lp);
   if (rc) return rc;
-  lp->lam = calloc((size_t)glp_get_num_rows(lp->P) + 1, sizeof(double));
+  lp->lam_cap = (size_t)glp_get_num_rows(lp->P) + 1;
+  lp->lam = calloc(lp->lam_cap, sizeof(double));
   return lp->lam ? 0 : FX_CLEAR_ENOMEM;
 }
 
@@ -779,6 +784,8 @@ void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total
 
 int64_t cl_lp_ceil(long double x) { return ceil_i64(x); }
 bool cl_lp_lag_wide(const struct cl_lp *lp) { return lp->lag.wide; }
+void cl_lp_probe_copy(struct cl_lp *lp, bool copy) { lp->probe_copy = copy; }
+double cl_lp_bb_dual(const struct cl_lp *lp, int row) { return lp->lam[row]; }
 
 /* Column c's bounds as the LP holds them (scaled), in GLPK and in the
  * nodes' own simplex while there is one: the two always see one LP, but
@@ -1517,7 +1524,7 @@ static int mip_build(struct cl_lp *lp) {
   free(idx), free(one);
   double *lam = realloc(lp->lam, ((size_t)glp_get_num_rows(lp->P) + 1) * sizeof *lam);
   if (!lam) return FX_CLEAR_ENOMEM;
-  lp->lam = lam;
+  lp->lam = lam, lp->lam_cap = (size_t)glp_get_num_rows(lp->P) + 1;
   return 0;
 }
 
@@ -1853,7 +1860,7 @@ int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) 
   lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
   lp->col_val = calloc(nc, sizeof *lp->col_val);
   lp->save_x = calloc(nc + 1, sizeof *lp->save_x);
-  lp->save_lam = calloc(nr, sizeof *lp->save_lam);
+  lp->save_lam = calloc(nr > lp->lam_cap ? nr : lp->lam_cap, sizeof *lp->save_lam); /* lam's room */
   if (!lp->offer_best || !lp->col_val || !lp->save_x || !lp->save_lam) return FX_CLEAR_ENOMEM;
   if (lp->lazy) {
     int rc = lazy_copy(lp);
@@ -2002,11 +2009,12 @@ int cl_lp_bb_warm(struct cl_lp *lp, const signed char *st, int len, signed char 
   return rc == CL_DSX_OPT;
 }
 
-/* The node's state a probe must leave as it found: solution, duals,
- * Lagrangian sum and basis. The node's Lagrangian terms (read by
- * cl_lp_bb_child) need no copy: the probe's Lagrangian does not record
- * its own (cl_lp_bb_probe), which saved and restored them for nothing
- * (about 1 % of the instructions at 1,000 offers, round 14). */
+/* The node's state a node dive must leave as it found: solution, duals,
+ * Lagrangian sum and basis (ndive_restore puts them back). The node's
+ * Lagrangian terms (read by cl_lp_bb_child) need no copy: neither a dive's
+ * nor a look-ahead's Lagrangian records its own (cl_lp_bb_probe), which
+ * saved and restored them for nothing (about 1 % of the instructions at
+ * 1,000 offers, round 14). */
 static int probe_save(struct cl_lp *lp) {
   const struct cl_model *md = lp->md;
   int nr = glp_get_num_rows(lp->P);
@@ -2015,16 +2023,6 @@ static int probe_save(struct cl_lp *lp) {
   lp->save_sum = lp->sum, lp->save_margin = lp->margin;
   if (lp->dsx) return cl_dsx_save(lp->dsx, &lp->dsx_snap);
   return save_basis(lp, &lp->probe_basis);
-}
-
-static void probe_restore(struct cl_lp *lp) {
-  const struct cl_model *md = lp->md;
-  int nr = glp_get_num_rows(lp->P);
-  memcpy(lp->x, lp->save_x, md->n_cols * sizeof *lp->x);
-  memcpy(lp->lam, lp->save_lam, ((size_t)nr + 1) * sizeof *lp->lam);
-  lp->sum = lp->save_sum, lp->margin = lp->save_margin;
-  if (lp->dsx) cl_dsx_restore(lp->dsx, lp->dsx_snap);
-  else restore_basis(lp, &lp->probe_basis);
 }
 
 /* GLPK's look-ahead: at most it_lim dual simplex pivots from P's basis;
@@ -2049,8 +2047,8 @@ static int native_probe(struct cl_lp *lp, int it_lim, long *pivots) {
   int rc = cl_dsx_solve(lp->dsx, lim, true, pivots); /* Devex: cut short, every pivot counts */
   if (rc == FX_CLEAR_ENOMEM) return rc;
   if (rc != CL_DSX_FAIL) {
-    /* The duals alone: the bound reads nothing else, and probe_restore
-     * puts the node's solution back (the columns' values, read for
+    /* The duals alone: the bound reads nothing else, and the node's
+     * solution is left where it was (the columns' values, read for
      * nothing, were 0.1 % of the instructions at 1,000 offers) */
     cl_dsx_read(lp->dsx, lp->lam, NULL, 0, 0, 1.0);
     return rc == CL_DSX_OPT;
@@ -2059,16 +2057,43 @@ static int native_probe(struct cl_lp *lp, int it_lim, long *pivots) {
   return glpk_probe(lp, it_lim, pivots);
 }
 
+/* The node's solution and duals to save_x and save_lam, or back. */
+static void probe_copy(struct cl_lp *lp, bool back) {
+  size_t nx = lp->md->n_cols * sizeof *lp->x, nl = ((size_t)glp_get_num_rows(lp->P) + 1) * sizeof *lp->lam;
+  if (back) memcpy(lp->x, lp->save_x, nx), memcpy(lp->lam, lp->save_lam, nl);
+  else memcpy(lp->save_x, lp->x, nx), memcpy(lp->save_lam, lp->lam, nl);
+}
+
+/* The look-ahead leaves the node's solution and duals where they are: it
+ * writes its own to the spare arrays save_x and save_lam, swapped in for
+ * it, instead of copying the node's there and back (round 23). Nothing
+ * in it reads a value it has not written first: the native simplex
+ * writes every row's dual (cl_dsx_read, the simplex's rows are P's) and
+ * no column value, GLPK (solve) every row's dual and every column's
+ * value, and the bound reads only the duals of P's rows (and negates them
+ * in place: the spare's, not the node's). */
 int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
                    long *pivots) {
-  int rc = probe_save(lp);
+  long double sum = lp->sum, margin = lp->margin;
+  int rc = lp->dsx ? cl_dsx_save(lp->dsx, &lp->dsx_snap) : save_basis(lp, &lp->probe_basis);
   if (rc) return rc;
+  double *x = lp->x, *lam = lp->lam;
+  if (lp->probe_copy) /* (tests: the copies there and back, as before) */
+    probe_copy(lp, false);
+  else
+    lp->x = lp->save_x, lp->lam = lp->save_lam;
   int ok = lp->dsx ? native_probe(lp, it_lim, pivots) : glpk_probe(lp, it_lim, pivots);
   long double *best = lp->offer_best, *val = lp->col_val;
   lp->offer_best = NULL, lp->col_val = NULL; /* the node's terms stay */
   if (ok >= 0) *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
   lp->offer_best = best, lp->col_val = val;
-  probe_restore(lp);
+  if (lp->probe_copy)
+    probe_copy(lp, true);
+  else
+    lp->x = x, lp->lam = lam;
+  lp->sum = sum, lp->margin = margin;
+  if (lp->dsx) cl_dsx_restore(lp->dsx, lp->dsx_snap);
+  else restore_basis(lp, &lp->probe_basis);
   return ok;
 }
 
@@ -2639,7 +2664,7 @@ static int ndive_finish(struct cl_lp *lp, struct ndive *d, struct cl_state *st, 
   return rc ? rc : cl_polish(st, md, target);
 }
 
-/* probe_restore with the node's bounds back on the simplex, every
+/* probe_save undone, with the node's bounds back on the simplex, every
  * column's from d (P never had the dive's: nothing to read or put back
  * there), the simplex's state of every column with the snapshot. */
 static void ndive_restore(struct cl_lp *lp, const struct ndive *d) {
