@@ -451,6 +451,10 @@ bool cl_lp_lag_wide(const struct cl_lp *lp);
  * instead of writing its own to spare arrays; and the dual of row r (GLPK's
  * numbering) of the last node LP. */
 void cl_lp_probe_copy(struct cl_lp *lp, bool copy);
+/* Tests (test_clear_lazy_list.c): whether the lazy mode's list of offers
+ * without their row holds exactly the offers of two or more columns whose
+ * row P lacks, in offer order (1), or not (0); -1: no lazy copy running. */
+int cl_lp_lazy_list_check(const struct cl_lp *lp);
 double cl_lp_bb_dual(const struct cl_lp *lp, int row);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
