@@ -63,7 +63,7 @@ struct lag_ent {
 struct lag_win {
   uint64_t mask;
   const unsigned char *nz;
-  const double *w;
+  const double *w, *aw;
   const int64_t *sp;
 };
 
@@ -79,6 +79,7 @@ struct lag_tab {
    * ISPs (or the machine is not little-endian), and col_term walks the
    * entries (first, e) instead. */
   unsigned char *nz;
+  double *aw; /* per evaluation, |w| */
   struct lag_win *win;
   int64_t *spd;
   size_t nz_bytes;
@@ -497,15 +498,15 @@ static inline long double col_term(const struct lag_tab *lg, size_t c, int k1, i
     uint64_t bits;
     memcpy(&bits, wn->nz, sizeof bits); /* little-endian: bit j is the byte's j-th ISP */
     bits &= wn->mask;
-    const double *wf = wn->w;
+    const double *wf = wn->w, *awf = wn->aw;
     const int64_t *sp = wn->sp;
     while (bits) {
       size_t j = lag_low_bit(bits);
       bits &= bits - 1;
-      long double w = wf[j], v = w * (long double)sp[j];
+      long double v = (long double)sp[j] * wf[j];
       g -= v;
       m += fabsl(v);
-      noise2 += fabsl(w);
+      noise2 += awf[j];
     }
   } else {
 #pragma GCC unroll 2
@@ -591,9 +592,10 @@ static int lag_init(struct cl_lp *lp) {
     dense += md->col[c].first % 8 + md->col[c].n, lg->wide |= md->col[c].n > 57;
   lg->nz_bytes = md->n_isps / 8 + 9;
   lg->nz = calloc(lg->nz_bytes, 1);
+  lg->aw = calloc(md->n_isps ? md->n_isps : 1, sizeof *lg->aw);
   lg->win = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->win);
   lg->spd = calloc(dense ? dense : 1, sizeof *lg->spd);
-  if (!lg->first || !lg->e || !lg->w || !lg->min_af || !lg->price || !lg->nz || !lg->win || !lg->spd)
+  if (!lg->first || !lg->e || !lg->w || !lg->min_af || !lg->price || !lg->nz || !lg->aw || !lg->win || !lg->spd)
     return FX_CLEAR_ENOMEM;
   n = 0, dense = 0;
   for (size_t c = 0; c < md->n_cols; c++) {
@@ -601,7 +603,8 @@ static int lag_init(struct cl_lp *lp) {
     size_t sh = cl->first % 8;
     lg->first[c] = n;
     lg->min_af[c] = cl->min_af, lg->price[c] = cl->price;
-    lg->win[c] = (struct lag_win){0, lg->nz + cl->first / 8, lg->w + cl->first / 8 * 8, lg->spd + dense};
+    lg->win[c] = (struct lag_win){0, lg->nz + cl->first / 8, lg->w + cl->first / 8 * 8,
+                              lg->aw + cl->first / 8 * 8, lg->spd + dense};
     for (size_t q = 0; q < cl->n; q++) {
       const struct cl_isp *is = &md->isp[cl->first + q];
       if (!cl->p[q] || !is->constrained) continue;
@@ -617,7 +620,7 @@ static int lag_init(struct cl_lp *lp) {
 
 static void lag_free(struct lag_tab *lg) {
   free(lg->first), free(lg->e), free(lg->w), free(lg->min_af), free(lg->price);
-  free(lg->nz), free(lg->win), free(lg->spd);
+  free(lg->nz), free(lg->aw), free(lg->win), free(lg->spd);
 }
 
 /* One offer's best term: none (0) or one allowed column, or the ordered
@@ -714,11 +717,13 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     sum += a * (long double)(a >= 0 ? is->hi : is->lo);
     if (!lp->row_b[t]) {
       lp->lag.w[t] = a + 0.0; /* + 0.0: a −0 multiplier enters as +0, as it did */
+      lp->lag.aw[t] = fabs(a);
       nz[t >> 3] |= (unsigned char)((a != 0) << (t & 7));
       continue;
     }
     if (mu[lp->row_b[t]] > 0) mu[lp->row_b[t]] = 0.0;
     double w = lp->lag.w[t] = a + mu[lp->row_b[t]];
+    lp->lag.aw[t] = fabs(w);
     nz[t >> 3] |= (unsigned char)((w != 0) << (t & 7));
     sum += mu[lp->row_b[t]] * (long double)-is->off;
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
