@@ -442,6 +442,20 @@ long double cl_lp_lagrangian(struct cl_lp *lp, double *mu, bool cost, double tot
 long double cl_lp_lagrangian_ahead(struct cl_lp *lp, double *mu, bool cost, double total);
 void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total);
 int64_t cl_lp_ceil(long double x);
+/* Tests (test_clear_lag_skip.c): whether the Lagrangian walks every
+ * column's entries (some column's ISP window is over 57 ISPs) rather than
+ * its entries of nonzero multipliers by the window's mask. */
+bool cl_lp_lag_wide(const struct cl_lp *lp);
+/* Tests (test_clear_probe_spare.c): a look-ahead (cl_lp_bb_probe) that
+ * copies the node's solution and duals away and back, as before round 23,
+ * instead of writing its own to spare arrays; and the dual of row r (GLPK's
+ * numbering) of the last node LP. */
+void cl_lp_probe_copy(struct cl_lp *lp, bool copy);
+/* Tests (test_clear_lazy_list.c): whether the lazy mode's list of offers
+ * without their row holds exactly the offers of two or more columns whose
+ * row P lacks, in offer order (1), or not (0); -1: no lazy copy running. */
+int cl_lp_lazy_list_check(const struct cl_lp *lp);
+double cl_lp_bb_dual(const struct cl_lp *lp, int row);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);
 int cl_polish(struct cl_state *st, const struct cl_model *md, int64_t target);

@@ -54,12 +54,36 @@ struct lag_ent {
   size_t t;
 };
 
+/* A column's ISP window for the loop over its nonzero multipliers
+ * (col_term), as the 64-bit word read at nz, a byte of the multipliers'
+ * bitset (lag_tab): bit j of mask set where the column has an entry at the
+ * j-th ISP from that byte's first, whose multiplier is w[j] and s·p sp[j]
+ * (the window laid out densely in spd, 0 where there is no entry). Windows
+ * of up to 57 ISPs fit whatever their first ISP. */
+struct lag_win {
+  uint64_t mask;
+  const unsigned char *nz;
+  const double *w, *aw;
+  const int64_t *sp;
+};
+
 struct lag_tab {
   size_t *first;
   struct lag_ent *e;
   double *w;
   int *min_af;     /* per column, the model's (read without col[c]'s stride) */
   int64_t *price;  /* per column, the model's */
+  /* Per evaluation, bit t of nz (bit t & 7 of byte t >> 3) set where w[t]
+   * is not zero (nor −0), eight bytes of zeros past the last ISP's; per
+   * column its window (win, spd). wide: some column's window is over 57
+   * ISPs (or the machine is not little-endian), and col_term walks the
+   * entries (first, e) instead. */
+  unsigned char *nz;
+  double *aw; /* per evaluation, |w| */
+  struct lag_win *win;
+  int64_t *spd;
+  size_t nz_bytes;
+  bool wide;
 };
 
 struct cl_lp {
@@ -69,6 +93,7 @@ struct cl_lp {
   int *row_a, *row_b, *cov_col; /* per ISP, GLPK indices, 0 = none */
   int row_total, x0;            /* column of x for model column c: x0 + c */
   double *x, *lam;              /* LP primal per model column, dual per row */
+  size_t lam_cap;               /* lam's entries (save_lam has as many) */
   char *forced;                 /* per offer: lower bound forced this round */
   struct frac *frac;            /* per offer: scratch for fix_fractional */
   struct basis capped_basis;     /* the capped LP's optimum: every dive starts there */
@@ -95,12 +120,18 @@ struct cl_lp {
   bool lazy;
   glp_prob *full;
   int *gub_row;
+  /* The offers of two or more columns without their row in P, ascending
+   * (lazy_rows reads these alone, and drops each offer it gives its row). */
+  size_t *lazy_off, n_lazy_off;
   /* Strong branching's look-ahead (cl_lp_bb_probe): the node's solution,
    * duals, Lagrangian sum and basis, put back after each probe (its
-   * Lagrangian records no terms, so the node's stay as they are). */
+   * Lagrangian records no terms, so the node's stay as they are); a node
+   * dive's copies of the solution and duals (probe_save). A look-ahead
+   * writes its solution and duals to save_x and save_lam instead. */
   double *save_x, *save_lam;
   long double save_margin, save_sum;
   struct basis probe_basis;
+  bool probe_copy; /* tests: the look-ahead copies the node's instead (cl_lp_probe_copy) */
   bool probing; /* read the duals even when the iteration limit stopped it */
   /* bb_native_lp: the nodes' LP solved by clear_dsx.c, which keeps its
    * basis inverse between nodes; P stays in step (bounds, rows) for GLPK
@@ -286,7 +317,8 @@ int cl_lp_create(struct cl_lp **out, const struct cl_model *md, const struct fx_
   int rc = build(lp);
   if (!rc) rc = lag_init(lp);
   if (rc) return rc;
-  lp->lam = calloc((size_t)glp_get_num_rows(lp->P) + 1, sizeof(double));
+  lp->lam_cap = (size_t)glp_get_num_rows(lp->P) + 1;
+  lp->lam = calloc(lp->lam_cap, sizeof(double));
   return lp->lam ? 0 : FX_CLEAR_ENOMEM;
 }
 
@@ -294,7 +326,7 @@ void cl_lp_free(struct cl_lp *lp) {
   if (!lp) return;
   if (lp->full) glp_delete_prob(lp->full); /* P is then the node copy */
   if (lp->P) glp_delete_prob(lp->P);
-  free(lp->gub_row);
+  free(lp->gub_row), free(lp->lazy_off);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
   free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac);
   free(lp->capped_basis.stat), free(lp->cost_basis.stat);
@@ -426,6 +458,27 @@ static void col_range(const struct cl_lp *lp, size_t c, int *k1, int *k2) {
 
 static bool col_on(const struct cl_lp *lp, size_t c) { return lp->kr && lp->kr[c].lo > 0; }
 
+/* The factors 0..255 (a node's ranges are bytes) as floats, each exact. */
+#define LAG_K4(b) (b), (b) + 1, (b) + 2, (b) + 3
+#define LAG_K16(b) LAG_K4(b), LAG_K4((b) + 4), LAG_K4((b) + 8), LAG_K4((b) + 12)
+#define LAG_K64(b) LAG_K16(b), LAG_K16((b) + 16), LAG_K16((b) + 32), LAG_K16((b) + 48)
+static const float lag_k[256] = {LAG_K64(0), LAG_K64(64), LAG_K64(128), LAG_K64(192)};
+
+/* The lowest set bit's index of b (b != 0). */
+static inline size_t lag_low_bit(uint64_t b) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  uint64_t q; /* bsf's result (tzcnt's where there is one) in 64 bits: no sign extension */
+  __asm__("rep bsfq %1, %0" : "=r"(q) : "rm"(b) : "cc");
+  return q;
+#elif defined(__GNUC__)
+  return (size_t)__builtin_ctzll(b);
+#else
+  size_t q = 0;
+  while (!(b & 1)) b >>= 1, q++;
+  return q;
+#endif
+}
+
 /* Upper bound of one column's term in the max-form Lagrangian over its
  * factors [k1, k2] (k1 <= k2, from col_range): linear in the factor plus
  * the worst rounding of power (and price) at a partial factor. The ISPs'
@@ -440,20 +493,46 @@ static inline long double col_term(const struct lag_tab *lg, size_t c, int k1, i
    * halving is exact (no long double here comes near the subnormals) and
    * commutes with rounding. */
   long double g = cost ? -(long double)lg->price[c] : 0.0L, noise2 = cost ? 1.0L : 0.0L, m = *mag;
+  if (!lg->wide) {
+    /* The entries whose multiplier is not zero, in the entries' order
+     * (ISP order). An entry on w = ±0 changes nothing: v is ±0, m and
+     * noise2 (sums of magnitudes from +0 or 1, never −0) stay as they are,
+     * and g stays but for the sign of a zero, which the return below does
+     * not see (g = ±0 takes k2 either way, x is ±0, and ±0 + noise with
+     * noise +0 or above is noise, +0 included). */
+    const struct lag_win *wn = &lg->win[c];
+    uint64_t bits;
+    memcpy(&bits, wn->nz, sizeof bits); /* little-endian: bit j is the byte's j-th ISP */
+    bits &= wn->mask;
+    const double *wf = wn->w, *awf = wn->aw;
+    const int64_t *sp = wn->sp;
+    while (bits) {
+      size_t j = lag_low_bit(bits);
+      bits &= bits - 1;
+      long double v = (long double)sp[j] * wf[j];
+      g -= v;
+      m += fabsl(v);
+      noise2 += awf[j];
+    }
+  } else {
 #pragma GCC unroll 2
-  for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
-    long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
-    g -= v;
-    m += fabsl(v);
-    noise2 += fabsl(w);
+    for (size_t e = lg->first[c]; e < lg->first[c + 1]; e++) {
+      long double w = lg->w[lg->e[e].t], v = w * (long double)lg->e[e].sp;
+      g -= v;
+      m += fabsl(v);
+      noise2 += fabsl(w);
+    }
   }
   *mag = m;
   long double noise = 0.5L * noise2;
   /* The larger of g·k1/100 and g·k2/100 (1 <= k1 <= k2), each rounded as
    * written: rounding keeps order, so it is the one at k2 when g >= 0, at
    * k1 when not (equal values tie; both carry g's sign), and one x87
-   * division per column is spared. */
-  long double x = g * (g >= 0 ? k2 : k1) / 100.0L;
+   * division per column is spared. The factor comes from lag_k, an exact
+   * float multiplied from memory, picked by a conditional move where the
+   * int's conversion had the compiler branch on g's sign (a coin toss
+   * per column: 0.4 M mispredicted branches fewer on seed 114). */
+  long double x = g * lag_k[g >= 0 ? k2 : k1] / 100.0L;
   return x + (k1 < 100 ? noise : 0.0L);
 }
 
@@ -511,16 +590,38 @@ static int lag_init(struct cl_lp *lp) {
   lg->w = malloc((md->n_isps ? md->n_isps : 1) * sizeof *lg->w);
   lg->min_af = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->min_af);
   lg->price = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->price);
-  if (!lg->first || !lg->e || !lg->w || !lg->min_af || !lg->price) return FX_CLEAR_ENOMEM;
-  n = 0;
+  /* spd: each column's window from 8·byte (its first ISP rounded down to
+   * a multiple of eight) to its end */
+  size_t dense = 0;
+  lg->wide = false;
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  lg->wide = true;
+#endif
+  for (size_t c = 0; c < md->n_cols; c++)
+    dense += md->col[c].first % 8 + md->col[c].n, lg->wide |= md->col[c].n > 57;
+  lg->nz_bytes = md->n_isps / 8 + 9;
+  lg->nz = calloc(lg->nz_bytes, 1);
+  lg->aw = calloc(md->n_isps ? md->n_isps : 1, sizeof *lg->aw);
+  lg->win = malloc((md->n_cols ? md->n_cols : 1) * sizeof *lg->win);
+  lg->spd = calloc(dense ? dense : 1, sizeof *lg->spd);
+  if (!lg->first || !lg->e || !lg->w || !lg->min_af || !lg->price || !lg->nz || !lg->aw || !lg->win || !lg->spd)
+    return FX_CLEAR_ENOMEM;
+  n = 0, dense = 0;
   for (size_t c = 0; c < md->n_cols; c++) {
     const struct cl_col *cl = &md->col[c];
+    size_t sh = cl->first % 8;
     lg->first[c] = n;
     lg->min_af[c] = cl->min_af, lg->price[c] = cl->price;
+    lg->win[c] = (struct lag_win){0, lg->nz + cl->first / 8, lg->w + cl->first / 8 * 8,
+                              lg->aw + cl->first / 8 * 8, lg->spd + dense};
     for (size_t q = 0; q < cl->n; q++) {
       const struct cl_isp *is = &md->isp[cl->first + q];
-      if (cl->p[q] && is->constrained) lg->e[n++] = (struct lag_ent){is->s * cl->p[q], cl->first + q};
+      if (!cl->p[q] || !is->constrained) continue;
+      lg->e[n++] = (struct lag_ent){is->s * cl->p[q], cl->first + q};
+      lg->spd[dense + sh + q] = is->s * cl->p[q];
+      if (sh + q < 64) lg->win[c].mask |= UINT64_C(1) << (sh + q);
     }
+    dense += sh + cl->n;
   }
   lg->first[md->n_cols] = n;
   return 0;
@@ -528,6 +629,7 @@ static int lag_init(struct cl_lp *lp) {
 
 static void lag_free(struct lag_tab *lg) {
   free(lg->first), free(lg->e), free(lg->w), free(lg->min_af), free(lg->price);
+  free(lg->nz), free(lg->aw), free(lg->win), free(lg->spd);
 }
 
 /* One offer's best term: none (0) or one allowed column, or the ordered
@@ -615,6 +717,8 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
   /* Per constrained ISP also the multiplier col_term applies to power there,
    * w (lag_tab), as the plain loop formed it: a sum of doubles (widened in
    * col_term), after its rows' signs are clamped (each ISP's own rows). */
+  unsigned char *nz = lp->lag.nz;
+  memset(nz, 0, lp->lag.nz_bytes);
   for (size_t t = 0; t < md->n_isps; t++) {
     const struct cl_isp *is = &md->isp[t];
     if (!is->constrained) continue;
@@ -622,10 +726,14 @@ static long double lagrangian(struct cl_lp *lp, double *mu, bool cost, double to
     sum += a * (long double)(a >= 0 ? is->hi : is->lo);
     if (!lp->row_b[t]) {
       lp->lag.w[t] = a + 0.0; /* + 0.0: a −0 multiplier enters as +0, as it did */
+      lp->lag.aw[t] = fabs(a);
+      nz[t >> 3] |= (unsigned char)((a != 0) << (t & 7));
       continue;
     }
     if (mu[lp->row_b[t]] > 0) mu[lp->row_b[t]] = 0.0;
-    lp->lag.w[t] = a + mu[lp->row_b[t]];
+    double w = lp->lag.w[t] = a + mu[lp->row_b[t]];
+    lp->lag.aw[t] = fabs(w);
+    nz[t >> 3] |= (unsigned char)((w != 0) << (t & 7));
     sum += mu[lp->row_b[t]] * (long double)-is->off;
     long double cc = (cost ? 0.0L : 1.0L) + mu[lp->row_b[t]] - mu[lp->row_total];
     sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
@@ -692,6 +800,21 @@ void cl_lp_isp_rows(const struct cl_lp *lp, size_t t, int *a, int *b, int *total
 }
 
 int64_t cl_lp_ceil(long double x) { return ceil_i64(x); }
+bool cl_lp_lag_wide(const struct cl_lp *lp) { return lp->lag.wide; }
+void cl_lp_probe_copy(struct cl_lp *lp, bool copy) { lp->probe_copy = copy; }
+
+int cl_lp_lazy_list_check(const struct cl_lp *lp) {
+  if (!lp->full) return -1;
+  const struct cl_model *md = lp->md;
+  size_t j = 0;
+  for (size_t i = 0; i < md->n_offers; i++) {
+    if (md->offer_col[i + 1] - md->offer_col[i] < 2 || lp->gub_row[i]) continue;
+    if (j >= lp->n_lazy_off || lp->lazy_off[j] != i) return 0;
+    j++;
+  }
+  return j == lp->n_lazy_off;
+}
+double cl_lp_bb_dual(const struct cl_lp *lp, int row) { return lp->lam[row]; }
 
 /* Column c's bounds as the LP holds them (scaled), in GLPK and in the
  * nodes' own simplex while there is one: the two always see one LP, but
@@ -1430,7 +1553,7 @@ static int mip_build(struct cl_lp *lp) {
   free(idx), free(one);
   double *lam = realloc(lp->lam, ((size_t)glp_get_num_rows(lp->P) + 1) * sizeof *lam);
   if (!lam) return FX_CLEAR_ENOMEM;
-  lp->lam = lam;
+  lp->lam = lam, lp->lam_cap = (size_t)glp_get_num_rows(lp->P) + 1;
   return 0;
 }
 
@@ -1726,8 +1849,10 @@ static int lazy_copy(struct cl_lp *lp) {
   int nr = glp_get_num_rows(lp->P), n_del = 0;
   int *del = malloc(((size_t)nr + 1) * sizeof *del);
   lp->gub_row = calloc(md->n_offers + 1, sizeof *lp->gub_row);
+  lp->lazy_off = malloc((md->n_offers + 1) * sizeof *lp->lazy_off);
+  lp->n_lazy_off = 0;
   glp_prob *Q = glp_create_prob();
-  if (!del || !lp->gub_row || !Q) {
+  if (!del || !lp->gub_row || !lp->lazy_off || !Q) {
     free(del);
     if (Q) glp_delete_prob(Q);
     return FX_CLEAR_ENOMEM;
@@ -1736,7 +1861,7 @@ static int lazy_copy(struct cl_lp *lp) {
   int r = lp->row_total, kept = lp->row_total;
   for (size_t i = 0; i < md->n_offers; i++) {
     if (md->offer_col[i + 1] - md->offer_col[i] < 2) continue;
-    if (glp_get_row_stat(lp->P, ++r) == GLP_BS) del[++n_del] = r;
+    if (glp_get_row_stat(lp->P, ++r) == GLP_BS) del[++n_del] = r, lp->lazy_off[lp->n_lazy_off++] = i;
     else lp->gub_row[i] = ++kept; /* rows keep their order */
   }
   if (n_del) glp_del_rows(Q, n_del, del);
@@ -1766,7 +1891,7 @@ int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) 
   lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
   lp->col_val = calloc(nc, sizeof *lp->col_val);
   lp->save_x = calloc(nc + 1, sizeof *lp->save_x);
-  lp->save_lam = calloc(nr, sizeof *lp->save_lam);
+  lp->save_lam = calloc(nr > lp->lam_cap ? nr : lp->lam_cap, sizeof *lp->save_lam); /* lam's room */
   if (!lp->offer_best || !lp->col_val || !lp->save_x || !lp->save_lam) return FX_CLEAR_ENOMEM;
   if (lp->lazy) {
     int rc = lazy_copy(lp);
@@ -1789,6 +1914,7 @@ void cl_lp_bb_end(struct cl_lp *lp) {
     lp->P = lp->full, lp->full = NULL, lp->n_slack = 0;
   }
   free(lp->gub_row), lp->gub_row = NULL;
+  free(lp->lazy_off), lp->lazy_off = NULL, lp->n_lazy_off = 0;
   if (lp->n_slack) slacks_open(lp, false);
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0);
   lp->kr = NULL;
@@ -1800,20 +1926,30 @@ void cl_lp_bb_end(struct cl_lp *lp) {
 }
 
 /* Lazy mode: give back its row to every offer the LP solution splits beyond
- * one; how many came back (the LP then needs another solve). */
+ * one; how many came back (the LP then needs another solve). The offers
+ * without their row are listed (lazy_off; at 1,000 offers the loop over
+ * every offer was 1.4 % of a long proof's instructions), in the order the
+ * loop over every offer met them. */
 static int lazy_rows(struct cl_lp *lp) {
   const struct cl_model *md = lp->md;
+  const size_t *oc = md->offer_col;
+  size_t *off = lp->lazy_off, n_off = lp->n_lazy_off, w = 0;
   int added = 0;
-  for (size_t i = 0; lp->full && i < md->n_offers; i++) {
-    size_t a = md->offer_col[i], b = md->offer_col[i + 1];
-    if (b - a < 2 || lp->gub_row[i]) continue;
+  for (size_t j = 0; lp->full && j < n_off; j++) {
+    size_t i = off[j], a = oc[i], b = oc[i + 1];
+    const double *x = lp->x;
     double sum = 0;
-    for (size_t c = a; c < b; c++) sum += lp->x[c];
-    if (sum <= 1.0 + 1e-9) continue;
+    for (size_t c = a; c < b; c++) sum += x[c];
+    if (sum <= 1.0 + 1e-9) {
+      off[w++] = i;
+      continue;
+    }
     int *ind = malloc((b - a + 1) * sizeof *ind);
     double *val = malloc((b - a + 1) * sizeof *val);
     if (!ind || !val) { /* the node's LP stays a relaxation: its bound holds */
       free(ind), free(val);
+      memmove(off + w, off + j, (n_off - j) * sizeof *off);
+      lp->n_lazy_off = w + (n_off - j);
       return added;
     }
     int n = 0;
@@ -1828,6 +1964,7 @@ static int lazy_rows(struct cl_lp *lp) {
     lp->gub_row[i] = r;
     added++;
   }
+  if (lp->full) lp->n_lazy_off = w;
   return added;
 }
 
@@ -1915,11 +2052,12 @@ int cl_lp_bb_warm(struct cl_lp *lp, const signed char *st, int len, signed char 
   return rc == CL_DSX_OPT;
 }
 
-/* The node's state a probe must leave as it found: solution, duals,
- * Lagrangian sum and basis. The node's Lagrangian terms (read by
- * cl_lp_bb_child) need no copy: the probe's Lagrangian does not record
- * its own (cl_lp_bb_probe), which saved and restored them for nothing
- * (about 1 % of the instructions at 1,000 offers, round 14). */
+/* The node's state a node dive must leave as it found: solution, duals,
+ * Lagrangian sum and basis (ndive_restore puts them back). The node's
+ * Lagrangian terms (read by cl_lp_bb_child) need no copy: neither a dive's
+ * nor a look-ahead's Lagrangian records its own (cl_lp_bb_probe), which
+ * saved and restored them for nothing (about 1 % of the instructions at
+ * 1,000 offers, round 14). */
 static int probe_save(struct cl_lp *lp) {
   const struct cl_model *md = lp->md;
   int nr = glp_get_num_rows(lp->P);
@@ -1928,16 +2066,6 @@ static int probe_save(struct cl_lp *lp) {
   lp->save_sum = lp->sum, lp->save_margin = lp->margin;
   if (lp->dsx) return cl_dsx_save(lp->dsx, &lp->dsx_snap);
   return save_basis(lp, &lp->probe_basis);
-}
-
-static void probe_restore(struct cl_lp *lp) {
-  const struct cl_model *md = lp->md;
-  int nr = glp_get_num_rows(lp->P);
-  memcpy(lp->x, lp->save_x, md->n_cols * sizeof *lp->x);
-  memcpy(lp->lam, lp->save_lam, ((size_t)nr + 1) * sizeof *lp->lam);
-  lp->sum = lp->save_sum, lp->margin = lp->save_margin;
-  if (lp->dsx) cl_dsx_restore(lp->dsx, lp->dsx_snap);
-  else restore_basis(lp, &lp->probe_basis);
 }
 
 /* GLPK's look-ahead: at most it_lim dual simplex pivots from P's basis;
@@ -1962,8 +2090,8 @@ static int native_probe(struct cl_lp *lp, int it_lim, long *pivots) {
   int rc = cl_dsx_solve(lp->dsx, lim, true, pivots); /* Devex: cut short, every pivot counts */
   if (rc == FX_CLEAR_ENOMEM) return rc;
   if (rc != CL_DSX_FAIL) {
-    /* The duals alone: the bound reads nothing else, and probe_restore
-     * puts the node's solution back (the columns' values, read for
+    /* The duals alone: the bound reads nothing else, and the node's
+     * solution is left where it was (the columns' values, read for
      * nothing, were 0.1 % of the instructions at 1,000 offers) */
     cl_dsx_read(lp->dsx, lp->lam, NULL, 0, 0, 1.0);
     return rc == CL_DSX_OPT;
@@ -1972,16 +2100,43 @@ static int native_probe(struct cl_lp *lp, int it_lim, long *pivots) {
   return glpk_probe(lp, it_lim, pivots);
 }
 
+/* The node's solution and duals to save_x and save_lam, or back. */
+static void probe_copy(struct cl_lp *lp, bool back) {
+  size_t nx = lp->md->n_cols * sizeof *lp->x, nl = ((size_t)glp_get_num_rows(lp->P) + 1) * sizeof *lp->lam;
+  if (back) memcpy(lp->x, lp->save_x, nx), memcpy(lp->lam, lp->save_lam, nl);
+  else memcpy(lp->save_x, lp->x, nx), memcpy(lp->save_lam, lp->lam, nl);
+}
+
+/* The look-ahead leaves the node's solution and duals where they are: it
+ * writes its own to the spare arrays save_x and save_lam, swapped in for
+ * it, instead of copying the node's there and back (round 23). Nothing
+ * in it reads a value it has not written first: the native simplex
+ * writes every row's dual (cl_dsx_read, the simplex's rows are P's) and
+ * no column value, GLPK (solve) every row's dual and every column's
+ * value, and the bound reads only the duals of P's rows (and negates them
+ * in place: the spare's, not the node's). */
 int cl_lp_bb_probe(struct cl_lp *lp, int64_t coverage, int it_lim, int64_t *bound,
                    long *pivots) {
-  int rc = probe_save(lp);
+  long double sum = lp->sum, margin = lp->margin;
+  int rc = lp->dsx ? cl_dsx_save(lp->dsx, &lp->dsx_snap) : save_basis(lp, &lp->probe_basis);
   if (rc) return rc;
+  double *x = lp->x, *lam = lp->lam;
+  if (lp->probe_copy) /* (tests: the copies there and back, as before) */
+    probe_copy(lp, false);
+  else
+    lp->x = lp->save_x, lp->lam = lp->save_lam;
   int ok = lp->dsx ? native_probe(lp, it_lim, pivots) : glpk_probe(lp, it_lim, pivots);
   long double *best = lp->offer_best, *val = lp->col_val;
   lp->offer_best = NULL, lp->col_val = NULL; /* the node's terms stay */
   if (ok >= 0) *bound = lp->bb_cov ? -coverage_bound(lp) : cost_bound(lp, coverage);
   lp->offer_best = best, lp->col_val = val;
-  probe_restore(lp);
+  if (lp->probe_copy)
+    probe_copy(lp, true);
+  else
+    lp->x = x, lp->lam = lam;
+  lp->sum = sum, lp->margin = margin;
+  if (lp->dsx) cl_dsx_restore(lp->dsx, lp->dsx_snap);
+  else restore_basis(lp, &lp->probe_basis);
   return ok;
 }
 
@@ -2552,7 +2707,7 @@ static int ndive_finish(struct cl_lp *lp, struct ndive *d, struct cl_state *st, 
   return rc ? rc : cl_polish(st, md, target);
 }
 
-/* probe_restore with the node's bounds back on the simplex, every
+/* probe_save undone, with the node's bounds back on the simplex, every
  * column's from d (P never had the dive's: nothing to read or put back
  * there), the simplex's state of every column with the snapshot. */
 static void ndive_restore(struct cl_lp *lp, const struct ndive *d) {
