@@ -482,18 +482,6 @@ static inline size_t lag_low_bit(uint64_t b) {
 #endif
 }
 
-/* c ? b : a for long doubles by the x87's conditional move, where a
- * compiler branches (on c, in no order a predictor learns: the calls
- * below); the value chosen is returned as it is, bit for bit. */
-static inline long double ld_pick(int c, long double a, long double b) {
-#if LDBL_MANT_DIG == 64 && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  __asm__("testl %3, %3\n\tfcmovne %%st(1), %%st" : "=t"(a) : "0"(a), "u"(b), "r"(c) : "cc");
-  return a;
-#else
-  return c ? b : a;
-#endif
-}
-
 /* Upper bound of one column's term in the max-form Lagrangian over its
  * factors [k1, k2] (k1 <= k2, from col_range): linear in the factor plus
  * the worst rounding of power (and price) at a partial factor. The ISPs'
@@ -548,10 +536,7 @@ static inline long double col_term(const struct lag_tab *lg, size_t c, int k1, i
    * int's conversion had the compiler branch on g's sign (a coin toss
    * per column: 0.4 M mispredicted branches fewer on seed 114). */
   long double x = g * lag_k[g >= 0 ? k2 : k1] / 100.0L;
-  /* + noise below 100, + 0 at 100, chosen without a branch (k1 = 100 on
-   * about a third of the columns of a tail's nodes, in no order a
-   * predictor learns: 0.5 M mispredicted branches on 0.4× seed 114). */
-  return x + ld_pick(k1 < 100, 0.0L, noise);
+  return x + (k1 < 100 ? noise : 0.0L);
 }
 
 /* col_term without the rounding's noise (cl_lp_exact_terms): the column's
@@ -692,20 +677,17 @@ static inline long double offers_sum(struct cl_lp *lp, const struct cl_krange *k
   long double *obest = rec == LAG_REC_NONE ? NULL : lp->offer_best;
   for (size_t i = 0; i < md->n_offers; i++) {
     long double best = 0.0L;
-    /* on: an earlier column of the offer is ordered (col_on), and the
-     * offer's later columns are skipped as offer_term's break skips them
-     * (no term, no val, nothing added to mag), by the test that skips an
-     * empty range: one branch a column where the break was a second, as
-     * unpredictable as the first (0.5 M mispredicts on 0.4× seed 114). */
-    int on = 0;
     for (size_t c = md->offer_col[i], end = md->offer_col[i + 1]; c < end; c++) {
       int lo = kr ? kr[c].lo : 0, k2 = kr ? kr[c].hi : 100;
       int k1 = lo > lg->min_af[c] ? lo : lg->min_af[c];
-      if ((k2 < k1) | on) continue;
+      if (k2 < k1) continue;
       long double v = col_term(lg, c, k1, k2, cost, mag);
       if (rec == LAG_REC_ALL || (rec == LAG_REC_ASK && val)) val[c] = v;
-      on = lo > 0;
-      best = ld_pick((v > best) | on, best, v); /* col_on: v alone; else the larger (a NaN v loses) */
+      if (lo > 0) { /* col_on */
+        best = v;
+        break;
+      }
+      best = v > best ? v : best;
     }
     if (rec == LAG_REC_ALL || (rec == LAG_REC_ASK && obest)) obest[i] = best;
     sum += best;
