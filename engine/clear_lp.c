@@ -2314,6 +2314,7 @@ int cl_lp_bb_floor(const struct cl_lp *lp, size_t c) { return (int)floor(lp->x[c
 
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }
 double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
+void cl_lp_bb_set_x(struct cl_lp *lp, size_t c, double v) { lp->x[c] = v; }
 double cl_lp_deadline(const struct cl_lp *lp) { return lp->deadline; }
 
 /* (the native simplex's as it is when asked: the tests ask right after
