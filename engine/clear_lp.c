@@ -2242,16 +2242,27 @@ int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, doubl
 
 /* Bit j set where x[base + j] is above 1e-7 (not <= 1e-7: NaN too), for
  * the columns base .. min(base + 64, n) - 1; built without a branch per
- * column (two columns a compare under SSE2). */
+ * column. Under SSE2, 16 columns a step: two per compare (all ones where
+ * above), the compares' low halves gathered four by four (shufps), packed
+ * to 8 then 16 bytes in column order (the signed saturation keeps -1 and
+ * 0), and the bytes' signs read at once (pmovmskb). */
 static inline uint64_t frac_mask(const double *x, size_t base, size_t n) {
   uint64_t m = 0;
   size_t j = 0, e = n - base < 64 ? n - base : 64;
 #if defined(__SSE2__)
   if (e == 64) { /* (all but the last 64) */
     const __m128d lim = _mm_set1_pd(1e-7);
-#pragma GCC unroll 32
-    for (j = 0; j < 64; j += 2)
-      m |= (uint64_t)_mm_movemask_pd(_mm_cmpnle_pd(_mm_loadu_pd(x + base + j), lim)) << j;
+    const double *p = x + base;
+#define FRAC_CMP(k) _mm_castpd_ps(_mm_cmpnle_pd(_mm_loadu_pd(p + j + (k)), lim))
+#define FRAC_LOW4(k) _mm_castps_si128(_mm_shuffle_ps(FRAC_CMP(k), FRAC_CMP((k) + 2), _MM_SHUFFLE(2, 0, 2, 0)))
+#pragma GCC unroll 4
+    for (j = 0; j < 64; j += 16) {
+      __m128i w = _mm_packs_epi16(_mm_packs_epi32(FRAC_LOW4(0), FRAC_LOW4(4)),
+                                  _mm_packs_epi32(FRAC_LOW4(8), FRAC_LOW4(12)));
+      m |= (uint64_t)(unsigned)_mm_movemask_epi8(w) << j;
+    }
+#undef FRAC_LOW4
+#undef FRAC_CMP
     return m;
   }
 #endif
