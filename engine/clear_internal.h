@@ -455,6 +455,10 @@ void cl_lp_probe_copy(struct cl_lp *lp, bool copy);
  * without their row holds exactly the offers of two or more columns whose
  * row P lacks, in offer order (1), or not (0); -1: no lazy copy running. */
 int cl_lp_lazy_list_check(const struct cl_lp *lp);
+/* Tests (test_clear_frac_mask.c): column c's value in the last LP solution
+ * set to v, for the candidates' scans (cl_lp_bb_frac, cl_lp_bb_frac_next)
+ * to read values no LP gives. */
+void cl_lp_bb_set_x(struct cl_lp *lp, size_t c, double v);
 double cl_lp_bb_dual(const struct cl_lp *lp, int row);
 /* The coverage the search aims for, given a proven coverage bound. */
 int64_t cl_lp_target(const struct cl_lp *lp, int64_t coverage_ub);

@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "engine/clear_dsx.h"
 #include "engine/clear_glpk.h"
@@ -2237,26 +2240,81 @@ int cl_lp_bb_frac(const struct cl_lp *lp, size_t i, size_t *col, bool *up, doubl
   return frac_at(lp, i, c0, col, up, dist);
 }
 
+/* Bit j set where x[base + j] is above 1e-7 (not <= 1e-7: NaN too), for
+ * the columns base .. min(base + 64, n) - 1; built without a branch per
+ * column. Under SSE2, 16 columns a step: two per compare (all ones where
+ * above), the compares' low halves gathered four by four (shufps), packed
+ * to 8 then 16 bytes in column order (the signed saturation keeps -1 and
+ * 0), and the bytes' signs read at once (pmovmskb). */
+static inline uint64_t frac_mask(const double *x, size_t base, size_t n) {
+  uint64_t m = 0;
+  size_t j = 0, e = n - base < 64 ? n - base : 64;
+#if defined(__SSE2__)
+  if (e == 64) { /* (all but the last 64) */
+    const __m128d lim = _mm_set1_pd(1e-7);
+    const double *p = x + base;
+#define FRAC_CMP(k) _mm_castpd_ps(_mm_cmpnle_pd(_mm_loadu_pd(p + j + (k)), lim))
+#define FRAC_LOW4(k) _mm_castps_si128(_mm_shuffle_ps(FRAC_CMP(k), FRAC_CMP((k) + 2), _MM_SHUFFLE(2, 0, 2, 0)))
+#pragma GCC unroll 4
+    for (j = 0; j < 64; j += 16) {
+      __m128i w = _mm_packs_epi16(_mm_packs_epi32(FRAC_LOW4(0), FRAC_LOW4(4)),
+                                  _mm_packs_epi32(FRAC_LOW4(8), FRAC_LOW4(12)));
+      m |= (uint64_t)(unsigned)_mm_movemask_epi8(w) << j;
+    }
+#undef FRAC_LOW4
+#undef FRAC_CMP
+    return m;
+  }
+#endif
+  for (; j < e; j++) m |= (uint64_t)!(x[base + j] <= 1e-7) << j;
+  return m;
+}
+
 /* The first offer from *i on that cl_lp_bb_frac finds fractional, with
  * its answer (*i: the offer; n_offers and 0 when none is): one pass over
  * the columns' values to the next one above 1e-7, where asking every
- * offer in turn paid a call per offer, most of which have none. */
+ * offer in turn paid a call per offer, most of which have none. The
+ * columns above 1e-7 are read 64 at a time as bits (frac_mask), lowest
+ * first: a branch per column was mispredicted at each one found (most
+ * columns of a node's solution are 0; 0.9 M of 0.4× seed 114's
+ * mispredicts); the same columns in the same order. */
 int cl_lp_bb_frac_next(const struct cl_lp *lp, size_t *i, size_t *col, bool *up, double *dist) {
   const struct cl_model *md = lp->md;
-  size_t n = md->n_cols;
-  for (size_t c = *i < md->n_offers ? md->offer_col[*i] : n; c < n;) {
-    if (lp->x[c] <= 1e-7) {
-      c++;
-      continue;
+  const double *x = lp->x;
+  size_t n = md->n_cols, c = *i < md->n_offers ? md->offer_col[*i] : n;
+  if (c < n) {
+    size_t base = c & ~(size_t)63;
+    uint64_t m = frac_mask(x, base, n) & (~UINT64_C(0) << (c - base));
+    for (;;) {
+      while (!m) {
+        base += 64;
+        if (base >= n) goto none;
+        m = frac_mask(x, base, n);
+      }
+      size_t j = lag_low_bit(m);
+      c = base + j;
+      size_t o = md->col[c].offer, b = md->offer_col[o + 1];
+      /* frac_at's first test read from the bits: an offer at 1 on c and
+       * at or below 1e-7 on its other columns (c's are its first above
+       * 1e-7) has no fraction; the bits of c + 1 .. b - 1 while b is in
+       * the 64 */
+      uint64_t after = m & (~UINT64_C(0) << j << 1);
+      if (b - base < 64) after &= (UINT64_C(1) << (b - base)) - 1;
+      int kind = x[c] == 1.0 && b - base <= 64 && !after ? 0 : frac_at(lp, o, c, col, up, dist);
+      if (kind) {
+        *i = o;
+        return kind;
+      }
+      c = b; /* > c: on from the next offer's first column */
+      if (c - base >= 64) {
+        if (c >= n) break;
+        base = c & ~(size_t)63;
+        m = frac_mask(x, base, n);
+      }
+      m &= ~UINT64_C(0) << (c - base);
     }
-    size_t o = md->col[c].offer;
-    int kind = frac_at(lp, o, c, col, up, dist);
-    if (kind) {
-      *i = o;
-      return kind;
-    }
-    c = md->offer_col[o + 1];
   }
+none:
   *i = md->n_offers;
   return 0;
 }
@@ -2267,6 +2325,7 @@ int cl_lp_bb_floor(const struct cl_lp *lp, size_t c) { return (int)floor(lp->x[c
 
 void cl_lp_bb_state(const struct cl_lp *lp, struct cl_state *st) { to_state(lp, st); }
 double cl_lp_bb_x(const struct cl_lp *lp, size_t c) { return lp->x[c]; }
+void cl_lp_bb_set_x(struct cl_lp *lp, size_t c, double v) { lp->x[c] = v; }
 double cl_lp_deadline(const struct cl_lp *lp) { return lp->deadline; }
 
 /* (the native simplex's as it is when asked: the tests ask right after
