@@ -7,7 +7,7 @@
  * multipliers formed once per evaluation, and rounds the bounds up without
  * glibc's ceill. A bound is proven only as the arithmetic that proves it,
  * and the search branches on the bounds' last bits, so the new code must
- * compute exactly what the old did: the old loop is written here again (per
+ * compute exactly what the old did: the old loop is written again (tests/support/plain_lag.c: per
  * column, per ISP: skip what has no power or no bound, w = the rows'
  * multipliers summed as doubles, then long double products and sums in that
  * order, fmaxl per offer) and both must give the same long double, bit for
@@ -32,86 +32,9 @@
 #include "engine/clear_dsx.h"
 #include "engine/clear_internal.h"
 #include "tests/support/clear_markets.h"
-
-/* ---- the plain Lagrangian, as clear_lp.c computed it before round 10 --- */
-
-struct plain {
-  const struct cl_model *md;
-  const struct cl_krange *kr; /* NULL: no branch-and-bound running */
-  int *ra, *rb, rt;
-};
-
-static void p_range(const struct plain *q, size_t c, int *k1, int *k2) {
-  int lo = q->kr ? q->kr[c].lo : 0;
-  *k1 = lo > q->md->col[c].min_af ? lo : q->md->col[c].min_af;
-  *k2 = q->kr ? q->kr[c].hi : 100;
-}
-
-static long double p_col_term(const struct plain *q, const double *mu, size_t c, bool cost,
-                              long double *mag) {
-  const struct cl_model *md = q->md;
-  const struct cl_col *cl = &md->col[c];
-  long double g = cost ? -(long double)cl->price : 0.0L, noise = cost ? 0.5L : 0.0L;
-  for (size_t j = 0; j < cl->n; j++) {
-    size_t t = cl->first + j;
-    if (!cl->p[j] || !md->isp[t].constrained) continue;
-    long double w = mu[q->ra[t]] + (q->rb[t] ? mu[q->rb[t]] : 0.0);
-    long double v = w * (long double)(md->isp[t].s * cl->p[j]);
-    g -= v;
-    *mag += fabsl(v);
-    noise += 0.5L * fabsl(w);
-  }
-  int k1, k2;
-  p_range(q, c, &k1, &k2);
-  long double a = g * k1 / 100.0L, b = g * k2 / 100.0L;
-  return (a > b ? a : b) + (k1 < 100 ? noise : 0.0L);
-}
-
-static long double p_offer_term(const struct plain *q, const double *mu, size_t i, bool cost,
-                                long double *mag) {
-  const struct cl_model *md = q->md;
-  long double best = 0.0L;
-  for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
-    int k1, k2;
-    p_range(q, c, &k1, &k2);
-    if (k2 < k1) continue;
-    long double v = p_col_term(q, mu, c, cost, mag);
-    if (q->kr && q->kr[c].lo > 0) {
-      best = v;
-      break;
-    }
-    best = fmaxl(best, v);
-  }
-  return best;
-}
-
-static long double p_lagrangian(const struct plain *q, double *mu, bool cost, double total) {
-  const struct cl_model *md = q->md;
-  long double sum = 0.0L, mag = 0.0L;
-  if (!cost || mu[q->rt] > 0) mu[q->rt] = 0.0;
-  sum += mu[q->rt] * (long double)total;
-  for (size_t t = 0; t < md->n_isps; t++) {
-    const struct cl_isp *is = &md->isp[t];
-    if (!is->constrained) continue;
-    double a = mu[q->ra[t]];
-    sum += a * (long double)(a >= 0 ? is->hi : is->lo);
-    if (!q->rb[t]) continue;
-    if (mu[q->rb[t]] > 0) mu[q->rb[t]] = 0.0;
-    sum += mu[q->rb[t]] * (long double)-is->off;
-    long double cc = (cost ? 0.0L : 1.0L) + mu[q->rb[t]] - mu[q->rt];
-    sum += cc * (long double)(cc > 0 ? is->cap : is->covmin);
-  }
-  for (size_t i = 0; i < md->n_offers; i++) sum += p_offer_term(q, mu, i, cost, &mag);
-  long double margin = 1e-9L * (mag + fabsl(sum)) + 1e-6L;
-  return sum + margin;
-}
+#include "tests/support/plain_lag.h"
 
 /* ---- inputs ------------------------------------------------------------- */
-
-/* Equal to the last bit, the sign of zero included. */
-static bool same_ld(long double a, long double b) {
-  return (a == b && signbit(a) == signbit(b)) || (isnan(a) && isnan(b));
-}
 
 /* A multiplier: zero (either sign) one time in zeros, as the slack rows'
  * are, else a full 53-bit significand at a scale from 2^-30 to 2^30,
@@ -123,78 +46,9 @@ static double rand_mu(struct fx_cm_rng *r, int zeros) {
   return (fx_cm_uni(r, 0, 1) ? 1 : -1) * ldexp(0.5 + m / 2, (int)fx_cm_uni(r, -30, 30));
 }
 
-/* A node's factor ranges: per offer maybe one ordered column (lo above 0),
- * others excluded now and then (hi below the minimum), narrowed, or free. */
-static void rand_kr(struct fx_cm_rng *r, const struct cl_model *md, struct cl_krange *kr) {
-  for (size_t i = 0; i < md->n_offers; i++) {
-    size_t a = md->offer_col[i], b = md->offer_col[i + 1];
-    size_t on = b > a && fx_cm_uni(r, 0, 3) == 0 ? a + (size_t)fx_cm_uni(r, 0, (int64_t)(b - a) - 1)
-                                                 : SIZE_MAX;
-    for (size_t c = a; c < b; c++) {
-      int lo = 0, hi = 100;
-      switch (fx_cm_uni(r, 0, 4)) {
-      case 0: hi = 0; break;                                  /* excluded */
-      case 1: hi = (int)fx_cm_uni(r, 0, 100); break;          /* capped */
-      case 2: lo = (int)fx_cm_uni(r, 0, 100), hi = 100; break; /* raised (lo > 0: ordered) */
-      default: break;
-      }
-      if (c == on) lo = (int)fx_cm_uni(r, 1, 100), hi = (int)fx_cm_uni(r, lo, 100);
-      else if (on != SIZE_MAX) lo = 0;
-      kr[c] = (struct cl_krange){(uint8_t)lo, (uint8_t)hi};
-    }
-  }
-}
-
-/* The child bound cl_lp_bb_child gives for offer i on column c (or with c
- * excluded) after the Lagrangian sum of multipliers mu (already clamped),
- * from the plain loop's terms: a proven bound in minimisation form. */
-static int64_t p_child(const struct plain *q, const double *mu, bool cost, long double sum, size_t i,
-                       size_t c, bool on) {
-  const struct cl_model *md = q->md;
-  long double scratch = 0.0L, best = p_offer_term(q, mu, i, cost, &scratch);
-  long double nb = on ? p_col_term(q, mu, c, cost, &scratch) : 0.0L;
-  for (size_t j = md->offer_col[i]; !on && j < md->offer_col[i + 1]; j++) {
-    int k1, k2;
-    p_range(q, j, &k1, &k2);
-    if (q->kr[j].lo > 0) return INT64_MAX;
-    if (j == c || k2 < k1) continue;
-    nb = fmaxl(nb, p_col_term(q, mu, j, cost, &scratch));
-  }
-  long double d = nb - best, lb = -(sum + d + 1e-9L * fabsl(d));
-  if (lb > 9e18L) return INT64_MAX;
-  if (lb < -9e18L) return -INT64_MAX;
-  return (int64_t)ceill(lb);
-}
-
-/* Every child bound of the last evaluation: each allowed column excluded,
- * and ordered where the loop reached it (not past an offer's ordered
- * column, whose terms it never records). Each evaluation records over the
- * last one's terms, so a term not written is a stale one and differs. */
-static void compare_children(struct cl_lp *lp, const struct plain *q, const double *mu, bool cost,
-                             long double sum, uint64_t seed) {
-  const struct cl_model *md = q->md;
-  for (size_t i = 0; i < md->n_offers; i++) {
-    bool past_on = false;
-    for (size_t c = md->offer_col[i]; c < md->offer_col[i + 1]; c++) {
-      int k1, k2;
-      p_range(q, c, &k1, &k2);
-      if (k2 < k1) continue;
-      int64_t off = cl_lp_bb_child(lp, i, c, false), want = p_child(q, mu, cost, sum, i, c, false);
-      cr_assert_eq(off, want, "seed %llu offer %zu column %zu excluded: %lld, plain %lld",
-                   (unsigned long long)seed, i, c, (long long)off, (long long)want);
-      if (past_on) continue;
-      int64_t on = cl_lp_bb_child(lp, i, c, true);
-      want = p_child(q, mu, cost, sum, i, c, true);
-      cr_assert_eq(on, want, "seed %llu offer %zu column %zu ordered: %lld, plain %lld",
-                   (unsigned long long)seed, i, c, (long long)on, (long long)want);
-      past_on = q->kr[c].lo > 0;
-    }
-  }
-}
-
 /* Both Lagrangians of the same multipliers: the same bits, and the same
  * multipliers after both clamped them. */
-static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r, int nr,
+static void compare(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r, int nr,
                     uint64_t seed) {
   double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
   double *m3 = malloc(((size_t)nr + 1) * sizeof *m3), *m4 = malloc(((size_t)nr + 1) * sizeof *m4);
@@ -204,8 +58,8 @@ static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r
     bool cost = round % 2;
     double total = (double)fx_cm_uni(r, -1000000, 1000000);
     long double fast = cl_lp_lagrangian(lp, m1, cost, total);
-    long double plain = p_lagrangian(q, m2, cost, total);
-    cr_assert(same_ld(fast, plain), "seed %llu round %d: %La, plain %La",
+    long double plain = fx_pl_lagrangian(q, m2, cost, total);
+    cr_assert(fx_pl_same_ld(fast, plain), "seed %llu round %d: %La, plain %La",
               (unsigned long long)seed, round, fast, plain);
     cr_assert_eq(memcmp(m1, m2, ((size_t)nr + 1) * sizeof *m1), 0, "seed %llu: clamping differs",
                  (unsigned long long)seed);
@@ -214,10 +68,10 @@ static void compare(struct cl_lp *lp, const struct plain *q, struct fx_cm_rng *r
      * value, and the node's terms untouched */
     for (int i = 0; i <= nr; i++) m3[i] = m4[i] = rand_mu(r, round < 4 ? 6 : 2);
     long double ahead = cl_lp_lagrangian_ahead(lp, m3, cost, total);
-    long double ahead_plain = p_lagrangian(q, m4, cost, total);
-    cr_assert(same_ld(ahead, ahead_plain), "seed %llu round %d look-ahead: %La, plain %La",
+    long double ahead_plain = fx_pl_lagrangian(q, m4, cost, total);
+    cr_assert(fx_pl_same_ld(ahead, ahead_plain), "seed %llu round %d look-ahead: %La, plain %La",
               (unsigned long long)seed, round, ahead, ahead_plain);
-    compare_children(lp, q, m2, cost, plain, seed);
+    fx_pl_compare_children(lp, q, m2, cost, plain, seed);
   }
   free(m1), free(m2), free(m3), free(m4);
 }
@@ -239,14 +93,14 @@ static void run_market(const struct fx_clear_market *m, uint64_t seed, bool lazy
   struct cl_krange *kr = malloc(md.n_cols * sizeof *kr);
   cr_assert(ra && rb && kr);
   for (size_t t = 0; t < md.n_isps; t++) cl_lp_isp_rows(lp, t, &ra[t], &rb[t], &rt);
-  struct plain q = {&md, NULL, ra, rb, rt};
+  struct fx_pl q = {&md, NULL, ra, rb, rt};
   compare(lp, &q, &r, cl_lp_bb_rows(lp), seed); /* no node: every factor allowed */
-  rand_kr(&r, &md, kr);
+  fx_pl_rand_kr(&r, &md, kr);
   cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
   q.kr = kr;
   compare(lp, &q, &r, cl_lp_bb_rows(lp), seed);
   for (int again = 0; again < 3; again++) { /* the node moves on; kr is read live */
-    rand_kr(&r, &md, kr);
+    fx_pl_rand_kr(&r, &md, kr);
     compare(lp, &q, &r, cl_lp_bb_rows(lp), seed);
   }
   cl_lp_bb_end(lp);
