@@ -68,7 +68,8 @@ static void compare_terms(struct cl_lp *lp, const struct fx_pl *q, const double 
 /* Both Lagrangians of the same multipliers: the same bits, and the same
  * multipliers after both clamped them. */
 static void compare(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r, int nr,
-                    uint64_t seed) {
+                    uint64_t seed, void *arg) {
+  if (!q->kr) ((int *)arg)[cl_lp_lag_wide(lp)]++; /* once per market */
   double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
   double *m3 = malloc(((size_t)nr + 1) * sizeof *m3), *m4 = malloc(((size_t)nr + 1) * sizeof *m4);
   cr_assert(m1 && m2 && m3 && m4);
@@ -96,39 +97,6 @@ static void compare(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r
   free(m1), free(m2), free(m3), free(m4);
 }
 
-static void run_market(const struct fx_clear_market *m, uint64_t seed, bool lazy, int *wide) {
-  struct fx_cm_rng r = {seed * 7919 + 1};
-  struct fx_clear_params p;
-  fx_clear_params_init(&p);
-  p.bb_lazy_rows = lazy;
-  struct cl_model md;
-  cr_assert_eq(cl_model_init(&md, m), 0);
-  if (!md.n_cols) {
-    cl_model_free(&md);
-    return;
-  }
-  struct cl_lp *lp = NULL;
-  cr_assert_eq(cl_lp_create(&lp, &md, &p, 0), 0);
-  wide[cl_lp_lag_wide(lp)]++;
-  int *ra = calloc(md.n_isps + 1, sizeof *ra), *rb = calloc(md.n_isps + 1, sizeof *rb), rt = 0;
-  struct cl_krange *kr = malloc(md.n_cols * sizeof *kr);
-  cr_assert(ra && rb && kr);
-  for (size_t t = 0; t < md.n_isps; t++) cl_lp_isp_rows(lp, t, &ra[t], &rb[t], &rt);
-  struct fx_pl q = {&md, NULL, ra, rb, rt};
-  compare(lp, &q, &r, cl_lp_bb_rows(lp), seed); /* no node: every factor allowed */
-  fx_pl_rand_kr(&r, &md, kr);
-  cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
-  q.kr = kr;
-  compare(lp, &q, &r, cl_lp_bb_rows(lp), seed);
-  for (int again = 0; again < 2; again++) { /* the node moves on; kr is read live */
-    fx_pl_rand_kr(&r, &md, kr);
-    compare(lp, &q, &r, cl_lp_bb_rows(lp), seed);
-  }
-  cl_lp_bb_end(lp);
-  cl_lp_free(lp);
-  cl_model_free(&md);
-  free(ra), free(rb), free(kr);
-}
 
 enum { NI = 200, NO = 40, NP = 3 };
 static struct fx_clear_isp isps[NI];
@@ -180,7 +148,7 @@ Test(clear_lag_skip, masked_walk_is_the_plain_loop_bit_for_bit) {
     struct fx_cm_rng r = {seed * 31 + 7};
     size_t ni = (size_t)fx_cm_uni(&r, 64, NI), no = (size_t)fx_cm_uni(&r, 8, NO);
     struct fx_clear_market m = gen(&r, ni, no, (size_t)fx_cm_uni(&r, 8, 57));
-    run_market(&m, seed, seed % 3 == 0, wide);
+    fx_pl_walk(&m, seed, seed % 3 == 0, 3, compare, wide);
   }
   cr_assert(wide[0] >= 30 && wide[1] == 0, "narrow markets %d, wide %d", wide[0], wide[1]);
 }
@@ -197,7 +165,7 @@ Test(clear_lag_skip, windows_past_a_mask_walk_every_entry) {
     for (size_t t = 0; t < n; t++)
       pw[1][0][t] = (fx_cm_uni(&r, 0, 1) ? 1 : -1) * (fx_cm_uni(&r, 1, INT64_C(1) << 20) | 1);
     opts[1][0].first_isp = first, opts[1][0].n_power = n;
-    run_market(&m, seed, seed % 2 == 0, wide);
+    fx_pl_walk(&m, seed, seed % 2 == 0, 3, compare, wide);
   }
   cr_assert(wide[1] >= 15, "narrow markets %d, wide %d", wide[0], wide[1]);
 }
@@ -212,7 +180,7 @@ Test(clear_lag_skip, wide_windows_walk_every_entry) {
     for (size_t t = 0; t < 100; t++) /* one window over 57 ISPs */
       pw[1][0][t] = (fx_cm_uni(&r, 0, 1) ? 1 : -1) * (fx_cm_uni(&r, 1, INT64_C(1) << 20) | 1);
     opts[1][0].first_isp = 0, opts[1][0].n_power = 100;
-    run_market(&m, seed, seed % 2 == 0, wide);
+    fx_pl_walk(&m, seed, seed % 2 == 0, 3, compare, wide);
   }
   cr_assert(wide[1] >= 15, "narrow markets %d, wide %d", wide[0], wide[1]);
 }

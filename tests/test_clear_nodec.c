@@ -49,7 +49,8 @@ static double rand_mu(struct fx_cm_rng *r, int zeros) {
 /* Both Lagrangians of the same multipliers: the same bits, and the same
  * multipliers after both clamped them. */
 static void compare(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r, int nr,
-                    uint64_t seed) {
+                    uint64_t seed, void *arg) {
+  (void)arg;
   double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
   double *m3 = malloc(((size_t)nr + 1) * sizeof *m3), *m4 = malloc(((size_t)nr + 1) * sizeof *m4);
   cr_assert(m1 && m2 && m3 && m4);
@@ -76,44 +77,12 @@ static void compare(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r
   free(m1), free(m2), free(m3), free(m4);
 }
 
-static void run_market(const struct fx_clear_market *m, uint64_t seed, bool lazy) {
-  struct fx_cm_rng r = {seed * 7919 + 1};
-  struct fx_clear_params p;
-  fx_clear_params_init(&p);
-  p.bb_lazy_rows = lazy;
-  struct cl_model md;
-  cr_assert_eq(cl_model_init(&md, m), 0);
-  if (!md.n_cols) {
-    cl_model_free(&md);
-    return;
-  }
-  struct cl_lp *lp = NULL;
-  cr_assert_eq(cl_lp_create(&lp, &md, &p, 0), 0);
-  int *ra = calloc(md.n_isps + 1, sizeof *ra), *rb = calloc(md.n_isps + 1, sizeof *rb), rt = 0;
-  struct cl_krange *kr = malloc(md.n_cols * sizeof *kr);
-  cr_assert(ra && rb && kr);
-  for (size_t t = 0; t < md.n_isps; t++) cl_lp_isp_rows(lp, t, &ra[t], &rb[t], &rt);
-  struct fx_pl q = {&md, NULL, ra, rb, rt};
-  compare(lp, &q, &r, cl_lp_bb_rows(lp), seed); /* no node: every factor allowed */
-  fx_pl_rand_kr(&r, &md, kr);
-  cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
-  q.kr = kr;
-  compare(lp, &q, &r, cl_lp_bb_rows(lp), seed);
-  for (int again = 0; again < 3; again++) { /* the node moves on; kr is read live */
-    fx_pl_rand_kr(&r, &md, kr);
-    compare(lp, &q, &r, cl_lp_bb_rows(lp), seed);
-  }
-  cl_lp_bb_end(lp);
-  cl_lp_free(lp);
-  cl_model_free(&md);
-  free(ra), free(rb), free(kr);
-}
 
 Test(clear_nodec, lagrangian_is_the_plain_loop_bit_for_bit) {
   for (uint64_t seed = 1; seed <= 120; seed++) {
     struct fx_cm_market k;
     fx_cm_gen(&k, seed, (size_t)(1 + seed % FX_CM_MAX_OFFERS), (int)(seed % 60), seed % 3 == 0);
-    run_market(&k.m, seed, seed % 2 == 0);
+    fx_pl_walk(&k.m, seed, seed % 2 == 0, 4, compare, NULL);
   }
 }
 
@@ -155,7 +124,7 @@ Test(clear_nodec, lagrangian_on_wide_markets_with_large_powers) {
       offers[i] = (struct fx_clear_offer){n_opt, opts[i]};
     }
     struct fx_clear_market m = {{ni, isps}, no, offers, seed % 2 ? base : NULL};
-    run_market(&m, seed, seed % 3 == 0);
+    fx_pl_walk(&m, seed, seed % 3 == 0, 4, compare, NULL);
   }
 }
 

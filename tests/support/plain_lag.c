@@ -1,8 +1,11 @@
 /* plain_lag.c — the plain Lagrangian reference (plain_lag.h). */
 #include "tests/support/plain_lag.h"
 
+#include "engine/clear_dsx.h"
+
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 
 void fx_pl_range(const struct fx_pl *q, size_t c, int *k1, int *k2) {
   int lo = q->kr ? q->kr[c].lo : 0;
@@ -143,3 +146,40 @@ void fx_pl_compare_children(struct cl_lp *lp, const struct fx_pl *q, const doubl
   }
 }
 
+
+/* Market m's LP (bb_lazy_rows = lazy) and its plain reference: f at no
+ * node, then at `nodes` random node ranges (the first begins the node,
+ * the others move it on; the engine reads kr live). */
+void fx_pl_walk(const struct fx_clear_market *m, uint64_t seed, bool lazy, int nodes,
+                fx_pl_visit f, void *arg) {
+  struct fx_cm_rng r = {seed * 7919 + 1};
+  struct fx_clear_params p;
+  fx_clear_params_init(&p);
+  p.bb_lazy_rows = lazy;
+  struct cl_model md;
+  cr_assert_eq(cl_model_init(&md, m), 0);
+  if (!md.n_cols) {
+    cl_model_free(&md);
+    return;
+  }
+  struct cl_lp *lp = NULL;
+  cr_assert_eq(cl_lp_create(&lp, &md, &p, 0), 0);
+  int *ra = calloc(md.n_isps + 1, sizeof *ra), *rb = calloc(md.n_isps + 1, sizeof *rb), rt = 0;
+  struct cl_krange *kr = malloc(md.n_cols * sizeof *kr);
+  cr_assert(ra && rb && kr);
+  for (size_t t = 0; t < md.n_isps; t++) cl_lp_isp_rows(lp, t, &ra[t], &rb[t], &rt);
+  struct fx_pl q = {&md, NULL, ra, rb, rt};
+  f(lp, &q, &r, cl_lp_bb_rows(lp), seed, arg); /* no node: every factor allowed */
+  for (int k = 0; k < nodes; k++) {
+    fx_pl_rand_kr(&r, &md, kr);
+    if (!k) {
+      cr_assert_eq(cl_lp_bb_begin(lp, kr, false), 0);
+      q.kr = kr;
+    }
+    f(lp, &q, &r, cl_lp_bb_rows(lp), seed, arg);
+  }
+  cl_lp_bb_end(lp);
+  cl_lp_free(lp);
+  cl_model_free(&md);
+  free(ra), free(rb), free(kr);
+}

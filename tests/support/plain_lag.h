@@ -37,4 +37,11 @@ int64_t fx_pl_child(const struct fx_pl *q, const double *mu, bool cost, long dou
 void fx_pl_compare_children(struct cl_lp *lp, const struct fx_pl *q, const double *mu, bool cost,
                             long double sum, uint64_t seed);
 
+typedef void (*fx_pl_visit)(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r, int nr,
+                            uint64_t seed, void *arg);
+/* Market m's LP (bb_lazy_rows = lazy) and its plain reference: f at no
+ * node, then at `nodes` random node ranges. */
+void fx_pl_walk(const struct fx_clear_market *m, uint64_t seed, bool lazy, int nodes,
+                fx_pl_visit f, void *arg);
+
 #endif
