@@ -60,32 +60,7 @@ static void every_start(const struct fx_cm_node *n, void *arg, const char *where
 }
 
 /* fx_cm_node_walk on markets of 100-120 offers (seeds 1-24). */
-static int wide_walk(struct tally *t) {
-  int nodes = 0;
-  for (uint64_t seed = 1; seed <= 24; seed++) {
-    struct fx_cm_market k;
-    fx_cm_gen(&k, seed, (size_t)(100 + seed % 21), 4, seed % 4 == 0);
-    for (int dir = 0; dir < 2; dir++) {
-      struct fx_cm_node n;
-      if (!fx_cm_node_open(&n, &k.m)) {
-        fx_cm_node_close(&n);
-        break;
-      }
-      int64_t b;
-      long piv = 0;
-      for (int depth = 0; depth < 25; depth++) {
-        char where[64];
-        snprintf(where, sizeof where, "seed %llu dir %d depth %d", (unsigned long long)seed, dir, depth);
-        if (cl_lp_bb_solve(n.lp, n.cov, &b, &piv) != 1) break;
-        every_start(&n, t, where);
-        nodes++;
-        if (!fx_cm_node_branch(&n, dir)) break;
-      }
-      fx_cm_node_close(&n);
-    }
-  }
-  return nodes;
-}
+static int wide_walk(struct tally *t) { return fx_cm_node_walk_sized(100, 24, every_start, t); }
 
 /* Values no LP gives, put by hand into a node's solution: every column
  * from a few, each at 0, 1e-7 (not above it), 2e-7, 1 (a full order), 0.5,

@@ -505,10 +505,15 @@ int fx_cm_same_optimum(const struct fx_clear_params *on, const struct fx_clear_p
 }
 
 int fx_cm_node_walk(void (*f)(const struct fx_cm_node *n, void *arg, const char *where), void *arg) {
+  return fx_cm_node_walk_sized(20, 60, f, arg);
+}
+
+int fx_cm_node_walk_sized(size_t offers, uint64_t seeds,
+                          void (*f)(const struct fx_cm_node *n, void *arg, const char *where), void *arg) {
   int nodes = 0;
-  for (uint64_t seed = 1; seed <= 60; seed++) {
+  for (uint64_t seed = 1; seed <= seeds; seed++) {
     struct fx_cm_market k;
-    fx_cm_gen(&k, seed, (size_t)(20 + seed % 21), 4, seed % 4 == 0);
+    fx_cm_gen(&k, seed, offers + seed % 21, 4, seed % 4 == 0);
     for (int dir = 0; dir < 2; dir++) { /* down the excluded side, then the ordered one */
       struct fx_cm_node n;
       if (!fx_cm_node_open(&n, &k.m)) {

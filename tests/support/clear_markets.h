@@ -231,5 +231,8 @@ bool fx_cm_node_branch(struct fx_cm_node *n, int dir);
  * small markets (seeds 1-60, 20-40 offers), at most 25 deep; f sees each
  * solved node with a "seed S dir D depth K" label. Returns the nodes. */
 int fx_cm_node_walk(void (*f)(const struct fx_cm_node *n, void *arg, const char *where), void *arg);
+/* The same walk on markets of offers + seed % 21 offers, seeds 1..seeds. */
+int fx_cm_node_walk_sized(size_t offers, uint64_t seeds,
+                          void (*f)(const struct fx_cm_node *n, void *arg, const char *where), void *arg);
 
 #endif
