@@ -73,7 +73,6 @@
 enum { BASIC = 0, AT_LO, AT_HI, FREE, FIXED };
 _Static_assert(BASIC < FREE && AT_LO < FREE && AT_HI < FREE && FIXED > FREE, "gather: FREE and above are rare");
 
-
 struct cand {
   double ratio;
   int j;
