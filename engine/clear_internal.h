@@ -232,6 +232,11 @@ struct cl_krange {
   uint8_t lo, hi;
 };
 int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage);
+/* Tests: how many coverage searches (cl_lp_bb_begin on coverage) started
+ * from the root's maximum-coverage basis; skip: they do not (as before
+ * round 23). */
+int cl_lp_cov_basis_put(const struct cl_lp *lp);
+void cl_lp_cov_basis_skip(struct cl_lp *lp, bool skip);
 void cl_lp_bb_end(struct cl_lp *lp);
 void cl_lp_bb_set(struct cl_lp *lp, size_t col, struct cl_krange r);
 /* Re-solve (dual simplex) and prove a cost bound for every choice that

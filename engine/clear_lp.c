@@ -126,6 +126,12 @@ struct cl_lp {
   /* The offers of two or more columns without their row in P, ascending
    * (lazy_rows reads these alone, and drops each offer it gives its row). */
   size_t *lazy_off, n_lazy_off;
+  /* The root's maximum-coverage basis (root_phase1), for the coverage
+   * search's first node (cl_lp_bb_begin): row and column statuses, GLPK's
+   * numbering; cov_nr/cov_nc the counts it was taken at (0: none). */
+  int *cov_rs, *cov_cs, cov_nr, cov_nc;
+  int cov_put;   /* tests: the coverage searches that started from it */
+  bool cov_skip; /* tests: not put (cl_lp_cov_basis_skip) */
   /* Strong branching's look-ahead (cl_lp_bb_probe): the node's solution,
    * duals, Lagrangian sum and basis, put back after each probe (its
    * Lagrangian records no terms, so the node's stay as they are); a node
@@ -329,7 +335,7 @@ void cl_lp_free(struct cl_lp *lp) {
   if (!lp) return;
   if (lp->full) glp_delete_prob(lp->full); /* P is then the node copy */
   if (lp->P) glp_delete_prob(lp->P);
-  free(lp->gub_row), free(lp->lazy_off);
+  free(lp->gub_row), free(lp->lazy_off), free(lp->cov_rs), free(lp->cov_cs);
   free(lp->row_a), free(lp->row_b), free(lp->cov_col);
   free(lp->x), free(lp->lam), free(lp->forced), free(lp->frac);
   free(lp->capped_basis.stat), free(lp->cost_basis.stat);
@@ -1294,6 +1300,35 @@ static int native_phase1(struct cl_lp *lp, const struct cl_state *cs, bool *done
 
 static bool phase1_solve(struct cl_lp *lp);
 
+
+/* The root's maximum-coverage basis kept (round 23): the coverage search
+ * (clear.c, coverage_bb) maximises the same coverage over the same rows
+ * and columns, and from the basis the cost LPs and dives left its first
+ * node took thousands of GLPK's pivots (6,942 on 1.2x seed 246 at 1,000
+ * offers) where from this one it takes none. Out of memory: not kept. */
+static void save_cov_basis(struct cl_lp *lp) {
+  int nr = glp_get_num_rows(lp->P), nc = glp_get_num_cols(lp->P);
+  free(lp->cov_rs), free(lp->cov_cs);
+  lp->cov_rs = malloc(((size_t)nr + 1) * sizeof *lp->cov_rs);
+  lp->cov_cs = malloc(((size_t)nc + 1) * sizeof *lp->cov_cs);
+  lp->cov_nr = lp->cov_nc = 0;
+  if (!lp->cov_rs || !lp->cov_cs) return;
+  for (int r = 1; r <= nr; r++) lp->cov_rs[r] = glp_get_row_stat(lp->P, r);
+  for (int c = 1; c <= nc; c++) lp->cov_cs[c] = glp_get_col_stat(lp->P, c);
+  lp->cov_nr = nr, lp->cov_nc = nc;
+}
+
+/* The kept basis into P where P still has its rows and columns (none
+ * added since): false where it cannot be. */
+static bool put_cov_basis(struct cl_lp *lp) {
+  if (lp->cov_skip || !lp->cov_nr || glp_get_num_rows(lp->P) != lp->cov_nr || glp_get_num_cols(lp->P) != lp->cov_nc)
+    return false;
+  for (int r = 1; r <= lp->cov_nr; r++) glp_set_row_stat(lp->P, r, lp->cov_rs[r]);
+  for (int c = 1; c <= lp->cov_nc; c++) glp_set_col_stat(lp->P, c, lp->cov_cs[c]);
+  lp->cov_put++;
+  return true;
+}
+
 /* Phase 1 of the root (cl_lp_dive): natively where native_ph1 allows and
  * the copy solves it, else GLPK's primal simplex from cover_start's basis.
  * *ok: solved to optimality (cov_lp, lam and x then set). */
@@ -1312,6 +1347,7 @@ static int root_phase1(struct cl_lp *lp, const struct cl_state *start, bool *ok)
     if (!rc) *ok = phase1_solve(lp);
     if (*ok) lp->cov_lp = glp_get_obj_val(lp->P);
   }
+  if (!rc && *ok) save_cov_basis(lp);
   cl_state_free(&cs);
   return rc;
 }
@@ -1889,6 +1925,7 @@ int cl_lp_bb_begin(struct cl_lp *lp, const struct cl_krange *kr, bool coverage) 
   lp->bb_cov = coverage;
   for (size_t c = 0; c < lp->md->n_cols; c++) set_col(lp, c, 0.0, 1.0); /* the dives fixed some */
   if (coverage) phase1(lp);
+  if (coverage) put_cov_basis(lp);
   size_t no = lp->md->n_offers, nc = lp->md->n_cols;
   size_t nr = (size_t)glp_get_num_rows(lp->P) + 1;
   lp->offer_best = calloc(no ? no : 1, sizeof *lp->offer_best);
@@ -2823,3 +2860,6 @@ int cl_lp_bb_dive_guided(struct cl_lp *lp, struct cl_state *st, int64_t target, 
   ndive_free(&d);
   return rc ? rc : ok == 1 ? 1 + shortcut : 0;
 }
+
+int cl_lp_cov_basis_put(const struct cl_lp *lp) { return lp->cov_put; }
+void cl_lp_cov_basis_skip(struct cl_lp *lp, bool skip) { lp->cov_skip = skip; }
