@@ -882,7 +882,8 @@ static void fact_keep(struct cl_dsx *d) {
     if (!sv || !rv || !E) return;
     f->cap = k;
   }
-  memcpy(f->sv, d->sv, (size_t)k * sizeof *f->sv), memcpy(f->rv, d->rv, (size_t)k * sizeof *f->rv);
+  if (k > 0) /* (an empty K: f->sv may be NULL, which memcpy may not take) */
+    memcpy(f->sv, d->sv, (size_t)k * sizeof *f->sv), memcpy(f->rv, d->rv, (size_t)k * sizeof *f->rv);
   for (int s = 0; s < k; s++) memcpy(f->E + (size_t)s * k, E_row(d, s), (size_t)k * sizeof *f->E);
   f->k = k;
 }
