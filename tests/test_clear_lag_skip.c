@@ -65,38 +65,12 @@ static void compare_terms(struct cl_lp *lp, const struct fx_pl *q, const double 
   }
 }
 
-/* Both Lagrangians of the same multipliers: the same bits, and the same
- * multipliers after both clamped them. */
+/* The Lagrangian (fx_pl_compare), and at a node the terms it recorded. */
 static void compare(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r, int nr,
                     uint64_t seed, void *arg) {
   if (!q->kr) ((int *)arg)[cl_lp_lag_wide(lp)]++; /* once per market */
-  double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
-  double *m3 = malloc(((size_t)nr + 1) * sizeof *m3), *m4 = malloc(((size_t)nr + 1) * sizeof *m4);
-  cr_assert(m1 && m2 && m3 && m4);
-  for (int round = 0; round < 8; round++) {
-    for (int i = 0; i <= nr; i++) m1[i] = m2[i] = rand_mu(r, round);
-    bool cost = round % 2;
-    double total = (double)fx_cm_uni(r, -1000000, 1000000);
-    long double fast = cl_lp_lagrangian(lp, m1, cost, total);
-    long double plain = fx_pl_lagrangian(q, m2, cost, total);
-    cr_assert(fx_pl_same_ld(fast, plain), "seed %llu round %d: %La, plain %La",
-              (unsigned long long)seed, round, fast, plain);
-    cr_assert_eq(memcmp(m1, m2, ((size_t)nr + 1) * sizeof *m1), 0, "seed %llu: clamping differs",
-                 (unsigned long long)seed);
-    if (!q->kr) continue;
-    compare_terms(lp, q, m2, cost, seed);
-    /* a look-ahead's evaluation of other multipliers: the plain loop's
-     * value, and the node's terms untouched */
-    for (int i = 0; i <= nr; i++) m3[i] = m4[i] = rand_mu(r, round);
-    long double ahead = cl_lp_lagrangian_ahead(lp, m3, cost, total);
-    long double ahead_plain = fx_pl_lagrangian(q, m4, cost, total);
-    cr_assert(fx_pl_same_ld(ahead, ahead_plain), "seed %llu round %d look-ahead: %La, plain %La",
-              (unsigned long long)seed, round, ahead, ahead_plain);
-    fx_pl_compare_children(lp, q, m2, cost, plain, seed);
-  }
-  free(m1), free(m2), free(m3), free(m4);
+  fx_pl_compare(lp, q, r, nr, seed, rand_mu, compare_terms);
 }
-
 
 enum { NI = 200, NO = 40, NP = 3 };
 static struct fx_clear_isp isps[NI];

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void fx_pl_range(const struct fx_pl *q, size_t c, int *k1, int *k2) {
   int lo = q->kr ? q->kr[c].lo : 0;
@@ -182,4 +183,37 @@ void fx_pl_walk(const struct fx_clear_market *m, uint64_t seed, bool lazy, int n
   cl_lp_free(lp);
   cl_model_free(&md);
   free(ra), free(rb), free(kr);
+}
+
+/* Eight rounds of multipliers drawn by mu (either objective in turn):
+ * the engine's Lagrangian against the plain one, the same bits and the
+ * same multipliers after both clamped them; at a node (q->kr) then check,
+ * if given, on the node's evaluation, a look-ahead's evaluation of other
+ * multipliers (the plain loop's value, the node's terms untouched), and
+ * every child bound. */
+void fx_pl_compare(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r, int nr, uint64_t seed,
+                   fx_pl_mu mu, fx_pl_check check) {
+  double *m1 = malloc(((size_t)nr + 1) * sizeof *m1), *m2 = malloc(((size_t)nr + 1) * sizeof *m2);
+  double *m3 = malloc(((size_t)nr + 1) * sizeof *m3), *m4 = malloc(((size_t)nr + 1) * sizeof *m4);
+  cr_assert(m1 && m2 && m3 && m4);
+  for (int round = 0; round < 8; round++) {
+    for (int i = 0; i <= nr; i++) m1[i] = m2[i] = mu(r, round);
+    bool cost = round % 2;
+    double total = (double)fx_cm_uni(r, -1000000, 1000000);
+    long double fast = cl_lp_lagrangian(lp, m1, cost, total);
+    long double plain = fx_pl_lagrangian(q, m2, cost, total);
+    cr_assert(fx_pl_same_ld(fast, plain), "seed %llu round %d: %La, plain %La",
+              (unsigned long long)seed, round, fast, plain);
+    cr_assert_eq(memcmp(m1, m2, ((size_t)nr + 1) * sizeof *m1), 0, "seed %llu: clamping differs",
+                 (unsigned long long)seed);
+    if (!q->kr) continue;
+    if (check) check(lp, q, m2, cost, seed);
+    for (int i = 0; i <= nr; i++) m3[i] = m4[i] = mu(r, round);
+    long double ahead = cl_lp_lagrangian_ahead(lp, m3, cost, total);
+    long double ahead_plain = fx_pl_lagrangian(q, m4, cost, total);
+    cr_assert(fx_pl_same_ld(ahead, ahead_plain), "seed %llu round %d look-ahead: %La, plain %La",
+              (unsigned long long)seed, round, ahead, ahead_plain);
+    fx_pl_compare_children(lp, q, m2, cost, plain, seed);
+  }
+  free(m1), free(m2), free(m3), free(m4);
 }

@@ -44,4 +44,13 @@ typedef void (*fx_pl_visit)(struct cl_lp *lp, const struct fx_pl *q, struct fx_c
 void fx_pl_walk(const struct fx_clear_market *m, uint64_t seed, bool lazy, int nodes,
                 fx_pl_visit f, void *arg);
 
+typedef double (*fx_pl_mu)(struct fx_cm_rng *r, int round);
+typedef void (*fx_pl_check)(struct cl_lp *lp, const struct fx_pl *q, const double *mu, bool cost,
+                            uint64_t seed);
+/* Eight rounds of random multipliers (mu): the engine's Lagrangian against
+ * the plain one bit for bit, and at a node check (if given), a look-ahead's
+ * evaluation and every child bound. */
+void fx_pl_compare(struct cl_lp *lp, const struct fx_pl *q, struct fx_cm_rng *r, int nr, uint64_t seed,
+                   fx_pl_mu mu, fx_pl_check check);
+
 #endif
